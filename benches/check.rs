@@ -1,0 +1,24 @@
+//! Plan parsing + analysis + findings, as `--check` and every TUI keystroke run them.
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use flowcap::load::parse_plan;
+use flowcap::presets::PRESETS;
+use flowcap::report::{Format, Report};
+use flowcap::rules::Severity;
+use std::hint::black_box;
+
+fn check(c: &mut Criterion) {
+    let medium = PRESETS.iter().find(|p| p.key == "medium").expect("medium preset");
+    c.bench_function("parse medium preset", |b| b.iter(|| parse_plan(medium.file, black_box(medium.text)).unwrap()));
+    let loaded = parse_plan(medium.file, medium.text).unwrap();
+    c.bench_function("analyse + findings (medium)", |b| b.iter(|| Report::new(black_box(&loaded), Severity::Error)));
+    c.bench_function("parse + analyse + human report (medium)", |b| {
+        b.iter(|| {
+            let loaded = parse_plan(medium.file, black_box(medium.text)).unwrap();
+            Report::new(&loaded, Severity::Error).render(Format::Human)
+        })
+    });
+}
+
+criterion_group!(benches, check);
+criterion_main!(benches);

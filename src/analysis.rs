@@ -1,0 +1,254 @@
+//! The figures: pure functions of the plan, cheap enough to recompute on every keystroke.
+
+use crate::pgtune::{self, PgTune};
+use crate::plan::{Plan, Resources};
+use crate::units::{Bytes, Cpus};
+use serde::Serialize;
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Analysis {
+    /// Runtime replicas × `MAX_CONCURRENT_EXECUTIONS`.
+    pub concurrent_executions: u64,
+    pub runtime_replicas: u32,
+    pub slots_per_replica: u32,
+    pub per_slot: PerSlot,
+    pub connections: Connections,
+    /// `None` when the plan has no `host`: host-fit checks are skipped.
+    pub host: Option<HostFit>,
+    pub postgres: PostgresMemory,
+}
+
+/// What one execution slot gets when every slot of a runtime is busy (its limits ÷ slots).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PerSlot {
+    /// `None` when the runtime has no memory limit or no slots.
+    pub memory_bytes: Option<u64>,
+    pub cpus: Option<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ConnectionClient {
+    pub name: &'static str,
+    pub connections: u64,
+    /// How the figure comes about, e.g. "2 × 10".
+    pub detail: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Connections {
+    pub clients: Vec<ConnectionClient>,
+    pub used: u64,
+    pub max_connections: u64,
+    /// superuser_reserved_connections + reserved_connections: not for ordinary roles.
+    pub reserved: u64,
+    /// max_connections − reserved: what the clients can actually open.
+    pub usable: u64,
+    /// used ÷ usable.
+    pub share: f64,
+    /// usable − used; negative when exhausted.
+    pub headroom: i64,
+    /// The most connections that stay at or under the policy's warning line.
+    pub warning_line: u64,
+    /// The smallest max_connections that keeps `used` at or under the warning line.
+    pub required_max_connections: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct HostFit {
+    pub cpus: f64,
+    pub memory_bytes: u64,
+    pub cpu_limits: f64,
+    pub cpu_reservations: f64,
+    pub memory_limits_bytes: u64,
+    pub memory_reservations_bytes: u64,
+    pub cpu_limits_share: f64,
+    pub cpu_reservations_share: f64,
+    pub memory_limits_share: f64,
+    pub memory_reservations_share: f64,
+    /// Services without a CPU or memory limit: they may use the whole host, so the sums of
+    /// limits understate what can run.
+    pub unlimited: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PostgresMemory {
+    pub shared_buffers_bytes: u64,
+    /// The Postgres container's memory limit, when it has one.
+    pub memory_limit_bytes: Option<u64>,
+    /// shared_buffers ÷ memory limit.
+    pub shared_buffers_share: Option<f64>,
+    /// shared_buffers + used connections × memory per connection (the policy's figure).
+    pub estimated_bytes: u64,
+    /// PGTune's web profile for the container's memory and CPUs, when known.
+    pub pgtune: Option<PgTune>,
+}
+
+/// One kind of container the plan knows, with how many run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Container<'a> {
+    pub name: &'a str,
+    pub replicas: u32,
+    pub limits: &'a Resources,
+    pub reservations: &'a Resources,
+}
+
+impl Plan {
+    /// Every long-running container the plan knows (the external database runs elsewhere).
+    pub fn containers(&self) -> Vec<Container<'_>> {
+        let mut containers = vec![
+            Container {
+                name: "api",
+                replicas: self.api.replicas,
+                limits: &self.api.limits,
+                reservations: &self.api.reservations,
+            },
+            Container {
+                name: "runtime",
+                replicas: self.runtime.replicas,
+                limits: &self.runtime.limits,
+                reservations: &self.runtime.reservations,
+            },
+        ];
+        if !self.postgres.external {
+            containers.push(Container {
+                name: "postgres",
+                replicas: 1,
+                limits: &self.postgres.limits,
+                reservations: &self.postgres.reservations,
+            });
+        }
+        for (name, service) in &self.other_services {
+            containers.push(Container {
+                name,
+                replicas: service.replicas,
+                limits: &service.limits,
+                reservations: &service.reservations,
+            });
+        }
+        containers
+    }
+}
+
+pub fn analyze(plan: &Plan) -> Analysis {
+    let connections = connections(plan);
+    Analysis {
+        concurrent_executions: plan.execution_slots(),
+        runtime_replicas: plan.runtime.replicas,
+        slots_per_replica: plan.runtime.max_concurrent_executions,
+        per_slot: per_slot(plan),
+        host: host_fit(plan),
+        postgres: postgres_memory(plan, connections.used),
+        connections,
+    }
+}
+
+fn per_slot(plan: &Plan) -> PerSlot {
+    let slots = u64::from(plan.runtime.max_concurrent_executions);
+    if slots == 0 {
+        return PerSlot { memory_bytes: None, cpus: None };
+    }
+    PerSlot {
+        memory_bytes: plan.runtime.limits.memory.map(|m| m.0 / slots),
+        cpus: plan.runtime.limits.cpus.map(|c| round4(c.as_f64() / slots as f64)),
+    }
+}
+
+fn connections(plan: &Plan) -> Connections {
+    let api = u64::from(plan.api.replicas) * u64::from(plan.api.db_pool);
+    let others = &plan.postgres_clients;
+    let mut clients = vec![ConnectionClient {
+        name: "api",
+        connections: api,
+        detail: format!("{} × {}", plan.api.replicas, plan.api.db_pool),
+    }];
+    if plan.monitoring {
+        clients.push(ConnectionClient {
+            name: "exporter",
+            connections: others.exporter.into(),
+            detail: "postgres-exporter".into(),
+        });
+    }
+    clients.push(ConnectionClient { name: "db-init", connections: others.db_init.into(), detail: "schema job".into() });
+    clients.push(ConnectionClient { name: "admin", connections: others.admin.into(), detail: "psql, backups".into() });
+    let used: u64 = clients.iter().map(|c| c.connections).sum();
+    let pg = &plan.postgres;
+    let max_connections = u64::from(pg.max_connections);
+    let reserved = u64::from(pg.superuser_reserved_connections) + u64::from(pg.reserved_connections);
+    let usable = max_connections.saturating_sub(reserved);
+    let percent = u64::from(plan.policy.connection_warning_percent);
+    Connections {
+        clients,
+        used,
+        max_connections,
+        reserved,
+        usable,
+        share: round4(used as f64 / usable as f64),
+        headroom: usable as i64 - used as i64,
+        warning_line: usable * percent / 100,
+        // used ≤ usable × percent / 100  ⇔  usable ≥ ceil(used × 100 / percent)
+        required_max_connections: (used * 100).div_ceil(percent) + reserved,
+    }
+}
+
+fn host_fit(plan: &Plan) -> Option<HostFit> {
+    let host = plan.host?;
+    let mut cpu_limits = 0u64;
+    let mut cpu_reservations = 0u64;
+    let mut memory_limits = 0u64;
+    let mut memory_reservations = 0u64;
+    let mut unlimited = Vec::new();
+    for container in plan.containers() {
+        let replicas = u64::from(container.replicas);
+        let total = |value: Option<u64>| value.unwrap_or(0).saturating_mul(replicas);
+        cpu_limits = cpu_limits.saturating_add(total(container.limits.cpus.map(|c| c.0)));
+        cpu_reservations = cpu_reservations.saturating_add(total(container.reservations.cpus.map(|c| c.0)));
+        memory_limits = memory_limits.saturating_add(total(container.limits.memory.map(|m| m.0)));
+        memory_reservations = memory_reservations.saturating_add(total(container.reservations.memory.map(|m| m.0)));
+        if replicas > 0 && (container.limits.cpus.is_none() || container.limits.memory.is_none()) {
+            unlimited.push(container.name.to_string());
+        }
+    }
+    let share = |used: u64, of: u64| round4(used as f64 / of as f64);
+    Some(HostFit {
+        cpus: host.cpus.as_f64(),
+        memory_bytes: host.memory.0,
+        cpu_limits: Cpus(cpu_limits).as_f64(),
+        cpu_reservations: Cpus(cpu_reservations).as_f64(),
+        memory_limits_bytes: memory_limits,
+        memory_reservations_bytes: memory_reservations,
+        cpu_limits_share: share(cpu_limits, host.cpus.0),
+        cpu_reservations_share: share(cpu_reservations, host.cpus.0),
+        memory_limits_share: share(memory_limits, host.memory.0),
+        memory_reservations_share: share(memory_reservations, host.memory.0),
+        unlimited,
+    })
+}
+
+fn postgres_memory(plan: &Plan, used_connections: u64) -> PostgresMemory {
+    let pg = &plan.postgres;
+    let limit = pg.limits.memory;
+    // PGTune sizes for the memory Postgres can use: its limit, else the whole host.
+    let ram = limit.or(plan.host.map(|h| h.memory));
+    let cpus = pg.limits.cpus.or(plan.host.map(|h| h.cpus));
+    PostgresMemory {
+        shared_buffers_bytes: pg.shared_buffers.0,
+        memory_limit_bytes: limit.map(|l| l.0),
+        shared_buffers_share: limit.map(|l| round4(pg.shared_buffers.as_f64() / l.as_f64())),
+        estimated_bytes: pg
+            .shared_buffers
+            .0
+            .saturating_add(used_connections.saturating_mul(plan.policy.memory_per_connection.0)),
+        pgtune: ram.map(|ram| pgtune::web_profile(ram, cpus, pg.max_connections, pg.storage)),
+    }
+}
+
+/// Ratios are reported to four decimals: enough for a percentage with two, and stable text.
+fn round4(value: f64) -> f64 {
+    (value * 10_000.0).round() / 10_000.0
+}
+
+impl PerSlot {
+    pub fn memory(&self) -> Option<Bytes> {
+        self.memory_bytes.map(Bytes)
+    }
+}

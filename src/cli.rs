@@ -1,0 +1,94 @@
+//! Command-line arguments (clap derive). The `--help` text is the CLI's reference: keep it true.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use flowcap::presets::PRESET_KEYS;
+use flowcap::report::Format;
+use flowcap::rules::Severity;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "flowcap",
+    version,
+    about = "Capacity planner for self-hosted Flow-Like on Docker Compose",
+    long_about = "Capacity planner for self-hosted Flow-Like on Docker Compose.\n\n\
+        Reads a plan (a YAML file, or a built-in preset) and reports concurrent executions, the \
+        Postgres connection budget, host CPU and memory fit, memory and CPU per execution slot, \
+        PGTune settings for Postgres, and findings with stable rule ids.\n\n\
+        Without --check it prints the report (the Development preset when no plan is given). \
+        With --check it exits 0 when no finding reaches the fail level, 1 when one does, and 2 \
+        for bad input.",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub check: CheckArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List every rule: id, severity, what it checks and its default threshold.
+    Rules,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The plan file (YAML). See the README for its format.
+    #[arg(value_name = "PLAN", conflicts_with = "preset")]
+    pub plan: Option<PathBuf>,
+    /// Start from a built-in preset instead of a plan file.
+    #[arg(long, value_name = "NAME", value_parser = PRESET_KEYS)]
+    pub preset: Option<String>,
+    /// Run headless for CI: exit 1 when a finding reaches --fail-on.
+    #[arg(long)]
+    pub check: bool,
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Human)]
+    pub format: FormatArg,
+    /// The lowest severity that fails --check.
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum FormatArg {
+    /// Figures and findings for people.
+    Human,
+    /// The stable JSON shape documented in the README.
+    Json,
+    /// SARIF 2.1.0 for GitHub code scanning.
+    Sarif,
+    /// JUnit XML: one test case per rule.
+    Junit,
+    /// GitHub Actions annotations (::error file=...).
+    Github,
+}
+
+impl From<FormatArg> for Format {
+    fn from(format: FormatArg) -> Format {
+        match format {
+            FormatArg::Human => Format::Human,
+            FormatArg::Json => Format::Json,
+            FormatArg::Sarif => Format::Sarif,
+            FormatArg::Junit => Format::Junit,
+            FormatArg::Github => Format::Github,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum FailOn {
+    Error,
+    Warning,
+}
+
+impl From<FailOn> for Severity {
+    fn from(level: FailOn) -> Severity {
+        match level {
+            FailOn::Error => Severity::Error,
+            FailOn::Warning => Severity::Warning,
+        }
+    }
+}

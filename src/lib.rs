@@ -1,0 +1,16 @@
+//! flowcap: a capacity planner for self-hosted Flow-Like on Docker Compose.
+//!
+//! The core is pure: a [`plan::Plan`] goes in, [`analysis::Analysis`] figures and
+//! [`rules::Finding`]s come out, and [`report`] renders them. The CLI and the TUI only call it,
+//! so they can never disagree.
+
+pub mod analysis;
+pub mod error;
+pub mod load;
+pub mod pgtune;
+pub mod plan;
+pub mod presets;
+pub mod report;
+pub mod rules;
+pub mod units;
+pub mod yaml_lines;

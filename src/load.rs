@@ -1,0 +1,152 @@
+//! Reading input files and turning plan YAML into a validated [`Plan`], with every error
+//! pointing at file, line and column.
+
+use crate::error::InputError;
+use crate::plan::Plan;
+use crate::yaml_lines::KeyLines;
+use std::io::Read;
+use std::path::Path;
+
+/// Input files larger than this are refused before they are read: no plan or compose file is
+/// anywhere near it, and reading a huge file whole would only waste memory.
+pub const MAX_INPUT_BYTES: u64 = 16 * 1024 * 1024;
+
+/// A plan together with where it came from, so findings can point into the file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LoadedPlan {
+    pub plan: Plan,
+    /// The file as the operator named it (or `presets/NAME.yaml` for a built-in preset).
+    pub file: String,
+    pub lines: KeyLines,
+}
+
+impl LoadedPlan {
+    /// Line and column of a plan key (dotted path), when the file spells it out.
+    pub fn locate(&self, path: &str) -> Option<(usize, usize)> {
+        self.lines.locate(path)
+    }
+}
+
+/// Reads a UTF-8 text file, refusing directories, missing files and files over
+/// [`MAX_INPUT_BYTES`] with a message that says which.
+pub fn read_text_file(path: &Path) -> Result<String, InputError> {
+    let name = path.display().to_string();
+    let metadata = std::fs::metadata(path).map_err(|e| InputError::new(&name, describe_io(&e)))?;
+    if metadata.is_dir() {
+        return Err(InputError::new(&name, "is a directory, expected a YAML file"));
+    }
+    if metadata.len() > MAX_INPUT_BYTES {
+        return Err(InputError::new(
+            &name,
+            format!("is {} bytes; flowcap reads files up to {} MiB", metadata.len(), MAX_INPUT_BYTES / (1024 * 1024)),
+        ));
+    }
+    let file = std::fs::File::open(path).map_err(|e| InputError::new(&name, describe_io(&e)))?;
+    // The size can change between the check and the read: never read more than the cap.
+    let mut bytes = Vec::new();
+    file.take(MAX_INPUT_BYTES + 1).read_to_end(&mut bytes).map_err(|e| InputError::new(&name, describe_io(&e)))?;
+    if bytes.len() as u64 > MAX_INPUT_BYTES {
+        return Err(InputError::new(
+            &name,
+            format!("grew past {} MiB while being read", MAX_INPUT_BYTES / (1024 * 1024)),
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        InputError::new(&name, format!("is not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()))
+    })
+}
+
+fn describe_io(error: &std::io::Error) -> String {
+    match error.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => error.to_string(),
+    }
+}
+
+pub fn load_plan_file(path: &Path) -> Result<LoadedPlan, InputError> {
+    let text = read_text_file(path)?;
+    parse_plan(&path.display().to_string(), &text)
+}
+
+/// Parses and validates plan YAML. `file` names the source in messages.
+pub fn parse_plan(file: &str, text: &str) -> Result<LoadedPlan, InputError> {
+    let lines = KeyLines::scan(text);
+    // An empty document is a plan of defaults, like an empty compose override.
+    let plan: Plan = if text.trim().is_empty() {
+        Plan::default()
+    } else {
+        serde_yaml::from_str(text).map_err(|e| yaml_error(file, &e))?
+    };
+    plan.validate().map_err(|invalid| {
+        InputError::at(file, lines.locate(&invalid.path), format!("{}: {}", invalid.path, invalid.message))
+    })?;
+    Ok(LoadedPlan { plan, file: file.to_string(), lines })
+}
+
+/// Turns a serde_yaml error into an [`InputError`], rewording unknown-key errors to suggest
+/// the nearest known key.
+pub fn yaml_error(file: &str, error: &serde_yaml::Error) -> InputError {
+    let position = error.location().map(|l| (l.line(), l.column()));
+    let mut text = error.to_string();
+    if let Some(at) = text.rfind(" at line ") {
+        text.truncate(at);
+    }
+    // serde_yaml prefixes the key path ("api.limits: ...") when the error is below the root.
+    let (path, message) = match text.split_once(": ") {
+        Some((path, message)) if !path.contains(' ') => (Some(path), message.to_string()),
+        _ => (None, text.clone()),
+    };
+    let message = reword_unknown_field(&message).unwrap_or(message);
+    let message = match path {
+        Some(path) => format!("{path}: {message}"),
+        None => message,
+    };
+    InputError::at(file, position, message)
+}
+
+/// "unknown field `replica`, expected one of `replicas`, `db_pool`" →
+/// "unknown key `replica`; did you mean `replicas`? (known keys: replicas, db_pool)".
+fn reword_unknown_field(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("unknown field `")?;
+    let (unknown, expected) = rest.split_once('`')?;
+    let known: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+    let nearest = known
+        .iter()
+        .map(|k| (strsim::damerau_levenshtein(unknown, k), *k))
+        .filter(|(distance, k)| *distance <= (k.len() / 2).max(2))
+        .min();
+    let suggestion = nearest.map(|(_, k)| format!("; did you mean `{k}`?")).unwrap_or_default();
+    let listing = if known.is_empty() {
+        String::from(" (this section takes no keys)")
+    } else {
+        format!(" (known keys: {})", known.join(", "))
+    };
+    Some(format!("unknown key `{unknown}`{suggestion}{listing}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_key_suggests_the_nearest() {
+        let err = parse_plan("p.yaml", "api:\n  replica: 2\n").unwrap_err();
+        assert_eq!(err.position, Some((2, 3)));
+        assert!(err.message.starts_with("api: unknown key `replica`; did you mean `replicas`?"), "{}", err.message);
+        assert!(err.message.contains("known keys: replicas, db_pool"), "{}", err.message);
+    }
+
+    #[test]
+    fn far_unknown_key_gets_no_guess() {
+        let err = parse_plan("p.yaml", "zzzzzzzz: 1\n").unwrap_err();
+        assert!(!err.message.contains("did you mean"), "{}", err.message);
+        assert!(err.message.starts_with("unknown key `zzzzzzzz` (known keys: name, api"), "{}", err.message);
+    }
+
+    #[test]
+    fn range_errors_point_at_the_key() {
+        let err = parse_plan("p.yaml", "api:\n  db_pool: 0\n").unwrap_err();
+        assert_eq!(err.to_string(), "p.yaml:2:3: api.db_pool: must be between 1 and 10000, got 0");
+    }
+}

@@ -1,0 +1,309 @@
+//! The plan: what an operator deploys, as a YAML file. Defaults come from FACTS.md (Flow-Like's
+//! compose file and source, PostgreSQL's docs) and are documented in the README.
+
+use crate::units::{Bytes, Cpus};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Plan {
+    /// A label for reports; presets carry theirs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub api: Api,
+    pub runtime: Runtime,
+    pub postgres: Postgres,
+    /// Whether the `monitoring` profile runs (postgres-exporter then holds connections).
+    pub monitoring: bool,
+    pub postgres_clients: PostgresClients,
+    /// Further services of the stack (redis, web, ...), counted in host fit.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub other_services: BTreeMap<String, OtherService>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<Host>,
+    pub policy: Policy,
+}
+
+/// CPU and memory for one container; absent means unlimited (or unreserved).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Resources {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpus: Option<Cpus>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory: Option<Bytes>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Api {
+    pub replicas: u32,
+    /// Database pool size per API replica: Flow-Like's `max_connections(10)` in `state.rs`.
+    pub db_pool: u32,
+    pub limits: Resources,
+    pub reservations: Resources,
+    /// Whether every API replica gets the same JWT key pair (`BACKEND_KEY`/`BACKEND_PUB`);
+    /// absent when unknown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shared_jwt_keys: Option<bool>,
+}
+
+impl Default for Api {
+    fn default() -> Self {
+        Api {
+            replicas: 1,
+            db_pool: 10,
+            limits: Resources::default(),
+            reservations: Resources::default(),
+            shared_jwt_keys: None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Runtime {
+    pub replicas: u32,
+    /// `MAX_CONCURRENT_EXECUTIONS` per runtime replica (Flow-Like's default 10).
+    pub max_concurrent_executions: u32,
+    pub limits: Resources,
+    pub reservations: Resources,
+}
+
+impl Default for Runtime {
+    fn default() -> Self {
+        Runtime {
+            replicas: 1,
+            max_concurrent_executions: 10,
+            limits: Resources::default(),
+            reservations: Resources::default(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Postgres {
+    /// A managed database outside the stack (`DATABASE_URL` points elsewhere): no container.
+    pub external: bool,
+    pub max_connections: u32,
+    pub superuser_reserved_connections: u32,
+    /// PostgreSQL 16+.
+    pub reserved_connections: u32,
+    pub shared_buffers: Bytes,
+    pub limits: Resources,
+    pub reservations: Resources,
+    /// Storage class for PGTune's I/O settings.
+    pub storage: Storage,
+}
+
+impl Default for Postgres {
+    fn default() -> Self {
+        Postgres {
+            external: false,
+            max_connections: 100,
+            superuser_reserved_connections: 3,
+            reserved_connections: 0,
+            shared_buffers: Bytes::mib(128),
+            limits: Resources::default(),
+            reservations: Resources::default(),
+            storage: Storage::Ssd,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Storage {
+    Hdd,
+    #[default]
+    Ssd,
+    San,
+    Nvme,
+}
+
+/// Postgres clients other than the API, in connections each.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PostgresClients {
+    /// postgres-exporter: two collectors with one connection each, plus one overlapping scrape.
+    pub exporter: u32,
+    /// The db-init job: Prisma's pool is physical CPUs × 2 + 1; 3 assumes one CPU.
+    pub db_init: u32,
+    /// Headroom for people with psql, backups and migrations run by hand.
+    pub admin: u32,
+}
+
+impl Default for PostgresClients {
+    fn default() -> Self {
+        PostgresClients { exporter: 3, db_init: 3, admin: 2 }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OtherService {
+    pub replicas: u32,
+    pub limits: Resources,
+    pub reservations: Resources,
+}
+
+impl Default for OtherService {
+    fn default() -> Self {
+        OtherService { replicas: 1, limits: Resources::default(), reservations: Resources::default() }
+    }
+}
+
+/// The Docker host. Both figures are required when the section is present.
+#[derive(Clone, Copy, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Host {
+    pub cpus: Cpus,
+    pub memory: Bytes,
+}
+
+/// Thresholds the findings use.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Policy {
+    /// Connection use past this share of usable slots warns: Flow-Like's own alert is at 80 %.
+    pub connection_warning_percent: u32,
+    /// Runtime memory limit per execution slot below this warns.
+    pub min_memory_per_slot: Bytes,
+    /// CPU limits may add up to this share of the host's CPUs (CPU is compressible).
+    pub cpu_overcommit_percent: u32,
+    /// Memory limits may add up to this share of the host's memory (memory is not).
+    pub memory_overcommit_percent: u32,
+    /// shared_buffers past this share of the Postgres memory limit warns (the docs: past 40 %
+    /// rarely helps).
+    pub shared_buffers_warning_percent: u32,
+    /// Memory one busy Postgres backend uses (about 2 MiB idle, ~10 MB plus work_mem busy).
+    pub memory_per_connection: Bytes,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            connection_warning_percent: 80,
+            min_memory_per_slot: Bytes::mib(256),
+            cpu_overcommit_percent: 100,
+            memory_overcommit_percent: 100,
+            shared_buffers_warning_percent: 40,
+            memory_per_connection: Bytes::mib(10),
+        }
+    }
+}
+
+/// A value out of its possible range, named by its path in the plan.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invalid {
+    pub path: String,
+    pub message: String,
+}
+
+impl Plan {
+    /// Checks what types alone cannot: ranges and relations that make a plan meaningless.
+    /// A plan that is merely unwise (no runtime replicas, exhausted connections) is valid: the
+    /// findings say what is wrong with it.
+    pub fn validate(&self) -> Result<(), Invalid> {
+        let invalid = |path: &str, message: String| Err(Invalid { path: path.to_string(), message });
+        let ranges: [(&str, u32, u32, u32); 13] = [
+            ("api.replicas", self.api.replicas, 1, 1_000),
+            ("api.db_pool", self.api.db_pool, 1, 10_000),
+            ("runtime.replicas", self.runtime.replicas, 0, 10_000),
+            ("runtime.max_concurrent_executions", self.runtime.max_concurrent_executions, 0, 100_000),
+            // PostgreSQL refuses max_connections above 262143.
+            ("postgres.max_connections", self.postgres.max_connections, 1, 262_143),
+            ("postgres.superuser_reserved_connections", self.postgres.superuser_reserved_connections, 0, 262_143),
+            ("postgres.reserved_connections", self.postgres.reserved_connections, 0, 262_143),
+            ("postgres_clients.exporter", self.postgres_clients.exporter, 0, 10_000),
+            ("postgres_clients.db_init", self.postgres_clients.db_init, 0, 10_000),
+            ("postgres_clients.admin", self.postgres_clients.admin, 0, 10_000),
+            ("policy.connection_warning_percent", self.policy.connection_warning_percent, 1, 100),
+            ("policy.cpu_overcommit_percent", self.policy.cpu_overcommit_percent, 1, 10_000),
+            ("policy.memory_overcommit_percent", self.policy.memory_overcommit_percent, 1, 10_000),
+        ];
+        for (path, value, min, max) in ranges {
+            if value < min || value > max {
+                return invalid(path, format!("must be between {min} and {max}, got {value}"));
+            }
+        }
+        if !(1..=100).contains(&self.policy.shared_buffers_warning_percent) {
+            return invalid(
+                "policy.shared_buffers_warning_percent",
+                format!("must be between 1 and 100, got {}", self.policy.shared_buffers_warning_percent),
+            );
+        }
+        let pg = &self.postgres;
+        // PostgreSQL will not start unless some slots remain for ordinary roles.
+        if pg.superuser_reserved_connections + pg.reserved_connections >= pg.max_connections {
+            return invalid(
+                "postgres.superuser_reserved_connections",
+                format!(
+                    "superuser_reserved_connections ({}) + reserved_connections ({}) must be less than max_connections ({})",
+                    pg.superuser_reserved_connections, pg.reserved_connections, pg.max_connections
+                ),
+            );
+        }
+        if pg.shared_buffers.0 < 128 * 1024 {
+            return invalid(
+                "postgres.shared_buffers",
+                format!("must be at least 128 kB (PostgreSQL's minimum), got {}", pg.shared_buffers),
+            );
+        }
+        if let Some(host) = &self.host {
+            if host.cpus.0 == 0 {
+                return invalid("host.cpus", "must be greater than 0".to_string());
+            }
+            if host.memory.0 == 0 {
+                return invalid("host.memory", "must be greater than 0".to_string());
+            }
+        }
+        for (path, resources) in self.resource_sections() {
+            if resources.cpus == Some(Cpus(0)) {
+                return invalid(
+                    &format!("{path}.cpus"),
+                    "must be greater than 0 (leave it out for no limit)".to_string(),
+                );
+            }
+            if resources.memory == Some(Bytes(0)) {
+                return invalid(
+                    &format!("{path}.memory"),
+                    "must be greater than 0 (leave it out for no limit)".to_string(),
+                );
+            }
+        }
+        for (name, service) in &self.other_services {
+            if service.replicas > 10_000 {
+                return invalid(
+                    &format!("other_services.{name}.replicas"),
+                    format!("must be between 0 and 10000, got {}", service.replicas),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Every resources block with its path, for validation.
+    fn resource_sections(&self) -> Vec<(String, &Resources)> {
+        let mut sections = vec![
+            ("api.limits".to_string(), &self.api.limits),
+            ("api.reservations".to_string(), &self.api.reservations),
+            ("runtime.limits".to_string(), &self.runtime.limits),
+            ("runtime.reservations".to_string(), &self.runtime.reservations),
+            ("postgres.limits".to_string(), &self.postgres.limits),
+            ("postgres.reservations".to_string(), &self.postgres.reservations),
+        ];
+        for (name, service) in &self.other_services {
+            sections.push((format!("other_services.{name}.limits"), &service.limits));
+            sections.push((format!("other_services.{name}.reservations"), &service.reservations));
+        }
+        sections
+    }
+
+    /// Total execution slots: runtime replicas × `MAX_CONCURRENT_EXECUTIONS`.
+    pub fn execution_slots(&self) -> u64 {
+        u64::from(self.runtime.replicas) * u64::from(self.runtime.max_concurrent_executions)
+    }
+}

@@ -1,0 +1,116 @@
+//! The report for people: figures with their arithmetic, then findings with fixes.
+
+use super::Report;
+use crate::units::{Bytes, percent, trim_decimal};
+use std::fmt::Write;
+
+pub fn render(report: &Report) -> String {
+    let mut out = String::new();
+    let f = &report.figures;
+    let _ = writeln!(out, "flowcap check: {} ({})", report.title(), report.plan.file);
+
+    let _ = writeln!(out, "\nCapacity");
+    let _ = writeln!(
+        out,
+        "  concurrent executions  {} = {} runtime replica(s) × {}",
+        f.concurrent_executions, f.runtime_replicas, f.slots_per_replica
+    );
+    let memory = f.per_slot.memory().map_or("unlimited memory".into(), |m| m.to_string());
+    let cpus = f.per_slot.cpus.map_or("unlimited CPU".into(), |c| format!("{} CPU", trim_decimal(c, 3)));
+    let _ = writeln!(out, "  per execution slot     {memory} · {cpus} (runtime limits ÷ slots)");
+
+    let c = &f.connections;
+    let _ = writeln!(out, "\nPostgres connections");
+    let _ = writeln!(
+        out,
+        "  used / usable          {} / {} ({} %; warning line {}, headroom {})",
+        c.used,
+        c.usable,
+        percent(c.share),
+        c.warning_line,
+        c.headroom
+    );
+    let clients: Vec<String> =
+        c.clients.iter().map(|client| format!("{} {} ({})", client.name, client.connections, client.detail)).collect();
+    let _ = writeln!(out, "  clients                {}", clients.join(" · "));
+    let _ = writeln!(
+        out,
+        "  usable                 max_connections {} − reserved {} = {}",
+        c.max_connections, c.reserved, c.usable
+    );
+
+    match &f.host {
+        None => {
+            let _ = writeln!(out, "\nHost fit: skipped (the plan has no host)");
+        }
+        Some(h) => {
+            let _ = writeln!(out, "\nHost fit ({} CPUs, {})", trim_decimal(h.cpus, 3), Bytes(h.memory_bytes));
+            let cpu = |used: f64, share: f64| {
+                format!("{} / {} CPUs  {} %", trim_decimal(used, 3), trim_decimal(h.cpus, 3), percent(share))
+            };
+            let mem =
+                |used: u64, share: f64| format!("{} / {}  {} %", Bytes(used), Bytes(h.memory_bytes), percent(share));
+            let _ = writeln!(out, "  CPU limits             {}", cpu(h.cpu_limits, h.cpu_limits_share));
+            let _ = writeln!(out, "  CPU reservations       {}", cpu(h.cpu_reservations, h.cpu_reservations_share));
+            let _ = writeln!(out, "  memory limits          {}", mem(h.memory_limits_bytes, h.memory_limits_share));
+            let _ = writeln!(
+                out,
+                "  memory reservations    {}",
+                mem(h.memory_reservations_bytes, h.memory_reservations_share)
+            );
+        }
+    }
+
+    let pg = &f.postgres;
+    let _ = writeln!(out, "\nPostgres memory");
+    let shared_buffers = Bytes(pg.shared_buffers_bytes);
+    match (pg.memory_limit_bytes, pg.shared_buffers_share) {
+        (Some(limit), Some(share)) => {
+            let _ = writeln!(
+                out,
+                "  shared_buffers         {shared_buffers}, {} % of the {} limit",
+                percent(share),
+                Bytes(limit)
+            );
+        }
+        _ => {
+            let _ = writeln!(out, "  shared_buffers         {shared_buffers} (no memory limit)");
+        }
+    }
+    let _ = writeln!(
+        out,
+        "  estimated use          {} (shared_buffers + {} connections)",
+        Bytes(pg.estimated_bytes),
+        c.used
+    );
+    if let Some(tune) = &pg.pgtune {
+        let cpus = tune.cpus.map_or("CPUs unknown".into(), |n| format!("{n} CPU"));
+        let _ = writeln!(
+            out,
+            "  PGTune, web profile for {}, {cpus}, {} connections:",
+            Bytes(tune.memory_bytes),
+            tune.max_connections
+        );
+        for setting in &tune.settings {
+            let _ = writeln!(out, "    {} = {}", setting.name, setting.value);
+        }
+    }
+
+    let s = &report.summary;
+    let _ = writeln!(out, "\nFindings: {} error(s), {} warning(s), {} info", s.errors, s.warnings, s.infos);
+    for located in &report.findings {
+        let finding = &located.finding;
+        let place = match (located.line, located.column) {
+            (Some(line), Some(column)) => format!("{}:{line}:{column}", located.file),
+            _ => located.file.clone(),
+        };
+        let _ = writeln!(out, "  {:<7} {}  {place}", finding.severity, finding.rule);
+        let _ = writeln!(out, "          {}", finding.message);
+        if let Some(fix) = &finding.fix {
+            let _ = writeln!(out, "          fix: {fix}");
+        }
+    }
+    let verdict = if s.failed { "FAIL" } else { "PASS" };
+    let _ = writeln!(out, "\n{verdict} (fails on {} and above)", s.fail_on);
+    out
+}

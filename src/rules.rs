@@ -1,0 +1,365 @@
+//! Findings: what is wrong or risky in a plan, each under a stable rule id with the numbers and
+//! a concrete fix.
+
+use crate::analysis::Analysis;
+use crate::plan::Plan;
+use crate::units::{Bytes, percent, trim_decimal};
+use serde::Serialize;
+use std::fmt;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        })
+    }
+}
+
+/// A rule as the reference lists it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rule {
+    pub id: &'static str,
+    pub severity: Severity,
+    pub checks: &'static str,
+    /// The default threshold and the policy key that moves it, if any.
+    pub threshold: &'static str,
+}
+
+pub const RULES: &[Rule] = &[
+    Rule {
+        id: "no-execution-slots",
+        severity: Severity::Error,
+        checks: "runtime.replicas × runtime.max_concurrent_executions is 0: nothing can run",
+        threshold: "0 slots",
+    },
+    Rule {
+        id: "connections-exhausted",
+        severity: Severity::Error,
+        checks: "Postgres clients can open more connections than max_connections leaves to ordinary roles",
+        threshold: "used > max_connections − superuser_reserved − reserved",
+    },
+    Rule {
+        id: "connections-near-limit",
+        severity: Severity::Warning,
+        checks: "connection use past the warning line (Flow-Like's own Prometheus alert)",
+        threshold: "used > 80 % of usable (policy.connection_warning_percent)",
+    },
+    Rule {
+        id: "host-cpu-overcommit",
+        severity: Severity::Warning,
+        checks: "CPU limits of all containers add up past the host's CPUs",
+        threshold: "> 100 % of host.cpus (policy.cpu_overcommit_percent)",
+    },
+    Rule {
+        id: "host-memory-overcommit",
+        severity: Severity::Warning,
+        checks: "memory limits of all containers add up past the host's memory",
+        threshold: "> 100 % of host.memory (policy.memory_overcommit_percent)",
+    },
+    Rule {
+        id: "reservations-exceed-host",
+        severity: Severity::Error,
+        checks: "CPU or memory reservations add up to more than the host has",
+        threshold: "> 100 % of host.cpus or host.memory",
+    },
+    Rule {
+        id: "memory-per-slot-low",
+        severity: Severity::Warning,
+        checks: "runtime memory limit ÷ max_concurrent_executions is below the policy's minimum",
+        threshold: "< 256 MiB per slot (policy.min_memory_per_slot)",
+    },
+    Rule {
+        id: "shared-buffers-exceed-memory",
+        severity: Severity::Error,
+        checks: "shared_buffers is larger than the Postgres container's memory limit",
+        threshold: "shared_buffers > postgres.limits.memory",
+    },
+    Rule {
+        id: "shared-buffers-high",
+        severity: Severity::Warning,
+        checks: "shared_buffers is a large share of the Postgres memory limit (25 % is the guidance)",
+        threshold: "> 40 % of postgres.limits.memory (policy.shared_buffers_warning_percent)",
+    },
+    Rule {
+        id: "postgres-memory-tight",
+        severity: Severity::Warning,
+        checks: "shared_buffers plus memory for the connections in use exceeds the Postgres memory limit",
+        threshold: "shared_buffers + used × 10 MiB > postgres.limits.memory (policy.memory_per_connection)",
+    },
+    Rule {
+        id: "jwt-keys-not-shared",
+        severity: Severity::Error,
+        checks: "several API replicas without one shared JWT key pair: tokens from one replica fail on another",
+        threshold: "api.replicas > 1 and api.shared_jwt_keys: false",
+    },
+    Rule {
+        id: "host-unknown",
+        severity: Severity::Info,
+        checks: "the plan has no host section, so host-fit checks are skipped",
+        threshold: "no host",
+    },
+    Rule {
+        id: "limits-missing",
+        severity: Severity::Info,
+        checks: "containers without a CPU or memory limit may take the whole host; host fit counts only limits",
+        threshold: "a service without limits.cpus or limits.memory",
+    },
+];
+
+pub fn rule(id: &str) -> Option<&'static Rule> {
+    RULES.iter().find(|r| r.id == id)
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub rule: &'static str,
+    pub severity: Severity,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+    /// The plan key the finding is about, as a dotted path.
+    pub path: String,
+}
+
+struct Findings(Vec<Finding>);
+
+impl Findings {
+    fn add(&mut self, id: &'static str, path: &str, message: String, fix: Option<String>) {
+        let severity = rule(id).expect("every rule id is in RULES").severity;
+        self.0.push(Finding { rule: id, severity, message, fix, path: path.to_string() });
+    }
+}
+
+/// Every finding for the plan, most severe first, then by rule id: a stable order.
+pub fn evaluate(plan: &Plan, analysis: &Analysis) -> Vec<Finding> {
+    let mut findings = Findings(Vec::new());
+    execution_slots(plan, &mut findings);
+    connections(plan, analysis, &mut findings);
+    host_fit(plan, analysis, &mut findings);
+    memory_per_slot(plan, analysis, &mut findings);
+    postgres_memory(plan, analysis, &mut findings);
+    if plan.api.replicas > 1 && plan.api.shared_jwt_keys == Some(false) {
+        findings.add(
+            "jwt-keys-not-shared",
+            "api.shared_jwt_keys",
+            format!("{} API replicas each sign tokens with their own key", plan.api.replicas),
+            Some("give every API replica the same BACKEND_KEY / BACKEND_PUB / BACKEND_KID".into()),
+        );
+    }
+    let mut findings = findings.0;
+    findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.rule.cmp(b.rule)).then(a.path.cmp(&b.path)));
+    findings
+}
+
+fn execution_slots(plan: &Plan, findings: &mut Findings) {
+    let runtime = &plan.runtime;
+    if runtime.replicas == 0 || runtime.max_concurrent_executions == 0 {
+        let path = if runtime.replicas == 0 { "runtime.replicas" } else { "runtime.max_concurrent_executions" };
+        findings.add(
+            "no-execution-slots",
+            path,
+            format!(
+                "{} runtime replicas × {} executions each = 0 execution slots",
+                runtime.replicas, runtime.max_concurrent_executions
+            ),
+            Some("set runtime.replicas and runtime.max_concurrent_executions to at least 1".into()),
+        );
+    }
+}
+
+fn connections(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
+    let c = &analysis.connections;
+    let warning_percent = plan.policy.connection_warning_percent;
+    let id = if c.used > c.usable {
+        "connections-exhausted"
+    } else if c.used > c.warning_line {
+        "connections-near-limit"
+    } else {
+        return;
+    };
+    let others = c.used - c.clients[0].connections;
+    // The largest pool that brings use back under the warning line with today's API replicas.
+    let pool = c.warning_line.saturating_sub(others) / u64::from(plan.api.replicas);
+    let mut fix = format!("raise postgres.max_connections to at least {}", c.required_max_connections);
+    if pool >= 1 && pool < u64::from(plan.api.db_pool) {
+        fix.push_str(&format!(", or lower api.db_pool to {pool}"));
+    }
+    let message = format!(
+        "clients can open {} connections; max_connections {} leaves {} usable ({} reserved): {} % in use{}",
+        c.used,
+        c.max_connections,
+        c.usable,
+        c.reserved,
+        percent(c.share),
+        if id == "connections-near-limit" {
+            format!(", past the {warning_percent} % warning line")
+        } else {
+            String::new()
+        }
+    );
+    findings.add(id, "postgres.max_connections", message, Some(fix));
+}
+
+fn host_fit(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
+    let Some(fit) = &analysis.host else {
+        findings.add(
+            "host-unknown",
+            "host",
+            "no host given: host CPU and memory fit not checked".into(),
+            Some("add host: { cpus: N, memory: SIZE } to check the plan against the Docker host".into()),
+        );
+        return;
+    };
+    let policy = &plan.policy;
+    let cpu_allowed = fit.cpus * f64::from(policy.cpu_overcommit_percent) / 100.0;
+    if fit.cpu_limits > cpu_allowed {
+        findings.add(
+            "host-cpu-overcommit",
+            "host.cpus",
+            format!(
+                "CPU limits add up to {} of {} host CPUs ({} %)",
+                trim_decimal(fit.cpu_limits, 3),
+                trim_decimal(fit.cpus, 3),
+                percent(fit.cpu_limits_share)
+            ),
+            Some(format!(
+                "raise host.cpus to {}, or lower the CPU limits by {}",
+                trim_decimal((fit.cpu_limits * 100.0 / f64::from(policy.cpu_overcommit_percent)).ceil(), 0),
+                trim_decimal(fit.cpu_limits - cpu_allowed, 3)
+            )),
+        );
+    }
+    let memory_allowed = (fit.memory_bytes as f64 * f64::from(policy.memory_overcommit_percent) / 100.0) as u64;
+    if fit.memory_limits_bytes > memory_allowed {
+        findings.add(
+            "host-memory-overcommit",
+            "host.memory",
+            format!(
+                "memory limits add up to {} of {} host memory ({} %)",
+                Bytes(fit.memory_limits_bytes),
+                Bytes(fit.memory_bytes),
+                percent(fit.memory_limits_share)
+            ),
+            Some(format!(
+                "raise host.memory to {}, or lower the memory limits by {}",
+                Bytes(
+                    (u128::from(fit.memory_limits_bytes) * 100).div_ceil(u128::from(policy.memory_overcommit_percent))
+                        as u64
+                ),
+                Bytes(fit.memory_limits_bytes - memory_allowed)
+            )),
+        );
+    }
+    if fit.cpu_reservations > fit.cpus {
+        findings.add(
+            "reservations-exceed-host",
+            "host.cpus",
+            format!(
+                "CPU reservations add up to {} but the host has {}",
+                trim_decimal(fit.cpu_reservations, 3),
+                trim_decimal(fit.cpus, 3)
+            ),
+            Some(format!(
+                "lower the CPU reservations by {}, or use a bigger host",
+                trim_decimal(fit.cpu_reservations - fit.cpus, 3)
+            )),
+        );
+    }
+    if fit.memory_reservations_bytes > fit.memory_bytes {
+        findings.add(
+            "reservations-exceed-host",
+            "host.memory",
+            format!(
+                "memory reservations add up to {} but the host has {}",
+                Bytes(fit.memory_reservations_bytes),
+                Bytes(fit.memory_bytes)
+            ),
+            Some(format!(
+                "lower the memory reservations by {}, or use a bigger host",
+                Bytes(fit.memory_reservations_bytes - fit.memory_bytes)
+            )),
+        );
+    }
+    if !fit.unlimited.is_empty() {
+        findings.add(
+            "limits-missing",
+            &format!("{}.limits", fit.unlimited[0]),
+            format!("no CPU or memory limit on: {}; host fit counts only limits", fit.unlimited.join(", ")),
+            Some("set limits.cpus and limits.memory on every service".into()),
+        );
+    }
+}
+
+fn memory_per_slot(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
+    let (Some(per_slot), Some(limit)) = (analysis.per_slot.memory_bytes, plan.runtime.limits.memory) else { return };
+    let minimum = plan.policy.min_memory_per_slot;
+    if per_slot < minimum.0 {
+        let slots = plan.runtime.max_concurrent_executions;
+        let fitting = limit.0 / minimum.0;
+        let mut fix = format!("raise runtime.limits.memory to {}", Bytes(minimum.0 * u64::from(slots)));
+        if fitting >= 1 {
+            fix.push_str(&format!(
+                ", or lower runtime.max_concurrent_executions to {fitting} and add runtime replicas"
+            ));
+        }
+        findings.add(
+            "memory-per-slot-low",
+            "runtime.max_concurrent_executions",
+            format!("{} ÷ {} slots = {} per execution, below {}", limit, slots, Bytes(per_slot), minimum),
+            Some(fix),
+        );
+    }
+}
+
+fn postgres_memory(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
+    let pg = &analysis.postgres;
+    let Some(limit) = pg.memory_limit_bytes else { return };
+    let shared_buffers = Bytes(pg.shared_buffers_bytes);
+    let share = pg.shared_buffers_share.unwrap_or_default();
+    let quarter = Bytes(limit / 4);
+    if pg.shared_buffers_bytes > limit {
+        findings.add(
+            "shared-buffers-exceed-memory",
+            "postgres.shared_buffers",
+            format!("shared_buffers {shared_buffers} is larger than the Postgres memory limit {}", Bytes(limit)),
+            Some(format!("lower postgres.shared_buffers to {quarter} (25 % of the limit)")),
+        );
+        return;
+    }
+    if share * 100.0 > f64::from(plan.policy.shared_buffers_warning_percent) {
+        findings.add(
+            "shared-buffers-high",
+            "postgres.shared_buffers",
+            format!(
+                "shared_buffers {shared_buffers} is {} % of the Postgres memory limit {}",
+                percent(share),
+                Bytes(limit)
+            ),
+            Some(format!("lower postgres.shared_buffers to {quarter} (25 % of the limit)")),
+        );
+    }
+    if pg.estimated_bytes > limit {
+        findings.add(
+            "postgres-memory-tight",
+            "postgres.limits.memory",
+            format!(
+                "shared_buffers {shared_buffers} + {} connections × {} = {}, over the Postgres memory limit {}",
+                analysis.connections.used,
+                plan.policy.memory_per_connection,
+                Bytes(pg.estimated_bytes),
+                Bytes(limit)
+            ),
+            Some(format!("raise postgres.limits.memory to at least {}", Bytes(pg.estimated_bytes))),
+        );
+    }
+}

@@ -1,0 +1,289 @@
+//! Byte sizes and CPU amounts as Compose and Kubernetes write them.
+//!
+//! Memory: a number with an optional unit `b`, `k`, `m`, `g`, `t`, `p`, optionally followed by
+//! `i` and/or `b`, case-insensitive, binary multiples (`1k` = 1024). This is Docker's
+//! `RAMInBytes` grammar, which Compose uses, and it also covers Kubernetes' binary suffixes
+//! (`512Mi`, `8Gi`). CPUs: a decimal (`0.5`, `4`) or Kubernetes millicores (`250m`).
+
+use serde::de::{self, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
+
+/// The largest memory size flowcap accepts: no container or host is bigger, and sums of
+/// thousands of them still fit in a `u64` comfortably.
+pub const MAX_BYTES: u64 = 1 << 50;
+/// The largest CPU amount flowcap accepts, in millicores (100,000 CPUs).
+pub const MAX_MILLICPUS: u64 = 100_000_000;
+
+const KIB: u64 = 1024;
+const MIB: u64 = KIB * 1024;
+const GIB: u64 = MIB * 1024;
+const TIB: u64 = GIB * 1024;
+const PIB: u64 = TIB * 1024;
+
+/// A size in bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Bytes(pub u64);
+
+/// An amount of CPU in thousandths of a CPU.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Cpus(pub u64);
+
+impl Bytes {
+    pub const fn mib(n: u64) -> Bytes {
+        Bytes(n * MIB)
+    }
+
+    pub const fn gib(n: u64) -> Bytes {
+        Bytes(n * GIB)
+    }
+
+    /// Parses Compose's (and Kubernetes' binary) byte syntax.
+    pub fn parse(text: &str) -> Result<Bytes, String> {
+        let expected = || {
+            format!(
+                "invalid memory size `{text}`: expected a number with an optional unit b, k, m, g, t \
+                 (also kb, mb, gb; Ki, Mi, Gi), e.g. 512m or 8Gi"
+            )
+        };
+        let trimmed = text.trim();
+        let split = trimmed.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(trimmed.len());
+        let (number, unit) = trimmed.split_at(split);
+        let multiplier = match unit.strip_prefix(' ').unwrap_or(unit).to_ascii_lowercase().as_str() {
+            "" | "b" => 1,
+            "k" | "kb" | "ki" | "kib" => KIB,
+            "m" | "mb" | "mi" | "mib" => MIB,
+            "g" | "gb" | "gi" | "gib" => GIB,
+            "t" | "tb" | "ti" | "tib" => TIB,
+            "p" | "pb" | "pi" | "pib" => PIB,
+            _ => return Err(expected()),
+        };
+        let bytes = scale_decimal(number, multiplier).ok_or_else(expected)?;
+        if bytes > u128::from(MAX_BYTES) {
+            return Err(format!("memory size `{text}` is larger than 1 PiB"));
+        }
+        Ok(Bytes(bytes as u64))
+    }
+
+    pub fn as_f64(self) -> f64 {
+        self.0 as f64
+    }
+}
+
+/// `number × multiplier` for a plain decimal `number` (digits, optional fraction), rounded
+/// down; `None` when `number` is not such a decimal.
+fn scale_decimal(number: &str, multiplier: u64) -> Option<u128> {
+    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+    let digits_only = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || !digits_only(whole) || !digits_only(fraction) || number.ends_with('.') {
+        return None;
+    }
+    // Past 20 digits the value is absurd anyway; cap to keep the arithmetic in range.
+    if whole.len() > 20 || fraction.len() > 18 {
+        return Some(u128::MAX);
+    }
+    let whole: u128 = whole.parse().ok()?;
+    let scale = 10u128.pow(fraction.len() as u32);
+    let fraction: u128 = if fraction.is_empty() { 0 } else { fraction.parse().ok()? };
+    let multiplier = u128::from(multiplier);
+    Some(whole * multiplier + fraction * multiplier / scale)
+}
+
+impl fmt::Display for Bytes {
+    /// Human-readable: `8 GiB`, `512 MiB`, `409.6 MiB`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let units = [(PIB, "PiB"), (TIB, "TiB"), (GIB, "GiB"), (MIB, "MiB"), (KIB, "KiB")];
+        for (size, name) in units {
+            if self.0 >= size {
+                return if self.0 % size == 0 {
+                    write!(f, "{} {name}", self.0 / size)
+                } else {
+                    write!(f, "{} {name}", trim_decimal(self.0 as f64 / size as f64, 1))
+                };
+            }
+        }
+        write!(f, "{} B", self.0)
+    }
+}
+
+impl Bytes {
+    /// The compact form Compose accepts, exact: `8G`, `1536M`, `1000`.
+    pub fn compose(self) -> String {
+        let units = [(PIB, "P"), (TIB, "T"), (GIB, "G"), (MIB, "M"), (KIB, "K")];
+        units
+            .iter()
+            .find(|(size, _)| self.0 >= *size && self.0 % size == 0)
+            .map(|(size, name)| format!("{}{name}", self.0 / size))
+            .unwrap_or_else(|| self.0.to_string())
+    }
+}
+
+impl Cpus {
+    pub const fn whole(n: u64) -> Cpus {
+        Cpus(n * 1000)
+    }
+
+    pub fn as_f64(self) -> f64 {
+        self.0 as f64 / 1000.0
+    }
+
+    /// Parses `0.5`, `4` or Kubernetes millicores `250m`.
+    pub fn parse(text: &str) -> Result<Cpus, String> {
+        let expected =
+            || format!("invalid CPU amount `{text}`: expected a decimal such as 0.5 or 4, or millicores such as 250m");
+        let trimmed = text.trim();
+        let millis = match trimmed.strip_suffix('m') {
+            Some(millicores) => scale_decimal(millicores, 1).ok_or_else(expected)?,
+            None => {
+                let fraction = trimmed.split_once('.').map_or("", |(_, f)| f);
+                if fraction.trim_end_matches('0').len() > 3 {
+                    return Err(format!("CPU amount `{text}` is finer than 0.001 CPU"));
+                }
+                scale_decimal(trimmed, 1000).ok_or_else(expected)?
+            }
+        };
+        if millis > u128::from(MAX_MILLICPUS) {
+            return Err(format!("CPU amount `{text}` is more than 100000 CPUs"));
+        }
+        Ok(Cpus(millis as u64))
+    }
+}
+
+impl fmt::Display for Cpus {
+    /// `4`, `0.5`, `1.25`: as few decimals as the value needs.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", trim_decimal(self.as_f64(), 3))
+    }
+}
+
+/// Formats with at most `decimals` decimals and no trailing zeros.
+pub fn trim_decimal(value: f64, decimals: usize) -> String {
+    let text = format!("{value:.decimals$}");
+    if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_string() } else { text }
+}
+
+/// A share (0.25) as a percentage with at most one decimal (`25`, `12.5`).
+pub fn percent(share: f64) -> String {
+    trim_decimal(share * 100.0, 1)
+}
+
+/// Accepts a YAML number or string and hands its text to a parser, so `8G`, `"0.5"`, `0.5`
+/// and `4` all arrive as text and share one grammar.
+struct ScalarText<T> {
+    parse: fn(&str) -> Result<T, String>,
+    expecting: &'static str,
+}
+
+impl<T> Visitor<'_> for ScalarText<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.expecting)
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<T, E> {
+        (self.parse)(v).map_err(E::custom)
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<T, E> {
+        self.visit_str(&v.to_string())
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<T, E> {
+        if v < 0 {
+            return Err(E::custom(format!("{} must not be negative, got {v}", self.expecting)));
+        }
+        self.visit_str(&v.to_string())
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<T, E> {
+        if !v.is_finite() || v < 0.0 {
+            return Err(E::custom(format!("{} must be a finite, non-negative number, got {v}", self.expecting)));
+        }
+        self.visit_str(&v.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for Bytes {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ScalarText { parse: Bytes::parse, expecting: "a memory size such as 512m or 8Gi" })
+    }
+}
+
+impl<'de> Deserialize<'de> for Cpus {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ScalarText { parse: Cpus::parse, expecting: "a CPU amount such as 0.5 or 4" })
+    }
+}
+
+impl Serialize for Bytes {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.compose())
+    }
+}
+
+impl Serialize for Cpus {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_f64(self.as_f64())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compose_and_kubernetes_memory_forms() {
+        let cases = [
+            ("1024", 1024),
+            ("512m", 512 * MIB),
+            ("512M", 512 * MIB),
+            ("8G", 8 * GIB),
+            ("1gb", GIB),
+            ("1GB", GIB),
+            ("2k", 2048),
+            ("10b", 10),
+            ("512Mi", 512 * MIB),
+            ("8Gi", 8 * GIB),
+            ("1.5GiB", GIB + GIB / 2),
+            ("1 GiB", GIB),
+            ("1p", PIB),
+        ];
+        for (text, bytes) in cases {
+            assert_eq!(Bytes::parse(text), Ok(Bytes(bytes)), "{text}");
+        }
+    }
+
+    #[test]
+    fn bad_memory_is_rejected_with_the_grammar() {
+        for text in ["", "m", "8X", "8 G B", "-1G", "1.G", ".5G", "8ib", "1e3"] {
+            let err = Bytes::parse(text).unwrap_err();
+            assert!(err.contains("expected a number with an optional unit"), "{text}: {err}");
+        }
+        assert!(Bytes::parse("2p").unwrap_err().contains("larger than 1 PiB"));
+        assert!(Bytes::parse("99999999999999999999999999g").unwrap_err().contains("larger than 1 PiB"));
+    }
+
+    #[test]
+    fn memory_prints_human_readable_and_compose_exact() {
+        assert_eq!(Bytes(8 * GIB).to_string(), "8 GiB");
+        assert_eq!(Bytes(4 * GIB / 10).to_string(), "409.6 MiB");
+        assert_eq!(Bytes(100).to_string(), "100 B");
+        assert_eq!(Bytes(8 * GIB).compose(), "8G");
+        assert_eq!(Bytes(1536 * MIB).compose(), "1536M");
+        assert_eq!(Bytes(1000).compose(), "1000");
+    }
+
+    #[test]
+    fn cpu_forms() {
+        assert_eq!(Cpus::parse("0.5"), Ok(Cpus(500)));
+        assert_eq!(Cpus::parse("4"), Ok(Cpus(4000)));
+        assert_eq!(Cpus::parse("250m"), Ok(Cpus(250)));
+        assert_eq!(Cpus::parse("1.250"), Ok(Cpus(1250)));
+        assert!(Cpus::parse("0.0001").unwrap_err().contains("finer than 0.001"));
+        assert!(Cpus::parse("four").unwrap_err().contains("expected a decimal"));
+        assert!(Cpus::parse("1000000").unwrap_err().contains("more than 100000"));
+        assert_eq!(Cpus(1250).to_string(), "1.25");
+        assert_eq!(Cpus(4000).to_string(), "4");
+    }
+}

@@ -1,0 +1,126 @@
+//! Where each key of a block-style YAML document stands, so findings and range errors can
+//! point at a line. serde_yaml reports positions only for its own errors; this light scan of
+//! the text covers the rest. Keys inside one-line flow mappings (`{cpus: 4}`) are found too;
+//! anything it cannot place falls back to the nearest enclosing key.
+
+use std::collections::HashMap;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KeyLines {
+    positions: HashMap<String, (usize, usize)>,
+}
+
+impl KeyLines {
+    pub fn scan(text: &str) -> KeyLines {
+        let mut positions = HashMap::new();
+        // The keys enclosing the current line, with their indentation.
+        let mut stack: Vec<(usize, String)> = Vec::new();
+        for (index, raw) in text.lines().enumerate() {
+            let line_number = index + 1;
+            let content = raw.trim_start_matches(' ');
+            if content.is_empty() || content.starts_with('#') {
+                continue;
+            }
+            let mut indent = raw.len() - content.len();
+            let mut content = content;
+            while let Some(item) = content.strip_prefix("- ") {
+                indent += 2;
+                content = item.trim_start_matches(' ');
+            }
+            let Some((key, rest)) = split_key(content) else { continue };
+            while stack.last().is_some_and(|(level, _)| *level >= indent) {
+                stack.pop();
+            }
+            let path = join(stack.iter().map(|(_, k)| k.as_str()).chain([key.as_str()]));
+            positions.entry(path.clone()).or_insert((line_number, indent + 1));
+            let rest_offset = raw.len() - rest.len();
+            let flow = rest.trim_start();
+            if flow.starts_with('{') {
+                let flow_offset = rest_offset + (rest.len() - flow.len());
+                for (inner, column) in flow_keys(flow) {
+                    positions.entry(format!("{path}.{inner}")).or_insert((line_number, flow_offset + column + 1));
+                }
+            }
+            stack.push((indent, key));
+        }
+        KeyLines { positions }
+    }
+
+    /// Line and column of `path` (dotted), or of its nearest enclosing key that was found.
+    pub fn locate(&self, path: &str) -> Option<(usize, usize)> {
+        let mut path = path;
+        loop {
+            if let Some(position) = self.positions.get(path) {
+                return Some(*position);
+            }
+            path = &path[..path.rfind('.')?];
+        }
+    }
+}
+
+fn join<'a>(keys: impl Iterator<Item = &'a str>) -> String {
+    keys.collect::<Vec<_>>().join(".")
+}
+
+/// `key: rest` → (key without quotes, rest); `None` for lines that do not start a key.
+fn split_key(content: &str) -> Option<(String, &str)> {
+    let (key, after) = if let Some(quote @ ('"' | '\'')) = content.chars().next() {
+        let end = content[1..].find(quote)? + 1;
+        (&content[1..end], content[end + 1..].strip_prefix(':')?)
+    } else {
+        let colon = content.find(": ").or_else(|| content.strip_suffix(':').map(|k| k.len()))?;
+        (&content[..colon], &content[colon + 1..])
+    };
+    let plain = key.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '<'));
+    (plain && !key.is_empty()).then(|| (key.to_string(), after))
+}
+
+/// Keys at the top level of a one-line flow mapping, with their byte offset in `flow`.
+fn flow_keys(flow: &str) -> Vec<(String, usize)> {
+    let mut keys = Vec::new();
+    let mut depth = 0usize;
+    let mut key_start = None;
+    for (offset, c) in flow.char_indices() {
+        match c {
+            '{' | '[' => {
+                depth += 1;
+                if depth == 1 {
+                    key_start = Some(offset + 1);
+                }
+            }
+            '}' | ']' => depth = depth.saturating_sub(1),
+            ',' if depth == 1 => key_start = Some(offset + 1),
+            ':' if depth == 1 => {
+                if let Some(start) = key_start.take() {
+                    let key = flow[start..offset].trim();
+                    let column = start + (flow[start..offset].len() - flow[start..offset].trim_start().len());
+                    if !key.is_empty() {
+                        keys.push((key.to_string(), column));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    keys
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_nested_and_flow_keys() {
+        let text = "# plan\nname: x\nruntime:\n  replicas: 4\n  limits: { cpus: 4, memory: 8G }\npostgres:\n  max_connections: 100\n";
+        let lines = KeyLines::scan(text);
+        assert_eq!(lines.locate("name"), Some((2, 1)));
+        assert_eq!(lines.locate("runtime.replicas"), Some((4, 3)));
+        assert_eq!(lines.locate("runtime.limits"), Some((5, 3)));
+        assert_eq!(lines.locate("runtime.limits.cpus"), Some((5, 13)));
+        assert_eq!(lines.locate("runtime.limits.memory"), Some((5, 22)));
+        assert_eq!(lines.locate("postgres.max_connections"), Some((7, 3)));
+        // Not written: falls back to the enclosing key.
+        assert_eq!(lines.locate("postgres.shared_buffers"), Some((6, 1)));
+        assert_eq!(lines.locate("host.cpus"), None);
+    }
+}
