@@ -239,7 +239,8 @@ fn host_fit(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
             )),
         );
     }
-    let memory_allowed = (fit.memory_bytes as f64 * f64::from(policy.memory_overcommit_percent) / 100.0) as u64;
+    let memory_allowed =
+        (u128::from(fit.memory_bytes) * u128::from(policy.memory_overcommit_percent) / 100).min(u64::MAX.into()) as u64;
     if fit.memory_limits_bytes > memory_allowed {
         findings.add(
             "host-memory-overcommit",
@@ -336,7 +337,9 @@ fn postgres_memory(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
         );
         return;
     }
-    if share * 100.0 > f64::from(plan.policy.shared_buffers_warning_percent) {
+    // Compared in whole bytes: the rounded share could hide a byte past the line.
+    let warning_percent = u128::from(plan.policy.shared_buffers_warning_percent);
+    if u128::from(pg.shared_buffers_bytes) * 100 > u128::from(limit) * warning_percent {
         findings.add(
             "shared-buffers-high",
             "postgres.shared_buffers",

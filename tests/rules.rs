@@ -1,0 +1,233 @@
+//! Every rule firing and not firing at its boundary.
+
+use flowcap::analysis::analyze;
+use flowcap::plan::Plan;
+use flowcap::presets::load_preset;
+use flowcap::rules::{Finding, RULES, Severity, evaluate};
+use flowcap::units::{Bytes, Cpus};
+
+fn medium() -> Plan {
+    load_preset("medium").unwrap().plan
+}
+
+fn findings(plan: &Plan) -> Vec<Finding> {
+    evaluate(plan, &analyze(plan))
+}
+
+fn fired(plan: &Plan, rule: &str) -> Vec<Finding> {
+    findings(plan).into_iter().filter(|f| f.rule == rule).collect()
+}
+
+fn one(plan: &Plan, rule: &str) -> Finding {
+    let mut found = fired(plan, rule);
+    assert_eq!(found.len(), 1, "{rule}: {:?}", findings(plan));
+    found.remove(0)
+}
+
+#[test]
+fn presets_pass_their_own_check() {
+    for key in ["development", "small-team", "medium", "large"] {
+        let plan = load_preset(key).unwrap().plan;
+        assert_eq!(findings(&plan), [], "{key}");
+    }
+}
+
+#[test]
+fn connections_near_limit_past_the_warning_line() {
+    let mut plan = medium();
+    // 20 + 3 + 3 + 51 = 77 = floor(97 × 80 %): on the line, not past it.
+    plan.postgres_clients.admin = 51;
+    assert!(fired(&plan, "connections-near-limit").is_empty());
+    plan.postgres_clients.admin = 52;
+    let f = one(&plan, "connections-near-limit");
+    assert_eq!(f.severity, Severity::Warning);
+    assert_eq!(f.path, "postgres.max_connections");
+    assert_eq!(
+        f.message,
+        "clients can open 78 connections; max_connections 100 leaves 97 usable (3 reserved): 80.4 % in use, past the 80 % warning line"
+    );
+    // ceil(78 / 0.8) = 98 usable + 3 reserved; or a pool of (77 − 58) / 2 = 9: 2 × 9 + 58 = 76.
+    assert_eq!(f.fix.as_deref(), Some("raise postgres.max_connections to at least 101, or lower api.db_pool to 9"));
+}
+
+#[test]
+fn connection_fix_offers_a_smaller_pool_when_one_fits() {
+    let mut plan = medium();
+    plan.api.replicas = 8;
+    // 8 × 10 + 8 = 88 > 77. Pool: (77 − 8) / 8 = 8 → 8 × 8 + 8 = 72.
+    let f = one(&plan, "connections-near-limit");
+    assert_eq!(f.fix.as_deref(), Some("raise postgres.max_connections to at least 113, or lower api.db_pool to 8"));
+    // The fix is right: 113 gives usable 110, line 88 = used.
+    plan.postgres.max_connections = 113;
+    assert!(fired(&plan, "connections-near-limit").is_empty());
+    plan.postgres.max_connections = 112;
+    assert_eq!(fired(&plan, "connections-near-limit").len(), 1);
+    plan.postgres.max_connections = 100;
+    plan.api.db_pool = 8;
+    assert!(fired(&plan, "connections-near-limit").is_empty());
+}
+
+#[test]
+fn connections_exhausted_past_usable_slots() {
+    let mut plan = medium();
+    // 20 + 3 + 3 + 71 = 97 = usable: full, not exhausted.
+    plan.postgres_clients.admin = 71;
+    assert!(fired(&plan, "connections-exhausted").is_empty());
+    assert_eq!(fired(&plan, "connections-near-limit").len(), 1);
+    plan.postgres_clients.admin = 72;
+    let f = one(&plan, "connections-exhausted");
+    assert_eq!(f.severity, Severity::Error);
+    assert!(f.message.starts_with("clients can open 98 connections; max_connections 100 leaves 97 usable"));
+    assert!(fired(&plan, "connections-near-limit").is_empty(), "one finding per budget");
+}
+
+#[test]
+fn host_cpu_overcommit_past_the_host() {
+    let mut plan = medium();
+    plan.host.as_mut().unwrap().cpus = Cpus::whole(26);
+    assert!(fired(&plan, "host-cpu-overcommit").is_empty());
+    plan.host.as_mut().unwrap().cpus = Cpus(25_999);
+    let f = one(&plan, "host-cpu-overcommit");
+    assert_eq!(f.message, "CPU limits add up to 26 of 25.999 host CPUs (100 %)");
+    assert_eq!(f.fix.as_deref(), Some("raise host.cpus to 26, or lower the CPU limits by 0.001"));
+    // The policy can allow overcommit: 150 % of 20 = 30 ≥ 26.
+    plan.host.as_mut().unwrap().cpus = Cpus::whole(20);
+    plan.policy.cpu_overcommit_percent = 150;
+    assert!(fired(&plan, "host-cpu-overcommit").is_empty());
+}
+
+#[test]
+fn host_memory_overcommit_past_the_host() {
+    let mut plan = medium();
+    let limits = 45 * (1u64 << 30) + (1 << 29);
+    plan.host.as_mut().unwrap().memory = Bytes(limits);
+    assert!(fired(&plan, "host-memory-overcommit").is_empty());
+    plan.host.as_mut().unwrap().memory = Bytes(limits - 1);
+    let f = one(&plan, "host-memory-overcommit");
+    assert_eq!(f.severity, Severity::Warning);
+    assert!(f.fix.as_deref().unwrap().starts_with("raise host.memory to 45.5 GiB"), "{f:?}");
+}
+
+#[test]
+fn reservations_exceed_host_cpu_and_memory() {
+    let mut plan = medium();
+    // Reservations: 6 CPUs, 11 GiB.
+    plan.host = Some(flowcap::plan::Host { cpus: Cpus::whole(6), memory: Bytes::gib(11) });
+    assert!(fired(&plan, "reservations-exceed-host").is_empty());
+    plan.host = Some(flowcap::plan::Host { cpus: Cpus(5_999), memory: Bytes(11 * (1 << 30) - 1) });
+    let found = fired(&plan, "reservations-exceed-host");
+    let paths: Vec<&str> = found.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(paths, ["host.cpus", "host.memory"]);
+    assert!(found.iter().all(|f| f.severity == Severity::Error));
+}
+
+#[test]
+fn memory_per_slot_below_policy() {
+    let mut plan = medium();
+    // 8 GiB ÷ 32 = 256 MiB: exactly the minimum.
+    plan.runtime.max_concurrent_executions = 32;
+    assert!(fired(&plan, "memory-per-slot-low").is_empty());
+    plan.runtime.max_concurrent_executions = 33;
+    let f = one(&plan, "memory-per-slot-low");
+    assert_eq!(f.message, "8 GiB ÷ 33 slots = 248.2 MiB per execution, below 256 MiB");
+    assert_eq!(
+        f.fix.as_deref(),
+        Some("raise runtime.limits.memory to 8.2 GiB, or lower runtime.max_concurrent_executions to 32 and add runtime replicas")
+    );
+}
+
+#[test]
+fn shared_buffers_against_the_postgres_limit() {
+    let mut plan = medium();
+    plan.postgres.limits.memory = Some(Bytes::gib(10));
+    // 40 % of 10 GiB = 4 GiB: on the line.
+    plan.postgres.shared_buffers = Bytes::gib(4);
+    assert!(fired(&plan, "shared-buffers-high").is_empty());
+    plan.postgres.shared_buffers = Bytes(4 * (1 << 30) + 1);
+    assert_eq!(one(&plan, "shared-buffers-high").fix.as_deref(), Some("lower postgres.shared_buffers to 2.5 GiB (25 % of the limit)"));
+    // Equal to the limit: high, not larger.
+    plan.postgres.shared_buffers = Bytes::gib(10);
+    assert!(fired(&plan, "shared-buffers-exceed-memory").is_empty());
+    plan.postgres.shared_buffers = Bytes(10 * (1 << 30) + 1);
+    let f = one(&plan, "shared-buffers-exceed-memory");
+    assert_eq!(f.severity, Severity::Error);
+    assert!(fired(&plan, "shared-buffers-high").is_empty(), "the error supersedes the warning");
+}
+
+#[test]
+fn postgres_memory_tight_counts_connections() {
+    let mut plan = medium();
+    // 2 GiB + 28 × 10 MiB = 2328 MiB.
+    plan.postgres.limits.memory = Some(Bytes::mib(2328));
+    assert!(fired(&plan, "postgres-memory-tight").is_empty());
+    plan.postgres.limits.memory = Some(Bytes::mib(2327));
+    let f = one(&plan, "postgres-memory-tight");
+    assert_eq!(f.fix.as_deref(), Some("raise postgres.limits.memory to at least 2.3 GiB"));
+}
+
+#[test]
+fn no_execution_slots() {
+    let mut plan = medium();
+    plan.runtime.replicas = 0;
+    let f = one(&plan, "no-execution-slots");
+    assert_eq!(f.path, "runtime.replicas");
+    assert_eq!(f.severity, Severity::Error);
+    plan.runtime.replicas = 1;
+    plan.runtime.max_concurrent_executions = 0;
+    assert_eq!(one(&plan, "no-execution-slots").path, "runtime.max_concurrent_executions");
+    plan.runtime.max_concurrent_executions = 1;
+    assert!(fired(&plan, "no-execution-slots").is_empty());
+}
+
+#[test]
+fn jwt_keys_only_when_known_unshared_and_scaled() {
+    let mut plan = medium();
+    plan.api.shared_jwt_keys = Some(false);
+    assert_eq!(one(&plan, "jwt-keys-not-shared").severity, Severity::Error);
+    plan.api.replicas = 1;
+    assert!(fired(&plan, "jwt-keys-not-shared").is_empty());
+    plan.api.replicas = 2;
+    plan.api.shared_jwt_keys = None;
+    assert!(fired(&plan, "jwt-keys-not-shared").is_empty());
+}
+
+#[test]
+fn host_unknown_and_limits_missing_are_info() {
+    let mut plan = medium();
+    plan.host = None;
+    let f = one(&plan, "host-unknown");
+    assert_eq!(f.severity, Severity::Info);
+    assert!(fired(&plan, "host-cpu-overcommit").is_empty());
+
+    let mut plan = medium();
+    plan.api.limits.memory = None;
+    let f = one(&plan, "limits-missing");
+    assert_eq!(f.message, "no CPU or memory limit on: api; host fit counts only limits");
+    assert_eq!(f.path, "api.limits");
+}
+
+#[test]
+fn findings_are_ordered_most_severe_first() {
+    let mut plan = medium();
+    plan.host = None;
+    plan.runtime.replicas = 0;
+    plan.postgres_clients.admin = 60;
+    let order: Vec<(Severity, &str)> = findings(&plan).iter().map(|f| (f.severity, f.rule)).collect();
+    assert_eq!(
+        order,
+        [
+            (Severity::Error, "no-execution-slots"),
+            (Severity::Warning, "connections-near-limit"),
+            (Severity::Info, "host-unknown"),
+        ]
+    );
+}
+
+#[test]
+fn every_rule_id_is_unique_kebab_case() {
+    let mut ids: Vec<&str> = RULES.iter().map(|r| r.id).collect();
+    assert!(ids.iter().all(|id| id.chars().all(|c| c.is_ascii_lowercase() || c == '-')));
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), RULES.len());
+}
