@@ -97,7 +97,11 @@ pub fn yaml_error(file: &str, error: &serde_yaml::Error) -> InputError {
         Some((path, message)) if !path.contains(' ') => (Some(path), message.to_string()),
         _ => (None, text.clone()),
     };
-    let message = reword_unknown_field(&message).unwrap_or(message);
+    let message = reword_unknown_field(&message)
+        .unwrap_or(message)
+        .replace("expected u32", "expected a whole number (0 or more)");
+    let message =
+        message.replace("expected struct Plan", "expected a mapping of plan keys (api, runtime, postgres, ...)");
     let message = match path {
         Some(path) => format!("{path}: {message}"),
         None => message,

@@ -239,7 +239,7 @@ impl Plan {
         // PostgreSQL will not start unless some slots remain for ordinary roles.
         if pg.superuser_reserved_connections + pg.reserved_connections >= pg.max_connections {
             return invalid(
-                "postgres.superuser_reserved_connections",
+                "postgres.max_connections",
                 format!(
                     "superuser_reserved_connections ({}) + reserved_connections ({}) must be less than max_connections ({})",
                     pg.superuser_reserved_connections, pg.reserved_connections, pg.max_connections

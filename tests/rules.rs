@@ -132,7 +132,9 @@ fn memory_per_slot_below_policy() {
     assert_eq!(f.message, "8 GiB ÷ 33 slots = 248.2 MiB per execution, below 256 MiB");
     assert_eq!(
         f.fix.as_deref(),
-        Some("raise runtime.limits.memory to 8.2 GiB, or lower runtime.max_concurrent_executions to 32 and add runtime replicas")
+        Some(
+            "raise runtime.limits.memory to 8.2 GiB, or lower runtime.max_concurrent_executions to 32 and add runtime replicas"
+        )
     );
 }
 
@@ -144,7 +146,10 @@ fn shared_buffers_against_the_postgres_limit() {
     plan.postgres.shared_buffers = Bytes::gib(4);
     assert!(fired(&plan, "shared-buffers-high").is_empty());
     plan.postgres.shared_buffers = Bytes(4 * (1 << 30) + 1);
-    assert_eq!(one(&plan, "shared-buffers-high").fix.as_deref(), Some("lower postgres.shared_buffers to 2.5 GiB (25 % of the limit)"));
+    assert_eq!(
+        one(&plan, "shared-buffers-high").fix.as_deref(),
+        Some("lower postgres.shared_buffers to 2.5 GiB (25 % of the limit)")
+    );
     // Equal to the limit: high, not larger.
     plan.postgres.shared_buffers = Bytes::gib(10);
     assert!(fired(&plan, "shared-buffers-exceed-memory").is_empty());

@@ -1,0 +1,198 @@
+//! The binary as a user runs it: exit codes, formats, and bad input.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use std::path::Path;
+
+fn flowcap() -> Command {
+    Command::cargo_bin("flowcap").unwrap()
+}
+
+fn fixture(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name).display().to_string()
+}
+
+/// Runs flowcap in a temporary folder holding `plan.yaml` with `text`; the plan is named
+/// relatively so messages are stable.
+fn check_text(text: &str, extra: &[&str]) -> assert_cmd::assert::Assert {
+    let dir = tempdir();
+    std::fs::write(dir.join("plan.yaml"), text).unwrap();
+    flowcap().current_dir(&dir).args(["--check", "plan.yaml"]).args(extra).assert()
+}
+
+fn tempdir() -> std::path::PathBuf {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "flowcap-cli-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn presets_pass_check() {
+    for preset in ["development", "small-team", "medium", "large"] {
+        flowcap().args(["--check", "--preset", preset]).assert().success().stdout(predicate::str::contains("PASS"));
+    }
+}
+
+#[test]
+fn no_arguments_prints_the_development_report() {
+    flowcap()
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("flowcap check: Development (presets/development.yaml)\n"));
+}
+
+#[test]
+fn medium_report_shows_the_arithmetic() {
+    flowcap()
+        .args(["--check", "--preset", "medium"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("concurrent executions  40 = 4 runtime replica(s) × 10"))
+        .stdout(predicate::str::contains("used / usable          28 / 97 (28.9 %; warning line 77, headroom 69)"));
+}
+
+#[test]
+fn errors_fail_the_check_with_exit_1() {
+    flowcap()
+        .args(["--check", &fixture("overloaded.yaml")])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("connections-near-limit"))
+        .stdout(predicate::str::contains("jwt-keys-not-shared"))
+        .stdout(predicate::str::contains("FAIL"));
+}
+
+#[test]
+fn warnings_fail_only_with_fail_on_warning() {
+    // 3 API replicas × 11 + db-init 3 + admin 2 = 38: past the warning line 37 (80 % of 47
+    // usable), within the budget → a warning only.
+    let plan = "api: { replicas: 3, db_pool: 11 }\npostgres: { max_connections: 50 }\n";
+    check_text(plan, &[]).code(0).stdout(predicate::str::contains("connections-near-limit"));
+    check_text(plan, &["--fail-on", "warning"]).code(1);
+    check_text(plan, &["--fail-on", "error"]).code(0);
+}
+
+#[test]
+fn without_check_findings_do_not_change_the_exit_code() {
+    flowcap().arg(fixture("overloaded.yaml")).assert().success().stdout(predicate::str::contains("FAIL"));
+}
+
+#[test]
+fn same_input_same_bytes() {
+    for format in ["human", "json", "sarif", "junit", "github"] {
+        let run =
+            || flowcap().args(["--check", &fixture("overloaded.yaml"), "--format", format]).output().unwrap().stdout;
+        assert_eq!(run(), run(), "{format}");
+    }
+}
+
+#[test]
+fn rules_reference_lists_every_rule() {
+    let output = flowcap().arg("rules").assert().success().get_output().stdout.clone();
+    let text = String::from_utf8(output).unwrap();
+    for rule in flowcap::rules::RULES {
+        assert!(text.contains(rule.id), "{}", rule.id);
+        assert!(text.contains(rule.threshold), "{}", rule.id);
+    }
+}
+
+#[test]
+fn unknown_preset_is_a_usage_error() {
+    flowcap().args(["--check", "--preset", "huge"]).assert().code(2).stderr(predicate::str::contains("medium"));
+}
+
+/// Each bad input: exit 2, a message with file:line:column, and no panic.
+#[test]
+fn bad_input_names_file_line_and_column() {
+    let cases: &[(&str, &str)] = &[
+        ("api: {replicas: 1\n", "plan.yaml:2:1: did not find expected ',' or '}'"),
+        (
+            "api:\n  replicas: two\n",
+            "plan.yaml:2:13: api.replicas: invalid type: string \"two\", expected a whole number (0 or more)",
+        ),
+        (
+            "api:\n  replicas: -1\n",
+            "plan.yaml:2:13: api.replicas: invalid type: integer `-1`, expected a whole number (0 or more)",
+        ),
+        ("runtime:\n  replica: 2\n", "plan.yaml:2:3: runtime: unknown key `replica`; did you mean `replicas`?"),
+        ("runtime:\n  limits: { memory: 8X }\n", "plan.yaml:2:21: runtime.limits.memory: invalid memory size `8X`"),
+        (
+            "runtime:\n  limits: { cpus: -2 }\n",
+            "plan.yaml:2:19: runtime.limits.cpus: a CPU amount such as 0.5 or 4 must not be negative, got -2",
+        ),
+        (
+            "host: { cpus: 4, memory: 99999999999999G }\n",
+            "plan.yaml:1:26: host.memory: memory size `99999999999999G` is larger than 1 PiB",
+        ),
+        ("api:\n  replicas: 0\n", "plan.yaml:2:3: api.replicas: must be between 1 and 1000, got 0"),
+        (
+            "api:\n  replicas: 99999999999\n",
+            "plan.yaml:2:13: api.replicas: invalid value: integer `99999999999`, expected a whole number (0 or more)",
+        ),
+        (
+            "postgres:\n  max_connections: 3\n",
+            "plan.yaml:2:3: postgres.max_connections: superuser_reserved_connections (3) + reserved_connections (0) must be less than max_connections (3)",
+        ),
+        ("host:\n  cpus: 0\n  memory: 8G\n", "plan.yaml:2:3: host.cpus: must be greater than 0"),
+        ("host:\n  cpus: 4\n", "plan.yaml:2:3: host: missing field `memory`"),
+        (
+            "runtime:\n  limits:\n    memory: 0\n",
+            "plan.yaml:3:5: runtime.limits.memory: must be greater than 0 (leave it out for no limit)",
+        ),
+        (
+            "- just\n- a list\n",
+            "plan.yaml:1:1: invalid type: sequence, expected a mapping of plan keys (api, runtime, postgres, ...)",
+        ),
+    ];
+    for (text, expected) in cases {
+        let assert = check_text(text, &[]).code(2);
+        let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+        assert!(stderr.starts_with(&format!("error: {expected}")), "input {text:?}\n  got: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
+#[test]
+fn unreadable_inputs_are_named() {
+    let dir = tempdir();
+    flowcap()
+        .current_dir(&dir)
+        .args(["--check", "missing.yaml"])
+        .assert()
+        .code(2)
+        .stderr("error: missing.yaml: no such file\n");
+    std::fs::create_dir_all(dir.join("folder.yaml")).unwrap();
+    flowcap()
+        .current_dir(&dir)
+        .args(["--check", "folder.yaml"])
+        .assert()
+        .code(2)
+        .stderr("error: folder.yaml: is a directory, expected a YAML file\n");
+    std::fs::write(dir.join("binary.yaml"), [0xff, 0xfe, 0x00]).unwrap();
+    flowcap()
+        .current_dir(&dir)
+        .args(["--check", "binary.yaml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("is not UTF-8 text"));
+}
+
+#[test]
+fn oversized_file_is_refused_without_reading_it() {
+    let dir = tempdir();
+    let file = std::fs::File::create(dir.join("huge.yaml")).unwrap();
+    // Sparse: 100 MB on paper, nothing on disk.
+    file.set_len(100 * 1000 * 1000).unwrap();
+    flowcap()
+        .current_dir(&dir)
+        .args(["--check", "huge.yaml"])
+        .assert()
+        .code(2)
+        .stderr("error: huge.yaml: is 100000000 bytes; flowcap reads files up to 16 MiB\n");
+}
