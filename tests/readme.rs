@@ -1,0 +1,35 @@
+//! The README is part of the interface: its rules table and plan example must stay true.
+
+use flowcap::load::parse_plan;
+use flowcap::rules::RULES;
+
+const README: &str = include_str!("../README.md");
+
+#[test]
+fn rules_table_matches_the_rules() {
+    for rule in RULES {
+        let row = format!("| `{}` | {} | {} | {} |", rule.id, rule.severity, rule.checks, rule.threshold);
+        assert!(README.contains(&row), "README lacks or misstates:\n{row}");
+    }
+    let rows = README.lines().filter(|l| l.starts_with("| `") && l.matches(" | ").count() == 3).count();
+    assert_eq!(rows, RULES.len(), "the README lists a rule flowcap does not have");
+}
+
+#[test]
+fn annotated_plan_example_parses_with_its_values() {
+    let start = README.find("## The plan").unwrap();
+    let block = &README[start..];
+    let yaml = &block[block.find("```yaml\n").unwrap() + 8..];
+    let yaml = &yaml[..yaml.find("```").unwrap()];
+    let plan = parse_plan("README.md", yaml).unwrap().plan;
+    assert_eq!(plan.api.replicas, 2);
+    assert_eq!(plan.runtime.replicas, 4);
+    assert_eq!(plan.other_services.len(), 1);
+    assert_eq!(plan, {
+        // Apart from its name and the services it lists, the example is the Medium preset.
+        let mut medium = flowcap::presets::load_preset("medium").unwrap().plan;
+        medium.name = Some("My deployment".into());
+        medium.other_services.retain(|name, _| name == "redis");
+        medium
+    });
+}
