@@ -3,6 +3,7 @@
 use crate::pgtune::{self, PgTune};
 use crate::plan::{Plan, Resources};
 use crate::units::{Bytes, Cpus};
+use crate::workload::{self, WorkloadFigures};
 use serde::Serialize;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -16,6 +17,8 @@ pub struct Analysis {
     /// `None` when the plan has no `host`: host-fit checks are skipped.
     pub host: Option<HostFit>,
     pub postgres: PostgresMemory,
+    /// Queueing figures, when the plan has a workload.
+    pub workload: Option<WorkloadFigures>,
 }
 
 /// What one execution slot gets when every slot of a runtime is busy (its limits ÷ slots).
@@ -139,10 +142,14 @@ pub fn analyze(plan: &Plan) -> Analysis {
         host: host_fit(plan),
         postgres: postgres_memory(plan, connections.used),
         connections,
+        workload: plan
+            .workload
+            .as_ref()
+            .map(|w| workload::figures(w, plan.runtime.replicas, plan.runtime.max_concurrent_executions)),
     }
 }
 
-fn per_slot(plan: &Plan) -> PerSlot {
+pub fn per_slot(plan: &Plan) -> PerSlot {
     let slots = u64::from(plan.runtime.max_concurrent_executions);
     if slots == 0 {
         return PerSlot { memory_bytes: None, cpus: None };
@@ -190,7 +197,7 @@ fn connections(plan: &Plan) -> Connections {
     }
 }
 
-fn host_fit(plan: &Plan) -> Option<HostFit> {
+pub fn host_fit(plan: &Plan) -> Option<HostFit> {
     let host = plan.host?;
     let mut cpu_limits = 0u64;
     let mut cpu_reservations = 0u64;

@@ -31,16 +31,41 @@ pub struct Cli {
 pub enum Command {
     /// List every rule: id, severity, what it checks and its default threshold.
     Rules,
+    /// Find the smallest change to the runtimes that meets the plan's workload target.
+    ///
+    /// Searches more slots per runtime (within the policy's memory per slot), more runtimes, and
+    /// both, within the host. Exit 0 when a change is found or none is needed, 1 when nothing
+    /// within the host meets the target, 2 for bad input.
+    Solve(SolveArgs),
 }
 
+/// Where the plan comes from.
 #[derive(Debug, Args)]
-pub struct CheckArgs {
+pub struct PlanArgs {
     /// The plan file (YAML). See the README for its format.
     #[arg(value_name = "PLAN", conflicts_with = "preset")]
     pub plan: Option<PathBuf>,
     /// Start from a built-in preset instead of a plan file.
     #[arg(long, value_name = "NAME", value_parser = PRESET_KEYS)]
     pub preset: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SolveArgs {
+    #[command(flatten)]
+    pub source: PlanArgs,
+    /// Write the plan with the recommended change to FILE.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub write: Option<PathBuf>,
+    /// Replace FILE if it exists (the old one is kept as FILE.bak).
+    #[arg(long, requires = "write")]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub source: PlanArgs,
     /// Run headless for CI: exit 1 when a finding reaches --fail-on.
     #[arg(long)]
     pub check: bool,

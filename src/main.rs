@@ -1,12 +1,14 @@
 mod cli;
 
 use clap::Parser;
-use cli::{CheckArgs, Cli, Command};
+use cli::{CheckArgs, Cli, Command, PlanArgs, SolveArgs};
 use flowcap::error::InputError;
 use flowcap::load::{LoadedPlan, load_plan_file};
 use flowcap::presets::load_preset;
 use flowcap::report::Report;
 use flowcap::rules::RULES;
+use flowcap::solve::Outcome;
+use flowcap::write::write_file_safely;
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -22,17 +24,20 @@ fn main() -> ExitCode {
             print(&rules_reference());
             ExitCode::SUCCESS
         }
+        Some(Command::Solve(args)) => solve(&args),
         None => check(&cli.check),
     }
 }
 
+fn bad_input(error: &InputError) -> ExitCode {
+    eprintln!("error: {error}");
+    ExitCode::from(EXIT_BAD_INPUT)
+}
+
 fn check(args: &CheckArgs) -> ExitCode {
-    let loaded = match start_plan(args) {
+    let loaded = match start_plan(&args.source) {
         Ok(loaded) => loaded,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return ExitCode::from(EXIT_BAD_INPUT);
-        }
+        Err(error) => return bad_input(&error),
     };
     let report = Report::new(&loaded, args.fail_on.into());
     print(&report.render(args.format.into()));
@@ -40,11 +45,41 @@ fn check(args: &CheckArgs) -> ExitCode {
 }
 
 /// The plan to start from: the file given, the preset named, or the Development preset.
-fn start_plan(args: &CheckArgs) -> Result<LoadedPlan, InputError> {
+fn start_plan(args: &PlanArgs) -> Result<LoadedPlan, InputError> {
     match (&args.plan, &args.preset) {
         (Some(path), _) => load_plan_file(path),
         (None, Some(preset)) => load_preset(preset),
         (None, None) => load_preset("development"),
+    }
+}
+
+fn solve(args: &SolveArgs) -> ExitCode {
+    let loaded = match start_plan(&args.source) {
+        Ok(loaded) => loaded,
+        Err(error) => return bad_input(&error),
+    };
+    let outcome = flowcap::solve::solve(&loaded.plan);
+    print(&flowcap::solve::render(&loaded.plan, &outcome));
+    match outcome {
+        Outcome::NoWorkload => bad_input(&InputError::new(&loaded.file, "has no workload section to solve for")),
+        Outcome::NoSolution { .. } => ExitCode::from(EXIT_FINDINGS),
+        Outcome::AlreadyMet(_) => ExitCode::SUCCESS,
+        Outcome::Solved(candidates) => {
+            let Some(path) = &args.write else { return ExitCode::SUCCESS };
+            let plan = candidates[0].apply(&loaded.plan);
+            let text = format!(
+                "# Written by flowcap solve from {}: the recommended change applied.\n{}",
+                loaded.file,
+                serde_yaml::to_string(&plan).expect("plans serialise")
+            );
+            match write_file_safely(path, &text, args.force) {
+                Ok(()) => {
+                    eprintln!("wrote {}", path.display());
+                    ExitCode::SUCCESS
+                }
+                Err(error) => bad_input(&error),
+            }
+        }
     }
 }
 

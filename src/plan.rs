@@ -1,7 +1,7 @@
 //! The plan: what an operator deploys, as a YAML file. Defaults come from FACTS.md (Flow-Like's
 //! compose file and source, PostgreSQL's docs) and are documented in the README.
 
-use crate::units::{Bytes, Cpus};
+use crate::units::{Bytes, Cpus, Seconds};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -23,6 +23,47 @@ pub struct Plan {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub host: Option<Host>,
     pub policy: Policy,
+    /// Peak load, for the queueing figures and `flowcap solve`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workload: Option<Workload>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Workload {
+    /// Peak arrival rate of executions.
+    pub arrivals_per_minute: f64,
+    /// Mean execution time.
+    pub mean_duration: Seconds,
+    #[serde(default)]
+    pub dispatch: Dispatch,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<Target>,
+}
+
+/// How executions reach runtime slots.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Dispatch {
+    /// The Redis queue (`ASYNC_EXECUTION_BACKEND=redis`): any free slot takes the next job, one
+    /// M/M/c over all slots.
+    #[default]
+    Queue,
+    /// HTTP to `EXECUTOR_URL` spread by DNS over the runtimes: each replica an independent
+    /// M/M/k with λ / replicas.
+    RoundRobin,
+}
+
+/// What the operator needs; a plan meets it when every given bound holds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Target {
+    /// The 95th percentile of the wait for a slot.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub p95_wait: Option<Seconds>,
+    /// The share of executions that wait at all, in per cent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wait_probability_percent: Option<f64>,
 }
 
 /// CPU and memory for one container; absent means unlimited (or unreserved).
@@ -195,6 +236,9 @@ impl Default for Policy {
     }
 }
 
+pub const MAX_RUNTIME_REPLICAS: u32 = 1_000;
+pub const MAX_SLOTS_PER_REPLICA: u32 = 10_000;
+
 /// A value out of its possible range, named by its path in the plan.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Invalid {
@@ -211,8 +255,9 @@ impl Plan {
         let ranges: [(&str, u32, u32, u32); 13] = [
             ("api.replicas", self.api.replicas, 1, 1_000),
             ("api.db_pool", self.api.db_pool, 1, 10_000),
-            ("runtime.replicas", self.runtime.replicas, 0, 10_000),
-            ("runtime.max_concurrent_executions", self.runtime.max_concurrent_executions, 0, 100_000),
+            // Bounded so the queueing recursion (linear in total slots) stays fast for the TUI.
+            ("runtime.replicas", self.runtime.replicas, 0, MAX_RUNTIME_REPLICAS),
+            ("runtime.max_concurrent_executions", self.runtime.max_concurrent_executions, 0, MAX_SLOTS_PER_REPLICA),
             // PostgreSQL refuses max_connections above 262143.
             ("postgres.max_connections", self.postgres.max_connections, 1, 262_143),
             ("postgres.superuser_reserved_connections", self.postgres.superuser_reserved_connections, 0, 262_143),
@@ -260,6 +305,9 @@ impl Plan {
                 return invalid("host.memory", "must be greater than 0".to_string());
             }
         }
+        if let Some(workload) = &self.workload {
+            workload.validate()?;
+        }
         for (path, resources) in self.resource_sections() {
             if resources.cpus == Some(Cpus(0)) {
                 return invalid(
@@ -305,5 +353,44 @@ impl Plan {
     /// Total execution slots: runtime replicas × `MAX_CONCURRENT_EXECUTIONS`.
     pub fn execution_slots(&self) -> u64 {
         u64::from(self.runtime.replicas) * u64::from(self.runtime.max_concurrent_executions)
+    }
+}
+
+impl Workload {
+    fn validate(&self) -> Result<(), Invalid> {
+        let invalid = |path: &str, message: String| Err(Invalid { path: path.to_string(), message });
+        let rate = self.arrivals_per_minute;
+        if !(rate > 0.0 && rate <= 10_000_000.0) {
+            return invalid(
+                "workload.arrivals_per_minute",
+                format!("must be more than 0 and at most 10000000, got {rate}"),
+            );
+        }
+        let duration = self.mean_duration.0;
+        // A week: Flow-Like's own execution timeout defaults to an hour.
+        if !(duration > 0.0 && duration <= 604_800.0) {
+            return invalid(
+                "workload.mean_duration",
+                format!("must be more than 0 s and at most 7 days, got {duration} s"),
+            );
+        }
+        let Some(target) = &self.target else { return Ok(()) };
+        if target.p95_wait.is_none() && target.wait_probability_percent.is_none() {
+            return invalid("workload.target", "give p95_wait, wait_probability_percent or both".to_string());
+        }
+        if let Some(p95) = target.p95_wait
+            && !(p95.0 >= 0.0 && p95.0.is_finite())
+        {
+            return invalid("workload.target.p95_wait", format!("must be 0 s or more, got {} s", p95.0));
+        }
+        if let Some(percent) = target.wait_probability_percent
+            && !(0.0..=100.0).contains(&percent)
+        {
+            return invalid(
+                "workload.target.wait_probability_percent",
+                format!("must be between 0 and 100, got {percent}"),
+            );
+        }
+        Ok(())
     }
 }

@@ -1,7 +1,7 @@
 //! Findings: what is wrong or risky in a plan, each under a stable rule id with the numbers and
 //! a concrete fix.
 
-use crate::analysis::Analysis;
+use crate::analysis::{self, Analysis, HostFit, PerSlot};
 use crate::plan::Plan;
 use crate::units::{Bytes, percent, trim_decimal};
 use serde::Serialize;
@@ -104,6 +104,18 @@ pub const RULES: &[Rule] = &[
         threshold: "api.replicas > 1 and api.shared_jwt_keys: false",
     },
     Rule {
+        id: "workload-unstable",
+        severity: Severity::Error,
+        checks: "the workload offers as much work as the slots can do or more: the queue grows without bound",
+        threshold: "arrivals × mean duration ≥ slots (workload)",
+    },
+    Rule {
+        id: "workload-target-missed",
+        severity: Severity::Error,
+        checks: "the wait for a slot misses the workload's target",
+        threshold: "p95 wait > workload.target.p95_wait, or P(wait) > workload.target.wait_probability_percent",
+    },
+    Rule {
         id: "host-unknown",
         severity: Severity::Info,
         checks: "the plan has no host section, so host-fit checks are skipped",
@@ -146,8 +158,9 @@ pub fn evaluate(plan: &Plan, analysis: &Analysis) -> Vec<Finding> {
     let mut findings = Findings(Vec::new());
     execution_slots(plan, &mut findings);
     connections(plan, analysis, &mut findings);
-    host_fit(plan, analysis, &mut findings);
-    memory_per_slot(plan, analysis, &mut findings);
+    host_fit(plan, analysis.host.as_ref(), &mut findings);
+    memory_per_slot(plan, &analysis.per_slot, &mut findings);
+    workload(plan, analysis, &mut findings);
     postgres_memory(plan, analysis, &mut findings);
     if plan.api.replicas > 1 && plan.api.shared_jwt_keys == Some(false) {
         findings.add(
@@ -160,6 +173,16 @@ pub fn evaluate(plan: &Plan, analysis: &Analysis) -> Vec<Finding> {
     let mut findings = findings.0;
     findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.rule.cmp(b.rule)).then(a.path.cmp(&b.path)));
     findings
+}
+
+/// The warnings and errors the host and per-slot policy raise against the plan: what
+/// `flowcap solve` must not cause. Cheap: no connection, Postgres or workload figures.
+pub fn resource_problems(plan: &Plan) -> Vec<Finding> {
+    let mut findings = Findings(Vec::new());
+    host_fit(plan, analysis::host_fit(plan).as_ref(), &mut findings);
+    memory_per_slot(plan, &analysis::per_slot(plan), &mut findings);
+    findings.0.retain(|f| f.severity > Severity::Info);
+    findings.0
 }
 
 fn execution_slots(plan: &Plan, findings: &mut Findings) {
@@ -211,8 +234,8 @@ fn connections(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
     findings.add(id, "postgres.max_connections", message, Some(fix));
 }
 
-fn host_fit(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
-    let Some(fit) = &analysis.host else {
+fn host_fit(plan: &Plan, host: Option<&HostFit>, findings: &mut Findings) {
+    let Some(fit) = host else {
         findings.add(
             "host-unknown",
             "host",
@@ -302,8 +325,8 @@ fn host_fit(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
     }
 }
 
-fn memory_per_slot(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
-    let (Some(per_slot), Some(limit)) = (analysis.per_slot.memory_bytes, plan.runtime.limits.memory) else { return };
+fn memory_per_slot(plan: &Plan, per_slot: &PerSlot, findings: &mut Findings) {
+    let (Some(per_slot), Some(limit)) = (per_slot.memory_bytes, plan.runtime.limits.memory) else { return };
     let minimum = plan.policy.min_memory_per_slot;
     if per_slot < minimum.0 {
         let slots = plan.runtime.max_concurrent_executions;
@@ -364,6 +387,46 @@ fn postgres_memory(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
                 Bytes(limit)
             ),
             Some(format!("raise postgres.limits.memory to at least {}", Bytes(pg.estimated_bytes))),
+        );
+    }
+}
+
+fn workload(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
+    let (Some(workload), Some(figures)) = (&plan.workload, &analysis.workload) else { return };
+    let waits = &figures.waits;
+    let slots_per_replica = plan.runtime.max_concurrent_executions;
+    let replicas_fix = |needed: Option<u32>| match needed {
+        Some(needed) => format!(
+            "raise runtime.replicas to {needed} ({} slots); `flowcap solve` finds the cheapest change",
+            u64::from(needed) * u64::from(slots_per_replica)
+        ),
+        None => "more slots per replica or more replicas than one host holds: see `flowcap solve`".to_string(),
+    };
+    if !waits.stable {
+        findings.add(
+            "workload-unstable",
+            "workload.arrivals_per_minute",
+            format!(
+                "offered load {} Erlangs ({}/min × {}) on {} slots: executions queue without bound (needs at least {} slots)",
+                trim_decimal(waits.offered_load, 1),
+                trim_decimal(workload.arrivals_per_minute, 1),
+                workload.mean_duration,
+                waits.slots,
+                figures.slots_for_stability
+            ),
+            Some(replicas_fix(crate::solve::replicas_needed(workload, slots_per_replica))),
+        );
+    } else if figures.target_met == Some(false) {
+        let p95 = waits.p95_wait_seconds.map_or("∞".into(), |s| crate::units::Seconds(s).to_string());
+        let waiting = waits.wait_probability.map_or("100".into(), percent);
+        findings.add(
+            "workload-target-missed",
+            "workload.target",
+            format!(
+                "p95 wait {p95} and {waiting} % of executions wait, missing the target ({})",
+                workload.target.unwrap_or_default()
+            ),
+            Some(replicas_fix(crate::solve::replicas_needed(workload, slots_per_replica))),
         );
     }
 }

@@ -162,6 +162,62 @@ pub fn trim_decimal(value: f64, decimals: usize) -> String {
     if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_string() } else { text }
 }
 
+/// A duration in seconds: a plain number of seconds, or a number with `ms`, `s`, `m` or `h`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, PartialOrd)]
+pub struct Seconds(pub f64);
+
+impl Seconds {
+    pub fn parse(text: &str) -> Result<Seconds, String> {
+        let trimmed = text.trim();
+        let split = trimmed.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(trimmed.len());
+        let (number, unit) = trimmed.split_at(split);
+        let scale = match unit.trim_start() {
+            "" | "s" => 1.0,
+            "ms" => 0.001,
+            "m" | "min" => 60.0,
+            "h" => 3600.0,
+            _ => return Err(format!("invalid duration `{text}`: expected seconds such as 30, 30s, 500ms, 2m or 1h")),
+        };
+        let value: f64 = match number.parse() {
+            Ok(value) if !number.ends_with('.') && !number.starts_with('.') => value,
+            _ => return Err(format!("invalid duration `{text}`: expected seconds such as 30, 30s, 500ms, 2m or 1h")),
+        };
+        Ok(Seconds(value * scale))
+    }
+}
+
+impl fmt::Display for Seconds {
+    /// `30 s`, `1.2 s`, `250 ms`, `4.5 min`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = self.0;
+        if s.is_infinite() {
+            f.write_str("∞")
+        } else if s == 0.0 {
+            f.write_str("0 s")
+        } else if s < 1.0 {
+            write!(f, "{} ms", trim_decimal(s * 1000.0, if s < 0.01 { 2 } else { 0 }))
+        } else if s < 120.0 {
+            write!(f, "{} s", trim_decimal(s, 1))
+        } else if s < 7200.0 {
+            write!(f, "{} min", trim_decimal(s / 60.0, 1))
+        } else {
+            write!(f, "{} h", trim_decimal(s / 3600.0, 1))
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Seconds {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ScalarText { parse: Seconds::parse, expecting: "a duration such as 30s or 500ms" })
+    }
+}
+
+impl Serialize for Seconds {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&format!("{}s", trim_decimal(self.0, 3)))
+    }
+}
+
 /// A share (0.25) as a percentage with at most one decimal (`25`, `12.5`).
 pub fn percent(share: f64) -> String {
     trim_decimal(share * 100.0, 1)
@@ -285,5 +341,20 @@ mod tests {
         assert!(Cpus::parse("1000000").unwrap_err().contains("more than 100000"));
         assert_eq!(Cpus(1250).to_string(), "1.25");
         assert_eq!(Cpus(4000).to_string(), "4");
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(Seconds::parse("30"), Ok(Seconds(30.0)));
+        assert_eq!(Seconds::parse("30s"), Ok(Seconds(30.0)));
+        assert_eq!(Seconds::parse("500ms"), Ok(Seconds(0.5)));
+        assert_eq!(Seconds::parse("2m"), Ok(Seconds(120.0)));
+        assert_eq!(Seconds::parse("1.5h"), Ok(Seconds(5400.0)));
+        for bad in ["", "s", "30x", "-1s", ".5s", "1e3"] {
+            assert!(Seconds::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(Seconds(0.25).to_string(), "250 ms");
+        assert_eq!(Seconds(1.234).to_string(), "1.2 s");
+        assert_eq!(Seconds(300.0).to_string(), "5 min");
     }
 }

@@ -120,8 +120,9 @@ fn reserved_connections_reduce_usable_slots() {
 
 #[test]
 fn absurd_sizes_saturate_instead_of_overflowing() {
-    let mut text =
-        String::from("runtime:\n  replicas: 10000\n  limits: { cpus: 100000, memory: 1p }\nother_services:\n");
+    let mut text = String::from(
+        "runtime:\n  replicas: 1000\n  max_concurrent_executions: 100\n  limits: { cpus: 100000, memory: 1p }\nother_services:\n",
+    );
     for i in 0..20 {
         text.push_str(&format!("  s{i}: {{ replicas: 10000, limits: {{ cpus: 100000, memory: 1p }} }}\n"));
     }

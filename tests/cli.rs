@@ -196,3 +196,97 @@ fn oversized_file_is_refused_without_reading_it() {
         .code(2)
         .stderr("error: huge.yaml: is 100000000 bytes; flowcap reads files up to 16 MiB\n");
 }
+
+fn example(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join(name).display().to_string()
+}
+
+#[test]
+fn unstable_workload_fails_the_check() {
+    flowcap()
+        .args(["--check", &example("busy-medium.yaml")])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "offered load           60 Erlangs = 120/min × 30 s on 40 slots (150 % utilisation)",
+        ))
+        .stdout(predicate::str::contains("workload-unstable"));
+    let output = flowcap().args(["--check", &example("busy-medium.yaml"), "--format", "json"]).output().unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let workload = &json["figures"]["workload"];
+    assert_eq!(workload["offered_load"], 60.0);
+    assert_eq!(workload["stable"], false);
+    assert_eq!(workload["throughput_ceiling_per_minute"], 80.0);
+    assert_eq!(workload["slots_for_stability"], 61);
+    assert_eq!(workload["curve"].as_array().unwrap().len(), 19);
+}
+
+#[test]
+fn solve_prints_before_and_after_and_writes_a_plan_that_passes() {
+    let dir = tempdir();
+    flowcap()
+        .current_dir(&dir)
+        .args(["solve", &example("busy-medium.yaml"), "--write", "solved.yaml"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("~ runtime.max_concurrent_executions          10 → 18"))
+        .stdout(predicate::str::contains("~ p95 wait                                    ∞ → 1.5 s"));
+    let written = std::fs::read_to_string(dir.join("solved.yaml")).unwrap();
+    assert!(written.starts_with("# Written by flowcap solve from "));
+    flowcap().current_dir(&dir).args(["--check", "solved.yaml"]).assert().success();
+
+    // Never overwritten without --force; with it, the old file is kept.
+    std::fs::write(dir.join("solved.yaml"), "mine\n").unwrap();
+    flowcap()
+        .current_dir(&dir)
+        .args(["solve", &example("busy-medium.yaml"), "--write", "solved.yaml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("solved.yaml: already exists; pass --force"));
+    assert_eq!(std::fs::read_to_string(dir.join("solved.yaml")).unwrap(), "mine\n");
+    flowcap()
+        .current_dir(&dir)
+        .args(["solve", &example("busy-medium.yaml"), "--write", "solved.yaml", "--force"])
+        .assert()
+        .success();
+    assert_eq!(std::fs::read_to_string(dir.join("solved.yaml.bak")).unwrap(), "mine\n");
+    assert_eq!(std::fs::read_to_string(dir.join("solved.yaml")).unwrap(), written);
+}
+
+#[test]
+fn solve_without_workload_is_bad_input() {
+    flowcap()
+        .args(["solve", "--preset", "medium"])
+        .assert()
+        .code(2)
+        .stderr("error: presets/medium.yaml: has no workload section to solve for\n");
+}
+
+#[test]
+fn bad_workloads_are_refused() {
+    let base = "workload:\n  arrivals_per_minute: 120\n  mean_duration: ";
+    let cases: &[(&str, &str)] = &[
+        ("0s\n", "plan.yaml:3:3: workload.mean_duration: must be more than 0 s and at most 7 days, got 0 s"),
+        ("-5s\n", "plan.yaml:3:18: workload.mean_duration: invalid duration `-5s`"),
+        ("30 parsecs\n", "plan.yaml:3:18: workload.mean_duration: invalid duration `30 parsecs`"),
+        ("30s\n  target: {}\n", "plan.yaml:4:3: workload.target: give p95_wait, wait_probability_percent or both"),
+        (
+            "30s\n  dispatch: random\n",
+            "plan.yaml:4:13: workload.dispatch: unknown variant `random`, expected `queue` or `round-robin`",
+        ),
+    ];
+    for (rest, expected) in cases {
+        let assert = check_text(&format!("{base}{rest}"), &[]).code(2);
+        let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+        assert!(stderr.starts_with(&format!("error: {expected}")), "{rest:?}\n  got: {stderr}");
+    }
+    check_text("workload:\n  arrivals_per_minute: 1e12\n  mean_duration: 1s\n", &[])
+        .code(2)
+        .stderr(predicate::str::contains("workload.arrivals_per_minute: must be more than 0 and at most 10000000"));
+    check_text("workload:\n  arrivals_per_minute: 0\n  mean_duration: 1s\n", &[])
+        .code(2)
+        .stderr(predicate::str::contains("workload.arrivals_per_minute: must be more than 0"));
+    check_text("workload:\n  mean_duration: 1s\n", &[])
+        .code(2)
+        .stderr(predicate::str::contains("workload: missing field `arrivals_per_minute`"));
+}

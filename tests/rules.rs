@@ -236,3 +236,53 @@ fn every_rule_id_is_unique_kebab_case() {
     ids.dedup();
     assert_eq!(ids.len(), RULES.len());
 }
+
+#[test]
+fn workload_unstable_at_load_equal_to_slots() {
+    use flowcap::plan::{Dispatch, Workload};
+    use flowcap::units::Seconds;
+    let mut plan = medium();
+    // 80/min × 30 s = 40 Erlangs on 40 slots: unstable; 78/min = 39 Erlangs: stable.
+    plan.workload = Some(Workload {
+        arrivals_per_minute: 80.0,
+        mean_duration: Seconds(30.0),
+        dispatch: Dispatch::Queue,
+        target: None,
+    });
+    let f = one(&plan, "workload-unstable");
+    assert_eq!(f.severity, Severity::Error);
+    assert_eq!(
+        f.message,
+        "offered load 40 Erlangs (80/min × 30 s) on 40 slots: executions queue without bound (needs at least 41 slots)"
+    );
+    assert_eq!(
+        f.fix.as_deref(),
+        Some("raise runtime.replicas to 5 (50 slots); `flowcap solve` finds the cheapest change")
+    );
+    plan.workload.as_mut().unwrap().arrivals_per_minute = 78.0;
+    assert!(fired(&plan, "workload-unstable").is_empty());
+}
+
+#[test]
+fn workload_target_missed_and_met() {
+    use flowcap::plan::{Dispatch, Target, Workload};
+    use flowcap::units::Seconds;
+    let mut plan = medium();
+    // 10 Erlangs on 12 slots (3 × 4): 44.94 % wait.
+    plan.runtime.replicas = 3;
+    plan.runtime.max_concurrent_executions = 4;
+    plan.workload = Some(Workload {
+        arrivals_per_minute: 600.0,
+        mean_duration: Seconds(1.0),
+        dispatch: Dispatch::Queue,
+        target: Some(Target { p95_wait: None, wait_probability_percent: Some(45.0) }),
+    });
+    assert!(fired(&plan, "workload-target-missed").is_empty());
+    plan.workload.as_mut().unwrap().target = Some(Target { p95_wait: None, wait_probability_percent: Some(44.9) });
+    let f = one(&plan, "workload-target-missed");
+    assert!(f.message.contains("44.9 % of executions wait, missing the target (P(wait) ≤ 44.9 %)"), "{}", f.message);
+    assert_eq!(
+        f.fix.as_deref(),
+        Some("raise runtime.replicas to 4 (16 slots); `flowcap solve` finds the cheapest change")
+    );
+}

@@ -1,7 +1,9 @@
 //! The report for people: figures with their arithmetic, then findings with fixes.
 
 use super::Report;
-use crate::units::{Bytes, percent, trim_decimal};
+use crate::plan::Dispatch;
+use crate::units::{Bytes, Seconds, percent, trim_decimal};
+use crate::workload::WorkloadFigures;
 use std::fmt::Write;
 
 pub fn render(report: &Report) -> String {
@@ -96,6 +98,10 @@ pub fn render(report: &Report) -> String {
         }
     }
 
+    if let Some(w) = &f.workload {
+        workload(&mut out, w);
+    }
+
     let s = &report.summary;
     let _ = writeln!(out, "\nFindings: {} error(s), {} warning(s), {} info", s.errors, s.warnings, s.infos);
     for located in &report.findings {
@@ -113,4 +119,51 @@ pub fn render(report: &Report) -> String {
     let verdict = if s.failed { "FAIL" } else { "PASS" };
     let _ = writeln!(out, "\n{verdict} (fails on {} and above)", s.fail_on);
     out
+}
+
+fn workload(out: &mut String, w: &WorkloadFigures) {
+    let waits = &w.waits;
+    let dispatch = match w.dispatch {
+        Dispatch::Queue => "one shared queue",
+        Dispatch::RoundRobin => "round-robin over the runtimes",
+    };
+    let _ = writeln!(out, "\nWorkload ({dispatch})");
+    let _ = writeln!(
+        out,
+        "  offered load           {} Erlangs = {}/min × {} on {} slots ({} % utilisation)",
+        trim_decimal(waits.offered_load, 2),
+        trim_decimal(w.arrivals_per_minute, 2),
+        Seconds(w.mean_duration_seconds),
+        waits.slots,
+        percent(waits.utilisation)
+    );
+    let _ = writeln!(out, "  throughput ceiling     {}/min", trim_decimal(w.throughput_ceiling_per_minute, 1));
+    if !waits.stable {
+        let _ = writeln!(
+            out,
+            "  UNSTABLE               the queue grows without bound: needs at least {} slots",
+            w.slots_for_stability
+        );
+        return;
+    }
+    let wait = |s: Option<f64>| s.map_or("∞".to_string(), |s| Seconds(s).to_string());
+    let _ = writeln!(out, "  executions that wait   {} %", waits.wait_probability.map_or("100".into(), percent));
+    let _ = writeln!(
+        out,
+        "  wait mean / p95 / p99  {} / {} / {}",
+        wait(waits.mean_wait_seconds),
+        wait(waits.p95_wait_seconds),
+        wait(waits.p99_wait_seconds)
+    );
+    if let (Some(extra), Some(pooled)) = (w.extra_wait_vs_pooled_seconds, w.pooled_mean_wait_seconds) {
+        let _ = writeln!(
+            out,
+            "  against one queue      +{} mean wait (a shared queue waits {})",
+            Seconds(extra),
+            Seconds(pooled)
+        );
+    }
+    if let (Some(target), Some(met)) = (&w.target, w.target_met) {
+        let _ = writeln!(out, "  target                 {target}: {}", if met { "met" } else { "MISSED" });
+    }
 }

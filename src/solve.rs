@@ -1,0 +1,222 @@
+//! `flowcap solve`: the smallest change to the runtimes that meets the workload's target (or,
+//! without a target, keeps the queue stable) within the host and the policy.
+//!
+//! Waits only shrink as replicas or slots grow, so each search is a binary search over a
+//! monotone predicate: a few dozen Erlang C evaluations in all.
+
+use crate::plan::{MAX_RUNTIME_REPLICAS, MAX_SLOTS_PER_REPLICA, Plan, Workload};
+use crate::rules::{Finding, resource_problems};
+use crate::units::{Bytes, Seconds, percent};
+use crate::workload::Waits;
+use std::fmt::Write;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Strategy {
+    /// More slots per runtime, as many runtimes: no new containers.
+    Slots,
+    /// More runtimes at today's slots per runtime.
+    Replicas,
+    /// Both.
+    Both,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Candidate {
+    pub strategy: Strategy,
+    pub replicas: u32,
+    pub slots_per_replica: u32,
+    pub waits: Waits,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    /// The plan has no workload to size for.
+    NoWorkload,
+    /// The plan already meets its target.
+    AlreadyMet(Waits),
+    /// Changes that meet the target, cheapest first (fewest runtimes, then fewest slots).
+    Solved(Vec<Candidate>),
+    /// Nothing within the host and the policy meets the target.
+    NoSolution {
+        /// Runtimes needed at today's slots per runtime, ignoring the host; `None` when even
+        /// the most runtimes flowcap allows are not enough.
+        needed_replicas: Option<u32>,
+        /// What that many runtimes would overrun: the host's findings, with their numbers.
+        short: Vec<Finding>,
+    },
+}
+
+/// Whether `replicas` × `slots` meet the workload: stable, and within the target if any.
+fn meets(workload: &Workload, replicas: u32, slots: u32) -> bool {
+    let waits = workload.waits(replicas, slots);
+    waits.stable && workload.meets_target(&waits)
+}
+
+/// The smallest value in `lo..=hi` for which the monotone `ok` holds.
+fn smallest(lo: u32, hi: u32, ok: impl Fn(u32) -> bool) -> Option<u32> {
+    if lo > hi || !ok(hi) {
+        return None;
+    }
+    let (mut lo, mut hi) = (lo, hi);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if ok(mid) { hi = mid } else { lo = mid + 1 }
+    }
+    Some(lo)
+}
+
+/// The fewest runtimes at `slots_per_replica` that meet the workload, ignoring the host.
+pub fn replicas_needed(workload: &Workload, slots_per_replica: u32) -> Option<u32> {
+    smallest(1, MAX_RUNTIME_REPLICAS, |r| meets(workload, r, slots_per_replica))
+}
+
+fn with_runtime(plan: &Plan, replicas: u32, slots_per_replica: u32) -> Plan {
+    let mut changed = plan.clone();
+    changed.runtime.replicas = replicas;
+    changed.runtime.max_concurrent_executions = slots_per_replica;
+    changed
+}
+
+fn fits(plan: &Plan, replicas: u32, slots_per_replica: u32) -> bool {
+    resource_problems(&with_runtime(plan, replicas, slots_per_replica)).is_empty()
+}
+
+/// The most slots per runtime the policy's memory per slot allows.
+fn max_slots(plan: &Plan) -> u32 {
+    let minimum = plan.policy.min_memory_per_slot.0.max(1);
+    plan.runtime.limits.memory.map_or(MAX_SLOTS_PER_REPLICA, |limit| {
+        u32::try_from(limit.0 / minimum).unwrap_or(u32::MAX).min(MAX_SLOTS_PER_REPLICA)
+    })
+}
+
+pub fn solve(plan: &Plan) -> Outcome {
+    let Some(workload) = &plan.workload else { return Outcome::NoWorkload };
+    let (replicas, slots) = (plan.runtime.replicas, plan.runtime.max_concurrent_executions);
+    if meets(workload, replicas, slots) {
+        return Outcome::AlreadyMet(workload.waits(replicas, slots));
+    }
+    let slot_ceiling = max_slots(plan);
+    let candidate =
+        |strategy, r, k| Candidate { strategy, replicas: r, slots_per_replica: k, waits: workload.waits(r, k) };
+    let mut candidates = Vec::new();
+    if replicas >= 1
+        && let Some(k) = smallest(slots + 1, slot_ceiling, |k| meets(workload, replicas, k))
+        && fits(plan, replicas, k)
+    {
+        candidates.push(candidate(Strategy::Slots, replicas, k));
+    }
+    let replicas_only = (slots >= 1).then(|| replicas_needed(workload, slots)).flatten();
+    if let Some(r) = replicas_only
+        && fits(plan, r, slots)
+    {
+        candidates.push(candidate(Strategy::Replicas, r, slots));
+    }
+    // Both: the fewest runtimes at the most slots the policy allows, then the fewest slots that
+    // still work with that many runtimes.
+    if slot_ceiling > slots
+        && let Some(r) = smallest(replicas.max(1), MAX_RUNTIME_REPLICAS, |r| meets(workload, r, slot_ceiling))
+        && r != replicas
+        && fits(plan, r, slot_ceiling)
+        && let Some(k) = smallest(slots.max(1), slot_ceiling, |k| meets(workload, r, k))
+        && k != slots
+    {
+        candidates.push(candidate(Strategy::Both, r, k));
+    }
+    candidates.sort_by_key(|c| (c.replicas, c.slots_per_replica));
+    if !candidates.is_empty() {
+        return Outcome::Solved(candidates);
+    }
+    let short = replicas_only.map(|r| resource_problems(&with_runtime(plan, r, slots))).unwrap_or_default();
+    Outcome::NoSolution { needed_replicas: replicas_only, short }
+}
+
+impl Candidate {
+    /// The plan with this change applied.
+    pub fn apply(&self, plan: &Plan) -> Plan {
+        with_runtime(plan, self.replicas, self.slots_per_replica)
+    }
+}
+
+/// The outcome for people: each option as before → after.
+pub fn render(plan: &Plan, outcome: &Outcome) -> String {
+    let mut out = String::new();
+    let (replicas, slots) = (plan.runtime.replicas, plan.runtime.max_concurrent_executions);
+    match outcome {
+        Outcome::NoWorkload => out.push_str("the plan has no workload: add one to size for it (see the README)\n"),
+        Outcome::AlreadyMet(waits) => {
+            let _ = writeln!(out, "the plan already meets its target: nothing to change");
+            let _ =
+                writeln!(out, "  p95 wait {}, {} % wait", wait(waits.p95_wait_seconds), share(waits.wait_probability));
+        }
+        Outcome::Solved(candidates) => {
+            for (index, c) in candidates.iter().enumerate() {
+                let label = match c.strategy {
+                    Strategy::Slots => "more slots per runtime",
+                    Strategy::Replicas => "more runtimes",
+                    Strategy::Both => "more runtimes and slots",
+                };
+                let pick = if index == 0 { " (recommended: the smallest change)" } else { "" };
+                let _ = writeln!(out, "option {}: {label}{pick}", index + 1);
+                let before =
+                    plan.workload.as_ref().map(|w| w.waits(replicas, slots)).expect("solved plans have a workload");
+                let rows = [
+                    ("runtime.replicas", replicas.to_string(), c.replicas.to_string()),
+                    ("runtime.max_concurrent_executions", slots.to_string(), c.slots_per_replica.to_string()),
+                    ("concurrent executions", before.slots.to_string(), c.waits.slots.to_string()),
+                    (
+                        "utilisation",
+                        format!("{} %", percent(before.utilisation)),
+                        format!("{} %", percent(c.waits.utilisation)),
+                    ),
+                    (
+                        "executions that wait",
+                        format!("{} %", share(before.wait_probability)),
+                        format!("{} %", share(c.waits.wait_probability)),
+                    ),
+                    ("mean wait", wait(before.mean_wait_seconds), wait(c.waits.mean_wait_seconds)),
+                    ("p95 wait", wait(before.p95_wait_seconds), wait(c.waits.p95_wait_seconds)),
+                    ("memory per slot", per_slot(plan, slots), per_slot(plan, c.slots_per_replica)),
+                ];
+                for (name, from, to) in rows {
+                    let marker = if from == to { " " } else { "~" };
+                    let _ = writeln!(out, "  {marker} {name:<34} {from:>10} → {to}");
+                }
+            }
+        }
+        Outcome::NoSolution { needed_replicas, short } => {
+            let _ = writeln!(out, "no change within the host and the policy meets the target");
+            match needed_replicas {
+                Some(r) => {
+                    let _ = writeln!(
+                        out,
+                        "  meeting it takes {r} runtimes at {slots} slots each ({} slots); on this host that is short:",
+                        u64::from(*r) * u64::from(slots)
+                    );
+                    for finding in short {
+                        let fix = finding.fix.as_deref().unwrap_or("");
+                        let _ = writeln!(out, "  - {}: {}; {fix}", finding.rule, finding.message);
+                    }
+                }
+                None => {
+                    let _ = writeln!(out, "  not even {MAX_RUNTIME_REPLICAS} runtimes at {slots} slots each meet it");
+                }
+            }
+        }
+    }
+    out
+}
+
+fn wait(seconds: Option<f64>) -> String {
+    seconds.map_or("∞".to_string(), |s| Seconds(s).to_string())
+}
+
+fn share(probability: Option<f64>) -> String {
+    probability.map_or("100".to_string(), percent)
+}
+
+fn per_slot(plan: &Plan, slots: u32) -> String {
+    match (plan.runtime.limits.memory, slots) {
+        (Some(limit), 1..) => Bytes(limit.0 / u64::from(slots)).to_string(),
+        _ => "—".to_string(),
+    }
+}

@@ -1,0 +1,172 @@
+//! Waiting for a slot under a workload: the plan's slots as M/M/c, pooled behind the Redis queue
+//! or split round-robin over the runtimes.
+
+use crate::plan::{Dispatch, Target, Workload};
+use crate::queueing::Mmc;
+use crate::units::trim_decimal;
+use serde::Serialize;
+use std::fmt;
+
+/// The waits one arrangement of slots gives. Infinite waits (an unstable system) are `None`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Waits {
+    /// Offered load on the slots, Erlangs (λ · D).
+    pub offered_load: f64,
+    pub slots: u64,
+    /// Offered load ÷ slots.
+    pub utilisation: f64,
+    pub stable: bool,
+    /// The share of executions that wait for a slot.
+    pub wait_probability: Option<f64>,
+    pub mean_wait_seconds: Option<f64>,
+    pub p95_wait_seconds: Option<f64>,
+    pub p99_wait_seconds: Option<f64>,
+}
+
+impl Workload {
+    /// Arrivals per second.
+    pub fn arrival_rate(&self) -> f64 {
+        self.arrivals_per_minute / 60.0
+    }
+
+    /// Offered load, Erlangs.
+    pub fn offered_load(&self) -> f64 {
+        self.arrival_rate() * self.mean_duration.0
+    }
+
+    /// The waits on `replicas` runtimes with `slots_per_replica` slots each, under this
+    /// workload's dispatch.
+    pub fn waits(&self, replicas: u32, slots_per_replica: u32) -> Waits {
+        let load = self.offered_load();
+        let slots = u64::from(replicas) * u64::from(slots_per_replica);
+        let duration = self.mean_duration.0;
+        // Round-robin: every replica is the same M/M/k with its share of the arrivals, so one
+        // replica's waits are everyone's.
+        let system = match self.dispatch {
+            Dispatch::Queue => Mmc { servers: slots, load, duration },
+            Dispatch::RoundRobin if replicas == 0 => Mmc { servers: 0, load, duration },
+            Dispatch::RoundRobin => {
+                Mmc { servers: u64::from(slots_per_replica), load: load / f64::from(replicas), duration }
+            }
+        };
+        let stable = system.is_stable();
+        let finite = |value: f64| stable.then_some(value);
+        Waits {
+            offered_load: load,
+            slots,
+            utilisation: if slots == 0 { f64::INFINITY } else { load / slots as f64 },
+            stable,
+            wait_probability: finite(system.wait_probability()),
+            mean_wait_seconds: finite(system.mean_wait()),
+            p95_wait_seconds: finite(system.wait_percentile(0.95)),
+            p99_wait_seconds: finite(system.wait_percentile(0.99)),
+        }
+    }
+
+    /// Whether the waits meet the target (a plan without a target has nothing to miss).
+    pub fn meets_target(&self, waits: &Waits) -> bool {
+        let Some(target) = &self.target else { return true };
+        target.met_by(waits)
+    }
+}
+
+impl Target {
+    pub fn met_by(&self, waits: &Waits) -> bool {
+        let p95_ok = self.p95_wait.is_none_or(|limit| waits.p95_wait_seconds.is_some_and(|w| w <= limit.0));
+        let probability_ok = self
+            .wait_probability_percent
+            .is_none_or(|limit| waits.wait_probability.is_some_and(|p| p * 100.0 <= limit));
+        p95_ok && probability_ok
+    }
+}
+
+impl fmt::Display for Target {
+    /// `p95 wait ≤ 5 s, P(wait) ≤ 10 %`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut parts = Vec::new();
+        if let Some(p95) = self.p95_wait {
+            parts.push(format!("p95 wait ≤ {p95}"));
+        }
+        if let Some(limit) = self.wait_probability_percent {
+            parts.push(format!("P(wait) ≤ {} %", trim_decimal(limit, 2)));
+        }
+        f.write_str(&parts.join(", "))
+    }
+}
+
+/// One point of the wait-against-load curve.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct CurvePoint {
+    /// Offered load as a share of the slots (0.1 … 1.0).
+    pub load_share: f64,
+    pub arrivals_per_minute: f64,
+    pub mean_wait_seconds: Option<f64>,
+    pub p95_wait_seconds: Option<f64>,
+}
+
+/// The workload figures a report shows.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct WorkloadFigures {
+    pub arrivals_per_minute: f64,
+    pub mean_duration_seconds: f64,
+    pub dispatch: Dispatch,
+    #[serde(flatten)]
+    pub waits: Waits,
+    /// The most executions per minute the slots can finish: slots ÷ duration.
+    pub throughput_ceiling_per_minute: f64,
+    /// The fewest slots that keep the system stable (load < slots).
+    pub slots_for_stability: u64,
+    /// Round-robin only: the mean wait one shared queue over the same slots would give, and the
+    /// extra wait round-robin costs against it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pooled_mean_wait_seconds: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extra_wait_vs_pooled_seconds: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<Target>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_met: Option<bool>,
+    /// Wait against load from 10 % to 100 % of the slots, in steps of 5 %.
+    pub curve: Vec<CurvePoint>,
+}
+
+pub fn figures(workload: &Workload, replicas: u32, slots_per_replica: u32) -> WorkloadFigures {
+    let waits = workload.waits(replicas, slots_per_replica);
+    let pooled = (workload.dispatch == Dispatch::RoundRobin)
+        .then(|| Workload { dispatch: Dispatch::Queue, ..workload.clone() }.waits(replicas, slots_per_replica));
+    let pooled_mean_wait_seconds = pooled.and_then(|p| p.mean_wait_seconds);
+    let duration = workload.mean_duration.0;
+    WorkloadFigures {
+        arrivals_per_minute: workload.arrivals_per_minute,
+        mean_duration_seconds: duration,
+        dispatch: workload.dispatch,
+        waits,
+        throughput_ceiling_per_minute: waits.slots as f64 / duration * 60.0,
+        slots_for_stability: waits.offered_load.floor() as u64 + 1,
+        pooled_mean_wait_seconds,
+        extra_wait_vs_pooled_seconds: waits.mean_wait_seconds.zip(pooled_mean_wait_seconds).map(|(rr, q)| rr - q),
+        target: workload.target,
+        target_met: workload.target.map(|t| t.met_by(&waits)),
+        curve: curve(workload, replicas, slots_per_replica),
+    }
+}
+
+fn curve(workload: &Workload, replicas: u32, slots_per_replica: u32) -> Vec<CurvePoint> {
+    let slots = f64::from(replicas) * f64::from(slots_per_replica);
+    if slots == 0.0 {
+        return Vec::new();
+    }
+    (2..=20)
+        .map(|step| {
+            let load_share = f64::from(step) / 20.0;
+            let arrivals_per_minute = load_share * slots / workload.mean_duration.0 * 60.0;
+            let at = Workload { arrivals_per_minute, ..workload.clone() }.waits(replicas, slots_per_replica);
+            CurvePoint {
+                load_share,
+                arrivals_per_minute,
+                mean_wait_seconds: at.mean_wait_seconds,
+                p95_wait_seconds: at.p95_wait_seconds,
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,46 @@
+//! Writing files without losing what was there: refuse to replace unless asked, write a
+//! temporary file beside the target and rename it over, keep the previous file as `.bak`.
+
+use crate::error::InputError;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Writes `contents` to `path`. An existing file is replaced only with `force`, and then kept
+/// as `path.bak`. On any failure (read-only folder, full disk) the old file is untouched.
+pub fn write_file_safely(path: &Path, contents: &str, force: bool) -> Result<(), InputError> {
+    let name = path.display().to_string();
+    let fail = |message: String| InputError::new(&name, message);
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_dir() => return Err(fail("is a directory, expected a file to write".into())),
+        Ok(_) if !force => {
+            return Err(fail("already exists; pass --force to replace it (the old file is kept as .bak)".into()));
+        }
+        _ => {}
+    }
+    let folder = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let file_name = path.file_name().ok_or_else(|| fail("is not a file name".into()))?.to_string_lossy().into_owned();
+    let temporary = folder.join(format!(".{file_name}.flowcap-{}.tmp", std::process::id()));
+    let written = (|| {
+        let mut file = std::fs::File::create(&temporary)?;
+        file.write_all(contents.as_bytes())?;
+        file.sync_all()
+    })();
+    if let Err(error) = written {
+        let _ = std::fs::remove_file(&temporary);
+        return Err(fail(format!("cannot write: {error}")));
+    }
+    if path.exists() {
+        let backup = folder.join(format!("{file_name}.bak"));
+        if let Err(error) = std::fs::copy(path, &backup) {
+            let _ = std::fs::remove_file(&temporary);
+            return Err(fail(format!("cannot keep the old file as {}: {error}", backup.display())));
+        }
+    }
+    std::fs::rename(&temporary, path).map_err(|error| {
+        let _ = std::fs::remove_file(&temporary);
+        fail(format!("cannot write: {error}"))
+    })
+}

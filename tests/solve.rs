@@ -1,0 +1,95 @@
+//! `flowcap solve`: the smallest change, within the host and the policy.
+
+use flowcap::load::load_plan_file;
+use flowcap::plan::{Dispatch, Plan, Target, Workload};
+use flowcap::presets::load_preset;
+use flowcap::solve::{Outcome, Strategy, replicas_needed, solve};
+use flowcap::units::{Bytes, Cpus, Seconds};
+use std::path::Path;
+
+fn busy_medium() -> Plan {
+    load_plan_file(&Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/busy-medium.yaml")).unwrap().plan
+}
+
+fn meets(plan: &Plan, replicas: u32, slots: u32) -> bool {
+    let w = plan.workload.as_ref().unwrap();
+    let waits = w.waits(replicas, slots);
+    waits.stable && w.meets_target(&waits)
+}
+
+#[test]
+fn busy_medium_takes_more_slots_per_runtime() {
+    let plan = busy_medium();
+    let Outcome::Solved(candidates) = solve(&plan) else { panic!("{:?}", solve(&plan)) };
+    let best = &candidates[0];
+    assert_eq!((best.strategy, best.replicas, best.slots_per_replica), (Strategy::Slots, 4, 18));
+    // The smallest: 17 slots miss the 5 s p95 target, 18 meet it.
+    assert!(meets(&plan, 4, 18) && !meets(&plan, 4, 17));
+    assert!(best.waits.p95_wait_seconds.unwrap() <= 5.0);
+    // 8 GiB ÷ 18 = 455 MiB per slot: within the 256 MiB policy.
+    let applied = best.apply(&plan);
+    assert!(flowcap::rules::resource_problems(&applied).is_empty());
+    // 7 runtimes at 10 slots would meet the target but overrun the host's 32 CPUs (26 + 3 × 4).
+    assert_eq!(replicas_needed(plan.workload.as_ref().unwrap(), 10), Some(7));
+    assert!(candidates.iter().all(|c| c.strategy != Strategy::Replicas));
+}
+
+#[test]
+fn tight_memory_policy_forces_more_runtimes() {
+    let mut plan = busy_medium();
+    // 8 GiB ÷ 1 GiB per slot: at most 8 slots per runtime, fewer than today's 10.
+    plan.policy.min_memory_per_slot = Bytes::gib(1);
+    plan.runtime.max_concurrent_executions = 8;
+    plan.host = Some(flowcap::plan::Host { cpus: Cpus::whole(128), memory: Bytes::gib(256) });
+    let Outcome::Solved(candidates) = solve(&plan) else { panic!() };
+    let best = &candidates[0];
+    assert_eq!(best.strategy, Strategy::Replicas);
+    assert_eq!(best.slots_per_replica, 8);
+    assert!(meets(&plan, best.replicas, 8) && !meets(&plan, best.replicas - 1, 8));
+}
+
+#[test]
+fn no_solution_says_what_the_host_lacks() {
+    let mut plan = busy_medium();
+    plan.policy.min_memory_per_slot = Bytes::gib(1);
+    plan.runtime.max_concurrent_executions = 8;
+    let Outcome::NoSolution { needed_replicas, short } = solve(&plan) else { panic!("{:?}", solve(&plan)) };
+    let needed = needed_replicas.unwrap();
+    assert!(meets(&plan, needed, 8) && !meets(&plan, needed - 1, 8));
+    let rules: Vec<&str> = short.iter().map(|f| f.rule).collect();
+    assert!(rules.contains(&"host-cpu-overcommit"), "{rules:?}");
+    let text = flowcap::solve::render(&plan, &Outcome::NoSolution { needed_replicas, short });
+    assert!(text.contains(&format!("meeting it takes {needed} runtimes at 8 slots each")), "{text}");
+    assert!(text.contains("raise host.cpus to"), "{text}");
+}
+
+#[test]
+fn already_met_and_no_workload() {
+    let mut plan = load_preset("medium").unwrap().plan;
+    assert_eq!(solve(&plan), Outcome::NoWorkload);
+    plan.workload = Some(Workload {
+        arrivals_per_minute: 10.0,
+        mean_duration: Seconds(30.0),
+        dispatch: Dispatch::Queue,
+        target: Some(Target { p95_wait: Some(Seconds(1.0)), wait_probability_percent: None }),
+    });
+    assert!(matches!(solve(&plan), Outcome::AlreadyMet(_)));
+}
+
+#[test]
+fn without_a_target_solve_restores_stability() {
+    let mut plan = busy_medium();
+    plan.workload.as_mut().unwrap().target = None;
+    let Outcome::Solved(candidates) = solve(&plan) else { panic!() };
+    // 60 Erlangs need more than 60 slots: 4 × 16 = 64.
+    assert_eq!((candidates[0].replicas, candidates[0].slots_per_replica), (4, 16));
+}
+
+#[test]
+fn round_robin_needs_at_least_as_much_as_a_queue() {
+    let mut plan = busy_medium();
+    let Outcome::Solved(queue) = solve(&plan) else { panic!() };
+    plan.workload.as_mut().unwrap().dispatch = Dispatch::RoundRobin;
+    let Outcome::Solved(split) = solve(&plan) else { panic!() };
+    assert!(split[0].slots_per_replica >= queue[0].slots_per_replica);
+}
