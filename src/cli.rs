@@ -15,9 +15,10 @@ use std::path::PathBuf;
         Reads a plan (a YAML file, or a built-in preset) and reports concurrent executions, the \
         Postgres connection budget, host CPU and memory fit, memory and CPU per execution slot, \
         PGTune settings for Postgres, and findings with stable rule ids.\n\n\
-        Without --check it prints the report (the Development preset when no plan is given). \
-        With --check it exits 0 when no finding reaches the fail level, 1 when one does, and 2 \
-        for bad input.",
+        Without --check, in a terminal, it opens the interactive planner on the plan (the \
+        Development preset when none is given); with --format, or when output is not a terminal, \
+        it prints the report instead. With --check it exits 0 when no finding reaches the fail \
+        level, 1 when one does, and 2 for bad input.",
     args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
@@ -69,9 +70,9 @@ pub struct CheckArgs {
     /// Run headless for CI: exit 1 when a finding reaches --fail-on.
     #[arg(long)]
     pub check: bool,
-    /// Report format.
-    #[arg(long, value_enum, default_value_t = FormatArg::Human)]
-    pub format: FormatArg,
+    /// Report format (default human). Giving one prints the report instead of opening the TUI.
+    #[arg(long, value_enum)]
+    pub format: Option<FormatArg>,
     /// The lowest severity that fails --check.
     #[arg(long, value_enum, default_value_t = FailOn::Error)]
     pub fail_on: FailOn,

@@ -14,6 +14,7 @@ pub mod queueing;
 pub mod report;
 pub mod rules;
 pub mod solve;
+pub mod tui;
 pub mod units;
 pub mod workload;
 pub mod write;

@@ -1,7 +1,7 @@
 mod cli;
 
 use clap::Parser;
-use cli::{CheckArgs, Cli, Command, PlanArgs, SolveArgs};
+use cli::{CheckArgs, Cli, Command, FormatArg, PlanArgs, SolveArgs};
 use flowcap::error::InputError;
 use flowcap::load::{LoadedPlan, load_plan_file};
 use flowcap::presets::load_preset;
@@ -9,7 +9,7 @@ use flowcap::report::Report;
 use flowcap::rules::RULES;
 use flowcap::solve::Outcome;
 use flowcap::write::write_file_safely;
-use std::io::Write;
+use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
 /// Bad input: the file, line and column are in the message.
@@ -39,8 +39,18 @@ fn check(args: &CheckArgs) -> ExitCode {
         Ok(loaded) => loaded,
         Err(error) => return bad_input(&error),
     };
+    let interactive = !args.check && args.format.is_none() && io::stdin().is_terminal() && io::stdout().is_terminal();
+    if interactive {
+        return match flowcap::tui::run(loaded) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("error: terminal: {error}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let report = Report::new(&loaded, args.fail_on.into());
-    print(&report.render(args.format.into()));
+    print(&report.render(args.format.unwrap_or(FormatArg::Human).into()));
     if args.check && report.summary.failed { ExitCode::from(EXIT_FINDINGS) } else { ExitCode::SUCCESS }
 }
 

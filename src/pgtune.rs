@@ -87,9 +87,9 @@ fn setting(name: &'static str, value: String) -> Setting {
 
 /// PGTune's unit choice: GB or MB when exact, else kB.
 fn kb(value: u64) -> String {
-    if value % GB == 0 {
+    if value.is_multiple_of(GB) {
         format!("{}GB", value / GB)
-    } else if value % MB == 0 {
+    } else if value.is_multiple_of(MB) {
         format!("{}MB", value / MB)
     } else {
         format!("{value}kB")

@@ -95,7 +95,7 @@ impl fmt::Display for Bytes {
         let units = [(PIB, "PiB"), (TIB, "TiB"), (GIB, "GiB"), (MIB, "MiB"), (KIB, "KiB")];
         for (size, name) in units {
             if self.0 >= size {
-                return if self.0 % size == 0 {
+                return if self.0.is_multiple_of(size) {
                     write!(f, "{} {name}", self.0 / size)
                 } else {
                     write!(f, "{} {name}", trim_decimal(self.0 as f64 / size as f64, 1))
@@ -112,7 +112,7 @@ impl Bytes {
         let units = [(PIB, "P"), (TIB, "T"), (GIB, "G"), (MIB, "M"), (KIB, "K")];
         units
             .iter()
-            .find(|(size, _)| self.0 >= *size && self.0 % size == 0)
+            .find(|(size, _)| self.0 >= *size && self.0.is_multiple_of(*size))
             .map(|(size, name)| format!("{}{name}", self.0 / size))
             .unwrap_or_else(|| self.0.to_string())
     }

@@ -1,0 +1,345 @@
+//! The planner's state and its one `update` function. Keys and mouse events become [`Msg`]s in
+//! [`message_for_key`] and [`message_for_mouse`]; `update` is the only place state changes, and
+//! it recomputes the report once per change so rendering only reads.
+
+use super::knobs::Knob;
+use super::view;
+use crate::load::LoadedPlan;
+use crate::plan::Plan;
+use crate::presets::{PRESET_KEYS, load_preset};
+use crate::report::Report;
+use crate::rules::Severity;
+use crate::write::write_file_safely;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
+use ratatui::layout::{Position, Rect};
+use std::path::PathBuf;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Normal,
+    /// `?`: the help overlay.
+    Help,
+    /// Typing a value for the selected knob.
+    EditKnob(String),
+    /// Typing the path to save the plan to.
+    SavePath(String),
+    /// The save path exists: replace it?
+    ConfirmOverwrite(PathBuf),
+    /// Unsaved changes: quit anyway?
+    ConfirmQuit,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Msg {
+    Select(Knob),
+    SelectPrevious,
+    SelectNext,
+    Step {
+        up: bool,
+    },
+    /// A character typed into the open text field (a digit in normal mode opens the editor).
+    Type(char),
+    Backspace,
+    Confirm,
+    Cancel,
+    NextPreset,
+    Undo,
+    Redo,
+    ToggleHelp,
+    StartSave,
+    Yes,
+    No,
+    Quit,
+    /// Ctrl-C or SIGTERM: leave now.
+    Abort,
+}
+
+/// What undo and redo restore: the plan and where it came from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Snapshot {
+    plan: Plan,
+    origin: String,
+    preset: Option<usize>,
+}
+
+/// A one-line message at the bottom: what just happened, or why it did not.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Status {
+    pub text: String,
+    pub error: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct App {
+    pub loaded: LoadedPlan,
+    /// Where the plan came from, for the title ("Medium preset", "plan.yaml").
+    pub origin: String,
+    /// The plan the session started from: changed values show "was …" against it.
+    pub baseline: Plan,
+    pub baseline_report: Report,
+    /// The plan as last loaded or saved: quitting with anything else asks first.
+    pub saved: Plan,
+    /// Figures and findings for `loaded.plan`, recomputed by `update` on every change.
+    pub report: Report,
+    pub selected: Knob,
+    pub mode: Mode,
+    /// The knob whose typed value was refused, and why.
+    pub knob_error: Option<(Knob, String)>,
+    pub status: Option<Status>,
+    pub undo: Vec<Snapshot>,
+    pub redo: Vec<Snapshot>,
+    /// Index into `PRESET_KEYS` of the preset shown, when it is one.
+    pub preset: Option<usize>,
+    /// Where `s` saved last; it suggests the same path next time.
+    pub saved_path: Option<PathBuf>,
+    pub color: bool,
+    pub quit: bool,
+}
+
+impl App {
+    pub fn new(loaded: LoadedPlan, color: bool) -> App {
+        let report = Report::new(&loaded, Severity::Error);
+        let preset = PRESET_KEYS.iter().position(|key| loaded.file == format!("presets/{key}.yaml"));
+        let origin = match preset {
+            Some(_) => format!("{} preset", loaded.plan.name.as_deref().unwrap_or("built-in")),
+            None => loaded.file.clone(),
+        };
+        App {
+            origin,
+            baseline: loaded.plan.clone(),
+            baseline_report: report.clone(),
+            saved: loaded.plan.clone(),
+            report,
+            loaded,
+            selected: Knob::ALL[0],
+            mode: Mode::Normal,
+            knob_error: None,
+            status: None,
+            undo: Vec::new(),
+            redo: Vec::new(),
+            preset,
+            saved_path: None,
+            color,
+            quit: false,
+        }
+    }
+
+    pub fn plan(&self) -> &Plan {
+        &self.loaded.plan
+    }
+
+    pub fn modified(&self) -> bool {
+        self.loaded.plan != self.saved
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        Snapshot { plan: self.loaded.plan.clone(), origin: self.origin.clone(), preset: self.preset }
+    }
+
+    /// Puts `snapshot` in place and returns what was there.
+    fn restore(&mut self, snapshot: Snapshot) -> Snapshot {
+        let current = self.snapshot();
+        self.loaded.plan = snapshot.plan;
+        self.origin = snapshot.origin;
+        self.preset = snapshot.preset;
+        self.recompute();
+        current
+    }
+
+    /// Replaces the plan, keeping the old state for undo, and recomputes the figures.
+    fn change(&mut self, next: Plan) {
+        if next == self.loaded.plan {
+            return;
+        }
+        self.undo.push(self.snapshot());
+        self.redo.clear();
+        self.loaded.plan = next;
+        self.recompute();
+    }
+
+    fn recompute(&mut self) {
+        self.report = Report::new(&self.loaded, Severity::Error);
+    }
+
+    fn fail(&mut self, text: String) {
+        self.status = Some(Status { text, error: true });
+    }
+
+    fn tell(&mut self, text: String) {
+        self.status = Some(Status { text, error: false });
+    }
+
+    fn save(&mut self, path: PathBuf, force: bool) {
+        let text = format!(
+            "# Written by flowcap from {}.\n{}",
+            self.origin,
+            serde_yaml::to_string(self.plan()).expect("plans serialise")
+        );
+        match write_file_safely(&path, &text, force) {
+            Ok(()) => {
+                self.saved = self.loaded.plan.clone();
+                self.tell(format!("saved {}", path.display()));
+                self.saved_path = Some(path);
+            }
+            Err(error) => self.fail(error.to_string()),
+        }
+        self.mode = Mode::Normal;
+    }
+
+    /// The path `s` suggests: where it saved last, else the plan's own file, else a new one.
+    fn save_suggestion(&self) -> String {
+        match (&self.saved_path, self.preset) {
+            (Some(path), _) => path.display().to_string(),
+            (None, Some(_)) => "flowcap-plan.yaml".to_string(),
+            (None, None) => self.loaded.file.clone(),
+        }
+    }
+}
+
+/// The one place state changes.
+pub fn update(app: &mut App, msg: Msg) {
+    if !matches!(msg, Msg::Type(_) | Msg::Backspace) {
+        app.status = None;
+    }
+    let index = Knob::ALL.iter().position(|k| *k == app.selected).unwrap_or(0);
+    match msg {
+        Msg::Select(knob) => app.selected = knob,
+        Msg::SelectPrevious => app.selected = Knob::ALL[index.saturating_sub(1)],
+        Msg::SelectNext => app.selected = Knob::ALL[(index + 1).min(Knob::ALL.len() - 1)],
+        Msg::Step { up } => {
+            app.knob_error = None;
+            match app.selected.step(app.plan(), up) {
+                Ok(next) => app.change(next),
+                Err(why) => app.knob_error = Some((app.selected, why)),
+            }
+        }
+        Msg::Type(c) => match &mut app.mode {
+            Mode::Normal => {
+                app.knob_error = None;
+                app.mode = Mode::EditKnob(c.to_string());
+            }
+            Mode::EditKnob(text) | Mode::SavePath(text) => text.push(c),
+            _ => {}
+        },
+        Msg::Backspace => {
+            if let Mode::EditKnob(text) | Mode::SavePath(text) = &mut app.mode {
+                text.pop();
+            }
+        }
+        Msg::Confirm => match std::mem::replace(&mut app.mode, Mode::Normal) {
+            Mode::EditKnob(text) => {
+                let knob = app.selected;
+                match knob.parse(&text).and_then(|value| knob.set(app.plan(), value)) {
+                    Ok(next) => app.change(next),
+                    Err(why) => app.knob_error = Some((knob, why)),
+                }
+            }
+            Mode::SavePath(text) if text.trim().is_empty() => app.fail("no path given: nothing saved".into()),
+            Mode::SavePath(text) => {
+                let path = PathBuf::from(text.trim());
+                if path.exists() {
+                    app.mode = Mode::ConfirmOverwrite(path);
+                } else {
+                    app.save(path, false);
+                }
+            }
+            other => app.mode = other,
+        },
+        Msg::Cancel => {
+            if app.mode == Mode::Normal {
+                app.knob_error = None;
+            }
+            app.mode = Mode::Normal;
+        }
+        Msg::NextPreset => {
+            let next = app.preset.map_or(0, |i| (i + 1) % PRESET_KEYS.len());
+            let loaded = load_preset(PRESET_KEYS[next]).expect("built-in presets load");
+            app.change(loaded.plan);
+            app.preset = Some(next);
+            app.origin = format!("{} preset", app.plan().name.as_deref().unwrap_or(PRESET_KEYS[next]));
+            app.tell(format!("preset {}", PRESET_KEYS[next]));
+        }
+        Msg::Undo => match app.undo.pop() {
+            Some(previous) => {
+                let current = app.restore(previous);
+                app.redo.push(current);
+            }
+            None => app.tell("nothing to undo".into()),
+        },
+        Msg::Redo => match app.redo.pop() {
+            Some(next) => {
+                let current = app.restore(next);
+                app.undo.push(current);
+            }
+            None => app.tell("nothing to redo".into()),
+        },
+        Msg::ToggleHelp => app.mode = if app.mode == Mode::Help { Mode::Normal } else { Mode::Help },
+        Msg::StartSave => app.mode = Mode::SavePath(app.save_suggestion()),
+        Msg::Yes => match std::mem::replace(&mut app.mode, Mode::Normal) {
+            Mode::ConfirmOverwrite(path) => app.save(path, true),
+            Mode::ConfirmQuit => app.quit = true,
+            other => app.mode = other,
+        },
+        Msg::No => app.mode = Mode::Normal,
+        Msg::Quit if app.modified() => app.mode = Mode::ConfirmQuit,
+        Msg::Quit | Msg::Abort => app.quit = true,
+    }
+}
+
+/// What a key means in the current mode.
+pub fn message_for_key(app: &App, key: KeyEvent) -> Option<Msg> {
+    if key.modifiers.contains(KeyModifiers::CONTROL) {
+        return match key.code {
+            KeyCode::Char('c') => Some(Msg::Abort),
+            KeyCode::Char('r') => Some(Msg::Redo),
+            _ => None,
+        };
+    }
+    match &app.mode {
+        Mode::EditKnob(_) | Mode::SavePath(_) => match key.code {
+            KeyCode::Enter => Some(Msg::Confirm),
+            KeyCode::Esc => Some(Msg::Cancel),
+            KeyCode::Backspace => Some(Msg::Backspace),
+            KeyCode::Char(c) => Some(Msg::Type(c)),
+            _ => None,
+        },
+        Mode::ConfirmOverwrite(_) | Mode::ConfirmQuit => match key.code {
+            KeyCode::Char('y' | 'Y') => Some(Msg::Yes),
+            KeyCode::Char('n' | 'N') | KeyCode::Esc => Some(Msg::No),
+            _ => None,
+        },
+        Mode::Help => match key.code {
+            KeyCode::Char('?') | KeyCode::Esc | KeyCode::Char('q') => Some(Msg::ToggleHelp),
+            _ => None,
+        },
+        Mode::Normal => match key.code {
+            KeyCode::Up | KeyCode::Char('k') => Some(Msg::SelectPrevious),
+            KeyCode::Down | KeyCode::Char('j') => Some(Msg::SelectNext),
+            KeyCode::Left | KeyCode::Char('h' | '-') => Some(Msg::Step { up: false }),
+            KeyCode::Right | KeyCode::Char('l' | '+') => Some(Msg::Step { up: true }),
+            KeyCode::Char(c @ ('0'..='9' | '.')) => Some(Msg::Type(c)),
+            KeyCode::Esc => Some(Msg::Cancel),
+            KeyCode::Char('p') => Some(Msg::NextPreset),
+            KeyCode::Char('u') => Some(Msg::Undo),
+            KeyCode::Char('s') => Some(Msg::StartSave),
+            KeyCode::Char('?') => Some(Msg::ToggleHelp),
+            KeyCode::Char('q') => Some(Msg::Quit),
+            _ => None,
+        },
+    }
+}
+
+/// A click selects the knob under it; the wheel steps the selected knob.
+pub fn message_for_mouse(app: &App, mouse: MouseEvent, screen: Rect) -> Option<Msg> {
+    if app.mode != Mode::Normal {
+        return None;
+    }
+    match mouse.kind {
+        MouseEventKind::Down(_) => {
+            view::knob_at(app, screen, Position { x: mouse.column, y: mouse.row }).map(Msg::Select)
+        }
+        MouseEventKind::ScrollUp => Some(Msg::Step { up: true }),
+        MouseEventKind::ScrollDown => Some(Msg::Step { up: false }),
+        _ => None,
+    }
+}

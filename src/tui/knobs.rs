@@ -1,0 +1,280 @@
+//! The knobs the planner turns: each reads and writes one plan value, steps it by a sensible
+//! increment and parses typed text. Every change goes through `Plan::validate`, so an invalid
+//! value is refused with the core's own message and the plan stays as it was.
+
+use crate::plan::{Dispatch, Host, Plan, Workload};
+use crate::units::{Bytes, Cpus, Seconds, trim_decimal};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Knob {
+    ApiReplicas,
+    ApiDbPool,
+    ApiCpus,
+    ApiMemory,
+    RuntimeReplicas,
+    RuntimeSlots,
+    RuntimeCpus,
+    RuntimeMemory,
+    RuntimeCpusReserved,
+    RuntimeMemoryReserved,
+    PostgresMaxConnections,
+    PostgresSharedBuffers,
+    PostgresCpus,
+    PostgresMemory,
+    HostCpus,
+    HostMemory,
+    WorkloadArrivals,
+    WorkloadDuration,
+    WorkloadDispatch,
+}
+
+/// A knob's value, typed.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Value {
+    Count(u32),
+    Cpus(Option<Cpus>),
+    Memory(Option<Bytes>),
+    Rate(Option<f64>),
+    Duration(Option<Seconds>),
+    Dispatch(Option<Dispatch>),
+}
+
+const GIB: u64 = 1 << 30;
+/// A workload created from the TUI starts with this mean duration.
+const DEFAULT_DURATION: Seconds = Seconds(30.0);
+
+impl Knob {
+    pub const ALL: [Knob; 19] = [
+        Knob::ApiReplicas,
+        Knob::ApiDbPool,
+        Knob::ApiCpus,
+        Knob::ApiMemory,
+        Knob::RuntimeReplicas,
+        Knob::RuntimeSlots,
+        Knob::RuntimeCpus,
+        Knob::RuntimeMemory,
+        Knob::RuntimeCpusReserved,
+        Knob::RuntimeMemoryReserved,
+        Knob::PostgresMaxConnections,
+        Knob::PostgresSharedBuffers,
+        Knob::PostgresCpus,
+        Knob::PostgresMemory,
+        Knob::HostCpus,
+        Knob::HostMemory,
+        Knob::WorkloadArrivals,
+        Knob::WorkloadDuration,
+        Knob::WorkloadDispatch,
+    ];
+
+    pub fn group(self) -> &'static str {
+        use Knob::*;
+        match self {
+            ApiReplicas | ApiDbPool | ApiCpus | ApiMemory => "API",
+            RuntimeReplicas
+            | RuntimeSlots
+            | RuntimeCpus
+            | RuntimeMemory
+            | RuntimeCpusReserved
+            | RuntimeMemoryReserved => "Runtime",
+            PostgresMaxConnections | PostgresSharedBuffers | PostgresCpus | PostgresMemory => "Postgres",
+            HostCpus | HostMemory => "Host",
+            WorkloadArrivals | WorkloadDuration | WorkloadDispatch => "Workload",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        use Knob::*;
+        match self {
+            ApiReplicas | RuntimeReplicas => "replicas",
+            ApiDbPool => "db pool / replica",
+            ApiCpus | RuntimeCpus | PostgresCpus => "cpus limit",
+            ApiMemory | RuntimeMemory | PostgresMemory => "memory limit",
+            RuntimeSlots => "max concurrent",
+            RuntimeCpusReserved => "cpus reserved",
+            RuntimeMemoryReserved => "memory reserved",
+            PostgresMaxConnections => "max_connections",
+            PostgresSharedBuffers => "shared_buffers",
+            HostCpus => "cpus",
+            HostMemory => "memory",
+            WorkloadArrivals => "runs / minute",
+            WorkloadDuration => "mean duration",
+            WorkloadDispatch => "dispatch",
+        }
+    }
+
+    /// What typing expects, for the help line of the editor.
+    pub fn hint(self) -> &'static str {
+        match self.value(&Plan::default()) {
+            Value::Count(_) => "a whole number",
+            Value::Cpus(_) => "CPUs such as 0.5, 4 or 250m; none for no limit",
+            Value::Memory(_) => "a size such as 512M or 8G; none for no limit",
+            Value::Rate(_) => "executions per minute; 0 for no workload",
+            Value::Duration(_) => "a duration such as 30s, 500ms or 2m",
+            Value::Dispatch(_) => "queue or round-robin",
+        }
+    }
+
+    pub fn value(self, plan: &Plan) -> Value {
+        use Knob::*;
+        let workload = plan.workload.as_ref();
+        match self {
+            ApiReplicas => Value::Count(plan.api.replicas),
+            ApiDbPool => Value::Count(plan.api.db_pool),
+            ApiCpus => Value::Cpus(plan.api.limits.cpus),
+            ApiMemory => Value::Memory(plan.api.limits.memory),
+            RuntimeReplicas => Value::Count(plan.runtime.replicas),
+            RuntimeSlots => Value::Count(plan.runtime.max_concurrent_executions),
+            RuntimeCpus => Value::Cpus(plan.runtime.limits.cpus),
+            RuntimeMemory => Value::Memory(plan.runtime.limits.memory),
+            RuntimeCpusReserved => Value::Cpus(plan.runtime.reservations.cpus),
+            RuntimeMemoryReserved => Value::Memory(plan.runtime.reservations.memory),
+            PostgresMaxConnections => Value::Count(plan.postgres.max_connections),
+            PostgresSharedBuffers => Value::Memory(Some(plan.postgres.shared_buffers)),
+            PostgresCpus => Value::Cpus(plan.postgres.limits.cpus),
+            PostgresMemory => Value::Memory(plan.postgres.limits.memory),
+            HostCpus => Value::Cpus(plan.host.map(|h| h.cpus)),
+            HostMemory => Value::Memory(plan.host.map(|h| h.memory)),
+            WorkloadArrivals => Value::Rate(workload.map(|w| w.arrivals_per_minute)),
+            WorkloadDuration => Value::Duration(workload.map(|w| w.mean_duration)),
+            WorkloadDispatch => Value::Dispatch(workload.map(|w| w.dispatch)),
+        }
+    }
+
+    /// The value as the panel shows it.
+    pub fn display(self, plan: &Plan) -> String {
+        match self.value(plan) {
+            Value::Count(n) => n.to_string(),
+            Value::Cpus(Some(c)) => c.to_string(),
+            Value::Memory(Some(m)) => m.to_string(),
+            Value::Rate(Some(r)) => trim_decimal(r, 2),
+            Value::Duration(Some(d)) => d.to_string(),
+            Value::Dispatch(Some(Dispatch::Queue)) => "queue".into(),
+            Value::Dispatch(Some(Dispatch::RoundRobin)) => "round-robin".into(),
+            Value::Cpus(None) | Value::Memory(None) if self.group() == "Host" => "unknown".into(),
+            Value::Cpus(None) | Value::Memory(None) => "none".into(),
+            Value::Rate(None) | Value::Duration(None) | Value::Dispatch(None) => "—".into(),
+        }
+    }
+
+    /// The plan with this knob set to `value`, or why it cannot be.
+    pub fn set(self, plan: &Plan, value: Value) -> Result<Plan, String> {
+        use Knob::*;
+        let mut next = plan.clone();
+        let p = &mut next;
+        match (self, value) {
+            (ApiReplicas, Value::Count(n)) => p.api.replicas = n,
+            (ApiDbPool, Value::Count(n)) => p.api.db_pool = n,
+            (ApiCpus, Value::Cpus(c)) => p.api.limits.cpus = c,
+            (ApiMemory, Value::Memory(m)) => p.api.limits.memory = m,
+            (RuntimeReplicas, Value::Count(n)) => p.runtime.replicas = n,
+            (RuntimeSlots, Value::Count(n)) => p.runtime.max_concurrent_executions = n,
+            (RuntimeCpus, Value::Cpus(c)) => p.runtime.limits.cpus = c,
+            (RuntimeMemory, Value::Memory(m)) => p.runtime.limits.memory = m,
+            (RuntimeCpusReserved, Value::Cpus(c)) => p.runtime.reservations.cpus = c,
+            (RuntimeMemoryReserved, Value::Memory(m)) => p.runtime.reservations.memory = m,
+            (PostgresMaxConnections, Value::Count(n)) => p.postgres.max_connections = n,
+            (PostgresSharedBuffers, Value::Memory(Some(m))) => p.postgres.shared_buffers = m,
+            (PostgresSharedBuffers, Value::Memory(None)) => return Err("shared_buffers needs a size".into()),
+            (PostgresCpus, Value::Cpus(c)) => p.postgres.limits.cpus = c,
+            (PostgresMemory, Value::Memory(m)) => p.postgres.limits.memory = m,
+            (HostCpus, Value::Cpus(c)) => set_host(p, c.map(|c| (Some(c), None))),
+            (HostMemory, Value::Memory(m)) => set_host(p, m.map(|m| (None, Some(m)))),
+            (WorkloadArrivals, Value::Rate(None | Some(0.0))) => p.workload = None,
+            (WorkloadArrivals, Value::Rate(Some(rate))) => workload(p).arrivals_per_minute = rate,
+            (WorkloadDuration, Value::Duration(Some(d))) => workload(p).mean_duration = d,
+            (WorkloadDispatch, Value::Dispatch(Some(d))) => workload(p).dispatch = d,
+            (WorkloadDuration | WorkloadDispatch, _) if p.workload.is_none() => {
+                return Err("set runs / minute first".into());
+            }
+            _ => return Err(format!("{} takes {}", self.label(), self.hint())),
+        }
+        next.validate().map_err(|invalid| format!("{}: {}", invalid.path, invalid.message))?;
+        Ok(next)
+    }
+
+    /// The plan stepped one increment up or down: replicas and counts by 1 (max_connections by
+    /// 10), CPUs by 0.5, memory by a GiB between 1 and 16 GiB and by doubling or halving
+    /// outside that, rates by 10 % and durations by 1 s (5 s past 10 s).
+    pub fn step(self, plan: &Plan, up: bool) -> Result<Plan, String> {
+        let next = match self.value(plan) {
+            Value::Count(n) => {
+                let by = if self == Knob::PostgresMaxConnections { 10 } else { 1 };
+                Value::Count(if up { n.saturating_add(by) } else { n.saturating_sub(by) })
+            }
+            Value::Cpus(c) => {
+                let millis = c.map_or(0, |c| c.0);
+                let next = if up { millis + 500 } else { millis.saturating_sub(500) };
+                Value::Cpus(Some(Cpus(next)))
+            }
+            Value::Memory(m) => Value::Memory(Some(Bytes(step_memory(m.map_or(0, |m| m.0), up)))),
+            Value::Rate(r) => {
+                let rate = r.unwrap_or(0.0);
+                let by = (rate / 10.0).max(1.0).round();
+                Value::Rate(Some(if up { rate + by } else { (rate - by).max(0.0) }))
+            }
+            Value::Duration(d) => {
+                let seconds = d.unwrap_or(DEFAULT_DURATION).0;
+                let by = if seconds > 10.0 || (up && seconds >= 10.0) { 5.0 } else { 1.0 };
+                Value::Duration(Some(Seconds(if up { seconds + by } else { (seconds - by).max(1.0) })))
+            }
+            Value::Dispatch(d) => Value::Dispatch(Some(match d {
+                Some(Dispatch::Queue) => Dispatch::RoundRobin,
+                _ => Dispatch::Queue,
+            })),
+        };
+        self.set(plan, next)
+    }
+
+    /// Parses typed text into this knob's value.
+    pub fn parse(self, text: &str) -> Result<Value, String> {
+        let text = text.trim();
+        let none = text.eq_ignore_ascii_case("none") || text == "-";
+        Ok(match self.value(&Plan::default()) {
+            Value::Count(_) => Value::Count(text.parse().map_err(|_| format!("`{text}` is not a whole number"))?),
+            Value::Cpus(_) if none => Value::Cpus(None),
+            Value::Cpus(_) => Value::Cpus(Some(Cpus::parse(text)?)),
+            Value::Memory(_) if none => Value::Memory(None),
+            Value::Memory(_) => Value::Memory(Some(Bytes::parse(text)?)),
+            Value::Rate(_) => match text.parse::<f64>() {
+                Ok(rate) if rate.is_finite() && rate >= 0.0 => Value::Rate(Some(rate)),
+                _ => return Err(format!("`{text}` is not a rate per minute")),
+            },
+            Value::Duration(_) => Value::Duration(Some(Seconds::parse(text)?)),
+            Value::Dispatch(_) => Value::Dispatch(Some(match text {
+                "queue" => Dispatch::Queue,
+                "round-robin" => Dispatch::RoundRobin,
+                _ => return Err(format!("`{text}` is not queue or round-robin")),
+            })),
+        })
+    }
+}
+
+fn step_memory(bytes: u64, up: bool) -> u64 {
+    match (up, bytes) {
+        (true, 0) => 256 << 20,
+        (true, b) if b < GIB => b * 2,
+        (true, b) if b < 16 * GIB => b + GIB,
+        (true, b) => b.saturating_mul(2),
+        (false, b) if b <= GIB => (b / 2).max(1 << 20),
+        (false, b) if b <= 16 * GIB => b - GIB,
+        (false, b) => b / 2,
+    }
+}
+
+/// Sets one half of the host (`None`: no host). A plan without a host gets one whose other
+/// half starts at 4 CPUs / 8 GiB, so both figures are always present.
+fn set_host(plan: &mut Plan, change: Option<(Option<Cpus>, Option<Bytes>)>) {
+    plan.host = change.map(|(cpus, memory)| {
+        let current = plan.host.unwrap_or(Host { cpus: Cpus::whole(4), memory: Bytes::gib(8) });
+        Host { cpus: cpus.unwrap_or(current.cpus), memory: memory.unwrap_or(current.memory) }
+    });
+}
+
+fn workload(plan: &mut Plan) -> &mut Workload {
+    plan.workload.get_or_insert(Workload {
+        arrivals_per_minute: 60.0,
+        mean_duration: DEFAULT_DURATION,
+        dispatch: Dispatch::Queue,
+        target: None,
+    })
+}

@@ -1,0 +1,67 @@
+//! The interactive planner. Elm-style: [`app::App`] holds the state, keys become
+//! [`app::Msg`]s, [`app::update`] changes the state, and the screen is a pure function of it
+//! ([`view`]). The core never imports this module.
+
+pub mod app;
+mod capacity;
+mod findings;
+mod help;
+pub mod knobs;
+mod plan_panel;
+pub mod view;
+
+use crate::load::LoadedPlan;
+use app::{App, Msg, message_for_key, message_for_mouse, update};
+use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event, KeyEventKind};
+use ratatui::crossterm::execute;
+use std::io;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+/// Colour unless NO_COLOR is set to anything non-empty (no-color.org).
+pub fn color_wanted() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
+}
+
+/// Runs the planner until the operator quits. The terminal is restored on quit, Ctrl-C, SIGTERM
+/// and panic (ratatui's hook, extended to release the mouse).
+pub fn run(loaded: LoadedPlan) -> io::Result<()> {
+    let terminate = Arc::new(AtomicBool::new(false));
+    signal_hook::flag::register(signal_hook::consts::SIGTERM, Arc::clone(&terminate))?;
+    signal_hook::flag::register(signal_hook::consts::SIGHUP, Arc::clone(&terminate))?;
+    let mut app = App::new(loaded, color_wanted());
+    let mut terminal = ratatui::init();
+    let restore_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let _ = execute!(io::stdout(), DisableMouseCapture);
+        restore_hook(info);
+    }));
+    let result =
+        execute!(io::stdout(), EnableMouseCapture).and_then(|()| event_loop(&mut terminal, &mut app, &terminate));
+    let _ = execute!(io::stdout(), DisableMouseCapture);
+    ratatui::restore();
+    result
+}
+
+fn event_loop(terminal: &mut ratatui::DefaultTerminal, app: &mut App, terminate: &AtomicBool) -> io::Result<()> {
+    while !app.quit {
+        terminal.draw(|frame| frame.render_widget(&*app, frame.area()))?;
+        // Wake up now and then to notice SIGTERM even when no key comes.
+        while !event::poll(Duration::from_millis(200))? {
+            if terminate.load(Ordering::Relaxed) {
+                update(app, Msg::Abort);
+                return Ok(());
+            }
+        }
+        let msg = match event::read()? {
+            Event::Key(key) if key.kind != KeyEventKind::Release => message_for_key(app, key),
+            Event::Mouse(mouse) => message_for_mouse(app, mouse, terminal.get_frame().area()),
+            _ => None, // a resize redraws on the next pass
+        };
+        if let Some(msg) = msg {
+            update(app, msg);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,352 @@
+//! The planner screen: snapshots of rendered buffers, key sequences through `update`, and the
+//! figures on screen against the core's analysis.
+
+use flowcap::load::parse_plan;
+use flowcap::presets::{PRESET_KEYS, load_preset};
+use flowcap::tui::app::{App, Mode, Msg, message_for_key, update};
+use flowcap::tui::knobs::Knob;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::style::Color;
+
+fn app(preset: &str) -> App {
+    App::new(load_preset(preset).unwrap(), true)
+}
+
+fn render(app: &App, width: u16, height: u16) -> Buffer {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|frame| frame.render_widget(app, frame.area())).unwrap();
+    terminal.backend().buffer().clone()
+}
+
+fn text(buffer: &Buffer) -> String {
+    let width = usize::from(buffer.area.width);
+    if width == 0 {
+        return String::new();
+    }
+    let symbols: Vec<&str> = buffer.content.iter().map(|cell| cell.symbol()).collect();
+    symbols.chunks(width).map(|row| row.concat().trim_end().to_string()).collect::<Vec<_>>().join("\n")
+}
+
+fn screen(app: &App, width: u16, height: u16) -> String {
+    text(&render(app, width, height))
+}
+
+fn press(app: &mut App, keys: &str) {
+    for c in keys.chars() {
+        key(app, KeyCode::Char(c));
+    }
+}
+
+fn key(app: &mut App, code: KeyCode) {
+    key_with(app, code, KeyModifiers::NONE);
+}
+
+fn key_with(app: &mut App, code: KeyCode, modifiers: KeyModifiers) {
+    if let Some(msg) = message_for_key(app, KeyEvent::new(code, modifiers)) {
+        update(app, msg);
+    }
+}
+
+fn select(app: &mut App, knob: Knob) {
+    update(app, Msg::Select(knob));
+}
+
+#[test]
+fn main_screen_for_each_preset() {
+    for preset in PRESET_KEYS {
+        let app = app(preset);
+        insta::assert_snapshot!(format!("{preset}_80x24"), screen(&app, 80, 24));
+        insta::assert_snapshot!(format!("{preset}_120x40"), screen(&app, 120, 40));
+    }
+}
+
+#[test]
+fn help_overlay() {
+    let mut app = app("medium");
+    press(&mut app, "?");
+    assert_eq!(app.mode, Mode::Help);
+    insta::assert_snapshot!(screen(&app, 80, 24));
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.mode, Mode::Normal);
+}
+
+#[test]
+fn small_terminal_gets_a_notice_not_a_panic() {
+    let app = app("medium");
+    insta::assert_snapshot!(screen(&app, 60, 20));
+    for (width, height) in [(0, 0), (1, 1), (79, 24), (80, 23), (200, 3)] {
+        let text = screen(&app, width, height);
+        if width >= 20 && height >= 2 {
+            assert!(text.contains("terminal too small"), "{width}×{height}: {text}");
+        }
+    }
+}
+
+#[test]
+fn error_state_no_runtime_replicas() {
+    let mut app = app("medium");
+    select(&mut app, Knob::RuntimeReplicas);
+    press(&mut app, "hhhh");
+    assert_eq!(app.plan().runtime.replicas, 0);
+    let shown = screen(&app, 80, 24);
+    assert!(shown.contains("✗ no-execution-slots"), "{shown}");
+    insta::assert_snapshot!(shown);
+}
+
+#[test]
+fn warning_state_connections_near_limit() {
+    let mut app = app("medium");
+    select(&mut app, Knob::ApiReplicas);
+    // 6 × 10 + 8 = 68 of 97: fine; 7 × 10 + 8 = 78: past the 77 warning line.
+    press(&mut app, "lllll");
+    assert_eq!(app.plan().api.replicas, 7);
+    let shown = screen(&app, 120, 40);
+    assert!(shown.contains("⚠ connections-near-limit"), "{shown}");
+    insta::assert_snapshot!(shown);
+}
+
+#[test]
+fn select_and_adjust_with_keys() {
+    let mut app = app("medium");
+    assert_eq!(app.selected, Knob::ApiReplicas);
+    press(&mut app, "jjjj");
+    assert_eq!(app.selected, Knob::RuntimeReplicas);
+    press(&mut app, "l");
+    key(&mut app, KeyCode::Right);
+    assert_eq!(app.plan().runtime.replicas, 6);
+    assert_eq!(app.report.figures.concurrent_executions, 60);
+    key(&mut app, KeyCode::Left);
+    assert_eq!(app.plan().runtime.replicas, 5);
+    // Up at the top and down at the bottom stay put.
+    press(&mut app, "kkkkkkkkk");
+    assert_eq!(app.selected, Knob::ApiReplicas);
+    for _ in 0..40 {
+        key(&mut app, KeyCode::Down);
+    }
+    assert_eq!(app.selected, *Knob::ALL.last().unwrap());
+    assert!(screen(&app, 80, 24).contains("▸ dispatch"), "the selection scrolls into view");
+}
+
+#[test]
+fn steps_are_sensible() {
+    let mut app = app("medium");
+    select(&mut app, Knob::RuntimeMemory);
+    press(&mut app, "l");
+    assert_eq!(app.plan().runtime.limits.memory.unwrap().0, 9 << 30, "8 GiB + 1 GiB");
+    select(&mut app, Knob::HostMemory);
+    press(&mut app, "l");
+    assert_eq!(app.plan().host.unwrap().memory.0, 128 << 30, "64 GiB doubles");
+    select(&mut app, Knob::RuntimeCpus);
+    press(&mut app, "h");
+    assert_eq!(app.plan().runtime.limits.cpus.unwrap().0, 3500, "4 − 0.5");
+    select(&mut app, Knob::PostgresMaxConnections);
+    press(&mut app, "+");
+    assert_eq!(app.plan().postgres.max_connections, 110);
+}
+
+#[test]
+fn undo_and_redo() {
+    let mut app = app("medium");
+    select(&mut app, Knob::RuntimeReplicas);
+    press(&mut app, "ll");
+    assert_eq!(app.plan().runtime.replicas, 6);
+    press(&mut app, "u");
+    assert_eq!(app.plan().runtime.replicas, 5);
+    assert_eq!(app.report.figures.concurrent_executions, 50);
+    press(&mut app, "u");
+    assert_eq!(app.plan().runtime.replicas, 4);
+    press(&mut app, "u");
+    assert_eq!(app.status.as_ref().unwrap().text, "nothing to undo");
+    key_with(&mut app, KeyCode::Char('r'), KeyModifiers::CONTROL);
+    assert_eq!(app.plan().runtime.replicas, 5);
+    assert_eq!(app.report.figures.concurrent_executions, 50);
+    // A new change drops the redo history.
+    press(&mut app, "h");
+    update(&mut app, Msg::Redo);
+    assert_eq!(app.plan().runtime.replicas, 4);
+}
+
+#[test]
+fn presets_cycle_and_undo() {
+    let mut app = app("development");
+    press(&mut app, "p");
+    assert_eq!(app.plan().name.as_deref(), Some("Small team"));
+    press(&mut app, "pp");
+    assert_eq!(app.plan().name.as_deref(), Some("Large"));
+    assert_eq!(app.report.figures.concurrent_executions, 120);
+    press(&mut app, "p");
+    assert_eq!(app.plan().name.as_deref(), Some("Development"));
+    press(&mut app, "u");
+    assert_eq!(app.plan().name.as_deref(), Some("Large"));
+    assert!(screen(&app, 80, 24).contains("─ Large (modified) ─ from Large preset"));
+}
+
+#[test]
+fn typed_value_with_unit() {
+    let mut app = app("medium");
+    select(&mut app, Knob::RuntimeMemory);
+    press(&mut app, "12G");
+    assert_eq!(app.mode, Mode::EditKnob("12G".into()));
+    assert!(screen(&app, 80, 24).contains("12G▏"));
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.plan().runtime.limits.memory.unwrap().0, 12 << 30);
+    assert_eq!(app.mode, Mode::Normal);
+    // Esc cancels without a change.
+    press(&mut app, "3");
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.plan().runtime.limits.memory.unwrap().0, 12 << 30);
+    // A workload appears when runs / minute is typed.
+    select(&mut app, Knob::WorkloadArrivals);
+    press(&mut app, "120");
+    key(&mut app, KeyCode::Enter);
+    let workload = app.report.figures.workload.as_ref().unwrap();
+    assert_eq!(workload.waits.offered_load, 60.0);
+}
+
+#[test]
+fn invalid_value_says_why_and_changes_nothing() {
+    let mut app = app("medium");
+    let before = app.plan().clone();
+    select(&mut app, Knob::RuntimeMemory);
+    press(&mut app, "8X");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.plan(), &before);
+    let (knob, why) = app.knob_error.clone().unwrap();
+    assert_eq!(knob, Knob::RuntimeMemory);
+    assert!(why.starts_with("invalid memory size `8X`"), "{why}");
+    assert!(screen(&app, 80, 24).contains("invalid memory size `8X`"));
+    // Out of range: the core's own message.
+    select(&mut app, Knob::ApiReplicas);
+    press(&mut app, "0");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.knob_error.as_ref().unwrap().1, "api.replicas: must be between 1 and 1000, got 0");
+    assert_eq!(app.plan(), &before);
+    assert!(app.undo.is_empty());
+}
+
+#[test]
+fn quit_asks_only_with_unsaved_changes() {
+    let mut app = app("medium");
+    press(&mut app, "q");
+    assert!(app.quit);
+
+    let mut app = self::app("medium");
+    select(&mut app, Knob::RuntimeReplicas);
+    press(&mut app, "l");
+    press(&mut app, "q");
+    assert_eq!(app.mode, Mode::ConfirmQuit);
+    assert!(screen(&app, 80, 24).contains("Unsaved changes. Quit anyway? y/n"));
+    press(&mut app, "n");
+    assert!(!app.quit);
+    press(&mut app, "qy");
+    assert!(app.quit);
+
+    let mut app = self::app("medium");
+    press(&mut app, "l");
+    key_with(&mut app, KeyCode::Char('c'), KeyModifiers::CONTROL);
+    assert!(app.quit, "Ctrl-C leaves at once");
+}
+
+#[test]
+fn save_writes_the_plan_and_confirms_before_replacing() {
+    let dir = std::env::temp_dir().join(format!("flowcap-tui-save-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("plan.yaml");
+    let _ = std::fs::remove_file(&path);
+    let mut app = app("medium");
+    select(&mut app, Knob::RuntimeReplicas);
+    press(&mut app, "l");
+    press(&mut app, "s");
+    assert_eq!(app.mode, Mode::SavePath("flowcap-plan.yaml".into()));
+    for _ in 0.."flowcap-plan.yaml".len() {
+        key(&mut app, KeyCode::Backspace);
+    }
+    press(&mut app, &path.display().to_string());
+    key(&mut app, KeyCode::Enter);
+    assert!(!app.modified());
+    let saved = parse_plan("plan.yaml", &std::fs::read_to_string(&path).unwrap()).unwrap().plan;
+    assert_eq!(&saved, app.plan());
+
+    // Saving again over the file asks first; "n" keeps it.
+    press(&mut app, "l");
+    press(&mut app, "s");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.mode, Mode::ConfirmOverwrite(path.clone()));
+    press(&mut app, "n");
+    assert_eq!(parse_plan("plan.yaml", &std::fs::read_to_string(&path).unwrap()).unwrap().plan.runtime.replicas, 5);
+    press(&mut app, "s");
+    key(&mut app, KeyCode::Enter);
+    press(&mut app, "y");
+    assert_eq!(parse_plan("plan.yaml", &std::fs::read_to_string(&path).unwrap()).unwrap().plan.runtime.replicas, 6);
+    assert!(dir.join("plan.yaml.bak").exists());
+}
+
+#[test]
+fn every_figure_shown_is_the_cores() {
+    let mut app = app("medium");
+    select(&mut app, Knob::WorkloadArrivals);
+    press(&mut app, "60");
+    key(&mut app, KeyCode::Enter);
+    let shown = screen(&app, 120, 40);
+    let report = flowcap::report::Report::new(&app.loaded, flowcap::rules::Severity::Error);
+    let f = &report.figures;
+    assert_eq!(f, &app.report.figures, "the TUI's figures are the core's");
+    let expected = [
+        format!("Concurrent executions {} = {} × {}", f.concurrent_executions, f.runtime_replicas, f.slots_per_replica),
+        format!("{} · 0.4 CPU", flowcap::units::Bytes(f.per_slot.memory_bytes.unwrap())),
+        format!("{}/{}", f.connections.used, f.connections.usable),
+        format!("{} %", (f.connections.share * 100.0).round()),
+        format!("{} %", (f.host.as_ref().unwrap().cpu_limits_share * 100.0).round()),
+        "26/32".to_string(),
+        "45.5G/64G".to_string(),
+        "PGTune: sb 2GB, work_mem 20164kB".to_string(),
+        "60/min × 30 s = 30 Erl".to_string(),
+    ];
+    for figure in expected {
+        assert!(shown.contains(&figure), "missing {figure:?} in\n{shown}");
+    }
+    let waits = &f.workload.as_ref().unwrap().waits;
+    let p95 = flowcap::units::Seconds(waits.p95_wait_seconds.unwrap()).to_string();
+    assert!(shown.contains(&format!("p95 {p95}")), "{shown}");
+}
+
+/// The cells of the gauge bar on the line that starts with `label`.
+fn gauge_colors(buffer: &Buffer, label: &str) -> Vec<Color> {
+    let width = usize::from(buffer.area.width);
+    let rows: Vec<&[ratatui::buffer::Cell]> = buffer.content.chunks(width).collect();
+    let row = rows.iter().find(|row| row.iter().map(|c| c.symbol()).collect::<String>().contains(label)).unwrap();
+    row.iter().filter(|c| c.symbol() == "█").map(|c| c.fg).collect()
+}
+
+#[test]
+fn gauges_turn_amber_then_red() {
+    let mut app = app("medium");
+    select(&mut app, Knob::HostCpus);
+    // 26 of 40: 65 %.
+    press(&mut app, "40");
+    key(&mut app, KeyCode::Enter);
+    assert!(gauge_colors(&render(&app, 80, 24), "Host CPU").iter().all(|c| *c == Color::Green));
+    // 26 of 30: 87 %, past 80 % of the limit.
+    press(&mut app, "30");
+    key(&mut app, KeyCode::Enter);
+    assert!(gauge_colors(&render(&app, 80, 24), "Host CPU").iter().all(|c| *c == Color::Yellow));
+    // 26 of 24: past the limit.
+    press(&mut app, "24");
+    key(&mut app, KeyCode::Enter);
+    let colors = gauge_colors(&render(&app, 80, 24), "Host CPU");
+    assert_eq!(colors.len(), 10, "a full bar");
+    assert!(colors.iter().all(|c| *c == Color::Red), "{colors:?}");
+}
+
+#[test]
+fn no_color_means_no_colour() {
+    let mut app = App::new(load_preset("medium").unwrap(), false);
+    select(&mut app, Knob::HostCpus);
+    press(&mut app, "24");
+    key(&mut app, KeyCode::Enter);
+    let buffer = render(&app, 80, 24);
+    assert!(buffer.content.iter().all(|c| c.fg == Color::Reset && c.bg == Color::Reset));
+}
