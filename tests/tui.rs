@@ -350,3 +350,51 @@ fn no_color_means_no_colour() {
     let buffer = render(&app, 80, 24);
     assert!(buffer.content.iter().all(|c| c.fg == Color::Reset && c.bg == Color::Reset));
 }
+
+#[test]
+fn workload_figures_and_chart() {
+    let text = include_str!("../examples/busy-medium.yaml");
+    let mut app = App::new(parse_plan("examples/busy-medium.yaml", text).unwrap(), true);
+    assert!(screen(&app, 80, 24).contains("UNSTABLE on 40 slots: needs ≥ 61 slots"));
+    select(&mut app, Knob::RuntimeSlots);
+    press(&mut app, "18");
+    key(&mut app, KeyCode::Enter);
+    let shown = screen(&app, 120, 40);
+    assert!(shown.contains("target p95 wait ≤ 5 s: met"), "{shown}");
+    assert!(shown.contains("load %") && shown.contains("p95 s"), "the chart is drawn:\n{shown}");
+    insta::assert_snapshot!(shown);
+}
+
+#[test]
+fn mouse_selects_and_wheel_adjusts() {
+    use flowcap::tui::app::message_for_mouse;
+    use ratatui::crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    use ratatui::layout::Rect;
+    let mut app = app("medium");
+    let screen_area = Rect::new(0, 0, 80, 24);
+    let shown = screen(&app, 80, 24);
+    // Row of the runtime's "max concurrent" knob on screen.
+    let row = shown.lines().position(|line| line.contains("max concurrent")).unwrap() as u16;
+    let click =
+        MouseEvent { kind: MouseEventKind::Down(MouseButton::Left), column: 5, row, modifiers: KeyModifiers::NONE };
+    let msg = message_for_mouse(&app, click, screen_area).unwrap();
+    update(&mut app, msg);
+    assert_eq!(app.selected, Knob::RuntimeSlots);
+    let wheel = MouseEvent { kind: MouseEventKind::ScrollUp, column: 5, row, modifiers: KeyModifiers::NONE };
+    let msg = message_for_mouse(&app, wheel, screen_area).unwrap();
+    update(&mut app, msg);
+    assert_eq!(app.plan().runtime.max_concurrent_executions, 11);
+    // A click outside the knobs does nothing.
+    let elsewhere = MouseEvent { column: 60, ..click };
+    assert_eq!(message_for_mouse(&app, elsewhere, screen_area), None);
+}
+
+#[test]
+fn undo_history_is_bounded() {
+    let mut app = app("medium");
+    select(&mut app, Knob::RuntimeSlots);
+    for i in 0..flowcap::tui::app::UNDO_LIMIT + 10 {
+        update(&mut app, Msg::Step { up: i % 2 == 0 });
+    }
+    assert_eq!(app.undo.len(), flowcap::tui::app::UNDO_LIMIT);
+}

@@ -14,6 +14,9 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, Mou
 use ratatui::layout::{Position, Rect};
 use std::path::PathBuf;
 
+/// Undo keeps this many steps; older ones are dropped.
+pub const UNDO_LIMIT: usize = 1000;
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Mode {
     Normal,
@@ -150,6 +153,9 @@ impl App {
     fn change(&mut self, next: Plan) {
         if next == self.loaded.plan {
             return;
+        }
+        if self.undo.len() == UNDO_LIMIT {
+            self.undo.remove(0);
         }
         self.undo.push(self.snapshot());
         self.redo.clear();

@@ -1,0 +1,33 @@
+//! One keystroke in the planner: update (with the analysis it triggers) and a full render into
+//! a 120×40 buffer. A 60 Hz frame is 16.7 ms.
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use flowcap::load::parse_plan;
+use flowcap::tui::app::{App, Msg, update};
+use flowcap::tui::knobs::Knob;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use std::hint::black_box;
+
+fn keystroke(c: &mut Criterion) {
+    let plan = parse_plan("busy-medium.yaml", include_str!("../examples/busy-medium.yaml")).unwrap();
+    let mut app = App::new(plan, true);
+    update(&mut app, Msg::Select(Knob::RuntimeSlots));
+    // Start stable, so the waits, the curve and the chart are all computed and drawn.
+    for _ in 0..8 {
+        update(&mut app, Msg::Step { up: true });
+    }
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    let mut up = true;
+    c.bench_function("keystroke: update + analysis + render 120x40", |b| {
+        b.iter(|| {
+            update(&mut app, Msg::Step { up });
+            up = !up;
+            terminal.draw(|frame| frame.render_widget(&app, frame.area())).unwrap();
+            black_box(terminal.backend().buffer().area)
+        })
+    });
+}
+
+criterion_group!(benches, keystroke);
+criterion_main!(benches);

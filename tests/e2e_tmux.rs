@@ -1,0 +1,122 @@
+//! The real binary in a real terminal (tmux): turn a knob, see the total change, leave by q, by
+//! Ctrl-C and by SIGTERM, and find the terminal back in cooked mode each time.
+//! Needs tmux; `.ci/run` installs it. Without tmux the test is skipped, except on CI.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Tmux {
+    socket: String,
+    dir: PathBuf,
+}
+
+impl Tmux {
+    fn start(name: &str) -> Option<Tmux> {
+        if Command::new("tmux").arg("-V").output().is_err() {
+            assert!(std::env::var_os("CI").is_none(), "tmux is required on CI (.ci/run installs it)");
+            eprintln!("skipping: tmux is not installed");
+            return None;
+        }
+        let socket = format!("flowcap-e2e-{name}-{}", std::process::id());
+        let dir = std::env::temp_dir().join(&socket);
+        std::fs::create_dir_all(&dir).unwrap();
+        let tmux = Tmux { socket, dir };
+        tmux.run(&["new-session", "-d", "-x", "100", "-y", "30", "-s", "e2e", "bash --noprofile --norc"]);
+        Some(tmux)
+    }
+
+    fn run(&self, args: &[&str]) -> String {
+        let output = Command::new("tmux").arg("-L").arg(&self.socket).args(args).output().unwrap();
+        assert!(output.status.success(), "tmux {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for key in keys {
+            self.run(&["send-keys", "-t", "e2e", key]);
+        }
+    }
+
+    fn screen(&self) -> String {
+        self.run(&["capture-pane", "-p", "-t", "e2e"])
+    }
+
+    /// Waits (up to 20 s: a slow CI machine, not a performance bound) for `text` on screen.
+    fn wait_for(&self, text: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let screen = self.screen();
+            if screen.contains(text) {
+                return screen;
+            }
+            assert!(Instant::now() < deadline, "{text:?} never appeared; screen:\n{screen}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn start_flowcap(&self) {
+        let binary = env!("CARGO_BIN_EXE_flowcap");
+        self.keys(&[&format!("clear; {binary} --preset medium; echo FLOWCAP-EXITED-$?"), "Enter"]);
+        self.wait_for("Concurrent executions 40 = 4 × 10");
+    }
+
+    /// The shell's terminal settings after flowcap left: cooked mode has icanon and echo.
+    fn assert_cooked(&self, case: &str) {
+        let file = self.dir.join(format!("stty-{case}"));
+        self.keys(&[&format!("stty -a > {}", file.display()), "Enter"]);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let settings = loop {
+            match std::fs::read_to_string(&file) {
+                Ok(text) if text.contains("icanon") => break text,
+                _ => {
+                    assert!(Instant::now() < deadline, "stty never ran; screen:\n{}", self.screen());
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            }
+        };
+        let flags: Vec<&str> = settings.split_whitespace().collect();
+        assert!(flags.contains(&"icanon") && flags.contains(&"echo"), "{case}: not cooked:\n{settings}");
+        assert!(!flags.contains(&"-icanon") && !flags.contains(&"-echo"), "{case}: still raw:\n{settings}");
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux").arg("-L").arg(&self.socket).arg("kill-server").output();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[test]
+fn raise_runtimes_then_quit_with_q() {
+    let Some(tmux) = Tmux::start("quit") else { return };
+    tmux.start_flowcap();
+    // Down to runtime replicas (API: 4 knobs), one step up.
+    tmux.keys(&["j", "j", "j", "j", "l"]);
+    let screen = tmux.wait_for("Concurrent executions 50 = 5 × 10 (was 40)");
+    assert!(screen.contains("▸ replicas          5 (was 4)"), "{screen}");
+    tmux.keys(&["q"]);
+    tmux.wait_for("Unsaved changes. Quit anyway? y/n");
+    tmux.keys(&["y"]);
+    tmux.wait_for("FLOWCAP-EXITED-0");
+    tmux.assert_cooked("q");
+}
+
+#[test]
+fn ctrl_c_and_sigterm_restore_the_terminal() {
+    let Some(tmux) = Tmux::start("signals") else { return };
+    tmux.start_flowcap();
+    tmux.keys(&["C-c"]);
+    tmux.wait_for("FLOWCAP-EXITED-0");
+    tmux.assert_cooked("ctrl-c");
+
+    tmux.start_flowcap();
+    let shell = tmux.run(&["display-message", "-p", "-t", "e2e", "#{pane_pid}"]);
+    let child = Command::new("pgrep").args(["-P", shell.trim(), "flowcap"]).output().unwrap();
+    let pid = String::from_utf8(child.stdout).unwrap();
+    assert!(!pid.trim().is_empty(), "flowcap is not running under the shell");
+    assert!(Command::new("kill").args(["-TERM", pid.trim()]).status().unwrap().success());
+    tmux.wait_for("FLOWCAP-EXITED-0");
+    tmux.assert_cooked("sigterm");
+}
