@@ -93,6 +93,8 @@ pub struct Container<'a> {
     pub replicas: u32,
     pub limits: &'a Resources,
     pub reservations: &'a Resources,
+    /// Fixed host ports it publishes.
+    pub published_ports: &'a [u16],
 }
 
 impl Plan {
@@ -104,12 +106,14 @@ impl Plan {
                 replicas: self.api.replicas,
                 limits: &self.api.limits,
                 reservations: &self.api.reservations,
+                published_ports: &self.api.published_ports,
             },
             Container {
                 name: "runtime",
                 replicas: self.runtime.replicas,
                 limits: &self.runtime.limits,
                 reservations: &self.runtime.reservations,
+                published_ports: &self.runtime.published_ports,
             },
         ];
         if !self.postgres.external {
@@ -118,6 +122,7 @@ impl Plan {
                 replicas: 1,
                 limits: &self.postgres.limits,
                 reservations: &self.postgres.reservations,
+                published_ports: &[],
             });
         }
         for (name, service) in &self.other_services {
@@ -126,6 +131,7 @@ impl Plan {
                 replicas: service.replicas,
                 limits: &service.limits,
                 reservations: &service.reservations,
+                published_ports: &service.published_ports,
             });
         }
         containers

@@ -38,9 +38,12 @@ pub enum Command {
     /// both, within the host. Exit 0 when a change is found or none is needed, 1 when nothing
     /// within the host meets the target, 2 for bad input.
     Solve(SolveArgs),
+    /// Show every value where the deployment's compose files differ from the plan, as
+    /// before → after.
+    Diff(PlanArgs),
 }
 
-/// Where the plan comes from.
+/// Where the plan comes from, and the deployment it is held against.
 #[derive(Debug, Args)]
 pub struct PlanArgs {
     /// The plan file (YAML). See the README for its format.
@@ -49,6 +52,22 @@ pub struct PlanArgs {
     /// Start from a built-in preset instead of a plan file.
     #[arg(long, value_name = "NAME", value_parser = PRESET_KEYS)]
     pub preset: Option<String>,
+    /// The deployment's compose file; repeat to merge several in order, as `docker compose -f`.
+    /// Without PLAN or --preset the plan is read from them; with one, they are the deployment
+    /// the plan is compared with. Without any of the three, compose.yaml or docker-compose.yml
+    /// (and its override) in the current folder are used when present.
+    #[arg(long = "compose", short = 'f', value_name = "FILE")]
+    pub compose: Vec<PathBuf>,
+    /// The variables file for interpolation (default: .env beside the first compose file).
+    #[arg(long, value_name = "FILE")]
+    pub env_file: Option<PathBuf>,
+    /// A compose profile to switch on (repeatable); COMPOSE_PROFILES is honoured too.
+    #[arg(long = "profile", value_name = "NAME")]
+    pub profiles: Vec<String>,
+    /// Which service plays a role when the stack renames it, e.g. runtime=worker. Roles: api,
+    /// runtime, postgres, exporter, db-init.
+    #[arg(long = "service", value_name = "ROLE=NAME")]
+    pub services: Vec<String>,
 }
 
 #[derive(Debug, Args)]

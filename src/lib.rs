@@ -5,6 +5,8 @@
 //! so they can never disagree.
 
 pub mod analysis;
+pub mod compose;
+pub mod drift;
 pub mod error;
 pub mod load;
 pub mod pgtune;

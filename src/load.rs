@@ -4,6 +4,7 @@
 use crate::error::InputError;
 use crate::plan::Plan;
 use crate::yaml_lines::KeyLines;
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
 
@@ -15,15 +16,38 @@ pub const MAX_INPUT_BYTES: u64 = 16 * 1024 * 1024;
 #[derive(Clone, Debug, PartialEq)]
 pub struct LoadedPlan {
     pub plan: Plan,
-    /// The file as the operator named it (or `presets/NAME.yaml` for a built-in preset).
+    /// The file as the operator named it (or `presets/NAME.yaml` for a built-in preset, or the
+    /// first compose file of an imported deployment).
     pub file: String,
-    pub lines: KeyLines,
+    pub locator: Locator,
+}
+
+/// Where the plan's keys stand in its source files.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Locator {
+    /// A plan file: its keys.
+    Plan(KeyLines),
+    /// An imported deployment: plan keys placed at the compose keys they came from, in
+    /// whichever file set them.
+    Compose(BTreeMap<String, (String, (usize, usize))>),
 }
 
 impl LoadedPlan {
-    /// Line and column of a plan key (dotted path), when the file spells it out.
-    pub fn locate(&self, path: &str) -> Option<(usize, usize)> {
-        self.lines.locate(path)
+    /// File, line and column of a plan key (dotted path), or of the nearest enclosing key the
+    /// source spells out.
+    pub fn locate(&self, path: &str) -> Option<(&str, (usize, usize))> {
+        match &self.locator {
+            Locator::Plan(lines) => lines.locate(path).map(|position| (self.file.as_str(), position)),
+            Locator::Compose(places) => {
+                let mut path = path;
+                loop {
+                    if let Some((file, position)) = places.get(path) {
+                        return Some((file.as_str(), *position));
+                    }
+                    path = &path[..path.rfind('.')?];
+                }
+            }
+        }
     }
 }
 
@@ -81,7 +105,7 @@ pub fn parse_plan(file: &str, text: &str) -> Result<LoadedPlan, InputError> {
     plan.validate().map_err(|invalid| {
         InputError::at(file, lines.locate(&invalid.path), format!("{}: {}", invalid.path, invalid.message))
     })?;
-    Ok(LoadedPlan { plan, file: file.to_string(), lines })
+    Ok(LoadedPlan { plan, file: file.to_string(), locator: Locator::Plan(lines) })
 }
 
 /// Turns a serde_yaml error into an [`InputError`], rewording unknown-key errors to suggest

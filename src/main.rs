@@ -2,6 +2,7 @@ mod cli;
 
 use clap::Parser;
 use cli::{CheckArgs, Cli, Command, FormatArg, PlanArgs, SolveArgs};
+use flowcap::compose::{self, Environment, Project, ProjectOptions, ServiceNames};
 use flowcap::error::InputError;
 use flowcap::load::{LoadedPlan, load_plan_file};
 use flowcap::presets::load_preset;
@@ -25,6 +26,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Some(Command::Solve(args)) => solve(&args),
+        Some(Command::Diff(args)) => diff(&args),
         None => check(&cli.check),
     }
 }
@@ -35,8 +37,8 @@ fn bad_input(error: &InputError) -> ExitCode {
 }
 
 fn check(args: &CheckArgs) -> ExitCode {
-    let loaded = match start_plan(&args.source) {
-        Ok(loaded) => loaded,
+    let (loaded, deployment) = match start(&args.source) {
+        Ok(start) => start,
         Err(error) => return bad_input(&error),
     };
     let interactive = !args.check && args.format.is_none() && io::stdin().is_terminal() && io::stdout().is_terminal();
@@ -49,23 +51,68 @@ fn check(args: &CheckArgs) -> ExitCode {
             }
         };
     }
-    let report = Report::new(&loaded, args.fail_on.into());
+    let mut report = Report::new(&loaded, args.fail_on.into());
+    if let Some(deployment) = &deployment {
+        report = report.with_drift(deployment, &loaded.plan);
+    }
     print(&report.render(args.format.unwrap_or(FormatArg::Human).into()));
     if args.check && report.summary.failed { ExitCode::from(EXIT_FINDINGS) } else { ExitCode::SUCCESS }
 }
 
-/// The plan to start from: the file given, the preset named, or the Development preset.
-fn start_plan(args: &PlanArgs) -> Result<LoadedPlan, InputError> {
+/// The plan to work on, and the deployment to compare it with when both are given: the plan
+/// file or preset, else the compose files given or found in the current folder, else the
+/// Development preset.
+fn start(args: &PlanArgs) -> Result<(LoadedPlan, Option<LoadedPlan>), InputError> {
+    let deployment = || -> Result<Option<LoadedPlan>, InputError> {
+        let dir = std::env::current_dir().map_err(|e| InputError::new(".", e.to_string()))?;
+        if args.compose.is_empty() && compose::discover(&dir).is_empty() {
+            return Ok(None);
+        }
+        let options = ProjectOptions {
+            files: args.compose.clone(),
+            env_file: args.env_file.clone(),
+            profiles: args.profiles.clone(),
+            dir,
+        };
+        let project = Project::load(&options, Environment::from_process())?;
+        compose::import(&project, &ServiceNames::with_overrides(&args.services)?).map(Some)
+    };
+    let explicit_deployment = || if args.compose.is_empty() { Ok(None) } else { deployment() };
+    // Published ports are a fact of the deployment, not a plan decision: the plan inherits them
+    // so scaling a service that publishes a fixed port is caught.
+    let with_ports = |mut loaded: LoadedPlan| -> Result<(LoadedPlan, Option<LoadedPlan>), InputError> {
+        let deployment = explicit_deployment()?;
+        if let Some(deployed) = &deployment {
+            loaded.plan.inherit_published_ports(&deployed.plan);
+        }
+        Ok((loaded, deployment))
+    };
     match (&args.plan, &args.preset) {
-        (Some(path), _) => load_plan_file(path),
-        (None, Some(preset)) => load_preset(preset),
-        (None, None) => load_preset("development"),
+        (Some(path), _) => with_ports(load_plan_file(path)?),
+        (None, Some(preset)) => with_ports(load_preset(preset)?),
+        (None, None) => match deployment()? {
+            Some(deployed) => Ok((deployed, None)),
+            None => Ok((load_preset("development")?, None)),
+        },
+    }
+}
+
+fn diff(args: &PlanArgs) -> ExitCode {
+    match start(args) {
+        Ok((loaded, Some(deployment))) => {
+            print(&flowcap::drift::render(&flowcap::drift::compare(&deployment.plan, &loaded.plan)));
+            ExitCode::SUCCESS
+        }
+        Ok((_, None)) => {
+            bad_input(&InputError::new("diff", "needs a plan (PLAN or --preset) and the deployment (--compose FILE)"))
+        }
+        Err(error) => bad_input(&error),
     }
 }
 
 fn solve(args: &SolveArgs) -> ExitCode {
-    let loaded = match start_plan(&args.source) {
-        Ok(loaded) => loaded,
+    let loaded = match start(&args.source) {
+        Ok((loaded, _)) => loaded,
         Err(error) => return bad_input(&error),
     };
     let outcome = flowcap::solve::solve(&loaded.plan);

@@ -88,6 +88,9 @@ pub struct Api {
     /// absent when unknown.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shared_jwt_keys: Option<bool>,
+    /// Fixed host ports the service publishes (one container per host can bind each).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub published_ports: Vec<u16>,
 }
 
 impl Default for Api {
@@ -98,6 +101,7 @@ impl Default for Api {
             limits: Resources::default(),
             reservations: Resources::default(),
             shared_jwt_keys: None,
+            published_ports: Vec::new(),
         }
     }
 }
@@ -110,6 +114,9 @@ pub struct Runtime {
     pub max_concurrent_executions: u32,
     pub limits: Resources,
     pub reservations: Resources,
+    /// Fixed host ports the service publishes (one container per host can bind each).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub published_ports: Vec<u16>,
 }
 
 impl Default for Runtime {
@@ -119,6 +126,7 @@ impl Default for Runtime {
             max_concurrent_executions: 10,
             limits: Resources::default(),
             reservations: Resources::default(),
+            published_ports: Vec::new(),
         }
     }
 }
@@ -188,11 +196,18 @@ pub struct OtherService {
     pub replicas: u32,
     pub limits: Resources,
     pub reservations: Resources,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub published_ports: Vec<u16>,
 }
 
 impl Default for OtherService {
     fn default() -> Self {
-        OtherService { replicas: 1, limits: Resources::default(), reservations: Resources::default() }
+        OtherService {
+            replicas: 1,
+            limits: Resources::default(),
+            reservations: Resources::default(),
+            published_ports: Vec::new(),
+        }
     }
 }
 
@@ -348,6 +363,21 @@ impl Plan {
             sections.push((format!("other_services.{name}.reservations"), &service.reservations));
         }
         sections
+    }
+
+    /// Takes the published ports the deployment has where the plan names none.
+    pub fn inherit_published_ports(&mut self, deployed: &Plan) {
+        if self.api.published_ports.is_empty() {
+            self.api.published_ports.clone_from(&deployed.api.published_ports);
+        }
+        if self.runtime.published_ports.is_empty() {
+            self.runtime.published_ports.clone_from(&deployed.runtime.published_ports);
+        }
+        for (name, service) in &mut self.other_services {
+            if let Some(deployed) = deployed.other_services.get(name).filter(|_| service.published_ports.is_empty()) {
+                service.published_ports.clone_from(&deployed.published_ports);
+            }
+        }
     }
 
     /// Total execution slots: runtime replicas × `MAX_CONCURRENT_EXECUTIONS`.

@@ -104,6 +104,12 @@ pub const RULES: &[Rule] = &[
         threshold: "api.replicas > 1 and api.shared_jwt_keys: false",
     },
     Rule {
+        id: "fixed-host-port",
+        severity: Severity::Error,
+        checks: "a service scaled past one replica publishes a fixed host port: only one container per host can bind it",
+        threshold: "replicas > 1 and a published host port",
+    },
+    Rule {
         id: "workload-unstable",
         severity: Severity::Error,
         checks: "the workload offers as much work as the slots can do or more: the queue grows without bound",
@@ -114,6 +120,12 @@ pub const RULES: &[Rule] = &[
         severity: Severity::Error,
         checks: "the wait for a slot misses the workload's target",
         threshold: "p95 wait > workload.target.p95_wait, or P(wait) > workload.target.wait_probability_percent",
+    },
+    Rule {
+        id: "drift",
+        severity: Severity::Error,
+        checks: "the compose files set a value differently from the plan (--check PLAN --compose FILE)",
+        threshold: "any difference in replicas, resources, slots, Postgres settings or monitoring",
     },
     Rule {
         id: "host-unknown",
@@ -161,6 +173,7 @@ pub fn evaluate(plan: &Plan, analysis: &Analysis) -> Vec<Finding> {
     host_fit(plan, analysis.host.as_ref(), &mut findings);
     memory_per_slot(plan, &analysis.per_slot, &mut findings);
     workload(plan, analysis, &mut findings);
+    fixed_host_ports(plan, &mut findings);
     postgres_memory(plan, analysis, &mut findings);
     if plan.api.replicas > 1 && plan.api.shared_jwt_keys == Some(false) {
         findings.add(
@@ -183,6 +196,31 @@ pub fn resource_problems(plan: &Plan) -> Vec<Finding> {
     memory_per_slot(plan, &analysis::per_slot(plan), &mut findings);
     findings.0.retain(|f| f.severity > Severity::Info);
     findings.0
+}
+
+fn fixed_host_ports(plan: &Plan, findings: &mut Findings) {
+    for container in plan.containers() {
+        if container.replicas < 2 || container.published_ports.is_empty() {
+            continue;
+        }
+        let ports: Vec<String> = container.published_ports.iter().map(u16::to_string).collect();
+        let fix = if container.name == "api" {
+            "flowcap export resets the API's published ports and puts a load balancer on them"
+        } else {
+            "flowcap export resets the published ports (`ports: !reset []`); services reach it on the internal network"
+        };
+        findings.add(
+            "fixed-host-port",
+            &format!("{}.published_ports", container.name),
+            format!(
+                "{} publishes host port {}; its {} replicas cannot all bind it (\"port is already allocated\")",
+                container.name,
+                ports.join(", "),
+                container.replicas
+            ),
+            Some(fix.to_string()),
+        );
+    }
 }
 
 fn execution_slots(plan: &Plan, findings: &mut Findings) {

@@ -7,8 +7,10 @@ mod junit;
 mod sarif;
 
 use crate::analysis::{Analysis, analyze};
+use crate::drift;
 use crate::load::LoadedPlan;
-use crate::rules::{Finding, Severity, evaluate};
+use crate::plan::Plan;
+use crate::rules::{Finding, Severity, evaluate, rule};
 use serde::Serialize;
 
 /// Bumped when the JSON shape changes incompatibly.
@@ -58,37 +60,69 @@ pub struct Summary {
     pub failed: bool,
 }
 
-impl Report {
-    /// Analyses the plan and locates each finding in its file.
-    pub fn new(loaded: &LoadedPlan, fail_on: Severity) -> Report {
-        let figures = analyze(&loaded.plan);
-        let findings: Vec<LocatedFinding> = evaluate(&loaded.plan, &figures)
-            .into_iter()
-            .map(|finding| {
-                let position = loaded.locate(&finding.path);
-                LocatedFinding {
-                    finding,
-                    file: loaded.file.clone(),
-                    line: position.map(|p| p.0),
-                    column: position.map(|p| p.1),
-                }
-            })
-            .collect();
+impl Summary {
+    fn of(findings: &[LocatedFinding], fail_on: Severity) -> Summary {
         let count = |severity| findings.iter().filter(|f| f.finding.severity == severity).count();
-        let summary = Summary {
+        Summary {
             errors: count(Severity::Error),
             warnings: count(Severity::Warning),
             infos: count(Severity::Info),
             fail_on,
             failed: findings.iter().any(|f| f.finding.severity >= fail_on),
-        };
+        }
+    }
+}
+
+/// Places a finding at its key in the source.
+fn locate(loaded: &LoadedPlan, finding: Finding) -> LocatedFinding {
+    let place = loaded.locate(&finding.path);
+    LocatedFinding {
+        file: place.map_or(&loaded.file[..], |(file, _)| file).to_string(),
+        line: place.map(|(_, (line, _))| line),
+        column: place.map(|(_, (_, column))| column),
+        finding,
+    }
+}
+
+impl Report {
+    /// Analyses the plan and locates each finding in its file.
+    pub fn new(loaded: &LoadedPlan, fail_on: Severity) -> Report {
+        let figures = analyze(&loaded.plan);
+        let findings = evaluate(&loaded.plan, &figures).into_iter().map(|finding| locate(loaded, finding)).collect();
         Report {
             schema_version: JSON_SCHEMA_VERSION,
             plan: PlanSource { name: loaded.plan.name.clone(), file: loaded.file.clone() },
             figures,
             findings,
-            summary,
+            summary: Summary::of(&[], fail_on),
         }
+        .summarised()
+    }
+
+    /// Adds a `drift` finding for every value where `deployment` differs from the plan,
+    /// located in the compose files.
+    pub fn with_drift(mut self, deployment: &LoadedPlan, plan: &Plan) -> Report {
+        for change in drift::compare(&deployment.plan, plan) {
+            let finding = Finding {
+                rule: "drift",
+                severity: rule("drift").expect("drift is a rule").severity,
+                message: format!(
+                    "{}: the deployment has {}, the plan {}",
+                    change.path, change.deployed, change.planned
+                ),
+                fix: Some("apply the override `flowcap export` writes, or change the plan".into()),
+                path: change.path,
+            };
+            self.findings.push(locate(deployment, finding));
+        }
+        // Stable: the plan's own order stays, drift joins its severity.
+        self.findings.sort_by_key(|f| std::cmp::Reverse(f.finding.severity));
+        self.summarised()
+    }
+
+    fn summarised(mut self) -> Report {
+        self.summary = Summary::of(&self.findings, self.summary.fail_on);
+        self
     }
 
     /// The plan's name, or its file when it has none.
