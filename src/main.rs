@@ -11,6 +11,7 @@ use flowcap::rules::RULES;
 use flowcap::solve::Outcome;
 use flowcap::write::write_file_safely;
 use std::io::{self, IsTerminal, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Bad input: the file, line and column are in the message.
@@ -64,7 +65,8 @@ fn check(args: &CheckArgs) -> ExitCode {
 /// Development preset.
 fn start(args: &PlanArgs) -> Result<(LoadedPlan, Option<LoadedPlan>), InputError> {
     let deployment = || -> Result<Option<LoadedPlan>, InputError> {
-        let dir = std::env::current_dir().map_err(|e| InputError::new(".", e.to_string()))?;
+        // Relative, so messages and reports name `./docker-compose.yml` as the operator knows it.
+        let dir = PathBuf::from(".");
         if args.compose.is_empty() && compose::discover(&dir).is_empty() {
             return Ok(None);
         }
@@ -74,8 +76,9 @@ fn start(args: &PlanArgs) -> Result<(LoadedPlan, Option<LoadedPlan>), InputError
             profiles: args.profiles.clone(),
             dir,
         };
+        let names = ServiceNames::with_overrides(&args.services)?;
         let project = Project::load(&options, Environment::from_process())?;
-        compose::import(&project, &ServiceNames::with_overrides(&args.services)?).map(Some)
+        compose::import(&project, &names).map(Some)
     };
     let explicit_deployment = || if args.compose.is_empty() { Ok(None) } else { deployment() };
     // Published ports are a fact of the deployment, not a plan decision: the plan inherits them

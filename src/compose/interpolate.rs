@@ -51,7 +51,8 @@ pub fn interpolate<'a>(text: &str, lookup: &impl Fn(&str) -> Option<&'a str>) ->
         } else {
             let length = name_length(after);
             if length == 0 {
-                return Err(invalid(&rest[dollar..(dollar + 2).min(rest.len())]));
+                let shown: String = rest[dollar..].chars().take(2).collect();
+                return Err(invalid(&shown));
             }
             out.push_str(lookup(&after[..length]).unwrap_or(""));
             rest = &after[length..];

@@ -1,0 +1,148 @@
+//! Compose import: the project's own fixtures always, Flow-Like's real files when
+//! `../shared/fixtures/flow-like` exists (CI has it).
+
+use flowcap::compose::{Environment, Project, ProjectOptions, ServiceNames, import};
+use flowcap::load::LoadedPlan;
+use flowcap::plan::Plan;
+use flowcap::units::{Bytes, Cpus};
+use std::path::{Path, PathBuf};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/compose")
+}
+
+fn load(options: ProjectOptions, env: &[(&str, &str)]) -> Result<LoadedPlan, flowcap::error::InputError> {
+    let project = Project::load(&options, Environment::from_pairs(env.iter().copied()))?;
+    import(&project, &ServiceNames::default())
+}
+
+fn in_dir(dir: PathBuf) -> ProjectOptions {
+    ProjectOptions { dir, ..ProjectOptions::default() }
+}
+
+fn own(env: &[(&str, &str)]) -> Plan {
+    load(in_dir(fixtures()), env).unwrap().plan
+}
+
+#[test]
+fn reads_the_project_like_compose() {
+    let plan = own(&[]);
+    // Found docker-compose.yml, its override and .env.
+    assert_eq!(plan.runtime.replicas, 2, "scale: 2");
+    assert_eq!(plan.runtime.max_concurrent_executions, 16, "the override's environment wins");
+    assert_eq!(
+        plan.runtime.limits,
+        flowcap::plan::Resources { cpus: Some(Cpus::whole(3)), memory: Some(Bytes::gib(6)) }
+    );
+    assert!(plan.runtime.published_ports.is_empty(), "ports: !reset [] in the override");
+    assert_eq!(plan.postgres.max_connections, 200, "the override's command replaces the base's");
+    assert_eq!(plan.postgres.shared_buffers, Bytes::gib(1));
+    assert_eq!(plan.postgres.limits.memory, Some(Bytes::gib(2)));
+    assert!(!plan.postgres.external);
+    assert_eq!(plan.api.replicas, 1, "API_REPLICAS unset: the - default");
+    assert_eq!(plan.api.published_ports, [8080]);
+    assert_eq!(plan.api.shared_jwt_keys, Some(true), "BACKEND_KEY from .env");
+    let redis = &plan.other_services["redis"];
+    assert_eq!(redis.limits.memory, Some(Bytes::mib(256)), "merge key from an x- anchor");
+    assert_eq!(plan.other_services.keys().collect::<Vec<_>>(), ["redis"], "postgres-exporter needs its profile");
+    assert!(!plan.monitoring);
+}
+
+#[test]
+fn shell_environment_wins_over_dotenv_and_profiles_switch_services_on() {
+    let options = ProjectOptions {
+        files: vec![fixtures().join("docker-compose.yml")],
+        profiles: vec!["monitoring".into()],
+        ..ProjectOptions::default()
+    };
+    let plan =
+        load(options.clone(), &[("SLOTS", "7"), ("API_REPLICAS", "3"), ("PG_MAX_CONNECTIONS", "180")]).unwrap().plan;
+    assert_eq!(plan.runtime.max_concurrent_executions, 7, "shell SLOTS=7 over .env SLOTS=20");
+    assert_eq!(plan.api.replicas, 3);
+    assert_eq!(plan.postgres.max_connections, 180, "the -c flag interpolated from the shell");
+    assert_eq!(plan.postgres.shared_buffers, Bytes::mib(512));
+    assert_eq!(plan.runtime.published_ports, [9000], "long syntax, no override file");
+    assert!(plan.monitoring, "--profile monitoring");
+    let plan = load(options, &[("COMPOSE_PROFILES", "other,monitoring")]).unwrap().plan;
+    assert!(plan.monitoring, "COMPOSE_PROFILES");
+}
+
+#[test]
+fn renamed_services_need_a_role_map() {
+    let err = load(in_dir(fixtures().join("renamed")), &[]).unwrap_err();
+    assert_eq!(
+        err.message,
+        "no runtime service `runtime` among the active services (found: worker, backend, db); name yours with --service runtime=NAME"
+    );
+    let project = Project::load(&in_dir(fixtures().join("renamed")), Environment::default()).unwrap();
+    let names =
+        ServiceNames::with_overrides(&["runtime=worker".into(), "api=backend".into(), "postgres=db".into()]).unwrap();
+    let plan = import(&project, &names).unwrap().plan;
+    assert_eq!(plan.runtime.replicas, 3);
+    assert!(!plan.postgres.external, "DATABASE_URL points at db");
+    assert!(ServiceNames::with_overrides(&["worker".into()]).unwrap_err().message.contains("expected ROLE=NAME"));
+}
+
+#[test]
+fn external_database_and_required_variables() {
+    let external = fixtures().join("external");
+    let plan =
+        load(in_dir(external.clone()), &[("DATABASE_URL", "postgres://u:p@db.example.com/flowlike")]).unwrap().plan;
+    assert!(plan.postgres.external);
+    let err = load(in_dir(external), &[]).unwrap_err();
+    assert!(err.file.ends_with("compose.yaml"));
+    assert_eq!(err.position, Some((5, 21)));
+    assert_eq!(err.message, "required variable DATABASE_URL is not set: set DATABASE_URL to your managed Postgres");
+}
+
+#[test]
+fn findings_point_into_the_compose_file() {
+    let loaded = load(in_dir(fixtures()), &[("API_REPLICAS", "2")]).unwrap();
+    let report = flowcap::report::Report::new(&loaded, flowcap::rules::Severity::Error);
+    let port =
+        report.findings.iter().find(|f| f.finding.rule == "fixed-host-port").expect("api scaled with a fixed port");
+    assert!(port.file.ends_with("docker-compose.yml"));
+    // `ports:` of the api service.
+    assert_eq!(port.line, Some(32));
+}
+
+fn flow_like() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/flow-like");
+    dir.join("docker-compose.yml").is_file().then_some(dir)
+}
+
+#[test]
+fn flow_like_as_it_ships() {
+    let Some(dir) = flow_like() else { return };
+    let plan = load(in_dir(dir.clone()), &[]).unwrap().plan;
+    assert_eq!(plan.runtime.replicas, 1);
+    assert_eq!(plan.runtime.max_concurrent_executions, 10, "the :- default");
+    assert_eq!(
+        plan.runtime.limits,
+        flowcap::plan::Resources { cpus: Some(Cpus::whole(4)), memory: Some(Bytes::gib(8)) }
+    );
+    assert_eq!(
+        plan.runtime.reservations,
+        flowcap::plan::Resources { cpus: Some(Cpus::whole(1)), memory: Some(Bytes::gib(2)) }
+    );
+    assert_eq!(plan.runtime.published_ports, [9000]);
+    assert_eq!(plan.api.published_ports, [8080, 9090]);
+    assert_eq!(plan.api.shared_jwt_keys, Some(false), "BACKEND_KEY defaults to empty");
+    assert!(!plan.postgres.external);
+    assert_eq!(plan.postgres.max_connections, 100);
+    assert!(!plan.monitoring);
+    let others: Vec<&String> = plan.other_services.keys().collect();
+    assert_eq!(others, ["redis", "sink-services", "web"], "db-init is a job, monitoring is off");
+
+    let options = ProjectOptions {
+        files: vec![dir.join("docker-compose.yml")],
+        env_file: Some(dir.join(".env.example")),
+        profiles: vec!["monitoring".into()],
+        dir,
+    };
+    let plan = load(options, &[("MAX_CONCURRENT_EXECUTIONS", "25")]).unwrap().plan;
+    assert_eq!(plan.runtime.max_concurrent_executions, 25);
+    assert!(plan.monitoring);
+    assert!(plan.other_services.contains_key("grafana"));
+    assert!(!plan.other_services.contains_key("postgres-exporter"), "the exporter is a role");
+}

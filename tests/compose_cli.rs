@@ -1,0 +1,167 @@
+//! Compose input from the command line: bad input gets file, line and a reason (exit 2), and
+//! secrets never reach any output.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use std::path::{Path, PathBuf};
+
+fn flowcap() -> Command {
+    Command::cargo_bin("flowcap").unwrap()
+}
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/compose")
+}
+
+fn tempdir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("flowcap-compose-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Runs `flowcap --check` in a folder holding `compose.yaml` with `text`.
+fn check_compose(name: &str, text: &str) -> assert_cmd::assert::Assert {
+    let dir = tempdir(name);
+    std::fs::write(dir.join("compose.yaml"), text).unwrap();
+    flowcap().current_dir(&dir).env_remove("COMPOSE_PROFILES").arg("--check").assert()
+}
+
+#[test]
+fn discovered_in_the_current_folder() {
+    flowcap()
+        .current_dir(fixtures())
+        .arg("--check")
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("flowcap check: ./docker-compose.yml (./docker-compose.yml)"))
+        .stdout(predicate::str::contains("concurrent executions  32 = 2 runtime replica(s) × 16"));
+}
+
+#[test]
+fn bad_compose_input() {
+    let cases: &[(&str, &str, &str)] = &[
+        ("broken", "services:\n  runtime: [\n", "error: ./compose.yaml:3:1: "),
+        (
+            "required",
+            "services:\n  runtime:\n    environment:\n      KEY: ${MUST_BE_SET:?give the key}\n",
+            "error: ./compose.yaml:4:12: required variable MUST_BE_SET is not set: give the key\n",
+        ),
+        (
+            "unit",
+            "services:\n  runtime:\n    deploy:\n      resources:\n        limits:\n          memory: 8 parsecs\n",
+            "error: ./compose.yaml:6:11: services.runtime.deploy.resources.limits.memory: invalid memory size `8 parsecs`",
+        ),
+        (
+            "replicas",
+            "services:\n  runtime:\n    deploy:\n      replicas: many\n",
+            "error: ./compose.yaml:4:7: services.runtime.deploy.replicas: expected a whole number of replicas, got `many`\n",
+        ),
+        (
+            "noruntime",
+            "services:\n  api: {}\n  web: {}\n",
+            "error: ./compose.yaml: no runtime service `runtime` among the active services (found: api, web)",
+        ),
+        ("dollar", "services:\n  runtime:\n    image: a$\n", "error: ./compose.yaml:3:13: invalid interpolation `$`"),
+        (
+            "slots",
+            "services:\n  runtime:\n    environment:\n      MAX_CONCURRENT_EXECUTIONS: lots\n",
+            "error: ./compose.yaml:4:7: services.runtime.environment.MAX_CONCURRENT_EXECUTIONS: expected a whole number, got `lots`",
+        ),
+    ];
+    for (name, text, expected) in cases {
+        let assert = check_compose(name, text).code(2);
+        let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+        assert!(stderr.starts_with(expected), "{name}:\n  want: {expected}\n  got:  {stderr}");
+        assert!(!stderr.contains("panicked"));
+    }
+}
+
+#[test]
+fn missing_directory_and_oversized_compose_files() {
+    let dir = tempdir("files");
+    flowcap()
+        .current_dir(&dir)
+        .args(["--check", "-f", "nope.yml"])
+        .assert()
+        .code(2)
+        .stderr("error: nope.yml: no such file\n");
+    std::fs::create_dir_all(dir.join("dir.yml")).unwrap();
+    flowcap()
+        .current_dir(&dir)
+        .args(["--check", "-f", "dir.yml"])
+        .assert()
+        .code(2)
+        .stderr("error: dir.yml: is a directory, expected a YAML file\n");
+    std::fs::File::create(dir.join("huge.yml")).unwrap().set_len(100 * 1000 * 1000).unwrap();
+    flowcap()
+        .current_dir(&dir)
+        .args(["--check", "-f", "huge.yml"])
+        .assert()
+        .code(2)
+        .stderr("error: huge.yml: is 100000000 bytes; flowcap reads files up to 16 MiB\n");
+    flowcap()
+        .current_dir(&dir)
+        .args(["--check", "-f", "x.yml", "--service", "runtime"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--service: `runtime`: expected ROLE=NAME"));
+}
+
+#[test]
+fn secrets_never_leave() {
+    // The fixture's .env holds a password and a JWT key; the API's DATABASE_URL embeds the
+    // password.
+    let secrets = ["hunter2-very-secret", "sekrit-backend-key"];
+    let mut outputs = Vec::new();
+    for format in ["human", "json", "sarif", "junit", "github"] {
+        let output = flowcap().current_dir(fixtures()).args(["--check", "--format", format]).output().unwrap();
+        outputs.push(output.stdout);
+        outputs.push(output.stderr);
+        let output = flowcap()
+            .current_dir(fixtures())
+            .args(["--check", "--preset", "medium", "-f", "docker-compose.yml", "--format", format])
+            .output()
+            .unwrap();
+        outputs.push(output.stdout);
+        outputs.push(output.stderr);
+    }
+    let output = flowcap()
+        .current_dir(fixtures())
+        .args(["diff", "--preset", "large", "-f", "docker-compose.yml"])
+        .output()
+        .unwrap();
+    outputs.push(output.stdout);
+    for output in outputs {
+        let text = String::from_utf8(output).unwrap();
+        for secret in secrets {
+            assert!(!text.contains(secret), "a secret leaked:\n{text}");
+        }
+    }
+}
+
+#[test]
+fn drift_against_a_plan() {
+    // The fixture runs 2 runtimes; Medium wants 4.
+    let assert = flowcap()
+        .current_dir(fixtures())
+        .args(["--check", "--preset", "medium", "-f", "docker-compose.yml"])
+        .assert()
+        .code(1);
+    let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    assert!(stdout.contains("runtime.replicas: the deployment has 2, the plan 4"), "{stdout}");
+    assert!(stdout.contains("  error   drift  docker-compose.yml:"), "{stdout}");
+    flowcap()
+        .current_dir(fixtures())
+        .args(["diff", "--preset", "medium"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("needs a plan (PLAN or --preset) and the deployment (--compose FILE)"));
+    flowcap()
+        .current_dir(fixtures())
+        .args(["diff", "--preset", "medium", "-f", "docker-compose.yml", "-f", "docker-compose.override.yml"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("runtime.max_concurrent_executions"))
+        .stdout(predicate::str::contains("16 → 10"));
+}

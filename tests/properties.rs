@@ -1,0 +1,61 @@
+//! Property tests for the hand-written parsers: Compose interpolation and byte units.
+
+use flowcap::compose::interpolate::interpolate;
+use flowcap::units::{Bytes, Cpus, MAX_BYTES};
+use proptest::prelude::*;
+
+fn none(_: &str) -> Option<&'static str> {
+    None
+}
+
+proptest! {
+    #[test]
+    fn text_without_dollar_is_unchanged(text in "[^$]{0,60}") {
+        prop_assert_eq!(interpolate(&text, &none).unwrap(), text);
+    }
+
+    #[test]
+    fn escaped_dollars_come_back_literal(text in "[ -~]{0,60}") {
+        let escaped = text.replace('$', "$$");
+        prop_assert_eq!(interpolate(&escaped, &none).unwrap(), text);
+    }
+
+    #[test]
+    fn defaults_apply_only_when_unset_or_empty(value in "[a-z0-9]{0,8}", default in "[a-z0-9:./]{0,12}") {
+        let lookup = |name: &str| (name == "V").then_some(value.as_str());
+        let got = interpolate("${V:-DEFAULT}".replace("DEFAULT", &default).as_str(), &lookup).unwrap();
+        prop_assert_eq!(got, if value.is_empty() { default.clone() } else { value.clone() });
+        let got = interpolate("${V-DEFAULT}".replace("DEFAULT", &default).as_str(), &lookup).unwrap();
+        prop_assert_eq!(got, value.clone(), "set (even empty) wins over -");
+        let got = interpolate("${W-DEFAULT}".replace("DEFAULT", &default).as_str(), &lookup).unwrap();
+        prop_assert_eq!(got, default);
+    }
+
+    #[test]
+    fn interpolation_never_panics(text in "\\PC{0,40}") {
+        let _ = interpolate(&text, &|name: &str| name.len().is_multiple_of(2).then_some("x"));
+    }
+
+    #[test]
+    fn compose_bytes_round_trip(bytes in 0u64..=MAX_BYTES) {
+        let text = Bytes(bytes).compose();
+        prop_assert_eq!(Bytes::parse(&text), Ok(Bytes(bytes)));
+    }
+
+    #[test]
+    fn units_multiply(n in 0u64..100_000, unit in prop::sample::select(vec![("k", 10), ("m", 20), ("g", 30), ("Mi", 20), ("GB", 30), ("Ki", 10)])) {
+        let (suffix, shift) = unit;
+        prop_assert_eq!(Bytes::parse(&format!("{n}{suffix}")), Ok(Bytes(n << shift)));
+    }
+
+    #[test]
+    fn byte_parsing_never_panics(text in "\\PC{0,24}") {
+        let _ = Bytes::parse(&text);
+        let _ = Cpus::parse(&text);
+    }
+
+    #[test]
+    fn cpus_round_trip(millis in 0u64..100_000_000) {
+        prop_assert_eq!(Cpus::parse(&Cpus(millis).to_string()), Ok(Cpus(millis)));
+    }
+}
