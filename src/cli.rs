@@ -41,6 +41,31 @@ pub enum Command {
     /// Show every value where the deployment's compose files differ from the plan, as
     /// before → after.
     Diff(PlanArgs),
+    /// Write the compose override that makes the plan real over the deployment's compose file.
+    ///
+    /// Sets replicas, resources, MAX_CONCURRENT_EXECUTIONS, the Postgres command and shm_size;
+    /// resets fixed host ports on scaled services; adds an nginx load balancer (config written
+    /// beside the override) when the API scales. Prints what changes, before → after. Never
+    /// replaces a file flowcap did not write unless --force, and keeps the old one as .bak.
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub source: PlanArgs,
+    /// The override file to write, e.g. docker-compose.override.yml.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: PathBuf,
+    /// Replace files flowcap did not write (the old ones are kept as .bak).
+    #[arg(long)]
+    pub force: bool,
+    /// Also write the plan, so `flowcap --check PLAN -f ...` can hold the deployment to it.
+    #[arg(long, value_name = "FILE")]
+    pub save_plan: Option<PathBuf>,
+    /// Add PGTune's web-profile settings to the Postgres command.
+    #[arg(long)]
+    pub pgtune: bool,
 }
 
 /// Where the plan comes from, and the deployment it is held against.

@@ -43,11 +43,11 @@ pub fn web_profile(ram: Bytes, cpus: Option<Cpus>, max_connections: u32, storage
 
     let mut settings = vec![
         setting("max_connections", max_connections.to_string()),
-        setting("shared_buffers", kb(shared_buffers)),
-        setting("effective_cache_size", kb(effective_cache_size)),
-        setting("maintenance_work_mem", kb(maintenance_work_mem)),
+        setting("shared_buffers", postgres_size(shared_buffers)),
+        setting("effective_cache_size", postgres_size(effective_cache_size)),
+        setting("maintenance_work_mem", postgres_size(maintenance_work_mem)),
         setting("checkpoint_completion_target", "0.9".into()),
-        setting("wal_buffers", kb(wal_buffers)),
+        setting("wal_buffers", postgres_size(wal_buffers)),
         setting("default_statistics_target", "100".into()),
         setting("random_page_cost", if storage == Storage::Hdd { "4" } else { "1.1" }.into()),
         setting(
@@ -60,7 +60,7 @@ pub fn web_profile(ram: Bytes, cpus: Option<Cpus>, max_connections: u32, storage
             }
             .into(),
         ),
-        setting("work_mem", kb(work_mem)),
+        setting("work_mem", postgres_size(work_mem)),
         setting("huge_pages", if shared_buffers >= 2 * GB { "try" } else { "off" }.into()),
         setting("min_wal_size", "1GB".into()),
         setting("max_wal_size", "4GB".into()),
@@ -85,8 +85,8 @@ fn setting(name: &'static str, value: String) -> Setting {
     Setting { name, value }
 }
 
-/// PGTune's unit choice: GB or MB when exact, else kB.
-fn kb(value: u64) -> String {
+/// A size given in kB in PostgreSQL's syntax, as PGTune writes it: GB or MB when exact, else kB.
+pub fn postgres_size(value: u64) -> String {
     if value.is_multiple_of(GB) {
         format!("{}GB", value / GB)
     } else if value.is_multiple_of(MB) {

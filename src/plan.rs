@@ -365,6 +365,12 @@ impl Plan {
         sections
     }
 
+    /// The plan as a file flowcap writes: a header saying so (and `note`, e.g. where it came
+    /// from), then the YAML.
+    pub fn to_file_text(&self, note: &str) -> String {
+        format!("{} {note}\n{}", crate::write::WRITTEN_BY, serde_yaml::to_string(self).expect("plans serialise"))
+    }
+
     /// Takes the published ports the deployment has where the plan names none.
     pub fn inherit_published_ports(&mut self, deployed: &Plan) {
         if self.api.published_ports.is_empty() {

@@ -2,18 +2,31 @@
 //! temporary file beside the target and rename it over, keep the previous file as `.bak`.
 
 use crate::error::InputError;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-/// Writes `contents` to `path`. An existing file is replaced only with `force`, and then kept
-/// as `path.bak`. On any failure (read-only folder, full disk) the old file is untouched.
+/// The first line of every file flowcap writes: such files may be replaced without `--force`.
+pub const WRITTEN_BY: &str = "# Written by flowcap";
+
+/// Whether the file at `path` starts with [`WRITTEN_BY`].
+fn written_by_flowcap(path: &Path) -> bool {
+    let mut start = [0u8; WRITTEN_BY.len()];
+    std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut start)).is_ok() && start == WRITTEN_BY.as_bytes()
+}
+
+/// Writes `contents` to `path`. An existing file that flowcap did not write is replaced only
+/// with `force`; a replaced file is kept as `path.bak`. On any failure (read-only folder, full
+/// disk) the old file is untouched.
 pub fn write_file_safely(path: &Path, contents: &str, force: bool) -> Result<(), InputError> {
     let name = path.display().to_string();
     let fail = |message: String| InputError::new(&name, message);
     match std::fs::symlink_metadata(path) {
         Ok(meta) if meta.is_dir() => return Err(fail("is a directory, expected a file to write".into())),
-        Ok(_) if !force => {
-            return Err(fail("already exists; pass --force to replace it (the old file is kept as .bak)".into()));
+        Ok(_) if !force && !written_by_flowcap(path) => {
+            return Err(fail(
+                "exists and was not written by flowcap; pass --force to replace it (the old file is kept as .bak)"
+                    .into(),
+            ));
         }
         _ => {}
     }

@@ -242,7 +242,7 @@ fn solve_prints_before_and_after_and_writes_a_plan_that_passes() {
         .args(["solve", &example("busy-medium.yaml"), "--write", "solved.yaml"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("solved.yaml: already exists; pass --force"));
+        .stderr(predicate::str::contains("solved.yaml: exists and was not written by flowcap; pass --force"));
     assert_eq!(std::fs::read_to_string(dir.join("solved.yaml")).unwrap(), "mine\n");
     flowcap()
         .current_dir(&dir)

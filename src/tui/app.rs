@@ -176,11 +176,7 @@ impl App {
     }
 
     fn save(&mut self, path: PathBuf, force: bool) {
-        let text = format!(
-            "# Written by flowcap from {}.\n{}",
-            self.origin,
-            serde_yaml::to_string(self.plan()).expect("plans serialise")
-        );
+        let text = self.plan().to_file_text(&format!("from {}.", self.origin));
         match write_file_safely(&path, &text, force) {
             Ok(()) => {
                 self.saved = self.loaded.plan.clone();
