@@ -8,7 +8,7 @@ use flowcap::presets::load_preset;
 use flowcap::report::Report;
 use flowcap::rules::RULES;
 use flowcap::solve::Outcome;
-use flowcap::write::write_file_safely;
+use flowcap::write::{ensure_replaceable, write_file_safely};
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -177,19 +177,20 @@ fn write_export(args: &ExportArgs) -> Result<Vec<PathBuf>, InputError> {
     if let Some(deployed) = &deployed {
         print(&flowcap::drift::render(&flowcap::drift::compare(&deployed.plan, &plan)));
     }
-    let mut written = Vec::new();
-    if let Some(conf) = &export.nginx_conf {
-        let path = folder.join(&options.load_balancer_config);
-        write_file_safely(&path, conf, args.force)?;
-        written.push(path);
+    let mut files = vec![(args.output.clone(), export.override_yaml)];
+    if let Some(conf) = export.nginx_conf {
+        files.push((folder.join(&options.load_balancer_config), conf));
     }
-    write_file_safely(&args.output, &export.override_yaml, args.force)?;
-    written.push(args.output.clone());
     if let Some(path) = &args.save_plan {
-        write_file_safely(path, &loaded.plan.to_file_text(&format!("export from {}.", loaded.file)), args.force)?;
-        written.push(path.clone());
+        files.push((path.clone(), loaded.plan.to_file_text(&format!("export from {}.", loaded.file))));
     }
-    Ok(written)
+    for (path, _) in &files {
+        ensure_replaceable(path, args.force)?;
+    }
+    for (path, contents) in &files {
+        write_file_safely(path, contents, args.force)?;
+    }
+    Ok(files.into_iter().map(|(path, _)| path).collect())
 }
 
 pub fn rules_reference() -> ExitCode {

@@ -14,22 +14,26 @@ fn written_by_flowcap(path: &Path) -> bool {
     std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut start)).is_ok() && start == WRITTEN_BY.as_bytes()
 }
 
+/// Whether `path` may be written: it does not exist, or flowcap wrote it, or `force`. Check
+/// every file of a set before writing any, so a refusal leaves nothing half done.
+pub fn ensure_replaceable(path: &Path, force: bool) -> Result<(), InputError> {
+    let fail = |message: &str| Err(InputError::new(path.display().to_string(), message));
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_dir() => fail("is a directory, expected a file to write"),
+        Ok(_) if !force && !written_by_flowcap(path) => {
+            fail("exists and was not written by flowcap; pass --force to replace it (the old file is kept as .bak)")
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Writes `contents` to `path`. An existing file that flowcap did not write is replaced only
 /// with `force`; a replaced file is kept as `path.bak`. On any failure (read-only folder, full
 /// disk) the old file is untouched.
 pub fn write_file_safely(path: &Path, contents: &str, force: bool) -> Result<(), InputError> {
+    ensure_replaceable(path, force)?;
     let name = path.display().to_string();
     let fail = |message: String| InputError::new(&name, message);
-    match std::fs::symlink_metadata(path) {
-        Ok(meta) if meta.is_dir() => return Err(fail("is a directory, expected a file to write".into())),
-        Ok(_) if !force && !written_by_flowcap(path) => {
-            return Err(fail(
-                "exists and was not written by flowcap; pass --force to replace it (the old file is kept as .bak)"
-                    .into(),
-            ));
-        }
-        _ => {}
-    }
     let folder = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
         _ => PathBuf::from("."),

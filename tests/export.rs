@@ -1,0 +1,211 @@
+//! `flowcap export`: the override's content, a round trip through flowcap's own merge, and
+//! safe writing (never losing what the operator had).
+
+use assert_cmd::Command;
+use flowcap::compose::{Environment, Project, ProjectOptions, ServiceNames, import};
+use flowcap::presets::load_preset;
+use predicates::prelude::*;
+use serde_yaml::Value;
+use std::path::{Path, PathBuf};
+
+fn flowcap() -> Command {
+    Command::cargo_bin("flowcap").unwrap()
+}
+
+fn tempdir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("flowcap-export-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A folder with a copy of the project's Flow-Like-like base file as docker-compose.yml.
+fn with_base(name: &str) -> PathBuf {
+    let dir = tempdir(name);
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/compose/docker-compose.yml");
+    std::fs::copy(base, dir.join("docker-compose.yml")).unwrap();
+    dir
+}
+
+fn service<'a>(doc: &'a Value, name: &str) -> &'a Value {
+    &doc["services"][name]
+}
+
+#[test]
+fn override_for_medium_over_a_base() {
+    let dir = with_base("medium");
+    flowcap()
+        .current_dir(&dir)
+        .args(["export", "--preset", "medium", "-o", "docker-compose.override.yml"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("runtime.replicas"))
+        .stderr(predicate::str::contains("wrote docker-compose.override.yml"));
+    let text = std::fs::read_to_string(dir.join("docker-compose.override.yml")).unwrap();
+    assert!(text.starts_with("# Written by flowcap "), "{text}");
+    assert!(text.contains("from presets/medium.yaml"));
+    let doc: Value = serde_yaml::from_str(&text).unwrap();
+    assert_eq!(service(&doc, "api")["deploy"]["replicas"], 2);
+    assert_eq!(service(&doc, "runtime")["deploy"]["replicas"], 4);
+    assert_eq!(service(&doc, "runtime")["environment"]["MAX_CONCURRENT_EXECUTIONS"], "10");
+    assert_eq!(service(&doc, "runtime")["deploy"]["resources"]["limits"]["memory"], "8G");
+    for scaled in ["api", "runtime"] {
+        let Value::Tagged(ports) = &service(&doc, scaled)["ports"] else { panic!("{scaled}: ports are not tagged") };
+        assert_eq!(ports.tag.to_string(), "!reset");
+        assert_eq!(ports.value, Value::Sequence(vec![]));
+    }
+    let command: Vec<&str> =
+        service(&doc, "postgres")["command"].as_sequence().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    assert_eq!(command, ["postgres", "-c", "max_connections=100", "-c", "shared_buffers=2GB"]);
+    // 8 GiB ÷ 16.
+    assert_eq!(service(&doc, "postgres")["shm_size"], "512m");
+    // The base's redis exists and gets the plan's limits; web does not exist there.
+    assert_eq!(service(&doc, "redis")["deploy"]["resources"]["limits"]["cpus"], "1");
+    assert!(doc["services"].get("web").is_none());
+    let lb = service(&doc, "api-lb");
+    assert_eq!(lb["image"], "nginx:1.27-alpine");
+    assert_eq!(lb["ports"][0], "8080:8080");
+    assert_eq!(lb["volumes"][0], "./docker-compose.override.api-lb.conf:/etc/nginx/conf.d/default.conf:ro");
+    let conf = std::fs::read_to_string(dir.join("docker-compose.override.api-lb.conf")).unwrap();
+    assert!(conf.starts_with("# Written by flowcap"));
+    assert!(conf.contains("server api:8080 resolve;"), "{conf}");
+    assert!(conf.contains("listen 8080;"));
+    assert!(!conf.contains("{{"), "every placeholder filled");
+}
+
+#[test]
+fn merged_with_the_base_the_plan_comes_back() {
+    let dir = with_base("roundtrip");
+    flowcap()
+        .current_dir(&dir)
+        .args(["export", "--preset", "large", "-o", "docker-compose.override.yml", "--save-plan", "plan.yaml"])
+        .assert()
+        .success();
+    // Compose would load the override beside the base automatically; so does flowcap.
+    let project = Project::load(
+        &ProjectOptions { dir: dir.clone(), ..ProjectOptions::default() },
+        Environment::from_pairs([("BACKEND_KEY", "k")]),
+    )
+    .unwrap();
+    let deployed = import(&project, &ServiceNames::default()).unwrap().plan;
+    let mut large = load_preset("large").unwrap().plan;
+    // Only services the base has are exported; the base has no web or sink-services.
+    large.other_services.retain(|name, _| name == "redis");
+    large.monitoring = false;
+    assert_eq!(flowcap::drift::compare(&deployed, &large), []);
+    assert!(deployed.runtime.published_ports.is_empty() && deployed.api.published_ports.is_empty());
+    // The saved plan holds the deployment to it: drift only where the base cannot follow.
+    let saved = std::fs::read_to_string(dir.join("plan.yaml")).unwrap();
+    assert!(saved.starts_with("# Written by flowcap export from presets/large.yaml."));
+}
+
+#[test]
+fn pgtune_settings_join_the_postgres_command() {
+    let dir = with_base("pgtune");
+    flowcap().current_dir(&dir).args(["export", "--preset", "medium", "--pgtune", "-o", "o.yml"]).assert().success();
+    let doc: Value = serde_yaml::from_str(&std::fs::read_to_string(dir.join("o.yml")).unwrap()).unwrap();
+    let command: Vec<&str> =
+        service(&doc, "postgres")["command"].as_sequence().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    assert!(command.contains(&"work_mem=20164kB"), "{command:?}");
+    assert!(command.contains(&"effective_cache_size=6GB"));
+    assert_eq!(command.iter().filter(|c| c.starts_with("shared_buffers=")).count(), 1);
+}
+
+#[test]
+fn without_a_base_flow_like_names_are_assumed() {
+    let dir = tempdir("nobase");
+    flowcap().current_dir(&dir).args(["export", "--preset", "development", "-o", "o.yml"]).assert().success();
+    let doc: Value = serde_yaml::from_str(&std::fs::read_to_string(dir.join("o.yml")).unwrap()).unwrap();
+    let names: Vec<&str> = doc["services"].as_mapping().unwrap().keys().map(|k| k.as_str().unwrap()).collect();
+    assert_eq!(names, ["api", "runtime", "postgres"], "no load balancer for one API replica");
+    assert!(!dir.join("o.api-lb.conf").exists());
+}
+
+#[test]
+fn never_overwrites_what_flowcap_did_not_write() {
+    let dir = with_base("safe");
+    std::fs::write(dir.join("docker-compose.override.yml"), "# my own override\nservices: {}\n").unwrap();
+    flowcap()
+        .current_dir(&dir)
+        .args(["export", "--preset", "medium", "-o", "docker-compose.override.yml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "docker-compose.override.yml: exists and was not written by flowcap; pass --force",
+        ));
+    assert!(!dir.join("docker-compose.override.api-lb.conf").exists(), "a refusal writes nothing");
+    // The operator's override is untouched.
+    assert_eq!(
+        std::fs::read_to_string(dir.join("docker-compose.override.yml")).unwrap(),
+        "# my own override\nservices: {}\n"
+    );
+    flowcap()
+        .current_dir(&dir)
+        .args(["export", "--preset", "medium", "-o", "docker-compose.override.yml", "--force"])
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read_to_string(dir.join("docker-compose.override.yml.bak")).unwrap(),
+        "# my own override\nservices: {}\n"
+    );
+    // A file flowcap wrote is replaced without --force, and kept as .bak.
+    flowcap()
+        .current_dir(&dir)
+        .args(["export", "--preset", "large", "-o", "docker-compose.override.yml"])
+        .assert()
+        .success();
+    assert!(
+        std::fs::read_to_string(dir.join("docker-compose.override.yml.bak")).unwrap().contains("presets/medium.yaml")
+    );
+    assert!(std::fs::read_to_string(dir.join("docker-compose.override.yml")).unwrap().contains("presets/large.yaml"));
+}
+
+#[test]
+fn unwritable_places_are_clear_errors() {
+    let dir = tempdir("unwritable");
+    flowcap()
+        .current_dir(&dir)
+        .args(["export", "--preset", "medium", "-o", "/proc/flowcap-override.yml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cannot write"));
+    flowcap()
+        .current_dir(&dir)
+        .args(["export", "--preset", "medium", "-o", "missing-folder/o.yml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cannot write"));
+    flowcap()
+        .current_dir(&dir)
+        .args(["export", "-o", "o.yml"])
+        .assert()
+        .code(2)
+        .stderr("error: export: needs a plan: PLAN or --preset NAME\n");
+}
+
+/// A full disk: a tiny tmpfs (root can mount one; elsewhere the test says it skipped).
+#[test]
+fn full_disk_leaves_the_old_file_intact() {
+    let dir = tempdir("full");
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=8k", "tmpfs"])
+        .arg(&dir)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        eprintln!("skipping: cannot mount a tmpfs here");
+        return;
+    }
+    let old = format!("# Written by flowcap: an older export\n{}", "x".repeat(3000));
+    std::fs::write(dir.join("o.yml"), &old).unwrap();
+    // Fill the rest of the file system.
+    let _ = std::fs::write(dir.join("filler"), vec![b'f'; 8192]);
+    let result = flowcap().current_dir(&dir).args(["export", "--preset", "medium", "-o", "o.yml"]).output().unwrap();
+    let kept = std::fs::read_to_string(dir.join("o.yml")).unwrap();
+    let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let _ = std::process::Command::new("umount").arg(&dir).status();
+    assert_eq!(result.status.code(), Some(2), "{}", String::from_utf8_lossy(&result.stderr));
+    assert!(String::from_utf8_lossy(&result.stderr).contains("No space left on device"));
+    assert_eq!(kept, old);
+    assert_eq!(leftovers.len(), 2, "no temporary file left behind: {leftovers:?}");
+}
