@@ -10,8 +10,12 @@ use std::path::{Path, PathBuf};
 /// A compose file with `services` services shaped like Flow-Like's: interpolated environment,
 /// published ports, resources, an anchor merged into each.
 fn generated(services: usize) -> String {
-    let mut text = String::from("x-resources: &resources\n  deploy:\n    resources:\n      limits: { cpus: '0.5', memory: 256m }\n\nservices:\n");
-    text.push_str("  runtime:\n    image: flow-like/runtime\n    environment:\n      MAX_CONCURRENT_EXECUTIONS: ${SLOTS:-10}\n");
+    let mut text = String::from(
+        "x-resources: &resources\n  deploy:\n    resources:\n      limits: { cpus: '0.5', memory: 256m }\n\nservices:\n",
+    );
+    text.push_str(
+        "  runtime:\n    image: flow-like/runtime\n    environment:\n      MAX_CONCURRENT_EXECUTIONS: ${SLOTS:-10}\n",
+    );
     for i in 0..services - 1 {
         let _ = write!(
             text,
@@ -23,7 +27,9 @@ fn generated(services: usize) -> String {
 }
 
 fn import_folder(dir: &Path) {
-    let project = Project::load(&ProjectOptions { dir: dir.to_path_buf(), ..ProjectOptions::default() }, Environment::default()).unwrap();
+    let project =
+        Project::load(&ProjectOptions { dir: dir.to_path_buf(), ..ProjectOptions::default() }, Environment::default())
+            .unwrap();
     black_box(import(&project, &ServiceNames::default()).unwrap());
 }
 

@@ -1,14 +1,14 @@
 //! What each command does, on top of the core. `main.rs` only parses and dispatches.
 
 use crate::cli::{CheckArgs, ExportArgs, FormatArg, PlanArgs, SolveArgs};
-use flowcap::compose::{self, Environment, ExportOptions, Project, ProjectOptions, ServiceNames};
+use flowcap::compose::{self, Environment, Project, ProjectOptions, ServiceNames};
 use flowcap::error::InputError;
 use flowcap::load::{LoadedPlan, load_plan_file};
 use flowcap::presets::load_preset;
 use flowcap::report::Report;
 use flowcap::rules::RULES;
 use flowcap::solve::Outcome;
-use flowcap::write::{ensure_replaceable, write_file_safely};
+use flowcap::write::{write_all_safely, write_file_safely};
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -54,15 +54,25 @@ fn import(args: &PlanArgs, project: &Project) -> Result<LoadedPlan, InputError> 
     compose::import(project, &ServiceNames::with_overrides(&args.services)?)
 }
 
-/// The plan to work on, and the deployment to compare it with when both are given: the plan
-/// file or preset, else the compose files given or found in the current folder, else the
-/// Development preset.
-fn start(args: &PlanArgs) -> Result<(LoadedPlan, Option<LoadedPlan>), InputError> {
+/// Where a command starts.
+struct Start {
+    /// The plan to work on.
+    loaded: LoadedPlan,
+    /// The deployment to compare it with, when both a plan and compose files are given.
+    deployment: Option<LoadedPlan>,
+    /// The compose project read, if any: the base an export from the planner writes over.
+    project: Option<Project>,
+}
+
+/// The plan file or preset, else the compose files given or found in the current folder, else
+/// the Development preset.
+fn start(args: &PlanArgs) -> Result<Start, InputError> {
     ServiceNames::with_overrides(&args.services)?;
     match named_plan(args)? {
         Some(mut loaded) => {
-            let deployment = match project(args, |_| Vec::new())? {
-                Some(project) => Some(import(args, &project)?),
+            let project = project(args, |_| Vec::new())?;
+            let deployment = match &project {
+                Some(project) => Some(import(args, project)?),
                 None => None,
             };
             // Published ports are a fact of the deployment, not a plan decision: the plan
@@ -70,23 +80,25 @@ fn start(args: &PlanArgs) -> Result<(LoadedPlan, Option<LoadedPlan>), InputError
             if let Some(deployed) = &deployment {
                 loaded.plan.inherit_published_ports(&deployed.plan);
             }
-            Ok((loaded, deployment))
+            Ok(Start { loaded, deployment, project })
         }
         None => match project(args, compose::discover)? {
-            Some(project) => Ok((import(args, &project)?, None)),
-            None => Ok((load_preset("development")?, None)),
+            Some(project) => Ok(Start { loaded: import(args, &project)?, deployment: None, project: Some(project) }),
+            None => Ok(Start { loaded: load_preset("development")?, deployment: None, project: None }),
         },
     }
 }
 
 pub fn check(args: &CheckArgs) -> ExitCode {
-    let (loaded, deployment) = match start(&args.source) {
+    let Start { loaded, deployment, project } = match start(&args.source) {
         Ok(start) => start,
         Err(error) => return bad_input(&error),
     };
     let interactive = !args.check && args.format.is_none() && io::stdin().is_terminal() && io::stdout().is_terminal();
     if interactive {
-        return match flowcap::tui::run(loaded) {
+        let names = ServiceNames::with_overrides(&args.source.services).unwrap_or_default();
+        let deployment = project.map(|project| flowcap::tui::app::Deployment { project, names });
+        return match flowcap::tui::run(loaded, deployment) {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
                 eprintln!("error: terminal: {error}");
@@ -104,11 +116,11 @@ pub fn check(args: &CheckArgs) -> ExitCode {
 
 pub fn diff(args: &PlanArgs) -> ExitCode {
     match start(args) {
-        Ok((loaded, Some(deployment))) => {
+        Ok(Start { loaded, deployment: Some(deployment), .. }) => {
             print(&flowcap::drift::render(&flowcap::drift::compare(&deployment.plan, &loaded.plan)));
             ExitCode::SUCCESS
         }
-        Ok((_, None)) => {
+        Ok(Start { deployment: None, .. }) => {
             bad_input(&InputError::new("diff", "needs a plan (PLAN or --preset) and the deployment (--compose FILE)"))
         }
         Err(error) => bad_input(&error),
@@ -117,7 +129,7 @@ pub fn diff(args: &PlanArgs) -> ExitCode {
 
 pub fn solve(args: &SolveArgs) -> ExitCode {
     let loaded = match start(&args.source) {
-        Ok((loaded, _)) => loaded,
+        Ok(start) => start.loaded,
         Err(error) => return bad_input(&error),
     };
     let outcome = flowcap::solve::solve(&loaded.plan);
@@ -162,35 +174,16 @@ fn write_export(args: &ExportArgs) -> Result<Vec<PathBuf>, InputError> {
     // The base is the deployment's main file; its override is what we are about to write.
     let base = project(source, |dir| compose::discover(dir).into_iter().take(1).collect())?;
     let mut plan = loaded.plan.clone();
-    let deployed = match &base {
-        Some(project) => Some(compose::import(project, &names)?),
-        None => None,
-    };
-    if let Some(deployed) = &deployed {
+    if let Some(project) = &base {
+        let deployed = compose::import(project, &names)?;
         plan.inherit_published_ports(&deployed.plan);
-    }
-    let folder = args.output.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let stem = args.output.file_stem().and_then(|s| s.to_str()).unwrap_or("flowcap");
-    let load_balancer_config = format!("{stem}.api-lb.conf");
-    let options = ExportOptions { plan_source: loaded.file.clone(), pgtune: args.pgtune, load_balancer_config };
-    let export = compose::export(&plan, base.as_ref(), &names, &options);
-    if let Some(deployed) = &deployed {
         print(&flowcap::drift::render(&flowcap::drift::compare(&deployed.plan, &plan)));
     }
-    let mut files = vec![(args.output.clone(), export.override_yaml)];
-    if let Some(conf) = export.nginx_conf {
-        files.push((folder.join(&options.load_balancer_config), conf));
-    }
+    let mut files = compose::export_files(&plan, base.as_ref(), &names, &args.output, &loaded.file, args.pgtune);
     if let Some(path) = &args.save_plan {
         files.push((path.clone(), loaded.plan.to_file_text(&format!("export from {}.", loaded.file))));
     }
-    for (path, _) in &files {
-        ensure_replaceable(path, args.force)?;
-    }
-    for (path, contents) in &files {
-        write_file_safely(path, contents, args.force)?;
-    }
-    Ok(files.into_iter().map(|(path, _)| path).collect())
+    write_all_safely(&files, args.force)
 }
 
 pub fn rules_reference() -> ExitCode {

@@ -61,3 +61,15 @@ pub fn write_file_safely(path: &Path, contents: &str, force: bool) -> Result<(),
         fail(format!("cannot write: {error}"))
     })
 }
+
+/// Writes a set of files, checking first that every one may be written, so a refusal leaves
+/// nothing half done. Returns the paths written.
+pub fn write_all_safely(files: &[(PathBuf, String)], force: bool) -> Result<Vec<PathBuf>, InputError> {
+    for (path, _) in files {
+        ensure_replaceable(path, force)?;
+    }
+    for (path, contents) in files {
+        write_file_safely(path, contents, force)?;
+    }
+    Ok(files.iter().map(|(path, _)| path.clone()).collect())
+}

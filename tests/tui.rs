@@ -3,7 +3,7 @@
 
 use flowcap::load::parse_plan;
 use flowcap::presets::{PRESET_KEYS, load_preset};
-use flowcap::tui::app::{App, Mode, Msg, message_for_key, update};
+use flowcap::tui::app::{App, Mode, Msg, Output, message_for_key, update};
 use flowcap::tui::knobs::Knob;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -260,7 +260,7 @@ fn save_writes_the_plan_and_confirms_before_replacing() {
     select(&mut app, Knob::RuntimeReplicas);
     press(&mut app, "l");
     press(&mut app, "s");
-    assert_eq!(app.mode, Mode::SavePath("flowcap-plan.yaml".into()));
+    assert_eq!(app.mode, Mode::Path { output: Output::Plan, text: "flowcap-plan.yaml".into() });
     for _ in 0.."flowcap-plan.yaml".len() {
         key(&mut app, KeyCode::Backspace);
     }
@@ -274,7 +274,7 @@ fn save_writes_the_plan_and_confirms_before_replacing() {
     press(&mut app, "l");
     press(&mut app, "s");
     key(&mut app, KeyCode::Enter);
-    assert_eq!(app.mode, Mode::ConfirmOverwrite(path.clone()));
+    assert_eq!(app.mode, Mode::ConfirmOverwrite { output: Output::Plan, path: path.clone() });
     press(&mut app, "n");
     assert_eq!(parse_plan("plan.yaml", &std::fs::read_to_string(&path).unwrap()).unwrap().plan.runtime.replicas, 5);
     press(&mut app, "s");
@@ -397,4 +397,42 @@ fn undo_history_is_bounded() {
         update(&mut app, Msg::Step { up: i % 2 == 0 });
     }
     assert_eq!(app.undo.len(), flowcap::tui::app::UNDO_LIMIT);
+}
+
+#[test]
+fn export_writes_the_override_and_asks_before_replacing() {
+    let dir = std::env::temp_dir().join(format!("flowcap-tui-export-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("docker-compose.override.yml");
+    let mut app = app("medium");
+    press(&mut app, "e");
+    assert_eq!(app.mode, Mode::Path { output: Output::Override, text: "docker-compose.override.yml".into() });
+    assert!(screen(&app, 80, 24).contains("Export override to: docker-compose.override.yml▏"));
+    for _ in 0.."docker-compose.override.yml".len() {
+        key(&mut app, KeyCode::Backspace);
+    }
+    press(&mut app, &path.display().to_string());
+    key(&mut app, KeyCode::Enter);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("from Medium preset") && text.contains("replicas: 4"), "{text}");
+    assert!(dir.join("docker-compose.override.api-lb.conf").exists(), "two API replicas: a load balancer");
+    assert!(app.status.as_ref().unwrap().text.starts_with("wrote "));
+    assert!(!app.modified(), "exporting does not count as saving the plan, and nothing changed");
+
+    // Again, after a change: both files exist, so it asks.
+    select(&mut app, Knob::RuntimeReplicas);
+    press(&mut app, "l");
+    press(&mut app, "e");
+    let Mode::Path { text, .. } = app.mode.clone() else { panic!() };
+    assert_eq!(text, "docker-compose.override.yml");
+    for _ in 0..text.len() {
+        key(&mut app, KeyCode::Backspace);
+    }
+    press(&mut app, &path.display().to_string());
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.mode, Mode::ConfirmOverwrite { output: Output::Override, path: path.clone() });
+    press(&mut app, "y");
+    assert!(std::fs::read_to_string(&path).unwrap().contains("replicas: 5"));
+    assert!(dir.join("docker-compose.override.yml.bak").exists());
 }

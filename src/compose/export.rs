@@ -9,6 +9,7 @@ use crate::units::Bytes;
 use crate::write::WRITTEN_BY;
 use serde_yaml::Value;
 use std::fmt::Write;
+use std::path::{Path, PathBuf};
 
 /// The API's container port: Flow-Like's `PORT: 8080`.
 const API_CONTAINER_PORT: u16 = 8080;
@@ -48,6 +49,31 @@ impl Base<'_> {
     fn get(&self, service: &str, key: &str) -> Option<&Value> {
         self.project?.services.get(service)?.get(key)
     }
+}
+
+/// The files an export writes: the override at `output` and, when the API scales, the load
+/// balancer's config beside it (named after the override).
+pub fn export_files(
+    plan: &Plan,
+    base: Option<&Project>,
+    names: &ServiceNames,
+    output: &Path,
+    plan_source: &str,
+    pgtune: bool,
+) -> Vec<(PathBuf, String)> {
+    let folder = output.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let stem = output.file_stem().and_then(|s| s.to_str()).unwrap_or("flowcap");
+    let options = ExportOptions {
+        plan_source: plan_source.to_string(),
+        pgtune,
+        load_balancer_config: format!("{stem}.api-lb.conf"),
+    };
+    let export = export(plan, base, names, &options);
+    let mut files = vec![(output.to_path_buf(), export.override_yaml)];
+    if let Some(conf) = export.nginx_conf {
+        files.push((folder.join(&options.load_balancer_config), conf));
+    }
+    files
 }
 
 /// The override for `plan`. With a base project, services it lacks are left out and its

@@ -8,6 +8,6 @@ pub mod interpolate;
 pub mod project;
 
 pub use env::Environment;
-pub use export::{Export, ExportOptions, export};
+pub use export::{Export, ExportOptions, export, export_files};
 pub use import::{Role, ServiceNames, import};
 pub use project::{Project, ProjectOptions, discover};

@@ -4,15 +4,16 @@
 
 use super::knobs::Knob;
 use super::view;
+use crate::compose::{self, Project, ServiceNames};
 use crate::load::LoadedPlan;
 use crate::plan::Plan;
 use crate::presets::{PRESET_KEYS, load_preset};
 use crate::report::Report;
 use crate::rules::Severity;
-use crate::write::write_file_safely;
+use crate::write::write_all_safely;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
 use ratatui::layout::{Position, Rect};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Undo keeps this many steps; older ones are dropped.
 pub const UNDO_LIMIT: usize = 1000;
@@ -24,12 +25,34 @@ pub enum Mode {
     Help,
     /// Typing a value for the selected knob.
     EditKnob(String),
-    /// Typing the path to save the plan to.
-    SavePath(String),
-    /// The save path exists: replace it?
-    ConfirmOverwrite(PathBuf),
+    /// Typing the path to write the plan or the override to.
+    Path {
+        output: Output,
+        text: String,
+    },
+    /// A file to write exists: replace it (keeping a .bak)?
+    ConfirmOverwrite {
+        output: Output,
+        path: PathBuf,
+    },
     /// Unsaved changes: quit anyway?
     ConfirmQuit,
+}
+
+/// What `s` and `e` write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// The plan (`s`).
+    Plan,
+    /// The compose override, and the load balancer config when the API scales (`e`).
+    Override,
+}
+
+/// The compose deployment the session started from, for export.
+#[derive(Clone, Debug)]
+pub struct Deployment {
+    pub project: Project,
+    pub names: ServiceNames,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,7 +72,8 @@ pub enum Msg {
     Undo,
     Redo,
     ToggleHelp,
-    StartSave,
+    /// `s` or `e`: ask for the path.
+    StartWrite(Output),
     Yes,
     No,
     Quit,
@@ -95,6 +119,8 @@ pub struct App {
     pub preset: Option<usize>,
     /// Where `s` saved last; it suggests the same path next time.
     pub saved_path: Option<PathBuf>,
+    /// The compose files the session started from, if any: the base `e` exports over.
+    pub deployment: Option<Deployment>,
     pub color: bool,
     pub quit: bool,
 }
@@ -122,6 +148,7 @@ impl App {
             redo: Vec::new(),
             preset,
             saved_path: None,
+            deployment: None,
             color,
             quit: false,
         }
@@ -175,25 +202,55 @@ impl App {
         self.status = Some(Status { text, error: false });
     }
 
-    fn save(&mut self, path: PathBuf, force: bool) {
-        let text = self.plan().to_file_text(&format!("from {}.", self.origin));
-        match write_file_safely(&path, &text, force) {
-            Ok(()) => {
-                self.saved = self.loaded.plan.clone();
-                self.tell(format!("saved {}", path.display()));
-                self.saved_path = Some(path);
+    /// Starts from a compose deployment: `e` exports over its base files.
+    pub fn with_deployment(mut self, deployment: Deployment) -> App {
+        self.deployment = Some(deployment);
+        self
+    }
+
+    /// The files `output` writes at `path`.
+    fn files(&self, output: Output, path: &Path) -> Vec<(PathBuf, String)> {
+        match output {
+            Output::Plan => vec![(path.to_path_buf(), self.plan().to_file_text(&format!("from {}.", self.origin)))],
+            Output::Override => {
+                let default_names = ServiceNames::default();
+                let (base, names) = match &self.deployment {
+                    Some(d) => (Some(&d.project), &d.names),
+                    None => (None, &default_names),
+                };
+                compose::export_files(self.plan(), base, names, path, &self.origin, false)
+            }
+        }
+    }
+
+    fn write(&mut self, output: Output, path: PathBuf, force: bool) {
+        self.mode = Mode::Normal;
+        match write_all_safely(&self.files(output, &path), force) {
+            Ok(written) => {
+                let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
+                if output == Output::Plan {
+                    self.saved = self.loaded.plan.clone();
+                    self.saved_path = Some(path);
+                }
+                self.tell(format!("wrote {}", names.join(" and ")));
             }
             Err(error) => self.fail(error.to_string()),
         }
-        self.mode = Mode::Normal;
     }
 
-    /// The path `s` suggests: where it saved last, else the plan's own file, else a new one.
-    fn save_suggestion(&self) -> String {
-        match (&self.saved_path, self.preset) {
-            (Some(path), _) => path.display().to_string(),
-            (None, Some(_)) => "flowcap-plan.yaml".to_string(),
-            (None, None) => self.loaded.file.clone(),
+    /// The path `s` or `e` suggests. The plan: where it was saved last, else its own file,
+    /// else a new one. The override: beside the deployment's compose file.
+    fn suggestion(&self, output: Output) -> String {
+        match output {
+            Output::Plan => match (&self.saved_path, self.preset, &self.deployment) {
+                (Some(path), _, _) => path.display().to_string(),
+                (None, None, None) => self.loaded.file.clone(),
+                _ => "flowcap-plan.yaml".to_string(),
+            },
+            Output::Override => {
+                let folder = self.deployment.as_ref().and_then(|d| Path::new(&d.project.files[0].name).parent());
+                folder.unwrap_or(Path::new("")).join("docker-compose.override.yml").display().to_string()
+            }
         }
     }
 }
@@ -220,11 +277,11 @@ pub fn update(app: &mut App, msg: Msg) {
                 app.knob_error = None;
                 app.mode = Mode::EditKnob(c.to_string());
             }
-            Mode::EditKnob(text) | Mode::SavePath(text) => text.push(c),
+            Mode::EditKnob(text) | Mode::Path { text, .. } => text.push(c),
             _ => {}
         },
         Msg::Backspace => {
-            if let Mode::EditKnob(text) | Mode::SavePath(text) = &mut app.mode {
+            if let Mode::EditKnob(text) | Mode::Path { text, .. } = &mut app.mode {
                 text.pop();
             }
         }
@@ -236,13 +293,13 @@ pub fn update(app: &mut App, msg: Msg) {
                     Err(why) => app.knob_error = Some((knob, why)),
                 }
             }
-            Mode::SavePath(text) if text.trim().is_empty() => app.fail("no path given: nothing saved".into()),
-            Mode::SavePath(text) => {
+            Mode::Path { text, .. } if text.trim().is_empty() => app.fail("no path given: nothing written".into()),
+            Mode::Path { output, text } => {
                 let path = PathBuf::from(text.trim());
-                if path.exists() {
-                    app.mode = Mode::ConfirmOverwrite(path);
+                if app.files(output, &path).iter().any(|(file, _)| file.exists()) {
+                    app.mode = Mode::ConfirmOverwrite { output, path };
                 } else {
-                    app.save(path, false);
+                    app.write(output, path, false);
                 }
             }
             other => app.mode = other,
@@ -276,9 +333,9 @@ pub fn update(app: &mut App, msg: Msg) {
             None => app.tell("nothing to redo".into()),
         },
         Msg::ToggleHelp => app.mode = if app.mode == Mode::Help { Mode::Normal } else { Mode::Help },
-        Msg::StartSave => app.mode = Mode::SavePath(app.save_suggestion()),
+        Msg::StartWrite(output) => app.mode = Mode::Path { output, text: app.suggestion(output) },
         Msg::Yes => match std::mem::replace(&mut app.mode, Mode::Normal) {
-            Mode::ConfirmOverwrite(path) => app.save(path, true),
+            Mode::ConfirmOverwrite { output, path } => app.write(output, path, true),
             Mode::ConfirmQuit => app.quit = true,
             other => app.mode = other,
         },
@@ -298,14 +355,14 @@ pub fn message_for_key(app: &App, key: KeyEvent) -> Option<Msg> {
         };
     }
     match &app.mode {
-        Mode::EditKnob(_) | Mode::SavePath(_) => match key.code {
+        Mode::EditKnob(_) | Mode::Path { .. } => match key.code {
             KeyCode::Enter => Some(Msg::Confirm),
             KeyCode::Esc => Some(Msg::Cancel),
             KeyCode::Backspace => Some(Msg::Backspace),
             KeyCode::Char(c) => Some(Msg::Type(c)),
             _ => None,
         },
-        Mode::ConfirmOverwrite(_) | Mode::ConfirmQuit => match key.code {
+        Mode::ConfirmOverwrite { .. } | Mode::ConfirmQuit => match key.code {
             KeyCode::Char('y' | 'Y') => Some(Msg::Yes),
             KeyCode::Char('n' | 'N') | KeyCode::Esc => Some(Msg::No),
             _ => None,
@@ -323,7 +380,8 @@ pub fn message_for_key(app: &App, key: KeyEvent) -> Option<Msg> {
             KeyCode::Esc => Some(Msg::Cancel),
             KeyCode::Char('p') => Some(Msg::NextPreset),
             KeyCode::Char('u') => Some(Msg::Undo),
-            KeyCode::Char('s') => Some(Msg::StartSave),
+            KeyCode::Char('s') => Some(Msg::StartWrite(Output::Plan)),
+            KeyCode::Char('e') => Some(Msg::StartWrite(Output::Override)),
             KeyCode::Char('?') => Some(Msg::ToggleHelp),
             KeyCode::Char('q') => Some(Msg::Quit),
             _ => None,

@@ -17,6 +17,7 @@ const KEYS: &[(&str, &str)] = &[
     ("p", "next built-in preset"),
     ("u  Ctrl-r", "undo, redo"),
     ("s", "save the plan (asks for a path)"),
+    ("e", "export the compose override (asks for a path)"),
     ("?  Esc", "close this help"),
     ("q  Ctrl-c", "quit (q asks first when there are unsaved changes)"),
 ];

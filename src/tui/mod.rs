@@ -26,11 +26,14 @@ pub fn color_wanted() -> bool {
 
 /// Runs the planner until the operator quits. The terminal is restored on quit, Ctrl-C, SIGTERM
 /// and panic (ratatui's hook, extended to release the mouse).
-pub fn run(loaded: LoadedPlan) -> io::Result<()> {
+pub fn run(loaded: LoadedPlan, deployment: Option<app::Deployment>) -> io::Result<()> {
     let terminate = Arc::new(AtomicBool::new(false));
     signal_hook::flag::register(signal_hook::consts::SIGTERM, Arc::clone(&terminate))?;
     signal_hook::flag::register(signal_hook::consts::SIGHUP, Arc::clone(&terminate))?;
     let mut app = App::new(loaded, color_wanted());
+    if let Some(deployment) = deployment {
+        app = app.with_deployment(deployment);
+    }
     let mut terminal = ratatui::init();
     let restore_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {

@@ -1,7 +1,7 @@
 //! The screen as a pure function of [`App`]: layout, title, footer and the overlays; the panels
 //! live in their own files.
 
-use super::app::{App, Mode};
+use super::app::{App, Mode, Output};
 use super::capacity::CapacityPanel;
 use super::findings::FindingsPanel;
 use super::help::HelpOverlay;
@@ -120,12 +120,18 @@ fn title(app: &App, theme: Theme) -> Line<'static> {
 
 fn footer(app: &App, theme: Theme) -> Line<'static> {
     match &app.mode {
-        Mode::SavePath(text) => Line::from(vec![
-            Span::styled(" Save plan to: ", theme.heading()),
+        Mode::Path { output, text } => Line::from(vec![
+            Span::styled(
+                match output {
+                    Output::Plan => " Save plan to: ",
+                    Output::Override => " Export override to: ",
+                },
+                theme.heading(),
+            ),
             Span::raw(format!("{text}▏")),
-            Span::styled("  Enter save · Esc cancel", theme.dim()),
+            Span::styled("  Enter write · Esc cancel", theme.dim()),
         ]),
-        Mode::ConfirmOverwrite(path) => Line::styled(
+        Mode::ConfirmOverwrite { path, .. } => Line::styled(
             format!(" {} exists. Replace it (the old file is kept as .bak)? y/n", path.display()),
             theme.warning(),
         ),
@@ -133,9 +139,10 @@ fn footer(app: &App, theme: Theme) -> Line<'static> {
         _ => match &app.status {
             Some(status) if status.error => Line::styled(format!(" {}", status.text), theme.error()),
             Some(status) => Line::styled(format!(" {}", status.text), theme.good()),
-            None => {
-                Line::styled(" ↑↓ select  ←→ adjust  0-9 type  p preset  u undo  s save  ? help  q quit", theme.dim())
-            }
+            None => Line::styled(
+                " ↑↓ select ←→ adjust 0-9 type  p preset u undo s save e export  ? help q quit",
+                theme.dim(),
+            ),
         },
     }
 }
