@@ -23,65 +23,63 @@ fn memory(value: Option<Bytes>) -> String {
     value.map_or("none".into(), |m| m.to_string())
 }
 
-struct Changes(Vec<Change>);
+/// The two plans and what differs so far.
+struct Changes<'a> {
+    deployed: &'a Plan,
+    planned: &'a Plan,
+    found: Vec<Change>,
+}
 
-impl Changes {
+impl Changes<'_> {
     fn compare(&mut self, path: &str, deployed: String, planned: String) {
         if deployed != planned {
-            self.0.push(Change { path: path.to_string(), deployed, planned });
+            self.found.push(Change { path: path.to_string(), deployed, planned });
         }
+    }
+
+    /// Compares one value read the same way from both plans.
+    fn field<T: ToString>(&mut self, path: &str, read: impl Fn(&Plan) -> T) {
+        self.compare(path, read(self.deployed).to_string(), read(self.planned).to_string());
     }
 
     fn resources(&mut self, path: &str, deployed: &Resources, planned: &Resources) {
         self.compare(&format!("{path}.cpus"), cpus(deployed.cpus), cpus(planned.cpus));
         self.compare(&format!("{path}.memory"), memory(deployed.memory), memory(planned.memory));
     }
+
+    /// Limits and reservations read the same way from both plans.
+    fn limits_and_reservations(&mut self, path: &str, read: impl Fn(&Plan) -> (&Resources, &Resources)) {
+        let ((deployed_limits, deployed_reservations), (planned_limits, planned_reservations)) =
+            (read(self.deployed), read(self.planned));
+        self.resources(&format!("{path}.limits"), deployed_limits, planned_limits);
+        self.resources(&format!("{path}.reservations"), deployed_reservations, planned_reservations);
+    }
 }
 
 /// Every value the deployment sets differently from the plan. Settings compose files cannot
 /// express (the host, the policy, the workload, connection headroom) are not compared.
 pub fn compare(deployed: &Plan, planned: &Plan) -> Vec<Change> {
-    let mut changes = Changes(Vec::new());
-    let (d, p) = (deployed, planned);
-    changes.compare("api.replicas", d.api.replicas.to_string(), p.api.replicas.to_string());
-    changes.resources("api.limits", &d.api.limits, &p.api.limits);
-    changes.resources("api.reservations", &d.api.reservations, &p.api.reservations);
-    if let Some(shared) = p.api.shared_jwt_keys {
-        let deployed_keys = d.api.shared_jwt_keys.map_or("unknown".into(), |s| s.to_string());
-        changes.compare("api.shared_jwt_keys", deployed_keys, shared.to_string());
+    let mut changes = Changes { deployed, planned, found: Vec::new() };
+    changes.field("api.replicas", |p| p.api.replicas);
+    changes.limits_and_reservations("api", |p| (&p.api.limits, &p.api.reservations));
+    if planned.api.shared_jwt_keys.is_some() {
+        changes.field("api.shared_jwt_keys", |p| p.api.shared_jwt_keys.map_or("unknown".into(), |s| s.to_string()));
     }
-    changes.compare("runtime.replicas", d.runtime.replicas.to_string(), p.runtime.replicas.to_string());
-    changes.compare(
-        "runtime.max_concurrent_executions",
-        d.runtime.max_concurrent_executions.to_string(),
-        p.runtime.max_concurrent_executions.to_string(),
-    );
-    changes.resources("runtime.limits", &d.runtime.limits, &p.runtime.limits);
-    changes.resources("runtime.reservations", &d.runtime.reservations, &p.runtime.reservations);
-    changes.compare("postgres.external", d.postgres.external.to_string(), p.postgres.external.to_string());
-    changes.compare(
-        "postgres.max_connections",
-        d.postgres.max_connections.to_string(),
-        p.postgres.max_connections.to_string(),
-    );
-    changes.compare(
-        "postgres.superuser_reserved_connections",
-        d.postgres.superuser_reserved_connections.to_string(),
-        p.postgres.superuser_reserved_connections.to_string(),
-    );
-    if !p.postgres.external {
-        changes.compare(
-            "postgres.shared_buffers",
-            d.postgres.shared_buffers.to_string(),
-            p.postgres.shared_buffers.to_string(),
-        );
-        changes.resources("postgres.limits", &d.postgres.limits, &p.postgres.limits);
-        changes.resources("postgres.reservations", &d.postgres.reservations, &p.postgres.reservations);
+    changes.field("runtime.replicas", |p| p.runtime.replicas);
+    changes.field("runtime.max_concurrent_executions", |p| p.runtime.max_concurrent_executions);
+    changes.limits_and_reservations("runtime", |p| (&p.runtime.limits, &p.runtime.reservations));
+    changes.field("postgres.external", |p| p.postgres.external);
+    changes.field("postgres.max_connections", |p| p.postgres.max_connections);
+    changes.field("postgres.superuser_reserved_connections", |p| p.postgres.superuser_reserved_connections);
+    changes.field("postgres.reserved_connections", |p| p.postgres.reserved_connections);
+    if !planned.postgres.external {
+        changes.field("postgres.shared_buffers", |p| p.postgres.shared_buffers);
+        changes.limits_and_reservations("postgres", |p| (&p.postgres.limits, &p.postgres.reservations));
     }
-    changes.compare("monitoring", d.monitoring.to_string(), p.monitoring.to_string());
-    for (name, planned_service) in &p.other_services {
+    changes.field("monitoring", |p| p.monitoring);
+    for (name, planned_service) in &planned.other_services {
         let path = format!("other_services.{name}");
-        let Some(deployed_service) = d.other_services.get(name) else {
+        let Some(deployed_service) = deployed.other_services.get(name) else {
             changes.compare(&path, "absent".into(), "a service".into());
             continue;
         };
@@ -97,7 +95,7 @@ pub fn compare(deployed: &Plan, planned: &Plan) -> Vec<Change> {
             &planned_service.reservations,
         );
     }
-    changes.0
+    changes.found
 }
 
 /// The changes as `path: before → after` lines.
@@ -107,4 +105,35 @@ pub fn render(changes: &[Change]) -> String {
     }
     let width = changes.iter().map(|c| c.path.len()).max().unwrap_or(0);
     changes.iter().map(|c| format!("{:<width$}  {} → {}\n", c.path, c.deployed, c.planned)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::presets::load_preset;
+
+    #[test]
+    fn lists_each_difference_with_both_values() {
+        let planned = load_preset("medium").unwrap().plan;
+        let mut deployed = planned.clone();
+        assert_eq!(compare(&deployed, &planned), []);
+        deployed.runtime.replicas = 1;
+        deployed.postgres.limits.memory = None;
+        deployed.other_services.remove("web");
+        deployed.host = None;
+        deployed.policy.connection_warning_percent = 50;
+        let paths: Vec<(String, String, String)> =
+            compare(&deployed, &planned).into_iter().map(|c| (c.path, c.deployed, c.planned)).collect();
+        assert_eq!(
+            paths,
+            [
+                ("runtime.replicas".into(), "1".into(), "4".into()),
+                ("postgres.limits.memory".into(), "none".into(), "8 GiB".into()),
+                ("other_services.web".into(), "absent".into(), "a service".into()),
+            ],
+            "host and policy are not in compose files"
+        );
+        let text = render(&compare(&deployed, &planned));
+        assert!(text.starts_with("runtime.replicas        1 → 4\n"), "{text}");
+    }
 }

@@ -61,35 +61,31 @@ fn workload(load: f64, duration: f64, dispatch: Dispatch) -> Workload {
     Workload { arrivals_per_minute: load / duration * 60.0, mean_duration: Seconds(duration), dispatch, target: None }
 }
 
-#[test]
-fn pooled_queue_matches_simulation() {
-    for (utilisation, seed) in [(0.5, 1), (0.7, 2), (0.9, 3)] {
+/// The analytic mean wait against the simulation's at utilisation 0.5, 0.7 and 0.9 of 10
+/// slots arranged as `replicas` × `slots`.
+fn assert_matches_simulation(dispatch: Dispatch, replicas: u32, slots: u32, seeds: [u64; 3]) {
+    for (utilisation, seed) in [0.5, 0.7, 0.9].into_iter().zip(seeds) {
         let load = 10.0 * utilisation;
-        let analytic = workload(load, 2.0, Dispatch::Queue).waits(1, 10).mean_wait_seconds.unwrap();
-        let simulated = simulate(1, 10, load, 2.0, 1_500_000, seed);
+        let analytic = workload(load, 2.0, dispatch).waits(replicas, slots).mean_wait_seconds.unwrap();
+        let simulated = simulate(replicas as usize, slots as usize, load, 2.0, 1_500_000, seed);
         let error = (simulated - analytic).abs() / analytic;
         assert!(
             error < 0.05,
-            "ρ {utilisation}: analytic {analytic:.4} s, simulated {simulated:.4} s ({:.1} %)",
+            "{dispatch:?} ρ {utilisation}: analytic {analytic:.4} s, simulated {simulated:.4} s ({:.1} %)",
             error * 100.0
         );
     }
 }
 
 #[test]
+fn pooled_queue_matches_simulation() {
+    assert_matches_simulation(Dispatch::Queue, 1, 10, [1, 2, 3]);
+}
+
+#[test]
 fn round_robin_matches_simulation() {
-    for (utilisation, seed) in [(0.5, 4), (0.7, 5), (0.9, 6)] {
-        let load = 10.0 * utilisation;
-        // 2 runtimes × 5 slots, arrivals split between them.
-        let analytic = workload(load, 2.0, Dispatch::RoundRobin).waits(2, 5).mean_wait_seconds.unwrap();
-        let simulated = simulate(2, 5, load, 2.0, 1_500_000, seed);
-        let error = (simulated - analytic).abs() / analytic;
-        assert!(
-            error < 0.05,
-            "ρ {utilisation}: analytic {analytic:.4} s, simulated {simulated:.4} s ({:.1} %)",
-            error * 100.0
-        );
-    }
+    // 2 runtimes × 5 slots, arrivals split between them.
+    assert_matches_simulation(Dispatch::RoundRobin, 2, 5, [4, 5, 6]);
 }
 
 #[test]
