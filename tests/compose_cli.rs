@@ -34,7 +34,7 @@ fn discovered_in_the_current_folder() {
         .arg("--check")
         .assert()
         .success()
-        .stdout(predicate::str::starts_with("flowcap check: ./docker-compose.yml (./docker-compose.yml)"))
+        .stdout(predicate::str::starts_with("flowcap check: Deployment (./docker-compose.yml)"))
         .stdout(predicate::str::contains("concurrent executions  32 = 2 runtime replica(s) × 16"));
 }
 

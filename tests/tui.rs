@@ -436,3 +436,15 @@ fn export_writes_the_override_and_asks_before_replacing() {
     assert!(std::fs::read_to_string(&path).unwrap().contains("replicas: 5"));
     assert!(dir.join("docker-compose.override.yml.bak").exists());
 }
+
+#[test]
+fn opens_on_a_compose_deployment() {
+    use flowcap::compose::{Environment, Project, ProjectOptions, ServiceNames, import};
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/compose");
+    let project = Project::load(&ProjectOptions { dir, ..ProjectOptions::default() }, Environment::default()).unwrap();
+    let loaded = import(&project, &ServiceNames::default()).unwrap();
+    let app = App::new(loaded, true);
+    let shown = screen(&app, 100, 30);
+    assert!(shown.contains("─ Deployment ─ from ") && shown.contains("docker-compose.yml"), "{shown}");
+    assert!(shown.contains("Concurrent executions 32 = 2 × 16"), "{shown}");
+}

@@ -101,7 +101,7 @@ pub fn import(project: &Project, names: &ServiceNames) -> Result<LoadedPlan, Inp
         ));
     };
     let reader = Reader { project };
-    let mut plan = Plan { name: None, ..Plan::default() };
+    let mut plan = Plan { name: Some("Deployment".into()), ..Plan::default() };
     let mut places = BTreeMap::new();
     let mut place = |plan_path: &str, compose_path: String| {
         if let Some((file, position)) = project.locate(&compose_path) {
