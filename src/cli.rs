@@ -12,13 +12,16 @@ use std::path::PathBuf;
     version,
     about = "Capacity planner for self-hosted Flow-Like on Docker Compose",
     long_about = "Capacity planner for self-hosted Flow-Like on Docker Compose.\n\n\
-        Reads a plan (a YAML file, or a built-in preset) and reports concurrent executions, the \
-        Postgres connection budget, host CPU and memory fit, memory and CPU per execution slot, \
-        PGTune settings for Postgres, and findings with stable rule ids.\n\n\
-        Without --check, in a terminal, it opens the interactive planner on the plan (the \
-        Development preset when none is given); with --format, or when output is not a terminal, \
-        it prints the report instead. With --check it exits 0 when no finding reaches the fail \
-        level, 1 when one does, and 2 for bad input.",
+        Reads a plan (a YAML file, a built-in preset, or the compose files you run) and reports \
+        concurrent executions, the Postgres connection budget, host CPU and memory fit, memory \
+        and CPU per execution slot, PGTune settings for Postgres, waits under a workload, and \
+        findings with stable rule ids.\n\n\
+        Without --check, in a terminal, it opens the interactive planner: on PLAN or --preset, \
+        else on the compose deployment in the current folder, else on the Development preset. \
+        With --format, or when output is not a terminal, it prints the report instead. With \
+        --check it exits 0 when no finding reaches the fail level, 1 when one does, and 2 for \
+        bad input; a plan checked with -f also gets a drift finding for every value the compose \
+        files set differently.",
     args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
