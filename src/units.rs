@@ -39,6 +39,14 @@ impl Bytes {
     }
 
     /// Parses Compose's (and Kubernetes' binary) byte syntax.
+    ///
+    /// ```
+    /// use flowcap::units::Bytes;
+    /// assert_eq!(Bytes::parse("512m"), Ok(Bytes::mib(512)));
+    /// assert_eq!(Bytes::parse("8Gi"), Bytes::parse("8g"));
+    /// assert_eq!(Bytes::parse("1.5GB").unwrap().to_string(), "1.5 GiB");
+    /// assert!(Bytes::parse("8 parsecs").is_err());
+    /// ```
     pub fn parse(text: &str) -> Result<Bytes, String> {
         let expected = || {
             format!(
@@ -128,6 +136,12 @@ impl Cpus {
     }
 
     /// Parses `0.5`, `4` or Kubernetes millicores `250m`.
+    ///
+    /// ```
+    /// use flowcap::units::Cpus;
+    /// assert_eq!(Cpus::parse("250m"), Cpus::parse("0.25"));
+    /// assert_eq!(Cpus::parse("4").unwrap().to_string(), "4");
+    /// ```
     pub fn parse(text: &str) -> Result<Cpus, String> {
         let expected =
             || format!("invalid CPU amount `{text}`: expected a decimal such as 0.5 or 4, or millicores such as 250m");

@@ -28,6 +28,14 @@ impl std::fmt::Display for InterpolationError {
 }
 
 /// Interpolates `text`, looking variables up with `lookup`.
+///
+/// ```
+/// use flowcap::compose::interpolate::interpolate;
+/// let env = |name: &str| (name == "API_PORT").then_some("9000");
+/// assert_eq!(interpolate("${API_PORT:-8080}:8080", &env).unwrap(), "9000:8080");
+/// assert_eq!(interpolate("${METRICS_PORT:-9090}", &env).unwrap(), "9090");
+/// assert_eq!(interpolate("$$HOME", &env).unwrap(), "$HOME");
+/// ```
 pub fn interpolate<'a>(text: &str, lookup: &impl Fn(&str) -> Option<&'a str>) -> Result<String, InterpolationError> {
     if !text.contains('$') {
         return Ok(text.to_string());
