@@ -128,3 +128,36 @@ fn human_reports_for_each_preset() {
     }
     insta::assert_snapshot!("human_overloaded", render(&overloaded(), Format::Human));
 }
+
+#[test]
+fn finding_formats_carry_the_figures_too() {
+    let text = include_str!("../examples/busy-medium.yaml")
+        .replace("max_concurrent_executions: 10", "max_concurrent_executions: 18");
+    let loaded = flowcap::load::parse_plan("examples/busy-medium.yaml", &text).unwrap();
+    let report = Report::new(&loaded, Severity::Error);
+    let p95 = report.figures.workload.as_ref().unwrap().waits.p95_wait_seconds.unwrap().to_string();
+
+    let sarif: Value = serde_json::from_str(&report.render(Format::Sarif)).unwrap();
+    let figures = &sarif["runs"][0]["properties"]["flowcapFigures"];
+    assert_eq!(figures["concurrent_executions"], "72");
+    assert_eq!(figures["offered_load"], "60");
+    assert_eq!(figures["p95_wait_seconds"], p95.as_str());
+
+    let xml = report.render(Format::Junit);
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let property = |name: &str| {
+        doc.descendants()
+            .find(|n| n.has_tag_name("property") && n.attribute("name") == Some(name))
+            .and_then(|n| n.attribute("value"))
+            .map(String::from)
+    };
+    assert_eq!(property("concurrent_executions").as_deref(), Some("72"));
+    assert_eq!(property("p95_wait_seconds"), Some(p95.clone()));
+
+    let github = report.render(Format::Github);
+    let notice = github.lines().find(|l| l.starts_with("::notice title=flowcap figures::")).unwrap();
+    assert!(
+        notice.contains("concurrent_executions=72") && notice.contains(&format!("p95_wait_seconds={p95}")),
+        "{notice}"
+    );
+}

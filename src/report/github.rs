@@ -27,6 +27,8 @@ pub fn render(report: &Report) -> String {
         };
         let _ = writeln!(out, "::{command} {properties}::{}", data(&text));
     }
+    let figures: Vec<String> = report.key_figures().iter().map(|(name, value)| format!("{name}={value}")).collect();
+    let _ = writeln!(out, "::notice title=flowcap figures::{}", data(&figures.join(", ")));
     let s = &report.summary;
     let _ = writeln!(
         out,

@@ -40,11 +40,17 @@ pub fn render(report: &Report) -> String {
         cases.push_str("    </testcase>\n");
     }
     let total = RULES.len();
+    let properties: String = report
+        .key_figures()
+        .iter()
+        .map(|(name, value)| format!("      <property name=\"{name}\" value=\"{}\"/>\n", escape(value)))
+        .collect();
     let name = escape(&format!("flowcap check: {}", report.title()));
     format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
          <testsuites name=\"flowcap\" tests=\"{total}\" failures=\"{failures}\" errors=\"0\">\n  \
-         <testsuite name=\"{name}\" tests=\"{total}\" failures=\"{failures}\" errors=\"0\" skipped=\"0\">\n\
+         <testsuite name=\"{name}\" tests=\"{total}\" failures=\"{failures}\" errors=\"0\" skipped=\"0\">\n    \
+         <properties>\n{properties}    </properties>\n\
          {cases}  </testsuite>\n</testsuites>\n"
     )
 }

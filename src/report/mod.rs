@@ -125,6 +125,34 @@ impl Report {
         self
     }
 
+    /// The headline figures as name = value pairs, for the formats that carry findings
+    /// rather than figures (SARIF run properties, JUnit properties, a GitHub notice).
+    pub fn key_figures(&self) -> Vec<(&'static str, String)> {
+        let f = &self.figures;
+        let c = &f.connections;
+        let mut figures = vec![
+            ("concurrent_executions", f.concurrent_executions.to_string()),
+            ("connections_used", c.used.to_string()),
+            ("connections_usable", c.usable.to_string()),
+            ("connections_share", c.share.to_string()),
+        ];
+        if let Some(host) = &f.host {
+            figures.push(("host_cpu_limits_share", host.cpu_limits_share.to_string()));
+            figures.push(("host_memory_limits_share", host.memory_limits_share.to_string()));
+        }
+        if let Some(w) = &f.workload {
+            let optional = |value: Option<f64>| value.map_or("unstable".to_string(), |v| v.to_string());
+            figures.push(("offered_load", w.waits.offered_load.to_string()));
+            figures.push(("utilisation", w.waits.utilisation.to_string()));
+            figures.push(("wait_probability", optional(w.waits.wait_probability)));
+            figures.push(("mean_wait_seconds", optional(w.waits.mean_wait_seconds)));
+            figures.push(("p95_wait_seconds", optional(w.waits.p95_wait_seconds)));
+            figures.push(("p99_wait_seconds", optional(w.waits.p99_wait_seconds)));
+            figures.push(("throughput_ceiling_per_minute", w.throughput_ceiling_per_minute.to_string()));
+        }
+        figures
+    }
+
     /// The plan's name, or its file when it has none.
     pub fn title(&self) -> &str {
         self.plan.name.as_deref().unwrap_or(&self.plan.file)

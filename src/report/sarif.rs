@@ -62,6 +62,7 @@ pub fn render(report: &Report) -> String {
                 }
             },
             "results": results,
+            "properties": { "flowcapFigures": report.key_figures().into_iter().map(|(k, v)| (k.to_string(), Value::String(v))).collect::<serde_json::Map<String, Value>>() },
         }],
     });
     let mut text = serde_json::to_string_pretty(&sarif).expect("SARIF serialises");
