@@ -127,7 +127,7 @@ fn select_and_adjust_with_keys() {
         key(&mut app, KeyCode::Down);
     }
     assert_eq!(app.selected, *Knob::ALL.last().unwrap());
-    assert!(screen(&app, 80, 24).contains("▸ dispatch"), "the selection scrolls into view");
+    assert!(screen(&app, 80, 24).contains("▸ target p95 wait"), "the selection scrolls into view");
 }
 
 #[test]
@@ -447,4 +447,40 @@ fn opens_on_a_compose_deployment() {
     let shown = screen(&app, 100, 30);
     assert!(shown.contains("─ Deployment ─ from ") && shown.contains("docker-compose.yml"), "{shown}");
     assert!(shown.contains("Concurrent executions 32 = 2 × 16"), "{shown}");
+}
+
+#[test]
+fn monitoring_and_the_wait_target_are_knobs() {
+    let mut app = app("development");
+    assert_eq!(app.report.figures.connections.used, 15);
+    select(&mut app, Knob::Monitoring);
+    press(&mut app, "l");
+    assert!(app.plan().monitoring);
+    assert_eq!(app.report.figures.connections.used, 18, "postgres-exporter's 3 connections");
+
+    select(&mut app, Knob::WorkloadTargetP95);
+    press(&mut app, "5");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.knob_error.as_ref().unwrap().1, "set runs / minute first");
+    select(&mut app, Knob::WorkloadArrivals);
+    // 15/min × 30 s = 7.5 Erlangs on 10 slots.
+    press(&mut app, "15");
+    key(&mut app, KeyCode::Enter);
+    select(&mut app, Knob::WorkloadTargetP95);
+    press(&mut app, "1s");
+    key(&mut app, KeyCode::Enter);
+    let workload = app.report.figures.workload.clone().unwrap();
+    assert_eq!(workload.target_met, Some(false), "{:?}", workload.waits);
+    assert!(app.report.findings.iter().any(|f| f.finding.rule == "workload-target-missed"));
+    assert!(screen(&app, 100, 30).contains("target p95 wait ≤ 1 s: MISSED"));
+    key(&mut app, KeyCode::Delete);
+    assert_eq!(app.plan().workload.as_ref().unwrap().target, None);
+    // Clearing a count is refused in place.
+    select(&mut app, Knob::RuntimeReplicas);
+    press(&mut app, "x");
+    assert_eq!(app.knob_error.as_ref().unwrap().1, "`none` is not a whole number");
+    // Clearing a limit removes it.
+    select(&mut app, Knob::RuntimeMemory);
+    press(&mut app, "x");
+    assert_eq!(app.plan().runtime.limits.memory, None);
 }

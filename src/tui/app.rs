@@ -65,6 +65,8 @@ pub enum Msg {
     },
     /// A character typed into the open text field (a digit in normal mode opens the editor).
     Type(char),
+    /// Delete in normal mode: the selected knob to "none" (no limit, no workload, no target).
+    Clear,
     Backspace,
     Confirm,
     Cancel,
@@ -280,6 +282,14 @@ pub fn update(app: &mut App, msg: Msg) {
             Mode::EditKnob(text) | Mode::Path { text, .. } => text.push(c),
             _ => {}
         },
+        Msg::Clear => {
+            let knob = app.selected;
+            app.knob_error = None;
+            match knob.parse("none").and_then(|value| knob.set(app.plan(), value)) {
+                Ok(next) => app.change(next),
+                Err(why) => app.knob_error = Some((knob, why)),
+            }
+        }
         Msg::Backspace => {
             if let Mode::EditKnob(text) | Mode::Path { text, .. } = &mut app.mode {
                 text.pop();
@@ -377,6 +387,7 @@ pub fn message_for_key(app: &App, key: KeyEvent) -> Option<Msg> {
             KeyCode::Left | KeyCode::Char('h' | '-') => Some(Msg::Step { up: false }),
             KeyCode::Right | KeyCode::Char('l' | '+') => Some(Msg::Step { up: true }),
             KeyCode::Char(c @ ('0'..='9' | '.')) => Some(Msg::Type(c)),
+            KeyCode::Delete | KeyCode::Backspace | KeyCode::Char('x') => Some(Msg::Clear),
             KeyCode::Esc => Some(Msg::Cancel),
             KeyCode::Char('p') => Some(Msg::NextPreset),
             KeyCode::Char('u') => Some(Msg::Undo),

@@ -166,6 +166,27 @@ impl Widget for &CapacityPanel<'_> {
                 false
             }
         };
+        // Without a chart, spare rows show PGTune's advice whole, two settings a row.
+        if let (false, Some(tune)) = (chart_room, &pg.pgtune) {
+            let rows: Vec<String> = tune
+                .settings
+                .chunks(2)
+                .map(|pair| pair.iter().map(|s| format!("{:<36}", format!("{} = {}", s.name, s.value))).collect())
+                .collect();
+            if lines.len() + rows.len() + 2 <= usize::from(inner.height) {
+                lines.push(Line::raw(""));
+                lines.push(Line::styled(
+                    format!(
+                        "PGTune, web profile for {} · {} · {} connections",
+                        Bytes(tune.memory_bytes),
+                        tune.cpus.map_or("CPUs unknown".into(), |n| format!("{n} CPU")),
+                        tune.max_connections
+                    ),
+                    theme.heading(),
+                ));
+                lines.extend(rows.into_iter().map(|row| Line::raw(format!("  {}", row.trim_end()))));
+            }
+        }
         let text_height = lines.len() as u16;
         Paragraph::new(lines).render(inner, buf);
         // The chart takes what is left when that is enough to read it.

@@ -14,6 +14,7 @@ const KEYS: &[(&str, &str)] = &[
     ("↑ ↓  k j", "select a knob (or click it)"),
     ("← →  h l  − +", "step the value (or the mouse wheel)"),
     ("0-9 …  Enter", "type a value with its unit (8G, 0.5, 30s); Esc cancels"),
+    ("x  Delete", "clear: no limit, no host, no workload, no target"),
     ("p", "next built-in preset"),
     ("u  Ctrl-r", "undo, redo"),
     ("s", "save the plan (asks for a path)"),

@@ -2,7 +2,7 @@
 //! increment and parses typed text. Every change goes through `Plan::validate`, so an invalid
 //! value is refused with the core's own message and the plan stays as it was.
 
-use crate::plan::{Dispatch, Host, Plan, Workload};
+use crate::plan::{Dispatch, Host, Plan, Target, Workload};
 use crate::units::{Bytes, Cpus, Seconds, trim_decimal};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -21,11 +21,13 @@ pub enum Knob {
     PostgresSharedBuffers,
     PostgresCpus,
     PostgresMemory,
+    Monitoring,
     HostCpus,
     HostMemory,
     WorkloadArrivals,
     WorkloadDuration,
     WorkloadDispatch,
+    WorkloadTargetP95,
 }
 
 /// A knob's value, typed.
@@ -37,6 +39,7 @@ pub enum Value {
     Rate(Option<f64>),
     Duration(Option<Seconds>),
     Dispatch(Option<Dispatch>),
+    Switch(bool),
 }
 
 const GIB: u64 = 1 << 30;
@@ -44,7 +47,7 @@ const GIB: u64 = 1 << 30;
 const DEFAULT_DURATION: Seconds = Seconds(30.0);
 
 impl Knob {
-    pub const ALL: [Knob; 19] = [
+    pub const ALL: [Knob; 21] = [
         Knob::ApiReplicas,
         Knob::ApiDbPool,
         Knob::ApiCpus,
@@ -59,11 +62,13 @@ impl Knob {
         Knob::PostgresSharedBuffers,
         Knob::PostgresCpus,
         Knob::PostgresMemory,
+        Knob::Monitoring,
         Knob::HostCpus,
         Knob::HostMemory,
         Knob::WorkloadArrivals,
         Knob::WorkloadDuration,
         Knob::WorkloadDispatch,
+        Knob::WorkloadTargetP95,
     ];
 
     pub fn group(self) -> &'static str {
@@ -76,9 +81,9 @@ impl Knob {
             | RuntimeMemory
             | RuntimeCpusReserved
             | RuntimeMemoryReserved => "Runtime",
-            PostgresMaxConnections | PostgresSharedBuffers | PostgresCpus | PostgresMemory => "Postgres",
+            PostgresMaxConnections | PostgresSharedBuffers | PostgresCpus | PostgresMemory | Monitoring => "Postgres",
             HostCpus | HostMemory => "Host",
-            WorkloadArrivals | WorkloadDuration | WorkloadDispatch => "Workload",
+            WorkloadArrivals | WorkloadDuration | WorkloadDispatch | WorkloadTargetP95 => "Workload",
         }
     }
 
@@ -99,6 +104,8 @@ impl Knob {
             WorkloadArrivals => "runs / minute",
             WorkloadDuration => "mean duration",
             WorkloadDispatch => "dispatch",
+            WorkloadTargetP95 => "target p95 wait",
+            Monitoring => "monitoring",
         }
     }
 
@@ -111,6 +118,7 @@ impl Knob {
             Value::Rate(_) => "executions per minute; 0 for no workload",
             Value::Duration(_) => "a duration such as 30s, 500ms or 2m",
             Value::Dispatch(_) => "queue or round-robin",
+            Value::Switch(_) => "on or off (the exporter's connections)",
         }
     }
 
@@ -137,6 +145,8 @@ impl Knob {
             WorkloadArrivals => Value::Rate(workload.map(|w| w.arrivals_per_minute)),
             WorkloadDuration => Value::Duration(workload.map(|w| w.mean_duration)),
             WorkloadDispatch => Value::Dispatch(workload.map(|w| w.dispatch)),
+            WorkloadTargetP95 => Value::Duration(workload.and_then(|w| w.target?.p95_wait)),
+            Monitoring => Value::Switch(plan.monitoring),
         }
     }
 
@@ -150,6 +160,8 @@ impl Knob {
             Value::Duration(Some(d)) => d.to_string(),
             Value::Dispatch(Some(Dispatch::Queue)) => "queue".into(),
             Value::Dispatch(Some(Dispatch::RoundRobin)) => "round-robin".into(),
+            Value::Switch(on) => if on { "on" } else { "off" }.into(),
+            Value::Duration(None) if self == Knob::WorkloadTargetP95 => "none".into(),
             Value::Cpus(None) | Value::Memory(None) if self.group() == "Host" => "unknown".into(),
             Value::Cpus(None) | Value::Memory(None) => "none".into(),
             Value::Rate(None) | Value::Duration(None) | Value::Dispatch(None) => "—".into(),
@@ -183,7 +195,19 @@ impl Knob {
             (WorkloadArrivals, Value::Rate(Some(rate))) => workload(p).arrivals_per_minute = rate,
             (WorkloadDuration, Value::Duration(Some(d))) => workload(p).mean_duration = d,
             (WorkloadDispatch, Value::Dispatch(Some(d))) => workload(p).dispatch = d,
-            (WorkloadDuration | WorkloadDispatch, _) if p.workload.is_none() => {
+            (WorkloadTargetP95, Value::Duration(wait)) if p.workload.is_some() => {
+                let target = &mut workload(p).target;
+                match (wait, target.as_mut()) {
+                    (Some(wait), Some(target)) => target.p95_wait = Some(wait),
+                    (Some(wait), None) => {
+                        *target = Some(Target { p95_wait: Some(wait), wait_probability_percent: None })
+                    }
+                    (None, Some(t)) if t.wait_probability_percent.is_some() => t.p95_wait = None,
+                    (None, _) => *target = None,
+                }
+            }
+            (Monitoring, Value::Switch(on)) => p.monitoring = on,
+            (WorkloadDuration | WorkloadDispatch | WorkloadTargetP95, _) if p.workload.is_none() => {
                 return Err("set runs / minute first".into());
             }
             _ => return Err(format!("{} takes {}", self.label(), self.hint())),
@@ -213,7 +237,9 @@ impl Knob {
                 Value::Rate(Some(if up { rate + by } else { (rate - by).max(0.0) }))
             }
             Value::Duration(d) => {
-                let seconds = d.unwrap_or(DEFAULT_DURATION).0;
+                // A new target starts at 5 s, a new duration at 30 s.
+                let start = if self == Knob::WorkloadTargetP95 { Seconds(5.0) } else { DEFAULT_DURATION };
+                let seconds = d.unwrap_or(start).0;
                 let by = if seconds > 10.0 || (up && seconds >= 10.0) { 5.0 } else { 1.0 };
                 Value::Duration(Some(Seconds(if up { seconds + by } else { (seconds - by).max(1.0) })))
             }
@@ -221,6 +247,7 @@ impl Knob {
                 Some(Dispatch::Queue) => Dispatch::RoundRobin,
                 _ => Dispatch::Queue,
             })),
+            Value::Switch(on) => Value::Switch(!on),
         };
         self.set(plan, next)
     }
@@ -235,11 +262,18 @@ impl Knob {
             Value::Cpus(_) => Value::Cpus(Some(Cpus::parse(text)?)),
             Value::Memory(_) if none => Value::Memory(None),
             Value::Memory(_) => Value::Memory(Some(Bytes::parse(text)?)),
+            Value::Rate(_) if none => Value::Rate(None),
             Value::Rate(_) => match text.parse::<f64>() {
                 Ok(rate) if rate.is_finite() && rate >= 0.0 => Value::Rate(Some(rate)),
                 _ => return Err(format!("`{text}` is not a rate per minute")),
             },
+            Value::Duration(_) if none => Value::Duration(None),
             Value::Duration(_) => Value::Duration(Some(Seconds::parse(text)?)),
+            Value::Switch(_) => Value::Switch(match text {
+                "on" | "true" | "yes" => true,
+                "off" | "false" | "no" => false,
+                _ => return Err(format!("`{text}` is not on or off")),
+            }),
             Value::Dispatch(_) => Value::Dispatch(Some(match text {
                 "queue" => Dispatch::Queue,
                 "round-robin" => Dispatch::RoundRobin,
