@@ -47,6 +47,9 @@ fn override_for_medium_over_a_base() {
     let doc: Value = serde_yaml::from_str(&text).unwrap();
     assert_eq!(service(&doc, "api")["deploy"]["replicas"], 2);
     assert_eq!(service(&doc, "runtime")["deploy"]["replicas"], 4);
+    // The base scales the runtime with `scale:`; Compose refuses a disagreeing deploy.replicas.
+    assert_eq!(service(&doc, "runtime")["scale"], 4);
+    assert!(service(&doc, "api").get("scale").is_none());
     assert_eq!(service(&doc, "runtime")["environment"]["MAX_CONCURRENT_EXECUTIONS"], "10");
     assert_eq!(service(&doc, "runtime")["deploy"]["resources"]["limits"]["memory"], "8G");
     for scaled in ["api", "runtime"] {

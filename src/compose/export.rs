@@ -107,7 +107,7 @@ pub fn export(plan: &Plan, base: Option<&Project>, names: &ServiceNames, options
     let api_scaled = plan.api.replicas > 1;
     if base.has(api) {
         let _ = writeln!(out, "  {api}:");
-        deploy(&mut out, plan.api.replicas, &plan.api.limits, &plan.api.reservations);
+        deploy(&mut out, &base, api, plan.api.replicas, &plan.api.limits, &plan.api.reservations);
         if api_scaled {
             let _ = writeln!(
                 out,
@@ -121,7 +121,7 @@ pub fn export(plan: &Plan, base: Option<&Project>, names: &ServiceNames, options
     let runtime = names.get(Role::Runtime);
     if base.has(runtime) {
         let _ = writeln!(out, "  {runtime}:");
-        deploy(&mut out, plan.runtime.replicas, &plan.runtime.limits, &plan.runtime.reservations);
+        deploy(&mut out, &base, runtime, plan.runtime.replicas, &plan.runtime.limits, &plan.runtime.reservations);
         let _ = writeln!(
             out,
             "    environment:\n      MAX_CONCURRENT_EXECUTIONS: \"{}\"",
@@ -140,7 +140,7 @@ pub fn export(plan: &Plan, base: Option<&Project>, names: &ServiceNames, options
             postgres_flags(plan, options.pgtune).iter().map(|f| format!("\"-c\", \"{f}\"")).collect();
         let _ = writeln!(out, "    command: [\"postgres\", {}]", flags.join(", "));
         let _ = writeln!(out, "    shm_size: {}", shm_size(plan).compose().to_lowercase());
-        deploy(&mut out, 1, &plan.postgres.limits, &plan.postgres.reservations);
+        deploy(&mut out, &base, postgres, 1, &plan.postgres.limits, &plan.postgres.reservations);
     }
 
     for (name, service) in &plan.other_services {
@@ -148,7 +148,7 @@ pub fn export(plan: &Plan, base: Option<&Project>, names: &ServiceNames, options
             continue;
         }
         let _ = writeln!(out, "  {name}:");
-        deploy(&mut out, service.replicas, &service.limits, &service.reservations);
+        deploy(&mut out, &base, name, service.replicas, &service.limits, &service.reservations);
         if service.replicas > 1 && !service.published_ports.is_empty() {
             out.push_str("    ports: !reset []\n");
         }
@@ -161,7 +161,11 @@ pub fn export(plan: &Plan, base: Option<&Project>, names: &ServiceNames, options
     Export { override_yaml: out, nginx_conf }
 }
 
-fn deploy(out: &mut String, replicas: u32, limits: &Resources, reservations: &Resources) {
+fn deploy(out: &mut String, base: &Base, service: &str, replicas: u32, limits: &Resources, reservations: &Resources) {
+    // Compose refuses `scale` and `deploy.replicas` that disagree: follow a base that uses scale.
+    if base.get(service, "scale").is_some() {
+        let _ = writeln!(out, "    scale: {replicas}");
+    }
     let _ = writeln!(out, "    deploy:\n      replicas: {replicas}");
     if limits.cpus.is_none() && limits.memory.is_none() && reservations.cpus.is_none() && reservations.memory.is_none()
     {
