@@ -6,7 +6,7 @@
 
 use crate::plan::{MAX_RUNTIME_REPLICAS, MAX_SLOTS_PER_REPLICA, Plan, Workload};
 use crate::rules::{Finding, resource_problems};
-use crate::units::{Bytes, Seconds, percent};
+use crate::units::{Bytes, Seconds, percent, trim_decimal};
 use crate::workload::Waits;
 use std::fmt::Write;
 
@@ -176,6 +176,7 @@ pub fn render(plan: &Plan, outcome: &Outcome) -> String {
                     ("mean wait", wait(before.mean_wait_seconds), wait(c.waits.mean_wait_seconds)),
                     ("p95 wait", wait(before.p95_wait_seconds), wait(c.waits.p95_wait_seconds)),
                     ("memory per slot", per_slot(plan, slots), per_slot(plan, c.slots_per_replica)),
+                    ("CPU per slot", cpu_per_slot(plan, slots), cpu_per_slot(plan, c.slots_per_replica)),
                 ];
                 for (name, from, to) in rows {
                     let marker = if from == to { " " } else { "~" };
@@ -212,6 +213,13 @@ fn wait(seconds: Option<f64>) -> String {
 
 fn share(probability: Option<f64>) -> String {
     probability.map_or("100".to_string(), percent)
+}
+
+fn cpu_per_slot(plan: &Plan, slots: u32) -> String {
+    match (plan.runtime.limits.cpus, slots) {
+        (Some(limit), 1..) => trim_decimal(limit.as_f64() / f64::from(slots), 2),
+        _ => "—".to_string(),
+    }
 }
 
 fn per_slot(plan: &Plan, slots: u32) -> String {

@@ -55,6 +55,22 @@ proptest! {
     }
 
     #[test]
+    fn plan_parsing_never_panics(text in "[a-z_:{}\\[\\], 0-9.\n-]{0,120}") {
+        let _ = flowcap::load::parse_plan("fuzz.yaml", &text);
+    }
+
+    #[test]
+    fn plan_keys_with_any_values_never_panic(
+        key in prop::sample::select(vec!["api: {replicas: ", "runtime: {max_concurrent_executions: ", "host: {cpus: 1, memory: ", "postgres: {shared_buffers: ", "workload: {mean_duration: 1s, arrivals_per_minute: "]),
+        value in "[-0-9.eEkKmMgGiIbB]{0,12}",
+    ) {
+        let text = format!("{key}{value}}}\n");
+        if let Ok(loaded) = flowcap::load::parse_plan("fuzz.yaml", &text) {
+            let _ = flowcap::report::Report::new(&loaded, flowcap::rules::Severity::Error).render(flowcap::report::Format::Human);
+        }
+    }
+
+    #[test]
     fn cpus_round_trip(millis in 0u64..100_000_000) {
         prop_assert_eq!(Cpus::parse(&Cpus(millis).to_string()), Ok(Cpus(millis)));
     }
