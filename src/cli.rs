@@ -4,6 +4,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use flowcap::presets::PRESET_KEYS;
 use flowcap::report::Format;
 use flowcap::rules::Severity;
+use flowcap::units::{Bytes, Cpus};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -96,6 +97,20 @@ pub struct PlanArgs {
     /// runtime, postgres, exporter, db-init.
     #[arg(long = "service", value_name = "ROLE=NAME")]
     pub services: Vec<String>,
+    /// The Docker host's CPUs, for host fit (overrides the plan's host.cpus).
+    #[arg(long, value_name = "CPUS", value_parser = parse_cpus)]
+    pub host_cpus: Option<Cpus>,
+    /// The Docker host's memory, e.g. 64G (overrides the plan's host.memory).
+    #[arg(long, value_name = "SIZE", value_parser = parse_memory)]
+    pub host_memory: Option<Bytes>,
+}
+
+fn parse_cpus(text: &str) -> Result<Cpus, String> {
+    Cpus::parse(text).and_then(|c| if c.0 == 0 { Err("must be greater than 0".into()) } else { Ok(c) })
+}
+
+fn parse_memory(text: &str) -> Result<Bytes, String> {
+    Bytes::parse(text).and_then(|b| if b.0 == 0 { Err("must be greater than 0".into()) } else { Ok(b) })
 }
 
 #[derive(Debug, Args)]

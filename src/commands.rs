@@ -67,6 +67,16 @@ struct Start {
 /// The plan file or preset, else the compose files given or found in the current folder, else
 /// the Development preset.
 fn start(args: &PlanArgs) -> Result<Start, InputError> {
+    let mut start = plan_and_deployment(args)?;
+    let partial = args.host_cpus.is_some() != args.host_memory.is_some();
+    if partial && start.loaded.plan.host.is_none() {
+        return Err(InputError::new("--host-cpus/--host-memory", "the plan has no host: give both"));
+    }
+    start.loaded.plan.set_host(args.host_cpus, args.host_memory);
+    Ok(start)
+}
+
+fn plan_and_deployment(args: &PlanArgs) -> Result<Start, InputError> {
     ServiceNames::with_overrides(&args.services)?;
     match named_plan(args)? {
         Some(mut loaded) => {

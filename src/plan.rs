@@ -371,6 +371,18 @@ impl Plan {
         format!("{} {note}\n{}", crate::write::WRITTEN_BY, serde_yaml::to_string(self).expect("plans serialise"))
     }
 
+    /// Sets the host's CPUs and/or memory (from `--host-cpus` / `--host-memory`). A plan without
+    /// a host needs both; given one, the other is kept from the plan.
+    pub fn set_host(&mut self, cpus: Option<Cpus>, memory: Option<Bytes>) {
+        self.host = match (self.host, cpus, memory) {
+            (_, Some(cpus), Some(memory)) => Some(Host { cpus, memory }),
+            (Some(host), cpus, memory) => {
+                Some(Host { cpus: cpus.unwrap_or(host.cpus), memory: memory.unwrap_or(host.memory) })
+            }
+            (None, _, _) => None,
+        };
+    }
+
     /// Takes the published ports the deployment has where the plan names none.
     pub fn inherit_published_ports(&mut self, deployed: &Plan) {
         if self.api.published_ports.is_empty() {

@@ -165,3 +165,26 @@ fn drift_against_a_plan() {
         .stdout(predicate::str::contains("runtime.max_concurrent_executions"))
         .stdout(predicate::str::contains("16 → 10"));
 }
+
+#[test]
+fn host_given_on_the_command_line() {
+    // The fixture's limits: runtime 2 × 3 CPUs, postgres 2, redis 0.5 = 8.5 CPUs.
+    flowcap()
+        .current_dir(fixtures())
+        .args(["--check", "--host-cpus", "8", "--host-memory", "32G", "--fail-on", "warning"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("CPU limits add up to 8.5 of 8 host CPUs (106.2 %)"));
+    // A plan's host is overridden one figure at a time.
+    flowcap()
+        .args(["--check", "--preset", "medium", "--host-cpus", "20"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Host fit (20 CPUs, 64 GiB)"));
+    flowcap()
+        .current_dir(fixtures())
+        .args(["--check", "--host-memory", "32G"])
+        .assert()
+        .code(2)
+        .stderr("error: --host-cpus/--host-memory: the plan has no host: give both\n");
+}
