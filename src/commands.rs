@@ -107,7 +107,7 @@ pub fn check(args: &CheckArgs) -> ExitCode {
     let interactive = !args.check && args.format.is_none() && io::stdin().is_terminal() && io::stdout().is_terminal();
     if interactive {
         let names = ServiceNames::with_overrides(&args.source.services).unwrap_or_default();
-        let deployment = project.map(|project| flowcap::tui::app::Deployment { project, names });
+        let deployment = project.map(|project| flowcap::tui::app::Deployment { project, names, compared: deployment });
         return match flowcap::tui::run(loaded, deployment) {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {

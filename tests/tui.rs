@@ -484,3 +484,23 @@ fn monitoring_and_the_wait_target_are_knobs() {
     press(&mut app, "x");
     assert_eq!(app.plan().runtime.limits.memory, None);
 }
+
+#[test]
+fn a_plan_held_against_a_deployment_shows_drift_live() {
+    use flowcap::compose::{Environment, Project, ProjectOptions, ServiceNames, import};
+    use flowcap::tui::app::Deployment;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/compose");
+    let project = Project::load(&ProjectOptions { dir, ..ProjectOptions::default() }, Environment::default()).unwrap();
+    let deployed = import(&project, &ServiceNames::default()).unwrap();
+    let mut app =
+        app("medium").with_deployment(Deployment { project, names: ServiceNames::default(), compared: Some(deployed) });
+    let drift = |app: &App| -> Vec<String> {
+        app.report.findings.iter().filter(|f| f.finding.rule == "drift").map(|f| f.finding.path.clone()).collect()
+    };
+    assert!(drift(&app).contains(&"runtime.replicas".to_string()), "{:?}", drift(&app));
+    // The deployment runs 2 runtimes: matching it clears that drift.
+    select(&mut app, Knob::RuntimeReplicas);
+    press(&mut app, "hh");
+    assert!(!drift(&app).contains(&"runtime.replicas".to_string()));
+    assert!(screen(&app, 100, 30).contains("✗ drift"));
+}

@@ -53,6 +53,9 @@ pub enum Output {
 pub struct Deployment {
     pub project: Project,
     pub names: ServiceNames,
+    /// The deployment as a plan, when the session compares a plan with it (PLAN and -f):
+    /// every value that differs is a drift finding, as in `--check`.
+    pub compared: Option<LoadedPlan>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -193,7 +196,11 @@ impl App {
     }
 
     fn recompute(&mut self) {
-        self.report = Report::new(&self.loaded, Severity::Error);
+        let report = Report::new(&self.loaded, Severity::Error);
+        self.report = match self.deployment.as_ref().and_then(|d| d.compared.as_ref()) {
+            Some(deployed) => report.with_drift(deployed, &self.loaded.plan),
+            None => report,
+        };
     }
 
     fn fail(&mut self, text: String) {
@@ -207,6 +214,8 @@ impl App {
     /// Starts from a compose deployment: `e` exports over its base files.
     pub fn with_deployment(mut self, deployment: Deployment) -> App {
         self.deployment = Some(deployment);
+        self.recompute();
+        self.baseline_report = self.report.clone();
         self
     }
 
