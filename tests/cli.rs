@@ -1,12 +1,10 @@
 //! The binary as a user runs it: exit codes, formats, and bad input.
 
-use assert_cmd::Command;
+mod common;
+
+use common::{flowcap, tempdir};
 use predicates::prelude::*;
 use std::path::Path;
-
-fn flowcap() -> Command {
-    Command::cargo_bin("flowcap").unwrap()
-}
 
 fn fixture(name: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name).display().to_string()
@@ -15,21 +13,9 @@ fn fixture(name: &str) -> String {
 /// Runs flowcap in a temporary folder holding `plan.yaml` with `text`; the plan is named
 /// relatively so messages are stable.
 fn check_text(text: &str, extra: &[&str]) -> assert_cmd::assert::Assert {
-    let dir = tempdir();
+    let dir = tempdir("cli");
     std::fs::write(dir.join("plan.yaml"), text).unwrap();
     flowcap().current_dir(&dir).args(["--check", "plan.yaml"]).args(extra).assert()
-}
-
-fn tempdir() -> std::path::PathBuf {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "flowcap-cli-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 #[test]
@@ -160,7 +146,7 @@ fn bad_input_names_file_line_and_column() {
 
 #[test]
 fn unreadable_inputs_are_named() {
-    let dir = tempdir();
+    let dir = tempdir("cli");
     flowcap()
         .current_dir(&dir)
         .args(["--check", "missing.yaml"])
@@ -185,7 +171,7 @@ fn unreadable_inputs_are_named() {
 
 #[test]
 fn oversized_file_is_refused_without_reading_it() {
-    let dir = tempdir();
+    let dir = tempdir("cli");
     let file = std::fs::File::create(dir.join("huge.yaml")).unwrap();
     // Sparse: 100 MB on paper, nothing on disk.
     file.set_len(100 * 1000 * 1000).unwrap();
@@ -223,7 +209,7 @@ fn unstable_workload_fails_the_check() {
 
 #[test]
 fn solve_prints_before_and_after_and_writes_a_plan_that_passes() {
-    let dir = tempdir();
+    let dir = tempdir("cli");
     flowcap()
         .current_dir(&dir)
         .args(["solve", &example("busy-medium.yaml"), "--write", "solved.yaml"])

@@ -1,23 +1,14 @@
 //! Compose input from the command line: bad input gets file, line and a reason (exit 2), and
 //! secrets never reach any output.
 
-use assert_cmd::Command;
+mod common;
+
+use common::{flowcap, tempdir};
 use predicates::prelude::*;
 use std::path::{Path, PathBuf};
 
-fn flowcap() -> Command {
-    Command::cargo_bin("flowcap").unwrap()
-}
-
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/compose")
-}
-
-fn tempdir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("flowcap-compose-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 /// Runs `flowcap --check` in a folder holding `compose.yaml` with `text`.

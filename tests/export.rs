@@ -1,23 +1,14 @@
 //! `flowcap export`: the override's content, a round trip through flowcap's own merge, and
 //! safe writing (never losing what the operator had).
 
-use assert_cmd::Command;
+mod common;
+
+use common::{flowcap, tempdir};
 use flowcap::compose::{Environment, Project, ProjectOptions, ServiceNames, import};
 use flowcap::presets::load_preset;
 use predicates::prelude::*;
 use serde_yaml::Value;
 use std::path::{Path, PathBuf};
-
-fn flowcap() -> Command {
-    Command::cargo_bin("flowcap").unwrap()
-}
-
-fn tempdir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("flowcap-export-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 /// A folder with a copy of the project's Flow-Like-like base file as docker-compose.yml.
 fn with_base(name: &str) -> PathBuf {
