@@ -50,6 +50,11 @@ fn project(args: &PlanArgs, found: impl Fn(&Path) -> Vec<PathBuf>) -> Result<Opt
     Project::load(&options, Environment::from_process()).map(Some)
 }
 
+/// The compose files Compose would use in `dir`, honouring `COMPOSE_FILE`.
+fn found_here(dir: &Path) -> Vec<PathBuf> {
+    compose::discover(dir, std::env::var("COMPOSE_FILE").ok().as_deref())
+}
+
 fn import(args: &PlanArgs, project: &Project) -> Result<LoadedPlan, InputError> {
     compose::import(project, &ServiceNames::with_overrides(&args.services)?)
 }
@@ -92,7 +97,7 @@ fn plan_and_deployment(args: &PlanArgs) -> Result<Start, InputError> {
             }
             Ok(Start { loaded, deployment, project })
         }
-        None => match project(args, compose::discover)? {
+        None => match project(args, found_here)? {
             Some(project) => Ok(Start { loaded: import(args, &project)?, deployment: None, project: Some(project) }),
             None => Ok(Start { loaded: load_preset("development")?, deployment: None, project: None }),
         },
@@ -182,7 +187,7 @@ fn write_export(args: &ExportArgs) -> Result<Vec<PathBuf>, InputError> {
         return Err(InputError::new("export", "needs a plan: PLAN or --preset NAME"));
     };
     // The base is the deployment's main file; its override is what we are about to write.
-    let base = project(source, |dir| compose::discover(dir).into_iter().take(1).collect())?;
+    let base = project(source, |dir| found_here(dir).into_iter().take(1).collect())?;
     let mut plan = loaded.plan.clone();
     if let Some(project) = &base {
         let deployed = compose::import(project, &names)?;

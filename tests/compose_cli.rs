@@ -30,6 +30,20 @@ fn discovered_in_the_current_folder() {
 }
 
 #[test]
+fn compose_file_variable_chooses_the_files() {
+    // Only the base: its list-form environment gives SLOTS=20 from .env, not the override's 16,
+    // and without the override's `ports: !reset []` two runtimes publish port 9000.
+    flowcap()
+        .current_dir(fixtures())
+        .env("COMPOSE_FILE", "docker-compose.yml")
+        .args(["--check"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("concurrent executions  40 = 2 runtime replica(s) × 20"))
+        .stdout(predicate::str::contains("runtime publishes host port 9000; its 2 replicas cannot all bind it"));
+}
+
+#[test]
 fn bad_compose_input() {
     let cases: &[(&str, &str, &str)] = &[
         ("broken", "services:\n  runtime: [\n", "error: ./compose.yaml:3:1: "),

@@ -42,9 +42,13 @@ pub struct ProjectOptions {
     pub dir: PathBuf,
 }
 
-/// The compose files Compose would load from `dir`: the first of [`DEFAULT_FILES`] there, and
-/// its override file when present. Empty when the folder has none.
-pub fn discover(dir: &Path) -> Vec<PathBuf> {
+/// The compose files Compose would load from `dir`: those `COMPOSE_FILE` lists (separated by
+/// `:`, relative to `dir`) when it is set, else the first of [`DEFAULT_FILES`] there and its
+/// override file when present. Empty when there are none.
+pub fn discover(dir: &Path, compose_file: Option<&str>) -> Vec<PathBuf> {
+    if let Some(listed) = compose_file.filter(|list| !list.trim().is_empty()) {
+        return listed.split(':').filter(|f| !f.is_empty()).map(|f| dir.join(f)).collect();
+    }
     let Some(main) = DEFAULT_FILES.iter().map(|name| dir.join(name)).find(|path| path.is_file()) else {
         return Vec::new();
     };
@@ -56,7 +60,11 @@ pub fn discover(dir: &Path) -> Vec<PathBuf> {
 
 impl Project {
     pub fn load(options: &ProjectOptions, mut env: Environment) -> Result<Project, InputError> {
-        let paths = if options.files.is_empty() { discover(&options.dir) } else { options.files.clone() };
+        let paths = if options.files.is_empty() {
+            discover(&options.dir, env.get("COMPOSE_FILE"))
+        } else {
+            options.files.clone()
+        };
         let Some(first) = paths.first() else {
             return Err(InputError::new(
                 options.dir.display().to_string(),
