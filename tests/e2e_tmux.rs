@@ -96,6 +96,11 @@ fn raise_runtimes_then_quit_with_q() {
     tmux.keys(&["j", "j", "j", "j", "l"]);
     let screen = tmux.wait_for("Concurrent executions 50 = 5 × 10 (was 40)");
     assert!(screen.contains("▸ replicas          5 (was 4)"), "{screen}");
+    // Resizing redraws: too small gets the notice, big enough the planner again.
+    tmux.run(&["resize-window", "-t", "e2e", "-x", "60", "-y", "20"]);
+    tmux.wait_for("terminal too small: 60×20");
+    tmux.run(&["resize-window", "-t", "e2e", "-x", "100", "-y", "30"]);
+    tmux.wait_for("Concurrent executions 50 = 5 × 10 (was 40)");
     tmux.keys(&["q"]);
     tmux.wait_for("Unsaved changes. Quit anyway? y/n");
     tmux.keys(&["y"]);
