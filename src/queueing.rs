@@ -10,6 +10,10 @@ pub fn erlang_b(servers: u64, load: f64) -> f64 {
     for k in 1..=servers {
         let a_b = load * blocking;
         blocking = a_b / (k as f64 + a_b);
+        // Blocking only falls as servers grow: once below f64's range, the answer is 0.
+        if blocking < f64::MIN_POSITIVE {
+            return 0.0;
+        }
     }
     blocking
 }
