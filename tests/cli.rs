@@ -39,7 +39,7 @@ fn medium_report_shows_the_arithmetic() {
         .args(["--check", "--preset", "medium"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("concurrent executions  40 = 4 runtime replica(s) × 10"))
+        .stdout(predicate::str::contains("concurrent executions  40 = 4 runtimes × 10 slots"))
         .stdout(predicate::str::contains("used / usable          28 / 97 (28.9 %; warning line 77, headroom 69)"));
 }
 

@@ -26,7 +26,7 @@ fn discovered_in_the_current_folder() {
         .assert()
         .success()
         .stdout(predicate::str::starts_with("flowcap check: Deployment (./docker-compose.yml)"))
-        .stdout(predicate::str::contains("concurrent executions  32 = 2 runtime replica(s) × 16"));
+        .stdout(predicate::str::contains("concurrent executions  32 = 2 runtimes × 16 slots"));
 }
 
 #[test]
@@ -39,7 +39,7 @@ fn compose_file_variable_chooses_the_files() {
         .args(["--check"])
         .assert()
         .code(1)
-        .stdout(predicate::str::contains("concurrent executions  40 = 2 runtime replica(s) × 20"))
+        .stdout(predicate::str::contains("concurrent executions  40 = 2 runtimes × 20 slots"))
         .stdout(predicate::str::contains("runtime publishes host port 9000; its 2 replicas cannot all bind it"));
 }
 

@@ -14,8 +14,10 @@ pub fn render(report: &Report) -> String {
     let _ = writeln!(out, "\nCapacity");
     let _ = writeln!(
         out,
-        "  concurrent executions  {} = {} runtime replica(s) × {}",
-        f.concurrent_executions, f.runtime_replicas, f.slots_per_replica
+        "  concurrent executions  {} = {} × {} slots",
+        f.concurrent_executions,
+        count(u64::from(f.runtime_replicas), "runtime"),
+        f.slots_per_replica
     );
     let memory = f.per_slot.memory().map_or("unlimited memory".into(), |m| m.to_string());
     let cpus = f.per_slot.cpus.map_or("unlimited CPU".into(), |c| format!("{} CPU", trim_decimal(c, 3)));
@@ -103,7 +105,13 @@ pub fn render(report: &Report) -> String {
     }
 
     let s = &report.summary;
-    let _ = writeln!(out, "\nFindings: {} error(s), {} warning(s), {} info", s.errors, s.warnings, s.infos);
+    let _ = writeln!(
+        out,
+        "\nFindings: {}, {}, {} info",
+        count(s.errors as u64, "error"),
+        count(s.warnings as u64, "warning"),
+        s.infos
+    );
     for located in &report.findings {
         let finding = &located.finding;
         let place = match (located.line, located.column) {
@@ -166,4 +174,9 @@ fn workload(out: &mut String, w: &WorkloadFigures) {
     if let (Some(target), Some(met)) = (&w.target, w.target_met) {
         let _ = writeln!(out, "  target                 {target}: {}", if met { "met" } else { "MISSED" });
     }
+}
+
+/// `1 runtime`, `4 runtimes`.
+fn count(n: u64, noun: &str) -> String {
+    if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
 }
