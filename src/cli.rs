@@ -42,6 +42,9 @@ pub enum Command {
     /// both, within the host. Exit 0 when a change is found or none is needed, 1 when nothing
     /// within the host meets the target, 2 for bad input.
     Solve(SolveArgs),
+    /// List every default a plan can rely on, where its figure comes from, and whether the plan
+    /// changed it.
+    Explain(PlanArgs),
     /// Show every value where the deployment's compose files differ from the plan, as
     /// before → after.
     Diff(PlanArgs),

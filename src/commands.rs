@@ -142,6 +142,16 @@ pub fn diff(args: &PlanArgs) -> ExitCode {
     }
 }
 
+pub fn explain(args: &PlanArgs) -> ExitCode {
+    match start(args) {
+        Ok(start) => {
+            print(&flowcap::explain::render(&start.loaded.plan));
+            ExitCode::SUCCESS
+        }
+        Err(error) => bad_input(&error),
+    }
+}
+
 pub fn solve(args: &SolveArgs) -> ExitCode {
     let loaded = match start(&args.source) {
         Ok(start) => start.loaded,

@@ -8,6 +8,7 @@ pub mod analysis;
 pub mod compose;
 pub mod drift;
 pub mod error;
+pub mod explain;
 pub mod load;
 pub mod pgtune;
 pub mod plan;

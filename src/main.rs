@@ -11,6 +11,7 @@ fn main() -> ExitCode {
         Some(Command::Rules) => commands::rules_reference(),
         Some(Command::Solve(args)) => commands::solve(&args),
         Some(Command::Diff(args)) => commands::diff(&args),
+        Some(Command::Explain(args)) => commands::explain(&args),
         Some(Command::Export(args)) => commands::export(&args),
         None => commands::check(&cli.check),
     }

@@ -276,3 +276,13 @@ fn bad_workloads_are_refused() {
         .code(2)
         .stderr(predicate::str::contains("workload: missing field `arrivals_per_minute`"));
 }
+
+#[test]
+fn explain_says_where_defaults_come_from() {
+    flowcap()
+        .args(["explain", "--preset", "large"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("alerts.yml alerts at connections / max_connections > 0.8"))
+        .stdout(predicate::str::is_match(r"postgres.max_connections +200 +set \(default 100\)").unwrap());
+}

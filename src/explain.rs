@@ -1,0 +1,128 @@
+//! Why each default is what it is: `flowcap explain` lists every value a plan leaves to
+//! flowcap, where the figure comes from, and whether the plan changed it.
+
+use crate::plan::Plan;
+
+/// One default and its source.
+pub struct Explained {
+    pub path: &'static str,
+    /// The value in a plan, as shown.
+    pub read: fn(&Plan) -> String,
+    pub source: &'static str,
+}
+
+/// Every default a plan may rely on, with where its figure comes from (FACTS.md).
+pub const DEFAULTS: &[Explained] = &[
+    Explained {
+        path: "api.db_pool",
+        read: |p| p.api.db_pool.to_string(),
+        source: "Flow-Like packages/api/src/state.rs: max_connections(10) per API instance (sqlx's default is 10 too)",
+    },
+    Explained {
+        path: "runtime.max_concurrent_executions",
+        read: |p| p.runtime.max_concurrent_executions.to_string(),
+        source: "Flow-Like docker-compose.yml: MAX_CONCURRENT_EXECUTIONS: ${MAX_CONCURRENT_EXECUTIONS:-10}",
+    },
+    Explained {
+        path: "postgres.max_connections",
+        read: |p| p.postgres.max_connections.to_string(),
+        source: "PostgreSQL's default",
+    },
+    Explained {
+        path: "postgres.superuser_reserved_connections",
+        read: |p| p.postgres.superuser_reserved_connections.to_string(),
+        source: "PostgreSQL's default",
+    },
+    Explained {
+        path: "postgres.reserved_connections",
+        read: |p| p.postgres.reserved_connections.to_string(),
+        source: "PostgreSQL 16's default",
+    },
+    Explained {
+        path: "postgres.shared_buffers",
+        read: |p| p.postgres.shared_buffers.to_string(),
+        source: "PostgreSQL's default (the docs suggest 25 % of RAM on a dedicated server)",
+    },
+    Explained {
+        path: "postgres.storage",
+        read: |p| format!("{:?}", p.postgres.storage).to_lowercase(),
+        source: "flowcap's assumption for PGTune's I/O settings",
+    },
+    Explained {
+        path: "postgres_clients.exporter",
+        read: |p| p.postgres_clients.exporter.to_string(),
+        source: "postgres_exporter: two collectors with SetMaxOpenConns(1), plus one overlapping scrape",
+    },
+    Explained {
+        path: "postgres_clients.db_init",
+        read: |p| p.postgres_clients.db_init.to_string(),
+        source: "Prisma's pool is physical CPUs × 2 + 1; 3 assumes one CPU",
+    },
+    Explained {
+        path: "postgres_clients.admin",
+        read: |p| p.postgres_clients.admin.to_string(),
+        source: "flowcap's headroom for people with psql and backups",
+    },
+    Explained {
+        path: "policy.connection_warning_percent",
+        read: |p| p.policy.connection_warning_percent.to_string(),
+        source: "Flow-Like monitoring/prometheus/rules/alerts.yml alerts at connections / max_connections > 0.8",
+    },
+    Explained {
+        path: "policy.min_memory_per_slot",
+        read: |p| p.policy.min_memory_per_slot.to_string(),
+        source: "flowcap's floor for one workflow execution; set it from your own flows",
+    },
+    Explained {
+        path: "policy.cpu_overcommit_percent",
+        read: |p| p.policy.cpu_overcommit_percent.to_string(),
+        source: "flowcap: CPU limits within the host (CPU is compressible; raise it to allow overcommit)",
+    },
+    Explained {
+        path: "policy.memory_overcommit_percent",
+        read: |p| p.policy.memory_overcommit_percent.to_string(),
+        source: "flowcap: memory limits within the host (past it, the kernel's OOM killer decides)",
+    },
+    Explained {
+        path: "policy.shared_buffers_warning_percent",
+        read: |p| p.policy.shared_buffers_warning_percent.to_string(),
+        source: "PostgreSQL docs: more than 40 % of RAM for shared_buffers rarely helps",
+    },
+    Explained {
+        path: "policy.memory_per_connection",
+        read: |p| p.policy.memory_per_connection.to_string(),
+        source: "a busy backend: ~10 MB plus work_mem per sort (about 2 MiB idle, measured)",
+    },
+];
+
+/// The explanation for `plan`: each default, its value there, and whether the plan set it.
+pub fn render(plan: &Plan) -> String {
+    let defaults = Plan::default();
+    let width = DEFAULTS.iter().map(|d| d.path.len()).max().unwrap_or(0);
+    let mut out = String::new();
+    for entry in DEFAULTS {
+        let value = (entry.read)(plan);
+        let default = (entry.read)(&defaults);
+        let state = if value == default { "default".to_string() } else { format!("set (default {default})") };
+        out.push_str(&format!("{:<width$}  {value:<8} {state}\n{:<width$}  {}\n", entry.path, "", entry.source));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_default_is_explained_by_its_path() {
+        let text = render(&Plan::default());
+        assert!(text.contains("api.db_pool"));
+        assert!(!text.contains("set (default"), "{text}");
+        assert_eq!(text.lines().count(), DEFAULTS.len() * 2);
+        let mut plan = Plan::default();
+        plan.postgres.max_connections = 200;
+        let text = render(&plan);
+        let line = text.lines().find(|l| l.starts_with("postgres.max_connections ")).unwrap();
+        assert!(line.ends_with("200      set (default 100)"), "{line}");
+    }
+}
