@@ -504,3 +504,21 @@ fn a_plan_held_against_a_deployment_shows_drift_live() {
     assert!(!drift(&app).contains(&"runtime.replicas".to_string()));
     assert!(screen(&app, 100, 30).contains("✗ drift"));
 }
+
+#[test]
+fn o_applies_the_smallest_fix_for_the_workload() {
+    let text = include_str!("../examples/busy-medium.yaml");
+    let mut busy = App::new(parse_plan("examples/busy-medium.yaml", text).unwrap(), true);
+    press(&mut busy, "o");
+    assert_eq!(busy.plan().runtime.max_concurrent_executions, 18, "the same answer as flowcap solve");
+    assert_eq!(busy.status.as_ref().unwrap().text, "solve: 4 runtimes × 18 slots (was 4 × 10)");
+    assert_eq!(busy.report.figures.workload.as_ref().unwrap().target_met, Some(true));
+    press(&mut busy, "o");
+    assert_eq!(busy.status.as_ref().unwrap().text, "solve: the plan already meets its workload");
+    press(&mut busy, "u");
+    assert_eq!(busy.plan().runtime.max_concurrent_executions, 10, "undoable like any change");
+
+    let mut no_workload = app("medium");
+    press(&mut no_workload, "o");
+    assert_eq!(no_workload.status.as_ref().unwrap().text, "solve: no workload; type runs / minute first");
+}

@@ -10,6 +10,7 @@ use crate::plan::Plan;
 use crate::presets::{PRESET_KEYS, load_preset};
 use crate::report::Report;
 use crate::rules::Severity;
+use crate::solve::{self, Outcome};
 use crate::write::write_all_safely;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
 use ratatui::layout::{Position, Rect};
@@ -74,6 +75,8 @@ pub enum Msg {
     Confirm,
     Cancel,
     NextPreset,
+    /// `o`: apply `flowcap solve`'s smallest change for the workload.
+    Solve,
     Undo,
     Redo,
     ToggleHelp,
@@ -337,6 +340,26 @@ pub fn update(app: &mut App, msg: Msg) {
             app.origin = format!("{} preset", app.plan().name.as_deref().unwrap_or(PRESET_KEYS[next]));
             app.tell(format!("preset {}", PRESET_KEYS[next]));
         }
+        Msg::Solve => match solve::solve(app.plan()) {
+            Outcome::Solved(candidates) => {
+                let best = &candidates[0];
+                let text = format!(
+                    "solve: {} runtimes × {} slots (was {} × {})",
+                    best.replicas,
+                    best.slots_per_replica,
+                    app.plan().runtime.replicas,
+                    app.plan().runtime.max_concurrent_executions
+                );
+                app.change(best.apply(app.plan()));
+                app.tell(text);
+            }
+            Outcome::AlreadyMet(_) => app.tell("solve: the plan already meets its workload".into()),
+            Outcome::NoWorkload => app.fail("solve: no workload; type runs / minute first".into()),
+            Outcome::NoSolution { needed_replicas, .. } => app.fail(match needed_replicas {
+                Some(r) => format!("solve: nothing fits the host; the target needs {r} runtimes"),
+                None => "solve: no runtime count meets the target".into(),
+            }),
+        },
         Msg::Undo => match app.undo.pop() {
             Some(previous) => {
                 let current = app.restore(previous);
@@ -399,6 +422,7 @@ pub fn message_for_key(app: &App, key: KeyEvent) -> Option<Msg> {
             KeyCode::Delete | KeyCode::Backspace | KeyCode::Char('x') => Some(Msg::Clear),
             KeyCode::Esc => Some(Msg::Cancel),
             KeyCode::Char('p') => Some(Msg::NextPreset),
+            KeyCode::Char('o') => Some(Msg::Solve),
             KeyCode::Char('u') => Some(Msg::Undo),
             KeyCode::Char('s') => Some(Msg::StartWrite(Output::Plan)),
             KeyCode::Char('e') => Some(Msg::StartWrite(Output::Override)),

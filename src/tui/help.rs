@@ -16,6 +16,7 @@ const KEYS: &[(&str, &str)] = &[
     ("0-9 …  Enter", "type a value with its unit (8G, 0.5, 30s); Esc cancels"),
     ("x  Delete", "clear: no limit, no host, no workload, no target"),
     ("p", "next built-in preset"),
+    ("o", "apply the smallest change that meets the workload (flowcap solve)"),
     ("u  Ctrl-r", "undo, redo"),
     ("s", "save the plan (asks for a path)"),
     ("e", "export the compose override (asks for a path)"),
