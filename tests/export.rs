@@ -203,3 +203,30 @@ fn full_disk_leaves_the_old_file_intact() {
     assert_eq!(kept, old);
     assert_eq!(leftovers.len(), 2, "no temporary file left behind: {leftovers:?}");
 }
+
+#[test]
+fn what_the_plan_leaves_out_is_reset() {
+    // The base's runtime uses the older cpus / mem_limit; its postgres has limits.
+    let dir = with_base("reset");
+    let plan = "runtime:\n  replicas: 2\n  limits: { memory: 4G }\npostgres:\n  limits: { cpus: 1 }\n";
+    std::fs::write(dir.join("plan.yaml"), plan).unwrap();
+    flowcap().current_dir(&dir).args(["export", "plan.yaml", "-o", "o.yml"]).assert().success();
+    let text = std::fs::read_to_string(dir.join("o.yml")).unwrap();
+    assert!(text.contains("  runtime:\n    scale: 2\n    cpus: !reset null\n    mem_limit: !reset null\n"), "{text}");
+    assert!(text.contains("          memory: !reset null\n"), "postgres memory limit removed:\n{text}");
+    // Merged by flowcap's own Compose rules, the deployment is the plan.
+    let project = Project::load(
+        &ProjectOptions { files: vec![dir.join("docker-compose.yml"), dir.join("o.yml")], ..ProjectOptions::default() },
+        Environment::default(),
+    )
+    .unwrap();
+    let deployed = import(&project, &ServiceNames::default()).unwrap().plan;
+    assert_eq!(
+        deployed.runtime.limits,
+        flowcap::plan::Resources { cpus: None, memory: Some(flowcap::units::Bytes::gib(4)) }
+    );
+    assert_eq!(
+        deployed.postgres.limits,
+        flowcap::plan::Resources { cpus: Some(flowcap::units::Cpus::whole(1)), memory: None }
+    );
+}

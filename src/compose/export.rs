@@ -161,28 +161,56 @@ pub fn export(plan: &Plan, base: Option<&Project>, names: &ServiceNames, options
     Export { override_yaml: out, nginx_conf }
 }
 
+/// `deploy.replicas` and `deploy.resources` for one service. Whatever the base sets that the
+/// plan leaves out is reset, so the merge yields the plan and not the base's leftovers; the
+/// older `cpus` / `mem_limit` / `mem_reservation` keys are reset too, since Compose refuses
+/// them when they disagree with `deploy.resources`.
 fn deploy(out: &mut String, base: &Base, service: &str, replicas: u32, limits: &Resources, reservations: &Resources) {
     // Compose refuses `scale` and `deploy.replicas` that disagree: follow a base that uses scale.
     if base.get(service, "scale").is_some() {
         let _ = writeln!(out, "    scale: {replicas}");
     }
-    let _ = writeln!(out, "    deploy:\n      replicas: {replicas}");
-    if limits.cpus.is_none() && limits.memory.is_none() && reservations.cpus.is_none() && reservations.memory.is_none()
-    {
-        return;
+    for legacy in ["cpus", "mem_limit", "mem_reservation"] {
+        if base.get(service, legacy).is_some() {
+            let _ = writeln!(out, "    {legacy}: !reset null");
+        }
     }
-    out.push_str("      resources:\n");
+    let _ = writeln!(out, "    deploy:\n      replicas: {replicas}");
+    let base_resources = |kind: &str| {
+        base.get(service, "deploy")
+            .and_then(|d| d.get("resources"))
+            .and_then(|r| r.get(kind))
+            .and_then(Value::as_mapping)
+    };
+    let mut section = String::new();
     for (kind, resources) in [("limits", limits), ("reservations", reservations)] {
+        let in_base = base_resources(kind);
         if resources.cpus.is_none() && resources.memory.is_none() {
+            if in_base.is_some() {
+                let _ = writeln!(section, "        {kind}: !reset {{}}");
+            }
             continue;
         }
-        let _ = writeln!(out, "        {kind}:");
-        if let Some(cpus) = resources.cpus {
-            let _ = writeln!(out, "          cpus: \"{cpus}\"");
+        let _ = writeln!(section, "        {kind}:");
+        let base_has = |key: &str| in_base.is_some_and(|m| m.contains_key(key));
+        match resources.cpus {
+            Some(cpus) => {
+                let _ = writeln!(section, "          cpus: \"{cpus}\"");
+            }
+            None if base_has("cpus") => section.push_str("          cpus: !reset null\n"),
+            None => {}
         }
-        if let Some(memory) = resources.memory {
-            let _ = writeln!(out, "          memory: {}", memory.compose());
+        match resources.memory {
+            Some(memory) => {
+                let _ = writeln!(section, "          memory: {}", memory.compose());
+            }
+            None if base_has("memory") => section.push_str("          memory: !reset null\n"),
+            None => {}
         }
+    }
+    if !section.is_empty() {
+        out.push_str("      resources:\n");
+        out.push_str(&section);
     }
 }
 
