@@ -129,7 +129,7 @@ impl Widget for &CapacityPanel<'_> {
                     ),
                 ]));
             }
-            None => lines.push(Line::styled("Host          unknown (set its cpus, memory)", theme.dim())),
+            None => lines.push(Line::styled("Host          unknown: set its size below", theme.dim())),
         }
 
         let pg = &figures.postgres;
