@@ -55,10 +55,6 @@ fn found_here(dir: &Path) -> Vec<PathBuf> {
     compose::discover(dir, std::env::var("COMPOSE_FILE").ok().as_deref())
 }
 
-fn import(args: &PlanArgs, project: &Project) -> Result<LoadedPlan, InputError> {
-    compose::import(project, &ServiceNames::with_overrides(&args.services)?)
-}
-
 /// Where a command starts.
 struct Start {
     /// The plan to work on.
@@ -67,6 +63,8 @@ struct Start {
     deployment: Option<LoadedPlan>,
     /// The compose project read, if any: the base an export from the planner writes over.
     project: Option<Project>,
+    /// Which service plays which role (`--service`).
+    names: ServiceNames,
 }
 
 /// The plan file or preset, else the compose files given or found in the current folder, else
@@ -82,12 +80,12 @@ fn start(args: &PlanArgs) -> Result<Start, InputError> {
 }
 
 fn plan_and_deployment(args: &PlanArgs) -> Result<Start, InputError> {
-    ServiceNames::with_overrides(&args.services)?;
+    let names = ServiceNames::with_overrides(&args.services)?;
     match named_plan(args)? {
         Some(mut loaded) => {
             let project = project(args, |_| Vec::new())?;
             let deployment = match &project {
-                Some(project) => Some(import(args, project)?),
+                Some(project) => Some(compose::import(project, &names)?),
                 None => None,
             };
             // Published ports are a fact of the deployment, not a plan decision: the plan
@@ -95,23 +93,25 @@ fn plan_and_deployment(args: &PlanArgs) -> Result<Start, InputError> {
             if let Some(deployed) = &deployment {
                 loaded.plan.inherit_published_ports(&deployed.plan);
             }
-            Ok(Start { loaded, deployment, project })
+            Ok(Start { loaded, deployment, project, names })
         }
         None => match project(args, found_here)? {
-            Some(project) => Ok(Start { loaded: import(args, &project)?, deployment: None, project: Some(project) }),
-            None => Ok(Start { loaded: load_preset("development")?, deployment: None, project: None }),
+            Some(project) => {
+                let loaded = compose::import(&project, &names)?;
+                Ok(Start { loaded, deployment: None, project: Some(project), names })
+            }
+            None => Ok(Start { loaded: load_preset("development")?, deployment: None, project: None, names }),
         },
     }
 }
 
 pub fn check(args: &CheckArgs) -> ExitCode {
-    let Start { loaded, deployment, project } = match start(&args.source) {
+    let Start { loaded, deployment, project, names } = match start(&args.source) {
         Ok(start) => start,
         Err(error) => return bad_input(&error),
     };
     let interactive = !args.check && args.format.is_none() && io::stdin().is_terminal() && io::stdout().is_terminal();
     if interactive {
-        let names = ServiceNames::with_overrides(&args.source.services).unwrap_or_default();
         let deployment = project.map(|project| flowcap::tui::app::Deployment { project, names, compared: deployment });
         return match flowcap::tui::run(loaded, deployment) {
             Ok(()) => ExitCode::SUCCESS,
