@@ -14,6 +14,7 @@ use crate::solve::{self, Outcome};
 use crate::write::write_all_safely;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
 use ratatui::layout::{Position, Rect};
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 
 /// Undo keeps this many steps; older ones are dropped.
@@ -121,7 +122,8 @@ pub struct App {
     /// The knob whose typed value was refused, and why.
     pub knob_error: Option<(Knob, String)>,
     pub status: Option<Status>,
-    pub undo: Vec<Snapshot>,
+    /// Oldest first; bounded by [`UNDO_LIMIT`].
+    pub undo: VecDeque<Snapshot>,
     pub redo: Vec<Snapshot>,
     /// Index into `PRESET_KEYS` of the preset shown, when it is one.
     pub preset: Option<usize>,
@@ -152,7 +154,7 @@ impl App {
             mode: Mode::Normal,
             knob_error: None,
             status: None,
-            undo: Vec::new(),
+            undo: VecDeque::new(),
             redo: Vec::new(),
             preset,
             saved_path: None,
@@ -190,9 +192,9 @@ impl App {
             return;
         }
         if self.undo.len() == UNDO_LIMIT {
-            self.undo.remove(0);
+            self.undo.pop_front();
         }
-        self.undo.push(self.snapshot());
+        self.undo.push_back(self.snapshot());
         self.redo.clear();
         self.loaded.plan = next;
         self.recompute();
@@ -360,7 +362,7 @@ pub fn update(app: &mut App, msg: Msg) {
                 None => "solve: no runtime count meets the target".into(),
             }),
         },
-        Msg::Undo => match app.undo.pop() {
+        Msg::Undo => match app.undo.pop_back() {
             Some(previous) => {
                 let current = app.restore(previous);
                 app.redo.push(current);
@@ -370,7 +372,7 @@ pub fn update(app: &mut App, msg: Msg) {
         Msg::Redo => match app.redo.pop() {
             Some(next) => {
                 let current = app.restore(next);
-                app.undo.push(current);
+                app.undo.push_back(current);
             }
             None => app.tell("nothing to redo".into()),
         },
