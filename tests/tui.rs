@@ -443,7 +443,14 @@ fn opens_on_a_compose_deployment() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/compose");
     let project = Project::load(&ProjectOptions { dir, ..ProjectOptions::default() }, Environment::default()).unwrap();
     let loaded = import(&project, &ServiceNames::default()).unwrap();
-    let app = App::new(loaded, true);
+    let deployment = flowcap::tui::app::Deployment { project, names: ServiceNames::default(), compared: None };
+    let app = App::new(loaded, true).with_deployment(deployment);
+    // Every file read is named, .env included.
+    let files: Vec<&str> = app.origin.split(" + ").collect();
+    assert_eq!(files.len(), 3, "{}", app.origin);
+    assert!(files[0].ends_with("/docker-compose.yml"), "{}", app.origin);
+    assert!(files[1].ends_with("/docker-compose.override.yml"), "{}", app.origin);
+    assert!(files[2].ends_with("/.env"), "{}", app.origin);
     let shown = screen(&app, 100, 30);
     assert!(shown.contains("─ Deployment ─ from ") && shown.contains("docker-compose.yml"), "{shown}");
     assert!(shown.contains("Concurrent executions 32 = 2 × 16"), "{shown}");

@@ -29,6 +29,8 @@ pub struct Project {
     /// Profiles switched on (`--profile` and `COMPOSE_PROFILES`).
     pub profiles: Vec<String>,
     pub env: Environment,
+    /// The variables file read, if any.
+    pub env_file: Option<String>,
 }
 
 /// How to find and read the project.
@@ -73,10 +75,11 @@ impl Project {
         };
         // Compose reads `.env` from the project folder: the first file's.
         let project_dir = first.parent().map(Path::to_path_buf).unwrap_or_default();
-        let env_file = options.env_file.clone().or_else(|| Some(project_dir.join(".env")).filter(|p| p.is_file()));
-        if let Some(path) = env_file {
-            env.load_dotenv(&path.display().to_string(), &read_text_file(&path)?)?;
+        let env_path = options.env_file.clone().or_else(|| Some(project_dir.join(".env")).filter(|p| p.is_file()));
+        if let Some(path) = &env_path {
+            env.load_dotenv(&path.display().to_string(), &read_text_file(path)?)?;
         }
+        let env_file = env_path.map(|p| p.display().to_string());
         let mut profiles = options.profiles.clone();
         if let Some(listed) = env.get("COMPOSE_PROFILES") {
             profiles.extend(listed.split(',').map(str::trim).filter(|p| !p.is_empty()).map(String::from));
@@ -103,7 +106,7 @@ impl Project {
             None | Some(Value::Null) => Mapping::new(),
             Some(_) => return Err(InputError::new(&files[0].name, "`services` must be a mapping of service names")),
         };
-        Ok(Project { files, services, profiles, env })
+        Ok(Project { files, services, profiles, env, env_file })
     }
 
     /// Active services by name, in file order: no `profiles`, or one of them switched on.
@@ -118,6 +121,12 @@ impl Project {
                 _ => true,
             })
             .collect()
+    }
+
+    /// The files read, as `./docker-compose.yml + ./.env`.
+    pub fn describe(&self) -> String {
+        let names = self.files.iter().map(|f| f.name.as_str()).chain(self.env_file.as_deref());
+        names.collect::<Vec<_>>().join(" + ")
     }
 
     /// Every service name, active or not, for messages.

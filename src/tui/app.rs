@@ -218,6 +218,10 @@ impl App {
 
     /// Starts from a compose deployment: `e` exports over its base files.
     pub fn with_deployment(mut self, deployment: Deployment) -> App {
+        // A session that starts from the compose files names them all, .env included.
+        if deployment.compared.is_none() && self.preset.is_none() {
+            self.origin = deployment.project.describe();
+        }
         self.deployment = Some(deployment);
         self.recompute();
         self.baseline_report = self.report.clone();
