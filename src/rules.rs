@@ -455,8 +455,8 @@ fn workload(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
             Some(replicas_fix(crate::solve::replicas_needed(workload, slots_per_replica))),
         );
     } else if figures.target_met == Some(false) {
-        let p95 = waits.p95_wait_seconds.map_or("∞".into(), |s| crate::units::Seconds(s).to_string());
-        let waiting = waits.wait_probability.map_or("100".into(), percent);
+        let p95 = crate::workload::wait_text(waits.p95_wait_seconds);
+        let waiting = waits.waiting_percent();
         findings.add(
             "workload-target-missed",
             "workload.target",

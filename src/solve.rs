@@ -6,8 +6,8 @@
 
 use crate::plan::{MAX_RUNTIME_REPLICAS, MAX_SLOTS_PER_REPLICA, Plan, Workload};
 use crate::rules::{Finding, resource_problems};
-use crate::units::{Bytes, Seconds, percent, trim_decimal};
-use crate::workload::Waits;
+use crate::units::{percent, trim_decimal};
+use crate::workload::{Waits, wait_text};
 use std::fmt::Write;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -146,7 +146,7 @@ pub fn render(plan: &Plan, outcome: &Outcome) -> String {
         Outcome::AlreadyMet(waits) => {
             let _ = writeln!(out, "the plan already meets its target: nothing to change");
             let _ =
-                writeln!(out, "  p95 wait {}, {} % wait", wait(waits.p95_wait_seconds), share(waits.wait_probability));
+                writeln!(out, "  p95 wait {}, {} % wait", wait_text(waits.p95_wait_seconds), waits.waiting_percent());
         }
         Outcome::Solved(candidates) => {
             for (index, c) in candidates.iter().enumerate() {
@@ -159,6 +159,8 @@ pub fn render(plan: &Plan, outcome: &Outcome) -> String {
                 let _ = writeln!(out, "option {}: {label}{pick}", index + 1);
                 let before =
                     plan.workload.as_ref().map(|w| w.waits(replicas, slots)).expect("solved plans have a workload");
+                let ((memory_before, cpu_before), (memory_after, cpu_after)) =
+                    (per_slot(plan, slots), per_slot(plan, c.slots_per_replica));
                 let rows = [
                     ("runtime.replicas", replicas.to_string(), c.replicas.to_string()),
                     ("runtime.max_concurrent_executions", slots.to_string(), c.slots_per_replica.to_string()),
@@ -170,13 +172,13 @@ pub fn render(plan: &Plan, outcome: &Outcome) -> String {
                     ),
                     (
                         "executions that wait",
-                        format!("{} %", share(before.wait_probability)),
-                        format!("{} %", share(c.waits.wait_probability)),
+                        format!("{} %", before.waiting_percent()),
+                        format!("{} %", c.waits.waiting_percent()),
                     ),
-                    ("mean wait", wait(before.mean_wait_seconds), wait(c.waits.mean_wait_seconds)),
-                    ("p95 wait", wait(before.p95_wait_seconds), wait(c.waits.p95_wait_seconds)),
-                    ("memory per slot", per_slot(plan, slots), per_slot(plan, c.slots_per_replica)),
-                    ("CPU per slot", cpu_per_slot(plan, slots), cpu_per_slot(plan, c.slots_per_replica)),
+                    ("mean wait", wait_text(before.mean_wait_seconds), wait_text(c.waits.mean_wait_seconds)),
+                    ("p95 wait", wait_text(before.p95_wait_seconds), wait_text(c.waits.p95_wait_seconds)),
+                    ("memory per slot", memory_before, memory_after),
+                    ("CPU per slot", cpu_before, cpu_after),
                 ];
                 for (name, from, to) in rows {
                     let marker = if from == to { " " } else { "~" };
@@ -207,24 +209,8 @@ pub fn render(plan: &Plan, outcome: &Outcome) -> String {
     out
 }
 
-fn wait(seconds: Option<f64>) -> String {
-    seconds.map_or("∞".to_string(), |s| Seconds(s).to_string())
-}
-
-fn share(probability: Option<f64>) -> String {
-    probability.map_or("100".to_string(), percent)
-}
-
-fn cpu_per_slot(plan: &Plan, slots: u32) -> String {
-    match (plan.runtime.limits.cpus, slots) {
-        (Some(limit), 1..) => trim_decimal(limit.as_f64() / f64::from(slots), 2),
-        _ => "—".to_string(),
-    }
-}
-
-fn per_slot(plan: &Plan, slots: u32) -> String {
-    match (plan.runtime.limits.memory, slots) {
-        (Some(limit), 1..) => Bytes(limit.0 / u64::from(slots)).to_string(),
-        _ => "—".to_string(),
-    }
+/// Memory and CPU per slot with `slots` per runtime, as the analysis computes them.
+fn per_slot(plan: &Plan, slots: u32) -> (String, String) {
+    let per_slot = crate::analysis::per_slot(&with_runtime(plan, plan.runtime.replicas, slots));
+    (per_slot.memory().map_or("—".into(), |m| m.to_string()), per_slot.cpus.map_or("—".into(), |c| trim_decimal(c, 2)))
 }

@@ -3,7 +3,7 @@
 
 use crate::plan::{Dispatch, Target, Workload};
 use crate::queueing::Mmc;
-use crate::units::trim_decimal;
+use crate::units::{Seconds, percent, trim_decimal};
 use serde::Serialize;
 use std::fmt;
 
@@ -21,6 +21,18 @@ pub struct Waits {
     pub mean_wait_seconds: Option<f64>,
     pub p95_wait_seconds: Option<f64>,
     pub p99_wait_seconds: Option<f64>,
+}
+
+/// A wait as reports show it: `1.5 s`, or `∞` when the queue is unstable.
+pub fn wait_text(seconds: Option<f64>) -> String {
+    Seconds(seconds.unwrap_or(f64::INFINITY)).to_string()
+}
+
+impl Waits {
+    /// The share of executions that wait, in per cent: 100 when the queue is unstable.
+    pub fn waiting_percent(&self) -> String {
+        self.wait_probability.map_or("100".into(), percent)
+    }
 }
 
 impl Workload {

@@ -3,7 +3,7 @@
 use super::Report;
 use crate::plan::Dispatch;
 use crate::units::{Bytes, Seconds, percent, trim_decimal};
-use crate::workload::WorkloadFigures;
+use crate::workload::{WorkloadFigures, wait_text};
 use std::fmt::Write;
 
 pub fn render(report: &Report) -> String {
@@ -154,14 +154,13 @@ fn workload(out: &mut String, w: &WorkloadFigures) {
         );
         return;
     }
-    let wait = |s: Option<f64>| s.map_or("∞".to_string(), |s| Seconds(s).to_string());
-    let _ = writeln!(out, "  executions that wait   {} %", waits.wait_probability.map_or("100".into(), percent));
+    let _ = writeln!(out, "  executions that wait   {} %", waits.waiting_percent());
     let _ = writeln!(
         out,
         "  wait mean / p95 / p99  {} / {} / {}",
-        wait(waits.mean_wait_seconds),
-        wait(waits.p95_wait_seconds),
-        wait(waits.p99_wait_seconds)
+        wait_text(waits.mean_wait_seconds),
+        wait_text(waits.p95_wait_seconds),
+        wait_text(waits.p99_wait_seconds)
     );
     if let (Some(extra), Some(pooled)) = (w.extra_wait_vs_pooled_seconds, w.pooled_mean_wait_seconds) {
         let _ = writeln!(

@@ -3,8 +3,8 @@
 
 use super::app::App;
 use super::view::Theme;
-use crate::units::{Bytes, Seconds, percent, trim_decimal};
-use crate::workload::WorkloadFigures;
+use crate::units::{Bytes, Seconds, trim_decimal};
+use crate::workload::{WorkloadFigures, wait_text};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -218,15 +218,14 @@ fn workload_lines(theme: Theme, w: &WorkloadFigures, before: Option<&WorkloadFig
         ));
         return lines;
     }
-    let seconds = |s: Option<f64>| s.map_or("∞".to_string(), |s| Seconds(s).to_string());
-    let p95 = seconds(waits.p95_wait_seconds);
+    let p95 = wait_text(waits.p95_wait_seconds);
     let mut wait_line = vec![Span::raw(format!(
         "  {} % wait · mean {} · p95 {p95}",
-        waits.wait_probability.map_or("100".into(), percent),
-        seconds(waits.mean_wait_seconds),
+        waits.waiting_percent(),
+        wait_text(waits.mean_wait_seconds),
     ))];
     if let Some(before) = before {
-        wait_line.push(was(theme, p95, seconds(before.waits.p95_wait_seconds)));
+        wait_line.push(was(theme, p95, wait_text(before.waits.p95_wait_seconds)));
     }
     lines.push(Line::from(wait_line));
     let target = match (&w.target, w.target_met) {
