@@ -46,10 +46,6 @@ impl Mmc {
         self.load < self.servers as f64
     }
 
-    pub fn utilisation(&self) -> f64 {
-        if self.servers == 0 { f64::INFINITY } else { self.load / self.servers as f64 }
-    }
-
     pub fn wait_probability(&self) -> f64 {
         erlang_c(self.servers, self.load)
     }

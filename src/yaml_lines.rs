@@ -51,11 +51,6 @@ impl KeyLines {
         self.positions.get(path).copied()
     }
 
-    /// Builds a map from known positions, e.g. plan keys placed at compose file lines.
-    pub fn from_positions(positions: impl IntoIterator<Item = (String, (usize, usize))>) -> KeyLines {
-        KeyLines { positions: positions.into_iter().collect() }
-    }
-
     /// Line and column of `path` (dotted), or of its nearest enclosing key that was found.
     pub fn locate(&self, path: &str) -> Option<(usize, usize)> {
         let mut path = path;

@@ -215,7 +215,7 @@ fn deploy(out: &mut String, base: &Base, service: &str, replicas: u32, limits: &
 }
 
 /// `name=value` settings for the Postgres command: the plan's, then PGTune's when asked.
-pub fn postgres_flags(plan: &Plan, pgtune: bool) -> Vec<String> {
+fn postgres_flags(plan: &Plan, pgtune: bool) -> Vec<String> {
     let pg = &plan.postgres;
     let mut flags = vec![
         format!("max_connections={}", pg.max_connections),
@@ -239,7 +239,7 @@ pub fn postgres_flags(plan: &Plan, pgtune: bool) -> Vec<String> {
 
 /// `/dev/shm` for parallel queries: a sixteenth of the Postgres memory limit, between the
 /// 128 MiB the postgres image documents and 1 GiB; 256 MiB without a limit.
-pub fn shm_size(plan: &Plan) -> Bytes {
+fn shm_size(plan: &Plan) -> Bytes {
     let mib = 1024 * 1024;
     match plan.postgres.limits.memory {
         Some(limit) => Bytes((limit.0 / 16 / mib).clamp(128, 1024) * mib),

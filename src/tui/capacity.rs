@@ -18,7 +18,7 @@ pub struct CapacityPanel<'a> {
 }
 
 /// Width of a gauge bar in cells.
-pub const BAR_WIDTH: usize = 10;
+const BAR_WIDTH: usize = 10;
 /// Host gauges turn amber at this share of what the policy allows.
 const HOST_WARNING_SHARE: f64 = 0.8;
 
