@@ -278,7 +278,7 @@ fn host_fit(plan: &Plan, host: Option<&HostFit>, findings: &mut Findings) {
             "host-unknown",
             "host",
             "no host given: host CPU and memory fit not checked".into(),
-            Some("add host: { cpus: N, memory: SIZE } to check the plan against the Docker host".into()),
+            Some("add host: { cpus: N, memory: SIZE } to the plan, or pass --host-cpus and --host-memory".into()),
         );
         return;
     };

@@ -202,6 +202,7 @@ fn host_unknown_and_limits_missing_are_info() {
     plan.host = None;
     let f = one(&plan, "host-unknown");
     assert_eq!(f.severity, Severity::Info);
+    assert!(f.fix.as_deref().unwrap().contains("--host-cpus and --host-memory"));
     assert!(fired(&plan, "host-cpu-overcommit").is_empty());
 
     let mut plan = medium();

@@ -7,7 +7,7 @@ use super::view;
 use crate::compose::{self, Project, ServiceNames};
 use crate::load::LoadedPlan;
 use crate::plan::Plan;
-use crate::presets::{PRESET_KEYS, load_preset};
+use crate::presets::{PRESET_KEYS, PRESETS, load_preset};
 use crate::report::Report;
 use crate::rules::Severity;
 use crate::solve::{self, Outcome};
@@ -138,7 +138,7 @@ pub struct App {
 impl App {
     pub fn new(loaded: LoadedPlan, color: bool) -> App {
         let report = Report::new(&loaded, Severity::Error);
-        let preset = PRESET_KEYS.iter().position(|key| loaded.file == format!("presets/{key}.yaml"));
+        let preset = PRESETS.iter().position(|p| p.file == loaded.file);
         let origin = match preset {
             Some(_) => format!("{} preset", loaded.plan.name.as_deref().unwrap_or("built-in")),
             None => loaded.file.clone(),
