@@ -146,3 +146,27 @@ fn flow_like_as_it_ships() {
     assert!(plan.other_services.contains_key("grafana"));
     assert!(!plan.other_services.contains_key("postgres-exporter"), "the exporter is a role");
 }
+
+/// Reads `text` as the only compose file of a fresh folder.
+fn import_text(name: &str, text: &str) -> Plan {
+    let dir = std::env::temp_dir().join(format!("flowcap-compose-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("compose.yaml"), text).unwrap();
+    let plan = load(in_dir(dir.clone()), &[]).unwrap().plan;
+    let _ = std::fs::remove_dir_all(&dir);
+    plan
+}
+
+#[test]
+fn older_names_and_other_flag_forms() {
+    let plan = import_text(
+        "forms",
+        "services:\n  api:\n    environment: [EXECUTION_KEY=abc]\n  runtime:\n    mem_reservation: 1g\n    scale: '3'\n  postgres:\n    command: postgres -csuperuser_reserved_connections=5 --reserved_connections=2 -c shared_buffers=16384\n",
+    );
+    assert_eq!(plan.api.shared_jwt_keys, Some(true), "EXECUTION_KEY, the older name of BACKEND_KEY");
+    assert_eq!(plan.runtime.reservations.memory, Some(Bytes::gib(1)), "mem_reservation");
+    assert_eq!(plan.runtime.replicas, 3, "scale as a string");
+    assert_eq!(plan.postgres.superuser_reserved_connections, 5, "-cNAME=VALUE");
+    assert_eq!(plan.postgres.reserved_connections, 2, "--NAME=VALUE");
+    assert_eq!(plan.postgres.shared_buffers, Bytes::mib(128), "unitless: 8 kB pages");
+}

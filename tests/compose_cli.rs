@@ -156,6 +156,8 @@ fn drift_against_a_plan() {
     let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
     assert!(stdout.contains("runtime.replicas: the deployment has 2, the plan 4"), "{stdout}");
     assert!(stdout.contains("  error   drift  docker-compose.yml:"), "{stdout}");
+    // The plan inherits the deployment's published port: 4 runtimes cannot all bind 9000.
+    assert!(stdout.contains("runtime publishes host port 9000; its 4 replicas cannot all bind it"), "{stdout}");
     flowcap()
         .current_dir(fixtures())
         .args(["diff", "--preset", "medium"])
