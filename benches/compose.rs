@@ -2,7 +2,7 @@
 //! of 1,000 and 2,000 services, to show the cost grows linearly.
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use flowcap::compose::{Environment, Project, ProjectOptions, ServiceNames, import};
+use flowcap::platform::compose::{Environment, Project, ProjectOptions, ServiceNames, import};
 use std::fmt::Write;
 use std::hint::black_box;
 use std::path::{Path, PathBuf};

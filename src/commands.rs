@@ -1,7 +1,7 @@
 //! What each command does, on top of the core. `main.rs` only parses and dispatches.
 
 use crate::cli::{CheckArgs, ExportArgs, FormatArg, PlanArgs, SolveArgs};
-use flowcap::compose::{self, Environment, Project, ProjectOptions, ServiceNames};
+use flowcap::platform::compose::{self, Environment, Project, ProjectOptions, ServiceNames};
 use flowcap::error::InputError;
 use flowcap::load::{LoadedPlan, load_plan_file};
 use flowcap::presets::load_preset;

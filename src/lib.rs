@@ -5,7 +5,7 @@
 //! so they can never disagree.
 
 pub mod analysis;
-pub mod compose;
+pub mod platform;
 pub mod drift;
 pub mod error;
 pub mod explain;

@@ -1,7 +1,7 @@
 //! Compose import: the project's own fixtures always, Flow-Like's real files when
 //! `../shared/fixtures/flow-like` exists (CI has it).
 
-use flowcap::compose::{Environment, Project, ProjectOptions, ServiceNames, import};
+use flowcap::platform::compose::{Environment, Project, ProjectOptions, ServiceNames, import};
 use flowcap::load::LoadedPlan;
 use flowcap::plan::Plan;
 use flowcap::units::{Bytes, Cpus};

@@ -4,7 +4,7 @@
 mod common;
 
 use common::{flowcap, tempdir};
-use flowcap::compose::{Environment, Project, ProjectOptions, ServiceNames, import};
+use flowcap::platform::compose::{Environment, Project, ProjectOptions, ServiceNames, import};
 use flowcap::presets::load_preset;
 use predicates::prelude::*;
 use serde_yaml::Value;

@@ -1,6 +1,6 @@
 //! Property tests for the hand-written parsers: Compose interpolation and byte units.
 
-use flowcap::compose::interpolate::interpolate;
+use flowcap::platform::compose::interpolate::interpolate;
 use flowcap::units::{Bytes, Cpus, MAX_BYTES};
 use proptest::prelude::*;
 

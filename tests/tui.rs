@@ -439,7 +439,7 @@ fn export_writes_the_override_and_asks_before_replacing() {
 
 #[test]
 fn opens_on_a_compose_deployment() {
-    use flowcap::compose::{Environment, Project, ProjectOptions, ServiceNames, import};
+    use flowcap::platform::compose::{Environment, Project, ProjectOptions, ServiceNames, import};
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/compose");
     let project = Project::load(&ProjectOptions { dir, ..ProjectOptions::default() }, Environment::default()).unwrap();
     let loaded = import(&project, &ServiceNames::default()).unwrap();
@@ -494,7 +494,7 @@ fn monitoring_and_the_wait_target_are_knobs() {
 
 #[test]
 fn a_plan_held_against_a_deployment_shows_drift_live() {
-    use flowcap::compose::{Environment, Project, ProjectOptions, ServiceNames, import};
+    use flowcap::platform::compose::{Environment, Project, ProjectOptions, ServiceNames, import};
     use flowcap::tui::app::Deployment;
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/compose");
     let project = Project::load(&ProjectOptions { dir, ..ProjectOptions::default() }, Environment::default()).unwrap();

@@ -4,7 +4,7 @@
 
 use super::knobs::Knob;
 use super::view;
-use crate::compose::{self, Project, ServiceNames};
+use crate::platform::compose::{self, Project, ServiceNames};
 use crate::load::LoadedPlan;
 use crate::plan::Plan;
 use crate::presets::{PRESET_KEYS, PRESETS, load_preset};

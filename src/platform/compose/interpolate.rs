@@ -30,7 +30,7 @@ impl std::fmt::Display for InterpolationError {
 /// Interpolates `text`, looking variables up with `lookup`.
 ///
 /// ```
-/// use flowcap::compose::interpolate::interpolate;
+/// use flowcap::platform::compose::interpolate::interpolate;
 /// let env = |name: &str| (name == "API_PORT").then_some("9000");
 /// assert_eq!(interpolate("${API_PORT:-8080}:8080", &env).unwrap(), "9000:8080");
 /// assert_eq!(interpolate("${METRICS_PORT:-9090}", &env).unwrap(), "9090");

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 /// The API's container port: Flow-Like's `PORT: 8080`.
 const API_CONTAINER_PORT: u16 = 8080;
 const LOAD_BALANCER_IMAGE: &str = "nginx:1.27-alpine";
-const NGINX_TEMPLATE: &str = include_str!("../../assets/nginx-api-lb.conf");
+const NGINX_TEMPLATE: &str = include_str!("../../../assets/nginx-api-lb.conf");
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Export {
