@@ -1,14 +1,14 @@
 //! What each command does, on top of the core. `main.rs` only parses and dispatches.
 
 use crate::cli::{CheckArgs, ExportArgs, FormatArg, PlanArgs, SolveArgs};
-use flowcap::platform::compose::{self, Environment, Project, ProjectOptions, ServiceNames};
-use flowcap::error::InputError;
+use flowcap::io::error::InputError;
+use flowcap::io::write::{write_all_safely, write_file_safely};
 use flowcap::load::{LoadedPlan, load_plan_file};
+use flowcap::platform::compose::{self, Environment, Project, ProjectOptions, ServiceNames};
 use flowcap::presets::load_preset;
 use flowcap::report::Report;
 use flowcap::rules::RULES;
 use flowcap::solve::Outcome;
-use flowcap::write::{write_all_safely, write_file_safely};
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

@@ -5,13 +5,13 @@
 //! so they can never disagree.
 
 pub mod analysis;
-pub mod platform;
 pub mod drift;
-pub mod error;
 pub mod explain;
+pub mod io;
 pub mod load;
 pub mod pgtune;
 pub mod plan;
+pub mod platform;
 pub mod presets;
 pub mod queueing;
 pub mod report;
@@ -20,5 +20,4 @@ pub mod solve;
 pub mod tui;
 pub mod units;
 pub mod workload;
-pub mod write;
 pub mod yaml_lines;

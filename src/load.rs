@@ -1,7 +1,7 @@
 //! Reading input files and turning plan YAML into a validated [`Plan`], with every error
 //! pointing at file, line and column.
 
-use crate::error::InputError;
+use crate::io::error::InputError;
 use crate::plan::Plan;
 use crate::yaml_lines::KeyLines;
 use std::collections::BTreeMap;

@@ -368,7 +368,7 @@ impl Plan {
     /// The plan as a file flowcap writes: a header saying so (and `note`, e.g. where it came
     /// from), then the YAML.
     pub fn to_file_text(&self, note: &str) -> String {
-        format!("{} {note}\n{}", crate::write::WRITTEN_BY, serde_yaml::to_string(self).expect("plans serialise"))
+        format!("{} {note}\n{}", crate::io::write::WRITTEN_BY, serde_yaml::to_string(self).expect("plans serialise"))
     }
 
     /// Sets the host's CPUs and/or memory (from `--host-cpus` / `--host-memory`). A plan without

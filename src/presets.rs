@@ -1,7 +1,7 @@
 //! The built-in presets: the Flow-Like scaling page's recommendations, embedded in the binary
 //! from `presets/`.
 
-use crate::error::InputError;
+use crate::io::error::InputError;
 use crate::load::{LoadedPlan, parse_plan};
 
 pub struct Preset {

@@ -1,9 +1,9 @@
 //! Compose import: the project's own fixtures always, Flow-Like's real files when
 //! `../shared/fixtures/flow-like` exists (CI has it).
 
-use flowcap::platform::compose::{Environment, Project, ProjectOptions, ServiceNames, import};
 use flowcap::load::LoadedPlan;
 use flowcap::plan::Plan;
+use flowcap::platform::compose::{Environment, Project, ProjectOptions, ServiceNames, import};
 use flowcap::units::{Bytes, Cpus};
 use std::path::{Path, PathBuf};
 
@@ -11,7 +11,7 @@ fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/compose")
 }
 
-fn load(options: ProjectOptions, env: &[(&str, &str)]) -> Result<LoadedPlan, flowcap::error::InputError> {
+fn load(options: ProjectOptions, env: &[(&str, &str)]) -> Result<LoadedPlan, flowcap::io::error::InputError> {
     let project = Project::load(&options, Environment::from_pairs(env.iter().copied()))?;
     import(&project, &ServiceNames::default())
 }

@@ -4,14 +4,14 @@
 
 use super::knobs::Knob;
 use super::view;
-use crate::platform::compose::{self, Project, ServiceNames};
+use crate::io::write::write_all_safely;
 use crate::load::LoadedPlan;
 use crate::plan::Plan;
+use crate::platform::compose::{self, Project, ServiceNames};
 use crate::presets::{PRESET_KEYS, PRESETS, load_preset};
 use crate::report::Report;
 use crate::rules::Severity;
 use crate::solve::{self, Outcome};
-use crate::write::write_all_safely;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
 use ratatui::layout::{Position, Rect};
 use std::collections::VecDeque;

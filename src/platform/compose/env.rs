@@ -4,7 +4,7 @@
 //! double quotes with escapes and interpolation, unquoted values trimmed and interpolated.
 
 use super::interpolate::interpolate;
-use crate::error::InputError;
+use crate::io::error::InputError;
 use std::collections::HashMap;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -4,9 +4,9 @@
 
 use super::import::{Role, ServiceNames};
 use super::project::Project;
+use crate::io::write::WRITTEN_BY;
 use crate::plan::{Plan, Resources};
 use crate::units::Bytes;
-use crate::write::WRITTEN_BY;
 use serde_yaml::Value;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};

@@ -4,7 +4,7 @@
 //! copied: only whether a key is set, and the host name of `DATABASE_URL`.
 
 use super::project::Project;
-use crate::error::InputError;
+use crate::io::error::InputError;
 use crate::load::{LoadedPlan, Locator};
 use crate::plan::{OtherService, Plan, Resources};
 use crate::units::{Bytes, Cpus};

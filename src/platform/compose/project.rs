@@ -4,7 +4,7 @@
 
 use super::env::Environment;
 use super::interpolate::{InterpolationError, interpolate};
-use crate::error::InputError;
+use crate::io::error::InputError;
 use crate::load::read_text_file;
 use crate::yaml_lines::KeyLines;
 use serde_yaml::value::{Tag, TaggedValue};

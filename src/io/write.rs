@@ -1,7 +1,7 @@
 //! Writing files without losing what was there: refuse to replace unless asked, write a
 //! temporary file beside the target and rename it over, keep the previous file as `.bak`.
 
-use crate::error::InputError;
+use crate::io::error::InputError;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 

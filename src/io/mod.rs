@@ -1,0 +1,5 @@
+//! The edges every command shares: input errors that point at file, line and column, and
+//! writes that never lose what was there.
+
+pub mod error;
+pub mod write;
