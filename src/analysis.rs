@@ -89,12 +89,16 @@ pub struct PostgresMemory {
 /// One kind of container the plan knows, with how many run.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Container<'a> {
+    /// Where it stands in the plan: `api`, `runtime`, `postgres`, `other_services.redis`.
+    pub key: String,
+    /// The service's name in the deployment.
     pub name: &'a str,
     pub replicas: u32,
     pub limits: &'a Resources,
     pub reservations: &'a Resources,
     /// Fixed host ports it publishes.
     pub published_ports: &'a [u16],
+    pub container_name: Option<&'a str>,
 }
 
 impl Plan {
@@ -102,36 +106,44 @@ impl Plan {
     pub fn containers(&self) -> Vec<Container<'_>> {
         let mut containers = vec![
             Container {
-                name: "api",
+                key: "api".into(),
+                name: self.service_name("api"),
                 replicas: self.api.replicas,
                 limits: &self.api.limits,
                 reservations: &self.api.reservations,
                 published_ports: &self.api.published_ports,
+                container_name: self.api.container_name.as_deref(),
             },
             Container {
-                name: "runtime",
+                key: "runtime".into(),
+                name: self.service_name("runtime"),
                 replicas: self.runtime.replicas,
                 limits: &self.runtime.limits,
                 reservations: &self.runtime.reservations,
                 published_ports: &self.runtime.published_ports,
+                container_name: self.runtime.container_name.as_deref(),
             },
         ];
         if !self.postgres.external {
             containers.push(Container {
-                name: "postgres",
+                key: "postgres".into(),
+                name: self.service_name("postgres"),
                 replicas: 1,
                 limits: &self.postgres.limits,
                 reservations: &self.postgres.reservations,
                 published_ports: &[],
+                container_name: None,
             });
         }
         for (name, service) in &self.other_services {
             containers.push(Container {
+                key: format!("other_services.{name}"),
                 name,
                 replicas: service.replicas,
                 limits: &service.limits,
                 reservations: &service.reservations,
                 published_ports: &service.published_ports,
+                container_name: service.container_name.as_deref(),
             });
         }
         containers

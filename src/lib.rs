@@ -7,6 +7,7 @@
 pub mod analysis;
 pub mod drift;
 pub mod explain;
+pub mod inputs;
 pub mod io;
 pub mod load;
 pub mod pgtune;

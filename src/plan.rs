@@ -26,6 +26,10 @@ pub struct Plan {
     /// Peak load, for the queueing figures and `flowcap solve`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub workload: Option<Workload>,
+    /// What the deployment calls the api, runtime and postgres services, where it renames
+    /// them (`--service`): findings name the services the operator knows.
+    #[serde(skip)]
+    pub service_names: BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
@@ -91,6 +95,9 @@ pub struct Api {
     /// Fixed host ports the service publishes (one container per host can bind each).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub published_ports: Vec<u16>,
+    /// A fixed `container_name`: Compose refuses to run more than one replica with it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub container_name: Option<String>,
 }
 
 impl Default for Api {
@@ -102,6 +109,7 @@ impl Default for Api {
             reservations: Resources::default(),
             shared_jwt_keys: None,
             published_ports: Vec::new(),
+            container_name: None,
         }
     }
 }
@@ -117,6 +125,9 @@ pub struct Runtime {
     /// Fixed host ports the service publishes (one container per host can bind each).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub published_ports: Vec<u16>,
+    /// A fixed `container_name`: Compose refuses to run more than one replica with it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub container_name: Option<String>,
 }
 
 impl Default for Runtime {
@@ -127,6 +138,7 @@ impl Default for Runtime {
             limits: Resources::default(),
             reservations: Resources::default(),
             published_ports: Vec::new(),
+            container_name: None,
         }
     }
 }
@@ -198,6 +210,8 @@ pub struct OtherService {
     pub reservations: Resources,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub published_ports: Vec<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub container_name: Option<String>,
 }
 
 impl Default for OtherService {
@@ -207,6 +221,7 @@ impl Default for OtherService {
             limits: Resources::default(),
             reservations: Resources::default(),
             published_ports: Vec::new(),
+            container_name: None,
         }
     }
 }
@@ -383,19 +398,45 @@ impl Plan {
         };
     }
 
-    /// Takes the published ports the deployment has where the plan names none.
-    pub fn inherit_published_ports(&mut self, deployed: &Plan) {
-        if self.api.published_ports.is_empty() {
-            self.api.published_ports.clone_from(&deployed.api.published_ports);
-        }
-        if self.runtime.published_ports.is_empty() {
-            self.runtime.published_ports.clone_from(&deployed.runtime.published_ports);
-        }
-        for (name, service) in &mut self.other_services {
-            if let Some(deployed) = deployed.other_services.get(name).filter(|_| service.published_ports.is_empty()) {
-                service.published_ports.clone_from(&deployed.published_ports);
+    /// Takes what the deployment decides and a plan does not: the published ports and fixed
+    /// container names where the plan names none, and the deployment's service names.
+    pub fn inherit_deployment_facts(&mut self, deployed: &Plan) {
+        fn inherit(ports: &mut Vec<u16>, name: &mut Option<String>, from: (&[u16], &Option<String>)) {
+            if ports.is_empty() {
+                *ports = from.0.to_vec();
+            }
+            if name.is_none() {
+                name.clone_from(from.1);
             }
         }
+        let api = &deployed.api;
+        inherit(
+            &mut self.api.published_ports,
+            &mut self.api.container_name,
+            (&api.published_ports, &api.container_name),
+        );
+        let runtime = &deployed.runtime;
+        inherit(
+            &mut self.runtime.published_ports,
+            &mut self.runtime.container_name,
+            (&runtime.published_ports, &runtime.container_name),
+        );
+        for (name, service) in &mut self.other_services {
+            if let Some(deployed) = deployed.other_services.get(name) {
+                inherit(
+                    &mut service.published_ports,
+                    &mut service.container_name,
+                    (&deployed.published_ports, &deployed.container_name),
+                );
+            }
+        }
+        self.service_names.clone_from(&deployed.service_names);
+    }
+
+    /// The deployment's name for the service behind plan key `key` (`api`, `runtime`,
+    /// `postgres`): its own when it renames it.
+    pub fn service_name<'a>(&'a self, key: &'a str) -> &'a str {
+        self.service_names.get(key).map_or(key, String::as_str)
     }
 
     /// Total execution slots: runtime replicas × `MAX_CONCURRENT_EXECUTIONS`.

@@ -110,6 +110,12 @@ pub const RULES: &[Rule] = &[
         threshold: "replicas > 1 and a published host port",
     },
     Rule {
+        id: "fixed-container-name",
+        severity: Severity::Error,
+        checks: "a service scaled past one replica has a fixed container_name: Compose refuses to create the second",
+        threshold: "replicas > 1 and container_name set",
+    },
+    Rule {
         id: "workload-unstable",
         severity: Severity::Error,
         checks: "the workload offers as much work as the slots can do or more: the queue grows without bound",
@@ -174,6 +180,7 @@ pub fn evaluate(plan: &Plan, analysis: &Analysis) -> Vec<Finding> {
     memory_per_slot(plan, &analysis.per_slot, &mut findings);
     workload(plan, analysis, &mut findings);
     fixed_host_ports(plan, &mut findings);
+    fixed_container_names(plan, &mut findings);
     postgres_memory(plan, analysis, &mut findings);
     if plan.api.replicas > 1 && plan.api.shared_jwt_keys == Some(false) {
         findings.add(
@@ -204,14 +211,10 @@ fn fixed_host_ports(plan: &Plan, findings: &mut Findings) {
             continue;
         }
         let ports: Vec<String> = container.published_ports.iter().map(u16::to_string).collect();
-        let fix = if container.name == "api" {
-            "flowcap export resets the API's published ports and puts a load balancer on them"
-        } else {
-            "flowcap export resets the published ports (`ports: !reset []`); services reach it on the internal network"
-        };
+        let fix = "flowcap export resets its published ports (`ports: !reset []`) and puts a load balancer on them";
         findings.add(
             "fixed-host-port",
-            &format!("{}.published_ports", container.name),
+            &format!("{}.published_ports", container.key),
             format!(
                 "{} publishes host port {}; its {} replicas cannot all bind it (\"port is already allocated\")",
                 container.name,
@@ -219,6 +222,21 @@ fn fixed_host_ports(plan: &Plan, findings: &mut Findings) {
                 container.replicas
             ),
             Some(fix.to_string()),
+        );
+    }
+}
+
+fn fixed_container_names(plan: &Plan, findings: &mut Findings) {
+    for container in plan.containers() {
+        let Some(fixed) = container.container_name.filter(|_| container.replicas > 1) else { continue };
+        findings.add(
+            "fixed-container-name",
+            &format!("{}.container_name", container.key),
+            format!(
+                "{} has container_name `{fixed}`; Compose refuses {} replicas with one fixed name",
+                container.name, container.replicas
+            ),
+            Some("flowcap export resets container_name (`container_name: !reset null`)".to_string()),
         );
     }
 }

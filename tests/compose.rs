@@ -75,12 +75,11 @@ fn renamed_services_need_a_role_map() {
         "no runtime service `runtime` among the active services (found: worker, backend, db); name yours with --service runtime=NAME"
     );
     let project = Project::load(&in_dir(fixtures().join("renamed")), Environment::default()).unwrap();
-    let names =
-        ServiceNames::with_overrides(&["runtime=worker".into(), "api=backend".into(), "postgres=db".into()]).unwrap();
+    let names = ServiceNames::parse(&["runtime=worker".into(), "api=backend".into(), "postgres=db".into()]).unwrap();
     let plan = import(&project, &names).unwrap().plan;
     assert_eq!(plan.runtime.replicas, 3);
     assert!(!plan.postgres.external, "DATABASE_URL points at db");
-    assert!(ServiceNames::with_overrides(&["worker".into()]).unwrap_err().message.contains("expected ROLE=NAME"));
+    assert!(ServiceNames::parse(&["worker".into()]).unwrap_err().message.contains("expected ROLE=NAME"));
 }
 
 #[test]

@@ -71,7 +71,7 @@ fn bad_compose_input() {
         (
             "slots",
             "services:\n  runtime:\n    environment:\n      MAX_CONCURRENT_EXECUTIONS: lots\n",
-            "error: ./compose.yaml:4:7: services.runtime.environment.MAX_CONCURRENT_EXECUTIONS: expected a whole number, got `lots`",
+            "error: ./compose.yaml:4:7: services.runtime.environment.MAX_CONCURRENT_EXECUTIONS: expected a whole number of executions",
         ),
     ];
     for (name, text, expected) in cases {
@@ -163,7 +163,7 @@ fn drift_against_a_plan() {
         .args(["diff", "--preset", "medium"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("needs a plan (PLAN or --preset) and the deployment (--compose FILE)"));
+        .stderr(predicate::str::contains("needs a plan (PLAN or --preset) and the deployment (-f FILE)"));
     flowcap()
         .current_dir(fixtures())
         .args(["diff", "--preset", "medium", "-f", "docker-compose.yml", "-f", "docker-compose.override.yml"])

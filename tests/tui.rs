@@ -1,7 +1,9 @@
 //! The planner screen: snapshots of rendered buffers, key sequences through `update`, and the
 //! figures on screen against the core's analysis.
 
+use flowcap::inputs::Request;
 use flowcap::load::parse_plan;
+use flowcap::platform::compose::Environment;
 use flowcap::presets::{PRESET_KEYS, load_preset};
 use flowcap::tui::app::{App, Mode, Msg, Output, message_for_key, update};
 use flowcap::tui::knobs::Knob;
@@ -13,6 +15,22 @@ use ratatui::style::Color;
 
 fn app(preset: &str) -> App {
     App::new(load_preset(preset).unwrap(), true)
+}
+
+/// The planner as `flowcap` opens it on `request`: through the one way in.
+fn app_on(request: &Request) -> App {
+    let inputs = flowcap::inputs::resolve(request, Environment::default()).unwrap();
+    let app = App::new(inputs.loaded, true);
+    match inputs.deployment {
+        Some(deployment) => app.with_deployment(deployment),
+        None => app,
+    }
+}
+
+/// The project's own compose fixture: docker-compose.yml, its override and .env.
+fn fixture_files() -> Vec<std::path::PathBuf> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/compose");
+    vec![dir.join("docker-compose.yml"), dir.join("docker-compose.override.yml")]
 }
 
 fn render(app: &App, width: u16, height: u16) -> Buffer {
@@ -404,18 +422,20 @@ fn export_writes_the_override_and_asks_before_replacing() {
     let dir = std::env::temp_dir().join(format!("flowcap-tui-export-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(&fixture_files()[0], dir.join("docker-compose.yml")).unwrap();
+    let request = Request {
+        preset: Some("medium".into()),
+        compose_files: vec![dir.join("docker-compose.yml")],
+        ..Request::default()
+    };
+    let mut app = app_on(&request);
     let path = dir.join("docker-compose.override.yml");
-    let mut app = app("medium");
     press(&mut app, "e");
-    assert_eq!(app.mode, Mode::Path { output: Output::Override, text: "docker-compose.override.yml".into() });
-    assert!(screen(&app, 80, 24).contains("Export override to: docker-compose.override.yml▏"));
-    for _ in 0.."docker-compose.override.yml".len() {
-        key(&mut app, KeyCode::Backspace);
-    }
-    press(&mut app, &path.display().to_string());
+    let suggested = path.display().to_string();
+    assert_eq!(app.mode, Mode::Path { output: Output::Override, text: suggested.clone() }, "beside the compose file");
     key(&mut app, KeyCode::Enter);
     let text = std::fs::read_to_string(&path).unwrap();
-    assert!(text.contains("from Medium preset") && text.contains("replicas: 4"), "{text}");
+    assert!(text.contains("from presets/medium.yaml") && text.contains("replicas: 4"), "{text}");
     assert!(dir.join("docker-compose.override.api-lb.conf").exists(), "two API replicas: a load balancer");
     assert!(app.status.as_ref().unwrap().text.starts_with("wrote "));
     assert!(!app.modified(), "exporting does not count as saving the plan, and nothing changed");
@@ -424,12 +444,6 @@ fn export_writes_the_override_and_asks_before_replacing() {
     select(&mut app, Knob::RuntimeReplicas);
     press(&mut app, "l");
     press(&mut app, "e");
-    let Mode::Path { text, .. } = app.mode.clone() else { panic!() };
-    assert_eq!(text, "docker-compose.override.yml");
-    for _ in 0..text.len() {
-        key(&mut app, KeyCode::Backspace);
-    }
-    press(&mut app, &path.display().to_string());
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.mode, Mode::ConfirmOverwrite { output: Output::Override, path: path.clone() });
     press(&mut app, "y");
@@ -438,13 +452,18 @@ fn export_writes_the_override_and_asks_before_replacing() {
 }
 
 #[test]
+fn export_without_a_deployment_says_what_it_needs() {
+    let mut app = app("medium");
+    press(&mut app, "e");
+    key(&mut app, KeyCode::Enter);
+    let status = app.status.clone().unwrap();
+    assert!(status.error && status.text.contains("give -f FILE"), "{}", status.text);
+    assert_eq!(app.mode, Mode::Normal);
+}
+
+#[test]
 fn opens_on_a_compose_deployment() {
-    use flowcap::platform::compose::{Environment, Project, ProjectOptions, ServiceNames, import};
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/compose");
-    let project = Project::load(&ProjectOptions { dir, ..ProjectOptions::default() }, Environment::default()).unwrap();
-    let loaded = import(&project, &ServiceNames::default()).unwrap();
-    let deployment = flowcap::tui::app::Deployment { project, names: ServiceNames::default(), compared: None };
-    let app = App::new(loaded, true).with_deployment(deployment);
+    let app = app_on(&Request { compose_files: fixture_files(), ..Request::default() });
     // Every file read is named, .env included.
     let files: Vec<&str> = app.origin.split(" + ").collect();
     assert_eq!(files.len(), 3, "{}", app.origin);
@@ -494,13 +513,8 @@ fn monitoring_and_the_wait_target_are_knobs() {
 
 #[test]
 fn a_plan_held_against_a_deployment_shows_drift_live() {
-    use flowcap::platform::compose::{Environment, Project, ProjectOptions, ServiceNames, import};
-    use flowcap::tui::app::Deployment;
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/compose");
-    let project = Project::load(&ProjectOptions { dir, ..ProjectOptions::default() }, Environment::default()).unwrap();
-    let deployed = import(&project, &ServiceNames::default()).unwrap();
     let mut app =
-        app("medium").with_deployment(Deployment { project, names: ServiceNames::default(), compared: Some(deployed) });
+        app_on(&Request { preset: Some("medium".into()), compose_files: fixture_files(), ..Request::default() });
     let drift = |app: &App| -> Vec<String> {
         app.report.findings.iter().filter(|f| f.finding.rule == "drift").map(|f| f.finding.path.clone()).collect()
     };

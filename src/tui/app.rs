@@ -4,10 +4,11 @@
 
 use super::knobs::Knob;
 use super::view;
+use crate::inputs::{self, Deployment};
+use crate::io::error::InputError;
 use crate::io::write::write_all_safely;
-use crate::load::LoadedPlan;
+use crate::load::{LoadedPlan, Locator};
 use crate::plan::Plan;
-use crate::platform::compose::{self, Project, ServiceNames};
 use crate::presets::{PRESET_KEYS, PRESETS, load_preset};
 use crate::report::Report;
 use crate::rules::Severity;
@@ -48,16 +49,6 @@ pub enum Output {
     Plan,
     /// The compose override, and the load balancer config when the API scales (`e`).
     Override,
-}
-
-/// The compose deployment the session started from, for export.
-#[derive(Clone, Debug)]
-pub struct Deployment {
-    pub project: Project,
-    pub names: ServiceNames,
-    /// The deployment as a plan, when the session compares a plan with it (PLAN and -f):
-    /// every value that differs is a drift finding, as in `--check`.
-    pub compared: Option<LoadedPlan>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -202,7 +193,7 @@ impl App {
 
     fn recompute(&mut self) {
         let report = Report::new(&self.loaded, Severity::Error);
-        self.report = match self.deployment.as_ref().and_then(|d| d.compared.as_ref()) {
+        self.report = match self.deployment.as_ref().and_then(Deployment::compared) {
             Some(deployed) => report.with_drift(deployed, &self.loaded.plan),
             None => report,
         };
@@ -219,7 +210,7 @@ impl App {
     /// Starts from a compose deployment: `e` exports over its base files.
     pub fn with_deployment(mut self, deployment: Deployment) -> App {
         // A session that starts from the compose files names them all, .env included.
-        if deployment.compared.is_none() && self.preset.is_none() {
+        if matches!(self.loaded.locator, Locator::Compose(_)) {
             self.origin = deployment.project.describe();
         }
         self.deployment = Some(deployment);
@@ -228,24 +219,20 @@ impl App {
         self
     }
 
-    /// The files `output` writes at `path`.
-    fn files(&self, output: Output, path: &Path) -> Vec<(PathBuf, String)> {
+    /// The files `output` writes at `path`: for the override, exactly what `flowcap export`
+    /// writes from the same inputs.
+    fn files(&self, output: Output, path: &Path) -> Result<Vec<(PathBuf, String)>, InputError> {
         match output {
-            Output::Plan => vec![(path.to_path_buf(), self.plan().to_file_text(&format!("from {}.", self.origin)))],
+            Output::Plan => Ok(vec![(path.to_path_buf(), self.plan().to_file_text(&format!("from {}.", self.origin)))]),
             Output::Override => {
-                let default_names = ServiceNames::default();
-                let (base, names) = match &self.deployment {
-                    Some(d) => (Some(&d.project), &d.names),
-                    None => (None, &default_names),
-                };
-                compose::export_files(self.plan(), base, names, path, &self.origin, false)
+                inputs::export(self.plan(), &self.loaded.file, self.deployment.as_ref(), path, false).map(|e| e.files)
             }
         }
     }
 
     fn write(&mut self, output: Output, path: PathBuf, force: bool) {
         self.mode = Mode::Normal;
-        match write_all_safely(&self.files(output, &path), force) {
+        match self.files(output, &path).and_then(|files| write_all_safely(&files, force)) {
             Ok(written) => {
                 let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
                 if output == Output::Plan {
@@ -324,10 +311,15 @@ pub fn update(app: &mut App, msg: Msg) {
             Mode::Path { text, .. } if text.trim().is_empty() => app.fail("no path given: nothing written".into()),
             Mode::Path { output, text } => {
                 let path = PathBuf::from(text.trim());
-                if app.files(output, &path).iter().any(|(file, _)| file.exists()) {
-                    app.mode = Mode::ConfirmOverwrite { output, path };
-                } else {
-                    app.write(output, path, false);
+                match app.files(output, &path) {
+                    Err(error) => {
+                        app.mode = Mode::Normal;
+                        app.fail(error.to_string());
+                    }
+                    Ok(files) if files.iter().any(|(file, _)| file.exists()) => {
+                        app.mode = Mode::ConfirmOverwrite { output, path };
+                    }
+                    Ok(_) => app.write(output, path, false),
                 }
             }
             other => app.mode = other,

@@ -26,7 +26,7 @@ pub fn color_wanted() -> bool {
 
 /// Runs the planner until the operator quits. The terminal is restored on quit, Ctrl-C, SIGTERM
 /// and panic (ratatui's hook, extended to release the mouse).
-pub fn run(loaded: LoadedPlan, deployment: Option<app::Deployment>) -> io::Result<()> {
+pub fn run(loaded: LoadedPlan, deployment: Option<crate::inputs::Deployment>) -> io::Result<()> {
     let terminate = Arc::new(AtomicBool::new(false));
     signal_hook::flag::register(signal_hook::consts::SIGTERM, Arc::clone(&terminate))?;
     signal_hook::flag::register(signal_hook::consts::SIGHUP, Arc::clone(&terminate))?;

@@ -3,7 +3,7 @@
 //! `#` comments (inline only after whitespace in unquoted values), single quotes literal,
 //! double quotes with escapes and interpolation, unquoted values trimmed and interpolated.
 
-use super::interpolate::interpolate;
+use super::interpolate::{InterpolationError, interpolate};
 use crate::io::error::InputError;
 use std::collections::HashMap;
 
@@ -33,43 +33,124 @@ impl Environment {
 
     /// Reads a `.env` file's text (`file` names it in errors); the shell still wins.
     pub fn load_dotenv(&mut self, file: &str, text: &str) -> Result<(), InputError> {
-        for (index, raw) in text.lines().enumerate() {
-            let line = raw.trim();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            let line = line.strip_prefix("export ").unwrap_or(line);
-            let at = |column: usize, message: String| InputError::at(file, Some((index + 1, column)), message);
-            let Some((key, value)) = line.split_once('=') else {
-                return Err(at(1, format!("expected KEY=VALUE, found `{}`", first_word(line))));
-            };
-            let key = key.trim();
-            if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-') {
-                return Err(at(1, format!("`{key}` is not a variable name")));
-            }
-            let value = value.trim_start();
-            let value = match value.chars().next() {
-                Some('\'') => {
-                    closed(value, '\'').ok_or_else(|| at(key.len() + 2, "unclosed single quote".into()))?.to_string()
-                }
-                Some('"') => {
-                    let inner = closed(value, '"').ok_or_else(|| at(key.len() + 2, "unclosed double quote".into()))?;
-                    let unescaped = unescape(inner);
-                    interpolate(&unescaped, &|name| self.get(name)).map_err(|e| at(key.len() + 2, e.to_string()))?
-                }
-                _ => {
-                    let unquoted = match value.find(" #").or_else(|| value.find("\t#")) {
-                        Some(comment) => &value[..comment],
-                        None => value,
-                    };
-                    interpolate(unquoted.trim_end(), &|name| self.get(name))
-                        .map_err(|e| at(key.len() + 2, e.to_string()))?
-                }
-            };
-            self.dotenv.insert(key.to_string(), value);
+        for (key, value) in parse_dotenv(file, text, &|name| self.get(name).map(str::to_string))? {
+            self.dotenv.insert(key, value);
         }
         Ok(())
     }
+
+    /// This environment with `fallback` added under it: a variable already set keeps its value
+    /// (an included project's `.env` fills in only what the including project leaves unset).
+    pub fn with_fallback(&self, fallback: Vec<(String, String)>) -> Environment {
+        let mut env = self.clone();
+        for (key, value) in fallback {
+            if env.get(&key).is_none() {
+                env.dotenv.insert(key, value);
+            }
+        }
+        env
+    }
+
+    /// The shell's variables only, without any `.env` read since.
+    pub fn shell_only(&self) -> Environment {
+        Environment { shell: self.shell.clone(), dotenv: HashMap::new() }
+    }
+}
+
+/// The variables of a `.env` or `env_file` text, in order, in Compose's syntax. Values may
+/// refer to variables set earlier in the same file, then to `lookup`.
+pub fn parse_dotenv(
+    file: &str,
+    text: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<(String, String)>, InputError> {
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    let mut own: HashMap<String, usize> = HashMap::new();
+    for (index, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let line = line.strip_prefix("export ").unwrap_or(line);
+        let at = |column: usize, message: String| InputError::at(file, Some((index + 1, column)), message);
+        let Some((key, value)) = line.split_once('=') else {
+            return Err(at(1, "expected KEY=VALUE".to_string()));
+        };
+        let key = key.trim();
+        if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-') {
+            return Err(at(1, "expected a variable name before `=`".to_string()));
+        }
+        let known = |name: &str| own.get(name).map(|&i| pairs[i].1.clone()).or_else(|| lookup(name));
+        let resolve =
+            |text: &str| interpolate_owned(text, &known).map_err(|e| at(key.len() + 2, format!("{key}: {e}")));
+        let value = value.trim_start();
+        let value = match value.chars().next() {
+            Some('\'') => closed(value, '\'')
+                .ok_or_else(|| at(key.len() + 2, format!("{key}: unclosed single quote")))?
+                .to_string(),
+            Some('"') => {
+                let inner =
+                    closed(value, '"').ok_or_else(|| at(key.len() + 2, format!("{key}: unclosed double quote")))?;
+                resolve(&unescape(inner))?
+            }
+            _ => {
+                let unquoted = match value.find(" #").or_else(|| value.find("\t#")) {
+                    Some(comment) => &value[..comment],
+                    None => value,
+                };
+                resolve(unquoted.trim_end())?
+            }
+        };
+        match own.get(key) {
+            Some(&i) => pairs[i].1 = value,
+            None => {
+                own.insert(key.to_string(), pairs.len());
+                pairs.push((key.to_string(), value));
+            }
+        }
+    }
+    Ok(pairs)
+}
+
+/// [`interpolate`] with a lookup that hands out owned values.
+fn interpolate_owned(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<String, InterpolationError> {
+    if !text.contains('$') {
+        return Ok(text.to_string());
+    }
+    // Collect the values first: `interpolate` borrows them for its lifetime.
+    let mut values: HashMap<String, String> = HashMap::new();
+    for name in variable_names(text) {
+        if let Some(value) = lookup(&name) {
+            values.insert(name, value);
+        }
+    }
+    interpolate(text, &|name| values.get(name).map(String::as_str))
+}
+
+/// Every name that could be looked up in `text`: runs of name characters after a `$` or `${`.
+fn variable_names(text: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'$' {
+            let mut start = i + 1;
+            while start < bytes.len() && bytes[start] == b'{' {
+                start += 1;
+            }
+            let end = bytes[start..]
+                .iter()
+                .position(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
+                .map_or(bytes.len(), |n| start + n);
+            if end > start {
+                names.push(text[start..end].to_string());
+            }
+            i = end.max(i + 1);
+        } else {
+            i += 1;
+        }
+    }
+    names
 }
 
 /// The text between an opening quote at the start of `value` and its closing quote.
@@ -105,10 +186,6 @@ fn unescape(text: &str) -> String {
     out
 }
 
-fn first_word(line: &str) -> &str {
-    line.split_whitespace().next().unwrap_or(line)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -135,8 +212,8 @@ mod tests {
     fn dotenv_errors_name_the_line() {
         let mut env = Environment::default();
         let err = env.load_dotenv(".env", "A=1\nnot a pair\n").unwrap_err();
-        assert_eq!(err.to_string(), ".env:2:1: expected KEY=VALUE, found `not`");
+        assert_eq!(err.to_string(), ".env:2:1: expected KEY=VALUE");
         let err = env.load_dotenv(".env", "Q='open\n").unwrap_err();
-        assert_eq!(err.to_string(), ".env:1:3: unclosed single quote");
+        assert_eq!(err.to_string(), ".env:1:3: Q: unclosed single quote");
     }
 }

@@ -1,27 +1,64 @@
-//! The compose override that makes a plan real over the operator's base file: replicas,
-//! resources, `MAX_CONCURRENT_EXECUTIONS`, the Postgres command and `shm_size`, published
-//! ports reset on scaled services, and an nginx load balancer when the API scales.
+//! The compose override that makes a plan real over the operator's own compose files:
+//! replicas, resources, `MAX_CONCURRENT_EXECUTIONS`, the Postgres command and `shm_size`; for
+//! every scaled service, its fixed host ports and `container_name` reset, with an nginx load
+//! balancer that publishes exactly the ports the service published.
+//!
+//! The base is read the way Compose reads it ([`Project`]); everything the override changes is
+//! listed before → after, so the operator sees what `docker compose up` will do.
 
-use super::import::{Role, ServiceNames};
+use super::balancer::{self, Balancer};
+use super::import::{PortBinding, Role, ServiceFacts, ServiceNames, import, service_facts};
 use super::project::Project;
+use crate::io::error::InputError;
 use crate::io::write::WRITTEN_BY;
 use crate::plan::{Plan, Resources};
 use crate::units::Bytes;
-use serde_yaml::Value;
+use serde_yaml::{Mapping, Value};
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
-/// The API's container port: Flow-Like's `PORT: 8080`.
-const API_CONTAINER_PORT: u16 = 8080;
-const LOAD_BALANCER_IMAGE: &str = "nginx:1.27-alpine";
-const NGINX_TEMPLATE: &str = include_str!("../../../assets/nginx-api-lb.conf");
-
+/// What an export writes and what it changes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Export {
-    pub override_yaml: String,
-    /// The load balancer's nginx config, to be written beside the override as
-    /// [`ExportOptions::load_balancer_config`].
-    pub nginx_conf: Option<String>,
+    /// The override first, then each load balancer's config.
+    pub files: Vec<(PathBuf, String)>,
+    /// Every change the override makes to the deployment, in file order.
+    pub changes: Vec<Change>,
+    /// Services of the plan the deployment does not have: an override cannot create a
+    /// runnable service (it has no image), so they are left out.
+    pub left_out: Vec<String>,
+    /// The command that starts the deployment with the override.
+    pub apply: String,
+}
+
+/// One change the override makes to a service, as the operator reads it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Change {
+    pub service: String,
+    pub what: String,
+    pub before: String,
+    pub after: String,
+}
+
+impl Export {
+    /// The changes as `service  what: before → after` lines, then what was left out.
+    pub fn summary(&self) -> String {
+        let mut out = String::new();
+        if self.changes.is_empty() {
+            out.push_str("no changes: the deployment already runs the plan\n");
+        }
+        for change in &self.changes {
+            let _ = writeln!(out, "{} {}: {} → {}", change.service, change.what, change.before, change.after);
+        }
+        if !self.left_out.is_empty() {
+            let _ = writeln!(
+                out,
+                "not written: {} (the deployment has no such service; an override cannot add one without an image)",
+                self.left_out.join(", ")
+            );
+        }
+        out
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -30,188 +67,403 @@ pub struct ExportOptions {
     pub plan_source: String,
     /// Add PGTune's web-profile settings to the Postgres command.
     pub pgtune: bool,
-    /// The nginx config's file name, relative to the override.
-    pub load_balancer_config: String,
 }
 
-/// What the base compose files tell the export.
-struct Base<'a> {
-    project: Option<&'a Project>,
-    names: &'a ServiceNames,
-}
+/// The load balancer's resources: nginx proxying needs little, and a service without limits
+/// would be flagged by flowcap's own `limits-missing`.
+const BALANCER_LIMITS: Resources = Resources { cpus: Some(crate::units::Cpus(500)), memory: Some(Bytes::mib(128)) };
 
-impl Base<'_> {
-    fn has(&self, service: &str) -> bool {
-        self.project.is_none_or(|p| p.services.contains_key(service))
-    }
-
-    /// The base's value at `key` of `service`.
-    fn get(&self, service: &str, key: &str) -> Option<&Value> {
-        self.project?.services.get(service)?.get(key)
-    }
-}
-
-/// The files an export writes: the override at `output` and, when the API scales, the load
-/// balancer's config beside it (named after the override).
-pub fn export_files(
+/// The override at `output` over `base` (the deployment's compose files without `output`),
+/// and the balancer configs beside it.
+pub fn export(
     plan: &Plan,
-    base: Option<&Project>,
+    base: &Project,
     names: &ServiceNames,
     output: &Path,
-    plan_source: &str,
-    pgtune: bool,
-) -> Vec<(PathBuf, String)> {
-    let folder = output.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let stem = output.file_stem().and_then(|s| s.to_str()).unwrap_or("flowcap");
-    let options = ExportOptions {
-        plan_source: plan_source.to_string(),
-        pgtune,
-        load_balancer_config: format!("{stem}.api-lb.conf"),
+    options: &ExportOptions,
+) -> Result<Export, InputError> {
+    let deployed = import(base, names)?;
+    let active: Vec<(&str, &Mapping)> = base.active_services();
+    let find = |name: &str| active.iter().find(|(n, _)| *n == name).map(|(_, s)| *s);
+    let mut writer = Writer {
+        base,
+        output,
+        api: names.get(Role::Api),
+        services: String::new(),
+        changes: Vec::new(),
+        files: Vec::new(),
     };
-    let export = export(plan, base, names, &options);
-    let mut files = vec![(output.to_path_buf(), export.override_yaml)];
-    if let Some(conf) = export.nginx_conf {
-        files.push((folder.join(&options.load_balancer_config), conf));
-    }
-    files
-}
 
-/// The override for `plan`. With a base project, services it lacks are left out and its
-/// networks and published API port are reused; without one, Flow-Like's defaults are assumed.
-pub fn export(plan: &Plan, base: Option<&Project>, names: &ServiceNames, options: &ExportOptions) -> Export {
-    let base = Base { project: base, names };
-    let mut out = String::new();
+    let mut wanted =
+        vec![(names.get(Role::Api).to_string(), Role::Api), (names.get(Role::Runtime).to_string(), Role::Runtime)];
+    if !plan.postgres.external {
+        wanted.push((names.get(Role::Postgres).to_string(), Role::Postgres));
+    }
+    for (name, role) in &wanted {
+        if find(name).is_none() {
+            let message = match base.hidden_by(name) {
+                Some(profiles) => format!("runs only with the profile {}: add --profile", profiles.join(" or ")),
+                None => "the deployment has no such service".to_string(),
+            };
+            return Err(InputError::new(
+                &base.files[0].name,
+                format!(
+                    "the plan needs the {} service `{name}`, but {message}; name yours with --service {}=NAME",
+                    role.key(),
+                    role.key()
+                ),
+            ));
+        }
+    }
+
+    let api = names.get(Role::Api);
+    writer.service(
+        api,
+        find(api).expect("checked"),
+        &Planned::of(plan.api.replicas, &plan.api.limits, &plan.api.reservations),
+        None,
+    )?;
+    let runtime = names.get(Role::Runtime);
+    let slots = (deployed.plan.runtime.max_concurrent_executions, plan.runtime.max_concurrent_executions);
+    writer.service(
+        runtime,
+        find(runtime).expect("checked"),
+        &Planned::of(plan.runtime.replicas, &plan.runtime.limits, &plan.runtime.reservations),
+        Some(slots),
+    )?;
+    if !plan.postgres.external {
+        let postgres = names.get(Role::Postgres);
+        writer.postgres(postgres, find(postgres).expect("checked"), plan, &deployed.plan, options.pgtune)?;
+    }
+    let mut left_out = Vec::new();
+    for (name, service) in &plan.other_services {
+        match find(name) {
+            Some(base_service) => writer.service(
+                name,
+                base_service,
+                &Planned::of(service.replicas, &service.limits, &service.reservations),
+                None,
+            )?,
+            None => left_out.push(name.clone()),
+        }
+    }
+
+    let mut header = String::new();
+    let apply = apply_command(base, output, plan, names);
     let _ = writeln!(
-        out,
+        header,
         "{WRITTEN_BY} {} from {}: the override that makes the plan real.",
         env!("CARGO_PKG_VERSION"),
         options.plan_source
     );
-    let _ = writeln!(out, "# Use: docker compose -f docker-compose.yml -f THIS_FILE up -d");
-    let _ = writeln!(out, "# flowcap replaces this file on the next export: change the plan, not this file.");
-    if plan.monitoring {
-        let _ = writeln!(
-            out,
-            "# The plan runs monitoring: start with --profile monitoring (or COMPOSE_PROFILES=monitoring)."
-        );
-    }
+    let _ = writeln!(header, "# Apply: {apply}");
+    header.push_str("# Needs Docker Compose 2.24 or later (the !reset and !override tags).\n");
+    header.push_str("# flowcap replaces this file on the next export: change the plan, not this file.\n");
     if plan.api.replicas > 1 {
-        let _ = writeln!(
-            out,
-            "# All API replicas must share one JWT key pair: set BACKEND_KEY, BACKEND_PUB and BACKEND_KID in .env."
+        header.push_str(
+            "# All API replicas must share one JWT key pair: set BACKEND_KEY, BACKEND_PUB and BACKEND_KID in .env.\n",
         );
     }
-    out.push_str("services:\n");
-
-    let api = names.get(Role::Api);
-    let api_scaled = plan.api.replicas > 1;
-    if base.has(api) {
-        let _ = writeln!(out, "  {api}:");
-        deploy(&mut out, &base, api, plan.api.replicas, &plan.api.limits, &plan.api.reservations);
-        if api_scaled {
-            let _ = writeln!(
-                out,
-                "    # {} replicas cannot share host ports: the load balancer publishes the API port (not metrics).",
-                plan.api.replicas
-            );
-            out.push_str("    ports: !reset []\n");
-        }
-    }
-
-    let runtime = names.get(Role::Runtime);
-    if base.has(runtime) {
-        let _ = writeln!(out, "  {runtime}:");
-        deploy(&mut out, &base, runtime, plan.runtime.replicas, &plan.runtime.limits, &plan.runtime.reservations);
-        let _ = writeln!(
-            out,
-            "    environment:\n      MAX_CONCURRENT_EXECUTIONS: \"{}\"",
-            plan.runtime.max_concurrent_executions
-        );
-        if plan.runtime.replicas > 1 {
-            out.push_str("    # The API reaches the runtimes on the internal network; a fixed host port binds once.\n");
-            out.push_str("    ports: !reset []\n");
-        }
-    }
-
-    let postgres = names.get(Role::Postgres);
-    if !plan.postgres.external && base.has(postgres) {
-        let _ = writeln!(out, "  {postgres}:");
-        let flags: Vec<String> =
-            postgres_flags(plan, options.pgtune).iter().map(|f| format!("\"-c\", \"{f}\"")).collect();
-        let _ = writeln!(out, "    command: [\"postgres\", {}]", flags.join(", "));
-        let _ = writeln!(out, "    shm_size: {}", shm_size(plan).compose().to_lowercase());
-        deploy(&mut out, &base, postgres, 1, &plan.postgres.limits, &plan.postgres.reservations);
-    }
-
-    for (name, service) in &plan.other_services {
-        if base.project.is_none() || !base.has(name) {
-            continue;
-        }
-        let _ = writeln!(out, "  {name}:");
-        deploy(&mut out, &base, name, service.replicas, &service.limits, &service.reservations);
-        if service.replicas > 1 && !service.published_ports.is_empty() {
-            out.push_str("    ports: !reset []\n");
-        }
-    }
-
-    let nginx_conf = api_scaled.then(|| {
-        load_balancer(&mut out, &base, plan, options);
-        NGINX_TEMPLATE.replace("{{API_SERVICE}}", api).replace("{{API_PORT}}", &API_CONTAINER_PORT.to_string())
-    });
-    Export { override_yaml: out, nginx_conf }
+    let mut files = vec![(output.to_path_buf(), format!("{header}services:\n{}", writer.services))];
+    files.append(&mut writer.files);
+    Ok(Export { files, changes: writer.changes, left_out, apply })
 }
 
-/// `deploy.replicas` and `deploy.resources` for one service. Whatever the base sets that the
-/// plan leaves out is reset, so the merge yields the plan and not the base's leftovers; the
-/// older `cpus` / `mem_limit` / `mem_reservation` keys are reset too, since Compose refuses
-/// them when they disagree with `deploy.resources`.
-fn deploy(out: &mut String, base: &Base, service: &str, replicas: u32, limits: &Resources, reservations: &Resources) {
-    // Compose refuses `scale` and `deploy.replicas` that disagree: follow a base that uses scale.
-    if base.get(service, "scale").is_some() {
-        let _ = writeln!(out, "    scale: {replicas}");
+/// What the plan sets for one service.
+struct Planned<'a> {
+    replicas: u32,
+    limits: &'a Resources,
+    reservations: &'a Resources,
+}
+
+impl<'a> Planned<'a> {
+    fn of(replicas: u32, limits: &'a Resources, reservations: &'a Resources) -> Planned<'a> {
+        Planned { replicas, limits, reservations }
     }
-    for legacy in ["cpus", "mem_limit", "mem_reservation"] {
-        if base.get(service, legacy).is_some() {
-            let _ = writeln!(out, "    {legacy}: !reset null");
+}
+
+/// Builds the override's `services` text and the change list.
+struct Writer<'a> {
+    base: &'a Project,
+    output: &'a Path,
+    /// The API's service: its balancer speaks HTTP (per-request balancing, forwarded
+    /// headers); the others forward TCP.
+    api: &'a str,
+    services: String,
+    changes: Vec<Change>,
+    /// Balancer configs.
+    files: Vec<(PathBuf, String)>,
+}
+
+impl Writer<'_> {
+    fn change(&mut self, service: &str, what: &str, before: String, after: String) {
+        if before != after {
+            self.changes.push(Change { service: service.into(), what: what.into(), before, after });
         }
     }
-    let _ = writeln!(out, "    deploy:\n      replicas: {replicas}");
-    let base_resources = |kind: &str| {
-        base.get(service, "deploy")
-            .and_then(|d| d.get("resources"))
-            .and_then(|r| r.get(kind))
-            .and_then(Value::as_mapping)
+
+    /// A service's replicas and resources; its `MAX_CONCURRENT_EXECUTIONS` when `slots` is
+    /// given (before, after); and, when it scales, its fixed ports and name.
+    fn service(
+        &mut self,
+        name: &str,
+        service: &Mapping,
+        planned: &Planned,
+        slots: Option<(u32, u32)>,
+    ) -> Result<(), InputError> {
+        let facts = service_facts(self.base, name, service)?;
+        let mut out = String::new();
+        let _ = writeln!(out, "  {name}:");
+        self.deploy(&mut out, name, service, &facts, planned);
+        if let Some((before, after)) = slots {
+            let _ = writeln!(out, "    environment:\n      MAX_CONCURRENT_EXECUTIONS: \"{after}\"");
+            self.change(name, "MAX_CONCURRENT_EXECUTIONS", before.to_string(), after.to_string());
+        }
+        let balancer = if planned.replicas > 1 { self.scaled(&mut out, name, service, &facts)? } else { None };
+        self.services.push_str(&out);
+        if let Some(balancer) = balancer {
+            self.services.push_str(&balancer);
+        }
+        Ok(())
+    }
+
+    /// Resets what keeps a service from running several replicas on one host; returns the
+    /// balancer's service text when it publishes fixed ports.
+    fn scaled(
+        &mut self,
+        out: &mut String,
+        name: &str,
+        service: &Mapping,
+        facts: &ServiceFacts,
+    ) -> Result<Option<String>, InputError> {
+        if let Some(fixed) = &facts.container_name {
+            let _ = writeln!(out, "    # Compose refuses replicas with one fixed container name.");
+            out.push_str("    container_name: !reset null\n");
+            self.change(name, "container_name", fixed.clone(), "reset (Compose names each replica)".into());
+        }
+        let (fixed, kept): (Vec<&PortBinding>, Vec<&PortBinding>) =
+            facts.ports.iter().partition(|p| p.fixed().is_some());
+        if fixed.is_empty() {
+            return Ok(None);
+        }
+        if let Some(udp) = fixed.iter().find(|p| p.protocol != "tcp") {
+            return Err(self.base.error_at(
+                &format!("services.{name}.ports"),
+                format!(
+                    "{name} scales and publishes {}: flowcap's load balancer forwards TCP only; publish a port range or keep one replica",
+                    udp.short()
+                ),
+            ));
+        }
+        let balancer_name = format!("{name}-lb");
+        if self.base.services.contains_key(balancer_name.as_str()) {
+            return Err(self.base.error_at(
+                &format!("services.{balancer_name}"),
+                format!(
+                    "flowcap's load balancer for {name} would be named {balancer_name}, and the deployment has one"
+                ),
+            ));
+        }
+        let _ = writeln!(out, "    # {balancer_name} publishes these ports: a fixed host port binds only once.");
+        if kept.is_empty() {
+            out.push_str("    ports: !reset []\n");
+        } else {
+            let kept: Vec<String> = kept.iter().map(|p| format!("\"{}\"", p.short())).collect();
+            let _ = writeln!(out, "    ports: !override [{}]", kept.join(", "));
+        }
+        let shown: Vec<String> = fixed.iter().map(|p| p.short()).collect();
+        self.change(name, "ports", shown.join(", "), format!("published by {balancer_name}"));
+        let config_path = balancer_config_path(self.output, &balancer_name);
+        let bindings: Vec<PortBinding> = fixed.into_iter().cloned().collect();
+        let balancer = Balancer { service: name, http: name == self.api, ports: &bindings };
+        let mut text = String::new();
+        let _ = writeln!(
+            text,
+            "  # Spreads connections over the replicas of {name}; its config is {}.",
+            config_path.display()
+        );
+        let _ = writeln!(text, "  {balancer_name}:");
+        let _ = writeln!(text, "    image: {}", balancer::IMAGE);
+        let _ = writeln!(text, "    depends_on: [{name}]");
+        let ports: Vec<String> = bindings.iter().map(|p| format!("\"{}\"", p.short())).collect();
+        let _ = writeln!(text, "    ports: [{}]", ports.join(", "));
+        let mount = relative_to(&config_path, &self.base.dir());
+        let _ = writeln!(text, "    volumes: [\"{}:/etc/nginx/nginx.conf:ro\"]", mount);
+        match service.get("networks") {
+            Some(Value::Sequence(list)) => {
+                let list: Vec<&str> = list.iter().filter_map(Value::as_str).collect();
+                let _ = writeln!(text, "    networks: [{}]", list.join(", "));
+            }
+            Some(Value::Mapping(map)) => {
+                let list: Vec<&str> = map.keys().filter_map(Value::as_str).collect();
+                let _ = writeln!(text, "    networks: [{}]", list.join(", "));
+            }
+            _ => {}
+        }
+        if let Some(Value::Sequence(profiles)) = service.get("profiles") {
+            let list: Vec<&str> = profiles.iter().filter_map(Value::as_str).collect();
+            let _ = writeln!(text, "    profiles: [{}]", list.join(", "));
+        }
+        text.push_str("    restart: unless-stopped\n");
+        let _ = writeln!(
+            text,
+            "    deploy:\n      resources:\n        limits:\n          cpus: \"{}\"\n          memory: {}",
+            BALANCER_LIMITS.cpus.expect("set"),
+            BALANCER_LIMITS.memory.expect("set").compose()
+        );
+        self.change(&balancer_name, "service", "none".into(), format!("nginx publishing {}", shown.join(", ")));
+        self.files.push((config_path, balancer.config()));
+        Ok(Some(text))
+    }
+
+    /// `deploy.replicas` and `deploy.resources` for one service. Whatever the base sets that the
+    /// plan leaves out is reset, so the merge yields the plan and not the base's leftovers; the
+    /// older `cpus` / `mem_limit` / `mem_reservation` keys are reset too, since Compose refuses
+    /// them when they disagree with `deploy.resources`.
+    fn deploy(&mut self, out: &mut String, name: &str, service: &Mapping, facts: &ServiceFacts, planned: &Planned) {
+        // Compose refuses `scale` and `deploy.replicas` that disagree: follow a base that uses scale.
+        if service.get("scale").is_some() {
+            let _ = writeln!(out, "    scale: {}", planned.replicas);
+        }
+        for legacy in ["cpus", "mem_limit", "mem_reservation"] {
+            if service.get(legacy).is_some() {
+                let _ = writeln!(out, "    {legacy}: !reset null");
+            }
+        }
+        let _ = writeln!(out, "    deploy:\n      replicas: {}", planned.replicas);
+        self.change(name, "replicas", facts.replicas.to_string(), planned.replicas.to_string());
+        let base_resources = |kind: &str| {
+            service.get("deploy").and_then(|d| d.get("resources")).and_then(|r| r.get(kind)).and_then(Value::as_mapping)
+        };
+        let mut section = String::new();
+        for (kind, resources, before) in
+            [("limits", planned.limits, &facts.limits), ("reservations", planned.reservations, &facts.reservations)]
+        {
+            self.change(name, kind, describe(before), describe(resources));
+            let in_base = base_resources(kind);
+            if resources.cpus.is_none() && resources.memory.is_none() {
+                if in_base.is_some() {
+                    let _ = writeln!(section, "        {kind}: !reset {{}}");
+                }
+                continue;
+            }
+            let _ = writeln!(section, "        {kind}:");
+            let base_has = |key: &str| in_base.is_some_and(|m| m.contains_key(key));
+            match resources.cpus {
+                Some(cpus) => {
+                    let _ = writeln!(section, "          cpus: \"{cpus}\"");
+                }
+                None if base_has("cpus") => section.push_str("          cpus: !reset null\n"),
+                None => {}
+            }
+            match resources.memory {
+                Some(memory) => {
+                    let _ = writeln!(section, "          memory: {}", memory.compose());
+                }
+                None if base_has("memory") => section.push_str("          memory: !reset null\n"),
+                None => {}
+            }
+        }
+        if !section.is_empty() {
+            out.push_str("      resources:\n");
+            out.push_str(&section);
+        }
+    }
+
+    /// Postgres: its command with the plan's settings, `shm_size` (never lowered), resources.
+    fn postgres(
+        &mut self,
+        name: &str,
+        service: &Mapping,
+        plan: &Plan,
+        deployed: &Plan,
+        pgtune: bool,
+    ) -> Result<(), InputError> {
+        let facts = service_facts(self.base, name, service)?;
+        let mut out = String::new();
+        let _ = writeln!(out, "  {name}:");
+        let flags = postgres_flags(plan, pgtune);
+        let quoted: Vec<String> = flags.iter().map(|f| format!("\"-c\", \"{f}\"")).collect();
+        let _ = writeln!(out, "    command: [\"postgres\", {}]", quoted.join(", "));
+        let before = postgres_flags(deployed, false);
+        self.change(name, "command", format!("-c {}", before.join(" -c ")), format!("-c {}", flags.join(" -c ")));
+        let wanted = shm_size(plan);
+        if facts.shm_size.is_none_or(|current| current < wanted) {
+            let _ = writeln!(out, "    shm_size: {}", wanted.compose().to_lowercase());
+            let before = facts.shm_size.map_or_else(|| "64m (Docker's default)".into(), |s| s.compose().to_lowercase());
+            self.change(name, "shm_size", before, wanted.compose().to_lowercase());
+        }
+        let planned = Planned::of(1, &plan.postgres.limits, &plan.postgres.reservations);
+        self.deploy(&mut out, name, service, &facts, &planned);
+        self.services.push_str(&out);
+        Ok(())
+    }
+}
+
+/// `4 CPUs, 8G`, `none`.
+fn describe(resources: &Resources) -> String {
+    let mut parts = Vec::new();
+    if let Some(cpus) = resources.cpus {
+        parts.push(format!("{cpus} CPUs"));
+    }
+    if let Some(memory) = resources.memory {
+        parts.push(memory.compose());
+    }
+    if parts.is_empty() { "none".into() } else { parts.join(", ") }
+}
+
+/// The balancer's config beside the override: `OUT.NAME.conf`.
+fn balancer_config_path(output: &Path, balancer: &str) -> PathBuf {
+    let stem = output.file_stem().and_then(|s| s.to_str()).unwrap_or("flowcap");
+    output.with_file_name(format!("{stem}.{balancer}.conf"))
+}
+
+/// `path` as Compose resolves a relative path in any of the project's files: from the
+/// project folder, wherever the override itself is.
+fn relative_to(path: &Path, project_dir: &Path) -> String {
+    let absolute = |p: &Path| {
+        let p = if p.as_os_str().is_empty() { Path::new(".") } else { p };
+        std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
     };
-    let mut section = String::new();
-    for (kind, resources) in [("limits", limits), ("reservations", reservations)] {
-        let in_base = base_resources(kind);
-        if resources.cpus.is_none() && resources.memory.is_none() {
-            if in_base.is_some() {
-                let _ = writeln!(section, "        {kind}: !reset {{}}");
-            }
-            continue;
-        }
-        let _ = writeln!(section, "        {kind}:");
-        let base_has = |key: &str| in_base.is_some_and(|m| m.contains_key(key));
-        match resources.cpus {
-            Some(cpus) => {
-                let _ = writeln!(section, "          cpus: \"{cpus}\"");
-            }
-            None if base_has("cpus") => section.push_str("          cpus: !reset null\n"),
-            None => {}
-        }
-        match resources.memory {
-            Some(memory) => {
-                let _ = writeln!(section, "          memory: {}", memory.compose());
-            }
-            None if base_has("memory") => section.push_str("          memory: !reset null\n"),
-            None => {}
-        }
+    let folder = absolute(path.parent().unwrap_or(Path::new(".")));
+    let folder = std::fs::canonicalize(&folder).unwrap_or(folder);
+    let project = std::fs::canonicalize(absolute(project_dir)).unwrap_or_else(|_| absolute(project_dir));
+    let file = path.file_name().unwrap_or_default();
+    match pathdiff::diff_paths(folder.join(file), &project) {
+        Some(relative) if !relative.starts_with("..") => format!("./{}", relative.display()),
+        Some(relative) => relative.display().to_string(),
+        None => folder.join(file).display().to_string(),
     }
-    if !section.is_empty() {
-        out.push_str("      resources:\n");
-        out.push_str(&section);
+}
+
+/// `docker compose -f … -f OVERRIDE [--env-file …] [--profile …] up -d`.
+fn apply_command(base: &Project, output: &Path, plan: &Plan, names: &ServiceNames) -> String {
+    let mut command = String::from("docker compose");
+    for file in &base.options.files {
+        let _ = write!(command, " -f {}", shell_word(&file.display().to_string()));
     }
+    let _ = write!(command, " -f {}", shell_word(&output.display().to_string()));
+    if let Some(env_file) = &base.options.env_file {
+        let _ = write!(command, " --env-file {}", shell_word(&env_file.display().to_string()));
+    }
+    let mut profiles = base.profiles.clone();
+    if plan.monitoring
+        && let Some(needed) = base.hidden_by(names.get(Role::Exporter))
+        && let Some(first) = needed.into_iter().next()
+    {
+        profiles.push(first);
+    }
+    profiles.dedup();
+    for profile in profiles {
+        let _ = write!(command, " --profile {}", shell_word(&profile));
+    }
+    command.push_str(" up -d");
+    command
+}
+
+/// A word as a shell reads it back.
+fn shell_word(word: &str) -> String {
+    shlex::try_quote(word).map_or_else(|_| word.to_string(), |quoted| quoted.into_owned())
 }
 
 /// `name=value` settings for the Postgres command: the plan's, then PGTune's when asked.
@@ -245,28 +497,4 @@ fn shm_size(plan: &Plan) -> Bytes {
         Some(limit) => Bytes((limit.0 / 16 / mib).clamp(128, 1024) * mib),
         None => Bytes::mib(256),
     }
-}
-
-fn load_balancer(out: &mut String, base: &Base, plan: &Plan, options: &ExportOptions) {
-    let api = base.names.get(Role::Api);
-    let host_port = plan.api.published_ports.first().copied().unwrap_or(API_CONTAINER_PORT);
-    let networks: Vec<String> = match base.get(api, "networks") {
-        Some(Value::Sequence(list)) => list.iter().filter_map(Value::as_str).map(String::from).collect(),
-        Some(Value::Mapping(map)) => map.keys().filter_map(Value::as_str).map(String::from).collect(),
-        _ => Vec::new(),
-    };
-    let _ = writeln!(
-        out,
-        "  # Spreads requests over the {} API replicas; its config is beside this file.",
-        plan.api.replicas
-    );
-    let _ = writeln!(out, "  {api}-lb:");
-    let _ = writeln!(out, "    image: {LOAD_BALANCER_IMAGE}");
-    let _ = writeln!(out, "    depends_on: [{api}]");
-    let _ = writeln!(out, "    ports: [\"{host_port}:{API_CONTAINER_PORT}\"]");
-    let _ = writeln!(out, "    volumes: [\"./{}:/etc/nginx/conf.d/default.conf:ro\"]", options.load_balancer_config);
-    if !networks.is_empty() {
-        let _ = writeln!(out, "    networks: [{}]", networks.join(", "));
-    }
-    out.push_str("    restart: unless-stopped\n");
 }

@@ -3,13 +3,13 @@
 //! published host ports. Keys flowcap does not read are ignored. Secret values are never
 //! copied: only whether a key is set, and the host name of `DATABASE_URL`.
 
-use super::project::Project;
+use super::project::{Project, scalar_text};
 use crate::io::error::InputError;
 use crate::load::{LoadedPlan, Locator};
 use crate::plan::{OtherService, Plan, Resources};
 use crate::units::{Bytes, Cpus};
 use serde_yaml::{Mapping, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// What a service is to Flow-Like.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -44,51 +44,204 @@ impl Role {
     }
 }
 
-/// Which service plays which role: Flow-Like's names unless overridden.
+/// Which service plays which role: Flow-Like's names unless `--service` renames them.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ServiceNames(BTreeMap<Role, String>);
+pub struct ServiceNames {
+    names: BTreeMap<Role, String>,
+    /// The roles `--service` named: those must exist and be active.
+    named: Vec<Role>,
+}
 
 impl Default for ServiceNames {
     fn default() -> Self {
-        ServiceNames(Role::ALL.iter().map(|r| (*r, r.default_service().to_string())).collect())
+        ServiceNames {
+            names: Role::ALL.iter().map(|r| (*r, r.default_service().to_string())).collect(),
+            named: Vec::new(),
+        }
     }
 }
 
 impl ServiceNames {
-    /// Applies `ROLE=NAME` overrides (`runtime=worker`).
-    pub fn with_overrides(overrides: &[String]) -> Result<ServiceNames, InputError> {
+    /// Reads `--service` values: `ROLE=NAME`, repeated or comma-separated
+    /// (`runtime=worker,api=backend`). A role given twice, or one service given two roles, is
+    /// an error.
+    pub fn parse(values: &[String]) -> Result<ServiceNames, InputError> {
         let mut names = ServiceNames::default();
-        for text in overrides {
+        let roles: Vec<&str> = Role::ALL.iter().map(|r| r.key()).collect();
+        for text in values.iter().flat_map(|v| v.split(',')) {
             let bad = || {
-                let roles: Vec<&str> = Role::ALL.iter().map(|r| r.key()).collect();
                 InputError::new(
                     "--service",
-                    format!("`{text}`: expected ROLE=NAME with ROLE one of {}", roles.join(", ")),
+                    format!("`{}`: expected ROLE=NAME with ROLE one of {}", text.trim(), roles.join(", ")),
                 )
             };
             let (role, name) = text.split_once('=').ok_or_else(bad)?;
             let role = Role::ALL.into_iter().find(|r| r.key() == role.trim()).ok_or_else(bad)?;
-            if name.trim().is_empty() {
+            let name = name.trim();
+            if name.is_empty() {
                 return Err(bad());
             }
-            names.0.insert(role, name.trim().to_string());
+            if names.named.contains(&role) {
+                return Err(InputError::new("--service", format!("role {} is given twice", role.key())));
+            }
+            names.named.push(role);
+            names.names.insert(role, name.to_string());
+        }
+        for role in &names.named {
+            let name = &names.names[role];
+            let clash = Role::ALL.into_iter().find(|other| other != role && &names.names[other] == name);
+            if let Some(other) = clash {
+                return Err(InputError::new(
+                    "--service",
+                    format!("service `{name}` is given two roles, {} and {}", role.key(), other.key()),
+                ));
+            }
         }
         Ok(names)
     }
 
     pub fn get(&self, role: Role) -> &str {
-        &self.0[&role]
+        &self.names[&role]
     }
 
-    fn role_of(&self, service: &str) -> Option<Role> {
-        self.0.iter().find(|(_, name)| *name == service).map(|(role, _)| *role)
+    pub fn role_of(&self, service: &str) -> Option<Role> {
+        self.names.iter().find(|(_, name)| *name == service).map(|(role, _)| *role)
     }
+
+    /// Whether `--service` named the role (rather than Flow-Like's name standing for it).
+    pub fn named(&self, role: Role) -> bool {
+        self.named.contains(&role)
+    }
+
+    /// Refuses a plan whose `other_services` repeat a role's service: the export would write
+    /// that service twice.
+    pub fn check_plan(&self, plan: &Plan, file: &str) -> Result<(), InputError> {
+        for name in plan.other_services.keys() {
+            if let Some(role) = self.role_of(name) {
+                return Err(InputError::new(
+                    file,
+                    format!("other_services.{name}: `{name}` is the {} service; plan it under its own key", role.key()),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One published port as Compose reads it: `[HOST_IP:][PUBLISHED:]TARGET[/PROTOCOL]` or the
+/// long syntax.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PortBinding {
+    pub host_ip: Option<String>,
+    /// A port or a range (`9000-9003`); `None` lets the engine pick one.
+    pub published: Option<String>,
+    pub target: u16,
+    pub protocol: String,
+}
+
+impl PortBinding {
+    /// The host port when it is one fixed port: only one container per host can bind it.
+    pub fn fixed(&self) -> Option<u16> {
+        self.published.as_deref().and_then(|p| p.parse().ok())
+    }
+
+    /// As Compose's short syntax: `127.0.0.1:8080:8080`, `[::1]:8080:8080/udp`.
+    pub fn short(&self) -> String {
+        let ip = match self.host_ip.as_deref() {
+            Some(ip) if ip.contains(':') => format!("[{ip}]:"),
+            Some(ip) => format!("{ip}:"),
+            None => String::new(),
+        };
+        let published = self.published.as_deref().map(|p| format!("{p}:")).unwrap_or_default();
+        let protocol = if self.protocol == "tcp" { String::new() } else { format!("/{}", self.protocol) };
+        format!("{ip}{published}{}{protocol}", self.target)
+    }
+}
+
+/// What Compose runs for one service, beyond the plan's figures: what an export must keep,
+/// reset or work around.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServiceFacts {
+    pub replicas: u32,
+    pub limits: Resources,
+    pub reservations: Resources,
+    pub ports: Vec<PortBinding>,
+    /// Container ports offered to the other services only.
+    pub expose: Vec<String>,
+    pub shm_size: Option<Bytes>,
+    pub container_name: Option<String>,
+}
+
+impl ServiceFacts {
+    /// Fixed host ports, each once.
+    pub fn fixed_ports(&self) -> Vec<u16> {
+        let mut ports: Vec<u16> = Vec::new();
+        for port in self.ports.iter().filter_map(PortBinding::fixed) {
+            if !ports.contains(&port) {
+                ports.push(port);
+            }
+        }
+        ports
+    }
+}
+
+/// The facts of service `name` of `project`.
+pub fn service_facts(project: &Project, name: &str, service: &Mapping) -> Result<ServiceFacts, InputError> {
+    let reader = Reader { project };
+    let shm_size = match service.get("shm_size") {
+        Some(value) => {
+            Some(Bytes::parse(&scalar_text(value)).map_err(|e| reader.error(&format!("services.{name}.shm_size"), e))?)
+        }
+        None => None,
+    };
+    if let Some(mode) = service.get("deploy").and_then(|d| d.get("mode")).and_then(Value::as_str)
+        && mode != "replicated"
+    {
+        return Err(reader.error(
+            &format!("services.{name}.deploy.mode"),
+            format!("flowcap plans replicated services; `{mode}` runs one per node"),
+        ));
+    }
+    Ok(ServiceFacts {
+        replicas: reader.replicas(name, service)?,
+        limits: reader.resources(name, service, "limits")?,
+        reservations: reader.resources(name, service, "reservations")?,
+        ports: reader.ports(name, service)?,
+        expose: service
+            .get("expose")
+            .and_then(Value::as_sequence)
+            .map(|items| items.iter().map(scalar_text).collect())
+            .unwrap_or_default(),
+        shm_size,
+        container_name: service.get("container_name").and_then(Value::as_str).map(String::from),
+    })
 }
 
 /// Reads the active services of `project` into a plan.
 pub fn import(project: &Project, names: &ServiceNames) -> Result<LoadedPlan, InputError> {
     let active = project.active_services();
-    let find = |role: Role| active.iter().find(|(name, _)| *name == names.get(role)).map(|(_, s)| *s);
+    let by_name: HashMap<&str, &Mapping> = active.iter().copied().collect();
+    for role in Role::ALL.into_iter().filter(|r| names.named(*r)) {
+        let name = names.get(role);
+        if by_name.contains_key(name) {
+            continue;
+        }
+        let message = match project.hidden_by(name) {
+            Some(profiles) => format!(
+                "--service {}={name}: `{name}` runs only with the profile {} (add --profile {})",
+                role.key(),
+                profiles.join(" or "),
+                profiles.first().map_or("", String::as_str)
+            ),
+            None => format!(
+                "--service {}={name}: no service `{name}` (found: {})",
+                role.key(),
+                project.service_names().join(", ")
+            ),
+        };
+        return Err(InputError::new(&project.files[0].name, message));
+    }
+    let find = |role: Role| by_name.get(names.get(role)).copied();
     let Some(runtime) = find(Role::Runtime) else {
         let found = project.service_names();
         return Err(InputError::new(
@@ -108,54 +261,66 @@ pub fn import(project: &Project, names: &ServiceNames) -> Result<LoadedPlan, Inp
             places.insert(plan_path.to_string(), (file.to_string(), position));
         }
     };
+    for role in [Role::Api, Role::Runtime, Role::Postgres] {
+        if names.get(role) != role.key() {
+            plan.service_names.insert(role.key().to_string(), names.get(role).to_string());
+        }
+    }
 
     let runtime_name = names.get(Role::Runtime);
-    plan.runtime.replicas = reader.replicas(runtime_name, runtime)?;
-    plan.runtime.limits = reader.resources(runtime_name, runtime, "limits")?;
-    plan.runtime.reservations = reader.resources(runtime_name, runtime, "reservations")?;
-    plan.runtime.published_ports = reader.fixed_ports(runtime_name, runtime)?;
-    let env = reader.environment(runtime);
+    let facts = service_facts(project, runtime_name, runtime)?;
+    plan.runtime.replicas = facts.replicas;
+    plan.runtime.published_ports = facts.fixed_ports();
+    plan.runtime.limits = facts.limits;
+    plan.runtime.reservations = facts.reservations;
+    plan.runtime.container_name = facts.container_name;
+    let env = project.environment(runtime_name, runtime)?;
     if let Some(slots) = env.get("MAX_CONCURRENT_EXECUTIONS").filter(|v| !v.is_empty()) {
         plan.runtime.max_concurrent_executions = slots.trim().parse().map_err(|_| {
             reader.error(
                 &format!("services.{runtime_name}.environment.MAX_CONCURRENT_EXECUTIONS"),
-                format!("expected a whole number, got `{slots}`"),
+                "expected a whole number of executions".to_string(),
             )
         })?;
     }
     place("runtime", format!("services.{runtime_name}"));
-    place("runtime.replicas", format!("services.{runtime_name}.deploy.replicas"));
+    place("runtime.replicas", reader.replicas_path(runtime_name, runtime));
     place("runtime.limits", format!("services.{runtime_name}.deploy.resources.limits"));
     place(
         "runtime.max_concurrent_executions",
         format!("services.{runtime_name}.environment.MAX_CONCURRENT_EXECUTIONS"),
     );
     place("runtime.published_ports", format!("services.{runtime_name}.ports"));
+    place("runtime.container_name", format!("services.{runtime_name}.container_name"));
 
     let api_name = names.get(Role::Api);
     let mut database_host = None;
     if let Some(api) = find(Role::Api) {
-        plan.api.replicas = reader.replicas(api_name, api)?.max(1);
-        plan.api.limits = reader.resources(api_name, api, "limits")?;
-        plan.api.reservations = reader.resources(api_name, api, "reservations")?;
-        plan.api.published_ports = reader.fixed_ports(api_name, api)?;
-        let env = reader.environment(api);
+        let facts = service_facts(project, api_name, api)?;
+        plan.api.replicas = facts.replicas.max(1);
+        plan.api.published_ports = facts.fixed_ports();
+        plan.api.limits = facts.limits;
+        plan.api.reservations = facts.reservations;
+        plan.api.container_name = facts.container_name;
+        let env = project.environment(api_name, api)?;
         let key = env.get("BACKEND_KEY").or_else(|| env.get("EXECUTION_KEY"));
         plan.api.shared_jwt_keys = Some(key.is_some_and(|k| !k.trim().is_empty()));
         database_host = env.get("DATABASE_URL").and_then(|url| url_host(url));
         place("api", format!("services.{api_name}"));
-        place("api.replicas", format!("services.{api_name}.deploy.replicas"));
+        place("api.replicas", reader.replicas_path(api_name, api));
         place("api.limits", format!("services.{api_name}.deploy.resources.limits"));
         place("api.shared_jwt_keys", format!("services.{api_name}.environment.BACKEND_KEY"));
         place("api.published_ports", format!("services.{api_name}.ports"));
+        place("api.container_name", format!("services.{api_name}.container_name"));
     }
 
     let postgres_name = names.get(Role::Postgres);
     match find(Role::Postgres) {
         // DATABASE_URL pointing at another host means the in-stack database is not the one used.
         Some(postgres) if database_host.as_deref().is_none_or(|host| host == postgres_name) => {
-            plan.postgres.limits = reader.resources(postgres_name, postgres, "limits")?;
-            plan.postgres.reservations = reader.resources(postgres_name, postgres, "reservations")?;
+            let facts = service_facts(project, postgres_name, postgres)?;
+            plan.postgres.limits = facts.limits;
+            plan.postgres.reservations = facts.reservations;
             reader.postgres_settings(postgres_name, postgres, &mut plan)?;
             place("postgres", format!("services.{postgres_name}"));
             place("postgres.max_connections", format!("services.{postgres_name}.command"));
@@ -168,18 +333,26 @@ pub fn import(project: &Project, names: &ServiceNames) -> Result<LoadedPlan, Inp
         }
     }
     plan.monitoring = find(Role::Exporter).is_some();
+    // The schema job holds connections only where the deployment runs one.
+    if find(Role::DbInit).is_none() {
+        plan.postgres_clients.db_init = 0;
+    }
 
     for (name, service) in &active {
         if names.role_of(name).is_some() {
             continue;
         }
+        let facts = service_facts(project, name, service)?;
         let other = OtherService {
-            replicas: reader.replicas(name, service)?,
-            limits: reader.resources(name, service, "limits")?,
-            reservations: reader.resources(name, service, "reservations")?,
-            published_ports: reader.fixed_ports(name, service)?,
+            replicas: facts.replicas,
+            published_ports: facts.fixed_ports(),
+            limits: facts.limits,
+            reservations: facts.reservations,
+            container_name: facts.container_name,
         };
         place(&format!("other_services.{name}"), format!("services.{name}"));
+        place(&format!("other_services.{name}.published_ports"), format!("services.{name}.ports"));
+        place(&format!("other_services.{name}.container_name"), format!("services.{name}.container_name"));
         plan.other_services.insert(name.to_string(), other);
     }
     plan.validate()
@@ -197,22 +370,40 @@ impl Reader<'_> {
         self.project.error_at(path, message)
     }
 
-    /// `deploy.replicas`, else `scale`, else 1.
-    fn replicas(&self, name: &str, service: &Mapping) -> Result<u32, InputError> {
+    /// Where the replica count is set: `deploy.replicas`, else `scale`.
+    fn replicas_path(&self, name: &str, service: &Mapping) -> String {
         let deploy = service.get("deploy").and_then(|d| d.get("replicas"));
-        let (value, path) = match (deploy, service.get("scale")) {
-            (Some(v), _) => (v, format!("services.{name}.deploy.replicas")),
-            (None, Some(v)) => (v, format!("services.{name}.scale")),
-            (None, None) => return Ok(1),
+        if deploy.is_none() && service.get("scale").is_some() {
+            format!("services.{name}.scale")
+        } else {
+            format!("services.{name}.deploy.replicas")
+        }
+    }
+
+    /// `deploy.replicas`, else `scale`, else 1; both set and different is an error, as in
+    /// Compose.
+    fn replicas(&self, name: &str, service: &Mapping) -> Result<u32, InputError> {
+        let read = |value: &Value, path: String| {
+            let number = match value {
+                Value::Number(n) => n.as_u64(),
+                Value::String(s) => s.trim().parse().ok(),
+                _ => None,
+            };
+            number
+                .and_then(|n| u32::try_from(n).ok())
+                .ok_or_else(|| self.error(&path, format!("expected a whole number of replicas, got {}", show(value))))
         };
-        let number = match value {
-            Value::Number(n) => n.as_u64(),
-            Value::String(s) => s.trim().parse().ok(),
-            _ => None,
-        };
-        number
-            .and_then(|n| u32::try_from(n).ok())
-            .ok_or_else(|| self.error(&path, format!("expected a whole number of replicas, got {}", show(value))))
+        let deploy = service.get("deploy").and_then(|d| d.get("replicas"));
+        let deploy = deploy.map(|v| read(v, format!("services.{name}.deploy.replicas"))).transpose()?;
+        let scale = service.get("scale").map(|v| read(v, format!("services.{name}.scale"))).transpose()?;
+        match (deploy, scale) {
+            (Some(deploy), Some(scale)) if deploy != scale => Err(self.error(
+                &format!("services.{name}.scale"),
+                format!("scale {scale} and deploy.replicas {deploy} disagree; Compose refuses both"),
+            )),
+            (Some(replicas), _) | (None, Some(replicas)) => Ok(replicas),
+            (None, None) => Ok(1),
+        }
     }
 
     /// `deploy.resources.limits` or `.reservations`, falling back to the legacy `cpus`,
@@ -230,81 +421,71 @@ impl Reader<'_> {
             .map(|v| (v, format!("{base}.memory")))
             .or_else(|| service.get(legacy_memory).map(|v| (v, format!("services.{name}.{legacy_memory}"))));
         let cpus = match cpus_value {
-            Some((value, path)) => Some(Cpus::parse(&scalar(value)).map_err(|e| self.error(&path, e))?),
+            Some((value, path)) => Some(Cpus::parse(&scalar_text(value)).map_err(|e| self.error(&path, e))?),
             None => None,
         };
         let memory = match memory_value {
-            Some((value, path)) => Some(Bytes::parse(&scalar(value)).map_err(|e| self.error(&path, e))?),
+            Some((value, path)) => Some(Bytes::parse(&scalar_text(value)).map_err(|e| self.error(&path, e))?),
             None => None,
         };
         // Compose reads 0 as "no limit".
         Ok(Resources { cpus: cpus.filter(|c| c.0 > 0), memory: memory.filter(|m| m.0 > 0) })
     }
 
-    /// `environment` as a map; list entries without `=` take the value from the environment.
-    fn environment(&self, service: &Mapping) -> BTreeMap<String, String> {
-        let mut env = BTreeMap::new();
-        match service.get("environment") {
-            Some(Value::Mapping(map)) => {
-                for (key, value) in map {
-                    if let Some(key) = key.as_str() {
-                        let value = match value {
-                            Value::Null => self.project.env.get(key).unwrap_or_default().to_string(),
-                            other => scalar(other),
-                        };
-                        env.insert(key.to_string(), value);
-                    }
-                }
-            }
-            Some(Value::Sequence(items)) => {
-                for item in items.iter().filter_map(Value::as_str) {
-                    let (key, value) = match item.split_once('=') {
-                        Some((k, v)) => (k, v.to_string()),
-                        None => (item, self.project.env.get(item).unwrap_or_default().to_string()),
-                    };
-                    env.insert(key.to_string(), value);
-                }
-            }
-            _ => {}
-        }
-        env
-    }
-
-    /// Host ports published as a single fixed port (`8080:8080`, `127.0.0.1:8080:8080`, long
-    /// syntax with `published`). Ranges (`9000-9003:9000`) and container-only ports are not
-    /// fixed: each replica gets its own.
-    fn fixed_ports(&self, name: &str, service: &Mapping) -> Result<Vec<u16>, InputError> {
+    /// Every published port, in Compose's short or long syntax; a container port range is
+    /// one binding per port, as Compose expands it.
+    fn ports(&self, name: &str, service: &Mapping) -> Result<Vec<PortBinding>, InputError> {
         let Some(ports) = service.get("ports").and_then(Value::as_sequence) else { return Ok(Vec::new()) };
-        let mut fixed = Vec::new();
+        let path = format!("services.{name}.ports");
+        let mut bindings = Vec::new();
         for entry in ports {
-            let published = match entry {
-                Value::Mapping(long) => long.get("published").map(scalar),
-                Value::String(_) | Value::Number(_) => short_syntax_published(&scalar(entry)),
-                _ => None,
-            };
-            let Some(published) = published.filter(|p| !p.is_empty() && !p.contains('-')) else { continue };
-            let port = published.parse::<u16>().map_err(|_| {
-                self.error(
-                    &format!("services.{name}.ports"),
-                    format!("published port `{published}` is not a port number"),
-                )
-            })?;
-            if !fixed.contains(&port) {
-                fixed.push(port);
+            match entry {
+                Value::Mapping(long) => {
+                    let target = long.get("target").map(scalar_text).unwrap_or_default();
+                    let target =
+                        target.parse().map_err(|_| self.error(&path, format!("`target: {target}` is not a port")))?;
+                    bindings.push(PortBinding {
+                        host_ip: long.get("host_ip").map(scalar_text).filter(|ip| !ip.is_empty()),
+                        published: long.get("published").map(scalar_text).filter(|p| !p.is_empty()),
+                        target,
+                        protocol: long.get("protocol").map_or_else(|| "tcp".into(), scalar_text),
+                    });
+                }
+                Value::String(_) | Value::Number(_) => {
+                    let text = scalar_text(entry);
+                    let parsed = short_syntax(&text).ok_or_else(|| {
+                        self.error(&path, format!("`{text}` is not [HOST_IP:][HOST:]CONTAINER[/PROTOCOL]"))
+                    })?;
+                    bindings.extend(parsed);
+                }
+                _ => return Err(self.error(&path, "expected a port or a mapping with `target`".into())),
             }
         }
-        Ok(fixed)
+        Ok(bindings)
     }
 
     /// `-c max_connections=200 -c shared_buffers=256MB` (also `-cname=value` and `--name=value`)
-    /// from the Postgres `command`.
+    /// from the Postgres `command`, split as a shell would when it is one string.
     fn postgres_settings(&self, name: &str, service: &Mapping, plan: &mut Plan) -> Result<(), InputError> {
+        let path = format!("services.{name}.command");
         let args: Vec<String> = match service.get("command") {
-            Some(Value::String(line)) => line.split_whitespace().map(String::from).collect(),
-            Some(Value::Sequence(items)) => items.iter().map(scalar).collect(),
+            Some(Value::String(line)) => {
+                shlex::split(line).ok_or_else(|| self.error(&path, "unbalanced quotes in the command".to_string()))?
+            }
+            Some(Value::Sequence(items)) => items.iter().map(scalar_text).collect(),
             _ => return Ok(()),
         };
-        let path = format!("services.{name}.command");
+        // The postgres image runs `postgres` with the command when it starts with a flag.
+        match args.first().map(String::as_str) {
+            None | Some("postgres") => {}
+            Some(first) if first.starts_with('-') => {}
+            Some(first) => {
+                return Err(self.error(
+                    &path,
+                    format!("flowcap reads `postgres -c name=value` commands; this one runs `{first}`"),
+                ));
+            }
+        }
         let mut settings = Vec::new();
         let mut iter = args.iter();
         while let Some(arg) = iter.next() {
@@ -313,7 +494,7 @@ impl Reader<'_> {
                 other => other.strip_prefix("-c").or_else(|| other.strip_prefix("--")).map(String::from),
             };
             if let Some((key, value)) = setting.as_deref().and_then(|s| s.split_once('=')) {
-                settings.push((key.trim().to_string(), value.trim().trim_matches(['\'', '"']).to_string()));
+                settings.push((key.trim().replace('-', "_"), value.trim().to_string()));
             }
         }
         let number = |key: &str, value: &str| {
@@ -331,20 +512,16 @@ impl Reader<'_> {
                         self.error(&path, format!("shared_buffers={value}: expected a size such as 256MB"))
                     })?;
                 }
+                "config_file" => {
+                    return Err(self.error(
+                        &path,
+                        "config_file: flowcap cannot read the container's files; pass the settings with -c".into(),
+                    ));
+                }
                 _ => {}
             }
         }
         Ok(())
-    }
-}
-
-/// A scalar as text: strings as they are, numbers and booleans printed.
-fn scalar(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        Value::Number(n) => n.to_string(),
-        Value::Bool(b) => b.to_string(),
-        _ => String::new(),
     }
 }
 
@@ -361,21 +538,61 @@ fn show(value: &Value) -> String {
     }
 }
 
-/// The published part of `[HOST_IP:]HOST:CONTAINER[/PROTO]`; `None` for `CONTAINER` alone.
-fn short_syntax_published(text: &str) -> Option<String> {
-    let without_protocol = text.split('/').next().unwrap_or(text);
-    // IPv6 host IPs are bracketed: [::1]:8080:8080.
-    let without_ip = match without_protocol.rfind(']') {
-        Some(end) => without_protocol[end + 1..].trim_start_matches(':'),
-        None => without_protocol,
+/// Compose's short port syntax, `[HOST_IP:][HOST:]CONTAINER[/PROTOCOL]`, as the bindings
+/// Compose makes of it: a container range is one binding per port, paired with a host range
+/// of the same length.
+fn short_syntax(text: &str) -> Option<Vec<PortBinding>> {
+    let (ports, protocol) = match text.split_once('/') {
+        Some((ports, protocol)) => (ports, protocol.to_string()),
+        None => (text, "tcp".to_string()),
     };
-    let parts: Vec<&str> = without_ip.split(':').collect();
-    match parts.as_slice() {
-        [_container] => None,
-        [host, _container] => Some(host.to_string()),
-        [_ip, host, _container] => Some(host.to_string()),
-        _ => None,
+    // IPv6 host IPs are bracketed: [::1]:8080:8080.
+    let (host_ip, rest) = match ports.strip_prefix('[') {
+        Some(bracketed) => {
+            let (ip, rest) = bracketed.split_once(']')?;
+            (Some(ip.to_string()), rest.strip_prefix(':')?)
+        }
+        None => (None, ports),
+    };
+    let parts: Vec<&str> = rest.split(':').collect();
+    let (host_ip, published, target) = match (host_ip, parts.as_slice()) {
+        (None, [target]) => (None, None, *target),
+        (None, [published, target]) => (None, Some(*published), *target),
+        (None, [ip, published, target]) => (Some(ip.to_string()), Some(*published), *target),
+        (Some(ip), [published, target]) => (Some(ip), Some(*published), *target),
+        _ => return None,
+    };
+    let host_ip = host_ip.filter(|ip| !ip.is_empty());
+    let published = published.filter(|p| !p.is_empty());
+    let range = |text: &str| -> Option<(u16, u16)> {
+        match text.split_once('-') {
+            Some((low, high)) => Some((low.parse().ok()?, high.parse().ok()?)),
+            None => text.parse().ok().map(|port| (port, port)),
+        }
+    };
+    let (low, high) = range(target)?;
+    if high < low {
+        return None;
     }
+    let published_range = match published {
+        Some(text) => Some(range(text)?),
+        None => None,
+    };
+    let bindings = (low..=high)
+        .zip(0u16..)
+        .map(|(port, offset)| {
+            let published = match (published, published_range) {
+                // Two ranges of the same length pair up port by port.
+                (Some(_), Some((from, to))) if high > low && to.checked_sub(from) == Some(high - low) => {
+                    Some((from + offset).to_string())
+                }
+                (Some(text), _) => Some(text.to_string()),
+                (None, _) => None,
+            };
+            PortBinding { host_ip: host_ip.clone(), published, target: port, protocol: protocol.clone() }
+        })
+        .collect();
+    Some(bindings)
 }
 
 /// PostgreSQL's memory syntax: a number with kB, MB, GB or TB; no unit means 8 kB pages.
@@ -412,14 +629,31 @@ fn url_host(url: &str) -> Option<String> {
 mod tests {
     use super::*;
 
+    fn binding(host_ip: Option<&str>, published: Option<&str>, target: u16, protocol: &str) -> PortBinding {
+        PortBinding {
+            host_ip: host_ip.map(String::from),
+            published: published.map(String::from),
+            target,
+            protocol: protocol.into(),
+        }
+    }
+
     #[test]
-    fn published_ports_in_short_syntax() {
-        assert_eq!(short_syntax_published("8080:8080"), Some("8080".into()));
-        assert_eq!(short_syntax_published("127.0.0.1:5432:5432"), Some("5432".into()));
-        assert_eq!(short_syntax_published("[::1]:5432:5432"), Some("5432".into()));
-        assert_eq!(short_syntax_published("9000-9003:9000"), Some("9000-9003".into()));
-        assert_eq!(short_syntax_published("9000"), None);
-        assert_eq!(short_syntax_published("53:53/udp"), Some("53".into()));
+    fn ports_in_short_syntax() {
+        assert_eq!(short_syntax("8080:8080"), Some(vec![binding(None, Some("8080"), 8080, "tcp")]));
+        let loopback = binding(Some("127.0.0.1"), Some("5432"), 5432, "tcp");
+        assert_eq!(short_syntax("127.0.0.1:5432:5432"), Some(vec![loopback]));
+        assert_eq!(short_syntax("[::1]:5432:5432"), Some(vec![binding(Some("::1"), Some("5432"), 5432, "tcp")]));
+        assert_eq!(short_syntax("9000-9003:9000"), Some(vec![binding(None, Some("9000-9003"), 9000, "tcp")]));
+        assert_eq!(short_syntax("9000"), Some(vec![binding(None, None, 9000, "tcp")]));
+        assert_eq!(short_syntax("53:53/udp"), Some(vec![binding(None, Some("53"), 53, "udp")]));
+        assert_eq!(
+            short_syntax("7000-7001:7000-7001"),
+            Some(vec![binding(None, Some("7000"), 7000, "tcp"), binding(None, Some("7001"), 7001, "tcp")])
+        );
+        assert_eq!(short_syntax("a:b"), None);
+        assert_eq!(binding(Some("::1"), Some("8080"), 8080, "tcp").short(), "[::1]:8080:8080");
+        assert_eq!(binding(None, Some("53"), 53, "udp").short(), "53:53/udp");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Docker Compose: reading the deployment operators run (files, `.env`, interpolation, merge
 //! rules, profiles) into a plan, and writing the override that makes a plan real.
 
+pub mod balancer;
 pub mod env;
 pub mod export;
 pub mod import;
@@ -8,6 +9,6 @@ pub mod interpolate;
 pub mod project;
 
 pub use env::Environment;
-pub use export::{Export, ExportOptions, export, export_files};
-pub use import::{Role, ServiceNames, import};
+pub use export::{Change, Export, ExportOptions, export};
+pub use import::{PortBinding, Role, ServiceFacts, ServiceNames, import, service_facts};
 pub use project::{Project, ProjectOptions, discover};

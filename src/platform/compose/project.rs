@@ -1,18 +1,24 @@
 //! A Compose project as Compose sees it: the files found or given, each parsed with anchors
-//! and merge keys, interpolated, then merged in order by Compose's merge rules, and the
-//! services the active profiles select.
+//! and merge keys, interpolated, its `extends` and `include` resolved and its `env_file` paths
+//! taken from the folder they are relative to, then merged in order by Compose's merge rules,
+//! and the services the active profiles select.
 
-use super::env::Environment;
+use super::env::{Environment, parse_dotenv};
 use super::interpolate::{InterpolationError, interpolate};
 use crate::io::error::InputError;
 use crate::load::read_text_file;
 use crate::yaml_lines::KeyLines;
 use serde_yaml::value::{Tag, TaggedValue};
 use serde_yaml::{Mapping, Value};
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 /// The file names Compose looks for, in its order of preference.
 pub const DEFAULT_FILES: [&str; 4] = ["compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"];
+
+/// How deep `extends` and `include` may chain: real stacks use two or three levels; a cycle
+/// or a generated chain stops here instead of running away.
+const MAX_NESTING: usize = 32;
 
 /// One input file, kept for locating keys in messages.
 #[derive(Clone, Debug)]
@@ -23,7 +29,10 @@ pub struct SourceFile {
 
 #[derive(Clone, Debug)]
 pub struct Project {
+    /// The compose files in order, as given (`-f`, `COMPOSE_FILE`) or found.
     pub files: Vec<SourceFile>,
+    /// Files read through `extends: {file: ...}` and `include`, for locating keys.
+    pub other_sources: Vec<SourceFile>,
     /// `services` after merging every file, active and inactive.
     pub services: Mapping,
     /// Profiles switched on (`--profile` and `COMPOSE_PROFILES`).
@@ -31,6 +40,8 @@ pub struct Project {
     pub env: Environment,
     /// The variables file read, if any.
     pub env_file: Option<String>,
+    /// How the project was found, so it can be read again without one of its files.
+    pub options: ProjectOptions,
 }
 
 /// How to find and read the project.
@@ -61,52 +72,82 @@ pub fn discover(dir: &Path, compose_file: Option<&str>) -> Vec<PathBuf> {
 }
 
 impl Project {
-    pub fn load(options: &ProjectOptions, mut env: Environment) -> Result<Project, InputError> {
+    /// Reads the project; no compose file to read is an error.
+    pub fn load(options: &ProjectOptions, env: Environment) -> Result<Project, InputError> {
+        Project::find(options, env)?.ok_or_else(|| {
+            InputError::new(
+                options.dir.display().to_string(),
+                format!("no compose file here (looked for {})", DEFAULT_FILES.join(", ")),
+            )
+        })
+    }
+
+    /// Reads the project, or `None` when no file is given and none is found in `options.dir`.
+    /// `.env` (or `--env-file`) is read first, so it can set `COMPOSE_FILE` and
+    /// `COMPOSE_PROFILES` as in Compose; the shell's values win over it.
+    pub fn find(options: &ProjectOptions, mut env: Environment) -> Result<Option<Project>, InputError> {
+        // Compose reads `.env` from the project folder: the first file's, else the one searched.
+        let env_dir = match options.files.first() {
+            Some(first) => first.parent().map(Path::to_path_buf).unwrap_or_default(),
+            None => options.dir.clone(),
+        };
+        let env_path = options.env_file.clone().or_else(|| Some(env_dir.join(".env")).filter(|p| p.is_file()));
+        if let Some(path) = &env_path {
+            env.load_dotenv(&path.display().to_string(), &read_text_file(path)?)?;
+        }
         let paths = if options.files.is_empty() {
             discover(&options.dir, env.get("COMPOSE_FILE"))
         } else {
             options.files.clone()
         };
-        let Some(first) = paths.first() else {
-            return Err(InputError::new(
-                options.dir.display().to_string(),
-                format!("no compose file here (looked for {})", DEFAULT_FILES.join(", ")),
-            ));
-        };
-        // Compose reads `.env` from the project folder: the first file's.
+        let Some(first) = paths.first() else { return Ok(None) };
+        // Relative paths in every file (env_file, extends, include) are relative to the project
+        // folder: the first file's.
         let project_dir = first.parent().map(Path::to_path_buf).unwrap_or_default();
-        let env_path = options.env_file.clone().or_else(|| Some(project_dir.join(".env")).filter(|p| p.is_file()));
-        if let Some(path) = &env_path {
-            env.load_dotenv(&path.display().to_string(), &read_text_file(path)?)?;
-        }
-        let env_file = env_path.map(|p| p.display().to_string());
         let mut profiles = options.profiles.clone();
         if let Some(listed) = env.get("COMPOSE_PROFILES") {
             profiles.extend(listed.split(',').map(str::trim).filter(|p| !p.is_empty()).map(String::from));
         }
-        let mut files = Vec::new();
+        let mut loader = Loader::default();
         let mut merged = Value::Mapping(Mapping::new());
+        let mut files = Vec::new();
         for path in &paths {
-            let name = path.display().to_string();
-            let text = read_text_file(path)?;
-            let mut value: Value = serde_yaml::from_str(&text).map_err(|e| crate::load::yaml_error(&name, &e))?;
-            if value.is_null() {
-                value = Value::Mapping(Mapping::new());
-            }
-            if !value.is_mapping() {
-                return Err(InputError::at(&name, Some((1, 1)), "expected a mapping with `services`"));
-            }
-            value.apply_merge().map_err(|e| InputError::new(&name, format!("YAML merge key: {e}")))?;
-            interpolate_all(&mut value, &env).map_err(|e| interpolation_error(&name, &text, e))?;
+            let value = loader.load(path, &project_dir, &env, 0)?;
             merge(&mut merged, value, &mut Vec::new());
-            files.push(SourceFile { name, lines: KeyLines::scan(&text) });
+            files.push(loader.sources.remove(path).expect("a file read is kept"));
         }
         let services = match merged.get("services") {
             Some(Value::Mapping(services)) => services.clone(),
             None | Some(Value::Null) => Mapping::new(),
             Some(_) => return Err(InputError::new(&files[0].name, "`services` must be a mapping of service names")),
         };
-        Ok(Project { files, services, profiles, env, env_file })
+        let other_sources = loader.sources.into_values().collect();
+        let options = ProjectOptions { files: paths, ..options.clone() };
+        let env_file = env_path.map(|p| p.display().to_string());
+        Ok(Some(Project { files, other_sources, services, profiles, env, env_file, options }))
+    }
+
+    /// The same project read again without `file` (an override about to be replaced), or
+    /// `None` when `file` is not one of its files.
+    pub fn without(&self, file: &Path) -> Result<Option<Project>, InputError> {
+        let target = absolute(file);
+        let kept: Vec<PathBuf> = self.options.files.iter().filter(|f| absolute(f) != target).cloned().collect();
+        if kept.len() == self.options.files.len() {
+            return Ok(None);
+        }
+        if kept.is_empty() {
+            return Err(InputError::new(
+                file.display().to_string(),
+                "is the deployment's only compose file: write the override to another file",
+            ));
+        }
+        let options = ProjectOptions { files: kept, ..self.options.clone() };
+        Project::load(&options, self.env.shell_only()).map(Some)
+    }
+
+    /// The folder relative paths in the files are resolved from: the first file's.
+    pub fn dir(&self) -> PathBuf {
+        self.options.files[0].parent().map(Path::to_path_buf).unwrap_or_default()
     }
 
     /// Active services by name, in file order: no `profiles`, or one of them switched on.
@@ -114,13 +155,27 @@ impl Project {
         self.services
             .iter()
             .filter_map(|(name, service)| Some((name.as_str()?, service.as_mapping()?)))
-            .filter(|(_, service)| match service.get("profiles").and_then(Value::as_sequence) {
-                Some(profiles) if !profiles.is_empty() => {
-                    profiles.iter().filter_map(Value::as_str).any(|p| self.profiles.iter().any(|on| on == p))
-                }
-                _ => true,
-            })
+            .filter(|(_, service)| self.is_active(service))
             .collect()
+    }
+
+    fn is_active(&self, service: &Mapping) -> bool {
+        match service.get("profiles").and_then(Value::as_sequence) {
+            Some(profiles) if !profiles.is_empty() => {
+                profiles.iter().filter_map(Value::as_str).any(|p| self.profiles.iter().any(|on| on == p))
+            }
+            _ => true,
+        }
+    }
+
+    /// The profiles that switch `service` on, when it exists and none of them is on.
+    pub fn hidden_by(&self, service: &str) -> Option<Vec<String>> {
+        let service = self.services.get(service)?.as_mapping()?;
+        if self.is_active(service) {
+            return None;
+        }
+        let profiles = service.get("profiles")?.as_sequence()?;
+        Some(profiles.iter().filter_map(Value::as_str).map(String::from).collect())
     }
 
     /// The files read, as `./docker-compose.yml + ./.env`.
@@ -137,8 +192,9 @@ impl Project {
     /// The file, line and column where a dotted compose path (`services.api.deploy.replicas`)
     /// is set: the last file that spells it out, as later files override earlier ones.
     pub fn locate(&self, path: &str) -> Option<(&str, (usize, usize))> {
-        let exact = self.files.iter().rev().find_map(|f| f.lines.locate_exact(path).map(|p| (f.name.as_str(), p)));
-        exact.or_else(|| self.files.iter().rev().find_map(|f| f.lines.locate(path).map(|p| (f.name.as_str(), p))))
+        let sources = || self.files.iter().rev().chain(&self.other_sources);
+        let exact = sources().find_map(|f| f.lines.locate_exact(path).map(|p| (f.name.as_str(), p)));
+        exact.or_else(|| sources().find_map(|f| f.lines.locate(path).map(|p| (f.name.as_str(), p))))
     }
 
     /// A message about the value at `path`, pointing into the file that sets it.
@@ -148,6 +204,366 @@ impl Project {
             None => InputError::new(&self.files[0].name, format!("{path}: {message}")),
         }
     }
+
+    /// A service's environment as its containers get it: the `env_file`s in order, then
+    /// `environment`; a list entry or a key without a value takes the shell's or `.env`'s.
+    pub fn environment(&self, name: &str, service: &Mapping) -> Result<BTreeMap<String, String>, InputError> {
+        let mut env = BTreeMap::new();
+        for (path, required) in env_files(service) {
+            let shown = path.display().to_string();
+            match std::fs::metadata(&path) {
+                Err(_) if !required => continue,
+                Err(_) => {
+                    return Err(self.error_at(
+                        &format!("services.{name}.env_file"),
+                        format!("env file {shown} not found (mark it `required: false` if it is optional)"),
+                    ));
+                }
+                Ok(_) => {}
+            }
+            let text = read_text_file(&path)?;
+            env.extend(parse_dotenv(&shown, &text, &|key| self.env.get(key).map(str::to_string))?);
+        }
+        let from_shell = |key: &str| self.env.get(key).map(str::to_string);
+        match service.get("environment") {
+            Some(Value::Mapping(map)) => {
+                for (key, value) in map {
+                    let Some(key) = key.as_str() else { continue };
+                    match value {
+                        Value::Null => match from_shell(key) {
+                            Some(value) => env.insert(key.to_string(), value),
+                            None => env.remove(key),
+                        },
+                        other => env.insert(key.to_string(), scalar_text(other)),
+                    };
+                }
+            }
+            Some(Value::Sequence(items)) => {
+                for item in items.iter().filter_map(Value::as_str) {
+                    match item.split_once('=') {
+                        Some((key, value)) => env.insert(key.to_string(), value.to_string()),
+                        None => match from_shell(item) {
+                            Some(value) => env.insert(item.to_string(), value),
+                            None => env.remove(item),
+                        },
+                    };
+                }
+            }
+            _ => {}
+        }
+        Ok(env)
+    }
+}
+
+/// A scalar as text: strings as they are, numbers and booleans printed.
+pub fn scalar_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// The `env_file` entries of a merged service: paths (already made relative to the folder
+/// they were written for) and whether each is required.
+fn env_files(service: &Mapping) -> Vec<(PathBuf, bool)> {
+    let Some(Value::Sequence(entries)) = service.get("env_file") else { return Vec::new() };
+    entries
+        .iter()
+        .filter_map(|entry| {
+            let path = entry.get("path")?.as_str()?;
+            let required = entry.get("required").and_then(Value::as_bool).unwrap_or(true);
+            Some((PathBuf::from(path), required))
+        })
+        .collect()
+}
+
+/// `path` made absolute without touching the file system more than needed (the file may not
+/// exist yet): the folder is resolved, the name kept.
+fn absolute(path: &Path) -> PathBuf {
+    let folder = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let folder = std::fs::canonicalize(&folder).unwrap_or(folder);
+    folder.join(path.file_name().unwrap_or_default())
+}
+
+/// Reads compose files one at a time, as Compose does before it merges them: anchors, merge
+/// keys, interpolation, `env_file` paths, `extends` and `include`.
+#[derive(Default)]
+struct Loader {
+    /// Every file read, by path, for locating keys.
+    sources: HashMap<PathBuf, SourceFile>,
+}
+
+impl Loader {
+    /// One file, with relative paths resolved from `dir`.
+    fn load(&mut self, path: &Path, dir: &Path, env: &Environment, depth: usize) -> Result<Value, InputError> {
+        let name = path.display().to_string();
+        if depth > MAX_NESTING {
+            return Err(InputError::new(&name, format!("extends or include nest deeper than {MAX_NESTING} files")));
+        }
+        let text = read_text_file(path)?;
+        let mut value: Value = serde_yaml::from_str(&text).map_err(|e| crate::load::yaml_error(&name, &e))?;
+        if value.is_null() {
+            value = Value::Mapping(Mapping::new());
+        }
+        if !value.is_mapping() {
+            return Err(InputError::at(&name, Some((1, 1)), "expected a mapping with `services`"));
+        }
+        value.apply_merge().map_err(|e| InputError::new(&name, format!("YAML merge key: {e}")))?;
+        interpolate_all(&mut value, env).map_err(|e| interpolation_error(&name, &text, e))?;
+        self.sources.insert(path.to_path_buf(), SourceFile { name: name.clone(), lines: KeyLines::scan(&text) });
+        let services = match value.get_mut("services") {
+            Some(Value::Mapping(services)) => services,
+            None | Some(Value::Null) => &mut Mapping::new(),
+            Some(_) => return Err(InputError::new(&name, "`services` must be a mapping of service names")),
+        };
+        for (service_name, service) in services.iter_mut() {
+            if let Value::Mapping(service) = service {
+                let at = format!("services.{}.env_file", service_name.as_str().unwrap_or_default());
+                normalize_env_file(service, dir).map_err(|message| self.error(path, &at, message))?;
+            }
+        }
+        self.apply_extends(&mut value, path, dir, env, depth)?;
+        self.apply_include(&mut value, path, dir, env, depth)?;
+        Ok(value)
+    }
+
+    fn error(&self, file: &Path, at: &str, message: String) -> InputError {
+        let source = self.sources.get(file);
+        let name = source.map_or_else(|| file.display().to_string(), |s| s.name.clone());
+        InputError::at(name, source.and_then(|s| s.lines.locate(at)), format!("{at}: {message}"))
+    }
+
+    /// Replaces every service that `extends` another by the other merged with it.
+    fn apply_extends(
+        &mut self,
+        value: &mut Value,
+        path: &Path,
+        dir: &Path,
+        env: &Environment,
+        depth: usize,
+    ) -> Result<(), InputError> {
+        let Some(Value::Mapping(services)) = value.get("services") else { return Ok(()) };
+        let names: Vec<String> = services
+            .iter()
+            .filter(|(_, s)| s.get("extends").is_some())
+            .filter_map(|(name, _)| name.as_str().map(String::from))
+            .collect();
+        if names.is_empty() {
+            return Ok(());
+        }
+        let file_services = services.clone();
+        let mut resolved = HashMap::new();
+        for name in names {
+            let service =
+                self.extended(&file_services, &name, path, dir, env, depth, &mut resolved, &mut Vec::new())?;
+            if let Some(Value::Mapping(services)) = value.get_mut("services") {
+                services.insert(Value::String(name), service);
+            }
+        }
+        Ok(())
+    }
+
+    /// `name` of `services` (read from `path`) with its `extends` chain applied.
+    #[allow(clippy::too_many_arguments)]
+    fn extended(
+        &mut self,
+        services: &Mapping,
+        name: &str,
+        path: &Path,
+        dir: &Path,
+        env: &Environment,
+        depth: usize,
+        resolved: &mut HashMap<(PathBuf, String), Value>,
+        chain: &mut Vec<(PathBuf, String)>,
+    ) -> Result<Value, InputError> {
+        let key = (path.to_path_buf(), name.to_string());
+        if let Some(done) = resolved.get(&key) {
+            return Ok(done.clone());
+        }
+        let at = format!("services.{name}.extends");
+        let Some(mut service) = services.get(name).cloned() else {
+            let message = format!("no service `{name}` to extend in {}", path.display());
+            return Err(self.error(path, &at, message));
+        };
+        let Some(extends) = service.as_mapping_mut().and_then(|s| s.remove("extends")) else {
+            return Ok(service);
+        };
+        if chain.contains(&key) || chain.len() > MAX_NESTING {
+            return Err(self.error(path, &at, "extends itself through a cycle".to_string()));
+        }
+        chain.push(key.clone());
+        let (base_name, base_file) = match &extends {
+            Value::String(base) => (base.clone(), None),
+            Value::Mapping(spec) => match spec.get("service").and_then(Value::as_str) {
+                Some(base) => (base.to_string(), spec.get("file").and_then(Value::as_str).map(String::from)),
+                None => return Err(self.error(path, &at, "expected `service:` (and optionally `file:`)".into())),
+            },
+            _ => return Err(self.error(path, &at, "expected a service name or `service:` and `file:`".into())),
+        };
+        let mut base = match base_file {
+            None => self.extended(services, &base_name, path, dir, env, depth, resolved, chain)?,
+            Some(file) => {
+                let other_path = dir.join(&file);
+                // Relative paths in the extended file are relative to that file.
+                let other_dir = other_path.parent().map(Path::to_path_buf).unwrap_or_default();
+                let other = self.load_extended_file(&other_path, &other_dir, env, depth + 1)?;
+                let other_services = other.get("services").and_then(Value::as_mapping).cloned().unwrap_or_default();
+                self.extended(&other_services, &base_name, &other_path, &other_dir, env, depth + 1, resolved, chain)?
+            }
+        };
+        chain.pop();
+        let mut keys = vec!["services".to_string(), name.to_string()];
+        merge(&mut base, service, &mut keys);
+        resolved.insert(key, base.clone());
+        Ok(base)
+    }
+
+    /// A file named by `extends: {file: ...}`: read like any compose file, without its own
+    /// includes (Compose takes only the service from it).
+    fn load_extended_file(
+        &mut self,
+        path: &Path,
+        dir: &Path,
+        env: &Environment,
+        depth: usize,
+    ) -> Result<Value, InputError> {
+        if depth > MAX_NESTING {
+            return Err(InputError::new(path.display().to_string(), "extends nests too deep"));
+        }
+        let name = path.display().to_string();
+        let text = read_text_file(path)?;
+        let mut value: Value = serde_yaml::from_str(&text).map_err(|e| crate::load::yaml_error(&name, &e))?;
+        value.apply_merge().map_err(|e| InputError::new(&name, format!("YAML merge key: {e}")))?;
+        interpolate_all(&mut value, env).map_err(|e| interpolation_error(&name, &text, e))?;
+        self.sources.insert(path.to_path_buf(), SourceFile { name, lines: KeyLines::scan(&text) });
+        if let Some(Value::Mapping(services)) = value.get_mut("services") {
+            for (_, service) in services.iter_mut() {
+                if let Value::Mapping(service) = service {
+                    normalize_env_file(service, dir).map_err(|m| InputError::new(path.display().to_string(), m))?;
+                }
+            }
+        }
+        Ok(value)
+    }
+
+    /// Adds the services of every `include`d project; a service both define is an error, as
+    /// in Compose.
+    fn apply_include(
+        &mut self,
+        value: &mut Value,
+        path: &Path,
+        dir: &Path,
+        env: &Environment,
+        depth: usize,
+    ) -> Result<(), InputError> {
+        let Some(top) = value.as_mapping_mut() else { return Ok(()) };
+        let Some(include) = top.remove("include") else { return Ok(()) };
+        let entries = match include {
+            Value::Sequence(entries) => entries,
+            Value::Null => return Ok(()),
+            _ => return Err(self.error(path, "include", "expected a list of files".into())),
+        };
+        for entry in entries {
+            let (files, project_dir, env_files) = match &entry {
+                Value::String(file) => (vec![file.clone()], None, None),
+                Value::Mapping(long) => {
+                    let files = match long.get("path") {
+                        Some(Value::String(file)) => vec![file.clone()],
+                        Some(Value::Sequence(files)) => {
+                            files.iter().filter_map(Value::as_str).map(String::from).collect()
+                        }
+                        _ => return Err(self.error(path, "include", "an entry needs `path:`".into())),
+                    };
+                    let project_dir = long.get("project_directory").and_then(Value::as_str).map(String::from);
+                    let env_files = match long.get("env_file") {
+                        Some(Value::String(file)) => Some(vec![file.clone()]),
+                        Some(Value::Sequence(f)) => {
+                            Some(f.iter().filter_map(Value::as_str).map(String::from).collect())
+                        }
+                        _ => None,
+                    };
+                    (files, project_dir, env_files)
+                }
+                _ => return Err(self.error(path, "include", "expected a file or `path:`".into())),
+            };
+            if let Some(remote) = files.iter().find(|f| f.contains("://") || f.starts_with("git@")) {
+                let message = format!("`{remote}`: flowcap reads local files only");
+                return Err(self.error(path, "include", message));
+            }
+            let first = dir.join(&files[0]);
+            let included_dir = match &project_dir {
+                Some(d) => dir.join(d),
+                None => first.parent().map(Path::to_path_buf).unwrap_or_default(),
+            };
+            // The included project's `.env` fills in what the including project leaves unset.
+            let env_paths = match env_files {
+                Some(files) => files.iter().map(|f| dir.join(f)).collect(),
+                None => vec![included_dir.join(".env")].into_iter().filter(|p| p.is_file()).collect::<Vec<_>>(),
+            };
+            let mut fallback = Vec::new();
+            for env_path in env_paths {
+                let text = read_text_file(&env_path)?;
+                let shown = env_path.display().to_string();
+                fallback.extend(parse_dotenv(&shown, &text, &|key| env.get(key).map(str::to_string))?);
+            }
+            let included_env = env.with_fallback(fallback);
+            let mut included = Value::Mapping(Mapping::new());
+            for file in &files {
+                let loaded = self.load(&dir.join(file), &included_dir, &included_env, depth + 1)?;
+                merge(&mut included, loaded, &mut Vec::new());
+            }
+            let Some(Value::Mapping(added)) = included.get("services").cloned() else { continue };
+            let top = value.as_mapping_mut().expect("checked above");
+            let services = top.entry(Value::String("services".into())).or_insert(Value::Mapping(Mapping::new()));
+            if services.is_null() {
+                *services = Value::Mapping(Mapping::new());
+            }
+            let Value::Mapping(services) = services else { continue };
+            for (name, service) in added {
+                if services.contains_key(&name) {
+                    let name = name.as_str().unwrap_or_default().to_string();
+                    let message = format!("`{name}` is also defined by the included {}", files.join(", "));
+                    return Err(self.error(path, &format!("services.{name}"), message));
+                }
+                services.insert(name, service);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `env_file` in any of its forms (a path, a list of paths, a list of `path:`/`required:`)
+/// as a list of `{path, required}` with the path resolved from `dir`.
+fn normalize_env_file(service: &mut Mapping, dir: &Path) -> Result<(), String> {
+    let Some(env_file) = service.get_mut("env_file") else { return Ok(()) };
+    let entries = match std::mem::take(env_file) {
+        Value::Null => Vec::new(),
+        Value::String(path) => vec![Value::String(path)],
+        Value::Sequence(entries) => entries,
+        _ => return Err("expected a path or a list of paths".into()),
+    };
+    let mut normalized = Vec::new();
+    for entry in entries {
+        let (path, required) = match &entry {
+            Value::String(path) => (path.clone(), true),
+            Value::Mapping(long) => match long.get("path").and_then(Value::as_str) {
+                Some(path) => (path.to_string(), long.get("required").and_then(Value::as_bool).unwrap_or(true)),
+                None => return Err("an entry needs `path:`".into()),
+            },
+            _ => return Err("expected a path or `path:`".into()),
+        };
+        let mut long = Mapping::new();
+        long.insert("path".into(), Value::String(dir.join(path).display().to_string()));
+        long.insert("required".into(), Value::Bool(required));
+        normalized.push(Value::Mapping(long));
+    }
+    *env_file = Value::Sequence(normalized);
+    Ok(())
 }
 
 fn interpolation_error(file: &str, text: &str, error: InterpolationError) -> InputError {

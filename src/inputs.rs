@@ -1,0 +1,122 @@
+//! The one way in: every command and the planner resolve what the operator named (a plan or a
+//! preset, compose files or the ones Compose would find, `.env`, profiles, service roles, host
+//! overrides) here, so `--check`, `diff`, `explain`, `solve`, `export` and the planner can
+//! never disagree about what they are looking at.
+
+use crate::io::error::InputError;
+use crate::load::{LoadedPlan, load_plan_file};
+use crate::plan::Plan;
+use crate::platform::compose::{self, Environment, Export, ExportOptions, Project, ProjectOptions, ServiceNames};
+use crate::presets::load_preset;
+use crate::units::{Bytes, Cpus};
+use std::path::{Path, PathBuf};
+
+/// What the operator named on the command line.
+#[derive(Clone, Debug, Default)]
+pub struct Request {
+    pub plan: Option<PathBuf>,
+    pub preset: Option<String>,
+    /// `-f` files in order; empty: the files Compose would find in the current folder.
+    pub compose_files: Vec<PathBuf>,
+    pub env_file: Option<PathBuf>,
+    pub profiles: Vec<String>,
+    /// `--service ROLE=NAME` values.
+    pub services: Vec<String>,
+    pub host_cpus: Option<Cpus>,
+    pub host_memory: Option<Bytes>,
+}
+
+/// The plan to work on and the deployment it is held against.
+#[derive(Clone, Debug)]
+pub struct Inputs {
+    pub loaded: LoadedPlan,
+    pub deployment: Option<Deployment>,
+}
+
+/// A compose deployment: the project as Compose reads it, which service plays which role, and
+/// the deployment read as a plan.
+#[derive(Clone, Debug)]
+pub struct Deployment {
+    pub project: Project,
+    pub names: ServiceNames,
+    pub imported: LoadedPlan,
+    /// A plan or preset is held against compose files given with `-f`: every value they set
+    /// differently is a drift finding.
+    pub compared: bool,
+}
+
+impl Deployment {
+    /// The deployment as a plan, when the plan is compared with it.
+    pub fn compared(&self) -> Option<&LoadedPlan> {
+        self.compared.then_some(&self.imported)
+    }
+}
+
+/// Resolves `request` in the current folder, with `shell` as the process environment.
+///
+/// The plan is PLAN or `--preset`, else the deployment read as a plan, else the Development
+/// preset. The deployment is the `-f` files, else what Compose finds here (`COMPOSE_FILE` from
+/// the shell or `.env`, then `compose.yaml` / `docker-compose.yml` and its override). A plan
+/// takes the deployment's fixed ports, container names and service names, which are facts of
+/// the deployment and not plan decisions.
+pub fn resolve(request: &Request, shell: Environment) -> Result<Inputs, InputError> {
+    let names = ServiceNames::parse(&request.services)?;
+    let named = match (&request.plan, &request.preset) {
+        (Some(path), _) => Some(load_plan_file(path)?),
+        (None, Some(preset)) => Some(load_preset(preset)?),
+        (None, None) => None,
+    };
+    let options = ProjectOptions {
+        files: request.compose_files.clone(),
+        env_file: request.env_file.clone(),
+        profiles: request.profiles.clone(),
+        // Relative, so messages and reports name `./docker-compose.yml` as the operator knows it.
+        dir: PathBuf::from("."),
+    };
+    let deployment = match Project::find(&options, shell)? {
+        Some(project) => {
+            let imported = compose::import(&project, &names)?;
+            let compared = named.is_some() && !request.compose_files.is_empty();
+            Some(Deployment { project, names: names.clone(), imported, compared })
+        }
+        None => None,
+    };
+    let mut loaded = match (named, &deployment) {
+        (Some(mut loaded), Some(deployment)) => {
+            loaded.plan.inherit_deployment_facts(&deployment.imported.plan);
+            loaded
+        }
+        (Some(loaded), None) => loaded,
+        (None, Some(deployment)) => deployment.imported.clone(),
+        (None, None) => load_preset("development")?,
+    };
+    names.check_plan(&loaded.plan, &loaded.file)?;
+    let partial = request.host_cpus.is_some() != request.host_memory.is_some();
+    if partial && loaded.plan.host.is_none() {
+        return Err(InputError::new("--host-cpus/--host-memory", "the plan has no host: give both"));
+    }
+    loaded.plan.set_host(request.host_cpus, request.host_memory);
+    Ok(Inputs { loaded, deployment })
+}
+
+/// The override (and balancer configs) that make `plan` real over `deployment`, written at
+/// `output`: the same for `flowcap export` and the planner's `e`. The base is the deployment
+/// without `output` itself, which is the file about to be replaced.
+pub fn export(
+    plan: &Plan,
+    plan_source: &str,
+    deployment: Option<&Deployment>,
+    output: &Path,
+    pgtune: bool,
+) -> Result<Export, InputError> {
+    let Some(deployment) = deployment else {
+        return Err(InputError::new(
+            "export",
+            "an override is written over the deployment's compose files, and none were given or found here: give -f FILE",
+        ));
+    };
+    let without_output = deployment.project.without(output)?;
+    let base = without_output.as_ref().unwrap_or(&deployment.project);
+    let options = ExportOptions { plan_source: plan_source.to_string(), pgtune };
+    compose::export(plan, base, &deployment.names, output, &options)
+}
