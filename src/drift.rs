@@ -69,10 +69,11 @@ pub fn compare(deployed: &Plan, planned: &Plan) -> Vec<Change> {
     changes.field("runtime.max_concurrent_executions", |p| p.runtime.max_concurrent_executions);
     changes.limits_and_reservations("runtime", |p| (&p.runtime.limits, &p.runtime.reservations));
     changes.field("postgres.external", |p| p.postgres.external);
-    changes.field("postgres.max_connections", |p| p.postgres.max_connections);
-    changes.field("postgres.superuser_reserved_connections", |p| p.postgres.superuser_reserved_connections);
-    changes.field("postgres.reserved_connections", |p| p.postgres.reserved_connections);
+    // A managed database's settings are not in the compose files.
     if !planned.postgres.external {
+        changes.field("postgres.max_connections", |p| p.postgres.max_connections);
+        changes.field("postgres.superuser_reserved_connections", |p| p.postgres.superuser_reserved_connections);
+        changes.field("postgres.reserved_connections", |p| p.postgres.reserved_connections);
         changes.field("postgres.shared_buffers", |p| p.postgres.shared_buffers);
         changes.limits_and_reservations("postgres", |p| (&p.postgres.limits, &p.postgres.reservations));
     }

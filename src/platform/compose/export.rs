@@ -24,8 +24,9 @@ pub struct Export {
     pub files: Vec<(PathBuf, String)>,
     /// Every change the override makes to the deployment, in file order.
     pub changes: Vec<Change>,
-    /// Services of the plan the deployment does not have: an override cannot create a
-    /// runnable service (it has no image), so they are left out.
+    /// What the plan asks and the override cannot do, each with the reason: services the
+    /// deployment does not have (an override cannot create a runnable service without an
+    /// image), monitoring without an exporter to switch.
     pub left_out: Vec<String>,
     /// The command that starts the deployment with the override.
     pub apply: String,
@@ -50,12 +51,8 @@ impl Export {
         for change in &self.changes {
             let _ = writeln!(out, "{} {}: {} → {}", change.service, change.what, change.before, change.after);
         }
-        if !self.left_out.is_empty() {
-            let _ = writeln!(
-                out,
-                "not written: {} (the deployment has no such service; an override cannot add one without an image)",
-                self.left_out.join(", ")
-            );
+        for item in &self.left_out {
+            let _ = writeln!(out, "not written: {item}");
         }
         out
     }
@@ -144,10 +141,13 @@ pub fn export(
                 &Planned::of(service.replicas, &service.limits, &service.reservations),
                 None,
             )?,
-            None => left_out.push(name.clone()),
+            None => left_out.push(format!(
+                "{name} (the deployment has no such service, and an override cannot add one without an image)"
+            )),
         }
     }
 
+    left_out.extend(monitoring_left_out(base, plan, names));
     let mut header = String::new();
     let apply = apply_command(base, output, plan, names);
     let _ = writeln!(
@@ -216,7 +216,18 @@ impl Writer<'_> {
         let _ = writeln!(out, "  {name}:");
         self.deploy(&mut out, name, service, &facts, planned);
         if let Some((before, after)) = slots {
-            let _ = writeln!(out, "    environment:\n      MAX_CONCURRENT_EXECUTIONS: \"{after}\"");
+            // In the base's own form: podman-compose merges neither a list with a mapping nor a
+            // number with a string.
+            match service.get("environment") {
+                Some(Value::Sequence(_)) => {
+                    let _ = writeln!(out, "    environment: [\"MAX_CONCURRENT_EXECUTIONS={after}\"]");
+                }
+                other => {
+                    let base = other.and_then(|e| e.get("MAX_CONCURRENT_EXECUTIONS"));
+                    let _ =
+                        writeln!(out, "    environment:\n      MAX_CONCURRENT_EXECUTIONS: {}", like(base, after, None));
+                }
+            }
             self.change(name, "MAX_CONCURRENT_EXECUTIONS", before.to_string(), after.to_string());
         }
         let balancer = if planned.replicas > 1 { self.scaled(&mut out, name, service, &facts)? } else { None };
@@ -316,21 +327,28 @@ impl Writer<'_> {
         Ok(Some(text))
     }
 
-    /// `deploy.replicas` and `deploy.resources` for one service. Whatever the base sets that the
-    /// plan leaves out is reset, so the merge yields the plan and not the base's leftovers; the
-    /// older `cpus` / `mem_limit` / `mem_reservation` keys are reset too, since Compose refuses
-    /// them when they disagree with `deploy.resources`.
+    /// `deploy.replicas` and `deploy.resources` for one service. Limits and reservations replace
+    /// the base's (`!override`), or remove them (`!reset`) where the plan has none, so the merge
+    /// yields the plan and not the base's leftovers; the older `cpus` / `mem_limit` /
+    /// `mem_reservation` keys are reset too, since Compose refuses them when they disagree with
+    /// `deploy.resources`.
     fn deploy(&mut self, out: &mut String, name: &str, service: &Mapping, facts: &ServiceFacts, planned: &Planned) {
         // Compose refuses `scale` and `deploy.replicas` that disagree: follow a base that uses scale.
         if service.get("scale").is_some() {
-            let _ = writeln!(out, "    scale: {}", planned.replicas);
+            let _ = writeln!(
+                out,
+                "    scale: {}",
+                like(service.get("scale"), planned.replicas, Some(planned.replicas.to_string()))
+            );
         }
         for legacy in ["cpus", "mem_limit", "mem_reservation"] {
             if service.get(legacy).is_some() {
                 let _ = writeln!(out, "    {legacy}: !reset null");
             }
         }
-        let _ = writeln!(out, "    deploy:\n      replicas: {}", planned.replicas);
+        let base_replicas = service.get("deploy").and_then(|d| d.get("replicas"));
+        let replicas = like(base_replicas, planned.replicas, Some(planned.replicas.to_string()));
+        let _ = writeln!(out, "    deploy:\n      replicas: {replicas}");
         self.change(name, "replicas", facts.replicas.to_string(), planned.replicas.to_string());
         let base_resources = |kind: &str| {
             service.get("deploy").and_then(|d| d.get("resources")).and_then(|r| r.get(kind)).and_then(Value::as_mapping)
@@ -347,20 +365,31 @@ impl Writer<'_> {
                 }
                 continue;
             }
-            let _ = writeln!(section, "        {kind}:");
-            let base_has = |key: &str| in_base.is_some_and(|m| m.contains_key(key));
-            match resources.cpus {
-                Some(cpus) => {
+            let base_value = |key: &str| in_base.and_then(|m| m.get(key));
+            let cpus = resources.cpus.map(|cpus| like_number(base_value("cpus"), cpus.as_f64(), &cpus.to_string()));
+            // A fraction cannot merge with the base's whole number in podman-compose: replace
+            // the section whole there (Compose accepts either).
+            let whole_over_fraction = matches!(cpus, Some(None));
+            let tag = if whole_over_fraction { " !override" } else { "" };
+            let _ = writeln!(section, "        {kind}:{tag}");
+            match (cpus, resources.cpus) {
+                (Some(Some(text)), _) => {
+                    let _ = writeln!(section, "          cpus: {text}");
+                }
+                (Some(None), Some(cpus)) => {
                     let _ = writeln!(section, "          cpus: \"{cpus}\"");
                 }
-                None if base_has("cpus") => section.push_str("          cpus: !reset null\n"),
-                None => {}
+                (None, _) if base_value("cpus").is_some() => section.push_str("          cpus: !reset null\n"),
+                _ => {}
             }
             match resources.memory {
                 Some(memory) => {
-                    let _ = writeln!(section, "          memory: {}", memory.compose());
+                    let text = like(base_value("memory"), memory.0, Some(memory.compose()));
+                    let _ = writeln!(section, "          memory: {text}");
                 }
-                None if base_has("memory") => section.push_str("          memory: !reset null\n"),
+                None if base_value("memory").is_some() && !whole_over_fraction => {
+                    section.push_str("          memory: !reset null\n")
+                }
                 None => {}
             }
         }
@@ -389,7 +418,8 @@ impl Writer<'_> {
         self.change(name, "command", format!("-c {}", before.join(" -c ")), format!("-c {}", flags.join(" -c ")));
         let wanted = shm_size(plan);
         if facts.shm_size.is_none_or(|current| current < wanted) {
-            let _ = writeln!(out, "    shm_size: {}", wanted.compose().to_lowercase());
+            let text = wanted.compose().to_lowercase();
+            let _ = writeln!(out, "    shm_size: {}", like(service.get("shm_size"), wanted.0, Some(text)));
             let before = facts.shm_size.map_or_else(|| "64m (Docker's default)".into(), |s| s.compose().to_lowercase());
             self.change(name, "shm_size", before, wanted.compose().to_lowercase());
         }
@@ -397,6 +427,32 @@ impl Writer<'_> {
         self.deploy(&mut out, name, service, &facts, &planned);
         self.services.push_str(&out);
         Ok(())
+    }
+}
+
+/// A value in the YAML type the base uses for it: a number where the base has a number,
+/// else `text` (or `number` quoted, without one). podman-compose refuses to merge a number
+/// with a string; Compose accepts both.
+fn like(base: Option<&Value>, number: impl std::fmt::Display, text: Option<String>) -> String {
+    match (base, text) {
+        (Some(Value::Number(_)), _) => number.to_string(),
+        (Some(Value::String(_)), _) => format!("\"{number}\""),
+        (_, Some(text)) => text,
+        (_, None) => format!("\"{number}\""),
+    }
+}
+
+/// A decimal in the YAML type the base uses for it: a float where the base has a float (`2.0`),
+/// a whole number where it has one, a string otherwise; `None` when the base has a whole
+/// number and `value` is a fraction.
+fn like_number(base: Option<&Value>, value: f64, text: &str) -> Option<String> {
+    match base {
+        Some(Value::Number(n)) if n.is_f64() => {
+            Some(if text.contains('.') { text.to_string() } else { format!("{text}.0") })
+        }
+        Some(Value::Number(_)) if value.fract() == 0.0 => Some(text.to_string()),
+        Some(Value::Number(_)) => None,
+        _ => Some(format!("\"{text}\"")),
     }
 }
 
@@ -436,29 +492,54 @@ fn relative_to(path: &Path, project_dir: &Path) -> String {
     }
 }
 
-/// `docker compose -f … -f OVERRIDE [--env-file …] [--profile …] up -d`.
+/// `docker compose -f … -f OVERRIDE [--env-file …] [--profile …] up -d`, with the profiles
+/// the operator switched on and the plan's choice of monitoring: the exporter's profile is
+/// added or dropped. Any `--profile` makes Compose ignore `COMPOSE_PROFILES`; with none left,
+/// the command clears it when it is set.
 fn apply_command(base: &Project, output: &Path, plan: &Plan, names: &ServiceNames) -> String {
-    let mut command = String::from("docker compose");
-    for file in &base.options.files {
-        let _ = write!(command, " -f {}", shell_word(&file.display().to_string()));
+    let mut words = vec!["docker".to_string(), "compose".to_string()];
+    for file in base.options.files.iter().chain([&output.to_path_buf()]) {
+        words.extend(["-f".to_string(), file.display().to_string()]);
     }
-    let _ = write!(command, " -f {}", shell_word(&output.display().to_string()));
     if let Some(env_file) = &base.options.env_file {
-        let _ = write!(command, " --env-file {}", shell_word(&env_file.display().to_string()));
+        words.extend(["--env-file".to_string(), env_file.display().to_string()]);
     }
-    let mut profiles = base.profiles.clone();
-    if plan.monitoring
-        && let Some(needed) = base.hidden_by(names.get(Role::Exporter))
-        && let Some(first) = needed.into_iter().next()
-    {
-        profiles.push(first);
+    let exporter = base.profiles_of(names.get(Role::Exporter));
+    let mut profiles: Vec<String> =
+        base.profiles.iter().filter(|p| plan.monitoring || !exporter.contains(p)).cloned().collect();
+    if plan.monitoring && base.hidden_by(names.get(Role::Exporter)).is_some() {
+        profiles.extend(exporter.first().cloned());
     }
-    profiles.dedup();
-    for profile in profiles {
-        let _ = write!(command, " --profile {}", shell_word(&profile));
+    let mut seen = Vec::new();
+    profiles.retain(|p| {
+        if seen.contains(p) {
+            false
+        } else {
+            seen.push(p.clone());
+            true
+        }
+    });
+    for profile in &profiles {
+        words.extend(["--profile".to_string(), profile.clone()]);
     }
-    command.push_str(" up -d");
-    command
+    words.extend(["up".to_string(), "-d".to_string()]);
+    let command: Vec<String> = words.iter().map(|w| shell_word(w)).collect();
+    let clear = profiles.is_empty() && base.env.get("COMPOSE_PROFILES").is_some_and(|p| !p.trim().is_empty());
+    format!("{}{}", if clear { "COMPOSE_PROFILES= " } else { "" }, command.join(" "))
+}
+
+/// What the plan asks of monitoring that the override cannot do: the exporter is a service
+/// the stack must have, and one without a profile cannot be switched off.
+fn monitoring_left_out(base: &Project, plan: &Plan, names: &ServiceNames) -> Option<String> {
+    let exporter = names.get(Role::Exporter);
+    let exists = base.services.contains_key(exporter);
+    match (plan.monitoring, exists) {
+        (true, false) => Some(format!("monitoring (the deployment has no {exporter} service)")),
+        (false, true) if base.profiles_of(exporter).is_empty() => {
+            Some(format!("monitoring off ({exporter} runs without a profile)"))
+        }
+        _ => None,
+    }
 }
 
 /// A word as a shell reads it back.

@@ -170,12 +170,17 @@ impl Project {
 
     /// The profiles that switch `service` on, when it exists and none of them is on.
     pub fn hidden_by(&self, service: &str) -> Option<Vec<String>> {
-        let service = self.services.get(service)?.as_mapping()?;
-        if self.is_active(service) {
+        let mapping = self.services.get(service)?.as_mapping()?;
+        if self.is_active(mapping) {
             return None;
         }
-        let profiles = service.get("profiles")?.as_sequence()?;
-        Some(profiles.iter().filter_map(Value::as_str).map(String::from).collect())
+        Some(self.profiles_of(service))
+    }
+
+    /// The profiles `service` runs under; empty when it always runs or does not exist.
+    pub fn profiles_of(&self, service: &str) -> Vec<String> {
+        let profiles = self.services.get(service).and_then(|s| s.get("profiles")).and_then(Value::as_sequence);
+        profiles.map(|p| p.iter().filter_map(Value::as_str).map(String::from).collect()).unwrap_or_default()
     }
 
     /// The files read, as `./docker-compose.yml + ./.env`.
