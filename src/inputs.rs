@@ -83,7 +83,7 @@ pub fn resolve(request: &Request, shell: Environment) -> Result<Inputs, InputErr
     };
     let mut loaded = match (named, &deployment) {
         (Some(mut loaded), Some(deployment)) => {
-            loaded.plan.inherit_deployment_facts(&deployment.imported.plan);
+            loaded.inherit_deployment_facts(&deployment.imported);
             loaded
         }
         (Some(loaded), None) => loaded,

@@ -20,6 +20,9 @@ pub struct LoadedPlan {
     /// first compose file of an imported deployment).
     pub file: String,
     pub locator: Locator,
+    /// Keys whose values came from elsewhere (the deployment's fixed ports and container
+    /// names, which a plan inherits), located where they are set.
+    pub inherited: BTreeMap<String, (String, (usize, usize))>,
 }
 
 /// Where the plan's keys stand in its source files.
@@ -33,9 +36,22 @@ pub enum Locator {
 }
 
 impl LoadedPlan {
+    /// Takes the deployment's fixed ports and container names, and where they are set.
+    pub fn inherit_deployment_facts(&mut self, deployed: &LoadedPlan) {
+        self.plan.inherit_deployment_facts(&deployed.plan);
+        if let Locator::Compose(places) = &deployed.locator {
+            let facts =
+                places.iter().filter(|(key, _)| key.ends_with(".published_ports") || key.ends_with(".container_name"));
+            self.inherited.extend(facts.map(|(key, place)| (key.clone(), place.clone())));
+        }
+    }
+
     /// File, line and column of a plan key (dotted path), or of the nearest enclosing key the
     /// source spells out.
     pub fn locate(&self, path: &str) -> Option<(&str, (usize, usize))> {
+        if let Some((file, position)) = self.inherited.get(path) {
+            return Some((file.as_str(), *position));
+        }
         match &self.locator {
             Locator::Plan(lines) => lines.locate(path).map(|position| (self.file.as_str(), position)),
             Locator::Compose(places) => {
@@ -105,7 +121,7 @@ pub fn parse_plan(file: &str, text: &str) -> Result<LoadedPlan, InputError> {
     plan.validate().map_err(|invalid| {
         InputError::at(file, lines.locate(&invalid.path), format!("{}: {}", invalid.path, invalid.message))
     })?;
-    Ok(LoadedPlan { plan, file: file.to_string(), locator: Locator::Plan(lines) })
+    Ok(LoadedPlan { plan, file: file.to_string(), locator: Locator::Plan(lines), inherited: BTreeMap::new() })
 }
 
 /// Turns a serde_yaml error into an [`InputError`], rewording unknown-key errors to suggest

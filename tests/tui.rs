@@ -452,6 +452,58 @@ fn export_writes_the_override_and_asks_before_replacing() {
 }
 
 #[test]
+fn the_planner_and_flowcap_export_write_the_same_bytes() {
+    // A real stack with its own override, as an operator's folder has after a first export.
+    let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/corpus/operator-override");
+    let dir = std::env::temp_dir().join(format!("flowcap-tui-same-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for file in ["docker-compose.yml", "docker-compose.override.yml", "flowcap.args"] {
+        std::fs::copy(corpus.join(file), dir.join(file)).unwrap();
+    }
+    let files = vec![dir.join("docker-compose.yml"), dir.join("docker-compose.override.yml")];
+    let output = dir.join("flowcap.override.yml");
+    let written = |dir: &std::path::Path| -> Vec<(String, Vec<u8>)> {
+        let mut found: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("flowcap.override"))
+            .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
+            .collect();
+        found.sort();
+        found
+    };
+    let mut cli = assert_cmd::Command::cargo_bin("flowcap").unwrap();
+    cli.current_dir(&dir).args(["export", "--preset", "large", "-o"]).arg(&output);
+    for file in &files {
+        cli.arg("-f").arg(file);
+    }
+    cli.assert().success();
+    let by_cli = written(&dir);
+    assert_eq!(
+        by_cli.len(),
+        3,
+        "the override and two balancer configs: {:?}",
+        by_cli.iter().map(|f| &f.0).collect::<Vec<_>>()
+    );
+    for (name, _) in &by_cli {
+        std::fs::remove_file(dir.join(name)).unwrap();
+    }
+
+    let request = Request { preset: Some("large".into()), compose_files: files, ..Request::default() };
+    let mut app = app_on(&request);
+    press(&mut app, "e");
+    let Mode::Path { text, .. } = app.mode.clone() else { panic!("{:?}", app.mode) };
+    for _ in 0..text.chars().count() {
+        key(&mut app, KeyCode::Backspace);
+    }
+    press(&mut app, &output.display().to_string());
+    key(&mut app, KeyCode::Enter);
+    assert!(app.status.as_ref().is_some_and(|s| !s.error), "{:?}", app.status);
+    assert_eq!(written(&dir), by_cli, "byte for byte");
+}
+
+#[test]
 fn export_without_a_deployment_says_what_it_needs() {
     let mut app = app("medium");
     press(&mut app, "e");

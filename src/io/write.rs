@@ -27,49 +27,70 @@ pub fn ensure_replaceable(path: &Path, force: bool) -> Result<(), InputError> {
     }
 }
 
-/// Writes `contents` to `path`. An existing file that flowcap did not write is replaced only
-/// with `force`; a replaced file is kept as `path.bak`. On any failure (read-only folder, full
-/// disk) the old file is untouched.
+/// Writes `contents` to `path`, as [`write_all_safely`] does for a set.
 pub fn write_file_safely(path: &Path, contents: &str, force: bool) -> Result<(), InputError> {
-    ensure_replaceable(path, force)?;
-    let name = path.display().to_string();
-    let fail = |message: String| InputError::new(&name, message);
-    let folder = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let file_name = path.file_name().ok_or_else(|| fail("is not a file name".into()))?.to_string_lossy().into_owned();
-    let temporary = folder.join(format!(".{file_name}.flowcap-{}.tmp", std::process::id()));
-    let written = (|| {
-        let mut file = std::fs::File::create(&temporary)?;
-        file.write_all(contents.as_bytes())?;
-        file.sync_all()
-    })();
-    if let Err(error) = written {
-        let _ = std::fs::remove_file(&temporary);
-        return Err(fail(format!("cannot write: {error}")));
-    }
-    if path.exists() {
-        let backup = folder.join(format!("{file_name}.bak"));
-        if let Err(error) = std::fs::copy(path, &backup) {
-            let _ = std::fs::remove_file(&temporary);
-            return Err(fail(format!("cannot keep the old file as {}: {error}", backup.display())));
-        }
-    }
-    std::fs::rename(&temporary, path).map_err(|error| {
-        let _ = std::fs::remove_file(&temporary);
-        fail(format!("cannot write: {error}"))
-    })
+    write_all_safely(&[(path.to_path_buf(), contents.to_string())], force).map(|_| ())
 }
 
-/// Writes a set of files, checking first that every one may be written, so a refusal leaves
-/// nothing half done. Returns the paths written.
+/// Writes a set of files all or nothing. Every file is checked first ([`ensure_replaceable`]),
+/// then written to a temporary file beside its target (with the mode of the file it replaces),
+/// so a read-only folder or a full disk fails before anything is replaced; the old files are
+/// kept as `.bak`, then each temporary file is renamed over its target. Should a rename fail,
+/// the files already replaced are put back. Returns the paths written.
 pub fn write_all_safely(files: &[(PathBuf, String)], force: bool) -> Result<Vec<PathBuf>, InputError> {
     for (path, _) in files {
         ensure_replaceable(path, force)?;
     }
+    let fail = |path: &Path, message: String| InputError::new(path.display().to_string(), message);
+    let mut staged = Vec::new();
     for (path, contents) in files {
-        write_file_safely(path, contents, force)?;
+        let temporary = stage(path, contents).map_err(|error| fail(path, format!("cannot write: {error}")))?;
+        staged.push((path, temporary));
+    }
+    for (path, _) in &staged {
+        if path.exists() {
+            let backup = backup_of(path);
+            std::fs::copy(path, &backup)
+                .map_err(|error| fail(path, format!("cannot keep the old file as {}: {error}", backup.display())))?;
+        }
+    }
+    let mut replaced: Vec<(&PathBuf, bool)> = Vec::new();
+    for (path, temporary) in staged {
+        let existed = path.exists();
+        if let Err(error) = temporary.persist(path) {
+            for (done, existed) in replaced.into_iter().rev() {
+                let _ =
+                    if existed { std::fs::copy(backup_of(done), done).map(|_| ()) } else { std::fs::remove_file(done) };
+            }
+            return Err(fail(path, format!("cannot write: {}", error.error)));
+        }
+        replaced.push((path, existed));
     }
     Ok(files.iter().map(|(path, _)| path.clone()).collect())
+}
+
+/// `contents` in a synced temporary file in `path`'s folder, with the mode of the file at
+/// `path` when there is one.
+fn stage(path: &Path, contents: &str) -> std::io::Result<tempfile::NamedTempFile> {
+    let folder = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut builder = tempfile::Builder::new();
+    // A new file gets the usual 0666 less the umask, not a temporary file's 0600.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let mut temporary = builder.prefix(".flowcap-").suffix(".tmp").tempfile_in(folder)?;
+    temporary.write_all(contents.as_bytes())?;
+    if let Ok(existing) = std::fs::metadata(path) {
+        temporary.as_file().set_permissions(existing.permissions())?;
+    }
+    temporary.as_file().sync_all()?;
+    Ok(temporary)
+}
+
+fn backup_of(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".bak");
+    path.with_file_name(name)
 }

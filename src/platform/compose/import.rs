@@ -357,7 +357,12 @@ pub fn import(project: &Project, names: &ServiceNames) -> Result<LoadedPlan, Inp
     }
     plan.validate()
         .map_err(|invalid| InputError::new(&project.files[0].name, format!("{}: {}", invalid.path, invalid.message)))?;
-    Ok(LoadedPlan { plan, file: project.files[0].name.clone(), locator: Locator::Compose(places) })
+    Ok(LoadedPlan {
+        plan,
+        file: project.files[0].name.clone(),
+        locator: Locator::Compose(places),
+        inherited: BTreeMap::new(),
+    })
 }
 
 /// Reads typed values out of services, with errors that point into the files.

@@ -392,8 +392,8 @@ impl Loader {
         }
         let at = format!("services.{name}.extends");
         let Some(mut service) = services.get(name).cloned() else {
-            let message = format!("no service `{name}` to extend in {}", path.display());
-            return Err(self.error(path, &at, message));
+            // The caller checked: only a service named by `extends` can be missing.
+            return Err(self.error(path, "services", format!("no service `{name}`")));
         };
         let Some(extends) = service.as_mapping_mut().and_then(|s| s.remove("extends")) else {
             return Ok(service);
@@ -411,6 +411,10 @@ impl Loader {
             _ => return Err(self.error(path, &at, "expected a service name or `service:` and `file:`".into())),
         };
         let mut base = match base_file {
+            None if !services.contains_key(base_name.as_str()) => {
+                let message = format!("no service `{base_name}` to extend in {}", path.display());
+                return Err(self.error(path, &at, message));
+            }
             None => self.extended(services, &base_name, path, dir, env, depth, resolved, chain)?,
             Some(file) => {
                 let other_path = dir.join(&file);
@@ -418,6 +422,10 @@ impl Loader {
                 let other_dir = other_path.parent().map(Path::to_path_buf).unwrap_or_default();
                 let other = self.load_extended_file(&other_path, &other_dir, env, depth + 1)?;
                 let other_services = other.get("services").and_then(Value::as_mapping).cloned().unwrap_or_default();
+                if !other_services.contains_key(base_name.as_str()) {
+                    let message = format!("no service `{base_name}` to extend in {}", other_path.display());
+                    return Err(self.error(path, &at, message));
+                }
                 self.extended(&other_services, &base_name, &other_path, &other_dir, env, depth + 1, resolved, chain)?
             }
         };
