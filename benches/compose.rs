@@ -1,5 +1,5 @@
 //! Compose import: Flow-Like's real files (when `../shared` is there) and generated projects
-//! of 1,000 and 2,000 services, to show the cost grows linearly.
+//! of 1,000 and 10,000 services, to show the cost grows linearly.
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use flowcap::platform::compose::{Environment, Project, ProjectOptions, ServiceNames, import};
@@ -40,7 +40,7 @@ fn compose(c: &mut Criterion) {
     }
     let mut group = c.benchmark_group("import generated");
     group.sample_size(20);
-    for services in [1_000, 2_000] {
+    for services in [1_000, 10_000] {
         let dir: PathBuf = std::env::temp_dir().join(format!("flowcap-bench-{services}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("compose.yaml"), generated(services)).unwrap();

@@ -67,7 +67,10 @@ pub fn check(args: &CheckArgs) -> ExitCode {
         report = report.with_drift(compared, &loaded.plan);
     }
     print(&report.render(args.format.unwrap_or(FormatArg::Human).into()));
-    if args.check && report.summary.failed { ExitCode::from(EXIT_FINDINGS) } else { ExitCode::SUCCESS }
+    let code = if args.check && report.summary.failed { ExitCode::from(EXIT_FINDINGS) } else { ExitCode::SUCCESS };
+    // The process ends here: freeing the parsed compose tree node by node would only cost time.
+    std::mem::forget((deployment, loaded, report));
+    code
 }
 
 pub fn diff(args: &PlanArgs) -> ExitCode {

@@ -3,18 +3,23 @@
 //! the text covers the rest. Keys inside one-line flow mappings (`{cpus: 4}`) are found too;
 //! anything it cannot place falls back to the nearest enclosing key.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct KeyLines {
-    positions: HashMap<String, (usize, usize)>,
+    /// Keyed by dotted path. Fx hashing: the keys are the file's own, and scanning is on the
+    /// path of every command that reads a compose file.
+    positions: FxHashMap<String, (usize, usize)>,
 }
 
 impl KeyLines {
     pub fn scan(text: &str) -> KeyLines {
-        let mut positions = HashMap::new();
-        // The keys enclosing the current line, with their indentation.
-        let mut stack: Vec<(usize, String)> = Vec::new();
+        let lines = text.bytes().filter(|b| *b == b'\n').count() + 1;
+        let mut positions = FxHashMap::with_capacity_and_hasher(lines, Default::default());
+        // The keys enclosing the current line, with their indentation and where each ends in
+        // `path`, the dotted path of the current key: one buffer, no string built per line.
+        let mut stack: Vec<(usize, usize)> = Vec::new();
+        let mut path = String::new();
         for (index, raw) in text.lines().enumerate() {
             let line_number = index + 1;
             let content = raw.trim_start_matches(' ');
@@ -31,8 +36,14 @@ impl KeyLines {
             while stack.last().is_some_and(|(level, _)| *level >= indent) {
                 stack.pop();
             }
-            let path = join(stack.iter().map(|(_, k)| k.as_str()).chain([key.as_str()]));
-            positions.entry(path.clone()).or_insert((line_number, indent + 1));
+            path.truncate(stack.last().map_or(0, |(_, end)| *end));
+            if !path.is_empty() {
+                path.push('.');
+            }
+            path.push_str(key);
+            if !positions.contains_key(path.as_str()) {
+                positions.insert(path.clone(), (line_number, indent + 1));
+            }
             let rest_offset = raw.len() - rest.len();
             let flow = rest.trim_start();
             if flow.starts_with('{') {
@@ -41,7 +52,7 @@ impl KeyLines {
                     positions.entry(format!("{path}.{inner}")).or_insert((line_number, flow_offset + column + 1));
                 }
             }
-            stack.push((indent, key));
+            stack.push((indent, path.len()));
         }
         KeyLines { positions }
     }
@@ -63,21 +74,18 @@ impl KeyLines {
     }
 }
 
-fn join<'a>(keys: impl Iterator<Item = &'a str>) -> String {
-    keys.collect::<Vec<_>>().join(".")
-}
-
 /// `key: rest` → (key without quotes, rest); `None` for lines that do not start a key.
-fn split_key(content: &str) -> Option<(String, &str)> {
+fn split_key(content: &str) -> Option<(&str, &str)> {
     let (key, after) = if let Some(quote @ ('"' | '\'')) = content.chars().next() {
         let end = content[1..].find(quote)? + 1;
         (&content[1..end], content[end + 1..].strip_prefix(':')?)
     } else {
-        let colon = content.find(": ").or_else(|| content.strip_suffix(':').map(|k| k.len()))?;
+        let bytes = content.as_bytes();
+        let colon = (0..bytes.len()).find(|&i| bytes[i] == b':' && bytes.get(i + 1).is_none_or(|b| *b == b' '))?;
         (&content[..colon], &content[colon + 1..])
     };
     let plain = key.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '<'));
-    (plain && !key.is_empty()).then(|| (key.to_string(), after))
+    (plain && !key.is_empty()).then_some((key, after))
 }
 
 /// Keys at the top level of a one-line flow mapping, with their byte offset in `flow`.

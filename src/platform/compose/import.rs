@@ -415,22 +415,31 @@ impl Reader<'_> {
     /// `mem_limit` and `mem_reservation`.
     fn resources(&self, name: &str, service: &Mapping, kind: &str) -> Result<Resources, InputError> {
         let section = service.get("deploy").and_then(|d| d.get("resources")).and_then(|r| r.get(kind));
-        let base = format!("services.{name}.deploy.resources.{kind}");
         let legacy_memory = if kind == "limits" { "mem_limit" } else { "mem_reservation" };
-        let cpus_value = section.and_then(|s| s.get("cpus")).map(|v| (v, format!("{base}.cpus")));
-        let cpus_value = cpus_value.or_else(|| {
-            (kind == "limits").then(|| service.get("cpus").map(|v| (v, format!("services.{name}.cpus")))).flatten()
-        });
-        let memory_value = section
-            .and_then(|s| s.get("memory"))
-            .map(|v| (v, format!("{base}.memory")))
-            .or_else(|| service.get(legacy_memory).map(|v| (v, format!("services.{name}.{legacy_memory}"))));
+        // Where each value is set, spelled out only for an error message.
+        let cpus_value = match section.and_then(|s| s.get("cpus")) {
+            Some(value) => Some((value, "deploy.resources.", "cpus")),
+            None if kind == "limits" => service.get("cpus").map(|v| (v, "", "cpus")),
+            None => None,
+        };
+        let memory_value = match section.and_then(|s| s.get("memory")) {
+            Some(value) => Some((value, "deploy.resources.", "memory")),
+            None => service.get(legacy_memory).map(|v| (v, "", legacy_memory)),
+        };
+        let at = |prefix: &str, key: &str| {
+            let kind = if prefix.is_empty() { String::new() } else { format!("{kind}.") };
+            format!("services.{name}.{prefix}{kind}{key}")
+        };
         let cpus = match cpus_value {
-            Some((value, path)) => Some(Cpus::parse(&scalar_text(value)).map_err(|e| self.error(&path, e))?),
+            Some((value, prefix, key)) => {
+                Some(Cpus::parse(&scalar_text(value)).map_err(|e| self.error(&at(prefix, key), e))?)
+            }
             None => None,
         };
         let memory = match memory_value {
-            Some((value, path)) => Some(Bytes::parse(&scalar_text(value)).map_err(|e| self.error(&path, e))?),
+            Some((value, prefix, key)) => {
+                Some(Bytes::parse(&scalar_text(value)).map_err(|e| self.error(&at(prefix, key), e))?)
+            }
             None => None,
         };
         // Compose reads 0 as "no limit".

@@ -116,8 +116,8 @@ impl Project {
             merge(&mut merged, value, &mut Vec::new());
             files.push(loader.sources.remove(path).expect("a file read is kept"));
         }
-        let services = match merged.get("services") {
-            Some(Value::Mapping(services)) => services.clone(),
+        let services = match merged.as_mapping_mut().and_then(|top| top.remove("services")) {
+            Some(Value::Mapping(services)) => services,
             None | Some(Value::Null) => Mapping::new(),
             Some(_) => return Err(InputError::new(&files[0].name, "`services` must be a mapping of service names")),
         };
@@ -693,13 +693,22 @@ pub fn merge(base: &mut Value, over: Value, path: &mut Vec<String>) {
     };
 }
 
-/// A value as it lands in the merged model: tags (`!reset []` in a first file) removed.
-fn strip_tags(value: Value) -> Value {
+/// A value as it lands in the merged model: tags (`!reset []` in a first file) removed, in
+/// place (most values have none, and rebuilding them would copy the whole file).
+fn strip_tags(mut value: Value) -> Value {
+    strip_tags_in_place(&mut value);
+    value
+}
+
+fn strip_tags_in_place(value: &mut Value) {
     match value {
-        Value::Tagged(tagged) if tag_is(&tagged, "reset") => Value::Null,
-        Value::Tagged(tagged) => strip_tags(tagged.value),
-        Value::Mapping(mapping) => Value::Mapping(mapping.into_iter().map(|(k, v)| (k, strip_tags(v))).collect()),
-        Value::Sequence(items) => Value::Sequence(items.into_iter().map(strip_tags).collect()),
-        other => other,
+        Value::Tagged(tagged) if tag_is(tagged, "reset") => *value = Value::Null,
+        Value::Tagged(tagged) => {
+            let inner = std::mem::take(&mut tagged.value);
+            *value = strip_tags(inner);
+        }
+        Value::Mapping(mapping) => mapping.values_mut().for_each(strip_tags_in_place),
+        Value::Sequence(items) => items.iter_mut().for_each(strip_tags_in_place),
+        _ => {}
     }
 }
