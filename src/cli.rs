@@ -48,12 +48,15 @@ pub enum Command {
     /// Show every value where the deployment's compose files differ from the plan, as
     /// before → after.
     Diff(PlanArgs),
-    /// Write the compose override that makes the plan real over the deployment's compose file.
+    /// Write the compose override that makes the plan real over the deployment's compose files.
     ///
-    /// Sets replicas, resources, MAX_CONCURRENT_EXECUTIONS, the Postgres command and shm_size;
-    /// resets fixed host ports on scaled services; adds an nginx load balancer (config written
-    /// beside the override) when the API scales. Prints what changes, before → after. Never
-    /// replaces a file flowcap did not write unless --force, and keeps the old one as .bak.
+    /// Sets replicas, resources, MAX_CONCURRENT_EXECUTIONS, the Postgres command and shm_size
+    /// (never lower than the base's). A service scaled past one replica loses its
+    /// container_name, and its fixed host ports move to an nginx load balancer NAME-lb that
+    /// publishes the same bindings (config written beside the override). Prints every change,
+    /// before → after, and the `docker compose` command that applies it (Compose 2.24 or later).
+    /// The files are written all or nothing; a file flowcap did not write is replaced only with
+    /// --force, and the old one is kept as .bak.
     Export(ExportArgs),
 }
 
@@ -85,9 +88,10 @@ pub struct PlanArgs {
     #[arg(long, value_name = "NAME", value_parser = PRESET_KEYS)]
     pub preset: Option<String>,
     /// The deployment's compose file; repeat to merge several in order, as `docker compose -f`.
-    /// Without PLAN or --preset the plan is read from them; with one, they are the deployment
-    /// the plan is compared with. Without any of the three, compose.yaml or docker-compose.yml
-    /// (and its override) in the current folder are used when present.
+    /// Without it, the files Compose finds here are the deployment (COMPOSE_FILE, else
+    /// compose.yaml or docker-compose.yml and its override). Without PLAN or --preset the plan is
+    /// read from the deployment; with one, the plan takes its fixed ports and container names,
+    /// and files given with -f get a drift finding for every value they set differently.
     #[arg(long = "compose", short = 'f', value_name = "FILE")]
     pub compose: Vec<PathBuf>,
     /// The variables file for interpolation (default: .env beside the first compose file).
@@ -96,8 +100,8 @@ pub struct PlanArgs {
     /// A compose profile to switch on (repeatable); COMPOSE_PROFILES is honoured too.
     #[arg(long = "profile", value_name = "NAME")]
     pub profiles: Vec<String>,
-    /// Which service plays a role when the stack renames it, e.g. runtime=worker. Roles: api,
-    /// runtime, postgres, exporter, db-init.
+    /// Which service plays a role when the stack renames it, e.g. runtime=worker; repeat it or
+    /// separate pairs with commas. Roles: api, runtime, postgres, exporter, db-init.
     #[arg(long = "service", value_name = "ROLE=NAME")]
     pub services: Vec<String>,
     /// The Docker host's CPUs, for host fit (overrides the plan's host.cpus).

@@ -272,3 +272,14 @@ fn a_string_command_is_split_as_a_shell_would() {
     // `command: postgres -c 'max_connections=250' -c "shared_buffers=512MB"` in the override.
     assert_eq!(report["figures"]["connections"]["max_connections"], 250);
 }
+
+#[test]
+fn export_takes_the_host_from_the_command_line() {
+    // A plan whose Postgres has no memory limit: PGTune sizes for the host, here 64 GiB.
+    let dir = stack("api-port-3000");
+    std::fs::write(dir.join("plan.yaml"), "postgres:\n  max_connections: 100\n").unwrap();
+    let args = ["export", "plan.yaml", "--pgtune", "-o", "o.yml", "--host-cpus", "16", "--host-memory", "64G"];
+    flowcap().current_dir(&dir).args(args).assert().success();
+    let text = read(&dir.join("o.yml"));
+    assert!(text.contains("\"effective_cache_size=48GB\""), "three quarters of 64 GiB:\n{text}");
+}
