@@ -12,7 +12,7 @@
 
 mod common;
 
-use common::{flowcap, tempdir};
+use common::{copy_tree, flowcap, tempdir};
 use flowcap::plan::Plan;
 use flowcap::platform::compose::{Environment, Project, ProjectOptions, Role, ServiceNames, import, service_facts};
 use flowcap::presets::{PRESET_KEYS, load_preset};
@@ -210,19 +210,6 @@ fn own_plan(external: bool) -> String {
          max_concurrent_executions: 12\n  limits: {{ cpus: 3, memory: 6G }}\n  reservations: {{ memory: 1G }}\n\
          postgres:\n  external: {external}\n  max_connections: 220\n  shared_buffers: 1G\n  limits: {{ cpus: 2, memory: 16G }}\n"
     )
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 /// The stack's published bindings as `HOST_IP|PUBLISHED|TARGET`, every service together.

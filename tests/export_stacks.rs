@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{flowcap, tempdir};
+use common::{copy_tree, flowcap, tempdir};
 use predicates::prelude::*;
 use serde_yaml::Value;
 use std::path::{Path, PathBuf};
@@ -15,18 +15,6 @@ fn stack(name: &str) -> PathBuf {
     let dir = tempdir(name);
     copy_tree(&from, &dir);
     dir
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        if entry.path().is_dir() {
-            copy_tree(&entry.path(), &to.join(entry.file_name()));
-        } else {
-            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
-        }
-    }
 }
 
 fn read(path: &Path) -> String {

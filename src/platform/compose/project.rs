@@ -306,6 +306,15 @@ struct Loader {
 impl Loader {
     /// One file, with relative paths resolved from `dir`.
     fn load(&mut self, path: &Path, dir: &Path, env: &Environment, depth: usize) -> Result<Value, InputError> {
+        let mut value = self.read(path, dir, env, depth)?;
+        self.apply_extends(&mut value, path, dir, env, depth)?;
+        self.apply_include(&mut value, path, dir, env, depth)?;
+        Ok(value)
+    }
+
+    /// One file as YAML with merge keys applied, interpolated, its `env_file` paths resolved
+    /// from `dir`; kept for locating keys. `extends` and `include` are left to the caller.
+    fn read(&mut self, path: &Path, dir: &Path, env: &Environment, depth: usize) -> Result<Value, InputError> {
         let name = path.display().to_string();
         if depth > MAX_NESTING {
             return Err(InputError::new(&name, format!("extends or include nest deeper than {MAX_NESTING} files")));
@@ -332,8 +341,6 @@ impl Loader {
                 normalize_env_file(service, dir).map_err(|message| self.error(path, &at, message))?;
             }
         }
-        self.apply_extends(&mut value, path, dir, env, depth)?;
-        self.apply_include(&mut value, path, dir, env, depth)?;
         Ok(value)
     }
 
@@ -420,7 +427,8 @@ impl Loader {
                 let other_path = dir.join(&file);
                 // Relative paths in the extended file are relative to that file.
                 let other_dir = other_path.parent().map(Path::to_path_buf).unwrap_or_default();
-                let other = self.load_extended_file(&other_path, &other_dir, env, depth + 1)?;
+                // Compose takes only the service from it: no includes of its own.
+                let other = self.read(&other_path, &other_dir, env, depth + 1)?;
                 let other_services = other.get("services").and_then(Value::as_mapping).cloned().unwrap_or_default();
                 if !other_services.contains_key(base_name.as_str()) {
                     let message = format!("no service `{base_name}` to extend in {}", other_path.display());
@@ -434,34 +442,6 @@ impl Loader {
         merge(&mut base, service, &mut keys);
         resolved.insert(key, base.clone());
         Ok(base)
-    }
-
-    /// A file named by `extends: {file: ...}`: read like any compose file, without its own
-    /// includes (Compose takes only the service from it).
-    fn load_extended_file(
-        &mut self,
-        path: &Path,
-        dir: &Path,
-        env: &Environment,
-        depth: usize,
-    ) -> Result<Value, InputError> {
-        if depth > MAX_NESTING {
-            return Err(InputError::new(path.display().to_string(), "extends nests too deep"));
-        }
-        let name = path.display().to_string();
-        let text = read_text_file(path)?;
-        let mut value: Value = serde_yaml::from_str(&text).map_err(|e| crate::load::yaml_error(&name, &e))?;
-        value.apply_merge().map_err(|e| InputError::new(&name, format!("YAML merge key: {e}")))?;
-        interpolate_all(&mut value, env).map_err(|e| interpolation_error(&name, &text, e))?;
-        self.sources.insert(path.to_path_buf(), SourceFile { name, lines: KeyLines::scan(&text) });
-        if let Some(Value::Mapping(services)) = value.get_mut("services") {
-            for (_, service) in services.iter_mut() {
-                if let Value::Mapping(service) = service {
-                    normalize_env_file(service, dir).map_err(|m| InputError::new(path.display().to_string(), m))?;
-                }
-            }
-        }
-        Ok(value)
     }
 
     /// Adds the services of every `include`d project; a service both define is an error, as
