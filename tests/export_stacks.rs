@@ -271,3 +271,20 @@ fn export_takes_the_host_from_the_command_line() {
     let text = read(&dir.join("o.yml"));
     assert!(text.contains("\"effective_cache_size=48GB\""), "three quarters of 64 GiB:\n{text}");
 }
+
+#[test]
+fn exporting_what_an_export_made_changes_nothing() {
+    let dir = stack("pinned-containers");
+    let out = "docker-compose.override.yml";
+    flowcap().current_dir(&dir).args(["export", "--preset", "medium", "-o", out]).assert().success();
+    let first = read(&dir.join(out));
+    // No plan: the deployment, this override included, is the plan; the override is the file
+    // being replaced, so the base is docker-compose.yml alone.
+    let output = flowcap().current_dir(&dir).args(["export", "-o", out]).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let summary = String::from_utf8_lossy(&output.stdout);
+    assert!(!summary.contains("not written: api-lb"), "its own balancer is not a missing service:\n{summary}");
+    let second = read(&dir.join(out));
+    let body = |text: &str| text[text.find("services:\n").unwrap()..].to_string();
+    assert_eq!(body(&second), body(&first));
+}

@@ -89,6 +89,7 @@ pub fn export(
         services: String::new(),
         changes: Vec::new(),
         files: Vec::new(),
+        balancers: Vec::new(),
     };
 
     let mut wanted =
@@ -132,7 +133,7 @@ pub fn export(
         let postgres = names.get(Role::Postgres);
         writer.postgres(postgres, find(postgres).expect("checked"), plan, &deployed.plan, options.pgtune)?;
     }
-    let mut left_out = Vec::new();
+    let mut missing = Vec::new();
     for (name, service) in &plan.other_services {
         match find(name) {
             Some(base_service) => writer.service(
@@ -141,11 +142,18 @@ pub fn export(
                 &Planned::of(service.replicas, &service.limits, &service.reservations),
                 None,
             )?,
-            None => left_out.push(format!(
-                "{name} (the deployment has no such service, and an override cannot add one without an image)"
-            )),
+            None => missing.push(name),
         }
     }
+    // A balancer an earlier export added is in a plan read from the deployment; it is written
+    // again, not missing.
+    let mut left_out: Vec<String> = missing
+        .into_iter()
+        .filter(|name| !writer.balancers.contains(name))
+        .map(|name| {
+            format!("{name} (the deployment has no such service, and an override cannot add one without an image)")
+        })
+        .collect();
 
     left_out.extend(monitoring_left_out(base, plan, names));
     let mut header = String::new();
@@ -193,6 +201,8 @@ struct Writer<'a> {
     changes: Vec<Change>,
     /// Balancer configs.
     files: Vec<(PathBuf, String)>,
+    /// The balancer services written.
+    balancers: Vec<String>,
 }
 
 impl Writer<'_> {
@@ -324,6 +334,7 @@ impl Writer<'_> {
         );
         self.change(&balancer_name, "service", "none".into(), format!("nginx publishing {}", shown.join(", ")));
         self.files.push((config_path, balancer.config()));
+        self.balancers.push(balancer_name);
         Ok(Some(text))
     }
 
