@@ -288,3 +288,40 @@ fn exporting_what_an_export_made_changes_nothing() {
     let body = |text: &str| text[text.find("services:\n").unwrap()..].to_string();
     assert_eq!(body(&second), body(&first));
 }
+
+#[test]
+fn the_operators_own_postgres_flags_stay_and_secrets_stay_references() {
+    let dir = tempdir("pg-flags");
+    let compose = "services:\n  runtime: { image: r }\n  api: { image: a }\n  postgres:\n    image: postgres:16\n    \
+                   command: postgres -c max_connections=100 -c wal_level=logical -c superuser_reserved_connections=5 \
+                   -N 90 -c \"primary_conninfo=host=upstream password=${PGPW}\"\n";
+    std::fs::write(dir.join("compose.yaml"), compose).unwrap();
+    std::fs::write(dir.join(".env"), "PGPW=s3cr3t-pw\n").unwrap();
+    let output = flowcap().current_dir(&dir).args(["--check", "--format", "json"]).output().unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["figures"]["connections"]["max_connections"], 90, "-N comes last and wins");
+    let output = flowcap().current_dir(&dir).args(["export", "--preset", "medium", "-o", "o.yml"]).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let text = read(&dir.join("o.yml"));
+    let doc: Value = serde_yaml::from_str(&text).unwrap();
+    let command: Vec<&str> =
+        doc["services"]["postgres"]["command"].as_sequence().unwrap().iter().map(|w| w.as_str().unwrap()).collect();
+    assert_eq!(
+        command,
+        [
+            "postgres",
+            "-c",
+            "wal_level=logical",
+            "-c",
+            "primary_conninfo=host=upstream password=${PGPW}",
+            "-c",
+            "max_connections=100",
+            "-c",
+            "shared_buffers=2GB"
+        ],
+        "the plan's settings replace the base's (superuser_reserved_connections back to its default); the rest stays"
+    );
+    let everything =
+        format!("{text}{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(!everything.contains("s3cr3t"), "{everything}");
+}

@@ -8,7 +8,8 @@
 
 use super::balancer::{self, Balancer};
 use super::import::{PortBinding, Role, ServiceFacts, ServiceNames, import, service_facts};
-use super::project::Project;
+use super::postgres_command;
+use super::project::{Project, RAW_COMMAND};
 use crate::io::error::InputError;
 use crate::io::write::WRITTEN_BY;
 use crate::plan::{Plan, Resources};
@@ -423,8 +424,9 @@ impl Writer<'_> {
         let mut out = String::new();
         let _ = writeln!(out, "  {name}:");
         let flags = postgres_flags(plan, pgtune);
-        let quoted: Vec<String> = flags.iter().map(|f| format!("\"-c\", \"{f}\"")).collect();
-        let _ = writeln!(out, "    command: [\"postgres\", {}]", quoted.join(", "));
+        let command = postgres_command(service, &flags)
+            .map_err(|e| self.base.error_at(&format!("services.{name}.command"), e.to_string()))?;
+        let _ = writeln!(out, "    command: {}", serde_json::to_string(&command).expect("strings serialise"));
         let before = postgres_flags(deployed, false);
         self.change(name, "command", format!("-c {}", before.join(" -c ")), format!("-c {}", flags.join(" -c ")));
         let wanted = shm_size(plan);
@@ -471,7 +473,7 @@ fn like_number(base: Option<&Value>, value: f64, text: &str) -> Option<String> {
 fn describe(resources: &Resources) -> String {
     let mut parts = Vec::new();
     if let Some(cpus) = resources.cpus {
-        parts.push(format!("{cpus} CPUs"));
+        parts.push(format!("{cpus} {}", if cpus.0 == 1000 { "CPU" } else { "CPUs" }));
     }
     if let Some(memory) = resources.memory {
         parts.push(memory.compose());
@@ -556,6 +558,27 @@ fn monitoring_left_out(base: &Project, plan: &Plan, names: &ServiceNames) -> Opt
 /// A word as a shell reads it back.
 fn shell_word(word: &str) -> String {
     shlex::try_quote(word).map_or_else(|_| word.to_string(), |quoted| quoted.into_owned())
+}
+
+/// The Postgres command: the base's own words as written (a `${PASSWORD}` stays a reference),
+/// without the settings `flags` make, then `flags` as `-c name=value`.
+fn postgres_command(service: &Mapping, flags: &[String]) -> Result<Vec<String>, postgres_command::CommandError> {
+    let raw = service.get("command").and(service.get(RAW_COMMAND));
+    let words = postgres_command::words(raw)?.unwrap_or_default();
+    // The plan decides these even where it leaves them at PostgreSQL's default (and writes none).
+    let planned = ["max_connections", "shared_buffers", "superuser_reserved_connections", "reserved_connections"];
+    let managed: Vec<&str> = flags.iter().filter_map(|f| f.split_once('=')).map(|(k, _)| k).chain(planned).collect();
+    let mut command = vec!["postgres".to_string()];
+    for argument in postgres_command::arguments(&words)? {
+        if argument.setting.as_ref().is_some_and(|(key, _)| managed.contains(&key.as_str())) {
+            continue;
+        }
+        command.extend(argument.words);
+    }
+    for flag in flags {
+        command.extend(["-c".to_string(), flag.clone()]);
+    }
+    Ok(command)
 }
 
 /// `name=value` settings for the Postgres command: the plan's, then PGTune's when asked.

@@ -3,6 +3,7 @@
 //! published host ports. Keys flowcap does not read are ignored. Secret values are never
 //! copied: only whether a key is set, and the host name of `DATABASE_URL`.
 
+use super::postgres_command;
 use super::project::{Project, scalar_text};
 use crate::io::error::InputError;
 use crate::load::{LoadedPlan, Locator};
@@ -482,37 +483,11 @@ impl Reader<'_> {
     /// from the Postgres `command`, split as a shell would when it is one string.
     fn postgres_settings(&self, name: &str, service: &Mapping, plan: &mut Plan) -> Result<(), InputError> {
         let path = format!("services.{name}.command");
-        let args: Vec<String> = match service.get("command") {
-            Some(Value::String(line)) => {
-                shlex::split(line).ok_or_else(|| self.error(&path, "unbalanced quotes in the command".to_string()))?
-            }
-            Some(Value::Sequence(items)) => items.iter().map(scalar_text).collect(),
-            _ => return Ok(()),
-        };
-        // The postgres image runs `postgres` with the command when it starts with a flag.
-        match args.first().map(String::as_str) {
-            None | Some("postgres") => {}
-            Some(first) if first.starts_with('-') => {}
-            Some(first) => {
-                return Err(self.error(
-                    &path,
-                    format!("flowcap reads `postgres -c name=value` commands; this one runs `{first}`"),
-                ));
-            }
-        }
-        let mut settings = Vec::new();
-        let mut iter = args.iter();
-        while let Some(arg) = iter.next() {
-            let setting = match arg.as_str() {
-                "-c" => iter.next().cloned(),
-                other => other.strip_prefix("-c").or_else(|| other.strip_prefix("--")).map(String::from),
-            };
-            if let Some((key, value)) = setting.as_deref().and_then(|s| s.split_once('=')) {
-                settings.push((key.trim().replace('-', "_"), value.trim().to_string()));
-            }
-        }
+        let fail = |error: postgres_command::CommandError| self.error(&path, error.to_string());
+        let Some(words) = postgres_command::words(service.get("command")).map_err(fail)? else { return Ok(()) };
+        let settings = postgres_command::arguments(&words).map_err(fail)?.into_iter().filter_map(|a| a.setting);
         let number = |key: &str, value: &str| {
-            value.parse::<u32>().map_err(|_| self.error(&path, format!("{key}={value}: expected a whole number")))
+            value.parse::<u32>().map_err(|_| self.error(&path, format!("{key}: expected a whole number")))
         };
         for (key, value) in settings {
             match key.as_str() {
@@ -523,7 +498,7 @@ impl Reader<'_> {
                 "reserved_connections" => plan.postgres.reserved_connections = number(&key, &value)?,
                 "shared_buffers" => {
                     plan.postgres.shared_buffers = postgres_size(&value).ok_or_else(|| {
-                        self.error(&path, format!("shared_buffers={value}: expected a size such as 256MB"))
+                        self.error(&path, "shared_buffers: expected a size such as 256MB".to_string())
                     })?;
                 }
                 "config_file" => {

@@ -6,6 +6,7 @@ pub mod env;
 pub mod export;
 pub mod import;
 pub mod interpolate;
+pub mod postgres_command;
 pub mod project;
 
 pub use env::Environment;

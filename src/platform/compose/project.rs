@@ -328,6 +328,7 @@ impl Loader {
             return Err(InputError::at(&name, Some((1, 1)), "expected a mapping with `services`"));
         }
         value.apply_merge().map_err(|e| InputError::new(&name, format!("YAML merge key: {e}")))?;
+        keep_raw_commands(&mut value);
         interpolate_all(&mut value, env).map_err(|e| interpolation_error(&name, &text, e))?;
         self.sources.insert(path.to_path_buf(), SourceFile { name: name.clone(), lines: KeyLines::scan(&text) });
         let services = match value.get_mut("services") {
@@ -573,9 +574,30 @@ fn interpolation_error(file: &str, text: &str, error: InterpolationError) -> Inp
     InputError::at(file, position, error.to_string())
 }
 
+/// Where a service keeps its `command` as written, before interpolation: an export that
+/// rewrites the command copies the operator's other words as written, so a `${PASSWORD}` in
+/// them stays a reference and never becomes the secret. Compose ignores `x-` keys; the merge
+/// rules carry it along with `command` (files, `extends`, `include`).
+pub const RAW_COMMAND: &str = "x-flowcap-raw-command";
+
+/// The tag that keeps [`RAW_COMMAND`] out of interpolation; the merge removes it.
+const RAW: &str = "flowcap-raw";
+
+fn keep_raw_commands(value: &mut Value) {
+    let Some(Value::Mapping(services)) = value.get_mut("services") else { return };
+    for (_, service) in services.iter_mut() {
+        let Value::Mapping(service) = service else { continue };
+        if let Some(command) = service.get("command").cloned() {
+            let raw = Value::Tagged(Box::new(TaggedValue { tag: Tag::new(RAW), value: command }));
+            service.insert(Value::String(RAW_COMMAND.into()), raw);
+        }
+    }
+}
+
 /// Interpolates every string value (not keys), as Compose does.
 fn interpolate_all(value: &mut Value, env: &Environment) -> Result<(), InterpolationError> {
     match value {
+        Value::Tagged(tagged) if tag_is(tagged, RAW) => {}
         Value::String(text) if text.contains('$') => *text = interpolate(text, &|name| env.get(name))?,
         Value::Sequence(items) => {
             for item in items {
