@@ -107,7 +107,7 @@ pub fn solve(args: &SolveArgs) -> ExitCode {
         Outcome::AlreadyMet(_) => ExitCode::SUCCESS,
         Outcome::Solved(candidates) => {
             let Some(path) = &args.write else { return ExitCode::SUCCESS };
-            let plan = candidates[0].apply(&loaded.plan);
+            let plan = loaded.to_save(&candidates[0].apply(&loaded.plan));
             let text = plan.to_file_text(&format!("solve from {}: the recommended change applied.", loaded.file));
             match write_file_safely(path, &text, args.force) {
                 Ok(()) => {
@@ -138,7 +138,8 @@ fn write_export(args: &ExportArgs) -> Result<Vec<PathBuf>, InputError> {
     print(&export.summary());
     let mut files = export.files;
     if let Some(path) = &args.save_plan {
-        files.push((path.clone(), loaded.plan.to_file_text(&format!("export from {}.", loaded.file))));
+        let plan = loaded.to_save(&export.plan);
+        files.push((path.clone(), plan.to_file_text(&format!("export from {}.", loaded.file))));
     }
     let written = write_all_safely(&files, args.force)?;
     eprintln!("apply with: {}", export.apply);

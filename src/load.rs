@@ -20,9 +20,10 @@ pub struct LoadedPlan {
     /// first compose file of an imported deployment).
     pub file: String,
     pub locator: Locator,
-    /// Keys whose values came from elsewhere (the deployment's fixed ports and container
-    /// names, which a plan inherits), located where they are set.
-    pub inherited: BTreeMap<String, (String, (usize, usize))>,
+    /// Keys whose values came from the deployment (its fixed ports and container names, which
+    /// a plan inherits), with where the deployment sets them when known. They are facts, not
+    /// plan decisions: a saved plan leaves them out.
+    pub inherited: BTreeMap<String, Option<(String, (usize, usize))>>,
 }
 
 /// Where the plan's keys stand in its source files.
@@ -38,18 +39,29 @@ pub enum Locator {
 impl LoadedPlan {
     /// Takes the deployment's fixed ports and container names, and where they are set.
     pub fn inherit_deployment_facts(&mut self, deployed: &LoadedPlan) {
-        self.plan.inherit_deployment_facts(&deployed.plan);
-        if let Locator::Compose(places) = &deployed.locator {
-            let facts =
-                places.iter().filter(|(key, _)| key.ends_with(".published_ports") || key.ends_with(".container_name"));
-            self.inherited.extend(facts.map(|(key, place)| (key.clone(), place.clone())));
+        for key in self.plan.inherit_deployment_facts(&deployed.plan) {
+            let place = match &deployed.locator {
+                Locator::Compose(places) => places.get(&key).cloned(),
+                Locator::Plan(_) => None,
+            };
+            self.inherited.insert(key, place);
         }
+    }
+
+    /// `plan` (this one, or one made from it) as a plan file holds it: without the facts it
+    /// inherited from the deployment.
+    pub fn to_save(&self, plan: &Plan) -> Plan {
+        let mut plan = plan.clone();
+        for key in self.inherited.keys() {
+            plan.forget_fact(key);
+        }
+        plan
     }
 
     /// File, line and column of a plan key (dotted path), or of the nearest enclosing key the
     /// source spells out.
     pub fn locate(&self, path: &str) -> Option<(&str, (usize, usize))> {
-        if let Some((file, position)) = self.inherited.get(path) {
+        if let Some(Some((file, position))) = self.inherited.get(path) {
             return Some((file.as_str(), *position));
         }
         match &self.locator {

@@ -399,38 +399,67 @@ impl Plan {
     }
 
     /// Takes what the deployment decides and a plan does not: the published ports and fixed
-    /// container names where the plan names none, and the deployment's service names.
-    pub fn inherit_deployment_facts(&mut self, deployed: &Plan) {
-        fn inherit(ports: &mut Vec<u16>, name: &mut Option<String>, from: (&[u16], &Option<String>)) {
-            if ports.is_empty() {
-                *ports = from.0.to_vec();
-            }
-            if name.is_none() {
-                name.clone_from(from.1);
-            }
-        }
-        let api = &deployed.api;
-        inherit(
-            &mut self.api.published_ports,
-            &mut self.api.container_name,
-            (&api.published_ports, &api.container_name),
-        );
-        let runtime = &deployed.runtime;
-        inherit(
-            &mut self.runtime.published_ports,
-            &mut self.runtime.container_name,
-            (&runtime.published_ports, &runtime.container_name),
-        );
+    /// container names where the plan names none, and the deployment's service names. Returns
+    /// the keys it filled (`api.container_name`, `other_services.web.published_ports`).
+    pub fn inherit_deployment_facts(&mut self, deployed: &Plan) -> Vec<String> {
+        let mut filled = Vec::new();
+        let mut facts: Vec<(String, &mut Vec<u16>, &mut Option<String>, &[u16], &Option<String>)> = vec![
+            (
+                "api".into(),
+                &mut self.api.published_ports,
+                &mut self.api.container_name,
+                &deployed.api.published_ports,
+                &deployed.api.container_name,
+            ),
+            (
+                "runtime".into(),
+                &mut self.runtime.published_ports,
+                &mut self.runtime.container_name,
+                &deployed.runtime.published_ports,
+                &deployed.runtime.container_name,
+            ),
+        ];
         for (name, service) in &mut self.other_services {
             if let Some(deployed) = deployed.other_services.get(name) {
-                inherit(
+                facts.push((
+                    format!("other_services.{name}"),
                     &mut service.published_ports,
                     &mut service.container_name,
-                    (&deployed.published_ports, &deployed.container_name),
-                );
+                    &deployed.published_ports,
+                    &deployed.container_name,
+                ));
+            }
+        }
+        for (key, ports, name, deployed_ports, deployed_name) in facts {
+            if ports.is_empty() && !deployed_ports.is_empty() {
+                *ports = deployed_ports.to_vec();
+                filled.push(format!("{key}.published_ports"));
+            }
+            if name.is_none() && deployed_name.is_some() {
+                name.clone_from(deployed_name);
+                filled.push(format!("{key}.container_name"));
             }
         }
         self.service_names.clone_from(&deployed.service_names);
+        filled
+    }
+
+    /// Clears a fact [`Plan::inherit_deployment_facts`] filled, by its key.
+    pub fn forget_fact(&mut self, key: &str) {
+        let Some((service, fact)) = key.rsplit_once('.') else { return };
+        let (ports, name) = match service {
+            "api" => (&mut self.api.published_ports, &mut self.api.container_name),
+            "runtime" => (&mut self.runtime.published_ports, &mut self.runtime.container_name),
+            other => match other.strip_prefix("other_services.").and_then(|n| self.other_services.get_mut(n)) {
+                Some(service) => (&mut service.published_ports, &mut service.container_name),
+                None => return,
+            },
+        };
+        match fact {
+            "published_ports" => ports.clear(),
+            "container_name" => *name = None,
+            _ => {}
+        }
     }
 
     /// The deployment's name for the service behind plan key `key` (`api`, `runtime`,

@@ -325,3 +325,26 @@ fn the_operators_own_postgres_flags_stay_and_secrets_stay_references() {
         format!("{text}{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     assert!(!everything.contains("s3cr3t"), "{everything}");
 }
+
+#[test]
+fn the_saved_plan_holds_the_deployment_it_made() {
+    let dir = stack("pinned-containers");
+    flowcap()
+        .current_dir(&dir)
+        .args(["export", "--preset", "medium", "-o", "o.yml", "--save-plan", "saved.yaml"])
+        .assert()
+        .success();
+    let saved = read(&dir.join("saved.yaml"));
+    assert!(!saved.contains("container_name") && !saved.contains("published_ports"), "facts, not plan:\n{saved}");
+    assert!(!saved.contains("sink-services"), "what the export left out is not planned:\n{saved}");
+    let output = flowcap()
+        .current_dir(&dir)
+        .args(["--check", "saved.yaml", "-f", "docker-compose.yml", "-f", "o.yml", "--format", "json"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let rules: Vec<&str> = report["findings"].as_array().unwrap().iter().filter_map(|f| f["rule"].as_str()).collect();
+    for rule in ["drift", "fixed-host-port", "fixed-container-name"] {
+        assert!(!rules.contains(&rule), "{rule} in {rules:?}");
+    }
+}

@@ -223,7 +223,10 @@ impl App {
     /// writes from the same inputs.
     fn files(&self, output: Output, path: &Path) -> Result<Vec<(PathBuf, String)>, InputError> {
         match output {
-            Output::Plan => Ok(vec![(path.to_path_buf(), self.plan().to_file_text(&format!("from {}.", self.origin)))]),
+            Output::Plan => {
+                let plan = self.loaded.to_save(self.plan());
+                Ok(vec![(path.to_path_buf(), plan.to_file_text(&format!("from {}.", self.origin)))])
+            }
             Output::Override => {
                 inputs::export(self.plan(), &self.loaded.file, self.deployment.as_ref(), path, false).map(|e| e.files)
             }

@@ -19,7 +19,7 @@ use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 /// What an export writes and what it changes.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Export {
     /// The override first, then each load balancer's config.
     pub files: Vec<(PathBuf, String)>,
@@ -31,6 +31,9 @@ pub struct Export {
     pub left_out: Vec<String>,
     /// The command that starts the deployment with the override.
     pub apply: String,
+    /// The plan as the override makes it real: without what was left out. `--save-plan`
+    /// writes it, so the deployment can be held to it.
+    pub plan: Plan,
 }
 
 /// One change the override makes to a service, as the operator reads it.
@@ -148,15 +151,19 @@ pub fn export(
     }
     // A balancer an earlier export added is in a plan read from the deployment; it is written
     // again, not missing.
+    missing.retain(|name| !writer.balancers.contains(name));
     let mut left_out: Vec<String> = missing
-        .into_iter()
-        .filter(|name| !writer.balancers.contains(name))
+        .iter()
         .map(|name| {
             format!("{name} (the deployment has no such service, and an override cannot add one without an image)")
         })
         .collect();
-
-    left_out.extend(monitoring_left_out(base, plan, names));
+    let mut exported = plan.clone();
+    exported.other_services.retain(|name, _| !missing.contains(&name));
+    if let Some(why) = monitoring_left_out(base, plan, names) {
+        left_out.push(why);
+        exported.monitoring = !plan.monitoring;
+    }
     let mut header = String::new();
     let apply = apply_command(base, output, plan, names);
     let _ = writeln!(
@@ -175,7 +182,7 @@ pub fn export(
     }
     let mut files = vec![(output.to_path_buf(), format!("{header}services:\n{}", writer.services))];
     files.append(&mut writer.files);
-    Ok(Export { files, changes: writer.changes, left_out, apply })
+    Ok(Export { files, changes: writer.changes, left_out, apply, plan: exported })
 }
 
 /// What the plan sets for one service.
