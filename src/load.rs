@@ -23,8 +23,11 @@ pub struct LoadedPlan {
     /// Keys whose values came from the deployment (its fixed ports and container names, which
     /// a plan inherits), with where the deployment sets them when known. They are facts, not
     /// plan decisions: a saved plan leaves them out.
-    pub inherited: BTreeMap<String, Option<(String, (usize, usize))>>,
+    pub inherited: BTreeMap<String, Option<Place>>,
 }
+
+/// A file and the line and column in it.
+pub type Place = (String, (usize, usize));
 
 /// Where the plan's keys stand in its source files.
 #[derive(Clone, Debug, PartialEq)]
@@ -33,7 +36,7 @@ pub enum Locator {
     Plan(KeyLines),
     /// An imported deployment: plan keys placed at the compose keys they came from, in
     /// whichever file set them.
-    Compose(BTreeMap<String, (String, (usize, usize))>),
+    Compose(BTreeMap<String, Place>),
 }
 
 impl LoadedPlan {

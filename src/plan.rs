@@ -402,42 +402,45 @@ impl Plan {
     /// container names where the plan names none, and the deployment's service names. Returns
     /// the keys it filled (`api.container_name`, `other_services.web.published_ports`).
     pub fn inherit_deployment_facts(&mut self, deployed: &Plan) -> Vec<String> {
-        let mut filled = Vec::new();
-        let mut facts: Vec<(String, &mut Vec<u16>, &mut Option<String>, &[u16], &Option<String>)> = vec![
-            (
-                "api".into(),
-                &mut self.api.published_ports,
-                &mut self.api.container_name,
-                &deployed.api.published_ports,
-                &deployed.api.container_name,
-            ),
-            (
-                "runtime".into(),
-                &mut self.runtime.published_ports,
-                &mut self.runtime.container_name,
-                &deployed.runtime.published_ports,
-                &deployed.runtime.container_name,
-            ),
-        ];
-        for (name, service) in &mut self.other_services {
-            if let Some(deployed) = deployed.other_services.get(name) {
-                facts.push((
-                    format!("other_services.{name}"),
-                    &mut service.published_ports,
-                    &mut service.container_name,
-                    &deployed.published_ports,
-                    &deployed.container_name,
-                ));
-            }
-        }
-        for (key, ports, name, deployed_ports, deployed_name) in facts {
-            if ports.is_empty() && !deployed_ports.is_empty() {
-                *ports = deployed_ports.to_vec();
+        /// Fills one service's ports and name from the deployed service's, where empty.
+        fn fill(
+            key: &str,
+            ports: &mut Vec<u16>,
+            name: &mut Option<String>,
+            from: (&[u16], &Option<String>),
+        ) -> Vec<String> {
+            let mut filled = Vec::new();
+            if ports.is_empty() && !from.0.is_empty() {
+                *ports = from.0.to_vec();
                 filled.push(format!("{key}.published_ports"));
             }
-            if name.is_none() && deployed_name.is_some() {
-                name.clone_from(deployed_name);
+            if name.is_none() && from.1.is_some() {
+                name.clone_from(from.1);
                 filled.push(format!("{key}.container_name"));
+            }
+            filled
+        }
+        let (api, runtime) = (&deployed.api, &deployed.runtime);
+        let mut filled = fill(
+            "api",
+            &mut self.api.published_ports,
+            &mut self.api.container_name,
+            (&api.published_ports, &api.container_name),
+        );
+        filled.extend(fill(
+            "runtime",
+            &mut self.runtime.published_ports,
+            &mut self.runtime.container_name,
+            (&runtime.published_ports, &runtime.container_name),
+        ));
+        for (name, service) in &mut self.other_services {
+            if let Some(deployed) = deployed.other_services.get(name) {
+                filled.extend(fill(
+                    &format!("other_services.{name}"),
+                    &mut service.published_ports,
+                    &mut service.container_name,
+                    (&deployed.published_ports, &deployed.container_name),
+                ));
             }
         }
         self.service_names.clone_from(&deployed.service_names);
