@@ -135,13 +135,14 @@ pub fn export(args: &ExportArgs) -> ExitCode {
 fn write_export(args: &ExportArgs) -> Result<Vec<PathBuf>, InputError> {
     let Inputs { loaded, deployment } = start(&args.source)?;
     let export = inputs::export(&loaded.plan, &loaded.file, deployment.as_ref(), &args.output, args.pgtune)?;
-    print(&export.summary());
-    let mut files = export.files;
+    let mut files = export.files.clone();
     if let Some(path) = &args.save_plan {
         let plan = loaded.to_save(&export.plan);
         files.push((path.clone(), plan.to_file_text(&format!("export from {}.", loaded.file))));
     }
+    // What changes is told once it is written.
     let written = write_all_safely(&files, args.force)?;
+    print(&export.summary());
     eprintln!("apply with: {}", export.apply);
     Ok(written)
 }

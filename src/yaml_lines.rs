@@ -64,10 +64,16 @@ impl KeyLines {
 
     /// Line and column of `path` (dotted), or of its nearest enclosing key that was found.
     pub fn locate(&self, path: &str) -> Option<(usize, usize)> {
+        self.locate_nearest(path).map(|(_, position)| position)
+    }
+
+    /// The longest prefix of `path` the text spells out (its length: longer is nearer) and
+    /// where it stands.
+    pub fn locate_nearest(&self, path: &str) -> Option<(usize, (usize, usize))> {
         let mut path = path;
         loop {
             if let Some(position) = self.positions.get(path) {
-                return Some(*position);
+                return Some((path.len(), *position));
             }
             path = &path[..path.rfind('.')?];
         }

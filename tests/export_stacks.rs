@@ -120,7 +120,7 @@ fn roles_given_wrong_are_refused() {
     // The export needs the API: without --service api=backend there is none called `api`.
     refuse(
         &["export", "--preset", "medium", "-o", "o.yml", "--service", "runtime=worker,postgres=db"],
-        "the plan needs the api service `api`, but the deployment has no such service; name yours with --service api=NAME",
+        "the plan needs the api service `api`, but the deployment has no such service; or name yours with --service api=NAME",
     );
     assert!(!dir.join("o.yml").exists());
 }
@@ -178,6 +178,7 @@ fn an_api_that_publishes_nothing_gets_no_balancer() {
         .assert()
         .success()
         .stdout(predicate::str::contains("api replicas: 2 → 3"))
+        .stdout(predicate::str::contains("monitoring profile monitoring: off → on (postgres-exporter)"))
         .stdout(predicate::str::contains("api-lb").not());
     let doc: Value = serde_yaml::from_str(&read(&dir.join("o.yml"))).unwrap();
     assert!(doc["services"]["api"].get("ports").is_none(), "nothing to reset: podman-compose crashes on that");
@@ -192,7 +193,8 @@ fn the_file_set_is_written_all_or_nothing() {
         .args(["export", "--preset", "medium", "-o", "o.yml", "--save-plan", "missing/plan.yaml"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("missing/plan.yaml: cannot write"));
+        .stdout("")
+        .stderr(predicate::str::contains("missing/plan.yaml: cannot write: there is no folder missing"));
     assert!(!dir.join("o.yml").exists() && !dir.join("o.api-lb.conf").exists(), "nothing written");
     let left: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()
@@ -347,4 +349,42 @@ fn the_saved_plan_holds_the_deployment_it_made() {
     for rule in ["drift", "fixed-host-port", "fixed-container-name"] {
         assert!(!rules.contains(&rule), "{rule} in {rules:?}");
     }
+}
+
+#[test]
+fn a_finding_points_at_the_file_that_defines_the_service() {
+    let dir = tempdir("nearest");
+    std::fs::write(dir.join("base.yml"), "services:\n  runtime:\n    image: r\n  api:\n    image: a\n").unwrap();
+    std::fs::write(dir.join("prod.yml"), "services:\n  runtime:\n    environment: { A: \"1\" }\n").unwrap();
+    let args = [
+        "--check",
+        "-f",
+        "base.yml",
+        "-f",
+        "prod.yml",
+        "--host-cpus",
+        "4",
+        "--host-memory",
+        "8G",
+        "--format",
+        "github",
+    ];
+    let output = flowcap().current_dir(&dir).args(args).output().unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    let line = text.lines().find(|l| l.contains("limits-missing")).unwrap_or_else(|| panic!("{text}"));
+    // api is only in base.yml; prod.yml has `services:` too, but nothing of api.
+    assert!(line.contains("file=base.yml,line=4,col=3"), "{line}");
+}
+
+#[test]
+fn an_external_database_is_named_as_the_reason() {
+    let dir = stack("external-postgres");
+    flowcap()
+        .current_dir(&dir)
+        .args(["export", "--preset", "medium", "-o", "o.yml", "--profile", "monitoring"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "DATABASE_URL points at a database outside the stack (set postgres.external: true",
+        ));
 }

@@ -44,6 +44,10 @@ pub fn write_all_safely(files: &[(PathBuf, String)], force: bool) -> Result<Vec<
     let fail = |path: &Path, message: String| InputError::new(path.display().to_string(), message);
     let mut staged = Vec::new();
     for (path, contents) in files {
+        let folder = path.parent().filter(|p| !p.as_os_str().is_empty());
+        if let Some(folder) = folder.filter(|f| !f.is_dir()) {
+            return Err(fail(path, format!("cannot write: there is no folder {}", folder.display())));
+        }
         let temporary = stage(path, contents).map_err(|error| fail(path, format!("cannot write: {error}")))?;
         staged.push((path, temporary));
     }

@@ -105,12 +105,15 @@ pub fn export(
         if find(name).is_none() {
             let message = match base.hidden_by(name) {
                 Some(profiles) => format!("runs only with the profile {}: add --profile", profiles.join(" or ")),
+                None if *role == Role::Postgres && deployed.plan.postgres.external => {
+                    "the deployment's DATABASE_URL points at a database outside the stack (set postgres.external: true in the plan)".to_string()
+                }
                 None => "the deployment has no such service".to_string(),
             };
             return Err(InputError::new(
                 &base.files[0].name,
                 format!(
-                    "the plan needs the {} service `{name}`, but {message}; name yours with --service {}=NAME",
+                    "the plan needs the {} service `{name}`, but {message}; or name yours with --service {}=NAME",
                     role.key(),
                     role.key()
                 ),
@@ -163,6 +166,28 @@ pub fn export(
     if let Some(why) = monitoring_left_out(base, plan, names) {
         left_out.push(why);
         exported.monitoring = !plan.monitoring;
+    }
+    let exporter = names.get(Role::Exporter);
+    let running = find(exporter).is_some();
+    if running != exported.monitoring {
+        let profiles = base.profiles_of(exporter);
+        // Every service of the exporter's profiles starts or stops with it.
+        let mut together: Vec<&str> = base
+            .service_names()
+            .into_iter()
+            .filter(|s| *s != exporter && base.profiles_of(s).iter().any(|p| profiles.contains(p)))
+            .filter(|s| (find(s).is_some()) == running)
+            .collect();
+        together.sort_unstable();
+        let with = if together.is_empty() { String::new() } else { format!(", with {}", together.join(", ")) };
+        let (before, after) = if running { ("on", "off") } else { ("off", "on") };
+        let profile = profiles.first().map(String::as_str).unwrap_or_default();
+        writer.change(
+            "monitoring",
+            &format!("profile {profile}"),
+            before.into(),
+            format!("{after} ({exporter}{with})"),
+        );
     }
     let mut header = String::new();
     let apply = apply_command(base, output, plan, names);

@@ -114,11 +114,11 @@ impl ServiceNames {
         self.named.contains(&role)
     }
 
-    /// Refuses a plan whose `other_services` repeat a role's service: the export would write
-    /// that service twice.
+    /// Refuses a plan whose `other_services` repeat the API's, the runtime's or Postgres's
+    /// service: the export would write that service twice.
     pub fn check_plan(&self, plan: &Plan, file: &str) -> Result<(), InputError> {
         for name in plan.other_services.keys() {
-            if let Some(role) = self.role_of(name) {
+            if let Some(role) = self.role_of(name).filter(|r| matches!(r, Role::Api | Role::Runtime | Role::Postgres)) {
                 return Err(InputError::new(
                     file,
                     format!("other_services.{name}: `{name}` is the {} service; plan it under its own key", role.key()),
@@ -339,8 +339,9 @@ pub fn import(project: &Project, names: &ServiceNames) -> Result<LoadedPlan, Inp
         plan.postgres_clients.db_init = 0;
     }
 
+    // The exporter runs beside the rest and counts in host fit; the db-init job exits.
     for (name, service) in &active {
-        if names.role_of(name).is_some() {
+        if names.role_of(name).is_some_and(|role| role != Role::Exporter) {
             continue;
         }
         let facts = service_facts(project, name, service)?;

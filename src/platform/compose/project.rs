@@ -199,7 +199,20 @@ impl Project {
     pub fn locate(&self, path: &str) -> Option<(&str, (usize, usize))> {
         let sources = || self.files.iter().rev().chain(&self.other_sources);
         let exact = sources().find_map(|f| f.lines.locate_exact(path).map(|p| (f.name.as_str(), p)));
-        exact.or_else(|| sources().find_map(|f| f.lines.locate(path).map(|p| (f.name.as_str(), p))))
+        // Else the nearest enclosing key, in whichever file spells out most of the path (the
+        // service's own file, not a later one that only has `services:`).
+        let nearest = || {
+            let mut best: Option<(usize, &str, (usize, usize))> = None;
+            for file in sources() {
+                if let Some((depth, position)) = file.lines.locate_nearest(path)
+                    && best.is_none_or(|(best_depth, _, _)| depth > best_depth)
+                {
+                    best = Some((depth, file.name.as_str(), position));
+                }
+            }
+            best.map(|(_, file, position)| (file, position))
+        };
+        exact.or_else(nearest)
     }
 
     /// A message about the value at `path`, pointing into the file that sets it.
