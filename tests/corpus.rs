@@ -147,9 +147,15 @@ fn flowcap_reads_what_compose_reads() {
     if !available(&[COMPOSE, "version"]) {
         return;
     }
-    for dir in corpus() {
-        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+    // The corpus, and the older fixtures the other compose tests use.
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/compose");
+    let renamed = ["--service", "runtime=worker,api=backend,postgres=db"].map(String::from).to_vec();
+    let stacks = corpus().into_iter().map(|dir| {
         let args = args(&dir);
+        (dir, args)
+    });
+    for (dir, args) in stacks.chain([(fixtures.clone(), Vec::new()), (fixtures.join("renamed"), renamed)]) {
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
         let config = compose_config(&dir, &profile_args(&args)).unwrap_or_else(|e| panic!("{name}: {e}"));
         let (project, names) = project(&dir, &args);
         let active = project.active_services();
