@@ -155,6 +155,9 @@ pub fn yaml_error(file: &str, error: &serde_yaml::Error) -> InputError {
     let message = reword_unknown_field(&message)
         .unwrap_or(message)
         .replace("expected u32", "expected a whole number (0 or more)");
+    // At the root, the whole file was one string: not a plan at all, and maybe a `.env` full of
+    // secrets. Below it, a value from the plan is quoted, cut short.
+    let message = quoted_values(&message, if path.is_none() { 0 } else { 40 });
     let message =
         message.replace("expected struct Plan", "expected a mapping of plan keys (api, runtime, postgres, ...)");
     let message = match path {
@@ -164,11 +167,41 @@ pub fn yaml_error(file: &str, error: &serde_yaml::Error) -> InputError {
     InputError::at(file, position, message)
 }
 
+/// serde quotes the text it could not use (`invalid type: string "POSTGRES_PASSWORD=…"`): a
+/// `.env` passed as a plan would print its secrets. Quoted strings are cut to `max`
+/// characters; with 0, only the kind of value is said.
+fn quoted_values(message: &str, max: usize) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(start) = rest.find("string \"") {
+        out.push_str(&rest[..start]);
+        let quoted = &rest[start + "string \"".len()..];
+        // The closing quote is the first one not escaped.
+        let mut escaped = false;
+        let end = quoted.char_indices().find(|&(_, c)| {
+            let closes = c == '"' && !escaped;
+            escaped = c == '\\' && !escaped;
+            closes
+        });
+        let value = end.map_or(quoted, |(i, _)| &quoted[..i]);
+        if max == 0 {
+            out.push_str("a string");
+        } else {
+            out.push_str(&format!("string \"{}\"", cut(value, max)));
+        }
+        rest = end.map_or("", |(i, _)| &quoted[i + 1..]);
+    }
+    out.push_str(rest);
+    out
+}
+
 /// "unknown field `replica`, expected one of `replicas`, `db_pool`" →
 /// "unknown key `replica`; did you mean `replicas`? (known keys: replicas, db_pool)".
 fn reword_unknown_field(message: &str) -> Option<String> {
     let rest = message.strip_prefix("unknown field `")?;
     let (unknown, expected) = rest.split_once('`')?;
+    // A key is the plan's own text: quoted, but never at length.
+    let unknown = &cut(unknown, 40);
     let known: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
     let nearest = known
         .iter()
@@ -184,9 +217,24 @@ fn reword_unknown_field(message: &str) -> Option<String> {
     Some(format!("unknown key `{unknown}`{suggestion}{listing}"))
 }
 
+/// `text` cut to `max` characters, with `…` where it was cut.
+pub fn cut(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_dotenv_passed_as_the_plan_is_not_printed() {
+        let err = parse_plan(".env", "POSTGRES_PASSWORD=hunter2\nBACKEND_KEY=\"k\\\"sekrit\"\n").unwrap_err();
+        assert!(!err.message.contains("hunter2") && !err.message.contains("sekrit"), "{}", err.message);
+        assert!(err.message.contains("invalid type: a string"), "{}", err.message);
+    }
 
     #[test]
     fn unknown_key_suggests_the_nearest() {

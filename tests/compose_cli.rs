@@ -55,19 +55,23 @@ fn bad_compose_input() {
         (
             "unit",
             "services:\n  runtime:\n    deploy:\n      resources:\n        limits:\n          memory: 8 parsecs\n",
-            "error: ./compose.yaml:6:11: services.runtime.deploy.resources.limits.memory: invalid memory size `8 parsecs`",
+            "error: ./compose.yaml:6:11: services.runtime.deploy.resources.limits.memory: expected a size such as 512m or 8G\n",
         ),
         (
             "replicas",
             "services:\n  runtime:\n    deploy:\n      replicas: many\n",
-            "error: ./compose.yaml:4:7: services.runtime.deploy.replicas: expected a whole number of replicas, got `many`\n",
+            "error: ./compose.yaml:4:7: services.runtime.deploy.replicas: expected a whole number of replicas, not a string\n",
         ),
         (
             "noruntime",
             "services:\n  api: {}\n  web: {}\n",
             "error: ./compose.yaml: no runtime service `runtime` among the active services (found: api, web)",
         ),
-        ("dollar", "services:\n  runtime:\n    image: a$\n", "error: ./compose.yaml:3:13: invalid interpolation `$`"),
+        (
+            "dollar",
+            "services:\n  runtime:\n    image: a$\n",
+            "error: ./compose.yaml:3:13: invalid interpolation: a `$` that starts no variable",
+        ),
         (
             "slots",
             "services:\n  runtime:\n    environment:\n      MAX_CONCURRENT_EXECUTIONS: lots\n",

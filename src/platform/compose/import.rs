@@ -191,7 +191,8 @@ pub fn service_facts(project: &Project, name: &str, service: &Mapping) -> Result
     let reader = Reader { project };
     let shm_size = match service.get("shm_size") {
         Some(value) => {
-            Some(Bytes::parse(&scalar_text(value)).map_err(|e| reader.error(&format!("services.{name}.shm_size"), e))?)
+            let at = format!("services.{name}.shm_size");
+            Some(Bytes::parse(&scalar_text(value)).map_err(|_| reader.error(&at, EXPECTED_BYTES.into()))?)
         }
         None => None,
     };
@@ -398,7 +399,7 @@ impl Reader<'_> {
             };
             number
                 .and_then(|n| u32::try_from(n).ok())
-                .ok_or_else(|| self.error(&path, format!("expected a whole number of replicas, got {}", show(value))))
+                .ok_or_else(|| self.error(&path, format!("expected a whole number of replicas, not {}", kind(value))))
         };
         let deploy = service.get("deploy").and_then(|d| d.get("replicas"));
         let deploy = deploy.map(|v| read(v, format!("services.{name}.deploy.replicas"))).transpose()?;
@@ -434,14 +435,14 @@ impl Reader<'_> {
         };
         let cpus = match cpus_value {
             Some((value, prefix, key)) => {
-                Some(Cpus::parse(&scalar_text(value)).map_err(|e| self.error(&at(prefix, key), e))?)
+                Some(Cpus::parse(&scalar_text(value)).map_err(|_| self.error(&at(prefix, key), EXPECTED_CPUS.into()))?)
             }
             None => None,
         };
         let memory = match memory_value {
-            Some((value, prefix, key)) => {
-                Some(Bytes::parse(&scalar_text(value)).map_err(|e| self.error(&at(prefix, key), e))?)
-            }
+            Some((value, prefix, key)) => Some(
+                Bytes::parse(&scalar_text(value)).map_err(|_| self.error(&at(prefix, key), EXPECTED_BYTES.into()))?,
+            ),
             None => None,
         };
         // Compose reads 0 as "no limit".
@@ -459,7 +460,7 @@ impl Reader<'_> {
                 Value::Mapping(long) => {
                     let target = long.get("target").map(scalar_text).unwrap_or_default();
                     let target =
-                        target.parse().map_err(|_| self.error(&path, format!("`target: {target}` is not a port")))?;
+                        target.parse().map_err(|_| self.error(&path, "a `target` is not a port number".into()))?;
                     bindings.push(PortBinding {
                         host_ip: long.get("host_ip").map(scalar_text).filter(|ip| !ip.is_empty()),
                         published: long.get("published").map(scalar_text).filter(|p| !p.is_empty()),
@@ -470,7 +471,7 @@ impl Reader<'_> {
                 Value::String(_) | Value::Number(_) => {
                     let text = scalar_text(entry);
                     let parsed = short_syntax(&text).ok_or_else(|| {
-                        self.error(&path, format!("`{text}` is not [HOST_IP:][HOST:]CONTAINER[/PROTOCOL]"))
+                        self.error(&path, "an entry is not [HOST_IP:][HOST:]CONTAINER[/PROTOCOL]".into())
                     })?;
                     bindings.extend(parsed);
                 }
@@ -515,18 +516,23 @@ impl Reader<'_> {
     }
 }
 
-/// A value for messages, never a whole mapping.
-fn show(value: &Value) -> String {
+/// What kind of value it is, for messages: never the value, which may come from `.env`.
+fn kind(value: &Value) -> &'static str {
     match value {
-        Value::String(s) => format!("`{s}`"),
-        Value::Number(n) => n.to_string(),
-        Value::Bool(b) => b.to_string(),
-        Value::Null => "nothing".into(),
-        Value::Sequence(_) => "a list".into(),
-        Value::Mapping(_) => "a mapping".into(),
-        Value::Tagged(_) => "a tagged value".into(),
+        Value::String(_) => "a string",
+        Value::Number(_) => "a fraction or a negative number",
+        Value::Bool(_) => "true or false",
+        Value::Null => "nothing",
+        Value::Sequence(_) => "a list",
+        Value::Mapping(_) => "a mapping",
+        Value::Tagged(_) => "a tagged value",
     }
 }
+
+/// What a CPU amount looks like; the value read is not repeated (it may come from `.env`).
+const EXPECTED_CPUS: &str = "expected a CPU amount such as 0.5, 4 or 250m";
+/// What a memory size looks like.
+const EXPECTED_BYTES: &str = "expected a size such as 512m or 8G";
 
 /// Compose's short port syntax, `[HOST_IP:][HOST:]CONTAINER[/PROTOCOL]`, as the bindings
 /// Compose makes of it: a container range is one binding per port, paired with a host range

@@ -22,7 +22,11 @@ impl std::fmt::Display for InterpolationError {
             InterpolationError::Required { variable, message } => {
                 write!(f, "required variable {variable} is not set: {message}")
             }
-            InterpolationError::Invalid { expression } => write!(f, "invalid interpolation `{expression}`"),
+            // The expression may be part of a secret (a password containing `${`): its place is
+            // given, not its text.
+            InterpolationError::Invalid { .. } => {
+                write!(f, "invalid interpolation: a `$` that starts no variable (`$$` is a literal `$`)")
+            }
         }
     }
 }
