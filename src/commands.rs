@@ -22,9 +22,18 @@ fn bad_input(error: &InputError) -> ExitCode {
     ExitCode::from(EXIT_BAD_INPUT)
 }
 
-/// Writes to stdout; a closed pipe (`flowcap ... | head`) is not an error worth a panic.
+/// Writes to stdout. A closed pipe (`flowcap ... | head`) ends quietly; any other write error
+/// (a full disk, `/dev/full`) is exit 2, so a report that was never written cannot pass CI.
 fn print(text: &str) {
-    let _ = io::stdout().lock().write_all(text.as_bytes());
+    let mut out = io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => {}
+        Err(error) if error.kind() == io::ErrorKind::BrokenPipe => {}
+        Err(error) => {
+            eprintln!("error: cannot write the output: {error}");
+            std::process::exit(EXIT_BAD_INPUT.into());
+        }
+    }
 }
 
 impl PlanArgs {

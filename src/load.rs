@@ -90,6 +90,10 @@ pub fn read_text_file(path: &Path) -> Result<String, InputError> {
     if metadata.is_dir() {
         return Err(InputError::new(&name, "is a directory, expected a YAML file"));
     }
+    // A FIFO or a device would block the read forever, or never end.
+    if !metadata.is_file() {
+        return Err(InputError::new(&name, "is not a regular file (a FIFO, a socket or a device)"));
+    }
     if metadata.len() > MAX_INPUT_BYTES {
         return Err(InputError::new(
             &name,

@@ -20,6 +20,15 @@ pub fn ensure_replaceable(path: &Path, force: bool) -> Result<(), InputError> {
     let fail = |message: &str| Err(InputError::new(path.display().to_string(), message));
     match std::fs::symlink_metadata(path) {
         Ok(meta) if meta.is_dir() => fail("is a directory, expected a file to write"),
+        Ok(meta) if meta.file_type().is_symlink() && !force => {
+            fail("is a symbolic link; pass --force to replace the link by a file (the old one is kept as .bak)")
+        }
+        Ok(meta) if !meta.file_type().is_symlink() && !meta.is_file() => {
+            fail("is not a regular file (a FIFO, a socket or a device): flowcap writes only files")
+        }
+        Ok(meta) if meta.permissions().readonly() && !force => {
+            fail("is read-only; pass --force to replace it (the old file is kept as .bak)")
+        }
         Ok(_) if !force && !written_by_flowcap(path) => {
             fail("exists and was not written by flowcap; pass --force to replace it (the old file is kept as .bak)")
         }
@@ -54,7 +63,7 @@ pub fn write_all_safely(files: &[(PathBuf, String)], force: bool) -> Result<Vec<
     for (path, _) in &staged {
         if path.exists() {
             let backup = backup_of(path);
-            std::fs::copy(path, &backup)
+            keep_as_backup(path, &backup)
                 .map_err(|error| fail(path, format!("cannot keep the old file as {}: {error}", backup.display())))?;
         }
     }
@@ -69,6 +78,13 @@ pub fn write_all_safely(files: &[(PathBuf, String)], force: bool) -> Result<Vec<
             return Err(fail(path, format!("cannot write: {}", error.error)));
         }
         replaced.push((path, existed));
+    }
+    // The renames are durable once their folders are synced: only then is "wrote" true.
+    for (path, _) in files {
+        let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        std::fs::File::open(folder)
+            .and_then(|dir| dir.sync_all())
+            .map_err(|error| fail(path, format!("cannot sync its folder: {error}")))?;
     }
     Ok(files.iter().map(|(path, _)| path.clone()).collect())
 }
@@ -91,6 +107,20 @@ fn stage(path: &Path, contents: &str) -> std::io::Result<tempfile::NamedTempFile
     }
     temporary.as_file().sync_all()?;
     Ok(temporary)
+}
+
+/// Copies `path` to `backup`, never through a link planted at `backup`: whatever is there is
+/// removed first and the copy is created new.
+fn keep_as_backup(path: &Path, backup: &Path) -> std::io::Result<()> {
+    match std::fs::remove_file(backup) {
+        Err(error) if error.kind() != std::io::ErrorKind::NotFound => return Err(error),
+        _ => {}
+    }
+    let mut from = std::fs::File::open(path)?;
+    let mut to = std::fs::OpenOptions::new().write(true).create_new(true).open(backup)?;
+    std::io::copy(&mut from, &mut to)?;
+    to.set_permissions(from.metadata()?.permissions())?;
+    to.sync_all()
 }
 
 fn backup_of(path: &Path) -> PathBuf {

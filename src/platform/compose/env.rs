@@ -209,6 +209,17 @@ mod tests {
     }
 
     #[test]
+    fn variables_that_double_each_other_stop() {
+        let mut text = format!("V0={}\n", "x".repeat(1024));
+        for i in 1..40 {
+            text.push_str(&format!("V{i}=${{V{}}}${{V{}}}\n", i - 1, i - 1));
+        }
+        let err = Environment::default().load_dotenv(".env", &text).unwrap_err();
+        // 1 KiB doubled ten times is 1 MiB; the next line would be 2 MiB.
+        assert_eq!(err.to_string(), ".env:12:5: V11: a value grows past 1 MiB");
+    }
+
+    #[test]
     fn dotenv_errors_name_the_line() {
         let mut env = Environment::default();
         let err = env.load_dotenv(".env", "A=1\nnot a pair\n").unwrap_err();

@@ -11,7 +11,18 @@ pub enum InterpolationError {
     Required { variable: String, message: String },
     /// Not a valid expression, e.g. `${}` or an unclosed `${`.
     Invalid { expression: String },
+    /// Defaults nested deeper than [`MAX_NESTING`].
+    TooDeep,
+    /// A value grew past [`MAX_VALUE_BYTES`] (variables that double each other, say).
+    TooLong,
 }
+
+/// How deep `${A:-${B:-…}}` may nest: real files use two or three levels.
+pub const MAX_NESTING: usize = 16;
+
+/// The longest value interpolation may make: no compose value is near it, and variables that
+/// double each other would otherwise grow until memory runs out.
+pub const MAX_VALUE_BYTES: usize = 1024 * 1024;
 
 impl std::fmt::Display for InterpolationError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -27,6 +38,8 @@ impl std::fmt::Display for InterpolationError {
             InterpolationError::Invalid { .. } => {
                 write!(f, "invalid interpolation: a `$` that starts no variable (`$$` is a literal `$`)")
             }
+            InterpolationError::TooDeep => write!(f, "defaults nest deeper than {MAX_NESTING} `${{…}}`"),
+            InterpolationError::TooLong => write!(f, "a value grows past {} MiB", MAX_VALUE_BYTES / (1024 * 1024)),
         }
     }
 }
@@ -41,6 +54,17 @@ impl std::fmt::Display for InterpolationError {
 /// assert_eq!(interpolate("$$HOME", &env).unwrap(), "$HOME");
 /// ```
 pub fn interpolate<'a>(text: &str, lookup: &impl Fn(&str) -> Option<&'a str>) -> Result<String, InterpolationError> {
+    interpolate_nested(text, lookup, 0)
+}
+
+fn interpolate_nested<'a>(
+    text: &str,
+    lookup: &impl Fn(&str) -> Option<&'a str>,
+    depth: usize,
+) -> Result<String, InterpolationError> {
+    if depth > MAX_NESTING {
+        return Err(InterpolationError::TooDeep);
+    }
     if !text.contains('$') {
         return Ok(text.to_string());
     }
@@ -54,7 +78,7 @@ pub fn interpolate<'a>(text: &str, lookup: &impl Fn(&str) -> Option<&'a str>) ->
             rest = tail;
         } else if after.starts_with('{') {
             let end = closing_brace(after).ok_or_else(|| invalid(&rest[dollar..]))?;
-            let value = braced(&after[1..end], lookup).map_err(|error| match error {
+            let value = braced(&after[1..end], lookup, depth).map_err(|error| match error {
                 InterpolationError::Invalid { .. } => invalid(&rest[dollar..dollar + end + 2]),
                 required => required,
             })?;
@@ -71,6 +95,9 @@ pub fn interpolate<'a>(text: &str, lookup: &impl Fn(&str) -> Option<&'a str>) ->
         }
     }
     out.push_str(rest);
+    if out.len() > MAX_VALUE_BYTES {
+        return Err(InterpolationError::TooLong);
+    }
     Ok(out)
 }
 
@@ -114,7 +141,11 @@ fn closing_brace(text: &str) -> Option<usize> {
 }
 
 /// The inside of `${...}`.
-fn braced<'a>(inner: &str, lookup: &impl Fn(&str) -> Option<&'a str>) -> Result<String, InterpolationError> {
+fn braced<'a>(
+    inner: &str,
+    lookup: &impl Fn(&str) -> Option<&'a str>,
+    depth: usize,
+) -> Result<String, InterpolationError> {
     let length = name_length(inner);
     if length == 0 {
         return Err(invalid(inner));
@@ -129,7 +160,7 @@ fn braced<'a>(inner: &str, lookup: &impl Fn(&str) -> Option<&'a str>) -> Result<
     if op.is_empty() && !argument.is_empty() {
         return Err(invalid(inner));
     }
-    let nested = |text: &str| interpolate(text, lookup);
+    let nested = |text: &str| interpolate_nested(text, lookup, depth + 1);
     match op {
         "" => Ok(value.unwrap_or("").to_string()),
         ":-" if set_and_nonempty => Ok(value.unwrap_or("").to_string()),
@@ -152,6 +183,14 @@ fn braced<'a>(inner: &str, lookup: &impl Fn(&str) -> Option<&'a str>) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bounded_for_any_input() {
+        let deep = format!("{}x{}", "${A:-".repeat(30_000), "}".repeat(30_000));
+        assert_eq!(interpolate(&deep, &|_| None), Err(InterpolationError::TooDeep));
+        let big = "y".repeat(MAX_VALUE_BYTES / 2 + 1);
+        assert_eq!(interpolate("$B$B", &|_| Some(big.as_str())), Err(InterpolationError::TooLong));
+    }
 
     fn env(name: &str) -> Option<&'static str> {
         match name {

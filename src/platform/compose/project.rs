@@ -577,6 +577,7 @@ fn interpolation_error(file: &str, text: &str, error: InterpolationError) -> Inp
     let needle = match &error {
         InterpolationError::Required { variable, .. } => format!("${{{variable}"),
         InterpolationError::Invalid { expression } => expression.clone(),
+        InterpolationError::TooDeep | InterpolationError::TooLong => "${".to_string(),
     };
     let position = text.find(&needle).map(|offset| {
         let before = &text[..offset];

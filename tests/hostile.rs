@@ -1,0 +1,117 @@
+//! Input that would hang, grow without bound, or turn a write against the operator: each ends
+//! at once with exit 2 and a clear message.
+
+mod common;
+
+use common::{flowcap, tempdir};
+use predicates::prelude::*;
+use std::path::Path;
+
+fn medium_stack(dir: &Path) {
+    let compose = "services:\n  runtime:\n    image: r\n  api:\n    image: a\n  postgres:\n    image: p\n";
+    std::fs::write(dir.join("compose.yaml"), compose).unwrap();
+}
+
+#[cfg(unix)]
+fn fifo(path: &Path) {
+    let made = std::process::Command::new("mkfifo").arg(path).status().unwrap();
+    assert!(made.success());
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_is_refused_wherever_a_file_goes() {
+    let dir = tempdir("fifo");
+    medium_stack(&dir);
+    fifo(&dir.join("pipe"));
+    let refused = |args: &[&str]| {
+        flowcap()
+            .current_dir(&dir)
+            .args(args)
+            .timeout(std::time::Duration::from_secs(20))
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("pipe: is not a regular file"));
+    };
+    refused(&["--check", "pipe"]);
+    refused(&["--check", "-f", "pipe"]);
+    refused(&["--check", "--env-file", "pipe"]);
+    refused(&["export", "--preset", "medium", "-o", "pipe"]);
+    refused(&["export", "--preset", "medium", "-o", "pipe", "--force"]);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_report_that_cannot_be_written_fails() {
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+    let output = std::process::Command::new(assert_cmd::cargo::cargo_bin("flowcap"))
+        .args(["--check", "--preset", "medium", "--format", "sarif"])
+        .stdout(full)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("error: cannot write the output"));
+}
+
+#[cfg(unix)]
+#[test]
+fn writes_never_follow_a_planted_link() {
+    let dir = tempdir("links");
+    medium_stack(&dir);
+    let victim = dir.join("victim.txt");
+    std::fs::write(&victim, "precious\n").unwrap();
+    // An old flowcap file, with a link planted where its backup will go.
+    std::fs::write(dir.join("o.yml"), "# Written by flowcap: an older export\n").unwrap();
+    std::os::unix::fs::symlink(&victim, dir.join("o.yml.bak")).unwrap();
+    flowcap().current_dir(&dir).args(["export", "--preset", "medium", "-o", "o.yml"]).assert().success();
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n", "the link's target is untouched");
+    assert!(!std::fs::symlink_metadata(dir.join("o.yml.bak")).unwrap().file_type().is_symlink());
+
+    // A link at the output itself, even to a flowcap file, is replaced only with --force.
+    std::fs::write(dir.join("real.yml"), "# Written by flowcap: an older export\n").unwrap();
+    std::os::unix::fs::symlink(dir.join("real.yml"), dir.join("link.yml")).unwrap();
+    flowcap()
+        .current_dir(&dir)
+        .args(["export", "--preset", "medium", "-o", "link.yml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("link.yml: is a symbolic link; pass --force"));
+    assert_eq!(std::fs::read_to_string(dir.join("real.yml")).unwrap(), "# Written by flowcap: an older export\n");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_read_only_file_needs_force() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempdir("read-only");
+    medium_stack(&dir);
+    std::fs::write(dir.join("o.yml"), "# Written by flowcap: an older export\n").unwrap();
+    std::fs::set_permissions(dir.join("o.yml"), std::fs::Permissions::from_mode(0o444)).unwrap();
+    flowcap()
+        .current_dir(&dir)
+        .args(["export", "--preset", "medium", "-o", "o.yml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("o.yml: is read-only; pass --force"));
+    flowcap().current_dir(&dir).args(["export", "--preset", "medium", "-o", "o.yml", "--force"]).assert().success();
+    let mode = std::fs::metadata(dir.join("o.yml")).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o444, "replaced, and still read-only");
+}
+
+#[test]
+fn interpolation_that_would_run_away_stops() {
+    let dir = tempdir("runaway");
+    medium_stack(&dir);
+    // Each variable doubles the one before: 2^40 bytes without a bound.
+    let mut env = format!("V0={}\n", "x".repeat(1024));
+    for i in 1..40 {
+        env.push_str(&format!("V{i}=${{V{}}}${{V{}}}\n", i - 1, i - 1));
+    }
+    std::fs::write(dir.join(".env"), env).unwrap();
+    flowcap().current_dir(&dir).arg("--check").assert().code(2).stderr(predicate::str::contains("grows past 1 MiB"));
+    // Defaults nested 30,000 deep.
+    std::fs::write(dir.join(".env"), "").unwrap();
+    let deep = format!("{}x{}", "${A:-".repeat(30_000), "}".repeat(30_000));
+    std::fs::write(dir.join("compose.yaml"), format!("services:\n  runtime:\n    image: \"{deep}\"\n")).unwrap();
+    flowcap().current_dir(&dir).arg("--check").assert().code(2).stderr(predicate::str::contains("nest deeper than 16"));
+}
