@@ -110,9 +110,104 @@ pub fn read_text_file(path: &Path) -> Result<String, InputError> {
             format!("grew past {} MiB while being read", MAX_INPUT_BYTES / (1024 * 1024)),
         ));
     }
-    String::from_utf8(bytes).map_err(|e| {
+    // Editors on Windows start UTF-8 files with a byte order mark; YAML allows it, serde does not.
+    let text = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&bytes);
+    let text = String::from_utf8(text.to_vec()).map_err(|e| {
         InputError::new(&name, format!("is not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()))
-    })
+    })?;
+    check_yaml_bounds(&name, &text)?;
+    Ok(text)
+}
+
+/// How deep `[` and `{` may nest: YAML parsers take time that grows with the square of it,
+/// and no plan or compose file nests more than a few levels.
+const MAX_FLOW_NESTING: usize = 64;
+
+/// How many bytes YAML aliases may copy: each `*alias` repeats its anchored node, and a few
+/// aliases of a large node would otherwise expand a small file into gigabytes.
+const MAX_ALIAS_BYTES: usize = 64 * 1024 * 1024;
+
+/// Refuses text that would make the YAML parser run away before it is parsed: flow
+/// collections nested deeper than [`MAX_FLOW_NESTING`], and aliases that would copy more than
+/// [`MAX_ALIAS_BYTES`] (each alias counted at the size of the block its anchor starts).
+fn check_yaml_bounds(file: &str, text: &str) -> Result<(), InputError> {
+    let mut depth = 0usize;
+    let mut quote: Option<u8> = None;
+    let mut comment = false;
+    let mut previous = b'\n';
+    for &byte in text.as_bytes() {
+        match (quote, byte) {
+            (_, b'\n') => {
+                comment = false;
+                quote = quote.filter(|_| depth > 0);
+            }
+            _ if comment => {}
+            (Some(q), b) if b == q => quote = None,
+            (Some(_), _) => {}
+            (None, b'#') if previous.is_ascii_whitespace() => comment = true,
+            (None, b'"' | b'\'') if depth > 0 || matches!(previous, b' ' | b':' | b'\n' | b'-') => quote = Some(byte),
+            (None, b'[' | b'{') => {
+                depth += 1;
+                if depth > MAX_FLOW_NESTING {
+                    return Err(InputError::new(
+                        file,
+                        format!("`[` and `{{` nest deeper than {MAX_FLOW_NESTING} levels"),
+                    ));
+                }
+            }
+            (None, b']' | b'}') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        previous = byte;
+    }
+    if !text.contains('*') || !text.contains('&') {
+        return Ok(());
+    }
+    let lines: Vec<&str> = text.lines().collect();
+    let indent = |line: &str| line.len() - line.trim_start().len();
+    let mut anchors: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+
+    for (index, line) in lines.iter().enumerate() {
+        for name in marked(line, '&') {
+            // The anchored node: the rest of its line and every line indented deeper.
+            let block: usize = lines[index + 1..]
+                .iter()
+                .take_while(|next| next.trim().is_empty() || indent(next) > indent(line))
+                .map(|next| next.len() + 1)
+                .sum();
+            anchors.insert(name, line.len() + block);
+        }
+    }
+    let mut copied = 0usize;
+    for line in &lines {
+        for name in marked(line, '*') {
+            copied = copied.saturating_add(anchors.get(name).copied().unwrap_or(0));
+            if copied > MAX_ALIAS_BYTES {
+                return Err(InputError::new(
+                    file,
+                    format!("YAML aliases would copy more than {} MiB", MAX_ALIAS_BYTES / (1024 * 1024)),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The `&anchor` or `*alias` names on a line (`sigil` is `&` or `*`), where a node can start.
+fn marked(line: &str, sigil: char) -> Vec<&str> {
+    let mut found = Vec::new();
+    for (at, _) in line.match_indices(sigil) {
+        let before = line[..at].chars().last();
+        if before.is_some_and(|c| !(c.is_whitespace() || matches!(c, ':' | '-' | '[' | '{' | ','))) {
+            continue;
+        }
+        let rest = &line[at + 1..];
+        let name = &rest[..rest.find(|c: char| c.is_whitespace() || ",[]{}".contains(c)).unwrap_or(rest.len())];
+        if !name.is_empty() {
+            found.push(name);
+        }
+    }
+    found
 }
 
 fn describe_io(error: &std::io::Error) -> String {

@@ -115,3 +115,41 @@ fn interpolation_that_would_run_away_stops() {
     std::fs::write(dir.join("compose.yaml"), format!("services:\n  runtime:\n    image: \"{deep}\"\n")).unwrap();
     flowcap().current_dir(&dir).arg("--check").assert().code(2).stderr(predicate::str::contains("nest deeper than 16"));
 }
+
+#[test]
+fn yaml_that_would_explode_is_refused_before_it_is_parsed() {
+    let dir = tempdir("yaml-bombs");
+    // 4 MB behind an anchor, copied by 100 aliases: 400 MB.
+    let mut bomb =
+        format!("x-big: &big \"{}\"\nservices:\n  runtime:\n    image: r\n    labels:\n", "b".repeat(4 << 20));
+    for i in 0..100 {
+        bomb.push_str(&format!("      l{i}: *big\n"));
+    }
+    std::fs::write(dir.join("compose.yaml"), bomb).unwrap();
+    flowcap()
+        .current_dir(&dir)
+        .arg("--check")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("compose.yaml: YAML aliases would copy more than 64 MiB"));
+    // 80,000 nested flow mappings.
+    let deep = format!("api: {}{}\n", "{a: ".repeat(80_000), "}".repeat(80_000));
+    std::fs::write(dir.join("plan.yaml"), deep).unwrap();
+    flowcap()
+        .current_dir(&dir)
+        .args(["--check", "plan.yaml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("plan.yaml: `[` and `{` nest deeper than 64 levels"));
+}
+
+#[test]
+fn a_byte_order_mark_is_read_past() {
+    let dir = tempdir("bom");
+    std::fs::write(dir.join("plan.yaml"), "\u{feff}api:\n  replicas: 2\nruntime:\n  replicas: 3\n").unwrap();
+    flowcap()
+        .current_dir(&dir)
+        .args(["--check", "plan.yaml", "--format", "json"])
+        .assert()
+        .stdout(predicate::str::contains("\"runtime_replicas\": 3"));
+}

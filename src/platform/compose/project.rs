@@ -698,8 +698,10 @@ pub fn merge(base: &mut Value, over: Value, path: &mut Vec<String>) {
             Value::Mapping(into)
         }
         (Value::Sequence(mut into), Value::Sequence(from)) if !replaces(path) => {
+            // A set, not a scan per item: two long lists merge in linear time.
+            let mut seen: std::collections::HashSet<Value> = into.iter().cloned().collect();
             for item in from {
-                if !into.contains(&item) {
+                if seen.insert(item.clone()) {
                     into.push(item);
                 }
             }
