@@ -62,6 +62,16 @@ pub fn check(args: &CheckArgs) -> ExitCode {
         Err(error) => return bad_input(&error),
     };
     let interactive = !args.check && args.format.is_none() && io::stdin().is_terminal() && io::stdout().is_terminal();
+    // A check of nothing would pass and hide a missing file in CI.
+    if args.check && args.source.plan.is_none() && args.source.preset.is_none() && deployment.is_none() {
+        return bad_input(&InputError::new(
+            "--check",
+            format!(
+                "nothing to check: give PLAN, --preset NAME or -f FILE (no compose file here: looked for {})",
+                flowcap::platform::compose::project::DEFAULT_FILES.join(", ")
+            ),
+        ));
+    }
     if interactive {
         return match flowcap::tui::run(loaded, deployment) {
             Ok(()) => ExitCode::SUCCESS,
@@ -146,6 +156,7 @@ fn write_export(args: &ExportArgs) -> Result<Vec<PathBuf>, InputError> {
     let export = inputs::export(&loaded.plan, &loaded.file, deployment.as_ref(), &args.output, args.pgtune)?;
     let mut files = export.files.clone();
     if let Some(path) = &args.save_plan {
+        inputs::refuse_inputs(path, "", deployment.as_ref(), false)?;
         let plan = loaded.to_save(&export.plan);
         files.push((path.clone(), plan.to_file_text(&format!("export from {}.", loaded.file))));
     }

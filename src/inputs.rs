@@ -115,8 +115,41 @@ pub fn export(
             "an override is written over the deployment's compose files, and none were given or found here: give -f FILE",
         ));
     };
+    refuse_inputs(output, plan_source, Some(deployment), true)?;
     let without_output = deployment.project.without(output)?;
     let base = without_output.as_ref().unwrap_or(&deployment.project);
     let options = ExportOptions { plan_source: plan_source.to_string(), pgtune };
     compose::export(plan, base, &deployment.names, output, &options)
+}
+
+/// Refuses to write `output` over a file the command reads: the plan and the variables file
+/// always, the compose files too unless `compose_allowed` (an override flowcap wrote is read
+/// and then replaced; [`crate::io::write::ensure_replaceable`] decides whether it may be).
+pub fn refuse_inputs(
+    output: &Path,
+    plan_file: &str,
+    deployment: Option<&Deployment>,
+    compose_allowed: bool,
+) -> Result<(), InputError> {
+    let same = |input: &Path| match (std::fs::canonicalize(input), std::fs::canonicalize(output)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    let mut inputs: Vec<(PathBuf, &str)> = vec![(PathBuf::from(plan_file), "the plan")];
+    if let Some(deployment) = deployment {
+        let options = &deployment.project.options;
+        if let Some(env_file) = &deployment.project.env_file {
+            inputs.push((PathBuf::from(env_file), "the variables file"));
+        }
+        if !compose_allowed {
+            inputs.extend(options.files.iter().map(|f| (f.clone(), "a compose file")));
+        }
+    }
+    match inputs.iter().find(|(input, _)| same(input)) {
+        Some((_, what)) => Err(InputError::new(
+            output.display().to_string(),
+            format!("is {what} this command reads; write to another file"),
+        )),
+        None => Ok(()),
+    }
 }

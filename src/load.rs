@@ -226,12 +226,12 @@ pub fn load_plan_file(path: &Path) -> Result<LoadedPlan, InputError> {
 /// Parses and validates plan YAML. `file` names the source in messages.
 pub fn parse_plan(file: &str, text: &str) -> Result<LoadedPlan, InputError> {
     let lines = KeyLines::scan(text);
-    // An empty document is a plan of defaults, like an empty compose override.
-    let plan: Plan = if text.trim().is_empty() {
-        Plan::default()
-    } else {
-        serde_yaml::from_str(text).map_err(|e| yaml_error(file, &e))?
-    };
+    // An empty file is more likely a failed write or the wrong file than a wish for defaults.
+    let only_comments = text.lines().all(|line| line.trim().is_empty() || line.trim_start().starts_with('#'));
+    if only_comments {
+        return Err(InputError::new(file, "is empty: a plan sets at least one key (`flowcap explain` lists them)"));
+    }
+    let plan: Plan = serde_yaml::from_str(text).map_err(|e| yaml_error(file, &e))?;
     plan.validate().map_err(|invalid| {
         InputError::at(file, lines.locate(&invalid.path), format!("{}: {}", invalid.path, invalid.message))
     })?;

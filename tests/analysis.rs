@@ -81,7 +81,8 @@ fn every_preset_has_the_scaling_page_shape() {
 
 #[test]
 fn defaults_follow_flow_like_and_postgres() {
-    let plan = parse_plan("empty.yaml", "").unwrap().plan;
+    // One key, the name: everything else is a default.
+    let plan = parse_plan("defaults.yaml", "name: defaults\n").unwrap().plan;
     assert_eq!(plan.api.db_pool, 10);
     assert_eq!(plan.runtime.max_concurrent_executions, 10);
     assert_eq!(plan.postgres.max_connections, 100);

@@ -153,3 +153,55 @@ fn a_byte_order_mark_is_read_past() {
         .assert()
         .stdout(predicate::str::contains("\"runtime_replicas\": 3"));
 }
+
+#[test]
+fn an_export_never_writes_over_what_it_reads() {
+    let dir = tempdir("inputs");
+    medium_stack(&dir);
+    std::fs::write(dir.join("plan.yaml"), "# Written by flowcap: a saved plan\nruntime:\n  replicas: 2\n").unwrap();
+    std::fs::write(dir.join(".env"), "# Written by flowcap\nA=1\n").unwrap();
+    for (args, message) in [
+        (&["export", "plan.yaml", "-o", "plan.yaml", "--force"][..], "plan.yaml: is the plan this command reads"),
+        (&["export", "plan.yaml", "-o", ".env", "--force"][..], ".env: is the variables file this command reads"),
+        (
+            &["export", "plan.yaml", "-o", "o.yml", "--save-plan", "compose.yaml", "--force"][..],
+            "compose.yaml: is a compose file this command reads",
+        ),
+    ] {
+        flowcap().current_dir(&dir).args(args).assert().code(2).stderr(predicate::str::contains(message));
+    }
+    assert!(std::fs::read_to_string(dir.join("plan.yaml")).unwrap().contains("replicas: 2"));
+}
+
+#[test]
+fn inputs_that_should_not_pass() {
+    let dir = tempdir("should-not-pass");
+    // Nothing to check: no plan, no preset, no compose file.
+    flowcap()
+        .current_dir(&dir)
+        .arg("--check")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("nothing to check: give PLAN, --preset NAME or -f FILE"));
+    // An empty plan, or one of comments only.
+    for text in ["", "# just a comment\n\n"] {
+        std::fs::write(dir.join("plan.yaml"), text).unwrap();
+        flowcap()
+            .current_dir(&dir)
+            .args(["--check", "plan.yaml"])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("plan.yaml: is empty"));
+    }
+    // A compose file that is there but cannot be read is an error, not the Development preset.
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(dir.join("nowhere.yaml"), dir.join("compose.yaml")).unwrap();
+        flowcap()
+            .current_dir(&dir)
+            .arg("--check")
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("compose.yaml: no such file"));
+    }
+}

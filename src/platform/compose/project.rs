@@ -57,18 +57,20 @@ pub struct ProjectOptions {
 
 /// The compose files Compose would load from `dir`: those `COMPOSE_FILE` lists (separated by
 /// `:`, relative to `dir`) when it is set, else the first of [`DEFAULT_FILES`] there and its
-/// override file when present. Empty when there are none.
+/// override file when present. Empty when there are none. A name that is there but cannot be
+/// read (a dangling link, no permission) is found all the same, so reading it says why.
 pub fn discover(dir: &Path, compose_file: Option<&str>) -> Vec<PathBuf> {
     if let Some(listed) = compose_file.filter(|list| !list.trim().is_empty()) {
         return listed.split(':').filter(|f| !f.is_empty()).map(|f| dir.join(f)).collect();
     }
-    let Some(main) = DEFAULT_FILES.iter().map(|name| dir.join(name)).find(|path| path.is_file()) else {
+    let present = |path: &PathBuf| std::fs::symlink_metadata(path).is_ok_and(|m| !m.is_dir());
+    let Some(main) = DEFAULT_FILES.iter().map(|name| dir.join(name)).find(present) else {
         return Vec::new();
     };
     let name = main.file_name().and_then(|n| n.to_str()).unwrap_or_default();
     let (stem, extension) = name.rsplit_once('.').unwrap_or((name, "yml"));
     let override_file = dir.join(format!("{stem}.override.{extension}"));
-    if override_file.is_file() { vec![main, override_file] } else { vec![main] }
+    if present(&override_file) { vec![main, override_file] } else { vec![main] }
 }
 
 impl Project {
