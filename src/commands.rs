@@ -3,6 +3,7 @@
 use crate::cli::{CheckArgs, ExportArgs, FormatArg, PlanArgs, SolveArgs};
 use flowcap::inputs::{self, Deployment, Inputs, Request};
 use flowcap::io::error::InputError;
+use flowcap::io::text::terminal_safe;
 use flowcap::io::write::{write_all_safely, write_file_safely};
 use flowcap::platform::compose::Environment;
 use flowcap::report::Report;
@@ -18,7 +19,7 @@ const EXIT_BAD_INPUT: u8 = 2;
 const EXIT_FINDINGS: u8 = 1;
 
 fn bad_input(error: &InputError) -> ExitCode {
-    eprintln!("error: {error}");
+    eprintln!("error: {}", terminal_safe(&error.to_string()));
     ExitCode::from(EXIT_BAD_INPUT)
 }
 
@@ -26,7 +27,7 @@ fn bad_input(error: &InputError) -> ExitCode {
 /// (a full disk, `/dev/full`) is exit 2, so a report that was never written cannot pass CI.
 fn print(text: &str) {
     let mut out = io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+    match out.write_all(terminal_safe(text).as_bytes()).and_then(|()| out.flush()) {
         Ok(()) => {}
         Err(error) if error.kind() == io::ErrorKind::BrokenPipe => {}
         Err(error) => {
@@ -130,7 +131,7 @@ pub fn solve(args: &SolveArgs) -> ExitCode {
             let text = plan.to_file_text(&format!("solve from {}: the recommended change applied.", loaded.file));
             match write_file_safely(path, &text, args.force) {
                 Ok(()) => {
-                    eprintln!("wrote {}", path.display());
+                    eprintln!("wrote {}", terminal_safe(&path.display().to_string()));
                     ExitCode::SUCCESS
                 }
                 Err(error) => bad_input(&error),
@@ -143,7 +144,7 @@ pub fn export(args: &ExportArgs) -> ExitCode {
     match write_export(args) {
         Ok(written) => {
             for path in written {
-                eprintln!("wrote {}", path.display());
+                eprintln!("wrote {}", terminal_safe(&path.display().to_string()));
             }
             ExitCode::SUCCESS
         }
@@ -163,7 +164,7 @@ fn write_export(args: &ExportArgs) -> Result<Vec<PathBuf>, InputError> {
     // What changes is told once it is written.
     let written = write_all_safely(&files, args.force)?;
     print(&export.summary());
-    eprintln!("apply with: {}", export.apply);
+    eprintln!("apply with: {}", terminal_safe(&export.apply));
     Ok(written)
 }
 

@@ -205,3 +205,32 @@ fn inputs_that_should_not_pass() {
             .stderr(predicate::str::contains("compose.yaml: no such file"));
     }
 }
+
+#[test]
+fn nothing_reaches_the_terminal_raw() {
+    let dir = tempdir("raw");
+    // A name that would retitle the terminal, ring its bell and reverse the text after it.
+    std::fs::write(dir.join("plan.yaml"), "name: \"evil\\e]0;owned\\u0007 \\u202eredro\"\nruntime:\n  replicas: 2\n")
+        .unwrap();
+    for format in ["human", "github", "junit", "json", "sarif"] {
+        let output = flowcap().current_dir(&dir).args(["--check", "plan.yaml", "--format", format]).output().unwrap();
+        let text = String::from_utf8(output.stdout).unwrap();
+        assert!(!text.contains('\u{1b}') && !text.contains('\u{7}') && !text.contains('\u{202e}'), "{format}:\n{text}");
+        match format {
+            "junit" => {
+                roxmltree::Document::parse(&text).unwrap_or_else(|e| panic!("JUnit is not XML: {e}\n{text}"));
+            }
+            "json" | "sarif" => {
+                let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+                assert!(value.to_string().contains("\\u001b") || format == "sarif", "the name is kept, escaped");
+            }
+            "human" => assert!(text.contains("\\u001b]0;owned\\u0007"), "{format}:\n{text}"),
+            _ => {}
+        }
+    }
+    // An error that names such a key says it escaped too.
+    std::fs::write(dir.join("plan.yaml"), "\"bad\\ekey\": 1\n").unwrap();
+    let output = flowcap().current_dir(&dir).args(["--check", "plan.yaml"]).output().unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("bad\\u001bkey") && !stderr.contains('\u{1b}'), "{stderr}");
+}

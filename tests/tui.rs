@@ -595,3 +595,12 @@ fn o_applies_the_smallest_fix_for_the_workload() {
     press(&mut no_workload, "o");
     assert_eq!(no_workload.status.as_ref().unwrap().text, "solve: no workload; type runs / minute first");
 }
+
+#[test]
+fn a_hostile_name_never_reaches_the_terminal() {
+    let loaded = parse_plan("evil.yaml", "name: \"evil\\e]0;owned\\u0007 \\u202eredro\"\n").unwrap();
+    let app = App::new(loaded, true);
+    let shown = screen(&app, 100, 30);
+    assert!(!shown.contains('\u{1b}') && !shown.contains('\u{7}') && !shown.contains('\u{202e}'), "{shown}");
+    assert!(shown.contains("owned\u{fffd}redro"), "the override is shown as U+FFFD:\n{shown}");
+}

@@ -2,4 +2,5 @@
 //! writes that never lose what was there.
 
 pub mod error;
+pub mod text;
 pub mod write;

@@ -106,6 +106,13 @@ impl Widget for &App {
         if self.mode == Mode::Help {
             (&HelpOverlay { theme }).render(area, buf);
         }
+        // A plan name or a key with escape sequences or bidi overrides must not reach the
+        // terminal: whatever a panel drew, such characters are shown as U+FFFD.
+        for cell in buf.content.iter_mut() {
+            if cell.symbol().chars().any(crate::io::text::unsafe_for_terminal) {
+                cell.set_symbol("\u{fffd}");
+            }
+        }
     }
 }
 

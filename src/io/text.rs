@@ -1,0 +1,44 @@
+//! Text that reaches a terminal: a plan name, a key or a file name may carry escape sequences
+//! (which can retitle or clear the terminal) or right-to-left overrides (which reorder what is
+//! shown). They are written as `\uXXXX` instead, which JSON and XML both read back as the same
+//! character and a person can read as it is.
+
+use std::borrow::Cow;
+
+/// Whether `c` must not reach a terminal raw: control characters other than newline and tab,
+/// and the bidirectional formatting characters.
+pub fn unsafe_for_terminal(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\t')
+        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
+}
+
+/// `text` with every character [`unsafe_for_terminal`] written as `\uXXXX`.
+pub fn terminal_safe(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(unsafe_for_terminal) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if unsafe_for_terminal(c) {
+            out.push_str(&format!("\\u{:04x}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_and_overrides_are_written_out() {
+        assert_eq!(terminal_safe("plain\nnext\tcol"), "plain\nnext\tcol");
+        assert_eq!(terminal_safe("\u{1b}]0;owned\u{7}x"), "\\u001b]0;owned\\u0007x");
+        assert_eq!(terminal_safe("abc\u{202e}def"), "abc\\u202edef");
+        // Still valid JSON inside a string, meaning the same character.
+        let json: String = serde_json::from_str(&format!("\"{}\"", terminal_safe("a\u{202e}b"))).unwrap();
+        assert_eq!(json, "a\u{202e}b");
+    }
+}
