@@ -1,5 +1,6 @@
 //! The real binary in a real terminal (tmux): turn a knob, see the total change, leave by q, by
-//! Ctrl-C and by SIGTERM, and find the terminal back in cooked mode each time.
+//! Ctrl-C and by every terminating signal, and find the terminal back in cooked mode each time;
+//! close the terminal and find the planner gone.
 //! Needs tmux; `.ci/run` installs it. Without tmux the test is skipped, except on CI.
 
 use std::path::PathBuf;
@@ -61,6 +62,15 @@ impl Tmux {
         self.wait_for("Concurrent executions 40 = 4 × 10");
     }
 
+    /// The planner's process id, as a child of the pane's shell.
+    fn flowcap_pid(&self) -> String {
+        let shell = self.run(&["display-message", "-p", "-t", "e2e", "#{pane_pid}"]);
+        let child = Command::new("pgrep").args(["-P", shell.trim(), "flowcap"]).output().unwrap();
+        let pid = String::from_utf8(child.stdout).unwrap().trim().to_string();
+        assert!(!pid.is_empty(), "flowcap is not running under the shell");
+        pid
+    }
+
     /// The shell's terminal settings after flowcap left: cooked mode has icanon and echo.
     fn assert_cooked(&self, case: &str) {
         let file = self.dir.join(format!("stty-{case}"));
@@ -116,12 +126,27 @@ fn ctrl_c_and_sigterm_restore_the_terminal() {
     tmux.wait_for("FLOWCAP-EXITED-0");
     tmux.assert_cooked("ctrl-c");
 
+    // Every signal that would end the process leaves the terminal cooked.
+    for signal in ["TERM", "INT", "QUIT", "HUP", "USR1", "ALRM"] {
+        tmux.start_flowcap();
+        let pid = tmux.flowcap_pid();
+        assert!(Command::new("kill").args([&format!("-{signal}"), pid.as_str()]).status().unwrap().success());
+        tmux.wait_for("FLOWCAP-EXITED-0");
+        tmux.assert_cooked(signal);
+        tmux.keys(&["clear", "Enter"]);
+    }
+}
+
+#[test]
+fn a_closed_terminal_ends_the_planner() {
+    let Some(tmux) = Tmux::start("closed") else { return };
     tmux.start_flowcap();
-    let shell = tmux.run(&["display-message", "-p", "-t", "e2e", "#{pane_pid}"]);
-    let child = Command::new("pgrep").args(["-P", shell.trim(), "flowcap"]).output().unwrap();
-    let pid = String::from_utf8(child.stdout).unwrap();
-    assert!(!pid.trim().is_empty(), "flowcap is not running under the shell");
-    assert!(Command::new("kill").args(["-TERM", pid.trim()]).status().unwrap().success());
-    tmux.wait_for("FLOWCAP-EXITED-0");
-    tmux.assert_cooked("sigterm");
+    let pid = tmux.flowcap_pid();
+    // The SSH session drops: the terminal and its shell go away.
+    tmux.run(&["kill-session", "-t", "e2e"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::path::Path::new(&format!("/proc/{pid}")).exists() {
+        assert!(Instant::now() < deadline, "flowcap {pid} still runs after its terminal closed");
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }

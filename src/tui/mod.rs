@@ -28,8 +28,12 @@ pub fn color_wanted() -> bool {
 /// and panic (ratatui's hook, extended to release the mouse).
 pub fn run(loaded: LoadedPlan, deployment: Option<crate::inputs::Deployment>) -> io::Result<()> {
     let terminate = Arc::new(AtomicBool::new(false));
-    signal_hook::flag::register(signal_hook::consts::SIGTERM, Arc::clone(&terminate))?;
-    signal_hook::flag::register(signal_hook::consts::SIGHUP, Arc::clone(&terminate))?;
+    // Every signal that would end the process ends the loop instead, so the terminal is
+    // restored: a closed SSH session (HUP), kill (TERM, INT, QUIT) and the user signals.
+    use signal_hook::consts::{SIGALRM, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2};
+    for signal in [SIGTERM, SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM] {
+        signal_hook::flag::register(signal, Arc::clone(&terminate))?;
+    }
     let mut app = App::new(loaded, color_wanted());
     if let Some(deployment) = deployment {
         app = app.with_deployment(deployment);
@@ -47,16 +51,31 @@ pub fn run(loaded: LoadedPlan, deployment: Option<crate::inputs::Deployment>) ->
     result
 }
 
+/// Whether the terminal has hung up (an SSH session dropped, a tmux pane killed): reads then
+/// return end-of-file forever, and waiting for a key would spin.
+fn terminal_gone() -> bool {
+    let stdin = rustix::stdio::stdin();
+    let mut fds = [rustix::event::PollFd::new(&stdin, rustix::event::PollFlags::IN)];
+    let hung_up = rustix::event::PollFlags::HUP | rustix::event::PollFlags::ERR | rustix::event::PollFlags::NVAL;
+    let now = rustix::event::Timespec { tv_sec: 0, tv_nsec: 0 };
+    matches!(rustix::event::poll(&mut fds, Some(&now)), Ok(n) if n > 0) && fds[0].revents().intersects(hung_up)
+}
+
 fn event_loop(terminal: &mut ratatui::DefaultTerminal, app: &mut App, terminate: &AtomicBool) -> io::Result<()> {
     while !app.quit {
         terminal.draw(|frame| frame.render_widget(&*app, frame.area()))?;
-        // Wake up now and then to notice SIGTERM even when no key comes.
-        while !event::poll(Duration::from_millis(200))? {
-            if terminate.load(Ordering::Relaxed) {
+        // Wake up now and then to notice a signal even when no key comes; check it on every
+        // pass too, since a terminal that went away can keep `poll` ready forever.
+        loop {
+            if terminate.load(Ordering::Relaxed) || terminal_gone() {
                 update(app, Msg::Abort);
                 return Ok(());
             }
+            if event::poll(Duration::from_millis(200))? {
+                break;
+            }
         }
+        // A read that fails (the terminal is gone) ends the session.
         let msg = match event::read()? {
             Event::Key(key) if key.kind != KeyEventKind::Release => message_for_key(app, key),
             Event::Mouse(mouse) => message_for_mouse(app, mouse, terminal.get_frame().area()),
