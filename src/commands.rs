@@ -23,6 +23,15 @@ fn bad_input(error: &InputError) -> ExitCode {
     ExitCode::from(EXIT_BAD_INPUT)
 }
 
+/// Bad input as a JSON object: `{"error": {"file", "line", "column", "message"}}`.
+fn json_error(error: &InputError) -> String {
+    let (line, column) = error.position.map_or((None, None), |(l, c)| (Some(l), Some(c)));
+    let value = serde_json::json!({
+        "error": { "file": error.file, "line": line, "column": column, "message": error.message }
+    });
+    format!("{value:#}\n")
+}
+
 /// Writes to stdout. A closed pipe (`flowcap ... | head`) ends quietly; any other write error
 /// (a full disk, `/dev/full`) is exit 2, so a report that was never written cannot pass CI.
 fn print(text: &str) {
@@ -60,7 +69,13 @@ fn start(args: &PlanArgs) -> Result<Inputs, InputError> {
 pub fn check(args: &CheckArgs) -> ExitCode {
     let Inputs { loaded, deployment } = match start(&args.source) {
         Ok(inputs) => inputs,
-        Err(error) => return bad_input(&error),
+        Err(error) => {
+            // Tools that parse stdout get the reason too.
+            if matches!(args.format, Some(FormatArg::Json)) {
+                print(&json_error(&error));
+            }
+            return bad_input(&error);
+        }
     };
     let interactive = !args.check && args.format.is_none() && io::stdin().is_terminal() && io::stdout().is_terminal();
     // A check of nothing would pass and hide a missing file in CI.

@@ -231,6 +231,9 @@ pub fn parse_plan(file: &str, text: &str) -> Result<LoadedPlan, InputError> {
     if only_comments {
         return Err(InputError::new(file, "is empty: a plan sets at least one key (`flowcap explain` lists them)"));
     }
+    // The whole text must be YAML first: otherwise serde stops at the first key it does not
+    // know and `a: b: c` reads as an unknown key rather than the syntax error it is.
+    serde_yaml::from_str::<serde::de::IgnoredAny>(text).map_err(|e| yaml_error(file, &e))?;
     let plan: Plan = serde_yaml::from_str(text).map_err(|e| yaml_error(file, &e))?;
     plan.validate().map_err(|invalid| {
         InputError::at(file, lines.locate(&invalid.path), format!("{}: {}", invalid.path, invalid.message))
@@ -259,6 +262,11 @@ pub fn yaml_error(file: &str, error: &serde_yaml::Error) -> InputError {
     let message = quoted_values(&message, if path.is_none() { 0 } else { 40 });
     let message =
         message.replace("expected struct Plan", "expected a mapping of plan keys (api, runtime, postgres, ...)");
+    // Rust's names for the plan's sections mean nothing to an operator.
+    let message = match message.find("expected struct ") {
+        Some(at) => format!("{}expected a mapping of its keys (see the README)", &message[..at]),
+        None => message,
+    };
     let message = match path {
         Some(path) => format!("{path}: {message}"),
         None => message,

@@ -234,3 +234,25 @@ fn nothing_reaches_the_terminal_raw() {
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(stderr.contains("bad\\u001bkey") && !stderr.contains('\u{1b}'), "{stderr}");
 }
+
+#[test]
+fn errors_people_can_act_on() {
+    let dir = tempdir("errors");
+    let error = |text: &str| {
+        std::fs::write(dir.join("plan.yaml"), text).unwrap();
+        let output = flowcap().current_dir(&dir).args(["--check", "plan.yaml"]).output().unwrap();
+        assert_eq!(output.status.code(), Some(2));
+        String::from_utf8(output.stderr).unwrap()
+    };
+    // A syntax error is one, not the first key serde happened to read.
+    assert_eq!(error("a: b: c\n"), "error: plan.yaml:1:5: mapping values are not allowed in this context\n");
+    // No Rust type names.
+    let wrong = error("runtime: 5\n");
+    assert!(!wrong.contains("struct") && wrong.contains("expected a mapping of its keys"), "{wrong}");
+    // With --format json, the reason is on stdout too.
+    let output = flowcap().current_dir(&dir).args(["--check", "plan.yaml", "--format", "json"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(value["error"]["file"], "plan.yaml");
+    assert_eq!((value["error"]["line"].as_u64(), value["error"]["column"].as_u64()), (Some(1), Some(10)));
+}
