@@ -258,6 +258,8 @@ fn export_stack(fixture: &Path, podman: bool, schema: bool) -> Vec<String> {
     };
     let mut failures = Vec::new();
     let mut merged_files = Vec::new();
+    // The folders live until the schema check has read their merged files.
+    let mut folders = Vec::new();
     let plans = PRESET_KEYS.iter().map(|p| format!("--preset={p}")).chain(["own".to_string()]);
     for plan_arg in plans {
         let dir = tempdir(&format!("corpus-{name}"));
@@ -374,6 +376,7 @@ fn export_stack(fixture: &Path, podman: bool, schema: bool) -> Vec<String> {
             }
         }
         merged_files.push(dir.join("merged.yml"));
+        folders.push(dir);
     }
     if schema && !merged_files.is_empty() {
         let result = Command::new("python3")

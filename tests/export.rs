@@ -8,10 +8,10 @@ use flowcap::platform::compose::{Environment, Project, ProjectOptions, ServiceNa
 use flowcap::presets::load_preset;
 use predicates::prelude::*;
 use serde_yaml::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// A folder with a copy of the project's Flow-Like-like base file as docker-compose.yml.
-fn with_base(name: &str) -> PathBuf {
+fn with_base(name: &str) -> common::TestDir {
     let dir = tempdir(name);
     let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/compose/docker-compose.yml");
     std::fs::copy(base, dir.join("docker-compose.yml")).unwrap();
@@ -81,7 +81,7 @@ fn merged_with_the_base_the_plan_comes_back() {
         .success();
     // Compose would load the override beside the base automatically; so does flowcap.
     let project = Project::load(
-        &ProjectOptions { dir: dir.clone(), ..ProjectOptions::default() },
+        &ProjectOptions { dir: dir.to_path_buf(), ..ProjectOptions::default() },
         Environment::from_pairs([("BACKEND_KEY", "k")]),
     )
     .unwrap();

@@ -7,10 +7,10 @@ mod common;
 use common::{copy_tree, flowcap, tempdir};
 use predicates::prelude::*;
 use serde_yaml::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// A copy of a corpus stack in a fresh folder.
-fn stack(name: &str) -> PathBuf {
+fn stack(name: &str) -> common::TestDir {
     let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/corpus").join(name);
     let dir = tempdir(name);
     copy_tree(&from, &dir);

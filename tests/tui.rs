@@ -270,10 +270,9 @@ fn quit_asks_only_with_unsaved_changes() {
 
 #[test]
 fn save_writes_the_plan_and_confirms_before_replacing() {
-    let dir = std::env::temp_dir().join(format!("flowcap-tui-save-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let temporary = tempfile::tempdir().unwrap();
+    let dir = temporary.path();
     let path = dir.join("plan.yaml");
-    let _ = std::fs::remove_file(&path);
     let mut app = app("medium");
     select(&mut app, Knob::RuntimeReplicas);
     press(&mut app, "l");
@@ -419,9 +418,8 @@ fn undo_history_is_bounded() {
 
 #[test]
 fn export_writes_the_override_and_asks_before_replacing() {
-    let dir = std::env::temp_dir().join(format!("flowcap-tui-export-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let temporary = tempfile::tempdir().unwrap();
+    let dir = temporary.path();
     std::fs::copy(&fixture_files()[0], dir.join("docker-compose.yml")).unwrap();
     let request = Request {
         preset: Some("medium".into()),
@@ -455,9 +453,8 @@ fn export_writes_the_override_and_asks_before_replacing() {
 fn the_planner_and_flowcap_export_write_the_same_bytes() {
     // A real stack with its own override, as an operator's folder has after a first export.
     let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/corpus/operator-override");
-    let dir = std::env::temp_dir().join(format!("flowcap-tui-same-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let temporary = tempfile::tempdir().unwrap();
+    let dir = temporary.path();
     for file in ["docker-compose.yml", "docker-compose.override.yml", "flowcap.args"] {
         std::fs::copy(corpus.join(file), dir.join(file)).unwrap();
     }
@@ -474,12 +471,12 @@ fn the_planner_and_flowcap_export_write_the_same_bytes() {
         found
     };
     let mut cli = assert_cmd::Command::cargo_bin("flowcap").unwrap();
-    cli.current_dir(&dir).args(["export", "--preset", "large", "-o"]).arg(&output);
+    cli.current_dir(dir).args(["export", "--preset", "large", "-o"]).arg(&output);
     for file in &files {
         cli.arg("-f").arg(file);
     }
     cli.assert().success();
-    let by_cli = written(&dir);
+    let by_cli = written(dir);
     assert_eq!(
         by_cli.len(),
         3,
@@ -500,7 +497,7 @@ fn the_planner_and_flowcap_export_write_the_same_bytes() {
     press(&mut app, &output.display().to_string());
     key(&mut app, KeyCode::Enter);
     assert!(app.status.as_ref().is_some_and(|s| !s.error), "{:?}", app.status);
-    assert_eq!(written(&dir), by_cli, "byte for byte");
+    assert_eq!(written(dir), by_cli, "byte for byte");
 }
 
 #[test]

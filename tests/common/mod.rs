@@ -1,22 +1,36 @@
 //! Helpers the command-line tests share.
 
 use assert_cmd::Command;
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The built binary.
 pub fn flowcap() -> Command {
     Command::cargo_bin("flowcap").unwrap()
 }
 
-/// A fresh, empty folder, unique to this call: tests run in parallel.
-pub fn tempdir(name: &str) -> PathBuf {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let unique = NEXT.fetch_add(1, Ordering::Relaxed);
-    let dir = std::env::temp_dir().join(format!("flowcap-{name}-{}-{unique}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A fresh, empty folder, unique to this call (tests run in parallel), removed when dropped.
+pub struct TestDir(tempfile::TempDir);
+
+impl std::ops::Deref for TestDir {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        self.0.path()
+    }
+}
+
+impl AsRef<std::path::Path> for TestDir {
+    fn as_ref(&self) -> &std::path::Path {
+        self.0.path()
+    }
+}
+
+impl AsRef<std::ffi::OsStr> for TestDir {
+    fn as_ref(&self) -> &std::ffi::OsStr {
+        self.0.path().as_os_str()
+    }
+}
+
+pub fn tempdir(name: &str) -> TestDir {
+    TestDir(tempfile::Builder::new().prefix(&format!("flowcap-{name}-")).tempdir().unwrap())
 }
 
 /// Copies a folder tree (a fixture stack) to `to`.
