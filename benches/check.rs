@@ -1,5 +1,7 @@
 //! Plan parsing + analysis + findings, as `--check` and every TUI keystroke run them.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test that cannot unwrap has failed
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use flowcap::load::parse_plan;
 use flowcap::presets::PRESETS;

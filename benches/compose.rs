@@ -1,6 +1,8 @@
 //! Compose import: Flow-Like's real files (when `../shared` is there) and generated projects
 //! of 1,000 and 10,000 services, to show the cost grows linearly.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test that cannot unwrap has failed
+
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use flowcap::platform::compose::{Environment, Project, ProjectOptions, ServiceNames, import};
 use std::fmt::Write;

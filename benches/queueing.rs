@@ -1,5 +1,7 @@
 //! Erlang C at growing slot counts, and `flowcap solve` on the busy Medium example.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test that cannot unwrap has failed
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use flowcap::load::parse_plan;
 use flowcap::queueing::erlang_c;

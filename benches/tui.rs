@@ -1,6 +1,8 @@
 //! One keystroke in the planner: update (with the analysis it triggers) and a full render into
 //! a 120×40 buffer. A 60 Hz frame is 16.7 ms.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test that cannot unwrap has failed
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use flowcap::load::parse_plan;
 use flowcap::tui::app::{App, Msg, update};

@@ -143,8 +143,8 @@ pub fn solve(args: &SolveArgs) -> ExitCode {
         Outcome::Solved(candidates) => {
             let Some(path) = &args.write else { return ExitCode::SUCCESS };
             let plan = loaded.to_save(&candidates[0].apply(&loaded.plan));
-            let text = plan.to_file_text(&format!("solve from {}: the recommended change applied.", loaded.file));
-            match write_file_safely(path, &text, args.force) {
+            let note = format!("solve from {}: the recommended change applied.", loaded.file);
+            match plan.to_file_text(&note).and_then(|text| write_file_safely(path, &text, args.force)) {
                 Ok(()) => {
                     eprintln!("wrote {}", terminal_safe(&path.display().to_string()));
                     ExitCode::SUCCESS
@@ -174,7 +174,7 @@ fn write_export(args: &ExportArgs) -> Result<Vec<PathBuf>, InputError> {
     if let Some(path) = &args.save_plan {
         inputs::refuse_inputs(path, "", deployment.as_ref(), false)?;
         let plan = loaded.to_save(&export.plan);
-        files.push((path.clone(), plan.to_file_text(&format!("export from {}.", loaded.file))));
+        files.push((path.clone(), plan.to_file_text(&format!("export from {}.", loaded.file))?));
     }
     // What changes is told once it is written.
     let written = write_all_safely(&files, args.force)?;

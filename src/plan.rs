@@ -382,8 +382,9 @@ impl Plan {
 
     /// The plan as a file flowcap writes: a header saying so (and `note`, e.g. where it came
     /// from), then the YAML.
-    pub fn to_file_text(&self, note: &str) -> String {
-        format!("{} {note}\n{}", crate::io::write::WRITTEN_BY, serde_yaml::to_string(self).expect("plans serialise"))
+    pub fn to_file_text(&self, note: &str) -> Result<String, crate::io::error::InputError> {
+        let yaml = serde_yaml::to_string(self).map_err(|e| crate::io::error::InputError::new("plan", e.to_string()))?;
+        Ok(format!("{} {note}\n{yaml}", crate::io::write::WRITTEN_BY))
     }
 
     /// Sets the host's CPUs and/or memory (from `--host-cpus` / `--host-memory`). A plan without

@@ -157,8 +157,7 @@ pub fn render(plan: &Plan, outcome: &Outcome) -> String {
                 };
                 let pick = if index == 0 { " (recommended: the smallest change)" } else { "" };
                 let _ = writeln!(out, "option {}: {label}{pick}", index + 1);
-                let before =
-                    plan.workload.as_ref().map(|w| w.waits(replicas, slots)).expect("solved plans have a workload");
+                let Some(before) = plan.workload.as_ref().map(|w| w.waits(replicas, slots)) else { continue };
                 let ((memory_before, cpu_before), (memory_after, cpu_after)) =
                     (per_slot(plan, slots), per_slot(plan, c.slots_per_replica));
                 let rows = [

@@ -1,6 +1,8 @@
 //! The core stays free of terminal code: only `src/tui/` may use ratatui or crossterm, so
 //! `--check` and the TUI share one analysis and the core stays cheap to test.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test that cannot unwrap has failed
+
 use std::path::Path;
 
 fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {

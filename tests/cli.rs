@@ -1,5 +1,7 @@
 //! The binary as a user runs it: exit codes, formats, and bad input.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test that cannot unwrap has failed
+
 mod common;
 
 use common::{flowcap, tempdir};

@@ -1,6 +1,8 @@
 //! Compose import: the project's own fixtures always, Flow-Like's real files when
 //! `../shared/fixtures/flow-like` exists (CI has it).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test that cannot unwrap has failed
+
 use flowcap::load::LoadedPlan;
 use flowcap::plan::Plan;
 use flowcap::platform::compose::{Environment, Project, ProjectOptions, ServiceNames, import};

@@ -1,6 +1,8 @@
 //! Compose input from the command line: bad input gets file, line and a reason (exit 2), and
 //! secrets never reach any output.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test that cannot unwrap has failed
+
 mod common;
 
 use common::{flowcap, tempdir};

@@ -10,6 +10,8 @@
 //!   reads back with no drift. podman-compose merges it too, and the merged file passes the
 //!   Compose schema (check-jsonschema), where those tools are installed (always in CI).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test that cannot unwrap has failed
+
 mod common;
 
 use common::{copy_tree, flowcap, tempdir};

@@ -3,6 +3,8 @@
 //! close the terminal and find the planner gone.
 //! Needs tmux; `.ci/run` installs it. Without tmux the test is skipped, except on CI.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test that cannot unwrap has failed
+
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};

@@ -2,6 +2,8 @@
 //! ports, renamed roles, a folder for the override, all-or-nothing writes, and the refusals an
 //! operator needs to see (exit 2, naming what to change).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test that cannot unwrap has failed
+
 mod common;
 
 use common::{copy_tree, flowcap, tempdir};

@@ -1,5 +1,7 @@
 //! Every output format, parsed back the way its consumer would.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test that cannot unwrap has failed
+
 use flowcap::load::{LoadedPlan, load_plan_file};
 use flowcap::presets::load_preset;
 use flowcap::report::{Format, Report};

@@ -1,5 +1,7 @@
 //! Property tests for the hand-written parsers: Compose interpolation and byte units.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test that cannot unwrap has failed
+
 use flowcap::platform::compose::interpolate::interpolate;
 use flowcap::units::{Bytes, Cpus, MAX_BYTES};
 use proptest::prelude::*;

@@ -1,5 +1,7 @@
 //! The queueing model against a seeded discrete-event simulation, and its properties.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test that cannot unwrap has failed
+
 use flowcap::plan::{Dispatch, Workload};
 use flowcap::queueing::{Mmc, erlang_c};
 use flowcap::units::Seconds;

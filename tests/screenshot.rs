@@ -2,6 +2,8 @@
 //! buffer, never by hand. This test fails when the screen changed and the picture did not;
 //! `UPDATE_SCREENSHOT=1 cargo test --test screenshot` draws it anew.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test that cannot unwrap has failed
+
 use flowcap::load::parse_plan;
 use flowcap::tui::app::{App, Msg, update};
 use flowcap::tui::knobs::Knob;

@@ -7,6 +7,8 @@
 //! `command` are copied into the override as written (a `${VAR}` stays a reference), so a
 //! literal the operator typed there is in the override as it is in their compose file.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test that cannot unwrap has failed
+
 mod common;
 
 use common::{flowcap, tempdir};

@@ -1,5 +1,7 @@
 //! `flowcap solve`: the smallest change, within the host and the policy.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test that cannot unwrap has failed
+
 use flowcap::load::load_plan_file;
 use flowcap::plan::{Dispatch, Plan, Target, Workload};
 use flowcap::presets::load_preset;

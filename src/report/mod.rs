@@ -105,7 +105,7 @@ impl Report {
         for change in drift::compare(&deployment.plan, plan) {
             let finding = Finding {
                 rule: "drift",
-                severity: rule("drift").expect("drift is a rule").severity,
+                severity: rule("drift").map_or(Severity::Error, |r| r.severity),
                 message: format!(
                     "{}: the deployment has {}, the plan {}",
                     change.path, change.deployed, change.planned
@@ -162,7 +162,8 @@ impl Report {
         match format {
             Format::Human => human::render(self),
             Format::Json => {
-                let mut text = serde_json::to_string_pretty(self).expect("the report serialises");
+                // Plain data with string keys always serialises.
+                let mut text = serde_json::to_string_pretty(self).unwrap_or_default();
                 text.push('\n');
                 text
             }

@@ -24,7 +24,7 @@ pub fn render(report: &Report) -> String {
         .iter()
         .map(|located| {
             let finding = &located.finding;
-            let rule_index = RULES.iter().position(|r| r.id == finding.rule).expect("finding rules are in RULES");
+            let rule_index = RULES.iter().position(|r| r.id == finding.rule).unwrap_or_default();
             let text = match &finding.fix {
                 Some(fix) => format!("{} Fix: {fix}.", finding.message),
                 None => finding.message.clone(),
@@ -65,7 +65,8 @@ pub fn render(report: &Report) -> String {
             "properties": { "flowcapFigures": report.key_figures().into_iter().map(|(k, v)| (k.to_string(), Value::String(v))).collect::<serde_json::Map<String, Value>>() },
         }],
     });
-    let mut text = serde_json::to_string_pretty(&sarif).expect("SARIF serialises");
+    // A tree of JSON values always serialises.
+    let mut text = serde_json::to_string_pretty(&sarif).unwrap_or_default();
     text.push('\n');
     text
 }

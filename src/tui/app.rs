@@ -225,7 +225,7 @@ impl App {
         match output {
             Output::Plan => {
                 let plan = self.loaded.to_save(self.plan());
-                Ok(vec![(path.to_path_buf(), plan.to_file_text(&format!("from {}.", self.origin)))])
+                Ok(vec![(path.to_path_buf(), plan.to_file_text(&format!("from {}.", self.origin))?)])
             }
             Output::Override => {
                 inputs::export(self.plan(), &self.loaded.file, self.deployment.as_ref(), path, false).map(|e| e.files)
@@ -335,7 +335,10 @@ pub fn update(app: &mut App, msg: Msg) {
         }
         Msg::NextPreset => {
             let next = app.preset.map_or(0, |i| (i + 1) % PRESET_KEYS.len());
-            let loaded = load_preset(PRESET_KEYS[next]).expect("built-in presets load");
+            let loaded = match load_preset(PRESET_KEYS[next]) {
+                Ok(loaded) => loaded,
+                Err(error) => return app.fail(error.to_string()),
+            };
             app.change(loaded.plan);
             app.preset = Some(next);
             app.origin = format!("{} preset", app.plan().name.as_deref().unwrap_or(PRESET_KEYS[next]));

@@ -191,10 +191,9 @@ impl Widget for &CapacityPanel<'_> {
         Paragraph::new(lines).render(inner, buf);
         // The chart takes what is left when that is enough to read it.
         let chart_height = inner.height.saturating_sub(text_height + 1);
-        if chart_room && chart_height >= 8 {
+        if let Some(workload) = figures.workload.as_ref().filter(|_| chart_room && chart_height >= 8) {
             let [_, chart_area] =
                 Layout::vertical([Constraint::Length(text_height + 1), Constraint::Fill(1)]).areas(inner);
-            let workload = figures.workload.as_ref().expect("chart_room implies a workload");
             render_wait_chart(theme, workload, chart_area, buf);
         }
     }

@@ -72,7 +72,8 @@ pub struct ExportOptions {
 
 /// The load balancer's resources: nginx proxying needs little, and a service without limits
 /// would be flagged by flowcap's own `limits-missing`.
-const BALANCER_LIMITS: Resources = Resources { cpus: Some(crate::units::Cpus(500)), memory: Some(Bytes::mib(128)) };
+const BALANCER_CPUS: crate::units::Cpus = crate::units::Cpus(500);
+const BALANCER_MEMORY: Bytes = Bytes::mib(128);
 
 /// The override at `output` over `base` (the deployment's compose files without `output`),
 /// and the balancer configs beside it.
@@ -121,10 +122,13 @@ pub fn export(
         }
     }
 
+    // Found above; the closure keeps that a fact of the code, not a panic.
+    let found =
+        |name: &str| find(name).ok_or_else(|| InputError::new(&base.files[0].name, format!("no service `{name}`")));
     let api = names.get(Role::Api);
     writer.service(
         api,
-        find(api).expect("checked"),
+        found(api)?,
         &Planned::of(plan.api.replicas, &plan.api.limits, &plan.api.reservations),
         None,
     )?;
@@ -132,13 +136,13 @@ pub fn export(
     let slots = (deployed.plan.runtime.max_concurrent_executions, plan.runtime.max_concurrent_executions);
     writer.service(
         runtime,
-        find(runtime).expect("checked"),
+        found(runtime)?,
         &Planned::of(plan.runtime.replicas, &plan.runtime.limits, &plan.runtime.reservations),
         Some(slots),
     )?;
     if !plan.postgres.external {
         let postgres = names.get(Role::Postgres);
-        writer.postgres(postgres, find(postgres).expect("checked"), plan, &deployed.plan, options.pgtune)?;
+        writer.postgres(postgres, found(postgres)?, plan, &deployed.plan, options.pgtune)?;
     }
     let mut missing = Vec::new();
     for (name, service) in &plan.other_services {
@@ -362,8 +366,8 @@ impl Writer<'_> {
         let _ = writeln!(
             text,
             "    deploy:\n      resources:\n        limits:\n          cpus: \"{}\"\n          memory: {}",
-            BALANCER_LIMITS.cpus.expect("set"),
-            BALANCER_LIMITS.memory.expect("set").compose()
+            BALANCER_CPUS,
+            BALANCER_MEMORY.compose()
         );
         self.change(&balancer_name, "service", "none".into(), format!("nginx publishing {}", shown.join(", ")));
         self.files.push((config_path, balancer.config()));
@@ -458,7 +462,9 @@ impl Writer<'_> {
         let flags = postgres_flags(plan, pgtune);
         let command = postgres_command(service, &flags)
             .map_err(|e| self.base.error_at(&format!("services.{name}.command"), e.to_string()))?;
-        let _ = writeln!(out, "    command: {}", serde_json::to_string(&command).expect("strings serialise"));
+        let command = serde_json::to_string(&command).map_err(|e| InputError::new(name, e.to_string()))?;
+        // A JSON array of strings is a YAML flow sequence.
+        let _ = writeln!(out, "    command: {command}");
         let before = postgres_flags(deployed, false);
         self.change(name, "command", format!("-c {}", before.join(" -c ")), format!("-c {}", flags.join(" -c ")));
         let wanted = shm_size(plan);

@@ -116,7 +116,8 @@ impl Project {
         for path in &paths {
             let value = loader.load(path, &project_dir, &env, 0)?;
             merge(&mut merged, value, &mut Vec::new());
-            files.push(loader.sources.remove(path).expect("a file read is kept"));
+            let read = loader.sources.remove(path);
+            files.extend(read);
         }
         let services = match merged.as_mapping_mut().and_then(|top| top.remove("services")) {
             Some(Value::Mapping(services)) => services,
@@ -527,7 +528,7 @@ impl Loader {
                 merge(&mut included, loaded, &mut Vec::new());
             }
             let Some(Value::Mapping(added)) = included.get("services").cloned() else { continue };
-            let top = value.as_mapping_mut().expect("checked above");
+            let Some(top) = value.as_mapping_mut() else { return Ok(()) };
             let services = top.entry(Value::String("services".into())).or_insert(Value::Mapping(Mapping::new()));
             if services.is_null() {
                 *services = Value::Mapping(Mapping::new());
