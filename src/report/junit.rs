@@ -1,22 +1,16 @@
-//! JUnit XML: one test case per rule, failed when the rule has a finding at or above the fail
-//! level; findings below it are passed cases with the finding in system-out.
+//! JUnit XML, built with `quick-junit` (which escapes and drops what XML cannot hold): one test
+//! case per rule, failed when the rule has a finding at or above the fail level; findings below
+//! it are passed cases with the finding in system-out.
 
 use super::Report;
 use crate::rules::RULES;
-use std::fmt::Write;
+use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite};
 
 pub fn render(report: &Report) -> String {
-    let mut cases = String::new();
-    let mut failures = 0;
+    let mut suite = TestSuite::new(format!("flowcap check: {}", report.title()));
+    suite.add_properties(report.key_figures().into_iter().map(|(name, value)| Property::new(name, value)));
     for rule in RULES {
         let findings: Vec<_> = report.findings.iter().filter(|f| f.finding.rule == rule.id).collect();
-        let failing: Vec<_> = findings.iter().filter(|f| f.finding.severity >= report.summary.fail_on).collect();
-        let _ = write!(cases, r#"    <testcase classname="flowcap.{}" name="{}""#, escape(report.title()), rule.id);
-        if findings.is_empty() {
-            cases.push_str("/>\n");
-            continue;
-        }
-        cases.push_str(">\n");
         let details: Vec<String> = findings
             .iter()
             .map(|f| {
@@ -25,47 +19,31 @@ pub fn render(report: &Report) -> String {
                 format!("{}: {} [{}]{fix}", place, f.finding.message, f.finding.severity)
             })
             .collect();
-        if let Some(first) = failing.first() {
-            failures += 1;
-            let _ = writeln!(
-                cases,
-                r#"      <failure message="{}" type="{}">{}</failure>"#,
-                escape(&first.finding.message),
-                first.finding.severity,
-                escape(&details.join("\n"))
-            );
-        } else {
-            let _ = writeln!(cases, "      <system-out>{}</system-out>", escape(&details.join("\n")));
+        let failing = findings.iter().find(|f| f.finding.severity >= report.summary.fail_on);
+        let status = match failing {
+            Some(first) => {
+                let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                status
+                    .set_message(first.finding.message.as_str())
+                    .set_type(first.finding.severity.to_string())
+                    .set_description(details.join("\n"));
+                status
+            }
+            None => TestCaseStatus::success(),
+        };
+        let mut case = TestCase::new(rule.id, status);
+        case.set_classname(format!("flowcap.{}", report.title()));
+        if failing.is_none() && !details.is_empty() {
+            case.set_system_out(details.join("\n"));
         }
-        cases.push_str("    </testcase>\n");
+        suite.add_test_case(case);
     }
-    let total = RULES.len();
-    let properties: String = report
-        .key_figures()
-        .iter()
-        .map(|(name, value)| format!("      <property name=\"{name}\" value=\"{}\"/>\n", escape(value)))
-        .collect();
-    let name = escape(&format!("flowcap check: {}", report.title()));
-    format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
-         <testsuites name=\"flowcap\" tests=\"{total}\" failures=\"{failures}\" errors=\"0\">\n  \
-         <testsuite name=\"{name}\" tests=\"{total}\" failures=\"{failures}\" errors=\"0\" skipped=\"0\">\n    \
-         <properties>\n{properties}    </properties>\n\
-         {cases}  </testsuite>\n</testsuites>\n"
-    )
-}
-
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            _ => out.push(c),
-        }
+    let mut junit = quick_junit::Report::new("flowcap");
+    junit.add_test_suite(suite);
+    // Strings into XML always serialise; an error would leave an empty report, which fails to parse.
+    let mut text = junit.to_string().unwrap_or_default();
+    if !text.ends_with('\n') {
+        text.push('\n');
     }
-    out
+    text
 }
