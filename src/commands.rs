@@ -3,7 +3,7 @@
 use crate::cli::{CheckArgs, ExportArgs, FormatArg, PlanArgs, SolveArgs};
 use flowcap::inputs::{self, Deployment, Inputs, Request};
 use flowcap::io::error::InputError;
-use flowcap::io::text::terminal_safe;
+use flowcap::io::text::{one_line, terminal_safe};
 use flowcap::io::write::{write_all_safely, write_file_safely};
 use flowcap::platform::compose::Environment;
 use flowcap::report::Report;
@@ -19,7 +19,7 @@ const EXIT_BAD_INPUT: u8 = 2;
 const EXIT_FINDINGS: u8 = 1;
 
 fn bad_input(error: &InputError) -> ExitCode {
-    eprintln!("error: {}", terminal_safe(&error.to_string()));
+    tell(&format!("error: {}", one_line(&error.to_string())));
     ExitCode::from(EXIT_BAD_INPUT)
 }
 
@@ -32,6 +32,12 @@ fn json_error(error: &InputError) -> String {
     format!("{value:#}\n")
 }
 
+/// A line on stderr, terminal-safe. A stderr that cannot be written (a full disk) is not worth
+/// a panic: the exit code still tells.
+fn tell(line: &str) {
+    let _ = writeln!(io::stderr().lock(), "{}", terminal_safe(line));
+}
+
 /// Writes to stdout. A closed pipe (`flowcap ... | head`) ends quietly; any other write error
 /// (a full disk, `/dev/full`) is exit 2, so a report that was never written cannot pass CI.
 fn print(text: &str) {
@@ -40,7 +46,7 @@ fn print(text: &str) {
         Ok(()) => {}
         Err(error) if error.kind() == io::ErrorKind::BrokenPipe => {}
         Err(error) => {
-            eprintln!("error: cannot write the output: {error}");
+            tell(&format!("error: cannot write the output: {error}"));
             std::process::exit(EXIT_BAD_INPUT.into());
         }
     }
@@ -92,7 +98,7 @@ pub fn check(args: &CheckArgs) -> ExitCode {
         return match flowcap::tui::run(loaded, deployment) {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
-                eprintln!("error: terminal: {error}");
+                tell(&format!("error: terminal: {error}"));
                 ExitCode::FAILURE
             }
         };
@@ -146,7 +152,7 @@ pub fn solve(args: &SolveArgs) -> ExitCode {
             let note = format!("solve from {}: the recommended change applied.", loaded.file);
             match plan.to_file_text(&note).and_then(|text| write_file_safely(path, &text, args.force)) {
                 Ok(()) => {
-                    eprintln!("wrote {}", terminal_safe(&path.display().to_string()));
+                    tell(&format!("wrote {}", path.display()));
                     ExitCode::SUCCESS
                 }
                 Err(error) => bad_input(&error),
@@ -159,7 +165,7 @@ pub fn export(args: &ExportArgs) -> ExitCode {
     match write_export(args) {
         Ok(written) => {
             for path in written {
-                eprintln!("wrote {}", terminal_safe(&path.display().to_string()));
+                tell(&format!("wrote {}", path.display()));
             }
             ExitCode::SUCCESS
         }
@@ -179,7 +185,7 @@ fn write_export(args: &ExportArgs) -> Result<Vec<PathBuf>, InputError> {
     // What changes is told once it is written.
     let written = write_all_safely(&files, args.force)?;
     print(&export.summary());
-    eprintln!("apply with: {}", terminal_safe(&export.apply));
+    tell(&format!("apply with: {}", export.apply));
     Ok(written)
 }
 

@@ -122,9 +122,10 @@ pub fn export(
     compose::export(plan, base, &deployment.names, output, &options)
 }
 
-/// Refuses to write `output` over a file the command reads: the plan and the variables file
-/// always, the compose files too unless `compose_allowed` (an override flowcap wrote is read
-/// and then replaced; [`crate::io::write::ensure_replaceable`] decides whether it may be).
+/// Refuses to write `output` over a file the command reads: the plan, the variables file, the
+/// services' env_files and the files read through include and extends always, the `-f`
+/// compose files too unless `compose_allowed` (an override flowcap wrote is read and then
+/// replaced; [`crate::io::write::ensure_replaceable`] decides whether it may be).
 pub fn refuse_inputs(
     output: &Path,
     plan_file: &str,
@@ -138,9 +139,13 @@ pub fn refuse_inputs(
     let mut inputs: Vec<(PathBuf, &str)> = vec![(PathBuf::from(plan_file), "the plan")];
     if let Some(deployment) = deployment {
         let options = &deployment.project.options;
-        if let Some(env_file) = &deployment.project.env_file {
+        let project = &deployment.project;
+        if let Some(env_file) = &project.env_file {
             inputs.push((PathBuf::from(env_file), "the variables file"));
         }
+        // Files read through include and extends, and every service's env_file.
+        inputs.extend(project.other_sources.iter().map(|f| (PathBuf::from(&f.name), "a compose file")));
+        inputs.extend(project.env_files().into_iter().map(|f| (f, "an env_file")));
         if !compose_allowed {
             inputs.extend(options.files.iter().map(|f| (f.clone(), "a compose file")));
         }

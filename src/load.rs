@@ -115,7 +115,6 @@ pub fn read_text_file(path: &Path) -> Result<String, InputError> {
     let text = String::from_utf8(text.to_vec()).map_err(|e| {
         InputError::new(&name, format!("is not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()))
     })?;
-    check_yaml_bounds(&name, &text)?;
     Ok(text)
 }
 
@@ -130,7 +129,7 @@ const MAX_ALIAS_BYTES: usize = 64 * 1024 * 1024;
 /// Refuses text that would make the YAML parser run away before it is parsed: flow
 /// collections nested deeper than [`MAX_FLOW_NESTING`], and aliases that would copy more than
 /// [`MAX_ALIAS_BYTES`] (each alias counted at the size of the block its anchor starts).
-fn check_yaml_bounds(file: &str, text: &str) -> Result<(), InputError> {
+pub fn check_yaml_bounds(file: &str, text: &str) -> Result<(), InputError> {
     let mut depth = 0usize;
     let mut quote: Option<u8> = None;
     let mut comment = false;
@@ -233,6 +232,7 @@ pub fn parse_plan(file: &str, text: &str) -> Result<LoadedPlan, InputError> {
     }
     // The whole text must be YAML first: otherwise serde stops at the first key it does not
     // know and `a: b: c` reads as an unknown key rather than the syntax error it is.
+    check_yaml_bounds(file, text)?;
     serde_yaml::from_str::<serde::de::IgnoredAny>(text).map_err(|e| yaml_error(file, &e))?;
     let plan: Plan = serde_yaml::from_str(text).map_err(|e| yaml_error(file, &e))?;
     plan.validate().map_err(|invalid| {

@@ -258,3 +258,116 @@ fn errors_people_can_act_on() {
     assert_eq!(value["error"]["file"], "plan.yaml");
     assert_eq!((value["error"]["line"].as_u64(), value["error"]["column"].as_u64()), (Some(1), Some(10)));
 }
+
+#[test]
+fn a_name_cannot_forge_lines_or_yaml() {
+    let dir = tempdir("forge");
+    // A plan name with a line break would start a GitHub annotation of its own in a CI log.
+    std::fs::write(dir.join("plan.yaml"), "name: \"x\\n::error file=evil::PWNED\"\nruntime:\n  replicas: 2\n").unwrap();
+    let output = flowcap().current_dir(&dir).args(["--check", "plan.yaml"]).output().unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(!stdout.lines().any(|l| l.starts_with("::error")), "{stdout}");
+    std::fs::write(dir.join("plan.yaml"), "\"k\\n::error::PWNED\": 1\n").unwrap();
+    let output = flowcap().current_dir(&dir).args(["--check", "plan.yaml"]).output().unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(!stderr.lines().any(|l| l.starts_with("::error")), "{stderr}");
+    // A service name Compose would refuse never reaches an override (as new YAML, or a file name).
+    let compose = "services:\n  runtime: { image: r }\n  \"api:\\n    privileged: true\\n  zz\": { image: a }\n";
+    std::fs::write(dir.join("compose.yaml"), compose).unwrap();
+    flowcap()
+        .current_dir(&dir)
+        .args(["export", "--preset", "large", "-o", "o.yml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("is not a name Compose accepts"));
+    assert!(!dir.join("o.yml").exists());
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_stderr_is_no_panic() {
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+    let output = std::process::Command::new(assert_cmd::cargo::cargo_bin("flowcap"))
+        .args(["--check", "no-such-plan.yaml"])
+        .stderr(full)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "bad input, not a panic (101)");
+}
+
+#[test]
+fn compose_edges_an_operator_meets() {
+    let dir = tempdir("edges");
+    medium_stack(&dir);
+    // A .env value full of braces is a value, not YAML.
+    std::fs::write(dir.join(".env"), format!("PW={}\n", "{".repeat(100))).unwrap();
+    flowcap().current_dir(&dir).args(["--check", "--preset", "medium"]).assert().success();
+    // An include cycle and a long extends chain are named as what they are.
+    std::fs::write(dir.join(".env"), "").unwrap();
+    std::fs::write(dir.join("a.yaml"), "include: [b.yaml]\nservices:\n  runtime: { image: r }\n").unwrap();
+    std::fs::write(dir.join("b.yaml"), "include: [a.yaml]\n").unwrap();
+    flowcap()
+        .current_dir(&dir)
+        .args(["--check", "-f", "a.yaml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("includes itself (an include cycle)"));
+    // Listed from the far end, so resolving the runtime walks the whole chain at once.
+    let mut chain = String::from("services:\n  runtime: { extends: s99 }\n");
+    for i in (1..100).rev() {
+        chain.push_str(&format!("  s{i}: {{ extends: s{} }}\n", i - 1));
+    }
+    chain.push_str("  s0: { image: x }\n");
+    std::fs::write(dir.join("chain.yaml"), chain).unwrap();
+    flowcap()
+        .current_dir(&dir)
+        .args(["--check", "-f", "chain.yaml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("the extends chain is longer than 32"));
+    // A runtime that runs only under a profile says which.
+    std::fs::write(dir.join("profiled.yaml"), "services:\n  runtime: { image: r, profiles: [workers] }\n").unwrap();
+    flowcap()
+        .current_dir(&dir)
+        .args(["--check", "-f", "profiled.yaml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("runs only with the profile workers (add --profile workers)"));
+}
+
+#[test]
+fn forced_writes_still_spare_every_input() {
+    let dir = tempdir("spare");
+    std::fs::write(
+        dir.join("compose.yaml"),
+        "include: [inc.yaml]\nservices:\n  runtime: { image: r, env_file: rt.env }\n  api: { image: a }\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("inc.yaml"), "services:\n  postgres: { image: p }\n").unwrap();
+    std::fs::write(dir.join("rt.env"), "# Written by flowcap\nA=1\n").unwrap();
+    for (args, message) in [
+        (
+            &["export", "--preset", "medium", "-o", "o.yml", "--save-plan", "inc.yaml", "--force"][..],
+            "inc.yaml: is a compose file",
+        ),
+        (&["export", "--preset", "medium", "-o", "rt.env", "--force"][..], "rt.env: is an env_file"),
+    ] {
+        flowcap().current_dir(&dir).args(args).assert().code(2).stderr(predicate::str::contains(message));
+    }
+    assert_eq!(std::fs::read_to_string(dir.join("inc.yaml")).unwrap(), "services:\n  postgres: { image: p }\n");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_dotenv_is_refused_not_skipped() {
+    let dir = tempdir("fifo-env");
+    medium_stack(&dir);
+    fifo(&dir.join(".env"));
+    flowcap()
+        .current_dir(&dir)
+        .arg("--check")
+        .timeout(std::time::Duration::from_secs(20))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(".env: is not a regular file"));
+}

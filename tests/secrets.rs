@@ -100,6 +100,9 @@ fn error_paths() {
         let compose = format!("services:\n  runtime:\n    image: r\n{key}");
         secret_in(name, "compose.yaml", &compose, &check);
     }
+    // A required variable's message that names another variable.
+    let required = "services:\n  runtime:\n    image: r\n    environment:\n      X: ${UNSET_X:?${POSTGRES_PASSWORD}}\n";
+    secret_in("required-message", "compose.yaml", required, &check);
     let command = "services:\n  runtime:\n    image: r\n  postgres:\n    image: p\n    command: postgres -c max_connections=${POSTGRES_PASSWORD}\n";
     secret_in("max-connections", "compose.yaml", command, &check);
     let command = "services:\n  runtime:\n    image: r\n  postgres:\n    image: p\n    command: ${POSTGRES_PASSWORD} -c max_connections=1\n";

@@ -12,6 +12,15 @@ pub fn unsafe_for_terminal(c: char) -> bool {
         || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
 }
 
+/// `text` on one line: line breaks written as `\u000a`/`\u000d` too, so a name cannot start a
+/// line of its own (a forged `::error` in a CI log, say).
+pub fn one_line(text: &str) -> Cow<'_, str> {
+    if !text.contains(['\n', '\r']) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(text.replace('\n', "\\u000a").replace('\r', "\\u000d"))
+}
+
 /// `text` with every character [`unsafe_for_terminal`] written as `\uXXXX`.
 pub fn terminal_safe(text: &str) -> Cow<'_, str> {
     if !text.chars().any(unsafe_for_terminal) {

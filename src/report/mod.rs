@@ -154,8 +154,9 @@ impl Report {
     }
 
     /// The plan's name, or its file when it has none.
-    pub fn title(&self) -> &str {
-        self.plan.name.as_deref().unwrap_or(&self.plan.file)
+    /// The plan's name (else its file), on one line.
+    pub fn title(&self) -> std::borrow::Cow<'_, str> {
+        crate::io::text::one_line(self.plan.name.as_deref().unwrap_or(&self.plan.file))
     }
 
     pub fn render(&self, format: Format) -> String {

@@ -350,17 +350,17 @@ impl Writer<'_> {
         match service.get("networks") {
             Some(Value::Sequence(list)) => {
                 let list: Vec<&str> = list.iter().filter_map(Value::as_str).collect();
-                let _ = writeln!(text, "    networks: [{}]", list.join(", "));
+                let _ = writeln!(text, "    networks: {}", yaml_list(&list));
             }
             Some(Value::Mapping(map)) => {
                 let list: Vec<&str> = map.keys().filter_map(Value::as_str).collect();
-                let _ = writeln!(text, "    networks: [{}]", list.join(", "));
+                let _ = writeln!(text, "    networks: {}", yaml_list(&list));
             }
             _ => {}
         }
         if let Some(Value::Sequence(profiles)) = service.get("profiles") {
             let list: Vec<&str> = profiles.iter().filter_map(Value::as_str).collect();
-            let _ = writeln!(text, "    profiles: [{}]", list.join(", "));
+            let _ = writeln!(text, "    profiles: {}", yaml_list(&list));
         }
         text.push_str("    restart: unless-stopped\n");
         let _ = writeln!(
@@ -505,6 +505,11 @@ fn like_number(base: Option<&Value>, value: f64, text: &str) -> Option<String> {
         Some(Value::Number(_)) => None,
         _ => Some(format!("\"{text}\"")),
     }
+}
+
+/// A flow list of quoted strings: a JSON array is YAML, and quoting keeps any name a name.
+fn yaml_list(items: &[&str]) -> String {
+    serde_json::to_string(items).unwrap_or_else(|_| "[]".into())
 }
 
 /// `4 CPUs, 8G`, `none`.

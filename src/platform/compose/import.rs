@@ -79,7 +79,7 @@ impl ServiceNames {
             let (role, name) = text.split_once('=').ok_or_else(bad)?;
             let role = Role::ALL.into_iter().find(|r| r.key() == role.trim()).ok_or_else(bad)?;
             let name = name.trim();
-            if name.is_empty() {
+            if !super::project::is_service_name(name) {
                 return Err(bad());
             }
             if names.named.contains(&role) {
@@ -245,6 +245,17 @@ pub fn import(project: &Project, names: &ServiceNames) -> Result<LoadedPlan, Inp
     }
     let find = |role: Role| by_name.get(names.get(role)).copied();
     let Some(runtime) = find(Role::Runtime) else {
+        if let Some(profiles) = project.hidden_by(names.get(Role::Runtime)) {
+            return Err(InputError::new(
+                &project.files[0].name,
+                format!(
+                    "the runtime service `{}` runs only with the profile {} (add --profile {})",
+                    names.get(Role::Runtime),
+                    profiles.join(" or "),
+                    profiles.first().map_or("", String::as_str)
+                ),
+            ));
+        }
         let found = project.service_names();
         return Err(InputError::new(
             &project.files[0].name,

@@ -169,7 +169,8 @@ fn braced<'a>(
         ":?" | "?" => {
             let missing = if op == ":?" { !set_and_nonempty } else { value.is_none() };
             if missing {
-                Err(InterpolationError::Required { variable: name.to_string(), message: nested(argument)? })
+                // The message as written: interpolated, it could carry another variable's secret.
+                Err(InterpolationError::Required { variable: name.to_string(), message: argument.to_string() })
             } else {
                 Ok(value.unwrap_or("").to_string())
             }

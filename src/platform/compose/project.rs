@@ -93,7 +93,11 @@ impl Project {
             Some(first) => first.parent().map(Path::to_path_buf).unwrap_or_default(),
             None => options.dir.clone(),
         };
-        let env_path = options.env_file.clone().or_else(|| Some(env_dir.join(".env")).filter(|p| p.is_file()));
+        // Whatever is there is read, so a FIFO or a dangling link is refused, not skipped.
+        let env_path = options
+            .env_file
+            .clone()
+            .or_else(|| Some(env_dir.join(".env")).filter(|p| std::fs::symlink_metadata(p).is_ok_and(|m| !m.is_dir())));
         if let Some(path) = &env_path {
             env.load_dotenv(&path.display().to_string(), &read_text_file(path)?)?;
         }
@@ -124,6 +128,17 @@ impl Project {
             None | Some(Value::Null) => Mapping::new(),
             Some(_) => return Err(InputError::new(&files[0].name, "`services` must be a mapping of service names")),
         };
+        // What Compose accepts; flowcap writes these names into the override and file names.
+        for name in services.keys() {
+            let name = name.as_str().unwrap_or_default();
+            if !is_service_name(name) {
+                let shown = crate::load::cut(name, 40);
+                return Err(InputError::new(
+                    &files[0].name,
+                    format!("services: `{shown}` is not a name Compose accepts (letters, digits, `.`, `_`, `-`)"),
+                ));
+            }
+        }
         let other_sources = loader.sources.into_values().collect();
         let options = ProjectOptions { files: paths, ..options.clone() };
         let env_file = env_path.map(|p| p.display().to_string());
@@ -146,6 +161,11 @@ impl Project {
         }
         let options = ProjectOptions { files: kept, ..self.options.clone() };
         Project::load(&options, self.env.shell_only()).map(Some)
+    }
+
+    /// Every `env_file` any service names.
+    pub fn env_files(&self) -> Vec<PathBuf> {
+        self.services.values().filter_map(Value::as_mapping).flat_map(env_files).map(|(path, _)| path).collect()
     }
 
     /// The folder relative paths in the files are resolved from: the first file's.
@@ -276,6 +296,11 @@ impl Project {
     }
 }
 
+/// Compose's service names: `[a-zA-Z0-9._-]+`.
+pub fn is_service_name(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
 /// A scalar as text: strings as they are, numbers and booleans printed.
 pub fn scalar_text(value: &Value) -> String {
     match value {
@@ -317,14 +342,22 @@ fn absolute(path: &Path) -> PathBuf {
 struct Loader {
     /// Every file read, by path, for locating keys.
     sources: HashMap<PathBuf, SourceFile>,
+    /// The files being read, outermost first: one of them again is an include cycle.
+    open: Vec<PathBuf>,
 }
 
 impl Loader {
     /// One file, with relative paths resolved from `dir`.
     fn load(&mut self, path: &Path, dir: &Path, env: &Environment, depth: usize) -> Result<Value, InputError> {
+        let identity = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        if self.open.contains(&identity) {
+            return Err(InputError::new(path.display().to_string(), "includes itself (an include cycle)"));
+        }
+        self.open.push(identity);
         let mut value = self.read(path, dir, env, depth)?;
         self.apply_extends(&mut value, path, dir, env, depth)?;
         self.apply_include(&mut value, path, dir, env, depth)?;
+        self.open.pop();
         Ok(value)
     }
 
@@ -336,6 +369,7 @@ impl Loader {
             return Err(InputError::new(&name, format!("extends or include nest deeper than {MAX_NESTING} files")));
         }
         let text = read_text_file(path)?;
+        crate::load::check_yaml_bounds(&name, &text)?;
         let mut value: Value = serde_yaml::from_str(&text).map_err(|e| crate::load::yaml_error(&name, &e))?;
         if value.is_null() {
             value = Value::Mapping(Mapping::new());
@@ -422,8 +456,11 @@ impl Loader {
         let Some(extends) = service.as_mapping_mut().and_then(|s| s.remove("extends")) else {
             return Ok(service);
         };
-        if chain.contains(&key) || chain.len() > MAX_NESTING {
+        if chain.contains(&key) {
             return Err(self.error(path, &at, "extends itself through a cycle".to_string()));
+        }
+        if chain.len() > MAX_NESTING {
+            return Err(self.error(path, &at, format!("the extends chain is longer than {MAX_NESTING}")));
         }
         chain.push(key.clone());
         let (base_name, base_file) = match &extends {
