@@ -4,7 +4,7 @@ use crate::cli::{CheckArgs, ExportArgs, FormatArg, PlanArgs, SolveArgs};
 use flowcap::inputs::{self, Deployment, Inputs, Request};
 use flowcap::io::error::InputError;
 use flowcap::io::text::{one_line, terminal_safe};
-use flowcap::io::write::{write_all_safely, write_file_safely};
+use flowcap::io::write::{retire, write_all_safely, write_file_safely};
 use flowcap::platform::compose::Environment;
 use flowcap::report::Report;
 use flowcap::rules::RULES;
@@ -184,6 +184,7 @@ fn write_export(args: &ExportArgs) -> Result<Vec<PathBuf>, InputError> {
     }
     // What changes is told once it is written.
     let written = write_all_safely(&files, args.force)?;
+    retire(&export.retired)?;
     print(&export.summary());
     tell(&format!("apply with: {}", export.apply));
     Ok(written)

@@ -390,3 +390,23 @@ fn an_external_database_is_named_as_the_reason() {
             "DATABASE_URL points at a database outside the stack (set postgres.external: true",
         ));
 }
+
+#[test]
+fn balancer_configs_no_longer_used_are_retired() {
+    let dir = stack("pinned-containers");
+    flowcap().current_dir(&dir).args(["export", "--preset", "medium", "-o", "o.yml"]).assert().success();
+    assert!(dir.join("o.api-lb.conf").exists() && dir.join("o.runtime-lb.conf").exists());
+    // One API and one runtime: no balancer any more.
+    flowcap()
+        .current_dir(&dir)
+        .args(["export", "--preset", "development", "-o", "o.yml"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("retired: o.api-lb.conf (no balancer uses it now; kept as .bak)"));
+    assert!(!dir.join("o.api-lb.conf").exists() && !dir.join("o.runtime-lb.conf").exists());
+    assert!(dir.join("o.api-lb.conf.bak").exists(), "nothing lost");
+    // A file of the operator's with such a name is not flowcap's to retire.
+    std::fs::write(dir.join("o.web-lb.conf"), "# mine\n").unwrap();
+    flowcap().current_dir(&dir).args(["export", "--preset", "development", "-o", "o.yml"]).assert().success();
+    assert!(dir.join("o.web-lb.conf").exists());
+}

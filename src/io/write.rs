@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 pub const WRITTEN_BY: &str = "# Written by flowcap";
 
 /// Whether the file at `path` starts with [`WRITTEN_BY`].
-fn written_by_flowcap(path: &Path) -> bool {
+pub fn written_by_flowcap(path: &Path) -> bool {
     let mut start = [0u8; WRITTEN_BY.len()];
     std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut start)).is_ok() && start == WRITTEN_BY.as_bytes()
 }
@@ -107,6 +107,18 @@ fn stage(path: &Path, contents: &str) -> std::io::Result<tempfile::NamedTempFile
     }
     temporary.as_file().sync_all()?;
     Ok(temporary)
+}
+
+/// Retires files flowcap wrote that a new file set no longer uses: each is kept as `.bak` and
+/// removed, so nothing stale is left beside what was written and nothing is lost.
+pub fn retire(paths: &[PathBuf]) -> Result<(), InputError> {
+    for path in paths {
+        let fail =
+            |error: std::io::Error| InputError::new(path.display().to_string(), format!("cannot retire: {error}"));
+        keep_as_backup(path, &backup_of(path)).map_err(fail)?;
+        std::fs::remove_file(path).map_err(fail)?;
+    }
+    Ok(())
 }
 
 /// Copies `path` to `backup`, never through a link planted at `backup`: whatever is there is

@@ -6,7 +6,7 @@ use super::knobs::Knob;
 use super::view;
 use crate::inputs::{self, Deployment};
 use crate::io::error::InputError;
-use crate::io::write::write_all_safely;
+use crate::io::write::{retire, write_all_safely};
 use crate::load::{LoadedPlan, Locator};
 use crate::plan::Plan;
 use crate::presets::{PRESET_KEYS, PRESETS, load_preset};
@@ -17,6 +17,9 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, Mou
 use ratatui::layout::{Position, Rect};
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
+
+/// Files to write (path, contents) and files to retire once they are written.
+type FileSet = (Vec<(PathBuf, String)>, Vec<PathBuf>);
 
 /// Undo keeps this many steps; older ones are dropped.
 pub const UNDO_LIMIT: usize = 1000;
@@ -221,21 +224,26 @@ impl App {
 
     /// The files `output` writes at `path`: for the override, exactly what `flowcap export`
     /// writes from the same inputs.
-    fn files(&self, output: Output, path: &Path) -> Result<Vec<(PathBuf, String)>, InputError> {
+    /// The files to write, and those to retire once they are written (stale balancer configs).
+    fn files(&self, output: Output, path: &Path) -> Result<FileSet, InputError> {
         match output {
             Output::Plan => {
                 let plan = self.loaded.to_save(self.plan());
-                Ok(vec![(path.to_path_buf(), plan.to_file_text(&format!("from {}.", self.origin))?)])
+                Ok((vec![(path.to_path_buf(), plan.to_file_text(&format!("from {}.", self.origin))?)], Vec::new()))
             }
-            Output::Override => {
-                inputs::export(self.plan(), &self.loaded.file, self.deployment.as_ref(), path, false).map(|e| e.files)
-            }
+            Output::Override => inputs::export(self.plan(), &self.loaded.file, self.deployment.as_ref(), path, false)
+                .map(|e| (e.files, e.retired)),
         }
     }
 
     fn write(&mut self, output: Output, path: PathBuf, force: bool) {
         self.mode = Mode::Normal;
-        match self.files(output, &path).and_then(|files| write_all_safely(&files, force)) {
+        let written = self.files(output, &path).and_then(|(files, retired)| {
+            let written = write_all_safely(&files, force)?;
+            retire(&retired)?;
+            Ok(written)
+        });
+        match written {
             Ok(written) => {
                 let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
                 if output == Output::Plan {
@@ -319,7 +327,7 @@ pub fn update(app: &mut App, msg: Msg) {
                         app.mode = Mode::Normal;
                         app.fail(error.to_string());
                     }
-                    Ok(files) if files.iter().any(|(file, _)| file.exists()) => {
+                    Ok((files, _)) if files.iter().any(|(file, _)| file.exists()) => {
                         app.mode = Mode::ConfirmOverwrite { output, path };
                     }
                     Ok(_) => app.write(output, path, false),

@@ -34,6 +34,9 @@ pub struct Export {
     /// The plan as the override makes it real: without what was left out. `--save-plan`
     /// writes it, so the deployment can be held to it.
     pub plan: Plan,
+    /// Balancer configs an earlier export wrote beside this override that it no longer uses:
+    /// to be retired once the new files are written.
+    pub retired: Vec<PathBuf>,
 }
 
 /// One change the override makes to a service, as the operator reads it.
@@ -57,6 +60,9 @@ impl Export {
         }
         for item in &self.left_out {
             let _ = writeln!(out, "not written: {item}");
+        }
+        for path in &self.retired {
+            let _ = writeln!(out, "retired: {} (no balancer uses it now; kept as .bak)", path.display());
         }
         out
     }
@@ -211,7 +217,8 @@ pub fn export(
     }
     let mut files = vec![(output.to_path_buf(), format!("{header}services:\n{}", writer.services))];
     files.append(&mut writer.files);
-    Ok(Export { files, changes: writer.changes, left_out, apply, plan: exported })
+    let retired = stale_balancer_configs(output, &files);
+    Ok(Export { files, changes: writer.changes, left_out, apply, plan: exported, retired })
 }
 
 /// What the plan sets for one service.
@@ -522,6 +529,26 @@ fn describe(resources: &Resources) -> String {
         parts.push(memory.compose());
     }
     if parts.is_empty() { "none".into() } else { parts.join(", ") }
+}
+
+/// Configs named like this override's balancers (`OUT.*-lb.conf`), written by flowcap, that
+/// `files` does not write again.
+fn stale_balancer_configs(output: &Path, files: &[(PathBuf, String)]) -> Vec<PathBuf> {
+    let stem = output.file_stem().and_then(|s| s.to_str()).unwrap_or("flowcap");
+    let folder = output.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let Ok(entries) = std::fs::read_dir(folder) else { return Vec::new() };
+    let mut stale: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|entry| output.with_file_name(entry.file_name()))
+        .filter(|path| {
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            name.starts_with(&format!("{stem}.")) && name.ends_with("-lb.conf")
+        })
+        .filter(|path| !files.iter().any(|(written, _)| written == path))
+        .filter(|path| crate::io::write::written_by_flowcap(path))
+        .collect();
+    stale.sort();
+    stale
 }
 
 /// The balancer's config beside the override: `OUT.NAME.conf`.
