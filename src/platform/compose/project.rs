@@ -118,7 +118,7 @@ impl Project {
         let mut merged = Value::Mapping(Mapping::new());
         let mut files = Vec::new();
         for path in &paths {
-            let value = loader.load(path, &project_dir, &env, 0)?;
+            let value = loader.load(Reading { path, dir: &project_dir, env: &env, depth: 0 })?;
             merge(&mut merged, value, &mut Vec::new());
             let read = loader.sources.remove(path);
             files.extend(read);
@@ -336,6 +336,16 @@ fn absolute(path: &Path) -> PathBuf {
     folder.join(path.file_name().unwrap_or_default())
 }
 
+/// A compose file being read: where it is, the folder its relative paths resolve from, the
+/// variables it is interpolated with, and how deep in `extends` and `include` it stands.
+#[derive(Clone, Copy)]
+struct Reading<'a> {
+    path: &'a Path,
+    dir: &'a Path,
+    env: &'a Environment,
+    depth: usize,
+}
+
 /// Reads compose files one at a time, as Compose does before it merges them: anchors, merge
 /// keys, interpolation, `env_file` paths, `extends` and `include`.
 #[derive(Default)]
@@ -348,22 +358,24 @@ struct Loader {
 
 impl Loader {
     /// One file, with relative paths resolved from `dir`.
-    fn load(&mut self, path: &Path, dir: &Path, env: &Environment, depth: usize) -> Result<Value, InputError> {
+    fn load(&mut self, file: Reading) -> Result<Value, InputError> {
+        let path = file.path;
         let identity = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
         if self.open.contains(&identity) {
             return Err(InputError::new(path.display().to_string(), "includes itself (an include cycle)"));
         }
         self.open.push(identity);
-        let mut value = self.read(path, dir, env, depth)?;
-        self.apply_extends(&mut value, path, dir, env, depth)?;
-        self.apply_include(&mut value, path, dir, env, depth)?;
+        let mut value = self.read(file)?;
+        self.apply_extends(&mut value, file)?;
+        self.apply_include(&mut value, file)?;
         self.open.pop();
         Ok(value)
     }
 
     /// One file as YAML with merge keys applied, interpolated, its `env_file` paths resolved
     /// from `dir`; kept for locating keys. `extends` and `include` are left to the caller.
-    fn read(&mut self, path: &Path, dir: &Path, env: &Environment, depth: usize) -> Result<Value, InputError> {
+    fn read(&mut self, file: Reading) -> Result<Value, InputError> {
+        let Reading { path, dir, env, depth } = file;
         let name = path.display().to_string();
         if depth > MAX_NESTING {
             return Err(InputError::new(&name, format!("extends or include nest deeper than {MAX_NESTING} files")));
@@ -402,14 +414,7 @@ impl Loader {
     }
 
     /// Replaces every service that `extends` another by the other merged with it.
-    fn apply_extends(
-        &mut self,
-        value: &mut Value,
-        path: &Path,
-        dir: &Path,
-        env: &Environment,
-        depth: usize,
-    ) -> Result<(), InputError> {
+    fn apply_extends(&mut self, value: &mut Value, file: Reading) -> Result<(), InputError> {
         let Some(Value::Mapping(services)) = value.get("services") else { return Ok(()) };
         let names: Vec<String> = services
             .iter()
@@ -422,8 +427,7 @@ impl Loader {
         let file_services = services.clone();
         let mut resolved = HashMap::new();
         for name in names {
-            let service =
-                self.extended(&file_services, &name, path, dir, env, depth, &mut resolved, &mut Vec::new())?;
+            let service = self.extended(&file_services, &name, file, &mut resolved, &mut Vec::new())?;
             if let Some(Value::Mapping(services)) = value.get_mut("services") {
                 services.insert(Value::String(name), service);
             }
@@ -431,19 +435,16 @@ impl Loader {
         Ok(())
     }
 
-    /// `name` of `services` (read from `path`) with its `extends` chain applied.
-    #[allow(clippy::too_many_arguments)]
+    /// `name` of `services` (read from `file`) with its `extends` chain applied.
     fn extended(
         &mut self,
         services: &Mapping,
         name: &str,
-        path: &Path,
-        dir: &Path,
-        env: &Environment,
-        depth: usize,
+        file: Reading,
         resolved: &mut HashMap<(PathBuf, String), Value>,
         chain: &mut Vec<(PathBuf, String)>,
     ) -> Result<Value, InputError> {
+        let Reading { path, dir, env, depth } = file;
         let key = (path.to_path_buf(), name.to_string());
         if let Some(done) = resolved.get(&key) {
             return Ok(done.clone());
@@ -476,19 +477,20 @@ impl Loader {
                 let message = format!("no service `{base_name}` to extend in {}", path.display());
                 return Err(self.error(path, &at, message));
             }
-            None => self.extended(services, &base_name, path, dir, env, depth, resolved, chain)?,
-            Some(file) => {
-                let other_path = dir.join(&file);
+            None => self.extended(services, &base_name, file, resolved, chain)?,
+            Some(other) => {
+                let other_path = dir.join(&other);
                 // Relative paths in the extended file are relative to that file.
                 let other_dir = other_path.parent().map(Path::to_path_buf).unwrap_or_default();
                 // Compose takes only the service from it: no includes of its own.
-                let other = self.read(&other_path, &other_dir, env, depth + 1)?;
+                let other_file = Reading { path: &other_path, dir: &other_dir, env, depth: depth + 1 };
+                let other = self.read(other_file)?;
                 let other_services = other.get("services").and_then(Value::as_mapping).cloned().unwrap_or_default();
                 if !other_services.contains_key(base_name.as_str()) {
                     let message = format!("no service `{base_name}` to extend in {}", other_path.display());
                     return Err(self.error(path, &at, message));
                 }
-                self.extended(&other_services, &base_name, &other_path, &other_dir, env, depth + 1, resolved, chain)?
+                self.extended(&other_services, &base_name, other_file, resolved, chain)?
             }
         };
         chain.pop();
@@ -500,14 +502,8 @@ impl Loader {
 
     /// Adds the services of every `include`d project; a service both define is an error, as
     /// in Compose.
-    fn apply_include(
-        &mut self,
-        value: &mut Value,
-        path: &Path,
-        dir: &Path,
-        env: &Environment,
-        depth: usize,
-    ) -> Result<(), InputError> {
+    fn apply_include(&mut self, value: &mut Value, file: Reading) -> Result<(), InputError> {
+        let Reading { path, dir, env, depth } = file;
         let Some(top) = value.as_mapping_mut() else { return Ok(()) };
         let Some(include) = top.remove("include") else { return Ok(()) };
         let entries = match include {
@@ -561,7 +557,9 @@ impl Loader {
             let included_env = env.with_fallback(fallback);
             let mut included = Value::Mapping(Mapping::new());
             for file in &files {
-                let loaded = self.load(&dir.join(file), &included_dir, &included_env, depth + 1)?;
+                let path = dir.join(file);
+                let loaded =
+                    self.load(Reading { path: &path, dir: &included_dir, env: &included_env, depth: depth + 1 })?;
                 merge(&mut included, loaded, &mut Vec::new());
             }
             let Some(Value::Mapping(added)) = included.get("services").cloned() else { continue };
