@@ -178,7 +178,9 @@ fn write_export(args: &ExportArgs) -> Result<Vec<PathBuf>, InputError> {
     let export = inputs::export(&loaded.plan, &loaded.file, deployment.as_ref(), &args.output, args.pgtune)?;
     let mut files = export.files.clone();
     if let Some(path) = &args.save_plan {
-        inputs::refuse_inputs(path, "", deployment.as_ref(), false)?;
+        // The plan itself may be saved over: that is updating it (a file flowcap did not
+        // write still needs --force).
+        inputs::refuse_inputs(path, None, deployment.as_ref(), false)?;
         let plan = loaded.to_save(&export.plan);
         files.push((path.clone(), plan.to_file_text(&format!("export from {}.", loaded.file))?));
     }

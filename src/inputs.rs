@@ -115,20 +115,20 @@ pub fn export(
             "an override is written over the deployment's compose files, and none were given or found here: give -f FILE",
         ));
     };
-    refuse_inputs(output, plan_source, Some(deployment), true)?;
+    refuse_inputs(output, Some(plan_source), Some(deployment), true)?;
     let without_output = deployment.project.without(output)?;
     let base = without_output.as_ref().unwrap_or(&deployment.project);
     let options = ExportOptions { plan_source: plan_source.to_string(), pgtune };
     compose::export(plan, base, &deployment.names, output, &options)
 }
 
-/// Refuses to write `output` over a file the command reads: the plan, the variables file, the
-/// services' env_files and the files read through include and extends always, the `-f`
-/// compose files too unless `compose_allowed` (an override flowcap wrote is read and then
-/// replaced; [`crate::io::write::ensure_replaceable`] decides whether it may be).
+/// Refuses to write `output` over a file the command reads: the plan (when given), the
+/// variables file, the services' env_files and the files read through include and extends
+/// always, the `-f` compose files too unless `compose_allowed` (an override flowcap wrote is
+/// read and then replaced; [`crate::io::write::ensure_replaceable`] decides whether it may be).
 pub fn refuse_inputs(
     output: &Path,
-    plan_file: &str,
+    plan_file: Option<&str>,
     deployment: Option<&Deployment>,
     compose_allowed: bool,
 ) -> Result<(), InputError> {
@@ -136,7 +136,7 @@ pub fn refuse_inputs(
         (Ok(a), Ok(b)) => a == b,
         _ => false,
     };
-    let mut inputs: Vec<(PathBuf, &str)> = vec![(PathBuf::from(plan_file), "the plan")];
+    let mut inputs: Vec<(PathBuf, &str)> = plan_file.map(|p| (PathBuf::from(p), "the plan")).into_iter().collect();
     if let Some(deployment) = deployment {
         let options = &deployment.project.options;
         let project = &deployment.project;

@@ -110,8 +110,8 @@ pub fn export(
     }
     for (name, role) in &wanted {
         if find(name).is_none() {
-            let message = match base.hidden_by(name) {
-                Some(profiles) => format!("runs only with the profile {}: add --profile", profiles.join(" or ")),
+            let message = match base.profile_hint(name) {
+                Some(hint) => hint,
                 None if *role == Role::Postgres && deployed.plan.postgres.external => {
                     "the deployment's DATABASE_URL points at a database outside the stack (set postgres.external: true in the plan)".to_string()
                 }

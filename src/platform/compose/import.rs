@@ -228,13 +228,8 @@ pub fn import(project: &Project, names: &ServiceNames) -> Result<LoadedPlan, Inp
         if by_name.contains_key(name) {
             continue;
         }
-        let message = match project.hidden_by(name) {
-            Some(profiles) => format!(
-                "--service {}={name}: `{name}` runs only with the profile {} (add --profile {})",
-                role.key(),
-                profiles.join(" or "),
-                profiles.first().map_or("", String::as_str)
-            ),
+        let message = match project.profile_hint(name) {
+            Some(hint) => format!("--service {}={name}: `{name}` {hint}", role.key()),
             None => format!(
                 "--service {}={name}: no service `{name}` (found: {})",
                 role.key(),
@@ -245,16 +240,9 @@ pub fn import(project: &Project, names: &ServiceNames) -> Result<LoadedPlan, Inp
     }
     let find = |role: Role| by_name.get(names.get(role)).copied();
     let Some(runtime) = find(Role::Runtime) else {
-        if let Some(profiles) = project.hidden_by(names.get(Role::Runtime)) {
-            return Err(InputError::new(
-                &project.files[0].name,
-                format!(
-                    "the runtime service `{}` runs only with the profile {} (add --profile {})",
-                    names.get(Role::Runtime),
-                    profiles.join(" or "),
-                    profiles.first().map_or("", String::as_str)
-                ),
-            ));
+        if let Some(hint) = project.profile_hint(names.get(Role::Runtime)) {
+            let message = format!("the runtime service `{}` {hint}", names.get(Role::Runtime));
+            return Err(InputError::new(&project.files[0].name, message));
         }
         let found = project.service_names();
         return Err(InputError::new(

@@ -200,6 +200,14 @@ impl Project {
         Some(self.profiles_of(service))
     }
 
+    /// "runs only with the profile monitoring (add --profile monitoring)", when `service`
+    /// exists and no profile that starts it is on.
+    pub fn profile_hint(&self, service: &str) -> Option<String> {
+        let profiles = self.hidden_by(service)?;
+        let first = profiles.first().map_or("", String::as_str);
+        Some(format!("runs only with the profile {} (add --profile {first})", profiles.join(" or ")))
+    }
+
     /// The profiles `service` runs under; empty when it always runs or does not exist.
     pub fn profiles_of(&self, service: &str) -> Vec<String> {
         let profiles = self.services.get(service).and_then(|s| s.get("profiles")).and_then(Value::as_sequence);
