@@ -282,6 +282,14 @@ impl Plan {
     /// findings say what is wrong with it.
     pub fn validate(&self) -> Result<(), Invalid> {
         let invalid = |path: &str, message: String| Err(Invalid { path: path.to_string(), message });
+        // They are compose service names: an export writes them, findings print them.
+        if let Some(name) = self.other_services.keys().find(|n| !is_service_name(n)) {
+            let shown = crate::load::cut(name, 40);
+            return invalid(
+                "other_services",
+                format!("`{shown}` is not a name Compose accepts (letters, digits, `.`, `_`, `-`)"),
+            );
+        }
         let ranges: [(&str, u32, u32, u32); 13] = [
             ("api.replicas", self.api.replicas, 1, 1_000),
             ("api.db_pool", self.api.db_pool, 1, 10_000),
@@ -476,6 +484,12 @@ impl Plan {
     pub fn execution_slots(&self) -> u64 {
         u64::from(self.runtime.replicas) * u64::from(self.runtime.max_concurrent_executions)
     }
+}
+
+/// Compose's service names, `[a-zA-Z0-9._-]+`: what a plan's other services and a
+/// deployment's services may be called.
+pub fn is_service_name(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
 }
 
 impl Workload {

@@ -371,3 +371,16 @@ fn a_fifo_dotenv_is_refused_not_skipped() {
         .code(2)
         .stderr(predicate::str::contains(".env: is not a regular file"));
 }
+
+#[test]
+fn a_plan_service_name_cannot_forge_lines() {
+    let dir = tempdir("plan-names");
+    std::fs::write(dir.join("plan.yaml"), "other_services:\n  \"web\\n::error::PWNED\": { replicas: 1 }\n").unwrap();
+    let output = flowcap().current_dir(&dir).args(["--check", "plan.yaml"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("is not a name Compose accepts") && !stderr.lines().any(|l| l.starts_with("::error")),
+        "{stderr}"
+    );
+}

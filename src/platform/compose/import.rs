@@ -79,7 +79,7 @@ impl ServiceNames {
             let (role, name) = text.split_once('=').ok_or_else(bad)?;
             let role = Role::ALL.into_iter().find(|r| r.key() == role.trim()).ok_or_else(bad)?;
             let name = name.trim();
-            if !super::project::is_service_name(name) {
+            if !crate::plan::is_service_name(name) {
                 return Err(bad());
             }
             if names.named.contains(&role) {

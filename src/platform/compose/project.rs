@@ -131,7 +131,7 @@ impl Project {
         // What Compose accepts; flowcap writes these names into the override and file names.
         for name in services.keys() {
             let name = name.as_str().unwrap_or_default();
-            if !is_service_name(name) {
+            if !crate::plan::is_service_name(name) {
                 let shown = crate::load::cut(name, 40);
                 return Err(InputError::new(
                     &files[0].name,
@@ -302,11 +302,6 @@ impl Project {
         }
         Ok(env)
     }
-}
-
-/// Compose's service names: `[a-zA-Z0-9._-]+`.
-pub fn is_service_name(name: &str) -> bool {
-    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
 }
 
 /// A scalar as text: strings as they are, numbers and booleans printed.
