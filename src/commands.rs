@@ -23,11 +23,11 @@ fn bad_input(error: &InputError) -> ExitCode {
     ExitCode::from(EXIT_BAD_INPUT)
 }
 
-/// Bad input as a JSON object: `{"error": {"file", "line", "column", "message"}}`.
+/// Bad input as a JSON object: `{"error": {"kind", "file", "line", "column", "message"}}`.
 fn json_error(error: &InputError) -> String {
-    let (line, column) = error.position.map_or((None, None), |(l, c)| (Some(l), Some(c)));
+    let at = error.location();
     let value = serde_json::json!({
-        "error": { "file": error.file, "line": line, "column": column, "message": error.message }
+        "error": { "kind": error.kind(), "file": at.file, "line": at.line, "column": at.column, "message": error.message() }
     });
     format!("{value:#}\n")
 }
@@ -67,13 +67,27 @@ impl PlanArgs {
     }
 }
 
+/// A check of nothing would pass and hide a missing file in CI.
+fn something_to_check(args: &CheckArgs, inputs: Inputs) -> Result<Inputs, InputError> {
+    if args.check && args.source.plan.is_none() && args.source.preset.is_none() && inputs.deployment.is_none() {
+        return Err(InputError::conflict(
+            "--check",
+            format!(
+                "nothing to check: give PLAN, --preset NAME or -f FILE (no compose file here: looked for {})",
+                flowcap::platform::compose::project::DEFAULT_FILES.join(", ")
+            ),
+        ));
+    }
+    Ok(inputs)
+}
+
 /// The one way in, for every command.
 fn start(args: &PlanArgs) -> Result<Inputs, InputError> {
     inputs::resolve(&args.request(), Environment::from_process())
 }
 
 pub fn check(args: &CheckArgs) -> ExitCode {
-    let Inputs { loaded, deployment } = match start(&args.source) {
+    let Inputs { loaded, deployment } = match start(&args.source).and_then(|inputs| something_to_check(args, inputs)) {
         Ok(inputs) => inputs,
         Err(error) => {
             // Tools that parse stdout get the reason too.
@@ -84,16 +98,6 @@ pub fn check(args: &CheckArgs) -> ExitCode {
         }
     };
     let interactive = !args.check && args.format.is_none() && io::stdin().is_terminal() && io::stdout().is_terminal();
-    // A check of nothing would pass and hide a missing file in CI.
-    if args.check && args.source.plan.is_none() && args.source.preset.is_none() && deployment.is_none() {
-        return bad_input(&InputError::new(
-            "--check",
-            format!(
-                "nothing to check: give PLAN, --preset NAME or -f FILE (no compose file here: looked for {})",
-                flowcap::platform::compose::project::DEFAULT_FILES.join(", ")
-            ),
-        ));
-    }
     if interactive {
         return match flowcap::tui::run(loaded, deployment) {
             Ok(()) => ExitCode::SUCCESS,
@@ -120,7 +124,9 @@ pub fn diff(args: &PlanArgs) -> ExitCode {
             print(&flowcap::drift::render(&flowcap::drift::compare(&deployment.imported.plan, &loaded.plan)));
             ExitCode::SUCCESS
         }
-        Ok(_) => bad_input(&InputError::new("diff", "needs a plan (PLAN or --preset) and the deployment (-f FILE)")),
+        Ok(_) => {
+            bad_input(&InputError::conflict("diff", "needs a plan (PLAN or --preset) and the deployment (-f FILE)"))
+        }
         Err(error) => bad_input(&error),
     }
 }
@@ -143,7 +149,7 @@ pub fn solve(args: &SolveArgs) -> ExitCode {
     let outcome = flowcap::solve::solve(&loaded.plan);
     print(&flowcap::solve::render(&loaded.plan, &outcome));
     match outcome {
-        Outcome::NoWorkload => bad_input(&InputError::new(&loaded.file, "has no workload section to solve for")),
+        Outcome::NoWorkload => bad_input(&InputError::conflict(&loaded.file, "has no workload section to solve for")),
         Outcome::NoSolution { .. } => ExitCode::from(EXIT_FINDINGS),
         Outcome::AlreadyMet(_) => ExitCode::SUCCESS,
         Outcome::Solved(candidates) => {

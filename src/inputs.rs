@@ -93,7 +93,7 @@ pub fn resolve(request: &Request, shell: Environment) -> Result<Inputs, InputErr
     names.check_plan(&loaded.plan, &loaded.file)?;
     let partial = request.host_cpus.is_some() != request.host_memory.is_some();
     if partial && loaded.plan.host.is_none() {
-        return Err(InputError::new("--host-cpus/--host-memory", "the plan has no host: give both"));
+        return Err(InputError::conflict("--host-cpus/--host-memory", "the plan has no host: give both"));
     }
     loaded.plan.set_host(request.host_cpus, request.host_memory);
     Ok(Inputs { loaded, deployment })
@@ -110,7 +110,7 @@ pub fn export(
     pgtune: bool,
 ) -> Result<Export, InputError> {
     let Some(deployment) = deployment else {
-        return Err(InputError::new(
+        return Err(InputError::conflict(
             "export",
             "an override is written over the deployment's compose files, and none were given or found here: give -f FILE",
         ));
@@ -151,7 +151,7 @@ pub fn refuse_inputs(
         }
     }
     match inputs.iter().find(|(input, _)| same(input)) {
-        Some((_, what)) => Err(InputError::new(
+        Some((_, what)) => Err(InputError::unwritable(
             output.display().to_string(),
             format!("is {what} this command reads; write to another file"),
         )),

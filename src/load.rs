@@ -86,26 +86,28 @@ impl LoadedPlan {
 /// [`MAX_INPUT_BYTES`] with a message that says which.
 pub fn read_text_file(path: &Path) -> Result<String, InputError> {
     let name = path.display().to_string();
-    let metadata = std::fs::metadata(path).map_err(|e| InputError::new(&name, describe_io(&e)))?;
+    let metadata = std::fs::metadata(path).map_err(|e| InputError::unreadable(&name, describe_io(&e)))?;
     if metadata.is_dir() {
-        return Err(InputError::new(&name, "is a directory, expected a YAML file"));
+        return Err(InputError::unreadable(&name, "is a directory, expected a YAML file"));
     }
     // A FIFO or a device would block the read forever, or never end.
     if !metadata.is_file() {
-        return Err(InputError::new(&name, "is not a regular file (a FIFO, a socket or a device)"));
+        return Err(InputError::unreadable(&name, "is not a regular file (a FIFO, a socket or a device)"));
     }
     if metadata.len() > MAX_INPUT_BYTES {
-        return Err(InputError::new(
+        return Err(InputError::unreadable(
             &name,
             format!("is {} bytes; flowcap reads files up to {} MiB", metadata.len(), MAX_INPUT_BYTES / (1024 * 1024)),
         ));
     }
-    let file = std::fs::File::open(path).map_err(|e| InputError::new(&name, describe_io(&e)))?;
+    let file = std::fs::File::open(path).map_err(|e| InputError::unreadable(&name, describe_io(&e)))?;
     // The size can change between the check and the read: never read more than the cap.
     let mut bytes = Vec::new();
-    file.take(MAX_INPUT_BYTES + 1).read_to_end(&mut bytes).map_err(|e| InputError::new(&name, describe_io(&e)))?;
+    file.take(MAX_INPUT_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| InputError::unreadable(&name, describe_io(&e)))?;
     if bytes.len() as u64 > MAX_INPUT_BYTES {
-        return Err(InputError::new(
+        return Err(InputError::unreadable(
             &name,
             format!("grew past {} MiB while being read", MAX_INPUT_BYTES / (1024 * 1024)),
         ));
@@ -113,7 +115,10 @@ pub fn read_text_file(path: &Path) -> Result<String, InputError> {
     // Editors on Windows start UTF-8 files with a byte order mark; YAML allows it, serde does not.
     let text = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&bytes);
     let text = String::from_utf8(text.to_vec()).map_err(|e| {
-        InputError::new(&name, format!("is not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()))
+        InputError::unreadable(
+            &name,
+            format!("is not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()),
+        )
     })?;
     Ok(text)
 }
@@ -148,8 +153,9 @@ pub fn check_yaml_bounds(file: &str, text: &str) -> Result<(), InputError> {
             (None, b'[' | b'{') => {
                 depth += 1;
                 if depth > MAX_FLOW_NESTING {
-                    return Err(InputError::new(
+                    return Err(InputError::syntax(
                         file,
+                        None,
                         format!("`[` and `{{` nest deeper than {MAX_FLOW_NESTING} levels"),
                     ));
                 }
@@ -182,8 +188,9 @@ pub fn check_yaml_bounds(file: &str, text: &str) -> Result<(), InputError> {
         for name in marked(line, '*') {
             copied = copied.saturating_add(anchors.get(name).copied().unwrap_or(0));
             if copied > MAX_ALIAS_BYTES {
-                return Err(InputError::new(
+                return Err(InputError::syntax(
                     file,
+                    None,
                     format!("YAML aliases would copy more than {} MiB", MAX_ALIAS_BYTES / (1024 * 1024)),
                 ));
             }
@@ -228,32 +235,66 @@ pub fn parse_plan(file: &str, text: &str) -> Result<LoadedPlan, InputError> {
     // An empty file is more likely a failed write or the wrong file than a wish for defaults.
     let only_comments = text.lines().all(|line| line.trim().is_empty() || line.trim_start().starts_with('#'));
     if only_comments {
-        return Err(InputError::new(file, "is empty: a plan sets at least one key (`flowcap explain` lists them)"));
+        return Err(InputError::invalid(
+            file,
+            None,
+            "is empty: a plan sets at least one key (`flowcap explain` lists them)",
+        ));
     }
     // The whole text must be YAML first: otherwise serde stops at the first key it does not
     // know and `a: b: c` reads as an unknown key rather than the syntax error it is.
     check_yaml_bounds(file, text)?;
-    serde_yaml::from_str::<serde::de::IgnoredAny>(text).map_err(|e| yaml_error(file, &e))?;
-    let plan: Plan = serde_yaml::from_str(text).map_err(|e| yaml_error(file, &e))?;
+    serde_yaml::from_str::<serde::de::IgnoredAny>(text).map_err(|e| yaml_syntax_error(file, &e))?;
+    let plan: Plan = from_yaml(file, text)?;
     plan.validate().map_err(|invalid| {
-        InputError::at(file, lines.locate(&invalid.path), format!("{}: {}", invalid.path, invalid.message))
+        InputError::invalid(file, lines.locate(&invalid.path), format!("{}: {}", invalid.path, invalid.message))
     })?;
     Ok(LoadedPlan { plan, file: file.to_string(), locator: Locator::Plan(lines), inherited: BTreeMap::new() })
 }
 
-/// Turns a serde_yaml error into an [`InputError`], rewording unknown-key errors to suggest
-/// the nearest known key.
-pub fn yaml_error(file: &str, error: &serde_yaml::Error) -> InputError {
+/// A YAML text that does not parse: the parser's position and message.
+pub fn yaml_syntax_error(file: &str, error: &serde_yaml::Error) -> InputError {
     let position = error.location().map(|l| (l.line(), l.column()));
-    let mut text = error.to_string();
-    if let Some(at) = text.rfind(" at line ") {
-        text.truncate(at);
+    let mut message = error.to_string();
+    // libyaml ends with the mark, which the position already gives.
+    if let Some(at) = message.rfind(" at line ") {
+        message.truncate(at);
     }
-    // serde_yaml prefixes the key path ("api.limits: ...") when the error is below the root.
-    let (path, message) = match text.split_once(": ") {
-        Some((path, message)) if !path.contains(' ') => (Some(path), message.to_string()),
-        _ => (None, text.clone()),
-    };
+    InputError::syntax(file, position, quoted_values(&message, 0))
+}
+
+/// Reads YAML text as `T`; a value of the wrong type or an unknown key is reported at the
+/// parser's position under the key path serde_path_to_error tracked, with unknown keys
+/// answered by the nearest known one.
+pub fn from_yaml<T: serde::de::DeserializeOwned>(file: &str, text: &str) -> Result<T, InputError> {
+    serde_path_to_error::deserialize(serde_yaml::Deserializer::from_str(text)).map_err(|error| {
+        let mut path = error.path().to_string();
+        let error = error.into_inner();
+        // An unknown key's path ends with that key, which the message names: report it under
+        // the mapping that has it.
+        if error.to_string().contains("unknown field `") {
+            path = path.rsplit_once('.').map_or(".".to_string(), |(parent, _)| parent.to_string());
+        }
+        let path = (path != ".").then_some(path);
+        let location = error.location().map(|l| (l.line(), l.column()));
+        let message = serde_message(&error, path.as_deref());
+        InputError::invalid(file, location, message)
+    })
+}
+
+/// serde's message for `error`, without what the error carries as data: the mark (the
+/// position is reported apart) and the key path (`path`, given by the caller).
+fn serde_message(error: &serde_yaml::Error, path: Option<&str>) -> String {
+    let mut message = error.to_string();
+    if let Some(mark) = error.location() {
+        let suffix = format!(" at line {} column {}", mark.line(), mark.column());
+        if let Some(kept) = message.strip_suffix(&suffix) {
+            message.truncate(kept.len());
+        }
+    }
+    if let Some(kept) = path.and_then(|path| message.strip_prefix(&format!("{path}: "))) {
+        message = kept.to_string();
+    }
     let message = reword_unknown_field(&message)
         .unwrap_or(message)
         .replace("expected u32", "expected a whole number (0 or more)");
@@ -267,11 +308,10 @@ pub fn yaml_error(file: &str, error: &serde_yaml::Error) -> InputError {
         Some(at) => format!("{}expected a mapping of its keys (see the README)", &message[..at]),
         None => message,
     };
-    let message = match path {
+    match path {
         Some(path) => format!("{path}: {message}"),
         None => message,
-    };
-    InputError::at(file, position, message)
+    }
 }
 
 /// serde quotes the text it could not use (`invalid type: string "POSTGRES_PASSWORD=…"`): a
@@ -339,23 +379,23 @@ mod tests {
     #[test]
     fn a_dotenv_passed_as_the_plan_is_not_printed() {
         let err = parse_plan(".env", "POSTGRES_PASSWORD=hunter2\nBACKEND_KEY=\"k\\\"sekrit\"\n").unwrap_err();
-        assert!(!err.message.contains("hunter2") && !err.message.contains("sekrit"), "{}", err.message);
-        assert!(err.message.contains("invalid type: a string"), "{}", err.message);
+        assert!(!err.message().contains("hunter2") && !err.message().contains("sekrit"), "{}", err.message());
+        assert!(err.message().contains("invalid type: a string"), "{}", err.message());
     }
 
     #[test]
     fn unknown_key_suggests_the_nearest() {
         let err = parse_plan("p.yaml", "api:\n  replica: 2\n").unwrap_err();
-        assert_eq!(err.position, Some((2, 3)));
-        assert!(err.message.starts_with("api: unknown key `replica`; did you mean `replicas`?"), "{}", err.message);
-        assert!(err.message.contains("known keys: replicas, db_pool"), "{}", err.message);
+        assert_eq!((err.location().line, err.location().column), (Some(2), Some(3)));
+        assert!(err.message().starts_with("api: unknown key `replica`; did you mean `replicas`?"), "{}", err.message());
+        assert!(err.message().contains("known keys: replicas, db_pool"), "{}", err.message());
     }
 
     #[test]
     fn far_unknown_key_gets_no_guess() {
         let err = parse_plan("p.yaml", "zzzzzzzz: 1\n").unwrap_err();
-        assert!(!err.message.contains("did you mean"), "{}", err.message);
-        assert!(err.message.starts_with("unknown key `zzzzzzzz` (known keys: name, api"), "{}", err.message);
+        assert!(!err.message().contains("did you mean"), "{}", err.message());
+        assert!(err.message().starts_with("unknown key `zzzzzzzz` (known keys: name, api"), "{}", err.message());
     }
 
     #[test]

@@ -391,7 +391,8 @@ impl Plan {
     /// The plan as a file flowcap writes: a header saying so (and `note`, e.g. where it came
     /// from), then the YAML.
     pub fn to_file_text(&self, note: &str) -> Result<String, crate::io::error::InputError> {
-        let yaml = serde_yaml::to_string(self).map_err(|e| crate::io::error::InputError::new("plan", e.to_string()))?;
+        let yaml =
+            serde_yaml::to_string(self).map_err(|e| crate::io::error::InputError::unwritable("plan", e.to_string()))?;
         Ok(format!("{} {note}\n{yaml}", crate::io::write::WRITTEN_BY))
     }
 

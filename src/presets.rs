@@ -29,7 +29,11 @@ pub const PRESET_KEYS: [&str; 4] = ["development", "small-team", "medium", "larg
 
 pub fn load_preset(key: &str) -> Result<LoadedPlan, InputError> {
     let preset = PRESETS.iter().find(|p| p.key == key).ok_or_else(|| {
-        InputError::new("--preset", format!("unknown preset `{key}`; choose one of {}", PRESET_KEYS.join(", ")))
+        InputError::invalid(
+            "--preset",
+            None,
+            format!("unknown preset `{key}`; choose one of {}", PRESET_KEYS.join(", ")),
+        )
     })?;
     parse_plan(preset.file, preset.text)
 }

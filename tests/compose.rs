@@ -73,7 +73,7 @@ fn shell_environment_wins_over_dotenv_and_profiles_switch_services_on() {
 fn renamed_services_need_a_role_map() {
     let err = load(in_dir(fixtures().join("renamed")), &[]).unwrap_err();
     assert_eq!(
-        err.message,
+        err.message(),
         "no runtime service `runtime` among the active services (found: worker, backend, db); name yours with --service runtime=NAME"
     );
     let project = Project::load(&in_dir(fixtures().join("renamed")), Environment::default()).unwrap();
@@ -81,7 +81,7 @@ fn renamed_services_need_a_role_map() {
     let plan = import(&project, &names).unwrap().plan;
     assert_eq!(plan.runtime.replicas, 3);
     assert!(!plan.postgres.external, "DATABASE_URL points at db");
-    assert!(ServiceNames::parse(&["worker".into()]).unwrap_err().message.contains("expected ROLE=NAME"));
+    assert!(ServiceNames::parse(&["worker".into()]).unwrap_err().message().contains("expected ROLE=NAME"));
 }
 
 #[test]
@@ -91,9 +91,9 @@ fn external_database_and_required_variables() {
         load(in_dir(external.clone()), &[("DATABASE_URL", "postgres://u:p@db.example.com/flowlike")]).unwrap().plan;
     assert!(plan.postgres.external);
     let err = load(in_dir(external), &[]).unwrap_err();
-    assert!(err.file.ends_with("compose.yaml"));
-    assert_eq!(err.position, Some((5, 21)));
-    assert_eq!(err.message, "required variable DATABASE_URL is not set: set DATABASE_URL to your managed Postgres");
+    assert!(err.location().file.ends_with("compose.yaml"));
+    assert_eq!((err.location().line, err.location().column), (Some(5), Some(21)));
+    assert_eq!(err.message(), "required variable DATABASE_URL is not set: set DATABASE_URL to your managed Postgres");
 }
 
 #[test]

@@ -257,6 +257,18 @@ fn errors_people_can_act_on() {
     let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(value["error"]["file"], "plan.yaml");
     assert_eq!((value["error"]["line"].as_u64(), value["error"]["column"].as_u64()), (Some(1), Some(10)));
+    assert_eq!(value["error"]["kind"], "invalid");
+    // Each kind of bad input says which it is, for tooling that will not parse the message.
+    let kind = |args: &[&str]| {
+        let output = flowcap().current_dir(&dir).args(args).args(["--format", "json"]).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        value["error"]["kind"].as_str().unwrap().to_string()
+    };
+    std::fs::write(dir.join("plan.yaml"), "a: b: c\n").unwrap();
+    assert_eq!(kind(&["--check", "plan.yaml"]), "syntax");
+    assert_eq!(kind(&["--check", "missing.yaml"]), "unreadable");
+    assert_eq!(kind(&["--check"]), "conflict");
 }
 
 #[test]

@@ -17,7 +17,7 @@ pub fn written_by_flowcap(path: &Path) -> bool {
 /// Whether `path` may be written: it does not exist, or flowcap wrote it, or `force`. Check
 /// every file of a set before writing any, so a refusal leaves nothing half done.
 pub fn ensure_replaceable(path: &Path, force: bool) -> Result<(), InputError> {
-    let fail = |message: &str| Err(InputError::new(path.display().to_string(), message));
+    let fail = |message: &str| Err(InputError::unwritable(path.display().to_string(), message));
     match std::fs::symlink_metadata(path) {
         Ok(meta) if meta.is_dir() => fail("is a directory, expected a file to write"),
         Ok(meta) if meta.file_type().is_symlink() && !force => {
@@ -50,7 +50,7 @@ pub fn write_all_safely(files: &[(PathBuf, String)], force: bool) -> Result<Vec<
     for (path, _) in files {
         ensure_replaceable(path, force)?;
     }
-    let fail = |path: &Path, message: String| InputError::new(path.display().to_string(), message);
+    let fail = |path: &Path, message: String| InputError::unwritable(path.display().to_string(), message);
     let mut staged = Vec::new();
     for (path, contents) in files {
         let folder = path.parent().filter(|p| !p.as_os_str().is_empty());
@@ -113,8 +113,9 @@ fn stage(path: &Path, contents: &str) -> std::io::Result<tempfile::NamedTempFile
 /// removed, so nothing stale is left beside what was written and nothing is lost.
 pub fn retire(paths: &[PathBuf]) -> Result<(), InputError> {
     for path in paths {
-        let fail =
-            |error: std::io::Error| InputError::new(path.display().to_string(), format!("cannot retire: {error}"));
+        let fail = |error: std::io::Error| {
+            InputError::unwritable(path.display().to_string(), format!("cannot retire: {error}"))
+        };
         keep_as_backup(path, &backup_of(path)).map_err(fail)?;
         std::fs::remove_file(path).map_err(fail)?;
     }

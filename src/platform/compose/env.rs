@@ -72,7 +72,7 @@ pub fn parse_dotenv(
             continue;
         }
         let line = line.strip_prefix("export ").unwrap_or(line);
-        let at = |column: usize, message: String| InputError::at(file, Some((index + 1, column)), message);
+        let at = |column: usize, message: String| InputError::syntax(file, Some((index + 1, column)), message);
         let Some((key, value)) = line.split_once('=') else {
             return Err(at(1, "expected KEY=VALUE".to_string()));
         };

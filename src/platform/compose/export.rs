@@ -117,7 +117,7 @@ pub fn export(
                 }
                 None => "the deployment has no such service".to_string(),
             };
-            return Err(InputError::new(
+            return Err(InputError::conflict(
                 &base.files[0].name,
                 format!(
                     "the plan needs the {} service `{name}`, but {message}; or name yours with --service {}=NAME",
@@ -129,8 +129,9 @@ pub fn export(
     }
 
     // Found above; the closure keeps that a fact of the code, not a panic.
-    let found =
-        |name: &str| find(name).ok_or_else(|| InputError::new(&base.files[0].name, format!("no service `{name}`")));
+    let found = |name: &str| {
+        find(name).ok_or_else(|| InputError::conflict(&base.files[0].name, format!("no service `{name}`")))
+    };
     let api = names.get(Role::Api);
     writer.service(
         api,
@@ -469,7 +470,7 @@ impl Writer<'_> {
         let flags = postgres_flags(plan, pgtune);
         let command = postgres_command(service, &flags)
             .map_err(|e| self.base.error_at(&format!("services.{name}.command"), e.to_string()))?;
-        let command = serde_json::to_string(&command).map_err(|e| InputError::new(name, e.to_string()))?;
+        let command = serde_json::to_string(&command).map_err(|e| InputError::unwritable(name, e.to_string()))?;
         // A JSON array of strings is a YAML flow sequence.
         let _ = writeln!(out, "    command: {command}");
         let before = postgres_flags(deployed, false);

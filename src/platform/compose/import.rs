@@ -71,8 +71,9 @@ impl ServiceNames {
         let roles: Vec<&str> = Role::ALL.iter().map(|r| r.key()).collect();
         for text in values.iter().flat_map(|v| v.split(',')) {
             let bad = || {
-                InputError::new(
+                InputError::invalid(
                     "--service",
+                    None,
                     format!("`{}`: expected ROLE=NAME with ROLE one of {}", text.trim(), roles.join(", ")),
                 )
             };
@@ -83,7 +84,7 @@ impl ServiceNames {
                 return Err(bad());
             }
             if names.named.contains(&role) {
-                return Err(InputError::new("--service", format!("role {} is given twice", role.key())));
+                return Err(InputError::conflict("--service", format!("role {} is given twice", role.key())));
             }
             names.named.push(role);
             names.names.insert(role, name.to_string());
@@ -92,7 +93,7 @@ impl ServiceNames {
             let name = &names.names[role];
             let clash = Role::ALL.into_iter().find(|other| other != role && &names.names[other] == name);
             if let Some(other) = clash {
-                return Err(InputError::new(
+                return Err(InputError::conflict(
                     "--service",
                     format!("service `{name}` is given two roles, {} and {}", role.key(), other.key()),
                 ));
@@ -119,7 +120,7 @@ impl ServiceNames {
     pub fn check_plan(&self, plan: &Plan, file: &str) -> Result<(), InputError> {
         for name in plan.other_services.keys() {
             if let Some(role) = self.role_of(name).filter(|r| matches!(r, Role::Api | Role::Runtime | Role::Postgres)) {
-                return Err(InputError::new(
+                return Err(InputError::conflict(
                     file,
                     format!("other_services.{name}: `{name}` is the {} service; plan it under its own key", role.key()),
                 ));
@@ -236,16 +237,16 @@ pub fn import(project: &Project, names: &ServiceNames) -> Result<LoadedPlan, Inp
                 project.service_names().join(", ")
             ),
         };
-        return Err(InputError::new(&project.files[0].name, message));
+        return Err(InputError::conflict(&project.files[0].name, message));
     }
     let find = |role: Role| by_name.get(names.get(role)).copied();
     let Some(runtime) = find(Role::Runtime) else {
         if let Some(hint) = project.profile_hint(names.get(Role::Runtime)) {
             let message = format!("the runtime service `{}` {hint}", names.get(Role::Runtime));
-            return Err(InputError::new(&project.files[0].name, message));
+            return Err(InputError::conflict(&project.files[0].name, message));
         }
         let found = project.service_names();
-        return Err(InputError::new(
+        return Err(InputError::conflict(
             &project.files[0].name,
             format!(
                 "no runtime service `{}` among the active services (found: {}); name yours with --service runtime=NAME",
@@ -357,8 +358,9 @@ pub fn import(project: &Project, names: &ServiceNames) -> Result<LoadedPlan, Inp
         place(&format!("other_services.{name}.container_name"), format!("services.{name}.container_name"));
         plan.other_services.insert(name.to_string(), other);
     }
-    plan.validate()
-        .map_err(|invalid| InputError::new(&project.files[0].name, format!("{}: {}", invalid.path, invalid.message)))?;
+    plan.validate().map_err(|invalid| {
+        InputError::invalid(&project.files[0].name, None, format!("{}: {}", invalid.path, invalid.message))
+    })?;
     Ok(LoadedPlan {
         plan,
         file: project.files[0].name.clone(),

@@ -77,7 +77,7 @@ impl Project {
     /// Reads the project; no compose file to read is an error.
     pub fn load(options: &ProjectOptions, env: Environment) -> Result<Project, InputError> {
         Project::find(options, env)?.ok_or_else(|| {
-            InputError::new(
+            InputError::unreadable(
                 options.dir.display().to_string(),
                 format!("no compose file here (looked for {})", DEFAULT_FILES.join(", ")),
             )
@@ -126,15 +126,18 @@ impl Project {
         let services = match merged.as_mapping_mut().and_then(|top| top.remove("services")) {
             Some(Value::Mapping(services)) => services,
             None | Some(Value::Null) => Mapping::new(),
-            Some(_) => return Err(InputError::new(&files[0].name, "`services` must be a mapping of service names")),
+            Some(_) => {
+                return Err(InputError::invalid(&files[0].name, None, "`services` must be a mapping of service names"));
+            }
         };
         // What Compose accepts; flowcap writes these names into the override and file names.
         for name in services.keys() {
             let name = name.as_str().unwrap_or_default();
             if !crate::plan::is_service_name(name) {
                 let shown = crate::load::cut(name, 40);
-                return Err(InputError::new(
+                return Err(InputError::invalid(
                     &files[0].name,
+                    None,
                     format!("services: `{shown}` is not a name Compose accepts (letters, digits, `.`, `_`, `-`)"),
                 ));
             }
@@ -154,7 +157,7 @@ impl Project {
             return Ok(None);
         }
         if kept.is_empty() {
-            return Err(InputError::new(
+            return Err(InputError::unwritable(
                 file.display().to_string(),
                 "is the deployment's only compose file: write the override to another file",
             ));
@@ -249,8 +252,8 @@ impl Project {
     /// A message about the value at `path`, pointing into the file that sets it.
     pub fn error_at(&self, path: &str, message: String) -> InputError {
         match self.locate(path) {
-            Some((file, position)) => InputError::at(file, Some(position), format!("{path}: {message}")),
-            None => InputError::new(&self.files[0].name, format!("{path}: {message}")),
+            Some((file, position)) => InputError::invalid(file, Some(position), format!("{path}: {message}")),
+            None => InputError::invalid(&self.files[0].name, None, format!("{path}: {message}")),
         }
     }
 
@@ -365,7 +368,7 @@ impl Loader {
         let path = file.path;
         let identity = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
         if self.open.contains(&identity) {
-            return Err(InputError::new(path.display().to_string(), "includes itself (an include cycle)"));
+            return Err(InputError::invalid(path.display().to_string(), None, "includes itself (an include cycle)"));
         }
         self.open.push(identity);
         let mut value = self.read(file)?;
@@ -381,25 +384,29 @@ impl Loader {
         let Reading { path, dir, env, depth } = file;
         let name = path.display().to_string();
         if depth > MAX_NESTING {
-            return Err(InputError::new(&name, format!("extends or include nest deeper than {MAX_NESTING} files")));
+            return Err(InputError::invalid(
+                &name,
+                None,
+                format!("extends or include nest deeper than {MAX_NESTING} files"),
+            ));
         }
         let text = read_text_file(path)?;
         crate::load::check_yaml_bounds(&name, &text)?;
-        let mut value: Value = serde_yaml::from_str(&text).map_err(|e| crate::load::yaml_error(&name, &e))?;
+        let mut value: Value = serde_yaml::from_str(&text).map_err(|e| crate::load::yaml_syntax_error(&name, &e))?;
         if value.is_null() {
             value = Value::Mapping(Mapping::new());
         }
         if !value.is_mapping() {
-            return Err(InputError::at(&name, Some((1, 1)), "expected a mapping with `services`"));
+            return Err(InputError::invalid(&name, Some((1, 1)), "expected a mapping with `services`"));
         }
-        value.apply_merge().map_err(|e| InputError::new(&name, format!("YAML merge key: {e}")))?;
+        value.apply_merge().map_err(|e| InputError::syntax(&name, None, format!("YAML merge key: {e}")))?;
         keep_raw_commands(&mut value);
         interpolate_all(&mut value, env).map_err(|e| interpolation_error(&name, &text, e))?;
         self.sources.insert(path.to_path_buf(), SourceFile { name: name.clone(), lines: KeyLines::scan(&text) });
         let services = match value.get_mut("services") {
             Some(Value::Mapping(services)) => services,
             None | Some(Value::Null) => &mut Mapping::new(),
-            Some(_) => return Err(InputError::new(&name, "`services` must be a mapping of service names")),
+            Some(_) => return Err(InputError::invalid(&name, None, "`services` must be a mapping of service names")),
         };
         for (service_name, service) in services.iter_mut() {
             if let Value::Mapping(service) = service {
@@ -413,7 +420,7 @@ impl Loader {
     fn error(&self, file: &Path, at: &str, message: String) -> InputError {
         let source = self.sources.get(file);
         let name = source.map_or_else(|| file.display().to_string(), |s| s.name.clone());
-        InputError::at(name, source.and_then(|s| s.lines.locate(at)), format!("{at}: {message}"))
+        InputError::invalid(name, source.and_then(|s| s.lines.locate(at)), format!("{at}: {message}"))
     }
 
     /// Replaces every service that `extends` another by the other merged with it.
@@ -626,7 +633,7 @@ fn interpolation_error(file: &str, text: &str, error: InterpolationError) -> Inp
         let column = offset - before.rfind('\n').map_or(0, |n| n + 1) + 1;
         (line, column)
     });
-    InputError::at(file, position, error.to_string())
+    InputError::syntax(file, position, error.to_string())
 }
 
 /// Where a service keeps its `command` as written, before interpolation: an export that
