@@ -218,6 +218,26 @@ fn a_replaced_file_keeps_its_mode() {
     assert_eq!(std::fs::metadata(dir.join("o.yml.bak")).unwrap().permissions().mode() & 0o777, 0o640);
 }
 
+#[cfg(unix)]
+#[test]
+fn a_replaced_file_keeps_its_owner() {
+    use std::os::unix::fs::MetadataExt;
+    // Only root can hand a file to another user, so only root can set this up.
+    let root = std::fs::metadata("/proc/self").map(|m| m.uid() == 0).unwrap_or(false);
+    if !root {
+        assert!(std::env::var_os("CI").is_none(), "CI runs as root: this test must not skip there");
+        return;
+    }
+    let dir = stack("api-port-3000");
+    std::fs::write(dir.join("o.yml"), "# Written by flowcap: an older export\n").unwrap();
+    std::os::unix::fs::chown(dir.join("o.yml"), Some(4321), Some(4322)).unwrap();
+    flowcap().current_dir(&dir).args(["export", "--preset", "medium", "-o", "o.yml"]).assert().success();
+    let written = std::fs::metadata(dir.join("o.yml")).unwrap();
+    assert_eq!((written.uid(), written.gid()), (4321, 4322), "the operator's file stays theirs");
+    // A file that did not exist is the writer's, as any new file.
+    assert_eq!(std::fs::metadata(dir.join("o.api-lb.conf")).unwrap().uid(), 0);
+}
+
 #[test]
 fn what_flowcap_cannot_read_is_an_error_with_its_line() {
     let dir = tempdir("unreadable");

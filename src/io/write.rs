@@ -103,11 +103,26 @@ fn stage(path: &Path, contents: &str) -> std::io::Result<tempfile::NamedTempFile
     let mut temporary = builder.prefix(".flowcap-").suffix(".tmp").tempfile_in(folder)?;
     temporary.write_all(contents.as_bytes())?;
     if let Ok(existing) = std::fs::metadata(path) {
+        keep_owner(temporary.as_file(), &existing);
         temporary.as_file().set_permissions(existing.permissions())?;
     }
     temporary.as_file().sync_all()?;
     Ok(temporary)
 }
+
+/// Gives `file` the owner and group of the file it replaces, as far as this user may: root
+/// keeps both (an export run with sudo leaves the operator's file theirs), others keep the
+/// group when they belong to it. Changing owner before mode matters: a chown clears set-id bits.
+#[cfg(unix)]
+fn keep_owner(file: &std::fs::File, existing: &std::fs::Metadata) {
+    use std::os::unix::fs::MetadataExt;
+    if std::os::unix::fs::fchown(file, Some(existing.uid()), Some(existing.gid())).is_err() {
+        let _ = std::os::unix::fs::fchown(file, None, Some(existing.gid()));
+    }
+}
+
+#[cfg(not(unix))]
+fn keep_owner(_file: &std::fs::File, _existing: &std::fs::Metadata) {}
 
 /// Retires files flowcap wrote that a new file set no longer uses: each is kept as `.bak` and
 /// removed, so nothing stale is left beside what was written and nothing is lost.
