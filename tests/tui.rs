@@ -7,7 +7,8 @@ use flowcap::inputs::Request;
 use flowcap::load::parse_plan;
 use flowcap::platform::compose::Environment;
 use flowcap::presets::{PRESET_KEYS, load_preset};
-use flowcap::tui::app::{App, Mode, Msg, Output, message_for_key, update};
+use flowcap::tui::app::{App, Consent, Effect, Mode, Msg, Output, message_for_key, update};
+use flowcap::tui::effects::dispatch;
 use flowcap::tui::knobs::Knob;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -54,20 +55,23 @@ fn screen(app: &App, width: u16, height: u16) -> String {
     text(&render(app, width, height))
 }
 
-fn press(app: &mut App, keys: &str) {
+/// Types `keys`; returns whether one of them quit the planner.
+fn press(app: &mut App, keys: &str) -> bool {
+    let mut quit = false;
     for c in keys.chars() {
-        key(app, KeyCode::Char(c));
+        quit |= key(app, KeyCode::Char(c));
     }
+    quit
 }
 
-fn key(app: &mut App, code: KeyCode) {
-    key_with(app, code, KeyModifiers::NONE);
+fn key(app: &mut App, code: KeyCode) -> bool {
+    key_with(app, code, KeyModifiers::NONE)
 }
 
-fn key_with(app: &mut App, code: KeyCode, modifiers: KeyModifiers) {
-    if let Some(msg) = message_for_key(app, KeyEvent::new(code, modifiers)) {
-        update(app, msg);
-    }
+/// A key as the event loop handles it: its message through `update`, effects carried out.
+/// Returns whether the planner quits.
+fn key_with(app: &mut App, code: KeyCode, modifiers: KeyModifiers) -> bool {
+    message_for_key(app, KeyEvent::new(code, modifiers)).is_some_and(|msg| dispatch(app, msg))
 }
 
 fn select(app: &mut App, knob: Knob) {
@@ -250,24 +254,20 @@ fn invalid_value_says_why_and_changes_nothing() {
 #[test]
 fn quit_asks_only_with_unsaved_changes() {
     let mut app = app("medium");
-    press(&mut app, "q");
-    assert!(app.quit);
+    assert!(press(&mut app, "q"));
 
     let mut app = self::app("medium");
     select(&mut app, Knob::RuntimeReplicas);
     press(&mut app, "l");
-    press(&mut app, "q");
+    assert!(!press(&mut app, "q"));
     assert_eq!(app.mode, Mode::ConfirmQuit);
     assert!(screen(&app, 80, 24).contains("Unsaved changes. Quit anyway? y/n"));
-    press(&mut app, "n");
-    assert!(!app.quit);
-    press(&mut app, "qy");
-    assert!(app.quit);
+    assert!(!press(&mut app, "n"));
+    assert!(press(&mut app, "qy"));
 
     let mut app = self::app("medium");
     press(&mut app, "l");
-    key_with(&mut app, KeyCode::Char('c'), KeyModifiers::CONTROL);
-    assert!(app.quit, "Ctrl-C leaves at once");
+    assert!(key_with(&mut app, KeyCode::Char('c'), KeyModifiers::CONTROL), "Ctrl-C leaves at once");
 }
 
 #[test]
@@ -293,7 +293,7 @@ fn save_writes_the_plan_and_confirms_before_replacing() {
     press(&mut app, "l");
     press(&mut app, "s");
     key(&mut app, KeyCode::Enter);
-    assert_eq!(app.mode, Mode::ConfirmOverwrite { output: Output::Plan, path: path.clone() });
+    assert_eq!(app.mode, Mode::ConfirmOverwrite { output: Output::Plan, path: path.clone(), needs_force: None });
     press(&mut app, "n");
     assert_eq!(parse_plan("plan.yaml", &std::fs::read_to_string(&path).unwrap()).unwrap().plan.runtime.replicas, 5);
     press(&mut app, "s");
@@ -445,7 +445,7 @@ fn export_writes_the_override_and_asks_before_replacing() {
     press(&mut app, "l");
     press(&mut app, "e");
     key(&mut app, KeyCode::Enter);
-    assert_eq!(app.mode, Mode::ConfirmOverwrite { output: Output::Override, path: path.clone() });
+    assert_eq!(app.mode, Mode::ConfirmOverwrite { output: Output::Override, path: path.clone(), needs_force: None });
     press(&mut app, "y");
     assert!(std::fs::read_to_string(&path).unwrap().contains("replicas: 5"));
     assert!(dir.join("docker-compose.override.yml.bak").exists());
@@ -602,4 +602,57 @@ fn a_hostile_name_never_reaches_the_terminal() {
     let shown = screen(&app, 100, 30);
     assert!(!shown.contains('\u{1b}') && !shown.contains('\u{7}') && !shown.contains('\u{202e}'), "{shown}");
     assert!(shown.contains("owned\u{fffd}redro"), "the override is shown as U+FFFD:\n{shown}");
+}
+
+#[test]
+fn update_does_no_io_it_asks_for_it() {
+    let mut app = app("medium");
+    let path = std::path::PathBuf::from("/nonexistent-folder/plan.yaml");
+    app.mode = Mode::Path { output: Output::Plan, text: path.display().to_string() };
+    let effect = update(&mut app, Msg::Confirm);
+    assert_eq!(effect, Some(Effect::Write { output: Output::Plan, path: path.clone(), consent: Consent::Nothing }));
+    // The outcome comes back as a message; update only records it.
+    update(&mut app, Msg::Wrote { output: Output::Plan, path: path.clone(), files: vec![path.clone()] });
+    assert_eq!(app.saved_path.as_ref(), Some(&path));
+    assert_eq!(app.status.as_ref().unwrap().text, "wrote /nonexistent-folder/plan.yaml");
+    assert_eq!(update(&mut app, Msg::Quit), Some(Effect::Quit), "nothing unsaved: quit is an effect too");
+}
+
+#[test]
+fn saving_over_a_file_flowcap_did_not_write_needs_explicit_consent() {
+    let temporary = tempfile::tempdir().unwrap();
+    let dir = temporary.path();
+    std::fs::copy(&fixture_files()[0], dir.join("docker-compose.yml")).unwrap();
+    std::fs::write(dir.join("notes.yaml"), "my notes\n").unwrap();
+    let request = Request { compose_files: vec![dir.join("docker-compose.yml")], ..Request::default() };
+    let mut app = app_on(&request);
+    let save_to = |app: &mut App, path: &std::path::Path| {
+        press(app, "s");
+        let Mode::Path { text, .. } = app.mode.clone() else { panic!("{:?}", app.mode) };
+        for _ in 0..text.chars().count() {
+            key(app, KeyCode::Backspace);
+        }
+        press(app, &path.display().to_string());
+        key(app, KeyCode::Enter);
+    };
+    // The deployment's own compose file is never a place for the plan.
+    let compose = std::fs::read(dir.join("docker-compose.yml")).unwrap();
+    save_to(&mut app, &dir.join("docker-compose.yml"));
+    let status = app.status.clone().unwrap();
+    assert!(status.error && status.text.contains("is a compose file this command reads"), "{}", status.text);
+    assert_eq!(std::fs::read(dir.join("docker-compose.yml")).unwrap(), compose);
+
+    // Another file flowcap did not write: a plain y/n is not enough; the prompt names it.
+    save_to(&mut app, &dir.join("notes.yaml"));
+    let Mode::ConfirmOverwrite { needs_force: Some(why), .. } = app.mode.clone() else { panic!("{:?}", app.mode) };
+    assert!(why.ends_with("notes.yaml exists and was not written by flowcap"), "{why}");
+    assert!(screen(&app, 120, 40).contains("Replace it anyway, as --force would"), "{}", screen(&app, 120, 40));
+    press(&mut app, "y");
+    assert!(matches!(app.mode, Mode::ConfirmOverwrite { .. }), "y does not replace it");
+    press(&mut app, "n");
+    assert_eq!(std::fs::read_to_string(dir.join("notes.yaml")).unwrap(), "my notes\n");
+    save_to(&mut app, &dir.join("notes.yaml"));
+    press(&mut app, "F");
+    assert!(std::fs::read_to_string(dir.join("notes.yaml")).unwrap().starts_with("# Written by flowcap"));
+    assert_eq!(std::fs::read_to_string(dir.join("notes.yaml.bak")).unwrap(), "my notes\n");
 }

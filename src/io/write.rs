@@ -14,25 +14,31 @@ pub fn written_by_flowcap(path: &Path) -> bool {
     std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut start)).is_ok() && start == WRITTEN_BY.as_bytes()
 }
 
+/// Why replacing the file at `path` needs the operator's explicit consent (`--force`, or the
+/// planner's `F`): it is a symbolic link, read-only, or a file flowcap did not write. `None`
+/// when it does not exist or flowcap wrote it.
+pub fn needs_force(path: &Path) -> Option<&'static str> {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => Some("is a symbolic link"),
+        Ok(meta) if meta.is_file() && meta.permissions().readonly() => Some("is read-only"),
+        Ok(meta) if meta.is_file() && !written_by_flowcap(path) => Some("exists and was not written by flowcap"),
+        _ => None,
+    }
+}
+
 /// Whether `path` may be written: it does not exist, or flowcap wrote it, or `force`. Check
 /// every file of a set before writing any, so a refusal leaves nothing half done.
 pub fn ensure_replaceable(path: &Path, force: bool) -> Result<(), InputError> {
-    let fail = |message: &str| Err(InputError::unwritable(path.display().to_string(), message));
+    let fail = |message: String| Err(InputError::unwritable(path.display().to_string(), message));
     match std::fs::symlink_metadata(path) {
-        Ok(meta) if meta.is_dir() => fail("is a directory, expected a file to write"),
-        Ok(meta) if meta.file_type().is_symlink() && !force => {
-            fail("is a symbolic link; pass --force to replace the link by a file (the old one is kept as .bak)")
-        }
+        Ok(meta) if meta.is_dir() => fail("is a directory, expected a file to write".into()),
         Ok(meta) if !meta.file_type().is_symlink() && !meta.is_file() => {
-            fail("is not a regular file (a FIFO, a socket or a device): flowcap writes only files")
+            fail("is not a regular file (a FIFO, a socket or a device): flowcap writes only files".into())
         }
-        Ok(meta) if meta.permissions().readonly() && !force => {
-            fail("is read-only; pass --force to replace it (the old file is kept as .bak)")
-        }
-        Ok(_) if !force && !written_by_flowcap(path) => {
-            fail("exists and was not written by flowcap; pass --force to replace it (the old file is kept as .bak)")
-        }
-        _ => Ok(()),
+        _ => match needs_force(path).filter(|_| !force) {
+            Some(why) => fail(format!("{why}; pass --force to replace it (the old file is kept as .bak)")),
+            None => Ok(()),
+        },
     }
 }
 

@@ -4,9 +4,7 @@
 
 use super::knobs::Knob;
 use super::view;
-use crate::inputs::{self, Deployment};
-use crate::io::error::InputError;
-use crate::io::write::{retire, write_all_safely};
+use crate::inputs::Deployment;
 use crate::load::{LoadedPlan, Locator};
 use crate::plan::Plan;
 use crate::presets::{PRESET_KEYS, PRESETS, load_preset};
@@ -17,9 +15,6 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, Mou
 use ratatui::layout::{Position, Rect};
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
-
-/// Files to write (path, contents) and files to retire once they are written.
-type FileSet = (Vec<(PathBuf, String)>, Vec<PathBuf>);
 
 /// Undo keeps this many steps; older ones are dropped.
 pub const UNDO_LIMIT: usize = 1000;
@@ -36,10 +31,13 @@ pub enum Mode {
         output: Output,
         text: String,
     },
-    /// A file to write exists: replace it (keeping a .bak)?
+    /// Files to write exist: replace them (keeping a .bak)? With `needs_force`, one of them is
+    /// not flowcap's to replace (the reason, naming the file): only `F` replaces it, as
+    /// `--force` does on the command line.
     ConfirmOverwrite {
         output: Output,
         path: PathBuf,
+        needs_force: Option<String>,
     },
     /// Unsaved changes: quit anyway?
     ConfirmQuit,
@@ -78,10 +76,50 @@ pub enum Msg {
     /// `s` or `e`: ask for the path.
     StartWrite(Output),
     Yes,
+    /// `F` at a confirmation that needs it: replace a file flowcap did not write.
+    Force,
     No,
     Quit,
     /// Ctrl-C or SIGTERM: leave now.
     Abort,
+    /// From [`Effect::Write`]: files are in the way; ask.
+    AskToReplace {
+        output: Output,
+        path: PathBuf,
+        needs_force: Option<String>,
+    },
+    /// From [`Effect::Write`]: these files were written.
+    Wrote {
+        output: Output,
+        path: PathBuf,
+        files: Vec<PathBuf>,
+    },
+    /// From [`Effect::Write`]: nothing was written, and why.
+    WriteFailed(String),
+}
+
+/// What `update` asks of the event loop, which alone does I/O ([`super::effects::perform`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Effect {
+    /// Write what `output` makes at `path`, all files or none, replacing what `consent` allows;
+    /// the loop answers with [`Msg::Wrote`], [`Msg::AskToReplace`] or [`Msg::WriteFailed`].
+    Write {
+        output: Output,
+        path: PathBuf,
+        consent: Consent,
+    },
+    Quit,
+}
+
+/// What the operator agreed to replace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Consent {
+    /// Nothing yet: any file in the way is asked about first.
+    Nothing,
+    /// Files flowcap wrote (`y`).
+    FlowcapFiles,
+    /// Any file, as `--force` (`F`, after the file and what it is were named).
+    Anything,
 }
 
 /// What undo and redo restore: the plan and where it came from.
@@ -126,7 +164,6 @@ pub struct App {
     /// The compose files the session started from, if any: the base `e` exports over.
     pub deployment: Option<Deployment>,
     pub color: bool,
-    pub quit: bool,
 }
 
 impl App {
@@ -154,7 +191,6 @@ impl App {
             saved_path: None,
             deployment: None,
             color,
-            quit: false,
         }
     }
 
@@ -222,40 +258,6 @@ impl App {
         self
     }
 
-    /// The files `output` writes at `path`: for the override, exactly what `flowcap export`
-    /// writes from the same inputs.
-    /// The files to write, and those to retire once they are written (stale balancer configs).
-    fn files(&self, output: Output, path: &Path) -> Result<FileSet, InputError> {
-        match output {
-            Output::Plan => {
-                let plan = self.loaded.to_save(self.plan());
-                Ok((vec![(path.to_path_buf(), plan.to_file_text(&format!("from {}.", self.origin))?)], Vec::new()))
-            }
-            Output::Override => inputs::export(self.plan(), &self.loaded.file, self.deployment.as_ref(), path, false)
-                .map(|e| (e.files, e.retired)),
-        }
-    }
-
-    fn write(&mut self, output: Output, path: PathBuf, force: bool) {
-        self.mode = Mode::Normal;
-        let written = self.files(output, &path).and_then(|(files, retired)| {
-            let written = write_all_safely(&files, force)?;
-            retire(&retired)?;
-            Ok(written)
-        });
-        match written {
-            Ok(written) => {
-                let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
-                if output == Output::Plan {
-                    self.saved = self.loaded.plan.clone();
-                    self.saved_path = Some(path);
-                }
-                self.tell(format!("wrote {}", names.join(" and ")));
-            }
-            Err(error) => self.fail(error.to_string()),
-        }
-    }
-
     /// The path `s` or `e` suggests. The plan: where it was saved last, else its own file,
     /// else a new one. The override: beside the deployment's compose file.
     fn suggestion(&self, output: Output) -> String {
@@ -273,8 +275,9 @@ impl App {
     }
 }
 
-/// The one place state changes.
-pub fn update(app: &mut App, msg: Msg) {
+/// The one place state changes. It does no I/O: writing and quitting are returned as an
+/// [`Effect`] for the event loop to carry out.
+pub fn update(app: &mut App, msg: Msg) -> Option<Effect> {
     if !matches!(msg, Msg::Type(_) | Msg::Backspace) {
         app.status = None;
     }
@@ -321,17 +324,7 @@ pub fn update(app: &mut App, msg: Msg) {
             }
             Mode::Path { text, .. } if text.trim().is_empty() => app.fail("no path given: nothing written".into()),
             Mode::Path { output, text } => {
-                let path = PathBuf::from(text.trim());
-                match app.files(output, &path) {
-                    Err(error) => {
-                        app.mode = Mode::Normal;
-                        app.fail(error.to_string());
-                    }
-                    Ok((files, _)) if files.iter().any(|(file, _)| file.exists()) => {
-                        app.mode = Mode::ConfirmOverwrite { output, path };
-                    }
-                    Ok(_) => app.write(output, path, false),
-                }
+                return Some(Effect::Write { output, path: PathBuf::from(text.trim()), consent: Consent::Nothing });
             }
             other => app.mode = other,
         },
@@ -345,7 +338,10 @@ pub fn update(app: &mut App, msg: Msg) {
             let next = app.preset.map_or(0, |i| (i + 1) % PRESET_KEYS.len());
             let loaded = match load_preset(PRESET_KEYS[next]) {
                 Ok(loaded) => loaded,
-                Err(error) => return app.fail(error.to_string()),
+                Err(error) => {
+                    app.fail(error.to_string());
+                    return None;
+                }
             };
             app.change(loaded.plan);
             app.preset = Some(next);
@@ -389,14 +385,39 @@ pub fn update(app: &mut App, msg: Msg) {
         Msg::ToggleHelp => app.mode = if app.mode == Mode::Help { Mode::Normal } else { Mode::Help },
         Msg::StartWrite(output) => app.mode = Mode::Path { output, text: app.suggestion(output) },
         Msg::Yes => match std::mem::replace(&mut app.mode, Mode::Normal) {
-            Mode::ConfirmOverwrite { output, path } => app.write(output, path, true),
-            Mode::ConfirmQuit => app.quit = true,
+            Mode::ConfirmOverwrite { output, path, needs_force: None } => {
+                return Some(Effect::Write { output, path, consent: Consent::FlowcapFiles });
+            }
+            Mode::ConfirmQuit => return Some(Effect::Quit),
+            other => app.mode = other,
+        },
+        Msg::Force => match std::mem::replace(&mut app.mode, Mode::Normal) {
+            Mode::ConfirmOverwrite { output, path, needs_force: Some(_) } => {
+                return Some(Effect::Write { output, path, consent: Consent::Anything });
+            }
             other => app.mode = other,
         },
         Msg::No => app.mode = Mode::Normal,
         Msg::Quit if app.modified() => app.mode = Mode::ConfirmQuit,
-        Msg::Quit | Msg::Abort => app.quit = true,
+        Msg::Quit | Msg::Abort => return Some(Effect::Quit),
+        Msg::AskToReplace { output, path, needs_force } => {
+            app.mode = Mode::ConfirmOverwrite { output, path, needs_force };
+        }
+        Msg::Wrote { output, path, files } => {
+            app.mode = Mode::Normal;
+            if output == Output::Plan {
+                app.saved = app.loaded.plan.clone();
+                app.saved_path = Some(path);
+            }
+            let names: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+            app.tell(format!("wrote {}", names.join(" and ")));
+        }
+        Msg::WriteFailed(why) => {
+            app.mode = Mode::Normal;
+            app.fail(why);
+        }
     }
+    None
 }
 
 /// What a key means in the current mode.
@@ -414,6 +435,11 @@ pub fn message_for_key(app: &App, key: KeyEvent) -> Option<Msg> {
             KeyCode::Esc => Some(Msg::Cancel),
             KeyCode::Backspace => Some(Msg::Backspace),
             KeyCode::Char(c) => Some(Msg::Type(c)),
+            _ => None,
+        },
+        Mode::ConfirmOverwrite { needs_force: Some(_), .. } => match key.code {
+            KeyCode::Char('F') => Some(Msg::Force),
+            KeyCode::Char('n' | 'N') | KeyCode::Esc => Some(Msg::No),
             _ => None,
         },
         Mode::ConfirmOverwrite { .. } | Mode::ConfirmQuit => match key.code {

@@ -4,6 +4,7 @@
 
 pub mod app;
 mod capacity;
+pub mod effects;
 mod findings;
 mod help;
 pub mod knobs;
@@ -11,7 +12,7 @@ mod plan_panel;
 pub mod view;
 
 use crate::load::LoadedPlan;
-use app::{App, Msg, message_for_key, message_for_mouse, update};
+use app::{App, message_for_key, message_for_mouse};
 use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event, KeyEventKind};
 use ratatui::crossterm::execute;
 use std::io;
@@ -62,13 +63,12 @@ fn terminal_gone() -> bool {
 }
 
 fn event_loop(terminal: &mut ratatui::DefaultTerminal, app: &mut App, terminate: &AtomicBool) -> io::Result<()> {
-    while !app.quit {
+    loop {
         terminal.draw(|frame| frame.render_widget(&*app, frame.area()))?;
         // Wake up now and then to notice a signal even when no key comes; check it on every
         // pass too, since a terminal that went away can keep `poll` ready forever.
         loop {
             if terminate.load(Ordering::Relaxed) || terminal_gone() {
-                update(app, Msg::Abort);
                 return Ok(());
             }
             if event::poll(Duration::from_millis(200))? {
@@ -81,9 +81,10 @@ fn event_loop(terminal: &mut ratatui::DefaultTerminal, app: &mut App, terminate:
             Event::Mouse(mouse) => message_for_mouse(app, mouse, terminal.get_frame().area()),
             _ => None, // a resize redraws on the next pass
         };
-        if let Some(msg) = msg {
-            update(app, msg);
+        if let Some(msg) = msg
+            && effects::dispatch(app, msg)
+        {
+            return Ok(());
         }
     }
-    Ok(())
 }

@@ -138,6 +138,10 @@ fn footer(app: &App, theme: Theme) -> Line<'static> {
             Span::raw(format!("{text}▏")),
             Span::styled("  Enter write · Esc cancel", theme.dim()),
         ]),
+        Mode::ConfirmOverwrite { needs_force: Some(why), .. } => Line::styled(
+            format!(" {why}. Replace it anyway, as --force would (the old file is kept as .bak)? F replace · n keep"),
+            theme.error(),
+        ),
         Mode::ConfirmOverwrite { path, .. } => Line::styled(
             format!(" {} exists. Replace it (the old file is kept as .bak)? y/n", path.display()),
             theme.warning(),

@@ -1,0 +1,78 @@
+//! The planner's only I/O: carrying out the [`Effect`]s `update` returns. Each effect that
+//! has an outcome answers with a [`Msg`] that goes back through `update`.
+
+use super::app::{App, Consent, Effect, Msg, Output, update};
+use crate::inputs;
+use crate::io::error::InputError;
+use crate::io::write::{needs_force, retire, write_all_safely};
+use std::path::{Path, PathBuf};
+
+/// Files to write (path, contents) and files to retire once they are written.
+type FileSet = (Vec<(PathBuf, String)>, Vec<PathBuf>);
+
+/// Runs `msg` through `update` and carries out what it asks, feeding each outcome back in,
+/// until nothing is left to do. Returns whether the planner should quit.
+pub fn dispatch(app: &mut App, msg: Msg) -> bool {
+    let mut next = Some(msg);
+    while let Some(msg) = next.take() {
+        match update(app, msg) {
+            Some(Effect::Quit) => return true,
+            Some(effect) => next = perform(app, effect),
+            None => {}
+        }
+    }
+    false
+}
+
+/// Carries out `effect`, returning the message that reports its outcome.
+pub fn perform(app: &App, effect: Effect) -> Option<Msg> {
+    match effect {
+        Effect::Quit => None,
+        Effect::Write { output, path, consent } => Some(match write(app, output, &path, consent) {
+            Ok(Written::Files(files)) => Msg::Wrote { output, path, files },
+            Ok(Written::AskFirst(needs_force)) => Msg::AskToReplace { output, path, needs_force },
+            Err(error) => Msg::WriteFailed(error.to_string()),
+        }),
+    }
+}
+
+enum Written {
+    Files(Vec<PathBuf>),
+    /// Files are in the way and the operator has not agreed; with the reason one of them is
+    /// not flowcap's to replace.
+    AskFirst(Option<String>),
+}
+
+fn write(app: &App, output: Output, path: &Path, consent: Consent) -> Result<Written, InputError> {
+    let (files, retired) = files(app, output, path)?;
+    let in_the_way: Vec<&Path> = files.iter().map(|(file, _)| file.as_path()).filter(|f| f.exists()).collect();
+    let needs_force = in_the_way.iter().find_map(|file| needs_force(file).map(|why| (file, why)));
+    let needs_force = needs_force.map(|(file, why)| format!("{} {why}", file.display()));
+    let asked = match consent {
+        Consent::Nothing => !in_the_way.is_empty(),
+        Consent::FlowcapFiles => needs_force.is_some(),
+        Consent::Anything => false,
+    };
+    if asked {
+        return Ok(Written::AskFirst(needs_force));
+    }
+    let written = write_all_safely(&files, consent == Consent::Anything)?;
+    retire(&retired)?;
+    Ok(Written::Files(written))
+}
+
+/// The files `output` writes at `path`, and those to retire once they are written (stale
+/// balancer configs). The override is exactly what `flowcap export` writes from the same
+/// inputs; the plan is never written over a file the session reads other than the plan itself.
+fn files(app: &App, output: Output, path: &Path) -> Result<FileSet, InputError> {
+    match output {
+        Output::Plan => {
+            inputs::refuse_inputs(path, None, app.deployment.as_ref(), false)?;
+            let plan = app.loaded.to_save(app.plan());
+            let text = plan.to_file_text(&format!("from {}.", app.origin))?;
+            Ok((vec![(path.to_path_buf(), text)], Vec::new()))
+        }
+        Output::Override => inputs::export(app.plan(), &app.loaded.file, app.deployment.as_ref(), path, false)
+            .map(|export| (export.files, export.retired)),
+    }
+}
