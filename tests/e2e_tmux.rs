@@ -59,9 +59,21 @@ impl Tmux {
     }
 
     fn start_flowcap(&self) {
+        self.start_flowcap_with("--preset medium", "Concurrent executions 40 = 4 × 10");
+    }
+
+    /// Starts the planner in the test's folder with `args`, and waits for `shown`.
+    fn start_flowcap_with(&self, args: &str, shown: &str) {
         let binary = env!("CARGO_BIN_EXE_flowcap");
-        self.keys(&[&format!("clear; {binary} --preset medium; echo FLOWCAP-EXITED-$?"), "Enter"]);
-        self.wait_for("Concurrent executions 40 = 4 × 10");
+        let dir = self.dir.display();
+        self.keys(&[&format!("cd {dir}; clear; {binary} {args}; echo FLOWCAP-EXITED-$?"), "Enter"]);
+        self.wait_for(shown);
+    }
+
+    /// A mouse wheel turn at a 0-based screen cell, as the terminal reports it (SGR).
+    fn wheel(&self, up: bool, column: usize, row: usize) {
+        let button = if up { 64 } else { 65 };
+        self.run(&["send-keys", "-t", "e2e", "-l", &format!("\x1b[<{button};{};{}M", column + 1, row + 1)]);
     }
 
     /// The planner's process id, as a child of the pane's shell.
@@ -111,10 +123,12 @@ fn raise_runtimes_then_quit_with_q() {
     // Resizing redraws: too small gets the notice, big enough the planner again.
     tmux.run(&["resize-window", "-t", "e2e", "-x", "60", "-y", "20"]);
     tmux.wait_for("terminal too small: 60×20");
+    // Keys while the notice shows would be invisible edits: they do nothing.
+    tmux.keys(&["l", "l"]);
     tmux.run(&["resize-window", "-t", "e2e", "-x", "100", "-y", "30"]);
     tmux.wait_for("Concurrent executions 50 = 5 × 10 (was 40)");
     tmux.keys(&["q"]);
-    tmux.wait_for("Unsaved changes. Quit anyway? y/n");
+    tmux.wait_for("Unsaved changes. Quit anyway? y yes · n no");
     tmux.keys(&["y"]);
     tmux.wait_for("FLOWCAP-EXITED-0");
     tmux.assert_cooked("q");
@@ -151,4 +165,61 @@ fn a_closed_terminal_ends_the_planner() {
         assert!(Instant::now() < deadline, "flowcap {pid} still runs after its terminal closed");
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+#[test]
+fn the_wheel_acts_only_under_the_pointer_and_the_findings_scroll_to_the_end() {
+    let Some(tmux) = Tmux::start("wheel") else { return };
+    tmux.start_flowcap();
+    let screen = tmux.screen();
+    let row_of = |screen: &str, text: &str| screen.lines().position(|l| l.contains(text)).unwrap();
+    // Over the figures, the wheel changes nothing.
+    for _ in 0..3 {
+        tmux.wheel(true, 60, row_of(&screen, "Per slot"));
+    }
+    // Over a knob, it steps that knob: the only change.
+    tmux.wheel(true, 5, row_of(&screen, "max concurrent"));
+    let after = tmux.wait_for("Concurrent executions 44 = 4 × 11 (was 40)");
+    assert!(after.contains("▸ max concurrent    11 (was 10)"), "{after}");
+    assert!(after.contains("  replicas          2    "), "API replicas untouched:\n{after}");
+    tmux.keys(&["C-c"]);
+    tmux.wait_for("FLOWCAP-EXITED-0");
+
+    // A plan that overloads its host: more findings than the panel holds.
+    tmux.keys(&["clear", "Enter"]);
+    tmux.start_flowcap_with("--preset large --host-cpus 4 --host-memory 8G", "↓ 2 more");
+    assert!(!tmux.screen().contains("host-memory-overcommit"));
+    tmux.keys(&["Tab", "End"]);
+    let end = tmux.wait_for("host-memory-overcommit");
+    assert!(end.contains("↑ 2 above") && !end.contains("more"), "{end}");
+    tmux.keys(&["C-c"]);
+    tmux.wait_for("FLOWCAP-EXITED-0");
+}
+
+#[test]
+fn saving_over_a_file_flowcap_did_not_write_needs_f() {
+    let Some(tmux) = Tmux::start("consent") else { return };
+    std::fs::write(tmux.dir.join("notes.yaml"), "my notes\n").unwrap();
+    tmux.start_flowcap();
+    let save_as_notes = || {
+        tmux.keys(&["s"]);
+        tmux.wait_for("Save plan to: flowcap-plan.yaml");
+        for _ in 0.."flowcap-plan.yaml".len() {
+            tmux.keys(&["BSpace"]);
+        }
+        tmux.keys(&["notes.yaml", "Enter"]);
+        tmux.wait_for("notes.yaml exists and was not written by flowcap. Replace it anyway, as --force would");
+    };
+    tmux.keys(&["l"]);
+    save_as_notes();
+    // y is not consent here; n keeps the file.
+    tmux.keys(&["y", "n"]);
+    tmux.wait_for("↑↓ select");
+    assert_eq!(std::fs::read_to_string(tmux.dir.join("notes.yaml")).unwrap(), "my notes\n");
+    save_as_notes();
+    tmux.keys(&["F"]);
+    tmux.wait_for("wrote notes.yaml");
+    assert!(std::fs::read_to_string(tmux.dir.join("notes.yaml")).unwrap().starts_with("# Written by flowcap"));
+    tmux.keys(&["q"]);
+    tmux.wait_for("FLOWCAP-EXITED-0");
 }

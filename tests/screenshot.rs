@@ -84,6 +84,7 @@ fn svg(buffer: &Buffer) -> String {
 fn screenshot_is_drawn_from_the_rendered_screen() {
     let text = include_str!("../examples/busy-medium.yaml");
     let mut app = App::new(parse_plan("examples/busy-medium.yaml", text).unwrap(), true);
+    update(&mut app, Msg::Resize { width: 120, height: 36 });
     update(&mut app, Msg::Select(Knob::RuntimeSlots));
     for _ in 0..8 {
         update(&mut app, Msg::Step { up: true });

@@ -7,8 +7,9 @@ use flowcap::inputs::Request;
 use flowcap::load::parse_plan;
 use flowcap::platform::compose::Environment;
 use flowcap::presets::{PRESET_KEYS, load_preset};
-use flowcap::tui::app::{App, Consent, Effect, Mode, Msg, Output, message_for_key, update};
+use flowcap::tui::app::{App, Consent, Effect, Mode, Msg, Output, update};
 use flowcap::tui::effects::dispatch;
+use flowcap::tui::keys::message_for_key;
 use flowcap::tui::knobs::Knob;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -72,6 +73,26 @@ fn key(app: &mut App, code: KeyCode) -> bool {
 /// Returns whether the planner quits.
 fn key_with(app: &mut App, code: KeyCode, modifiers: KeyModifiers) -> bool {
     message_for_key(app, KeyEvent::new(code, modifiers)).is_some_and(|msg| dispatch(app, msg))
+}
+
+/// A plan with many findings of every kind, held against a deployment with drift.
+fn many_findings() -> App {
+    let request = Request { preset: Some("large".into()), compose_files: fixture_files(), ..Request::default() };
+    let mut app = app_on(&request);
+    for (knob, value) in [
+        (Knob::RuntimeSlots, "200"),
+        (Knob::PostgresMaxConnections, "40"),
+        (Knob::HostMemory, "8G"),
+        (Knob::HostCpus, "4"),
+    ] {
+        select(&mut app, knob);
+        press(&mut app, value);
+        key(&mut app, KeyCode::Enter);
+    }
+    select(&mut app, Knob::ApiMemory);
+    key(&mut app, KeyCode::Delete);
+    assert_eq!(app.mode, Mode::Normal);
+    app
 }
 
 fn select(app: &mut App, knob: Knob) {
@@ -261,7 +282,7 @@ fn quit_asks_only_with_unsaved_changes() {
     press(&mut app, "l");
     assert!(!press(&mut app, "q"));
     assert_eq!(app.mode, Mode::ConfirmQuit);
-    assert!(screen(&app, 80, 24).contains("Unsaved changes. Quit anyway? y/n"));
+    assert!(screen(&app, 80, 24).contains("Unsaved changes. Quit anyway? y yes · n no"));
     assert!(!press(&mut app, "n"));
     assert!(press(&mut app, "qy"));
 
@@ -385,27 +406,42 @@ fn workload_figures_and_chart() {
 }
 
 #[test]
-fn mouse_selects_and_wheel_adjusts() {
+fn the_mouse_acts_only_on_what_is_under_it() {
     use flowcap::tui::app::message_for_mouse;
     use ratatui::crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
-    use ratatui::layout::Rect;
-    let mut app = app("medium");
-    let screen_area = Rect::new(0, 0, 80, 24);
+    let mut app = many_findings();
+    update(&mut app, Msg::Resize { width: 80, height: 24 });
     let shown = screen(&app, 80, 24);
+    let mouse = |kind, column, row| MouseEvent { kind, column, row, modifiers: KeyModifiers::NONE };
+    let run = |app: &mut App, event| {
+        if let Some(msg) = message_for_mouse(app, event) {
+            update(app, msg);
+        }
+    };
     // Row of the runtime's "max concurrent" knob on screen.
     let row = shown.lines().position(|line| line.contains("max concurrent")).unwrap() as u16;
-    let click =
-        MouseEvent { kind: MouseEventKind::Down(MouseButton::Left), column: 5, row, modifiers: KeyModifiers::NONE };
-    let msg = message_for_mouse(&app, click, screen_area).unwrap();
-    update(&mut app, msg);
+    run(&mut app, mouse(MouseEventKind::Down(MouseButton::Left), 5, row));
     assert_eq!(app.selected, Knob::RuntimeSlots);
-    let wheel = MouseEvent { kind: MouseEventKind::ScrollUp, column: 5, row, modifiers: KeyModifiers::NONE };
-    let msg = message_for_mouse(&app, wheel, screen_area).unwrap();
-    update(&mut app, msg);
-    assert_eq!(app.plan().runtime.max_concurrent_executions, 11);
-    // A click outside the knobs does nothing.
-    let elsewhere = MouseEvent { column: 60, ..click };
-    assert_eq!(message_for_mouse(&app, elsewhere, screen_area), None);
+    let before = app.plan().clone();
+    // The wheel over the figures, or over the findings, changes no knob.
+    let figures = shown.lines().position(|line| line.contains("Concurrent executions")).unwrap() as u16;
+    let findings = shown.lines().position(|line| line.contains("Findings (")).unwrap() as u16 + 1;
+    for row in [figures, findings] {
+        run(&mut app, mouse(MouseEventKind::ScrollDown, 60, row));
+        run(&mut app, mouse(MouseEventKind::ScrollDown, 60, row));
+        run(&mut app, mouse(MouseEventKind::ScrollUp, 60, row));
+    }
+    assert_eq!(app.plan(), &before, "the wheel away from a knob edits nothing");
+    // Over the findings it scrolls them (and only there: the figures did not).
+    assert_eq!(app.findings_scroll, 1);
+    // Over a knob it steps that knob, selected or not.
+    let shown = screen(&app, 80, 24);
+    let row = shown.lines().position(|line| line.contains("cpus reserved")).unwrap() as u16;
+    run(&mut app, mouse(MouseEventKind::ScrollUp, 5, row));
+    assert_eq!(app.selected, Knob::RuntimeCpusReserved);
+    assert_ne!(app.plan().runtime.reservations.cpus, before.runtime.reservations.cpus);
+    // A click outside the knobs selects nothing.
+    assert_eq!(message_for_mouse(&app, mouse(MouseEventKind::Down(MouseButton::Left), 60, figures)), None);
 }
 
 #[test]
@@ -574,7 +610,18 @@ fn a_plan_held_against_a_deployment_shows_drift_live() {
     select(&mut app, Knob::RuntimeReplicas);
     press(&mut app, "hh");
     assert!(!drift(&app).contains(&"runtime.replicas".to_string()));
-    assert!(screen(&app, 100, 30).contains("✗ drift"));
+    // The drift is listed under one heading, below the findings: scrolling reaches it.
+    update(&mut app, Msg::Resize { width: 100, height: 30 });
+    let shown = screen(&app, 100, 30);
+    assert!(shown.contains("↓ 22 more"), "{shown}");
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::End);
+    let shown = screen(&app, 100, 30);
+    assert!(shown.contains("other_services.web: deployment absent, plan a service"), "{shown}");
+    assert!(shown.contains("↑ 19 above") && !shown.contains("more"), "{shown}");
+    // On the knob itself, too; the host and the workload are not the deployment's to have.
+    assert!(shown.contains("max concurrent    10 ≠ 16"), "{shown}");
+    assert!(shown.contains("cpus              32  "), "{shown}");
 }
 
 #[test]
@@ -655,4 +702,89 @@ fn saving_over_a_file_flowcap_did_not_write_needs_explicit_consent() {
     press(&mut app, "F");
     assert!(std::fs::read_to_string(dir.join("notes.yaml")).unwrap().starts_with("# Written by flowcap"));
     assert_eq!(std::fs::read_to_string(dir.join("notes.yaml.bak")).unwrap(), "my notes\n");
+}
+
+/// The app in `context`, for trying keys.
+fn app_in(context: flowcap::tui::keys::Context) -> App {
+    use flowcap::tui::app::Focus;
+    use flowcap::tui::keys::Context;
+    let mut app = app("medium");
+    match context {
+        Context::Plan => {}
+        Context::Findings => app.focus = Focus::Findings,
+        Context::Editing => app.mode = Mode::EditKnob("1".into()),
+        Context::Question => app.mode = Mode::ConfirmQuit,
+        Context::Force => {
+            app.mode = Mode::ConfirmOverwrite {
+                output: Output::Plan,
+                path: "notes.yaml".into(),
+                needs_force: Some("notes.yaml exists and was not written by flowcap".into()),
+            }
+        }
+        Context::Help => app.mode = Mode::Help,
+    }
+    assert_eq!(Context::of(&app), context);
+    app
+}
+
+#[test]
+fn one_key_table_feeds_the_handler_the_hint_bar_the_help_and_the_readme() {
+    use flowcap::tui::keys::{Action, BINDINGS, Key, hints, markdown_table};
+    for binding in BINDINGS {
+        for &context in binding.contexts {
+            let app = app_in(context);
+            for key in binding.keys {
+                let (code, modifiers) = match *key {
+                    Key::Char(c) => (KeyCode::Char(c), KeyModifiers::NONE),
+                    Key::Code(code) => (code, KeyModifiers::NONE),
+                    Key::Ctrl(c) => (KeyCode::Char(c), KeyModifiers::CONTROL),
+                    Key::Digit => (KeyCode::Char('7'), KeyModifiers::NONE),
+                    Key::Printable => (KeyCode::Char('z'), KeyModifiers::NONE),
+                };
+                let expected = match &binding.action {
+                    Action::Send(msg) => msg.clone(),
+                    Action::Type => Msg::Type(match code {
+                        KeyCode::Char(c) => c,
+                        _ => unreachable!(),
+                    }),
+                };
+                let got = message_for_key(&app, KeyEvent::new(code, modifiers));
+                assert_eq!(got, Some(expected), "{key:?} in {context:?}: another binding takes it first");
+                // Alt-modified keys are not plain keys: Alt-q does not quit.
+                assert_eq!(message_for_key(&app, KeyEvent::new(code, modifiers | KeyModifiers::ALT)), None);
+            }
+            if let Some(hint) = binding.hint {
+                assert!(hints(context).contains(&hint));
+                let mut wide = app_in(context);
+                update(&mut wide, Msg::Resize { width: 250, height: 70 });
+                let shown = screen(&wide, 250, 70);
+                assert!(shown.contains(hint), "the hint bar in {context:?} lacks {hint:?}:\n{shown}");
+            }
+        }
+    }
+    let mut app = app("medium");
+    update(&mut app, Msg::ToggleHelp);
+    let overlay = screen(&app, 120, 40);
+    for binding in BINDINGS {
+        if let Some(help) = binding.help {
+            assert!(overlay.contains(help) && overlay.contains(binding.label), "{help}\n{overlay}");
+        }
+    }
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    assert!(readme.contains(&markdown_table()), "README's key table must be, exactly:\n{}", markdown_table());
+}
+
+#[test]
+fn text_fields_move_their_cursor() {
+    let mut app = app("medium");
+    select(&mut app, Knob::RuntimeSlots);
+    press(&mut app, "15");
+    key(&mut app, KeyCode::Home);
+    press(&mut app, "2");
+    key(&mut app, KeyCode::End);
+    key(&mut app, KeyCode::Left);
+    key(&mut app, KeyCode::Backspace);
+    assert_eq!(app.mode, Mode::EditKnob("25".into()), "215, then the 1 deleted");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.plan().runtime.max_concurrent_executions, 25);
 }

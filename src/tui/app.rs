@@ -2,6 +2,7 @@
 //! [`message_for_key`] and [`message_for_mouse`]; `update` is the only place state changes, and
 //! it recomputes the report once per change so rendering only reads.
 
+use super::findings::FindingsView;
 use super::knobs::Knob;
 use super::view;
 use crate::inputs::Deployment;
@@ -11,7 +12,7 @@ use crate::presets::{PRESET_KEYS, PRESETS, load_preset};
 use crate::report::Report;
 use crate::rules::Severity;
 use crate::solve::{self, Outcome};
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
+use ratatui::crossterm::event::{MouseEvent, MouseEventKind};
 use ratatui::layout::{Position, Rect};
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
@@ -52,16 +53,54 @@ pub enum Output {
     Override,
 }
 
+/// The pane that takes the movement keys: Tab and Shift-Tab switch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Focus {
+    Plan,
+    Findings,
+}
+
+/// A movement in the focused pane: the knobs, or the findings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Move {
+    Up(usize),
+    Down(usize),
+    First,
+    Last,
+}
+
+/// PgUp and PgDn move this many knobs or findings.
+pub const PAGE: usize = 5;
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Msg {
+    /// A click on a knob: select it (and the Plan pane).
     Select(Knob),
-    SelectPrevious,
-    SelectNext,
+    /// Arrows, j/k, PgUp/PgDn, Home/End/g/G in the focused pane.
+    Move(Move),
+    /// The wheel over the findings.
+    ScrollFindings(Move),
+    /// Tab and Shift-Tab.
+    SwitchFocus,
+    /// The terminal's size, at start and on every resize: layout and scrolling follow it, and
+    /// keys do nothing while it is too small to show what they would change.
+    Resize {
+        width: u16,
+        height: u16,
+    },
+    /// The wheel over a knob: select it and step it.
+    StepKnob {
+        knob: Knob,
+        up: bool,
+    },
     Step {
         up: bool,
     },
-    /// A character typed into the open text field (a digit in normal mode opens the editor).
+    /// A character typed into the open text field at the cursor (a digit in normal mode opens
+    /// the editor).
     Type(char),
+    /// ← → Home End in the open text field.
+    MoveCursor(Move),
     /// Delete in normal mode: the selected knob to "none" (no limit, no workload, no target).
     Clear,
     Backspace,
@@ -164,6 +203,13 @@ pub struct App {
     /// The compose files the session started from, if any: the base `e` exports over.
     pub deployment: Option<Deployment>,
     pub color: bool,
+    pub focus: Focus,
+    /// The first finding shown.
+    pub findings_scroll: usize,
+    /// The terminal's size, from [`Msg::Resize`]; 120×40 until the first one.
+    pub screen: Rect,
+    /// Where typing goes in the open text field, in characters.
+    pub cursor: usize,
 }
 
 impl App {
@@ -191,6 +237,10 @@ impl App {
             saved_path: None,
             deployment: None,
             color,
+            focus: Focus::Plan,
+            findings_scroll: 0,
+            screen: Rect::new(0, 0, 120, 40),
+            cursor: 0,
         }
     }
 
@@ -258,6 +308,13 @@ impl App {
         self
     }
 
+    /// Moves the findings, never past the point where the last one is in view.
+    fn scroll_findings(&mut self, movement: Move) {
+        let view = FindingsView::of(self);
+        let last = view::app_areas(self, self.screen).map_or(0, |areas| view.max_scroll(areas.findings));
+        self.findings_scroll = moved(self.findings_scroll.min(last), movement, last);
+    }
+
     /// The path `s` or `e` suggests. The plan: where it was saved last, else its own file,
     /// else a new one. The override: beside the deployment's compose file.
     fn suggestion(&self, output: Output) -> String {
@@ -281,11 +338,49 @@ pub fn update(app: &mut App, msg: Msg) -> Option<Effect> {
     if !matches!(msg, Msg::Type(_) | Msg::Backspace) {
         app.status = None;
     }
-    let index = Knob::ALL.iter().position(|k| *k == app.selected).unwrap_or(0);
+    // Invisible edits are worse than none: while the screen is too small to show the
+    // planner, only leaving works.
+    if view::app_areas(app, app.screen).is_none()
+        && !matches!(
+            msg,
+            Msg::Resize { .. }
+                | Msg::Quit
+                | Msg::Abort
+                | Msg::No
+                | Msg::Cancel
+                | Msg::Wrote { .. }
+                | Msg::AskToReplace { .. }
+                | Msg::WriteFailed(_)
+        )
+    {
+        return None;
+    }
     match msg {
-        Msg::Select(knob) => app.selected = knob,
-        Msg::SelectPrevious => app.selected = Knob::ALL[index.saturating_sub(1)],
-        Msg::SelectNext => app.selected = Knob::ALL[(index + 1).min(Knob::ALL.len() - 1)],
+        Msg::Select(knob) => {
+            app.selected = knob;
+            app.focus = Focus::Plan;
+        }
+        Msg::Move(movement) if app.focus == Focus::Findings => app.scroll_findings(movement),
+        Msg::Move(movement) => {
+            let index = Knob::ALL.iter().position(|k| *k == app.selected).unwrap_or(0);
+            app.selected = Knob::ALL[moved(index, movement, Knob::ALL.len() - 1)];
+        }
+        Msg::ScrollFindings(movement) => app.scroll_findings(movement),
+        Msg::SwitchFocus => {
+            app.focus = match app.focus {
+                Focus::Plan => Focus::Findings,
+                Focus::Findings => Focus::Plan,
+            }
+        }
+        Msg::Resize { width, height } => {
+            app.screen = Rect::new(0, 0, width, height);
+            app.scroll_findings(Move::Up(0));
+        }
+        Msg::StepKnob { knob, up } => {
+            app.selected = knob;
+            app.focus = Focus::Plan;
+            return update(app, Msg::Step { up });
+        }
         Msg::Step { up } => {
             app.knob_error = None;
             match app.selected.step(app.plan(), up) {
@@ -297,10 +392,20 @@ pub fn update(app: &mut App, msg: Msg) -> Option<Effect> {
             Mode::Normal => {
                 app.knob_error = None;
                 app.mode = Mode::EditKnob(c.to_string());
+                app.cursor = 1;
             }
-            Mode::EditKnob(text) | Mode::Path { text, .. } => text.push(c),
+            Mode::EditKnob(text) | Mode::Path { text, .. } => {
+                let at = byte_index(text, app.cursor);
+                text.insert(at, c);
+                app.cursor += 1;
+            }
             _ => {}
         },
+        Msg::MoveCursor(movement) => {
+            if let Mode::EditKnob(text) | Mode::Path { text, .. } = &app.mode {
+                app.cursor = moved(app.cursor, movement, text.chars().count());
+            }
+        }
         Msg::Clear => {
             let knob = app.selected;
             app.knob_error = None;
@@ -310,8 +415,11 @@ pub fn update(app: &mut App, msg: Msg) -> Option<Effect> {
             }
         }
         Msg::Backspace => {
-            if let Mode::EditKnob(text) | Mode::Path { text, .. } = &mut app.mode {
-                text.pop();
+            if let Mode::EditKnob(text) | Mode::Path { text, .. } = &mut app.mode
+                && app.cursor > 0
+            {
+                app.cursor -= 1;
+                text.remove(byte_index(text, app.cursor));
             }
         }
         Msg::Confirm => match std::mem::replace(&mut app.mode, Mode::Normal) {
@@ -383,7 +491,11 @@ pub fn update(app: &mut App, msg: Msg) -> Option<Effect> {
             None => app.tell("nothing to redo".into()),
         },
         Msg::ToggleHelp => app.mode = if app.mode == Mode::Help { Mode::Normal } else { Mode::Help },
-        Msg::StartWrite(output) => app.mode = Mode::Path { output, text: app.suggestion(output) },
+        Msg::StartWrite(output) => {
+            let text = app.suggestion(output);
+            app.cursor = text.chars().count();
+            app.mode = Mode::Path { output, text };
+        }
         Msg::Yes => match std::mem::replace(&mut app.mode, Mode::Normal) {
             Mode::ConfirmOverwrite { output, path, needs_force: None } => {
                 return Some(Effect::Write { output, path, consent: Consent::FlowcapFiles });
@@ -420,68 +532,37 @@ pub fn update(app: &mut App, msg: Msg) -> Option<Effect> {
     None
 }
 
-/// What a key means in the current mode.
-pub fn message_for_key(app: &App, key: KeyEvent) -> Option<Msg> {
-    if key.modifiers.contains(KeyModifiers::CONTROL) {
-        return match key.code {
-            KeyCode::Char('c') => Some(Msg::Abort),
-            KeyCode::Char('r') => Some(Msg::Redo),
-            _ => None,
-        };
-    }
-    match &app.mode {
-        Mode::EditKnob(_) | Mode::Path { .. } => match key.code {
-            KeyCode::Enter => Some(Msg::Confirm),
-            KeyCode::Esc => Some(Msg::Cancel),
-            KeyCode::Backspace => Some(Msg::Backspace),
-            KeyCode::Char(c) => Some(Msg::Type(c)),
-            _ => None,
-        },
-        Mode::ConfirmOverwrite { needs_force: Some(_), .. } => match key.code {
-            KeyCode::Char('F') => Some(Msg::Force),
-            KeyCode::Char('n' | 'N') | KeyCode::Esc => Some(Msg::No),
-            _ => None,
-        },
-        Mode::ConfirmOverwrite { .. } | Mode::ConfirmQuit => match key.code {
-            KeyCode::Char('y' | 'Y') => Some(Msg::Yes),
-            KeyCode::Char('n' | 'N') | KeyCode::Esc => Some(Msg::No),
-            _ => None,
-        },
-        Mode::Help => match key.code {
-            KeyCode::Char('?') | KeyCode::Esc | KeyCode::Char('q') => Some(Msg::ToggleHelp),
-            _ => None,
-        },
-        Mode::Normal => match key.code {
-            KeyCode::Up | KeyCode::Char('k') => Some(Msg::SelectPrevious),
-            KeyCode::Down | KeyCode::Char('j') => Some(Msg::SelectNext),
-            KeyCode::Left | KeyCode::Char('h' | '-') => Some(Msg::Step { up: false }),
-            KeyCode::Right | KeyCode::Char('l' | '+') => Some(Msg::Step { up: true }),
-            KeyCode::Char(c @ ('0'..='9' | '.')) => Some(Msg::Type(c)),
-            KeyCode::Delete | KeyCode::Backspace | KeyCode::Char('x') => Some(Msg::Clear),
-            KeyCode::Esc => Some(Msg::Cancel),
-            KeyCode::Char('p') => Some(Msg::NextPreset),
-            KeyCode::Char('o') => Some(Msg::Solve),
-            KeyCode::Char('u') => Some(Msg::Undo),
-            KeyCode::Char('s') => Some(Msg::StartWrite(Output::Plan)),
-            KeyCode::Char('e') => Some(Msg::StartWrite(Output::Override)),
-            KeyCode::Char('?') => Some(Msg::ToggleHelp),
-            KeyCode::Char('q') => Some(Msg::Quit),
-            _ => None,
-        },
+/// The byte offset of character `index` in `text` (its end when past it).
+fn byte_index(text: &str, index: usize) -> usize {
+    text.char_indices().nth(index).map_or(text.len(), |(at, _)| at)
+}
+
+/// `index` moved within `0..=last`.
+fn moved(index: usize, movement: Move, last: usize) -> usize {
+    match movement {
+        Move::Up(by) => index.saturating_sub(by),
+        Move::Down(by) => index.saturating_add(by).min(last),
+        Move::First => 0,
+        Move::Last => last,
     }
 }
 
-/// A click selects the knob under it; the wheel steps the selected knob.
-pub fn message_for_mouse(app: &App, mouse: MouseEvent, screen: Rect) -> Option<Msg> {
+/// A click selects the knob under it (or focuses the findings); the wheel scrolls the
+/// findings under the pointer and steps a knob only over that knob. Anywhere else, nothing.
+pub fn message_for_mouse(app: &App, mouse: MouseEvent) -> Option<Msg> {
     if app.mode != Mode::Normal {
         return None;
     }
-    match mouse.kind {
-        MouseEventKind::Down(_) => {
-            view::knob_at(app, screen, Position { x: mouse.column, y: mouse.row }).map(Msg::Select)
-        }
-        MouseEventKind::ScrollUp => Some(Msg::Step { up: true }),
-        MouseEventKind::ScrollDown => Some(Msg::Step { up: false }),
+    let position = Position { x: mouse.column, y: mouse.row };
+    let over_findings = view::app_areas(app, app.screen).is_some_and(|a| a.findings.contains(position));
+    let knob = view::knob_at(app, app.screen, position);
+    match (mouse.kind, knob) {
+        (MouseEventKind::Down(_), Some(knob)) => Some(Msg::Select(knob)),
+        (MouseEventKind::Down(_), None) if over_findings && app.focus == Focus::Plan => Some(Msg::SwitchFocus),
+        (MouseEventKind::ScrollUp, Some(knob)) => Some(Msg::StepKnob { knob, up: true }),
+        (MouseEventKind::ScrollDown, Some(knob)) => Some(Msg::StepKnob { knob, up: false }),
+        (MouseEventKind::ScrollUp, None) if over_findings => Some(Msg::ScrollFindings(Move::Up(1))),
+        (MouseEventKind::ScrollDown, None) if over_findings => Some(Msg::ScrollFindings(Move::Down(1))),
         _ => None,
     }
 }

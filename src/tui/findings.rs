@@ -1,56 +1,206 @@
-//! Bottom: the findings, most severe first, each with its fix.
+//! Bottom: the findings, most severe first, each with its fix; drift from the deployment under
+//! one heading. Focused with Tab, it scrolls (j/k, PgUp/PgDn, Home/End) and says what is
+//! above and below.
 
-use super::app::App;
+use super::app::{App, Focus};
 use super::view::Theme;
 use crate::rules::Severity;
 use ratatui::buffer::Buffer;
-use ratatui::layout::Rect;
+use ratatui::layout::{Margin, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
+use ratatui::widgets::{
+    Block, BorderType, Paragraph, Scrollbar, ScrollbarOrientation, ScrollbarState, StatefulWidget, Widget, Wrap,
+};
+
+/// One entry of the panel: a finding, the drift heading, or one drifted value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Entry {
+    Finding { severity: Severity, rule: &'static str, message: String, fix: Option<String> },
+    DriftHeading { count: usize },
+    Drift { path: String, deployed: String, planned: String },
+}
+
+/// What the findings panel shows, built from the app: nothing else reaches the renderer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FindingsView {
+    pub errors: usize,
+    pub warnings: usize,
+    pub infos: usize,
+    pub entries: Vec<Entry>,
+    /// The first entry asked for; the renderer shows the last page when fewer remain.
+    pub scroll: usize,
+    pub focused: bool,
+}
+
+impl FindingsView {
+    pub fn of(app: &App) -> FindingsView {
+        let summary = &app.report.summary;
+        let mut entries: Vec<Entry> = app
+            .report
+            .findings
+            .iter()
+            .filter(|located| located.finding.rule != "drift")
+            .map(|located| {
+                let f = &located.finding;
+                Entry::Finding {
+                    severity: f.severity,
+                    rule: f.rule,
+                    message: f.message.clone(),
+                    fix: f.fix.as_deref().map(in_planner_words),
+                }
+            })
+            .collect();
+        if let Some(deployed) = app.deployment.as_ref().and_then(|d| d.compared()) {
+            let changes = crate::drift::compare(&deployed.plan, app.plan());
+            if !changes.is_empty() {
+                entries.push(Entry::DriftHeading { count: changes.len() });
+                entries.extend(changes.into_iter().map(|c| Entry::Drift {
+                    path: c.path,
+                    deployed: c.deployed,
+                    planned: c.planned,
+                }));
+            }
+        }
+        FindingsView {
+            errors: summary.errors,
+            warnings: summary.warnings,
+            infos: summary.infos,
+            entries,
+            scroll: app.findings_scroll,
+            focused: app.focus == Focus::Findings,
+        }
+    }
+
+    /// Each entry's lines at `width`, wrapped as they are drawn.
+    fn paragraphs(&self, theme: Theme) -> Vec<Paragraph<'static>> {
+        self.entries.iter().map(|entry| Paragraph::new(lines(entry, theme)).wrap(Wrap { trim: false })).collect()
+    }
+
+    /// The rows every entry takes in a panel of `area` (borders included).
+    pub fn heights(&self, area: Rect) -> Vec<usize> {
+        let width = Block::bordered().inner(area).width.saturating_sub(1).max(1);
+        self.paragraphs(Theme { color: false }).iter().map(|p| p.line_count(width)).collect()
+    }
+
+    /// The rows the panel needs to show every entry, borders included.
+    pub fn rows_needed(&self, area: Rect) -> u16 {
+        let rows: usize = self.heights(area).iter().sum::<usize>().max(1);
+        u16::try_from(rows).unwrap_or(u16::MAX).saturating_add(2)
+    }
+
+    /// The largest useful scroll in `area`: from there on, the last entry is in view.
+    pub fn max_scroll(&self, area: Rect) -> usize {
+        let height = usize::from(Block::bordered().inner(area).height);
+        let heights = self.heights(area);
+        let mut used = 0;
+        for (index, rows) in heights.iter().enumerate().rev() {
+            used += rows;
+            if used > height {
+                return (index + 1).min(heights.len().saturating_sub(1));
+            }
+        }
+        0
+    }
+}
+
+/// A fix as the planner can act on it: the key to press instead of the command to run.
+fn in_planner_words(fix: &str) -> String {
+    fix.replace("`flowcap solve` finds the cheapest change", "press o for the cheapest change")
+        .replace("see `flowcap solve`", "press o to see what fits")
+        .replace("apply the override `flowcap export` writes", "press e to export the override")
+        .replace("flowcap export", "the override e exports")
+}
+
+fn lines(entry: &Entry, theme: Theme) -> Vec<Line<'static>> {
+    match entry {
+        Entry::Finding { severity, rule, message, fix } => {
+            let (symbol, style) = match severity {
+                Severity::Error => ("✗", theme.error()),
+                Severity::Warning => ("⚠", theme.warning()),
+                Severity::Info => ("i", theme.info()),
+            };
+            let mut lines = vec![Line::from(vec![
+                Span::styled(format!("{symbol} {rule:<24} "), style),
+                Span::raw(message.clone()),
+            ])];
+            if let Some(fix) = fix {
+                lines.push(Line::styled(format!("  fix: {fix}"), theme.fix()));
+            }
+            lines
+        }
+        Entry::DriftHeading { count } => vec![Line::styled(
+            format!(
+                "Drift: the deployment differs in {count} value{} (press e to export the override that applies the plan)",
+                if *count == 1 { "" } else { "s" }
+            ),
+            theme.heading(),
+        )],
+        Entry::Drift { path, deployed, planned } => {
+            vec![Line::raw(format!("  {path}: deployment {deployed}, plan {planned}"))]
+        }
+    }
+}
 
 pub struct FindingsPanel<'a> {
-    pub app: &'a App,
+    pub view: &'a FindingsView,
     pub theme: Theme,
 }
 
 impl Widget for &FindingsPanel<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
-        let theme = self.theme;
-        let summary = &self.app.report.summary;
+        let (view, theme) = (self.view, self.theme);
         let title = format!(
             " Findings ({} error{}, {} warning{}, {} info) ",
-            summary.errors,
-            plural(summary.errors),
-            summary.warnings,
-            plural(summary.warnings),
-            summary.infos
+            view.errors,
+            plural(view.errors),
+            view.warnings,
+            plural(view.warnings),
+            view.infos
         );
-        let block = Block::bordered().title(Line::styled(title, theme.heading()));
+        let mut block = Block::bordered().title(Line::styled(title, theme.heading()));
+        if view.focused {
+            block = block.border_type(BorderType::Thick).border_style(theme.heading());
+        }
         let inner = block.inner(area);
-        block.render(area, buf);
-        let findings = &self.app.report.findings;
-        if findings.is_empty() {
+        if view.entries.is_empty() {
+            block.render(area, buf);
             Paragraph::new(Line::styled("✓ no findings: the plan passes its check", theme.good())).render(inner, buf);
             return;
         }
-        let mut lines = Vec::new();
-        for located in findings {
-            let f = &located.finding;
-            let (symbol, style) = match f.severity {
-                Severity::Error => ("✗", theme.error()),
-                Severity::Warning => ("⚠", theme.warning()),
-                Severity::Info => ("i", theme.dim()),
-            };
-            lines.push(Line::from(vec![
-                Span::styled(format!("{symbol} {:<24}", f.rule), style),
-                Span::raw(f.message.clone()),
-            ]));
-            if let Some(fix) = &f.fix {
-                lines.push(Line::styled(format!("  fix: {fix}"), theme.dim()));
+        let heights = view.heights(area);
+        let first = view.scroll.min(view.max_scroll(area));
+        let mut y = inner.y;
+        let mut shown = first;
+        let text_width = inner.width.saturating_sub(1);
+        for (paragraph, rows) in view.paragraphs(theme).into_iter().zip(&heights).skip(first) {
+            let room = inner.bottom().saturating_sub(y);
+            if room == 0 {
+                break;
             }
+            let rows = u16::try_from(*rows).unwrap_or(u16::MAX).min(room);
+            paragraph.render(Rect { x: inner.x, y, width: text_width, height: rows }, buf);
+            y += rows;
+            shown += 1;
         }
-        // Long messages wrap; what does not fit is in `flowcap --check`.
-        Paragraph::new(lines).wrap(Wrap { trim: false }).render(inner, buf);
+        let below = view.entries.len() - shown;
+        let more = match (first, below) {
+            (0, 0) => String::new(),
+            (0, below) => format!(" ↓ {below} more · Tab, then j/k "),
+            (above, 0) => format!(" ↑ {above} above "),
+            (above, below) => format!(" ↑ {above} above · ↓ {below} more "),
+        };
+        if !more.is_empty() {
+            block = block.title_bottom(Line::styled(more, theme.heading()).right_aligned());
+        }
+        block.render(area, buf);
+        if first > 0 || below > 0 {
+            let mut state = ScrollbarState::new(view.entries.len()).position(first);
+            Scrollbar::new(ScrollbarOrientation::VerticalRight).begin_symbol(None).end_symbol(None).render(
+                area.inner(Margin { horizontal: 0, vertical: 1 }),
+                buf,
+                &mut state,
+            );
+        }
     }
 }
 

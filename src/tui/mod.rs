@@ -7,12 +7,14 @@ mod capacity;
 pub mod effects;
 mod findings;
 mod help;
+pub mod keys;
 pub mod knobs;
 mod plan_panel;
 pub mod view;
 
 use crate::load::LoadedPlan;
-use app::{App, message_for_key, message_for_mouse};
+use app::{App, message_for_mouse};
+use keys::message_for_key;
 use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event, KeyEventKind};
 use ratatui::crossterm::execute;
 use std::io;
@@ -63,6 +65,8 @@ fn terminal_gone() -> bool {
 }
 
 fn event_loop(terminal: &mut ratatui::DefaultTerminal, app: &mut App, terminate: &AtomicBool) -> io::Result<()> {
+    let size = terminal.size()?;
+    effects::dispatch(app, app::Msg::Resize { width: size.width, height: size.height });
     loop {
         terminal.draw(|frame| frame.render_widget(&*app, frame.area()))?;
         // Wake up now and then to notice a signal even when no key comes; check it on every
@@ -78,8 +82,9 @@ fn event_loop(terminal: &mut ratatui::DefaultTerminal, app: &mut App, terminate:
         // A read that fails (the terminal is gone) ends the session.
         let msg = match event::read()? {
             Event::Key(key) if key.kind != KeyEventKind::Release => message_for_key(app, key),
-            Event::Mouse(mouse) => message_for_mouse(app, mouse, terminal.get_frame().area()),
-            _ => None, // a resize redraws on the next pass
+            Event::Mouse(mouse) => message_for_mouse(app, mouse),
+            Event::Resize(width, height) => Some(app::Msg::Resize { width, height }),
+            _ => None,
         };
         if let Some(msg) = msg
             && effects::dispatch(app, msg)

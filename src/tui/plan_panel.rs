@@ -1,99 +1,137 @@
-//! Left: the knobs, grouped by service, the selected one marked, changed ones with "was …".
+//! Left: the knobs, grouped by service, the selected one marked; a changed value says what it
+//! was, and a value the deployment has otherwise says what the deployment has.
 
-use super::app::{App, Mode};
+use super::app::{App, Focus, Mode};
 use super::knobs::Knob;
 use super::view::Theme;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Widget};
-
-pub struct PlanPanel<'a> {
-    pub app: &'a App,
-    pub theme: Theme,
-}
+use ratatui::widgets::{Block, BorderType, Paragraph, Widget};
 
 /// One line of the panel.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Row {
     Group(&'static str),
-    Knob(Knob),
-    /// Under the selected knob: what typing expects, or why a value was refused.
-    Detail {
-        text: String,
-        error: bool,
+    Knob {
+        knob: Knob,
+        /// The value, or the text being typed.
+        value: String,
+        editing: bool,
+        /// The value the session started with, when it differs.
+        was: Option<String>,
+        /// The deployment's value, when the plan is held against one and it differs.
+        deployed: Option<String>,
     },
 }
 
 impl Row {
     pub fn knob(&self) -> Option<Knob> {
         match self {
-            Row::Knob(knob) => Some(*knob),
-            _ => None,
+            Row::Knob { knob, .. } => Some(*knob),
+            Row::Group(_) => None,
         }
     }
 }
 
-/// The panel's rows and the first one shown, so the selected knob stays in view.
-pub fn rows_and_offset(app: &App, height: u16) -> (Vec<Row>, usize) {
-    let mut rows = Vec::with_capacity(Knob::ALL.len() + 8);
-    let mut group = "";
-    for knob in Knob::ALL {
-        if knob.group() != group {
-            group = knob.group();
-            rows.push(Row::Group(group));
+/// What the Plan panel shows, built from the app.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlanView {
+    pub rows: Vec<Row>,
+    pub selected: Knob,
+    pub focused: bool,
+}
+
+impl PlanView {
+    pub fn of(app: &App) -> PlanView {
+        let deployed = app.deployment.as_ref().and_then(|d| d.compared()).map(|d| &d.plan);
+        let mut rows = Vec::with_capacity(Knob::ALL.len() + 6);
+        let mut group = "";
+        for knob in Knob::ALL {
+            if knob.group() != group {
+                group = knob.group();
+                rows.push(Row::Group(group));
+            }
+            let now = knob.display(app.plan());
+            let editing = knob == app.selected && matches!(app.mode, Mode::EditKnob(_));
+            let value = match &app.mode {
+                Mode::EditKnob(text) if editing => with_cursor(text, app.cursor),
+                _ => now.clone(),
+            };
+            let was = Some(knob.display(&app.baseline)).filter(|was| *was != now);
+            // The host and the workload are the plan's own, not facts of a deployment.
+            let deployment_fact = !matches!(knob.group(), "Host" | "Workload");
+            let deployed =
+                deployed.filter(|_| deployment_fact).map(|plan| knob.display(plan)).filter(|value| *value != now);
+            rows.push(Row::Knob { knob, value, editing, was, deployed });
         }
-        rows.push(Row::Knob(knob));
-        if knob != app.selected {
-            continue;
-        }
-        if let Mode::EditKnob(_) = app.mode {
-            rows.push(Row::Detail { text: format!("{} · Enter · Esc", knob.hint()), error: false });
-        } else if let Some((_, why)) = app.knob_error.as_ref().filter(|(k, _)| *k == knob) {
-            rows.push(Row::Detail { text: why.clone(), error: true });
-        }
+        PlanView { rows, selected: app.selected, focused: app.focus == Focus::Plan }
     }
-    let selected = rows.iter().position(|row| row.knob() == Some(app.selected)).unwrap_or(0);
-    // Keep the selection and the line under it (its detail) on screen.
-    let last_needed = (selected + 1).min(rows.len() - 1);
-    let offset = (last_needed + 1).saturating_sub(usize::from(height));
-    // Show the group heading above the first knob when there is room.
-    (rows, offset.min(selected.saturating_sub(1)))
+
+    /// The first row shown in `height` rows, so the selected knob and the group heading above
+    /// it stay in view.
+    pub fn offset(&self, height: u16) -> usize {
+        let selected = self.rows.iter().position(|row| row.knob() == Some(self.selected)).unwrap_or(0);
+        let offset = (selected + 1).saturating_sub(usize::from(height));
+        offset.min(selected.saturating_sub(1))
+    }
+}
+
+/// `text` with the cursor drawn before character `cursor`.
+pub fn with_cursor(text: &str, cursor: usize) -> String {
+    let at = text.char_indices().nth(cursor).map_or(text.len(), |(at, _)| at);
+    format!("{}▏{}", &text[..at], &text[at..])
+}
+
+pub struct PlanPanel<'a> {
+    pub view: &'a PlanView,
+    pub theme: Theme,
 }
 
 impl Widget for &PlanPanel<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
-        let (app, theme) = (self.app, self.theme);
-        let block = Block::bordered().title(Line::styled(" Plan ", theme.heading()));
+        let (view, theme) = (self.view, self.theme);
+        let mut block = Block::bordered().title(Line::styled(" Plan ", theme.heading()));
+        if view.focused {
+            block = block.border_type(BorderType::Thick).border_style(theme.heading());
+        }
         let inner = block.inner(area);
         block.render(area, buf);
-        let (rows, offset) = rows_and_offset(app, inner.height);
         let label_width = 18;
-        let lines: Vec<Line> = rows
+        let lines: Vec<Line> = view
+            .rows
             .iter()
-            .skip(offset)
+            .skip(view.offset(inner.height))
             .take(usize::from(inner.height))
             .map(|row| match row {
                 Row::Group(name) => Line::styled(name.to_string(), theme.heading()),
-                Row::Detail { text, error } => {
-                    Line::styled(format!("    {text}"), if *error { theme.error() } else { theme.dim() })
-                }
-                Row::Knob(knob) => {
-                    let selected = *knob == app.selected;
+                Row::Knob { knob, value, editing, was, deployed } => {
+                    let selected = *knob == view.selected;
                     let marker = if selected { "▸ " } else { "  " };
-                    let value = match (&app.mode, selected) {
-                        (Mode::EditKnob(text), true) => format!("{text}▏"),
-                        _ => knob.display(app.plan()),
-                    };
-                    let was = knob.display(&app.baseline);
                     let style = if selected { Style::new().add_modifier(Modifier::REVERSED) } else { Style::new() };
                     let mut spans = vec![
                         Span::styled(format!("{marker}{:<label_width$}", knob.label()), style),
                         Span::styled(value.clone(), style.add_modifier(Modifier::BOLD)),
                     ];
-                    if was != knob.display(app.plan()) {
-                        spans.push(Span::styled(format!(" (was {was})"), theme.dim()));
+                    // The longest note that fits: the deployment's value matters more than
+                    // the session's start.
+                    let room = usize::from(inner.width).saturating_sub(2 + label_width + value.chars().count());
+                    let notes = match (deployed, was) {
+                        (_, _) if *editing => vec![],
+                        (Some(deployed), _) => {
+                            vec![
+                                (format!(" · deployment {deployed}"), theme.warning()),
+                                (format!(" ≠ {deployed}"), theme.warning()),
+                            ]
+                        }
+                        (None, Some(was)) => {
+                            vec![(format!(" (was {was})"), theme.fix()), (format!(" ({was})"), theme.fix())]
+                        }
+                        (None, None) => vec![],
+                    };
+                    if let Some((note, style)) = notes.into_iter().find(|(note, _)| note.chars().count() <= room) {
+                        spans.push(Span::styled(note, style));
                     }
                     Line::from(spans)
                 }

@@ -3,10 +3,11 @@
 
 use super::app::{App, Mode, Output};
 use super::capacity::CapacityPanel;
-use super::findings::FindingsPanel;
+use super::findings::{FindingsPanel, FindingsView};
 use super::help::HelpOverlay;
+use super::keys::{self, Context};
 use super::knobs::Knob;
-use super::plan_panel::{PlanPanel, rows_and_offset};
+use super::plan_panel::{PlanPanel, PlanView, with_cursor};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Position, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -26,23 +27,42 @@ pub struct Areas {
     pub footer: Rect,
 }
 
-/// The layout for a screen, or `None` when it is smaller than 80×24.
-pub fn areas(screen: Rect) -> Option<Areas> {
+/// The rows the Plan panel needs for every knob, its group headings, the line under the
+/// selected knob and its borders; the body gets them when it can.
+const PLAN_ROWS: u16 = Knob::ALL.len() as u16 + 5 + 1 + 2;
+/// The footer wraps onto at most this many rows.
+const MAX_FOOTER_ROWS: u16 = 3;
+/// The findings keep at least this many rows, borders included.
+const MIN_FINDINGS_ROWS: u16 = 6;
+
+/// The layout for a screen, or `None` when it is smaller than 80×24. The plan and the figures
+/// get the rows the knobs need; the findings get the rest, up to what they need, and any rows
+/// still spare go back to the figures (the wait chart).
+pub fn areas(findings: &FindingsView, footer_rows: u16, screen: Rect) -> Option<Areas> {
     if screen.width < MIN_WIDTH || screen.height < MIN_HEIGHT {
         return None;
     }
-    // Findings get about a quarter of the height, at least 6 rows.
-    let findings_height = (screen.height / 4).max(6);
+    let footer_rows = footer_rows.clamp(1, MAX_FOOTER_ROWS);
+    let available = screen.height - 1 - footer_rows;
+    let body_needed = PLAN_ROWS.min(available - MIN_FINDINGS_ROWS);
+    let findings_rows = findings.rows_needed(Rect { height: available, ..screen });
+    let findings_height = findings_rows.clamp(MIN_FINDINGS_ROWS, available - body_needed);
     let [title, body, findings, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Fill(1),
         Constraint::Length(findings_height),
-        Constraint::Length(1),
+        Constraint::Length(footer_rows),
     ])
     .areas(screen);
     let plan_width = if screen.width >= 110 { 42 } else { 36 };
     let [plan, capacity] = Layout::horizontal([Constraint::Length(plan_width), Constraint::Fill(1)]).areas(body);
     Some(Areas { title, plan, capacity, findings, footer })
+}
+
+/// The layout for `app` on `screen`.
+pub fn app_areas(app: &App, screen: Rect) -> Option<Areas> {
+    let footer_rows = u16::try_from(footer(app, Theme { color: false }).line_count(screen.width)).unwrap_or(u16::MAX);
+    areas(&FindingsView::of(app), footer_rows, screen)
 }
 
 /// Styles, plain when colour is off (NO_COLOR).
@@ -75,22 +95,34 @@ impl Theme {
     pub fn dim(self) -> Style {
         if self.color { Style::new().fg(Color::DarkGray) } else { Style::new() }
     }
+
+    /// Text to read (fixes, the key hints): light, not the dim grey that vanishes on black.
+    pub fn fix(self) -> Style {
+        self.fg(Color::Gray)
+    }
+
+    pub fn info(self) -> Style {
+        self.fg(Color::Blue)
+    }
 }
 
 /// The knob under a screen position, for mouse clicks.
 pub fn knob_at(app: &App, screen: Rect, position: Position) -> Option<Knob> {
-    let inner = Block::bordered().inner(areas(screen)?.plan);
+    let inner = Block::bordered().inner(app_areas(app, screen)?.plan);
     if !inner.contains(position) {
         return None;
     }
-    let (rows, offset) = rows_and_offset(app, inner.height);
-    rows.get(offset + usize::from(position.y - inner.y))?.knob()
+    let view = PlanView::of(app);
+    view.rows.get(view.offset(inner.height) + usize::from(position.y - inner.y))?.knob()
 }
 
 impl Widget for &App {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let theme = Theme { color: self.color };
-        let Some(areas) = areas(area) else {
+        let findings = FindingsView::of(self);
+        let footer = footer(self, theme);
+        let footer_rows = u16::try_from(footer.line_count(area.width)).unwrap_or(u16::MAX);
+        let Some(areas) = areas(&findings, footer_rows, area) else {
             let text = format!(
                 "terminal too small: {}×{}\nflowcap needs at least {MIN_WIDTH}×{MIN_HEIGHT}",
                 area.width, area.height
@@ -99,10 +131,10 @@ impl Widget for &App {
             return;
         };
         title(self, theme).render(areas.title, buf);
-        (&PlanPanel { app: self, theme }).render(areas.plan, buf);
+        (&PlanPanel { view: &PlanView::of(self), theme }).render(areas.plan, buf);
         (&CapacityPanel { app: self, theme }).render(areas.capacity, buf);
-        (&FindingsPanel { app: self, theme }).render(areas.findings, buf);
-        footer(self, theme).render(areas.footer, buf);
+        (&FindingsPanel { view: &findings, theme }).render(areas.findings, buf);
+        footer.render(areas.footer, buf);
         if self.mode == Mode::Help {
             (&HelpOverlay { theme }).render(area, buf);
         }
@@ -125,8 +157,12 @@ fn title(app: &App, theme: Theme) -> Line<'static> {
     ])
 }
 
-fn footer(app: &App, theme: Theme) -> Line<'static> {
-    match &app.mode {
+/// The bottom line, wrapped onto up to three rows so nothing is cut: what is being typed and
+/// the keys that act on it, a question, what just happened or why a value was refused, else
+/// the keys of the focused pane.
+pub fn footer(app: &App, theme: Theme) -> Paragraph<'static> {
+    let hints = keys::hints(Context::of(app)).join(" · ");
+    let line = match &app.mode {
         Mode::Path { output, text } => Line::from(vec![
             Span::styled(
                 match output {
@@ -135,25 +171,29 @@ fn footer(app: &App, theme: Theme) -> Line<'static> {
                 },
                 theme.heading(),
             ),
-            Span::raw(format!("{text}▏")),
-            Span::styled("  Enter write · Esc cancel", theme.dim()),
+            Span::raw(with_cursor(text, app.cursor)),
+            Span::styled(format!("  {hints}"), theme.fix()),
+        ]),
+        Mode::EditKnob(_) => Line::from(vec![
+            Span::styled(format!(" {}: ", app.selected.label()), theme.heading()),
+            Span::raw(app.selected.hint()),
+            Span::styled(format!(" · {hints}"), theme.fix()),
         ]),
         Mode::ConfirmOverwrite { needs_force: Some(why), .. } => Line::styled(
-            format!(" {why}. Replace it anyway, as --force would (the old file is kept as .bak)? F replace · n keep"),
+            format!(" {why}. Replace it anyway, as --force would (the old file is kept as .bak)? {hints}"),
             theme.error(),
         ),
         Mode::ConfirmOverwrite { path, .. } => Line::styled(
-            format!(" {} exists. Replace it (the old file is kept as .bak)? y/n", path.display()),
+            format!(" {} exists. Replace it (the old file is kept as .bak)? {hints}", path.display()),
             theme.warning(),
         ),
-        Mode::ConfirmQuit => Line::styled(" Unsaved changes. Quit anyway? y/n", theme.warning()),
-        _ => match &app.status {
-            Some(status) if status.error => Line::styled(format!(" {}", status.text), theme.error()),
-            Some(status) => Line::styled(format!(" {}", status.text), theme.good()),
-            None => Line::styled(
-                " ↑↓ select ←→ adjust 0-9 type  p preset u undo s save e export  ? help q quit",
-                theme.dim(),
-            ),
+        Mode::ConfirmQuit => Line::styled(format!(" Unsaved changes. Quit anyway? {hints}"), theme.warning()),
+        Mode::Normal | Mode::Help => match (&app.status, &app.knob_error) {
+            (Some(status), _) if status.error => Line::styled(format!(" {}", status.text), theme.error()),
+            (Some(status), _) => Line::styled(format!(" {}", status.text), theme.good()),
+            (None, Some((knob, why))) => Line::styled(format!(" {}: {why} (Esc)", knob.label()), theme.error()),
+            (None, None) => Line::styled(format!(" {hints}"), theme.fix()),
         },
-    }
+    };
+    Paragraph::new(line).wrap(Wrap { trim: false })
 }
