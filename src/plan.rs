@@ -276,6 +276,31 @@ pub struct Invalid {
     pub message: String,
 }
 
+/// The whole-number keys and their bounds (inclusive), in the order `Plan::validate` checks
+/// them.
+pub const COUNT_RANGES: [(&str, u32, u32); 13] = [
+    ("api.replicas", 1, 1_000),
+    ("api.db_pool", 1, 10_000),
+    // Bounded so the queueing recursion (linear in total slots) stays fast for the TUI.
+    ("runtime.replicas", 0, MAX_RUNTIME_REPLICAS),
+    ("runtime.max_concurrent_executions", 0, MAX_SLOTS_PER_REPLICA),
+    // PostgreSQL refuses max_connections above 262143.
+    ("postgres.max_connections", 1, 262_143),
+    ("postgres.superuser_reserved_connections", 0, 262_143),
+    ("postgres.reserved_connections", 0, 262_143),
+    ("postgres_clients.exporter", 0, 10_000),
+    ("postgres_clients.db_init", 0, 10_000),
+    ("postgres_clients.admin", 0, 10_000),
+    ("policy.connection_warning_percent", 1, 100),
+    ("policy.cpu_overcommit_percent", 1, 10_000),
+    ("policy.memory_overcommit_percent", 1, 10_000),
+];
+
+/// The bounds of the whole-number key at `path`.
+pub fn count_range(path: &str) -> Option<(u32, u32)> {
+    COUNT_RANGES.iter().find(|(p, _, _)| *p == path).map(|(_, min, max)| (*min, *max))
+}
+
 impl Plan {
     /// Checks what types alone cannot: ranges and relations that make a plan meaningless.
     /// A plan that is merely unwise (no runtime replicas, exhausted connections) is valid: the
@@ -290,24 +315,22 @@ impl Plan {
                 format!("`{shown}` is not a name Compose accepts (letters, digits, `.`, `_`, `-`)"),
             );
         }
-        let ranges: [(&str, u32, u32, u32); 13] = [
-            ("api.replicas", self.api.replicas, 1, 1_000),
-            ("api.db_pool", self.api.db_pool, 1, 10_000),
-            // Bounded so the queueing recursion (linear in total slots) stays fast for the TUI.
-            ("runtime.replicas", self.runtime.replicas, 0, MAX_RUNTIME_REPLICAS),
-            ("runtime.max_concurrent_executions", self.runtime.max_concurrent_executions, 0, MAX_SLOTS_PER_REPLICA),
-            // PostgreSQL refuses max_connections above 262143.
-            ("postgres.max_connections", self.postgres.max_connections, 1, 262_143),
-            ("postgres.superuser_reserved_connections", self.postgres.superuser_reserved_connections, 0, 262_143),
-            ("postgres.reserved_connections", self.postgres.reserved_connections, 0, 262_143),
-            ("postgres_clients.exporter", self.postgres_clients.exporter, 0, 10_000),
-            ("postgres_clients.db_init", self.postgres_clients.db_init, 0, 10_000),
-            ("postgres_clients.admin", self.postgres_clients.admin, 0, 10_000),
-            ("policy.connection_warning_percent", self.policy.connection_warning_percent, 1, 100),
-            ("policy.cpu_overcommit_percent", self.policy.cpu_overcommit_percent, 1, 10_000),
-            ("policy.memory_overcommit_percent", self.policy.memory_overcommit_percent, 1, 10_000),
+        let values = [
+            self.api.replicas,
+            self.api.db_pool,
+            self.runtime.replicas,
+            self.runtime.max_concurrent_executions,
+            self.postgres.max_connections,
+            self.postgres.superuser_reserved_connections,
+            self.postgres.reserved_connections,
+            self.postgres_clients.exporter,
+            self.postgres_clients.db_init,
+            self.postgres_clients.admin,
+            self.policy.connection_warning_percent,
+            self.policy.cpu_overcommit_percent,
+            self.policy.memory_overcommit_percent,
         ];
-        for (path, value, min, max) in ranges {
+        for ((path, min, max), value) in COUNT_RANGES.into_iter().zip(values) {
             if value < min || value > max {
                 return invalid(path, format!("must be between {min} and {max}, got {value}"));
             }

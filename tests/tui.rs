@@ -268,8 +268,63 @@ fn invalid_value_says_why_and_changes_nothing() {
     press(&mut app, "0");
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.knob_error.as_ref().unwrap().1, "api.replicas: must be between 1 and 1000, got 0");
+    // Too large for any count: the same rule, not "not a whole number".
+    press(&mut app, "99999999999");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.knob_error.as_ref().unwrap().1, "must be between 1 and 1000, got 99999999999");
+    // Memory without a unit would be bytes: a unit is asked for.
+    select(&mut app, Knob::RuntimeMemory);
+    press(&mut app, "32");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.knob_error.as_ref().unwrap().1, "`32` needs a unit: 32G, 32M or 32K");
+    // The reason is in the status area, whole, at the narrowest screen.
+    let shown = screen(&app, 80, 24);
+    assert!(shown.contains("memory limit: `32` needs a unit: 32G, 32M or 32K (Esc)"), "{shown}");
     assert_eq!(app.plan(), &before);
     assert!(app.undo.is_empty());
+}
+
+#[test]
+fn a_limit_of_none_is_the_most_so_stepping_up_keeps_it() {
+    let mut app = app("medium");
+    select(&mut app, Knob::RuntimeMemory);
+    key(&mut app, KeyCode::Delete);
+    assert_eq!(app.plan().runtime.limits.memory, None);
+    press(&mut app, "l");
+    assert_eq!(app.plan().runtime.limits.memory, None, "no limit does not shrink to 256 MiB");
+    assert!(app.knob_error.as_ref().unwrap().1.contains("already the most"));
+    press(&mut app, "h");
+    assert_eq!(app.plan().runtime.limits.memory, app.plan().host.map(|h| h.memory), "down starts at the host");
+    // A reservation of none is zero: up grows it.
+    select(&mut app, Knob::RuntimeCpusReserved);
+    key(&mut app, KeyCode::Delete);
+    press(&mut app, "l");
+    assert_eq!(app.plan().runtime.reservations.cpus.unwrap().0, 500);
+}
+
+#[test]
+fn undo_and_redo_say_what_changed_and_select_it() {
+    let mut app = app("medium");
+    select(&mut app, Knob::RuntimeSlots);
+    press(&mut app, "l");
+    select(&mut app, Knob::ApiReplicas);
+    press(&mut app, "u");
+    assert_eq!(app.selected, Knob::RuntimeSlots);
+    assert_eq!(app.status.as_ref().unwrap().text, "undo: Runtime max concurrent 10 (was 11)");
+    press(&mut app, "p");
+    assert_eq!(app.status.as_ref().unwrap().text, "preset large");
+    select(&mut app, Knob::ApiReplicas);
+    press(&mut app, "l");
+    press(&mut app, "p");
+    assert_eq!(app.status.as_ref().unwrap().text, "preset development: your edits are one u away");
+    press(&mut app, "u");
+    assert!(
+        app.status.as_ref().unwrap().text.starts_with("undo: ")
+            && app.status.as_ref().unwrap().text.contains("values, back to Large preset"),
+        "{:?}",
+        app.status
+    );
+    assert_eq!(app.plan().api.replicas, 4, "the edited Large is back");
 }
 
 #[test]
@@ -591,7 +646,10 @@ fn monitoring_and_the_wait_target_are_knobs() {
     // Clearing a count is refused in place.
     select(&mut app, Knob::RuntimeReplicas);
     press(&mut app, "x");
-    assert_eq!(app.knob_error.as_ref().unwrap().1, "`none` is not a whole number");
+    assert_eq!(app.knob_error.as_ref().unwrap().1, "cannot be empty: it must be between 0 and 1000");
+    select(&mut app, Knob::Monitoring);
+    press(&mut app, "x");
+    assert_eq!(app.knob_error.as_ref().unwrap().1, "cannot be empty: it takes on or off (the exporter's connections)");
     // Clearing a limit removes it.
     select(&mut app, Knob::RuntimeMemory);
     press(&mut app, "x");
@@ -787,4 +845,24 @@ fn text_fields_move_their_cursor() {
     assert_eq!(app.mode, Mode::EditKnob("25".into()), "215, then the 1 deleted");
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.plan().runtime.max_concurrent_executions, 25);
+}
+
+#[test]
+fn many_findings_at_every_size() {
+    let mut app = many_findings();
+    for (width, height) in [(80, 24), (250, 70)] {
+        update(&mut app, Msg::Resize { width, height });
+        insta::assert_snapshot!(format!("many_findings_{width}x{height}"), screen(&app, width, height));
+    }
+    // Scrolled to the end at 120×40: the last drift line, what is above, no "more".
+    update(&mut app, Msg::Resize { width: 120, height: 40 });
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::End);
+    insta::assert_snapshot!("many_findings_scrolled_to_the_end", screen(&app, 120, 40));
+    // A refused value wraps in the status area, whole.
+    key(&mut app, KeyCode::Tab);
+    select(&mut app, Knob::PostgresMaxConnections);
+    press(&mut app, "3");
+    key(&mut app, KeyCode::Enter);
+    insta::assert_snapshot!("a_wrapped_error_80x24", screen(&app, 80, 24));
 }

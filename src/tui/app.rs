@@ -308,6 +308,28 @@ impl App {
         self
     }
 
+    /// Says what `what` (undo, redo) changed from `before`, and selects that knob.
+    fn report_change(&mut self, what: &str, before: &Plan) {
+        let changed: Vec<Knob> =
+            Knob::ALL.into_iter().filter(|k| k.display(before) != k.display(self.plan())).collect();
+        if let Some(first) = changed.first() {
+            self.selected = *first;
+            self.focus = Focus::Plan;
+        }
+        let text = match changed.as_slice() {
+            [] => format!("{what}: back to {}", self.origin),
+            [knob] => format!(
+                "{what}: {} {} {} (was {})",
+                knob.group(),
+                knob.label(),
+                knob.display(self.plan()),
+                knob.display(before)
+            ),
+            many => format!("{what}: {} values, back to {}", many.len(), self.origin),
+        };
+        self.tell(text);
+    }
+
     /// Moves the findings, never past the point where the last one is in view.
     fn scroll_findings(&mut self, movement: Move) {
         let view = FindingsView::of(self);
@@ -409,7 +431,7 @@ pub fn update(app: &mut App, msg: Msg) -> Option<Effect> {
         Msg::Clear => {
             let knob = app.selected;
             app.knob_error = None;
-            match knob.parse("none").and_then(|value| knob.set(app.plan(), value)) {
+            match knob.clear(app.plan()) {
                 Ok(next) => app.change(next),
                 Err(why) => app.knob_error = Some((knob, why)),
             }
@@ -451,10 +473,12 @@ pub fn update(app: &mut App, msg: Msg) -> Option<Effect> {
                     return None;
                 }
             };
+            let had_edits = app.modified();
             app.change(loaded.plan);
             app.preset = Some(next);
             app.origin = format!("{} preset", app.plan().name.as_deref().unwrap_or(PRESET_KEYS[next]));
-            app.tell(format!("preset {}", PRESET_KEYS[next]));
+            let note = if had_edits { ": your edits are one u away" } else { "" };
+            app.tell(format!("preset {}{note}", PRESET_KEYS[next]));
         }
         Msg::Solve => match solve::solve(app.plan()) {
             Outcome::Solved(candidates) => {
@@ -479,6 +503,7 @@ pub fn update(app: &mut App, msg: Msg) -> Option<Effect> {
         Msg::Undo => match app.undo.pop_back() {
             Some(previous) => {
                 let current = app.restore(previous);
+                app.report_change("undo", &current.plan);
                 app.redo.push(current);
             }
             None => app.tell("nothing to undo".into()),
@@ -486,6 +511,7 @@ pub fn update(app: &mut App, msg: Msg) -> Option<Effect> {
         Msg::Redo => match app.redo.pop() {
             Some(next) => {
                 let current = app.restore(next);
+                app.report_change("redo", &current.plan);
                 app.undo.push_back(current);
             }
             None => app.tell("nothing to redo".into()),

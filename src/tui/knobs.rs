@@ -109,6 +109,42 @@ impl Knob {
         }
     }
 
+    /// The plan key of a whole-number knob, whose bounds the plan sets.
+    fn count_path(self) -> Option<&'static str> {
+        use Knob::*;
+        Some(match self {
+            ApiReplicas => "api.replicas",
+            ApiDbPool => "api.db_pool",
+            RuntimeReplicas => "runtime.replicas",
+            RuntimeSlots => "runtime.max_concurrent_executions",
+            PostgresMaxConnections => "postgres.max_connections",
+            _ => return None,
+        })
+    }
+
+    /// The rule a whole number must follow, as the plan states it.
+    fn count_rule(self) -> String {
+        match self.count_path().and_then(crate::plan::count_range) {
+            Some((min, max)) => format!("must be between {min} and {max}"),
+            None => "must be a whole number".to_string(),
+        }
+    }
+
+    /// A limit, where "none" means no limit: the most there is, not the least.
+    fn is_limit(self) -> bool {
+        use Knob::*;
+        matches!(self, ApiCpus | ApiMemory | RuntimeCpus | RuntimeMemory | PostgresCpus | PostgresMemory)
+    }
+
+    /// Whether the knob can be cleared to "none".
+    pub fn clearable(self) -> bool {
+        use Knob::*;
+        match self.value(&Plan::default()) {
+            Value::Count(_) | Value::Switch(_) | Value::Dispatch(_) => false,
+            _ => !matches!(self, PostgresSharedBuffers | WorkloadDuration),
+        }
+    }
+
     /// What typing expects, for the help line of the editor.
     pub fn hint(self) -> &'static str {
         match self.value(&Plan::default()) {
@@ -225,6 +261,14 @@ impl Knob {
                 let by = if self == Knob::PostgresMaxConnections { 10 } else { 1 };
                 Value::Count(if up { n.saturating_add(by) } else { n.saturating_sub(by) })
             }
+            // No limit is the most there is: up stays, down starts from the host's size.
+            Value::Cpus(None) | Value::Memory(None) if self.is_limit() && up => {
+                return Err("has no limit, which is already the most; ← sets one".into());
+            }
+            Value::Cpus(None) if self.is_limit() => Value::Cpus(Some(plan.host.map_or(Cpus::whole(8), |h| h.cpus))),
+            Value::Memory(None) if self.is_limit() => {
+                Value::Memory(Some(plan.host.map_or(Bytes::gib(16), |h| h.memory)))
+            }
             Value::Cpus(c) => {
                 let millis = c.map_or(0, |c| c.0);
                 let next = if up { millis + 500 } else { millis.saturating_sub(500) };
@@ -252,15 +296,40 @@ impl Knob {
         self.set(plan, next)
     }
 
+    /// The plan with this knob cleared to "none" (no limit, no host, no workload, no target),
+    /// or why it cannot be empty.
+    pub fn clear(self, plan: &Plan) -> Result<Plan, String> {
+        if !self.clearable() {
+            return Err(match self.count_path() {
+                Some(_) => format!("cannot be empty: it {}", self.count_rule()),
+                None => format!("cannot be empty: it takes {}", self.hint()),
+            });
+        }
+        self.parse("none").and_then(|value| self.set(plan, value))
+    }
+
     /// Parses typed text into this knob's value.
     pub fn parse(self, text: &str) -> Result<Value, String> {
         let text = text.trim();
         let none = text.eq_ignore_ascii_case("none") || text == "-";
         Ok(match self.value(&Plan::default()) {
-            Value::Count(_) => Value::Count(text.parse().map_err(|_| format!("`{text}` is not a whole number"))?),
+            Value::Count(_) => match text.parse::<i128>() {
+                Ok(n) => Value::Count(u32::try_from(n).map_err(|_| format!("{}, got {n}", self.count_rule()))?),
+                Err(_) => {
+                    return Err(format!(
+                        "`{}` is not a whole number; it {}",
+                        crate::load::cut(text, 20),
+                        self.count_rule()
+                    ));
+                }
+            },
             Value::Cpus(_) if none => Value::Cpus(None),
             Value::Cpus(_) => Value::Cpus(Some(Cpus::parse(text)?)),
             Value::Memory(_) if none => Value::Memory(None),
+            // A bare number is bytes to Compose, and never what anyone typing "32" means.
+            Value::Memory(_) if text.bytes().all(|b| b.is_ascii_digit() || b == b'.') => {
+                return Err(format!("`{text}` needs a unit: {text}G, {text}M or {text}K"));
+            }
             Value::Memory(_) => Value::Memory(Some(Bytes::parse(text)?)),
             Value::Rate(_) if none => Value::Rate(None),
             Value::Rate(_) => match text.parse::<f64>() {

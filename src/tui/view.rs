@@ -27,9 +27,9 @@ pub struct Areas {
     pub footer: Rect,
 }
 
-/// The rows the Plan panel needs for every knob, its group headings, the line under the
-/// selected knob and its borders; the body gets them when it can.
-const PLAN_ROWS: u16 = Knob::ALL.len() as u16 + 5 + 1 + 2;
+/// The rows the Plan panel needs for every knob, its group headings and its borders; the body
+/// gets them when it can.
+const PLAN_ROWS: u16 = Knob::ALL.len() as u16 + 5 + 2;
 /// The footer wraps onto at most this many rows.
 const MAX_FOOTER_ROWS: u16 = 3;
 /// The findings keep at least this many rows, borders included.
