@@ -391,14 +391,14 @@ fn every_figure_shown_is_the_cores() {
     assert_eq!(f, &app.report.figures, "the TUI's figures are the core's");
     let expected = [
         format!("Concurrent executions {} = {} × {}", f.concurrent_executions, f.runtime_replicas, f.slots_per_replica),
-        format!("{} · 0.4 CPU", flowcap::units::Bytes(f.per_slot.memory_bytes.unwrap())),
+        format!("{} · 0.4 CPUs", flowcap::units::Bytes(f.per_slot.memory_bytes.unwrap())),
         format!("{}/{}", f.connections.used, f.connections.usable),
         format!("{} %", (f.connections.share * 100.0).round()),
         format!("{} %", (f.host.as_ref().unwrap().cpu_limits_share * 100.0).round()),
-        "26/32".to_string(),
-        "45.5G/64G".to_string(),
-        "PGTune: sb 2GB, work_mem 20164kB".to_string(),
-        "60/min × 30 s = 30 Erl".to_string(),
+        "26/32 CPUs".to_string(),
+        "45.5/64 GiB".to_string(),
+        "PGTune: shared_buffers 2GB, work_mem 20164kB".to_string(),
+        "60/min × 30 s = 30 busy slots".to_string(),
     ];
     for figure in expected {
         assert!(shown.contains(&figure), "missing {figure:?} in\n{shown}");
@@ -417,23 +417,51 @@ fn gauge_colors(buffer: &Buffer, label: &str) -> Vec<Color> {
 }
 
 #[test]
-fn gauges_turn_amber_then_red() {
+fn a_gauge_has_the_colour_of_its_findings_and_no_other() {
+    let colour_of = |app: &App, rules: &[&str]| match app
+        .report
+        .findings
+        .iter()
+        .filter(|f| rules.contains(&f.finding.rule))
+        .map(|f| f.finding.severity)
+        .max()
+    {
+        Some(flowcap::rules::Severity::Error) => Color::Red,
+        Some(flowcap::rules::Severity::Warning) => Color::Yellow,
+        _ => Color::Green,
+    };
     let mut app = app("medium");
-    select(&mut app, Knob::HostCpus);
-    // 26 of 40: 65 %.
-    press(&mut app, "40");
-    key(&mut app, KeyCode::Enter);
-    assert!(gauge_colors(&render(&app, 80, 24), "Host CPU").iter().all(|c| *c == Color::Green));
-    // 26 of 30: 87 %, past 80 % of the limit.
-    press(&mut app, "30");
-    key(&mut app, KeyCode::Enter);
-    assert!(gauge_colors(&render(&app, 80, 24), "Host CPU").iter().all(|c| *c == Color::Yellow));
-    // 26 of 24: past the limit.
-    press(&mut app, "24");
-    key(&mut app, KeyCode::Enter);
-    let colors = gauge_colors(&render(&app, 80, 24), "Host CPU");
-    assert_eq!(colors.len(), 10, "a full bar");
-    assert!(colors.iter().all(|c| *c == Color::Red), "{colors:?}");
+    let mut seen = std::collections::BTreeSet::new();
+    // Medium opens with Host CPU at 81 %: no finding, so not amber.
+    for (knob, value) in [
+        (Knob::HostCpus, "32"),
+        (Knob::HostCpus, "40"),
+        (Knob::HostCpus, "24"),
+        (Knob::HostCpus, "8"),
+        (Knob::PostgresMaxConnections, "36"),
+        (Knob::PostgresMaxConnections, "31"),
+        (Knob::PostgresMaxConnections, "20"),
+    ] {
+        select(&mut app, knob);
+        press(&mut app, value);
+        key(&mut app, KeyCode::Enter);
+        let buffer = render(&app, 120, 40);
+        for (label, rules) in [
+            ("Host CPU", &["host-cpu-overcommit"][..]),
+            ("DB connections", &["connections-exhausted", "connections-near-limit"][..]),
+        ] {
+            let colours = gauge_colors(&buffer, label);
+            let expected = colour_of(&app, rules);
+            assert!(
+                colours.iter().all(|c| *c == expected),
+                "{label} at {knob:?}={value}: {colours:?}, want {expected:?}"
+            );
+            seen.insert(format!("{expected:?}"));
+        }
+    }
+    assert_eq!(seen.len(), 3, "green, amber and red all shown: {seen:?}");
+    let colours = gauge_colors(&render(&app, 120, 40), "Host CPU");
+    assert_eq!(colours.len(), 10, "a full bar at 120 columns");
 }
 
 #[test]

@@ -3,6 +3,8 @@
 
 use super::app::App;
 use super::view::Theme;
+use crate::analysis::Analysis;
+use crate::rules::Severity;
 use crate::units::{Bytes, Seconds, trim_decimal};
 use crate::workload::{WorkloadFigures, wait_text};
 use ratatui::buffer::Buffer;
@@ -10,55 +12,116 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph, Widget};
+use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph, Widget, Wrap};
 
-pub struct CapacityPanel<'a> {
-    pub app: &'a App,
-    pub theme: Theme,
+/// What the Capacity panel shows, built from the app.
+pub struct CapacityView<'a> {
+    pub figures: &'a Analysis,
+    /// The figures at the start of the session, for "was …".
+    pub before: &'a Analysis,
+    /// Each gauge's colour: the most severe finding on its figure.
+    pub levels: GaugeLevels,
 }
 
-/// Width of a gauge bar in cells.
-const BAR_WIDTH: usize = 10;
-/// Host gauges turn amber at this share of what the policy allows.
-const HOST_WARNING_SHARE: f64 = 0.8;
+/// The most severe finding on each gauge's figure, if any. A gauge is coloured by its
+/// findings and nothing else, so a coloured gauge always has a finding that says why.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GaugeLevels {
+    pub connections: Option<Severity>,
+    pub host_cpu: Option<Severity>,
+    pub host_memory: Option<Severity>,
+    pub reserved: Option<Severity>,
+    pub shared_buffers: Option<Severity>,
+}
 
-/// The style for a ratio against its warning line and limit.
-fn level(theme: Theme, ratio: f64, warning: f64, limit: f64) -> Style {
-    if ratio > limit {
-        theme.error()
-    } else if ratio > warning {
-        theme.warning()
-    } else {
-        theme.good()
+impl CapacityView<'_> {
+    pub fn of(app: &App) -> CapacityView<'_> {
+        let worst = |rules: &[&str]| {
+            app.report.findings.iter().filter(|f| rules.contains(&f.finding.rule)).map(|f| f.finding.severity).max()
+        };
+        CapacityView {
+            figures: &app.report.figures,
+            before: &app.baseline_report.figures,
+            levels: GaugeLevels {
+                connections: worst(&["connections-exhausted", "connections-near-limit"]),
+                host_cpu: worst(&["host-cpu-overcommit"]),
+                host_memory: worst(&["host-memory-overcommit"]),
+                reserved: worst(&["reservations-exceed-host"]),
+                shared_buffers: worst(&["shared-buffers-exceed-memory", "shared-buffers-high"]),
+            },
+        }
     }
 }
 
-/// `label  value  ████░░░░░░  42 %`, coloured by `level`.
-fn gauge(theme: Theme, label: &str, value: String, ratio: f64, warning: f64, limit: f64) -> Line<'static> {
-    let filled = ((ratio.clamp(0.0, 1.0) * BAR_WIDTH as f64).round() as usize).min(BAR_WIDTH);
-    let style = level(theme, ratio, warning, limit);
+pub struct CapacityPanel<'a> {
+    pub view: &'a CapacityView<'a>,
+    pub theme: Theme,
+}
+
+/// Gauge columns: the label, the value; the bar takes what is left, up to 10 cells.
+const LABEL_WIDTH: usize = 15;
+const VALUE_WIDTH: usize = 13;
+const MAX_BAR_WIDTH: usize = 10;
+
+fn level(theme: Theme, severity: Option<Severity>) -> Style {
+    match severity {
+        Some(Severity::Error) => theme.error(),
+        Some(Severity::Warning) => theme.warning(),
+        Some(Severity::Info) | None => theme.good(),
+    }
+}
+
+/// `label  value  ████░░░░░░  42 %`, coloured by the gauge's findings.
+fn gauge(
+    theme: Theme,
+    width: u16,
+    label: &str,
+    value: String,
+    ratio: f64,
+    severity: Option<Severity>,
+) -> Line<'static> {
+    let bar = usize::from(width).saturating_sub(LABEL_WIDTH + VALUE_WIDTH + 7).clamp(3, MAX_BAR_WIDTH);
+    let filled = ((ratio.clamp(0.0, 1.0) * bar as f64).round() as usize).min(bar);
+    let style = level(theme, severity);
     Line::from(vec![
-        Span::raw(format!("{label:<14}{value:<10}")),
+        Span::raw(format!("{label:<LABEL_WIDTH$}{value:<VALUE_WIDTH$}")),
         Span::styled("█".repeat(filled), style),
-        Span::styled("░".repeat(BAR_WIDTH - filled), theme.dim()),
+        Span::styled("░".repeat(bar - filled), theme.dim()),
         Span::styled(format!(" {:>3} %", (ratio * 100.0).round()), style),
     ])
 }
 
 /// " (was X)" when the figure changed since the start.
 fn was<T: PartialEq + ToString>(theme: Theme, now: T, then: T) -> Span<'static> {
-    if now == then { Span::raw("") } else { Span::styled(format!(" (was {})", then.to_string()), theme.dim()) }
+    if now == then { Span::raw("") } else { Span::styled(format!(" (was {})", then.to_string()), theme.fix()) }
+}
+
+/// CPUs, said so: "0.5 CPUs", "1 CPU".
+fn cpus(amount: f64) -> String {
+    let text = trim_decimal(amount, 2);
+    if text == "1" { "1 CPU".into() } else { format!("{text} CPUs") }
+}
+
+/// A used/total pair of sizes with one unit: GiB, or MiB when the total is under 1 GiB.
+fn sizes(used: u64, total: u64) -> String {
+    let (unit, name) = if total >= 1 << 30 { (1u64 << 30, "GiB") } else { (1u64 << 20, "MiB") };
+    let show = |bytes: u64| trim_decimal(bytes as f64 / unit as f64, 1);
+    format!("{}/{} {name}", show(used), show(total))
+}
+
+/// One size, in GiB with at most one decimal.
+fn gib(bytes: u64) -> String {
+    format!("{} GiB", trim_decimal(bytes as f64 / (1u64 << 30) as f64, 1))
 }
 
 impl Widget for &CapacityPanel<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
-        let (app, theme) = (self.app, self.theme);
+        let (view, theme) = (self.view, self.theme);
         let block = Block::bordered().title(Line::styled(" Capacity ", theme.heading()));
         let inner = block.inner(area);
         block.render(area, buf);
-        let figures = &app.report.figures;
-        let before = &app.baseline_report.figures;
-        let policy = &app.plan().policy;
+        let (figures, before, levels) = (view.figures, view.before, view.levels);
+        let width = inner.width;
         let mut lines = Vec::new();
 
         lines.push(Line::from(vec![
@@ -67,22 +130,19 @@ impl Widget for &CapacityPanel<'_> {
             Span::raw(format!(" = {} × {}", figures.runtime_replicas, figures.slots_per_replica)),
             was(theme, figures.concurrent_executions, before.concurrent_executions),
         ]));
-        let slot_memory = figures.per_slot.memory().map_or("no limit".into(), |m| m.to_string());
-        let slot_cpu = figures.per_slot.cpus.map_or("no limit".into(), |c| format!("{} CPU", trim_decimal(c, 2)));
+        let slot = |f: &Analysis| {
+            let memory = f.per_slot.memory().map_or("no limit".into(), |m| m.to_string());
+            let cpu = f.per_slot.cpus.map_or("no CPU limit".into(), cpus);
+            format!("{memory} · {cpu}")
+        };
         lines.push(Line::from(vec![
-            Span::raw(format!("{:<14}{slot_memory} · {slot_cpu}", "Per slot")),
-            was(theme, slot_memory.clone(), before.per_slot.memory().map_or("no limit".into(), |m| m.to_string())),
+            Span::raw(format!("{:<LABEL_WIDTH$}{}", "Per slot", slot(figures))),
+            was(theme, slot(figures), slot(before)),
         ]));
 
         let c = &figures.connections;
-        let mut connections = gauge(
-            theme,
-            "DB conns",
-            format!("{}/{}", c.used, c.usable),
-            c.share,
-            f64::from(policy.connection_warning_percent) / 100.0,
-            1.0,
-        );
+        let mut connections =
+            gauge(theme, width, "DB connections", format!("{}/{}", c.used, c.usable), c.share, levels.connections);
         connections.spans.push(was(theme, c.used, before.connections.used));
         lines.push(connections);
         let clients: Vec<String> = c
@@ -93,67 +153,64 @@ impl Widget for &CapacityPanel<'_> {
                 name => format!("{name} {}", client.connections),
             })
             .collect();
-        lines.push(Line::styled(format!("  {}", clients.join(", ")), theme.dim()));
+        lines.push(Line::styled(format!("  {}", clients.join(", ")), theme.fix()));
 
         match &figures.host {
             Some(host) => {
-                let cpu_allowed = f64::from(policy.cpu_overcommit_percent) / 100.0;
-                let memory_allowed = f64::from(policy.memory_overcommit_percent) / 100.0;
+                let cpu_pair = format!("{}/{} CPUs", trim_decimal(host.cpu_limits, 1), trim_decimal(host.cpus, 1));
+                lines.push(gauge(theme, width, "Host CPU", cpu_pair, host.cpu_limits_share, levels.host_cpu));
+                let memory_pair = sizes(host.memory_limits_bytes, host.memory_bytes);
                 lines.push(gauge(
                     theme,
-                    "Host CPU",
-                    format!("{}/{}", trim_decimal(host.cpu_limits, 1), trim_decimal(host.cpus, 1)),
-                    host.cpu_limits_share,
-                    cpu_allowed * HOST_WARNING_SHARE,
-                    cpu_allowed,
-                ));
-                lines.push(gauge(
-                    theme,
+                    width,
                     "Host memory",
-                    format!("{}/{}", gib(host.memory_limits_bytes), gib(host.memory_bytes)),
+                    memory_pair,
                     host.memory_limits_share,
-                    memory_allowed * HOST_WARNING_SHARE,
-                    memory_allowed,
+                    levels.host_memory,
                 ));
                 let reserved = host.cpu_reservations_share.max(host.memory_reservations_share);
+                let amounts = format!("{} · {}", cpus(host.cpu_reservations), gib(host.memory_reservations_bytes));
+                let share = (reserved * 100.0).round();
+                // "of host" when there is room: the share is of the host either way.
+                let mut text = format!("{amounts} ({share} % of host)");
+                if LABEL_WIDTH + text.chars().count() > usize::from(width) {
+                    text = format!("{amounts} ({share} %)");
+                }
                 lines.push(Line::from(vec![
-                    Span::raw(format!("{:<14}", "Reserved")),
-                    Span::styled(
-                        format!(
-                            "{} CPU · {} ({} % of host)",
-                            trim_decimal(host.cpu_reservations, 2),
-                            gib(host.memory_reservations_bytes),
-                            (reserved * 100.0).round()
-                        ),
-                        level(theme, reserved, HOST_WARNING_SHARE, 1.0),
-                    ),
+                    Span::raw(format!("{:<LABEL_WIDTH$}", "Reserved")),
+                    Span::styled(text, level(theme, levels.reserved)),
                 ]));
             }
-            None => lines.push(Line::styled("Host          unknown: set its size below", theme.dim())),
+            None => {
+                lines.push(Line::styled(format!("{:<LABEL_WIDTH$}unknown: set its size below", "Host"), theme.fix()))
+            }
         }
 
         let pg = &figures.postgres;
         match (pg.memory_limit_bytes, pg.shared_buffers_share) {
             (Some(limit), Some(share)) => lines.push(gauge(
                 theme,
-                "Postgres sb",
-                format!("{}/{}", gib(pg.shared_buffers_bytes), gib(limit)),
+                width,
+                "shared_buffers",
+                sizes(pg.shared_buffers_bytes, limit),
                 share,
-                f64::from(policy.shared_buffers_warning_percent) / 100.0,
-                1.0,
+                levels.shared_buffers,
             )),
             _ => lines.push(Line::raw(format!(
-                "{:<14}{} (no memory limit)",
-                "Postgres sb",
+                "{:<LABEL_WIDTH$}{} (Postgres has no memory limit)",
+                "shared_buffers",
                 Bytes(pg.shared_buffers_bytes)
             ))),
         }
+        // PGTune's headline advice where it fits on a line; its whole advice shows below when
+        // there is room.
         if let Some(tune) = &pg.pgtune {
             let setting = |name| tune.get(name).unwrap_or("—");
-            lines.push(Line::styled(
-                format!("  PGTune: sb {}, work_mem {}", setting("shared_buffers"), setting("work_mem")),
-                theme.dim(),
-            ));
+            let advice =
+                format!("  PGTune: shared_buffers {}, work_mem {}", setting("shared_buffers"), setting("work_mem"));
+            if advice.chars().count() <= usize::from(width) {
+                lines.push(Line::styled(advice, theme.fix()));
+            }
         }
 
         let chart_room = match &figures.workload {
@@ -162,7 +219,7 @@ impl Widget for &CapacityPanel<'_> {
                 workload.curve.len() > 1
             }
             None => {
-                lines.push(Line::styled("Workload      none (type runs / minute)", theme.dim()));
+                lines.push(Line::styled(format!("{:<LABEL_WIDTH$}none (type runs / minute)", "Workload"), theme.fix()));
                 false
             }
         };
@@ -173,7 +230,8 @@ impl Widget for &CapacityPanel<'_> {
                 .chunks(2)
                 .map(|pair| pair.iter().map(|s| format!("{:<36}", format!("{} = {}", s.name, s.value))).collect())
                 .collect();
-            if lines.len() + rows.len() + 2 <= usize::from(inner.height) {
+            let used = Paragraph::new(lines.clone()).wrap(Wrap { trim: false }).line_count(inner.width);
+            if used + rows.len() + 2 <= usize::from(inner.height) {
                 lines.push(Line::raw(""));
                 lines.push(Line::styled(
                     format!(
@@ -187,13 +245,28 @@ impl Widget for &CapacityPanel<'_> {
                 lines.extend(rows.into_iter().map(|row| Line::raw(format!("  {}", row.trim_end()))));
             }
         }
-        let text_height = lines.len() as u16;
-        Paragraph::new(lines).render(inner, buf);
+        // Narrow screens wrap a long line rather than cut it.
+        let text = Paragraph::new(lines).wrap(Wrap { trim: false });
+        let text_height = u16::try_from(text.line_count(inner.width)).unwrap_or(u16::MAX);
+        text.render(inner, buf);
         // The chart takes what is left when that is enough to read it.
         let chart_height = inner.height.saturating_sub(text_height + 1);
         if let Some(workload) = figures.workload.as_ref().filter(|_| chart_room && chart_height >= 8) {
-            let [_, chart_area] =
-                Layout::vertical([Constraint::Length(text_height + 1), Constraint::Fill(1)]).areas(inner);
+            let [_, caption, chart_area] =
+                Layout::vertical([Constraint::Length(text_height), Constraint::Length(1), Constraint::Fill(1)])
+                    .areas(inner);
+            // The legend is a caption above the chart, so it can never cover the curve.
+            Line::from(vec![
+                Span::styled("p95 wait by load ", theme.heading()),
+                Span::styled("─", theme.good()),
+                Span::styled(" the curve · ", theme.fix()),
+                Span::styled("•", theme.warning()),
+                Span::styled(
+                    format!(" now: {} % load", trim_decimal(workload.waits.utilisation * 100.0, 0)),
+                    theme.fix(),
+                ),
+            ])
+            .render(caption, buf);
             render_wait_chart(theme, workload, chart_area, buf);
         }
     }
@@ -202,9 +275,9 @@ impl Widget for &CapacityPanel<'_> {
 fn workload_lines(theme: Theme, w: &WorkloadFigures, before: Option<&WorkloadFigures>) -> Vec<Line<'static>> {
     let waits = &w.waits;
     let mut lines = vec![Line::from(vec![
-        Span::raw(format!("{:<14}", "Workload")),
+        Span::raw(format!("{:<LABEL_WIDTH$}", "Workload")),
         Span::raw(format!(
-            "{}/min × {} = {} Erl",
+            "{}/min × {} = {} busy slots",
             trim_decimal(w.arrivals_per_minute, 1),
             Seconds(w.mean_duration_seconds),
             trim_decimal(waits.offered_load, 1)
@@ -231,7 +304,7 @@ fn workload_lines(theme: Theme, w: &WorkloadFigures, before: Option<&WorkloadFig
         (Some(target), Some(true)) => Span::styled(format!("  target {target}: met"), theme.good()),
         (Some(target), _) => Span::styled(format!("  target {target}: MISSED"), theme.error()),
         (None, _) => {
-            Span::styled(format!("  ceiling {}/min", trim_decimal(w.throughput_ceiling_per_minute, 1)), theme.dim())
+            Span::styled(format!("  ceiling {}/min", trim_decimal(w.throughput_ceiling_per_minute, 1)), theme.fix())
         }
     };
     lines.push(Line::from(target));
@@ -258,18 +331,14 @@ fn render_wait_chart(theme: Theme, w: &WorkloadFigures, area: Rect, buf: &mut Bu
             .data(&now),
     ];
     Chart::new(datasets)
-        .x_axis(Axis::default().title("load %").bounds([0.0, 100.0]).labels(["0", "50", "100"]).style(theme.dim()))
+        .legend_position(None)
+        .x_axis(Axis::default().title("load %").bounds([0.0, 100.0]).labels(["0", "50", "100"]).style(theme.fix()))
         .y_axis(
             Axis::default()
                 .title("p95 s")
                 .bounds([0.0, top])
                 .labels(["0".to_string(), trim_decimal(top / 2.0, 1), trim_decimal(top, 1)])
-                .style(theme.dim()),
+                .style(theme.fix()),
         )
         .render(area, buf);
-}
-
-/// Sizes in a gauge: GiB with at most one decimal, so "45.5/64 GiB" fits.
-fn gib(bytes: u64) -> String {
-    format!("{}G", trim_decimal(bytes as f64 / (1u64 << 30) as f64, 1))
 }

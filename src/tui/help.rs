@@ -13,9 +13,9 @@ pub struct HelpOverlay {
 
 /// What the gauges' colours and the marks next to values mean.
 const LEGEND: &[&str] = &[
-    "Gauges: amber past the warning line (connections: the policy's share; host:",
-    "80 % of what the policy allows), red past the limit. (was …): at the start;",
-    "· deployment … or ≠ …: what the deployment has.",
+    "A gauge has the colour of its findings: amber a warning, red an error.",
+    "(was …): the value at the start; · deployment … or ≠ …: the deployment's.",
+    "Workload: busy slots = runs per second × mean duration.",
 ];
 
 impl Widget for &HelpOverlay {

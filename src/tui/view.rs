@@ -2,7 +2,7 @@
 //! live in their own files.
 
 use super::app::{App, Mode, Output};
-use super::capacity::CapacityPanel;
+use super::capacity::{CapacityPanel, CapacityView};
 use super::findings::{FindingsPanel, FindingsView};
 use super::help::HelpOverlay;
 use super::keys::{self, Context};
@@ -132,7 +132,7 @@ impl Widget for &App {
         };
         title(self, theme).render(areas.title, buf);
         (&PlanPanel { view: &PlanView::of(self), theme }).render(areas.plan, buf);
-        (&CapacityPanel { app: self, theme }).render(areas.capacity, buf);
+        (&CapacityPanel { view: &CapacityView::of(self), theme }).render(areas.capacity, buf);
         (&FindingsPanel { view: &findings, theme }).render(areas.findings, buf);
         footer.render(areas.footer, buf);
         if self.mode == Mode::Help {
