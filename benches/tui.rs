@@ -14,6 +14,7 @@ use std::hint::black_box;
 fn keystroke(c: &mut Criterion) {
     let plan = parse_plan("busy-medium.yaml", include_str!("../examples/busy-medium.yaml")).unwrap();
     let mut app = App::new(plan, true);
+    update(&mut app, Msg::Resize { width: 120, height: 40 });
     update(&mut app, Msg::Select(Knob::RuntimeSlots));
     // Start stable, so the waits, the curve and the chart are all computed and drawn.
     for _ in 0..8 {
@@ -31,5 +32,28 @@ fn keystroke(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, keystroke);
+fn parts(c: &mut Criterion) {
+    let plan = parse_plan("busy-medium.yaml", include_str!("../examples/busy-medium.yaml")).unwrap();
+    let mut app = App::new(plan, true);
+    update(&mut app, Msg::Resize { width: 120, height: 40 });
+    update(&mut app, Msg::Select(Knob::RuntimeSlots));
+    for _ in 0..8 {
+        update(&mut app, Msg::Step { up: true });
+    }
+    let mut up = true;
+    c.bench_function("part: update", |b| {
+        b.iter(|| {
+            update(&mut app, Msg::Step { up });
+            up = !up;
+        })
+    });
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    c.bench_function("part: render", |b| {
+        b.iter(|| {
+            terminal.draw(|frame| frame.render_widget(&app, frame.area())).unwrap();
+        })
+    });
+}
+
+criterion_group!(benches, keystroke, parts);
 criterion_main!(benches);

@@ -60,7 +60,7 @@ pub struct CapacityPanel<'a> {
 
 /// Gauge columns: the label, the value; the bar takes what is left, up to 10 cells.
 const LABEL_WIDTH: usize = 15;
-const VALUE_WIDTH: usize = 13;
+const VALUE_WIDTH: usize = 15;
 const MAX_BAR_WIDTH: usize = 10;
 
 fn level(theme: Theme, severity: Option<Severity>) -> Style {
@@ -102,16 +102,43 @@ fn cpus(amount: f64) -> String {
     if text == "1" { "1 CPU".into() } else { format!("{text} CPUs") }
 }
 
-/// A used/total pair of sizes with one unit: GiB, or MiB when the total is under 1 GiB.
+/// A used/total pair of sizes, each in GiB from 1 GiB up and in MiB below, the unit said
+/// once when both share it: "45.5/64 GiB", "256 MiB/1 GiB" (never "0.2/1 GiB").
 fn sizes(used: u64, total: u64) -> String {
-    let (unit, name) = if total >= 1 << 30 { (1u64 << 30, "GiB") } else { (1u64 << 20, "MiB") };
-    let show = |bytes: u64| trim_decimal(bytes as f64 / unit as f64, 1);
-    format!("{}/{} {name}", show(used), show(total))
+    let unit = |bytes: u64| if bytes >= 1 << 30 { (1u64 << 30, "GiB") } else { (1u64 << 20, "MiB") };
+    let show = |bytes: u64| trim_decimal(bytes as f64 / unit(bytes).0 as f64, 1);
+    let (used_unit, total_unit) = (unit(used).1, unit(total).1);
+    if used_unit == total_unit {
+        format!("{}/{} {total_unit}", show(used), show(total))
+    } else {
+        format!("{} {used_unit}/{} {total_unit}", show(used), show(total))
+    }
 }
 
 /// One size, in GiB with at most one decimal.
 fn gib(bytes: u64) -> String {
     format!("{} GiB", trim_decimal(bytes as f64 / (1u64 << 30) as f64, 1))
+}
+
+/// The rows `lines` take at `width`: one each, unless one is too long and they wrap.
+fn rows_of(lines: &[Line], width: u16) -> usize {
+    if lines.iter().all(|line| line.width() <= usize::from(width)) {
+        return lines.len();
+    }
+    Paragraph::new(lines.to_vec()).wrap(Wrap { trim: false }).line_count(width)
+}
+
+/// Draws `lines` in `area`: straight onto the buffer when every line fits (a keystroke redraws
+/// the whole screen, and a wrapping paragraph costs several times as much), wrapped otherwise,
+/// so narrow screens wrap a long line rather than cut it.
+fn render_lines(lines: Vec<Line>, area: Rect, buf: &mut Buffer) {
+    if lines.iter().any(|line| line.width() > usize::from(area.width)) {
+        Paragraph::new(lines).wrap(Wrap { trim: false }).render(area, buf);
+        return;
+    }
+    for (line, y) in lines.iter().zip(area.top()..area.bottom()) {
+        buf.set_line(area.x, y, line, area.width);
+    }
 }
 
 impl Widget for &CapacityPanel<'_> {
@@ -230,8 +257,7 @@ impl Widget for &CapacityPanel<'_> {
                 .chunks(2)
                 .map(|pair| pair.iter().map(|s| format!("{:<36}", format!("{} = {}", s.name, s.value))).collect())
                 .collect();
-            let used = Paragraph::new(lines.clone()).wrap(Wrap { trim: false }).line_count(inner.width);
-            if used + rows.len() + 2 <= usize::from(inner.height) {
+            if rows_of(&lines, inner.width) + rows.len() + 2 <= usize::from(inner.height) {
                 lines.push(Line::raw(""));
                 lines.push(Line::styled(
                     format!(
@@ -245,10 +271,8 @@ impl Widget for &CapacityPanel<'_> {
                 lines.extend(rows.into_iter().map(|row| Line::raw(format!("  {}", row.trim_end()))));
             }
         }
-        // Narrow screens wrap a long line rather than cut it.
-        let text = Paragraph::new(lines).wrap(Wrap { trim: false });
-        let text_height = u16::try_from(text.line_count(inner.width)).unwrap_or(u16::MAX);
-        text.render(inner, buf);
+        let text_height = u16::try_from(rows_of(&lines, inner.width)).unwrap_or(u16::MAX);
+        render_lines(lines, inner, buf);
         // The chart takes what is left when that is enough to read it.
         let chart_height = inner.height.saturating_sub(text_height + 1);
         if let Some(workload) = figures.workload.as_ref().filter(|_| chart_room && chart_height >= 8) {
@@ -341,4 +365,18 @@ fn render_wait_chart(theme: Theme, w: &WorkloadFigures, area: Rect, buf: &mut Bu
                 .style(theme.fix()),
         )
         .render(area, buf);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_unit_per_pair_and_cpus_said_so() {
+        assert_eq!(sizes(256 << 20, 1 << 30), "256 MiB/1 GiB");
+        assert_eq!(sizes(256 << 20, 512 << 20), "256/512 MiB");
+        assert_eq!(sizes(45 << 30 | 512 << 20, 64 << 30), "45.5/64 GiB");
+        assert_eq!(cpus(1.0), "1 CPU");
+        assert_eq!(cpus(0.25), "0.25 CPUs");
+    }
 }

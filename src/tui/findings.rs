@@ -207,3 +207,41 @@ impl Widget for &FindingsPanel<'_> {
 fn plural(count: usize) -> &'static str {
     if count == 1 { "" } else { "s" }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(entries: usize) -> FindingsView {
+        let entry = |i: usize| Entry::Drift { path: format!("k{i}"), deployed: "1".into(), planned: "2".into() };
+        FindingsView {
+            errors: 0,
+            warnings: 0,
+            infos: 0,
+            entries: (0..entries).map(entry).collect(),
+            scroll: 0,
+            focused: false,
+        }
+    }
+
+    #[test]
+    fn the_last_page_starts_where_the_last_entry_is_in_view() {
+        // 6 rows, 4 inside the borders, one row an entry.
+        let area = Rect::new(0, 0, 80, 6);
+        assert_eq!(view(3).max_scroll(area), 0, "all fit");
+        assert_eq!(view(10).max_scroll(area), 6, "entries 6..10 fill the 4 rows");
+        assert_eq!(view(10).rows_needed(area), 12);
+    }
+
+    #[test]
+    fn fixes_name_the_planner_key() {
+        assert_eq!(
+            in_planner_words("raise runtime.replicas to 9 (90 slots); `flowcap solve` finds the cheapest change"),
+            "raise runtime.replicas to 9 (90 slots); press o for the cheapest change"
+        );
+        assert_eq!(
+            in_planner_words("apply the override `flowcap export` writes, or change the plan"),
+            "press e to export the override, or change the plan"
+        );
+    }
+}

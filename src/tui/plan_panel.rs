@@ -8,7 +8,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Paragraph, Widget};
+use ratatui::widgets::{Block, BorderType, Widget};
 
 /// One line of the panel.
 #[derive(Clone, Debug, PartialEq)]
@@ -99,12 +99,8 @@ impl Widget for &PlanPanel<'_> {
         let inner = block.inner(area);
         block.render(area, buf);
         let label_width = 18;
-        let lines: Vec<Line> = view
-            .rows
-            .iter()
-            .skip(view.offset(inner.height))
-            .take(usize::from(inner.height))
-            .map(|row| match row {
+        let lines =
+            view.rows.iter().skip(view.offset(inner.height)).take(usize::from(inner.height)).map(|row| match row {
                 Row::Group(name) => Line::styled(name.to_string(), theme.heading()),
                 Row::Knob { knob, value, editing, was, deployed } => {
                     let selected = *knob == view.selected;
@@ -135,8 +131,35 @@ impl Widget for &PlanPanel<'_> {
                     }
                     Line::from(spans)
                 }
-            })
+            });
+        // Straight onto the buffer: a paragraph's layout costs more than the whole panel.
+        for (line, y) in lines.zip(inner.top()..inner.bottom()) {
+            buf.set_line(inner.x, y, &line, inner.width);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cursor_is_drawn_between_characters() {
+        assert_eq!(with_cursor("8G", 0), "▏8G");
+        assert_eq!(with_cursor("8G", 1), "8▏G");
+        assert_eq!(with_cursor("µs", 1), "µ▏s");
+        assert_eq!(with_cursor("8G", 9), "8G▏");
+    }
+
+    #[test]
+    fn the_selected_knob_and_its_group_stay_in_view() {
+        let rows: Vec<Row> = Knob::ALL
+            .iter()
+            .map(|&knob| Row::Knob { knob, value: String::new(), editing: false, was: None, deployed: None })
             .collect();
-        Paragraph::new(lines).render(inner, buf);
+        let view = |selected| PlanView { rows: rows.clone(), selected, focused: true };
+        assert_eq!(view(Knob::ApiReplicas).offset(5), 0);
+        let last = Knob::ALL.len() - 1;
+        assert_eq!(view(Knob::ALL[last]).offset(5), last + 1 - 5);
     }
 }
