@@ -11,15 +11,21 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::hint::black_box;
 
-fn keystroke(c: &mut Criterion) {
+/// The planner on `examples/busy-medium.yaml` at 120×40, stable, so the waits, the curve and
+/// the chart are all computed and drawn.
+fn busy_app() -> App {
     let plan = parse_plan("busy-medium.yaml", include_str!("../examples/busy-medium.yaml")).unwrap();
     let mut app = App::new(plan, true);
     update(&mut app, Msg::Resize { width: 120, height: 40 });
     update(&mut app, Msg::Select(Knob::RuntimeSlots));
-    // Start stable, so the waits, the curve and the chart are all computed and drawn.
     for _ in 0..8 {
         update(&mut app, Msg::Step { up: true });
     }
+    app
+}
+
+fn keystroke(c: &mut Criterion) {
+    let mut app = busy_app();
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
     let mut up = true;
     c.bench_function("keystroke: update + analysis + render 120x40", |b| {
@@ -32,14 +38,9 @@ fn keystroke(c: &mut Criterion) {
     });
 }
 
+/// The keystroke in its two halves, to see where the time goes.
 fn parts(c: &mut Criterion) {
-    let plan = parse_plan("busy-medium.yaml", include_str!("../examples/busy-medium.yaml")).unwrap();
-    let mut app = App::new(plan, true);
-    update(&mut app, Msg::Resize { width: 120, height: 40 });
-    update(&mut app, Msg::Select(Knob::RuntimeSlots));
-    for _ in 0..8 {
-        update(&mut app, Msg::Step { up: true });
-    }
+    let mut app = busy_app();
     let mut up = true;
     c.bench_function("part: update", |b| {
         b.iter(|| {

@@ -85,14 +85,19 @@ fn many_findings() -> App {
         (Knob::HostMemory, "8G"),
         (Knob::HostCpus, "4"),
     ] {
-        select(&mut app, knob);
-        press(&mut app, value);
-        key(&mut app, KeyCode::Enter);
+        type_value(&mut app, knob, value);
     }
     select(&mut app, Knob::ApiMemory);
     key(&mut app, KeyCode::Delete);
     assert_eq!(app.mode, Mode::Normal);
     app
+}
+
+/// Selects `knob`, types `value` and Enter.
+fn type_value(app: &mut App, knob: Knob, value: &str) {
+    select(app, knob);
+    press(app, value);
+    key(app, KeyCode::Enter);
 }
 
 fn select(app: &mut App, knob: Knob) {
@@ -442,9 +447,7 @@ fn a_gauge_has_the_colour_of_its_findings_and_no_other() {
         (Knob::PostgresMaxConnections, "31"),
         (Knob::PostgresMaxConnections, "20"),
     ] {
-        select(&mut app, knob);
-        press(&mut app, value);
-        key(&mut app, KeyCode::Enter);
+        type_value(&mut app, knob, value);
         let buffer = render(&app, 120, 40);
         for (label, rules) in [
             ("Host CPU", &["host-cpu-overcommit"][..]),
