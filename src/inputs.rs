@@ -82,11 +82,7 @@ pub fn resolve(request: &Request, shell: Environment) -> Result<Inputs, InputErr
         None => None,
     };
     let mut loaded = match (named, &deployment) {
-        (Some(mut loaded), Some(deployment)) => {
-            loaded.inherit_deployment_facts(&deployment.imported);
-            loaded
-        }
-        (Some(loaded), None) => loaded,
+        (Some(loaded), deployment) => with_deployment_facts(loaded, deployment.as_ref()),
         (None, Some(deployment)) => deployment.imported.clone(),
         (None, None) => load_preset("development")?,
     };
@@ -97,6 +93,16 @@ pub fn resolve(request: &Request, shell: Environment) -> Result<Inputs, InputErr
     }
     loaded.plan.set_host(request.host_cpus, request.host_memory);
     Ok(Inputs { loaded, deployment })
+}
+
+/// `loaded` with the deployment's fixed ports, container names and service names, which are
+/// facts of the deployment and not plan decisions: every plan held against a deployment takes
+/// them, the one named on the command line and each preset the planner switches to.
+pub fn with_deployment_facts(mut loaded: LoadedPlan, deployment: Option<&Deployment>) -> LoadedPlan {
+    if let Some(deployment) = deployment {
+        loaded.inherit_deployment_facts(&deployment.imported);
+    }
+    loaded
 }
 
 /// The override (and balancer configs) that make `plan` real over `deployment`, written at

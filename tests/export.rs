@@ -150,16 +150,25 @@ fn never_overwrites_what_flowcap_did_not_write() {
         std::fs::read_to_string(dir.join("docker-compose.override.yml.bak")).unwrap(),
         "# my own override\nservices: {}\n"
     );
-    // A file flowcap wrote is replaced without --force, and kept as .bak.
-    flowcap()
-        .current_dir(&dir)
-        .args(["export", "--preset", "large", "-o", "docker-compose.override.yml"])
-        .assert()
-        .success();
-    assert!(
-        std::fs::read_to_string(dir.join("docker-compose.override.yml.bak")).unwrap().contains("presets/medium.yaml")
-    );
-    assert!(std::fs::read_to_string(dir.join("docker-compose.override.yml")).unwrap().contains("presets/large.yaml"));
+    // A file flowcap wrote is replaced without --force and kept as a backup; the operator's own
+    // file, kept as .bak, is never replaced by a backup of flowcap's: that goes to .bak.1.
+    let export = |preset: &str| {
+        flowcap()
+            .current_dir(&dir)
+            .args(["export", "--preset", preset, "-o", "docker-compose.override.yml"])
+            .assert()
+            .success();
+    };
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
+    export("large");
+    assert_eq!(read("docker-compose.override.yml.bak"), "# my own override\nservices: {}\n");
+    assert!(read("docker-compose.override.yml.bak.1").contains("presets/medium.yaml"));
+    assert!(read("docker-compose.override.yml").contains("presets/large.yaml"));
+    // Later backups of flowcap's own files replace each other there.
+    export("small-team");
+    assert_eq!(read("docker-compose.override.yml.bak"), "# my own override\nservices: {}\n");
+    assert!(read("docker-compose.override.yml.bak.1").contains("presets/large.yaml"));
+    assert!(!dir.join("docker-compose.override.yml.bak.2").exists());
 }
 
 #[test]

@@ -67,7 +67,9 @@ fn writes_never_follow_a_planted_link() {
     std::os::unix::fs::symlink(&victim, dir.join("o.yml.bak")).unwrap();
     flowcap().current_dir(&dir).args(["export", "--preset", "medium", "-o", "o.yml"]).assert().success();
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n", "the link's target is untouched");
-    assert!(!std::fs::symlink_metadata(dir.join("o.yml.bak")).unwrap().file_type().is_symlink());
+    // The link is not flowcap's to replace either: the backup goes beside it.
+    assert!(std::fs::symlink_metadata(dir.join("o.yml.bak")).unwrap().file_type().is_symlink());
+    assert_eq!(std::fs::read_to_string(dir.join("o.yml.bak.1")).unwrap(), "# Written by flowcap: an older export\n");
 
     // A link at the output itself, even to a flowcap file, is replaced only with --force.
     std::fs::write(dir.join("real.yml"), "# Written by flowcap: an older export\n").unwrap();

@@ -791,6 +791,12 @@ fn saving_over_a_file_flowcap_did_not_write_needs_explicit_consent() {
     press(&mut app, "F");
     assert!(std::fs::read_to_string(dir.join("notes.yaml")).unwrap().starts_with("# Written by flowcap"));
     assert_eq!(std::fs::read_to_string(dir.join("notes.yaml.bak")).unwrap(), "my notes\n");
+    // Saving there again is replacing flowcap's own file (y), and the notes stay in .bak.
+    save_to(&mut app, &dir.join("notes.yaml"));
+    assert!(matches!(app.mode, Mode::ConfirmOverwrite { needs_force: None, .. }), "{:?}", app.mode);
+    press(&mut app, "y");
+    assert_eq!(std::fs::read_to_string(dir.join("notes.yaml.bak")).unwrap(), "my notes\n");
+    assert!(std::fs::read_to_string(dir.join("notes.yaml.bak.1")).unwrap().starts_with("# Written by flowcap"));
 }
 
 /// The app in `context`, for trying keys.
@@ -896,4 +902,25 @@ fn many_findings_at_every_size() {
     press(&mut app, "3");
     key(&mut app, KeyCode::Enter);
     insta::assert_snapshot!("a_wrapped_error_80x24", screen(&app, 80, 24));
+}
+
+#[test]
+fn a_preset_switched_to_keeps_the_deployments_facts() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/corpus/pinned-containers");
+    let request = Request {
+        preset: Some("large".into()),
+        compose_files: vec![dir.join("docker-compose.yml")],
+        ..Request::default()
+    };
+    let mut app = app_on(&request);
+    let rules = |app: &App| -> std::collections::BTreeSet<&'static str> {
+        app.report.findings.iter().map(|f| f.finding.rule).filter(|r| *r != "drift").collect()
+    };
+    let at_start = rules(&app);
+    assert!(at_start.contains("fixed-container-name"), "{at_start:?}");
+    // Round the four presets back to Large: the container names are still the deployment's.
+    press(&mut app, "pppp");
+    assert_eq!(app.plan().name.as_deref(), Some("Large"));
+    assert_eq!(rules(&app), at_start);
+    assert_eq!(app.status.as_ref().unwrap().text, "preset large", "no edits were made");
 }

@@ -66,24 +66,30 @@ pub fn write_all_safely(files: &[(PathBuf, String)], force: bool) -> Result<Vec<
         let temporary = stage(path, contents).map_err(|error| fail(path, format!("cannot write: {error}")))?;
         staged.push((path, temporary));
     }
+    let mut backups = Vec::new();
     for (path, _) in &staged {
-        if path.exists() {
-            let backup = backup_of(path);
+        let backup = if path.exists() {
+            let backup = backup_for(path).map_err(|error| fail(path, format!("cannot keep the old file: {error}")))?;
             keep_as_backup(path, &backup)
                 .map_err(|error| fail(path, format!("cannot keep the old file as {}: {error}", backup.display())))?;
-        }
+            Some(backup)
+        } else {
+            None
+        };
+        backups.push(backup);
     }
-    let mut replaced: Vec<(&PathBuf, bool)> = Vec::new();
-    for (path, temporary) in staged {
-        let existed = path.exists();
+    let mut replaced: Vec<(&PathBuf, &Option<PathBuf>)> = Vec::new();
+    for ((path, temporary), backup) in staged.into_iter().zip(&backups) {
         if let Err(error) = temporary.persist(path) {
-            for (done, existed) in replaced.into_iter().rev() {
-                let _ =
-                    if existed { std::fs::copy(backup_of(done), done).map(|_| ()) } else { std::fs::remove_file(done) };
+            for (done, backup) in replaced.into_iter().rev() {
+                let _ = match backup {
+                    Some(backup) => std::fs::copy(backup, done).map(|_| ()),
+                    None => std::fs::remove_file(done),
+                };
             }
             return Err(fail(path, format!("cannot write: {}", error.error)));
         }
-        replaced.push((path, existed));
+        replaced.push((path, backup));
     }
     // The renames are durable once their folders are synced: only then is "wrote" true.
     for (path, _) in files {
@@ -137,7 +143,7 @@ pub fn retire(paths: &[PathBuf]) -> Result<(), InputError> {
         let fail = |error: std::io::Error| {
             InputError::unwritable(path.display().to_string(), format!("cannot retire: {error}"))
         };
-        keep_as_backup(path, &backup_of(path)).map_err(fail)?;
+        keep_as_backup(path, &backup_for(path)?).map_err(fail)?;
         std::fs::remove_file(path).map_err(fail)?;
     }
     Ok(())
@@ -157,8 +163,28 @@ fn keep_as_backup(path: &Path, backup: &Path) -> std::io::Result<()> {
     to.sync_all()
 }
 
-fn backup_of(path: &Path) -> PathBuf {
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(".bak");
-    path.with_file_name(name)
+/// Where the file at `path` is kept before it is replaced: `NAME.bak`, unless that holds
+/// something flowcap did not write (the operator's own file, kept there when it was first
+/// replaced with `--force`), which is never replaced: then the first `NAME.bak.N` that is free
+/// or flowcap's.
+fn backup_for(path: &Path) -> Result<PathBuf, InputError> {
+    let name = path.file_name().unwrap_or_default().to_os_string();
+    let candidate = |n: usize| {
+        let mut backup = name.clone();
+        backup.push(if n == 0 { ".bak".to_string() } else { format!(".bak.{n}") });
+        path.with_file_name(backup)
+    };
+    let free_or_flowcaps = |backup: &Path| match std::fs::symlink_metadata(backup) {
+        Err(error) => error.kind() == std::io::ErrorKind::NotFound,
+        Ok(meta) => meta.is_file() && written_by_flowcap(backup),
+    };
+    (0..MAX_BACKUPS).map(candidate).find(|backup| free_or_flowcaps(backup)).ok_or_else(|| {
+        InputError::unwritable(
+            path.display().to_string(),
+            format!("{MAX_BACKUPS} backups of files flowcap did not write are beside it: move some away"),
+        )
+    })
 }
+
+/// How many `.bak` files of other people's content flowcap keeps beside one file.
+const MAX_BACKUPS: usize = 100;

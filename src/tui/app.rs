@@ -5,7 +5,8 @@
 use super::findings::FindingsView;
 use super::knobs::Knob;
 use super::view;
-use crate::inputs::Deployment;
+use crate::inputs::{self, Deployment};
+use crate::io::error::InputError;
 use crate::load::{LoadedPlan, Locator};
 use crate::plan::Plan;
 use crate::presets::{PRESET_KEYS, PRESETS, load_preset};
@@ -308,6 +309,12 @@ impl App {
         self
     }
 
+    /// Preset `index` as the planner shows it: held against the deployment, with its facts.
+    fn preset_plan(&self, index: usize) -> Result<Plan, InputError> {
+        let loaded = load_preset(PRESET_KEYS[index])?;
+        Ok(inputs::with_deployment_facts(loaded, self.deployment.as_ref()).plan)
+    }
+
     /// Says what `what` (undo, redo) changed from `before`, and selects that knob.
     fn report_change(&mut self, what: &str, before: &Plan) {
         let changed: Vec<Knob> =
@@ -466,15 +473,20 @@ pub fn update(app: &mut App, msg: Msg) -> Option<Effect> {
         }
         Msg::NextPreset => {
             let next = app.preset.map_or(0, |i| (i + 1) % PRESET_KEYS.len());
-            let loaded = match load_preset(PRESET_KEYS[next]) {
-                Ok(loaded) => loaded,
+            let plan = match app.preset_plan(next) {
+                Ok(plan) => plan,
                 Err(error) => {
                     app.fail(error.to_string());
                     return None;
                 }
             };
-            let had_edits = app.modified();
-            app.change(loaded.plan);
+            // Edits: the plan is no longer the preset it was switched to (or, from a file or a
+            // deployment, no longer what was loaded or saved).
+            let had_edits = match app.preset {
+                Some(current) => !app.preset_plan(current).is_ok_and(|fresh| fresh == *app.plan()),
+                None => app.modified(),
+            };
+            app.change(plan);
             app.preset = Some(next);
             app.origin = format!("{} preset", app.plan().name.as_deref().unwrap_or(PRESET_KEYS[next]));
             let note = if had_edits { ": your edits are one u away" } else { "" };
