@@ -41,8 +41,9 @@ impl Tmux {
         }
     }
 
+    /// The screen as text; the non-breaking spaces that keep a key with its word read as spaces.
     fn screen(&self) -> String {
-        self.run(&["capture-pane", "-p", "-t", "e2e"])
+        self.run(&["capture-pane", "-p", "-t", "e2e"]).replace('\u{a0}', " ")
     }
 
     /// Waits (up to 20 s: a slow CI machine, not a performance bound) for `text` on screen.
@@ -187,11 +188,12 @@ fn the_wheel_acts_only_under_the_pointer_and_the_findings_scroll_to_the_end() {
 
     // A plan that overloads its host: more findings than the panel holds.
     tmux.keys(&["clear", "Enter"]);
-    tmux.start_flowcap_with("--preset large --host-cpus 4 --host-memory 8G", "↓ 2 more");
+    tmux.start_flowcap_with("--preset large --host-cpus 4 --host-memory 8G", "more · Tab, then j/k");
     assert!(!tmux.screen().contains("host-memory-overcommit"));
     tmux.keys(&["Tab", "End"]);
     let end = tmux.wait_for("host-memory-overcommit");
-    assert!(end.contains("↑ 2 above") && !end.contains("more"), "{end}");
+    let border = end.lines().find(|l| l.contains("above ┛")).unwrap_or_else(|| panic!("{end}"));
+    assert!(!border.contains("more"), "the last finding is in view: {border}");
     tmux.keys(&["C-c"]);
     tmux.wait_for("FLOWCAP-EXITED-0");
 }
@@ -214,7 +216,7 @@ fn saving_over_a_file_flowcap_did_not_write_needs_f() {
     save_as_notes();
     // y is not consent here; n keeps the file.
     tmux.keys(&["y", "n"]);
-    tmux.wait_for("↑↓ select");
+    tmux.wait_for("not written: notes.yaml is as it was");
     assert_eq!(std::fs::read_to_string(tmux.dir.join("notes.yaml")).unwrap(), "my notes\n");
     save_as_notes();
     tmux.keys(&["F"]);

@@ -49,7 +49,8 @@ fn text(buffer: &Buffer) -> String {
         return String::new();
     }
     let symbols: Vec<&str> = buffer.content.iter().map(|cell| cell.symbol()).collect();
-    symbols.chunks(width).map(|row| row.concat().trim_end().to_string()).collect::<Vec<_>>().join("\n")
+    let rows = symbols.chunks(width).map(|row| row.concat().replace('\u{a0}', " ").trim_end().to_string());
+    rows.collect::<Vec<_>>().join("\n")
 }
 
 fn screen(app: &App, width: u16, height: u16) -> String {
@@ -281,10 +282,14 @@ fn invalid_value_says_why_and_changes_nothing() {
     select(&mut app, Knob::RuntimeMemory);
     press(&mut app, "32");
     key(&mut app, KeyCode::Enter);
-    assert_eq!(app.knob_error.as_ref().unwrap().1, "`32` needs a unit: 32G, 32M or 32K");
+    assert_eq!(
+        app.knob_error.as_ref().unwrap().1,
+        "`32` needs a unit, such as 8G or 512M (a bare number would be bytes)"
+    );
     // The reason is in the status area, whole, at the narrowest screen.
     let shown = screen(&app, 80, 24);
-    assert!(shown.contains("memory limit: `32` needs a unit: 32G, 32M or 32K (Esc)"), "{shown}");
+    assert!(shown.contains("memory limit: `32` needs a unit, such as 8G or 512M (a bare number would be"), "{shown}");
+    assert!(shown.contains("bytes) (Esc)"), "wrapped, not cut: {shown}");
     assert_eq!(app.plan(), &before);
     assert!(app.undo.is_empty());
 }
@@ -325,7 +330,12 @@ fn undo_and_redo_say_what_changed_and_select_it() {
     press(&mut app, "u");
     assert!(
         app.status.as_ref().unwrap().text.starts_with("undo: ")
-            && app.status.as_ref().unwrap().text.contains("values, back to Large preset"),
+            && app
+                .status
+                .as_ref()
+                .unwrap()
+                .text
+                .contains("values (API replicas, API cpus limit, API memory limit and more)"),
         "{:?}",
         app.status
     );
@@ -367,8 +377,11 @@ fn save_writes_the_plan_and_confirms_before_replacing() {
     press(&mut app, &path.display().to_string());
     key(&mut app, KeyCode::Enter);
     assert!(!app.modified());
-    let saved = parse_plan("plan.yaml", &std::fs::read_to_string(&path).unwrap()).unwrap().plan;
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.starts_with("# Written by flowcap from Medium preset, edited in the planner."), "{text}");
+    let saved = parse_plan("plan.yaml", &text).unwrap().plan;
     assert_eq!(&saved, app.plan());
+    assert_eq!(app.origin, path.display().to_string(), "the title names the file the plan now lives in");
 
     // Saving again over the file asks first; "n" keeps it.
     press(&mut app, "l");
@@ -482,6 +495,9 @@ fn workload_figures_and_chart() {
     let text = include_str!("../examples/busy-medium.yaml");
     let mut app = App::new(parse_plan("examples/busy-medium.yaml", text).unwrap(), true);
     assert!(screen(&app, 80, 24).contains("UNSTABLE on 40 slots: needs ≥ 61 slots"));
+    // Past saturation the current load has no p95 and no place on the 0-100 % axis: said so.
+    let shown = screen(&app, 120, 40);
+    assert!(shown.contains("now: 150 % load, off the chart") && !shown.contains('•'), "{shown}");
     select(&mut app, Knob::RuntimeSlots);
     press(&mut app, "18");
     key(&mut app, KeyCode::Enter);
@@ -559,7 +575,8 @@ fn export_writes_the_override_and_asks_before_replacing() {
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(text.contains("from presets/medium.yaml") && text.contains("replicas: 4"), "{text}");
     assert!(dir.join("docker-compose.override.api-lb.conf").exists(), "two API replicas: a load balancer");
-    assert!(app.status.as_ref().unwrap().text.starts_with("wrote "));
+    let status = &app.status.as_ref().unwrap().text;
+    assert!(status.starts_with("wrote ") && status.contains(" · apply it: docker compose -f "), "{status}");
     assert!(!app.modified(), "exporting does not count as saving the plan, and nothing changed");
 
     // Again, after a change: both files exist, so it asks.
@@ -644,7 +661,10 @@ fn opens_on_a_compose_deployment() {
     assert!(files[1].ends_with("/docker-compose.override.yml"), "{}", app.origin);
     assert!(files[2].ends_with("/.env"), "{}", app.origin);
     let shown = screen(&app, 100, 30);
-    assert!(shown.contains("─ Deployment ─ from ") && shown.contains("docker-compose.yml"), "{shown}");
+    // Too long for the title: cut from the left, the last file (the .env) whole.
+    let title = shown.lines().next().unwrap();
+    assert!(title.contains("─ Deployment ─ from …") && title.ends_with("tests/fixtures/compose/.env"), "{title}");
+    assert_eq!(title.chars().count(), 100, "{title}");
     assert!(shown.contains("Concurrent executions 32 = 2 × 16"), "{shown}");
 }
 
@@ -707,7 +727,8 @@ fn a_plan_held_against_a_deployment_shows_drift_live() {
     key(&mut app, KeyCode::End);
     let shown = screen(&app, 100, 30);
     assert!(shown.contains("other_services.web: deployment absent, plan a service"), "{shown}");
-    assert!(shown.contains("↑ 19 above") && !shown.contains("more"), "{shown}");
+    let border = shown.lines().find(|l| l.contains("↑ 19 above")).unwrap_or_else(|| panic!("{shown}"));
+    assert!(!border.contains("more"), "nothing below the last: {border}");
     // On the knob itself, too; the host and the workload are not the deployment's to have.
     assert!(shown.contains("max concurrent    10 ≠ 16"), "{shown}");
     assert!(shown.contains("cpus              32  "), "{shown}");
@@ -748,7 +769,7 @@ fn update_does_no_io_it_asks_for_it() {
     let effect = update(&mut app, Msg::Confirm);
     assert_eq!(effect, Some(Effect::Write { output: Output::Plan, path: path.clone(), consent: Consent::Nothing }));
     // The outcome comes back as a message; update only records it.
-    update(&mut app, Msg::Wrote { output: Output::Plan, path: path.clone(), files: vec![path.clone()] });
+    update(&mut app, Msg::Wrote { output: Output::Plan, path: path.clone(), files: vec![path.clone()], apply: None });
     assert_eq!(app.saved_path.as_ref(), Some(&path));
     assert_eq!(app.status.as_ref().unwrap().text, "wrote /nonexistent-folder/plan.yaml");
     assert_eq!(update(&mut app, Msg::Quit), Some(Effect::Quit), "nothing unsaved: quit is an effect too");

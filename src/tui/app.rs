@@ -128,11 +128,13 @@ pub enum Msg {
         path: PathBuf,
         needs_force: Option<String>,
     },
-    /// From [`Effect::Write`]: these files were written.
+    /// From [`Effect::Write`]: these files were written; `apply`, for an override, is the
+    /// command that applies it.
     Wrote {
         output: Output,
         path: PathBuf,
         files: Vec<PathBuf>,
+        apply: Option<String>,
     },
     /// From [`Effect::Write`]: nothing was written, and why.
     WriteFailed(String),
@@ -332,7 +334,11 @@ impl App {
                 knob.display(self.plan()),
                 knob.display(before)
             ),
-            many => format!("{what}: {} values, back to {}", many.len(), self.origin),
+            many => {
+                let labels: Vec<String> = many.iter().take(3).map(|k| format!("{} {}", k.group(), k.label())).collect();
+                let more = if many.len() > 3 { " and more" } else { "" };
+                format!("{what}: {} values ({}{more})", many.len(), labels.join(", "))
+            }
         };
         self.tell(text);
     }
@@ -547,20 +553,27 @@ pub fn update(app: &mut App, msg: Msg) -> Option<Effect> {
             }
             other => app.mode = other,
         },
-        Msg::No => app.mode = Mode::Normal,
+        Msg::No => {
+            if let Mode::ConfirmOverwrite { path, .. } = std::mem::replace(&mut app.mode, Mode::Normal) {
+                app.tell(format!("not written: {} is as it was", path.display()));
+            }
+        }
         Msg::Quit if app.modified() => app.mode = Mode::ConfirmQuit,
         Msg::Quit | Msg::Abort => return Some(Effect::Quit),
         Msg::AskToReplace { output, path, needs_force } => {
             app.mode = Mode::ConfirmOverwrite { output, path, needs_force };
         }
-        Msg::Wrote { output, path, files } => {
+        Msg::Wrote { output, path, files, apply } => {
             app.mode = Mode::Normal;
             if output == Output::Plan {
                 app.saved = app.loaded.plan.clone();
+                // The plan now lives in that file: the title says so.
+                app.origin = path.display().to_string();
                 app.saved_path = Some(path);
             }
             let names: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
-            app.tell(format!("wrote {}", names.join(" and ")));
+            let apply = apply.map(|command| format!(" · apply it: {command}")).unwrap_or_default();
+            app.tell(format!("wrote {}{apply}", names.join(" and ")));
         }
         Msg::WriteFailed(why) => {
             app.mode = Mode::Normal;

@@ -80,7 +80,7 @@ fn gauge(
     ratio: f64,
     severity: Option<Severity>,
 ) -> Line<'static> {
-    let bar = usize::from(width).saturating_sub(LABEL_WIDTH + VALUE_WIDTH + 7).clamp(3, MAX_BAR_WIDTH);
+    let bar = usize::from(width).saturating_sub(LABEL_WIDTH + VALUE_WIDTH + 9).clamp(3, MAX_BAR_WIDTH);
     let filled = ((ratio.clamp(0.0, 1.0) * bar as f64).round() as usize).min(bar);
     let style = level(theme, severity);
     Line::from(vec![
@@ -88,6 +88,15 @@ fn gauge(
         Span::styled("█".repeat(filled), style),
         Span::styled("░".repeat(bar - filled), theme.dim()),
         Span::styled(format!(" {:>3} %", (ratio * 100.0).round()), style),
+        // The severity in a symbol too: without colour (NO_COLOR) it is the only sign.
+        Span::styled(
+            match severity {
+                Some(Severity::Error) => " ✗",
+                Some(Severity::Warning) => " ⚠",
+                _ => "",
+            },
+            style,
+        ),
     ])
 }
 
@@ -199,18 +208,19 @@ impl Widget for &CapacityPanel<'_> {
                 let amounts = format!("{} · {}", cpus(host.cpu_reservations), gib(host.memory_reservations_bytes));
                 let share = (reserved * 100.0).round();
                 // "of host" when there is room: the share is of the host either way.
-                let mut text = format!("{amounts} ({share} % of host)");
+                let mut text = format!("{amounts} ({share}\u{a0}% of\u{a0}host)");
                 if LABEL_WIDTH + text.chars().count() > usize::from(width) {
-                    text = format!("{amounts} ({share} %)");
+                    text = format!("{amounts} ({share}\u{a0}%)");
                 }
                 lines.push(Line::from(vec![
                     Span::raw(format!("{:<LABEL_WIDTH$}", "Reserved")),
                     Span::styled(text, level(theme, levels.reserved)),
                 ]));
             }
-            None => {
-                lines.push(Line::styled(format!("{:<LABEL_WIDTH$}unknown: set its size below", "Host"), theme.fix()))
-            }
+            None => lines.push(Line::styled(
+                format!("{:<LABEL_WIDTH$}unknown: set Host cpus and memory in the Plan", "Host"),
+                theme.fix(),
+            )),
         }
 
         let pg = &figures.postgres;
@@ -280,17 +290,20 @@ impl Widget for &CapacityPanel<'_> {
                 Layout::vertical([Constraint::Length(text_height), Constraint::Length(1), Constraint::Fill(1)])
                     .areas(inner);
             // The legend is a caption above the chart, so it can never cover the curve.
-            Line::from(vec![
+            let load = trim_decimal(workload.waits.utilisation * 100.0, 0);
+            let mut spans = vec![
                 Span::styled("p95 wait by load ", theme.heading()),
                 Span::styled("─", theme.good()),
                 Span::styled(" the curve · ", theme.fix()),
-                Span::styled("•", theme.warning()),
-                Span::styled(
-                    format!(" now: {} % load", trim_decimal(workload.waits.utilisation * 100.0, 0)),
-                    theme.fix(),
-                ),
-            ])
-            .render(caption, buf);
+            ];
+            match now_point(workload) {
+                Some(_) => {
+                    spans.push(Span::styled("•", theme.warning()));
+                    spans.push(Span::styled(format!(" now: {load} % load"), theme.fix()));
+                }
+                None => spans.push(Span::styled(format!("now: {load} % load, off the chart"), theme.error())),
+            }
+            Line::from(spans).render(caption, buf);
             render_wait_chart(theme, workload, chart_area, buf);
         }
     }
@@ -335,11 +348,19 @@ fn workload_lines(theme: Theme, w: &WorkloadFigures, before: Option<&WorkloadFig
     lines
 }
 
+/// Where the current load sits on the chart: `None` when it is past saturation (no p95 wait,
+/// and off the 0–100 % axis).
+fn now_point(w: &WorkloadFigures) -> Option<(f64, f64)> {
+    let load = w.waits.utilisation * 100.0;
+    w.waits.p95_wait_seconds.filter(|_| load <= 100.0).map(|p95| (load, p95))
+}
+
 fn render_wait_chart(theme: Theme, w: &WorkloadFigures, area: Rect, buf: &mut Buffer) {
     let points: Vec<(f64, f64)> =
         w.curve.iter().filter_map(|p| p.p95_wait_seconds.map(|wait| (p.load_share * 100.0, wait))).collect();
-    let top = points.iter().map(|p| p.1).fold(0.0, f64::max).max(1.0);
-    let now = vec![(w.waits.utilisation * 100.0, w.waits.p95_wait_seconds.unwrap_or(top).min(top))];
+    // The current load is on the chart, with its own p95, whatever the curve's points are.
+    let now: Vec<(f64, f64)> = now_point(w).into_iter().collect();
+    let top = points.iter().chain(&now).map(|p| p.1).fold(0.0, f64::max).max(1.0);
     let datasets = vec![
         Dataset::default()
             .name("p95 wait")

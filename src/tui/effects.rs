@@ -7,8 +7,13 @@ use crate::io::error::InputError;
 use crate::io::write::{needs_force, retire, write_all_safely};
 use std::path::{Path, PathBuf};
 
-/// Files to write (path, contents) and files to retire once they are written.
-type FileSet = (Vec<(PathBuf, String)>, Vec<PathBuf>);
+/// What one write makes: the files (path, contents), the files to retire once they are
+/// written, and for an override the command that applies it.
+struct FileSet {
+    files: Vec<(PathBuf, String)>,
+    retired: Vec<PathBuf>,
+    apply: Option<String>,
+}
 
 /// Runs `msg` through `update` and carries out what it asks, feeding each outcome back in,
 /// until nothing is left to do. Returns whether the planner should quit.
@@ -29,7 +34,7 @@ pub fn perform(app: &App, effect: Effect) -> Option<Msg> {
     match effect {
         Effect::Quit => None,
         Effect::Write { output, path, consent } => Some(match write(app, output, &path, consent) {
-            Ok(Written::Files(files)) => Msg::Wrote { output, path, files },
+            Ok(Written::Files(files, apply)) => Msg::Wrote { output, path, files, apply },
             Ok(Written::AskFirst(needs_force)) => Msg::AskToReplace { output, path, needs_force },
             Err(error) => Msg::WriteFailed(error.to_string()),
         }),
@@ -37,14 +42,15 @@ pub fn perform(app: &App, effect: Effect) -> Option<Msg> {
 }
 
 enum Written {
-    Files(Vec<PathBuf>),
+    /// The files written, and for an override the command that applies it.
+    Files(Vec<PathBuf>, Option<String>),
     /// Files are in the way and the operator has not agreed; with the reason one of them is
     /// not flowcap's to replace.
     AskFirst(Option<String>),
 }
 
 fn write(app: &App, output: Output, path: &Path, consent: Consent) -> Result<Written, InputError> {
-    let (files, retired) = files(app, output, path)?;
+    let FileSet { files, retired, apply } = files(app, output, path)?;
     let in_the_way: Vec<&Path> = files.iter().map(|(file, _)| file.as_path()).filter(|f| f.exists()).collect();
     let needs_force = in_the_way.iter().find_map(|file| needs_force(file).map(|why| (file, why)));
     let needs_force = needs_force.map(|(file, why)| format!("{} {why}", file.display()));
@@ -58,7 +64,7 @@ fn write(app: &App, output: Output, path: &Path, consent: Consent) -> Result<Wri
     }
     let written = write_all_safely(&files, consent == Consent::Anything)?;
     retire(&retired)?;
-    Ok(Written::Files(written))
+    Ok(Written::Files(written, apply))
 }
 
 /// The files `output` writes at `path`, and those to retire once they are written (stale
@@ -69,10 +75,11 @@ fn files(app: &App, output: Output, path: &Path) -> Result<FileSet, InputError> 
         Output::Plan => {
             inputs::refuse_inputs(path, None, app.deployment.as_ref(), false)?;
             let plan = app.loaded.to_save(app.plan());
-            let text = plan.to_file_text(&format!("from {}.", app.origin))?;
-            Ok((vec![(path.to_path_buf(), text)], Vec::new()))
+            let edited = if *app.plan() == app.baseline { "" } else { ", edited in the planner" };
+            let text = plan.to_file_text(&format!("from {}{edited}.", app.origin))?;
+            Ok(FileSet { files: vec![(path.to_path_buf(), text)], retired: Vec::new(), apply: None })
         }
         Output::Override => inputs::export(app.plan(), &app.loaded.file, app.deployment.as_ref(), path, false)
-            .map(|export| (export.files, export.retired)),
+            .map(|export| FileSet { files: export.files, retired: export.retired, apply: Some(export.apply) }),
     }
 }

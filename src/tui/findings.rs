@@ -15,9 +15,22 @@ use ratatui::widgets::{
 /// One entry of the panel: a finding, the drift heading, or one drifted value.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Entry {
-    Finding { severity: Severity, rule: &'static str, message: String, fix: Option<String> },
-    DriftHeading { count: usize },
-    Drift { path: String, deployed: String, planned: String },
+    Finding {
+        severity: Severity,
+        rule: &'static str,
+        message: String,
+        fix: Option<String>,
+        /// `file:line` where the finding's key is set, when known.
+        place: Option<String>,
+    },
+    DriftHeading {
+        count: usize,
+    },
+    Drift {
+        path: String,
+        deployed: String,
+        planned: String,
+    },
 }
 
 /// What the findings panel shows, built from the app: nothing else reaches the renderer.
@@ -47,6 +60,7 @@ impl FindingsView {
                     rule: f.rule,
                     message: f.message.clone(),
                     fix: f.fix.as_deref().map(in_planner_words),
+                    place: located.line.map(|line| format!("{}:{line}", located.file)),
                 }
             })
             .collect();
@@ -108,21 +122,27 @@ fn in_planner_words(fix: &str) -> String {
     fix.replace("`flowcap solve` finds the cheapest change", "press o for the cheapest change")
         .replace("see `flowcap solve`", "press o to see what fits")
         .replace("apply the override `flowcap export` writes", "press e to export the override")
-        .replace("flowcap export", "the override e exports")
+        .replace(
+            "add host: { cpus: N, memory: SIZE } to the plan, or pass --host-cpus and --host-memory",
+            "set the Host's cpus and memory in the Plan",
+        )
+        .replace("flowcap export resets", "the override (e) resets")
+        .replace("flowcap export", "the override (e)")
 }
 
 fn lines(entry: &Entry, theme: Theme) -> Vec<Line<'static>> {
     match entry {
-        Entry::Finding { severity, rule, message, fix } => {
+        Entry::Finding { severity, rule, message, fix, place } => {
             let (symbol, style) = match severity {
                 Severity::Error => ("✗", theme.error()),
                 Severity::Warning => ("⚠", theme.warning()),
                 Severity::Info => ("i", theme.info()),
             };
-            let mut lines = vec![Line::from(vec![
-                Span::styled(format!("{symbol} {rule:<24} "), style),
-                Span::raw(message.clone()),
-            ])];
+            let mut first = vec![Span::styled(format!("{symbol} {rule:<24} "), style), Span::raw(message.clone())];
+            if let Some(place) = place {
+                first.push(Span::styled(format!(" ({place})"), theme.fix()));
+            }
+            let mut lines = vec![Line::from(first)];
             if let Some(fix) = fix {
                 lines.push(Line::styled(format!("  fix: {fix}"), theme.fix()));
             }
@@ -177,15 +197,19 @@ impl Widget for &FindingsPanel<'_> {
             if room == 0 {
                 break;
             }
-            let rows = u16::try_from(*rows).unwrap_or(u16::MAX).min(room);
-            paragraph.render(Rect { x: inner.x, y, width: text_width, height: rows }, buf);
-            y += rows;
-            shown += 1;
+            let rows = u16::try_from(*rows).unwrap_or(u16::MAX);
+            paragraph.render(Rect { x: inner.x, y, width: text_width, height: rows.min(room) }, buf);
+            y += rows.min(room);
+            // An entry cut at the bottom is still to come.
+            if rows <= room {
+                shown += 1;
+            }
         }
         let below = view.entries.len() - shown;
+        let how = if view.focused { "j/k" } else { "Tab, then j/k" };
         let more = match (first, below) {
             (0, 0) => String::new(),
-            (0, below) => format!(" ↓ {below} more · Tab, then j/k "),
+            (0, below) => format!(" ↓ {below} more · {how} "),
             (above, 0) => format!(" ↑ {above} above "),
             (above, below) => format!(" ↑ {above} above · ↓ {below} more "),
         };
@@ -194,7 +218,8 @@ impl Widget for &FindingsPanel<'_> {
         }
         block.render(area, buf);
         if first > 0 || below > 0 {
-            let mut state = ScrollbarState::new(view.entries.len()).position(first);
+            // Positions run from the top to the last page, so the thumb reaches the bottom there.
+            let mut state = ScrollbarState::new(view.max_scroll(area) + 1).position(first);
             Scrollbar::new(ScrollbarOrientation::VerticalRight).begin_symbol(None).end_symbol(None).render(
                 area.inner(Margin { horizontal: 0, vertical: 1 }),
                 buf,

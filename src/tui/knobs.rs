@@ -248,7 +248,14 @@ impl Knob {
             }
             _ => return Err(format!("{} takes {}", self.label(), self.hint())),
         }
-        next.validate().map_err(|invalid| format!("{}: {}", invalid.path, invalid.message))?;
+        // The plan file's advice for "no limit" is, in the planner, the key that clears.
+        next.validate().map_err(|invalid| {
+            format!(
+                "{}: {}",
+                invalid.path,
+                invalid.message.replace("(leave it out for no limit)", "(x clears it: no limit)")
+            )
+        })?;
         Ok(next)
     }
 
@@ -311,6 +318,9 @@ impl Knob {
     /// Parses typed text into this knob's value.
     pub fn parse(self, text: &str) -> Result<Value, String> {
         let text = text.trim();
+        if text.is_empty() {
+            return Err("type a value (Esc cancels)".into());
+        }
         let none = text.eq_ignore_ascii_case("none") || text == "-";
         Ok(match self.value(&Plan::default()) {
             Value::Count(_) => match text.parse::<i128>() {
@@ -328,7 +338,7 @@ impl Knob {
             Value::Memory(_) if none => Value::Memory(None),
             // A bare number is bytes to Compose, and never what anyone typing "32" means.
             Value::Memory(_) if text.bytes().all(|b| b.is_ascii_digit() || b == b'.') => {
-                return Err(format!("`{text}` needs a unit: {text}G, {text}M or {text}K"));
+                return Err(format!("`{text}` needs a unit, such as 8G or 512M (a bare number would be bytes)"));
             }
             Value::Memory(_) => Value::Memory(Some(Bytes::parse(text)?)),
             Value::Rate(_) if none => Value::Rate(None),

@@ -84,6 +84,27 @@ pub fn with_cursor(text: &str, cursor: usize) -> String {
     format!("{}▏{}", &text[..at], &text[at..])
 }
 
+/// What a knob's line can say after its value, longest first: what it was at the start and
+/// what the deployment has. The longest that fits is shown; at the narrowest a bare ≠ still
+/// says the deployment differs (its value is under the findings' Drift heading).
+fn notes(was: Option<&str>, deployed: Option<&str>, theme: Theme) -> Vec<Vec<Span<'static>>> {
+    let was_notes = |was: &str| [format!(" (was {was})"), format!(" ({was})")].map(|n| Span::styled(n, theme.fix()));
+    let deployed_notes = |deployed: &str| {
+        [format!(" · deployment {deployed}"), format!(" ≠ {deployed}"), " ≠".to_string()]
+            .map(|n| Span::styled(n, theme.warning()))
+    };
+    match (was, deployed) {
+        (Some(was), Some(deployed)) => {
+            let [long_was, short_was] = was_notes(was);
+            let [long, short, bare] = deployed_notes(deployed);
+            vec![vec![long_was, long.clone()], vec![short_was, short.clone()], vec![long], vec![short], vec![bare]]
+        }
+        (None, Some(deployed)) => deployed_notes(deployed).into_iter().map(|n| vec![n]).collect(),
+        (Some(was), None) => was_notes(was).into_iter().map(|n| vec![n]).collect(),
+        (None, None) => Vec::new(),
+    }
+}
+
 pub struct PlanPanel<'a> {
     pub view: &'a PlanView,
     pub theme: Theme,
@@ -97,41 +118,40 @@ impl Widget for &PlanPanel<'_> {
             block = block.border_type(BorderType::Thick).border_style(theme.heading());
         }
         let inner = block.inner(area);
+        let offset = view.offset(inner.height);
+        // Knobs out of view are said to be there, above and below.
+        let below = view.rows.len().saturating_sub(offset + usize::from(inner.height));
+        let more = match (offset, below) {
+            (0, 0) => String::new(),
+            (0, below) => format!(" ↓ {below} more "),
+            (above, 0) => format!(" ↑ {above} above "),
+            (above, below) => format!(" ↑ {above} · ↓ {below} "),
+        };
+        if !more.is_empty() {
+            block = block.title_bottom(Line::styled(more, theme.heading()).right_aligned());
+        }
         block.render(area, buf);
         let label_width = 18;
-        let lines =
-            view.rows.iter().skip(view.offset(inner.height)).take(usize::from(inner.height)).map(|row| match row {
-                Row::Group(name) => Line::styled(name.to_string(), theme.heading()),
-                Row::Knob { knob, value, editing, was, deployed } => {
-                    let selected = *knob == view.selected;
-                    let marker = if selected { "▸ " } else { "  " };
-                    let style = if selected { Style::new().add_modifier(Modifier::REVERSED) } else { Style::new() };
-                    let mut spans = vec![
-                        Span::styled(format!("{marker}{:<label_width$}", knob.label()), style),
-                        Span::styled(value.clone(), style.add_modifier(Modifier::BOLD)),
-                    ];
-                    // The longest note that fits: the deployment's value matters more than
-                    // the session's start.
-                    let room = usize::from(inner.width).saturating_sub(2 + label_width + value.chars().count());
-                    let notes = match (deployed, was) {
-                        (_, _) if *editing => vec![],
-                        (Some(deployed), _) => {
-                            vec![
-                                (format!(" · deployment {deployed}"), theme.warning()),
-                                (format!(" ≠ {deployed}"), theme.warning()),
-                            ]
-                        }
-                        (None, Some(was)) => {
-                            vec![(format!(" (was {was})"), theme.fix()), (format!(" ({was})"), theme.fix())]
-                        }
-                        (None, None) => vec![],
-                    };
-                    if let Some((note, style)) = notes.into_iter().find(|(note, _)| note.chars().count() <= room) {
-                        spans.push(Span::styled(note, style));
-                    }
-                    Line::from(spans)
+        let lines = view.rows.iter().skip(offset).take(usize::from(inner.height)).map(|row| match row {
+            Row::Group(name) => Line::styled(name.to_string(), theme.heading()),
+            Row::Knob { knob, value, editing, was, deployed } => {
+                let selected = *knob == view.selected;
+                let marker = if selected { "▸ " } else { "  " };
+                let style = if selected { Style::new().add_modifier(Modifier::REVERSED) } else { Style::new() };
+                let mut spans = vec![
+                    Span::styled(format!("{marker}{:<label_width$}", knob.label()), style),
+                    Span::styled(value.clone(), style.add_modifier(Modifier::BOLD)),
+                ];
+                let room = usize::from(inner.width).saturating_sub(2 + label_width + value.chars().count());
+                if !editing {
+                    let fitting = notes(was.as_deref(), deployed.as_deref(), theme)
+                        .into_iter()
+                        .find(|note| note.iter().map(Span::width).sum::<usize>() <= room);
+                    spans.extend(fitting.unwrap_or_default());
                 }
-            });
+                Line::from(spans)
+            }
+        });
         // Straight onto the buffer: a paragraph's layout costs more than the whole panel.
         for (line, y) in lines.zip(inner.top()..inner.bottom()) {
             buf.set_line(inner.x, y, &line, inner.width);

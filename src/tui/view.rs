@@ -124,13 +124,13 @@ impl Widget for &App {
         let footer_rows = u16::try_from(footer.line_count(area.width)).unwrap_or(u16::MAX);
         let Some(areas) = areas(&findings, footer_rows, area) else {
             let text = format!(
-                "terminal too small: {}×{}\nflowcap needs at least {MIN_WIDTH}×{MIN_HEIGHT}",
+                "terminal too small: {}×{}\nflowcap needs at least {MIN_WIDTH}×{MIN_HEIGHT} · q quits",
                 area.width, area.height
             );
             Paragraph::new(text).wrap(Wrap { trim: true }).render(area, buf);
             return;
         };
-        title(self, theme).render(areas.title, buf);
+        title(self, theme, area.width).render(areas.title, buf);
         (&PlanPanel { view: &PlanView::of(self), theme }).render(areas.plan, buf);
         (&CapacityPanel { view: &CapacityView::of(self), theme }).render(areas.capacity, buf);
         (&FindingsPanel { view: &findings, theme }).render(areas.findings, buf);
@@ -148,20 +148,29 @@ impl Widget for &App {
     }
 }
 
-fn title(app: &App, theme: Theme) -> Line<'static> {
+/// The title: the plan's name, whether it changed, and where it came from, cut from the
+/// left with "…" when the files' names are longer than the screen is wide.
+fn title(app: &App, theme: Theme, width: u16) -> Line<'static> {
     let name = app.plan().name.clone().unwrap_or_else(|| "plan".into());
     let state = if app.modified() { " (modified)" } else { "" };
-    Line::from(vec![
-        Span::styled(" flowcap ", theme.heading()),
-        Span::raw(format!("─ {name}{state} ─ from {}", app.origin)),
-    ])
+    let head = format!("─ {name}{state} ─ from ");
+    let room = usize::from(width).saturating_sub(" flowcap ".len() + head.chars().count());
+    let count = app.origin.chars().count();
+    let origin = if count > room && room > 1 {
+        format!("…{}", app.origin.chars().skip(count - (room - 1)).collect::<String>())
+    } else {
+        app.origin.clone()
+    };
+    Line::from(vec![Span::styled(" flowcap ", theme.heading()), Span::raw(format!("{head}{origin}"))])
 }
 
 /// The bottom line, wrapped onto up to three rows so nothing is cut: what is being typed and
 /// the keys that act on it, a question, what just happened or why a value was refused, else
 /// the keys of the focused pane.
 pub fn footer(app: &App, theme: Theme) -> Paragraph<'static> {
-    let hints = keys::hints(Context::of(app)).join(" · ");
+    // A key and its word never part at a line break.
+    let hints: Vec<String> = keys::hints(Context::of(app)).iter().map(|hint| hint.replace(' ', "\u{a0}")).collect();
+    let hints = hints.join(" · ");
     let line = match &app.mode {
         Mode::Path { output, text } => Line::from(vec![
             Span::styled(
