@@ -3,8 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test that cannot unwrap has failed
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use flowcap::load::parse_plan;
-use flowcap::presets::PRESETS;
+use flowcap::model::load::parse_plan;
+use flowcap::model::presets::PRESETS;
 use flowcap::report::{Format, Report};
 use flowcap::rules::Severity;
 use std::hint::black_box;

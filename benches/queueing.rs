@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test that cannot unwrap has failed
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use flowcap::load::parse_plan;
+use flowcap::model::load::parse_plan;
 use flowcap::queueing::erlang_c;
 use flowcap::solve::solve;
 use std::hint::black_box;

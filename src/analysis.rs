@@ -1,8 +1,8 @@
 //! The figures: pure functions of the plan, cheap enough to recompute on every keystroke.
 
+use crate::model::plan::{Plan, Resources};
+use crate::model::units::{Bytes, Cpus};
 use crate::pgtune::{self, PgTune};
-use crate::plan::{Plan, Resources};
-use crate::units::{Bytes, Cpus};
 use crate::workload::{self, WorkloadFigures};
 use serde::Serialize;
 

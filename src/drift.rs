@@ -2,8 +2,8 @@
 //! says otherwise. `--check PLAN --compose …` reports each as a `drift` finding, `flowcap diff`
 //! prints them as before → after.
 
-use crate::plan::{Plan, Resources};
-use crate::units::{Bytes, Cpus};
+use crate::model::plan::{Plan, Resources};
+use crate::model::units::{Bytes, Cpus};
 
 /// One value that differs, by its plan path.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -111,7 +111,7 @@ pub fn render(changes: &[Change]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::presets::load_preset;
+    use crate::model::presets::load_preset;
 
     #[test]
     fn lists_each_difference_with_both_values() {

@@ -1,7 +1,7 @@
 //! Why each default is what it is: `flowcap explain` lists every value a plan leaves to
 //! flowcap, where the figure comes from, and whether the plan changed it.
 
-use crate::plan::Plan;
+use crate::model::plan::Plan;
 
 /// One default and its source.
 pub struct Explained {

@@ -4,11 +4,11 @@
 //! never disagree about what they are looking at.
 
 use crate::io::error::InputError;
-use crate::load::{LoadedPlan, load_plan_file};
-use crate::plan::Plan;
+use crate::model::load::{LoadedPlan, load_plan_file};
+use crate::model::plan::Plan;
+use crate::model::presets::load_preset;
+use crate::model::units::{Bytes, Cpus};
 use crate::platform::compose::{self, Environment, Export, ExportOptions, Project, ProjectOptions, ServiceNames};
-use crate::presets::load_preset;
-use crate::units::{Bytes, Cpus};
 use std::path::{Path, PathBuf};
 
 /// What the operator named on the command line.

@@ -1,6 +1,6 @@
 //! flowcap: a capacity planner for self-hosted Flow-Like on Docker Compose.
 //!
-//! The core is pure: a [`plan::Plan`] goes in, [`analysis::Analysis`] figures and
+//! The core is pure: a [`model::plan::Plan`] goes in, [`analysis::Analysis`] figures and
 //! [`rules::Finding`]s come out, and [`report`] renders them. The CLI and the TUI only call it,
 //! so they can never disagree.
 
@@ -9,16 +9,12 @@ pub mod drift;
 pub mod explain;
 pub mod inputs;
 pub mod io;
-pub mod load;
+pub mod model;
 pub mod pgtune;
-pub mod plan;
 pub mod platform;
-pub mod presets;
 pub mod queueing;
 pub mod report;
 pub mod rules;
 pub mod solve;
 pub mod tui;
-pub mod units;
 pub mod workload;
-pub mod yaml_lines;

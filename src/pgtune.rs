@@ -1,8 +1,8 @@
 //! PGTune's "web application" profile (le0pard/pgtune, `configurationSlice.js`), for Linux and
 //! PostgreSQL 16. All sizes are computed in kB and rounded down, as PGTune does.
 
-use crate::plan::Storage;
-use crate::units::{Bytes, Cpus};
+use crate::model::plan::Storage;
+use crate::model::units::{Bytes, Cpus};
 use serde::Serialize;
 
 const MB: u64 = 1024; // in kB

@@ -2,8 +2,8 @@
 //! a concrete fix.
 
 use crate::analysis::{self, Analysis, HostFit, PerSlot};
-use crate::plan::Plan;
-use crate::units::{Bytes, percent, trim_decimal};
+use crate::model::plan::Plan;
+use crate::model::units::{Bytes, percent, trim_decimal};
 use serde::Serialize;
 use std::fmt;
 

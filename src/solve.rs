@@ -4,9 +4,9 @@
 //! Waits only shrink as replicas or slots grow, so each search is a binary search over a
 //! monotone predicate: a few dozen Erlang C evaluations in all.
 
-use crate::plan::{MAX_RUNTIME_REPLICAS, MAX_SLOTS_PER_REPLICA, Plan, Workload};
+use crate::model::plan::{MAX_RUNTIME_REPLICAS, MAX_SLOTS_PER_REPLICA, Plan, Workload};
+use crate::model::units::{percent, trim_decimal};
 use crate::rules::{Finding, resource_problems};
-use crate::units::{percent, trim_decimal};
 use crate::workload::{Waits, wait_text};
 use std::fmt::Write;
 

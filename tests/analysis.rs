@@ -3,9 +3,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test that cannot unwrap has failed
 
 use flowcap::analysis::analyze;
-use flowcap::load::parse_plan;
-use flowcap::plan::Plan;
-use flowcap::presets::load_preset;
+use flowcap::model::load::parse_plan;
+use flowcap::model::plan::Plan;
+use flowcap::model::presets::load_preset;
 
 fn preset(key: &str) -> Plan {
     load_preset(key).unwrap().plan

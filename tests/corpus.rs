@@ -15,9 +15,9 @@
 mod common;
 
 use common::{copy_tree, flowcap, tempdir};
-use flowcap::plan::Plan;
+use flowcap::model::plan::Plan;
+use flowcap::model::presets::{PRESET_KEYS, load_preset};
 use flowcap::platform::compose::{Environment, Project, ProjectOptions, Role, ServiceNames, import, service_facts};
-use flowcap::presets::{PRESET_KEYS, load_preset};
 use serde_json::Value as Json;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

@@ -6,8 +6,8 @@
 mod common;
 
 use common::{flowcap, tempdir};
+use flowcap::model::presets::load_preset;
 use flowcap::platform::compose::{Environment, Project, ProjectOptions, ServiceNames, import};
-use flowcap::presets::load_preset;
 use predicates::prelude::*;
 use serde_yaml::Value;
 use std::path::Path;
@@ -237,10 +237,10 @@ fn what_the_plan_leaves_out_is_reset() {
     let deployed = import(&project, &ServiceNames::default()).unwrap().plan;
     assert_eq!(
         deployed.runtime.limits,
-        flowcap::plan::Resources { cpus: None, memory: Some(flowcap::units::Bytes::gib(4)) }
+        flowcap::model::plan::Resources { cpus: None, memory: Some(flowcap::model::units::Bytes::gib(4)) }
     );
     assert_eq!(
         deployed.postgres.limits,
-        flowcap::plan::Resources { cpus: Some(flowcap::units::Cpus::whole(1)), memory: None }
+        flowcap::model::plan::Resources { cpus: Some(flowcap::model::units::Cpus::whole(1)), memory: None }
     );
 }

@@ -2,8 +2,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test that cannot unwrap has failed
 
-use flowcap::load::{LoadedPlan, load_plan_file};
-use flowcap::presets::load_preset;
+use flowcap::model::load::{LoadedPlan, load_plan_file};
+use flowcap::model::presets::load_preset;
 use flowcap::report::{Format, Report};
 use flowcap::rules::{RULES, Severity};
 use serde_json::Value;
@@ -135,7 +135,7 @@ fn human_reports_for_each_preset() {
 fn finding_formats_carry_the_figures_too() {
     let text = include_str!("../examples/busy-medium.yaml")
         .replace("max_concurrent_executions: 10", "max_concurrent_executions: 18");
-    let loaded = flowcap::load::parse_plan("examples/busy-medium.yaml", &text).unwrap();
+    let loaded = flowcap::model::load::parse_plan("examples/busy-medium.yaml", &text).unwrap();
     let report = Report::new(&loaded, Severity::Error);
     let p95 = report.figures.workload.as_ref().unwrap().waits.p95_wait_seconds.unwrap().to_string();
 

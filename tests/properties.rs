@@ -2,8 +2,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test that cannot unwrap has failed
 
+use flowcap::model::units::{Bytes, Cpus, MAX_BYTES};
 use flowcap::platform::compose::interpolate::interpolate;
-use flowcap::units::{Bytes, Cpus, MAX_BYTES};
 use proptest::prelude::*;
 
 fn none(_: &str) -> Option<&'static str> {
@@ -58,7 +58,7 @@ proptest! {
 
     #[test]
     fn plan_parsing_never_panics(text in "[a-z_:{}\\[\\], 0-9.\n-]{0,120}") {
-        let _ = flowcap::load::parse_plan("fuzz.yaml", &text);
+        let _ = flowcap::model::load::parse_plan("fuzz.yaml", &text);
     }
 
     #[test]
@@ -67,7 +67,7 @@ proptest! {
         value in "[-0-9.eEkKmMgGiIbB]{0,12}",
     ) {
         let text = format!("{key}{value}}}\n");
-        if let Ok(loaded) = flowcap::load::parse_plan("fuzz.yaml", &text) {
+        if let Ok(loaded) = flowcap::model::load::parse_plan("fuzz.yaml", &text) {
             let _ = flowcap::report::Report::new(&loaded, flowcap::rules::Severity::Error).render(flowcap::report::Format::Human);
         }
     }

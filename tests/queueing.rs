@@ -2,9 +2,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test that cannot unwrap has failed
 
-use flowcap::plan::{Dispatch, Workload};
+use flowcap::model::plan::{Dispatch, Workload};
+use flowcap::model::units::Seconds;
 use flowcap::queueing::{Mmc, erlang_c};
-use flowcap::units::Seconds;
 use proptest::prelude::*;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;

@@ -2,7 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test that cannot unwrap has failed
 
-use flowcap::load::parse_plan;
+use flowcap::model::load::parse_plan;
 use flowcap::rules::RULES;
 
 const README: &str = include_str!("../README.md");
@@ -31,7 +31,7 @@ fn annotated_plan_example_parses_with_its_values() {
     assert_eq!((workload.arrivals_per_minute, workload.mean_duration.0), (120.0, 30.0));
     assert_eq!(plan, {
         // Apart from its name, the services it lists and the workload, the example is the Medium preset.
-        let mut medium = flowcap::presets::load_preset("medium").unwrap().plan;
+        let mut medium = flowcap::model::presets::load_preset("medium").unwrap().plan;
         medium.name = Some("My deployment".into());
         medium.other_services.retain(|name, _| name == "redis");
         medium.workload = Some(workload);

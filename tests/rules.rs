@@ -3,10 +3,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test that cannot unwrap has failed
 
 use flowcap::analysis::analyze;
-use flowcap::plan::Plan;
-use flowcap::presets::load_preset;
+use flowcap::model::plan::Plan;
+use flowcap::model::presets::load_preset;
+use flowcap::model::units::{Bytes, Cpus};
 use flowcap::rules::{Finding, RULES, Severity, evaluate};
-use flowcap::units::{Bytes, Cpus};
 
 fn medium() -> Plan {
     load_preset("medium").unwrap().plan
@@ -114,9 +114,9 @@ fn host_memory_overcommit_past_the_host() {
 fn reservations_exceed_host_cpu_and_memory() {
     let mut plan = medium();
     // Reservations: 6 CPUs, 11 GiB.
-    plan.host = Some(flowcap::plan::Host { cpus: Cpus::whole(6), memory: Bytes::gib(11) });
+    plan.host = Some(flowcap::model::plan::Host { cpus: Cpus::whole(6), memory: Bytes::gib(11) });
     assert!(fired(&plan, "reservations-exceed-host").is_empty());
-    plan.host = Some(flowcap::plan::Host { cpus: Cpus(5_999), memory: Bytes(11 * (1 << 30) - 1) });
+    plan.host = Some(flowcap::model::plan::Host { cpus: Cpus(5_999), memory: Bytes(11 * (1 << 30) - 1) });
     let found = fired(&plan, "reservations-exceed-host");
     let paths: Vec<&str> = found.iter().map(|f| f.path.as_str()).collect();
     assert_eq!(paths, ["host.cpus", "host.memory"]);
@@ -242,8 +242,8 @@ fn every_rule_id_is_unique_kebab_case() {
 
 #[test]
 fn workload_unstable_at_load_equal_to_slots() {
-    use flowcap::plan::{Dispatch, Workload};
-    use flowcap::units::Seconds;
+    use flowcap::model::plan::{Dispatch, Workload};
+    use flowcap::model::units::Seconds;
     let mut plan = medium();
     // 80/min × 30 s = 40 Erlangs on 40 slots: unstable; 78/min = 39 Erlangs: stable.
     plan.workload = Some(Workload {
@@ -268,8 +268,8 @@ fn workload_unstable_at_load_equal_to_slots() {
 
 #[test]
 fn workload_target_missed_and_met() {
-    use flowcap::plan::{Dispatch, Target, Workload};
-    use flowcap::units::Seconds;
+    use flowcap::model::plan::{Dispatch, Target, Workload};
+    use flowcap::model::units::Seconds;
     let mut plan = medium();
     // 10 Erlangs on 12 slots (3 × 4): 44.94 % wait.
     plan.runtime.replicas = 3;

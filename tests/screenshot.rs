@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test that cannot unwrap has failed
 
-use flowcap::load::parse_plan;
+use flowcap::model::load::parse_plan;
 use flowcap::tui::app::{App, Msg, update};
 use flowcap::tui::knobs::Knob;
 use ratatui::Terminal;

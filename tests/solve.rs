@@ -2,11 +2,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test that cannot unwrap has failed
 
-use flowcap::load::load_plan_file;
-use flowcap::plan::{Dispatch, Plan, Target, Workload};
-use flowcap::presets::load_preset;
+use flowcap::model::load::load_plan_file;
+use flowcap::model::plan::{Dispatch, Plan, Target, Workload};
+use flowcap::model::presets::load_preset;
+use flowcap::model::units::{Bytes, Cpus, Seconds};
 use flowcap::solve::{Outcome, Strategy, replicas_needed, solve};
-use flowcap::units::{Bytes, Cpus, Seconds};
 use std::path::Path;
 
 fn busy_medium() -> Plan {
@@ -42,7 +42,7 @@ fn tight_memory_policy_forces_more_runtimes() {
     // 8 GiB ÷ 1 GiB per slot: at most 8 slots per runtime, fewer than today's 10.
     plan.policy.min_memory_per_slot = Bytes::gib(1);
     plan.runtime.max_concurrent_executions = 8;
-    plan.host = Some(flowcap::plan::Host { cpus: Cpus::whole(128), memory: Bytes::gib(256) });
+    plan.host = Some(flowcap::model::plan::Host { cpus: Cpus::whole(128), memory: Bytes::gib(256) });
     let Outcome::Solved(candidates) = solve(&plan) else { panic!() };
     let best = &candidates[0];
     assert_eq!(best.strategy, Strategy::Replicas);

@@ -4,9 +4,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test that cannot unwrap has failed
 
 use flowcap::inputs::Request;
-use flowcap::load::parse_plan;
+use flowcap::model::load::parse_plan;
+use flowcap::model::presets::{PRESET_KEYS, load_preset};
 use flowcap::platform::compose::Environment;
-use flowcap::presets::{PRESET_KEYS, load_preset};
 use flowcap::tui::app::{App, Consent, Effect, Mode, Msg, Output, update};
 use flowcap::tui::effects::dispatch;
 use flowcap::tui::keys::message_for_key;
@@ -409,7 +409,7 @@ fn every_figure_shown_is_the_cores() {
     assert_eq!(f, &app.report.figures, "the TUI's figures are the core's");
     let expected = [
         format!("Concurrent executions {} = {} × {}", f.concurrent_executions, f.runtime_replicas, f.slots_per_replica),
-        format!("{} · 0.4 CPUs", flowcap::units::Bytes(f.per_slot.memory_bytes.unwrap())),
+        format!("{} · 0.4 CPUs", flowcap::model::units::Bytes(f.per_slot.memory_bytes.unwrap())),
         format!("{}/{}", f.connections.used, f.connections.usable),
         format!("{} %", (f.connections.share * 100.0).round()),
         format!("{} %", (f.host.as_ref().unwrap().cpu_limits_share * 100.0).round()),
@@ -422,7 +422,7 @@ fn every_figure_shown_is_the_cores() {
         assert!(shown.contains(&figure), "missing {figure:?} in\n{shown}");
     }
     let waits = &f.workload.as_ref().unwrap().waits;
-    let p95 = flowcap::units::Seconds(waits.p95_wait_seconds.unwrap()).to_string();
+    let p95 = flowcap::model::units::Seconds(waits.p95_wait_seconds.unwrap()).to_string();
     assert!(shown.contains(&format!("p95 {p95}")), "{shown}");
 }
 

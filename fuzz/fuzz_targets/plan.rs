@@ -2,7 +2,7 @@
 //! format. Bad input must be an error, never a panic or a hang.
 #![no_main]
 
-use flowcap::load::parse_plan;
+use flowcap::model::load::parse_plan;
 use flowcap::report::{Format, Report};
 use flowcap::rules::Severity;
 use libfuzzer_sys::fuzz_target;

@@ -1,8 +1,8 @@
 //! The report for people: figures with their arithmetic, then findings with fixes.
 
 use super::Report;
-use crate::plan::Dispatch;
-use crate::units::{Bytes, Seconds, percent, trim_decimal};
+use crate::model::plan::Dispatch;
+use crate::model::units::{Bytes, Seconds, percent, trim_decimal};
 use crate::workload::{WorkloadFigures, wait_text};
 use std::fmt::Write;
 

@@ -8,8 +8,8 @@ mod sarif;
 
 use crate::analysis::{Analysis, analyze};
 use crate::drift;
-use crate::load::LoadedPlan;
-use crate::plan::Plan;
+use crate::model::load::LoadedPlan;
+use crate::model::plan::Plan;
 use crate::rules::{Finding, Severity, evaluate, rule};
 use serde::Serialize;
 

@@ -4,8 +4,8 @@
 use super::app::App;
 use super::view::Theme;
 use crate::analysis::Analysis;
+use crate::model::units::{Bytes, Seconds, trim_decimal};
 use crate::rules::Severity;
-use crate::units::{Bytes, Seconds, trim_decimal};
 use crate::workload::{WorkloadFigures, wait_text};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};

@@ -2,8 +2,8 @@
 //! increment and parses typed text. Every change goes through `Plan::validate`, so an invalid
 //! value is refused with the core's own message and the plan stays as it was.
 
-use crate::plan::{Dispatch, Host, Plan, Target, Workload};
-use crate::units::{Bytes, Cpus, Seconds, trim_decimal};
+use crate::model::plan::{Dispatch, Host, Plan, Target, Workload};
+use crate::model::units::{Bytes, Cpus, Seconds, trim_decimal};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Knob {
@@ -124,7 +124,7 @@ impl Knob {
 
     /// The rule a whole number must follow, as the plan states it.
     fn count_rule(self) -> String {
-        match self.count_path().and_then(crate::plan::count_range) {
+        match self.count_path().and_then(crate::model::plan::count_range) {
             Some((min, max)) => format!("must be between {min} and {max}"),
             None => "must be a whole number".to_string(),
         }
@@ -328,7 +328,7 @@ impl Knob {
                 Err(_) => {
                     return Err(format!(
                         "`{}` is not a whole number; it {}",
-                        crate::load::cut(text, 20),
+                        crate::model::load::cut(text, 20),
                         self.count_rule()
                     ));
                 }

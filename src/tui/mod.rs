@@ -12,7 +12,7 @@ pub mod knobs;
 mod plan_panel;
 pub mod view;
 
-use crate::load::LoadedPlan;
+use crate::model::load::LoadedPlan;
 use app::{App, message_for_mouse};
 use keys::message_for_key;
 use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event, KeyEventKind};

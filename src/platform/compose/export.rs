@@ -12,8 +12,8 @@ use super::postgres_command;
 use super::project::{Project, RAW_COMMAND};
 use crate::io::error::InputError;
 use crate::io::write::WRITTEN_BY;
-use crate::plan::{Plan, Resources};
-use crate::units::Bytes;
+use crate::model::plan::{Plan, Resources};
+use crate::model::units::Bytes;
 use serde_yaml::{Mapping, Value};
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
@@ -78,7 +78,7 @@ pub struct ExportOptions {
 
 /// The load balancer's resources: nginx proxying needs little, and a service without limits
 /// would be flagged by flowcap's own `limits-missing`.
-const BALANCER_CPUS: crate::units::Cpus = crate::units::Cpus(500);
+const BALANCER_CPUS: crate::model::units::Cpus = crate::model::units::Cpus(500);
 const BALANCER_MEMORY: Bytes = Bytes::mib(128);
 
 /// The override at `output` over `base` (the deployment's compose files without `output`),

@@ -6,9 +6,9 @@
 use super::postgres_command;
 use super::project::{Project, scalar_text};
 use crate::io::error::InputError;
-use crate::load::{LoadedPlan, Locator};
-use crate::plan::{OtherService, Plan, Resources};
-use crate::units::{Bytes, Cpus};
+use crate::model::load::{LoadedPlan, Locator};
+use crate::model::plan::{OtherService, Plan, Resources};
+use crate::model::units::{Bytes, Cpus};
 use serde_yaml::{Mapping, Value};
 use std::collections::{BTreeMap, HashMap};
 
@@ -80,7 +80,7 @@ impl ServiceNames {
             let (role, name) = text.split_once('=').ok_or_else(bad)?;
             let role = Role::ALL.into_iter().find(|r| r.key() == role.trim()).ok_or_else(bad)?;
             let name = name.trim();
-            if !crate::plan::is_service_name(name) {
+            if !crate::model::plan::is_service_name(name) {
                 return Err(bad());
             }
             if names.named.contains(&role) {

@@ -6,8 +6,8 @@
 use super::env::{Environment, parse_dotenv};
 use super::interpolate::{InterpolationError, interpolate};
 use crate::io::error::InputError;
-use crate::load::read_text_file;
-use crate::yaml_lines::KeyLines;
+use crate::model::load::read_text_file;
+use crate::model::yaml_lines::KeyLines;
 use serde_yaml::value::{Tag, TaggedValue};
 use serde_yaml::{Mapping, Value};
 use std::collections::{BTreeMap, HashMap};
@@ -133,8 +133,8 @@ impl Project {
         // What Compose accepts; flowcap writes these names into the override and file names.
         for name in services.keys() {
             let name = name.as_str().unwrap_or_default();
-            if !crate::plan::is_service_name(name) {
-                let shown = crate::load::cut(name, 40);
+            if !crate::model::plan::is_service_name(name) {
+                let shown = crate::model::load::cut(name, 40);
                 return Err(InputError::invalid(
                     &files[0].name,
                     None,
@@ -391,8 +391,9 @@ impl Loader {
             ));
         }
         let text = read_text_file(path)?;
-        crate::load::check_yaml_bounds(&name, &text)?;
-        let mut value: Value = serde_yaml::from_str(&text).map_err(|e| crate::load::yaml_syntax_error(&name, &e))?;
+        crate::model::load::check_yaml_bounds(&name, &text)?;
+        let mut value: Value =
+            serde_yaml::from_str(&text).map_err(|e| crate::model::load::yaml_syntax_error(&name, &e))?;
         if value.is_null() {
             value = Value::Mapping(Mapping::new());
         }

@@ -41,7 +41,7 @@ impl Bytes {
     /// Parses Compose's (and Kubernetes' binary) byte syntax.
     ///
     /// ```
-    /// use flowcap::units::Bytes;
+    /// use flowcap::model::units::Bytes;
     /// assert_eq!(Bytes::parse("512m"), Ok(Bytes::mib(512)));
     /// assert_eq!(Bytes::parse("8Gi"), Bytes::parse("8g"));
     /// assert_eq!(Bytes::parse("1.5GB").unwrap().to_string(), "1.5 GiB");
@@ -138,7 +138,7 @@ impl Cpus {
     /// Parses `0.5`, `4` or Kubernetes millicores `250m`.
     ///
     /// ```
-    /// use flowcap::units::Cpus;
+    /// use flowcap::model::units::Cpus;
     /// assert_eq!(Cpus::parse("250m"), Cpus::parse("0.25"));
     /// assert_eq!(Cpus::parse("4").unwrap().to_string(), "4");
     /// ```

@@ -2,7 +2,7 @@
 //! from `presets/`.
 
 use crate::io::error::InputError;
-use crate::load::{LoadedPlan, parse_plan};
+use crate::model::load::{LoadedPlan, parse_plan};
 
 pub struct Preset {
     /// The name `--preset` takes.
@@ -17,7 +17,7 @@ macro_rules! preset {
         Preset {
             key: $key,
             file: concat!("presets/", $key, ".yaml"),
-            text: include_str!(concat!("../presets/", $key, ".yaml")),
+            text: include_str!(concat!("../../presets/", $key, ".yaml")),
         }
     };
 }

@@ -1,7 +1,7 @@
 //! The plan: what an operator deploys, as a YAML file. Defaults come from FACTS.md (Flow-Like's
 //! compose file and source, PostgreSQL's docs) and are documented in the README.
 
-use crate::units::{Bytes, Cpus, Seconds};
+use crate::model::units::{Bytes, Cpus, Seconds};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -309,7 +309,7 @@ impl Plan {
         let invalid = |path: &str, message: String| Err(Invalid { path: path.to_string(), message });
         // They are compose service names: an export writes them, findings print them.
         if let Some(name) = self.other_services.keys().find(|n| !is_service_name(n)) {
-            let shown = crate::load::cut(name, 40);
+            let shown = crate::model::load::cut(name, 40);
             return invalid(
                 "other_services",
                 format!("`{shown}` is not a name Compose accepts (letters, digits, `.`, `_`, `-`)"),

@@ -2,8 +2,8 @@
 //! pointing at file, line and column.
 
 use crate::io::error::InputError;
-use crate::plan::Plan;
-use crate::yaml_lines::KeyLines;
+use crate::model::plan::Plan;
+use crate::model::yaml_lines::KeyLines;
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
