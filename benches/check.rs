@@ -3,10 +3,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test that cannot unwrap has failed
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use flowcap::analysis::rules::Severity;
 use flowcap::model::load::parse_plan;
 use flowcap::model::presets::PRESETS;
 use flowcap::report::{Format, Report};
-use flowcap::rules::Severity;
 use std::hint::black_box;
 
 fn check(c: &mut Criterion) {

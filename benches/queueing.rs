@@ -3,9 +3,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test that cannot unwrap has failed
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use flowcap::analysis::queueing::erlang_c;
+use flowcap::analysis::solve::solve;
 use flowcap::model::load::parse_plan;
-use flowcap::queueing::erlang_c;
-use flowcap::solve::solve;
 use std::hint::black_box;
 
 fn queueing(c: &mut Criterion) {

@@ -1,10 +1,10 @@
 //! Command-line arguments (clap derive). The `--help` text is the CLI's reference: keep it true.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use flowcap::analysis::rules::Severity;
 use flowcap::model::presets::PRESET_KEYS;
 use flowcap::model::units::{Bytes, Cpus};
 use flowcap::report::Format;
-use flowcap::rules::Severity;
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]

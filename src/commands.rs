@@ -1,14 +1,14 @@
 //! What each command does, on top of the core. `main.rs` only parses and dispatches.
 
 use crate::cli::{CheckArgs, ExportArgs, FormatArg, PlanArgs, SolveArgs};
+use flowcap::analysis::rules::RULES;
+use flowcap::analysis::solve::Outcome;
 use flowcap::inputs::{self, Deployment, Inputs, Request};
 use flowcap::io::error::InputError;
 use flowcap::io::text::{one_line, terminal_safe};
 use flowcap::io::write::{retire, write_all_safely, write_file_safely};
 use flowcap::platform::compose::Environment;
 use flowcap::report::Report;
-use flowcap::rules::RULES;
-use flowcap::solve::Outcome;
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -121,7 +121,10 @@ pub fn check(args: &CheckArgs) -> ExitCode {
 pub fn diff(args: &PlanArgs) -> ExitCode {
     match start(args) {
         Ok(Inputs { loaded, deployment: Some(deployment) }) if deployment.compared => {
-            print(&flowcap::drift::render(&flowcap::drift::compare(&deployment.imported.plan, &loaded.plan)));
+            print(&flowcap::analysis::drift::render(&flowcap::analysis::drift::compare(
+                &deployment.imported.plan,
+                &loaded.plan,
+            )));
             ExitCode::SUCCESS
         }
         Ok(_) => {
@@ -134,7 +137,7 @@ pub fn diff(args: &PlanArgs) -> ExitCode {
 pub fn explain(args: &PlanArgs) -> ExitCode {
     match start(args) {
         Ok(start) => {
-            print(&flowcap::explain::render(&start.loaded.plan));
+            print(&flowcap::analysis::explain::render(&start.loaded.plan));
             ExitCode::SUCCESS
         }
         Err(error) => bad_input(&error),
@@ -146,8 +149,8 @@ pub fn solve(args: &SolveArgs) -> ExitCode {
         Ok(start) => start.loaded,
         Err(error) => return bad_input(&error),
     };
-    let outcome = flowcap::solve::solve(&loaded.plan);
-    print(&flowcap::solve::render(&loaded.plan, &outcome));
+    let outcome = flowcap::analysis::solve::solve(&loaded.plan);
+    print(&flowcap::analysis::solve::render(&loaded.plan, &outcome));
     match outcome {
         Outcome::NoWorkload => bad_input(&InputError::conflict(&loaded.file, "has no workload section to solve for")),
         Outcome::NoSolution { .. } => ExitCode::from(EXIT_FINDINGS),

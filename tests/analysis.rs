@@ -2,7 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test that cannot unwrap has failed
 
-use flowcap::analysis::analyze;
+use flowcap::analysis::figures::analyze;
 use flowcap::model::load::parse_plan;
 use flowcap::model::plan::Plan;
 use flowcap::model::presets::load_preset;

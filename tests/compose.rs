@@ -99,7 +99,7 @@ fn external_database_and_required_variables() {
 #[test]
 fn findings_point_into_the_compose_file() {
     let loaded = load(in_dir(fixtures()), &[("API_REPLICAS", "2")]).unwrap();
-    let report = flowcap::report::Report::new(&loaded, flowcap::rules::Severity::Error);
+    let report = flowcap::report::Report::new(&loaded, flowcap::analysis::rules::Severity::Error);
     let port =
         report.findings.iter().find(|f| f.finding.rule == "fixed-host-port").expect("api scaled with a fixed port");
     assert!(port.file.ends_with("docker-compose.yml"));

@@ -92,7 +92,7 @@ fn merged_with_the_base_the_plan_comes_back() {
     // Only services the base has are exported; the base has no web or sink-services.
     large.other_services.retain(|name, _| name == "redis");
     large.monitoring = false;
-    assert_eq!(flowcap::drift::compare(&deployed, &large), []);
+    assert_eq!(flowcap::analysis::drift::compare(&deployed, &large), []);
     assert!(deployed.runtime.published_ports.is_empty() && deployed.api.published_ports.is_empty());
     // The saved plan holds the deployment to it: drift only where the base cannot follow.
     let saved = std::fs::read_to_string(dir.join("plan.yaml")).unwrap();

@@ -2,10 +2,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test that cannot unwrap has failed
 
+use flowcap::analysis::rules::{RULES, Severity};
 use flowcap::model::load::{LoadedPlan, load_plan_file};
 use flowcap::model::presets::load_preset;
 use flowcap::report::{Format, Report};
-use flowcap::rules::{RULES, Severity};
 use serde_json::Value;
 use std::path::Path;
 

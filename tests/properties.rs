@@ -68,7 +68,7 @@ proptest! {
     ) {
         let text = format!("{key}{value}}}\n");
         if let Ok(loaded) = flowcap::model::load::parse_plan("fuzz.yaml", &text) {
-            let _ = flowcap::report::Report::new(&loaded, flowcap::rules::Severity::Error).render(flowcap::report::Format::Human);
+            let _ = flowcap::report::Report::new(&loaded, flowcap::analysis::rules::Severity::Error).render(flowcap::report::Format::Human);
         }
     }
 

@@ -2,9 +2,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test that cannot unwrap has failed
 
+use flowcap::analysis::queueing::{Mmc, erlang_c};
 use flowcap::model::plan::{Dispatch, Workload};
 use flowcap::model::units::Seconds;
-use flowcap::queueing::{Mmc, erlang_c};
 use proptest::prelude::*;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -112,7 +112,7 @@ fn figures_by_hand() {
 #[test]
 fn round_robin_figures_report_the_cost_against_pooling() {
     let w = workload(8.0, 1.0, Dispatch::RoundRobin);
-    let figures = flowcap::workload::figures(&w, 2, 5);
+    let figures = flowcap::analysis::workload::figures(&w, 2, 5);
     let pooled = workload(8.0, 1.0, Dispatch::Queue).waits(2, 5).mean_wait_seconds.unwrap();
     assert_eq!(figures.pooled_mean_wait_seconds, Some(pooled));
     let extra = figures.extra_wait_vs_pooled_seconds.unwrap();

@@ -2,8 +2,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test that cannot unwrap has failed
 
+use flowcap::analysis::rules::RULES;
 use flowcap::model::load::parse_plan;
-use flowcap::rules::RULES;
 
 const README: &str = include_str!("../README.md");
 

@@ -2,11 +2,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test that cannot unwrap has failed
 
-use flowcap::analysis::analyze;
+use flowcap::analysis::figures::analyze;
+use flowcap::analysis::rules::{Finding, RULES, Severity, evaluate};
 use flowcap::model::plan::Plan;
 use flowcap::model::presets::load_preset;
 use flowcap::model::units::{Bytes, Cpus};
-use flowcap::rules::{Finding, RULES, Severity, evaluate};
 
 fn medium() -> Plan {
     load_preset("medium").unwrap().plan

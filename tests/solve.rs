@@ -2,11 +2,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test that cannot unwrap has failed
 
+use flowcap::analysis::solve::{Outcome, Strategy, replicas_needed, solve};
 use flowcap::model::load::load_plan_file;
 use flowcap::model::plan::{Dispatch, Plan, Target, Workload};
 use flowcap::model::presets::load_preset;
 use flowcap::model::units::{Bytes, Cpus, Seconds};
-use flowcap::solve::{Outcome, Strategy, replicas_needed, solve};
 use std::path::Path;
 
 fn busy_medium() -> Plan {
@@ -30,7 +30,7 @@ fn busy_medium_takes_more_slots_per_runtime() {
     assert!(best.waits.p95_wait_seconds.unwrap() <= 5.0);
     // 8 GiB ÷ 18 = 455 MiB per slot: within the 256 MiB policy.
     let applied = best.apply(&plan);
-    assert!(flowcap::rules::resource_problems(&applied).is_empty());
+    assert!(flowcap::analysis::rules::resource_problems(&applied).is_empty());
     // 7 runtimes at 10 slots would meet the target but overrun the host's 32 CPUs (26 + 3 × 4).
     assert_eq!(replicas_needed(plan.workload.as_ref().unwrap(), 10), Some(7));
     assert!(candidates.iter().all(|c| c.strategy != Strategy::Replicas));
@@ -60,7 +60,7 @@ fn no_solution_says_what_the_host_lacks() {
     assert!(meets(&plan, needed, 8) && !meets(&plan, needed - 1, 8));
     let rules: Vec<&str> = short.iter().map(|f| f.rule).collect();
     assert!(rules.contains(&"host-cpu-overcommit"), "{rules:?}");
-    let text = flowcap::solve::render(&plan, &Outcome::NoSolution { needed_replicas, short });
+    let text = flowcap::analysis::solve::render(&plan, &Outcome::NoSolution { needed_replicas, short });
     assert!(text.contains(&format!("meeting it takes {needed} runtimes at 8 slots each")), "{text}");
     assert!(text.contains("raise host.cpus to"), "{text}");
 }

@@ -404,7 +404,7 @@ fn every_figure_shown_is_the_cores() {
     press(&mut app, "60");
     key(&mut app, KeyCode::Enter);
     let shown = screen(&app, 120, 40);
-    let report = flowcap::report::Report::new(&app.loaded, flowcap::rules::Severity::Error);
+    let report = flowcap::report::Report::new(&app.loaded, flowcap::analysis::rules::Severity::Error);
     let f = &report.figures;
     assert_eq!(f, &app.report.figures, "the TUI's figures are the core's");
     let expected = [
@@ -444,8 +444,8 @@ fn a_gauge_has_the_colour_of_its_findings_and_no_other() {
         .map(|f| f.finding.severity)
         .max()
     {
-        Some(flowcap::rules::Severity::Error) => Color::Red,
-        Some(flowcap::rules::Severity::Warning) => Color::Yellow,
+        Some(flowcap::analysis::rules::Severity::Error) => Color::Red,
+        Some(flowcap::analysis::rules::Severity::Warning) => Color::Yellow,
         _ => Color::Green,
     };
     let mut app = app("medium");

@@ -4,7 +4,7 @@
 
 use flowcap::model::load::parse_plan;
 use flowcap::report::{Format, Report};
-use flowcap::rules::Severity;
+use flowcap::analysis::rules::Severity;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -1,7 +1,7 @@
 //! GitHub Actions workflow commands: one annotation per finding on the plan file's line.
 
 use super::Report;
-use crate::rules::Severity;
+use crate::analysis::rules::Severity;
 use std::fmt::Write;
 
 pub fn render(report: &Report) -> String {

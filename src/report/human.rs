@@ -1,9 +1,9 @@
 //! The report for people: figures with their arithmetic, then findings with fixes.
 
 use super::Report;
+use crate::analysis::workload::{WorkloadFigures, wait_text};
 use crate::model::plan::Dispatch;
 use crate::model::units::{Bytes, Seconds, percent, trim_decimal};
-use crate::workload::{WorkloadFigures, wait_text};
 use std::fmt::Write;
 
 pub fn render(report: &Report) -> String {

@@ -3,7 +3,7 @@
 //! it are passed cases with the finding in system-out.
 
 use super::Report;
-use crate::rules::RULES;
+use crate::analysis::rules::RULES;
 use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite};
 
 pub fn render(report: &Report) -> String {

@@ -6,11 +6,11 @@ mod human;
 mod junit;
 mod sarif;
 
-use crate::analysis::{Analysis, analyze};
-use crate::drift;
+use crate::analysis::drift;
+use crate::analysis::figures::{Analysis, analyze};
+use crate::analysis::rules::{Finding, Severity, evaluate, rule};
 use crate::model::load::LoadedPlan;
 use crate::model::plan::Plan;
-use crate::rules::{Finding, Severity, evaluate, rule};
 use serde::Serialize;
 
 /// Bumped when the JSON shape changes incompatibly.

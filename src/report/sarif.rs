@@ -2,7 +2,7 @@
 //! result located in the plan file.
 
 use super::Report;
-use crate::rules::{RULES, Severity};
+use crate::analysis::rules::{RULES, Severity};
 use serde_json::Value;
 use serde_sarif::sarif::{
     ArtifactLocation, Location, LogicalLocation, Message, MultiformatMessageString, PhysicalLocation, PropertyBag,

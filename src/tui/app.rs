@@ -5,14 +5,14 @@
 use super::findings::FindingsView;
 use super::knobs::Knob;
 use super::view;
+use crate::analysis::rules::Severity;
+use crate::analysis::solve::{self, Outcome};
 use crate::inputs::{self, Deployment};
 use crate::io::error::InputError;
 use crate::model::load::{LoadedPlan, Locator};
 use crate::model::plan::Plan;
 use crate::model::presets::{PRESET_KEYS, PRESETS, load_preset};
 use crate::report::Report;
-use crate::rules::Severity;
-use crate::solve::{self, Outcome};
 use ratatui::crossterm::event::{MouseEvent, MouseEventKind};
 use ratatui::layout::{Position, Rect};
 use std::collections::VecDeque;

@@ -3,10 +3,10 @@
 
 use super::app::App;
 use super::view::Theme;
-use crate::analysis::Analysis;
+use crate::analysis::figures::Analysis;
+use crate::analysis::rules::Severity;
+use crate::analysis::workload::{WorkloadFigures, wait_text};
 use crate::model::units::{Bytes, Seconds, trim_decimal};
-use crate::rules::Severity;
-use crate::workload::{WorkloadFigures, wait_text};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;

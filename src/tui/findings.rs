@@ -4,7 +4,7 @@
 
 use super::app::{App, Focus};
 use super::view::Theme;
-use crate::rules::Severity;
+use crate::analysis::rules::Severity;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Margin, Rect};
 use ratatui::text::{Line, Span};
@@ -65,7 +65,7 @@ impl FindingsView {
             })
             .collect();
         if let Some(deployed) = app.deployment.as_ref().and_then(|d| d.compared()) {
-            let changes = crate::drift::compare(&deployed.plan, app.plan());
+            let changes = crate::analysis::drift::compare(&deployed.plan, app.plan());
             if !changes.is_empty() {
                 entries.push(Entry::DriftHeading { count: changes.len() });
                 entries.extend(changes.into_iter().map(|c| Entry::Drift {

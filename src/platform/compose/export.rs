@@ -657,7 +657,7 @@ fn postgres_flags(plan: &Plan, pgtune: bool) -> Vec<String> {
     let pg = &plan.postgres;
     let mut flags = vec![
         format!("max_connections={}", pg.max_connections),
-        format!("shared_buffers={}", crate::pgtune::postgres_size(pg.shared_buffers.0 / 1024)),
+        format!("shared_buffers={}", crate::analysis::pgtune::postgres_size(pg.shared_buffers.0 / 1024)),
     ];
     // Only when they differ from PostgreSQL's defaults: reserved_connections is unknown before 16.
     if pg.superuser_reserved_connections != 3 {
@@ -666,7 +666,7 @@ fn postgres_flags(plan: &Plan, pgtune: bool) -> Vec<String> {
     if pg.reserved_connections != 0 {
         flags.push(format!("reserved_connections={}", pg.reserved_connections));
     }
-    if pgtune && let Some(tune) = crate::analysis::analyze(plan).postgres.pgtune {
+    if pgtune && let Some(tune) = crate::analysis::figures::analyze(plan).postgres.pgtune {
         let planned = ["max_connections", "shared_buffers"];
         flags.extend(
             tune.settings.iter().filter(|s| !planned.contains(&s.name)).map(|s| format!("{}={}", s.name, s.value)),

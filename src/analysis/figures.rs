@@ -1,9 +1,9 @@
 //! The figures: pure functions of the plan, cheap enough to recompute on every keystroke.
 
+use crate::analysis::pgtune::{self, PgTune};
+use crate::analysis::workload::{self, WorkloadFigures};
 use crate::model::plan::{Plan, Resources};
 use crate::model::units::{Bytes, Cpus};
-use crate::pgtune::{self, PgTune};
-use crate::workload::{self, WorkloadFigures};
 use serde::Serialize;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

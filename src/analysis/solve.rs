@@ -4,10 +4,10 @@
 //! Waits only shrink as replicas or slots grow, so each search is a binary search over a
 //! monotone predicate: a few dozen Erlang C evaluations in all.
 
+use crate::analysis::rules::{Finding, resource_problems};
+use crate::analysis::workload::{Waits, wait_text};
 use crate::model::plan::{MAX_RUNTIME_REPLICAS, MAX_SLOTS_PER_REPLICA, Plan, Workload};
 use crate::model::units::{percent, trim_decimal};
-use crate::rules::{Finding, resource_problems};
-use crate::workload::{Waits, wait_text};
 use std::fmt::Write;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -210,6 +210,6 @@ pub fn render(plan: &Plan, outcome: &Outcome) -> String {
 
 /// Memory and CPU per slot with `slots` per runtime, as the analysis computes them.
 fn per_slot(plan: &Plan, slots: u32) -> (String, String) {
-    let per_slot = crate::analysis::per_slot(&with_runtime(plan, plan.runtime.replicas, slots));
+    let per_slot = crate::analysis::figures::per_slot(&with_runtime(plan, plan.runtime.replicas, slots));
     (per_slot.memory().map_or("—".into(), |m| m.to_string()), per_slot.cpus.map_or("—".into(), |c| trim_decimal(c, 2)))
 }

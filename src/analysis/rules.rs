@@ -1,7 +1,7 @@
 //! Findings: what is wrong or risky in a plan, each under a stable rule id with the numbers and
 //! a concrete fix.
 
-use crate::analysis::{self, Analysis, HostFit, PerSlot};
+use crate::analysis::figures::{self, Analysis, HostFit, PerSlot};
 use crate::model::plan::Plan;
 use crate::model::units::{Bytes, percent, trim_decimal};
 use serde::Serialize;
@@ -200,8 +200,8 @@ pub fn evaluate(plan: &Plan, analysis: &Analysis) -> Vec<Finding> {
 /// `flowcap solve` must not cause. Cheap: no connection, Postgres or workload figures.
 pub fn resource_problems(plan: &Plan) -> Vec<Finding> {
     let mut findings = Findings(Vec::new());
-    host_fit(plan, analysis::host_fit(plan).as_ref(), &mut findings);
-    memory_per_slot(plan, &analysis::per_slot(plan), &mut findings);
+    host_fit(plan, figures::host_fit(plan).as_ref(), &mut findings);
+    memory_per_slot(plan, &figures::per_slot(plan), &mut findings);
     findings.0.retain(|f| f.severity > Severity::Info);
     findings.0
 }
@@ -471,10 +471,10 @@ fn workload(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
                 waits.slots,
                 figures.slots_for_stability
             ),
-            Some(replicas_fix(crate::solve::replicas_needed(workload, slots_per_replica))),
+            Some(replicas_fix(crate::analysis::solve::replicas_needed(workload, slots_per_replica))),
         );
     } else if figures.target_met == Some(false) {
-        let p95 = crate::workload::wait_text(waits.p95_wait_seconds);
+        let p95 = crate::analysis::workload::wait_text(waits.p95_wait_seconds);
         let waiting = waits.waiting_percent();
         findings.add(
             "workload-target-missed",
@@ -483,7 +483,7 @@ fn workload(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
                 "p95 wait {p95} and {waiting} % of executions wait, missing the target ({})",
                 workload.target.unwrap_or_default()
             ),
-            Some(replicas_fix(crate::solve::replicas_needed(workload, slots_per_replica))),
+            Some(replicas_fix(crate::analysis::solve::replicas_needed(workload, slots_per_replica))),
         );
     }
 }

@@ -1,9 +1,9 @@
 //! Waiting for a slot under a workload: the plan's slots as M/M/c, pooled behind the Redis queue
 //! or split round-robin over the runtimes.
 
+use crate::analysis::queueing::Mmc;
 use crate::model::plan::{Dispatch, Target, Workload};
 use crate::model::units::{Seconds, percent, trim_decimal};
-use crate::queueing::Mmc;
 use serde::Serialize;
 use std::fmt;
 

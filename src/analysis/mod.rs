@@ -1,0 +1,13 @@
+//! What a plan means: its figures (concurrent executions, connections, host fit, Postgres
+//! memory), the rules that turn them into findings, PGTune's advice, queueing under a
+//! workload, the smallest change that meets it, drift from a deployment, and where each
+//! default comes from.
+
+pub mod drift;
+pub mod explain;
+pub mod figures;
+pub mod pgtune;
+pub mod queueing;
+pub mod rules;
+pub mod solve;
+pub mod workload;
