@@ -77,3 +77,34 @@ proptest! {
         prop_assert_eq!(Cpus::parse(&Cpus(millis).to_string()), Ok(Cpus(millis)));
     }
 }
+
+proptest! {
+    /// Whole-number arrivals and durations with a whole-number load: that many slots are
+    /// saturated (unstable), one more is stable, and slots_for_stability says exactly that.
+    #[test]
+    fn stability_is_decided_exactly(base in 1u32..20_000, duration in 1u32..3_600) {
+        // Scale the arrivals so that arrivals × duration is a multiple of 60.
+        let gcd = |mut a: u64, mut b: u64| { while b != 0 { (a, b) = (b, a % b); } a };
+        let arrivals = u64::from(base) * (60 / gcd(u64::from(base) * u64::from(duration), 60));
+        let arrivals = u32::try_from(arrivals).unwrap();
+        let load = u64::from(arrivals) * u64::from(duration);
+        prop_assert_eq!(load % 60, 0);
+        let slots = load / 60;
+        let workload = flowcap::model::plan::Workload {
+            arrivals_per_minute: f64::from(arrivals),
+            mean_duration: flowcap::model::units::Seconds(f64::from(duration)),
+            dispatch: flowcap::model::plan::Dispatch::Queue,
+            target: None,
+        };
+        let exact = workload.exact_load();
+        prop_assert!(!exact.below(slots));
+        prop_assert!(exact.below(slots + 1));
+        prop_assert_eq!(exact.slots_for_stability(), slots + 1);
+        let on = |slots: u64| workload.waits(u32::try_from(slots).unwrap_or(u32::MAX), 1).stable;
+        // The waits agree (Erlang C is linear in the slots: keep it quick in a debug build).
+        if slots <= 5_000 {
+            prop_assert!(!on(slots));
+            prop_assert!(on(slots + 1));
+        }
+    }
+}

@@ -79,12 +79,45 @@ fn already_met_and_no_workload() {
 }
 
 #[test]
-fn without_a_target_solve_restores_stability() {
+fn without_a_target_solve_sizes_for_a_documented_default_and_says_so() {
     let mut plan = busy_medium();
     plan.workload.as_mut().unwrap().target = None;
     let Outcome::Solved(candidates) = solve(&plan) else { panic!() };
-    // 60 Erlangs need more than 60 slots: 4 × 16 = 64.
-    assert_eq!((candidates[0].replicas, candidates[0].slots_per_replica), (4, 16));
+    let best = &candidates[0];
+    // 60 Erlangs, 30 s executions: the default is p95 wait ≤ 3 s, not merely stable (98 %).
+    let p95 = best.waits.p95_wait_seconds.unwrap();
+    assert!(p95 <= 3.0, "{p95}");
+    let workload = plan.workload.as_ref().unwrap();
+    let one_fewer = workload.waits(best.replicas, best.slots_per_replica - 1);
+    assert!(one_fewer.p95_wait_seconds.is_none_or(|w| w > 3.0), "the smallest that meets it");
+    assert!(best.waits.utilisation < 0.95, "{}", best.waits.utilisation);
+    let shown = flowcap::analysis::solve::render(&plan, &solve(&plan));
+    assert!(
+        shown.starts_with("target: p95 wait ≤ 3 s (the plan has none: flowcap's default is 10 % of the mean duration"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn an_exact_saturation_is_never_stable_nor_recommended() {
+    let mut plan = busy_medium();
+    // 110/min × 30 s = 55 Erlangs exactly: 5 × 11 = 55 slots is 100 % and unstable.
+    let workload = plan.workload.as_mut().unwrap();
+    workload.arrivals_per_minute = 110.0;
+    workload.target = None;
+    plan.runtime.replicas = 5;
+    plan.runtime.max_concurrent_executions = 10;
+    assert!(!plan.workload.as_ref().unwrap().waits(5, 11).stable);
+    let Outcome::Solved(candidates) = solve(&plan) else { panic!() };
+    assert!(candidates.iter().all(|c| c.waits.utilisation < 1.0), "{candidates:?}");
+    // 1998/min × 30 s on 999 slots: exactly saturated, and 1000 slots are needed.
+    let workload =
+        Workload { arrivals_per_minute: 1998.0, mean_duration: Seconds(30.0), dispatch: Dispatch::Queue, target: None };
+    assert!(!workload.waits(999, 1).stable);
+    assert!(workload.waits(1000, 1).stable);
+    let figures = flowcap::analysis::workload::figures(&workload, 999, 1);
+    assert_eq!(figures.slots_for_stability, 1000);
+    assert_eq!(figures.waits.offered_load, 999.0);
 }
 
 #[test]

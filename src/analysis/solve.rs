@@ -1,13 +1,14 @@
 //! `flowcap solve`: the smallest change to the runtimes that meets the workload's target (or,
-//! without a target, keeps the queue stable) within the host and the policy.
+//! without one, flowcap's default: p95 wait ≤ 10 % of the mean duration) within the host and
+//! the policy.
 //!
 //! Waits only shrink as replicas or slots grow, so each search is a binary search over a
 //! monotone predicate: a few dozen Erlang C evaluations in all.
 
 use crate::analysis::rules::{Finding, resource_problems};
 use crate::analysis::workload::{Waits, wait_text};
-use crate::model::plan::{MAX_RUNTIME_REPLICAS, MAX_SLOTS_PER_REPLICA, Plan, Workload};
-use crate::model::units::{percent, trim_decimal};
+use crate::model::plan::{MAX_RUNTIME_REPLICAS, MAX_SLOTS_PER_REPLICA, Plan, Target, Workload};
+use crate::model::units::{Seconds, percent, trim_decimal};
 use std::fmt::Write;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -89,8 +90,24 @@ fn max_slots(plan: &Plan) -> u32 {
     })
 }
 
+/// Without a target of its own, solve sizes for a p95 wait of at most this share of the mean
+/// execution time: a queue kept merely stable runs at 98 % and makes the 95th execution wait
+/// minutes.
+pub const DEFAULT_P95_WAIT_SHARE: f64 = 0.1;
+
+/// The workload solve sizes for: the plan's, with the default target when it has none.
+pub fn sized_workload(workload: &Workload) -> Workload {
+    let mut sized = workload.clone();
+    if sized.target.is_none() {
+        let p95 = Seconds(workload.mean_duration.0 * DEFAULT_P95_WAIT_SHARE);
+        sized.target = Some(Target { p95_wait: Some(p95), wait_probability_percent: None });
+    }
+    sized
+}
+
 pub fn solve(plan: &Plan) -> Outcome {
     let Some(workload) = &plan.workload else { return Outcome::NoWorkload };
+    let workload = &sized_workload(workload);
     let (replicas, slots) = (plan.runtime.replicas, plan.runtime.max_concurrent_executions);
     if meets(workload, replicas, slots) {
         return Outcome::AlreadyMet(workload.waits(replicas, slots));
@@ -141,6 +158,15 @@ impl Candidate {
 pub fn render(plan: &Plan, outcome: &Outcome) -> String {
     let mut out = String::new();
     let (replicas, slots) = (plan.runtime.replicas, plan.runtime.max_concurrent_executions);
+    if let Some(workload) = plan.workload.as_ref().filter(|w| w.target.is_none())
+        && let Some(target) = sized_workload(workload).target
+    {
+        let _ = writeln!(
+            out,
+            "target: {target} (the plan has none: flowcap's default is {} % of the mean duration; set workload.target)",
+            percent(DEFAULT_P95_WAIT_SHARE)
+        );
+    }
     match outcome {
         Outcome::NoWorkload => out.push_str("the plan has no workload: add one to size for it (see the README)\n"),
         Outcome::AlreadyMet(waits) => {

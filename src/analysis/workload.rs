@@ -23,6 +23,46 @@ pub struct Waits {
     pub p99_wait_seconds: Option<f64>,
 }
 
+/// An offered load in exact arithmetic: arrivals per minute × duration ÷ 60 as a fraction of
+/// integers, from the shortest decimals that print the plan's two numbers (which is what the
+/// operator wrote). Stability (load < slots) and the slots it needs are decided here, so an
+/// exact saturation is never "stable" by a rounding error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExactLoad {
+    numerator: u128,
+    denominator: u128,
+}
+
+impl ExactLoad {
+    pub fn of(arrivals_per_minute: f64, duration_seconds: f64) -> ExactLoad {
+        let (arrivals, arrivals_scale) = decimal(arrivals_per_minute);
+        let (duration, duration_scale) = decimal(duration_seconds);
+        let denominator = 60u128.saturating_mul(10u128.saturating_pow(arrivals_scale + duration_scale));
+        ExactLoad { numerator: arrivals.saturating_mul(duration), denominator }
+    }
+
+    /// Whether the load is less than `slots`.
+    pub fn below(&self, slots: u64) -> bool {
+        self.numerator < u128::from(slots).saturating_mul(self.denominator)
+    }
+
+    /// The fewest slots the load is below: ⌊load⌋ + 1.
+    pub fn slots_for_stability(&self) -> u64 {
+        u64::try_from(self.numerator / self.denominator).unwrap_or(u64::MAX).saturating_add(1)
+    }
+}
+
+/// `value` (finite, ≥ 0, as the plan's validation allows) as an integer and a power of ten:
+/// 12.5 → (125, 1). Rust prints the shortest decimal that reads back as the same f64, which
+/// for a number the operator typed is the number typed.
+fn decimal(value: f64) -> (u128, u32) {
+    let text = format!("{}", value.max(0.0));
+    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
+    let digits = format!("{whole}{fraction}");
+    let scale = u32::try_from(fraction.len()).unwrap_or(u32::MAX);
+    (digits.parse().unwrap_or(u128::MAX), scale)
+}
+
 /// A wait as reports show it: `1.5 s`, or `∞` when the queue is unstable.
 pub fn wait_text(seconds: Option<f64>) -> String {
     Seconds(seconds.unwrap_or(f64::INFINITY)).to_string()
@@ -41,9 +81,15 @@ impl Workload {
         self.arrivals_per_minute / 60.0
     }
 
-    /// Offered load, Erlangs.
+    /// Offered load, Erlangs: arrivals per minute × duration ÷ 60, multiplied first so that
+    /// whole numbers stay whole (1998/min × 30 s is 999, not 998.9999999999999).
     pub fn offered_load(&self) -> f64 {
-        self.arrival_rate() * self.mean_duration.0
+        self.arrivals_per_minute * self.mean_duration.0 / 60.0
+    }
+
+    /// The offered load exactly, as the decimals the plan wrote.
+    pub fn exact_load(&self) -> ExactLoad {
+        ExactLoad::of(self.arrivals_per_minute, self.mean_duration.0)
     }
 
     /// The waits on `replicas` runtimes with `slots_per_replica` slots each, under this
@@ -61,8 +107,10 @@ impl Workload {
                 Mmc { servers: u64::from(slots_per_replica), load: load / f64::from(replicas), duration }
             }
         };
-        let stable = system.is_stable();
-        let finite = |value: f64| stable.then_some(value);
+        // Stability is decided exactly: a load of exactly the slots is unstable, whatever
+        // floating point makes of it.
+        let stable = slots > 0 && self.exact_load().below(slots);
+        let finite = |value: f64| (stable && value.is_finite()).then_some(value);
         Waits {
             offered_load: load,
             slots,
@@ -154,7 +202,7 @@ pub fn figures(workload: &Workload, replicas: u32, slots_per_replica: u32) -> Wo
         dispatch: workload.dispatch,
         waits,
         throughput_ceiling_per_minute: waits.slots as f64 / duration * 60.0,
-        slots_for_stability: waits.offered_load.floor() as u64 + 1,
+        slots_for_stability: workload.exact_load().slots_for_stability(),
         pooled_mean_wait_seconds,
         extra_wait_vs_pooled_seconds: waits.mean_wait_seconds.zip(pooled_mean_wait_seconds).map(|(rr, q)| rr - q),
         target: workload.target,
