@@ -289,3 +289,19 @@ fn workload_target_missed_and_met() {
         Some("raise runtime.replicas to 4 (16 slots); `flowcap solve` finds the cheapest change")
     );
 }
+
+#[test]
+fn a_reservation_above_its_limit_is_an_error() {
+    let mut plan = flowcap::model::presets::load_preset("medium").unwrap().plan;
+    plan.runtime.reservations.memory = Some(flowcap::model::units::Bytes::gib(9));
+    plan.postgres.reservations.cpus = Some(flowcap::model::units::Cpus::whole(5));
+    let findings = flowcap::analysis::rules::evaluate(&plan, &flowcap::analysis::figures::analyze(&plan));
+    let paths: Vec<&str> =
+        findings.iter().filter(|f| f.rule == "reservation-above-limit").map(|f| f.path.as_str()).collect();
+    assert_eq!(paths, ["postgres.reservations.cpus", "runtime.reservations.memory"]);
+    // At the limit is fine.
+    plan.runtime.reservations.memory = plan.runtime.limits.memory;
+    plan.postgres.reservations.cpus = plan.postgres.limits.cpus;
+    let findings = flowcap::analysis::rules::evaluate(&plan, &flowcap::analysis::figures::analyze(&plan));
+    assert!(findings.iter().all(|f| f.rule != "reservation-above-limit"));
+}

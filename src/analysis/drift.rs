@@ -15,6 +15,25 @@ pub struct Change {
     pub planned: String,
 }
 
+/// What the operator can do about one drifted value: the override sets most of them, but not
+/// the API's signing keys (one BACKEND_KEY/PUB/KID for every replica) nor which profiles run.
+pub fn fix(change: &Change) -> String {
+    match change.path.as_str() {
+        "api.shared_jwt_keys" => "give every API replica the same BACKEND_KEY, BACKEND_PUB and BACKEND_KID \
+                                  (one .env for all), or set api.shared_jwt_keys to what the deployment has"
+            .into(),
+        "monitoring" if change.planned == "true" => {
+            "start the stack with --profile monitoring (the command flowcap export prints has it), \
+             or set monitoring: false"
+                .into()
+        }
+        "monitoring" => {
+            "stop the monitoring profile (run without --profile monitoring), or set monitoring: true".into()
+        }
+        _ => "apply the override `flowcap export` writes, or change the plan".into(),
+    }
+}
+
 fn cpus(value: Option<Cpus>) -> String {
     value.map_or("none".into(), |c| c.to_string())
 }
@@ -136,5 +155,25 @@ mod tests {
         );
         let text = render(&compare(&deployed, &planned));
         assert!(text.starts_with("runtime.replicas        1 → 4\n"), "{text}");
+    }
+}
+
+#[cfg(test)]
+mod fix_tests {
+    use super::*;
+
+    fn change(path: &str, deployed: &str, planned: &str) -> Change {
+        Change { path: path.into(), deployed: deployed.into(), planned: planned.into() }
+    }
+
+    #[test]
+    fn a_drift_fix_is_something_the_operator_can_do() {
+        assert!(
+            fix(&change("api.shared_jwt_keys", "false", "true"))
+                .contains("same BACKEND_KEY, BACKEND_PUB and BACKEND_KID")
+        );
+        assert!(fix(&change("monitoring", "false", "true")).starts_with("start the stack with --profile monitoring"));
+        assert!(fix(&change("monitoring", "true", "false")).starts_with("stop the monitoring profile"));
+        assert!(fix(&change("runtime.replicas", "2", "4")).starts_with("apply the override"));
     }
 }

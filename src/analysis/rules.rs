@@ -140,6 +140,12 @@ pub const RULES: &[Rule] = &[
         threshold: "no host",
     },
     Rule {
+        id: "reservation-above-limit",
+        severity: Severity::Error,
+        checks: "a service reserves more CPU or memory than its limit: Docker refuses to create the container",
+        threshold: "reservations.cpus > limits.cpus or reservations.memory > limits.memory",
+    },
+    Rule {
         id: "limits-missing",
         severity: Severity::Info,
         checks: "containers without a CPU or memory limit may take the whole host; host fit counts only limits",
@@ -182,6 +188,7 @@ pub fn evaluate(plan: &Plan, analysis: &Analysis) -> Vec<Finding> {
     workload(plan, analysis, &mut findings);
     fixed_host_ports(plan, &mut findings);
     fixed_container_names(plan, &mut findings);
+    reservations_above_limits(plan, &mut findings);
     postgres_memory(plan, analysis, &mut findings);
     if plan.api.replicas > 1 && plan.api.shared_jwt_keys == Some(false) {
         findings.add(
@@ -239,6 +246,32 @@ fn fixed_container_names(plan: &Plan, findings: &mut Findings) {
             ),
             Some("flowcap export resets container_name (`container_name: !reset null`)".to_string()),
         );
+    }
+}
+
+fn reservations_above_limits(plan: &Plan, findings: &mut Findings) {
+    for container in plan.containers() {
+        let (limits, reserved) = (container.limits, container.reservations);
+        if let (Some(limit), Some(reservation)) = (limits.cpus, reserved.cpus)
+            && reservation > limit
+        {
+            findings.add(
+                "reservation-above-limit",
+                &format!("{}.reservations.cpus", container.key),
+                format!("{} reserves {reservation} CPUs but is limited to {limit}", container.name),
+                Some(format!("lower {}.reservations.cpus to at most {limit}, or raise the limit", container.key)),
+            );
+        }
+        if let (Some(limit), Some(reservation)) = (limits.memory, reserved.memory)
+            && reservation > limit
+        {
+            findings.add(
+                "reservation-above-limit",
+                &format!("{}.reservations.memory", container.key),
+                format!("{} reserves {reservation} of memory but is limited to {limit}", container.name),
+                Some(format!("lower {}.reservations.memory to at most {limit}, or raise the limit", container.key)),
+            );
+        }
     }
 }
 

@@ -110,7 +110,7 @@ impl Report {
                     "{}: the deployment has {}, the plan {}",
                     change.path, change.deployed, change.planned
                 ),
-                fix: Some("apply the override `flowcap export` writes, or change the plan".into()),
+                fix: Some(drift::fix(&change)),
                 path: change.path,
             };
             self.findings.push(locate(deployment, finding));
