@@ -165,3 +165,35 @@ fn a_real_postgres_refuses_exactly_where_flowcap_says() {
     assert!(refused.contains("sorry, too many clients already"), "{refused}");
     assert_eq!(held.len() as u64, max_connections);
 }
+
+#[test]
+fn pgtunes_settings_as_exported_start_a_real_postgres() {
+    let Some(bin) = server_binaries() else {
+        assert!(std::env::var_os("CI").is_none(), "PostgreSQL is required on CI (.ci/run installs it)");
+        eprintln!("skipping: PostgreSQL's server binaries are not installed");
+        return;
+    };
+    let stack = tempdir("pg-tuned");
+    copy_tree(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/corpus/upstream-images"), &stack);
+    // 16 CPUs: parallel and autovacuum settings too; 1 GiB keeps the test server small.
+    std::fs::write(
+        stack.join("plan.yaml"),
+        "postgres:\n  max_connections: 40\n  shared_buffers: 256M\n  limits: { cpus: 16, memory: 1G }\n",
+    )
+    .unwrap();
+    flowcap().current_dir(&stack).args(["export", "plan.yaml", "--pgtune", "-o", "override.yml"]).assert().success();
+    let flags = exported_flags(&std::fs::read_to_string(stack.join("override.yml")).unwrap());
+    for expected in ["jit=off", "wal_compression=lz4", "autovacuum_max_workers=4", "max_parallel_workers=16"] {
+        assert!(flags.contains(&expected.to_string()), "{expected} not in {flags:?}");
+    }
+    let folder = tempdir("pg-tuned-cluster");
+    let server = Server::start(bin, &folder, &flags);
+    let mut admin = server.connect("admin").unwrap();
+    // The server took every setting as given.
+    for flag in &flags {
+        let (name, value) = flag.split_once('=').unwrap();
+        let shown: String = admin.query_one(&format!("SHOW {name}"), &[]).unwrap().get(0);
+        let normalise = |v: &str| v.to_lowercase();
+        assert_eq!(normalise(&shown), normalise(value), "{name}");
+    }
+}

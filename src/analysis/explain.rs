@@ -49,6 +49,16 @@ pub const DEFAULTS: &[Explained] = &[
         source: "flowcap's assumption for PGTune's I/O settings",
     },
     Explained {
+        path: "postgres.profile",
+        read: |p| format!("{:?}", p.postgres.profile).to_lowercase(),
+        source: "PGTune's database type; Flow-Like serves a web application",
+    },
+    Explained {
+        path: "postgres.version",
+        read: |p| p.postgres.version.to_string(),
+        source: "the postgres image tag when imported (postgres:16-alpine → 16); else Flow-Like's postgres:16-alpine",
+    },
+    Explained {
         path: "postgres_clients.exporter",
         read: |p| p.postgres_clients.exporter.to_string(),
         source: "postgres_exporter: two collectors with SetMaxOpenConns(1), plus one overlapping scrape",

@@ -263,7 +263,16 @@ fn postgres_memory(plan: &Plan, used_connections: u64) -> PostgresMemory {
             .shared_buffers
             .0
             .saturating_add(used_connections.saturating_mul(plan.policy.memory_per_connection.0)),
-        pgtune: ram.map(|ram| pgtune::web_profile(ram, cpus, pg.max_connections, pg.storage)),
+        pgtune: ram.map(|ram| {
+            pgtune::tune(pgtune::Inputs {
+                ram,
+                cpus,
+                max_connections: pg.max_connections,
+                storage: pg.storage,
+                profile: pg.profile,
+                version: pg.version,
+            })
+        }),
     }
 }
 

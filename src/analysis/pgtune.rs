@@ -1,7 +1,8 @@
-//! PGTune's "web application" profile (le0pard/pgtune, `configurationSlice.js`), for Linux and
-//! PostgreSQL 16. All sizes are computed in kB and rounded down, as PGTune does.
+//! PGTune (le0pard/pgtune, `configurationSlice.js`), for Linux: every database type (web,
+//! oltp, dw, desktop, mixed) and PostgreSQL version. All sizes are computed in kB and rounded
+//! down, as PGTune does. PGTune's own test vectors are tests here.
 
-use crate::model::plan::Storage;
+use crate::model::plan::{Profile, Storage};
 use crate::model::units::{Bytes, Cpus};
 use serde::Serialize;
 
@@ -14,6 +15,8 @@ pub struct PgTune {
     pub memory_bytes: u64,
     pub cpus: Option<u64>,
     pub max_connections: u32,
+    pub profile: Profile,
+    pub version: u32,
     /// `postgresql.conf` settings in PGTune's order and units.
     pub settings: Vec<Setting>,
 }
@@ -24,14 +27,26 @@ pub struct Setting {
     pub value: String,
 }
 
-/// Settings for a web workload on `ram` of memory, `cpus` CPUs (whole CPUs, rounded down; `None`
-/// when unknown) and `max_connections`.
-pub fn web_profile(ram: Bytes, cpus: Option<Cpus>, max_connections: u32, storage: Storage) -> PgTune {
+/// What PGTune is asked: the memory and CPUs Postgres may use (whole CPUs, rounded down; `None`
+/// when unknown), its max_connections, storage, database type and major version.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Inputs {
+    pub ram: Bytes,
+    pub cpus: Option<Cpus>,
+    pub max_connections: u32,
+    pub storage: Storage,
+    pub profile: Profile,
+    pub version: u32,
+}
+
+pub fn tune(inputs: Inputs) -> PgTune {
+    let Inputs { ram, cpus, max_connections, storage, profile, version } = inputs;
     let ram_kb = ram.0 / 1024;
     let cpus = cpus.map(|c| (c.0 / 1000).max(1));
-    let shared_buffers = ram_kb / 4;
-    let effective_cache_size = ram_kb * 3 / 4;
-    let maintenance_work_mem = (ram_kb / 16).min(8 * GB);
+    let desktop = profile == Profile::Desktop;
+    let shared_buffers = if desktop { ram_kb / 16 } else { ram_kb / 4 };
+    let effective_cache_size = if desktop { ram_kb / 4 } else { ram_kb * 3 / 4 };
+    let maintenance_work_mem = (if profile == Profile::Dw { ram_kb / 8 } else { ram_kb / 16 }).min(8 * GB);
     let wal_buffers = match shared_buffers * 3 / 100 {
         kb if kb > 14 * MB => 16 * MB,
         kb => kb.max(32),
@@ -39,7 +54,19 @@ pub fn web_profile(ram: Bytes, cpus: Option<Cpus>, max_connections: u32, storage
     let parallel = cpus.filter(|&n| n >= 4);
     // Without parallel settings PostgreSQL keeps max_worker_processes at its default, 8.
     let workers = parallel.unwrap_or(8);
-    let work_mem = ((ram_kb - shared_buffers) / ((u64::from(max_connections) + workers) * 3)).max(4 * MB);
+    let work_mem = (ram_kb - shared_buffers) / ((u64::from(max_connections) + workers) * 3);
+    let work_mem = match profile {
+        Profile::Web | Profile::Oltp => work_mem,
+        Profile::Dw | Profile::Mixed => work_mem / 2,
+        Profile::Desktop => work_mem / 6,
+    }
+    .max(4 * MB);
+    let (min_wal, max_wal) = match profile {
+        Profile::Web | Profile::Mixed => ("1GB", "4GB"),
+        Profile::Oltp => ("2GB", "8GB"),
+        Profile::Dw => ("4GB", "16GB"),
+        Profile::Desktop => ("100MB", "2GB"),
+    };
 
     let mut settings = vec![
         setting("max_connections", max_connections.to_string()),
@@ -48,7 +75,7 @@ pub fn web_profile(ram: Bytes, cpus: Option<Cpus>, max_connections: u32, storage
         setting("maintenance_work_mem", postgres_size(maintenance_work_mem)),
         setting("checkpoint_completion_target", "0.9".into()),
         setting("wal_buffers", postgres_size(wal_buffers)),
-        setting("default_statistics_target", "100".into()),
+        setting("default_statistics_target", if profile == Profile::Dw { "500" } else { "100" }.into()),
         setting("random_page_cost", if storage == Storage::Hdd { "4" } else { "1.1" }.into()),
         setting(
             "effective_io_concurrency",
@@ -62,17 +89,42 @@ pub fn web_profile(ram: Bytes, cpus: Option<Cpus>, max_connections: u32, storage
         ),
         setting("work_mem", postgres_size(work_mem)),
         setting("huge_pages", if shared_buffers >= 2 * GB { "try" } else { "off" }.into()),
-        setting("min_wal_size", "1GB".into()),
-        setting("max_wal_size", "4GB".into()),
     ];
+    if desktop {
+        settings.push(setting("wal_level", "minimal".into()));
+        // wal_level = minimal needs max_wal_senders = 0.
+        settings.push(setting("max_wal_senders", "0".into()));
+    }
+    settings.push(setting("min_wal_size", min_wal.into()));
+    settings.push(setting("max_wal_size", max_wal.into()));
     if let Some(n) = parallel {
         let half = n.div_ceil(2);
         settings.push(setting("max_worker_processes", n.to_string()));
-        settings.push(setting("max_parallel_workers_per_gather", half.min(4).to_string()));
-        settings.push(setting("max_parallel_workers", n.to_string()));
-        settings.push(setting("max_parallel_maintenance_workers", half.min(4).to_string()));
+        let per_gather = if profile == Profile::Dw { half } else { half.min(4) };
+        settings.push(setting("max_parallel_workers_per_gather", per_gather.to_string()));
+        if version >= 10 {
+            settings.push(setting("max_parallel_workers", n.to_string()));
+        }
+        if version >= 11 {
+            settings.push(setting("max_parallel_maintenance_workers", half.min(4).to_string()));
+        }
     }
-    PgTune { memory_bytes: ram.0, cpus, max_connections, settings }
+    // JIT compilation costs more than it saves on short queries.
+    if version >= 12 && profile != Profile::Dw && profile != Profile::Desktop {
+        settings.push(setting("jit", "off".into()));
+    }
+    if version >= 10 {
+        settings.push(setting("wal_compression", if version >= 15 { "lz4" } else { "on" }.into()));
+    }
+    match cpus {
+        Some(n) if n >= 32 => settings.push(setting("autovacuum_max_workers", "5".into())),
+        Some(n) if n >= 16 => settings.push(setting("autovacuum_max_workers", "4".into())),
+        _ => {}
+    }
+    if maintenance_work_mem >= 2 * GB {
+        settings.push(setting("autovacuum_work_mem", "2GB".into()));
+    }
+    PgTune { memory_bytes: ram.0, cpus, max_connections, profile, version, settings }
 }
 
 impl PgTune {
@@ -100,9 +152,13 @@ pub fn postgres_size(value: u64) -> String {
 mod tests {
     use super::*;
 
+    fn web(ram: Bytes, cpus: Option<Cpus>, max_connections: u32, storage: Storage) -> PgTune {
+        tune(Inputs { ram, cpus, max_connections, storage, profile: Profile::Web, version: 16 })
+    }
+
     #[test]
     fn eight_gib_four_cpus_hundred_connections() {
-        let tune = web_profile(Bytes::gib(8), Some(Cpus::whole(4)), 100, Storage::Ssd);
+        let tune = web(Bytes::gib(8), Some(Cpus::whole(4)), 100, Storage::Ssd);
         // RAM 8 GiB = 8388608 kB.
         assert_eq!(tune.get("shared_buffers"), Some("2GB"));
         assert_eq!(tune.get("effective_cache_size"), Some("6GB"));
@@ -120,7 +176,7 @@ mod tests {
 
     #[test]
     fn small_container_gets_minimums_and_no_parallel_settings() {
-        let tune = web_profile(Bytes::gib(1), Some(Cpus(1500)), 100, Storage::Hdd);
+        let tune = web(Bytes::gib(1), Some(Cpus(1500)), 100, Storage::Hdd);
         assert_eq!(tune.get("shared_buffers"), Some("256MB"));
         // 3 % of 262144 kB = 7864 kB.
         assert_eq!(tune.get("wal_buffers"), Some("7864kB"));
@@ -134,7 +190,7 @@ mod tests {
 
     #[test]
     fn many_cpus_cap_gather_workers_and_big_ram_caps_maintenance() {
-        let tune = web_profile(Bytes::gib(256), Some(Cpus::whole(32)), 200, Storage::Nvme);
+        let tune = web(Bytes::gib(256), Some(Cpus::whole(32)), 200, Storage::Nvme);
         assert_eq!(tune.get("max_parallel_workers_per_gather"), Some("4"));
         assert_eq!(tune.get("max_parallel_maintenance_workers"), Some("4"));
         assert_eq!(tune.get("maintenance_work_mem"), Some("8GB"));

@@ -157,6 +157,11 @@ pub struct Postgres {
     pub reservations: Resources,
     /// Storage class for PGTune's I/O settings.
     pub storage: Storage,
+    /// The database type PGTune tunes for.
+    pub profile: Profile,
+    /// The PostgreSQL major version (read from the compose image tag when imported): PGTune's
+    /// settings depend on it.
+    pub version: u32,
 }
 
 impl Default for Postgres {
@@ -170,8 +175,29 @@ impl Default for Postgres {
             limits: Resources::default(),
             reservations: Resources::default(),
             storage: Storage::Ssd,
+            profile: Profile::Web,
+            version: DEFAULT_POSTGRES_VERSION,
         }
     }
+}
+
+/// The PostgreSQL major version a plan assumes when it does not say: Flow-Like's compose file
+/// runs `postgres:16-alpine`.
+pub const DEFAULT_POSTGRES_VERSION: u32 = 16;
+
+/// PGTune's database types.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Profile {
+    /// A web application: many short queries.
+    #[default]
+    Web,
+    /// Online transaction processing.
+    Oltp,
+    /// A data warehouse: few, large queries.
+    Dw,
+    Desktop,
+    Mixed,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -334,6 +360,12 @@ impl Plan {
             if value < min || value > max {
                 return invalid(path, format!("must be between {min} and {max}, got {value}"));
             }
+        }
+        if !(10..=99).contains(&self.postgres.version) {
+            return invalid(
+                "postgres.version",
+                format!("must be a PostgreSQL major version from 10 to 99, got {}", self.postgres.version),
+            );
         }
         if !(1..=100).contains(&self.policy.shared_buffers_warning_percent) {
             return invalid(

@@ -265,7 +265,7 @@ impl Widget for &CapacityPanel<'_> {
             let rows: Vec<String> = tune
                 .settings
                 .chunks(2)
-                .map(|pair| pair.iter().map(|s| format!("{:<36}", format!("{} = {}", s.name, s.value))).collect())
+                .map(|pair| pair.iter().map(|s| format!("{:<38}", format!("{} = {}", s.name, s.value))).collect())
                 .collect();
             if rows_of(&lines, inner.width) + rows.len() + 2 <= usize::from(inner.height) {
                 lines.push(Line::raw(""));

@@ -324,6 +324,10 @@ pub fn import(project: &Project, names: &ServiceNames) -> Result<LoadedPlan, Inp
             plan.postgres.limits = facts.limits;
             plan.postgres.reservations = facts.reservations;
             reader.postgres_settings(postgres_name, postgres, &mut plan)?;
+            if let Some(version) = postgres.get("image").and_then(Value::as_str).and_then(image_major_version) {
+                plan.postgres.version = version;
+                place("postgres.version", format!("services.{postgres_name}.image"));
+            }
             place("postgres", format!("services.{postgres_name}"));
             place("postgres.max_connections", format!("services.{postgres_name}.command"));
             place("postgres.shared_buffers", format!("services.{postgres_name}.command"));
@@ -517,6 +521,17 @@ impl Reader<'_> {
     }
 }
 
+/// The PostgreSQL major version in an image reference: `postgres:16-alpine`, `postgres:15.4`,
+/// `docker.io/library/postgres:17@sha256:…` and `bitnami/postgresql:16.3.0` give 16, 15, 17
+/// and 16; a tag that does not start with a version (`latest`, a digest alone) gives none.
+pub fn image_major_version(image: &str) -> Option<u32> {
+    let reference = image.split('@').next()?;
+    // The tag follows the last `:` after the last `/` (a registry may have a port).
+    let (_, tag) = reference.rsplit_once('/').map_or(reference, |(_, last)| last).split_once(':')?;
+    let major: String = tag.chars().take_while(char::is_ascii_digit).collect();
+    major.parse().ok().filter(|version| (10..=99).contains(version))
+}
+
 /// What kind of value it is, for messages: never the value, which may come from `.env`.
 fn kind(value: &Value) -> &'static str {
     match value {
@@ -667,5 +682,17 @@ mod tests {
         assert_eq!(url_host("postgres://u:p@db.example.com/x?sslmode=require"), Some("db.example.com".into()));
         assert_eq!(url_host("postgres://[::1]:5432/x"), Some("::1".into()));
         assert_eq!(url_host("postgres://u:p@@host/x"), Some("host".into()));
+    }
+
+    #[test]
+    fn the_major_version_is_read_from_the_image_tag() {
+        assert_eq!(image_major_version("postgres:16-alpine"), Some(16));
+        assert_eq!(image_major_version("postgres:15.4"), Some(15));
+        assert_eq!(image_major_version("docker.io/library/postgres:17@sha256:abc"), Some(17));
+        assert_eq!(image_major_version("registry.local:5000/db/postgresql:16.3.0"), Some(16));
+        assert_eq!(image_major_version("postgres:latest"), None);
+        assert_eq!(image_major_version("postgres"), None);
+        assert_eq!(image_major_version("registry.local:5000/postgres"), None);
+        assert_eq!(image_major_version("postgres:9.6"), None, "older than PGTune's settings here");
     }
 }
