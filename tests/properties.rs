@@ -108,3 +108,39 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    /// For generated workloads on the Medium preset: solve's smallest change, the fix the
+    /// report gives a workload finding, removes that finding and brings no new error or
+    /// warning (and when nothing fits, solve says so instead of suggesting an overcommit).
+    #[test]
+    fn a_workload_fix_removes_its_finding_and_adds_none(
+        arrivals in 10u32..900,
+        duration in 1u32..120,
+        replicas in 1u32..8,
+        slots in 1u32..30,
+    ) {
+        use flowcap::analysis::rules::{Severity, evaluate};
+        use flowcap::analysis::solve::{Outcome, solve};
+        let mut plan = flowcap::model::presets::load_preset("medium").unwrap().plan;
+        plan.runtime.replicas = replicas;
+        plan.runtime.max_concurrent_executions = slots;
+        plan.workload = Some(flowcap::model::plan::Workload {
+            arrivals_per_minute: f64::from(arrivals),
+            mean_duration: flowcap::model::units::Seconds(f64::from(duration)),
+            dispatch: flowcap::model::plan::Dispatch::Queue,
+            target: None,
+        });
+        let serious = |plan: &flowcap::model::plan::Plan| -> Vec<&'static str> {
+            let analysis = flowcap::analysis::figures::analyze(plan);
+            evaluate(plan, &analysis).into_iter().filter(|f| f.severity > Severity::Info).map(|f| f.rule).collect()
+        };
+        let before = serious(&plan);
+        if let Outcome::Solved(candidates) = solve(&plan) {
+            let after = serious(&candidates[0].apply(&plan));
+            prop_assert!(!after.iter().any(|r| r.starts_with("workload-")), "{after:?}");
+            prop_assert!(after.iter().all(|r| before.contains(r)), "brought {after:?}, had {before:?}");
+        }
+    }
+}

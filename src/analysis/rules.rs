@@ -481,17 +481,11 @@ fn postgres_memory(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
     }
 }
 
+/// The workload's findings carry no fix here: the only true one is a change that also fits
+/// the host, which `flowcap solve` finds (the report asks it: [`crate::report::Report::new`]).
 fn workload(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
     let (Some(workload), Some(figures)) = (&plan.workload, &analysis.workload) else { return };
     let waits = &figures.waits;
-    let slots_per_replica = plan.runtime.max_concurrent_executions;
-    let replicas_fix = |needed: Option<u32>| match needed {
-        Some(needed) => format!(
-            "raise runtime.replicas to {needed} ({} slots); `flowcap solve` finds the cheapest change",
-            u64::from(needed) * u64::from(slots_per_replica)
-        ),
-        None => "more slots per replica or more replicas than one host holds: see `flowcap solve`".to_string(),
-    };
     if !waits.stable {
         findings.add(
             "workload-unstable",
@@ -504,7 +498,7 @@ fn workload(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
                 waits.slots,
                 figures.slots_for_stability
             ),
-            Some(replicas_fix(crate::analysis::solve::replicas_needed(workload, slots_per_replica))),
+            None,
         );
     } else if figures.target_met == Some(false) {
         let p95 = crate::analysis::workload::wait_text(waits.p95_wait_seconds);
@@ -516,7 +510,7 @@ fn workload(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
                 "p95 wait {p95} and {waiting} % of executions wait, missing the target ({})",
                 workload.target.unwrap_or_default()
             ),
-            Some(replicas_fix(crate::analysis::solve::replicas_needed(workload, slots_per_replica))),
+            None,
         );
     }
 }

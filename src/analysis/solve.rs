@@ -147,6 +147,37 @@ pub fn solve(plan: &Plan) -> Outcome {
     Outcome::NoSolution { needed_replicas: replicas_only, short }
 }
 
+/// The fix for a workload finding: the smallest change that meets the workload and fits the
+/// host, or, when none does, what the host lacks. Never a change that trades one finding for
+/// another (more runtimes than the host's CPUs, say).
+pub fn workload_fix(plan: &Plan) -> Option<String> {
+    match solve(plan) {
+        Outcome::Solved(candidates) => {
+            let best = &candidates[0];
+            Some(format!(
+                "set runtime.replicas to {} and runtime.max_concurrent_executions to {} ({} slots, p95 wait {}): \
+                 the smallest change that fits the host (`flowcap solve` lists the options)",
+                best.replicas,
+                best.slots_per_replica,
+                best.waits.slots,
+                wait_text(best.waits.p95_wait_seconds)
+            ))
+        }
+        Outcome::NoSolution { needed_replicas: Some(needed), short } => {
+            let lacking: Vec<String> = short.iter().filter_map(|f| f.fix.clone()).collect();
+            Some(format!(
+                "nothing fits this host: meeting it takes {needed} runtimes at {} slots each; {}",
+                plan.runtime.max_concurrent_executions,
+                if lacking.is_empty() { "use a bigger host".to_string() } else { lacking.join("; ") }
+            ))
+        }
+        Outcome::NoSolution { needed_replicas: None, .. } => {
+            Some(format!("not even {MAX_RUNTIME_REPLICAS} runtimes meet it: lower the arrivals or the duration"))
+        }
+        Outcome::NoWorkload | Outcome::AlreadyMet(_) => None,
+    }
+}
+
 impl Candidate {
     /// The plan with this change applied.
     pub fn apply(&self, plan: &Plan) -> Plan {

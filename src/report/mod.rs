@@ -6,9 +6,9 @@ mod human;
 mod junit;
 mod sarif;
 
-use crate::analysis::drift;
 use crate::analysis::figures::{Analysis, analyze};
 use crate::analysis::rules::{Finding, Severity, evaluate, rule};
+use crate::analysis::{drift, solve};
 use crate::model::load::LoadedPlan;
 use crate::model::plan::Plan;
 use serde::Serialize;
@@ -88,7 +88,15 @@ impl Report {
     /// Analyses the plan and locates each finding in its file.
     pub fn new(loaded: &LoadedPlan, fail_on: Severity) -> Report {
         let figures = analyze(&loaded.plan);
-        let findings = evaluate(&loaded.plan, &figures).into_iter().map(|finding| locate(loaded, finding)).collect();
+        let mut findings = evaluate(&loaded.plan, &figures);
+        // A workload's fix is solve's answer: a change that meets it and fits the host.
+        if findings.iter().any(|f| f.rule.starts_with("workload-")) {
+            let fix = solve::workload_fix(&loaded.plan);
+            for finding in findings.iter_mut().filter(|f| f.rule.starts_with("workload-")) {
+                finding.fix.clone_from(&fix);
+            }
+        }
+        let findings = findings.into_iter().map(|finding| locate(loaded, finding)).collect();
         Report {
             schema_version: JSON_SCHEMA_VERSION,
             plan: PlanSource { name: loaded.plan.name.clone(), file: loaded.file.clone() },

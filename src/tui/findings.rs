@@ -119,8 +119,7 @@ impl FindingsView {
 
 /// A fix as the planner can act on it: the key to press instead of the command to run.
 fn in_planner_words(fix: &str) -> String {
-    fix.replace("`flowcap solve` finds the cheapest change", "press o for the cheapest change")
-        .replace("see `flowcap solve`", "press o to see what fits")
+    fix.replace("(`flowcap solve` lists the options)", "(press o to apply it)")
         .replace("apply the override `flowcap export` writes", "press e to export the override")
         .replace(
             "add host: { cpus: N, memory: SIZE } to the plan, or pass --host-cpus and --host-memory",
@@ -261,8 +260,10 @@ mod tests {
     #[test]
     fn fixes_name_the_planner_key() {
         assert_eq!(
-            in_planner_words("raise runtime.replicas to 9 (90 slots); `flowcap solve` finds the cheapest change"),
-            "raise runtime.replicas to 9 (90 slots); press o for the cheapest change"
+            in_planner_words(
+                "set runtime.replicas to 9: the smallest change that fits the host (`flowcap solve` lists the options)"
+            ),
+            "set runtime.replicas to 9: the smallest change that fits the host (press o to apply it)"
         );
         assert_eq!(
             in_planner_words("apply the override `flowcap export` writes, or change the plan"),
