@@ -475,7 +475,7 @@ impl Writer<'_> {
         let _ = writeln!(out, "    command: {command}");
         let before = postgres_flags(deployed, false);
         self.change(name, "command", format!("-c {}", before.join(" -c ")), format!("-c {}", flags.join(" -c ")));
-        let wanted = shm_size(plan);
+        let wanted = shm_size(plan, pgtune);
         if facts.shm_size.is_none_or(|current| current < wanted) {
             let text = wanted.compose().to_lowercase();
             let _ = writeln!(out, "    shm_size: {}", like(service.get("shm_size"), wanted.0, Some(text)));
@@ -675,12 +675,13 @@ fn postgres_flags(plan: &Plan, pgtune: bool) -> Vec<String> {
     flags
 }
 
-/// `/dev/shm` for parallel queries: a sixteenth of the Postgres memory limit, between the
-/// 128 MiB the postgres image documents and 1 GiB; 256 MiB without a limit.
-fn shm_size(plan: &Plan) -> Bytes {
+/// `/dev/shm` for the parallel hash joins the exported settings allow at once (PGTune's with
+/// `--pgtune`, else PostgreSQL's defaults): see [`crate::analysis::pgtune::parallel_hash_shm`].
+/// At least the 128 MiB the postgres image documents, rounded up to a MiB; no upper cap, since
+/// a full /dev/shm fails the query ("could not resize shared memory segment").
+fn shm_size(plan: &Plan, pgtune: bool) -> Bytes {
     let mib = 1024 * 1024;
-    match plan.postgres.limits.memory {
-        Some(limit) => Bytes((limit.0 / 16 / mib).clamp(128, 1024) * mib),
-        None => Bytes::mib(256),
-    }
+    let tuned = pgtune.then(|| crate::analysis::figures::analyze(plan).postgres.pgtune).flatten();
+    let needed = tuned.map_or_else(crate::analysis::pgtune::default_shm_bytes, |tune| tune.shm_bytes);
+    Bytes(needed.div_ceil(mib).max(128) * mib)
 }
