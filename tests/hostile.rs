@@ -398,3 +398,20 @@ fn a_plan_service_name_cannot_forge_lines() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_workload_on_more_slots_than_flowcap_sizes_is_refused_with_the_limit() {
+    let dir = tempdir("slots");
+    let plan = "runtime:\n  replicas: 1000\n  max_concurrent_executions: 10000\nworkload:\n  arrivals_per_minute: 60\n  mean_duration: 30s\n";
+    std::fs::write(dir.join("plan.yaml"), plan).unwrap();
+    let output = flowcap().current_dir(&dir).args(["--check", "plan.yaml"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("plan.yaml:3:3: runtime.max_concurrent_executions: with a workload, runtime.replicas × max_concurrent_executions must be at most 1000000"),
+        "{stderr}"
+    );
+    // Without a workload there are no waits to compute: ten million slots are a plan like any.
+    std::fs::write(dir.join("plan.yaml"), "runtime:\n  replicas: 1000\n  max_concurrent_executions: 10000\n").unwrap();
+    assert_ne!(flowcap().current_dir(&dir).args(["--check", "plan.yaml"]).output().unwrap().status.code(), Some(2));
+}

@@ -7,7 +7,7 @@
 
 use crate::analysis::rules::{Finding, resource_problems};
 use crate::analysis::workload::{Waits, wait_text};
-use crate::model::plan::{MAX_RUNTIME_REPLICAS, MAX_SLOTS_PER_REPLICA, Plan, Target, Workload};
+use crate::model::plan::{MAX_RUNTIME_REPLICAS, MAX_SLOTS_PER_REPLICA, MAX_WORKLOAD_SLOTS, Plan, Target, Workload};
 use crate::model::units::{Seconds, percent, trim_decimal};
 use std::fmt::Write;
 
@@ -68,7 +68,19 @@ fn smallest(lo: u32, hi: u32, ok: impl Fn(u32) -> bool) -> Option<u32> {
 
 /// The fewest runtimes at `slots_per_replica` that meet the workload, ignoring the host.
 pub fn replicas_needed(workload: &Workload, slots_per_replica: u32) -> Option<u32> {
-    smallest(1, MAX_RUNTIME_REPLICAS, |r| meets(workload, r, slots_per_replica))
+    smallest(1, most_replicas(slots_per_replica), |r| meets(workload, r, slots_per_replica))
+}
+
+/// The most runtimes at `slots_per_replica` a plan with a workload may have.
+fn most_replicas(slots_per_replica: u32) -> u32 {
+    let most = MAX_WORKLOAD_SLOTS / u64::from(slots_per_replica.max(1));
+    u32::try_from(most).unwrap_or(u32::MAX).min(MAX_RUNTIME_REPLICAS)
+}
+
+/// The most slots per runtime for `replicas` runtimes under `ceiling`.
+fn most_slots(replicas: u32, ceiling: u32) -> u32 {
+    let most = MAX_WORKLOAD_SLOTS / u64::from(replicas.max(1));
+    u32::try_from(most).unwrap_or(u32::MAX).min(ceiling)
 }
 
 fn with_runtime(plan: &Plan, replicas: u32, slots_per_replica: u32) -> Plan {
@@ -117,7 +129,7 @@ pub fn solve(plan: &Plan) -> Outcome {
         |strategy, r, k| Candidate { strategy, replicas: r, slots_per_replica: k, waits: workload.waits(r, k) };
     let mut candidates = Vec::new();
     if replicas >= 1
-        && let Some(k) = smallest(slots + 1, slot_ceiling, |k| meets(workload, replicas, k))
+        && let Some(k) = smallest(slots + 1, most_slots(replicas, slot_ceiling), |k| meets(workload, replicas, k))
         && fits(plan, replicas, k)
     {
         candidates.push(candidate(Strategy::Slots, replicas, k));
@@ -131,10 +143,10 @@ pub fn solve(plan: &Plan) -> Outcome {
     // Both: the fewest runtimes at the most slots the policy allows, then the fewest slots that
     // still work with that many runtimes.
     if slot_ceiling > slots
-        && let Some(r) = smallest(replicas.max(1), MAX_RUNTIME_REPLICAS, |r| meets(workload, r, slot_ceiling))
+        && let Some(r) = smallest(replicas.max(1), most_replicas(slot_ceiling), |r| meets(workload, r, slot_ceiling))
         && r != replicas
         && fits(plan, r, slot_ceiling)
-        && let Some(k) = smallest(slots.max(1), slot_ceiling, |k| meets(workload, r, k))
+        && let Some(k) = smallest(slots.max(1), most_slots(r, slot_ceiling), |k| meets(workload, r, k))
         && k != slots
     {
         candidates.push(candidate(Strategy::Both, r, k));
@@ -171,9 +183,10 @@ pub fn workload_fix(plan: &Plan) -> Option<String> {
                 if lacking.is_empty() { "use a bigger host".to_string() } else { lacking.join("; ") }
             ))
         }
-        Outcome::NoSolution { needed_replicas: None, .. } => {
-            Some(format!("not even {MAX_RUNTIME_REPLICAS} runtimes meet it: lower the arrivals or the duration"))
-        }
+        Outcome::NoSolution { needed_replicas: None, .. } => Some(format!(
+            "not even {} runtimes (at most {MAX_WORKLOAD_SLOTS} slots in all) meet it: lower the arrivals or the duration",
+            most_replicas(plan.runtime.max_concurrent_executions)
+        )),
         Outcome::NoWorkload | Outcome::AlreadyMet(_) => None,
     }
 }
@@ -257,7 +270,11 @@ pub fn render(plan: &Plan, outcome: &Outcome) -> String {
                     }
                 }
                 None => {
-                    let _ = writeln!(out, "  not even {MAX_RUNTIME_REPLICAS} runtimes at {slots} slots each meet it");
+                    let _ = writeln!(
+                        out,
+                        "  not even {} runtimes at {slots} slots each meet it (at most {MAX_WORKLOAD_SLOTS} slots in all)",
+                        most_replicas(slots)
+                    );
                 }
             }
         }

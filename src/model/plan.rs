@@ -294,6 +294,9 @@ impl Default for Policy {
 
 pub const MAX_RUNTIME_REPLICAS: u32 = 1_000;
 pub const MAX_SLOTS_PER_REPLICA: u32 = 10_000;
+/// The most execution slots a plan with a workload may have: Erlang C is linear in the slots,
+/// and a million keeps `--check` (the curve's twenty evaluations) well under a second.
+pub const MAX_WORKLOAD_SLOTS: u64 = 1_000_000;
 
 /// A value out of its possible range, named by its path in the plan.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -400,6 +403,16 @@ impl Plan {
         }
         if let Some(workload) = &self.workload {
             workload.validate()?;
+            let slots = u64::from(self.runtime.replicas) * u64::from(self.runtime.max_concurrent_executions);
+            if slots > MAX_WORKLOAD_SLOTS {
+                return invalid(
+                    "runtime.max_concurrent_executions",
+                    format!(
+                        "with a workload, runtime.replicas × max_concurrent_executions must be at most \
+                         {MAX_WORKLOAD_SLOTS} (its waits take time in proportion to the slots), got {slots}"
+                    ),
+                );
+            }
         }
         for (path, resources) in self.resource_sections() {
             if resources.cpus == Some(Cpus(0)) {
