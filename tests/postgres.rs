@@ -140,11 +140,20 @@ fn a_real_postgres_refuses_exactly_where_flowcap_says() {
             && flags.contains(&"superuser_reserved_connections=4".to_string()),
         "{flags:?}"
     );
-    let report = flowcap().current_dir(&stack).args(["--check", "plan.yaml", "--format", "json"]).output().unwrap();
-    let report: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
-    let usable = report["figures"]["connections"]["usable"].as_u64().unwrap();
-    let max_connections = report["figures"]["connections"]["max_connections"].as_u64().unwrap();
+    // flowcap's figures: for clients with an ordinary role (the plan alone), and for this stack,
+    // whose DATABASE_URL connects as POSTGRES_USER, a superuser.
+    let budget = |dir: &Path, args: &[&str]| -> (u64, u64) {
+        let report = flowcap().current_dir(dir).args(["--check", "--format", "json"]).args(args).output().unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
+        let connections = &report["figures"]["connections"];
+        (connections["usable"].as_u64().unwrap(), connections["max_connections"].as_u64().unwrap())
+    };
+    let plan_only = tempdir("pg-plan");
+    std::fs::copy(stack.join("plan.yaml"), plan_only.join("plan.yaml")).unwrap();
+    let (usable, max_connections) = budget(&plan_only, &["plan.yaml"]);
     assert_eq!((usable, max_connections), (19, 23));
+    let (usable_as_superuser, _) = budget(&stack, &["plan.yaml", "-f", "docker-compose.yml"]);
+    assert_eq!(usable_as_superuser, 23, "the stack connects as the superuser: nothing is held back");
 
     let folder = tempdir("pg-cluster");
     let server = Server::start(bin, &folder, &flags);
@@ -163,7 +172,7 @@ fn a_real_postgres_refuses_exactly_where_flowcap_says() {
     }
     let refused = server.connect("admin").map(|_| ()).unwrap_err();
     assert!(refused.contains("sorry, too many clients already"), "{refused}");
-    assert_eq!(held.len() as u64, max_connections);
+    assert_eq!(held.len() as u64, usable_as_superuser);
 }
 
 #[test]

@@ -42,7 +42,8 @@ pub struct Connections {
     pub clients: Vec<ConnectionClient>,
     pub used: u64,
     pub max_connections: u64,
-    /// superuser_reserved_connections + reserved_connections: not for ordinary roles.
+    /// superuser_reserved_connections + reserved_connections: not for ordinary roles (0 when the
+    /// clients connect as a superuser).
     pub reserved: u64,
     /// max_connections − reserved: what the clients can actually open.
     pub usable: u64,
@@ -198,7 +199,12 @@ fn connections(plan: &Plan) -> Connections {
     let used: u64 = clients.iter().map(|c| c.connections).sum();
     let pg = &plan.postgres;
     let max_connections = u64::from(pg.max_connections);
-    let reserved = u64::from(pg.superuser_reserved_connections) + u64::from(pg.reserved_connections);
+    // A superuser may take the reserved slots too: then nothing is held back from the clients.
+    let reserved = if pg.clients_are_superuser {
+        0
+    } else {
+        u64::from(pg.superuser_reserved_connections) + u64::from(pg.reserved_connections)
+    };
     let usable = max_connections.saturating_sub(reserved);
     let percent = u64::from(plan.policy.connection_warning_percent);
     Connections {

@@ -140,6 +140,12 @@ pub const RULES: &[Rule] = &[
         threshold: "no host",
     },
     Rule {
+        id: "connections-as-superuser",
+        severity: Severity::Warning,
+        checks: "Flow-Like connects as the database superuser (POSTGRES_USER): superuser_reserved_connections do not hold it back, so an admin has no guaranteed slot",
+        threshold: "DATABASE_URL's user is the postgres service's POSTGRES_USER (imported)",
+    },
+    Rule {
         id: "reservation-above-limit",
         severity: Severity::Error,
         checks: "a service reserves more CPU or memory than its limit: Docker refuses to create the container",
@@ -189,6 +195,18 @@ pub fn evaluate(plan: &Plan, analysis: &Analysis) -> Vec<Finding> {
     fixed_host_ports(plan, &mut findings);
     fixed_container_names(plan, &mut findings);
     reservations_above_limits(plan, &mut findings);
+    if plan.postgres.clients_are_superuser && !plan.postgres.external {
+        findings.add(
+            "connections-as-superuser",
+            "postgres.clients_are_superuser",
+            format!(
+                "Flow-Like connects as the database superuser: the {} superuser_reserved_connections do not hold it back, \
+                 so when its pools fill max_connections an admin cannot connect",
+                plan.postgres.superuser_reserved_connections
+            ),
+            Some("give DATABASE_URL an ordinary role (CREATE ROLE … LOGIN, with the grants Flow-Like needs) and keep POSTGRES_USER for admins".into()),
+        );
+    }
     postgres_memory(plan, analysis, &mut findings);
     if plan.api.replicas > 1 && plan.api.shared_jwt_keys == Some(false) {
         findings.add(

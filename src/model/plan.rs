@@ -162,6 +162,10 @@ pub struct Postgres {
     /// The PostgreSQL major version (read from the compose image tag when imported): PGTune's
     /// settings depend on it.
     pub version: u32,
+    /// Flow-Like's services connect as a superuser (the image's `POSTGRES_USER`, as Flow-Like's
+    /// own compose file does): the reserved slots do not hold them back, and the whole of
+    /// max_connections is theirs to fill. A fact of the deployment, read when imported.
+    pub clients_are_superuser: bool,
 }
 
 impl Default for Postgres {
@@ -177,6 +181,7 @@ impl Default for Postgres {
             storage: Storage::Ssd,
             profile: Profile::Web,
             version: DEFAULT_POSTGRES_VERSION,
+            clients_are_superuser: false,
         }
     }
 }
@@ -522,6 +527,10 @@ impl Plan {
             }
         }
         self.service_names.clone_from(&deployed.service_names);
+        if deployed.postgres.clients_are_superuser && !self.postgres.clients_are_superuser {
+            self.postgres.clients_are_superuser = true;
+            filled.push("postgres.clients_are_superuser".into());
+        }
         filled
     }
 

@@ -296,7 +296,7 @@ pub fn import(project: &Project, names: &ServiceNames) -> Result<LoadedPlan, Inp
     place("runtime.container_name", format!("services.{runtime_name}.container_name"));
 
     let api_name = names.get(Role::Api);
-    let mut database_host = None;
+    let (mut database_host, mut database_user) = (None, None);
     if let Some(api) = find(Role::Api) {
         let facts = service_facts(project, api_name, api)?;
         plan.api.replicas = facts.replicas.max(1);
@@ -308,6 +308,7 @@ pub fn import(project: &Project, names: &ServiceNames) -> Result<LoadedPlan, Inp
         let key = env.get("BACKEND_KEY").or_else(|| env.get("EXECUTION_KEY"));
         plan.api.shared_jwt_keys = Some(key.is_some_and(|k| !k.trim().is_empty()));
         database_host = env.get("DATABASE_URL").and_then(|url| url_host(url));
+        database_user = env.get("DATABASE_URL").and_then(|url| url_user(url));
         place("api", format!("services.{api_name}"));
         place("api.replicas", reader.replicas_path(api_name, api));
         place("api.limits", format!("services.{api_name}.deploy.resources.limits"));
@@ -327,6 +328,14 @@ pub fn import(project: &Project, names: &ServiceNames) -> Result<LoadedPlan, Inp
             if let Some(version) = postgres.get("image").and_then(Value::as_str).and_then(image_major_version) {
                 plan.postgres.version = version;
                 place("postgres.version", format!("services.{postgres_name}.image"));
+            }
+            // The postgres image makes POSTGRES_USER (default `postgres`) a superuser. Only
+            // whether the API's user is that one is kept, never the name.
+            let superuser = project.environment(postgres_name, postgres)?.get("POSTGRES_USER").cloned();
+            let superuser = superuser.filter(|u| !u.is_empty()).unwrap_or_else(|| "postgres".into());
+            if database_user.as_deref() == Some(superuser.as_str()) {
+                plan.postgres.clients_are_superuser = true;
+                place("postgres.clients_are_superuser", format!("services.{api_name}.environment.DATABASE_URL"));
             }
             place("postgres", format!("services.{postgres_name}"));
             place("postgres.max_connections", format!("services.{postgres_name}.command"));
@@ -624,6 +633,16 @@ fn postgres_size(text: &str) -> Option<Bytes> {
     number.checked_mul(multiplier).map(Bytes)
 }
 
+/// The user of a database URL (`postgresql://user:secret@postgres/db` → `user`), for a
+/// comparison only: it may come from `.env` and is never reported.
+fn url_user(url: &str) -> Option<String> {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?']).next()?;
+    let (credentials, _) = authority.rsplit_once('@')?;
+    let user = credentials.split(':').next()?;
+    (!user.is_empty()).then(|| user.to_string())
+}
+
 /// The host of a database URL (`postgresql://user:secret@postgres:5432/db` → `postgres`),
 /// without ever keeping the credentials.
 fn url_host(url: &str) -> Option<String> {
@@ -682,6 +701,13 @@ mod tests {
         assert_eq!(url_host("postgres://u:p@db.example.com/x?sslmode=require"), Some("db.example.com".into()));
         assert_eq!(url_host("postgres://[::1]:5432/x"), Some("::1".into()));
         assert_eq!(url_host("postgres://u:p@@host/x"), Some("host".into()));
+    }
+
+    #[test]
+    fn database_users_for_comparison() {
+        assert_eq!(url_user("postgresql://flowlike:s3cret@postgres:5432/flowlike"), Some("flowlike".into()));
+        assert_eq!(url_user("postgres://app@db/x"), Some("app".into()));
+        assert_eq!(url_user("postgres://db/x"), None);
     }
 
     #[test]
