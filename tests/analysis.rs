@@ -136,3 +136,15 @@ fn absurd_sizes_saturate_instead_of_overflowing() {
     assert!(host.cpu_limits_share > 1e9);
     assert_eq!(a.concurrent_executions, 100_000);
 }
+
+#[test]
+fn runtimes_that_hold_a_pool_count_in_the_budget() {
+    let mut plan = flowcap::model::presets::load_preset("medium").unwrap().plan;
+    let before = flowcap::analysis::figures::analyze(&plan).connections;
+    assert!(before.clients.iter().all(|c| c.name != "runtime"), "Flow-Like's runtime holds none");
+    plan.runtime.db_pool = 5;
+    let after = flowcap::analysis::figures::analyze(&plan).connections;
+    let runtime = after.clients.iter().find(|c| c.name == "runtime").unwrap();
+    assert_eq!((runtime.connections, runtime.detail.as_str()), (20, "4 × 5"));
+    assert_eq!(after.used, before.used + 20);
+}

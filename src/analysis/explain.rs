@@ -19,6 +19,11 @@ pub const DEFAULTS: &[Explained] = &[
         source: "Flow-Like packages/api/src/state.rs: max_connections(10) per API instance (sqlx's default is 10 too)",
     },
     Explained {
+        path: "runtime.db_pool",
+        read: |p| p.runtime.db_pool.to_string(),
+        source: "Flow-Like's runtime holds no database connection (it reaches Postgres through the API)",
+    },
+    Explained {
         path: "runtime.max_concurrent_executions",
         read: |p| p.runtime.max_concurrent_executions.to_string(),
         source: "Flow-Like docker-compose.yml: MAX_CONCURRENT_EXECUTIONS: ${MAX_CONCURRENT_EXECUTIONS:-10}",

@@ -187,6 +187,13 @@ fn connections(plan: &Plan) -> Connections {
         connections: api,
         detail: format!("{} × {}", plan.api.replicas, plan.api.db_pool),
     }];
+    if plan.runtime.db_pool > 0 {
+        clients.push(ConnectionClient {
+            name: "runtime",
+            connections: u64::from(plan.runtime.replicas) * u64::from(plan.runtime.db_pool),
+            detail: format!("{} × {}", plan.runtime.replicas, plan.runtime.db_pool),
+        });
+    }
     if plan.monitoring {
         clients.push(ConnectionClient {
             name: "exporter",

@@ -120,6 +120,9 @@ pub struct Runtime {
     pub replicas: u32,
     /// `MAX_CONCURRENT_EXECUTIONS` per runtime replica (Flow-Like's default 10).
     pub max_concurrent_executions: u32,
+    /// Database connections each runtime replica holds: 0 for Flow-Like, whose runtime
+    /// reaches Postgres only through the API; set it for workers that open their own pool.
+    pub db_pool: u32,
     pub limits: Resources,
     pub reservations: Resources,
     /// Fixed host ports the service publishes (one container per host can bind each).
@@ -135,6 +138,7 @@ impl Default for Runtime {
         Runtime {
             replicas: 1,
             max_concurrent_executions: 10,
+            db_pool: 0,
             limits: Resources::default(),
             reservations: Resources::default(),
             published_ports: Vec::new(),
@@ -312,9 +316,10 @@ pub struct Invalid {
 
 /// The whole-number keys and their bounds (inclusive), in the order `Plan::validate` checks
 /// them.
-pub const COUNT_RANGES: [(&str, u32, u32); 13] = [
+pub const COUNT_RANGES: [(&str, u32, u32); 14] = [
     ("api.replicas", 1, 1_000),
     ("api.db_pool", 1, 10_000),
+    ("runtime.db_pool", 0, 10_000),
     // Bounded so the queueing recursion (linear in total slots) stays fast for the TUI.
     ("runtime.replicas", 0, MAX_RUNTIME_REPLICAS),
     ("runtime.max_concurrent_executions", 0, MAX_SLOTS_PER_REPLICA),
@@ -352,6 +357,7 @@ impl Plan {
         let values = [
             self.api.replicas,
             self.api.db_pool,
+            self.runtime.db_pool,
             self.runtime.replicas,
             self.runtime.max_concurrent_executions,
             self.postgres.max_connections,

@@ -185,7 +185,7 @@ impl Widget for &CapacityPanel<'_> {
             .clients
             .iter()
             .map(|client| match client.name {
-                "api" => format!("api {}", client.detail.replace(' ', "")),
+                "api" | "runtime" => format!("{} {}", client.name, client.detail.replace(' ', "")),
                 name => format!("{name} {}", client.connections),
             })
             .collect();
