@@ -20,7 +20,7 @@ pub enum Entry {
         rule: &'static str,
         message: String,
         fix: Option<String>,
-        /// `file:line` where the finding's key is set, when known.
+        /// `file:line` where the finding's key is set, when known (the file's name only).
         place: Option<String>,
     },
     DriftHeading {
@@ -60,7 +60,12 @@ impl FindingsView {
                     rule: f.rule,
                     message: f.message.clone(),
                     fix: f.fix.as_deref().map(in_planner_words),
-                    place: located.line.map(|line| format!("{}:{line}", located.file)),
+                    // The file's name is enough here (`--check` gives the whole path), and a
+                    // long path would crowd out the message.
+                    place: located.line.map(|line| {
+                        let name = std::path::Path::new(&located.file).file_name().map(|n| n.to_string_lossy());
+                        format!("{}:{line}", name.unwrap_or_else(|| located.file.as_str().into()))
+                    }),
                 }
             })
             .collect();
