@@ -340,3 +340,18 @@ fn a_reservation_above_its_limit_is_an_error() {
     let findings = flowcap::analysis::rules::evaluate(&plan, &flowcap::analysis::figures::analyze(&plan));
     assert!(findings.iter().all(|f| f.rule != "reservation-above-limit"));
 }
+
+#[test]
+fn postgres_worst_case_memory_counts_work_mem_autovacuum_and_dev_shm() {
+    let mut plan = medium();
+    // 28 connections: estimate 2 GiB + 28 × 10 MiB = 2328 MiB; worst case adds 28 × 4 MiB,
+    // 3 × 64 MiB and 96 MiB: 2728 MiB.
+    plan.postgres.limits.memory = Some(flowcap::model::units::Bytes::mib(2500));
+    let f = one(&plan, "postgres-memory-worst-case");
+    assert!(f.message.starts_with("at worst Postgres uses 2.7 GiB"), "{}", f.message);
+    assert!(fired(&plan, "postgres-memory-tight").is_empty(), "the estimate itself fits");
+    plan.postgres.limits.memory = Some(flowcap::model::units::Bytes::mib(2728));
+    assert!(fired(&plan, "postgres-memory-worst-case").is_empty(), "exactly at the worst case");
+    plan.postgres.limits.memory = Some(flowcap::model::units::Bytes::mib(2727));
+    assert_eq!(fired(&plan, "postgres-memory-worst-case").len(), 1);
+}

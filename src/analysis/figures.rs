@@ -83,6 +83,10 @@ pub struct PostgresMemory {
     pub shared_buffers_share: Option<f64>,
     /// shared_buffers + used connections × memory per connection (the policy's figure).
     pub estimated_bytes: u64,
+    /// The worst case under PostgreSQL's defaults, all charged to the container: the estimate,
+    /// plus every connection sorting in work_mem, every autovacuum worker in
+    /// maintenance_work_mem, and parallel hash joins filling /dev/shm.
+    pub worst_case_bytes: u64,
     /// PGTune's web profile for the container's memory and CPUs, when known.
     pub pgtune: Option<PgTune>,
 }
@@ -268,14 +272,17 @@ fn postgres_memory(plan: &Plan, used_connections: u64) -> PostgresMemory {
     // PGTune sizes for the memory Postgres can use: its limit, else the whole host.
     let ram = limit.or(plan.host.map(|h| h.memory));
     let cpus = pg.limits.cpus.or(plan.host.map(|h| h.cpus));
+    let estimated_bytes =
+        pg.shared_buffers.0.saturating_add(used_connections.saturating_mul(plan.policy.memory_per_connection.0));
     PostgresMemory {
         shared_buffers_bytes: pg.shared_buffers.0,
         memory_limit_bytes: limit.map(|l| l.0),
         shared_buffers_share: limit.map(|l| round4(pg.shared_buffers.as_f64() / l.as_f64())),
-        estimated_bytes: pg
-            .shared_buffers
-            .0
-            .saturating_add(used_connections.saturating_mul(plan.policy.memory_per_connection.0)),
+        estimated_bytes,
+        worst_case_bytes: estimated_bytes
+            .saturating_add(used_connections.saturating_mul(pgtune::DEFAULT_WORK_MEM_KB * 1024))
+            .saturating_add(pgtune::DEFAULT_AUTOVACUUM_WORKERS * pgtune::DEFAULT_MAINTENANCE_WORK_MEM_KB * 1024)
+            .saturating_add(pgtune::default_shm_bytes()),
         pgtune: ram.map(|ram| {
             pgtune::tune(pgtune::Inputs {
                 ram,

@@ -23,8 +23,10 @@ pub struct PgTune {
     pub shm_bytes: u64,
 }
 
-/// PostgreSQL's defaults for what its dynamic shared memory depends on.
+/// PostgreSQL's defaults for what its memory beyond shared_buffers depends on.
 pub const DEFAULT_WORK_MEM_KB: u64 = 4 * MB;
+pub const DEFAULT_MAINTENANCE_WORK_MEM_KB: u64 = 64 * MB;
+pub const DEFAULT_AUTOVACUUM_WORKERS: u64 = 3;
 const DEFAULT_PARALLEL_WORKERS: u64 = 8;
 const DEFAULT_WORKERS_PER_GATHER: u64 = 2;
 /// PostgreSQL's default `hash_mem_multiplier`.

@@ -98,6 +98,12 @@ pub const RULES: &[Rule] = &[
         threshold: "shared_buffers + used × 10 MiB > postgres.limits.memory (policy.memory_per_connection)",
     },
     Rule {
+        id: "postgres-memory-worst-case",
+        severity: Severity::Warning,
+        checks: "at worst (every connection sorting in work_mem, autovacuum, parallel hashes in /dev/shm, all charged to the container) Postgres outgrows its memory limit",
+        threshold: "estimate + used × 4 MiB + 3 × 64 MiB + 96 MiB > postgres.limits.memory (PostgreSQL's defaults)",
+    },
+    Rule {
         id: "jwt-keys-not-shared",
         severity: Severity::Error,
         checks: "several API replicas without one shared JWT key pair: tokens from one replica fail on another",
@@ -495,6 +501,20 @@ fn postgres_memory(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
                 Bytes(limit)
             ),
             Some(format!("raise postgres.limits.memory to at least {}", Bytes(pg.estimated_bytes))),
+        );
+    } else if pg.worst_case_bytes > limit {
+        findings.add(
+            "postgres-memory-worst-case",
+            "postgres.limits.memory",
+            format!(
+                "at worst Postgres uses {}: the estimate {} + {} connections × work_mem 4 MiB + 3 autovacuum workers × \
+                 64 MiB + 96 MiB of /dev/shm, over its memory limit {} (the kernel kills it there)",
+                Bytes(pg.worst_case_bytes),
+                Bytes(pg.estimated_bytes),
+                analysis.connections.used,
+                Bytes(limit)
+            ),
+            Some(format!("raise postgres.limits.memory to at least {}", Bytes(pg.worst_case_bytes))),
         );
     }
 }
