@@ -206,7 +206,11 @@ pub fn rules_reference() -> ExitCode {
     for rule in RULES {
         out.push_str(&format!(
             "{:<30} {:<8} {}\n{:<39} threshold: {}\n",
-            rule.id, rule.severity, rule.checks, "", rule.threshold
+            rule.id,
+            rule.severity,
+            rule.checks,
+            "",
+            rule.threshold()
         ));
     }
     print(&out);

@@ -86,7 +86,7 @@ fn rules_reference_lists_every_rule() {
     let text = String::from_utf8(output).unwrap();
     for rule in flowcap::analysis::rules::RULES {
         assert!(text.contains(rule.id), "{}", rule.id);
-        assert!(text.contains(rule.threshold), "{}", rule.id);
+        assert!(text.contains(&rule.threshold()), "{}", rule.id);
     }
 }
 

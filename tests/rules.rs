@@ -355,3 +355,11 @@ fn postgres_worst_case_memory_counts_work_mem_autovacuum_and_dev_shm() {
     plan.postgres.limits.memory = Some(flowcap::model::units::Bytes::mib(2727));
     assert_eq!(fired(&plan, "postgres-memory-worst-case").len(), 1);
 }
+
+#[test]
+fn thresholds_come_from_the_policy_not_from_copies() {
+    let rule = RULES.iter().find(|r| r.id == "connections-near-limit").unwrap();
+    assert_eq!(rule.threshold(), "used > 80 % of usable (policy.connection_warning_percent)");
+    let strict = flowcap::model::plan::Policy { connection_warning_percent: 70, ..Default::default() };
+    assert_eq!((rule.threshold_for)(&strict), "used > 70 % of usable (policy.connection_warning_percent)");
+}

@@ -2,7 +2,7 @@
 //! a concrete fix.
 
 use crate::analysis::figures::{self, Analysis, HostFit, PerSlot};
-use crate::model::plan::Plan;
+use crate::model::plan::{Plan, Policy};
 use crate::model::units::{Bytes, percent, trim_decimal};
 use serde::Serialize;
 use std::fmt;
@@ -27,13 +27,21 @@ impl fmt::Display for Severity {
 }
 
 /// A rule as the reference lists it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug)]
 pub struct Rule {
     pub id: &'static str,
     pub severity: Severity,
     pub checks: &'static str,
-    /// The default threshold and the policy key that moves it, if any.
-    pub threshold: &'static str,
+    /// The threshold under a policy and the policy key that moves it, if any: the reference
+    /// shows it under `Policy::default()`, so its numbers are the code's, not copies.
+    pub threshold_for: fn(&Policy) -> String,
+}
+
+impl Rule {
+    /// The threshold under the default policy.
+    pub fn threshold(&self) -> String {
+        (self.threshold_for)(&Policy::default())
+    }
 }
 
 pub const RULES: &[Rule] = &[
@@ -41,127 +49,145 @@ pub const RULES: &[Rule] = &[
         id: "no-execution-slots",
         severity: Severity::Error,
         checks: "runtime.replicas × runtime.max_concurrent_executions is 0: nothing can run",
-        threshold: "0 slots",
+        threshold_for: |_| "0 slots".into(),
     },
     Rule {
         id: "connections-exhausted",
         severity: Severity::Error,
         checks: "Postgres clients can open more connections than max_connections leaves to ordinary roles",
-        threshold: "used > max_connections − superuser_reserved − reserved",
+        threshold_for: |_| "used > max_connections − superuser_reserved − reserved".into(),
     },
     Rule {
         id: "connections-near-limit",
         severity: Severity::Warning,
         checks: "connection use past the warning line (Flow-Like's own Prometheus alert)",
-        threshold: "used > 80 % of usable (policy.connection_warning_percent)",
+        threshold_for: |p| {
+            format!("used > {} % of usable (policy.connection_warning_percent)", p.connection_warning_percent)
+        },
     },
     Rule {
         id: "host-cpu-overcommit",
         severity: Severity::Warning,
         checks: "CPU limits of all containers add up past the host's CPUs",
-        threshold: "> 100 % of host.cpus (policy.cpu_overcommit_percent)",
+        threshold_for: |p| format!("> {} % of host.cpus (policy.cpu_overcommit_percent)", p.cpu_overcommit_percent),
     },
     Rule {
         id: "host-memory-overcommit",
         severity: Severity::Warning,
         checks: "memory limits of all containers add up past the host's memory",
-        threshold: "> 100 % of host.memory (policy.memory_overcommit_percent)",
+        threshold_for: |p| {
+            format!("> {} % of host.memory (policy.memory_overcommit_percent)", p.memory_overcommit_percent)
+        },
     },
     Rule {
         id: "reservations-exceed-host",
         severity: Severity::Error,
         checks: "CPU or memory reservations add up to more than the host has",
-        threshold: "> 100 % of host.cpus or host.memory",
+        threshold_for: |_| "> 100 % of host.cpus or host.memory".into(),
     },
     Rule {
         id: "memory-per-slot-low",
         severity: Severity::Warning,
         checks: "runtime memory limit ÷ max_concurrent_executions is below the policy's minimum",
-        threshold: "< 256 MiB per slot (policy.min_memory_per_slot)",
+        threshold_for: |p| format!("< {} per slot (policy.min_memory_per_slot)", p.min_memory_per_slot),
     },
     Rule {
         id: "shared-buffers-exceed-memory",
         severity: Severity::Error,
         checks: "shared_buffers is larger than the Postgres container's memory limit",
-        threshold: "shared_buffers > postgres.limits.memory",
+        threshold_for: |_| "shared_buffers > postgres.limits.memory".into(),
     },
     Rule {
         id: "shared-buffers-high",
         severity: Severity::Warning,
         checks: "shared_buffers is a large share of the Postgres memory limit (25 % is the guidance)",
-        threshold: "> 40 % of postgres.limits.memory (policy.shared_buffers_warning_percent)",
+        threshold_for: |p| {
+            format!(
+                "> {} % of postgres.limits.memory (policy.shared_buffers_warning_percent)",
+                p.shared_buffers_warning_percent
+            )
+        },
     },
     Rule {
         id: "postgres-memory-tight",
         severity: Severity::Warning,
         checks: "shared_buffers plus memory for the connections in use exceeds the Postgres memory limit",
-        threshold: "shared_buffers + used × 10 MiB > postgres.limits.memory (policy.memory_per_connection)",
+        threshold_for: |p| {
+            format!(
+                "shared_buffers + used × {} > postgres.limits.memory (policy.memory_per_connection)",
+                p.memory_per_connection
+            )
+        },
     },
     Rule {
         id: "postgres-memory-worst-case",
         severity: Severity::Warning,
         checks: "at worst (every connection sorting in work_mem, autovacuum, parallel hashes in /dev/shm, all charged to the container) Postgres outgrows its memory limit",
-        threshold: "estimate + used × 4 MiB + 3 × 64 MiB + 96 MiB > postgres.limits.memory (PostgreSQL's defaults)",
+        threshold_for: |_| {
+            "estimate + used × 4 MiB + 3 × 64 MiB + 96 MiB > postgres.limits.memory (PostgreSQL's defaults)".into()
+        },
     },
     Rule {
         id: "jwt-keys-not-shared",
         severity: Severity::Error,
         checks: "several API replicas without one shared JWT key pair: tokens from one replica fail on another",
-        threshold: "api.replicas > 1 and api.shared_jwt_keys: false",
+        threshold_for: |_| "api.replicas > 1 and api.shared_jwt_keys: false".into(),
     },
     Rule {
         id: "fixed-host-port",
         severity: Severity::Error,
         checks: "a service scaled past one replica publishes a fixed host port: only one container per host can bind it",
-        threshold: "replicas > 1 and a published host port",
+        threshold_for: |_| "replicas > 1 and a published host port".into(),
     },
     Rule {
         id: "fixed-container-name",
         severity: Severity::Error,
         checks: "a service scaled past one replica has a fixed container_name: Compose refuses to create the second",
-        threshold: "replicas > 1 and container_name set",
+        threshold_for: |_| "replicas > 1 and container_name set".into(),
     },
     Rule {
         id: "workload-unstable",
         severity: Severity::Error,
         checks: "the workload offers as much work as the slots can do or more: the queue grows without bound",
-        threshold: "arrivals × mean duration ≥ slots (workload)",
+        threshold_for: |_| "arrivals × mean duration ≥ slots (workload)".into(),
     },
     Rule {
         id: "workload-target-missed",
         severity: Severity::Error,
         checks: "the wait for a slot misses the workload's target",
-        threshold: "p95 wait > workload.target.p95_wait, or P(wait) > workload.target.wait_probability_percent",
+        threshold_for: |_| {
+            "p95 wait > workload.target.p95_wait, or P(wait) > workload.target.wait_probability_percent".into()
+        },
     },
     Rule {
         id: "drift",
         severity: Severity::Error,
         checks: "the compose files set a value differently from the plan (--check PLAN --compose FILE)",
-        threshold: "any difference in replicas, resources, slots, Postgres settings or monitoring",
+        threshold_for: |_| "any difference in replicas, resources, slots, Postgres settings or monitoring".into(),
     },
     Rule {
         id: "host-unknown",
         severity: Severity::Info,
         checks: "the plan has no host section, so host-fit checks are skipped",
-        threshold: "no host",
+        threshold_for: |_| "no host".into(),
     },
     Rule {
         id: "connections-as-superuser",
         severity: Severity::Warning,
         checks: "Flow-Like connects as the database superuser (POSTGRES_USER): superuser_reserved_connections do not hold it back, so an admin has no guaranteed slot",
-        threshold: "DATABASE_URL's user is the postgres service's POSTGRES_USER (imported)",
+        threshold_for: |_| "DATABASE_URL's user is the postgres service's POSTGRES_USER (imported)".into(),
     },
     Rule {
         id: "reservation-above-limit",
         severity: Severity::Error,
         checks: "a service reserves more CPU or memory than its limit: Docker refuses to create the container",
-        threshold: "reservations.cpus > limits.cpus or reservations.memory > limits.memory",
+        threshold_for: |_| "reservations.cpus > limits.cpus or reservations.memory > limits.memory".into(),
     },
     Rule {
         id: "limits-missing",
         severity: Severity::Info,
         checks: "containers without a CPU or memory limit may take the whole host; host fit counts only limits",
-        threshold: "a service without limits.cpus or limits.memory",
+        threshold_for: |_| "a service without limits.cpus or limits.memory".into(),
     },
 ];
 

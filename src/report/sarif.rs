@@ -23,12 +23,12 @@ pub fn render(report: &Report) -> String {
                 .id(rule.id)
                 .name(rule.id)
                 .short_description(text(rule.checks.to_string()))
-                .full_description(text(format!("{} (threshold: {})", rule.checks, rule.threshold)))
+                .full_description(text(format!("{} (threshold: {})", rule.checks, rule.threshold())))
                 .default_configuration(ReportingConfiguration {
                     level: Some(Value::String(level_name(rule.severity).to_string())),
                     ..Default::default()
                 })
-                .help(text(format!("Threshold: {}. See `flowcap rules`.", rule.threshold)))
+                .help(text(format!("Threshold: {}. See `flowcap rules`.", rule.threshold())))
                 .build()
         })
         .collect();
