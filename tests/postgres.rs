@@ -118,21 +118,25 @@ fn exported_flags(override_text: &str) -> Vec<String> {
     words.windows(2).filter(|pair| pair[0] == "-c").map(|pair| pair[1].to_string()).collect()
 }
 
-#[test]
-fn a_real_postgres_refuses_exactly_where_flowcap_says() {
+/// PostgreSQL's binaries and a real stack (Flow-Like's published images) with `plan` beside
+/// it; `None` (a skip) when PostgreSQL is not installed, which fails on CI.
+fn binaries_and_stack(name: &str, plan: &str) -> Option<(PathBuf, common::TestDir)> {
     let Some(bin) = server_binaries() else {
         assert!(std::env::var_os("CI").is_none(), "PostgreSQL is required on CI (.ci/run installs it)");
         eprintln!("skipping: PostgreSQL's server binaries are not installed");
-        return;
+        return None;
     };
-    // A real stack, and a plan with a small, odd budget: 23 connections, 4 kept for superusers.
-    let stack = tempdir("pg-stack");
+    let stack = tempdir(name);
     copy_tree(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/corpus/upstream-images"), &stack);
-    std::fs::write(
-        stack.join("plan.yaml"),
-        "postgres:\n  max_connections: 23\n  superuser_reserved_connections: 4\n  shared_buffers: 32M\n",
-    )
-    .unwrap();
+    std::fs::write(stack.join("plan.yaml"), plan).unwrap();
+    Some((bin, stack))
+}
+
+#[test]
+fn a_real_postgres_refuses_exactly_where_flowcap_says() {
+    // A small, odd budget: 23 connections, 4 kept for superusers.
+    let plan = "postgres:\n  max_connections: 23\n  superuser_reserved_connections: 4\n  shared_buffers: 32M\n";
+    let Some((bin, stack)) = binaries_and_stack("pg-stack", plan) else { return };
     flowcap().current_dir(&stack).args(["export", "plan.yaml", "-o", "override.yml"]).assert().success();
     let flags = exported_flags(&std::fs::read_to_string(stack.join("override.yml")).unwrap());
     assert!(
@@ -177,19 +181,9 @@ fn a_real_postgres_refuses_exactly_where_flowcap_says() {
 
 #[test]
 fn pgtunes_settings_as_exported_start_a_real_postgres() {
-    let Some(bin) = server_binaries() else {
-        assert!(std::env::var_os("CI").is_none(), "PostgreSQL is required on CI (.ci/run installs it)");
-        eprintln!("skipping: PostgreSQL's server binaries are not installed");
-        return;
-    };
-    let stack = tempdir("pg-tuned");
-    copy_tree(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/corpus/upstream-images"), &stack);
     // 16 CPUs: parallel and autovacuum settings too; 1 GiB keeps the test server small.
-    std::fs::write(
-        stack.join("plan.yaml"),
-        "postgres:\n  max_connections: 40\n  shared_buffers: 256M\n  limits: { cpus: 16, memory: 1G }\n",
-    )
-    .unwrap();
+    let plan = "postgres:\n  max_connections: 40\n  shared_buffers: 256M\n  limits: { cpus: 16, memory: 1G }\n";
+    let Some((bin, stack)) = binaries_and_stack("pg-tuned", plan) else { return };
     flowcap().current_dir(&stack).args(["export", "plan.yaml", "--pgtune", "-o", "override.yml"]).assert().success();
     let flags = exported_flags(&std::fs::read_to_string(stack.join("override.yml")).unwrap());
     for expected in ["jit=off", "wal_compression=lz4", "autovacuum_max_workers=4", "max_parallel_workers=16"] {

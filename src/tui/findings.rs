@@ -3,7 +3,7 @@
 //! above and below.
 
 use super::app::{App, Focus};
-use super::view::Theme;
+use super::view::{Theme, out_of_view};
 use crate::analysis::rules::Severity;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Margin, Rect};
@@ -211,14 +211,8 @@ impl Widget for &FindingsPanel<'_> {
         }
         let below = view.entries.len() - shown;
         let how = if view.focused { "j/k" } else { "Tab, then j/k" };
-        let more = match (first, below) {
-            (0, 0) => String::new(),
-            (0, below) => format!(" ↓ {below} more · {how} "),
-            (above, 0) => format!(" ↑ {above} above "),
-            (above, below) => format!(" ↑ {above} above · ↓ {below} more "),
-        };
-        if !more.is_empty() {
-            block = block.title_bottom(Line::styled(more, theme.heading()).right_aligned());
+        if let Some(more) = out_of_view(first, below, how, theme) {
+            block = block.title_bottom(more);
         }
         block.render(area, buf);
         if first > 0 || below > 0 {

@@ -3,7 +3,7 @@
 
 use super::app::{App, Focus, Mode};
 use super::knobs::Knob;
-use super::view::Theme;
+use super::view::{Theme, out_of_view};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
@@ -121,14 +121,8 @@ impl Widget for &PlanPanel<'_> {
         let offset = view.offset(inner.height);
         // Knobs out of view are said to be there, above and below.
         let below = view.rows.len().saturating_sub(offset + usize::from(inner.height));
-        let more = match (offset, below) {
-            (0, 0) => String::new(),
-            (0, below) => format!(" ↓ {below} more "),
-            (above, 0) => format!(" ↑ {above} above "),
-            (above, below) => format!(" ↑ {above} · ↓ {below} "),
-        };
-        if !more.is_empty() {
-            block = block.title_bottom(Line::styled(more, theme.heading()).right_aligned());
+        if let Some(more) = out_of_view(offset, below, "", theme) {
+            block = block.title_bottom(more);
         }
         block.render(area, buf);
         let label_width = 18;

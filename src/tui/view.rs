@@ -106,6 +106,19 @@ impl Theme {
     }
 }
 
+/// A panel's bottom border when rows are out of view: "↑ 3 above · ↓ 5 more", with `how` to
+/// reach them after the count below (when there is nothing above). `None` when all is in view.
+pub fn out_of_view(above: usize, below: usize, how: &str, theme: Theme) -> Option<Line<'static>> {
+    let how = if how.is_empty() { String::new() } else { format!(" · {how}") };
+    let text = match (above, below) {
+        (0, 0) => return None,
+        (0, below) => format!(" ↓ {below} more{how} "),
+        (above, 0) => format!(" ↑ {above} above "),
+        (above, below) => format!(" ↑ {above} above · ↓ {below} more "),
+    };
+    Some(Line::styled(text, theme.heading()).right_aligned())
+}
+
 /// The knob under a screen position, for mouse clicks.
 pub fn knob_at(app: &App, screen: Rect, position: Position) -> Option<Knob> {
     let inner = Block::bordered().inner(app_areas(app, screen)?.plan);
