@@ -1,5 +1,5 @@
-//! Compose import: the project's own fixtures always, Flow-Like's real files when
-//! `../shared/fixtures/flow-like` exists (CI has it).
+//! Compose import: the project's own fixtures always, Flow-Like's real files from
+//! `../shared/fixtures/flow-like` (skipped outside CI when absent; required on CI).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test that cannot unwrap has failed
 
@@ -107,9 +107,13 @@ fn findings_point_into_the_compose_file() {
     assert_eq!(port.line, Some(32));
 }
 
+/// Flow-Like's own compose files from `../shared/fixtures`: `None` (a skip) outside CI when
+/// they are not beside the project; on CI their absence fails the test.
 fn flow_like() -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/flow-like");
-    dir.join("docker-compose.yml").is_file().then_some(dir)
+    let found = dir.join("docker-compose.yml").is_file();
+    assert!(found || std::env::var_os("CI").is_none(), "{} is required on CI", dir.display());
+    found.then_some(dir)
 }
 
 #[test]
