@@ -85,7 +85,7 @@ fn rules_reference_lists_every_rule() {
     let output = flowcap().arg("rules").assert().success().get_output().stdout.clone();
     let text = String::from_utf8(output).unwrap();
     for rule in flowcap::analysis::rules::RULES {
-        assert!(text.contains(rule.id), "{}", rule.id);
+        assert!(text.contains(rule.id.as_str()), "{}", rule.id);
         assert!(text.contains(&rule.threshold()), "{}", rule.id);
     }
 }

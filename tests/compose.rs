@@ -100,8 +100,11 @@ fn external_database_and_required_variables() {
 fn findings_point_into_the_compose_file() {
     let loaded = load(in_dir(fixtures()), &[("API_REPLICAS", "2")]).unwrap();
     let report = flowcap::report::Report::new(&loaded, flowcap::analysis::rules::Severity::Error);
-    let port =
-        report.findings.iter().find(|f| f.finding.rule == "fixed-host-port").expect("api scaled with a fixed port");
+    let port = report
+        .findings
+        .iter()
+        .find(|f| f.finding.rule.as_str() == "fixed-host-port")
+        .expect("api scaled with a fixed port");
     assert!(port.file.ends_with("docker-compose.yml"));
     // `ports:` of the api service.
     assert_eq!(port.line, Some(32));

@@ -134,7 +134,7 @@ proptest! {
         });
         let serious = |plan: &flowcap::model::plan::Plan| -> Vec<&'static str> {
             let analysis = flowcap::analysis::figures::analyze(plan);
-            evaluate(plan, &analysis).into_iter().filter(|f| f.severity > Severity::Info).map(|f| f.rule).collect()
+            evaluate(plan, &analysis).into_iter().filter(|f| f.severity > Severity::Info).map(|f| f.rule.as_str()).collect()
         };
         let before = serious(&plan);
         if let Outcome::Solved(candidates) = solve(&plan) {

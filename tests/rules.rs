@@ -17,7 +17,7 @@ fn findings(plan: &Plan) -> Vec<Finding> {
 }
 
 fn fired(plan: &Plan, rule: &str) -> Vec<Finding> {
-    findings(plan).into_iter().filter(|f| f.rule == rule).collect()
+    findings(plan).into_iter().filter(|f| f.rule.as_str() == rule).collect()
 }
 
 fn one(plan: &Plan, rule: &str) -> Finding {
@@ -220,7 +220,7 @@ fn findings_are_ordered_most_severe_first() {
     plan.host = None;
     plan.runtime.replicas = 0;
     plan.postgres_clients.admin = 60;
-    let order: Vec<(Severity, &str)> = findings(&plan).iter().map(|f| (f.severity, f.rule)).collect();
+    let order: Vec<(Severity, &str)> = findings(&plan).iter().map(|f| (f.severity, f.rule.as_str())).collect();
     assert_eq!(
         order,
         [
@@ -233,7 +233,7 @@ fn findings_are_ordered_most_severe_first() {
 
 #[test]
 fn every_rule_id_is_unique_kebab_case() {
-    let mut ids: Vec<&str> = RULES.iter().map(|r| r.id).collect();
+    let mut ids: Vec<&str> = RULES.iter().map(|r| r.id.as_str()).collect();
     assert!(ids.iter().all(|id| id.chars().all(|c| c.is_ascii_lowercase() || c == '-')));
     ids.sort();
     ids.dedup();
@@ -295,7 +295,7 @@ fn assert_workload_fix_is_true(plan: &Plan, rule: &str) {
         inherited: Default::default(),
     };
     let report = flowcap::report::Report::new(&loaded, Severity::Error);
-    let finding = report.findings.iter().find(|f| f.finding.rule == rule).unwrap();
+    let finding = report.findings.iter().find(|f| f.finding.rule.as_str() == rule).unwrap();
     let Outcome::Solved(candidates) = solve(plan) else { panic!("{rule}: solve found nothing") };
     let best = &candidates[0];
     let fix = finding.finding.fix.clone().unwrap();
@@ -307,7 +307,7 @@ fn assert_workload_fix_is_true(plan: &Plan, rule: &str) {
         "{fix}"
     );
     let serious = |plan: &Plan| -> Vec<&'static str> {
-        findings(plan).into_iter().filter(|f| f.severity > Severity::Info).map(|f| f.rule).collect()
+        findings(plan).into_iter().filter(|f| f.severity > Severity::Info).map(|f| f.rule.as_str()).collect()
     };
     let fixed = best.apply(plan);
     let after = serious(&fixed);
@@ -332,13 +332,13 @@ fn a_reservation_above_its_limit_is_an_error() {
     plan.postgres.reservations.cpus = Some(flowcap::model::units::Cpus::whole(5));
     let findings = flowcap::analysis::rules::evaluate(&plan, &flowcap::analysis::figures::analyze(&plan));
     let paths: Vec<&str> =
-        findings.iter().filter(|f| f.rule == "reservation-above-limit").map(|f| f.path.as_str()).collect();
+        findings.iter().filter(|f| f.rule.as_str() == "reservation-above-limit").map(|f| f.path.as_str()).collect();
     assert_eq!(paths, ["postgres.reservations.cpus", "runtime.reservations.memory"]);
     // At the limit is fine.
     plan.runtime.reservations.memory = plan.runtime.limits.memory;
     plan.postgres.reservations.cpus = plan.postgres.limits.cpus;
     let findings = flowcap::analysis::rules::evaluate(&plan, &flowcap::analysis::figures::analyze(&plan));
-    assert!(findings.iter().all(|f| f.rule != "reservation-above-limit"));
+    assert!(findings.iter().all(|f| f.rule.as_str() != "reservation-above-limit"));
 }
 
 #[test]
@@ -358,8 +358,18 @@ fn postgres_worst_case_memory_counts_work_mem_autovacuum_and_dev_shm() {
 
 #[test]
 fn thresholds_come_from_the_policy_not_from_copies() {
-    let rule = RULES.iter().find(|r| r.id == "connections-near-limit").unwrap();
+    let rule = flowcap::analysis::rules::RuleId::ConnectionsNearLimit.rule();
     assert_eq!(rule.threshold(), "used > 80 % of usable (policy.connection_warning_percent)");
     let strict = flowcap::model::plan::Policy { connection_warning_percent: 70, ..Default::default() };
     assert_eq!((rule.threshold_for)(&strict), "used > 70 % of usable (policy.connection_warning_percent)");
+}
+
+#[test]
+fn every_rule_id_has_its_entry_and_its_name() {
+    use flowcap::analysis::rules::RuleId;
+    for id in RuleId::ALL {
+        assert_eq!(id.rule().id, id, "{id} has no entry in RULES");
+        assert_eq!(serde_json::to_value(id).unwrap(), id.as_str(), "serialized as its name");
+    }
+    assert_eq!(RULES.len(), RuleId::ALL.len());
 }

@@ -58,7 +58,7 @@ fn no_solution_says_what_the_host_lacks() {
     let Outcome::NoSolution { needed_replicas, short } = solve(&plan) else { panic!("{:?}", solve(&plan)) };
     let needed = needed_replicas.unwrap();
     assert!(meets(&plan, needed, 8) && !meets(&plan, needed - 1, 8));
-    let rules: Vec<&str> = short.iter().map(|f| f.rule).collect();
+    let rules: Vec<&str> = short.iter().map(|f| f.rule.as_str()).collect();
     assert!(rules.contains(&"host-cpu-overcommit"), "{rules:?}");
     let text = flowcap::analysis::solve::render(&plan, &Outcome::NoSolution { needed_replicas, short });
     assert!(text.contains(&format!("meeting it takes {needed} runtimes at 8 slots each")), "{text}");

@@ -440,7 +440,7 @@ fn a_gauge_has_the_colour_of_its_findings_and_no_other() {
         .report
         .findings
         .iter()
-        .filter(|f| rules.contains(&f.finding.rule))
+        .filter(|f| rules.contains(&f.finding.rule.as_str()))
         .map(|f| f.finding.severity)
         .max()
     {
@@ -690,7 +690,7 @@ fn monitoring_and_the_wait_target_are_knobs() {
     key(&mut app, KeyCode::Enter);
     let workload = app.report.figures.workload.clone().unwrap();
     assert_eq!(workload.target_met, Some(false), "{:?}", workload.waits);
-    assert!(app.report.findings.iter().any(|f| f.finding.rule == "workload-target-missed"));
+    assert!(app.report.findings.iter().any(|f| f.finding.rule.as_str() == "workload-target-missed"));
     assert!(screen(&app, 100, 30).contains("target p95 wait ≤ 1 s: MISSED"));
     key(&mut app, KeyCode::Delete);
     assert_eq!(app.plan().workload.as_ref().unwrap().target, None);
@@ -712,7 +712,12 @@ fn a_plan_held_against_a_deployment_shows_drift_live() {
     let mut app =
         app_on(&Request { preset: Some("medium".into()), compose_files: fixture_files(), ..Request::default() });
     let drift = |app: &App| -> Vec<String> {
-        app.report.findings.iter().filter(|f| f.finding.rule == "drift").map(|f| f.finding.path.clone()).collect()
+        app.report
+            .findings
+            .iter()
+            .filter(|f| f.finding.rule.as_str() == "drift")
+            .map(|f| f.finding.path.clone())
+            .collect()
     };
     assert!(drift(&app).contains(&"runtime.replicas".to_string()), "{:?}", drift(&app));
     // The deployment runs 2 runtimes: matching it clears that drift.
@@ -935,7 +940,7 @@ fn a_preset_switched_to_keeps_the_deployments_facts() {
     };
     let mut app = app_on(&request);
     let rules = |app: &App| -> std::collections::BTreeSet<&'static str> {
-        app.report.findings.iter().map(|f| f.finding.rule).filter(|r| *r != "drift").collect()
+        app.report.findings.iter().map(|f| f.finding.rule.as_str()).filter(|r| *r != "drift").collect()
     };
     let at_start = rules(&app);
     assert!(at_start.contains("fixed-container-name"), "{at_start:?}");

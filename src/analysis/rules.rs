@@ -26,10 +26,108 @@ impl fmt::Display for Severity {
     }
 }
 
+/// A rule's stable id: an enum, so a typo is a compile error, not a finding that never fires.
+/// Shown and serialized as its kebab-case name (`connections-exhausted`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RuleId {
+    NoExecutionSlots,
+    ConnectionsExhausted,
+    ConnectionsNearLimit,
+    HostCpuOvercommit,
+    HostMemoryOvercommit,
+    ReservationsExceedHost,
+    MemoryPerSlotLow,
+    SharedBuffersExceedMemory,
+    SharedBuffersHigh,
+    PostgresMemoryTight,
+    PostgresMemoryWorstCase,
+    JwtKeysNotShared,
+    FixedHostPort,
+    FixedContainerName,
+    WorkloadUnstable,
+    WorkloadTargetMissed,
+    Drift,
+    HostUnknown,
+    ConnectionsAsSuperuser,
+    ReservationAboveLimit,
+    LimitsMissing,
+}
+
+impl RuleId {
+    /// Every rule id, for checks that each has its entry in [`RULES`].
+    pub const ALL: [RuleId; 21] = [
+        RuleId::NoExecutionSlots,
+        RuleId::ConnectionsExhausted,
+        RuleId::ConnectionsNearLimit,
+        RuleId::HostCpuOvercommit,
+        RuleId::HostMemoryOvercommit,
+        RuleId::ReservationsExceedHost,
+        RuleId::MemoryPerSlotLow,
+        RuleId::SharedBuffersExceedMemory,
+        RuleId::SharedBuffersHigh,
+        RuleId::PostgresMemoryTight,
+        RuleId::PostgresMemoryWorstCase,
+        RuleId::JwtKeysNotShared,
+        RuleId::FixedHostPort,
+        RuleId::FixedContainerName,
+        RuleId::WorkloadUnstable,
+        RuleId::WorkloadTargetMissed,
+        RuleId::Drift,
+        RuleId::HostUnknown,
+        RuleId::ConnectionsAsSuperuser,
+        RuleId::ReservationAboveLimit,
+        RuleId::LimitsMissing,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleId::NoExecutionSlots => "no-execution-slots",
+            RuleId::ConnectionsExhausted => "connections-exhausted",
+            RuleId::ConnectionsNearLimit => "connections-near-limit",
+            RuleId::HostCpuOvercommit => "host-cpu-overcommit",
+            RuleId::HostMemoryOvercommit => "host-memory-overcommit",
+            RuleId::ReservationsExceedHost => "reservations-exceed-host",
+            RuleId::MemoryPerSlotLow => "memory-per-slot-low",
+            RuleId::SharedBuffersExceedMemory => "shared-buffers-exceed-memory",
+            RuleId::SharedBuffersHigh => "shared-buffers-high",
+            RuleId::PostgresMemoryTight => "postgres-memory-tight",
+            RuleId::PostgresMemoryWorstCase => "postgres-memory-worst-case",
+            RuleId::JwtKeysNotShared => "jwt-keys-not-shared",
+            RuleId::FixedHostPort => "fixed-host-port",
+            RuleId::FixedContainerName => "fixed-container-name",
+            RuleId::WorkloadUnstable => "workload-unstable",
+            RuleId::WorkloadTargetMissed => "workload-target-missed",
+            RuleId::Drift => "drift",
+            RuleId::HostUnknown => "host-unknown",
+            RuleId::ConnectionsAsSuperuser => "connections-as-superuser",
+            RuleId::ReservationAboveLimit => "reservation-above-limit",
+            RuleId::LimitsMissing => "limits-missing",
+        }
+    }
+
+    /// A finding about the workload's waits (its fix comes from `flowcap solve`).
+    pub fn is_workload(self) -> bool {
+        matches!(self, RuleId::WorkloadUnstable | RuleId::WorkloadTargetMissed)
+    }
+
+    /// The rule as the reference lists it.
+    pub fn rule(self) -> &'static Rule {
+        // Every id has its entry (a test checks): the fallback is never reached.
+        RULES.iter().find(|r| r.id == self).unwrap_or(&RULES[0])
+    }
+}
+
+impl fmt::Display for RuleId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
 /// A rule as the reference lists it.
 #[derive(Clone, Copy, Debug)]
 pub struct Rule {
-    pub id: &'static str,
+    pub id: RuleId,
     pub severity: Severity,
     pub checks: &'static str,
     /// The threshold under a policy and the policy key that moves it, if any: the reference
@@ -46,19 +144,19 @@ impl Rule {
 
 pub const RULES: &[Rule] = &[
     Rule {
-        id: "no-execution-slots",
+        id: RuleId::NoExecutionSlots,
         severity: Severity::Error,
         checks: "runtime.replicas × runtime.max_concurrent_executions is 0: nothing can run",
         threshold_for: |_| "0 slots".into(),
     },
     Rule {
-        id: "connections-exhausted",
+        id: RuleId::ConnectionsExhausted,
         severity: Severity::Error,
         checks: "Postgres clients can open more connections than max_connections leaves to ordinary roles",
         threshold_for: |_| "used > max_connections − superuser_reserved − reserved".into(),
     },
     Rule {
-        id: "connections-near-limit",
+        id: RuleId::ConnectionsNearLimit,
         severity: Severity::Warning,
         checks: "connection use past the warning line (Flow-Like's own Prometheus alert)",
         threshold_for: |p| {
@@ -66,13 +164,13 @@ pub const RULES: &[Rule] = &[
         },
     },
     Rule {
-        id: "host-cpu-overcommit",
+        id: RuleId::HostCpuOvercommit,
         severity: Severity::Warning,
         checks: "CPU limits of all containers add up past the host's CPUs",
         threshold_for: |p| format!("> {} % of host.cpus (policy.cpu_overcommit_percent)", p.cpu_overcommit_percent),
     },
     Rule {
-        id: "host-memory-overcommit",
+        id: RuleId::HostMemoryOvercommit,
         severity: Severity::Warning,
         checks: "memory limits of all containers add up past the host's memory",
         threshold_for: |p| {
@@ -80,25 +178,25 @@ pub const RULES: &[Rule] = &[
         },
     },
     Rule {
-        id: "reservations-exceed-host",
+        id: RuleId::ReservationsExceedHost,
         severity: Severity::Error,
         checks: "CPU or memory reservations add up to more than the host has",
         threshold_for: |_| "> 100 % of host.cpus or host.memory".into(),
     },
     Rule {
-        id: "memory-per-slot-low",
+        id: RuleId::MemoryPerSlotLow,
         severity: Severity::Warning,
         checks: "runtime memory limit ÷ max_concurrent_executions is below the policy's minimum",
         threshold_for: |p| format!("< {} per slot (policy.min_memory_per_slot)", p.min_memory_per_slot),
     },
     Rule {
-        id: "shared-buffers-exceed-memory",
+        id: RuleId::SharedBuffersExceedMemory,
         severity: Severity::Error,
         checks: "shared_buffers is larger than the Postgres container's memory limit",
         threshold_for: |_| "shared_buffers > postgres.limits.memory".into(),
     },
     Rule {
-        id: "shared-buffers-high",
+        id: RuleId::SharedBuffersHigh,
         severity: Severity::Warning,
         checks: "shared_buffers is a large share of the Postgres memory limit (25 % is the guidance)",
         threshold_for: |p| {
@@ -109,7 +207,7 @@ pub const RULES: &[Rule] = &[
         },
     },
     Rule {
-        id: "postgres-memory-tight",
+        id: RuleId::PostgresMemoryTight,
         severity: Severity::Warning,
         checks: "shared_buffers plus memory for the connections in use exceeds the Postgres memory limit",
         threshold_for: |p| {
@@ -120,7 +218,7 @@ pub const RULES: &[Rule] = &[
         },
     },
     Rule {
-        id: "postgres-memory-worst-case",
+        id: RuleId::PostgresMemoryWorstCase,
         severity: Severity::Warning,
         checks: "at worst (every connection sorting in work_mem, autovacuum, parallel hashes in /dev/shm, all charged to the container) Postgres outgrows its memory limit",
         threshold_for: |_| {
@@ -128,31 +226,31 @@ pub const RULES: &[Rule] = &[
         },
     },
     Rule {
-        id: "jwt-keys-not-shared",
+        id: RuleId::JwtKeysNotShared,
         severity: Severity::Error,
         checks: "several API replicas without one shared JWT key pair: tokens from one replica fail on another",
         threshold_for: |_| "api.replicas > 1 and api.shared_jwt_keys: false".into(),
     },
     Rule {
-        id: "fixed-host-port",
+        id: RuleId::FixedHostPort,
         severity: Severity::Error,
         checks: "a service scaled past one replica publishes a fixed host port: only one container per host can bind it",
         threshold_for: |_| "replicas > 1 and a published host port".into(),
     },
     Rule {
-        id: "fixed-container-name",
+        id: RuleId::FixedContainerName,
         severity: Severity::Error,
         checks: "a service scaled past one replica has a fixed container_name: Compose refuses to create the second",
         threshold_for: |_| "replicas > 1 and container_name set".into(),
     },
     Rule {
-        id: "workload-unstable",
+        id: RuleId::WorkloadUnstable,
         severity: Severity::Error,
         checks: "the workload offers as much work as the slots can do or more: the queue grows without bound",
         threshold_for: |_| "arrivals × mean duration ≥ slots (workload)".into(),
     },
     Rule {
-        id: "workload-target-missed",
+        id: RuleId::WorkloadTargetMissed,
         severity: Severity::Error,
         checks: "the wait for a slot misses the workload's target",
         threshold_for: |_| {
@@ -160,44 +258,40 @@ pub const RULES: &[Rule] = &[
         },
     },
     Rule {
-        id: "drift",
+        id: RuleId::Drift,
         severity: Severity::Error,
         checks: "the compose files set a value differently from the plan (--check PLAN --compose FILE)",
         threshold_for: |_| "any difference in replicas, resources, slots, Postgres settings or monitoring".into(),
     },
     Rule {
-        id: "host-unknown",
+        id: RuleId::HostUnknown,
         severity: Severity::Info,
         checks: "the plan has no host section, so host-fit checks are skipped",
         threshold_for: |_| "no host".into(),
     },
     Rule {
-        id: "connections-as-superuser",
+        id: RuleId::ConnectionsAsSuperuser,
         severity: Severity::Warning,
         checks: "Flow-Like connects as the database superuser (POSTGRES_USER): superuser_reserved_connections do not hold it back, so an admin has no guaranteed slot",
         threshold_for: |_| "DATABASE_URL's user is the postgres service's POSTGRES_USER (imported)".into(),
     },
     Rule {
-        id: "reservation-above-limit",
+        id: RuleId::ReservationAboveLimit,
         severity: Severity::Error,
         checks: "a service reserves more CPU or memory than its limit: Docker refuses to create the container",
         threshold_for: |_| "reservations.cpus > limits.cpus or reservations.memory > limits.memory".into(),
     },
     Rule {
-        id: "limits-missing",
+        id: RuleId::LimitsMissing,
         severity: Severity::Info,
         checks: "containers without a CPU or memory limit may take the whole host; host fit counts only limits",
         threshold_for: |_| "a service without limits.cpus or limits.memory".into(),
     },
 ];
 
-pub fn rule(id: &str) -> Option<&'static Rule> {
-    RULES.iter().find(|r| r.id == id)
-}
-
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Finding {
-    pub rule: &'static str,
+    pub rule: RuleId,
     pub severity: Severity,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -209,9 +303,8 @@ pub struct Finding {
 struct Findings(Vec<Finding>);
 
 impl Findings {
-    fn add(&mut self, id: &'static str, path: &str, message: String, fix: Option<String>) {
-        // Every id is in RULES (a test holds the README's table to it); an unknown one is an error.
-        let severity = rule(id).map_or(Severity::Error, |r| r.severity);
+    fn add(&mut self, id: RuleId, path: &str, message: String, fix: Option<String>) {
+        let severity = id.rule().severity;
         self.0.push(Finding { rule: id, severity, message, fix, path: path.to_string() });
     }
 }
@@ -229,7 +322,7 @@ pub fn evaluate(plan: &Plan, analysis: &Analysis) -> Vec<Finding> {
     reservations_above_limits(plan, &mut findings);
     if plan.postgres.clients_are_superuser && !plan.postgres.external {
         findings.add(
-            "connections-as-superuser",
+            RuleId::ConnectionsAsSuperuser,
             "postgres.clients_are_superuser",
             format!(
                 "Flow-Like connects as the database superuser: the {} superuser_reserved_connections do not hold it back, \
@@ -242,14 +335,16 @@ pub fn evaluate(plan: &Plan, analysis: &Analysis) -> Vec<Finding> {
     postgres_memory(plan, analysis, &mut findings);
     if plan.api.replicas > 1 && plan.api.shared_jwt_keys == Some(false) {
         findings.add(
-            "jwt-keys-not-shared",
+            RuleId::JwtKeysNotShared,
             "api.shared_jwt_keys",
             format!("{} API replicas each sign tokens with their own key", plan.api.replicas),
             Some("give every API replica the same BACKEND_KEY / BACKEND_PUB / BACKEND_KID".into()),
         );
     }
     let mut findings = findings.0;
-    findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.rule.cmp(b.rule)).then(a.path.cmp(&b.path)));
+    findings.sort_by(|a, b| {
+        b.severity.cmp(&a.severity).then(a.rule.as_str().cmp(b.rule.as_str())).then(a.path.cmp(&b.path))
+    });
     findings
 }
 
@@ -271,7 +366,7 @@ fn fixed_host_ports(plan: &Plan, findings: &mut Findings) {
         let ports: Vec<String> = container.published_ports.iter().map(u16::to_string).collect();
         let fix = "flowcap export resets its published ports (`ports: !reset []`) and puts a load balancer on them";
         findings.add(
-            "fixed-host-port",
+            RuleId::FixedHostPort,
             &format!("{}.published_ports", container.key),
             format!(
                 "{} publishes host port {}; its {} replicas cannot all bind it (\"port is already allocated\")",
@@ -288,7 +383,7 @@ fn fixed_container_names(plan: &Plan, findings: &mut Findings) {
     for container in plan.containers() {
         let Some(fixed) = container.container_name.filter(|_| container.replicas > 1) else { continue };
         findings.add(
-            "fixed-container-name",
+            RuleId::FixedContainerName,
             &format!("{}.container_name", container.key),
             format!(
                 "{} has container_name `{fixed}`; Compose refuses {} replicas with one fixed name",
@@ -306,7 +401,7 @@ fn reservations_above_limits(plan: &Plan, findings: &mut Findings) {
             && reservation > limit
         {
             findings.add(
-                "reservation-above-limit",
+                RuleId::ReservationAboveLimit,
                 &format!("{}.reservations.cpus", container.key),
                 format!("{} reserves {reservation} CPUs but is limited to {limit}", container.name),
                 Some(format!("lower {}.reservations.cpus to at most {limit}, or raise the limit", container.key)),
@@ -316,7 +411,7 @@ fn reservations_above_limits(plan: &Plan, findings: &mut Findings) {
             && reservation > limit
         {
             findings.add(
-                "reservation-above-limit",
+                RuleId::ReservationAboveLimit,
                 &format!("{}.reservations.memory", container.key),
                 format!("{} reserves {reservation} of memory but is limited to {limit}", container.name),
                 Some(format!("lower {}.reservations.memory to at most {limit}, or raise the limit", container.key)),
@@ -330,7 +425,7 @@ fn execution_slots(plan: &Plan, findings: &mut Findings) {
     if runtime.replicas == 0 || runtime.max_concurrent_executions == 0 {
         let path = if runtime.replicas == 0 { "runtime.replicas" } else { "runtime.max_concurrent_executions" };
         findings.add(
-            "no-execution-slots",
+            RuleId::NoExecutionSlots,
             path,
             format!(
                 "{} runtime replicas × {} executions each = 0 execution slots",
@@ -345,9 +440,9 @@ fn connections(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
     let c = &analysis.connections;
     let warning_percent = plan.policy.connection_warning_percent;
     let id = if c.used > c.usable {
-        "connections-exhausted"
+        RuleId::ConnectionsExhausted
     } else if c.used > c.warning_line {
-        "connections-near-limit"
+        RuleId::ConnectionsNearLimit
     } else {
         return;
     };
@@ -365,7 +460,7 @@ fn connections(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
         c.usable,
         c.reserved,
         percent(c.share),
-        if id == "connections-near-limit" {
+        if id == RuleId::ConnectionsNearLimit {
             format!(", past the {warning_percent} % warning line")
         } else {
             String::new()
@@ -377,7 +472,7 @@ fn connections(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
 fn host_fit(plan: &Plan, host: Option<&HostFit>, findings: &mut Findings) {
     let Some(fit) = host else {
         findings.add(
-            "host-unknown",
+            RuleId::HostUnknown,
             "host",
             "no host given: host CPU and memory fit not checked".into(),
             Some("add host: { cpus: N, memory: SIZE } to the plan, or pass --host-cpus and --host-memory".into()),
@@ -388,7 +483,7 @@ fn host_fit(plan: &Plan, host: Option<&HostFit>, findings: &mut Findings) {
     let cpu_allowed = fit.cpus * f64::from(policy.cpu_overcommit_percent) / 100.0;
     if fit.cpu_limits > cpu_allowed {
         findings.add(
-            "host-cpu-overcommit",
+            RuleId::HostCpuOvercommit,
             "host.cpus",
             format!(
                 "CPU limits add up to {} of {} host CPUs ({} %)",
@@ -407,7 +502,7 @@ fn host_fit(plan: &Plan, host: Option<&HostFit>, findings: &mut Findings) {
         (u128::from(fit.memory_bytes) * u128::from(policy.memory_overcommit_percent) / 100).min(u64::MAX.into()) as u64;
     if fit.memory_limits_bytes > memory_allowed {
         findings.add(
-            "host-memory-overcommit",
+            RuleId::HostMemoryOvercommit,
             "host.memory",
             format!(
                 "memory limits add up to {} of {} host memory ({} %)",
@@ -427,7 +522,7 @@ fn host_fit(plan: &Plan, host: Option<&HostFit>, findings: &mut Findings) {
     }
     if fit.cpu_reservations > fit.cpus {
         findings.add(
-            "reservations-exceed-host",
+            RuleId::ReservationsExceedHost,
             "host.cpus",
             format!(
                 "CPU reservations add up to {} but the host has {}",
@@ -442,7 +537,7 @@ fn host_fit(plan: &Plan, host: Option<&HostFit>, findings: &mut Findings) {
     }
     if fit.memory_reservations_bytes > fit.memory_bytes {
         findings.add(
-            "reservations-exceed-host",
+            RuleId::ReservationsExceedHost,
             "host.memory",
             format!(
                 "memory reservations add up to {} but the host has {}",
@@ -457,7 +552,7 @@ fn host_fit(plan: &Plan, host: Option<&HostFit>, findings: &mut Findings) {
     }
     if !fit.unlimited.is_empty() {
         findings.add(
-            "limits-missing",
+            RuleId::LimitsMissing,
             &format!("{}.limits", fit.unlimited[0]),
             format!("no CPU or memory limit on: {}; host fit counts only limits", fit.unlimited.join(", ")),
             Some("set limits.cpus and limits.memory on every service".into()),
@@ -478,7 +573,7 @@ fn memory_per_slot(plan: &Plan, per_slot: &PerSlot, findings: &mut Findings) {
             ));
         }
         findings.add(
-            "memory-per-slot-low",
+            RuleId::MemoryPerSlotLow,
             "runtime.max_concurrent_executions",
             format!("{} ÷ {} slots = {} per execution, below {}", limit, slots, Bytes(per_slot), minimum),
             Some(fix),
@@ -494,7 +589,7 @@ fn postgres_memory(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
     let quarter = Bytes(limit / 4);
     if pg.shared_buffers_bytes > limit {
         findings.add(
-            "shared-buffers-exceed-memory",
+            RuleId::SharedBuffersExceedMemory,
             "postgres.shared_buffers",
             format!("shared_buffers {shared_buffers} is larger than the Postgres memory limit {}", Bytes(limit)),
             Some(format!("lower postgres.shared_buffers to {quarter} (25 % of the limit)")),
@@ -505,7 +600,7 @@ fn postgres_memory(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
     let warning_percent = u128::from(plan.policy.shared_buffers_warning_percent);
     if u128::from(pg.shared_buffers_bytes) * 100 > u128::from(limit) * warning_percent {
         findings.add(
-            "shared-buffers-high",
+            RuleId::SharedBuffersHigh,
             "postgres.shared_buffers",
             format!(
                 "shared_buffers {shared_buffers} is {} % of the Postgres memory limit {}",
@@ -517,7 +612,7 @@ fn postgres_memory(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
     }
     if pg.estimated_bytes > limit {
         findings.add(
-            "postgres-memory-tight",
+            RuleId::PostgresMemoryTight,
             "postgres.limits.memory",
             format!(
                 "shared_buffers {shared_buffers} + {} connections × {} = {}, over the Postgres memory limit {}",
@@ -530,7 +625,7 @@ fn postgres_memory(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
         );
     } else if pg.worst_case_bytes > limit {
         findings.add(
-            "postgres-memory-worst-case",
+            RuleId::PostgresMemoryWorstCase,
             "postgres.limits.memory",
             format!(
                 "at worst Postgres uses {}: the estimate {} + {} connections × work_mem 4 MiB + 3 autovacuum workers × \
@@ -552,7 +647,7 @@ fn workload(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
     let waits = &figures.waits;
     if !waits.stable {
         findings.add(
-            "workload-unstable",
+            RuleId::WorkloadUnstable,
             "workload.arrivals_per_minute",
             format!(
                 "offered load {} Erlangs ({}/min × {}) on {} slots: executions queue without bound (needs at least {} slots)",
@@ -568,7 +663,7 @@ fn workload(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
         let p95 = crate::analysis::workload::wait_text(waits.p95_wait_seconds);
         let waiting = waits.waiting_percent();
         findings.add(
-            "workload-target-missed",
+            RuleId::WorkloadTargetMissed,
             "workload.target",
             format!(
                 "p95 wait {p95} and {waiting} % of executions wait, missing the target ({})",

@@ -20,7 +20,7 @@ pub fn render(report: &Report) -> String {
         if let Some(column) = located.column {
             let _ = write!(properties, ",col={column}");
         }
-        let _ = write!(properties, ",title={}", property(finding.rule));
+        let _ = write!(properties, ",title={}", property(finding.rule.as_str()));
         let text = match &finding.fix {
             Some(fix) => format!("{} Fix: {fix}.", finding.message),
             None => finding.message.clone(),

@@ -31,7 +31,7 @@ pub fn render(report: &Report) -> String {
             }
             None => TestCaseStatus::success(),
         };
-        let mut case = TestCase::new(rule.id, status);
+        let mut case = TestCase::new(rule.id.as_str(), status);
         case.set_classname(format!("flowcap.{}", report.title()));
         if failing.is_none() && !details.is_empty() {
             case.set_system_out(details.join("\n"));

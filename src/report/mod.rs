@@ -7,7 +7,7 @@ mod junit;
 mod sarif;
 
 use crate::analysis::figures::{Analysis, analyze};
-use crate::analysis::rules::{Finding, Severity, evaluate, rule};
+use crate::analysis::rules::{Finding, RuleId, Severity, evaluate};
 use crate::analysis::{drift, solve};
 use crate::model::load::LoadedPlan;
 use crate::model::plan::Plan;
@@ -90,9 +90,9 @@ impl Report {
         let figures = analyze(&loaded.plan);
         let mut findings = evaluate(&loaded.plan, &figures);
         // A workload's fix is solve's answer: a change that meets it and fits the host.
-        if findings.iter().any(|f| f.rule.starts_with("workload-")) {
+        if findings.iter().any(|f| f.rule.is_workload()) {
             let fix = solve::workload_fix(&loaded.plan);
-            for finding in findings.iter_mut().filter(|f| f.rule.starts_with("workload-")) {
+            for finding in findings.iter_mut().filter(|f| f.rule.is_workload()) {
                 finding.fix.clone_from(&fix);
             }
         }
@@ -112,8 +112,8 @@ impl Report {
     pub fn with_drift(mut self, deployment: &LoadedPlan, plan: &Plan) -> Report {
         for change in drift::compare(&deployment.plan, plan) {
             let finding = Finding {
-                rule: "drift",
-                severity: rule("drift").map_or(Severity::Error, |r| r.severity),
+                rule: RuleId::Drift,
+                severity: RuleId::Drift.rule().severity,
                 message: format!(
                     "{}: the deployment has {}, the plan {}",
                     change.path, change.deployed, change.planned

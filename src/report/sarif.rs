@@ -20,8 +20,8 @@ pub fn render(report: &Report) -> String {
         .iter()
         .map(|rule| {
             ReportingDescriptor::builder()
-                .id(rule.id)
-                .name(rule.id)
+                .id(rule.id.as_str())
+                .name(rule.id.as_str())
                 .short_description(text(rule.checks.to_string()))
                 .full_description(text(format!("{} (threshold: {})", rule.checks, rule.threshold())))
                 .default_configuration(ReportingConfiguration {
@@ -67,7 +67,7 @@ pub fn render(report: &Report) -> String {
             };
             let fingerprint = format!("{}:{}", finding.rule, finding.path);
             SarifResult::builder()
-                .rule_id(finding.rule)
+                .rule_id(finding.rule.as_str())
                 .rule_index(rule_index as i64)
                 .level(level(finding.severity))
                 .message(Message { text: Some(message), ..Default::default() })

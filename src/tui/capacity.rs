@@ -4,7 +4,7 @@
 use super::app::App;
 use super::view::Theme;
 use crate::analysis::figures::Analysis;
-use crate::analysis::rules::Severity;
+use crate::analysis::rules::{RuleId, Severity};
 use crate::analysis::workload::{WorkloadFigures, wait_text};
 use crate::model::units::{Bytes, Seconds, trim_decimal};
 use ratatui::buffer::Buffer;
@@ -36,18 +36,18 @@ pub struct GaugeLevels {
 
 impl CapacityView<'_> {
     pub fn of(app: &App) -> CapacityView<'_> {
-        let worst = |rules: &[&str]| {
+        let worst = |rules: &[RuleId]| {
             app.report.findings.iter().filter(|f| rules.contains(&f.finding.rule)).map(|f| f.finding.severity).max()
         };
         CapacityView {
             figures: &app.report.figures,
             before: &app.baseline_report.figures,
             levels: GaugeLevels {
-                connections: worst(&["connections-exhausted", "connections-near-limit"]),
-                host_cpu: worst(&["host-cpu-overcommit"]),
-                host_memory: worst(&["host-memory-overcommit"]),
-                reserved: worst(&["reservations-exceed-host"]),
-                shared_buffers: worst(&["shared-buffers-exceed-memory", "shared-buffers-high"]),
+                connections: worst(&[RuleId::ConnectionsExhausted, RuleId::ConnectionsNearLimit]),
+                host_cpu: worst(&[RuleId::HostCpuOvercommit]),
+                host_memory: worst(&[RuleId::HostMemoryOvercommit]),
+                reserved: worst(&[RuleId::ReservationsExceedHost]),
+                shared_buffers: worst(&[RuleId::SharedBuffersExceedMemory, RuleId::SharedBuffersHigh]),
             },
         }
     }

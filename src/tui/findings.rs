@@ -4,7 +4,7 @@
 
 use super::app::{App, Focus};
 use super::view::{Theme, out_of_view};
-use crate::analysis::rules::Severity;
+use crate::analysis::rules::{RuleId, Severity};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Margin, Rect};
 use ratatui::text::{Line, Span};
@@ -52,12 +52,12 @@ impl FindingsView {
             .report
             .findings
             .iter()
-            .filter(|located| located.finding.rule != "drift")
+            .filter(|located| located.finding.rule != RuleId::Drift)
             .map(|located| {
                 let f = &located.finding;
                 Entry::Finding {
                     severity: f.severity,
-                    rule: f.rule,
+                    rule: f.rule.as_str(),
                     message: f.message.clone(),
                     fix: f.fix.as_deref().map(in_planner_words),
                     // The file's name is enough here (`--check` gives the whole path), and a
