@@ -123,6 +123,8 @@ fn flow_like() -> Option<PathBuf> {
 fn flow_like_as_it_ships() {
     let Some(dir) = flow_like() else { return };
     let plan = load(in_dir(dir.clone()), &[]).unwrap().plan;
+    // DATABASE_URL connects as ${POSTGRES_USER}: the image's superuser.
+    assert!(plan.postgres.clients_are_superuser);
     assert_eq!(plan.runtime.replicas, 1);
     assert_eq!(plan.runtime.max_concurrent_executions, 10, "the :- default");
     assert_eq!(

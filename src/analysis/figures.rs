@@ -45,6 +45,8 @@ pub struct Connections {
     /// superuser_reserved_connections + reserved_connections: not for ordinary roles (0 when the
     /// clients connect as a superuser).
     pub reserved: u64,
+    /// The clients connect as a superuser: nothing is reserved from them.
+    pub clients_are_superuser: bool,
     /// max_connections − reserved: what the clients can actually open.
     pub usable: u64,
     /// used ÷ usable.
@@ -223,6 +225,7 @@ fn connections(plan: &Plan) -> Connections {
         used,
         max_connections,
         reserved,
+        clients_are_superuser: pg.clients_are_superuser,
         usable,
         share: round4(used as f64 / usable as f64),
         headroom: usable as i64 - used as i64,

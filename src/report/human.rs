@@ -37,9 +37,10 @@ pub fn render(report: &Report) -> String {
     let clients: Vec<String> =
         c.clients.iter().map(|client| format!("{} {} ({})", client.name, client.connections, client.detail)).collect();
     let _ = writeln!(out, "  clients                {}", clients.join(" · "));
+    let superuser = if c.clients_are_superuser { " (the clients connect as a superuser)" } else { "" };
     let _ = writeln!(
         out,
-        "  usable                 max_connections {} − reserved {} = {}",
+        "  usable                 max_connections {} − reserved {}{superuser} = {}",
         c.max_connections, c.reserved, c.usable
     );
 
