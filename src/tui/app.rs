@@ -375,7 +375,7 @@ pub fn update(app: &mut App, msg: Msg) -> Option<Effect> {
     }
     // Invisible edits are worse than none: while the screen is too small to show the
     // planner, only leaving works.
-    if view::app_areas(app, app.screen).is_none()
+    if view::too_small(app.screen)
         && !matches!(
             msg,
             Msg::Resize { .. }

@@ -39,7 +39,7 @@ const MIN_FINDINGS_ROWS: u16 = 6;
 /// get the rows the knobs need; the findings get the rest, up to what they need, and any rows
 /// still spare go back to the figures (the wait chart).
 pub fn areas(findings: &FindingsView, footer_rows: u16, screen: Rect) -> Option<Areas> {
-    if screen.width < MIN_WIDTH || screen.height < MIN_HEIGHT {
+    if too_small(screen) {
         return None;
     }
     let footer_rows = footer_rows.clamp(1, MAX_FOOTER_ROWS);
@@ -57,6 +57,11 @@ pub fn areas(findings: &FindingsView, footer_rows: u16, screen: Rect) -> Option<
     let plan_width = if screen.width >= 110 { 42 } else { 36 };
     let [plan, capacity] = Layout::horizontal([Constraint::Length(plan_width), Constraint::Fill(1)]).areas(body);
     Some(Areas { title, plan, capacity, findings, footer })
+}
+
+/// Whether `screen` is smaller than the planner needs (80×24): then only a notice shows.
+pub fn too_small(screen: Rect) -> bool {
+    screen.width < MIN_WIDTH || screen.height < MIN_HEIGHT
 }
 
 /// The layout for `app` on `screen`.
