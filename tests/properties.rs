@@ -144,3 +144,92 @@ proptest! {
         }
     }
 }
+
+/// The plan with one change applied the way an operator would: the value written at its
+/// dotted path in the plan's own YAML form, then read back as a plan.
+fn with_change(
+    plan: &flowcap::model::plan::Plan,
+    change: &flowcap::analysis::rules::Change,
+) -> flowcap::model::plan::Plan {
+    let mut tree = serde_yaml::to_value(plan).unwrap();
+    let mut node = &mut tree;
+    for key in change.path.split('.') {
+        let map = node.as_mapping_mut().unwrap_or_else(|| panic!("{} is not a mapping", change.path));
+        node = map.entry(serde_yaml::Value::from(key)).or_insert(serde_yaml::Value::Null);
+    }
+    *node = serde_yaml::to_value(change.value).unwrap();
+    serde_yaml::from_value(tree).unwrap_or_else(|e| panic!("{}: {e}", change.path))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+    /// For generated plans around the Medium preset: every finding whose fix is a plan edit
+    /// carries it as `changes`; applying them removes the finding and brings no new error or
+    /// warning.
+    #[test]
+    fn a_fix_removes_its_finding_and_adds_none(
+        api in (1u32..8, 1u32..40),
+        runtime in (0u32..8, 0u32..30, 1u64..64),
+        postgres in (10u32..300, 6u64..40, 1u64..64),
+        host in (2u64..64, 4u64..256),
+        reservation_cpus in 0u64..12_000,
+        flags in (any::<bool>(), prop::option::of(any::<bool>())),
+        workload in prop::option::of((10u32..900, 1u32..120)),
+    ) {
+        use flowcap::analysis::rules::Severity;
+        use flowcap::model::units::{Bytes, Cpus};
+        let mut loaded = flowcap::model::presets::load_preset("medium").unwrap();
+        let plan = &mut loaded.plan;
+        (plan.api.replicas, plan.api.db_pool) = api;
+        (plan.runtime.replicas, plan.runtime.max_concurrent_executions) = (runtime.0, runtime.1);
+        plan.runtime.limits.memory = Some(Bytes::mib(256 * runtime.2));
+        plan.runtime.reservations.cpus = Some(Cpus(reservation_cpus));
+        plan.postgres.max_connections = postgres.0;
+        plan.postgres.shared_buffers = Bytes::mib(1 << (postgres.1 / 3));
+        plan.postgres.limits.memory = Some(Bytes::mib(256 * postgres.2));
+        plan.host = Some(flowcap::model::plan::Host { cpus: Cpus::whole(host.0), memory: Bytes::mib(1024 * host.1) });
+        (plan.postgres.clients_are_superuser, plan.api.shared_jwt_keys) = flags;
+        plan.workload = workload.map(|(arrivals, duration)| flowcap::model::plan::Workload {
+            arrivals_per_minute: f64::from(arrivals),
+            mean_duration: flowcap::model::units::Seconds(f64::from(duration)),
+            dispatch: flowcap::model::plan::Dispatch::Queue,
+            target: None,
+        });
+        let findings = |loaded: &flowcap::model::load::LoadedPlan| {
+            flowcap::report::Report::new(loaded, Severity::Error).findings.into_iter().map(|f| f.finding).collect::<Vec<_>>()
+        };
+        let before = findings(&loaded);
+        for finding in before.iter().filter(|f| !f.changes.is_empty()) {
+            let mut fixed = loaded.clone();
+            for change in &finding.changes {
+                fixed.plan = with_change(&fixed.plan, change);
+            }
+            let after = findings(&fixed);
+            prop_assert!(
+                !after.iter().any(|f| f.rule == finding.rule && f.path == finding.path),
+                "{} at {} stays after {:?}", finding.rule, finding.path, finding.changes
+            );
+            // A rule's milder level was already there when its stronger level was: a memory
+            // limit that misses the estimate also misses the worst case, the rule only says the
+            // stronger.
+            let milder = |strong: &str, mild: &str| {
+                [
+                    ("connections-exhausted", "connections-near-limit"),
+                    ("postgres-memory-tight", "postgres-memory-worst-case"),
+                    ("shared-buffers-exceed-memory", "shared-buffers-high"),
+                    ("workload-unstable", "workload-target-missed"),
+                ]
+                .contains(&(strong, mild))
+            };
+            let had = |rule: flowcap::analysis::rules::RuleId| {
+                before.iter().any(|b| b.rule == rule || milder(b.rule.as_str(), rule.as_str()))
+            };
+            let new: Vec<String> = after
+                .iter()
+                .filter(|f| f.severity > Severity::Info && !had(f.rule))
+                .map(|f| format!("{}: {}", f.rule, f.message))
+                .collect();
+            prop_assert!(new.is_empty(), "fixing {} with {:?} brought {:?}", finding.rule, finding.changes, new);
+        }
+    }
+}

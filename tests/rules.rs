@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test that cannot unwrap has failed
 
 use flowcap::analysis::figures::analyze;
-use flowcap::analysis::rules::{Finding, RULES, Severity, evaluate};
+use flowcap::analysis::rules::{Change, Finding, RULES, Setting, Severity, evaluate};
 use flowcap::model::plan::Plan;
 use flowcap::model::presets::load_preset;
 use flowcap::model::units::{Bytes, Cpus};
@@ -169,7 +169,38 @@ fn postgres_memory_tight_counts_connections() {
     assert!(fired(&plan, "postgres-memory-tight").is_empty());
     plan.postgres.limits.memory = Some(Bytes::mib(2327));
     let f = one(&plan, "postgres-memory-tight");
-    assert_eq!(f.fix.as_deref(), Some("raise postgres.limits.memory to at least 2.3 GiB"));
+    // To the worst case, not the estimate (that would only trade this for the worst-case
+    // warning): 2328 MiB + 28 × work_mem 4 MiB + 3 × 64 MiB + 96 MiB of /dev/shm = 2728 MiB.
+    assert_eq!(
+        f.fix.as_deref(),
+        Some(
+            "raise postgres.limits.memory to 2.7 GiB, or lower postgres.shared_buffers or the connections (api.db_pool), or use a bigger host"
+        )
+    );
+    assert_eq!(
+        f.changes,
+        vec![Change { path: "postgres.limits.memory".into(), value: Setting::Size(Bytes::mib(2728)) }]
+    );
+}
+
+#[test]
+fn a_raise_the_host_cannot_hold_is_not_offered() {
+    let mut plan = medium();
+    plan.postgres.limits.memory = Some(Bytes::mib(2327));
+    // Exactly the memory limits the plan has: 401 MiB more for Postgres overcommits it.
+    let limits = analyze(&plan).host.unwrap().memory_limits_bytes;
+    plan.host.as_mut().unwrap().memory = Bytes(limits);
+    let f = one(&plan, "postgres-memory-tight");
+    assert!(f.changes.is_empty(), "{:?}", f.changes);
+    let fix = f.fix.unwrap();
+    assert!(
+        fix.starts_with("postgres.limits.memory 2.7 GiB would not fit this host (memory limits add up to"),
+        "{fix}"
+    );
+    assert!(
+        fix.ends_with("): lower postgres.shared_buffers or the connections (api.db_pool), or use a bigger host"),
+        "{fix}"
+    );
 }
 
 #[test]

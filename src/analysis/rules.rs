@@ -3,7 +3,7 @@
 
 use crate::analysis::figures::{self, Analysis, HostFit, PerSlot};
 use crate::model::plan::{Plan, Policy};
-use crate::model::units::{Bytes, percent, trim_decimal};
+use crate::model::units::{Bytes, Cpus, percent, trim_decimal};
 use serde::Serialize;
 use std::fmt;
 
@@ -298,14 +298,44 @@ pub struct Finding {
     pub fix: Option<String>,
     /// The plan key the finding is about, as a dotted path.
     pub path: String,
+    /// The fix's first alternative as plan edits, for tools that apply it; empty when the fix
+    /// is not a plan value (export the override, tell flowcap the host).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<Change>,
+}
+
+/// One plan edit: set the value at a dotted plan path.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Change {
+    pub path: String,
+    pub value: Setting,
+}
+
+/// A plan value in the form the plan file takes (a count, `0.5` CPUs, `512MiB`, a flag).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Setting {
+    Count(u64),
+    Cpus(Cpus),
+    Size(Bytes),
+    Flag(bool),
+}
+
+impl Finding {
+    fn change(&mut self, path: &str, value: Setting) -> &mut Finding {
+        self.changes.push(Change { path: path.to_string(), value });
+        self
+    }
 }
 
 struct Findings(Vec<Finding>);
 
 impl Findings {
-    fn add(&mut self, id: RuleId, path: &str, message: String, fix: Option<String>) {
+    fn add(&mut self, id: RuleId, path: &str, message: String, fix: Option<String>) -> &mut Finding {
         let severity = id.rule().severity;
-        self.0.push(Finding { rule: id, severity, message, fix, path: path.to_string() });
+        self.0.push(Finding { rule: id, severity, message, fix, path: path.to_string(), changes: Vec::new() });
+        let added = self.0.len() - 1;
+        &mut self.0[added]
     }
 }
 
@@ -321,25 +351,18 @@ pub fn evaluate(plan: &Plan, analysis: &Analysis) -> Vec<Finding> {
     fixed_container_names(plan, &mut findings);
     reservations_above_limits(plan, &mut findings);
     if plan.postgres.clients_are_superuser && !plan.postgres.external {
-        findings.add(
-            RuleId::ConnectionsAsSuperuser,
-            "postgres.clients_are_superuser",
-            format!(
-                "Flow-Like connects as the database superuser: the {} superuser_reserved_connections do not hold it back, \
-                 so when its pools fill max_connections an admin cannot connect",
-                plan.postgres.superuser_reserved_connections
-            ),
-            Some("give DATABASE_URL an ordinary role (CREATE ROLE … LOGIN, with the grants Flow-Like needs) and keep POSTGRES_USER for admins".into()),
-        );
+        connections_as_superuser(plan, analysis, &mut findings);
     }
     postgres_memory(plan, analysis, &mut findings);
     if plan.api.replicas > 1 && plan.api.shared_jwt_keys == Some(false) {
-        findings.add(
-            RuleId::JwtKeysNotShared,
-            "api.shared_jwt_keys",
-            format!("{} API replicas each sign tokens with their own key", plan.api.replicas),
-            Some("give every API replica the same BACKEND_KEY / BACKEND_PUB / BACKEND_KID".into()),
-        );
+        findings
+            .add(
+                RuleId::JwtKeysNotShared,
+                "api.shared_jwt_keys",
+                format!("{} API replicas each sign tokens with their own key", plan.api.replicas),
+                Some("give every API replica the same BACKEND_KEY / BACKEND_PUB / BACKEND_KID".into()),
+            )
+            .change("api.shared_jwt_keys", Setting::Flag(true));
     }
     let mut findings = findings.0;
     findings.sort_by(|a, b| {
@@ -356,6 +379,38 @@ pub fn resource_problems(plan: &Plan) -> Vec<Finding> {
     memory_per_slot(plan, &figures::per_slot(plan), &mut findings);
     findings.0.retain(|f| f.severity > Severity::Info);
     findings.0
+}
+
+/// The host problems (warnings and errors) that `edit` would bring to the plan: a bigger limit
+/// or one more runtime is a fix only when the host holds it.
+fn host_problems_from(plan: &Plan, edit: impl FnOnce(&mut Plan)) -> Vec<String> {
+    let problems = |plan: &Plan| {
+        let mut findings = Findings(Vec::new());
+        host_fit(plan, figures::host_fit(plan).as_ref(), &mut findings);
+        findings.0.into_iter().filter(|f| f.severity > Severity::Info)
+    };
+    let mut edited = plan.clone();
+    edit(&mut edited);
+    let before: Vec<RuleId> = problems(plan).map(|f| f.rule).collect();
+    problems(&edited).filter(|f| !before.contains(&f.rule)).map(|f| f.message).collect()
+}
+
+/// Adds a fix that raises a limit to `value` at `path`, or, when the host cannot hold that,
+/// says so and offers `otherwise`.
+fn raise_limit(finding: &mut Finding, plan: &Plan, path: &str, value: Bytes, otherwise: &str) {
+    let lacking = host_problems_from(plan, |edited| match path {
+        "runtime.limits.memory" => edited.runtime.limits.memory = Some(value),
+        _ => edited.postgres.limits.memory = Some(value),
+    });
+    if lacking.is_empty() {
+        finding.fix = Some(format!(
+            "raise {path} to {value}{otherwise}",
+            otherwise = if otherwise.is_empty() { String::new() } else { format!(", or {otherwise}") }
+        ));
+        finding.change(path, Setting::Size(value));
+    } else {
+        finding.fix = Some(format!("{path} {value} would not fit this host ({}): {otherwise}", lacking.join("; ")));
+    }
 }
 
 fn fixed_host_ports(plan: &Plan, findings: &mut Findings) {
@@ -400,39 +455,92 @@ fn reservations_above_limits(plan: &Plan, findings: &mut Findings) {
         if let (Some(limit), Some(reservation)) = (limits.cpus, reserved.cpus)
             && reservation > limit
         {
-            findings.add(
-                RuleId::ReservationAboveLimit,
-                &format!("{}.reservations.cpus", container.key),
-                format!("{} reserves {reservation} CPUs but is limited to {limit}", container.name),
-                Some(format!("lower {}.reservations.cpus to at most {limit}, or raise the limit", container.key)),
-            );
+            let path = format!("{}.reservations.cpus", container.key);
+            findings
+                .add(
+                    RuleId::ReservationAboveLimit,
+                    &path,
+                    format!("{} reserves {reservation} CPUs but is limited to {limit}", container.name),
+                    Some(format!("lower {path} to at most {limit}, or raise the limit")),
+                )
+                .change(&path, Setting::Cpus(limit));
         }
         if let (Some(limit), Some(reservation)) = (limits.memory, reserved.memory)
             && reservation > limit
         {
-            findings.add(
-                RuleId::ReservationAboveLimit,
-                &format!("{}.reservations.memory", container.key),
-                format!("{} reserves {reservation} of memory but is limited to {limit}", container.name),
-                Some(format!("lower {}.reservations.memory to at most {limit}, or raise the limit", container.key)),
-            );
+            let path = format!("{}.reservations.memory", container.key);
+            findings
+                .add(
+                    RuleId::ReservationAboveLimit,
+                    &path,
+                    format!("{} reserves {reservation} of memory but is limited to {limit}", container.name),
+                    Some(format!("lower {path} to at most {limit}, or raise the limit")),
+                )
+                .change(&path, Setting::Size(limit));
         }
     }
 }
 
 fn execution_slots(plan: &Plan, findings: &mut Findings) {
     let runtime = &plan.runtime;
-    if runtime.replicas == 0 || runtime.max_concurrent_executions == 0 {
-        let path = if runtime.replicas == 0 { "runtime.replicas" } else { "runtime.max_concurrent_executions" };
-        findings.add(
-            RuleId::NoExecutionSlots,
-            path,
-            format!(
-                "{} runtime replicas × {} executions each = 0 execution slots",
-                runtime.replicas, runtime.max_concurrent_executions
-            ),
-            Some("set runtime.replicas and runtime.max_concurrent_executions to at least 1".into()),
-        );
+    if runtime.replicas > 0 && runtime.max_concurrent_executions > 0 {
+        return;
+    }
+    let path = if runtime.replicas == 0 { "runtime.replicas" } else { "runtime.max_concurrent_executions" };
+    // A runtime the host cannot hold is no fix: say what it lacks instead.
+    let lacking = host_problems_from(plan, |one_slot| {
+        one_slot.runtime.replicas = runtime.replicas.max(1);
+        one_slot.runtime.max_concurrent_executions = runtime.max_concurrent_executions.max(1);
+    });
+    let fix = if lacking.is_empty() {
+        "set runtime.replicas and runtime.max_concurrent_executions to at least 1".to_string()
+    } else {
+        format!("one runtime does not fit this host ({}): use a bigger host or smaller services", lacking.join("; "))
+    };
+    let finding = findings.add(
+        RuleId::NoExecutionSlots,
+        path,
+        format!(
+            "{} runtime replicas × {} executions each = 0 execution slots",
+            runtime.replicas, runtime.max_concurrent_executions
+        ),
+        Some(fix),
+    );
+    if lacking.is_empty() {
+        if runtime.replicas == 0 {
+            finding.change("runtime.replicas", Setting::Count(1));
+        }
+        if runtime.max_concurrent_executions == 0 {
+            finding.change("runtime.max_concurrent_executions", Setting::Count(1));
+        }
+    }
+}
+
+fn connections_as_superuser(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
+    let pg = &plan.postgres;
+    let c = &analysis.connections;
+    // As an ordinary role the clients lose the reserved slots: the budget must still hold them.
+    let reserve = u64::from(pg.superuser_reserved_connections) + u64::from(pg.reserved_connections);
+    let needed = (c.used * 100).div_ceil(u64::from(plan.policy.connection_warning_percent)) + reserve;
+    let mut fix = "give DATABASE_URL an ordinary role (CREATE ROLE … LOGIN, with the grants Flow-Like needs) \
+                   and keep POSTGRES_USER for admins"
+        .to_string();
+    if needed > c.max_connections {
+        fix.push_str(&format!(", with postgres.max_connections raised to {needed} so the reserve leaves it room"));
+    }
+    let finding = findings.add(
+        RuleId::ConnectionsAsSuperuser,
+        "postgres.clients_are_superuser",
+        format!(
+            "Flow-Like connects as the database superuser: the {} superuser_reserved_connections do not hold it back, \
+             so when its pools fill max_connections an admin cannot connect",
+            pg.superuser_reserved_connections
+        ),
+        Some(fix),
+    );
+    finding.change("postgres.clients_are_superuser", Setting::Flag(false));
+    if needed > c.max_connections {
+        finding.change("postgres.max_connections", Setting::Count(needed));
     }
 }
 
@@ -466,7 +574,9 @@ fn connections(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
             String::new()
         }
     );
-    findings.add(id, "postgres.max_connections", message, Some(fix));
+    findings
+        .add(id, "postgres.max_connections", message, Some(fix))
+        .change("postgres.max_connections", Setting::Count(c.required_max_connections));
 }
 
 fn host_fit(plan: &Plan, host: Option<&HostFit>, findings: &mut Findings) {
@@ -482,73 +592,84 @@ fn host_fit(plan: &Plan, host: Option<&HostFit>, findings: &mut Findings) {
     let policy = &plan.policy;
     let cpu_allowed = fit.cpus * f64::from(policy.cpu_overcommit_percent) / 100.0;
     if fit.cpu_limits > cpu_allowed {
-        findings.add(
-            RuleId::HostCpuOvercommit,
-            "host.cpus",
-            format!(
-                "CPU limits add up to {} of {} host CPUs ({} %)",
-                trim_decimal(fit.cpu_limits, 3),
-                trim_decimal(fit.cpus, 3),
-                percent(fit.cpu_limits_share)
-            ),
-            Some(format!(
-                "raise host.cpus to {}, or lower the CPU limits by {}",
-                trim_decimal((fit.cpu_limits * 100.0 / f64::from(policy.cpu_overcommit_percent)).ceil(), 0),
-                trim_decimal(fit.cpu_limits - cpu_allowed, 3)
-            )),
-        );
+        let needed = (fit.cpu_limits * 100.0 / f64::from(policy.cpu_overcommit_percent)).ceil();
+        findings
+            .add(
+                RuleId::HostCpuOvercommit,
+                "host.cpus",
+                format!(
+                    "CPU limits add up to {} of {} host CPUs ({} %)",
+                    trim_decimal(fit.cpu_limits, 3),
+                    trim_decimal(fit.cpus, 3),
+                    percent(fit.cpu_limits_share)
+                ),
+                Some(format!(
+                    "raise host.cpus to {}, or lower the CPU limits by {}",
+                    trim_decimal(needed, 0),
+                    trim_decimal(fit.cpu_limits - cpu_allowed, 3)
+                )),
+            )
+            .change("host.cpus", Setting::Cpus(Cpus::whole(needed as u64)));
     }
     let memory_allowed =
         (u128::from(fit.memory_bytes) * u128::from(policy.memory_overcommit_percent) / 100).min(u64::MAX.into()) as u64;
     if fit.memory_limits_bytes > memory_allowed {
-        findings.add(
-            RuleId::HostMemoryOvercommit,
-            "host.memory",
-            format!(
-                "memory limits add up to {} of {} host memory ({} %)",
-                Bytes(fit.memory_limits_bytes),
-                Bytes(fit.memory_bytes),
-                percent(fit.memory_limits_share)
-            ),
-            Some(format!(
-                "raise host.memory to {}, or lower the memory limits by {}",
-                Bytes(
-                    (u128::from(fit.memory_limits_bytes) * 100).div_ceil(u128::from(policy.memory_overcommit_percent))
-                        as u64
+        let needed = (u128::from(fit.memory_limits_bytes) * 100)
+            .div_ceil(u128::from(policy.memory_overcommit_percent))
+            .min(u64::MAX.into()) as u64;
+        findings
+            .add(
+                RuleId::HostMemoryOvercommit,
+                "host.memory",
+                format!(
+                    "memory limits add up to {} of {} host memory ({} %)",
+                    Bytes(fit.memory_limits_bytes),
+                    Bytes(fit.memory_bytes),
+                    percent(fit.memory_limits_share)
                 ),
-                Bytes(fit.memory_limits_bytes - memory_allowed)
-            )),
-        );
+                Some(format!(
+                    "raise host.memory to {}, or lower the memory limits by {}",
+                    Bytes(needed),
+                    Bytes(fit.memory_limits_bytes - memory_allowed)
+                )),
+            )
+            .change("host.memory", Setting::Size(Bytes(needed)));
     }
     if fit.cpu_reservations > fit.cpus {
-        findings.add(
-            RuleId::ReservationsExceedHost,
-            "host.cpus",
-            format!(
-                "CPU reservations add up to {} but the host has {}",
-                trim_decimal(fit.cpu_reservations, 3),
-                trim_decimal(fit.cpus, 3)
-            ),
-            Some(format!(
-                "lower the CPU reservations by {}, or use a bigger host",
-                trim_decimal(fit.cpu_reservations - fit.cpus, 3)
-            )),
-        );
+        findings
+            .add(
+                RuleId::ReservationsExceedHost,
+                "host.cpus",
+                format!(
+                    "CPU reservations add up to {} but the host has {}",
+                    trim_decimal(fit.cpu_reservations, 3),
+                    trim_decimal(fit.cpus, 3)
+                ),
+                Some(format!(
+                    "raise host.cpus to {}, or lower the CPU reservations by {}",
+                    trim_decimal(fit.cpu_reservations, 3),
+                    trim_decimal(fit.cpu_reservations - fit.cpus, 3)
+                )),
+            )
+            .change("host.cpus", Setting::Cpus(Cpus((fit.cpu_reservations * 1000.0).round() as u64)));
     }
     if fit.memory_reservations_bytes > fit.memory_bytes {
-        findings.add(
-            RuleId::ReservationsExceedHost,
-            "host.memory",
-            format!(
-                "memory reservations add up to {} but the host has {}",
-                Bytes(fit.memory_reservations_bytes),
-                Bytes(fit.memory_bytes)
-            ),
-            Some(format!(
-                "lower the memory reservations by {}, or use a bigger host",
-                Bytes(fit.memory_reservations_bytes - fit.memory_bytes)
-            )),
-        );
+        findings
+            .add(
+                RuleId::ReservationsExceedHost,
+                "host.memory",
+                format!(
+                    "memory reservations add up to {} but the host has {}",
+                    Bytes(fit.memory_reservations_bytes),
+                    Bytes(fit.memory_bytes)
+                ),
+                Some(format!(
+                    "raise host.memory to {}, or lower the memory reservations by {}",
+                    Bytes(fit.memory_reservations_bytes),
+                    Bytes(fit.memory_reservations_bytes - fit.memory_bytes)
+                )),
+            )
+            .change("host.memory", Setting::Size(Bytes(fit.memory_reservations_bytes)));
     }
     if !fit.unlimited.is_empty() {
         findings.add(
@@ -566,20 +687,23 @@ fn memory_per_slot(plan: &Plan, per_slot: &PerSlot, findings: &mut Findings) {
     if per_slot < minimum.0 {
         let slots = plan.runtime.max_concurrent_executions;
         let fitting = limit.0 / minimum.0;
-        let mut fix = format!("raise runtime.limits.memory to {}", Bytes(minimum.0 * u64::from(slots)));
-        if fitting >= 1 {
-            fix.push_str(&format!(
-                ", or lower runtime.max_concurrent_executions to {fitting} and add runtime replicas"
-            ));
-        }
-        findings.add(
+        let otherwise = if fitting >= 1 {
+            format!("lower runtime.max_concurrent_executions to {fitting} and add runtime replicas")
+        } else {
+            "use a bigger host".to_string()
+        };
+        let finding = findings.add(
             RuleId::MemoryPerSlotLow,
             "runtime.max_concurrent_executions",
             format!("{} ÷ {} slots = {} per execution, below {}", limit, slots, Bytes(per_slot), minimum),
-            Some(fix),
+            None,
         );
+        raise_limit(finding, plan, "runtime.limits.memory", Bytes(minimum.0 * u64::from(slots)), &otherwise);
     }
 }
+
+/// What to do about Postgres memory when the host cannot give it more.
+const SMALLER_POSTGRES: &str = "lower postgres.shared_buffers or the connections (api.db_pool), or use a bigger host";
 
 fn postgres_memory(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
     let pg = &analysis.postgres;
@@ -588,30 +712,33 @@ fn postgres_memory(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
     let share = pg.shared_buffers_share.unwrap_or_default();
     let quarter = Bytes(limit / 4);
     if pg.shared_buffers_bytes > limit {
-        findings.add(
-            RuleId::SharedBuffersExceedMemory,
-            "postgres.shared_buffers",
-            format!("shared_buffers {shared_buffers} is larger than the Postgres memory limit {}", Bytes(limit)),
-            Some(format!("lower postgres.shared_buffers to {quarter} (25 % of the limit)")),
-        );
-        return;
-    }
-    // Compared in whole bytes: the rounded share could hide a byte past the line.
-    let warning_percent = u128::from(plan.policy.shared_buffers_warning_percent);
-    if u128::from(pg.shared_buffers_bytes) * 100 > u128::from(limit) * warning_percent {
-        findings.add(
-            RuleId::SharedBuffersHigh,
-            "postgres.shared_buffers",
-            format!(
-                "shared_buffers {shared_buffers} is {} % of the Postgres memory limit {}",
-                percent(share),
-                Bytes(limit)
-            ),
-            Some(format!("lower postgres.shared_buffers to {quarter} (25 % of the limit)")),
-        );
+        findings
+            .add(
+                RuleId::SharedBuffersExceedMemory,
+                "postgres.shared_buffers",
+                format!("shared_buffers {shared_buffers} is larger than the Postgres memory limit {}", Bytes(limit)),
+                Some(format!("lower postgres.shared_buffers to {quarter} (25 % of the limit)")),
+            )
+            .change("postgres.shared_buffers", Setting::Size(quarter));
+    } else if u128::from(pg.shared_buffers_bytes) * 100
+        > u128::from(limit) * u128::from(plan.policy.shared_buffers_warning_percent)
+    {
+        // Compared in whole bytes: the rounded share could hide a byte past the line.
+        findings
+            .add(
+                RuleId::SharedBuffersHigh,
+                "postgres.shared_buffers",
+                format!(
+                    "shared_buffers {shared_buffers} is {} % of the Postgres memory limit {}",
+                    percent(share),
+                    Bytes(limit)
+                ),
+                Some(format!("lower postgres.shared_buffers to {quarter} (25 % of the limit)")),
+            )
+            .change("postgres.shared_buffers", Setting::Size(quarter));
     }
     if pg.estimated_bytes > limit {
-        findings.add(
+        let finding = findings.add(
             RuleId::PostgresMemoryTight,
             "postgres.limits.memory",
             format!(
@@ -621,10 +748,12 @@ fn postgres_memory(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
                 Bytes(pg.estimated_bytes),
                 Bytes(limit)
             ),
-            Some(format!("raise postgres.limits.memory to at least {}", Bytes(pg.estimated_bytes))),
+            None,
         );
+        // To the worst case: a limit at the estimate would only trade this for that warning.
+        raise_limit(finding, plan, "postgres.limits.memory", Bytes(pg.worst_case_bytes), SMALLER_POSTGRES);
     } else if pg.worst_case_bytes > limit {
-        findings.add(
+        let finding = findings.add(
             RuleId::PostgresMemoryWorstCase,
             "postgres.limits.memory",
             format!(
@@ -635,8 +764,9 @@ fn postgres_memory(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
                 analysis.connections.used,
                 Bytes(limit)
             ),
-            Some(format!("raise postgres.limits.memory to at least {}", Bytes(pg.worst_case_bytes))),
+            None,
         );
+        raise_limit(finding, plan, "postgres.limits.memory", Bytes(pg.worst_case_bytes), SMALLER_POSTGRES);
     }
 }
 

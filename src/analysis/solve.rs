@@ -5,7 +5,7 @@
 //! Waits only shrink as replicas or slots grow, so each search is a binary search over a
 //! monotone predicate: a few dozen Erlang C evaluations in all.
 
-use crate::analysis::rules::{Finding, resource_problems};
+use crate::analysis::rules::{Change, Finding, Setting, resource_problems};
 use crate::analysis::workload::{Waits, wait_text};
 use crate::model::plan::{MAX_RUNTIME_REPLICAS, MAX_SLOTS_PER_REPLICA, MAX_WORKLOAD_SLOTS, Plan, Target, Workload};
 use crate::model::units::{Seconds, percent, trim_decimal};
@@ -162,32 +162,44 @@ pub fn solve(plan: &Plan) -> Outcome {
 /// The fix for a workload finding: the smallest change that meets the workload and fits the
 /// host, or, when none does, what the host lacks. Never a change that trades one finding for
 /// another (more runtimes than the host's CPUs, say).
-pub fn workload_fix(plan: &Plan) -> Option<String> {
+pub fn workload_fix(plan: &Plan) -> (Option<String>, Vec<Change>) {
     match solve(plan) {
         Outcome::Solved(candidates) => {
             let best = &candidates[0];
-            Some(format!(
+            let text = format!(
                 "set runtime.replicas to {} and runtime.max_concurrent_executions to {} ({} slots, p95 wait {}): \
                  the smallest change that fits the host (`flowcap solve` lists the options)",
                 best.replicas,
                 best.slots_per_replica,
                 best.waits.slots,
                 wait_text(best.waits.p95_wait_seconds)
-            ))
+            );
+            let changes = vec![
+                Change { path: "runtime.replicas".into(), value: Setting::Count(best.replicas.into()) },
+                Change {
+                    path: "runtime.max_concurrent_executions".into(),
+                    value: Setting::Count(best.slots_per_replica.into()),
+                },
+            ];
+            (Some(text), changes)
         }
         Outcome::NoSolution { needed_replicas: Some(needed), short } => {
             let lacking: Vec<String> = short.iter().filter_map(|f| f.fix.clone()).collect();
-            Some(format!(
+            let text = format!(
                 "nothing fits this host: meeting it takes {needed} runtimes at {} slots each; {}",
                 plan.runtime.max_concurrent_executions,
                 if lacking.is_empty() { "use a bigger host".to_string() } else { lacking.join("; ") }
-            ))
+            );
+            (Some(text), Vec::new())
         }
-        Outcome::NoSolution { needed_replicas: None, .. } => Some(format!(
-            "not even {} runtimes (at most {MAX_WORKLOAD_SLOTS} slots in all) meet it: lower the arrivals or the duration",
-            most_replicas(plan.runtime.max_concurrent_executions)
-        )),
-        Outcome::NoWorkload | Outcome::AlreadyMet(_) => None,
+        Outcome::NoSolution { needed_replicas: None, .. } => {
+            let text = format!(
+                "not even {} runtimes (at most {MAX_WORKLOAD_SLOTS} slots in all) meet it: lower the arrivals or the duration",
+                most_replicas(plan.runtime.max_concurrent_executions)
+            );
+            (Some(text), Vec::new())
+        }
+        Outcome::NoWorkload | Outcome::AlreadyMet(_) => (None, Vec::new()),
     }
 }
 

@@ -91,9 +91,10 @@ impl Report {
         let mut findings = evaluate(&loaded.plan, &figures);
         // A workload's fix is solve's answer: a change that meets it and fits the host.
         if findings.iter().any(|f| f.rule.is_workload()) {
-            let fix = solve::workload_fix(&loaded.plan);
+            let (fix, changes) = solve::workload_fix(&loaded.plan);
             for finding in findings.iter_mut().filter(|f| f.rule.is_workload()) {
                 finding.fix.clone_from(&fix);
+                finding.changes.clone_from(&changes);
             }
         }
         let findings = findings.into_iter().map(|finding| locate(loaded, finding)).collect();
@@ -120,6 +121,8 @@ impl Report {
                 ),
                 fix: Some(drift::fix(&change)),
                 path: change.path,
+                // The deployment changes, not the plan.
+                changes: Vec::new(),
             };
             self.findings.push(locate(deployment, finding));
         }
