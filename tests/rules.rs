@@ -379,7 +379,12 @@ fn postgres_worst_case_memory_counts_work_mem_autovacuum_and_dev_shm() {
     // 3 × 64 MiB and 96 MiB: 2728 MiB.
     plan.postgres.limits.memory = Some(flowcap::model::units::Bytes::mib(2500));
     let f = one(&plan, "postgres-memory-worst-case");
-    assert!(f.message.starts_with("at worst Postgres uses 2.7 GiB"), "{}", f.message);
+    assert_eq!(
+        f.message,
+        "at worst Postgres uses 2.7 GiB: the estimate 2.3 GiB + 28 connections × work_mem 4 MiB + 3 autovacuum \
+         workers × 64 MiB + 96 MiB of /dev/shm (PostgreSQL's defaults), over its memory limit 2.4 GiB (the kernel \
+         kills it there)"
+    );
     assert!(fired(&plan, "postgres-memory-tight").is_empty(), "the estimate itself fits");
     plan.postgres.limits.memory = Some(flowcap::model::units::Bytes::mib(2728));
     assert!(fired(&plan, "postgres-memory-worst-case").is_empty(), "exactly at the worst case");

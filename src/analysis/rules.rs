@@ -2,6 +2,7 @@
 //! a concrete fix.
 
 use crate::analysis::figures::{self, Analysis, HostFit, PerSlot};
+use crate::analysis::pgtune;
 use crate::model::plan::{Plan, Policy};
 use crate::model::units::{Bytes, Cpus, percent, trim_decimal};
 use serde::Serialize;
@@ -757,11 +758,15 @@ fn postgres_memory(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
             RuleId::PostgresMemoryWorstCase,
             "postgres.limits.memory",
             format!(
-                "at worst Postgres uses {}: the estimate {} + {} connections × work_mem 4 MiB + 3 autovacuum workers × \
-                 64 MiB + 96 MiB of /dev/shm, over its memory limit {} (the kernel kills it there)",
+                "at worst Postgres uses {}: the estimate {} + {} connections × work_mem {} + {} autovacuum workers × \
+                 {} + {} of /dev/shm (PostgreSQL's defaults), over its memory limit {} (the kernel kills it there)",
                 Bytes(pg.worst_case_bytes),
                 Bytes(pg.estimated_bytes),
                 analysis.connections.used,
+                Bytes(pgtune::DEFAULT_WORK_MEM_KB * 1024),
+                pgtune::DEFAULT_AUTOVACUUM_WORKERS,
+                Bytes(pgtune::DEFAULT_MAINTENANCE_WORK_MEM_KB * 1024),
+                Bytes(pgtune::default_shm_bytes()),
                 Bytes(limit)
             ),
             None,
