@@ -7,6 +7,7 @@ use flowcap::inputs::{self, Deployment, Inputs, Request};
 use flowcap::io::error::InputError;
 use flowcap::io::text::{one_line, terminal_safe};
 use flowcap::io::write::{retire, write_all_safely, write_file_safely};
+use flowcap::model::cluster::Platform;
 use flowcap::platform::compose::Environment;
 use flowcap::report::Report;
 use std::io::{self, IsTerminal, Write};
@@ -99,6 +100,12 @@ pub fn check(args: &CheckArgs) -> ExitCode {
     };
     let interactive = !args.check && args.format.is_none() && io::stdin().is_terminal() && io::stdout().is_terminal();
     if interactive {
+        if loaded.plan.platform == Platform::Kubernetes {
+            return bad_input(&InputError::conflict(
+                "planner",
+                "the planner plans one Docker host; check a Kubernetes plan with --check and write its values with export --helm",
+            ));
+        }
         return match flowcap::tui::run(loaded, deployment) {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {

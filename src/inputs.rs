@@ -4,6 +4,7 @@
 //! never disagree about what they are looking at.
 
 use crate::io::error::InputError;
+use crate::model::cluster::Platform;
 use crate::model::load::{LoadedPlan, load_plan_file};
 use crate::model::plan::Plan;
 use crate::model::presets::load_preset;
@@ -73,7 +74,16 @@ pub fn resolve(request: &Request, shell: Environment) -> Result<Inputs, InputErr
         // Relative, so messages and reports name `./docker-compose.yml` as the operator knows it.
         dir: PathBuf::from("."),
     };
-    let deployment = match Project::find(&options, shell)? {
+    // A Kubernetes plan runs on a cluster, not on the compose files in this folder.
+    let kubernetes = named.as_ref().is_some_and(|loaded| loaded.plan.platform == Platform::Kubernetes);
+    if kubernetes && !request.compose_files.is_empty() {
+        return Err(InputError::conflict(
+            "-f",
+            "a Kubernetes plan is not held against compose files: its deployment is the chart's values",
+        ));
+    }
+    let found = if kubernetes { None } else { Project::find(&options, shell)? };
+    let deployment = match found {
         Some(project) => {
             let imported = compose::import(&project, &names)?;
             let compared = named.is_some() && !request.compose_files.is_empty();
@@ -115,6 +125,12 @@ pub fn export(
     output: &Path,
     pgtune: bool,
 ) -> Result<Export, InputError> {
+    if plan.platform == Platform::Kubernetes {
+        return Err(InputError::conflict(
+            "export",
+            "a Kubernetes plan is made real with Helm values, not a compose override: flowcap export --helm",
+        ));
+    }
     let Some(deployment) = deployment else {
         return Err(InputError::conflict(
             "export",

@@ -15,8 +15,9 @@
 mod common;
 
 use common::{copy_tree, flowcap, tempdir};
+use flowcap::model::cluster::Platform;
 use flowcap::model::plan::Plan;
-use flowcap::model::presets::{PRESET_KEYS, load_preset};
+use flowcap::model::presets::{keys_for, load_preset};
 use flowcap::platform::compose::{Environment, Project, ProjectOptions, Role, ServiceNames, import, service_facts};
 use serde_json::Value as Json;
 use std::collections::BTreeSet;
@@ -262,7 +263,7 @@ fn export_stack(fixture: &Path, podman: bool, schema: bool) -> Vec<String> {
     let mut merged_files = Vec::new();
     // The folders live until the schema check has read their merged files.
     let mut folders = Vec::new();
-    let plans = PRESET_KEYS.iter().map(|p| format!("--preset={p}")).chain(["own".to_string()]);
+    let plans = keys_for(Platform::Compose).into_iter().map(|p| format!("--preset={p}")).chain(["own".to_string()]);
     for plan_arg in plans {
         let dir = tempdir(&format!("corpus-{name}"));
         copy_tree(fixture, &dir);

@@ -4,8 +4,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test that cannot unwrap has failed
 
 use flowcap::inputs::Request;
+use flowcap::model::cluster::Platform;
 use flowcap::model::load::parse_plan;
-use flowcap::model::presets::{PRESET_KEYS, load_preset};
+use flowcap::model::presets::{keys_for, load_preset};
 use flowcap::platform::compose::Environment;
 use flowcap::tui::app::{App, Consent, Effect, Mode, Msg, Output, update};
 use flowcap::tui::effects::dispatch;
@@ -107,7 +108,7 @@ fn select(app: &mut App, knob: Knob) {
 
 #[test]
 fn main_screen_for_each_preset() {
-    for preset in PRESET_KEYS {
+    for preset in keys_for(Platform::Compose) {
         let app = app(preset);
         insta::assert_snapshot!(format!("{preset}_80x24"), screen(&app, 80, 24));
         insta::assert_snapshot!(format!("{preset}_120x40"), screen(&app, 120, 40));

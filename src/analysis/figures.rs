@@ -4,6 +4,7 @@ use crate::analysis::pgtune::{self, PgTune};
 use crate::analysis::workload::{self, WorkloadFigures};
 use crate::model::plan::{Plan, Resources};
 use crate::model::units::{Bytes, Cpus};
+use crate::platform::kubernetes::fit::{self, Placement, Scale};
 use serde::Serialize;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -16,9 +17,31 @@ pub struct Analysis {
     pub connections: Connections,
     /// `None` when the plan has no `host`: host-fit checks are skipped.
     pub host: Option<HostFit>,
+    /// The pods on the cluster's nodes, now and at every autoscaler's maximum (Kubernetes).
+    pub cluster: Option<ClusterFit>,
+    /// The figures with every autoscaler at its maximum and every Job running (Kubernetes
+    /// plans with an autoscaler or the Job backend).
+    pub at_maximum: Option<AtMaximum>,
     pub postgres: PostgresMemory,
     /// Queueing figures, when the plan has a workload.
     pub workload: Option<WorkloadFigures>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ClusterFit {
+    pub now: Placement,
+    pub at_maximum: Placement,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AtMaximum {
+    pub api_replicas: u32,
+    pub runtime_replicas: u32,
+    /// Executor pool slots plus the Job cap.
+    pub concurrent_executions: u64,
+    /// The connection budget when the API has scaled out: the failure autoscaling brings at
+    /// the worst moment.
+    pub connections: Connections,
 }
 
 /// What one execution slot gets when every slot of a runtime is busy (its limits ÷ slots).
@@ -160,6 +183,11 @@ impl Plan {
 pub fn analyze(plan: &Plan) -> Analysis {
     let connections = connections(plan);
     Analysis {
+        cluster: plan.cluster.as_ref().map(|cluster| {
+            let at = |scale| fit::place(&cluster.node_pools, &cluster.daemonset, scale, &fit::pods(plan, scale));
+            ClusterFit { now: at(Scale::Now), at_maximum: at(Scale::Maximum) }
+        }),
+        at_maximum: at_maximum(plan),
         concurrent_executions: plan.execution_slots(),
         runtime_replicas: plan.runtime.replicas,
         slots_per_replica: plan.runtime.max_concurrent_executions,
@@ -172,6 +200,21 @@ pub fn analyze(plan: &Plan) -> Analysis {
             .as_ref()
             .map(|w| workload::figures(w, plan.runtime.replicas, plan.runtime.max_concurrent_executions)),
     }
+}
+
+fn at_maximum(plan: &Plan) -> Option<AtMaximum> {
+    if plan.api.autoscaling.is_none() && plan.runtime.autoscaling.is_none() && plan.jobs.is_none() {
+        return None;
+    }
+    let mut scaled = plan.clone();
+    scaled.api.replicas = plan.api.autoscaling.map_or(plan.api.replicas, |hpa| hpa.max);
+    scaled.runtime.replicas = plan.runtime.autoscaling.map_or(plan.runtime.replicas, |hpa| hpa.max);
+    Some(AtMaximum {
+        api_replicas: scaled.api.replicas,
+        runtime_replicas: scaled.runtime.replicas,
+        concurrent_executions: scaled.execution_slots() + plan.jobs.map_or(0, |jobs| u64::from(jobs.max_concurrent)),
+        connections: connections(&scaled),
+    })
 }
 
 pub fn per_slot(plan: &Plan) -> PerSlot {
@@ -300,7 +343,7 @@ fn postgres_memory(plan: &Plan, used_connections: u64) -> PostgresMemory {
 }
 
 /// Ratios are reported to four decimals: enough for a percentage with two, and stable text.
-fn round4(value: f64) -> f64 {
+pub(crate) fn round4(value: f64) -> f64 {
     (value * 10_000.0).round() / 10_000.0
 }
 

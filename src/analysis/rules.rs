@@ -3,8 +3,10 @@
 
 use crate::analysis::figures::{self, Analysis, HostFit, PerSlot};
 use crate::analysis::pgtune;
+use crate::model::cluster::Platform;
 use crate::model::plan::{Plan, Policy};
 use crate::model::units::{Bytes, Cpus, percent, trim_decimal};
+use crate::platform::kubernetes::fit;
 use serde::Serialize;
 use std::fmt;
 
@@ -53,11 +55,17 @@ pub enum RuleId {
     ConnectionsAsSuperuser,
     ReservationAboveLimit,
     LimitsMissing,
+    PodsUnschedulable,
+    HpaMaxExhaustsConnections,
+    RequestsMissing,
+    LimitsBelowRequests,
+    JobCapExceedsCluster,
+    NodeLimitsOvercommit,
 }
 
 impl RuleId {
     /// Every rule id, for checks that each has its entry in [`RULES`].
-    pub const ALL: [RuleId; 21] = [
+    pub const ALL: [RuleId; 27] = [
         RuleId::NoExecutionSlots,
         RuleId::ConnectionsExhausted,
         RuleId::ConnectionsNearLimit,
@@ -79,6 +87,12 @@ impl RuleId {
         RuleId::ConnectionsAsSuperuser,
         RuleId::ReservationAboveLimit,
         RuleId::LimitsMissing,
+        RuleId::PodsUnschedulable,
+        RuleId::HpaMaxExhaustsConnections,
+        RuleId::RequestsMissing,
+        RuleId::LimitsBelowRequests,
+        RuleId::JobCapExceedsCluster,
+        RuleId::NodeLimitsOvercommit,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -104,6 +118,12 @@ impl RuleId {
             RuleId::ConnectionsAsSuperuser => "connections-as-superuser",
             RuleId::ReservationAboveLimit => "reservation-above-limit",
             RuleId::LimitsMissing => "limits-missing",
+            RuleId::PodsUnschedulable => "pods-unschedulable",
+            RuleId::HpaMaxExhaustsConnections => "hpa-max-exhausts-connections",
+            RuleId::RequestsMissing => "requests-missing",
+            RuleId::LimitsBelowRequests => "limits-below-requests",
+            RuleId::JobCapExceedsCluster => "job-cap-exceeds-cluster",
+            RuleId::NodeLimitsOvercommit => "node-limits-overcommit",
         }
     }
 
@@ -288,6 +308,47 @@ pub const RULES: &[Rule] = &[
         checks: "containers without a CPU or memory limit may take the whole host; host fit counts only limits",
         threshold_for: |_| "a service without limits.cpus or limits.memory".into(),
     },
+    Rule {
+        id: RuleId::PodsUnschedulable,
+        severity: Severity::Error,
+        checks: "Kubernetes: pods whose requests no node can take, now or at every autoscaler's maximum (they stay Pending)",
+        threshold_for: |_| "a pod's CPU and memory requests fit no node's allocatable less what is placed".into(),
+    },
+    Rule {
+        id: RuleId::HpaMaxExhaustsConnections,
+        severity: Severity::Error,
+        checks: "Kubernetes: at the API autoscaler's maximum the clients open more connections than max_connections leaves",
+        threshold_for: |_| "used at maximum > max_connections − superuser_reserved − reserved".into(),
+    },
+    Rule {
+        id: RuleId::RequestsMissing,
+        severity: Severity::Warning,
+        checks: "Kubernetes: an autoscaled workload without the request its autoscaler measures against cannot scale",
+        threshold_for: |_| "autoscaling set and requests.cpus (or requests.memory) missing".into(),
+    },
+    Rule {
+        id: RuleId::LimitsBelowRequests,
+        severity: Severity::Error,
+        checks: "Kubernetes: a pod's limit below its request: the API server refuses the pod",
+        threshold_for: |_| "requests.cpus > limits.cpus or requests.memory > limits.memory".into(),
+    },
+    Rule {
+        id: RuleId::JobCapExceedsCluster,
+        severity: Severity::Warning,
+        checks: "Kubernetes: the Job backend's cap allows more execution pods than the cluster can place next to the rest",
+        threshold_for: |_| "jobs.max_concurrent Job pods do not all fit at the maximum".into(),
+    },
+    Rule {
+        id: RuleId::NodeLimitsOvercommit,
+        severity: Severity::Warning,
+        checks: "Kubernetes: the memory limits of the pods placed on one node add up past what it offers pods (CPU is compressible: its limits only throttle)",
+        threshold_for: |p| {
+            format!(
+                "memory limits > {} % of a node's allocatable at the maximum (policy.memory_overcommit_percent)",
+                p.memory_overcommit_percent
+            )
+        },
+    },
 ];
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -345,7 +406,11 @@ pub fn evaluate(plan: &Plan, analysis: &Analysis) -> Vec<Finding> {
     let mut findings = Findings(Vec::new());
     execution_slots(plan, &mut findings);
     connections(plan, analysis, &mut findings);
-    host_fit(plan, analysis.host.as_ref(), &mut findings);
+    if plan.platform == Platform::Kubernetes {
+        cluster(plan, analysis, &mut findings);
+    } else {
+        host_fit(plan, analysis.host.as_ref(), &mut findings);
+    }
     memory_per_slot(plan, &analysis.per_slot, &mut findings);
     workload(plan, analysis, &mut findings);
     fixed_host_ports(plan, &mut findings);
@@ -355,7 +420,8 @@ pub fn evaluate(plan: &Plan, analysis: &Analysis) -> Vec<Finding> {
         connections_as_superuser(plan, analysis, &mut findings);
     }
     postgres_memory(plan, analysis, &mut findings);
-    if plan.api.replicas > 1 && plan.api.shared_jwt_keys == Some(false) {
+    // The chart gives every API pod the same keys from one Secret.
+    if plan.platform == Platform::Compose && plan.api.replicas > 1 && plan.api.shared_jwt_keys == Some(false) {
         findings
             .add(
                 RuleId::JwtKeysNotShared,
@@ -414,6 +480,120 @@ fn raise_limit(finding: &mut Finding, plan: &Plan, path: &str, value: Bytes, oth
     }
 }
 
+/// The Kubernetes findings: placement now and at the maximum, the connection budget at the
+/// API autoscaler's maximum, autoscalers without requests, per-node limit overcommit.
+fn cluster(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
+    let Some(fit) = &analysis.cluster else { return };
+    // Pods short now are short at the maximum too: say it once.
+    let short = |placement: &'_ fit::Placement| -> Vec<fit::Unplaced> {
+        placement.unplaced.iter().filter(|u| u.workload != "jobs").cloned().collect()
+    };
+    let (unplaced, when, nodes) = match short(&fit.now) {
+        now if !now.is_empty() => (now, "now", "nodes"),
+        _ => (short(&fit.at_maximum), "at every autoscaler's maximum", "max_nodes"),
+    };
+    for unplaced in unplaced {
+        findings.add(
+            RuleId::PodsUnschedulable,
+            "cluster.node_pools",
+            format!("{} {} pod(s) cannot be placed {when}: {}", unplaced.pods, unplaced.workload, unplaced.reason),
+            Some(format!(
+                "add nodes (cluster.node_pools: {nodes}) or bigger ones, or lower {}'s requests",
+                unplaced.workload
+            )),
+        );
+    }
+    if let Some(jobs) = &plan.jobs
+        && let Some(unplaced) = fit.at_maximum.unplaced.iter().find(|u| u.workload == "jobs")
+    {
+        let fitting = jobs.max_concurrent - unplaced.pods;
+        findings
+            .add(
+                RuleId::JobCapExceedsCluster,
+                "jobs.max_concurrent",
+                format!(
+                    "{} of the {} Jobs the cap allows find no node at the maximum ({}): executions past {fitting} wait as Pending pods",
+                    unplaced.pods, jobs.max_concurrent, unplaced.reason
+                ),
+                Some(format!("lower jobs.max_concurrent to {fitting}, or add nodes")),
+            )
+            .change("jobs.max_concurrent", Setting::Count(fitting.into()));
+    }
+    if let Some(maximum) = &analysis.at_maximum
+        && let Some(hpa) = plan.api.autoscaling
+    {
+        let c = &maximum.connections;
+        if c.used > c.usable {
+            // The most API replicas whose pools fit what the clients other than the API leave.
+            let others = c.used - c.clients[0].connections;
+            let fitting = c.usable.saturating_sub(others) / u64::from(plan.api.db_pool.max(1));
+            let finding = findings.add(
+                RuleId::HpaMaxExhaustsConnections,
+                "api.autoscaling.max",
+                format!(
+                    "at the API autoscaler's maximum of {} replicas the clients can open {} connections; max_connections {} leaves {} usable",
+                    hpa.max, c.used, c.max_connections, c.usable
+                ),
+                None,
+            );
+            if fitting >= u64::from(plan.api.replicas) {
+                finding.fix = Some(format!(
+                    "lower api.autoscaling.max to {fitting}, or raise postgres.max_connections to {}",
+                    c.required_max_connections
+                ));
+                finding.change("api.autoscaling.max", Setting::Count(fitting));
+            } else {
+                finding.fix = Some(format!("raise postgres.max_connections to {}", c.required_max_connections));
+                finding.change("postgres.max_connections", Setting::Count(c.required_max_connections));
+            }
+        }
+    }
+    for (key, autoscaling, requests) in [
+        ("api", plan.api.autoscaling, plan.api.reservations),
+        ("runtime", plan.runtime.autoscaling, plan.runtime.reservations),
+    ] {
+        if autoscaling.is_none() {
+            continue;
+        }
+        let missing: Vec<&str> = [("cpus", requests.cpus.is_none()), ("memory", requests.memory.is_none())]
+            .into_iter()
+            .filter_map(|(resource, missing)| missing.then_some(resource))
+            .collect();
+        if !missing.is_empty() {
+            findings.add(
+                RuleId::RequestsMissing,
+                &format!("{key}.reservations"),
+                format!(
+                    "{key} autoscales on use relative to its requests but requests no {}: the autoscaler cannot compute it and does not scale",
+                    missing.join(" or ")
+                ),
+                Some(format!("set {key}.requests.{} (the chart's resources.requests)", missing.join(" and "))),
+            );
+        }
+    }
+    let policy = &plan.policy;
+    let over = |share: f64, percent: u32| share * 100.0 > f64::from(percent);
+    let nodes: Vec<_> = fit
+        .at_maximum
+        .overcommitted
+        .iter()
+        .filter(|n| over(n.memory_limits_share, policy.memory_overcommit_percent))
+        .collect();
+    if let Some(first) = nodes.first() {
+        findings.add(
+            RuleId::NodeLimitsOvercommit,
+            "cluster.node_pools",
+            format!(
+                "at the maximum the pods' memory limits overcommit {} node(s) ({}: {} % of what it offers pods); under load the kernel kills one",
+                nodes.len(),
+                first.node,
+                percent(first.memory_limits_share)
+            ),
+            Some("raise memory requests toward the limits (the scheduler then spreads the pods), lower the limits, or add nodes".into()),
+        );
+    }
+}
+
 fn fixed_host_ports(plan: &Plan, findings: &mut Findings) {
     for container in plan.containers() {
         if container.replicas < 2 || container.published_ports.is_empty() {
@@ -451,6 +631,11 @@ fn fixed_container_names(plan: &Plan, findings: &mut Findings) {
 }
 
 fn reservations_above_limits(plan: &Plan, findings: &mut Findings) {
+    // Docker refuses the container; the Kubernetes API server refuses the pod.
+    let (id, reserves) = match plan.platform {
+        Platform::Compose => (RuleId::ReservationAboveLimit, "reserves"),
+        Platform::Kubernetes => (RuleId::LimitsBelowRequests, "requests"),
+    };
     for container in plan.containers() {
         let (limits, reserved) = (container.limits, container.reservations);
         if let (Some(limit), Some(reservation)) = (limits.cpus, reserved.cpus)
@@ -459,9 +644,9 @@ fn reservations_above_limits(plan: &Plan, findings: &mut Findings) {
             let path = format!("{}.reservations.cpus", container.key);
             findings
                 .add(
-                    RuleId::ReservationAboveLimit,
+                    id,
                     &path,
-                    format!("{} reserves {reservation} CPUs but is limited to {limit}", container.name),
+                    format!("{} {reserves} {reservation} CPUs but is limited to {limit}", container.name),
                     Some(format!("lower {path} to at most {limit}, or raise the limit")),
                 )
                 .change(&path, Setting::Cpus(limit));
@@ -472,9 +657,9 @@ fn reservations_above_limits(plan: &Plan, findings: &mut Findings) {
             let path = format!("{}.reservations.memory", container.key);
             findings
                 .add(
-                    RuleId::ReservationAboveLimit,
+                    id,
                     &path,
-                    format!("{} reserves {reservation} of memory but is limited to {limit}", container.name),
+                    format!("{} {reserves} {reservation} of memory but is limited to {limit}", container.name),
                     Some(format!("lower {path} to at most {limit}, or raise the limit")),
                 )
                 .change(&path, Setting::Size(limit));

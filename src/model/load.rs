@@ -395,7 +395,11 @@ mod tests {
     fn far_unknown_key_gets_no_guess() {
         let err = parse_plan("p.yaml", "zzzzzzzz: 1\n").unwrap_err();
         assert!(!err.message().contains("did you mean"), "{}", err.message());
-        assert!(err.message().starts_with("unknown key `zzzzzzzz` (known keys: name, api"), "{}", err.message());
+        assert!(
+            err.message().starts_with("unknown key `zzzzzzzz` (known keys: name, platform, api"),
+            "{}",
+            err.message()
+        );
     }
 
     #[test]

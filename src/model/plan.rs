@@ -1,6 +1,7 @@
 //! The plan: what an operator deploys, as a YAML file. Defaults come from FACTS.md (Flow-Like's
 //! compose file and source, PostgreSQL's docs) and are documented in the README.
 
+use crate::model::cluster::{Autoscaling, Cluster, Jobs, Platform};
 use crate::model::units::{Bytes, Cpus, Seconds};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -11,6 +12,9 @@ pub struct Plan {
     /// A label for reports; presets carry theirs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// One Docker host (the default) or a Kubernetes cluster.
+    #[serde(skip_serializing_if = "Platform::is_compose")]
+    pub platform: Platform,
     pub api: Api,
     pub runtime: Runtime,
     pub postgres: Postgres,
@@ -22,6 +26,12 @@ pub struct Plan {
     pub other_services: BTreeMap<String, OtherService>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub host: Option<Host>,
+    /// The Kubernetes cluster (`platform: kubernetes`), in place of the host.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<Cluster>,
+    /// The one-Job-per-execution backend (Kubernetes), when the deployment uses it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jobs: Option<Jobs>,
     pub policy: Policy,
     /// Peak load, for the queueing figures and `flowcap solve`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -87,7 +97,12 @@ pub struct Api {
     /// Database pool size per API replica: Flow-Like's `max_connections(10)` in `state.rs`.
     pub db_pool: u32,
     pub limits: Resources,
+    /// On Kubernetes, the pods' requests.
+    #[serde(alias = "requests")]
     pub reservations: Resources,
+    /// The HorizontalPodAutoscaler (Kubernetes): `replicas` is where it stands now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub autoscaling: Option<Autoscaling>,
     /// Whether every API replica gets the same JWT key pair (`BACKEND_KEY`/`BACKEND_PUB`);
     /// absent when unknown.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -107,6 +122,7 @@ impl Default for Api {
             db_pool: 10,
             limits: Resources::default(),
             reservations: Resources::default(),
+            autoscaling: None,
             shared_jwt_keys: None,
             published_ports: Vec::new(),
             container_name: None,
@@ -124,7 +140,12 @@ pub struct Runtime {
     /// reaches Postgres only through the API; set it for workers that open their own pool.
     pub db_pool: u32,
     pub limits: Resources,
+    /// On Kubernetes, the pods' requests.
+    #[serde(alias = "requests")]
     pub reservations: Resources,
+    /// The executor pool's HorizontalPodAutoscaler (Kubernetes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub autoscaling: Option<Autoscaling>,
     /// Fixed host ports the service publishes (one container per host can bind each).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub published_ports: Vec<u16>,
@@ -141,6 +162,7 @@ impl Default for Runtime {
             db_pool: 0,
             limits: Resources::default(),
             reservations: Resources::default(),
+            autoscaling: None,
             published_ports: Vec::new(),
             container_name: None,
         }
@@ -242,6 +264,8 @@ impl Default for PostgresClients {
 pub struct OtherService {
     pub replicas: u32,
     pub limits: Resources,
+    /// On Kubernetes, the pods' requests.
+    #[serde(alias = "requests")]
     pub reservations: Resources,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub published_ports: Vec<u16>,
@@ -302,6 +326,10 @@ impl Default for Policy {
 }
 
 pub const MAX_RUNTIME_REPLICAS: u32 = 1_000;
+/// The most nodes a pool may have (Kubernetes supports clusters of 5,000 nodes).
+pub const MAX_NODES: u32 = 5_000;
+/// The most concurrent Jobs a plan may allow.
+pub const MAX_JOBS: u32 = 100_000;
 pub const MAX_SLOTS_PER_REPLICA: u32 = 10_000;
 /// The most execution slots a plan with a workload may have: Erlang C is linear in the slots,
 /// and a million keeps `--check` (the curve's twenty evaluations) well under a second.
@@ -412,6 +440,7 @@ impl Plan {
                 return invalid("host.memory", "must be greater than 0".to_string());
             }
         }
+        self.validate_platform()?;
         if let Some(workload) = &self.workload {
             workload.validate()?;
             let slots = u64::from(self.runtime.replicas) * u64::from(self.runtime.max_concurrent_executions);
@@ -450,6 +479,84 @@ impl Plan {
         Ok(())
     }
 
+    /// The Kubernetes parts: only on `platform: kubernetes`, and there complete.
+    fn validate_platform(&self) -> Result<(), Invalid> {
+        let invalid = |path: &str, message: String| Err(Invalid { path: path.to_string(), message });
+        let autoscalers = [
+            ("api", self.api.replicas, &self.api.autoscaling),
+            ("runtime", self.runtime.replicas, &self.runtime.autoscaling),
+        ];
+        if self.platform == Platform::Compose {
+            let kubernetes_only = [
+                ("cluster", self.cluster.is_some()),
+                ("jobs", self.jobs.is_some()),
+                ("api.autoscaling", self.api.autoscaling.is_some()),
+                ("runtime.autoscaling", self.runtime.autoscaling.is_some()),
+            ];
+            if let Some((path, _)) = kubernetes_only.iter().find(|(_, set)| *set) {
+                return invalid(path, "is for Kubernetes plans: add `platform: kubernetes`".to_string());
+            }
+            return Ok(());
+        }
+        if self.host.is_some() {
+            return invalid("host", "a Kubernetes plan has a `cluster:` of node pools, not a host".to_string());
+        }
+        let Some(cluster) = &self.cluster else {
+            return invalid("platform", "a Kubernetes plan needs a `cluster:` with at least one node pool".to_string());
+        };
+        if cluster.node_pools.is_empty() {
+            return invalid("cluster.node_pools", "needs at least one node pool".to_string());
+        }
+        for (index, pool) in cluster.node_pools.iter().enumerate() {
+            let path = format!("cluster.node_pools.{index}");
+            if pool.name.is_empty() || cluster.node_pools[..index].iter().any(|p| p.name == pool.name) {
+                return invalid(
+                    &format!("{path}.name"),
+                    format!(
+                        "node pool names must be given and different, got `{}`",
+                        crate::model::load::cut(&pool.name, 40)
+                    ),
+                );
+            }
+            if pool.nodes > MAX_NODES || pool.max_nodes.is_some_and(|max| max < pool.nodes || max > MAX_NODES) {
+                return invalid(
+                    &format!("{path}.nodes"),
+                    format!("nodes must be at most max_nodes, and both at most {MAX_NODES}"),
+                );
+            }
+            if pool.cpus.0 == 0 || pool.memory.0 == 0 {
+                return invalid(&format!("{path}.cpus"), "a node's cpus and memory must be greater than 0".to_string());
+            }
+            if let Some(allocatable) = pool.allocatable
+                && (allocatable.cpus.is_some_and(|c| c > pool.cpus)
+                    || allocatable.memory.is_some_and(|m| m > pool.memory))
+            {
+                return invalid(&format!("{path}.allocatable"), "cannot be more than the node's capacity".to_string());
+            }
+        }
+        for (key, replicas, autoscaling) in autoscalers {
+            let Some(hpa) = autoscaling else { continue };
+            if hpa.min < 1 || hpa.min > replicas || replicas > hpa.max || hpa.max > MAX_RUNTIME_REPLICAS {
+                return invalid(
+                    &format!("{key}.autoscaling"),
+                    format!(
+                        "needs 1 ≤ min ≤ {key}.replicas ≤ max ≤ {MAX_RUNTIME_REPLICAS}, got min {}, replicas {replicas}, max {}",
+                        hpa.min, hpa.max
+                    ),
+                );
+            }
+            if hpa.target_cpu_percent == 0 || hpa.target_memory_percent == 0 {
+                return invalid(&format!("{key}.autoscaling"), "target percentages must be greater than 0".to_string());
+            }
+        }
+        if let Some(jobs) = &self.jobs
+            && jobs.max_concurrent > MAX_JOBS
+        {
+            return invalid("jobs.max_concurrent", format!("must be at most {MAX_JOBS}, got {}", jobs.max_concurrent));
+        }
+        Ok(())
+    }
+
     /// Every resources block with its path, for validation.
     fn resource_sections(&self) -> Vec<(String, &Resources)> {
         let mut sections = vec![
@@ -460,6 +567,10 @@ impl Plan {
             ("postgres.limits".to_string(), &self.postgres.limits),
             ("postgres.reservations".to_string(), &self.postgres.reservations),
         ];
+        if let Some(jobs) = &self.jobs {
+            sections.push(("jobs.limits".to_string(), &jobs.limits));
+            sections.push(("jobs.reservations".to_string(), &jobs.reservations));
+        }
         for (name, service) in &self.other_services {
             sections.push((format!("other_services.{name}.limits"), &service.limits));
             sections.push((format!("other_services.{name}.reservations"), &service.reservations));

@@ -2,6 +2,7 @@
 //! from `presets/`.
 
 use crate::io::error::InputError;
+use crate::model::cluster::Platform;
 use crate::model::load::{LoadedPlan, parse_plan};
 
 pub struct Preset {
@@ -10,22 +11,35 @@ pub struct Preset {
     /// Where the preset lives in this repository, used as its file name in reports.
     pub file: &'static str,
     pub text: &'static str,
+    pub platform: Platform,
 }
 
 macro_rules! preset {
-    ($key:literal) => {
+    ($key:literal, $platform:ident) => {
         Preset {
             key: $key,
             file: concat!("presets/", $key, ".yaml"),
             text: include_str!(concat!("../../presets/", $key, ".yaml")),
+            platform: Platform::$platform,
         }
     };
 }
 
-pub const PRESETS: &[Preset] = &[preset!("development"), preset!("small-team"), preset!("medium"), preset!("large")];
+pub const PRESETS: &[Preset] = &[
+    preset!("development", Compose),
+    preset!("small-team", Compose),
+    preset!("medium", Compose),
+    preset!("large", Compose),
+    preset!("kubernetes-large", Kubernetes),
+];
+
+/// The presets of one platform, in order.
+pub fn keys_for(platform: Platform) -> Vec<&'static str> {
+    PRESETS.iter().filter(|p| p.platform == platform).map(|p| p.key).collect()
+}
 
 /// The names `--preset` accepts, in the order the scaling page lists them.
-pub const PRESET_KEYS: [&str; 4] = ["development", "small-team", "medium", "large"];
+pub const PRESET_KEYS: [&str; 5] = ["development", "small-team", "medium", "large", "kubernetes-large"];
 
 pub fn load_preset(key: &str) -> Result<LoadedPlan, InputError> {
     let preset = PRESETS.iter().find(|p| p.key == key).ok_or_else(|| {

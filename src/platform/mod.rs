@@ -2,3 +2,4 @@
 //! the files that make a plan real there.
 
 pub mod compose;
+pub mod kubernetes;

@@ -1,10 +1,26 @@
 //! The report for people: figures with their arithmetic, then findings with fixes.
 
 use super::Report;
+use crate::analysis::figures::ClusterFit;
 use crate::analysis::workload::{WorkloadFigures, wait_text};
 use crate::model::plan::Dispatch;
 use crate::model::units::{Bytes, Seconds, percent, trim_decimal};
 use std::fmt::Write;
+
+fn cluster(out: &mut String, fit: &ClusterFit) {
+    let _ = writeln!(out, "\nCluster fit (requests placed on the nodes' allocatable, first fit decreasing)");
+    for (name, placement) in [("now", &fit.now), ("at maximum", &fit.at_maximum)] {
+        let _ = writeln!(
+            out,
+            "  {name:<22} {} of {} placed on {} · CPU requests {} % · memory requests {} %",
+            placement.placed,
+            count(placement.pods, "pod"),
+            count(u64::from(placement.nodes), "node"),
+            percent(placement.cpu_requests_share),
+            percent(placement.memory_requests_share)
+        );
+    }
+}
 
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
@@ -44,11 +60,24 @@ pub fn render(report: &Report) -> String {
         c.max_connections, c.reserved, c.usable
     );
 
-    match &f.host {
-        None => {
+    if let Some(maximum) = &f.at_maximum {
+        let c = &maximum.connections;
+        let _ = writeln!(out, "\nAt every autoscaler's maximum");
+        let _ = writeln!(
+            out,
+            "  replicas               api {} · runtime {}",
+            maximum.api_replicas, maximum.runtime_replicas
+        );
+        let _ = writeln!(out, "  concurrent executions  {}", maximum.concurrent_executions);
+        let _ = writeln!(out, "  connections            {} / {} usable ({} %)", c.used, c.usable, percent(c.share));
+    }
+
+    match (&f.host, &f.cluster) {
+        (_, Some(fit)) => cluster(&mut out, fit),
+        (None, None) => {
             let _ = writeln!(out, "\nHost fit: skipped (the plan has no host)");
         }
-        Some(h) => {
+        (Some(h), None) => {
             let _ = writeln!(out, "\nHost fit ({} CPUs, {})", trim_decimal(h.cpus, 3), Bytes(h.memory_bytes));
             let cpu = |used: f64, share: f64| {
                 format!("{} / {} CPUs  {} %", trim_decimal(used, 3), trim_decimal(h.cpus, 3), percent(share))

@@ -9,9 +9,10 @@ use crate::analysis::rules::Severity;
 use crate::analysis::solve::{self, Outcome};
 use crate::inputs::{self, Deployment};
 use crate::io::error::InputError;
+use crate::model::cluster::Platform;
 use crate::model::load::{LoadedPlan, Locator};
 use crate::model::plan::Plan;
-use crate::model::presets::{PRESET_KEYS, PRESETS, load_preset};
+use crate::model::presets::{keys_for, load_preset};
 use crate::report::Report;
 use ratatui::crossterm::event::{MouseEvent, MouseEventKind};
 use ratatui::layout::{Position, Rect};
@@ -199,7 +200,7 @@ pub struct App {
     /// Oldest first; bounded by [`UNDO_LIMIT`].
     pub undo: VecDeque<Snapshot>,
     pub redo: Vec<Snapshot>,
-    /// Index into `PRESET_KEYS` of the preset shown, when it is one.
+    /// Index into [`planner_presets`] of the preset shown, when it is one.
     pub preset: Option<usize>,
     /// Where `s` saved last; it suggests the same path next time.
     pub saved_path: Option<PathBuf>,
@@ -215,10 +216,15 @@ pub struct App {
     pub cursor: usize,
 }
 
+/// The presets `p` cycles through: the planner plans one Docker host.
+fn planner_presets() -> Vec<&'static str> {
+    keys_for(Platform::Compose)
+}
+
 impl App {
     pub fn new(loaded: LoadedPlan, color: bool) -> App {
         let report = Report::new(&loaded, Severity::Error);
-        let preset = PRESETS.iter().position(|p| p.file == loaded.file);
+        let preset = planner_presets().iter().position(|key| loaded.file == format!("presets/{key}.yaml"));
         let origin = match preset {
             Some(_) => format!("{} preset", loaded.plan.name.as_deref().unwrap_or("built-in")),
             None => loaded.file.clone(),
@@ -313,7 +319,7 @@ impl App {
 
     /// Preset `index` as the planner shows it: held against the deployment, with its facts.
     fn preset_plan(&self, index: usize) -> Result<Plan, InputError> {
-        let loaded = load_preset(PRESET_KEYS[index])?;
+        let loaded = load_preset(planner_presets()[index])?;
         Ok(inputs::with_deployment_facts(loaded, self.deployment.as_ref()).plan)
     }
 
@@ -478,7 +484,8 @@ pub fn update(app: &mut App, msg: Msg) -> Option<Effect> {
             app.mode = Mode::Normal;
         }
         Msg::NextPreset => {
-            let next = app.preset.map_or(0, |i| (i + 1) % PRESET_KEYS.len());
+            let presets = planner_presets();
+            let next = app.preset.map_or(0, |i| (i + 1) % presets.len());
             let plan = match app.preset_plan(next) {
                 Ok(plan) => plan,
                 Err(error) => {
@@ -494,9 +501,9 @@ pub fn update(app: &mut App, msg: Msg) -> Option<Effect> {
             };
             app.change(plan);
             app.preset = Some(next);
-            app.origin = format!("{} preset", app.plan().name.as_deref().unwrap_or(PRESET_KEYS[next]));
+            app.origin = format!("{} preset", app.plan().name.as_deref().unwrap_or(presets[next]));
             let note = if had_edits { ": your edits are one u away" } else { "" };
-            app.tell(format!("preset {}{note}", PRESET_KEYS[next]));
+            app.tell(format!("preset {}{note}", presets[next]));
         }
         Msg::Solve => match solve::solve(app.plan()) {
             Outcome::Solved(candidates) => {

@@ -1,0 +1,223 @@
+//! Kubernetes plans: the allocatable formula, placement computed by hand, the cluster
+//! findings and what a Kubernetes plan must say.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test that cannot unwrap has failed
+
+use flowcap::analysis::figures::analyze;
+use flowcap::analysis::rules::{Change, Finding, Setting, evaluate};
+use flowcap::model::load::parse_plan;
+use flowcap::model::plan::Plan;
+use flowcap::model::units::{Bytes, Cpus};
+use flowcap::platform::kubernetes::fit::allocatable;
+
+const GIB: u64 = 1 << 30;
+const MIB: u64 = 1 << 20;
+
+/// A Kubernetes plan: one node pool of `pool` (YAML flow mapping), then `rest`.
+fn plan(pool: &str, rest: &str) -> Plan {
+    let text = format!(
+        "platform: kubernetes\npostgres: {{ external: true, max_connections: 200 }}\n\
+         cluster:\n  node_pools:\n    - {pool}\n{rest}"
+    );
+    parse_plan("k.yaml", &text).unwrap_or_else(|e| panic!("{e}\n{text}")).plan
+}
+
+fn fired(plan: &Plan, rule: &str) -> Vec<Finding> {
+    evaluate(plan, &analyze(plan)).into_iter().filter(|f| f.rule.as_str() == rule).collect()
+}
+
+#[test]
+fn allocatable_follows_gkes_published_reservations() {
+    // 32 CPUs: 6 % of the first core (60m), 1 % of the second (10m), 0.5 % of the next two
+    // (10m), 0.25 % of the other 28 (70m) = 150m.
+    // 128 GiB: 25 % of 4 + 20 % of 4 + 10 % of 8 + 6 % of 112 GiB = 9.32 GiB, plus 100 MiB.
+    let reserved = (4 * GIB * 25 + 4 * GIB * 20 + 8 * GIB * 10 + 112 * GIB * 6).div_ceil(100) + 100 * MIB;
+    assert_eq!(allocatable(Cpus::whole(32), Bytes::gib(128)), (Cpus(31_850), Bytes(128 * GIB - reserved)));
+    // Above 128 GiB, 2 %: 256 GiB reserves 9.32 + 2.56 GiB.
+    let reserved =
+        (4 * GIB * 25 + 4 * GIB * 20 + 8 * GIB * 10 + 112 * GIB * 6 + 128 * GIB * 2).div_ceil(100) + 100 * MIB;
+    assert_eq!(allocatable(Cpus::whole(1), Bytes::gib(256)), (Cpus(940), Bytes(256 * GIB - reserved)));
+}
+
+#[test]
+fn pods_fill_a_node_exactly_and_the_next_one_waits() {
+    // One node offering 4 CPUs and 8 GiB; the API takes 1 CPU / 2 GiB per pod, nothing else
+    // requests anything (runtime 0 replicas).
+    let pool = "{ name: exact, nodes: 1, cpus: 4, memory: 8Gi, allocatable: { cpus: 4, memory: 8Gi } }";
+    let rest = "api: { replicas: 4, requests: { cpus: 1, memory: 2Gi } }\nruntime: { replicas: 0 }\n";
+    let fit = analyze(&plan(pool, rest)).cluster.unwrap();
+    assert_eq!((fit.now.pods, fit.now.placed), (4, 4));
+    assert_eq!((fit.now.cpu_requests_share, fit.now.memory_requests_share), (1.0, 1.0));
+    assert!(fired(&plan(pool, rest), "pods-unschedulable").is_empty());
+
+    let rest = "api: { replicas: 5, requests: { cpus: 1, memory: 2Gi } }\nruntime: { replicas: 0 }\n";
+    let p = plan(pool, rest);
+    let fit = analyze(&p).cluster.unwrap();
+    assert_eq!((fit.now.pods, fit.now.placed), (5, 4));
+    assert_eq!(fit.now.unplaced[0].workload, "api");
+    assert_eq!(fit.now.unplaced[0].reason, "it requests 1 CPU and 2 GiB and no node has that much left");
+    let found = fired(&p, "pods-unschedulable");
+    assert_eq!(found.len(), 1, "said once, not again at the maximum: {found:?}");
+    assert_eq!(
+        found[0].message,
+        "1 api pod(s) cannot be placed now: it requests 1 CPU and 2 GiB and no node has that much left"
+    );
+}
+
+#[test]
+fn a_pod_larger_than_any_node_is_named_with_what_the_nodes_offer() {
+    // 8 CPUs requested; nodes of 4 CPUs offer 3,920m less a 200m DaemonSet = 3,720m.
+    let pool = "{ name: small, nodes: 3, cpus: 4, memory: 16Gi }";
+    let rest = "runtime: { replicas: 1, requests: { cpus: 8, memory: 4Gi } }\napi: { replicas: 1 }\n";
+    let mut p = plan(pool, rest);
+    p.cluster.as_mut().unwrap().daemonset.cpus = Some(Cpus(200));
+    let fit = analyze(&p).cluster.unwrap();
+    assert_eq!(fit.now.unplaced.len(), 1);
+    assert_eq!(
+        fit.now.unplaced[0].reason,
+        "it requests 8 CPUs and 4 GiB, more than any node offers pods (at most 3.72 CPUs and 13.3 GiB on one node)"
+    );
+}
+
+#[test]
+fn first_fit_decreasing_places_the_largest_pods_first() {
+    // Two nodes of 4 CPUs; API pods of 1 CPU, runtime pods of 3. In the plan's order the two
+    // API pods share node 1, the first runtime takes node 2 and the second finds 2 and 1 CPUs
+    // left: unplaced. Largest first puts a runtime on each node and an API pod beside each.
+    let pool = "{ name: p, nodes: 2, cpus: 4, memory: 16Gi, allocatable: { cpus: 4, memory: 16Gi } }";
+    let rest = "api: { replicas: 2, requests: { cpus: 1, memory: 1Gi } }\n\
+                runtime: { replicas: 2, requests: { cpus: 3, memory: 1Gi } }\n";
+    let fit = analyze(&plan(pool, rest)).cluster.unwrap();
+    assert_eq!((fit.now.placed, fit.now.unplaced.len()), (4, 0));
+    assert_eq!(fit.now.cpu_requests_share, 1.0);
+}
+
+#[test]
+fn the_maximum_places_every_autoscaler_at_max_and_every_job_on_max_nodes() {
+    let pool = "{ name: p, nodes: 1, max_nodes: 2, cpus: 4, memory: 16Gi, allocatable: { cpus: 4, memory: 16Gi } }";
+    let rest = "api: { replicas: 1, requests: { cpus: 1, memory: 1Gi }, autoscaling: { min: 1, max: 3 } }\n\
+                runtime: { replicas: 1, max_concurrent_executions: 5, requests: { cpus: 1, memory: 1Gi }, autoscaling: { min: 1, max: 2 } }\n\
+                jobs: { max_concurrent: 4, requests: { cpus: 500m, memory: 256Mi }, limits: { cpus: 1, memory: 1Gi } }\n";
+    let p = plan(pool, rest);
+    let a = analyze(&p);
+    let fit = a.cluster.unwrap();
+    assert_eq!((fit.now.pods, fit.now.nodes), (2, 1));
+    // 3 API + 2 runtime + 4 Jobs on two nodes: 5 CPUs + 2 CPUs of Jobs = 7 of 8.
+    assert_eq!((fit.at_maximum.pods, fit.at_maximum.placed, fit.at_maximum.nodes), (9, 9, 2));
+    assert_eq!(fit.at_maximum.cpu_requests_share, 0.875);
+    let maximum = a.at_maximum.unwrap();
+    assert_eq!((maximum.api_replicas, maximum.runtime_replicas), (3, 2));
+    assert_eq!(maximum.concurrent_executions, 2 * 5 + 4);
+    // 3 × 10 + db-init 3 + admin 2.
+    assert_eq!(maximum.connections.used, 35);
+}
+
+#[test]
+fn job_cap_past_the_cluster_says_how_many_fit() {
+    let pool = "{ name: p, nodes: 1, cpus: 4, memory: 16Gi, allocatable: { cpus: 4, memory: 16Gi } }";
+    let rest = "api: { replicas: 1, requests: { cpus: 1, memory: 1Gi } }\nruntime: { replicas: 0 }\n\
+                jobs: { max_concurrent: 10, requests: { cpus: 500m, memory: 256Mi } }\n";
+    let p = plan(pool, rest);
+    let found = fired(&p, "job-cap-exceeds-cluster");
+    assert_eq!(found.len(), 1);
+    // 3 CPUs left after the API: 6 Jobs of 500m.
+    assert!(
+        found[0].message.starts_with("4 of the 10 Jobs the cap allows find no node at the maximum"),
+        "{}",
+        found[0].message
+    );
+    assert_eq!(found[0].changes, vec![Change { path: "jobs.max_concurrent".into(), value: Setting::Count(6) }]);
+    assert!(fired(&p, "pods-unschedulable").is_empty(), "Jobs have their own rule");
+}
+
+#[test]
+fn the_api_autoscalers_maximum_against_the_connection_budget() {
+    let pool = "{ name: p, nodes: 10, cpus: 32, memory: 128Gi }";
+    // At 20 replicas: 200 + db-init 3 + admin 2 = 205 > 197 usable; 19 × 10 + 5 = 195 fits.
+    let rest = "api: { replicas: 2, requests: { cpus: 500m, memory: 512Mi }, autoscaling: { min: 2, max: 20 } }\n";
+    let p = plan(pool, rest);
+    assert!(fired(&p, "connections-exhausted").is_empty(), "now it fits: 25 of 197");
+    let found = fired(&p, "hpa-max-exhausts-connections");
+    assert_eq!(found.len(), 1);
+    assert_eq!(
+        found[0].message,
+        "at the API autoscaler's maximum of 20 replicas the clients can open 205 connections; max_connections 200 leaves 197 usable"
+    );
+    assert_eq!(
+        found[0].fix.as_deref(),
+        Some("lower api.autoscaling.max to 19, or raise postgres.max_connections to 260")
+    );
+    assert_eq!(found[0].changes, vec![Change { path: "api.autoscaling.max".into(), value: Setting::Count(19) }]);
+    let rest = "api: { replicas: 2, requests: { cpus: 500m, memory: 512Mi }, autoscaling: { min: 2, max: 19 } }\n";
+    assert!(fired(&plan(pool, rest), "hpa-max-exhausts-connections").is_empty());
+}
+
+#[test]
+fn an_autoscaler_without_requests_and_limits_below_requests() {
+    let pool = "{ name: p, nodes: 2, cpus: 16, memory: 64Gi }";
+    let rest = "api: { replicas: 1, requests: { cpus: 500m }, autoscaling: { min: 1, max: 3 } }\n\
+                runtime: { replicas: 1, requests: { cpus: 2, memory: 4Gi }, limits: { cpus: 1, memory: 8Gi } }\n";
+    let p = plan(pool, rest);
+    let missing = fired(&p, "requests-missing");
+    assert_eq!(missing.len(), 1);
+    assert_eq!(missing[0].path, "api.reservations");
+    assert!(missing[0].message.contains("requests no memory"), "{}", missing[0].message);
+    let below = fired(&p, "limits-below-requests");
+    assert_eq!(below.len(), 1);
+    assert_eq!(below[0].message, "runtime requests 2 CPUs but is limited to 1");
+    assert!(fired(&p, "reservation-above-limit").is_empty(), "the Compose rule is not the Kubernetes one");
+}
+
+#[test]
+fn memory_limits_overcommitting_a_node_warn_and_cpu_limits_do_not() {
+    let pool = "{ name: p, nodes: 1, cpus: 8, memory: 16Gi, allocatable: { cpus: 8, memory: 16Gi } }";
+    // Four API pods requesting 1 GiB with 8 CPU and 5 GiB limits each: 20 GiB of limits on 16.
+    let rest = "api: { replicas: 4, requests: { cpus: 1, memory: 1Gi }, limits: { cpus: 8, memory: 5Gi } }\nruntime: { replicas: 0 }\n";
+    let found = fired(&plan(pool, rest), "node-limits-overcommit");
+    assert_eq!(found.len(), 1);
+    assert!(found[0].message.contains("(p-1: 125 % of what it offers pods)"), "{}", found[0].message);
+    let rest = "api: { replicas: 4, requests: { cpus: 1, memory: 1Gi }, limits: { cpus: 8, memory: 4Gi } }\nruntime: { replicas: 0 }\n";
+    assert!(fired(&plan(pool, rest), "node-limits-overcommit").is_empty(), "32 CPUs of limits on 8 only throttle");
+}
+
+#[test]
+fn kubernetes_keys_belong_to_kubernetes_plans() {
+    let bad = [
+        ("cluster: { node_pools: [] }\n", "is for Kubernetes plans: add `platform: kubernetes`"),
+        ("api: { autoscaling: { min: 1, max: 2 } }\n", "is for Kubernetes plans"),
+        ("platform: kubernetes\n", "needs a `cluster:` with at least one node pool"),
+        (
+            "platform: kubernetes\nhost: { cpus: 4, memory: 8G }\ncluster: { node_pools: [{ name: a, nodes: 1, cpus: 4, memory: 8Gi }] }\n",
+            "not a host",
+        ),
+        (
+            "platform: kubernetes\napi: { replicas: 5, autoscaling: { min: 1, max: 3 } }\ncluster: { node_pools: [{ name: a, nodes: 1, cpus: 4, memory: 8Gi }] }\n",
+            "needs 1 ≤ min ≤ api.replicas ≤ max ≤ 1000, got min 1, replicas 5, max 3",
+        ),
+        (
+            "platform: kubernetes\ncluster: { node_pools: [{ name: a, nodes: 1, cpus: 4, memory: 8Gi }, { name: a, nodes: 1, cpus: 4, memory: 8Gi }] }\n",
+            "node pool names must be given and different",
+        ),
+        (
+            "platform: kubernetes\ncluster: { node_pools: [{ name: a, nodes: 3, max_nodes: 2, cpus: 4, memory: 8Gi }] }\n",
+            "nodes must be at most max_nodes",
+        ),
+    ];
+    for (text, expected) in bad {
+        let error = parse_plan("k.yaml", text).err().unwrap_or_else(|| panic!("accepted:\n{text}")).to_string();
+        assert!(error.contains(expected), "{text}\n→ {error}");
+    }
+}
+
+#[test]
+fn the_kubernetes_preset_passes_its_own_check() {
+    let loaded = flowcap::model::presets::load_preset("kubernetes-large").unwrap();
+    let found = evaluate(&loaded.plan, &analyze(&loaded.plan));
+    assert!(found.is_empty(), "{found:?}");
+    let a = analyze(&loaded.plan);
+    let fit = a.cluster.unwrap();
+    // Now: 3 API + 6 runtimes + web, redis, prometheus, grafana, tempo.
+    assert_eq!((fit.now.pods, fit.now.placed, fit.now.nodes), (14, 14, 3));
+    assert_eq!((fit.at_maximum.pods, fit.at_maximum.placed, fit.at_maximum.nodes), (27, 27, 6));
+    assert_eq!(a.at_maximum.unwrap().concurrent_executions, 240);
+}
