@@ -74,8 +74,13 @@ pub struct ExportArgs {
     #[arg(long, value_name = "FILE")]
     pub save_plan: Option<PathBuf>,
     /// Add PGTune's web-profile settings to the Postgres command.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "helm")]
     pub pgtune: bool,
+    /// Write Helm values for Flow-Like's chart from a Kubernetes plan (only the keys flowcap
+    /// owns: replicas, requests and limits, autoscaling, the Job cap), to pass after your own
+    /// values: helm upgrade --install RELEASE CHART -f values.yaml -f FILE.
+    #[arg(long)]
+    pub helm: bool,
 }
 
 /// Where the plan comes from, and the deployment it is held against.
@@ -110,6 +115,21 @@ pub struct PlanArgs {
     /// The Docker host's memory, e.g. 64G (overrides the plan's host.memory).
     #[arg(long, value_name = "SIZE", value_parser = parse_memory)]
     pub host_memory: Option<Bytes>,
+    /// Values files of Flow-Like's Helm chart: the Kubernetes deployment, merged over the
+    /// chart's defaults in order as `helm -f` merges them (repeatable). With PLAN or --preset,
+    /// every value they set differently is a drift finding.
+    #[arg(long = "helm-values", value_name = "FILE", conflicts_with = "compose")]
+    pub helm_values: Vec<PathBuf>,
+    /// The cluster's node count, for a Kubernetes plan without a cluster (values alone): one
+    /// pool of --nodes nodes of --node-cpus and --node-memory.
+    #[arg(long, value_name = "N", requires_all = ["node_cpus", "node_memory"])]
+    pub nodes: Option<u32>,
+    /// A node's CPUs (with --nodes).
+    #[arg(long, value_name = "CPUS", value_parser = parse_cpus, requires = "nodes")]
+    pub node_cpus: Option<Cpus>,
+    /// A node's memory, e.g. 64Gi (with --nodes).
+    #[arg(long, value_name = "SIZE", value_parser = parse_memory, requires = "nodes")]
+    pub node_memory: Option<Bytes>,
 }
 
 fn parse_cpus(text: &str) -> Result<Cpus, String> {

@@ -3,12 +3,15 @@
 use crate::cli::{CheckArgs, ExportArgs, FormatArg, PlanArgs, SolveArgs};
 use flowcap::analysis::rules::RULES;
 use flowcap::analysis::solve::Outcome;
-use flowcap::inputs::{self, Deployment, Inputs, Request};
+use flowcap::inputs::{self, Inputs, Request};
 use flowcap::io::error::InputError;
 use flowcap::io::text::{one_line, terminal_safe};
+use flowcap::io::write::WRITTEN_BY;
 use flowcap::io::write::{retire, write_all_safely, write_file_safely};
 use flowcap::model::cluster::Platform;
+use flowcap::model::load::LoadedPlan;
 use flowcap::platform::compose::Environment;
+use flowcap::platform::kubernetes::values;
 use flowcap::report::Report;
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
@@ -64,13 +67,16 @@ impl PlanArgs {
             services: self.services.clone(),
             host_cpus: self.host_cpus,
             host_memory: self.host_memory,
+            helm_values: self.helm_values.clone(),
+            nodes: self.nodes.zip(self.node_cpus).zip(self.node_memory).map(|((n, c), m)| (n, c, m)),
         }
     }
 }
 
 /// A check of nothing would pass and hide a missing file in CI.
 fn something_to_check(args: &CheckArgs, inputs: Inputs) -> Result<Inputs, InputError> {
-    if args.check && args.source.plan.is_none() && args.source.preset.is_none() && inputs.deployment.is_none() {
+    let named = args.source.plan.is_some() || args.source.preset.is_some();
+    if args.check && !named && inputs.deployment.is_none() && inputs.values.is_none() {
         return Err(InputError::conflict(
             "--check",
             format!(
@@ -88,7 +94,7 @@ fn start(args: &PlanArgs) -> Result<Inputs, InputError> {
 }
 
 pub fn check(args: &CheckArgs) -> ExitCode {
-    let Inputs { loaded, deployment } = match start(&args.source).and_then(|inputs| something_to_check(args, inputs)) {
+    let inputs = match start(&args.source).and_then(|inputs| something_to_check(args, inputs)) {
         Ok(inputs) => inputs,
         Err(error) => {
             // Tools that parse stdout get the reason too.
@@ -100,13 +106,13 @@ pub fn check(args: &CheckArgs) -> ExitCode {
     };
     let interactive = !args.check && args.format.is_none() && io::stdin().is_terminal() && io::stdout().is_terminal();
     if interactive {
-        if loaded.plan.platform == Platform::Kubernetes {
+        if inputs.loaded.plan.platform == Platform::Kubernetes {
             return bad_input(&InputError::conflict(
                 "planner",
                 "the planner plans one Docker host; check a Kubernetes plan with --check and write its values with export --helm",
             ));
         }
-        return match flowcap::tui::run(loaded, deployment) {
+        return match flowcap::tui::run(inputs.loaded, inputs.deployment) {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
                 tell(&format!("error: terminal: {error}"));
@@ -114,29 +120,32 @@ pub fn check(args: &CheckArgs) -> ExitCode {
             }
         };
     }
-    let mut report = Report::new(&loaded, args.fail_on.into());
-    if let Some(compared) = deployment.as_ref().and_then(Deployment::compared) {
-        report = report.with_drift(compared, &loaded.plan);
+    let mut report = Report::new(&inputs.loaded, args.fail_on.into());
+    if let Some(compared) = inputs.compared() {
+        report = report.with_drift(compared, &inputs.loaded.plan);
     }
     print(&report.render(args.format.unwrap_or(FormatArg::Human).into()));
     let code = if args.check && report.summary.failed { ExitCode::from(EXIT_FINDINGS) } else { ExitCode::SUCCESS };
     // The process ends here: freeing the parsed compose tree node by node would only cost time.
-    std::mem::forget((deployment, loaded, report));
+    std::mem::forget((inputs, report));
     code
 }
 
 pub fn diff(args: &PlanArgs) -> ExitCode {
     match start(args) {
-        Ok(Inputs { loaded, deployment: Some(deployment) }) if deployment.compared => {
-            print(&flowcap::analysis::drift::render(&flowcap::analysis::drift::compare(
-                &deployment.imported.plan,
-                &loaded.plan,
-            )));
-            ExitCode::SUCCESS
-        }
-        Ok(_) => {
-            bad_input(&InputError::conflict("diff", "needs a plan (PLAN or --preset) and the deployment (-f FILE)"))
-        }
+        Ok(inputs) => match inputs.compared() {
+            Some(deployed) => {
+                print(&flowcap::analysis::drift::render(&flowcap::analysis::drift::compare(
+                    &deployed.plan,
+                    &inputs.loaded.plan,
+                )));
+                ExitCode::SUCCESS
+            }
+            None => bad_input(&InputError::conflict(
+                "diff",
+                "needs a plan (PLAN or --preset) and the deployment (-f FILE, or --helm-values FILE)",
+            )),
+        },
         Err(error) => bad_input(&error),
     }
 }
@@ -190,7 +199,10 @@ pub fn export(args: &ExportArgs) -> ExitCode {
 }
 
 fn write_export(args: &ExportArgs) -> Result<Vec<PathBuf>, InputError> {
-    let Inputs { loaded, deployment } = start(&args.source)?;
+    let Inputs { loaded, deployment, .. } = start(&args.source)?;
+    if args.helm {
+        return write_helm_values(args, &loaded);
+    }
     let export = inputs::export(&loaded.plan, &loaded.file, deployment.as_ref(), &args.output, args.pgtune)?;
     let mut files = export.files.clone();
     if let Some(path) = &args.save_plan {
@@ -205,6 +217,25 @@ fn write_export(args: &ExportArgs) -> Result<Vec<PathBuf>, InputError> {
     retire(&export.retired)?;
     print(&export.summary());
     tell(&format!("apply with: {}", export.apply));
+    Ok(written)
+}
+
+/// `export --helm`: the chart's values for a Kubernetes plan.
+fn write_helm_values(args: &ExportArgs, loaded: &LoadedPlan) -> Result<Vec<PathBuf>, InputError> {
+    if loaded.plan.platform != Platform::Kubernetes {
+        return Err(InputError::conflict(
+            "--helm",
+            "Helm values are written from a Kubernetes plan (platform: kubernetes, with a cluster)",
+        ));
+    }
+    inputs::refuse_inputs(&args.output, Some(&loaded.file), None, false)?;
+    let header = format!(
+        "{} from {}. Helm values for Flow-Like's chart: pass them last, after your own.",
+        WRITTEN_BY, loaded.file
+    );
+    let text = values::values_text(&loaded.plan, &header)?;
+    let written = write_all_safely(&[(args.output.clone(), text)], args.force)?;
+    tell(&format!("apply with: helm upgrade --install RELEASE CHART -f values.yaml -f {}", args.output.display()));
     Ok(written)
 }
 

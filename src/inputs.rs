@@ -4,12 +4,13 @@
 //! never disagree about what they are looking at.
 
 use crate::io::error::InputError;
-use crate::model::cluster::Platform;
-use crate::model::load::{LoadedPlan, load_plan_file};
+use crate::model::cluster::{Cluster, NodePool, Platform};
+use crate::model::load::{LoadedPlan, Locator, load_plan_file, read_text_file};
 use crate::model::plan::Plan;
 use crate::model::presets::load_preset;
 use crate::model::units::{Bytes, Cpus};
 use crate::platform::compose::{self, Environment, Export, ExportOptions, Project, ProjectOptions, ServiceNames};
+use crate::platform::kubernetes::{self, values::ValuesFile};
 use std::path::{Path, PathBuf};
 
 /// What the operator named on the command line.
@@ -25,6 +26,10 @@ pub struct Request {
     pub services: Vec<String>,
     pub host_cpus: Option<Cpus>,
     pub host_memory: Option<Bytes>,
+    /// `--helm-values` files in order: a Kubernetes deployment.
+    pub helm_values: Vec<PathBuf>,
+    /// `--nodes N --node-cpus C --node-memory M`: the cluster, when the plan has none.
+    pub nodes: Option<(u32, Cpus, Bytes)>,
 }
 
 /// The plan to work on and the deployment it is held against.
@@ -32,6 +37,22 @@ pub struct Request {
 pub struct Inputs {
     pub loaded: LoadedPlan,
     pub deployment: Option<Deployment>,
+    /// The Kubernetes deployment read from Helm values, when given.
+    pub values: Option<LoadedPlan>,
+    /// A plan or preset is named, so the deployment is compared with it.
+    named: bool,
+}
+
+impl Inputs {
+    /// The deployment the plan is held against (compose files given with -f, or Helm values),
+    /// when a plan or preset is named: every value it sets differently is drift.
+    pub fn compared(&self) -> Option<&LoadedPlan> {
+        match (&self.values, &self.deployment) {
+            (Some(values), _) if self.named => Some(values),
+            (_, Some(deployment)) => deployment.compared(),
+            _ => None,
+        }
+    }
 }
 
 /// A compose deployment: the project as Compose reads it, which service plays which role, and
@@ -67,6 +88,9 @@ pub fn resolve(request: &Request, shell: Environment) -> Result<Inputs, InputErr
         (None, Some(preset)) => Some(load_preset(preset)?),
         (None, None) => None,
     };
+    if !request.helm_values.is_empty() || named.as_ref().is_some_and(|l| l.plan.platform == Platform::Kubernetes) {
+        return resolve_kubernetes(request, named);
+    }
     let options = ProjectOptions {
         files: request.compose_files.clone(),
         env_file: request.env_file.clone(),
@@ -74,16 +98,7 @@ pub fn resolve(request: &Request, shell: Environment) -> Result<Inputs, InputErr
         // Relative, so messages and reports name `./docker-compose.yml` as the operator knows it.
         dir: PathBuf::from("."),
     };
-    // A Kubernetes plan runs on a cluster, not on the compose files in this folder.
-    let kubernetes = named.as_ref().is_some_and(|loaded| loaded.plan.platform == Platform::Kubernetes);
-    if kubernetes && !request.compose_files.is_empty() {
-        return Err(InputError::conflict(
-            "-f",
-            "a Kubernetes plan is not held against compose files: its deployment is the chart's values",
-        ));
-    }
-    let found = if kubernetes { None } else { Project::find(&options, shell)? };
-    let deployment = match found {
+    let deployment = match Project::find(&options, shell)? {
         Some(project) => {
             let imported = compose::import(&project, &names)?;
             let compared = named.is_some() && !request.compose_files.is_empty();
@@ -102,7 +117,65 @@ pub fn resolve(request: &Request, shell: Environment) -> Result<Inputs, InputErr
         return Err(InputError::conflict("--host-cpus/--host-memory", "the plan has no host: give both"));
     }
     loaded.plan.set_host(request.host_cpus, request.host_memory);
-    Ok(Inputs { loaded, deployment })
+    Ok(Inputs { loaded, deployment, values: None, named: request.plan.is_some() || request.preset.is_some() })
+}
+
+/// A Kubernetes plan, or the deployment its Helm values describe: the compose files in this
+/// folder are not its deployment.
+fn resolve_kubernetes(request: &Request, named: Option<LoadedPlan>) -> Result<Inputs, InputError> {
+    if let Some(loaded) = &named
+        && loaded.plan.platform != Platform::Kubernetes
+    {
+        return Err(InputError::conflict(
+            &loaded.file,
+            "Helm values describe a Kubernetes deployment: hold them against a plan with platform: kubernetes",
+        ));
+    }
+    if !request.compose_files.is_empty() {
+        return Err(InputError::conflict(
+            "-f",
+            "a Kubernetes plan is not held against compose files: its deployment is the chart's values (--helm-values)",
+        ));
+    }
+    if request.host_cpus.is_some() || request.host_memory.is_some() {
+        return Err(InputError::conflict(
+            "--host-cpus/--host-memory",
+            "a Kubernetes plan has a cluster, not a host: give --nodes, --node-cpus and --node-memory",
+        ));
+    }
+    let values = if request.helm_values.is_empty() {
+        None
+    } else {
+        let files = request
+            .helm_values
+            .iter()
+            .map(|path| Ok(ValuesFile { name: path.display().to_string(), text: read_text_file(path)? }))
+            .collect::<Result<Vec<_>, InputError>>()?;
+        let (plan, places) = kubernetes::values::import(&files)?;
+        let first = files.first().map(|f| f.name.clone()).unwrap_or_default();
+        Some(LoadedPlan { plan, file: first, locator: Locator::Deployment(places), inherited: Default::default() })
+    };
+    let named_plan = named.is_some();
+    let mut loaded = match named {
+        Some(loaded) => loaded,
+        None => values.clone().ok_or_else(|| InputError::conflict("--helm-values", "no values file given"))?,
+    };
+    if let Some((nodes, cpus, memory)) = request.nodes {
+        let pool = NodePool { name: "nodes".into(), nodes, max_nodes: None, cpus, memory, allocatable: None };
+        let cluster = loaded.plan.cluster.get_or_insert_with(Cluster::default);
+        cluster.node_pools = vec![pool];
+    }
+    if loaded.plan.cluster.is_none() {
+        return Err(InputError::conflict(
+            "--helm-values",
+            "the chart's values do not say the cluster: give --nodes N --node-cpus CPUS --node-memory SIZE, or a plan with a cluster",
+        ));
+    }
+    loaded
+        .plan
+        .validate()
+        .map_err(|invalid| InputError::invalid(&loaded.file, None, format!("{}: {}", invalid.path, invalid.message)))?;
+    Ok(Inputs { loaded, deployment: None, values, named: named_plan })
 }
 
 /// `loaded` with the deployment's fixed ports, container names and service names, which are

@@ -164,12 +164,9 @@ fn drift_against_a_plan() {
     assert!(stdout.contains("  error   drift  docker-compose.yml:"), "{stdout}");
     // The plan inherits the deployment's published port: 4 runtimes cannot all bind 9000.
     assert!(stdout.contains("runtime publishes host port 9000; its 4 replicas cannot all bind it"), "{stdout}");
-    flowcap()
-        .current_dir(fixtures())
-        .args(["diff", "--preset", "medium"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("needs a plan (PLAN or --preset) and the deployment (-f FILE)"));
+    flowcap().current_dir(fixtures()).args(["diff", "--preset", "medium"]).assert().code(2).stderr(
+        predicate::str::contains("needs a plan (PLAN or --preset) and the deployment (-f FILE, or --helm-values FILE)"),
+    );
     flowcap()
         .current_dir(fixtures())
         .args(["diff", "--preset", "medium", "-f", "docker-compose.yml", "-f", "docker-compose.override.yml"])

@@ -9,6 +9,7 @@ use flowcap::model::load::parse_plan;
 use flowcap::model::plan::Plan;
 use flowcap::model::units::{Bytes, Cpus};
 use flowcap::platform::kubernetes::fit::allocatable;
+use flowcap::platform::kubernetes::values::{ValuesFile, import};
 
 const GIB: u64 = 1 << 30;
 const MIB: u64 = 1 << 20;
@@ -220,4 +221,56 @@ fn the_kubernetes_preset_passes_its_own_check() {
     assert_eq!((fit.now.pods, fit.now.placed, fit.now.nodes), (14, 14, 3));
     assert_eq!((fit.at_maximum.pods, fit.at_maximum.placed, fit.at_maximum.nodes), (27, 27, 6));
     assert_eq!(a.at_maximum.unwrap().concurrent_executions, 240);
+}
+
+fn values(files: &[(&str, &str)]) -> Result<Plan, flowcap::io::error::InputError> {
+    let files: Vec<ValuesFile> =
+        files.iter().map(|(name, text)| ValuesFile { name: name.to_string(), text: text.to_string() }).collect();
+    import(&files).map(|(plan, _)| plan)
+}
+
+#[test]
+fn values_files_merge_over_the_charts_defaults_as_helm_merges_them() {
+    // The chart's defaults alone: one API and one executor pod, CockroachDB, Redis, the
+    // monitoring stack with tracing, no Job backend.
+    let plan = values(&[]).unwrap();
+    assert_eq!((plan.api.replicas, plan.runtime.replicas), (1, 1));
+    assert_eq!(plan.api.reservations.cpus, Some(Cpus(100)));
+    assert_eq!(plan.api.limits.memory, Some(Bytes::gib(1)));
+    assert_eq!(plan.other_services.get("cockroachdb").map(|s| s.replicas), Some(3));
+    let names: Vec<&str> = plan.other_services.keys().map(String::as_str).collect();
+    assert_eq!(names, ["cockroachdb", "grafana", "prometheus", "redis", "tempo", "web"]);
+    assert!(plan.jobs.is_none());
+
+    // Later files win; a null removes the chart's default; an HPA starts at its minimum.
+    let first = "api:\n  replicaCount: 2\n  resources:\n    limits: null\nexecution:\n  asyncBackend: kubernetes_job\n";
+    let second = "api:\n  replicaCount: 4\n  autoscaling:\n    enabled: true\n    minReplicas: 3\n    maxReplicas: 8\n\
+                  monitoring:\n  enabled: false\ndatabase:\n  type: external\nexecutor:\n  maxConcurrentJobs: 25\n";
+    let plan = values(&[("a.yaml", first), ("b.yaml", second)]).unwrap();
+    assert_eq!(plan.api.replicas, 3);
+    assert_eq!(plan.api.autoscaling.map(|a| (a.min, a.max, a.target_cpu_percent)), Some((3, 8, 70)));
+    assert_eq!(plan.api.limits, flowcap::model::plan::Resources::default());
+    assert_eq!(plan.jobs.map(|j| j.max_concurrent), Some(25));
+    let names: Vec<&str> = plan.other_services.keys().map(String::as_str).collect();
+    assert_eq!(names, ["redis", "web"]);
+}
+
+#[test]
+fn a_bad_value_is_named_at_its_place_in_the_file_that_set_it() {
+    let error = values(&[
+        ("a.yaml", "api:\n  replicaCount: 2\n"),
+        ("b.yaml", "web: {}\napi:\n  resources:\n    requests:\n      cpu: lots\n"),
+    ])
+    .unwrap_err();
+    assert_eq!(error.location().file, "b.yaml");
+    assert_eq!((error.location().line, error.location().column), (Some(5), Some(7)));
+    assert!(
+        error.message().starts_with("api.resources.requests.cpu: invalid CPU amount `lots`"),
+        "{}",
+        error.message()
+    );
+    let error = values(&[("c.yaml", "- a list\n")]).unwrap_err();
+    assert_eq!(error.message(), "Helm values are a mapping of keys");
+    let error = values(&[("d.yaml", "api: {replicaCount: [\n")]).unwrap_err();
+    assert_eq!(error.kind(), "syntax");
 }

@@ -2,6 +2,7 @@
 //! says otherwise. `--check PLAN --compose …` reports each as a `drift` finding, `flowcap diff`
 //! prints them as before → after.
 
+use crate::model::cluster::{Autoscaling, Platform};
 use crate::model::plan::{Plan, Resources};
 use crate::model::units::{Bytes, Cpus};
 
@@ -17,7 +18,11 @@ pub struct Change {
 
 /// What the operator can do about one drifted value: the override sets most of them, but not
 /// the API's signing keys (one BACKEND_KEY/PUB/KID for every replica) nor which profiles run.
-pub fn fix(change: &Change) -> String {
+pub fn fix(change: &Change, platform: Platform) -> String {
+    if platform == Platform::Kubernetes {
+        return "apply the values `flowcap export --helm` writes (pass them last to helm upgrade), or change the plan"
+            .into();
+    }
     match change.path.as_str() {
         "api.shared_jwt_keys" => "give every API replica the same BACKEND_KEY, BACKEND_PUB and BACKEND_KID \
                                   (one .env for all), or set api.shared_jwt_keys to what the deployment has"
@@ -32,6 +37,12 @@ pub fn fix(change: &Change) -> String {
         }
         _ => "apply the override `flowcap export` writes, or change the plan".into(),
     }
+}
+
+fn autoscaling(value: Option<Autoscaling>) -> String {
+    value.map_or("none".into(), |a| {
+        format!("{}–{} replicas at {} % CPU, {} % memory", a.min, a.max, a.target_cpu_percent, a.target_memory_percent)
+    })
 }
 
 fn cpus(value: Option<Cpus>) -> String {
@@ -85,7 +96,19 @@ pub fn compare(deployed: &Plan, planned: &Plan) -> Vec<Change> {
         changes.field("api.shared_jwt_keys", |p| p.api.shared_jwt_keys.map_or("unknown".into(), |s| s.to_string()));
     }
     changes.field("runtime.replicas", |p| p.runtime.replicas);
-    changes.field("runtime.max_concurrent_executions", |p| p.runtime.max_concurrent_executions);
+    if planned.platform == Platform::Kubernetes {
+        // The chart has no per-pod cap: executions per pod is the plan's alone.
+        changes.field("api.autoscaling", |p| autoscaling(p.api.autoscaling));
+        changes.field("runtime.autoscaling", |p| autoscaling(p.runtime.autoscaling));
+        changes
+            .field("jobs.max_concurrent", |p| p.jobs.map_or("no Job backend".into(), |j| j.max_concurrent.to_string()));
+        if let (Some(deployed_jobs), Some(planned_jobs)) = (&deployed.jobs, &planned.jobs) {
+            changes.resources("jobs.limits", &deployed_jobs.limits, &planned_jobs.limits);
+            changes.resources("jobs.reservations", &deployed_jobs.reservations, &planned_jobs.reservations);
+        }
+    } else {
+        changes.field("runtime.max_concurrent_executions", |p| p.runtime.max_concurrent_executions);
+    }
     changes.limits_and_reservations("runtime", |p| (&p.runtime.limits, &p.runtime.reservations));
     changes.field("postgres.external", |p| p.postgres.external);
     // A managed database's settings are not in the compose files.
@@ -169,11 +192,20 @@ mod fix_tests {
     #[test]
     fn a_drift_fix_is_something_the_operator_can_do() {
         assert!(
-            fix(&change("api.shared_jwt_keys", "false", "true"))
+            fix(&change("api.shared_jwt_keys", "false", "true"), Platform::Compose)
                 .contains("same BACKEND_KEY, BACKEND_PUB and BACKEND_KID")
         );
-        assert!(fix(&change("monitoring", "false", "true")).starts_with("start the stack with --profile monitoring"));
-        assert!(fix(&change("monitoring", "true", "false")).starts_with("stop the monitoring profile"));
-        assert!(fix(&change("runtime.replicas", "2", "4")).starts_with("apply the override"));
+        assert!(
+            fix(&change("monitoring", "false", "true"), Platform::Compose)
+                .starts_with("start the stack with --profile monitoring")
+        );
+        assert!(
+            fix(&change("monitoring", "true", "false"), Platform::Compose).starts_with("stop the monitoring profile")
+        );
+        assert!(fix(&change("runtime.replicas", "2", "4"), Platform::Compose).starts_with("apply the override"));
+        assert!(
+            fix(&change("runtime.replicas", "2", "4"), Platform::Kubernetes)
+                .starts_with("apply the values `flowcap export --helm` writes")
+        );
     }
 }

@@ -34,9 +34,9 @@ pub type Place = (String, (usize, usize));
 pub enum Locator {
     /// A plan file: its keys.
     Plan(KeyLines),
-    /// An imported deployment: plan keys placed at the compose keys they came from, in
-    /// whichever file set them.
-    Compose(BTreeMap<String, Place>),
+    /// An imported deployment (compose files, Helm values): plan keys placed at the keys they
+    /// came from, in whichever file set them.
+    Deployment(BTreeMap<String, Place>),
 }
 
 impl LoadedPlan {
@@ -44,7 +44,7 @@ impl LoadedPlan {
     pub fn inherit_deployment_facts(&mut self, deployed: &LoadedPlan) {
         for key in self.plan.inherit_deployment_facts(&deployed.plan) {
             let place = match &deployed.locator {
-                Locator::Compose(places) => places.get(&key).cloned(),
+                Locator::Deployment(places) => places.get(&key).cloned(),
                 Locator::Plan(_) => None,
             };
             self.inherited.insert(key, place);
@@ -69,7 +69,7 @@ impl LoadedPlan {
         }
         match &self.locator {
             Locator::Plan(lines) => lines.locate(path).map(|position| (self.file.as_str(), position)),
-            Locator::Compose(places) => {
+            Locator::Deployment(places) => {
                 let mut path = path;
                 loop {
                     if let Some((file, position)) = places.get(path) {

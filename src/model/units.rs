@@ -117,10 +117,26 @@ impl fmt::Display for Bytes {
 impl Bytes {
     /// The compact form Compose accepts, exact: `8G`, `1536M`, `1000`.
     pub fn compose(self) -> String {
-        let units = [(PIB, "P"), (TIB, "T"), (GIB, "G"), (MIB, "M"), (KIB, "K")];
-        units
+        self.in_units(["P", "T", "G", "M", "K"])
+    }
+
+    /// The Kubernetes quantity: `512Mi`, `4Gi`, or plain bytes.
+    ///
+    /// ```
+    /// use flowcap::model::units::Bytes;
+    /// assert_eq!(Bytes::mib(1536).kubernetes(), "1536Mi");
+    /// assert_eq!(Bytes::parse(&Bytes::gib(4).kubernetes()), Ok(Bytes::gib(4)));
+    /// ```
+    pub fn kubernetes(self) -> String {
+        self.in_units(["Pi", "Ti", "Gi", "Mi", "Ki"])
+    }
+
+    /// In the largest of the binary units (PiB first) that divides the size exactly.
+    fn in_units(self, names: [&str; 5]) -> String {
+        [PIB, TIB, GIB, MIB, KIB]
             .iter()
-            .find(|(size, _)| self.0 >= *size && self.0.is_multiple_of(*size))
+            .zip(names)
+            .find(|(size, _)| self.0 >= **size && self.0.is_multiple_of(**size))
             .map(|(size, name)| format!("{}{name}", self.0 / size))
             .unwrap_or_else(|| self.0.to_string())
     }
@@ -160,6 +176,18 @@ impl Cpus {
             return Err(format!("CPU amount `{text}` is more than 100000 CPUs"));
         }
         Ok(Cpus(millis as u64))
+    }
+}
+
+impl Cpus {
+    /// The Kubernetes quantity: whole CPUs as `2`, others in millicores (`250m`).
+    ///
+    /// ```
+    /// use flowcap::model::units::Cpus;
+    /// assert_eq!((Cpus(250).kubernetes(), Cpus::whole(2).kubernetes()), ("250m".into(), "2".into()));
+    /// ```
+    pub fn kubernetes(self) -> String {
+        if self.0.is_multiple_of(1000) { (self.0 / 1000).to_string() } else { format!("{}m", self.0) }
     }
 }
 

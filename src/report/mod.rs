@@ -119,7 +119,7 @@ impl Report {
                     "{}: the deployment has {}, the plan {}",
                     change.path, change.deployed, change.planned
                 ),
-                fix: Some(drift::fix(&change)),
+                fix: Some(drift::fix(&change, plan.platform)),
                 path: change.path,
                 // The deployment changes, not the plan.
                 changes: Vec::new(),

@@ -308,7 +308,7 @@ impl App {
     /// Starts from a compose deployment: `e` exports over its base files.
     pub fn with_deployment(mut self, deployment: Deployment) -> App {
         // A session that starts from the compose files names them all, .env included.
-        if matches!(self.loaded.locator, Locator::Compose(_)) {
+        if matches!(self.loaded.locator, Locator::Deployment(_)) {
             self.origin = deployment.project.describe();
         }
         self.deployment = Some(deployment);

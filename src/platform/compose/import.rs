@@ -377,7 +377,7 @@ pub fn import(project: &Project, names: &ServiceNames) -> Result<LoadedPlan, Inp
     Ok(LoadedPlan {
         plan,
         file: project.files[0].name.clone(),
-        locator: Locator::Compose(places),
+        locator: Locator::Deployment(places),
         inherited: BTreeMap::new(),
     })
 }

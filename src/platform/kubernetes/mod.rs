@@ -2,3 +2,4 @@
 //! the chart's values in and out.
 
 pub mod fit;
+pub mod values;

@@ -1,0 +1,390 @@
+//! Flow-Like's Helm chart values: the keys flowcap owns written from a plan (`export --helm`).
+//! Every key comes from one table, [`WORKLOADS`], the one place that says where a plan's
+//! workload lives in the chart (FACTS.md, the chart's `values.yaml`).
+
+use crate::io::error::InputError;
+use crate::model::cluster::{Autoscaling, Jobs, Platform};
+use crate::model::load::{Place, check_yaml_bounds, yaml_syntax_error};
+use crate::model::plan::{OtherService, Plan, Resources};
+use crate::model::units::{Bytes, Cpus};
+use crate::model::yaml_lines::KeyLines;
+use serde_yaml::{Mapping, Value};
+use std::collections::BTreeMap;
+
+/// The chart's defaults for every key flowcap reads or writes: the part of Flow-Like's
+/// `values.yaml` (TM9657/flow-like, `apps/backend/kubernetes/helm/`, ab1f822d) that decides
+/// what runs and how big. A test holds each value to the chart's own file.
+pub const CHART_DEFAULTS: &str = "\
+api:
+  enabled: true
+  replicaCount: 1
+  resources:
+    requests: { memory: 256Mi, cpu: 100m }
+    limits: { memory: 1Gi, cpu: '1' }
+  autoscaling: { enabled: false, minReplicas: 1, maxReplicas: 10, targetCPUUtilization: 70, targetMemoryUtilization: 80 }
+web:
+  enabled: true
+  replicaCount: 1
+  resources:
+    requests: { memory: 64Mi, cpu: 10m }
+    limits: { memory: 128Mi, cpu: 100m }
+executor:
+  resources:
+    requests: { memory: 256Mi, cpu: 100m }
+    limits: { memory: 2Gi, cpu: '2' }
+  maxConcurrentJobs: 100
+executorPool:
+  enabled: true
+  replicaCount: 1
+  resources:
+    requests: { memory: 256Mi, cpu: 100m }
+    limits: { memory: 1Gi, cpu: '1' }
+  autoscaling: { enabled: false, minReplicas: 1, maxReplicas: 10, targetCPUUtilization: 70, targetMemoryUtilization: 80 }
+execution:
+  backend: http
+  asyncBackend: redis
+database:
+  type: internal
+  internal:
+    replicas: 3
+    resources:
+      requests: { memory: 512Mi, cpu: 250m }
+      limits: { memory: 2Gi, cpu: '2' }
+redis:
+  enabled: true
+  master:
+    resources:
+      requests: { memory: 128Mi, cpu: 50m }
+monitoring:
+  enabled: true
+  tracing: { enabled: true }
+  tempo:
+    resources:
+      requests: { memory: 256Mi, cpu: 100m }
+      limits: { memory: 1Gi, cpu: 500m }
+  prometheus:
+    resources:
+      requests: { memory: 512Mi, cpu: 250m }
+      limits: { memory: 2Gi, cpu: '1' }
+  grafana:
+    resources:
+      requests: { memory: 256Mi, cpu: 100m }
+      limits: { memory: 512Mi, cpu: 500m }
+";
+
+/// A workload of the plan and where the chart reads it.
+pub struct ChartWorkload {
+    /// The plan key: `api`, `runtime`, `jobs`, `other_services.web`.
+    pub plan: &'static str,
+    /// The values key holding its `resources` (and replicas and autoscaling where it has them).
+    pub values: &'static str,
+    /// The key under `values` that sets the replica count, when the chart has one.
+    pub replicas: Option<&'static str>,
+    /// Whether the chart gives it a HorizontalPodAutoscaler (`autoscaling.*`).
+    pub autoscaling: bool,
+}
+
+const fn workload(
+    plan: &'static str,
+    values: &'static str,
+    replicas: Option<&'static str>,
+    autoscaling: bool,
+) -> ChartWorkload {
+    ChartWorkload { plan, values, replicas, autoscaling }
+}
+
+/// Every workload of the chart flowcap plans, in the order the values file lists them.
+pub const WORKLOADS: [ChartWorkload; 9] = [
+    workload("api", "api", Some("replicaCount"), true),
+    workload("other_services.web", "web", Some("replicaCount"), false),
+    workload("jobs", "executor", None, false),
+    workload("runtime", "executorPool", Some("replicaCount"), true),
+    workload("other_services.cockroachdb", "database.internal", Some("replicas"), false),
+    workload("other_services.redis", "redis.master", None, false),
+    workload("other_services.prometheus", "monitoring.prometheus", None, false),
+    workload("other_services.grafana", "monitoring.grafana", None, false),
+    workload("other_services.tempo", "monitoring.tempo", None, false),
+];
+
+/// The values file for `plan`: replicas, requests and limits, autoscalers and the Job cap of
+/// every workload the plan has. An absent request or limit is written as `null`, which removes
+/// the chart's default, so the chart renders exactly the plan.
+pub fn values_text(plan: &Plan, header: &str) -> Result<String, InputError> {
+    let defaults = chart_defaults();
+    let mut root = Mapping::new();
+    for workload in &WORKLOADS {
+        let Some(planned) = planned(plan, workload.plan) else { continue };
+        let at = |key: &str| format!("{}.{key}", workload.values);
+        if let Some(key) = workload.replicas {
+            set(&mut root, &at(key), planned.replicas.into());
+        }
+        for (block, given) in [("requests", planned.requests), ("limits", planned.limits)] {
+            let quantities =
+                [("cpu", given.cpus.map(|c| c.kubernetes())), ("memory", given.memory.map(|m| m.kubernetes()))];
+            for (resource, quantity) in quantities {
+                let path = at(&format!("resources.{block}.{resource}"));
+                // Null removes the chart's default; where the chart has none it would render
+                // as `null`, which Kubernetes refuses: leave the key out there.
+                match quantity {
+                    Some(quantity) => set(&mut root, &path, quantity.into()),
+                    None if get(&defaults, &path).is_some() => set(&mut root, &path, Value::Null),
+                    None => {}
+                }
+            }
+        }
+        if workload.autoscaling {
+            let mut hpa = Mapping::new();
+            hpa.insert("enabled".into(), planned.autoscaling.is_some().into());
+            if let Some(a) = planned.autoscaling {
+                hpa.insert("minReplicas".into(), a.min.into());
+                hpa.insert("maxReplicas".into(), a.max.into());
+                hpa.insert("targetCPUUtilization".into(), a.target_cpu_percent.into());
+                hpa.insert("targetMemoryUtilization".into(), a.target_memory_percent.into());
+            }
+            set(&mut root, &at("autoscaling"), Value::Mapping(hpa));
+        }
+        if workload.plan == "jobs"
+            && let Some(jobs) = &plan.jobs
+        {
+            set(&mut root, &at("maxConcurrentJobs"), jobs.max_concurrent.into());
+        }
+    }
+    let yaml = serde_yaml::to_string(&Value::Mapping(root))
+        .map_err(|e| InputError::unwritable("helm values", e.to_string()))?;
+    Ok(format!("{header}\n{yaml}"))
+}
+
+/// What the plan says of one workload.
+pub struct Planned {
+    pub replicas: u32,
+    pub requests: Resources,
+    pub limits: Resources,
+    pub autoscaling: Option<crate::model::cluster::Autoscaling>,
+}
+
+/// The plan's workload at `key`, if the plan has it.
+pub fn planned(plan: &Plan, key: &str) -> Option<Planned> {
+    let planned = |replicas, requests, limits, autoscaling| Planned { replicas, requests, limits, autoscaling };
+    match key {
+        "api" => Some(planned(plan.api.replicas, plan.api.reservations, plan.api.limits, plan.api.autoscaling)),
+        "runtime" => Some(planned(
+            plan.runtime.replicas,
+            plan.runtime.reservations,
+            plan.runtime.limits,
+            plan.runtime.autoscaling,
+        )),
+        "jobs" => plan.jobs.map(|jobs| planned(jobs.max_concurrent, jobs.reservations, jobs.limits, None)),
+        _ => {
+            let name = key.strip_prefix("other_services.")?;
+            let service = plan.other_services.get(name)?;
+            Some(planned(service.replicas, service.reservations, service.limits, None))
+        }
+    }
+}
+
+fn chart_defaults() -> Value {
+    // A constant that parses (a test says so): the fallback is never taken.
+    serde_yaml::from_str(CHART_DEFAULTS).unwrap_or(Value::Null)
+}
+
+/// The value at a dotted path.
+fn get<'a>(root: &'a Value, path: &str) -> Option<&'a Value> {
+    path.split('.').try_fold(root, |node, key| node.as_mapping()?.get(key)).filter(|v| !v.is_null())
+}
+
+/// `over` merged onto `base` as `helm -f` merges values files: mappings key by key, anything
+/// else replaced, and a `null` removes the key.
+fn coalesce(base: &mut Value, over: Value) {
+    match (base, over) {
+        (Value::Mapping(base), Value::Mapping(over)) => {
+            for (key, value) in over {
+                if value.is_null() {
+                    base.remove(&key);
+                } else if let Some(existing) = base.get_mut(&key) {
+                    coalesce(existing, value);
+                } else {
+                    base.insert(key, value);
+                }
+            }
+        }
+        (base, over) => *base = over,
+    }
+}
+
+/// One values file as the operator gave it.
+pub struct ValuesFile {
+    pub name: String,
+    pub text: String,
+}
+
+/// The deployment the values files describe, merged over the chart's defaults in order (later
+/// files win, as with `helm -f`), read as a Kubernetes plan without a cluster: the values do
+/// not say the nodes. Every plan key is placed at the values key it came from, in the last
+/// file that set it.
+pub fn import(files: &[ValuesFile]) -> Result<(Plan, BTreeMap<String, Place>), InputError> {
+    let mut merged = chart_defaults();
+    let mut lines = Vec::new();
+    for file in files {
+        check_yaml_bounds(&file.name, &file.text)?;
+        let value: Value = serde_yaml::from_str(&file.text).map_err(|e| yaml_syntax_error(&file.name, &e))?;
+        if !(value.is_mapping() || value.is_null()) {
+            return Err(InputError::invalid(&file.name, Some((1, 1)), "Helm values are a mapping of keys"));
+        }
+        coalesce(&mut merged, value);
+        lines.push((file.name.as_str(), KeyLines::scan(&file.text)));
+    }
+    let mut reader = Reader { merged: &merged, lines: &lines, places: BTreeMap::new() };
+    let mut plan = Plan { platform: Platform::Kubernetes, ..Plan::default() };
+    // The chart gives every API pod the keys of one Secret, and has no postgres-exporter.
+    plan.api.shared_jwt_keys = Some(true);
+    plan.monitoring = false;
+    // The chart runs no PostgreSQL: the API reaches an external one, or the internal CockroachDB.
+    plan.postgres.external = true;
+    let enabled = |reader: &Reader, path: &str| reader.flag(path);
+    for workload in &WORKLOADS {
+        let on = match workload.plan {
+            "api" => enabled(&reader, "api.enabled")?,
+            "runtime" => enabled(&reader, "executorPool.enabled")?,
+            "jobs" => ["execution.backend", "execution.asyncBackend"]
+                .iter()
+                .any(|path| get(&merged, path).and_then(Value::as_str) == Some("kubernetes_job")),
+            "other_services.web" => enabled(&reader, "web.enabled")?,
+            "other_services.cockroachdb" => get(&merged, "database.type").and_then(Value::as_str) == Some("internal"),
+            "other_services.redis" => enabled(&reader, "redis.enabled")?,
+            "other_services.tempo" => {
+                enabled(&reader, "monitoring.enabled")? && enabled(&reader, "monitoring.tracing.enabled")?
+            }
+            _ => enabled(&reader, "monitoring.enabled")?,
+        };
+        if !on {
+            if workload.plan == "runtime" {
+                plan.runtime.replicas = 0;
+            }
+            continue;
+        }
+        let at = |key: &str| format!("{}.{key}", workload.values);
+        let mut requests = Resources::default();
+        let mut limits = Resources::default();
+        for (block, into) in [("requests", &mut requests), ("limits", &mut limits)] {
+            into.cpus = reader.quantity(&at(&format!("resources.{block}.cpu")), Cpus::parse)?;
+            into.memory = reader.quantity(&at(&format!("resources.{block}.memory")), Bytes::parse)?;
+            let plan_block = if block == "requests" { "reservations" } else { "limits" };
+            reader.place(&format!("{}.{plan_block}", workload.plan), &at(&format!("resources.{block}")));
+        }
+        let replicas = match workload.replicas {
+            Some(key) => reader.count(&at(key), &format!("{}.replicas", workload.plan))?,
+            None => 1,
+        };
+        let autoscaling = if workload.autoscaling && reader.flag(&at("autoscaling.enabled"))? {
+            reader.place(&format!("{}.autoscaling", workload.plan), &at("autoscaling"));
+            Some(Autoscaling {
+                min: reader.count(&at("autoscaling.minReplicas"), &format!("{}.autoscaling.min", workload.plan))?,
+                max: reader.count(&at("autoscaling.maxReplicas"), &format!("{}.autoscaling.max", workload.plan))?,
+                target_cpu_percent: reader.count(&at("autoscaling.targetCPUUtilization"), "")?,
+                target_memory_percent: reader.count(&at("autoscaling.targetMemoryUtilization"), "")?,
+            })
+        } else {
+            None
+        };
+        // With an autoscaler the chart sets no replica count: the HPA starts at its minimum.
+        let replicas = autoscaling.map_or(replicas, |hpa| hpa.min);
+        match workload.plan {
+            "api" => {
+                (plan.api.replicas, plan.api.reservations, plan.api.limits, plan.api.autoscaling) =
+                    (replicas, requests, limits, autoscaling)
+            }
+            "runtime" => {
+                (plan.runtime.replicas, plan.runtime.reservations, plan.runtime.limits, plan.runtime.autoscaling) =
+                    (replicas, requests, limits, autoscaling);
+            }
+            "jobs" => {
+                let max_concurrent = reader.count(&at("maxConcurrentJobs"), "jobs.max_concurrent")?;
+                plan.jobs = Some(Jobs { max_concurrent, limits, reservations: requests });
+            }
+            key => {
+                let name = key.trim_start_matches("other_services.");
+                let service = OtherService { replicas, limits, reservations: requests, ..OtherService::default() };
+                plan.other_services.insert(name.to_string(), service);
+            }
+        }
+    }
+    Ok((plan, reader.places))
+}
+
+/// Reads typed values from the merged values, placing what it reads in the files.
+struct Reader<'a> {
+    merged: &'a Value,
+    lines: &'a [(&'a str, KeyLines)],
+    places: BTreeMap<String, Place>,
+}
+
+impl Reader<'_> {
+    /// The last file that spells out `values_path`, and where.
+    fn find(&self, values_path: &str) -> Option<Place> {
+        self.lines
+            .iter()
+            .rev()
+            .find_map(|(file, lines)| lines.locate_exact(values_path).map(|position| (file.to_string(), position)))
+    }
+
+    fn place(&mut self, plan_key: &str, values_path: &str) {
+        if let Some(place) = self.find(values_path) {
+            self.places.insert(plan_key.to_string(), place);
+        }
+    }
+
+    fn error(&self, values_path: &str, message: String) -> InputError {
+        match self.find(values_path) {
+            Some((file, position)) => InputError::invalid(file, Some(position), format!("{values_path}: {message}")),
+            None => InputError::invalid("helm values", None, format!("{values_path}: {message}")),
+        }
+    }
+
+    fn flag(&self, values_path: &str) -> Result<bool, InputError> {
+        match get(self.merged, values_path) {
+            None => Ok(false),
+            Some(Value::Bool(flag)) => Ok(*flag),
+            Some(_) => Err(self.error(values_path, "must be true or false".into())),
+        }
+    }
+
+    fn count(&mut self, values_path: &str, plan_key: &str) -> Result<u32, InputError> {
+        let value = get(self.merged, values_path);
+        let count = value.and_then(Value::as_u64).and_then(|n| u32::try_from(n).ok());
+        if !plan_key.is_empty() {
+            self.place(plan_key, values_path);
+        }
+        count.ok_or_else(|| self.error(values_path, "must be a whole number".into()))
+    }
+
+    /// A Kubernetes quantity (`250m`, `2`, `512Mi`), absent when not set.
+    fn quantity<T>(&self, values_path: &str, parse: fn(&str) -> Result<T, String>) -> Result<Option<T>, InputError> {
+        let text = match get(self.merged, values_path) {
+            None => return Ok(None),
+            Some(Value::String(text)) => text.clone(),
+            Some(Value::Number(n)) => n.to_string(),
+            Some(_) => {
+                return Err(self.error(values_path, "must be a Kubernetes quantity such as 250m or 512Mi".into()));
+            }
+        };
+        parse(&text).map(Some).map_err(|message| self.error(values_path, message))
+    }
+}
+
+/// Sets the value at a dotted path, making the mappings on the way.
+fn set(root: &mut Mapping, path: &str, value: Value) {
+    let mut map = root;
+    let mut keys = path.split('.').peekable();
+    while let Some(key) = keys.next() {
+        if keys.peek().is_none() {
+            map.insert(key.into(), value);
+            return;
+        }
+        let entry = map.entry(key.into()).or_insert_with(|| Value::Mapping(Mapping::new()));
+        if !entry.is_mapping() {
+            *entry = Value::Mapping(Mapping::new());
+        }
+        let Value::Mapping(next) = entry else { return };
+        map = next;
+    }
+}
