@@ -11,18 +11,19 @@ use std::path::PathBuf;
 #[command(
     name = "flowcap",
     version,
-    about = "Capacity planner for self-hosted Flow-Like on Docker Compose",
-    long_about = "Capacity planner for self-hosted Flow-Like on Docker Compose.\n\n\
-        Reads a plan (a YAML file, a built-in preset, or the compose files you run) and reports \
-        concurrent executions, the Postgres connection budget, host CPU and memory fit, memory \
+    about = "Capacity planner for self-hosted Flow-Like on Docker Compose and Kubernetes",
+    long_about = "Capacity planner for self-hosted Flow-Like on Docker Compose and Kubernetes.\n\n\
+        Reads a plan (a YAML file, a built-in preset, the compose files you run, or your Helm \
+        values) and reports concurrent executions, the Postgres connection budget, host CPU and \
+        memory fit (on Kubernetes, the pods placed on the cluster's nodes), memory \
         and CPU per execution slot, PGTune settings for Postgres, waits under a workload, and \
         findings with stable rule ids.\n\n\
         Without --check, in a terminal, it opens the interactive planner: on PLAN or --preset, \
         else on the compose deployment in the current folder, else on the Development preset. \
         With --format, or when output is not a terminal, it prints the report instead. With \
         --check it exits 0 when no finding reaches the fail level, 1 when one does, and 2 for \
-        bad input; a plan checked with -f also gets a drift finding for every value the compose \
-        files set differently.",
+        bad input; a plan checked with -f (or --helm-values) also gets a drift finding for every \
+        value the compose files (or values) set differently.",
     args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
@@ -45,8 +46,8 @@ pub enum Command {
     /// List every default a plan can rely on, where its figure comes from, and whether the plan
     /// changed it.
     Explain(PlanArgs),
-    /// Show every value where the deployment's compose files differ from the plan, as
-    /// before → after.
+    /// Show every value where the deployment's compose files (or Helm values) differ from the
+    /// plan, as before → after.
     Diff(PlanArgs),
     /// Write the compose override that makes the plan real over the deployment's compose files.
     ///
@@ -56,7 +57,8 @@ pub enum Command {
     /// publishes the same bindings (config written beside the override). Prints every change,
     /// before → after, and the `docker compose` command that applies it (Compose 2.24 or later).
     /// The files are written all or nothing; a file flowcap did not write is replaced only with
-    /// --force, and the old one is kept as .bak.
+    /// --force, and the old one is kept as .bak. With --helm, a Kubernetes plan's values for
+    /// Flow-Like's chart instead.
     Export(ExportArgs),
 }
 

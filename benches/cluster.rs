@@ -1,0 +1,54 @@
+//! Cluster fit: placing 10,000 pods on 1,000 nodes, first fit decreasing.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test that cannot unwrap has failed
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use flowcap::model::cluster::NodePool;
+use flowcap::model::plan::Resources;
+use flowcap::model::units::{Bytes, Cpus};
+use flowcap::platform::kubernetes::fit::{PodGroup, Scale, place};
+use std::hint::black_box;
+
+/// 1,000 nodes in four pools of different machine types.
+fn pools() -> Vec<NodePool> {
+    [(8, 32), (16, 64), (32, 128), (64, 256)]
+        .iter()
+        .enumerate()
+        .map(|(i, &(cpus, gib))| NodePool {
+            name: format!("pool-{i}"),
+            nodes: 250,
+            max_nodes: None,
+            cpus: Cpus::whole(cpus),
+            memory: Bytes::gib(gib),
+            allocatable: None,
+        })
+        .collect()
+}
+
+/// 10,000 pods in `groups` workloads of different shapes (100m–4 CPUs, 128 MiB–8 GiB).
+fn pods(groups: u32) -> Vec<PodGroup> {
+    (0..groups)
+        .map(|i| PodGroup {
+            workload: format!("w{i}"),
+            count: 10_000 / groups,
+            cpu_request: 100 + u64::from(i * 397 % 3_900),
+            memory_request: (128 + u64::from(i * 811 % 8_064)) << 20,
+            cpu_limit: Some(4_000),
+            memory_limit: Some(8 << 30),
+        })
+        .collect()
+}
+
+fn cluster(c: &mut Criterion) {
+    let pools = pools();
+    let daemonset = Resources { cpus: Some(Cpus(200)), memory: Some(Bytes::mib(256)) };
+    for groups in [50, 10_000] {
+        let pods = pods(groups);
+        c.bench_function(&format!("place 10,000 pods in {groups} workloads on 1,000 nodes"), |b| {
+            b.iter(|| place(black_box(&pools), &daemonset, Scale::Now, black_box(&pods)))
+        });
+    }
+}
+
+criterion_group!(benches, cluster);
+criterion_main!(benches);
