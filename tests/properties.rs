@@ -212,21 +212,74 @@ proptest! {
             // A rule's milder level was already there when its stronger level was: a memory
             // limit that misses the estimate also misses the worst case, the rule only says the
             // stronger.
-            let milder = |strong: &str, mild: &str| {
-                [
-                    ("connections-exhausted", "connections-near-limit"),
-                    ("postgres-memory-tight", "postgres-memory-worst-case"),
-                    ("shared-buffers-exceed-memory", "shared-buffers-high"),
-                    ("workload-unstable", "workload-target-missed"),
-                ]
-                .contains(&(strong, mild))
-            };
             let had = |rule: flowcap::analysis::rules::RuleId| {
-                before.iter().any(|b| b.rule == rule || milder(b.rule.as_str(), rule.as_str()))
+                before.iter().any(|b| b.rule == rule || rule.stronger() == Some(b.rule))
             };
             let new: Vec<String> = after
                 .iter()
                 .filter(|f| f.severity > Severity::Info && !had(f.rule))
+                .map(|f| format!("{}: {}", f.rule, f.message))
+                .collect();
+            prop_assert!(new.is_empty(), "fixing {} with {:?} brought {:?}", finding.rule, finding.changes, new);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+    /// The same for Kubernetes plans around the kubernetes-large preset: every fix that is a
+    /// plan edit removes its finding and brings no new error or warning.
+    #[test]
+    fn a_kubernetes_fix_removes_its_finding_and_adds_none(
+        api in (1u32..6, 1u32..40, 1u32..30),
+        runtime in (1u32..8, 1u32..40, 1u64..64, 1u64..64),
+        max_connections in 20u32..400,
+        nodes in (1u32..6, 0u32..6, 2u64..64, 4u64..256),
+        jobs in prop::option::of((1u32..300, 1u64..4_000)),
+    ) {
+        use flowcap::analysis::rules::Severity;
+        use flowcap::model::units::{Bytes, Cpus};
+        let mut loaded = flowcap::model::presets::load_preset("kubernetes-large").unwrap();
+        let plan = &mut loaded.plan;
+        let (replicas, db_pool, extra) = api;
+        plan.api.replicas = replicas;
+        plan.api.db_pool = db_pool;
+        plan.api.autoscaling = Some(flowcap::model::cluster::Autoscaling { min: replicas, max: replicas + extra, ..Default::default() });
+        let (runtimes, slots, request_gib, limit_gib) = runtime;
+        plan.runtime.replicas = runtimes;
+        plan.runtime.max_concurrent_executions = slots;
+        plan.runtime.autoscaling = Some(flowcap::model::cluster::Autoscaling { min: runtimes, max: runtimes * 2, ..Default::default() });
+        plan.runtime.reservations.memory = Some(Bytes::mib(256 * request_gib));
+        plan.runtime.limits.memory = Some(Bytes::mib(256 * limit_gib));
+        plan.postgres.max_connections = max_connections;
+        let pool = &mut plan.cluster.as_mut().unwrap().node_pools[0];
+        pool.nodes = nodes.0;
+        pool.max_nodes = Some(nodes.0 + nodes.1);
+        pool.cpus = Cpus::whole(nodes.2);
+        pool.memory = Bytes::gib(nodes.3);
+        plan.jobs = jobs.map(|(cap, millis)| flowcap::model::cluster::Jobs {
+            max_concurrent: cap,
+            reservations: flowcap::model::plan::Resources { cpus: Some(Cpus(millis)), memory: Some(Bytes::mib(256)) },
+            ..Default::default()
+        });
+        prop_assume!(plan.validate().is_ok());
+        let findings = |loaded: &flowcap::model::load::LoadedPlan| {
+            flowcap::report::Report::new(loaded, Severity::Error).findings.into_iter().map(|f| f.finding).collect::<Vec<_>>()
+        };
+        let before = findings(&loaded);
+        for finding in before.iter().filter(|f| !f.changes.is_empty()) {
+            let mut fixed = loaded.clone();
+            for change in &finding.changes {
+                fixed.plan = with_change(&fixed.plan, change);
+            }
+            let after = findings(&fixed);
+            prop_assert!(
+                !after.iter().any(|f| f.rule == finding.rule && f.path == finding.path),
+                "{} at {} stays after {:?}", finding.rule, finding.path, finding.changes
+            );
+            let new: Vec<String> = after
+                .iter()
+                .filter(|f| f.severity > Severity::Info && !before.iter().any(|b| b.rule == f.rule || f.rule.stronger() == Some(b.rule)))
                 .map(|f| format!("{}: {}", f.rule, f.message))
                 .collect();
             prop_assert!(new.is_empty(), "fixing {} with {:?} brought {:?}", finding.rule, finding.changes, new);

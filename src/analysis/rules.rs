@@ -4,7 +4,7 @@
 use crate::analysis::figures::{self, Analysis, HostFit, PerSlot};
 use crate::analysis::pgtune;
 use crate::model::cluster::Platform;
-use crate::model::plan::{Plan, Policy};
+use crate::model::plan::{Plan, Policy, Resources};
 use crate::model::units::{Bytes, Cpus, percent, trim_decimal};
 use crate::platform::kubernetes::fit;
 use serde::Serialize;
@@ -124,6 +124,18 @@ impl RuleId {
             RuleId::LimitsBelowRequests => "limits-below-requests",
             RuleId::JobCapExceedsCluster => "job-cap-exceeds-cluster",
             RuleId::NodeLimitsOvercommit => "node-limits-overcommit",
+        }
+    }
+
+    /// The stronger level of the same check, for a rule that has one: a plan past the
+    /// stronger line is past the milder one too, though only the stronger is said.
+    pub fn stronger(self) -> Option<RuleId> {
+        match self {
+            RuleId::ConnectionsNearLimit => Some(RuleId::ConnectionsExhausted),
+            RuleId::PostgresMemoryWorstCase => Some(RuleId::PostgresMemoryTight),
+            RuleId::SharedBuffersHigh => Some(RuleId::SharedBuffersExceedMemory),
+            RuleId::WorkloadTargetMissed => Some(RuleId::WorkloadUnstable),
+            _ => None,
         }
     }
 
@@ -383,6 +395,68 @@ pub enum Setting {
     Flag(bool),
 }
 
+impl Change {
+    /// Sets the value in `plan`; false when the path is not one a fix sets.
+    pub fn apply(&self, plan: &mut Plan) -> bool {
+        let count = |value: Setting| match value {
+            Setting::Count(n) => u32::try_from(n).ok(),
+            _ => None,
+        };
+        let value = self.value;
+        let set_u32 = |field: &mut u32| count(value).map(|n| *field = n).is_some();
+        match (self.path.as_str(), value) {
+            ("host.cpus", Setting::Cpus(cpus)) => plan.host.as_mut().map(|h| h.cpus = cpus).is_some(),
+            ("host.memory", Setting::Size(size)) => plan.host.as_mut().map(|h| h.memory = size).is_some(),
+            ("postgres.max_connections", _) => set_u32(&mut plan.postgres.max_connections),
+            ("postgres.shared_buffers", Setting::Size(size)) => {
+                plan.postgres.shared_buffers = size;
+                true
+            }
+            ("postgres.clients_are_superuser", Setting::Flag(flag)) => {
+                plan.postgres.clients_are_superuser = flag;
+                true
+            }
+            ("api.shared_jwt_keys", Setting::Flag(flag)) => {
+                plan.api.shared_jwt_keys = Some(flag);
+                true
+            }
+            ("runtime.replicas", _) => set_u32(&mut plan.runtime.replicas),
+            ("runtime.max_concurrent_executions", _) => set_u32(&mut plan.runtime.max_concurrent_executions),
+            ("api.autoscaling.max", _) => plan.api.autoscaling.as_mut().is_some_and(|hpa| set_u32(&mut hpa.max)),
+            ("jobs.max_concurrent", _) => plan.jobs.as_mut().is_some_and(|jobs| set_u32(&mut jobs.max_concurrent)),
+            (path, value) => {
+                // `KEY.limits.cpus`, `KEY.reservations.memory`, …
+                let Some((rest, resource)) = path.rsplit_once('.') else { return false };
+                let Some((key, block)) = rest.rsplit_once('.') else { return false };
+                let Some((limits, reservations)) = plan.resources_mut(key) else { return false };
+                let resources = match block {
+                    "limits" => limits,
+                    "reservations" => reservations,
+                    _ => return false,
+                };
+                match (resource, value) {
+                    ("cpus", Setting::Cpus(cpus)) => resources.cpus = Some(cpus),
+                    ("memory", Setting::Size(size)) => resources.memory = Some(size),
+                    _ => return false,
+                }
+                true
+            }
+        }
+    }
+}
+
+impl fmt::Display for Setting {
+    /// As the findings write the value: `113`, `0.5`, `2 GiB`, `true`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Setting::Count(n) => write!(f, "{n}"),
+            Setting::Cpus(cpus) => write!(f, "{cpus}"),
+            Setting::Size(size) => write!(f, "{size}"),
+            Setting::Flag(flag) => write!(f, "{flag}"),
+        }
+    }
+}
+
 impl Finding {
     fn change(&mut self, path: &str, value: Setting) -> &mut Finding {
         self.changes.push(Change { path: path.to_string(), value });
@@ -401,8 +475,47 @@ impl Findings {
     }
 }
 
-/// Every finding for the plan, most severe first, then by rule id: a stable order.
+/// Every finding for the plan, most severe first, then by rule id: a stable order. A fix is
+/// offered as plan changes only when it holds: see [`verify_changes`].
 pub fn evaluate(plan: &Plan, analysis: &Analysis) -> Vec<Finding> {
+    let mut findings = evaluate_unverified(plan, analysis);
+    verify_changes(plan, &mut findings);
+    findings
+}
+
+/// A fix's changes stand only when the plan with them has no error or warning it did not have
+/// (a milder level of one it had does not count: it was already there). A change that would
+/// bring one is withdrawn and the fix says what it would bring — packing pods differently can
+/// strand another, for one.
+fn verify_changes(plan: &Plan, findings: &mut [Finding]) {
+    let had: Vec<RuleId> = findings.iter().filter(|f| f.severity > Severity::Info).map(|f| f.rule).collect();
+    let new = |rule: RuleId| !had.contains(&rule) && !rule.stronger().is_some_and(|s| had.contains(&s));
+    for finding in findings.iter_mut().filter(|f| !f.changes.is_empty()) {
+        let mut edited = plan.clone();
+        if !finding.changes.iter().all(|change| change.apply(&mut edited)) || edited.validate().is_err() {
+            finding.changes.clear();
+            continue;
+        }
+        let after = evaluate_unverified(&edited, &figures::analyze(&edited));
+        if after.iter().any(|f| f.rule == finding.rule && f.path == finding.path) {
+            // Not a fix after all (a rounding, a second cause): say only the prose.
+            finding.changes.clear();
+            continue;
+        }
+        let brought: Vec<String> =
+            after.into_iter().filter(|f| f.severity > Severity::Info && new(f.rule)).map(|f| f.message).collect();
+        if !brought.is_empty() {
+            finding.changes.clear();
+            let fix = finding.fix.take().unwrap_or_default();
+            finding.fix = Some(format!(
+                "{fix} — but that alone brings: {}; `flowcap solve` looks for a change that fits",
+                brought.join("; ")
+            ));
+        }
+    }
+}
+
+fn evaluate_unverified(plan: &Plan, analysis: &Analysis) -> Vec<Finding> {
     let mut findings = Findings(Vec::new());
     execution_slots(plan, &mut findings);
     connections(plan, analysis, &mut findings);
@@ -448,12 +561,15 @@ pub fn resource_problems(plan: &Plan) -> Vec<Finding> {
     findings.0
 }
 
-/// The host problems (warnings and errors) that `edit` would bring to the plan: a bigger limit
-/// or one more runtime is a fix only when the host holds it.
-fn host_problems_from(plan: &Plan, edit: impl FnOnce(&mut Plan)) -> Vec<String> {
+/// The host's (or the cluster's) problems, warnings and errors, that `edit` would bring to the
+/// plan: a bigger limit or one more runtime is a fix only when the host or cluster holds it.
+fn problems_from(plan: &Plan, edit: impl FnOnce(&mut Plan)) -> Vec<String> {
     let problems = |plan: &Plan| {
         let mut findings = Findings(Vec::new());
-        host_fit(plan, figures::host_fit(plan).as_ref(), &mut findings);
+        match plan.platform {
+            Platform::Compose => host_fit(plan, figures::host_fit(plan).as_ref(), &mut findings),
+            Platform::Kubernetes => cluster(plan, &figures::analyze(plan), &mut findings),
+        }
         findings.0.into_iter().filter(|f| f.severity > Severity::Info)
     };
     let mut edited = plan.clone();
@@ -462,21 +578,24 @@ fn host_problems_from(plan: &Plan, edit: impl FnOnce(&mut Plan)) -> Vec<String> 
     problems(&edited).filter(|f| !before.contains(&f.rule)).map(|f| f.message).collect()
 }
 
-/// Adds a fix that raises a limit to `value` at `path`, or, when the host cannot hold that,
-/// says so and offers `otherwise`.
-fn raise_limit(finding: &mut Finding, plan: &Plan, path: &str, value: Bytes, otherwise: &str) {
-    let lacking = host_problems_from(plan, |edited| match path {
-        "runtime.limits.memory" => edited.runtime.limits.memory = Some(value),
-        _ => edited.postgres.limits.memory = Some(value),
+/// Adds a fix that raises the memory limit of the workload at `key` to `value`, or, when the
+/// host (cluster) cannot hold that, says so and offers `otherwise`.
+fn raise_limit(finding: &mut Finding, plan: &Plan, key: &str, value: Bytes, otherwise: &str) {
+    let path = format!("{key}.limits.memory");
+    let lacking = problems_from(plan, |edited| {
+        if let Some((limits, _)) = edited.resources_mut(key) {
+            limits.memory = Some(value);
+        }
     });
     if lacking.is_empty() {
         finding.fix = Some(format!(
             "raise {path} to {value}{otherwise}",
             otherwise = if otherwise.is_empty() { String::new() } else { format!(", or {otherwise}") }
         ));
-        finding.change(path, Setting::Size(value));
+        finding.change(&path, Setting::Size(value));
     } else {
-        finding.fix = Some(format!("{path} {value} would not fit this host ({}): {otherwise}", lacking.join("; ")));
+        let place = if plan.platform == Platform::Kubernetes { "the cluster" } else { "this host" };
+        finding.fix = Some(format!("{path} {value} would not fit {place} ({}): {otherwise}", lacking.join("; ")));
     }
 }
 
@@ -636,33 +755,89 @@ fn reservations_above_limits(plan: &Plan, findings: &mut Findings) {
         Platform::Compose => (RuleId::ReservationAboveLimit, "reserves"),
         Platform::Kubernetes => (RuleId::LimitsBelowRequests, "requests"),
     };
-    for container in plan.containers() {
-        let (limits, reserved) = (container.limits, container.reservations);
-        if let (Some(limit), Some(reservation)) = (limits.cpus, reserved.cpus)
-            && reservation > limit
-        {
-            let path = format!("{}.reservations.cpus", container.key);
-            findings
-                .add(
-                    id,
-                    &path,
-                    format!("{} {reserves} {reservation} CPUs but is limited to {limit}", container.name),
-                    Some(format!("lower {path} to at most {limit}, or raise the limit")),
-                )
-                .change(&path, Setting::Cpus(limit));
-        }
-        if let (Some(limit), Some(reservation)) = (limits.memory, reserved.memory)
-            && reservation > limit
-        {
-            let path = format!("{}.reservations.memory", container.key);
-            findings
-                .add(
-                    id,
-                    &path,
-                    format!("{} {reserves} {reservation} of memory but is limited to {limit}", container.name),
-                    Some(format!("lower {path} to at most {limit}, or raise the limit")),
-                )
-                .change(&path, Setting::Size(limit));
+    let mut workloads: Vec<(String, String, Resources, Resources)> =
+        plan.containers().iter().map(|c| (c.key.clone(), c.name.to_string(), *c.limits, *c.reservations)).collect();
+    if let Some(jobs) = &plan.jobs {
+        workloads.push(("jobs".into(), "the Job pods".into(), jobs.limits, jobs.reservations));
+    }
+    for (key, name, limits, reserved) in workloads {
+        let over = [
+            (
+                limits
+                    .cpus
+                    .zip(reserved.cpus)
+                    .filter(|(l, r)| r > l)
+                    .map(|(l, r)| (Setting::Cpus(l), Setting::Cpus(r))),
+                "cpus",
+            ),
+            (
+                limits
+                    .memory
+                    .zip(reserved.memory)
+                    .filter(|(l, r)| r > l)
+                    .map(|(l, r)| (Setting::Size(l), Setting::Size(r))),
+                "memory",
+            ),
+        ];
+        for (values, resource) in over {
+            let Some((limit, reservation)) = values else { continue };
+            let (limit_text, reservation_text) = (limit.to_string(), reservation.to_string());
+            let message = match resource {
+                "cpus" => format!("{name} {reserves} {reservation_text} CPUs but is limited to {limit_text}"),
+                _ => format!("{name} {reserves} {reservation_text} of memory but is limited to {limit_text}"),
+            };
+            let (reservation_path, limit_path) =
+                (format!("{key}.reservations.{resource}"), format!("{key}.limits.{resource}"));
+            let set_limit = |edited: &mut Plan| {
+                if let Some((limits, reservations)) = edited.resources_mut(&key) {
+                    match resource {
+                        "cpus" => limits.cpus = reservations.cpus,
+                        _ => limits.memory = reservations.memory,
+                    }
+                }
+            };
+            let set_reservation = |edited: &mut Plan| {
+                if let Some((limits, reservations)) = edited.resources_mut(&key) {
+                    match resource {
+                        "cpus" => reservations.cpus = limits.cpus,
+                        _ => reservations.memory = limits.memory,
+                    }
+                }
+            };
+            let raise = (
+                format!("raise {limit_path} to {reservation_text}"),
+                limit_path.clone(),
+                reservation,
+                problems_from(plan, set_limit),
+            );
+            let lower = (
+                format!("lower {reservation_path} to {limit_text}"),
+                reservation_path.clone(),
+                limit,
+                problems_from(plan, set_reservation),
+            );
+            // On Kubernetes the request is what the scheduler placed: keep it and raise the
+            // limit; on a host the reservation comes down to the limit. Either only when it
+            // brings no new problem (a request lowered may pack a node past its memory).
+            let options = match plan.platform {
+                Platform::Kubernetes => [raise, lower],
+                Platform::Compose => [lower, raise],
+            };
+            let finding = findings.add(id, &reservation_path, message, None);
+            match options.iter().find(|(_, _, _, problems)| problems.is_empty()) {
+                Some((text, path, value, _)) => {
+                    let other = options.iter().find(|(_, other, _, _)| other != path).map_or("", |(t, ..)| t.as_str());
+                    finding.fix = Some(format!("{text}, or {other}"));
+                    finding.change(path, *value);
+                }
+                None => {
+                    let why: Vec<String> = options
+                        .iter()
+                        .map(|(text, _, _, problems)| format!("to {text} brings {}", problems.join("; ")))
+                        .collect();
+                    finding.fix = Some(format!("{}: use bigger nodes or a smaller workload", why.join(", and ")));
+                }
+            }
         }
     }
 }
@@ -674,7 +849,7 @@ fn execution_slots(plan: &Plan, findings: &mut Findings) {
     }
     let path = if runtime.replicas == 0 { "runtime.replicas" } else { "runtime.max_concurrent_executions" };
     // A runtime the host cannot hold is no fix: say what it lacks instead.
-    let lacking = host_problems_from(plan, |one_slot| {
+    let lacking = problems_from(plan, |one_slot| {
         one_slot.runtime.replicas = runtime.replicas.max(1);
         one_slot.runtime.max_concurrent_executions = runtime.max_concurrent_executions.max(1);
     });
@@ -884,7 +1059,7 @@ fn memory_per_slot(plan: &Plan, per_slot: &PerSlot, findings: &mut Findings) {
             format!("{} ÷ {} slots = {} per execution, below {}", limit, slots, Bytes(per_slot), minimum),
             None,
         );
-        raise_limit(finding, plan, "runtime.limits.memory", Bytes(minimum.0 * u64::from(slots)), &otherwise);
+        raise_limit(finding, plan, "runtime", Bytes(minimum.0 * u64::from(slots)), &otherwise);
     }
 }
 
@@ -937,7 +1112,7 @@ fn postgres_memory(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
             None,
         );
         // To the worst case: a limit at the estimate would only trade this for that warning.
-        raise_limit(finding, plan, "postgres.limits.memory", Bytes(pg.worst_case_bytes), SMALLER_POSTGRES);
+        raise_limit(finding, plan, "postgres", Bytes(pg.worst_case_bytes), SMALLER_POSTGRES);
     } else if pg.worst_case_bytes > limit {
         let finding = findings.add(
             RuleId::PostgresMemoryWorstCase,
@@ -956,7 +1131,7 @@ fn postgres_memory(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
             ),
             None,
         );
-        raise_limit(finding, plan, "postgres.limits.memory", Bytes(pg.worst_case_bytes), SMALLER_POSTGRES);
+        raise_limit(finding, plan, "postgres", Bytes(pg.worst_case_bytes), SMALLER_POSTGRES);
     }
 }
 

@@ -557,6 +557,21 @@ impl Plan {
         Ok(())
     }
 
+    /// The limits and reservations (requests) of the workload at `key` (`api`, `runtime`,
+    /// `postgres`, `jobs`, `other_services.NAME`), when the plan has it.
+    pub fn resources_mut(&mut self, key: &str) -> Option<(&mut Resources, &mut Resources)> {
+        match key {
+            "api" => Some((&mut self.api.limits, &mut self.api.reservations)),
+            "runtime" => Some((&mut self.runtime.limits, &mut self.runtime.reservations)),
+            "postgres" => Some((&mut self.postgres.limits, &mut self.postgres.reservations)),
+            "jobs" => self.jobs.as_mut().map(|jobs| (&mut jobs.limits, &mut jobs.reservations)),
+            _ => {
+                let service = self.other_services.get_mut(key.strip_prefix("other_services.")?)?;
+                Some((&mut service.limits, &mut service.reservations))
+            }
+        }
+    }
+
     /// Every resources block with its path, for validation.
     fn resource_sections(&self) -> Vec<(String, &Resources)> {
         let mut sections = vec![
