@@ -171,9 +171,14 @@ pub fn solve(args: &SolveArgs) -> ExitCode {
         Outcome::NoWorkload => bad_input(&InputError::conflict(&loaded.file, "has no workload section to solve for")),
         Outcome::NoSolution { .. } => ExitCode::from(EXIT_FINDINGS),
         Outcome::AlreadyMet(_) => ExitCode::SUCCESS,
-        Outcome::Solved(candidates) => {
+        Outcome::Solved(_) | Outcome::Cluster(_) => {
             let Some(path) = &args.write else { return ExitCode::SUCCESS };
-            let plan = loaded.to_save(&candidates[0].apply(&loaded.plan));
+            let sized = match &outcome {
+                Outcome::Cluster(sizing) => sizing.apply(&loaded.plan),
+                Outcome::Solved(candidates) => candidates[0].apply(&loaded.plan),
+                _ => loaded.plan.clone(),
+            };
+            let plan = loaded.to_save(&sized);
             let note = format!("solve from {}: the recommended change applied.", loaded.file);
             match plan.to_file_text(&note).and_then(|text| write_file_safely(path, &text, args.force)) {
                 Ok(()) => {

@@ -274,3 +274,30 @@ fn a_bad_value_is_named_at_its_place_in_the_file_that_set_it() {
     let error = values(&[("d.yaml", "api: {replicaCount: [\n")]).unwrap_err();
     assert_eq!(error.kind(), "syntax");
 }
+
+#[test]
+fn solve_sizes_the_executor_pools_maximum_and_the_nodes_that_place_it() {
+    use flowcap::analysis::solve::{Outcome, solve};
+    // 600 runs a minute of 30 s: 300 Erlangs. At 10 executions a pod, flowcap's default target
+    // (p95 wait ≤ 3 s) takes 32 pods; pods of 4 CPUs fit three to a 16-CPU node (15.89
+    // allocatable), so 11 nodes, the API's two small pods beside them.
+    let pool = "{ name: general, nodes: 3, max_nodes: 4, cpus: 16, memory: 64Gi }";
+    let rest = "api: { replicas: 2, requests: { cpus: 500m, memory: 512Mi }, limits: { cpus: 2, memory: 2Gi } }\n\
+                runtime: { replicas: 4, max_concurrent_executions: 10, requests: { cpus: 4, memory: 8Gi }, \
+                limits: { cpus: 4, memory: 8Gi }, autoscaling: { min: 4, max: 8 } }\n\
+                workload: { arrivals_per_minute: 600, mean_duration: 30s }\n";
+    let p = plan(pool, rest);
+    // The workload figures are those of the peak: the autoscaler's maximum, 8 pods.
+    assert_eq!(analyze(&p).workload.unwrap().waits.slots, 80);
+    let Outcome::Cluster(sizing) = solve(&p) else { panic!("{:?}", solve(&p)) };
+    assert_eq!((sizing.runtime_replicas, sizing.nodes, sizing.waits.slots), (32, 11, 320));
+    let sized = sizing.apply(&p);
+    assert_eq!(sized.runtime.autoscaling.unwrap().max, 32);
+    assert_eq!(sized.cluster.as_ref().unwrap().node_pools[0].max_nodes, Some(11));
+    assert!(evaluate(&sized, &analyze(&sized)).is_empty(), "{:?}", evaluate(&sized, &analyze(&sized)));
+    // One node fewer strands a pod at the maximum.
+    let mut short = sized.clone();
+    short.cluster.as_mut().unwrap().node_pools[0].max_nodes = Some(10);
+    assert_eq!(fired(&short, "pods-unschedulable").len(), 1);
+    assert!(matches!(solve(&sized), Outcome::AlreadyMet(_)));
+}

@@ -198,7 +198,7 @@ pub fn analyze(plan: &Plan) -> Analysis {
         workload: plan
             .workload
             .as_ref()
-            .map(|w| workload::figures(w, plan.runtime.replicas, plan.runtime.max_concurrent_executions)),
+            .map(|w| workload::figures(w, plan.peak_runtime_replicas(), plan.runtime.max_concurrent_executions)),
     }
 }
 

@@ -7,7 +7,10 @@
 
 use crate::analysis::rules::{Change, Finding, Setting, resource_problems};
 use crate::analysis::workload::{Waits, wait_text};
-use crate::model::plan::{MAX_RUNTIME_REPLICAS, MAX_SLOTS_PER_REPLICA, MAX_WORKLOAD_SLOTS, Plan, Target, Workload};
+use crate::model::cluster::Platform;
+use crate::model::plan::{
+    MAX_NODES, MAX_RUNTIME_REPLICAS, MAX_SLOTS_PER_REPLICA, MAX_WORKLOAD_SLOTS, Plan, Target, Workload,
+};
 use crate::model::units::{Seconds, percent, trim_decimal};
 use std::fmt::Write;
 
@@ -37,6 +40,9 @@ pub enum Outcome {
     AlreadyMet(Waits),
     /// Changes that meet the target, cheapest first (fewest runtimes, then fewest slots).
     Solved(Vec<Candidate>),
+    /// On Kubernetes: the executor pool's size at its autoscaler's maximum and the nodes that
+    /// place it.
+    Cluster(ClusterSizing),
     /// Nothing within the host and the policy meets the target.
     NoSolution {
         /// Runtimes needed at today's slots per runtime, ignoring the host; `None` when even
@@ -45,6 +51,109 @@ pub enum Outcome {
         /// What that many runtimes would overrun: the host's findings, with their numbers.
         short: Vec<Finding>,
     },
+}
+
+/// What a cluster needs for the workload: executor pods at the peak (the autoscaler's maximum,
+/// or the replica count without one) and nodes in the first pool (its cluster autoscaler's
+/// maximum, or its count without one) so that every pod places at the maximum.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClusterSizing {
+    pub runtime_replicas: u32,
+    pub pool: String,
+    pub nodes: u32,
+    pub waits: Waits,
+}
+
+impl ClusterSizing {
+    /// The plan with this sizing applied.
+    pub fn apply(&self, plan: &Plan) -> Plan {
+        let mut sized = plan.clone();
+        match &mut sized.runtime.autoscaling {
+            Some(hpa) => hpa.max = self.runtime_replicas.max(hpa.min),
+            None => sized.runtime.replicas = self.runtime_replicas,
+        }
+        if let Some(pool) = sized.cluster.as_mut().and_then(|c| c.node_pools.first_mut()) {
+            match &mut pool.max_nodes {
+                Some(max) => *max = self.nodes.max(pool.nodes),
+                None => pool.nodes = self.nodes,
+            }
+        }
+        sized
+    }
+
+    /// The sizing as a fix says it.
+    pub fn describe(&self, plan: &Plan) -> String {
+        let (runtime, nodes) = match self.changes(plan).as_slice() {
+            [runtime, nodes] => (runtime.path.clone(), nodes.path.clone()),
+            _ => (String::new(), String::new()),
+        };
+        format!(
+            "set {runtime} to {} and {nodes} to {} (pool {}): {} slots at the peak, p95 wait {} (`flowcap solve` shows the figures)",
+            self.runtime_replicas,
+            self.nodes,
+            self.pool,
+            self.waits.slots,
+            wait_text(self.waits.p95_wait_seconds)
+        )
+    }
+
+    /// The plan keys it sets, as a fix's changes.
+    pub fn changes(&self, plan: &Plan) -> Vec<Change> {
+        let runtime = if plan.runtime.autoscaling.is_some() { "runtime.autoscaling.max" } else { "runtime.replicas" };
+        let autoscaled_pool =
+            plan.cluster.as_ref().and_then(|c| c.node_pools.first()).is_some_and(|p| p.max_nodes.is_some());
+        let nodes = if autoscaled_pool { "cluster.node_pools.0.max_nodes" } else { "cluster.node_pools.0.nodes" };
+        vec![
+            Change { path: runtime.into(), value: Setting::Count(self.runtime_replicas.into()) },
+            Change { path: nodes.into(), value: Setting::Count(self.nodes.into()) },
+        ]
+    }
+}
+
+/// Whether every pod but the Jobs places at the maximum.
+fn cluster_places(plan: &Plan) -> bool {
+    crate::analysis::figures::analyze(plan)
+        .cluster
+        .is_some_and(|fit| fit.at_maximum.unplaced.iter().all(|u| u.workload == "jobs"))
+}
+
+/// Sizes the executor pool and the first node pool for the workload on a Kubernetes plan.
+fn solve_cluster(plan: &Plan, workload: &Workload) -> Outcome {
+    let slots = plan.runtime.max_concurrent_executions;
+    let serving = plan.peak_runtime_replicas();
+    let met = meets(workload, serving, slots);
+    if met && cluster_places(plan) {
+        return Outcome::AlreadyMet(workload.waits(serving, slots));
+    }
+    let needed = if met { Some(serving) } else { (slots >= 1).then(|| replicas_needed(workload, slots)).flatten() };
+    let Some(replicas) = needed.map(|r| r.max(plan.runtime.autoscaling.map_or(0, |hpa| hpa.min))) else {
+        return Outcome::NoSolution { needed_replicas: None, short: Vec::new() };
+    };
+    let Some(pool) = plan.cluster.as_ref().and_then(|c| c.node_pools.first()) else {
+        return Outcome::NoSolution { needed_replicas: Some(replicas), short: Vec::new() };
+    };
+    let now = pool.max_nodes.unwrap_or(pool.nodes);
+    let sizing = |nodes| ClusterSizing {
+        runtime_replicas: replicas,
+        pool: pool.name.clone(),
+        nodes,
+        waits: workload.waits(replicas, slots),
+    };
+    // More nodes never strand a pod that fewer placed (they join the end of the first pool's
+    // run), so the fewest that place everything is a binary search.
+    match smallest(now, MAX_NODES, |nodes| cluster_places(&sizing(nodes).apply(plan))) {
+        Some(nodes) => Outcome::Cluster(sizing(nodes)),
+        None => {
+            let short = crate::analysis::rules::evaluate(
+                &sizing(MAX_NODES).apply(plan),
+                &crate::analysis::figures::analyze(&sizing(MAX_NODES).apply(plan)),
+            )
+            .into_iter()
+            .filter(|f| f.rule == crate::analysis::rules::RuleId::PodsUnschedulable)
+            .collect();
+            Outcome::NoSolution { needed_replicas: Some(replicas), short }
+        }
+    }
 }
 
 /// Whether `replicas` × `slots` meet the workload: stable, and within the target if any.
@@ -120,6 +229,9 @@ pub fn sized_workload(workload: &Workload) -> Workload {
 pub fn solve(plan: &Plan) -> Outcome {
     let Some(workload) = &plan.workload else { return Outcome::NoWorkload };
     let workload = &sized_workload(workload);
+    if plan.platform == Platform::Kubernetes {
+        return solve_cluster(plan, workload);
+    }
     let (replicas, slots) = (plan.runtime.replicas, plan.runtime.max_concurrent_executions);
     if meets(workload, replicas, slots) {
         return Outcome::AlreadyMet(workload.waits(replicas, slots));
@@ -183,6 +295,7 @@ pub fn workload_fix(plan: &Plan) -> (Option<String>, Vec<Change>) {
             ];
             (Some(text), changes)
         }
+        Outcome::Cluster(sizing) => (Some(sizing.describe(plan)), sizing.changes(plan)),
         Outcome::NoSolution { needed_replicas: Some(needed), short } => {
             let lacking: Vec<String> = short.iter().filter_map(|f| f.fix.clone()).collect();
             let text = format!(
@@ -225,6 +338,40 @@ pub fn render(plan: &Plan, outcome: &Outcome) -> String {
     }
     match outcome {
         Outcome::NoWorkload => out.push_str("the plan has no workload: add one to size for it (see the README)\n"),
+        Outcome::Cluster(sizing) => {
+            let _ = writeln!(out, "{}", sizing.describe(plan));
+            let sized = sizing.apply(plan);
+            let before = plan.workload.as_ref().map(|w| w.waits(plan.peak_runtime_replicas(), slots));
+            let pool = |p: &Plan| {
+                p.cluster
+                    .as_ref()
+                    .and_then(|c| c.node_pools.first())
+                    .map_or(0, |pool| pool.max_nodes.unwrap_or(pool.nodes))
+            };
+            let mut rows = vec![
+                (
+                    "executor pods at the peak",
+                    plan.peak_runtime_replicas().to_string(),
+                    sized.peak_runtime_replicas().to_string(),
+                ),
+                ("nodes at the maximum (first pool)", pool(plan).to_string(), pool(&sized).to_string()),
+            ];
+            if let Some(before) = before {
+                rows.extend([
+                    ("concurrent executions at the peak", before.slots.to_string(), sizing.waits.slots.to_string()),
+                    (
+                        "utilisation",
+                        format!("{} %", percent(before.utilisation)),
+                        format!("{} %", percent(sizing.waits.utilisation)),
+                    ),
+                    ("p95 wait", wait_text(before.p95_wait_seconds), wait_text(sizing.waits.p95_wait_seconds)),
+                ]);
+            }
+            for (name, from, to) in rows {
+                let marker = if from == to { " " } else { "~" };
+                let _ = writeln!(out, "  {marker} {name:<34} {from:>10} → {to}");
+            }
+        }
         Outcome::AlreadyMet(waits) => {
             let _ = writeln!(out, "the plan already meets its target: nothing to change");
             let _ =

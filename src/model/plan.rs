@@ -557,6 +557,15 @@ impl Plan {
         Ok(())
     }
 
+    /// The runtimes that serve the peak workload: on Kubernetes the executor pool's autoscaler
+    /// scales out under load, toward its maximum.
+    pub fn peak_runtime_replicas(&self) -> u32 {
+        match (self.platform, self.runtime.autoscaling) {
+            (Platform::Kubernetes, Some(hpa)) => hpa.max,
+            _ => self.runtime.replicas,
+        }
+    }
+
     /// The limits and reservations (requests) of the workload at `key` (`api`, `runtime`,
     /// `postgres`, `jobs`, `other_services.NAME`), when the plan has it.
     pub fn resources_mut(&mut self, key: &str) -> Option<(&mut Resources, &mut Resources)> {
