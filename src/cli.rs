@@ -122,8 +122,8 @@ pub struct PlanArgs {
     /// every value they set differently is a drift finding.
     #[arg(long = "helm-values", value_name = "FILE", conflicts_with = "compose")]
     pub helm_values: Vec<PathBuf>,
-    /// The cluster's node count, for a Kubernetes plan without a cluster (values alone): one
-    /// pool of --nodes nodes of --node-cpus and --node-memory.
+    /// The cluster for a Kubernetes plan or Helm values: one pool of --nodes nodes of
+    /// --node-cpus and --node-memory (it replaces the plan's node pools). Values alone need it.
     #[arg(long, value_name = "N", requires_all = ["node_cpus", "node_memory"])]
     pub nodes: Option<u32>,
     /// A node's CPUs (with --nodes).

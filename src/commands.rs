@@ -6,7 +6,7 @@ use flowcap::analysis::solve::Outcome;
 use flowcap::inputs::{self, Inputs, Request};
 use flowcap::io::error::InputError;
 use flowcap::io::text::{one_line, terminal_safe};
-use flowcap::io::write::WRITTEN_BY;
+use flowcap::io::write::{WRITTEN_BY, same_file, written_by_flowcap};
 use flowcap::io::write::{retire, write_all_safely, write_file_safely};
 use flowcap::model::cluster::Platform;
 use flowcap::model::load::LoadedPlan;
@@ -213,7 +213,7 @@ fn write_export(args: &ExportArgs) -> Result<Vec<PathBuf>, InputError> {
     if let Some(path) = &args.save_plan {
         // The plan itself may be saved over: that is updating it (a file flowcap did not
         // write still needs --force).
-        inputs::refuse_inputs(path, None, deployment.as_ref(), false)?;
+        inputs::refuse_inputs(path, None, deployment.as_ref(), false, &[])?;
         let plan = loaded.to_save(&export.plan);
         files.push((path.clone(), plan.to_file_text(&format!("export from {}.", loaded.file))?));
     }
@@ -233,14 +233,30 @@ fn write_helm_values(args: &ExportArgs, loaded: &LoadedPlan) -> Result<Vec<PathB
             "Helm values are written from a Kubernetes plan (platform: kubernetes, with a cluster)",
         ));
     }
-    inputs::refuse_inputs(&args.output, Some(&loaded.file), None, false)?;
+    // The operator's values are never written over; values flowcap wrote may be re-exported.
+    let read: Vec<PathBuf> = args.source.helm_values.iter().filter(|f| !written_by_flowcap(f)).cloned().collect();
+    let read = &read;
+    inputs::refuse_inputs(&args.output, Some(&loaded.file), None, false, read)?;
     let header = format!(
         "{} from {}. Helm values for Flow-Like's chart: pass them last, after your own.",
         WRITTEN_BY, loaded.file
     );
-    let text = values::values_text(&loaded.plan, &header)?;
-    let written = write_all_safely(&[(args.output.clone(), text)], args.force)?;
-    tell(&format!("apply with: helm upgrade --install RELEASE CHART -f values.yaml -f {}", args.output.display()));
+    let mut files = vec![(args.output.clone(), values::values_text(&loaded.plan, &header)?)];
+    if let Some(path) = &args.save_plan {
+        inputs::refuse_inputs(path, None, None, false, read)?;
+        let plan = loaded.to_save(&loaded.plan);
+        files.push((path.clone(), plan.to_file_text(&format!("export from {}.", loaded.file))?));
+    }
+    let written = write_all_safely(&files, args.force)?;
+    // The operator's own values (and the chart's secrets) come first, flowcap's last.
+    let own: Vec<String> = if read.is_empty() {
+        vec!["values.yaml".into(), "values-secrets.yaml".into()]
+    } else {
+        let given = &args.source.helm_values;
+        given.iter().filter(|f| !same_file(f, &args.output)).map(|f| f.display().to_string()).collect()
+    };
+    let files: Vec<String> = own.iter().map(|f| format!("-f {f}")).collect();
+    tell(&format!("apply with: helm upgrade --install RELEASE CHART {} -f {}", files.join(" "), args.output.display()));
     Ok(written)
 }
 

@@ -4,6 +4,7 @@
 //! never disagree about what they are looking at.
 
 use crate::io::error::InputError;
+use crate::io::write::same_file;
 use crate::model::cluster::{Cluster, NodePool, Platform};
 use crate::model::load::{LoadedPlan, Locator, load_plan_file, read_text_file};
 use crate::model::plan::Plan;
@@ -91,6 +92,12 @@ pub fn resolve(request: &Request, shell: Environment) -> Result<Inputs, InputErr
     if !request.helm_values.is_empty() || named.as_ref().is_some_and(|l| l.plan.platform == Platform::Kubernetes) {
         return resolve_kubernetes(request, named);
     }
+    if request.nodes.is_some() {
+        return Err(InputError::conflict(
+            "--nodes",
+            "is for Kubernetes plans (platform: kubernetes) and Helm values; a Docker host is --host-cpus/--host-memory",
+        ));
+    }
     let options = ProjectOptions {
         files: request.compose_files.clone(),
         env_file: request.env_file.clone(),
@@ -171,10 +178,11 @@ fn resolve_kubernetes(request: &Request, named: Option<LoadedPlan>) -> Result<In
             "the chart's values do not say the cluster: give --nodes N --node-cpus CPUS --node-memory SIZE, or a plan with a cluster",
         ));
     }
-    loaded
-        .plan
-        .validate()
-        .map_err(|invalid| InputError::invalid(&loaded.file, None, format!("{}: {}", invalid.path, invalid.message)))?;
+    // Placed where the values set it when they did (a plan's own keys were checked on load).
+    loaded.plan.validate().map_err(|invalid| {
+        let (file, position) = loaded.locate(&invalid.path).map_or((loaded.file.as_str(), None), |(f, p)| (f, Some(p)));
+        InputError::invalid(file, position, format!("{}: {}", invalid.path, invalid.message))
+    })?;
     Ok(Inputs { loaded, deployment: None, values, named: named_plan })
 }
 
@@ -210,7 +218,7 @@ pub fn export(
             "an override is written over the deployment's compose files, and none were given or found here: give -f FILE",
         ));
     };
-    refuse_inputs(output, Some(plan_source), Some(deployment), true)?;
+    refuse_inputs(output, Some(plan_source), Some(deployment), true, &[])?;
     let without_output = deployment.project.without(output)?;
     let base = without_output.as_ref().unwrap_or(&deployment.project);
     let options = ExportOptions { plan_source: plan_source.to_string(), pgtune };
@@ -226,12 +234,11 @@ pub fn refuse_inputs(
     plan_file: Option<&str>,
     deployment: Option<&Deployment>,
     compose_allowed: bool,
+    helm_values: &[PathBuf],
 ) -> Result<(), InputError> {
-    let same = |input: &Path| match (std::fs::canonicalize(input), std::fs::canonicalize(output)) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    };
+    let same = |input: &Path| same_file(input, output);
     let mut inputs: Vec<(PathBuf, &str)> = plan_file.map(|p| (PathBuf::from(p), "the plan")).into_iter().collect();
+    inputs.extend(helm_values.iter().map(|f| (f.clone(), "a Helm values file")));
     if let Some(deployment) = deployment {
         let options = &deployment.project.options;
         let project = &deployment.project;

@@ -115,6 +115,7 @@ fn helm_renders_the_chart_with_the_exported_values_and_they_read_back_without_dr
     let Some(chart) = chart() else { return };
     let operator = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/helm/operator-values.yaml");
     let secrets = chart.join("values-secrets.yaml.example");
+    let managed = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/helm/managed-database.yaml");
     for (source, own) in [("--preset=kubernetes-large", false), ("own.yaml", true)] {
         let dir = tempdir("helm");
         std::fs::write(dir.join("own.yaml"), OWN_PLAN).unwrap();
@@ -126,14 +127,12 @@ fn helm_renders_the_chart_with_the_exported_values_and_they_read_back_without_dr
         assert!(output.status.success(), "{source}: {}", String::from_utf8_lossy(&output.stderr));
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(
-            stderr.contains("apply with: helm upgrade --install RELEASE CHART -f values.yaml -f values-flowcap.yaml"),
+            stderr.contains("apply with: helm upgrade --install RELEASE CHART -f values.yaml -f values-secrets.yaml -f values-flowcap.yaml"),
             "{stderr}"
         );
         // The operator's values first (for our own plan: a managed database, Jobs), flowcap's last.
         let mut values = vec![secrets.clone()];
-        if own {
-            values.push(operator.clone());
-        }
+        values.push(if own { operator.clone() } else { managed.clone() });
         values.push(dir.join("values-flowcap.yaml"));
         let mut helm = Command::new("helm");
         helm.args(["template", "fl"]).arg(&chart);
@@ -200,7 +199,11 @@ fn helm_renders_the_chart_with_the_exported_values_and_they_read_back_without_dr
                         .collect();
                     assert_eq!(
                         targets,
-                        [u64::from(planned.target_cpu_percent), u64::from(planned.target_memory_percent)]
+                        [planned.target_cpu_percent, planned.target_memory_percent]
+                            .iter()
+                            .flatten()
+                            .map(|t| u64::from(*t))
+                            .collect::<Vec<_>>()
                     );
                 }
                 None => {

@@ -5,6 +5,7 @@
 use crate::model::cluster::{Autoscaling, Platform};
 use crate::model::plan::{Plan, Resources};
 use crate::model::units::{Bytes, Cpus};
+use crate::platform::kubernetes::values::chart_workload;
 
 /// One value that differs, by its plan path.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -20,8 +21,7 @@ pub struct Change {
 /// the API's signing keys (one BACKEND_KEY/PUB/KID for every replica) nor which profiles run.
 pub fn fix(change: &Change, platform: Platform) -> String {
     if platform == Platform::Kubernetes {
-        return "apply the values `flowcap export --helm` writes (pass them last to helm upgrade), or change the plan"
-            .into();
+        return kubernetes_fix(change);
     }
     match change.path.as_str() {
         "api.shared_jwt_keys" => "give every API replica the same BACKEND_KEY, BACKEND_PUB and BACKEND_KID \
@@ -39,9 +39,41 @@ pub fn fix(change: &Change, platform: Platform) -> String {
     }
 }
 
+/// On Kubernetes flowcap's values set sizes, not which chart features run: a workload the
+/// plan and the values disagree on is switched in the operator's values.
+fn kubernetes_fix(change: &Change) -> String {
+    let key = if change.path == "jobs.max_concurrent" { "jobs" } else { change.path.as_str() };
+    let switched = [change.deployed.as_str(), change.planned.as_str()]
+        .iter()
+        .any(|v| ["absent", "a service", NO_JOB_BACKEND].contains(v));
+    match chart_workload(key).filter(|_| switched) {
+        Some(workload) => {
+            let runs = change.planned != "absent" && change.planned != NO_JOB_BACKEND;
+            format!(
+                "{} in your own values (it runs with {}), or {} the plan",
+                if runs { "switch it on" } else { "switch it off" },
+                workload.switch.describe(),
+                if runs { "remove it from" } else { "add it to" }
+            )
+        }
+        None => "apply the values `flowcap export --helm` writes (pass them last to helm upgrade), or change the plan"
+            .into(),
+    }
+}
+
+/// How drift says the deployment runs no Job backend.
+const NO_JOB_BACKEND: &str = "no Job backend";
+
 fn autoscaling(value: Option<Autoscaling>) -> String {
     value.map_or("none".into(), |a| {
-        format!("{}–{} replicas at {} % CPU, {} % memory", a.min, a.max, a.target_cpu_percent, a.target_memory_percent)
+        let target = |t: Option<u32>| t.map_or("no".to_string(), |t| format!("{t} %"));
+        format!(
+            "{}–{} replicas at {} CPU, {} memory",
+            a.min,
+            a.max,
+            target(a.target_cpu_percent),
+            target(a.target_memory_percent)
+        )
     })
 }
 
@@ -101,7 +133,7 @@ pub fn compare(deployed: &Plan, planned: &Plan) -> Vec<Change> {
         changes.field("api.autoscaling", |p| autoscaling(p.api.autoscaling));
         changes.field("runtime.autoscaling", |p| autoscaling(p.runtime.autoscaling));
         changes
-            .field("jobs.max_concurrent", |p| p.jobs.map_or("no Job backend".into(), |j| j.max_concurrent.to_string()));
+            .field("jobs.max_concurrent", |p| p.jobs.map_or(NO_JOB_BACKEND.into(), |j| j.max_concurrent.to_string()));
         if let (Some(deployed_jobs), Some(planned_jobs)) = (&deployed.jobs, &planned.jobs) {
             changes.resources("jobs.limits", &deployed_jobs.limits, &planned_jobs.limits);
             changes.resources("jobs.reservations", &deployed_jobs.reservations, &planned_jobs.reservations);
@@ -137,6 +169,12 @@ pub fn compare(deployed: &Plan, planned: &Plan) -> Vec<Change> {
             &deployed_service.reservations,
             &planned_service.reservations,
         );
+    }
+    if planned.platform == Platform::Kubernetes {
+        // The chart runs what its values switch on, whether or not the plan counted it.
+        for name in deployed.other_services.keys().filter(|n| !planned.other_services.contains_key(*n)) {
+            changes.compare(&format!("other_services.{name}"), "a service".into(), "absent".into());
+        }
     }
     changes.found
 }

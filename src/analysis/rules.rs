@@ -293,8 +293,10 @@ pub const RULES: &[Rule] = &[
     Rule {
         id: RuleId::Drift,
         severity: Severity::Error,
-        checks: "the compose files set a value differently from the plan (--check PLAN --compose FILE)",
-        threshold_for: |_| "any difference in replicas, resources, slots, Postgres settings or monitoring".into(),
+        checks: "the compose files (or Helm values) set a value differently from the plan (--check PLAN -f FILE, or --helm-values FILE)",
+        threshold_for: |_| {
+            "any difference in replicas, resources, slots, autoscalers, Postgres settings, monitoring or the services that run".into()
+        },
     },
     Rule {
         id: RuleId::HostUnknown,
@@ -612,14 +614,16 @@ fn cluster(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
         _ => (short(&fit.at_maximum), "at every autoscaler's maximum", "max_nodes"),
     };
     for unplaced in unplaced {
+        let fix = if unplaced.too_big {
+            format!("use a node pool with bigger nodes, or lower {}'s requests", unplaced.workload)
+        } else {
+            format!("add nodes (cluster.node_pools: {nodes}) or bigger ones, or lower {}'s requests", unplaced.workload)
+        };
         findings.add(
             RuleId::PodsUnschedulable,
             "cluster.node_pools",
             format!("{} {} pod(s) cannot be placed {when}: {}", unplaced.pods, unplaced.workload, unplaced.reason),
-            Some(format!(
-                "add nodes (cluster.node_pools: {nodes}) or bigger ones, or lower {}'s requests",
-                unplaced.workload
-            )),
+            Some(fix),
         );
     }
     if let Some(jobs) = &plan.jobs
@@ -668,16 +672,21 @@ fn cluster(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
         }
     }
     for (key, autoscaling, requests) in [
-        ("api", plan.api.autoscaling, plan.api.reservations),
-        ("runtime", plan.runtime.autoscaling, plan.runtime.reservations),
+        ("api", plan.api.autoscaling, fit::effective_requests(&plan.api.reservations, &plan.api.limits)),
+        (
+            "runtime",
+            plan.runtime.autoscaling,
+            fit::effective_requests(&plan.runtime.reservations, &plan.runtime.limits),
+        ),
     ] {
-        if autoscaling.is_none() {
-            continue;
-        }
-        let missing: Vec<&str> = [("cpus", requests.cpus.is_none()), ("memory", requests.memory.is_none())]
-            .into_iter()
-            .filter_map(|(resource, missing)| missing.then_some(resource))
-            .collect();
+        let Some(hpa) = autoscaling else { continue };
+        let missing: Vec<&str> = [
+            ("cpus", hpa.target_cpu_percent.is_some() && requests.cpus.is_none()),
+            ("memory", hpa.target_memory_percent.is_some() && requests.memory.is_none()),
+        ]
+        .into_iter()
+        .filter_map(|(resource, missing)| missing.then_some(resource))
+        .collect();
         if !missing.is_empty() {
             findings.add(
                 RuleId::RequestsMissing,
@@ -698,12 +707,13 @@ fn cluster(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
         .iter()
         .filter(|n| over(n.memory_limits_share, policy.memory_overcommit_percent))
         .collect();
-    if let Some(first) = nodes.first() {
+    let worst = nodes.iter().max_by(|a, b| a.memory_limits_share.total_cmp(&b.memory_limits_share));
+    if let Some(first) = worst {
         findings.add(
             RuleId::NodeLimitsOvercommit,
             "cluster.node_pools",
             format!(
-                "at the maximum the pods' memory limits overcommit {} node(s) ({}: {} % of what it offers pods); under load the kernel kills one",
+                "at the maximum the pods' memory limits overcommit {} node(s) (the most, {}: {} % of what it offers pods); under load the kernel kills one",
                 nodes.len(),
                 first.node,
                 percent(first.memory_limits_share)
@@ -844,7 +854,9 @@ fn reservations_above_limits(plan: &Plan, findings: &mut Findings) {
 
 fn execution_slots(plan: &Plan, findings: &mut Findings) {
     let runtime = &plan.runtime;
-    if runtime.replicas > 0 && runtime.max_concurrent_executions > 0 {
+    // The one-Job-per-execution backend runs executions without the executor pool.
+    let jobs = plan.jobs.is_some_and(|jobs| jobs.max_concurrent > 0);
+    if jobs || runtime.replicas > 0 && runtime.max_concurrent_executions > 0 {
         return;
     }
     let path = if runtime.replicas == 0 { "runtime.replicas" } else { "runtime.max_concurrent_executions" };

@@ -8,6 +8,14 @@ use std::path::{Path, PathBuf};
 /// The first line of every file flowcap writes: such files may be replaced without `--force`.
 pub const WRITTEN_BY: &str = "# Written by flowcap";
 
+/// Whether `a` and `b` name the same existing file (through links and `..`).
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
 /// Whether the file at `path` starts with [`WRITTEN_BY`].
 pub fn written_by_flowcap(path: &Path) -> bool {
     let mut start = [0u8; WRITTEN_BY.len()];

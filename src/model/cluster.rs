@@ -30,16 +30,18 @@ impl Platform {
 pub struct Autoscaling {
     pub min: u32,
     pub max: u32,
-    /// `targetCPUUtilization`: average CPU use, in per cent of the CPU request.
-    pub target_cpu_percent: u32,
-    /// `targetMemoryUtilization`: average memory use, in per cent of the memory request.
-    pub target_memory_percent: u32,
+    /// `targetCPUUtilization`: average CPU use, in per cent of the CPU request; `null` for
+    /// no CPU metric.
+    pub target_cpu_percent: Option<u32>,
+    /// `targetMemoryUtilization`: average memory use, in per cent of the memory request;
+    /// `null` for no memory metric.
+    pub target_memory_percent: Option<u32>,
 }
 
 impl Default for Autoscaling {
     /// The chart's defaults: 1 to 10 replicas at 70 % CPU and 80 % memory.
     fn default() -> Self {
-        Autoscaling { min: 1, max: 10, target_cpu_percent: 70, target_memory_percent: 80 }
+        Autoscaling { min: 1, max: 10, target_cpu_percent: Some(70), target_memory_percent: Some(80) }
     }
 }
 

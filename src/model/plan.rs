@@ -545,8 +545,11 @@ impl Plan {
                     ),
                 );
             }
-            if hpa.target_cpu_percent == 0 || hpa.target_memory_percent == 0 {
-                return invalid(&format!("{key}.autoscaling"), "target percentages must be greater than 0".to_string());
+            if hpa.target_cpu_percent == Some(0) || hpa.target_memory_percent == Some(0) {
+                return invalid(
+                    &format!("{key}.autoscaling"),
+                    "target percentages must be greater than 0 (null for no such metric)".to_string(),
+                );
             }
         }
         if let Some(jobs) = &self.jobs

@@ -2,8 +2,10 @@
 //!
 //! Memory: a number with an optional unit `b`, `k`, `m`, `g`, `t`, `p`, optionally followed by
 //! `i` and/or `b`, case-insensitive, binary multiples (`1k` = 1024). This is Docker's
-//! `RAMInBytes` grammar, which Compose uses, and it also covers Kubernetes' binary suffixes
-//! (`512Mi`, `8Gi`). CPUs: a decimal (`0.5`, `4`) or Kubernetes millicores (`250m`).
+//! `RAMInBytes` grammar, which Compose uses and flowcap's plans use, and it also covers
+//! Kubernetes' binary suffixes (`512Mi`, `8Gi`). Helm values are read as Kubernetes reads
+//! quantities ([`Bytes::parse_kubernetes`]): there `2G` is 2,000,000,000 bytes and `512m` half
+//! a byte. CPUs: a decimal (`0.5`, `4`) or Kubernetes millicores (`250m`).
 
 use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -120,15 +122,86 @@ impl Bytes {
         self.in_units(["P", "T", "G", "M", "K"])
     }
 
-    /// The Kubernetes quantity: `512Mi`, `4Gi`, or plain bytes.
+    /// The Kubernetes quantity, exact: `512Mi`, `4Gi`, else a decimal multiple (`2G`), else
+    /// plain bytes.
     ///
     /// ```
     /// use flowcap::model::units::Bytes;
     /// assert_eq!(Bytes::mib(1536).kubernetes(), "1536Mi");
-    /// assert_eq!(Bytes::parse(&Bytes::gib(4).kubernetes()), Ok(Bytes::gib(4)));
+    /// assert_eq!(Bytes(2_000_000_000).kubernetes(), "2G");
+    /// assert_eq!(Bytes::parse_kubernetes(&Bytes::gib(4).kubernetes()), Ok(Bytes::gib(4)));
     /// ```
     pub fn kubernetes(self) -> String {
-        self.in_units(["Pi", "Ti", "Gi", "Mi", "Ki"])
+        let binary = self.in_units(["Pi", "Ti", "Gi", "Mi", "Ki"]);
+        let decimal = [
+            (1_000_000_000_000_000, "P"),
+            (1_000_000_000_000, "T"),
+            (1_000_000_000, "G"),
+            (1_000_000, "M"),
+            (1_000, "k"),
+        ]
+        .iter()
+        .find(|(size, _)| self.0 >= *size && self.0.is_multiple_of(*size))
+        .map_or_else(|| self.0.to_string(), |(size, name)| format!("{}{name}", self.0 / size));
+        // The shorter of the two exact forms; binary when they tie (512Mi, not 536870912).
+        if decimal.len() < binary.len() { decimal } else { binary }
+    }
+
+    /// Parses a Kubernetes memory quantity: a decimal number with a binary suffix (`Ki` … `Ei`),
+    /// a decimal one (`m`, `k`, `M`, `G`, `T`, `P`, `E`) or an exponent (`1e9`), case as
+    /// written; a fraction of a byte rounds up, as the kubelet does.
+    ///
+    /// ```
+    /// use flowcap::model::units::Bytes;
+    /// assert_eq!(Bytes::parse_kubernetes("2100M"), Ok(Bytes(2_100_000_000)));
+    /// assert_eq!(Bytes::parse_kubernetes("1.5Gi"), Ok(Bytes(3 << 29)));
+    /// assert_eq!(Bytes::parse_kubernetes("1e9"), Ok(Bytes(1_000_000_000)));
+    /// assert_eq!(Bytes::parse_kubernetes("512m"), Ok(Bytes(1)));
+    /// assert!(Bytes::parse_kubernetes("1gi").is_err());
+    /// ```
+    pub fn parse_kubernetes(text: &str) -> Result<Bytes, String> {
+        let expected = || {
+            "expected a Kubernetes quantity: a number with Ki, Mi, Gi, Ti, Pi, Ei, or k, M, G, T, P, E, or an exponent (512Mi, 2G, 1e9)"
+                .to_string()
+        };
+        let text = text.trim();
+        let end = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
+        let (number, suffix) = text.split_at(end);
+        let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+        if whole.is_empty() && fraction.is_empty() || fraction.len() > 9 || whole.len() > 20 {
+            return Err(expected());
+        }
+        let digits = |d: &str| if d.is_empty() { Some(0u128) } else { d.parse::<u128>().ok() };
+        let (Some(whole), Some(fraction_value)) = (digits(whole), digits(fraction)) else { return Err(expected()) };
+        let scale = 10u128.pow(fraction.len() as u32);
+        let value = whole * scale + fraction_value;
+        // The multiplier as a fraction: numerator / denominator.
+        let (numerator, denominator): (u128, u128) = match suffix {
+            "" => (1, 1),
+            "Ki" => (1 << 10, 1),
+            "Mi" => (1 << 20, 1),
+            "Gi" => (1 << 30, 1),
+            "Ti" => (1 << 40, 1),
+            "Pi" => (1 << 50, 1),
+            "Ei" => (1 << 60, 1),
+            "m" => (1, 1_000),
+            "k" => (1_000, 1),
+            "M" => (1_000_000, 1),
+            "G" => (1_000_000_000, 1),
+            "T" => (1_000_000_000_000, 1),
+            "P" => (1_000_000_000_000_000, 1),
+            "E" => (1_000_000_000_000_000_000, 1),
+            exponent => match exponent.strip_prefix(['e', 'E']).and_then(|e| e.parse::<i32>().ok()) {
+                Some(e) if (0..=18).contains(&e) => (10u128.pow(e as u32), 1),
+                Some(e) if (-18..0).contains(&e) => (1, 10u128.pow(e.unsigned_abs())),
+                _ => return Err(expected()),
+            },
+        };
+        let bytes = (value * numerator).div_ceil(scale * denominator);
+        if bytes > u128::from(MAX_BYTES) {
+            return Err(format!("is more than flowcap accepts ({})", Bytes(MAX_BYTES)));
+        }
+        Ok(Bytes(bytes as u64))
     }
 
     /// In the largest of the binary units (PiB first) that divides the size exactly.

@@ -73,7 +73,7 @@ fn write(app: &App, output: Output, path: &Path, consent: Consent) -> Result<Wri
 fn files(app: &App, output: Output, path: &Path) -> Result<FileSet, InputError> {
     match output {
         Output::Plan => {
-            inputs::refuse_inputs(path, None, app.deployment.as_ref(), false)?;
+            inputs::refuse_inputs(path, None, app.deployment.as_ref(), false, &[])?;
             let plan = app.loaded.to_save(app.plan());
             let edited = if *app.plan() == app.baseline { "" } else { ", edited in the planner" };
             let text = plan.to_file_text(&format!("from {}{edited}.", app.origin))?;

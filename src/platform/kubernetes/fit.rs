@@ -66,8 +66,15 @@ pub struct PodGroup {
     pub memory_limit: Option<u64>,
 }
 
+/// The requests Kubernetes gives a pod: where a container sets a limit and no request, the
+/// request is the limit.
+pub fn effective_requests(requests: &Resources, limits: &Resources) -> Resources {
+    Resources { cpus: requests.cpus.or(limits.cpus), memory: requests.memory.or(limits.memory) }
+}
+
 impl PodGroup {
     fn of(workload: &str, count: u32, requests: &Resources, limits: &Resources) -> PodGroup {
+        let requests = effective_requests(requests, limits);
         PodGroup {
             workload: workload.to_string(),
             count,
@@ -129,6 +136,8 @@ pub struct Unplaced {
     pub workload: String,
     pub pods: u32,
     pub reason: String,
+    /// Larger than any node offers pods: more nodes of these sizes do not help.
+    pub too_big: bool,
 }
 
 /// A node whose pods' limits add up past what it offers: under load they contend (CPU) or
@@ -193,10 +202,12 @@ pub fn place(pools: &[NodePool], daemonset: &Resources, scale: Scale, groups: &[
             left -= 1;
         }
         if left > 0 {
+            let too_big = !nodes.iter().any(|n| n.cpus >= group.cpu_request && n.memory >= group.memory_request);
             unplaced.push(Unplaced {
                 workload: group.workload.clone(),
                 pods: left,
                 reason: why_unplaced(&nodes, group),
+                too_big: too_big && !nodes.is_empty(),
             });
         }
     }

@@ -82,6 +82,30 @@ pub struct ChartWorkload {
     pub replicas: Option<&'static str>,
     /// Whether the chart gives it a HorizontalPodAutoscaler (`autoscaling.*`).
     pub autoscaling: bool,
+    /// What runs it.
+    pub switch: Switch,
+}
+
+/// What switches a workload on in the chart's values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Switch {
+    /// Every one of these flags is true.
+    Flags(&'static [&'static str]),
+    /// `database.type: internal` (CockroachDB in the cluster).
+    InternalDatabase,
+    /// `execution.backend` or `execution.asyncBackend` is `kubernetes_job`.
+    JobBackend,
+}
+
+impl Switch {
+    /// How the operator switches it, for a fix.
+    pub fn describe(self) -> String {
+        match self {
+            Switch::Flags(flags) => flags.iter().map(|f| format!("{f}: true")).collect::<Vec<_>>().join(" and "),
+            Switch::InternalDatabase => "database.type: internal".into(),
+            Switch::JobBackend => "execution.backend or execution.asyncBackend: kubernetes_job".into(),
+        }
+    }
 }
 
 const fn workload(
@@ -89,21 +113,33 @@ const fn workload(
     values: &'static str,
     replicas: Option<&'static str>,
     autoscaling: bool,
+    switch: Switch,
 ) -> ChartWorkload {
-    ChartWorkload { plan, values, replicas, autoscaling }
+    ChartWorkload { plan, values, replicas, autoscaling, switch }
+}
+
+/// The chart workload at plan key `key`.
+pub fn chart_workload(key: &str) -> Option<&'static ChartWorkload> {
+    WORKLOADS.iter().find(|w| w.plan == key)
 }
 
 /// Every workload of the chart flowcap plans, in the order the values file lists them.
 pub const WORKLOADS: [ChartWorkload; 9] = [
-    workload("api", "api", Some("replicaCount"), true),
-    workload("other_services.web", "web", Some("replicaCount"), false),
-    workload("jobs", "executor", None, false),
-    workload("runtime", "executorPool", Some("replicaCount"), true),
-    workload("other_services.cockroachdb", "database.internal", Some("replicas"), false),
-    workload("other_services.redis", "redis.master", None, false),
-    workload("other_services.prometheus", "monitoring.prometheus", None, false),
-    workload("other_services.grafana", "monitoring.grafana", None, false),
-    workload("other_services.tempo", "monitoring.tempo", None, false),
+    workload("api", "api", Some("replicaCount"), true, Switch::Flags(&["api.enabled"])),
+    workload("other_services.web", "web", Some("replicaCount"), false, Switch::Flags(&["web.enabled"])),
+    workload("jobs", "executor", None, false, Switch::JobBackend),
+    workload("runtime", "executorPool", Some("replicaCount"), true, Switch::Flags(&["executorPool.enabled"])),
+    workload("other_services.cockroachdb", "database.internal", Some("replicas"), false, Switch::InternalDatabase),
+    workload("other_services.redis", "redis.master", None, false, Switch::Flags(&["redis.enabled"])),
+    workload("other_services.prometheus", "monitoring.prometheus", None, false, Switch::Flags(&["monitoring.enabled"])),
+    workload("other_services.grafana", "monitoring.grafana", None, false, Switch::Flags(&["monitoring.enabled"])),
+    workload(
+        "other_services.tempo",
+        "monitoring.tempo",
+        None,
+        false,
+        Switch::Flags(&["monitoring.enabled", "monitoring.tracing.enabled"]),
+    ),
 ];
 
 /// The values file for `plan`: replicas, requests and limits, autoscalers and the Job cap of
@@ -138,8 +174,9 @@ pub fn values_text(plan: &Plan, header: &str) -> Result<String, InputError> {
             if let Some(a) = planned.autoscaling {
                 hpa.insert("minReplicas".into(), a.min.into());
                 hpa.insert("maxReplicas".into(), a.max.into());
-                hpa.insert("targetCPUUtilization".into(), a.target_cpu_percent.into());
-                hpa.insert("targetMemoryUtilization".into(), a.target_memory_percent.into());
+                // Null removes the chart's default: the HPA then has no such metric.
+                hpa.insert("targetCPUUtilization".into(), a.target_cpu_percent.map_or(Value::Null, Value::from));
+                hpa.insert("targetMemoryUtilization".into(), a.target_memory_percent.map_or(Value::Null, Value::from));
             }
             set(&mut root, &at("autoscaling"), Value::Mapping(hpa));
         }
@@ -240,21 +277,20 @@ pub fn import(files: &[ValuesFile]) -> Result<(Plan, BTreeMap<String, Place>), I
     plan.monitoring = false;
     // The chart runs no PostgreSQL: the API reaches an external one, or the internal CockroachDB.
     plan.postgres.external = true;
-    let enabled = |reader: &Reader, path: &str| reader.flag(path);
     for workload in &WORKLOADS {
-        let on = match workload.plan {
-            "api" => enabled(&reader, "api.enabled")?,
-            "runtime" => enabled(&reader, "executorPool.enabled")?,
-            "jobs" => ["execution.backend", "execution.asyncBackend"]
-                .iter()
-                .any(|path| get(&merged, path).and_then(Value::as_str) == Some("kubernetes_job")),
-            "other_services.web" => enabled(&reader, "web.enabled")?,
-            "other_services.cockroachdb" => get(&merged, "database.type").and_then(Value::as_str) == Some("internal"),
-            "other_services.redis" => enabled(&reader, "redis.enabled")?,
-            "other_services.tempo" => {
-                enabled(&reader, "monitoring.enabled")? && enabled(&reader, "monitoring.tracing.enabled")?
+        let text = |path: &str| get(&merged, path).and_then(Value::as_str);
+        let on = match workload.switch {
+            Switch::Flags(flags) => {
+                let mut all = true;
+                for flag in flags {
+                    all &= reader.flag(flag)?;
+                }
+                all
             }
-            _ => enabled(&reader, "monitoring.enabled")?,
+            Switch::InternalDatabase => text("database.type") == Some("internal"),
+            Switch::JobBackend => {
+                [text("execution.backend"), text("execution.asyncBackend")].contains(&Some("kubernetes_job"))
+            }
         };
         if !on {
             if workload.plan == "runtime" {
@@ -267,7 +303,7 @@ pub fn import(files: &[ValuesFile]) -> Result<(Plan, BTreeMap<String, Place>), I
         let mut limits = Resources::default();
         for (block, into) in [("requests", &mut requests), ("limits", &mut limits)] {
             into.cpus = reader.quantity(&at(&format!("resources.{block}.cpu")), Cpus::parse)?;
-            into.memory = reader.quantity(&at(&format!("resources.{block}.memory")), Bytes::parse)?;
+            into.memory = reader.quantity(&at(&format!("resources.{block}.memory")), Bytes::parse_kubernetes)?;
             let plan_block = if block == "requests" { "reservations" } else { "limits" };
             reader.place(&format!("{}.{plan_block}", workload.plan), &at(&format!("resources.{block}")));
         }
@@ -280,8 +316,11 @@ pub fn import(files: &[ValuesFile]) -> Result<(Plan, BTreeMap<String, Place>), I
             Some(Autoscaling {
                 min: reader.count(&at("autoscaling.minReplicas"), &format!("{}.autoscaling.min", workload.plan))?,
                 max: reader.count(&at("autoscaling.maxReplicas"), &format!("{}.autoscaling.max", workload.plan))?,
-                target_cpu_percent: reader.count(&at("autoscaling.targetCPUUtilization"), "")?,
-                target_memory_percent: reader.count(&at("autoscaling.targetMemoryUtilization"), "")?,
+                // The chart renders a metric only for a target that is set and not 0.
+                target_cpu_percent: reader.optional_count(&at("autoscaling.targetCPUUtilization"))?.filter(|t| *t > 0),
+                target_memory_percent: reader
+                    .optional_count(&at("autoscaling.targetMemoryUtilization"))?
+                    .filter(|t| *t > 0),
             })
         } else {
             None
@@ -336,7 +375,12 @@ impl Reader<'_> {
     fn error(&self, values_path: &str, message: String) -> InputError {
         match self.find(values_path) {
             Some((file, position)) => InputError::invalid(file, Some(position), format!("{values_path}: {message}")),
-            None => InputError::invalid("helm values", None, format!("{values_path}: {message}")),
+            // From the chart's defaults: no file of the operator's set it.
+            None => InputError::invalid(
+                self.lines.last().map_or("helm values", |(file, _)| file),
+                None,
+                format!("{values_path}: {message}"),
+            ),
         }
     }
 
@@ -349,25 +393,45 @@ impl Reader<'_> {
     }
 
     fn count(&mut self, values_path: &str, plan_key: &str) -> Result<u32, InputError> {
-        let value = get(self.merged, values_path);
-        let count = value.and_then(Value::as_u64).and_then(|n| u32::try_from(n).ok());
-        if !plan_key.is_empty() {
-            self.place(plan_key, values_path);
-        }
-        count.ok_or_else(|| self.error(values_path, "must be a whole number".into()))
+        self.place(plan_key, values_path);
+        self.optional_count(values_path)?.ok_or_else(|| self.error(values_path, "must be set".into()))
     }
 
-    /// A Kubernetes quantity (`250m`, `2`, `512Mi`), absent when not set.
-    fn quantity<T>(&self, values_path: &str, parse: fn(&str) -> Result<T, String>) -> Result<Option<T>, InputError> {
-        let text = match get(self.merged, values_path) {
+    /// A whole number as Helm's templates take one: `3`, `3.0` or `"3"`; absent when not set.
+    fn optional_count(&self, values_path: &str) -> Result<Option<u32>, InputError> {
+        let whole = |n: f64| (n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&n)).then_some(n as u32);
+        let count = match get(self.merged, values_path) {
             None => return Ok(None),
-            Some(Value::String(text)) => text.clone(),
-            Some(Value::Number(n)) => n.to_string(),
-            Some(_) => {
-                return Err(self.error(values_path, "must be a Kubernetes quantity such as 250m or 512Mi".into()));
-            }
+            Some(Value::Number(n)) => n.as_f64().and_then(whole),
+            Some(Value::String(text)) => text.trim().parse::<u32>().ok(),
+            Some(_) => None,
         };
-        parse(&text).map(Some).map_err(|message| self.error(values_path, message))
+        // The value is not repeated: values files hold secrets.
+        count.map(Some).ok_or_else(|| self.error(values_path, format!("must be a whole number from 0 to {}", u32::MAX)))
+    }
+
+    /// A Kubernetes quantity (`250m`, `2`, `512Mi`, `2G`), absent when not set or 0 (no
+    /// request, no limit).
+    fn quantity<T: PartialEq + Default>(
+        &self,
+        values_path: &str,
+        parse: fn(&str) -> Result<T, String>,
+    ) -> Result<Option<T>, InputError> {
+        let quantity = match get(self.merged, values_path) {
+            None => return Ok(None),
+            Some(Value::String(text)) => parse(text).ok(),
+            Some(Value::Number(n)) => parse(&n.to_string()).ok(),
+            Some(_) => None,
+        };
+        // The value is not repeated: values files hold secrets, and a YAML alias can put one here.
+        match quantity {
+            Some(q) if q == T::default() => Ok(None),
+            Some(q) => Ok(Some(q)),
+            None => Err(self.error(
+                values_path,
+                "must be a Kubernetes quantity such as 250m or 2 (CPU), 512Mi or 2G (memory)".into(),
+            )),
+        }
     }
 }
 
