@@ -469,3 +469,19 @@ fn cluster_flags_belong_to_kubernetes() {
         .code(2)
         .stderr(predicates::str::contains("--nodes: is for Kubernetes plans"));
 }
+
+#[test]
+fn the_finding_formats_carry_the_cluster_figures() {
+    for (format, expected) in [
+        (
+            "github",
+            "cluster_pods_unplaced_at_maximum=0, concurrent_executions_at_maximum=240, connections_used_at_maximum=105",
+        ),
+        ("sarif", "\"cluster_cpu_requests_share\": \"0.5267\""),
+        ("junit", "name=\"cluster_pods_unplaced_now\" value=\"0\""),
+    ] {
+        let output = flowcap().args(["--check", "--preset", "kubernetes-large", "--format", format]).output().unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(stdout.contains(expected), "{format}: {stdout}");
+    }
+}

@@ -108,3 +108,53 @@ fn error_paths() {
     let command = "services:\n  runtime:\n    image: r\n  postgres:\n    image: p\n    command: ${POSTGRES_PASSWORD} -c max_connections=1\n";
     secret_in("command-word", "compose.yaml", command, &check);
 }
+
+/// Helm values: the chart's secrets file (JWT keys, storage keys, a database URL) beside the
+/// operator's values, through every Kubernetes command and format, good and broken.
+#[test]
+fn helm_values_secrets_never_leave() {
+    let dir = tempdir("canary-helm");
+    let secrets = format!(
+        "jwt:\n  backendKey: {CANARY}-jwt\n  backendPub: {CANARY}-pub\nstorage:\n  azure:\n    accountKey: {CANARY}-storage\n\
+         database:\n  type: external\n  external:\n    connectionString: postgresql://u:{CANARY}-db@db/flowlike\n"
+    );
+    std::fs::write(dir.join("secrets.yaml"), secrets).unwrap();
+    std::fs::write(
+        dir.join("broken.yaml"),
+        format!("api:\n  replicaCount: {CANARY}-count\n  resources: {{ limits: {{ memory: {CANARY}-m }} }}\n"),
+    )
+    .unwrap();
+    let nodes = ["--nodes", "3", "--node-cpus", "16", "--node-memory", "64Gi"];
+    for values in ["secrets.yaml", "broken.yaml"] {
+        for format in ["human", "json", "sarif", "junit", "github"] {
+            let mut args = vec!["--check", "--helm-values", values, "--format", format];
+            args.extend(nodes);
+            assert_clean(format, &run(&dir, &args));
+            assert_clean(
+                format,
+                &run(&dir, &["--check", "--preset", "kubernetes-large", "--helm-values", values, "--format", format]),
+            );
+        }
+        assert_clean("diff", &run(&dir, &["diff", "--preset", "kubernetes-large", "--helm-values", values]));
+        assert_clean("explain", &run(&dir, &["explain", "--preset", "kubernetes-large", "--helm-values", values]));
+        let export = run(
+            &dir,
+            &[
+                "export",
+                "--helm",
+                "--preset",
+                "kubernetes-large",
+                "--helm-values",
+                values,
+                "-o",
+                "out.yaml",
+                "--save-plan",
+                "plan-out.yaml",
+            ],
+        );
+        assert_clean("export", &export);
+    }
+    for written in ["out.yaml", "plan-out.yaml"] {
+        assert_clean(written, &std::fs::read_to_string(dir.join(written)).unwrap());
+    }
+}

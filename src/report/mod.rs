@@ -151,6 +151,17 @@ impl Report {
             figures.push(("host_cpu_limits_share", host.cpu_limits_share.to_string()));
             figures.push(("host_memory_limits_share", host.memory_limits_share.to_string()));
         }
+        if let Some(fit) = &f.cluster {
+            figures.push(("cluster_pods_unplaced_now", (fit.now.pods - fit.now.placed).to_string()));
+            figures.push(("cluster_cpu_requests_share", fit.now.cpu_requests_share.to_string()));
+            figures.push(("cluster_memory_requests_share", fit.now.memory_requests_share.to_string()));
+            figures
+                .push(("cluster_pods_unplaced_at_maximum", (fit.at_maximum.pods - fit.at_maximum.placed).to_string()));
+        }
+        if let Some(maximum) = &f.at_maximum {
+            figures.push(("concurrent_executions_at_maximum", maximum.concurrent_executions.to_string()));
+            figures.push(("connections_used_at_maximum", maximum.connections.used.to_string()));
+        }
         if let Some(w) = &f.workload {
             let optional = |value: Option<f64>| value.map_or("unstable".to_string(), |v| v.to_string());
             figures.push(("offered_load", w.waits.offered_load.to_string()));
@@ -164,7 +175,6 @@ impl Report {
         figures
     }
 
-    /// The plan's name, or its file when it has none.
     /// The plan's name (else its file), on one line.
     pub fn title(&self) -> std::borrow::Cow<'_, str> {
         crate::io::text::one_line(self.plan.name.as_deref().unwrap_or(&self.plan.file))
