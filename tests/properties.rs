@@ -145,6 +145,46 @@ proptest! {
     }
 }
 
+/// Every finding of `loaded` whose fix is a plan edit: applying its changes (through the plan
+/// file's own YAML form) removes it and brings no new error or warning.
+fn fixes_hold(loaded: &flowcap::model::load::LoadedPlan) -> Result<(), TestCaseError> {
+    use flowcap::analysis::rules::Severity;
+    let findings = |loaded: &flowcap::model::load::LoadedPlan| {
+        flowcap::report::Report::new(loaded, Severity::Error)
+            .findings
+            .into_iter()
+            .map(|f| f.finding)
+            .collect::<Vec<_>>()
+    };
+    let before = findings(loaded);
+    for finding in before.iter().filter(|f| !f.changes.is_empty()) {
+        let mut fixed = loaded.clone();
+        for change in &finding.changes {
+            fixed.plan = with_change(&fixed.plan, change);
+        }
+        let after = findings(&fixed);
+        prop_assert!(
+            !after.iter().any(|f| f.rule == finding.rule && f.path == finding.path),
+            "{} at {} stays after {:?}",
+            finding.rule,
+            finding.path,
+            finding.changes
+        );
+        // A rule's milder level was already there when its stronger level was: a memory limit
+        // that misses the estimate also misses the worst case, the rule only says the stronger.
+        let had = |rule: flowcap::analysis::rules::RuleId| {
+            before.iter().any(|b| b.rule == rule || rule.stronger() == Some(b.rule))
+        };
+        let new: Vec<String> = after
+            .iter()
+            .filter(|f| f.severity > Severity::Info && !had(f.rule))
+            .map(|f| format!("{}: {}", f.rule, f.message))
+            .collect();
+        prop_assert!(new.is_empty(), "fixing {} with {:?} brought {:?}", finding.rule, finding.changes, new);
+    }
+    Ok(())
+}
+
 /// The plan with one change applied the way an operator would: the value written at its
 /// dotted path in the plan's own YAML form, then read back as a plan.
 fn with_change(
@@ -176,7 +216,6 @@ proptest! {
         flags in (any::<bool>(), prop::option::of(any::<bool>())),
         workload in prop::option::of((10u32..900, 1u32..120)),
     ) {
-        use flowcap::analysis::rules::Severity;
         use flowcap::model::units::{Bytes, Cpus};
         let mut loaded = flowcap::model::presets::load_preset("medium").unwrap();
         let plan = &mut loaded.plan;
@@ -195,33 +234,7 @@ proptest! {
             dispatch: flowcap::model::plan::Dispatch::Queue,
             target: None,
         });
-        let findings = |loaded: &flowcap::model::load::LoadedPlan| {
-            flowcap::report::Report::new(loaded, Severity::Error).findings.into_iter().map(|f| f.finding).collect::<Vec<_>>()
-        };
-        let before = findings(&loaded);
-        for finding in before.iter().filter(|f| !f.changes.is_empty()) {
-            let mut fixed = loaded.clone();
-            for change in &finding.changes {
-                fixed.plan = with_change(&fixed.plan, change);
-            }
-            let after = findings(&fixed);
-            prop_assert!(
-                !after.iter().any(|f| f.rule == finding.rule && f.path == finding.path),
-                "{} at {} stays after {:?}", finding.rule, finding.path, finding.changes
-            );
-            // A rule's milder level was already there when its stronger level was: a memory
-            // limit that misses the estimate also misses the worst case, the rule only says the
-            // stronger.
-            let had = |rule: flowcap::analysis::rules::RuleId| {
-                before.iter().any(|b| b.rule == rule || rule.stronger() == Some(b.rule))
-            };
-            let new: Vec<String> = after
-                .iter()
-                .filter(|f| f.severity > Severity::Info && !had(f.rule))
-                .map(|f| format!("{}: {}", f.rule, f.message))
-                .collect();
-            prop_assert!(new.is_empty(), "fixing {} with {:?} brought {:?}", finding.rule, finding.changes, new);
-        }
+        fixes_hold(&loaded)?;
     }
 }
 
@@ -237,7 +250,6 @@ proptest! {
         nodes in (1u32..6, 0u32..6, 2u64..64, 4u64..256),
         jobs in prop::option::of((1u32..300, 1u64..4_000)),
     ) {
-        use flowcap::analysis::rules::Severity;
         use flowcap::model::units::{Bytes, Cpus};
         let mut loaded = flowcap::model::presets::load_preset("kubernetes-large").unwrap();
         let plan = &mut loaded.plan;
@@ -263,26 +275,6 @@ proptest! {
             ..Default::default()
         });
         prop_assume!(plan.validate().is_ok());
-        let findings = |loaded: &flowcap::model::load::LoadedPlan| {
-            flowcap::report::Report::new(loaded, Severity::Error).findings.into_iter().map(|f| f.finding).collect::<Vec<_>>()
-        };
-        let before = findings(&loaded);
-        for finding in before.iter().filter(|f| !f.changes.is_empty()) {
-            let mut fixed = loaded.clone();
-            for change in &finding.changes {
-                fixed.plan = with_change(&fixed.plan, change);
-            }
-            let after = findings(&fixed);
-            prop_assert!(
-                !after.iter().any(|f| f.rule == finding.rule && f.path == finding.path),
-                "{} at {} stays after {:?}", finding.rule, finding.path, finding.changes
-            );
-            let new: Vec<String> = after
-                .iter()
-                .filter(|f| f.severity > Severity::Info && !before.iter().any(|b| b.rule == f.rule || f.rule.stronger() == Some(b.rule)))
-                .map(|f| format!("{}: {}", f.rule, f.message))
-                .collect();
-            prop_assert!(new.is_empty(), "fixing {} with {:?} brought {:?}", finding.rule, finding.changes, new);
-        }
+        fixes_hold(&loaded)?;
     }
 }
