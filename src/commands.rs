@@ -6,12 +6,10 @@ use flowcap::analysis::solve::Outcome;
 use flowcap::inputs::{self, Inputs, Request};
 use flowcap::io::error::InputError;
 use flowcap::io::text::{one_line, terminal_safe};
-use flowcap::io::write::{WRITTEN_BY, same_file, written_by_flowcap};
+use flowcap::io::write::written_by_flowcap;
 use flowcap::io::write::{retire, write_all_safely, write_file_safely};
-use flowcap::model::cluster::Platform;
 use flowcap::model::load::LoadedPlan;
 use flowcap::platform::compose::Environment;
-use flowcap::platform::kubernetes::values;
 use flowcap::report::Report;
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
@@ -106,12 +104,6 @@ pub fn check(args: &CheckArgs) -> ExitCode {
     };
     let interactive = !args.check && args.format.is_none() && io::stdin().is_terminal() && io::stdout().is_terminal();
     if interactive {
-        if inputs.loaded.plan.platform == Platform::Kubernetes {
-            return bad_input(&InputError::conflict(
-                "planner",
-                "the planner plans one Docker host; check a Kubernetes plan with --check and write its values with export --helm",
-            ));
-        }
         return match flowcap::tui::run(inputs.loaded, inputs.deployment) {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
@@ -227,36 +219,17 @@ fn write_export(args: &ExportArgs) -> Result<Vec<PathBuf>, InputError> {
 
 /// `export --helm`: the chart's values for a Kubernetes plan.
 fn write_helm_values(args: &ExportArgs, loaded: &LoadedPlan) -> Result<Vec<PathBuf>, InputError> {
-    if loaded.plan.platform != Platform::Kubernetes {
-        return Err(InputError::conflict(
-            "--helm",
-            "Helm values are written from a Kubernetes plan (platform: kubernetes, with a cluster)",
-        ));
-    }
-    // The operator's values are never written over; values flowcap wrote may be re-exported.
-    let read: Vec<PathBuf> = args.source.helm_values.iter().filter(|f| !written_by_flowcap(f)).cloned().collect();
-    let read = &read;
-    inputs::refuse_inputs(&args.output, Some(&loaded.file), None, false, read)?;
-    let header = format!(
-        "{} from {}. Helm values for Flow-Like's chart: pass them last, after your own.",
-        WRITTEN_BY, loaded.file
-    );
-    let mut files = vec![(args.output.clone(), values::values_text(&loaded.plan, &header)?)];
+    let read = &args.source.helm_values;
+    let (text, apply) = inputs::export_values(&loaded.plan, &loaded.file, &args.output, read)?;
+    let mut files = vec![(args.output.clone(), text)];
     if let Some(path) = &args.save_plan {
-        inputs::refuse_inputs(path, None, None, false, read)?;
+        let operators: Vec<PathBuf> = read.iter().filter(|f| !written_by_flowcap(f)).cloned().collect();
+        inputs::refuse_inputs(path, None, None, false, &operators)?;
         let plan = loaded.to_save(&loaded.plan);
         files.push((path.clone(), plan.to_file_text(&format!("export from {}.", loaded.file))?));
     }
     let written = write_all_safely(&files, args.force)?;
-    // The operator's own values (and the chart's secrets) come first, flowcap's last.
-    let own: Vec<String> = if read.is_empty() {
-        vec!["values.yaml".into(), "values-secrets.yaml".into()]
-    } else {
-        let given = &args.source.helm_values;
-        given.iter().filter(|f| !same_file(f, &args.output)).map(|f| f.display().to_string()).collect()
-    };
-    let files: Vec<String> = own.iter().map(|f| format!("-f {f}")).collect();
-    tell(&format!("apply with: helm upgrade --install RELEASE CHART {} -f {}", files.join(" "), args.output.display()));
+    tell(&format!("apply with: {apply}"));
     Ok(written)
 }
 

@@ -4,7 +4,7 @@
 //! never disagree about what they are looking at.
 
 use crate::io::error::InputError;
-use crate::io::write::same_file;
+use crate::io::write::{WRITTEN_BY, same_file, written_by_flowcap};
 use crate::model::cluster::{Cluster, NodePool, Platform};
 use crate::model::load::{LoadedPlan, Locator, load_plan_file, read_text_file};
 use crate::model::plan::Plan;
@@ -223,6 +223,38 @@ pub fn export(
     let base = without_output.as_ref().unwrap_or(&deployment.project);
     let options = ExportOptions { plan_source: plan_source.to_string(), pgtune };
     compose::export(plan, base, &deployment.names, output, &options)
+}
+
+/// The Helm values that make a Kubernetes `plan` real, to be written at `output`, and the
+/// `helm upgrade` line that applies them after the operator's own values (`read`, the
+/// `--helm-values` files): the same for `flowcap export --helm` and the planner's `e`. Never
+/// over the plan or an operator's values file (values flowcap wrote may be re-exported).
+pub fn export_values(
+    plan: &Plan,
+    plan_source: &str,
+    output: &Path,
+    read: &[PathBuf],
+) -> Result<(String, String), InputError> {
+    if plan.platform != Platform::Kubernetes {
+        return Err(InputError::conflict(
+            "--helm",
+            "Helm values are written from a Kubernetes plan (platform: kubernetes, with a cluster)",
+        ));
+    }
+    let operators: Vec<PathBuf> = read.iter().filter(|f| !written_by_flowcap(f)).cloned().collect();
+    refuse_inputs(output, Some(plan_source), None, false, &operators)?;
+    let header =
+        format!("{WRITTEN_BY} from {plan_source}. Helm values for Flow-Like's chart: pass them last, after your own.");
+    let text = kubernetes::values::values_text(plan, &header)?;
+    // The operator's own values (and the chart's secrets) come first, flowcap's last.
+    let own: Vec<String> = if read.is_empty() {
+        vec!["values.yaml".into(), "values-secrets.yaml".into()]
+    } else {
+        read.iter().filter(|f| !same_file(f, output)).map(|f| f.display().to_string()).collect()
+    };
+    let files: Vec<String> = own.iter().map(|f| format!("-f {f}")).collect();
+    let apply = format!("helm upgrade --install RELEASE CHART {} -f {}", files.join(" "), output.display());
+    Ok((text, apply))
 }
 
 /// Refuses to write `output` over a file the command reads: the plan (when given), the

@@ -229,9 +229,13 @@ fn presets_cycle_and_undo() {
     press(&mut app, "pp");
     assert_eq!(app.plan().name.as_deref(), Some("Large"));
     assert_eq!(app.report.figures.concurrent_executions, 120);
+    // Without a compose deployment the cycle goes on to the cluster, then back to the start.
+    press(&mut app, "p");
+    assert_eq!(app.plan().name.as_deref(), Some("Kubernetes large"));
+    assert!(screen(&app, 80, 24).contains("Cluster"));
     press(&mut app, "p");
     assert_eq!(app.plan().name.as_deref(), Some("Development"));
-    press(&mut app, "u");
+    press(&mut app, "uu");
     assert_eq!(app.plan().name.as_deref(), Some("Large"));
     assert!(screen(&app, 80, 24).contains("─ Large (modified) ─ from Large preset"));
 }
@@ -327,7 +331,7 @@ fn undo_and_redo_say_what_changed_and_select_it() {
     select(&mut app, Knob::ApiReplicas);
     press(&mut app, "l");
     press(&mut app, "p");
-    assert_eq!(app.status.as_ref().unwrap().text, "preset development: your edits are one u away");
+    assert_eq!(app.status.as_ref().unwrap().text, "preset kubernetes-large: your edits are one u away");
     press(&mut app, "u");
     assert!(
         app.status.as_ref().unwrap().text.starts_with("undo: ")
@@ -336,7 +340,7 @@ fn undo_and_redo_say_what_changed_and_select_it() {
                 .as_ref()
                 .unwrap()
                 .text
-                .contains("values (API replicas, API cpus limit, API memory limit and more)"),
+                .contains("values (API replicas, Runtime cpus reserved, Runtime memory reserved and more)"),
         "{:?}",
         app.status
     );
@@ -950,4 +954,50 @@ fn a_preset_switched_to_keeps_the_deployments_facts() {
     assert_eq!(app.plan().name.as_deref(), Some("Large"));
     assert_eq!(rules(&app), at_start);
     assert_eq!(app.status.as_ref().unwrap().text, "preset large", "no edits were made");
+}
+
+#[test]
+fn a_kubernetes_plan_turns_its_autoscalers_and_nodes() {
+    let mut app = app("kubernetes-large");
+    insta::assert_snapshot!("kubernetes-large_120x40", screen(&app, 120, 40));
+    // Its knobs: the autoscalers and the node pool, not a host.
+    let knobs = Knob::for_plan(app.plan());
+    assert!(knobs.contains(&Knob::ApiHpaMax) && knobs.contains(&Knob::ClusterMaxNodes));
+    assert!(!knobs.contains(&Knob::HostCpus));
+    // The API autoscaler's maximum to 20: 20 × 10 + 5 = 205 connections of 197 at the maximum.
+    type_value(&mut app, Knob::ApiHpaMax, "20");
+    assert_eq!(app.plan().api.autoscaling.unwrap().max, 20);
+    assert!(app.report.findings.iter().any(|f| f.finding.rule.as_str() == "hpa-max-exhausts-connections"));
+    assert!(screen(&app, 120, 40).contains("DB 205/197"), "{}", screen(&app, 120, 40));
+    // Below the replicas, the minimum carries them along; off keeps them.
+    type_value(&mut app, Knob::ApiHpaMin, "5");
+    assert_eq!((app.plan().api.replicas, app.plan().api.autoscaling.unwrap().min), (5, 5));
+    press(&mut app, "x");
+    assert_eq!((app.plan().api.replicas, app.plan().api.autoscaling), (5, None));
+    assert!(screen(&app, 120, 40).contains("off"));
+    // Nodes: one is too few for six runtimes of 8 CPUs.
+    type_value(&mut app, Knob::ClusterNodes, "1");
+    assert!(app.report.findings.iter().any(|f| f.finding.rule.as_str() == "pods-unschedulable"));
+    press(&mut app, "u");
+    assert_eq!(app.plan().cluster.as_ref().unwrap().node_pools[0].nodes, 3);
+}
+
+#[test]
+fn the_planner_exports_a_kubernetes_plan_as_helm_values_like_flowcap_export() {
+    let temporary = tempfile::tempdir().unwrap();
+    let (by_cli, by_planner) = (temporary.path().join("cli.yaml"), temporary.path().join("planner.yaml"));
+    let mut cli = assert_cmd::Command::cargo_bin("flowcap").unwrap();
+    cli.args(["export", "--helm", "--preset", "kubernetes-large", "-o"]).arg(&by_cli).assert().success();
+    let mut app = app("kubernetes-large");
+    press(&mut app, "e");
+    let Mode::Path { text, .. } = app.mode.clone() else { panic!("{:?}", app.mode) };
+    assert_eq!(text, "values-flowcap.yaml");
+    for _ in 0..text.chars().count() {
+        key(&mut app, KeyCode::Backspace);
+    }
+    press(&mut app, &by_planner.display().to_string());
+    key(&mut app, KeyCode::Enter);
+    let status = app.status.clone().unwrap();
+    assert!(!status.error && status.text.contains("helm upgrade --install"), "{}", status.text);
+    assert_eq!(std::fs::read(&by_planner).unwrap(), std::fs::read(&by_cli).unwrap(), "byte for byte");
 }

@@ -12,7 +12,7 @@ use crate::io::error::InputError;
 use crate::model::cluster::Platform;
 use crate::model::load::{LoadedPlan, Locator};
 use crate::model::plan::Plan;
-use crate::model::presets::{keys_for, load_preset};
+use crate::model::presets::{PRESETS, keys_for, load_preset};
 use crate::report::Report;
 use ratatui::crossterm::event::{MouseEvent, MouseEventKind};
 use ratatui::layout::{Position, Rect};
@@ -216,15 +216,19 @@ pub struct App {
     pub cursor: usize,
 }
 
-/// The presets `p` cycles through: the planner plans one Docker host.
-fn planner_presets() -> Vec<&'static str> {
-    keys_for(Platform::Compose)
+/// The presets `p` cycles through: every one, but over a compose deployment only those for a
+/// Docker host.
+fn planner_presets(deployment: Option<&Deployment>) -> Vec<&'static str> {
+    match deployment {
+        Some(_) => keys_for(Platform::Compose),
+        None => PRESETS.iter().map(|p| p.key).collect(),
+    }
 }
 
 impl App {
     pub fn new(loaded: LoadedPlan, color: bool) -> App {
         let report = Report::new(&loaded, Severity::Error);
-        let preset = planner_presets().iter().position(|key| loaded.file == format!("presets/{key}.yaml"));
+        let preset = planner_presets(None).iter().position(|key| loaded.file == format!("presets/{key}.yaml"));
         let origin = match preset {
             Some(_) => format!("{} preset", loaded.plan.name.as_deref().unwrap_or("built-in")),
             None => loaded.file.clone(),
@@ -290,6 +294,10 @@ impl App {
     }
 
     fn recompute(&mut self) {
+        // A plan of the other platform has other knobs: keep the selection on one it shows.
+        if !Knob::for_plan(&self.loaded.plan).contains(&self.selected) {
+            self.selected = Knob::ApiReplicas;
+        }
         let report = Report::new(&self.loaded, Severity::Error);
         self.report = match self.deployment.as_ref().and_then(Deployment::compared) {
             Some(deployed) => report.with_drift(deployed, &self.loaded.plan),
@@ -319,14 +327,14 @@ impl App {
 
     /// Preset `index` as the planner shows it: held against the deployment, with its facts.
     fn preset_plan(&self, index: usize) -> Result<Plan, InputError> {
-        let loaded = load_preset(planner_presets()[index])?;
+        let loaded = load_preset(planner_presets(self.deployment.as_ref())[index])?;
         Ok(inputs::with_deployment_facts(loaded, self.deployment.as_ref()).plan)
     }
 
     /// Says what `what` (undo, redo) changed from `before`, and selects that knob.
     fn report_change(&mut self, what: &str, before: &Plan) {
         let changed: Vec<Knob> =
-            Knob::ALL.into_iter().filter(|k| k.display(before) != k.display(self.plan())).collect();
+            Knob::for_plan(self.plan()).into_iter().filter(|k| k.display(before) != k.display(self.plan())).collect();
         if let Some(first) = changed.first() {
             self.selected = *first;
             self.focus = Focus::Plan;
@@ -365,6 +373,7 @@ impl App {
                 (None, None, None) => self.loaded.file.clone(),
                 _ => "flowcap-plan.yaml".to_string(),
             },
+            Output::Override if self.plan().platform == Platform::Kubernetes => "values-flowcap.yaml".to_string(),
             Output::Override => {
                 let folder = self.deployment.as_ref().and_then(|d| Path::new(&d.project.files[0].name).parent());
                 folder.unwrap_or(Path::new("")).join("docker-compose.override.yml").display().to_string()
@@ -403,8 +412,9 @@ pub fn update(app: &mut App, msg: Msg) -> Option<Effect> {
         }
         Msg::Move(movement) if app.focus == Focus::Findings => app.scroll_findings(movement),
         Msg::Move(movement) => {
-            let index = Knob::ALL.iter().position(|k| *k == app.selected).unwrap_or(0);
-            app.selected = Knob::ALL[moved(index, movement, Knob::ALL.len() - 1)];
+            let knobs = Knob::for_plan(app.plan());
+            let index = knobs.iter().position(|k| *k == app.selected).unwrap_or(0);
+            app.selected = knobs[moved(index, movement, knobs.len() - 1)];
         }
         Msg::ScrollFindings(movement) => app.scroll_findings(movement),
         Msg::SwitchFocus => {
@@ -484,7 +494,7 @@ pub fn update(app: &mut App, msg: Msg) -> Option<Effect> {
             app.mode = Mode::Normal;
         }
         Msg::NextPreset => {
-            let presets = planner_presets();
+            let presets = planner_presets(app.deployment.as_ref());
             let next = app.preset.map_or(0, |i| (i + 1) % presets.len());
             let plan = match app.preset_plan(next) {
                 Ok(plan) => plan,

@@ -32,6 +32,10 @@ pub struct GaugeLevels {
     pub host_memory: Option<Severity>,
     pub reserved: Option<Severity>,
     pub shared_buffers: Option<Severity>,
+    /// Pods that do not place, Jobs past the cluster, overcommitted nodes.
+    pub cluster: Option<Severity>,
+    /// The figures at every autoscaler's maximum (the connection budget there).
+    pub at_maximum: Option<Severity>,
 }
 
 impl CapacityView<'_> {
@@ -48,6 +52,12 @@ impl CapacityView<'_> {
                 host_memory: worst(&[RuleId::HostMemoryOvercommit]),
                 reserved: worst(&[RuleId::ReservationsExceedHost]),
                 shared_buffers: worst(&[RuleId::SharedBuffersExceedMemory, RuleId::SharedBuffersHigh]),
+                cluster: worst(&[
+                    RuleId::PodsUnschedulable,
+                    RuleId::JobCapExceedsCluster,
+                    RuleId::NodeLimitsOvercommit,
+                ]),
+                at_maximum: worst(&[RuleId::HpaMaxExhaustsConnections, RuleId::PodsUnschedulable]),
             },
         }
     }
@@ -191,8 +201,28 @@ impl Widget for &CapacityPanel<'_> {
             .collect();
         lines.push(Line::styled(format!("  {}", clients.join(", ")), theme.fix()));
 
-        match &figures.host {
-            Some(host) => {
+        match (&figures.host, &figures.cluster) {
+            (_, Some(fit)) => {
+                let now = &fit.now;
+                // Requests placed now over what the nodes offer pods.
+                let nodes = format!("{} nodes", now.nodes);
+                lines.push(gauge(theme, width, "Cluster CPU", nodes, now.cpu_requests_share, levels.cluster));
+                let pods = format!("{}/{} pods", now.placed, now.pods);
+                lines.push(gauge(theme, width, "Cluster memory", pods, now.memory_requests_share, levels.cluster));
+                let max = &fit.at_maximum;
+                let mut text = format!("{}/{} pods on {} nodes", max.placed, max.pods, max.nodes);
+                if let Some(at) = &figures.at_maximum {
+                    text.push_str(&format!(
+                        " · {} executions · DB {}/{}",
+                        at.concurrent_executions, at.connections.used, at.connections.usable
+                    ));
+                }
+                lines.push(Line::from(vec![
+                    Span::raw(format!("{:<LABEL_WIDTH$}", "At maximum")),
+                    Span::styled(text, level(theme, levels.at_maximum)),
+                ]));
+            }
+            (Some(host), None) => {
                 let cpu_pair = format!("{}/{} CPUs", trim_decimal(host.cpu_limits, 1), trim_decimal(host.cpus, 1));
                 lines.push(gauge(theme, width, "Host CPU", cpu_pair, host.cpu_limits_share, levels.host_cpu));
                 let memory_pair = sizes(host.memory_limits_bytes, host.memory_bytes);
@@ -217,7 +247,7 @@ impl Widget for &CapacityPanel<'_> {
                     Span::styled(text, level(theme, levels.reserved)),
                 ]));
             }
-            None => lines.push(Line::styled(
+            (None, None) => lines.push(Line::styled(
                 format!("{:<LABEL_WIDTH$}unknown: set Host cpus and memory in the Plan", "Host"),
                 theme.fix(),
             )),

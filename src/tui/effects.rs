@@ -5,6 +5,7 @@ use super::app::{App, Consent, Effect, Msg, Output, update};
 use crate::inputs;
 use crate::io::error::InputError;
 use crate::io::write::{needs_force, retire, write_all_safely};
+use crate::model::cluster::Platform;
 use std::path::{Path, PathBuf};
 
 /// What one write makes: the files (path, contents), the files to retire once they are
@@ -78,6 +79,10 @@ fn files(app: &App, output: Output, path: &Path) -> Result<FileSet, InputError> 
             let edited = if *app.plan() == app.baseline { "" } else { ", edited in the planner" };
             let text = plan.to_file_text(&format!("from {}{edited}.", app.origin))?;
             Ok(FileSet { files: vec![(path.to_path_buf(), text)], retired: Vec::new(), apply: None })
+        }
+        Output::Override if app.plan().platform == Platform::Kubernetes => {
+            let (text, apply) = inputs::export_values(app.plan(), &app.loaded.file, path, &[])?;
+            Ok(FileSet { files: vec![(path.to_path_buf(), text)], retired: Vec::new(), apply: Some(apply) })
         }
         Output::Override => inputs::export(app.plan(), &app.loaded.file, app.deployment.as_ref(), path, false)
             .map(|export| FileSet { files: export.files, retired: export.retired, apply: Some(export.apply) }),

@@ -2,16 +2,21 @@
 //! increment and parses typed text. Every change goes through `Plan::validate`, so an invalid
 //! value is refused with the core's own message and the plan stays as it was.
 
+use crate::model::cluster::{Autoscaling, NodePool, Platform};
 use crate::model::plan::{Dispatch, Host, Plan, Target, Workload};
 use crate::model::units::{Bytes, Cpus, Seconds, trim_decimal};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Knob {
     ApiReplicas,
+    ApiHpaMin,
+    ApiHpaMax,
     ApiDbPool,
     ApiCpus,
     ApiMemory,
     RuntimeReplicas,
+    RuntimeHpaMin,
+    RuntimeHpaMax,
     RuntimeSlots,
     RuntimeCpus,
     RuntimeMemory,
@@ -24,6 +29,10 @@ pub enum Knob {
     Monitoring,
     HostCpus,
     HostMemory,
+    ClusterNodes,
+    ClusterMaxNodes,
+    NodeCpus,
+    NodeMemory,
     WorkloadArrivals,
     WorkloadDuration,
     WorkloadDispatch,
@@ -47,12 +56,16 @@ const GIB: u64 = 1 << 30;
 const DEFAULT_DURATION: Seconds = Seconds(30.0);
 
 impl Knob {
-    pub const ALL: [Knob; 21] = [
+    pub const ALL: [Knob; 29] = [
         Knob::ApiReplicas,
+        Knob::ApiHpaMin,
+        Knob::ApiHpaMax,
         Knob::ApiDbPool,
         Knob::ApiCpus,
         Knob::ApiMemory,
         Knob::RuntimeReplicas,
+        Knob::RuntimeHpaMin,
+        Knob::RuntimeHpaMax,
         Knob::RuntimeSlots,
         Knob::RuntimeCpus,
         Knob::RuntimeMemory,
@@ -65,17 +78,39 @@ impl Knob {
         Knob::Monitoring,
         Knob::HostCpus,
         Knob::HostMemory,
+        Knob::ClusterNodes,
+        Knob::ClusterMaxNodes,
+        Knob::NodeCpus,
+        Knob::NodeMemory,
         Knob::WorkloadArrivals,
         Knob::WorkloadDuration,
         Knob::WorkloadDispatch,
         Knob::WorkloadTargetP95,
     ];
 
+    /// The knobs a plan shows, in order: a Docker host's or a cluster's.
+    pub fn for_plan(plan: &Plan) -> Vec<Knob> {
+        Knob::ALL.into_iter().filter(|knob| knob.platform().is_none_or(|p| p == plan.platform)).collect()
+    }
+
+    /// The one platform the knob belongs to, if it is not for both.
+    fn platform(self) -> Option<Platform> {
+        use Knob::*;
+        match self {
+            HostCpus | HostMemory => Some(Platform::Compose),
+            ApiHpaMin | ApiHpaMax | RuntimeHpaMin | RuntimeHpaMax | ClusterNodes | ClusterMaxNodes | NodeCpus
+            | NodeMemory => Some(Platform::Kubernetes),
+            _ => None,
+        }
+    }
+
     pub fn group(self) -> &'static str {
         use Knob::*;
         match self {
-            ApiReplicas | ApiDbPool | ApiCpus | ApiMemory => "API",
+            ApiReplicas | ApiHpaMin | ApiHpaMax | ApiDbPool | ApiCpus | ApiMemory => "API",
             RuntimeReplicas
+            | RuntimeHpaMin
+            | RuntimeHpaMax
             | RuntimeSlots
             | RuntimeCpus
             | RuntimeMemory
@@ -83,6 +118,7 @@ impl Knob {
             | RuntimeMemoryReserved => "Runtime",
             PostgresMaxConnections | PostgresSharedBuffers | PostgresCpus | PostgresMemory | Monitoring => "Postgres",
             HostCpus | HostMemory => "Host",
+            ClusterNodes | ClusterMaxNodes | NodeCpus | NodeMemory => "Cluster",
             WorkloadArrivals | WorkloadDuration | WorkloadDispatch | WorkloadTargetP95 => "Workload",
         }
     }
@@ -91,6 +127,12 @@ impl Knob {
         use Knob::*;
         match self {
             ApiReplicas | RuntimeReplicas => "replicas",
+            ApiHpaMin | RuntimeHpaMin => "autoscale min",
+            ApiHpaMax | RuntimeHpaMax => "autoscale max",
+            ClusterNodes => "nodes",
+            ClusterMaxNodes => "max nodes",
+            NodeCpus => "cpus / node",
+            NodeMemory => "memory / node",
             ApiDbPool => "db pool / replica",
             ApiCpus | RuntimeCpus | PostgresCpus => "cpus limit",
             ApiMemory | RuntimeMemory | PostgresMemory => "memory limit",
@@ -136,9 +178,15 @@ impl Knob {
         matches!(self, ApiCpus | ApiMemory | RuntimeCpus | RuntimeMemory | PostgresCpus | PostgresMemory)
     }
 
-    /// Whether the knob can be cleared to "none".
+    /// Whether the knob can be cleared to "none" (an autoscaler: off).
     pub fn clearable(self) -> bool {
         use Knob::*;
+        if self.autoscaler().is_some() {
+            return true;
+        }
+        if matches!(self, ClusterNodes | ClusterMaxNodes | NodeCpus | NodeMemory) {
+            return false;
+        }
         match self.value(&Plan::default()) {
             Value::Count(_) | Value::Switch(_) | Value::Dispatch(_) => false,
             _ => !matches!(self, PostgresSharedBuffers | WorkloadDuration),
@@ -178,6 +226,14 @@ impl Knob {
             PostgresMemory => Value::Memory(plan.postgres.limits.memory),
             HostCpus => Value::Cpus(plan.host.map(|h| h.cpus)),
             HostMemory => Value::Memory(plan.host.map(|h| h.memory)),
+            ApiHpaMin => Value::Count(plan.api.autoscaling.map_or(plan.api.replicas, |a| a.min)),
+            ApiHpaMax => Value::Count(plan.api.autoscaling.map_or(plan.api.replicas, |a| a.max)),
+            RuntimeHpaMin => Value::Count(plan.runtime.autoscaling.map_or(plan.runtime.replicas, |a| a.min)),
+            RuntimeHpaMax => Value::Count(plan.runtime.autoscaling.map_or(plan.runtime.replicas, |a| a.max)),
+            ClusterNodes => Value::Count(first_pool(plan).map_or(0, |p| p.nodes)),
+            ClusterMaxNodes => Value::Count(first_pool(plan).map_or(0, |p| p.max_nodes.unwrap_or(p.nodes))),
+            NodeCpus => Value::Cpus(first_pool(plan).map(|p| p.cpus)),
+            NodeMemory => Value::Memory(first_pool(plan).map(|p| p.memory)),
             WorkloadArrivals => Value::Rate(workload.map(|w| w.arrivals_per_minute)),
             WorkloadDuration => Value::Duration(workload.map(|w| w.mean_duration)),
             WorkloadDispatch => Value::Dispatch(workload.map(|w| w.dispatch)),
@@ -188,6 +244,11 @@ impl Knob {
 
     /// The value as the panel shows it.
     pub fn display(self, plan: &Plan) -> String {
+        if let Some(key) = self.autoscaler()
+            && autoscaling_of(plan, key).is_none()
+        {
+            return "off".into();
+        }
         match self.value(plan) {
             Value::Count(n) => n.to_string(),
             Value::Cpus(Some(c)) => c.to_string(),
@@ -225,6 +286,13 @@ impl Knob {
             (PostgresSharedBuffers, Value::Memory(None)) => return Err("shared_buffers needs a size".into()),
             (PostgresCpus, Value::Cpus(c)) => p.postgres.limits.cpus = c,
             (PostgresMemory, Value::Memory(m)) => p.postgres.limits.memory = m,
+            (ApiHpaMin | ApiHpaMax | RuntimeHpaMin | RuntimeHpaMax, Value::Count(n)) => {
+                set_autoscaler(p, self, Some(n))
+            }
+            (ClusterNodes, Value::Count(n)) => pool(p)?.nodes = n,
+            (ClusterMaxNodes, Value::Count(n)) => pool(p)?.max_nodes = Some(n),
+            (NodeCpus, Value::Cpus(Some(c))) => pool(p)?.cpus = c,
+            (NodeMemory, Value::Memory(Some(m))) => pool(p)?.memory = m,
             (HostCpus, Value::Cpus(c)) => set_host(p, c.map(|c| (Some(c), None))),
             (HostMemory, Value::Memory(m)) => set_host(p, m.map(|m| (None, Some(m)))),
             (WorkloadArrivals, Value::Rate(None | Some(0.0))) => p.workload = None,
@@ -312,7 +380,22 @@ impl Knob {
                 None => format!("cannot be empty: it takes {}", self.hint()),
             });
         }
+        if self.autoscaler().is_some() {
+            // Off: the replicas stay where the autoscaler had them.
+            let mut next = plan.clone();
+            set_autoscaler(&mut next, self, None);
+            return Ok(next);
+        }
         self.parse("none").and_then(|value| self.set(plan, value))
+    }
+
+    /// The plan key of the workload whose autoscaler this knob sets.
+    fn autoscaler(self) -> Option<&'static str> {
+        match self {
+            Knob::ApiHpaMin | Knob::ApiHpaMax => Some("api"),
+            Knob::RuntimeHpaMin | Knob::RuntimeHpaMax => Some("runtime"),
+            _ => None,
+        }
     }
 
     /// Parses typed text into this knob's value.
@@ -381,6 +464,39 @@ fn set_host(plan: &mut Plan, change: Option<(Option<Cpus>, Option<Bytes>)>) {
         let current = plan.host.unwrap_or(Host { cpus: Cpus::whole(4), memory: Bytes::gib(8) });
         Host { cpus: cpus.unwrap_or(current.cpus), memory: memory.unwrap_or(current.memory) }
     });
+}
+
+fn first_pool(plan: &Plan) -> Option<&NodePool> {
+    plan.cluster.as_ref()?.node_pools.first()
+}
+
+fn pool(plan: &mut Plan) -> Result<&mut NodePool, String> {
+    plan.cluster.as_mut().and_then(|c| c.node_pools.first_mut()).ok_or_else(|| "the plan has no node pool".to_string())
+}
+
+fn autoscaling_of(plan: &Plan, key: &str) -> Option<Autoscaling> {
+    if key == "api" { plan.api.autoscaling } else { plan.runtime.autoscaling }
+}
+
+/// Sets one bound of an autoscaler (`None`: no autoscaler), starting one at today's replicas;
+/// the replicas, where the autoscaler stands now, move into the new bounds.
+fn set_autoscaler(plan: &mut Plan, knob: Knob, bound: Option<u32>) {
+    let (replicas, autoscaling) = match knob.autoscaler() {
+        Some("api") => (&mut plan.api.replicas, &mut plan.api.autoscaling),
+        _ => (&mut plan.runtime.replicas, &mut plan.runtime.autoscaling),
+    };
+    let Some(bound) = bound else {
+        *autoscaling = None;
+        return;
+    };
+    let hpa = autoscaling.get_or_insert(Autoscaling { min: *replicas, max: *replicas, ..Autoscaling::default() });
+    match knob {
+        Knob::ApiHpaMin | Knob::RuntimeHpaMin => hpa.min = bound,
+        _ => hpa.max = bound,
+    }
+    if hpa.min <= hpa.max {
+        *replicas = (*replicas).clamp(hpa.min, hpa.max);
+    }
 }
 
 fn workload(plan: &mut Plan) -> &mut Workload {

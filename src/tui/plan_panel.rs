@@ -46,9 +46,10 @@ pub struct PlanView {
 impl PlanView {
     pub fn of(app: &App) -> PlanView {
         let deployed = app.deployment.as_ref().and_then(|d| d.compared()).map(|d| &d.plan);
-        let mut rows = Vec::with_capacity(Knob::ALL.len() + 6);
+        let knobs = Knob::for_plan(app.plan());
+        let mut rows = Vec::with_capacity(knobs.len() + 6);
         let mut group = "";
-        for knob in Knob::ALL {
+        for knob in knobs {
             if knob.group() != group {
                 group = knob.group();
                 rows.push(Row::Group(group));
@@ -60,8 +61,8 @@ impl PlanView {
                 _ => now.clone(),
             };
             let was = Some(knob.display(&app.baseline)).filter(|was| *was != now);
-            // The host and the workload are the plan's own, not facts of a deployment.
-            let deployment_fact = !matches!(knob.group(), "Host" | "Workload");
+            // The host, the cluster and the workload are the plan's own, not facts of a deployment.
+            let deployment_fact = !matches!(knob.group(), "Host" | "Cluster" | "Workload");
             let deployed =
                 deployed.filter(|_| deployment_fact).map(|plan| knob.display(plan)).filter(|value| *value != now);
             rows.push(Row::Knob { knob, value, editing, was, deployed });

@@ -27,9 +27,6 @@ pub struct Areas {
     pub footer: Rect,
 }
 
-/// The rows the Plan panel needs for every knob, its group headings and its borders; the body
-/// gets them when it can.
-const PLAN_ROWS: u16 = Knob::ALL.len() as u16 + 5 + 2;
 /// The footer wraps onto at most this many rows.
 const MAX_FOOTER_ROWS: u16 = 3;
 /// The findings keep at least this many rows, borders included.
@@ -38,13 +35,16 @@ const MIN_FINDINGS_ROWS: u16 = 6;
 /// The layout for a screen, or `None` when it is smaller than 80×24. The plan and the figures
 /// get the rows the knobs need; the findings get the rest, up to what they need, and any rows
 /// still spare go back to the figures (the wait chart).
-pub fn areas(findings: &FindingsView, footer_rows: u16, screen: Rect) -> Option<Areas> {
+pub fn areas(plan: &PlanView, findings: &FindingsView, footer_rows: u16, screen: Rect) -> Option<Areas> {
     if too_small(screen) {
         return None;
     }
     let footer_rows = footer_rows.clamp(1, MAX_FOOTER_ROWS);
     let available = screen.height - 1 - footer_rows;
-    let body_needed = PLAN_ROWS.min(available - MIN_FINDINGS_ROWS);
+    // The Plan panel's rows (knobs and group headings) and its borders: the body gets them
+    // when it can.
+    let plan_rows = u16::try_from(plan.rows.len()).unwrap_or(u16::MAX).saturating_add(2);
+    let body_needed = plan_rows.min(available - MIN_FINDINGS_ROWS);
     let findings_rows = findings.rows_needed(Rect { height: available, ..screen });
     let findings_height = findings_rows.clamp(MIN_FINDINGS_ROWS, available - body_needed);
     let [title, body, findings, footer] = Layout::vertical([
@@ -67,7 +67,7 @@ pub fn too_small(screen: Rect) -> bool {
 /// The layout for `app` on `screen`.
 pub fn app_areas(app: &App, screen: Rect) -> Option<Areas> {
     let footer_rows = u16::try_from(footer(app, Theme { color: false }).line_count(screen.width)).unwrap_or(u16::MAX);
-    areas(&FindingsView::of(app), footer_rows, screen)
+    areas(&PlanView::of(app), &FindingsView::of(app), footer_rows, screen)
 }
 
 /// Styles, plain when colour is off (NO_COLOR).
@@ -140,7 +140,8 @@ impl Widget for &App {
         let findings = FindingsView::of(self);
         let footer = footer(self, theme);
         let footer_rows = u16::try_from(footer.line_count(area.width)).unwrap_or(u16::MAX);
-        let Some(areas) = areas(&findings, footer_rows, area) else {
+        let plan = PlanView::of(self);
+        let Some(areas) = areas(&plan, &findings, footer_rows, area) else {
             let text = format!(
                 "terminal too small: {}×{}\nflowcap needs at least {MIN_WIDTH}×{MIN_HEIGHT} · q quits",
                 area.width, area.height
@@ -149,7 +150,7 @@ impl Widget for &App {
             return;
         };
         title(self, theme, area.width).render(areas.title, buf);
-        (&PlanPanel { view: &PlanView::of(self), theme }).render(areas.plan, buf);
+        (&PlanPanel { view: &plan, theme }).render(areas.plan, buf);
         (&CapacityPanel { view: &CapacityView::of(self), theme }).render(areas.capacity, buf);
         (&FindingsPanel { view: &findings, theme }).render(areas.findings, buf);
         footer.render(areas.footer, buf);
