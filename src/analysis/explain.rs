@@ -110,12 +110,67 @@ pub const DEFAULTS: &[Explained] = &[
     },
 ];
 
+/// The defaults only a Kubernetes plan relies on (the chart's values.yaml, FACTS.md).
+pub const KUBERNETES_DEFAULTS: &[Explained] = &[
+    Explained {
+        path: "*.autoscaling.target_cpu_percent",
+        read: |p| target(p.api.autoscaling.unwrap_or_default().target_cpu_percent),
+        source: "Flow-Like's chart: autoscaling.targetCPUUtilization 70 (of the CPU request)",
+    },
+    Explained {
+        path: "*.autoscaling.target_memory_percent",
+        read: |p| target(p.api.autoscaling.unwrap_or_default().target_memory_percent),
+        source: "Flow-Like's chart: autoscaling.targetMemoryUtilization 80 (of the memory request)",
+    },
+    Explained {
+        path: "jobs.max_concurrent",
+        read: |p| p.jobs.unwrap_or_default().max_concurrent.to_string(),
+        source: "Flow-Like's chart: executor.maxConcurrentJobs 100, for the one-Job-per-execution backend",
+    },
+    Explained {
+        path: "jobs.requests / limits",
+        read: |p| {
+            let jobs = p.jobs.unwrap_or_default();
+            format!("{} {}", quantities(jobs.reservations), quantities(jobs.limits))
+        },
+        source: "Flow-Like's chart: executor.resources (requests 100m / 256Mi, limits 2 / 2Gi)",
+    },
+    Explained {
+        path: "cluster.node_pools.*.allocatable",
+        read: |p| {
+            let given = p.cluster.as_ref().is_some_and(|c| c.node_pools.iter().any(|n| n.allocatable.is_some()));
+            if given { "given".into() } else { "formula".into() }
+        },
+        source: "GKE's published reservations: CPU 6 % of core 1, 1 % of core 2, 0.5 % of cores 3-4, 0.25 % above; memory 25/20/10/6/2 % bands + 100 MiB eviction",
+    },
+    Explained {
+        path: "cluster.daemonset",
+        read: |p| quantities(p.cluster.as_ref().map(|c| c.daemonset).unwrap_or_default()),
+        source: "flowcap assumes none: set what your DaemonSets (CNI, log shipper, node exporter) request per node",
+    },
+];
+
+fn target(percent: Option<u32>) -> String {
+    percent.map_or("none".into(), |t| t.to_string())
+}
+
+/// `cpu/memory` in Kubernetes quantities, `0` where unset.
+fn quantities(resources: crate::model::plan::Resources) -> String {
+    let cpus = resources.cpus.map_or("0".into(), |c| c.kubernetes());
+    let memory = resources.memory.map_or("0".into(), |m| m.kubernetes());
+    format!("{cpus}/{memory}")
+}
+
 /// The explanation for `plan`: each default, its value there, and whether the plan set it.
 pub fn render(plan: &Plan) -> String {
     let defaults = Plan::default();
-    let width = DEFAULTS.iter().map(|d| d.path.len()).max().unwrap_or(0);
+    let mut entries: Vec<&Explained> = DEFAULTS.iter().collect();
+    if plan.platform == crate::model::cluster::Platform::Kubernetes {
+        entries.extend(KUBERNETES_DEFAULTS);
+    }
+    let width = entries.iter().map(|d| d.path.len()).max().unwrap_or(0);
     let mut out = String::new();
-    for entry in DEFAULTS {
+    for entry in entries {
         let value = (entry.read)(plan);
         let default = (entry.read)(&defaults);
         let state = if value == default { "default".to_string() } else { format!("set (default {default})") };
@@ -139,5 +194,21 @@ mod tests {
         let text = render(&plan);
         let line = text.lines().find(|l| l.starts_with("postgres.max_connections ")).unwrap();
         assert!(line.ends_with("200      set (default 100)"), "{line}");
+    }
+}
+
+#[cfg(test)]
+mod kubernetes_tests {
+    use super::*;
+
+    #[test]
+    fn a_kubernetes_plan_lists_the_charts_defaults_and_which_it_set() {
+        let plan = crate::model::presets::load_preset("kubernetes-large").unwrap().plan;
+        let text = render(&plan);
+        let line = |path: &str| text.lines().find(|l| l.starts_with(path)).unwrap_or_default().to_string();
+        assert!(line("*.autoscaling.target_cpu_percent").ends_with("70       default"), "{text}");
+        assert!(line("cluster.node_pools.*.allocatable").ends_with("formula  default"), "{text}");
+        assert!(line("cluster.daemonset").ends_with("set (default 0/0)"), "{text}");
+        assert!(!render(&Plan::default()).contains("cluster.daemonset"));
     }
 }
