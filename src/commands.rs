@@ -104,6 +104,12 @@ pub fn check(args: &CheckArgs) -> ExitCode {
     };
     let interactive = !args.check && args.format.is_none() && io::stdin().is_terminal() && io::stdout().is_terminal();
     if interactive {
+        if inputs.values.is_some() {
+            return bad_input(&InputError::conflict(
+                "--helm-values",
+                "the planner does not hold a plan against Helm values yet: use --check or flowcap diff",
+            ));
+        }
         return match flowcap::tui::run(inputs.loaded, inputs.deployment) {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {

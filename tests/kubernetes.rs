@@ -251,7 +251,8 @@ fn values_files_merge_over_the_charts_defaults_as_helm_merges_them() {
     let second = "api:\n  replicaCount: 4\n  autoscaling:\n    enabled: true\n    minReplicas: 3\n    maxReplicas: 8\n\
                   monitoring:\n  enabled: false\ndatabase:\n  type: external\nexecutor:\n  maxConcurrentJobs: 25\n";
     let plan = values(&[("a.yaml", first), ("b.yaml", second)]).unwrap();
-    assert_eq!(plan.api.replicas, 3);
+    // replicaCount 4 stands within the autoscaler's bounds (3 to 8).
+    assert_eq!(plan.api.replicas, 4);
     assert_eq!(plan.api.autoscaling.map(|a| (a.min, a.max, a.target_cpu_percent)), Some((3, 8, Some(70))));
     assert_eq!(plan.api.limits, flowcap::model::plan::Resources::default());
     assert_eq!(plan.jobs.map(|j| j.max_concurrent), Some(25));
@@ -294,7 +295,7 @@ fn solve_sizes_the_executor_pools_maximum_and_the_nodes_that_place_it() {
     // The workload figures are those of the peak: the autoscaler's maximum, 8 pods.
     assert_eq!(analyze(&p).workload.unwrap().waits.slots, 80);
     let Outcome::Cluster(sizing) = solve(&p) else { panic!("{:?}", solve(&p)) };
-    assert_eq!((sizing.runtime_replicas, sizing.nodes, sizing.waits.slots), (32, 11, 320));
+    assert_eq!((sizing.executors, sizing.nodes, sizing.waits.slots), (32, 11, 320));
     let sized = sizing.apply(&p);
     assert_eq!(sized.runtime.autoscaling.unwrap().max, 32);
     assert_eq!(sized.cluster.as_ref().unwrap().node_pools[0].max_nodes, Some(11));
@@ -484,4 +485,92 @@ fn the_finding_formats_carry_the_cluster_figures() {
         let stdout = String::from_utf8_lossy(&output.stdout);
         assert!(stdout.contains(expected), "{format}: {stdout}");
     }
+}
+
+#[test]
+fn solve_sizes_a_jobs_only_deployment_by_its_job_cap_and_a_fixed_pool_now() {
+    use flowcap::analysis::solve::{Outcome, solve};
+    let pool = "{ name: general, nodes: 2, max_nodes: 3, cpus: 16, memory: 64Gi }";
+    // Every execution a Job of 500m: 300 Erlangs take the cap past 300.
+    let rest = "runtime: { replicas: 0 }\napi: { replicas: 1 }\n\
+                jobs: { max_concurrent: 100, requests: { cpus: 500m, memory: 256Mi } }\n\
+                workload: { arrivals_per_minute: 600, mean_duration: 30s }\n";
+    let p = plan(pool, rest);
+    assert_eq!(analyze(&p).workload.unwrap().waits.slots, 100, "the Job cap serves the workload");
+    let Outcome::Cluster(sizing) = solve(&p) else { panic!("{:?}", solve(&p)) };
+    assert!(sizing.jobs);
+    let sized = sizing.apply(&p);
+    let cap = sized.jobs.unwrap().max_concurrent;
+    assert!(cap > 300 && sizing.waits.slots == u64::from(cap), "{cap}");
+    assert!(analyze(&sized).workload.unwrap().target_met != Some(false));
+    assert!(fired(&sized, "job-cap-exceeds-cluster").is_empty(), "{:?}", evaluate(&sized, &analyze(&sized)));
+    assert_eq!(sizing.changes(&p)[0].path, "jobs.max_concurrent");
+
+    // Without an autoscaler the runtimes run now: the nodes must be there now, not at most.
+    let rest = "api: { replicas: 1 }\nruntime: { replicas: 2, max_concurrent_executions: 10, requests: { cpus: 4, memory: 8Gi } }\n\
+                workload: { arrivals_per_minute: 600, mean_duration: 30s }\n";
+    let p = plan(pool, rest);
+    let Outcome::Cluster(sizing) = solve(&p) else { panic!("{:?}", solve(&p)) };
+    let sized = sizing.apply(&p);
+    assert_eq!(sized.runtime.replicas, 32);
+    assert!(fired(&sized, "pods-unschedulable").is_empty(), "{:?}", evaluate(&sized, &analyze(&sized)));
+    let pool = &sized.cluster.as_ref().unwrap().node_pools[0];
+    assert_eq!((pool.nodes, pool.max_nodes), (11, Some(11)));
+}
+
+#[test]
+fn values_read_back_what_export_wrote_and_what_helm_reads() {
+    // Replicas above the autoscaler's minimum survive the round trip; merge keys and YAML
+    // 1.1 booleans are read as Helm reads them.
+    let text = "x-base: &base\n  replicaCount: 5\napi:\n  <<: *base\n  autoscaling: { enabled: yes, minReplicas: 3, maxReplicas: 8 }\n";
+    let plan = values(&[("v.yaml", text)]).unwrap();
+    assert_eq!((plan.api.replicas, plan.api.autoscaling.map(|a| a.min)), (5, Some(3)));
+    // An autoscaler needs a metric.
+    let text = "platform: kubernetes\napi: { autoscaling: { min: 1, max: 3, target_cpu_percent: null, target_memory_percent: null } }\n\
+                cluster: { node_pools: [{ name: a, nodes: 1, cpus: 4, memory: 8Gi }] }\n";
+    let error = parse_plan("k.yaml", text).unwrap_err().to_string();
+    assert!(error.contains("needs a CPU or a memory target"), "{error}");
+}
+
+#[test]
+fn kubernetes_drift_fixes_name_what_the_operator_changes() {
+    let dir = tempdir("helm-drift-fixes");
+    std::fs::write(dir.join("values.yaml"), "executorPool:\n  enabled: false\ndatabase:\n  type: external\n").unwrap();
+    std::fs::write(
+        dir.join("plan.yaml"),
+        "platform: kubernetes\npostgres: { external: false }\ncluster: { node_pools: [{ name: a, nodes: 2, cpus: 16, memory: 64Gi }] }\n",
+    )
+    .unwrap();
+    let output = flowcap()
+        .current_dir(&dir)
+        .args(["--check", "plan.yaml", "--helm-values", "values.yaml", "--format", "json"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let fix = |path: &str| -> String {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["rule"] == "drift" && f["path"] == path)
+            .map_or_else(|| format!("no drift on {path}: {report}"), |f| f["fix"].as_str().unwrap().to_string())
+    };
+    assert_eq!(
+        fix("runtime.replicas"),
+        "switch it on in your own values (it runs with executorPool.enabled: true), or remove it from the plan"
+    );
+    assert!(fix("postgres.external").starts_with("the chart runs no PostgreSQL"), "{}", fix("postgres.external"));
+    assert!(!report.to_string().contains("\"path\":\"monitoring\""), "monitoring is the compose profile's");
+}
+
+#[test]
+fn two_outputs_at_one_path_are_refused() {
+    let dir = tempdir("helm-same");
+    flowcap()
+        .current_dir(&dir)
+        .args(["export", "--helm", "--preset", "kubernetes-large", "-o", "same.yaml", "--save-plan", "same.yaml"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("is named for two outputs"));
+    assert!(!dir.join("same.yaml").exists());
 }

@@ -42,13 +42,23 @@ pub fn fix(change: &Change, platform: Platform) -> String {
 /// On Kubernetes flowcap's values set sizes, not which chart features run: a workload the
 /// plan and the values disagree on is switched in the operator's values.
 fn kubernetes_fix(change: &Change) -> String {
-    let key = if change.path == "jobs.max_concurrent" { "jobs" } else { change.path.as_str() };
+    if change.path == "postgres.external" {
+        return "the chart runs no PostgreSQL (an external one, or its CockroachDB as other_services.cockroachdb): \
+                set postgres.external: true in the plan"
+            .into();
+    }
+    let key = match change.path.as_str() {
+        "jobs.max_concurrent" => "jobs",
+        // No executor pool at all is its switch, not its size.
+        "runtime.replicas" if change.deployed == "0" || change.planned == "0" => "runtime",
+        path => path,
+    };
     let switched = [change.deployed.as_str(), change.planned.as_str()]
         .iter()
-        .any(|v| ["absent", "a service", NO_JOB_BACKEND].contains(v));
+        .any(|v| ["absent", "a service", NO_JOB_BACKEND].contains(v) || (key == "runtime" && *v == "0"));
     match chart_workload(key).filter(|_| switched) {
         Some(workload) => {
-            let runs = change.planned != "absent" && change.planned != NO_JOB_BACKEND;
+            let runs = !["absent", NO_JOB_BACKEND, "0"].contains(&change.planned.as_str());
             format!(
                 "{} in your own values (it runs with {}), or {} the plan",
                 if runs { "switch it on" } else { "switch it off" },
@@ -151,7 +161,10 @@ pub fn compare(deployed: &Plan, planned: &Plan) -> Vec<Change> {
         changes.field("postgres.shared_buffers", |p| p.postgres.shared_buffers);
         changes.limits_and_reservations("postgres", |p| (&p.postgres.limits, &p.postgres.reservations));
     }
-    changes.field("monitoring", |p| p.monitoring);
+    // The compose profile's postgres-exporter; the chart has none to compare.
+    if planned.platform == Platform::Compose {
+        changes.field("monitoring", |p| p.monitoring);
+    }
     for (name, planned_service) in &planned.other_services {
         let path = format!("other_services.{name}");
         let Some(deployed_service) = deployed.other_services.get(name) else {

@@ -195,10 +195,10 @@ pub fn analyze(plan: &Plan) -> Analysis {
         host: host_fit(plan),
         postgres: postgres_memory(plan, connections.used),
         connections,
-        workload: plan
-            .workload
-            .as_ref()
-            .map(|w| workload::figures(w, plan.peak_runtime_replicas(), plan.runtime.max_concurrent_executions)),
+        workload: plan.workload.as_ref().map(|w| {
+            let (replicas, slots) = plan.peak_executors();
+            workload::figures(w, replicas, slots)
+        }),
     }
 }
 

@@ -9,7 +9,7 @@ use crate::analysis::rules::{Change, Finding, Setting, resource_problems};
 use crate::analysis::workload::{Waits, wait_text};
 use crate::model::cluster::Platform;
 use crate::model::plan::{
-    MAX_NODES, MAX_RUNTIME_REPLICAS, MAX_SLOTS_PER_REPLICA, MAX_WORKLOAD_SLOTS, Plan, Target, Workload,
+    MAX_JOBS, MAX_NODES, MAX_RUNTIME_REPLICAS, MAX_SLOTS_PER_REPLICA, MAX_WORKLOAD_SLOTS, Plan, Target, Workload,
 };
 use crate::model::units::{Seconds, percent, trim_decimal};
 use std::fmt::Write;
@@ -53,29 +53,41 @@ pub enum Outcome {
     },
 }
 
-/// What a cluster needs for the workload: executor pods at the peak (the autoscaler's maximum,
-/// or the replica count without one) and nodes in the first pool (its cluster autoscaler's
-/// maximum, or its count without one) so that every pod places at the maximum.
+/// What a cluster needs for the workload: executors at the peak — the executor pool's pods
+/// (its autoscaler's maximum, or its replica count without one) or, for a deployment that runs
+/// every execution as a Job, the Job cap — and nodes in the first pool so that every pod
+/// places, now and at the maximum.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ClusterSizing {
-    pub runtime_replicas: u32,
+    /// Executor-pool pods, or Jobs when `jobs`.
+    pub executors: u32,
+    /// The Job cap is sized (the deployment has no executor pool).
+    pub jobs: bool,
     pub pool: String,
     pub nodes: u32,
     pub waits: Waits,
 }
 
 impl ClusterSizing {
-    /// The plan with this sizing applied.
+    /// The plan with this sizing applied. A pool the cluster autoscaler manages grows its
+    /// maximum when only the peak needs the nodes; what runs now needs them now.
     pub fn apply(&self, plan: &Plan) -> Plan {
         let mut sized = plan.clone();
-        match &mut sized.runtime.autoscaling {
-            Some(hpa) => hpa.max = self.runtime_replicas.max(hpa.min),
-            None => sized.runtime.replicas = self.runtime_replicas,
+        let scales = self.jobs || sized.runtime.autoscaling.is_some();
+        match (&mut sized.jobs, &mut sized.runtime.autoscaling) {
+            (Some(jobs), _) if self.jobs => jobs.max_concurrent = self.executors,
+            (_, Some(hpa)) => hpa.max = self.executors.max(hpa.min),
+            (_, None) => sized.runtime.replicas = self.executors,
         }
+        // Nodes only grow: fewer than the plan has is not what was asked.
         if let Some(pool) = sized.cluster.as_mut().and_then(|c| c.node_pools.first_mut()) {
             match &mut pool.max_nodes {
-                Some(max) => *max = self.nodes.max(pool.nodes),
-                None => pool.nodes = self.nodes,
+                Some(max) if scales => *max = (*max).max(self.nodes),
+                Some(max) => {
+                    pool.nodes = pool.nodes.max(self.nodes);
+                    *max = (*max).max(pool.nodes);
+                }
+                None => pool.nodes = pool.nodes.max(self.nodes),
             }
         }
         sized
@@ -83,75 +95,110 @@ impl ClusterSizing {
 
     /// The sizing as a fix says it.
     pub fn describe(&self, plan: &Plan) -> String {
-        let (runtime, nodes) = match self.changes(plan).as_slice() {
-            [runtime, nodes] => (runtime.path.clone(), nodes.path.clone()),
-            _ => (String::new(), String::new()),
-        };
+        let set: Vec<String> = self.changes(plan).iter().map(|c| format!("{} to {}", c.path, c.value)).collect();
         format!(
-            "set {runtime} to {} and {nodes} to {} (pool {}): {} slots at the peak, p95 wait {} (`flowcap solve` shows the figures)",
-            self.runtime_replicas,
-            self.nodes,
+            "set {} (pool {}): {} slots at the peak, p95 wait {}",
+            set.join(" and "),
             self.pool,
             self.waits.slots,
             wait_text(self.waits.p95_wait_seconds)
         )
     }
 
-    /// The plan keys it sets, as a fix's changes.
+    /// The plan keys it sets, as a fix's changes: only those it changes.
     pub fn changes(&self, plan: &Plan) -> Vec<Change> {
-        let runtime = if plan.runtime.autoscaling.is_some() { "runtime.autoscaling.max" } else { "runtime.replicas" };
-        let autoscaled_pool =
-            plan.cluster.as_ref().and_then(|c| c.node_pools.first()).is_some_and(|p| p.max_nodes.is_some());
-        let nodes = if autoscaled_pool { "cluster.node_pools.0.max_nodes" } else { "cluster.node_pools.0.nodes" };
-        vec![
-            Change { path: runtime.into(), value: Setting::Count(self.runtime_replicas.into()) },
-            Change { path: nodes.into(), value: Setting::Count(self.nodes.into()) },
+        let sized = self.apply(plan);
+        let count = |p: &Plan, path: &str| -> Option<u32> {
+            let pool = p.cluster.as_ref().and_then(|c| c.node_pools.first());
+            match path {
+                "jobs.max_concurrent" => p.jobs.map(|j| j.max_concurrent),
+                "runtime.autoscaling.max" => p.runtime.autoscaling.map(|h| h.max),
+                "runtime.replicas" => Some(p.runtime.replicas),
+                "cluster.node_pools.0.nodes" => pool.map(|n| n.nodes),
+                _ => pool.and_then(|n| n.max_nodes),
+            }
+        };
+        [
+            "jobs.max_concurrent",
+            "runtime.autoscaling.max",
+            "runtime.replicas",
+            "cluster.node_pools.0.nodes",
+            "cluster.node_pools.0.max_nodes",
         ]
+        .into_iter()
+        .filter_map(|path| {
+            let after = count(&sized, path)?;
+            (count(plan, path) != Some(after))
+                .then(|| Change { path: path.into(), value: Setting::Count(after.into()) })
+        })
+        .collect()
     }
 }
 
-/// Whether every pod but the Jobs places at the maximum.
+/// Whether every pod places, now and at the maximum (every Job the cap allows included).
 fn cluster_places(plan: &Plan) -> bool {
     crate::analysis::figures::analyze(plan)
         .cluster
-        .is_some_and(|fit| fit.at_maximum.unplaced.iter().all(|u| u.workload == "jobs"))
+        .is_some_and(|fit| fit.now.unplaced.is_empty() && fit.at_maximum.unplaced.is_empty())
 }
 
-/// Sizes the executor pool and the first node pool for the workload on a Kubernetes plan.
+/// Sizes the executors (the pool's pods, or the Job cap for a Jobs-only deployment) and the
+/// first node pool for the workload on a Kubernetes plan.
 fn solve_cluster(plan: &Plan, workload: &Workload) -> Outcome {
-    let slots = plan.runtime.max_concurrent_executions;
-    let serving = plan.peak_runtime_replicas();
-    let met = meets(workload, serving, slots);
-    if met && cluster_places(plan) {
-        return Outcome::AlreadyMet(workload.waits(serving, slots));
+    let (replicas, slots) = plan.peak_executors();
+    if meets(workload, replicas, slots) && cluster_places(plan) {
+        return Outcome::AlreadyMet(workload.waits(replicas, slots));
     }
-    let needed = if met { Some(serving) } else { (slots >= 1).then(|| replicas_needed(workload, slots)).flatten() };
-    let Some(replicas) = needed.map(|r| r.max(plan.runtime.autoscaling.map_or(0, |hpa| hpa.min))) else {
+    let jobs_only = plan.jobs.is_some() && plan.peak_runtime_replicas() == 0;
+    let per_pod = plan.runtime.max_concurrent_executions;
+    let job_cap = plan.jobs.map_or(0, |jobs| jobs.max_concurrent);
+    // The peak's executors as (replicas, slots each) when the sized count is `n`.
+    let executors = |n: u32| -> (u32, u32) {
+        if jobs_only {
+            (1, n)
+        } else if job_cap > 0 {
+            (1, u32::try_from(u64::from(n) * u64::from(per_pod) + u64::from(job_cap)).unwrap_or(u32::MAX))
+        } else {
+            (n, per_pod)
+        }
+    };
+    let most = if jobs_only { MAX_JOBS } else { most_replicas(per_pod) };
+    let floor = if jobs_only { 1 } else { plan.runtime.autoscaling.map_or(1, |hpa| hpa.min) };
+    let needed = (jobs_only || per_pod >= 1)
+        .then(|| {
+            smallest(floor, most, |n| {
+                let (r, k) = executors(n);
+                meets(workload, r, k)
+            })
+        })
+        .flatten();
+    let current = if jobs_only { job_cap } else { plan.peak_runtime_replicas() };
+    let Some(count) = needed.map(|n| n.max(current.min(most))) else {
         return Outcome::NoSolution { needed_replicas: None, short: Vec::new() };
     };
     let Some(pool) = plan.cluster.as_ref().and_then(|c| c.node_pools.first()) else {
-        return Outcome::NoSolution { needed_replicas: Some(replicas), short: Vec::new() };
+        return Outcome::NoSolution { needed_replicas: Some(count), short: Vec::new() };
     };
-    let now = pool.max_nodes.unwrap_or(pool.nodes);
+    let (r, k) = executors(count);
     let sizing = |nodes| ClusterSizing {
-        runtime_replicas: replicas,
+        executors: count,
+        jobs: jobs_only,
         pool: pool.name.clone(),
         nodes,
-        waits: workload.waits(replicas, slots),
+        waits: workload.waits(r, k),
     };
+    let start = pool.nodes.max(1);
     // More nodes never strand a pod that fewer placed (they join the end of the first pool's
     // run), so the fewest that place everything is a binary search.
-    match smallest(now, MAX_NODES, |nodes| cluster_places(&sizing(nodes).apply(plan))) {
+    match smallest(start, MAX_NODES, |nodes| cluster_places(&sizing(nodes).apply(plan))) {
         Some(nodes) => Outcome::Cluster(sizing(nodes)),
         None => {
-            let short = crate::analysis::rules::evaluate(
-                &sizing(MAX_NODES).apply(plan),
-                &crate::analysis::figures::analyze(&sizing(MAX_NODES).apply(plan)),
-            )
-            .into_iter()
-            .filter(|f| f.rule == crate::analysis::rules::RuleId::PodsUnschedulable)
-            .collect();
-            Outcome::NoSolution { needed_replicas: Some(replicas), short }
+            let most_nodes = sizing(MAX_NODES).apply(plan);
+            let short = crate::analysis::rules::evaluate(&most_nodes, &crate::analysis::figures::analyze(&most_nodes))
+                .into_iter()
+                .filter(|f| f.rule == crate::analysis::rules::RuleId::PodsUnschedulable)
+                .collect();
+            Outcome::NoSolution { needed_replicas: Some(count), short }
         }
     }
 }
@@ -295,7 +342,9 @@ pub fn workload_fix(plan: &Plan) -> (Option<String>, Vec<Change>) {
             ];
             (Some(text), changes)
         }
-        Outcome::Cluster(sizing) => (Some(sizing.describe(plan)), sizing.changes(plan)),
+        Outcome::Cluster(sizing) => {
+            (Some(format!("{} (`flowcap solve` shows the figures)", sizing.describe(plan))), sizing.changes(plan))
+        }
         Outcome::NoSolution { needed_replicas: Some(needed), short } => {
             let lacking: Vec<String> = short.iter().filter_map(|f| f.fix.clone()).collect();
             let text = format!(
@@ -341,20 +390,24 @@ pub fn render(plan: &Plan, outcome: &Outcome) -> String {
         Outcome::Cluster(sizing) => {
             let _ = writeln!(out, "{}", sizing.describe(plan));
             let sized = sizing.apply(plan);
-            let before = plan.workload.as_ref().map(|w| w.waits(plan.peak_runtime_replicas(), slots));
-            let pool = |p: &Plan| {
-                p.cluster
-                    .as_ref()
-                    .and_then(|c| c.node_pools.first())
-                    .map_or(0, |pool| pool.max_nodes.unwrap_or(pool.nodes))
+            let before = plan.workload.as_ref().map(|w| {
+                let (replicas, slots) = plan.peak_executors();
+                w.waits(replicas, slots)
+            });
+            let pool = |p: &Plan| p.cluster.as_ref().and_then(|c| c.node_pools.first()).map(|n| (n.nodes, n.max_nodes));
+            let nodes = |p: &Plan| {
+                pool(p).map_or("-".into(), |(now, max)| match max {
+                    Some(max) => format!("{now} (max {max})"),
+                    None => now.to_string(),
+                })
+            };
+            let executors = |p: &Plan| match p.jobs.filter(|_| sizing.jobs) {
+                Some(jobs) => format!("{} Jobs", jobs.max_concurrent),
+                None => format!("{} pods", p.peak_runtime_replicas()),
             };
             let mut rows = vec![
-                (
-                    "executor pods at the peak",
-                    plan.peak_runtime_replicas().to_string(),
-                    sized.peak_runtime_replicas().to_string(),
-                ),
-                ("nodes at the maximum (first pool)", pool(plan).to_string(), pool(&sized).to_string()),
+                ("executors at the peak", executors(plan), executors(&sized)),
+                ("nodes (first pool)", nodes(plan), nodes(&sized)),
             ];
             if let Some(before) = before {
                 rows.extend([

@@ -61,7 +61,12 @@ pub fn write_file_safely(path: &Path, contents: &str, force: bool) -> Result<(),
 /// kept as `.bak`, then each temporary file is renamed over its target. Should a rename fail,
 /// the files already replaced are put back. Returns the paths written.
 pub fn write_all_safely(files: &[(PathBuf, String)], force: bool) -> Result<Vec<PathBuf>, InputError> {
-    for (path, _) in files {
+    for (index, (path, _)) in files.iter().enumerate() {
+        // Two outputs at one path would leave only the last (`-o X --save-plan X`).
+        let earlier = &files[..index];
+        if earlier.iter().any(|(other, _)| other == path || same_file(other, path)) {
+            return Err(InputError::conflict(path.display().to_string(), "is named for two outputs; name two files"));
+        }
         ensure_replaceable(path, force)?;
     }
     let fail = |path: &Path, message: String| InputError::unwritable(path.display().to_string(), message);

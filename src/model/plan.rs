@@ -545,6 +545,12 @@ impl Plan {
                     ),
                 );
             }
+            if hpa.target_cpu_percent.is_none() && hpa.target_memory_percent.is_none() {
+                return invalid(
+                    &format!("{key}.autoscaling"),
+                    "needs a CPU or a memory target (without either, Kubernetes scales on 80 % CPU)".to_string(),
+                );
+            }
             if hpa.target_cpu_percent == Some(0) || hpa.target_memory_percent == Some(0) {
                 return invalid(
                     &format!("{key}.autoscaling"),
@@ -566,6 +572,19 @@ impl Plan {
         match (self.platform, self.runtime.autoscaling) {
             (Platform::Kubernetes, Some(hpa)) => hpa.max,
             _ => self.runtime.replicas,
+        }
+    }
+
+    /// The executors that serve the peak, as (replicas, slots each): the executor pool at its
+    /// peak; on Kubernetes with the Job backend, the pool's slots and the Job cap as one queue.
+    pub fn peak_executors(&self) -> (u32, u32) {
+        let (replicas, slots) = (self.peak_runtime_replicas(), self.runtime.max_concurrent_executions);
+        match self.jobs {
+            Some(jobs) if self.platform == Platform::Kubernetes && jobs.max_concurrent > 0 => {
+                let total = u64::from(replicas) * u64::from(slots) + u64::from(jobs.max_concurrent);
+                (1, u32::try_from(total).unwrap_or(u32::MAX))
+            }
+            _ => (replicas, slots),
         }
     }
 

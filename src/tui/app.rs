@@ -529,8 +529,11 @@ pub fn update(app: &mut App, msg: Msg) -> Option<Effect> {
                 app.tell(text);
             }
             Outcome::AlreadyMet(_) => app.tell("solve: the plan already meets its workload".into()),
-            // The planner plans one host: a Kubernetes plan never reaches it.
-            Outcome::Cluster(_) => app.fail("solve: a Kubernetes plan is sized with flowcap solve".into()),
+            Outcome::Cluster(sizing) => {
+                let text = format!("solve: {}", sizing.describe(app.plan()));
+                app.change(sizing.apply(app.plan()));
+                app.tell(text);
+            }
             Outcome::NoWorkload => app.fail("solve: no workload; type runs / minute first".into()),
             Outcome::NoSolution { needed_replicas, .. } => app.fail(match needed_replicas {
                 Some(r) => format!("solve: nothing fits the host; the target needs {r} runtimes"),

@@ -126,7 +126,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(NORMAL, &[Char('s')], "s", Action::Send(Msg::StartWrite(Output::Plan)),
          Some("save the plan (asks for a path)"), Some("s save")),
     bind(NORMAL, &[Char('e')], "e", Action::Send(Msg::StartWrite(Output::Override)),
-         Some("export the compose override (asks for a path)"), Some("e export")),
+         Some("export the override or Helm values (asks for a path)"), Some("e export")),
     bind(NORMAL, &[Char('?')], "?", Action::Send(Msg::ToggleHelp), Some("this help"), Some("? help")),
     bind(NORMAL, &[Char('q')], "q  Ctrl-c", Action::Send(Msg::Quit),
          Some("quit (q asks first when there are unsaved changes)"), Some("q quit")),

@@ -184,8 +184,11 @@ impl Knob {
         if self.autoscaler().is_some() {
             return true;
         }
-        if matches!(self, ClusterNodes | ClusterMaxNodes | NodeCpus | NodeMemory) {
+        if matches!(self, ClusterNodes | NodeCpus | NodeMemory) {
             return false;
+        }
+        if self == ClusterMaxNodes {
+            return true;
         }
         match self.value(&Plan::default()) {
             Value::Count(_) | Value::Switch(_) | Value::Dispatch(_) => false,
@@ -248,6 +251,10 @@ impl Knob {
             && autoscaling_of(plan, key).is_none()
         {
             return "off".into();
+        }
+        // No cluster autoscaler on the pool: its nodes are all there is.
+        if self == Knob::ClusterMaxNodes && first_pool(plan).is_some_and(|p| p.max_nodes.is_none()) {
+            return "none".into();
         }
         match self.value(plan) {
             Value::Count(n) => n.to_string(),
@@ -384,6 +391,11 @@ impl Knob {
             // Off: the replicas stay where the autoscaler had them.
             let mut next = plan.clone();
             set_autoscaler(&mut next, self, None);
+            return Ok(next);
+        }
+        if self == Knob::ClusterMaxNodes {
+            let mut next = plan.clone();
+            pool(&mut next)?.max_nodes = None;
             return Ok(next);
         }
         self.parse("none").and_then(|value| self.set(plan, value))

@@ -8,6 +8,7 @@ use super::help::HelpOverlay;
 use super::keys::{self, Context};
 use super::knobs::Knob;
 use super::plan_panel::{PlanPanel, PlanView, with_cursor};
+use crate::model::cluster::Platform;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Position, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -195,6 +196,7 @@ pub fn footer(app: &App, theme: Theme) -> Paragraph<'static> {
             Span::styled(
                 match output {
                     Output::Plan => " Save plan to: ",
+                    Output::Override if app.plan().platform == Platform::Kubernetes => " Export Helm values to: ",
                     Output::Override => " Export override to: ",
                 },
                 theme.heading(),

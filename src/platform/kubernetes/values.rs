@@ -263,7 +263,9 @@ pub fn import(files: &[ValuesFile]) -> Result<(Plan, BTreeMap<String, Place>), I
     let mut lines = Vec::new();
     for file in files {
         check_yaml_bounds(&file.name, &file.text)?;
-        let value: Value = serde_yaml::from_str(&file.text).map_err(|e| yaml_syntax_error(&file.name, &e))?;
+        let mut value: Value = serde_yaml::from_str(&file.text).map_err(|e| yaml_syntax_error(&file.name, &e))?;
+        // `<<: *base` merge keys, which Helm applies.
+        value.apply_merge().map_err(|e| InputError::invalid(&file.name, None, format!("a YAML merge key: {e}")))?;
         if !(value.is_mapping() || value.is_null()) {
             return Err(InputError::invalid(&file.name, Some((1, 1)), "Helm values are a mapping of keys"));
         }
@@ -326,7 +328,9 @@ pub fn import(files: &[ValuesFile]) -> Result<(Plan, BTreeMap<String, Place>), I
             None
         };
         // With an autoscaler the chart sets no replica count: the HPA starts at its minimum.
-        let replicas = autoscaling.map_or(replicas, |hpa| hpa.min);
+        // With an autoscaler the chart's API Deployment sets no count: the replica count
+        // flowcap writes is where the plan has it now, held within the bounds.
+        let replicas = autoscaling.map_or(replicas, |hpa| replicas.clamp(hpa.min, hpa.max.max(hpa.min)));
         match workload.plan {
             "api" => {
                 (plan.api.replicas, plan.api.reservations, plan.api.limits, plan.api.autoscaling) =
@@ -388,6 +392,9 @@ impl Reader<'_> {
         match get(self.merged, values_path) {
             None => Ok(false),
             Some(Value::Bool(flag)) => Ok(*flag),
+            // YAML 1.1's words, which Helm's parser still reads as booleans.
+            Some(Value::String(word)) if ["yes", "on", "y"].contains(&word.to_lowercase().as_str()) => Ok(true),
+            Some(Value::String(word)) if ["no", "off", "n"].contains(&word.to_lowercase().as_str()) => Ok(false),
             Some(_) => Err(self.error(values_path, "must be true or false".into())),
         }
     }
