@@ -38,3 +38,15 @@ fn annotated_plan_example_parses_with_its_values() {
         medium
     });
 }
+
+#[test]
+fn the_kubernetes_plan_example_parses_and_places() {
+    let start = README.find("## When one host is not enough").unwrap();
+    let block = &README[start..];
+    let yaml = &block[block.find("```yaml\n").unwrap() + 8..];
+    let yaml = &yaml[..yaml.find("```").unwrap()];
+    let plan = parse_plan("README.md", yaml).unwrap().plan;
+    assert_eq!(plan.platform, flowcap::model::cluster::Platform::Kubernetes);
+    let fit = flowcap::analysis::figures::analyze(&plan).cluster.unwrap();
+    assert!(fit.now.unplaced.is_empty() && fit.at_maximum.unplaced.is_empty(), "{fit:?}");
+}
