@@ -148,13 +148,25 @@ fn the_api_autoscalers_maximum_against_the_connection_budget() {
         found[0].message,
         "at the API autoscaler's maximum of 20 replicas the clients can open 205 connections; max_connections 200 leaves 197 usable"
     );
+    // Within the 80 % warning line (157 of 197): 15 × 10 + 5 = 155.
     assert_eq!(
         found[0].fix.as_deref(),
-        Some("lower api.autoscaling.max to 19, or raise postgres.max_connections to 260")
+        Some("lower api.autoscaling.max to 15, or raise postgres.max_connections to 260")
     );
-    assert_eq!(found[0].changes, vec![Change { path: "api.autoscaling.max".into(), value: Setting::Count(19) }]);
+    assert_eq!(found[0].changes, vec![Change { path: "api.autoscaling.max".into(), value: Setting::Count(15) }]);
+    // At 19, 195 connections fit but pass the warning line: a warning at the maximum.
     let rest = "api: { replicas: 2, requests: { cpus: 500m, memory: 512Mi }, autoscaling: { min: 2, max: 19 } }\n";
     assert!(fired(&plan(pool, rest), "hpa-max-exhausts-connections").is_empty());
+    let near = fired(&plan(pool, rest), "connections-near-limit");
+    assert_eq!(near.len(), 1);
+    assert_eq!(near[0].path, "api.autoscaling.max");
+    assert!(
+        near[0].message.ends_with("195 connections, 99 % of the 197 usable: past the 80 % warning line"),
+        "{}",
+        near[0].message
+    );
+    let rest = "api: { replicas: 2, requests: { cpus: 500m, memory: 512Mi }, autoscaling: { min: 2, max: 15 } }\n";
+    assert!(fired(&plan(pool, rest), "connections-near-limit").is_empty());
 }
 
 #[test]

@@ -646,25 +646,36 @@ fn cluster(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
         && let Some(hpa) = plan.api.autoscaling
     {
         let c = &maximum.connections;
-        if c.used > c.usable {
-            // The most API replicas whose pools fit what the clients other than the API leave.
-            let others = c.used - c.clients[0].connections;
-            let fitting = c.usable.saturating_sub(others) / u64::from(plan.api.db_pool.max(1));
-            let finding = findings.add(
+        let now = &analysis.connections;
+        let at = format!(
+            "at the API autoscaler's maximum of {} replicas the clients can open {} connections",
+            hpa.max, c.used
+        );
+        let found = if c.used > c.usable {
+            Some((
                 RuleId::HpaMaxExhaustsConnections,
-                "api.autoscaling.max",
-                format!(
-                    "at the API autoscaler's maximum of {} replicas the clients can open {} connections; max_connections {} leaves {} usable",
-                    hpa.max, c.used, c.max_connections, c.usable
-                ),
-                None,
-            );
-            if fitting >= u64::from(plan.api.replicas) {
+                format!("{at}; max_connections {} leaves {} usable", c.max_connections, c.usable),
+            ))
+        } else if c.used > c.warning_line && now.used <= now.warning_line {
+            let warning = plan.policy.connection_warning_percent;
+            Some((
+                RuleId::ConnectionsNearLimit,
+                format!("{at}, {} % of the {} usable: past the {warning} % warning line", percent(c.share), c.usable),
+            ))
+        } else {
+            None
+        };
+        if let Some((id, message)) = found {
+            // The most API replicas whose pools keep every client within the warning line.
+            let others = c.used - c.clients[0].connections;
+            let within = c.warning_line.saturating_sub(others) / u64::from(plan.api.db_pool.max(1));
+            let finding = findings.add(id, "api.autoscaling.max", message, None);
+            if within >= u64::from(plan.api.replicas) && within >= u64::from(hpa.min) {
                 finding.fix = Some(format!(
-                    "lower api.autoscaling.max to {fitting}, or raise postgres.max_connections to {}",
+                    "lower api.autoscaling.max to {within}, or raise postgres.max_connections to {}",
                     c.required_max_connections
                 ));
-                finding.change("api.autoscaling.max", Setting::Count(fitting));
+                finding.change("api.autoscaling.max", Setting::Count(within));
             } else {
                 finding.fix = Some(format!("raise postgres.max_connections to {}", c.required_max_connections));
                 finding.change("postgres.max_connections", Setting::Count(c.required_max_connections));
