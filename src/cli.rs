@@ -60,6 +60,43 @@ pub enum Command {
     /// --force, and the old one is kept as .bak. With --helm, a Kubernetes plan's values for
     /// Flow-Like's chart instead.
     Export(ExportArgs),
+    /// Read what really runs from the deployment's Prometheus: peak runs per minute, mean and
+    /// p95 duration, busy slots against the plan's, Postgres connections.
+    ///
+    /// Queries /api/v1/query and /api/v1/query_range over the window. Exit 0 with the figures,
+    /// 2 when Prometheus cannot be reached, refuses, or has no Flow-Like series in the window.
+    Observe(ObserveArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ObserveArgs {
+    #[command(flatten)]
+    pub source: PlanArgs,
+    /// The Prometheus server, e.g. http://127.0.0.1:9091 (Flow-Like's monitoring profile
+    /// publishes it on PROMETHEUS_PORT, 9091 by default).
+    #[arg(long, value_name = "URL")]
+    pub prometheus: String,
+    /// How far back to look: a whole number with s, m, h, d or w.
+    #[arg(long, value_name = "DURATION", default_value = "7d", value_parser = flowcap::observe::duration)]
+    pub window: u64,
+    /// The resolution of the peaks.
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = flowcap::observe::duration)]
+    pub step: u64,
+    /// Where the window ends, in Unix seconds (default: now).
+    #[arg(long, value_name = "UNIX_SECONDS")]
+    pub end: Option<f64>,
+    /// How long to wait for each answer.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = flowcap::observe::duration)]
+    pub timeout: u64,
+    /// human or json.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: ObserveFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ObserveFormat {
+    Human,
+    Json,
 }
 
 #[derive(Debug, Args)]

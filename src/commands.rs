@@ -1,6 +1,6 @@
 //! What each command does, on top of the core. `main.rs` only parses and dispatches.
 
-use crate::cli::{CheckArgs, ExportArgs, FormatArg, PlanArgs, SolveArgs};
+use crate::cli::{CheckArgs, ExportArgs, FormatArg, ObserveArgs, ObserveFormat, PlanArgs, SolveArgs};
 use flowcap::analysis::rules::RULES;
 use flowcap::analysis::solve::Outcome;
 use flowcap::inputs::{self, Inputs, Request};
@@ -237,6 +237,28 @@ fn write_helm_values(args: &ExportArgs, loaded: &LoadedPlan) -> Result<Vec<PathB
     let written = write_all_safely(&files, args.force)?;
     tell(&format!("apply with: {apply}"));
     Ok(written)
+}
+
+pub fn observe(args: &ObserveArgs) -> ExitCode {
+    let slots = match start(&args.source) {
+        Ok(inputs) => inputs.loaded.plan.peak_executors(),
+        Err(error) => return bad_input(&error),
+    };
+    let end = args.end.unwrap_or_else(|| {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs() as f64)
+    });
+    let window = flowcap::observe::Window { end, seconds: args.window, step: args.step };
+    let prometheus = flowcap::observe::Prometheus::new(&args.prometheus, std::time::Duration::from_secs(args.timeout));
+    match flowcap::observe::observe(&prometheus, window, u64::from(slots.0) * u64::from(slots.1)) {
+        Ok(observed) => {
+            print(&match args.format {
+                ObserveFormat::Human => flowcap::observe::render(&observed),
+                ObserveFormat::Json => format!("{}\n", serde_json::to_string_pretty(&observed).unwrap_or_default()),
+            });
+            ExitCode::SUCCESS
+        }
+        Err(error) => bad_input(&error),
+    }
 }
 
 pub fn rules_reference() -> ExitCode {

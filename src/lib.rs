@@ -8,6 +8,7 @@ pub mod analysis;
 pub mod inputs;
 pub mod io;
 pub mod model;
+pub mod observe;
 pub mod platform;
 pub mod report;
 pub mod tui;

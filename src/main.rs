@@ -13,6 +13,7 @@ fn main() -> ExitCode {
         Some(Command::Diff(args)) => commands::diff(&args),
         Some(Command::Explain(args)) => commands::explain(&args),
         Some(Command::Export(args)) => commands::export(&args),
+        Some(Command::Observe(args)) => commands::observe(&args),
         None => commands::check(&cli.check),
     }
 }

@@ -1,0 +1,280 @@
+//! What really runs: the figures a plan rests on, read from the deployment's own Prometheus
+//! (Flow-Like's `monitoring` profile scrapes the runtime's `flow_executions_total`, the
+//! `flow_execution_duration_seconds` histogram and `executor_active_jobs`, and
+//! postgres-exporter's `pg_stat_activity_count` and `pg_settings_max_connections`; FACTS.md).
+//! One blocking HTTP client (ureq), no async runtime.
+
+use crate::io::error::InputError;
+use serde::Serialize;
+use serde_json::Value;
+use std::time::Duration;
+
+/// The executions counter, summed over its `status` labels.
+const RUNS: &str = "sum(rate(flow_executions_total[5m])) * 60";
+/// Busy execution slots, over every runtime.
+const BUSY: &str = "sum(executor_active_jobs)";
+const CONNECTIONS: &str = "sum(pg_stat_activity_count)";
+const MAX_CONNECTIONS: &str = "max(pg_settings_max_connections)";
+
+/// A Prometheus server's HTTP API.
+pub struct Prometheus {
+    base: String,
+    /// The URL as messages show it: without credentials in it.
+    shown: String,
+    agent: ureq::Agent,
+}
+
+impl Prometheus {
+    pub fn new(url: &str, timeout: Duration) -> Prometheus {
+        let config = ureq::Agent::config_builder().timeout_global(Some(timeout)).http_status_as_error(false).build();
+        Prometheus {
+            base: url.trim_end_matches('/').to_string(),
+            shown: without_credentials(url),
+            agent: config.into(),
+        }
+    }
+
+    fn fail(&self, message: impl Into<String>) -> InputError {
+        InputError::unreadable(&self.shown, message)
+    }
+
+    /// `data` of an API call, or why there is none.
+    fn call(&self, path: &str, params: &[(&str, String)]) -> Result<Value, InputError> {
+        let mut request = self.agent.get(format!("{}{path}", self.base));
+        for (key, value) in params {
+            request = request.query(*key, value);
+        }
+        let mut response = request.call().map_err(|error| match error {
+            ureq::Error::Timeout(_) => self.fail("did not answer in time (--timeout)"),
+            ureq::Error::HostNotFound => self.fail("no such host"),
+            ureq::Error::Io(io) => self.fail(format!("cannot connect: {}", io.kind())),
+            other => self.fail(format!("cannot query: {other}")),
+        })?;
+        let status = response.status().as_u16();
+        let text =
+            response.body_mut().read_to_string().map_err(|e| self.fail(format!("cannot read the answer: {e}")))?;
+        let json: Value = serde_json::from_str(&text).map_err(|_| {
+            self.fail(format!("answered HTTP {status} without Prometheus's JSON: is this a Prometheus server?"))
+        })?;
+        match json["status"].as_str() {
+            Some("success") => Ok(json["data"].clone()),
+            Some("error") => Err(self.fail(format!(
+                "Prometheus refused the query ({}): {}",
+                json["errorType"].as_str().unwrap_or("error"),
+                json["error"].as_str().unwrap_or("")
+            ))),
+            _ if status >= 400 => Err(self.fail(format!("answered HTTP {status}"))),
+            _ => Err(self.fail("does not answer as Prometheus's HTTP API")),
+        }
+    }
+
+    /// The values of an instant query's vector at `at`.
+    pub fn instant(&self, query: &str, at: f64) -> Result<Vec<f64>, InputError> {
+        let data = self.call("/api/v1/query", &[("query", query.into()), ("time", at.to_string())])?;
+        Ok(data["result"].as_array().into_iter().flatten().filter_map(|series| sample(&series["value"])).collect())
+    }
+
+    /// The samples of a range query's one series (flowcap's queries sum), empty without one.
+    pub fn range(&self, query: &str, window: &Window) -> Result<Vec<f64>, InputError> {
+        let params = [
+            ("query", query.to_string()),
+            ("start", (window.end - window.seconds as f64).to_string()),
+            ("end", window.end.to_string()),
+            ("step", window.step.to_string()),
+        ];
+        let data = self.call("/api/v1/query_range", &params)?;
+        let series = data["result"].as_array().and_then(|all| all.first()).map(|s| s["values"].clone());
+        Ok(series.as_ref().and_then(Value::as_array).into_iter().flatten().filter_map(sample).collect())
+    }
+}
+
+/// `[time, "value"]` as a number; NaN and infinities are no sample.
+fn sample(pair: &Value) -> Option<f64> {
+    pair.get(1)?.as_str()?.parse::<f64>().ok().filter(|v| v.is_finite())
+}
+
+/// The URL without `user:password@`, for messages.
+fn without_credentials(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => format!("{}{}", &url[..scheme + 3], &url[at + 1..]),
+        _ => url.to_string(),
+    }
+}
+
+/// The span observed.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Window {
+    /// Unix seconds.
+    pub end: f64,
+    pub seconds: u64,
+    pub step: u64,
+}
+
+/// Parses a Prometheus duration: `90s`, `5m`, `6h`, `7d`, `2w`.
+pub fn duration(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let scale = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        "w" => 604_800,
+        _ => {
+            return Err(format!(
+                "invalid duration `{text}`: expected a whole number with s, m, h, d or w, e.g. 5m or 7d"
+            ));
+        }
+    };
+    match number.parse::<u64>() {
+        Ok(n) if n > 0 && n <= 10 * 365 * 86_400 / scale => Ok(n * scale),
+        _ => Err(format!("invalid duration `{text}`: expected a whole number greater than 0 with s, m, h, d or w")),
+    }
+}
+
+/// What the deployment did over the window.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Observed {
+    pub prometheus: String,
+    pub window: Window,
+    /// Samples of the runs series in the window.
+    pub samples: usize,
+    /// The highest 5-minute rate of executions, per minute.
+    pub peak_runs_per_minute: f64,
+    /// `_sum` ÷ `_count` of the duration histogram over the window.
+    pub mean_duration_seconds: f64,
+    /// The 95th percentile from the histogram's buckets (interpolated within one).
+    pub p95_duration_seconds: Option<f64>,
+    /// The bucket the 95th percentile lies in: its resolution.
+    pub p95_bucket_seconds: Option<(f64, f64)>,
+    pub busy_slots_peak: Option<f64>,
+    pub busy_slots_p95: Option<f64>,
+    /// The plan's slots, and the share of samples with every one busy.
+    pub slots: u64,
+    pub saturated_share: Option<f64>,
+    pub connections_peak: Option<f64>,
+    pub max_connections: Option<f64>,
+}
+
+/// Reads the window's figures; `slots` is the plan's, for the saturation share.
+pub fn observe(prometheus: &Prometheus, window: Window, slots: u64) -> Result<Observed, InputError> {
+    let runs = prometheus.range(RUNS, &window)?;
+    if runs.is_empty() {
+        return Err(prometheus.fail(
+            "has no flow_executions_total in the window: is it scraping Flow-Like's runtime (the monitoring profile)?",
+        ));
+    }
+    if runs.len() < 2 {
+        return Err(prometheus.fail(format!(
+            "has {} sample of executions in the window: too few to find a peak (widen --window or shorten --step)",
+            runs.len()
+        )));
+    }
+    let range = format!("{}s", window.seconds);
+    let one = |query: String| -> Result<Option<f64>, InputError> {
+        Ok(prometheus.instant(&query, window.end)?.first().copied())
+    };
+    let mean = one(format!(
+        "sum(increase(flow_execution_duration_seconds_sum[{range}])) / sum(increase(flow_execution_duration_seconds_count[{range}]))"
+    ))?
+    .ok_or_else(|| prometheus.fail("has no flow_execution_duration_seconds histogram in the window"))?;
+    let buckets = format!("sum by (le) (increase(flow_execution_duration_seconds_bucket[{range}]))");
+    let p95 = one(format!("histogram_quantile(0.95, {buckets})"))?;
+    let bounds = bucket_bounds(prometheus, &buckets, window.end)?;
+    let busy = prometheus.range(BUSY, &window)?;
+    let connections = prometheus.range(CONNECTIONS, &window)?;
+    Ok(Observed {
+        prometheus: prometheus.shown.clone(),
+        window,
+        samples: runs.len(),
+        peak_runs_per_minute: round(max(&runs).unwrap_or(0.0)),
+        mean_duration_seconds: round(mean),
+        p95_duration_seconds: p95.map(round),
+        p95_bucket_seconds: p95.and_then(|p| bounds.windows(2).find(|b| p > b[0] && p <= b[1]).map(|b| (b[0], b[1]))),
+        busy_slots_peak: max(&busy),
+        busy_slots_p95: quantile(&busy, 0.95),
+        slots,
+        saturated_share: (!busy.is_empty())
+            .then(|| round(busy.iter().filter(|b| **b >= slots as f64).count() as f64 / busy.len() as f64)),
+        connections_peak: max(&connections),
+        max_connections: one(MAX_CONNECTIONS.to_string())?,
+    })
+}
+
+/// The histogram's bucket bounds, 0 first, in order.
+fn bucket_bounds(prometheus: &Prometheus, buckets: &str, at: f64) -> Result<Vec<f64>, InputError> {
+    let data = prometheus.call("/api/v1/query", &[("query", buckets.to_string()), ("time", at.to_string())])?;
+    let mut bounds: Vec<f64> = data["result"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|series| series["metric"]["le"].as_str()?.parse::<f64>().ok())
+        .collect();
+    bounds.push(0.0);
+    bounds.sort_by(f64::total_cmp);
+    bounds.dedup();
+    Ok(bounds)
+}
+
+fn max(values: &[f64]) -> Option<f64> {
+    values.iter().copied().reduce(f64::max)
+}
+
+/// The `q` quantile of the samples (nearest rank).
+fn quantile(values: &[f64], q: f64) -> Option<f64> {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len().max(1));
+    sorted.get(rank - 1).copied()
+}
+
+/// Four decimals: exact rates stay exact, float noise goes.
+fn round(value: f64) -> f64 {
+    (value * 10_000.0).round() / 10_000.0
+}
+
+/// The report for people.
+pub fn render(observed: &Observed) -> String {
+    use crate::model::units::trim_decimal;
+    let o = observed;
+    let seconds = |s: f64| format!("{} s", trim_decimal(s, 2));
+    let mut out = format!(
+        "flowcap observe: {} over {} s to {} at {} s steps ({} samples)\n",
+        o.prometheus, o.window.seconds, o.window.end, o.window.step, o.samples
+    );
+    out.push_str(&format!(
+        "  peak runs / minute     {} (the highest 5-minute rate)\n",
+        trim_decimal(o.peak_runs_per_minute, 2)
+    ));
+    out.push_str(&format!("  mean duration          {} (sum ÷ count)\n", seconds(o.mean_duration_seconds)));
+    match (o.p95_duration_seconds, o.p95_bucket_seconds) {
+        (Some(p95), Some((low, high))) => out.push_str(&format!(
+            "  p95 duration           {} (within the {}–{} bucket)\n",
+            seconds(p95),
+            seconds(low),
+            seconds(high)
+        )),
+        (Some(p95), None) => out.push_str(&format!("  p95 duration           {}\n", seconds(p95))),
+        _ => out.push_str("  p95 duration           unknown (no buckets in the window)\n"),
+    }
+    match (o.busy_slots_peak, o.busy_slots_p95, o.saturated_share) {
+        (Some(peak), Some(p95), Some(share)) => out.push_str(&format!(
+            "  busy slots             peak {}, p95 {} of the plan's {}; every slot busy {} % of the time\n",
+            trim_decimal(peak, 1),
+            trim_decimal(p95, 1),
+            o.slots,
+            crate::model::units::percent(share)
+        )),
+        _ => out.push_str("  busy slots             unknown (no executor_active_jobs)\n"),
+    }
+    match (o.connections_peak, o.max_connections) {
+        (Some(peak), Some(max)) => out.push_str(&format!(
+            "  Postgres connections   peak {} of max_connections {}\n",
+            trim_decimal(peak, 0),
+            trim_decimal(max, 0)
+        )),
+        _ => out.push_str("  Postgres connections   unknown (no postgres-exporter series)\n"),
+    }
+    out
+}

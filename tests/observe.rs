@@ -1,0 +1,224 @@
+//! Observed figures are right when a real Prometheus returns them: OpenMetrics with known
+//! rates, durations, busy slots and connections is backfilled with promtool, a Prometheus
+//! serves it on 127.0.0.1, and `flowcap observe` must read back the generated truth. Needs
+//! Debian's `prometheus` (with `promtool`): skipped outside CI when absent, required on CI.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test that cannot unwrap has failed
+
+mod common;
+
+use common::{flowcap, tempdir};
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// Six hours of a Medium deployment at 15 s scrapes: 60 runs a minute, 120 for the 30 minutes
+/// from three hours before the end; a third of runs within 10 s, two thirds within 30 s, all
+/// within 60 s, 30 s on average; 20 busy slots (40 in the peak); 25 connections (31 in the peak)
+/// of max_connections 100.
+fn openmetrics(end: u64) -> String {
+    let start = end - 6 * 3_600;
+    let peak = (end - 3 * 3_600, end - 3 * 3_600 + 1_800);
+    let bounds = ["0.1", "0.5", "1", "5", "10", "30", "60", "120", "300", "+Inf"];
+    let (mut runs, mut sum, mut text) = (0u64, 0u64, String::new());
+    let mut points = Vec::new();
+    for t in (start..=end).step_by(15) {
+        let in_peak = t > peak.0 && t <= peak.1;
+        runs += if in_peak { 30 } else { 15 };
+        sum += 30 * if in_peak { 30 } else { 15 };
+        points.push((t, runs, sum, in_peak));
+    }
+    text.push_str("# TYPE flow_executions counter\n");
+    for (t, runs, ..) in &points {
+        text.push_str(&format!("flow_executions_total{{status=\"success\"}} {runs} {t}\n"));
+    }
+    text.push_str("# TYPE flow_execution_duration_seconds histogram\n");
+    for (t, runs, sum, _) in &points {
+        for bound in bounds {
+            let count = match bound {
+                "0.1" | "0.5" | "1" | "5" => 0,
+                "10" => runs / 3,
+                "30" => runs * 2 / 3,
+                _ => *runs,
+            };
+            text.push_str(&format!("flow_execution_duration_seconds_bucket{{le=\"{bound}\"}} {count} {t}\n"));
+        }
+        text.push_str(&format!("flow_execution_duration_seconds_count {runs} {t}\n"));
+        text.push_str(&format!("flow_execution_duration_seconds_sum {sum} {t}\n"));
+    }
+    for (name, base, high) in [("executor_active_jobs", 20, 40), ("pg_stat_activity_count", 25, 31)] {
+        text.push_str(&format!("# TYPE {name} gauge\n"));
+        for (t, .., in_peak) in &points {
+            text.push_str(&format!("{name} {} {t}\n", if *in_peak { high } else { base }));
+        }
+    }
+    text.push_str("# TYPE pg_settings_max_connections gauge\n");
+    for (t, ..) in &points {
+        text.push_str(&format!("pg_settings_max_connections 100 {t}\n"));
+    }
+    text.push_str("# EOF\n");
+    text
+}
+
+/// A Prometheus serving `data` on a free port, stopped when dropped.
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Backfills the data and starts Prometheus on it, or `None` (a skip) outside CI without it.
+fn prometheus(dir: &std::path::Path, end: u64) -> Option<Server> {
+    let found = ["prometheus", "promtool"]
+        .iter()
+        .all(|tool| Command::new(tool).arg("--version").output().is_ok_and(|o| o.status.success()));
+    assert!(found || std::env::var_os("CI").is_none(), "prometheus and promtool are required on CI");
+    if !found {
+        return None;
+    }
+    std::fs::write(dir.join("data.om"), openmetrics(end)).unwrap();
+    let backfill = Command::new("promtool")
+        .args(["tsdb", "create-blocks-from", "openmetrics"])
+        .arg(dir.join("data.om"))
+        .arg(dir.join("tsdb"))
+        .output()
+        .unwrap();
+    assert!(backfill.status.success(), "{}", String::from_utf8_lossy(&backfill.stderr));
+    std::fs::write(dir.join("prometheus.yml"), "global: {}\n").unwrap();
+    let port = free_port();
+    let child = Command::new("prometheus")
+        .arg(format!("--config.file={}", dir.join("prometheus.yml").display()))
+        .arg(format!("--storage.tsdb.path={}", dir.join("tsdb").display()))
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let server = Server { child, port };
+    let ready = Instant::now();
+    while ready.elapsed() < Duration::from_secs(60) {
+        let answer = ureq::get(format!("http://127.0.0.1:{port}/-/ready")).call();
+        if answer.is_ok_and(|r| r.status() == 200) {
+            return Some(server);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    panic!("Prometheus did not become ready on port {port}");
+}
+
+fn observe(args: &[&str]) -> (Option<i32>, String, String) {
+    let output = flowcap().args(["observe", "--preset", "medium"]).args(args).output().unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into(),
+        String::from_utf8_lossy(&output.stderr).into(),
+    )
+}
+
+#[test]
+fn a_real_prometheus_gives_back_the_generated_truth() {
+    let dir = tempdir("observe");
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+    let end = now - now % 300 - 600;
+    let Some(server) = prometheus(&dir, end) else { return };
+    let url = format!("http://127.0.0.1:{}", server.port);
+    let end_arg = end.to_string();
+    let (code, stdout, stderr) =
+        observe(&["--prometheus", &url, "--window", "6h", "--step", "5m", "--end", &end_arg, "--format", "json"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let o: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    // Rates exactly: the peak's 5-minute rate is 2 a second.
+    assert_eq!(o["peak_runs_per_minute"], 120.0, "{o}");
+    assert_eq!(o["mean_duration_seconds"], 30.0, "{o}");
+    // The 95th percentile interpolates within the 30–60 s bucket: 30 + (0.95 − 2/3) ÷ (1/3) × 30.
+    assert_eq!(o["p95_duration_seconds"], 55.5, "{o}");
+    assert_eq!(o["p95_bucket_seconds"], serde_json::json!([30.0, 60.0]));
+    assert_eq!((o["busy_slots_peak"].as_f64(), o["busy_slots_p95"].as_f64()), (Some(40.0), Some(40.0)));
+    // Medium's 40 slots are all busy for the 30 minutes of the peak: 6 of the 73 five-minute
+    // samples, give or take the one at each edge.
+    assert_eq!(o["slots"], 40);
+    let share = o["saturated_share"].as_f64().unwrap();
+    assert!((5.0 / 73.0..=7.0 / 73.0).contains(&(share + 1e-9)), "{share}");
+    assert_eq!((o["connections_peak"].as_f64(), o["max_connections"].as_f64()), (Some(31.0), Some(100.0)));
+    // The window's first step has no 5-minute rate yet: the data start there.
+    assert_eq!(o["samples"], 72);
+
+    let (code, human, _) = observe(&["--prometheus", &url, "--window", "6h", "--end", &end_arg]);
+    assert_eq!(code, Some(0));
+    assert!(human.contains("peak runs / minute     120 (the highest 5-minute rate)"), "{human}");
+    assert!(human.contains("p95 duration           55.5 s (within the 30 s–60 s bucket)"), "{human}");
+
+    // Prometheus's own refusals, and windows without Flow-Like.
+    let (code, _, stderr) = observe(&["--prometheus", &url, "--window", "7d", "--step", "1s", "--end", &end_arg]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("Prometheus refused the query (bad_data)"), "{stderr}");
+    let (code, _, stderr) = observe(&["--prometheus", &url, "--window", "1h", "--end", "1000000000"]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("has no flow_executions_total in the window"), "{stderr}");
+    let (code, _, stderr) = observe(&["--prometheus", &url, "--window", "5m", "--step", "10m", "--end", &end_arg]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("too few to find a peak"), "{stderr}");
+    let (code, _, stderr) = observe(&["--prometheus", &format!("{url}/nothing-here"), "--end", &end_arg]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("is this a Prometheus server?"), "{stderr}");
+    drop(server);
+}
+
+/// A server on 127.0.0.1 that answers every connection with `answer` (or, for `None`, holds it
+/// without a word).
+fn fake(answer: Option<&'static str>) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            let mut stream = stream;
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            match answer {
+                Some(text) => {
+                    let _ = stream.write_all(text.as_bytes());
+                }
+                None => held.push(stream),
+            }
+        }
+    });
+    port
+}
+
+#[test]
+fn what_is_not_a_prometheus_answer_is_exit_2_with_why() {
+    let closed = free_port();
+    let (code, _, stderr) = observe(&["--prometheus", &format!("http://127.0.0.1:{closed}")]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("cannot connect"), "{stderr}");
+
+    let silent = fake(None);
+    let started = Instant::now();
+    let (code, _, stderr) = observe(&["--prometheus", &format!("http://127.0.0.1:{silent}"), "--timeout", "1s"]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("did not answer in time"), "{stderr}");
+    assert!(started.elapsed() < Duration::from_secs(20));
+
+    let web = fake(Some("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello"));
+    let (code, _, stderr) = observe(&["--prometheus", &format!("http://127.0.0.1:{web}")]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("is this a Prometheus server?"), "{stderr}");
+
+    let broken = fake(Some("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}"));
+    let (code, _, stderr) = observe(&["--prometheus", &format!("http://user:SECRET-PASSWORD@127.0.0.1:{broken}")]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("answered HTTP 503"), "{stderr}");
+    assert!(!stderr.contains("SECRET-PASSWORD"), "credentials in the URL never show: {stderr}");
+}
