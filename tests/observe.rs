@@ -204,6 +204,15 @@ fn what_is_not_a_prometheus_answer_is_exit_2_with_why() {
     assert_eq!(code, Some(2));
     assert!(stderr.contains("cannot connect"), "{stderr}");
 
+    for (url, why) in [
+        ("prometheus:9090", "is not a URL: expected http://HOST:PORT"),
+        ("https://127.0.0.1:9091", "https is not built into flowcap yet"),
+    ] {
+        let (code, _, stderr) = observe(&["--prometheus", url]);
+        assert_eq!(code, Some(2));
+        assert!(stderr.contains(why), "{stderr}");
+    }
+
     let silent = fake(None);
     let started = Instant::now();
     let (code, _, stderr) = observe(&["--prometheus", &format!("http://127.0.0.1:{silent}"), "--timeout", "1s"]);

@@ -40,6 +40,14 @@ impl Prometheus {
 
     /// `data` of an API call, or why there is none.
     fn call(&self, path: &str, params: &[(&str, String)]) -> Result<Value, InputError> {
+        if self.base.starts_with("https://") {
+            return Err(self.fail(
+                "https is not built into flowcap yet: reach Prometheus over plain HTTP (its port, or an SSH tunnel)",
+            ));
+        }
+        if !self.base.starts_with("http://") {
+            return Err(self.fail("is not a URL: expected http://HOST:PORT"));
+        }
         let mut request = self.agent.get(format!("{}{path}", self.base));
         for (key, value) in params {
             request = request.query(*key, value);
