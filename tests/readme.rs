@@ -17,13 +17,16 @@ fn rules_table_matches_the_rules() {
     assert_eq!(rows, RULES.len(), "the README lists a rule flowcap does not have");
 }
 
+/// The first YAML block after `heading`.
+fn first_yaml_block_after(heading: &str) -> &'static str {
+    let block = &README[README.find(heading).unwrap()..];
+    let yaml = &block[block.find("```yaml\n").unwrap() + 8..];
+    &yaml[..yaml.find("```").unwrap()]
+}
+
 #[test]
 fn annotated_plan_example_parses_with_its_values() {
-    let start = README.find("## The plan").unwrap();
-    let block = &README[start..];
-    let yaml = &block[block.find("```yaml\n").unwrap() + 8..];
-    let yaml = &yaml[..yaml.find("```").unwrap()];
-    let plan = parse_plan("README.md", yaml).unwrap().plan;
+    let plan = parse_plan("README.md", first_yaml_block_after("## The plan")).unwrap().plan;
     assert_eq!(plan.api.replicas, 2);
     assert_eq!(plan.runtime.replicas, 4);
     assert_eq!(plan.other_services.len(), 1);
@@ -41,11 +44,7 @@ fn annotated_plan_example_parses_with_its_values() {
 
 #[test]
 fn the_kubernetes_plan_example_parses_and_places() {
-    let start = README.find("## When one host is not enough").unwrap();
-    let block = &README[start..];
-    let yaml = &block[block.find("```yaml\n").unwrap() + 8..];
-    let yaml = &yaml[..yaml.find("```").unwrap()];
-    let plan = parse_plan("README.md", yaml).unwrap().plan;
+    let plan = parse_plan("README.md", first_yaml_block_after("## When one host is not enough")).unwrap().plan;
     assert_eq!(plan.platform, flowcap::model::cluster::Platform::Kubernetes);
     let fit = flowcap::analysis::figures::analyze(&plan).cluster.unwrap();
     assert!(fit.now.unplaced.is_empty() && fit.at_maximum.unplaced.is_empty(), "{fit:?}");
