@@ -91,6 +91,13 @@ pub struct ObserveArgs {
     /// human or json.
     #[arg(long, value_enum, default_value = "human")]
     pub format: ObserveFormat,
+    /// Also write the plan with the observed peak as its workload (runs per minute and mean
+    /// duration), for --check and solve.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub save_plan: Option<PathBuf>,
+    /// Replace FILE if flowcap did not write it (the old one is kept as .bak).
+    #[arg(long, requires = "save_plan")]
+    pub force: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -240,22 +240,41 @@ fn write_helm_values(args: &ExportArgs, loaded: &LoadedPlan) -> Result<Vec<PathB
 }
 
 pub fn observe(args: &ObserveArgs) -> ExitCode {
-    let slots = match start(&args.source) {
-        Ok(inputs) => inputs.loaded.plan.peak_executors(),
+    let inputs = match start(&args.source) {
+        Ok(inputs) => inputs,
         Err(error) => return bad_input(&error),
     };
+    let slots = inputs.loaded.plan.peak_executors();
     let end = args.end.unwrap_or_else(|| {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs() as f64)
     });
     let window = flowcap::observe::Window { end, seconds: args.window, step: args.step };
-    let prometheus = flowcap::observe::Prometheus::new(&args.prometheus, std::time::Duration::from_secs(args.timeout));
+    let timeout = std::time::Duration::from_secs(args.timeout);
+    let prometheus = flowcap::observe::Prometheus::new(&args.prometheus, timeout, |name| std::env::var(name).ok());
     match flowcap::observe::observe(&prometheus, window, u64::from(slots.0) * u64::from(slots.1)) {
         Ok(observed) => {
             print(&match args.format {
                 ObserveFormat::Human => flowcap::observe::render(&observed),
                 ObserveFormat::Json => format!("{}\n", serde_json::to_string_pretty(&observed).unwrap_or_default()),
             });
-            ExitCode::SUCCESS
+            let Some(path) = &args.save_plan else { return ExitCode::SUCCESS };
+            // The plan with the measured peak as its workload, so --check and solve size for it.
+            let plan = flowcap::observe::with_observed_workload(&inputs.loaded.plan, &observed);
+            let note = format!("observe from {}: the workload is the observed peak.", inputs.loaded.file);
+            let valid = plan.validate().map_err(|invalid| {
+                InputError::invalid(path.display().to_string(), None, format!("{}: {}", invalid.path, invalid.message))
+            });
+            let written = valid
+                .and_then(|()| inputs::refuse_inputs(path, None, inputs.deployment.as_ref(), false, &[]))
+                .and_then(|()| inputs.loaded.to_save(&plan).to_file_text(&note))
+                .and_then(|text| write_file_safely(path, &text, args.force));
+            match written {
+                Ok(()) => {
+                    tell(&format!("wrote {}", path.display()));
+                    ExitCode::SUCCESS
+                }
+                Err(error) => bad_input(&error),
+            }
         }
         Err(error) => bad_input(&error),
     }

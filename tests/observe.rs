@@ -134,8 +134,21 @@ fn a_real_prometheus_gives_back_the_generated_truth() {
     let Some(server) = prometheus(&dir, end) else { return };
     let url = format!("http://127.0.0.1:{}", server.port);
     let end_arg = end.to_string();
-    let (code, stdout, stderr) =
-        observe(&["--prometheus", &url, "--window", "6h", "--step", "5m", "--end", &end_arg, "--format", "json"]);
+    let saved = dir.join("observed.yaml").display().to_string();
+    let (code, stdout, stderr) = observe(&[
+        "--prometheus",
+        &url,
+        "--window",
+        "6h",
+        "--step",
+        "5m",
+        "--end",
+        &end_arg,
+        "--format",
+        "json",
+        "-o",
+        &saved,
+    ]);
     assert_eq!(code, Some(0), "{stderr}");
     let o: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     // Rates exactly: the peak's 5-minute rate is 2 a second.
@@ -153,6 +166,12 @@ fn a_real_prometheus_gives_back_the_generated_truth() {
     assert_eq!((o["connections_peak"].as_f64(), o["max_connections"].as_f64()), (Some(31.0), Some(100.0)));
     // The window's first step has no 5-minute rate yet: the data start there.
     assert_eq!(o["samples"], 72);
+    // The plan with the observed peak as its workload: Medium's 40 slots at 120 runs a minute of
+    // 30 s, 60 Erlangs, queue without bound; solve sizes for it.
+    let plan = flowcap::model::load::load_plan_file(std::path::Path::new(&saved)).unwrap().plan;
+    let workload = plan.workload.clone().unwrap();
+    assert_eq!((workload.arrivals_per_minute, workload.mean_duration.0), (120.0, 30.0));
+    flowcap().args(["--check", &saved]).assert().code(1).stdout(predicates::str::contains("workload-unstable"));
 
     let (code, human, _) = observe(&["--prometheus", &url, "--window", "6h", "--end", &end_arg]);
     assert_eq!(code, Some(0));
@@ -171,7 +190,10 @@ fn a_real_prometheus_gives_back_the_generated_truth() {
     assert!(stderr.contains("too few to find a peak"), "{stderr}");
     let (code, _, stderr) = observe(&["--prometheus", &format!("{url}/nothing-here"), "--end", &end_arg]);
     assert_eq!(code, Some(2));
-    assert!(stderr.contains("is this a Prometheus server?"), "{stderr}");
+    assert!(
+        stderr.contains("answered HTTP 404: is this a Prometheus server, at its address without a path?"),
+        "{stderr}"
+    );
     drop(server);
 }
 
@@ -230,4 +252,45 @@ fn what_is_not_a_prometheus_answer_is_exit_2_with_why() {
     assert_eq!(code, Some(2));
     assert!(stderr.contains("answered HTTP 503"), "{stderr}");
     assert!(!stderr.contains("SECRET-PASSWORD"), "credentials in the URL never show: {stderr}");
+}
+
+#[test]
+fn credentials_come_from_the_environment_and_never_show() {
+    // A Prometheus behind auth that refuses everyone, keeping what each request carried.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let kept = seen.clone();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut request = [0u8; 8192];
+            let read = stream.read(&mut request).unwrap_or(0);
+            kept.lock().unwrap().push(String::from_utf8_lossy(&request[..read]).to_lowercase());
+            let _ = stream.write_all(b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        }
+    });
+    let url = format!("http://127.0.0.1:{port}");
+    let run = |variables: &[(&str, &str)]| {
+        let mut command = flowcap();
+        command.args(["observe", "--preset", "medium", "--prometheus", &url]);
+        for (name, value) in variables {
+            command.env(name, value);
+        }
+        let output = command.output().unwrap();
+        (
+            output.status.code(),
+            format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr)),
+        )
+    };
+    let (code, said) = run(&[]);
+    assert_eq!(code, Some(2));
+    assert!(said.contains("answered HTTP 401: give credentials in FLOWCAP_PROMETHEUS_TOKEN"), "{said}");
+    let (code, said) = run(&[("FLOWCAP_PROMETHEUS_TOKEN", "TOKEN-CANARY-41")]);
+    assert_eq!(code, Some(2));
+    assert!(!said.contains("TOKEN-CANARY-41"), "{said}");
+    assert!(seen.lock().unwrap().last().unwrap().contains("authorization: bearer token-canary-41"));
+    // Basic auth: base64 of user:password.
+    let (_, said) = run(&[("FLOWCAP_PROMETHEUS_USER", "ops"), ("FLOWCAP_PROMETHEUS_PASSWORD", "PASS-CANARY-7")]);
+    assert!(!said.contains("PASS-CANARY-7"), "{said}");
+    assert!(seen.lock().unwrap().last().unwrap().contains("authorization: basic b3bzolbbu1mtq0foqvjzltc="));
 }

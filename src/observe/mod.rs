@@ -5,6 +5,8 @@
 //! One blocking HTTP client (ureq), no async runtime.
 
 use crate::io::error::InputError;
+use crate::model::plan::{Dispatch, Plan, Workload};
+use crate::model::units::Seconds;
 use serde::Serialize;
 use serde_json::Value;
 use std::time::Duration;
@@ -22,15 +24,34 @@ pub struct Prometheus {
     /// The URL as messages show it: without credentials in it.
     shown: String,
     agent: ureq::Agent,
+    /// The `Authorization` header, from the environment; never shown.
+    authorization: Option<String>,
 }
 
+/// The environment variables that carry credentials for Prometheus: a bearer token, or a user
+/// and password for basic auth.
+pub const TOKEN_VARIABLE: &str = "FLOWCAP_PROMETHEUS_TOKEN";
+pub const USER_VARIABLE: &str = "FLOWCAP_PROMETHEUS_USER";
+pub const PASSWORD_VARIABLE: &str = "FLOWCAP_PROMETHEUS_PASSWORD";
+
 impl Prometheus {
-    pub fn new(url: &str, timeout: Duration) -> Prometheus {
+    /// A client for `url`; `variable` looks up the credentials' environment variables.
+    pub fn new(url: &str, timeout: Duration, variable: impl Fn(&str) -> Option<String>) -> Prometheus {
+        use base64::Engine;
         let config = ureq::Agent::config_builder().timeout_global(Some(timeout)).http_status_as_error(false).build();
+        let authorization = match (variable(TOKEN_VARIABLE), variable(USER_VARIABLE), variable(PASSWORD_VARIABLE)) {
+            (Some(token), _, _) => Some(format!("Bearer {token}")),
+            (None, Some(user), password) => {
+                let pair = format!("{user}:{}", password.unwrap_or_default());
+                Some(format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair)))
+            }
+            _ => None,
+        };
         Prometheus {
             base: url.trim_end_matches('/').to_string(),
             shown: without_credentials(url),
             agent: config.into(),
+            authorization,
         }
     }
 
@@ -49,6 +70,9 @@ impl Prometheus {
             return Err(self.fail("is not a URL: expected http://HOST:PORT"));
         }
         let mut request = self.agent.get(format!("{}{path}", self.base));
+        if let Some(authorization) = &self.authorization {
+            request = request.header("Authorization", authorization);
+        }
         for (key, value) in params {
             request = request.query(*key, value);
         }
@@ -61,9 +85,21 @@ impl Prometheus {
         let status = response.status().as_u16();
         let text =
             response.body_mut().read_to_string().map_err(|e| self.fail(format!("cannot read the answer: {e}")))?;
-        let json: Value = serde_json::from_str(&text).map_err(|_| {
-            self.fail(format!("answered HTTP {status} without Prometheus's JSON: is this a Prometheus server?"))
-        })?;
+        let refused = || {
+            match status {
+            401 | 403 => self.fail(format!(
+                "answered HTTP {status}: give credentials in {TOKEN_VARIABLE}, or {USER_VARIABLE} and {PASSWORD_VARIABLE}"
+            )),
+            _ => self.fail(format!("answered HTTP {status}: is this a Prometheus server, at its address without a path?")),
+        }
+        };
+        let Ok(json) = serde_json::from_str::<Value>(&text) else {
+            return Err(if status >= 400 {
+                refused()
+            } else {
+                self.fail(format!("answered HTTP {status} without Prometheus's JSON: is this a Prometheus server?"))
+            });
+        };
         match json["status"].as_str() {
             Some("success") => Ok(json["data"].clone()),
             Some("error") => Err(self.fail(format!(
@@ -71,7 +107,7 @@ impl Prometheus {
                 json["errorType"].as_str().unwrap_or("error"),
                 json["error"].as_str().unwrap_or("")
             ))),
-            _ if status >= 400 => Err(self.fail(format!("answered HTTP {status}"))),
+            _ if status >= 400 => Err(refused()),
             _ => Err(self.fail("does not answer as Prometheus's HTTP API")),
         }
     }
@@ -208,6 +244,20 @@ pub fn observe(prometheus: &Prometheus, window: Window, slots: u64) -> Result<Ob
         connections_peak: max(&connections),
         max_connections: one(MAX_CONNECTIONS.to_string())?,
     })
+}
+
+/// `plan` with the observed peak as its workload: the highest 5-minute rate and the mean
+/// duration; the plan's dispatch and target stay.
+pub fn with_observed_workload(plan: &Plan, observed: &Observed) -> Plan {
+    let mut next = plan.clone();
+    let (dispatch, target) = plan.workload.as_ref().map_or((Dispatch::Queue, None), |w| (w.dispatch, w.target));
+    next.workload = Some(Workload {
+        arrivals_per_minute: observed.peak_runs_per_minute,
+        mean_duration: Seconds(observed.mean_duration_seconds),
+        dispatch,
+        target,
+    });
+    next
 }
 
 /// The histogram's bucket bounds, 0 first, in order.
