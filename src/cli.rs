@@ -72,10 +72,11 @@ pub enum Command {
 pub struct ObserveArgs {
     #[command(flatten)]
     pub source: PlanArgs,
-    /// The Prometheus server, e.g. http://127.0.0.1:9091 (Flow-Like's monitoring profile
-    /// publishes it on PROMETHEUS_PORT, 9091 by default).
+    /// The Prometheus server, e.g. http://127.0.0.1:9091. Without it, the port the
+    /// deployment's prometheus service publishes (Flow-Like's monitoring profile:
+    /// PROMETHEUS_PORT, 9091 by default) on this host.
     #[arg(long, value_name = "URL")]
-    pub prometheus: String,
+    pub prometheus: Option<String>,
     /// How far back to look: a whole number with s, m, h, d or w.
     #[arg(long, value_name = "DURATION", default_value = "7d", value_parser = flowcap::observe::duration)]
     pub window: u64,

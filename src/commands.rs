@@ -250,7 +250,11 @@ pub fn observe(args: &ObserveArgs) -> ExitCode {
     });
     let window = flowcap::observe::Window { end, seconds: args.window, step: args.step };
     let timeout = std::time::Duration::from_secs(args.timeout);
-    let prometheus = flowcap::observe::Prometheus::new(&args.prometheus, timeout, |name| std::env::var(name).ok());
+    let url = match args.prometheus.clone().map_or_else(|| inputs::prometheus_url(&inputs), Ok) {
+        Ok(url) => url,
+        Err(error) => return bad_input(&error),
+    };
+    let prometheus = flowcap::observe::Prometheus::new(&url, timeout, |name| std::env::var(name).ok());
     match flowcap::observe::observe(&prometheus, window, u64::from(slots.0) * u64::from(slots.1)) {
         Ok(observed) => {
             print(&match args.format {

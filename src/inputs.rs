@@ -186,6 +186,25 @@ fn resolve_kubernetes(request: &Request, named: Option<LoadedPlan>) -> Result<In
     Ok(Inputs { loaded, deployment: None, values, named: named_plan })
 }
 
+/// The deployment's Prometheus: the host port its `prometheus` service publishes (Flow-Like's
+/// `monitoring` profile, `${PROMETHEUS_PORT:-9091}`), on this host.
+pub fn prometheus_url(inputs: &Inputs) -> Result<String, InputError> {
+    let Some(deployment) = &inputs.deployment else {
+        return Err(InputError::conflict(
+            "--prometheus",
+            "give --prometheus URL, or run in the compose folder (or -f FILE) of a deployment whose prometheus service publishes a port",
+        ));
+    };
+    let service = deployment.imported.plan.other_services.get("prometheus");
+    match service.and_then(|s| s.published_ports.first()) {
+        Some(port) => Ok(format!("http://127.0.0.1:{port}")),
+        None => Err(InputError::conflict(
+            "--prometheus",
+            "the deployment has no prometheus service publishing a port (is the monitoring profile on? --profile monitoring): give --prometheus URL",
+        )),
+    }
+}
+
 /// `loaded` with the deployment's fixed ports, container names and service names, which are
 /// facts of the deployment and not plan decisions: every plan held against a deployment takes
 /// them, the one named on the command line and each preset the planner switches to.

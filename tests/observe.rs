@@ -173,6 +173,25 @@ fn a_real_prometheus_gives_back_the_generated_truth() {
     assert_eq!((workload.arrivals_per_minute, workload.mean_duration.0), (120.0, 30.0));
     flowcap().args(["--check", &saved]).assert().code(1).stdout(predicates::str::contains("workload-unstable"));
 
+    // Without --prometheus, Flow-Like's own compose file says where: its monitoring profile
+    // publishes Prometheus on ${PROMETHEUS_PORT:-9091}.
+    let flow_like =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/flow-like/docker-compose.yml");
+    assert!(flow_like.is_file() || std::env::var_os("CI").is_none(), "{} is required on CI", flow_like.display());
+    if flow_like.is_file() {
+        let output = flowcap()
+            .env("PROMETHEUS_PORT", server.port.to_string())
+            .args(["observe", "-f"])
+            .arg(&flow_like)
+            .args(["--profile", "monitoring", "--window", "6h", "--end", &end_arg, "--format", "json"])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+        let o: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(o["prometheus"], format!("http://127.0.0.1:{}", server.port));
+        assert_eq!(o["peak_runs_per_minute"], 120.0);
+    }
+
     let (code, human, _) = observe(&["--prometheus", &url, "--window", "6h", "--end", &end_arg]);
     assert_eq!(code, Some(0));
     assert!(human.contains("peak runs / minute     120 (the highest 5-minute rate)"), "{human}");
