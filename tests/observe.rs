@@ -194,6 +194,8 @@ fn a_real_prometheus_gives_back_the_generated_truth() {
 
     let (code, human, _) = observe(&["--prometheus", &url, "--window", "6h", "--end", &end_arg]);
     assert_eq!(code, Some(0));
+    assert!(human.starts_with(&format!("flowcap observe: {url} over 6h to ")), "{human}");
+    assert!(human.lines().next().unwrap().ends_with("Z at 5m steps (72 samples)"), "{human}");
     assert!(human.contains("peak runs / minute     120 (the highest 5-minute rate)"), "{human}");
     assert!(human.contains("p95 duration           55.5 s (within the 30 s–60 s bucket)"), "{human}");
 

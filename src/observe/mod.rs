@@ -297,9 +297,15 @@ pub fn render(observed: &Observed) -> String {
     use crate::model::units::trim_decimal;
     let o = observed;
     let seconds = |s: f64| format!("{} s", trim_decimal(s, 2));
+    let end = std::time::UNIX_EPOCH + Duration::from_secs(o.window.end.max(0.0) as u64);
+    let span = |seconds: u64| humantime::format_duration(Duration::from_secs(seconds)).to_string();
     let mut out = format!(
-        "flowcap observe: {} over {} s to {} at {} s steps ({} samples)\n",
-        o.prometheus, o.window.seconds, o.window.end, o.window.step, o.samples
+        "flowcap observe: {} over {} to {} at {} steps ({} samples)\n",
+        o.prometheus,
+        span(o.window.seconds),
+        humantime::format_rfc3339_seconds(end),
+        span(o.window.step),
+        o.samples
     );
     out.push_str(&format!(
         "  peak runs / minute     {} (the highest 5-minute rate)\n",
