@@ -6,7 +6,6 @@ use flowcap::analysis::solve::Outcome;
 use flowcap::inputs::{self, Inputs, Request};
 use flowcap::io::error::InputError;
 use flowcap::io::text::{one_line, terminal_safe};
-use flowcap::io::write::written_by_flowcap;
 use flowcap::io::write::{retire, write_all_safely, write_file_safely};
 use flowcap::model::load::LoadedPlan;
 use flowcap::platform::compose::Environment;
@@ -229,8 +228,7 @@ fn write_helm_values(args: &ExportArgs, loaded: &LoadedPlan) -> Result<Vec<PathB
     let (text, apply) = inputs::export_values(&loaded.plan, &loaded.file, &args.output, read)?;
     let mut files = vec![(args.output.clone(), text)];
     if let Some(path) = &args.save_plan {
-        let operators: Vec<PathBuf> = read.iter().filter(|f| !written_by_flowcap(f)).cloned().collect();
-        inputs::refuse_inputs(path, None, None, false, &operators)?;
+        inputs::refuse_inputs(path, None, None, false, &inputs::operators_values(read))?;
         let plan = loaded.to_save(&loaded.plan);
         files.push((path.clone(), plan.to_file_text(&format!("export from {}.", loaded.file))?));
     }

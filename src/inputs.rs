@@ -260,8 +260,7 @@ pub fn export_values(
             "Helm values are written from a Kubernetes plan (platform: kubernetes, with a cluster)",
         ));
     }
-    let operators: Vec<PathBuf> = read.iter().filter(|f| !written_by_flowcap(f)).cloned().collect();
-    refuse_inputs(output, Some(plan_source), None, false, &operators)?;
+    refuse_inputs(output, Some(plan_source), None, false, &operators_values(read))?;
     let header =
         format!("{WRITTEN_BY} from {plan_source}. Helm values for Flow-Like's chart: pass them last, after your own.");
     let text = kubernetes::values::values_text(plan, &header)?;
@@ -274,6 +273,12 @@ pub fn export_values(
     let files: Vec<String> = own.iter().map(|f| format!("-f {f}")).collect();
     let apply = format!("helm upgrade --install RELEASE CHART {} -f {}", files.join(" "), output.display());
     Ok((text, apply))
+}
+
+/// The `--helm-values` files that are the operator's own (not values flowcap wrote, which it
+/// may write again): never written over.
+pub fn operators_values(read: &[PathBuf]) -> Vec<PathBuf> {
+    read.iter().filter(|f| !written_by_flowcap(f)).cloned().collect()
 }
 
 /// Refuses to write `output` over a file the command reads: the plan (when given), the

@@ -182,6 +182,15 @@ fn an_autoscaler_without_requests_and_limits_below_requests() {
     let below = fired(&p, "limits-below-requests");
     assert_eq!(below.len(), 1);
     assert_eq!(below[0].message, "runtime requests 2 CPUs but is limited to 1");
+    // On Kubernetes the request is what was placed: the limit comes up to it.
+    assert_eq!(
+        below[0].fix.as_deref(),
+        Some("raise runtime.limits.cpus to 2, or lower runtime.reservations.cpus to 1")
+    );
+    assert_eq!(
+        below[0].changes,
+        vec![Change { path: "runtime.limits.cpus".into(), value: Setting::Cpus(Cpus::whole(2)) }]
+    );
     assert!(fired(&p, "reservation-above-limit").is_empty(), "the Compose rule is not the Kubernetes one");
 }
 

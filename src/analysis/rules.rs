@@ -809,34 +809,16 @@ fn reservations_above_limits(plan: &Plan, findings: &mut Findings) {
             };
             let (reservation_path, limit_path) =
                 (format!("{key}.reservations.{resource}"), format!("{key}.limits.{resource}"));
-            let set_limit = |edited: &mut Plan| {
-                if let Some((limits, reservations)) = edited.resources_mut(&key) {
-                    match resource {
-                        "cpus" => limits.cpus = reservations.cpus,
-                        _ => limits.memory = reservations.memory,
-                    }
-                }
+            // Each alternative is the change a fix carries, tried on the plan.
+            let option = |verb: &str, path: &str, value: Setting| {
+                let change = Change { path: path.to_string(), value };
+                let problems = problems_from(plan, |edited| {
+                    change.apply(edited);
+                });
+                (format!("{verb} {path} to {value}"), path.to_string(), value, problems)
             };
-            let set_reservation = |edited: &mut Plan| {
-                if let Some((limits, reservations)) = edited.resources_mut(&key) {
-                    match resource {
-                        "cpus" => reservations.cpus = limits.cpus,
-                        _ => reservations.memory = limits.memory,
-                    }
-                }
-            };
-            let raise = (
-                format!("raise {limit_path} to {reservation_text}"),
-                limit_path.clone(),
-                reservation,
-                problems_from(plan, set_limit),
-            );
-            let lower = (
-                format!("lower {reservation_path} to {limit_text}"),
-                reservation_path.clone(),
-                limit,
-                problems_from(plan, set_reservation),
-            );
+            let raise = option("raise", &limit_path, reservation);
+            let lower = option("lower", &reservation_path, limit);
             // On Kubernetes the request is what the scheduler placed: keep it and raise the
             // limit; on a host the reservation comes down to the limit. Either only when it
             // brings no new problem (a request lowered may pack a node past its memory).
