@@ -72,9 +72,28 @@ pub enum Command {
 pub struct ObserveArgs {
     #[command(flatten)]
     pub source: PlanArgs,
-    /// The Prometheus server, e.g. http://127.0.0.1:9091. Without it, the port the
-    /// deployment's prometheus service publishes (Flow-Like's monitoring profile:
-    /// PROMETHEUS_PORT, 9091 by default) on this host.
+    #[command(flatten)]
+    pub prometheus: PrometheusArgs,
+    /// human or json.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: ObserveFormat,
+    /// Also write the plan with the observed peak as its workload (runs per minute and mean
+    /// duration), for --check and solve.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub save_plan: Option<PathBuf>,
+    /// Replace FILE if flowcap did not write it (the old one is kept as .bak).
+    #[arg(long, requires = "save_plan")]
+    pub force: bool,
+}
+
+/// The deployment's Prometheus and the window to read from it.
+#[derive(Debug, Args)]
+pub struct PrometheusArgs {
+    /// The deployment's Prometheus, e.g. http://127.0.0.1:9091 (credentials from
+    /// FLOWCAP_PROMETHEUS_TOKEN, or FLOWCAP_PROMETHEUS_USER and _PASSWORD). For observe,
+    /// without it: the port the deployment's prometheus service publishes (Flow-Like's
+    /// monitoring profile: PROMETHEUS_PORT, 9091 by default) on this host. For --check and the
+    /// planner: hold the plan against what ran.
     #[arg(long, value_name = "URL")]
     pub prometheus: Option<String>,
     /// How far back to look: a whole number with s, m, h, d or w.
@@ -86,19 +105,9 @@ pub struct ObserveArgs {
     /// Where the window ends, in Unix seconds (default: now).
     #[arg(long, value_name = "UNIX_SECONDS")]
     pub end: Option<f64>,
-    /// How long to wait for each answer.
+    /// How long to wait for each answer from Prometheus.
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = flowcap::observe::duration)]
     pub timeout: u64,
-    /// human or json.
-    #[arg(long, value_enum, default_value = "human")]
-    pub format: ObserveFormat,
-    /// Also write the plan with the observed peak as its workload (runs per minute and mean
-    /// duration), for --check and solve.
-    #[arg(long, short = 'o', value_name = "FILE")]
-    pub save_plan: Option<PathBuf>,
-    /// Replace FILE if flowcap did not write it (the old one is kept as .bak).
-    #[arg(long, requires = "save_plan")]
-    pub force: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -212,6 +221,8 @@ pub struct CheckArgs {
     /// The lowest severity that fails --check.
     #[arg(long, value_enum, default_value_t = FailOn::Error)]
     pub fail_on: FailOn,
+    #[command(flatten)]
+    pub prometheus: PrometheusArgs,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]

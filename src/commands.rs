@@ -1,13 +1,14 @@
 //! What each command does, on top of the core. `main.rs` only parses and dispatches.
 
-use crate::cli::{CheckArgs, ExportArgs, FormatArg, ObserveArgs, ObserveFormat, PlanArgs, SolveArgs};
-use flowcap::analysis::rules::RULES;
+use crate::cli::{CheckArgs, ExportArgs, FormatArg, ObserveArgs, ObserveFormat, PlanArgs, PrometheusArgs, SolveArgs};
+use flowcap::analysis::rules::{RULES, RuleId};
 use flowcap::analysis::solve::Outcome;
 use flowcap::inputs::{self, Inputs, Request};
 use flowcap::io::error::InputError;
 use flowcap::io::text::{one_line, terminal_safe};
 use flowcap::io::write::{retire, write_all_safely, write_file_safely};
 use flowcap::model::load::LoadedPlan;
+use flowcap::observe::Observed;
 use flowcap::platform::compose::Environment;
 use flowcap::report::Report;
 use std::io::{self, IsTerminal, Write};
@@ -91,8 +92,15 @@ fn start(args: &PlanArgs) -> Result<Inputs, InputError> {
 }
 
 pub fn check(args: &CheckArgs) -> ExitCode {
-    let inputs = match start(&args.source).and_then(|inputs| something_to_check(args, inputs)) {
-        Ok(inputs) => inputs,
+    let read = start(&args.source).and_then(|inputs| something_to_check(args, inputs)).and_then(|inputs| {
+        let observed = match &args.prometheus.prometheus {
+            Some(url) => Some(observation(&args.prometheus, url, &inputs)?),
+            None => None,
+        };
+        Ok((inputs, observed))
+    });
+    let (inputs, observed) = match read {
+        Ok(read) => read,
         Err(error) => {
             // Tools that parse stdout get the reason too.
             if matches!(args.format, Some(FormatArg::Json)) {
@@ -109,7 +117,7 @@ pub fn check(args: &CheckArgs) -> ExitCode {
                 "the planner does not hold a plan against Helm values yet: use --check or flowcap diff",
             ));
         }
-        return match flowcap::tui::run(inputs.loaded, inputs.deployment) {
+        return match flowcap::tui::run(inputs.loaded, inputs.deployment, observed) {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
                 tell(&format!("error: terminal: {error}"));
@@ -117,15 +125,23 @@ pub fn check(args: &CheckArgs) -> ExitCode {
             }
         };
     }
-    let mut report = Report::new(&inputs.loaded, args.fail_on.into());
-    if let Some(compared) = inputs.compared() {
-        report = report.with_drift(compared, &inputs.loaded.plan);
-    }
+    let report = Report::in_context(&inputs.loaded, args.fail_on.into(), inputs.context(observed.as_ref()));
     print(&report.render(args.format.unwrap_or(FormatArg::Human).into()));
     let code = if args.check && report.summary.failed { ExitCode::from(EXIT_FINDINGS) } else { ExitCode::SUCCESS };
     // The process ends here: freeing the parsed compose tree node by node would only cost time.
     std::mem::forget((inputs, report));
     code
+}
+
+/// What the deployment's Prometheus at `url` saw over the window, against the plan's slots.
+fn observation(args: &PrometheusArgs, url: &str, inputs: &Inputs) -> Result<Observed, InputError> {
+    let end = args.end.unwrap_or_else(|| {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs() as f64)
+    });
+    let window = flowcap::observe::Window { end, seconds: args.window, step: args.step };
+    let timeout = std::time::Duration::from_secs(args.timeout);
+    let prometheus = flowcap::observe::Prometheus::new(url, timeout, |name| std::env::var(name).ok());
+    flowcap::observe::observe(&prometheus, window, inputs.loaded.plan.peak_slots())
 }
 
 pub fn diff(args: &PlanArgs) -> ExitCode {
@@ -242,18 +258,21 @@ pub fn observe(args: &ObserveArgs) -> ExitCode {
         Ok(inputs) => inputs,
         Err(error) => return bad_input(&error),
     };
-    let slots = inputs.loaded.plan.peak_executors();
-    let end = args.end.unwrap_or_else(|| {
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs() as f64)
-    });
-    let window = flowcap::observe::Window { end, seconds: args.window, step: args.step };
-    let timeout = std::time::Duration::from_secs(args.timeout);
-    let url = match args.prometheus.clone().map_or_else(|| inputs::prometheus_url(&inputs), Ok) {
+    let url = match args.prometheus.prometheus.clone().map_or_else(|| inputs::prometheus_url(&inputs), Ok) {
         Ok(url) => url,
         Err(error) => return bad_input(&error),
     };
-    let prometheus = flowcap::observe::Prometheus::new(&url, timeout, |name| std::env::var(name).ok());
-    match flowcap::observe::observe(&prometheus, window, u64::from(slots.0) * u64::from(slots.1)) {
+    // Figures scraped from one replica of several are that replica's: say so.
+    let report = Report::in_context(&inputs.loaded, flowcap::analysis::rules::Severity::Error, inputs.context(None));
+    for located in report.findings.iter().filter(|f| f.finding.rule == RuleId::PrometheusScrapesOneReplica) {
+        let at = format!("{}:{}:{}", located.file, located.line.unwrap_or(1), located.column.unwrap_or(1));
+        tell(&format!(
+            "warning: {at}: {} (fix: {})",
+            located.finding.message,
+            located.finding.fix.as_deref().unwrap_or("")
+        ));
+    }
+    match observation(&args.prometheus, &url, &inputs) {
         Ok(observed) => {
             print(&match args.format {
                 ObserveFormat::Human => flowcap::observe::render(&observed),

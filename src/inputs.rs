@@ -10,8 +10,11 @@ use crate::model::load::{LoadedPlan, Locator, load_plan_file, read_text_file};
 use crate::model::plan::Plan;
 use crate::model::presets::load_preset;
 use crate::model::units::{Bytes, Cpus};
+use crate::observe::Observed;
+use crate::platform::compose::scrape::StaticTarget;
 use crate::platform::compose::{self, Environment, Export, ExportOptions, Project, ProjectOptions, ServiceNames};
 use crate::platform::kubernetes::{self, values::ValuesFile};
+use crate::report::Context;
 use std::path::{Path, PathBuf};
 
 /// What the operator named on the command line.
@@ -45,6 +48,12 @@ pub struct Inputs {
 }
 
 impl Inputs {
+    /// What the plan's report is held against: the deployment (drift, its Prometheus's scrape
+    /// config) and, when read, what really ran.
+    pub fn context<'a>(&'a self, observed: Option<&'a Observed>) -> Context<'a> {
+        Context { compared: self.compared(), scraped: self.deployment.as_ref().map_or(&[], |d| &d.scraped), observed }
+    }
+
     /// The deployment the plan is held against (compose files given with -f, or Helm values),
     /// when a plan or preset is named: every value it sets differently is drift.
     pub fn compared(&self) -> Option<&LoadedPlan> {
@@ -66,6 +75,9 @@ pub struct Deployment {
     /// A plan or preset is held against compose files given with `-f`: every value they set
     /// differently is a drift finding.
     pub compared: bool,
+    /// The API and runtime as the deployment's Prometheus scrapes them, when it scrapes them
+    /// as one static target each.
+    pub scraped: Vec<StaticTarget>,
 }
 
 impl Deployment {
@@ -109,7 +121,8 @@ pub fn resolve(request: &Request, shell: Environment) -> Result<Inputs, InputErr
         Some(project) => {
             let imported = compose::import(&project, &names)?;
             let compared = named.is_some() && !request.compose_files.is_empty();
-            Some(Deployment { project, names: names.clone(), imported, compared })
+            let scraped = compose::scrape::static_targets(&project, &names)?;
+            Some(Deployment { project, names: names.clone(), imported, compared, scraped })
         }
         None => None,
     };

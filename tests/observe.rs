@@ -172,6 +172,55 @@ fn a_real_prometheus_gives_back_the_generated_truth() {
     let workload = plan.workload.clone().unwrap();
     assert_eq!((workload.arrivals_per_minute, workload.mean_duration.0), (120.0, 30.0));
     flowcap().args(["--check", &saved]).assert().code(1).stdout(predicates::str::contains("workload-unstable"));
+    // 19,800 runs at 60 a minute and 3,600 in the peak's 30 minutes, over 360 minutes.
+    let mean = o["mean_runs_per_minute"].as_f64().unwrap();
+    assert!((mean - 65.0).abs() < 0.5, "{mean}");
+
+    // --check holds the plan against what ran: Medium counts 28 connections and has 40 slots.
+    let output = flowcap()
+        .args(["--check", "--preset", "medium", "--prometheus", &url, "--window", "6h", "--end", &end_arg])
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["observed"]["peak_runs_per_minute"], 120.0);
+    let finding = |rule: &str| {
+        let found = report["findings"].as_array().unwrap().iter().find(|f| f["rule"] == rule);
+        found.unwrap_or_else(|| panic!("no {rule} in {report:#}")).clone()
+    };
+    let connections = finding("observed-connections-over-budget");
+    assert_eq!(
+        connections["message"],
+        "Postgres held 31 connections at its observed peak; the plan counts 28 for its clients (97 usable)"
+    );
+    let saturated = finding("observed-slots-saturated");
+    assert!(saturated["message"].as_str().unwrap().starts_with("all 40 execution slots were busy 8."), "{saturated}");
+    let peak = finding("observed-peak-past-target");
+    assert_eq!(peak["severity"], "error");
+    assert!(
+        peak["message"].as_str().unwrap().starts_with(
+            "the observed peak of 120 runs per minute at 30 s each is more than the slots finish on 40 slots"
+        ),
+        "{peak}"
+    );
+    // The fix is solve's for the observed workload: the changes carry it.
+    let changes = peak["changes"].as_array().unwrap();
+    assert_eq!(changes[0]["path"], "runtime.replicas", "{peak}");
+    // The model beside the measurement: Erlang C at the mean load is the share of time all
+    // slots are busy.
+    let predicted = flowcap::analysis::queueing::erlang_c(40, mean * 30.0 / 60.0);
+    let beside = finding("observed-wait-vs-predicted");
+    let expected = format!("the model predicts P(wait) {} % on 40 slots", flowcap::model::units::percent(predicted));
+    assert!(beside["message"].as_str().unwrap().contains(&expected), "{beside} {expected}");
+    // People get the observed figures under the plan's.
+    let human = flowcap()
+        .args(["--check", "--preset", "medium", "--prometheus", &url, "--window", "6h", "--end", &end_arg])
+        .output()
+        .unwrap();
+    let human = String::from_utf8_lossy(&human.stdout);
+    assert!(human.contains(&format!("Observed: {url} over 6h to ")), "{human}");
+    assert!(human.contains("  observed-peak-past-target"), "{human}");
 
     // Without --prometheus, Flow-Like's own compose file says where: its monitoring profile
     // publishes Prometheus on ${PROMETHEUS_PORT:-9091}.

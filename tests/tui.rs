@@ -1001,3 +1001,52 @@ fn the_planner_exports_a_kubernetes_plan_as_helm_values_like_flowcap_export() {
     assert!(!status.error && status.text.contains("helm upgrade --install"), "{}", status.text);
     assert_eq!(std::fs::read(&by_planner).unwrap(), std::fs::read(&by_cli).unwrap(), "byte for byte");
 }
+
+/// What a Medium deployment's Prometheus saw: 120 runs a minute at its peak, 65 on average,
+/// 30 s each, all 40 slots busy in 6 of 72 steps, 31 connections.
+fn observed() -> flowcap::observe::Observed {
+    let mut busy = vec![20.0; 66];
+    busy.extend([40.0; 6]);
+    flowcap::observe::Observed {
+        prometheus: "http://127.0.0.1:9091".into(),
+        window: flowcap::observe::Window { end: 1.8e9, seconds: 6 * 3_600, step: 300 },
+        samples: 72,
+        peak_runs_per_minute: 120.0,
+        mean_runs_per_minute: 65.0,
+        mean_duration_seconds: 30.0,
+        p95_duration_seconds: Some(55.5),
+        p95_bucket_seconds: Some((30.0, 60.0)),
+        busy_slots_peak: Some(40.0),
+        busy_slots_p95: Some(40.0),
+        slots: 40,
+        saturated_share: Some(0.0833),
+        connections_peak: Some(31.0),
+        max_connections: Some(100.0),
+        busy,
+    }
+}
+
+#[test]
+fn the_planner_holds_every_plan_against_what_prometheus_saw() {
+    let mut app = app("medium").with_observed(observed());
+    let rules = |app: &App| app.report.findings.iter().map(|f| f.finding.rule.as_str()).collect::<Vec<_>>();
+    let shown = screen(&app, 120, 40);
+    assert!(shown.contains("Observed       120/min peak · 30 s mean · busy 40/40 (8.3 % full) · DB 31"), "{shown}");
+    for rule in ["observed-peak-past-target", "observed-slots-saturated", "observed-connections-over-budget"] {
+        assert!(rules(&app).contains(&rule), "{rule}: {:?}", rules(&app));
+    }
+    // One more runtime: 50 slots were never all busy, and the observed peak (60 Erlangs) still
+    // outruns them.
+    select(&mut app, Knob::RuntimeReplicas);
+    update(&mut app, Msg::Step { up: true });
+    let shown = screen(&app, 120, 40);
+    assert!(shown.contains("busy 40/50 (0 % full)"), "{shown}");
+    assert!(!rules(&app).contains(&"observed-slots-saturated"), "{:?}", rules(&app));
+    assert!(rules(&app).contains(&"observed-peak-past-target"));
+    // Enough runtimes for the observed peak within solve's default target: the error goes.
+    for _ in 0..3 {
+        update(&mut app, Msg::Step { up: true });
+    }
+    assert_eq!(app.plan().runtime.replicas, 8);
+    assert!(!rules(&app).contains(&"observed-peak-past-target"), "{:?}", rules(&app));
+}

@@ -108,6 +108,11 @@ pub const DEFAULTS: &[Explained] = &[
         read: |p| p.policy.memory_per_connection.to_string(),
         source: "a busy backend: ~10 MB plus work_mem per sort (about 2 MiB idle, measured)",
     },
+    Explained {
+        path: "policy.saturation_warning_percent",
+        read: |p| p.policy.saturation_warning_percent.to_string(),
+        source: "flowcap: with --prometheus, every slot busy more than this share of the time is waiting that shows",
+    },
 ];
 
 /// The defaults only a Kubernetes plan relies on (the chart's values.yaml, FACTS.md).

@@ -61,11 +61,16 @@ pub enum RuleId {
     LimitsBelowRequests,
     JobCapExceedsCluster,
     NodeLimitsOvercommit,
+    ObservedConnectionsOverBudget,
+    ObservedSlotsSaturated,
+    ObservedPeakPastTarget,
+    ObservedWaitVsPredicted,
+    PrometheusScrapesOneReplica,
 }
 
 impl RuleId {
     /// Every rule id, for checks that each has its entry in [`RULES`].
-    pub const ALL: [RuleId; 27] = [
+    pub const ALL: [RuleId; 32] = [
         RuleId::NoExecutionSlots,
         RuleId::ConnectionsExhausted,
         RuleId::ConnectionsNearLimit,
@@ -93,6 +98,11 @@ impl RuleId {
         RuleId::LimitsBelowRequests,
         RuleId::JobCapExceedsCluster,
         RuleId::NodeLimitsOvercommit,
+        RuleId::ObservedConnectionsOverBudget,
+        RuleId::ObservedSlotsSaturated,
+        RuleId::ObservedPeakPastTarget,
+        RuleId::ObservedWaitVsPredicted,
+        RuleId::PrometheusScrapesOneReplica,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -124,6 +134,11 @@ impl RuleId {
             RuleId::LimitsBelowRequests => "limits-below-requests",
             RuleId::JobCapExceedsCluster => "job-cap-exceeds-cluster",
             RuleId::NodeLimitsOvercommit => "node-limits-overcommit",
+            RuleId::ObservedConnectionsOverBudget => "observed-connections-over-budget",
+            RuleId::ObservedSlotsSaturated => "observed-slots-saturated",
+            RuleId::ObservedPeakPastTarget => "observed-peak-past-target",
+            RuleId::ObservedWaitVsPredicted => "observed-wait-vs-predicted",
+            RuleId::PrometheusScrapesOneReplica => "prometheus-scrapes-one-replica",
         }
     }
 
@@ -362,6 +377,46 @@ pub const RULES: &[Rule] = &[
                 p.memory_overcommit_percent
             )
         },
+    },
+    Rule {
+        id: RuleId::ObservedConnectionsOverBudget,
+        severity: Severity::Warning,
+        checks: "--prometheus: Postgres held more connections at its observed peak than the plan counts for its clients (a client the plan does not know, or clients refused past the usable)",
+        threshold_for: |_| "max of sum(pg_stat_activity_count) > the plan's connections used".into(),
+    },
+    Rule {
+        id: RuleId::ObservedSlotsSaturated,
+        severity: Severity::Warning,
+        checks: "--prometheus: every execution slot of the plan was busy for a share of the observed time: executions waited",
+        threshold_for: |p| {
+            format!(
+                "sum(executor_active_jobs) ≥ slots in > {} % of the steps (policy.saturation_warning_percent)",
+                p.saturation_warning_percent
+            )
+        },
+    },
+    Rule {
+        id: RuleId::ObservedPeakPastTarget,
+        severity: Severity::Error,
+        checks: "--prometheus: the observed peak of runs per minute, at the observed mean duration, is more than the plan's slots serve within its target (or at all)",
+        threshold_for: |_| {
+            format!(
+                "the plan with the observed workload misses workload.target (without one: a p95 wait of {} % of the mean duration, as solve)",
+                crate::analysis::solve::DEFAULT_P95_WAIT_SHARE * 100.0
+            )
+        },
+    },
+    Rule {
+        id: RuleId::ObservedWaitVsPredicted,
+        severity: Severity::Info,
+        checks: "--prometheus: the model's P(wait) at the observed mean load beside the observed share of time with every slot busy (an arrival then waits)",
+        threshold_for: |_| "always, when busy slots were observed".into(),
+    },
+    Rule {
+        id: RuleId::PrometheusScrapesOneReplica,
+        severity: Severity::Warning,
+        checks: "the deployment's Prometheus scrapes a scaled service as one static target: each scrape reaches one replica Docker's DNS picks, so observed figures are one replica's",
+        threshold_for: |_| "static_configs target SERVICE:PORT and SERVICE.replicas > 1".into(),
     },
 ];
 

@@ -310,6 +310,9 @@ pub struct Policy {
     pub shared_buffers_warning_percent: u32,
     /// Memory one busy Postgres backend uses (about 2 MiB idle, ~10 MB plus work_mem busy).
     pub memory_per_connection: Bytes,
+    /// Every execution slot busy for more than this share of the observed time warns
+    /// (`--prometheus`): executions waited for a slot.
+    pub saturation_warning_percent: u32,
 }
 
 impl Default for Policy {
@@ -321,6 +324,7 @@ impl Default for Policy {
             memory_overcommit_percent: 100,
             shared_buffers_warning_percent: 40,
             memory_per_connection: Bytes::mib(10),
+            saturation_warning_percent: 5,
         }
     }
 }
@@ -413,6 +417,12 @@ impl Plan {
             return invalid(
                 "policy.shared_buffers_warning_percent",
                 format!("must be between 1 and 100, got {}", self.policy.shared_buffers_warning_percent),
+            );
+        }
+        if !(1..=100).contains(&self.policy.saturation_warning_percent) {
+            return invalid(
+                "policy.saturation_warning_percent",
+                format!("must be between 1 and 100, got {}", self.policy.saturation_warning_percent),
             );
         }
         let pg = &self.postgres;
@@ -573,6 +583,12 @@ impl Plan {
             (Platform::Kubernetes, Some(hpa)) => hpa.max,
             _ => self.runtime.replicas,
         }
+    }
+
+    /// Every execution slot at the peak: [`Plan::peak_executors`]' replicas × slots.
+    pub fn peak_slots(&self) -> u64 {
+        let (replicas, slots) = self.peak_executors();
+        u64::from(replicas) * u64::from(slots)
     }
 
     /// The executors that serve the peak, as (replicas, slots each): the executor pool at its

@@ -4,6 +4,8 @@
 //! postgres-exporter's `pg_stat_activity_count` and `pg_settings_max_connections`; FACTS.md).
 //! One blocking HTTP client (ureq), no async runtime.
 
+pub mod compare;
+
 use crate::io::error::InputError;
 use crate::model::plan::{Dispatch, Plan, Workload};
 use crate::model::units::Seconds;
@@ -186,6 +188,8 @@ pub struct Observed {
     pub samples: usize,
     /// The highest 5-minute rate of executions, per minute.
     pub peak_runs_per_minute: f64,
+    /// Executions over the window ÷ its minutes.
+    pub mean_runs_per_minute: f64,
     /// `_sum` ÷ `_count` of the duration histogram over the window.
     pub mean_duration_seconds: f64,
     /// The 95th percentile from the histogram's buckets (interpolated within one).
@@ -199,6 +203,19 @@ pub struct Observed {
     pub saturated_share: Option<f64>,
     pub connections_peak: Option<f64>,
     pub max_connections: Option<f64>,
+    /// The busy-slot samples, for the saturation share of any plan's slots.
+    #[serde(skip)]
+    pub busy: Vec<f64>,
+}
+
+impl Observed {
+    /// The share of the busy-slot samples with all `slots` busy (or more: a deployment running
+    /// more slots than the plan has).
+    pub fn saturated_share(&self, slots: u64) -> Option<f64> {
+        let busy = &self.busy;
+        (!busy.is_empty())
+            .then(|| round(busy.iter().filter(|b| **b >= slots as f64).count() as f64 / busy.len() as f64))
+    }
 }
 
 /// Reads the window's figures; `slots` is the plan's, for the saturation share.
@@ -228,22 +245,26 @@ pub fn observe(prometheus: &Prometheus, window: Window, slots: u64) -> Result<Ob
     let bounds = bucket_bounds(prometheus, &buckets, window.end)?;
     let busy = prometheus.range(BUSY, &window)?;
     let connections = prometheus.range(CONNECTIONS, &window)?;
-    Ok(Observed {
+    let finished = one(format!("sum(increase(flow_executions_total[{range}]))"))?.unwrap_or(0.0);
+    let mut observed = Observed {
         prometheus: prometheus.shown.clone(),
         window,
         samples: runs.len(),
         peak_runs_per_minute: round(max(&runs).unwrap_or(0.0)),
+        mean_runs_per_minute: round(finished / (window.seconds as f64 / 60.0)),
         mean_duration_seconds: round(mean),
         p95_duration_seconds: p95.map(round),
         p95_bucket_seconds: p95.and_then(|p| bounds.windows(2).find(|b| p > b[0] && p <= b[1]).map(|b| (b[0], b[1]))),
         busy_slots_peak: max(&busy),
         busy_slots_p95: quantile(&busy, 0.95),
         slots,
-        saturated_share: (!busy.is_empty())
-            .then(|| round(busy.iter().filter(|b| **b >= slots as f64).count() as f64 / busy.len() as f64)),
+        saturated_share: None,
         connections_peak: max(&connections),
         max_connections: one(MAX_CONNECTIONS.to_string())?,
-    })
+        busy,
+    };
+    observed.saturated_share = observed.saturated_share(slots);
+    Ok(observed)
 }
 
 /// `plan` with the observed peak as its workload: the highest 5-minute rate and the mean
@@ -294,22 +315,37 @@ fn round(value: f64) -> f64 {
 
 /// The report for people.
 pub fn render(observed: &Observed) -> String {
-    use crate::model::units::trim_decimal;
+    format!("flowcap observe: {}\n{}", heading(observed), figures(observed))
+}
+
+/// Where and when: `URL over 7d to 2026-11-30T00:00:00Z at 5m steps (2016 samples)`.
+pub fn heading(observed: &Observed) -> String {
     let o = observed;
-    let seconds = |s: f64| format!("{} s", trim_decimal(s, 2));
     let end = std::time::UNIX_EPOCH + Duration::from_secs(o.window.end.max(0.0) as u64);
     let span = |seconds: u64| humantime::format_duration(Duration::from_secs(seconds)).to_string();
-    let mut out = format!(
-        "flowcap observe: {} over {} to {} at {} steps ({} samples)\n",
+    format!(
+        "{} over {} to {} at {} steps ({} samples)",
         o.prometheus,
         span(o.window.seconds),
         humantime::format_rfc3339_seconds(end),
         span(o.window.step),
         o.samples
-    );
+    )
+}
+
+/// The figures, one indented line each.
+pub fn figures(observed: &Observed) -> String {
+    use crate::model::units::trim_decimal;
+    let o = observed;
+    let seconds = |s: f64| format!("{} s", trim_decimal(s, 2));
+    let mut out = String::new();
     out.push_str(&format!(
         "  peak runs / minute     {} (the highest 5-minute rate)\n",
         trim_decimal(o.peak_runs_per_minute, 2)
+    ));
+    out.push_str(&format!(
+        "  mean runs / minute     {} (executions in the window ÷ its minutes)\n",
+        trim_decimal(o.mean_runs_per_minute, 2)
     ));
     out.push_str(&format!("  mean duration          {} (sum ÷ count)\n", seconds(o.mean_duration_seconds)));
     match (o.p95_duration_seconds, o.p95_bucket_seconds) {

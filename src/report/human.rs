@@ -133,6 +133,9 @@ pub fn render(report: &Report) -> String {
     if let Some(w) = &f.workload {
         workload(&mut out, w);
     }
+    if let Some(observed) = &report.observed {
+        let _ = write!(out, "\nObserved: {}\n{}", crate::observe::heading(observed), crate::observe::figures(observed));
+    }
 
     let s = &report.summary;
     let _ = writeln!(

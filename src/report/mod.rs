@@ -11,6 +11,9 @@ use crate::analysis::rules::{Finding, RuleId, Severity, evaluate};
 use crate::analysis::{drift, solve};
 use crate::model::load::LoadedPlan;
 use crate::model::plan::Plan;
+use crate::observe::{self, Observed};
+use crate::platform::compose::Role;
+use crate::platform::compose::scrape::StaticTarget;
 use serde::Serialize;
 
 /// Bumped when the JSON shape changes incompatibly.
@@ -32,6 +35,20 @@ pub struct Report {
     pub figures: Analysis,
     pub findings: Vec<LocatedFinding>,
     pub summary: Summary,
+    /// What the deployment's Prometheus saw, with `--prometheus`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub observed: Option<Observed>,
+}
+
+/// What a plan is held against besides itself.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Context<'a> {
+    /// The deployment, when the plan is compared with it: every value it sets differently.
+    pub compared: Option<&'a LoadedPlan>,
+    /// The deployment's Prometheus's static targets for the API and the runtime.
+    pub scraped: &'a [StaticTarget],
+    /// What really ran.
+    pub observed: Option<&'a Observed>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -104,8 +121,72 @@ impl Report {
             figures,
             findings,
             summary: Summary::of(&[], fail_on),
+            observed: None,
         }
         .summarised()
+    }
+
+    /// The report for `loaded` held against everything in `context`: what `--check` prints
+    /// and the planner shows.
+    pub fn in_context(loaded: &LoadedPlan, fail_on: Severity, context: Context) -> Report {
+        let mut report = Report::new(loaded, fail_on);
+        if let Some(compared) = context.compared {
+            report = report.with_drift(compared, &loaded.plan);
+        }
+        report.with_scrape(context.scraped, &loaded.plan).with_observed(loaded, context.observed)
+    }
+
+    /// A finding for each static target of a service the plan runs more than once of.
+    fn with_scrape(mut self, scraped: &[StaticTarget], plan: &Plan) -> Report {
+        for target in scraped {
+            let (replicas, key) = match target.role {
+                Role::Api => (plan.api.replicas, "api.replicas"),
+                _ => (plan.peak_runtime_replicas(), "runtime.replicas"),
+            };
+            if replicas <= 1 {
+                continue;
+            }
+            let rule = RuleId::PrometheusScrapesOneReplica;
+            let port = target.port.map_or(String::new(), |p| format!(", port: {p}"));
+            let finding = Finding {
+                rule,
+                severity: rule.rule().severity,
+                message: format!(
+                    "job {} scrapes {} as one static target while the plan runs {replicas} of it ({key}): \
+                     each scrape reaches one replica, so its figures are one replica's",
+                    target.job, target.target
+                ),
+                fix: Some(format!(
+                    "in job {}, replace static_configs with dns_sd_configs: [{{names: [{}], type: A{port}}}]",
+                    target.job, target.host
+                )),
+                path: key.into(),
+                changes: Vec::new(),
+            };
+            self.findings.push(LocatedFinding {
+                finding,
+                file: target.file.clone(),
+                line: Some(target.line),
+                column: Some(target.column),
+            });
+        }
+        self.sorted()
+    }
+
+    /// The findings what really ran brings, and its figures.
+    fn with_observed(mut self, loaded: &LoadedPlan, observed: Option<&Observed>) -> Report {
+        let Some(observed) = observed else { return self };
+        for finding in observe::compare::findings(&loaded.plan, &self.figures, observed) {
+            self.findings.push(locate(loaded, finding));
+        }
+        self.observed = Some(observed.clone());
+        self.sorted()
+    }
+
+    /// Stable: the plan's own order stays, later findings join their severity.
+    fn sorted(mut self) -> Report {
+        self.findings.sort_by_key(|f| std::cmp::Reverse(f.finding.severity));
+        self.summarised()
     }
 
     /// Adds a `drift` finding for every value where `deployment` differs from the plan,
@@ -126,9 +207,7 @@ impl Report {
             };
             self.findings.push(locate(deployment, finding));
         }
-        // Stable: the plan's own order stays, drift joins its severity.
-        self.findings.sort_by_key(|f| std::cmp::Reverse(f.finding.severity));
-        self.summarised()
+        self.sorted()
     }
 
     fn summarised(mut self) -> Report {

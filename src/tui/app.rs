@@ -13,7 +13,8 @@ use crate::model::cluster::Platform;
 use crate::model::load::{LoadedPlan, Locator};
 use crate::model::plan::Plan;
 use crate::model::presets::{PRESETS, keys_for, load_preset};
-use crate::report::Report;
+use crate::observe::Observed;
+use crate::report::{Context, Report};
 use ratatui::crossterm::event::{MouseEvent, MouseEventKind};
 use ratatui::layout::{Position, Rect};
 use std::collections::VecDeque;
@@ -206,6 +207,9 @@ pub struct App {
     pub saved_path: Option<PathBuf>,
     /// The compose files the session started from, if any: the base `e` exports over.
     pub deployment: Option<Deployment>,
+    /// What the deployment's Prometheus saw (`--prometheus`): findings and figures beside the
+    /// plan's, recomputed with it.
+    pub observed: Option<Observed>,
     pub color: bool,
     pub focus: Focus,
     /// The first finding shown.
@@ -249,6 +253,7 @@ impl App {
             preset,
             saved_path: None,
             deployment: None,
+            observed: None,
             color,
             focus: Focus::Plan,
             findings_scroll: 0,
@@ -298,11 +303,12 @@ impl App {
         if !Knob::for_plan(&self.loaded.plan).contains(&self.selected) {
             self.selected = Knob::ApiReplicas;
         }
-        let report = Report::new(&self.loaded, Severity::Error);
-        self.report = match self.deployment.as_ref().and_then(Deployment::compared) {
-            Some(deployed) => report.with_drift(deployed, &self.loaded.plan),
-            None => report,
+        let context = Context {
+            compared: self.deployment.as_ref().and_then(Deployment::compared),
+            scraped: self.deployment.as_ref().map_or(&[], |d| &d.scraped),
+            observed: self.observed.as_ref(),
         };
+        self.report = Report::in_context(&self.loaded, Severity::Error, context);
     }
 
     fn fail(&mut self, text: String) {
@@ -320,6 +326,14 @@ impl App {
             self.origin = deployment.project.describe();
         }
         self.deployment = Some(deployment);
+        self.recompute();
+        self.baseline_report = self.report.clone();
+        self
+    }
+
+    /// Holds every plan against what the deployment's Prometheus saw.
+    pub fn with_observed(mut self, observed: Observed) -> App {
+        self.observed = Some(observed);
         self.recompute();
         self.baseline_report = self.report.clone();
         self

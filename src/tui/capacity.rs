@@ -6,7 +6,8 @@ use super::view::Theme;
 use crate::analysis::figures::Analysis;
 use crate::analysis::rules::{RuleId, Severity};
 use crate::analysis::workload::{WorkloadFigures, wait_text};
-use crate::model::units::{Bytes, Seconds, trim_decimal};
+use crate::model::units::{Bytes, Seconds, percent, trim_decimal};
+use crate::observe::Observed;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -21,6 +22,8 @@ pub struct CapacityView<'a> {
     pub before: &'a Analysis,
     /// Each gauge's colour: the most severe finding on its figure.
     pub levels: GaugeLevels,
+    /// What the deployment's Prometheus saw (`--prometheus`), and the slots it is held to.
+    pub observed: Option<(&'a Observed, u64)>,
 }
 
 /// The most severe finding on each gauge's figure, if any. A gauge is coloured by its
@@ -36,6 +39,8 @@ pub struct GaugeLevels {
     pub cluster: Option<Severity>,
     /// The figures at every autoscaler's maximum (the connection budget there).
     pub at_maximum: Option<Severity>,
+    /// What the deployment's Prometheus saw against the plan.
+    pub observed: Option<Severity>,
 }
 
 impl CapacityView<'_> {
@@ -58,7 +63,13 @@ impl CapacityView<'_> {
                     RuleId::NodeLimitsOvercommit,
                 ]),
                 at_maximum: worst(&[RuleId::HpaMaxExhaustsConnections, RuleId::PodsUnschedulable]),
+                observed: worst(&[
+                    RuleId::ObservedConnectionsOverBudget,
+                    RuleId::ObservedSlotsSaturated,
+                    RuleId::ObservedPeakPastTarget,
+                ]),
             },
+            observed: app.observed.as_ref().map(|o| (o, app.plan().peak_slots())),
         }
     }
 }
@@ -290,6 +301,9 @@ impl Widget for &CapacityPanel<'_> {
                 false
             }
         };
+        if let Some((observed, slots)) = view.observed {
+            lines.push(observed_line(theme, observed, slots, levels.observed));
+        }
         // Without a chart, spare rows show PGTune's advice whole, two settings a row.
         if let (false, Some(tune)) = (chart_room, &pg.pgtune) {
             let rows: Vec<String> = tune
@@ -337,6 +351,25 @@ impl Widget for &CapacityPanel<'_> {
             render_wait_chart(theme, workload, chart_area, buf);
         }
     }
+}
+
+/// The peaks Prometheus saw, beside the plan's figures above.
+fn observed_line(theme: Theme, observed: &Observed, slots: u64, severity: Option<Severity>) -> Line<'static> {
+    let mut parts = vec![
+        format!("{}/min peak", trim_decimal(observed.peak_runs_per_minute, 1)),
+        format!("{} s mean", trim_decimal(observed.mean_duration_seconds, 1)),
+    ];
+    if let Some(busy) = observed.busy_slots_peak {
+        let share = observed.saturated_share(slots).unwrap_or(0.0);
+        parts.push(format!("busy {}/{slots} ({} % full)", trim_decimal(busy, 0), percent(share)));
+    }
+    if let Some(peak) = observed.connections_peak {
+        parts.push(format!("DB {}", trim_decimal(peak, 0)));
+    }
+    Line::from(vec![
+        Span::raw(format!("{:<LABEL_WIDTH$}", "Observed")),
+        Span::styled(parts.join(" · "), level(theme, severity)),
+    ])
 }
 
 fn workload_lines(theme: Theme, w: &WorkloadFigures, before: Option<&WorkloadFigures>) -> Vec<Line<'static>> {

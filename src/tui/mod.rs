@@ -29,7 +29,11 @@ pub fn color_wanted() -> bool {
 
 /// Runs the planner until the operator quits. The terminal is restored on quit, Ctrl-C, SIGTERM
 /// and panic (ratatui's hook, extended to release the mouse).
-pub fn run(loaded: LoadedPlan, deployment: Option<crate::inputs::Deployment>) -> io::Result<()> {
+pub fn run(
+    loaded: LoadedPlan,
+    deployment: Option<crate::inputs::Deployment>,
+    observed: Option<crate::observe::Observed>,
+) -> io::Result<()> {
     let terminate = Arc::new(AtomicBool::new(false));
     // Every signal that would end the process ends the loop instead, so the terminal is
     // restored: a closed SSH session (HUP), kill (TERM, INT, QUIT) and the user signals.
@@ -40,6 +44,9 @@ pub fn run(loaded: LoadedPlan, deployment: Option<crate::inputs::Deployment>) ->
     let mut app = App::new(loaded, color_wanted());
     if let Some(deployment) = deployment {
         app = app.with_deployment(deployment);
+    }
+    if let Some(observed) = observed {
+        app = app.with_observed(observed);
     }
     let mut terminal = ratatui::init();
     let restore_hook = std::panic::take_hook();

@@ -8,6 +8,7 @@ pub mod import;
 pub mod interpolate;
 pub mod postgres_command;
 pub mod project;
+pub mod scrape;
 
 pub use env::Environment;
 pub use export::{Change, Export, ExportOptions, export};

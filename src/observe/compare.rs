@@ -1,0 +1,165 @@
+//! The plan held against what really ran: findings from an observation (`--check --prometheus`
+//! and the planner's `--prometheus`). Pure: the observation is read once; these are recomputed
+//! for every plan, so the planner's findings follow each keystroke.
+
+use super::Observed;
+use crate::analysis::figures::Analysis;
+use crate::analysis::rules::{Finding, RuleId};
+use crate::analysis::solve::{sized_workload, workload_fix};
+use crate::analysis::workload::wait_text;
+use crate::model::plan::{Plan, Workload};
+use crate::model::units::{Seconds, percent, trim_decimal};
+
+/// The findings `observed` brings to `plan` (with its `figures`).
+pub fn findings(plan: &Plan, figures: &Analysis, observed: &Observed) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    findings.extend(connections(figures, observed));
+    findings.extend(saturation(plan, observed));
+    findings.extend(peak_past_target(plan, observed));
+    findings.extend(wait_vs_predicted(plan, observed));
+    findings
+}
+
+fn finding(rule: RuleId, path: &str, message: String, fix: Option<String>) -> Finding {
+    Finding { rule, severity: rule.rule().severity, message, fix, path: path.into(), changes: Vec::new() }
+}
+
+/// The observed peak of connections against the clients the plan counts (at the autoscalers'
+/// maximum on Kubernetes: the most the plan allows).
+fn connections(figures: &Analysis, observed: &Observed) -> Option<Finding> {
+    let peak = observed.connections_peak?;
+    let budget = figures.at_maximum.as_ref().map_or(&figures.connections, |m| &m.connections);
+    if peak <= budget.used as f64 {
+        return None;
+    }
+    let refused = if peak >= budget.usable as f64 {
+        format!(", at or past the {} ordinary roles may open: clients were refused", budget.usable)
+    } else {
+        format!(" ({} usable)", budget.usable)
+    };
+    Some(finding(
+        RuleId::ObservedConnectionsOverBudget,
+        "postgres.max_connections",
+        format!(
+            "Postgres held {} connections at its observed peak; the plan counts {} for its clients{refused}",
+            trim_decimal(peak, 0),
+            budget.used
+        ),
+        Some(
+            "find the client the plan does not count (SELECT usename, application_name, count(*) FROM \
+             pg_stat_activity GROUP BY 1, 2) and leave room for it in postgres.max_connections"
+                .into(),
+        ),
+    ))
+}
+
+fn saturation(plan: &Plan, observed: &Observed) -> Option<Finding> {
+    let slots = plan.peak_slots();
+    let share = observed.saturated_share(slots)?;
+    let line = f64::from(plan.policy.saturation_warning_percent) / 100.0;
+    if share <= line {
+        return None;
+    }
+    Some(finding(
+        RuleId::ObservedSlotsSaturated,
+        "runtime.max_concurrent_executions",
+        format!(
+            "all {slots} execution slots were busy {} % of the observed time (busy peak {}; warning line {} %): executions waited for a slot",
+            percent(share),
+            trim_decimal(observed.busy_slots_peak.unwrap_or(0.0), 1),
+            plan.policy.saturation_warning_percent
+        ),
+        Some("size for the observed peak: flowcap observe -o PLAN, then flowcap solve PLAN".into()),
+    ))
+}
+
+/// The plan's workload with what was observed: the peak rate and the mean duration.
+fn observed_workload(plan: &Plan, runs_per_minute: f64, observed: &Observed) -> Workload {
+    let (dispatch, target) = plan.workload.as_ref().map_or(Default::default(), |w| (w.dispatch, w.target));
+    Workload {
+        arrivals_per_minute: runs_per_minute,
+        mean_duration: Seconds(observed.mean_duration_seconds),
+        dispatch,
+        target,
+    }
+}
+
+fn peak_past_target(plan: &Plan, observed: &Observed) -> Option<Finding> {
+    if observed.mean_duration_seconds <= 0.0 || observed.peak_runs_per_minute <= 0.0 {
+        return None;
+    }
+    let (replicas, per_replica) = plan.peak_executors();
+    let workload = sized_workload(&observed_workload(plan, observed.peak_runs_per_minute, observed));
+    let waits = workload.waits(replicas, per_replica);
+    if waits.stable && workload.meets_target(&waits) {
+        return None;
+    }
+    let target = workload.target.map(|t| t.to_string()).unwrap_or_default();
+    let allowed = allowed_peak(&workload, replicas, per_replica);
+    let mut with_observed = plan.clone();
+    with_observed.workload = Some(workload.clone());
+    let (fix, changes) = workload_fix(&with_observed);
+    let mut finding = finding(
+        RuleId::ObservedPeakPastTarget,
+        "workload",
+        format!(
+            "the observed peak of {} runs per minute at {} s each {} on {} slots (p95 wait {}); they serve {} per minute within {target}",
+            trim_decimal(observed.peak_runs_per_minute, 2),
+            trim_decimal(observed.mean_duration_seconds, 2),
+            if waits.stable { format!("misses {target}") } else { "is more than the slots finish".into() },
+            waits.slots,
+            wait_text(waits.p95_wait_seconds),
+            trim_decimal(allowed, 1),
+        ),
+        fix,
+    );
+    finding.changes = changes;
+    Some(finding)
+}
+
+/// The most runs per minute `replicas` × `per_replica` slots serve within the workload's target
+/// (bisection over the arrivals, to a hundredth of a run per minute).
+fn allowed_peak(workload: &Workload, replicas: u32, per_replica: u32) -> f64 {
+    let meets = |rate: f64| {
+        let trial = Workload { arrivals_per_minute: rate, ..workload.clone() };
+        let waits = trial.waits(replicas, per_replica);
+        waits.stable && trial.meets_target(&waits)
+    };
+    let (mut low, mut high) = (0.0, workload.arrivals_per_minute);
+    if meets(high) {
+        return high;
+    }
+    while high - low > 0.01 {
+        let middle = (low + high) / 2.0;
+        if meets(middle) { low = middle } else { high = middle }
+    }
+    low
+}
+
+/// P(wait) from Erlang C at the window's mean load is the share of time every slot is busy
+/// (arrivals see time averages), so the two can be read side by side: a measured share well
+/// above the prediction means the load is burstier than the model's Poisson arrivals.
+fn wait_vs_predicted(plan: &Plan, observed: &Observed) -> Option<Finding> {
+    let slots = plan.peak_slots();
+    let measured = observed.saturated_share(slots)?;
+    if observed.mean_duration_seconds <= 0.0 {
+        return None;
+    }
+    let (replicas, per_replica) = plan.peak_executors();
+    let workload = observed_workload(plan, observed.mean_runs_per_minute, observed);
+    let waits = workload.waits(replicas, per_replica);
+    let predicted =
+        waits.wait_probability.map_or("every execution (the mean load is more than the slots finish)".into(), |p| {
+            format!("{} %", percent(p))
+        });
+    Some(finding(
+        RuleId::ObservedWaitVsPredicted,
+        "workload",
+        format!(
+            "at the observed mean of {} runs per minute the model predicts P(wait) {predicted} on {slots} slots; every slot was busy {} % of the time",
+            trim_decimal(observed.mean_runs_per_minute, 2),
+            percent(measured)
+        ),
+        None,
+    ))
+}
