@@ -96,18 +96,36 @@ pub struct PrometheusArgs {
     /// planner: hold the plan against what ran.
     #[arg(long, value_name = "URL")]
     pub prometheus: Option<String>,
-    /// How far back to look: a whole number with s, m, h, d or w.
-    #[arg(long, value_name = "DURATION", default_value = "7d", value_parser = flowcap::observe::duration)]
-    pub window: u64,
-    /// The resolution of the peaks.
-    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = flowcap::observe::duration)]
-    pub step: u64,
+    /// How far back to look, default 7d: a whole number with s, m, h, d or w.
+    #[arg(long, value_name = "DURATION", value_parser = flowcap::observe::duration)]
+    pub window: Option<u64>,
+    /// The resolution of the peaks, default 5m (at most 11,000 steps in the window).
+    #[arg(long, value_name = "DURATION", value_parser = flowcap::observe::duration)]
+    pub step: Option<u64>,
     /// Where the window ends, in Unix seconds (default: now).
-    #[arg(long, value_name = "UNIX_SECONDS")]
+    #[arg(long, value_name = "UNIX_SECONDS", value_parser = flowcap::observe::unix_seconds)]
     pub end: Option<f64>,
-    /// How long to wait for each answer from Prometheus.
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = flowcap::observe::duration)]
-    pub timeout: u64,
+    /// The PEM file of the CA that signed a https Prometheus's certificate, when it is your
+    /// own (public CAs are trusted as they are).
+    #[arg(long, value_name = "FILE")]
+    pub prometheus_ca: Option<PathBuf>,
+    /// How long to wait for each answer from Prometheus, default 10s.
+    #[arg(long, value_name = "DURATION", value_parser = flowcap::observe::duration)]
+    pub timeout: Option<u64>,
+}
+
+impl PrometheusArgs {
+    /// The flag given that only means something with --prometheus, if any.
+    pub fn without_prometheus(&self) -> Option<&'static str> {
+        let given = [
+            (self.window.is_some(), "--window"),
+            (self.step.is_some(), "--step"),
+            (self.end.is_some(), "--end"),
+            (self.timeout.is_some(), "--timeout"),
+            (self.prometheus_ca.is_some(), "--prometheus-ca"),
+        ];
+        given.into_iter().find(|(set, _)| *set).map(|(_, flag)| flag)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

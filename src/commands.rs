@@ -93,9 +93,12 @@ fn start(args: &PlanArgs) -> Result<Inputs, InputError> {
 
 pub fn check(args: &CheckArgs) -> ExitCode {
     let read = start(&args.source).and_then(|inputs| something_to_check(args, inputs)).and_then(|inputs| {
-        let observed = match &args.prometheus.prometheus {
-            Some(url) => Some(observation(&args.prometheus, url, &inputs)?),
-            None => None,
+        let observed = match (&args.prometheus.prometheus, args.prometheus.without_prometheus()) {
+            (Some(url), _) => Some(observation(&args.prometheus, url, &inputs)?),
+            (None, Some(flag)) => {
+                return Err(InputError::conflict(flag, "reads the deployment's Prometheus: give --prometheus URL too"));
+            }
+            (None, None) => None,
         };
         Ok((inputs, observed))
     });
@@ -138,10 +141,12 @@ fn observation(args: &PrometheusArgs, url: &str, inputs: &Inputs) -> Result<Obse
     let end = args.end.unwrap_or_else(|| {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs() as f64)
     });
-    let window = flowcap::observe::Window { end, seconds: args.window, step: args.step };
-    let timeout = std::time::Duration::from_secs(args.timeout);
-    let prometheus = flowcap::observe::Prometheus::new(url, timeout, |name| std::env::var(name).ok());
-    flowcap::observe::observe(&prometheus, window, inputs.loaded.plan.peak_slots())
+    let window =
+        flowcap::observe::Window { end, seconds: args.window.unwrap_or(7 * 86_400), step: args.step.unwrap_or(300) };
+    let timeout = std::time::Duration::from_secs(args.timeout.unwrap_or(10));
+    let ca = args.prometheus_ca.as_deref();
+    let prometheus = flowcap::observe::Prometheus::new(url, timeout, ca, |name| std::env::var(name).ok())?;
+    flowcap::observe::observe(&prometheus, window, &inputs.loaded)
 }
 
 pub fn diff(args: &PlanArgs) -> ExitCode {

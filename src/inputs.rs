@@ -199,8 +199,9 @@ fn resolve_kubernetes(request: &Request, named: Option<LoadedPlan>) -> Result<In
     Ok(Inputs { loaded, deployment: None, values, named: named_plan })
 }
 
-/// The deployment's Prometheus: the host port its `prometheus` service publishes (Flow-Like's
-/// `monitoring` profile, `${PROMETHEUS_PORT:-9091}`), on this host.
+/// The deployment's Prometheus: where the active service running Prometheus's image publishes
+/// its port 9090 (Flow-Like's `monitoring` profile, `${PROMETHEUS_PORT:-9091}`), on this host:
+/// the address it is bound to, or the loopback of its family when it is bound to all.
 pub fn prometheus_url(inputs: &Inputs) -> Result<String, InputError> {
     let Some(deployment) = &inputs.deployment else {
         return Err(InputError::conflict(
@@ -208,14 +209,31 @@ pub fn prometheus_url(inputs: &Inputs) -> Result<String, InputError> {
             "give --prometheus URL, or run in the compose folder (or -f FILE) of a deployment whose prometheus service publishes a port",
         ));
     };
-    let service = deployment.imported.plan.other_services.get("prometheus");
-    match service.and_then(|s| s.published_ports.first()) {
-        Some(port) => Ok(format!("http://127.0.0.1:{port}")),
-        None => Err(InputError::conflict(
+    let project = &deployment.project;
+    let missing = || {
+        let hint = compose::scrape::prometheus_service(project, true)
+            .and_then(|(name, _)| project.profile_hint(name))
+            .map_or(String::new(), |hint| format!(" (its prometheus service {hint})"));
+        InputError::conflict(
             "--prometheus",
-            "the deployment has no prometheus service publishing a port (is the monitoring profile on? --profile monitoring): give --prometheus URL",
-        )),
-    }
+            format!(
+                "the deployment has no running prometheus service that publishes its port 9090{hint}: give --prometheus URL"
+            ),
+        )
+    };
+    let (name, service) = compose::scrape::prometheus_service(project, false).ok_or_else(missing)?;
+    let facts = compose::service_facts(project, name, service)?;
+    let binding = facts.ports.iter().find(|p| p.target == 9090 && p.published.is_some()).ok_or_else(missing)?;
+    // A range publishes the first free port of it: the first is the likely one.
+    let published = binding.published.as_deref().unwrap_or_default();
+    let port = published.split('-').next().unwrap_or(published);
+    let host = match binding.host_ip.as_deref().map(|ip| ip.trim_matches(['[', ']'])) {
+        None | Some("" | "0.0.0.0") => "127.0.0.1".to_string(),
+        Some("::") => "[::1]".to_string(),
+        Some(ip) if ip.contains(':') => format!("[{ip}]"),
+        Some(ip) => ip.to_string(),
+    };
+    Ok(format!("http://{host}:{port}"))
 }
 
 /// `loaded` with the deployment's fixed ports, container names and service names, which are

@@ -80,6 +80,12 @@ fn free_port() -> u16 {
 
 /// Backfills the data and starts Prometheus on it, or `None` (a skip) outside CI without it.
 fn prometheus(dir: &std::path::Path, end: u64) -> Option<Server> {
+    prometheus_serving(dir, end, None)
+}
+
+/// As [`prometheus`]; with `tls`, the web config that makes it serve https and an agent that
+/// trusts its certificate.
+fn prometheus_serving(dir: &std::path::Path, end: u64, tls: Option<(&std::path::Path, ureq::Agent)>) -> Option<Server> {
     let found = ["prometheus", "promtool"]
         .iter()
         .all(|tool| Command::new(tool).arg("--version").output().is_ok_and(|o| o.status.success()));
@@ -97,7 +103,15 @@ fn prometheus(dir: &std::path::Path, end: u64) -> Option<Server> {
     assert!(backfill.status.success(), "{}", String::from_utf8_lossy(&backfill.stderr));
     std::fs::write(dir.join("prometheus.yml"), "global: {}\n").unwrap();
     let port = free_port();
-    let child = Command::new("prometheus")
+    let mut command = Command::new("prometheus");
+    let (scheme, agent) = match tls {
+        Some((web, agent)) => {
+            command.arg(format!("--web.config.file={}", web.display()));
+            ("https", agent)
+        }
+        None => ("http", ureq::Agent::new_with_defaults()),
+    };
+    let child = command
         .arg(format!("--config.file={}", dir.join("prometheus.yml").display()))
         .arg(format!("--storage.tsdb.path={}", dir.join("tsdb").display()))
         .arg(format!("--web.listen-address=127.0.0.1:{port}"))
@@ -108,7 +122,7 @@ fn prometheus(dir: &std::path::Path, end: u64) -> Option<Server> {
     let server = Server { child, port };
     let ready = Instant::now();
     while ready.elapsed() < Duration::from_secs(60) {
-        let answer = ureq::get(format!("http://127.0.0.1:{port}/-/ready")).call();
+        let answer = agent.get(format!("{scheme}://127.0.0.1:{port}/-/ready")).call();
         if answer.is_ok_and(|r| r.status() == 200) {
             return Some(server);
         }
@@ -213,6 +227,26 @@ fn a_real_prometheus_gives_back_the_generated_truth() {
     let beside = finding("observed-wait-vs-predicted");
     let expected = format!("the model predicts P(wait) {} % on 40 slots", flowcap::model::units::percent(predicted));
     assert!(beside["message"].as_str().unwrap().contains(&expected), "{beside} {expected}");
+    assert!(!report["findings"].as_array().unwrap().iter().any(|f| f["rule"] == "observed-max-connections-differs"));
+    // A plan whose max_connections is not the one Postgres runs with.
+    let medium = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/presets/medium.yaml")).unwrap();
+    let raised = medium.replace("max_connections: 100", "max_connections: 120");
+    assert_ne!(raised, medium);
+    std::fs::write(dir.join("raised.yaml"), raised).unwrap();
+    let output = flowcap()
+        .arg("--check")
+        .arg(dir.join("raised.yaml"))
+        .args(["--prometheus", &url, "--window", "6h", "--end", &end_arg, "--format", "json"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let differs =
+        report["findings"].as_array().unwrap().iter().find(|f| f["rule"] == "observed-max-connections-differs");
+    assert_eq!(
+        differs.unwrap()["message"],
+        "Postgres reported max_connections 100 at the window's end; the plan has 120",
+        "{report:#}"
+    );
     // People get the observed figures under the plan's.
     let human = flowcap()
         .args(["--check", "--preset", "medium", "--prometheus", &url, "--window", "6h", "--end", &end_arg])
@@ -248,16 +282,45 @@ fn a_real_prometheus_gives_back_the_generated_truth() {
     assert!(human.contains("peak runs / minute     120 (the highest 5-minute rate)"), "{human}");
     assert!(human.contains("p95 duration           55.5 s (within the 30 s–60 s bucket)"), "{human}");
 
-    // Prometheus's own refusals, and windows without Flow-Like.
-    let (code, _, stderr) = observe(&["--prometheus", &url, "--window", "7d", "--step", "1s", "--end", &end_arg]);
+    // Prometheus spans at most 11,000 steps in a range query: flowcap asks for no more, and
+    // refuses a window that would need more before asking.
+    let steps = |n: u64| {
+        let start = (end - n * 60).to_string();
+        let answer = ureq::get(format!("{url}/api/v1/query_range"))
+            .query("query", "sum(executor_active_jobs)")
+            .query("start", &start)
+            .query("end", &end_arg)
+            .query("step", "60")
+            .config()
+            .http_status_as_error(false)
+            .build()
+            .call()
+            .unwrap();
+        answer.status().as_u16()
+    };
+    assert_eq!((steps(11_000), steps(11_001)), (200, 400), "Prometheus's own limit moved");
+    let (code, _, stderr) = observe(&["--prometheus", &url, "--window", "11000m", "--step", "1m", "--end", &end_arg]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let (code, _, stderr) = observe(&["--prometheus", &url, "--window", "11001m", "--step", "1m", "--end", &end_arg]);
     assert_eq!(code, Some(2));
-    assert!(stderr.contains("Prometheus refused the query (bad_data)"), "{stderr}");
+    assert!(stderr.contains("is 11001 steps; Prometheus spans at most 11000"), "{stderr}");
+
+    // A week's window with six hours of data: the means and shares are of those six hours, and
+    // the heading says so.
+    let (code, human, _) = observe(&["--prometheus", &url, "--end", &end_arg]);
+    assert_eq!(code, Some(0));
+    assert!(human.lines().next().unwrap().ends_with("at 5m steps (72 samples; data for 6h of it)"), "{human}");
+    assert!(human.contains("mean runs / minute     65 (the mean 5-minute rate)"), "{human}");
+
+    // Windows without Flow-Like.
     let (code, _, stderr) = observe(&["--prometheus", &url, "--window", "1h", "--end", "1000000000"]);
     assert_eq!(code, Some(2));
     assert!(stderr.contains("has no flow_executions_total in the window"), "{stderr}");
-    let (code, _, stderr) = observe(&["--prometheus", &url, "--window", "5m", "--step", "10m", "--end", &end_arg]);
+    // A window that ends a minute into the data: its first step is before them.
+    let first_minute = (end - 6 * 3_600 + 60).to_string();
+    let (code, _, stderr) = observe(&["--prometheus", &url, "--window", "5m", "--step", "5m", "--end", &first_minute]);
     assert_eq!(code, Some(2));
-    assert!(stderr.contains("too few to find a peak"), "{stderr}");
+    assert!(stderr.contains("has 1 sample of executions in the window: too few"), "{stderr}");
     let (code, _, stderr) = observe(&["--prometheus", &format!("{url}/nothing-here"), "--end", &end_arg]);
     assert_eq!(code, Some(2));
     assert!(
@@ -298,12 +361,44 @@ fn what_is_not_a_prometheus_answer_is_exit_2_with_why() {
 
     for (url, why) in [
         ("prometheus:9090", "is not a URL: expected http://HOST:PORT"),
-        ("https://127.0.0.1:9091", "https is not built into flowcap yet"),
+        ("ftp://127.0.0.1:9091", "is not a URL: expected http://HOST:PORT or https://HOST:PORT"),
+        ("http://127.0.0.1:9091/?token=canary-77", "takes no query or fragment"),
     ] {
         let (code, _, stderr) = observe(&["--prometheus", url]);
         assert_eq!(code, Some(2));
         assert!(stderr.contains(why), "{stderr}");
+        assert!(!stderr.contains("canary-77"), "{stderr}");
     }
+
+    // Windows Prometheus cannot answer, refused before asking it.
+    for (args, why) in [
+        (&["--window", "4h", "--step", "5h"][..], "--step: 5h is longer than --window 4h"),
+        (&["--window", "52w"][..], "is 104832 steps; Prometheus spans at most 11000: use --step 48m or more"),
+        (&["--window", "3660d"][..], "at most ten years (3650d)"),
+        (&["--end", "yesterday"][..], "expected Unix seconds"),
+    ] {
+        let (code, _, stderr) = observe(&[&["--prometheus", &format!("http://127.0.0.1:{closed}")][..], args].concat());
+        assert_eq!(code, Some(2), "{args:?}");
+        assert!(stderr.contains(why), "{args:?}: {stderr}");
+    }
+    let (code, _, stderr) = observe(&["--prometheus", "http://prometheus.invalid:9091"]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("cannot connect: failed to lookup address"), "{stderr}");
+    // The window flags say nothing without a Prometheus to read: --check refuses them.
+    flowcap()
+        .args(["--check", "--preset", "medium", "--window", "4h"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("--window: reads the deployment's Prometheus: give --prometheus URL too"));
+
+    // Prometheus's own refusal, as it sends it.
+    let refusing = fake(Some(
+        "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n\
+         {\"status\":\"error\",\"errorType\":\"bad_data\",\"error\":\"exceeded maximum resolution\"}",
+    ));
+    let (code, _, stderr) = observe(&["--prometheus", &format!("http://127.0.0.1:{refusing}")]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("Prometheus refused the query (bad_data): exceeded maximum resolution"), "{stderr}");
 
     let silent = fake(None);
     let started = Instant::now();
@@ -363,4 +458,111 @@ fn credentials_come_from_the_environment_and_never_show() {
     let (_, said) = run(&[("FLOWCAP_PROMETHEUS_USER", "ops"), ("FLOWCAP_PROMETHEUS_PASSWORD", "PASS-CANARY-7")]);
     assert!(!said.contains("PASS-CANARY-7"), "{said}");
     assert!(seen.lock().unwrap().last().unwrap().contains("authorization: basic b3bzolbbu1mtq0foqvjzltc="));
+}
+
+/// Runs openssl in `dir`, which CI installs.
+fn openssl(dir: &std::path::Path, args: &[&str]) {
+    let output = Command::new("openssl").current_dir(dir).args(args).output().unwrap();
+    assert!(output.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+}
+
+#[test]
+fn https_with_the_operators_own_ca() {
+    let dir = tempdir("observe-tls");
+    let found = Command::new("openssl").arg("version").output().is_ok_and(|o| o.status.success());
+    assert!(found || std::env::var_os("CI").is_none(), "openssl is required on CI");
+    if !found {
+        return;
+    }
+    // A CA of the operator's own, and Prometheus's certificate for 127.0.0.1 signed by it.
+    let ca_request = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt"];
+    openssl(&dir, &[&ca_request[..], &["-days", "2", "-subj", "/CN=flowcap test CA"]].concat());
+    openssl(
+        &dir,
+        &[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=127.0.0.1",
+        ],
+    );
+    std::fs::write(dir.join("san.cnf"), "subjectAltName=IP:127.0.0.1\n").unwrap();
+    openssl(
+        &dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.crt",
+            "-days",
+            "2",
+            "-extfile",
+            "san.cnf",
+        ],
+    );
+    let web = dir.join("web.yml");
+    std::fs::write(
+        &web,
+        format!(
+            "tls_server_config:\n  cert_file: {}\n  key_file: {}\n",
+            dir.join("server.crt").display(),
+            dir.join("server.key").display()
+        ),
+    )
+    .unwrap();
+    let ca = std::fs::read(dir.join("ca.crt")).unwrap();
+    let roots: Vec<_> = ureq::tls::parse_pem(&ca)
+        .filter_map(|item| match item.unwrap() {
+            ureq::tls::PemItem::Certificate(certificate) => Some(certificate),
+            _ => None,
+        })
+        .collect();
+    let trusting = ureq::Agent::config_builder()
+        .tls_config(ureq::tls::TlsConfig::builder().root_certs(roots.into()).build())
+        .build()
+        .into();
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+    let end = now - now % 300 - 600;
+    let Some(server) = prometheus_serving(&dir, end, Some((&web, trusting))) else { return };
+    let url = format!("https://127.0.0.1:{}", server.port);
+    let end_arg = end.to_string();
+    let ca_arg = dir.join("ca.crt").display().to_string();
+
+    let (code, stdout, stderr) = observe(&[
+        "--prometheus",
+        &url,
+        "--prometheus-ca",
+        &ca_arg,
+        "--window",
+        "6h",
+        "--end",
+        &end_arg,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let o: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(o["peak_runs_per_minute"], 120.0);
+    // Without the CA the certificate is refused, and the message says what to give.
+    let (code, _, stderr) = observe(&["--prometheus", &url, "--window", "6h", "--end", &end_arg]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("refused its TLS certificate") && stderr.contains("--prometheus-ca"), "{stderr}");
+    // A CA file that is not one.
+    let (code, _, stderr) = observe(&["--prometheus", &url, "--prometheus-ca", &web.display().to_string()]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("has no certificate"), "{stderr}");
+    drop(server);
 }

@@ -188,3 +188,41 @@ fn observe_warns_that_its_figures_would_be_one_replicas() {
     );
     assert!(!stderr.contains("canary-5a1e"));
 }
+
+/// The URL `observe` reads without --prometheus, for the metrics service's `ports`.
+fn url_for(ports: &str, profiles: &[&str]) -> Result<String, String> {
+    let dir = stack(
+        &STACK.replace(
+            "    profiles: [monitoring]\n    command:",
+            &format!("    profiles: [monitoring]\n    ports: {ports}\n    command:"),
+        ),
+        CONFIG,
+    );
+    let request = flowcap::inputs::Request {
+        compose_files: vec![dir.join("compose.yaml")],
+        profiles: profiles.iter().map(|p| p.to_string()).collect(),
+        services: vec!["runtime=worker,postgres=db".into()],
+        ..Default::default()
+    };
+    let inputs = flowcap::inputs::resolve(&request, flowcap::platform::compose::Environment::default()).unwrap();
+    flowcap::inputs::prometheus_url(&inputs).map_err(|e| e.to_string())
+}
+
+#[test]
+fn observe_finds_prometheus_where_its_port_is_published() {
+    // A service of another name running Prometheus's image, as published.
+    assert_eq!(url_for("[\"9091:9090\"]", &["monitoring"]), Ok("http://127.0.0.1:9091".into()));
+    assert_eq!(url_for("[\"127.0.0.1:19091:9090\"]", &["monitoring"]), Ok("http://127.0.0.1:19091".into()));
+    assert_eq!(url_for("[\"10.0.0.5:9091:9090\"]", &["monitoring"]), Ok("http://10.0.0.5:9091".into()));
+    assert_eq!(url_for("[\"[::1]:9091:9090\"]", &["monitoring"]), Ok("http://[::1]:9091".into()));
+    assert_eq!(url_for("[\"19091-19092:9090\"]", &["monitoring"]), Ok("http://127.0.0.1:19091".into()));
+    // Its other ports are not its API.
+    let only_other = url_for("[\"9092:9093\"]", &["monitoring"]).unwrap_err();
+    assert!(only_other.contains("publishes its port 9090"), "{only_other}");
+    // Off with its profile: the message says which profile starts it.
+    let off = url_for("[\"9091:9090\"]", &[]).unwrap_err();
+    assert!(
+        off.contains("(its prometheus service runs only with the profile monitoring (add --profile monitoring))"),
+        "{off}"
+    );
+}

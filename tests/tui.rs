@@ -1013,15 +1013,18 @@ fn observed() -> flowcap::observe::Observed {
         samples: 72,
         peak_runs_per_minute: 120.0,
         mean_runs_per_minute: 65.0,
+        covered_seconds: 6 * 3_600,
         mean_duration_seconds: 30.0,
         p95_duration_seconds: Some(55.5),
         p95_bucket_seconds: Some((30.0, 60.0)),
         busy_slots_peak: Some(40.0),
         busy_slots_p95: Some(40.0),
+        plan: "presets/medium.yaml".into(),
         slots: 40,
         saturated_share: Some(0.0833),
         connections_peak: Some(31.0),
         max_connections: Some(100.0),
+        max_connections_now: Some(100.0),
         busy,
     }
 }

@@ -65,12 +65,13 @@ pub enum RuleId {
     ObservedSlotsSaturated,
     ObservedPeakPastTarget,
     ObservedWaitVsPredicted,
+    ObservedMaxConnectionsDiffers,
     PrometheusScrapesOneReplica,
 }
 
 impl RuleId {
     /// Every rule id, for checks that each has its entry in [`RULES`].
-    pub const ALL: [RuleId; 32] = [
+    pub const ALL: [RuleId; 33] = [
         RuleId::NoExecutionSlots,
         RuleId::ConnectionsExhausted,
         RuleId::ConnectionsNearLimit,
@@ -102,6 +103,7 @@ impl RuleId {
         RuleId::ObservedSlotsSaturated,
         RuleId::ObservedPeakPastTarget,
         RuleId::ObservedWaitVsPredicted,
+        RuleId::ObservedMaxConnectionsDiffers,
         RuleId::PrometheusScrapesOneReplica,
     ];
 
@@ -138,6 +140,7 @@ impl RuleId {
             RuleId::ObservedSlotsSaturated => "observed-slots-saturated",
             RuleId::ObservedPeakPastTarget => "observed-peak-past-target",
             RuleId::ObservedWaitVsPredicted => "observed-wait-vs-predicted",
+            RuleId::ObservedMaxConnectionsDiffers => "observed-max-connections-differs",
             RuleId::PrometheusScrapesOneReplica => "prometheus-scrapes-one-replica",
         }
     }
@@ -411,6 +414,12 @@ pub const RULES: &[Rule] = &[
         severity: Severity::Info,
         checks: "--prometheus: the model's P(wait) at the observed mean load beside the observed share of time with every slot busy (an arrival then waits)",
         threshold_for: |_| "always, when busy slots were observed".into(),
+    },
+    Rule {
+        id: RuleId::ObservedMaxConnectionsDiffers,
+        severity: Severity::Warning,
+        checks: "--prometheus: the max_connections Postgres reported is not the plan's: the budget the plan shows is not the one in force",
+        threshold_for: |_| "max(pg_settings_max_connections) at the window's end ≠ postgres.max_connections".into(),
     },
     Rule {
         id: RuleId::PrometheusScrapesOneReplica,

@@ -14,6 +14,7 @@ use crate::model::units::{Seconds, percent, trim_decimal};
 pub fn findings(plan: &Plan, figures: &Analysis, observed: &Observed) -> Vec<Finding> {
     let mut findings = Vec::new();
     findings.extend(connections(figures, observed));
+    findings.extend(max_connections(plan, observed));
     findings.extend(saturation(plan, observed));
     findings.extend(peak_past_target(plan, observed));
     findings.extend(wait_vs_predicted(plan, observed));
@@ -50,6 +51,28 @@ fn connections(figures: &Analysis, observed: &Observed) -> Option<Finding> {
              pg_stat_activity GROUP BY 1, 2) and leave room for it in postgres.max_connections"
                 .into(),
         ),
+    ))
+}
+
+/// The setting in force against the plan's: a change not applied (Postgres reads
+/// max_connections only at start), or a plan of another deployment.
+fn max_connections(plan: &Plan, observed: &Observed) -> Option<Finding> {
+    let reported = observed.max_connections_now?;
+    let planned = plan.postgres.max_connections;
+    if reported == f64::from(planned) {
+        return None;
+    }
+    Some(finding(
+        RuleId::ObservedMaxConnectionsDiffers,
+        "postgres.max_connections",
+        format!(
+            "Postgres reported max_connections {} at the window's end; the plan has {planned}",
+            trim_decimal(reported, 0)
+        ),
+        Some(format!(
+            "set -c max_connections={planned} in the Postgres command and restart it (it is read only at start), or set postgres.max_connections to {} in the plan",
+            trim_decimal(reported, 0)
+        )),
     ))
 }
 
@@ -99,6 +122,13 @@ fn peak_past_target(plan: &Plan, observed: &Observed) -> Option<Finding> {
     let mut with_observed = plan.clone();
     with_observed.workload = Some(workload.clone());
     let (fix, changes) = workload_fix(&with_observed);
+    // Solve on the plan would size for the plan's own workload: say how to size for this one.
+    let fix = fix.map(|fix| {
+        fix.replace(
+            "(`flowcap solve` lists the options)",
+            "(for the observed workload: `flowcap observe -o PLAN`, then `flowcap solve PLAN`)",
+        )
+    });
     let mut finding = finding(
         RuleId::ObservedPeakPastTarget,
         "workload",

@@ -7,10 +7,12 @@
 pub mod compare;
 
 use crate::io::error::InputError;
+use crate::model::load::LoadedPlan;
 use crate::model::plan::{Dispatch, Plan, Workload};
 use crate::model::units::Seconds;
 use serde::Serialize;
 use serde_json::Value;
+use std::path::Path;
 use std::time::Duration;
 
 /// The executions counter, summed over its `status` labels.
@@ -37,10 +39,20 @@ pub const USER_VARIABLE: &str = "FLOWCAP_PROMETHEUS_USER";
 pub const PASSWORD_VARIABLE: &str = "FLOWCAP_PROMETHEUS_PASSWORD";
 
 impl Prometheus {
-    /// A client for `url`; `variable` looks up the credentials' environment variables.
-    pub fn new(url: &str, timeout: Duration, variable: impl Fn(&str) -> Option<String>) -> Prometheus {
+    /// A client for `url`; `ca` is the PEM file of the CA a https Prometheus's certificate is
+    /// signed by, when it is not one of Mozilla's (webpki-roots); `variable` looks up the
+    /// credentials' environment variables.
+    pub fn new(
+        url: &str,
+        timeout: Duration,
+        ca: Option<&Path>,
+        variable: impl Fn(&str) -> Option<String>,
+    ) -> Result<Prometheus, InputError> {
         use base64::Engine;
-        let config = ureq::Agent::config_builder().timeout_global(Some(timeout)).http_status_as_error(false).build();
+        let mut config = ureq::Agent::config_builder().timeout_global(Some(timeout)).http_status_as_error(false);
+        if let Some(ca) = ca {
+            config = config.tls_config(ureq::tls::TlsConfig::builder().root_certs(certificates(ca)?.into()).build());
+        }
         let authorization = match (variable(TOKEN_VARIABLE), variable(USER_VARIABLE), variable(PASSWORD_VARIABLE)) {
             (Some(token), _, _) => Some(format!("Bearer {token}")),
             (None, Some(user), password) => {
@@ -49,12 +61,12 @@ impl Prometheus {
             }
             _ => None,
         };
-        Prometheus {
+        Ok(Prometheus {
             base: url.trim_end_matches('/').to_string(),
             shown: without_credentials(url),
-            agent: config.into(),
+            agent: config.build().into(),
             authorization,
-        }
+        })
     }
 
     fn fail(&self, message: impl Into<String>) -> InputError {
@@ -63,13 +75,13 @@ impl Prometheus {
 
     /// `data` of an API call, or why there is none.
     fn call(&self, path: &str, params: &[(&str, String)]) -> Result<Value, InputError> {
-        if self.base.starts_with("https://") {
-            return Err(self.fail(
-                "https is not built into flowcap yet: reach Prometheus over plain HTTP (its port, or an SSH tunnel)",
-            ));
+        if !self.base.starts_with("http://") && !self.base.starts_with("https://") {
+            return Err(self.fail("is not a URL: expected http://HOST:PORT or https://HOST:PORT"));
         }
-        if !self.base.starts_with("http://") {
-            return Err(self.fail("is not a URL: expected http://HOST:PORT"));
+        if self.base.contains(['?', '#']) {
+            return Err(self.fail(format!(
+                "takes no query or fragment: give the server's address alone, and a token in {TOKEN_VARIABLE}"
+            )));
         }
         let mut request = self.agent.get(format!("{}{path}", self.base));
         if let Some(authorization) = &self.authorization {
@@ -81,7 +93,13 @@ impl Prometheus {
         let mut response = request.call().map_err(|error| match error {
             ureq::Error::Timeout(_) => self.fail("did not answer in time (--timeout)"),
             ureq::Error::HostNotFound => self.fail("no such host"),
-            ureq::Error::Io(io) => self.fail(format!("cannot connect: {}", io.kind())),
+            // rustls reports a certificate it does not trust as invalid data on the socket.
+            ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::InvalidData && self.base.starts_with("https://") => {
+                self.fail(format!(
+                    "refused its TLS certificate ({io}): for a certificate from your own CA, give its PEM file with --prometheus-ca"
+                ))
+            }
+            ureq::Error::Io(io) => self.fail(format!("cannot connect: {io}")),
             other => self.fail(format!("cannot query: {other}")),
         })?;
         let status = response.status().as_u16();
@@ -134,13 +152,33 @@ impl Prometheus {
     }
 }
 
+/// The certificates in a PEM file.
+fn certificates(path: &Path) -> Result<Vec<ureq::tls::Certificate<'static>>, InputError> {
+    let file = path.display().to_string();
+    let pem = crate::model::load::read_text_file(path)?;
+    let mut certificates = Vec::new();
+    for item in ureq::tls::parse_pem(pem.as_bytes()) {
+        match item {
+            Ok(ureq::tls::PemItem::Certificate(certificate)) => certificates.push(certificate),
+            Ok(_) => {}
+            Err(error) => return Err(InputError::unreadable(&file, format!("is not PEM: {error}"))),
+        }
+    }
+    if certificates.is_empty() {
+        return Err(InputError::unreadable(&file, "has no certificate (-----BEGIN CERTIFICATE-----)"));
+    }
+    Ok(certificates)
+}
+
 /// `[time, "value"]` as a number; NaN and infinities are no sample.
 fn sample(pair: &Value) -> Option<f64> {
     pair.get(1)?.as_str()?.parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
-/// The URL without `user:password@`, for messages.
+/// The URL without `user:password@`, a query or a fragment (which may carry a token), for
+/// messages.
 fn without_credentials(url: &str) -> String {
+    let url = url.split(['?', '#']).next().unwrap_or_default();
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => format!("{}{}", &url[..scheme + 3], &url[at + 1..]),
         _ => url.to_string(),
@@ -175,7 +213,16 @@ pub fn duration(text: &str) -> Result<u64, String> {
     };
     match number.parse::<u64>() {
         Ok(n) if n > 0 && n <= 10 * 365 * 86_400 / scale => Ok(n * scale),
+        Ok(n) if n > 0 => Err(format!("invalid duration `{text}`: at most ten years (3650d)")),
         _ => Err(format!("invalid duration `{text}`: expected a whole number greater than 0 with s, m, h, d or w")),
+    }
+}
+
+/// Parses `--end`: Unix seconds.
+pub fn unix_seconds(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(seconds) if seconds.is_finite() && seconds >= 0.0 => Ok(seconds),
+        _ => Err(format!("invalid time `{text}`: expected Unix seconds, e.g. `$(date -d yesterday +%s)`")),
     }
 }
 
@@ -188,8 +235,10 @@ pub struct Observed {
     pub samples: usize,
     /// The highest 5-minute rate of executions, per minute.
     pub peak_runs_per_minute: f64,
-    /// Executions over the window ÷ its minutes.
+    /// The mean of the 5-minute rates over the steps with data.
     pub mean_runs_per_minute: f64,
+    /// How much of the window has data: the steps with a rate × the step.
+    pub covered_seconds: u64,
     /// `_sum` ÷ `_count` of the duration histogram over the window.
     pub mean_duration_seconds: f64,
     /// The 95th percentile from the histogram's buckets (interpolated within one).
@@ -198,11 +247,16 @@ pub struct Observed {
     pub p95_bucket_seconds: Option<(f64, f64)>,
     pub busy_slots_peak: Option<f64>,
     pub busy_slots_p95: Option<f64>,
-    /// The plan's slots, and the share of samples with every one busy.
+    /// The plan held against (its file, or the preset's), its slots, and the share of samples
+    /// with every one busy.
+    pub plan: String,
     pub slots: u64,
     pub saturated_share: Option<f64>,
     pub connections_peak: Option<f64>,
+    /// The highest max_connections in the window (it is read at start: it changes with a restart).
     pub max_connections: Option<f64>,
+    /// max_connections at the last step with a value: the setting in force.
+    pub max_connections_now: Option<f64>,
     /// The busy-slot samples, for the saturation share of any plan's slots.
     #[serde(skip)]
     pub busy: Vec<f64>,
@@ -218,8 +272,31 @@ impl Observed {
     }
 }
 
-/// Reads the window's figures; `slots` is the plan's, for the saturation share.
-pub fn observe(prometheus: &Prometheus, window: Window, slots: u64) -> Result<Observed, InputError> {
+/// The most steps Prometheus spans in one range query ((end − start) ÷ step; it refuses more).
+const MAX_STEPS: u64 = 11_000;
+
+/// Reads the window's figures; the plan's slots are held against the busy ones.
+pub fn observe(prometheus: &Prometheus, window: Window, plan: &LoadedPlan) -> Result<Observed, InputError> {
+    let slots = plan.plan.peak_slots();
+    if window.step > window.seconds {
+        return Err(InputError::conflict(
+            "--step",
+            format!("{} is longer than --window {}: no peak to find", span(window.step), span(window.seconds)),
+        ));
+    }
+    let steps = window.seconds / window.step;
+    if steps > MAX_STEPS {
+        let step = window.seconds.div_ceil(MAX_STEPS).div_ceil(60) * 60;
+        return Err(InputError::conflict(
+            "--step",
+            format!(
+                "--window {} at --step {} is {steps} steps; Prometheus spans at most {MAX_STEPS}: use --step {} or more",
+                span(window.seconds),
+                span(window.step),
+                span(step)
+            ),
+        ));
+    }
     let runs = prometheus.range(RUNS, &window)?;
     if runs.is_empty() {
         return Err(prometheus.fail(
@@ -245,22 +322,25 @@ pub fn observe(prometheus: &Prometheus, window: Window, slots: u64) -> Result<Ob
     let bounds = bucket_bounds(prometheus, &buckets, window.end)?;
     let busy = prometheus.range(BUSY, &window)?;
     let connections = prometheus.range(CONNECTIONS, &window)?;
-    let finished = one(format!("sum(increase(flow_executions_total[{range}]))"))?.unwrap_or(0.0);
+    let max_connections = prometheus.range(MAX_CONNECTIONS, &window)?;
     let mut observed = Observed {
         prometheus: prometheus.shown.clone(),
         window,
         samples: runs.len(),
         peak_runs_per_minute: round(max(&runs).unwrap_or(0.0)),
-        mean_runs_per_minute: round(finished / (window.seconds as f64 / 60.0)),
+        mean_runs_per_minute: round(runs.iter().sum::<f64>() / runs.len() as f64),
+        covered_seconds: (runs.len() as u64 * window.step).min(window.seconds),
         mean_duration_seconds: round(mean),
         p95_duration_seconds: p95.map(round),
         p95_bucket_seconds: p95.and_then(|p| bounds.windows(2).find(|b| p > b[0] && p <= b[1]).map(|b| (b[0], b[1]))),
         busy_slots_peak: max(&busy),
         busy_slots_p95: quantile(&busy, 0.95),
+        plan: plan.file.clone(),
         slots,
         saturated_share: None,
         connections_peak: max(&connections),
-        max_connections: one(MAX_CONNECTIONS.to_string())?,
+        max_connections: max(&max_connections),
+        max_connections_now: max_connections.last().copied(),
         busy,
     };
     observed.saturated_share = observed.saturated_share(slots);
@@ -322,15 +402,34 @@ pub fn render(observed: &Observed) -> String {
 pub fn heading(observed: &Observed) -> String {
     let o = observed;
     let end = std::time::UNIX_EPOCH + Duration::from_secs(o.window.end.max(0.0) as u64);
-    let span = |seconds: u64| humantime::format_duration(Duration::from_secs(seconds)).to_string();
+    // Less than nine tenths of the window with data: the mean and the shares are of that part.
+    let covered = if o.covered_seconds * 10 < o.window.seconds * 9 {
+        format!("; data for {} of it", span(o.covered_seconds))
+    } else {
+        String::new()
+    };
     format!(
-        "{} over {} to {} at {} steps ({} samples)",
+        "{} over {} to {} at {} steps ({} samples{covered})",
         o.prometheus,
         span(o.window.seconds),
         humantime::format_rfc3339_seconds(end),
         span(o.window.step),
         o.samples
     )
+}
+
+/// A duration as `--window` takes it: `7d`, `1h 30m`, `90s` as `1m 30s`.
+fn span(seconds: u64) -> String {
+    let units = [(86_400, "d"), (3_600, "h"), (60, "m"), (1, "s")];
+    let mut rest = seconds;
+    let mut parts = Vec::new();
+    for (size, unit) in units {
+        if rest >= size {
+            parts.push(format!("{}{unit}", rest / size));
+            rest %= size;
+        }
+    }
+    if parts.is_empty() { "0s".into() } else { parts.join(" ") }
 }
 
 /// The figures, one indented line each.
@@ -344,7 +443,7 @@ pub fn figures(observed: &Observed) -> String {
         trim_decimal(o.peak_runs_per_minute, 2)
     ));
     out.push_str(&format!(
-        "  mean runs / minute     {} (executions in the window ÷ its minutes)\n",
+        "  mean runs / minute     {} (the mean 5-minute rate)\n",
         trim_decimal(o.mean_runs_per_minute, 2)
     ));
     out.push_str(&format!("  mean duration          {} (sum ÷ count)\n", seconds(o.mean_duration_seconds)));
@@ -360,10 +459,11 @@ pub fn figures(observed: &Observed) -> String {
     }
     match (o.busy_slots_peak, o.busy_slots_p95, o.saturated_share) {
         (Some(peak), Some(p95), Some(share)) => out.push_str(&format!(
-            "  busy slots             peak {}, p95 {} of the plan's {}; every slot busy {} % of the time\n",
+            "  busy slots             peak {}, p95 {} of the {} slots of {}; every slot busy {} % of the time\n",
             trim_decimal(peak, 1),
             trim_decimal(p95, 1),
             o.slots,
+            o.plan,
             crate::model::units::percent(share)
         )),
         _ => out.push_str("  busy slots             unknown (no executor_active_jobs)\n"),

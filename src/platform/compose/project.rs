@@ -178,11 +178,12 @@ impl Project {
 
     /// Active services by name, in file order: no `profiles`, or one of them switched on.
     pub fn active_services(&self) -> Vec<(&str, &Mapping)> {
-        self.services
-            .iter()
-            .filter_map(|(name, service)| Some((name.as_str()?, service.as_mapping()?)))
-            .filter(|(_, service)| self.is_active(service))
-            .collect()
+        self.services().filter(|(_, service)| self.is_active(service)).collect()
+    }
+
+    /// Every service by name, in file order, whatever its profiles.
+    pub fn services(&self) -> impl Iterator<Item = (&str, &Mapping)> {
+        self.services.iter().filter_map(|(name, service)| Some((name.as_str()?, service.as_mapping()?)))
     }
 
     fn is_active(&self, service: &Mapping) -> bool {

@@ -80,10 +80,19 @@ pub fn static_targets(project: &Project, names: &ServiceNames) -> Result<Vec<Sta
     Ok(found)
 }
 
+/// The service running Prometheus's image (by its name `prometheus` when several do): an active
+/// one, or with `inactive`, one a profile keeps off too.
+pub fn prometheus_service(project: &Project, inactive: bool) -> Option<(&str, &Mapping)> {
+    let services: Vec<(&str, &Mapping)> =
+        if inactive { project.services().collect() } else { project.active_services() };
+    let running: Vec<_> = services.into_iter().filter(|(_, s)| is_prometheus(s)).collect();
+    running.iter().find(|(name, _)| *name == "prometheus").or(running.first()).copied()
+}
+
 /// The host file mounted as the active Prometheus service's config: the file itself, or the
 /// folder it is in.
 fn config_file(project: &Project) -> Option<PathBuf> {
-    let (_, service) = project.active_services().into_iter().find(|(_, s)| is_prometheus(s))?;
+    let (_, service) = prometheus_service(project, false)?;
     let inside = config_path(service);
     let inside = Path::new(&inside);
     let volumes = service.get("volumes").and_then(Value::as_sequence)?;
