@@ -226,3 +226,13 @@ fn observe_finds_prometheus_where_its_port_is_published() {
         "{off}"
     );
 }
+
+#[test]
+fn a_renamed_runtime_is_asked_for_among_the_services_that_run() {
+    let dir = stack(STACK, CONFIG);
+    let output = flowcap().current_dir(&dir).arg("--check").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    // The monitoring profile is off: its services are not offered.
+    assert!(stderr.contains("(found: db, api, worker); name yours with --service runtime=NAME"), "{stderr}");
+}

@@ -1038,6 +1038,9 @@ fn the_planner_holds_every_plan_against_what_prometheus_saw() {
     for rule in ["observed-peak-past-target", "observed-slots-saturated", "observed-connections-over-budget"] {
         assert!(rules(&app).contains(&rule), "{rule}: {:?}", rules(&app));
     }
+    // Its fix sizes for the observed workload, which `o` (the plan's own workload) does not.
+    assert!(shown.contains("for the observed workload: `flowcap observe -o PLAN`"), "{shown}");
+    assert!(!shown.contains("press o"), "{shown}");
     // One more runtime: 50 slots were never all busy, and the observed peak (60 Erlangs) still
     // outruns them.
     select(&mut app, Knob::RuntimeReplicas);

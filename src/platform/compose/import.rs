@@ -245,7 +245,7 @@ pub fn import(project: &Project, names: &ServiceNames) -> Result<LoadedPlan, Inp
             let message = format!("the runtime service `{}` {hint}", names.get(Role::Runtime));
             return Err(InputError::conflict(&project.files[0].name, message));
         }
-        let found = project.service_names();
+        let found: Vec<&str> = active.iter().map(|(name, _)| *name).collect();
         return Err(InputError::conflict(
             &project.files[0].name,
             format!(
