@@ -51,7 +51,18 @@ impl Inputs {
     /// What the plan's report is held against: the deployment (drift, its Prometheus's scrape
     /// config) and, when read, what really ran.
     pub fn context<'a>(&'a self, observed: Option<&'a Observed>) -> Context<'a> {
-        Context { compared: self.compared(), scraped: self.deployment.as_ref().map_or(&[], |d| &d.scraped), observed }
+        let read = match (&self.deployment, &self.values) {
+            (Some(d), _) if !self.named => Some(d.project.describe()),
+            (Some(d), _) => Some(format!("{} against {}", self.loaded.file, d.project.describe())),
+            (None, Some(values)) if self.named => Some(format!("{} against {}", self.loaded.file, values.file)),
+            _ => None,
+        };
+        Context {
+            compared: self.compared(),
+            scraped: self.deployment.as_ref().map_or(&[], |d| &d.scraped),
+            observed,
+            read,
+        }
     }
 
     /// The deployment the plan is held against (compose files given with -f, or Helm values),

@@ -27,7 +27,9 @@ fn discovered_in_the_current_folder() {
         .arg("--check")
         .assert()
         .success()
-        .stdout(predicate::str::starts_with("flowcap check: Deployment (./docker-compose.yml)"))
+        .stdout(predicate::str::starts_with(
+            "flowcap check: Deployment (./docker-compose.yml + ./docker-compose.override.yml + ./.env)\n",
+        ))
         .stdout(predicate::str::contains("concurrent executions  32 = 2 runtimes × 16 slots"));
 }
 
@@ -197,4 +199,15 @@ fn host_given_on_the_command_line() {
         .assert()
         .code(2)
         .stderr("error: --host-cpus/--host-memory: the plan has no host: give both\n");
+}
+
+#[test]
+fn a_plan_held_against_the_deployment_names_both_in_the_header() {
+    let plan = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("presets/medium.yaml");
+    flowcap().current_dir(fixtures()).arg("--check").arg(&plan).args(["-f", "docker-compose.yml"]).assert().stdout(
+        predicate::str::starts_with(format!(
+            "flowcap check: Medium ({} against docker-compose.yml + .env)\n",
+            plan.display()
+        )),
+    );
 }

@@ -119,7 +119,7 @@ fn github_annotations_point_at_lines() {
         lines[1]
             .starts_with("::warning file=tests/fixtures/overloaded.yaml,line=13,col=3,title=connections-near-limit::")
     );
-    assert_eq!(lines.last().unwrap(), &"flowcap: 1 errors, 3 warnings, 0 info in tests/fixtures/overloaded.yaml");
+    assert_eq!(lines.last().unwrap(), &"flowcap: 1 error, 3 warnings, 0 info in tests/fixtures/overloaded.yaml");
     assert!(lines.iter().all(|l| !l.contains('\n')));
 }
 

@@ -32,8 +32,11 @@ pub fn render(report: &Report) -> String {
     let s = &report.summary;
     let _ = writeln!(
         out,
-        "flowcap: {} errors, {} warnings, {} info in {}",
-        s.errors, s.warnings, s.infos, report.plan.file
+        "flowcap: {}, {}, {} info in {}",
+        super::count(s.errors as u64, "error"),
+        super::count(s.warnings as u64, "warning"),
+        s.infos,
+        report.sources()
     );
     out
 }

@@ -1,6 +1,6 @@
 //! The report for people: figures with their arithmetic, then findings with fixes.
 
-use super::Report;
+use super::{Report, count};
 use crate::analysis::figures::ClusterFit;
 use crate::analysis::workload::{WorkloadFigures, wait_text};
 use crate::model::plan::Dispatch;
@@ -25,7 +25,7 @@ fn cluster(out: &mut String, fit: &ClusterFit) {
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
     let f = &report.figures;
-    let _ = writeln!(out, "flowcap check: {} ({})", report.title(), report.plan.file);
+    let _ = writeln!(out, "flowcap check: {} ({})", report.title(), report.sources());
 
     let _ = writeln!(out, "\nCapacity");
     let _ = writeln!(
@@ -206,9 +206,4 @@ fn workload(out: &mut String, w: &WorkloadFigures) {
     if let (Some(target), Some(met)) = (&w.target, w.target_met) {
         let _ = writeln!(out, "  target                 {target}: {}", if met { "met" } else { "MISSED" });
     }
-}
-
-/// `1 runtime`, `4 runtimes`.
-fn count(n: u64, noun: &str) -> String {
-    if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
 }

@@ -41,7 +41,7 @@ pub struct Report {
 }
 
 /// What a plan is held against besides itself.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Context<'a> {
     /// The deployment, when the plan is compared with it: every value it sets differently.
     pub compared: Option<&'a LoadedPlan>,
@@ -49,12 +49,18 @@ pub struct Context<'a> {
     pub scraped: &'a [StaticTarget],
     /// What really ran.
     pub observed: Option<&'a Observed>,
+    /// Every file read when there is more than the plan file (see [`PlanSource::read`]).
+    pub read: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct PlanSource {
     pub name: Option<String>,
     pub file: String,
+    /// Every file read, as `./docker-compose.yml + ./.env`, or `plan.yaml against …` when a
+    /// plan is held against a deployment; absent when it is the plan file alone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -90,6 +96,11 @@ impl Summary {
     }
 }
 
+/// `1 error`, `2 errors`.
+fn count(n: u64, noun: &str) -> String {
+    if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
+}
+
 /// Places a finding at its key in the source.
 fn locate(loaded: &LoadedPlan, finding: Finding) -> LocatedFinding {
     let place = loaded.locate(&finding.path);
@@ -117,7 +128,7 @@ impl Report {
         let findings = findings.into_iter().map(|finding| locate(loaded, finding)).collect();
         Report {
             schema_version: JSON_SCHEMA_VERSION,
-            plan: PlanSource { name: loaded.plan.name.clone(), file: loaded.file.clone() },
+            plan: PlanSource { name: loaded.plan.name.clone(), file: loaded.file.clone(), read: None },
             figures,
             findings,
             summary: Summary::of(&[], fail_on),
@@ -133,6 +144,7 @@ impl Report {
         if let Some(compared) = context.compared {
             report = report.with_drift(compared, &loaded.plan);
         }
+        report.plan.read = context.read;
         report.with_scrape(context.scraped, &loaded.plan).with_observed(loaded, context.observed)
     }
 
@@ -255,6 +267,11 @@ impl Report {
     }
 
     /// The plan's name (else its file), on one line.
+    /// What was read, for a report's first line: the plan file, or every file.
+    pub fn sources(&self) -> &str {
+        self.plan.read.as_deref().unwrap_or(&self.plan.file)
+    }
+
     pub fn title(&self) -> std::borrow::Cow<'_, str> {
         crate::io::text::one_line(self.plan.name.as_deref().unwrap_or(&self.plan.file))
     }

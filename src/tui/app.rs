@@ -307,6 +307,7 @@ impl App {
             compared: self.deployment.as_ref().and_then(Deployment::compared),
             scraped: self.deployment.as_ref().map_or(&[], |d| &d.scraped),
             observed: self.observed.as_ref(),
+            read: None,
         };
         self.report = Report::in_context(&self.loaded, Severity::Error, context);
     }
