@@ -66,6 +66,29 @@ pub enum Command {
     /// Queries /api/v1/query and /api/v1/query_range over the window. Exit 0 with the figures,
     /// 2 when Prometheus cannot be reached, refuses, or has no Flow-Like series in the window.
     Observe(ObserveArgs),
+    /// Write a starter plan with a comment on every key: from the deployment's compose files
+    /// (the ones here, or -f), a preset, or the Development preset.
+    Init(InitArgs),
+    /// Print a shell completion script, e.g. `flowcap completions bash >
+    /// ~/.local/share/bash-completion/completions/flowcap`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `flowcap man > ~/.local/share/man/man1/flowcap.1`.
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    #[command(flatten)]
+    pub source: PlanArgs,
+    /// The plan file to write.
+    #[arg(long, short = 'o', value_name = "FILE", default_value = "flowcap.yaml")]
+    pub output: PathBuf,
+    /// Replace FILE if flowcap did not write it (the old one is kept as .bak).
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

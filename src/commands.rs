@@ -1,6 +1,8 @@
 //! What each command does, on top of the core. `main.rs` only parses and dispatches.
 
-use crate::cli::{CheckArgs, ExportArgs, FormatArg, ObserveArgs, ObserveFormat, PlanArgs, PrometheusArgs, SolveArgs};
+use crate::cli::{
+    CheckArgs, Cli, ExportArgs, FormatArg, InitArgs, ObserveArgs, ObserveFormat, PlanArgs, PrometheusArgs, SolveArgs,
+};
 use flowcap::analysis::rules::{RULES, RuleId};
 use flowcap::analysis::solve::Outcome;
 use flowcap::inputs::{self, Inputs, Request};
@@ -303,6 +305,61 @@ pub fn observe(args: &ObserveArgs) -> ExitCode {
             }
         }
         Err(error) => bad_input(&error),
+    }
+}
+
+pub fn init(args: &InitArgs) -> ExitCode {
+    match write_init(args) {
+        Ok(next) => {
+            tell(&format!("wrote {}", args.output.display()));
+            tell(&format!("next: {next}"));
+            ExitCode::SUCCESS
+        }
+        Err(error) => bad_input(&error),
+    }
+}
+
+/// Writes the starter plan; returns the command that checks the deployment against it.
+fn write_init(args: &InitArgs) -> Result<String, InputError> {
+    let inputs = start(&args.source)?;
+    let read = &args.source.helm_values;
+    inputs::refuse_inputs(&args.output, None, inputs.deployment.as_ref(), false, &inputs::operators_values(read))?;
+    let loaded = &inputs.loaded;
+    let note = format!(
+        "init from {}. Every key is optional; `flowcap explain {}` shows each default and where it comes from.",
+        inputs.context(None).read.unwrap_or_else(|| loaded.file.clone()),
+        args.output.display()
+    );
+    let text = flowcap::model::annotate::annotate(&loaded.to_save(&loaded.plan).to_file_text(&note)?);
+    write_file_safely(&args.output, &text, args.force)?;
+    let mut next = format!("flowcap --check {}", shlex::try_quote(&args.output.to_string_lossy()).unwrap_or_default());
+    for file in inputs.deployment.iter().flat_map(|d| &d.project.options.files) {
+        next.push_str(&format!(" -f {}", shlex::try_quote(&file.to_string_lossy()).unwrap_or_default()));
+    }
+    for file in read {
+        next.push_str(&format!(" --helm-values {}", shlex::try_quote(&file.to_string_lossy()).unwrap_or_default()));
+    }
+    Ok(next)
+}
+
+pub fn completions(shell: clap_complete::Shell) -> ExitCode {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "flowcap", &mut script);
+    print(&String::from_utf8_lossy(&script));
+    ExitCode::SUCCESS
+}
+
+pub fn man() -> ExitCode {
+    let mut page = Vec::new();
+    match clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut page) {
+        Ok(()) => {
+            print(&String::from_utf8_lossy(&page));
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            tell(&format!("error: cannot render the manual page: {error}"));
+            ExitCode::FAILURE
+        }
     }
 }
 

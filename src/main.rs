@@ -14,6 +14,9 @@ fn main() -> ExitCode {
         Some(Command::Explain(args)) => commands::explain(&args),
         Some(Command::Export(args)) => commands::export(&args),
         Some(Command::Observe(args)) => commands::observe(&args),
+        Some(Command::Init(args)) => commands::init(&args),
+        Some(Command::Completions { shell }) => commands::completions(shell),
+        Some(Command::Man) => commands::man(),
         None => commands::check(&cli.check),
     }
 }

@@ -54,6 +54,8 @@ fn success_paths_and_written_files() {
     let export = run(&dir, &["export", "--preset", "large", "--pgtune", "-o", "o.yml", "--save-plan", "plan.yaml"]);
     assert!(export.contains("apply with:"), "{export}");
     assert_clean("export", &export);
+    assert_clean("init", &run(&dir, &["init", "-o", "plan-init.yaml"]));
+    assert!(dir.join("plan-init.yaml").is_file());
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
         let written = path.file_name().unwrap().to_string_lossy().starts_with(['o', 'p']);

@@ -1,6 +1,7 @@
 //! The plan and what it is made of: the plan itself, its units, the built-in presets, and
 //! loading a plan file with the place of every key.
 
+pub mod annotate;
 pub mod cluster;
 pub mod load;
 pub mod plan;

@@ -1,0 +1,126 @@
+//! A plan file an operator can read without the README: a comment on every key (`flowcap
+//! init`). Comments are looked up by the key's dotted path, then by its last two and its last
+//! component, so `other_services.web.limits.cpus` finds `limits.cpus`.
+
+/// What each key means, by path (or its tail).
+const COMMENTS: &[(&str, &str)] = &[
+    ("name", "a label for reports"),
+    ("platform", "compose (one Docker host) or kubernetes (Flow-Like's Helm chart)"),
+    ("api", "the API service: it holds the database pool"),
+    ("runtime", "the runtime: it runs the executions"),
+    ("replicas", "containers (pods) of this service"),
+    ("api.db_pool", "database connections per API replica (Flow-Like's max_connections(10))"),
+    ("runtime.db_pool", "connections per runtime: 0 for Flow-Like (only the API connects)"),
+    ("max_concurrent_executions", "MAX_CONCURRENT_EXECUTIONS per runtime (Flow-Like's default 10)"),
+    ("shared_jwt_keys", "all API replicas get one BACKEND_KEY/BACKEND_PUB pair"),
+    ("published_ports", "fixed host ports: one container per host can bind each"),
+    ("container_name", "a fixed container_name: Compose runs one container with it"),
+    ("limits", "the most it may use (deploy.resources.limits; on Kubernetes, limits)"),
+    ("reservations", "what it is guaranteed (deploy.resources.reservations; on Kubernetes, requests)"),
+    ("cpus", "CPUs: a decimal (0.5) or millicores (250m)"),
+    ("memory", "bytes: 512M, 2G (binary), or 512Mi, 2Gi"),
+    ("autoscaling", "the HorizontalPodAutoscaler; replicas is where it stands now"),
+    ("autoscaling.min", "the fewest replicas it keeps"),
+    ("autoscaling.max", "the most replicas it scales to: findings are checked there too"),
+    ("target_cpu_percent", "scale out past this share of the CPU request"),
+    ("target_memory_percent", "scale out past this share of the memory request"),
+    ("postgres", "the database Flow-Like's API connects to"),
+    ("external", "true: a managed database through DATABASE_URL, no container"),
+    ("postgres.max_connections", "PostgreSQL's max_connections (its default 100)"),
+    ("superuser_reserved_connections", "slots only superusers may take (PostgreSQL's default 3)"),
+    ("reserved_connections", "slots for roles with pg_use_reserved_connections (PostgreSQL 16+)"),
+    ("shared_buffers", "PostgreSQL's shared_buffers (its default 128M)"),
+    ("storage", "hdd | ssd | san | nvme, for PGTune's I/O settings"),
+    ("profile", "PGTune's database type: web | oltp | dw | desktop | mixed"),
+    ("version", "the major version (from the image tag, postgres:16-alpine)"),
+    ("clients_are_superuser", "Flow-Like connects as POSTGRES_USER: nothing is held back from it"),
+    ("monitoring", "the compose monitoring profile runs: postgres-exporter connects"),
+    ("postgres_clients", "connections held by clients other than the API"),
+    ("exporter", "postgres-exporter: 2 collectors + 1 overlapping scrape (with monitoring)"),
+    ("db_init", "the db-init job: Prisma's pool is CPUs × 2 + 1"),
+    ("admin", "people with psql, backups"),
+    ("other_services", "the rest of the stack, counted in host (or cluster) fit"),
+    ("host", "the Docker host; without it host fit is skipped"),
+    ("host.cpus", "the host's CPUs"),
+    ("host.memory", "the host's memory"),
+    ("cluster", "the Kubernetes cluster the pods are placed on"),
+    ("node_pools", "node pools; solve sizes the first"),
+    ("node_pools.name", "the pool's name, for messages"),
+    ("nodes", "nodes running now"),
+    ("max_nodes", "the cluster autoscaler's most; leave out for a fixed pool"),
+    ("node_pools.cpus", "a node's CPUs"),
+    ("node_pools.memory", "a node's memory"),
+    ("allocatable", "what a node offers pods; leave out for GKE's published formula"),
+    ("daemonset", "what DaemonSets take on every node (CNI, log shipper, node-exporter)"),
+    ("jobs", "Flow-Like's Kubernetes Job backend: one pod per execution"),
+    ("max_concurrent", "the most Job pods at once"),
+    ("policy", "thresholds the findings use"),
+    ("connection_warning_percent", "connection use past this share of usable warns (Flow-Like's alert: 80)"),
+    ("min_memory_per_slot", "runtime memory limit ÷ slots below this warns"),
+    ("cpu_overcommit_percent", "CPU limits may add up to this share of the host's CPUs"),
+    ("memory_overcommit_percent", "memory limits may add up to this share of the host's memory"),
+    ("shared_buffers_warning_percent", "shared_buffers past this share of Postgres's memory warns"),
+    ("memory_per_connection", "memory one busy Postgres backend uses"),
+    ("saturation_warning_percent", "--prometheus: all slots busy longer than this share warns"),
+    ("workload", "peak load, for the waits and `flowcap solve`"),
+    ("arrivals_per_minute", "executions started per minute at peak"),
+    ("mean_duration", "mean execution time: 500ms, 30s, 2m"),
+    ("dispatch", "queue (Redis: any free slot) | round-robin"),
+    ("target", "the wait to size for; give one or both"),
+    ("p95_wait", "95 % of executions wait at most this long for a slot"),
+    ("wait_probability_percent", "at most this share of executions waits at all"),
+];
+
+/// The column comments start at, where the line leaves room.
+const COMMENT_COLUMN: usize = 36;
+
+/// The comment for a dotted path: the path, then its last two components, then its last.
+pub fn comment_for(path: &str) -> Option<&'static str> {
+    let parts: Vec<&str> = path.split('.').collect();
+    let tail = |n: usize| parts[parts.len().saturating_sub(n)..].join(".");
+    [path.to_string(), tail(2), tail(1)]
+        .iter()
+        .find_map(|key| COMMENTS.iter().find(|(k, _)| k == key).map(|(_, comment)| *comment))
+}
+
+/// `yaml` (block style, as serde writes a plan) with a comment after every key.
+pub fn annotate(yaml: &str) -> String {
+    let mut out = String::with_capacity(yaml.len() * 2);
+    // The keys enclosing the current line, with their indentation.
+    let mut stack: Vec<(usize, String)> = Vec::new();
+    for line in yaml.lines() {
+        let content = line.trim_start();
+        let mut indent = line.len() - content.len();
+        let mut key_text = content;
+        if let Some(item) = key_text.strip_prefix("- ") {
+            indent += 2;
+            key_text = item;
+        }
+        let key = key_text.split_once(':').map(|(key, _)| key).filter(|k| !k.is_empty() && !k.starts_with('#'));
+        let Some(key) = key else {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        };
+        while stack.last().is_some_and(|(level, _)| *level >= indent) {
+            stack.pop();
+        }
+        let parent = stack.last().map(|(_, path)| path.clone());
+        let path = parent.as_ref().map_or(key.to_string(), |parent| format!("{parent}.{key}"));
+        stack.push((indent, path.clone()));
+        out.push_str(line);
+        // The names under other_services are the operator's: say what they are.
+        let comment = match parent.as_deref() {
+            Some("other_services") => Some("a service of the stack (its compose name)"),
+            _ => comment_for(&path),
+        };
+        if let Some(comment) = comment {
+            let width = line.chars().count();
+            out.push_str(&" ".repeat(COMMENT_COLUMN.saturating_sub(width).max(1)));
+            out.push_str("# ");
+            out.push_str(comment);
+        }
+        out.push('\n');
+    }
+    out
+}
