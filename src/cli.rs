@@ -264,6 +264,30 @@ pub struct CheckArgs {
     pub fail_on: FailOn,
     #[command(flatten)]
     pub prometheus: PrometheusArgs,
+    /// Colour in the human report and the planner: auto (on a terminal, unless NO_COLOR is
+    /// set), always, or never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    /// Whether to colour output going to a terminal (`terminal`) or not: `auto` colours a
+    /// terminal unless NO_COLOR is set to anything non-empty (no-color.org) or TERM is dumb.
+    pub fn wanted(self, terminal: bool) -> bool {
+        let set = |name: &str| std::env::var_os(name).is_some_and(|value| !value.is_empty());
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => terminal && !set("NO_COLOR") && std::env::var_os("TERM").is_none_or(|t| t != "dumb"),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]

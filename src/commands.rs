@@ -42,11 +42,22 @@ fn tell(line: &str) {
     let _ = writeln!(io::stderr().lock(), "{}", terminal_safe(line));
 }
 
+/// The human report in colour: escaped for the terminal first, so only flowcap's own codes
+/// reach it.
+fn print_coloured(text: &str) {
+    write_out(&flowcap::report::colour::colour_human(&terminal_safe(text)));
+}
+
 /// Writes to stdout. A closed pipe (`flowcap ... | head`) ends quietly; any other write error
 /// (a full disk, `/dev/full`) is exit 2, so a report that was never written cannot pass CI.
 fn print(text: &str) {
+    write_out(&terminal_safe(text));
+}
+
+/// Writes `text` as it is to stdout (see [`print`]).
+fn write_out(text: &str) {
     let mut out = io::stdout().lock();
-    match out.write_all(terminal_safe(text).as_bytes()).and_then(|()| out.flush()) {
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Ok(()) => {}
         Err(error) if error.kind() == io::ErrorKind::BrokenPipe => {}
         Err(error) => {
@@ -122,7 +133,7 @@ pub fn check(args: &CheckArgs) -> ExitCode {
                 "the planner does not hold a plan against Helm values yet: use --check or flowcap diff",
             ));
         }
-        return match flowcap::tui::run(inputs.loaded, inputs.deployment, observed) {
+        return match flowcap::tui::run(inputs.loaded, inputs.deployment, observed, args.color.wanted(true)) {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
                 tell(&format!("error: terminal: {error}"));
@@ -131,7 +142,13 @@ pub fn check(args: &CheckArgs) -> ExitCode {
         };
     }
     let report = Report::in_context(&inputs.loaded, args.fail_on.into(), inputs.context(observed.as_ref()));
-    print(&report.render(args.format.unwrap_or(FormatArg::Human).into()));
+    let format = args.format.unwrap_or(FormatArg::Human);
+    let text = report.render(format.into());
+    if matches!(format, FormatArg::Human) && args.color.wanted(io::stdout().is_terminal()) {
+        print_coloured(&text);
+    } else {
+        print(&text);
+    }
     let code = if args.check && report.summary.failed { ExitCode::from(EXIT_FINDINGS) } else { ExitCode::SUCCESS };
     // The process ends here: freeing the parsed compose tree node by node would only cost time.
     std::mem::forget((inputs, report));

@@ -225,3 +225,28 @@ fn saving_over_a_file_flowcap_did_not_write_needs_f() {
     tmux.keys(&["q"]);
     tmux.wait_for("FLOWCAP-EXITED-0");
 }
+
+#[test]
+fn the_report_is_coloured_on_a_terminal_unless_no_color_or_never() {
+    let Some(tmux) = Tmux::start("colour") else { return };
+    let binary = env!("CARGO_BIN_EXE_flowcap");
+    // The headline is bold on a terminal: the report is written to it, not piped.
+    let dir = env!("CARGO_MANIFEST_DIR");
+    let line = |env: &str, flags: &str| {
+        tmux.keys(&["clear", "Enter"]);
+        tmux.keys(&[
+            &format!("cd {dir}; clear; {env} {binary} --check --preset medium {flags}; echo REPORT-END"),
+            "Enter",
+        ]);
+        tmux.wait_for("REPORT-END");
+        tmux.run(&["capture-pane", "-p", "-e", "-t", "e2e", "-S", "-200"])
+    };
+    let bold_headline = "\x1b[1mflowcap check: Medium";
+    assert!(line("", "").contains(bold_headline), "{}", line("", ""));
+    assert!(line("", "").contains("PASS\x1b[0m"), "{:?}", line("", ""));
+    assert!(!line("NO_COLOR=1", "").contains("\x1b[1m"));
+    assert!(!line("", "--color never").contains("\x1b[1m"));
+    // Piped, auto is plain; always colours anyway.
+    assert!(!line("", "| cat").contains("\x1b[1m"));
+    assert!(line("", "--color always | cat").contains(bold_headline));
+}

@@ -220,7 +220,7 @@ fn a_real_prometheus_gives_back_the_generated_truth() {
     );
     // The fix is solve's for the observed workload: the changes carry it.
     let changes = peak["changes"].as_array().unwrap();
-    assert_eq!(changes[0]["path"], "runtime.replicas", "{peak}");
+    assert_eq!(changes, &[serde_json::json!({"path": "runtime.max_concurrent_executions", "value": 18})], "{peak}");
     // The model beside the measurement: Erlang C at the mean load is the share of time all
     // slots are busy.
     let predicted = flowcap::analysis::queueing::erlang_c(40, mean * 30.0 / 60.0);

@@ -325,21 +325,27 @@ pub fn workload_fix(plan: &Plan) -> (Option<String>, Vec<Change>) {
     match solve(plan) {
         Outcome::Solved(candidates) => {
             let best = &candidates[0];
+            // Only what changes: "set runtime.replicas to 4" on a plan of 4 runtimes reads as
+            // a change that is not one.
+            let mut settings = Vec::new();
+            let mut changes = Vec::new();
+            if best.replicas != plan.runtime.replicas {
+                settings.push(format!("runtime.replicas to {}", best.replicas));
+                changes.push(Change { path: "runtime.replicas".into(), value: Setting::Count(best.replicas.into()) });
+            }
+            if best.slots_per_replica != plan.runtime.max_concurrent_executions {
+                settings.push(format!("runtime.max_concurrent_executions to {}", best.slots_per_replica));
+                changes.push(Change {
+                    path: "runtime.max_concurrent_executions".into(),
+                    value: Setting::Count(best.slots_per_replica.into()),
+                });
+            }
             let text = format!(
-                "set runtime.replicas to {} and runtime.max_concurrent_executions to {} ({} slots, p95 wait {}): \
-                 the smallest change that fits the host (`flowcap solve` lists the options)",
-                best.replicas,
-                best.slots_per_replica,
+                "set {} ({} slots, p95 wait {}): the smallest change that fits the host (`flowcap solve` lists the options)",
+                settings.join(" and "),
                 best.waits.slots,
                 wait_text(best.waits.p95_wait_seconds)
             );
-            let changes = vec![
-                Change { path: "runtime.replicas".into(), value: Setting::Count(best.replicas.into()) },
-                Change {
-                    path: "runtime.max_concurrent_executions".into(),
-                    value: Setting::Count(best.slots_per_replica.into()),
-                },
-            ];
             (Some(text), changes)
         }
         Outcome::Cluster(sizing) => {

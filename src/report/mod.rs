@@ -1,6 +1,7 @@
 //! The check report: figures and findings for one plan, rendered as human text, JSON, SARIF,
 //! JUnit XML or GitHub workflow commands. Rendering is deterministic: same plan, same bytes.
 
+pub mod colour;
 mod github;
 mod human;
 mod junit;

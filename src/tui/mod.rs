@@ -22,17 +22,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-/// Colour unless NO_COLOR is set to anything non-empty (no-color.org).
-pub fn color_wanted() -> bool {
-    std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
-}
-
 /// Runs the planner until the operator quits. The terminal is restored on quit, Ctrl-C, SIGTERM
 /// and panic (ratatui's hook, extended to release the mouse).
 pub fn run(
     loaded: LoadedPlan,
     deployment: Option<crate::inputs::Deployment>,
     observed: Option<crate::observe::Observed>,
+    color: bool,
 ) -> io::Result<()> {
     let terminate = Arc::new(AtomicBool::new(false));
     // Every signal that would end the process ends the loop instead, so the terminal is
@@ -41,7 +37,7 @@ pub fn run(
     for signal in [SIGTERM, SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM] {
         signal_hook::flag::register(signal, Arc::clone(&terminate))?;
     }
-    let mut app = App::new(loaded, color_wanted());
+    let mut app = App::new(loaded, color);
     if let Some(deployment) = deployment {
         app = app.with_deployment(deployment);
     }
