@@ -199,6 +199,8 @@ fn a_real_prometheus_gives_back_the_generated_truth() {
     assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stderr));
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["observed"]["peak_runs_per_minute"], 120.0);
+    std::fs::write(dir.join("report.json"), &output.stdout).unwrap();
+    common::assert_report_schema(&[dir.join("report.json")]);
     let finding = |rule: &str| {
         let found = report["findings"].as_array().unwrap().iter().find(|f| f["rule"] == rule);
         found.unwrap_or_else(|| panic!("no {rule} in {report:#}")).clone()

@@ -47,3 +47,24 @@ pub fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+/// Holds every file in `files` to `assets/report.schema.json` with check-jsonschema (a skip
+/// outside CI without it, a failure on CI).
+#[allow(dead_code)] // each test crate compiles this module; not all validate reports
+pub fn assert_report_schema(files: &[std::path::PathBuf]) {
+    let found =
+        std::process::Command::new("check-jsonschema").arg("--version").output().is_ok_and(|o| o.status.success());
+    assert!(found || std::env::var_os("CI").is_none(), "check-jsonschema is required on CI");
+    if !found {
+        return;
+    }
+    let schema = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/report.schema.json");
+    let output =
+        std::process::Command::new("check-jsonschema").arg("--schemafile").arg(schema).args(files).output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
