@@ -1,0 +1,92 @@
+//! The CI recipes in examples/ci work: each is valid under its service's own schema
+//! (check-jsonschema's vendored GitHub workflow and GitLab CI schemas), and the flowcap
+//! commands they run, run as written in a repository holding Flow-Like's compose file and the
+//! plan `flowcap init` writes, give the report the next step consumes.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test that cannot unwrap has failed
+
+mod common;
+
+use common::{flowcap, tempdir};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn example(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/ci").join(name)
+}
+
+fn validate(schema: &str, file: &Path) {
+    let found = Command::new("check-jsonschema").arg("--version").output().is_ok_and(|o| o.status.success());
+    assert!(found || std::env::var_os("CI").is_none(), "check-jsonschema is required on CI");
+    if found {
+        let output = Command::new("check-jsonschema").args(["--builtin-schema", schema]).arg(file).output().unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stdout));
+    }
+}
+
+/// A repository as the recipes expect it: Flow-Like's compose file and the plan init wrote.
+fn repository() -> Option<common::TestDir> {
+    let flow_like = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/flow-like/docker-compose.yml");
+    assert!(flow_like.is_file() || std::env::var_os("CI").is_none(), "{} is required on CI", flow_like.display());
+    if !flow_like.is_file() {
+        return None;
+    }
+    let dir = tempdir("ci-example");
+    std::fs::copy(&flow_like, dir.join("docker-compose.yml")).unwrap();
+    flowcap().current_dir(&dir).arg("init").assert().success();
+    Some(dir)
+}
+
+/// Runs a recipe's shell line in `dir` with this build of flowcap first on PATH.
+fn run(dir: &Path, line: &str) -> std::process::Output {
+    let binary = Path::new(env!("CARGO_BIN_EXE_flowcap"));
+    let path = format!("{}:{}", binary.parent().unwrap().display(), std::env::var("PATH").unwrap_or_default());
+    Command::new("bash").current_dir(dir).env("PATH", path).args(["-c", line]).output().unwrap()
+}
+
+/// The shell lines that call flowcap, in order.
+fn flowcap_lines(lines: impl Iterator<Item = String>) -> Vec<String> {
+    lines.filter(|line| line.starts_with("flowcap ")).collect()
+}
+
+#[test]
+fn the_github_workflow_is_valid_and_its_steps_run() {
+    let file = example("github-actions.yml");
+    validate("vendor.github-workflows", &file);
+    let workflow: serde_yaml::Value = serde_yaml::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let steps = workflow["jobs"]["flowcap"]["steps"].as_sequence().unwrap();
+    let lines = flowcap_lines(steps.iter().filter_map(|s| s["run"].as_str()).map(String::from));
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(
+        steps.iter().any(|s| s["uses"].as_str().is_some_and(|u| u.starts_with("github/codeql-action/upload-sarif")))
+    );
+    let Some(repo) = repository() else { return };
+    let annotations = run(&repo, &lines[0]);
+    assert_eq!(annotations.status.code(), Some(0), "{}", String::from_utf8_lossy(&annotations.stderr));
+    let text = String::from_utf8_lossy(&annotations.stdout);
+    assert!(text.contains("::warning file=flowcap.yaml,line="), "{text}");
+    assert!(text.contains("::notice title=flowcap figures::"), "{text}");
+    let sarif = run(&repo, &lines[1]);
+    assert!(sarif.status.success(), "{}", String::from_utf8_lossy(&sarif.stderr));
+    let sarif: serde_json::Value = serde_json::from_slice(&std::fs::read(repo.join("flowcap.sarif")).unwrap()).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    assert!(!sarif["runs"][0]["results"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn the_gitlab_job_is_valid_and_writes_its_junit_report() {
+    let file = example("gitlab-ci.yml");
+    validate("vendor.gitlab-ci", &file);
+    let pipeline: serde_yaml::Value = serde_yaml::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let job = &pipeline["capacity-plan"];
+    let lines = flowcap_lines(job["script"].as_sequence().unwrap().iter().filter_map(|l| l.as_str()).map(String::from));
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    let report = job["artifacts"]["reports"]["junit"].as_str().unwrap();
+    let Some(repo) = repository() else { return };
+    let output = run(&repo, &lines[0]);
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let xml = std::fs::read_to_string(repo.join(report)).unwrap();
+    let document = roxmltree::Document::parse(&xml).unwrap();
+    let cases = document.descendants().filter(|n| n.has_tag_name("testcase")).count();
+    assert_eq!(cases, flowcap::analysis::rules::RULES.len(), "one test case per rule");
+}
