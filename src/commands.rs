@@ -347,11 +347,21 @@ fn write_init(args: &InitArgs) -> Result<String, InputError> {
         inputs.context(None).read.unwrap_or_else(|| loaded.file.clone()),
         args.output.display()
     );
-    let text = flowcap::model::annotate::annotate(&loaded.to_save(&loaded.plan).to_file_text(&note)?);
+    let plan = loaded.to_save(&loaded.plan).without_deployment_facts();
+    let text = flowcap::model::annotate::annotate(&plan.to_file_text(&note)?);
     write_file_safely(&args.output, &text, args.force)?;
     let mut next = format!("flowcap --check {}", shlex::try_quote(&args.output.to_string_lossy()).unwrap_or_default());
-    for file in inputs.deployment.iter().flat_map(|d| &d.project.options.files) {
-        next.push_str(&format!(" -f {}", shlex::try_quote(&file.to_string_lossy()).unwrap_or_default()));
+    if let Some(deployment) = &inputs.deployment {
+        let quoted = |text: &str| shlex::try_quote(text).map(|q| q.to_string()).unwrap_or_default();
+        for file in &deployment.project.options.files {
+            next.push_str(&format!(" -f {}", quoted(&file.to_string_lossy())));
+        }
+        for profile in &deployment.project.profiles {
+            next.push_str(&format!(" --profile {}", quoted(profile)));
+        }
+        for service in &args.source.services {
+            next.push_str(&format!(" --service {}", quoted(service)));
+        }
     }
     for file in read {
         next.push_str(&format!(" --helm-values {}", shlex::try_quote(&file.to_string_lossy()).unwrap_or_default()));

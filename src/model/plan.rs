@@ -731,6 +731,21 @@ impl Plan {
         }
     }
 
+    /// The plan without what the deployment decides (published ports, container names): a
+    /// plan written from a deployment takes them again from the files it is checked against,
+    /// so an override that moves a port is not held to the old one.
+    pub fn without_deployment_facts(&self) -> Plan {
+        let mut plan = self.clone();
+        let services = ["api", "runtime"].into_iter().map(String::from);
+        let keys: Vec<String> =
+            services.chain(self.other_services.keys().map(|n| format!("other_services.{n}"))).collect();
+        for key in keys {
+            plan.forget_fact(&format!("{key}.published_ports"));
+            plan.forget_fact(&format!("{key}.container_name"));
+        }
+        plan
+    }
+
     /// The deployment's name for the service behind plan key `key` (`api`, `runtime`,
     /// `postgres`): its own when it renames it.
     pub fn service_name<'a>(&'a self, key: &'a str) -> &'a str {

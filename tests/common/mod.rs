@@ -1,8 +1,11 @@
 //! Helpers the command-line tests share.
 
+pub mod prometheus;
+
 use assert_cmd::Command;
 
 /// The built binary.
+#[allow(dead_code)] // each test crate compiles this module; not all run the binary this way
 pub fn flowcap() -> Command {
     Command::cargo_bin("flowcap").unwrap()
 }
