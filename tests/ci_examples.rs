@@ -16,9 +16,7 @@ fn example(name: &str) -> PathBuf {
 }
 
 fn validate(schema: &str, file: &Path) {
-    let found = Command::new("check-jsonschema").arg("--version").output().is_ok_and(|o| o.status.success());
-    assert!(found || std::env::var_os("CI").is_none(), "check-jsonschema is required on CI");
-    if found {
+    if common::tool("check-jsonschema") {
         let output = Command::new("check-jsonschema").args(["--builtin-schema", schema]).arg(file).output().unwrap();
         assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stdout));
     }

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{flowcap, tempdir};
+use common::{flowcap, tempdir, tool};
 use flowcap::model::load::load_plan_file;
 use flowcap::model::presets::{PRESET_KEYS, load_preset};
 use std::path::Path;
@@ -74,12 +74,6 @@ fn a_deployment_starts_a_plan_it_does_not_drift_from() {
         .assert()
         .code(2)
         .stderr(predicates::str::contains("is a compose file this command reads"));
-}
-
-fn tool(name: &str) -> bool {
-    let found = Command::new(name).arg("--version").output().is_ok_and(|o| o.status.success());
-    assert!(found || std::env::var_os("CI").is_none(), "{name} is required on CI");
-    found
 }
 
 #[test]

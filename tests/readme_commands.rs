@@ -54,12 +54,6 @@ fn command(line: &str) -> Option<String> {
     (!command.is_empty() && !command.starts_with('#')).then(|| command.to_string())
 }
 
-fn available(program: &str) -> bool {
-    let found = Command::new(program).arg("--version").output().is_ok_and(|o| o.status.success());
-    assert!(found || std::env::var_os("CI").is_none(), "{program} is required on CI");
-    found
-}
-
 /// The folder the README's reader works in.
 fn reader_folder(dir: &Path) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -91,7 +85,7 @@ fn every_readme_command_runs_as_shown() {
     else {
         return;
     };
-    let (compose, helm) = (available("docker-compose-v2"), available("helm"));
+    let (compose, helm) = (common::tool("docker-compose-v2"), common::tool("helm"));
     let binary = Path::new(env!("CARGO_BIN_EXE_flowcap"));
     let path = format!("{}:{}", binary.parent().unwrap().display(), std::env::var("PATH").unwrap_or_default());
     let blocks = blocks();

@@ -108,9 +108,7 @@ fn three_workers_scraped_as_one_target_point_at_the_line_and_the_fix_is_a_valid_
         CONFIG.replace("    static_configs:\n      - targets:\n          - worker:9000\n", &format!("    {sd}\n"));
     assert_ne!(fixed, CONFIG);
     std::fs::write(dir.join("monitoring/prometheus.yml"), &fixed).unwrap();
-    let promtool = Command::new("promtool").arg("--version").output().is_ok_and(|o| o.status.success());
-    assert!(promtool || std::env::var_os("CI").is_none(), "promtool is required on CI");
-    if promtool {
+    if common::tool("promtool") {
         let checked = Command::new("promtool")
             .args(["check", "config", "--syntax-only"])
             .arg(dir.join("monitoring/prometheus.yml"))
