@@ -75,8 +75,12 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the manual page (roff), e.g. `flowcap man > ~/.local/share/man/man1/flowcap.1`.
-    Man,
+    /// Print the manual page (roff), or with --dir write it and one page per command there.
+    Man {
+        /// Write flowcap.1 and flowcap-COMMAND.1 into DIR, e.g. ~/.local/share/man/man1.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -241,10 +245,11 @@ fn parse_memory(text: &str) -> Result<Bytes, String> {
 pub struct SolveArgs {
     #[command(flatten)]
     pub source: PlanArgs,
-    /// Write the plan with the recommended change to FILE.
-    #[arg(long, short = 'o', value_name = "FILE")]
+    /// Write the plan with the recommended change to FILE (it replaces a plan flowcap wrote,
+    /// such as the one it read; the old one is kept as FILE.bak).
+    #[arg(long, short = 'o', visible_alias = "output", value_name = "FILE")]
     pub write: Option<PathBuf>,
-    /// Replace FILE if it exists (the old one is kept as FILE.bak).
+    /// Replace FILE even if flowcap did not write it (the old one is kept as FILE.bak).
     #[arg(long, requires = "write")]
     pub force: bool,
 }

@@ -8,7 +8,7 @@ use flowcap::analysis::solve::Outcome;
 use flowcap::inputs::{self, Inputs, Request};
 use flowcap::io::error::InputError;
 use flowcap::io::text::{one_line, terminal_safe};
-use flowcap::io::write::{retire, write_all_safely, write_file_safely};
+use flowcap::io::write::{ROFF_WRITTEN_BY, retire, write_all_safely, write_file_safely};
 use flowcap::model::load::LoadedPlan;
 use flowcap::observe::Observed;
 use flowcap::platform::compose::Environment;
@@ -348,7 +348,7 @@ fn write_init(args: &InitArgs) -> Result<String, InputError> {
         args.output.display()
     );
     let plan = loaded.to_save(&loaded.plan).without_deployment_facts();
-    let text = flowcap::model::annotate::annotate(&plan.to_file_text(&note)?);
+    let text = plan.to_file_text(&note)?;
     write_file_safely(&args.output, &text, args.force)?;
     let mut next = format!("flowcap --check {}", shlex::try_quote(&args.output.to_string_lossy()).unwrap_or_default());
     if let Some(deployment) = &inputs.deployment {
@@ -356,7 +356,15 @@ fn write_init(args: &InitArgs) -> Result<String, InputError> {
         for file in &deployment.project.options.files {
             next.push_str(&format!(" -f {}", quoted(&file.to_string_lossy())));
         }
-        for profile in &deployment.project.profiles {
+        // The profiles on, and the one that starts the exporter when the plan runs monitoring.
+        let mut profiles = deployment.project.profiles.clone();
+        let exporter = deployment.names.get(flowcap::platform::compose::Role::Exporter);
+        if loaded.plan.monitoring
+            && let Some(first) = deployment.project.hidden_by(exporter).and_then(|p| p.into_iter().next())
+        {
+            profiles.push(first);
+        }
+        for profile in &profiles {
             next.push_str(&format!(" --profile {}", quoted(profile)));
         }
         for service in &args.source.services {
@@ -376,17 +384,55 @@ pub fn completions(shell: clap_complete::Shell) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-pub fn man() -> ExitCode {
-    let mut page = Vec::new();
-    match clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut page) {
-        Ok(()) => {
-            print(&String::from_utf8_lossy(&page));
+/// The exit status section of the manual page: the codes every command shares.
+const EXIT_STATUS: &str = r#".SH "EXIT STATUS"
+.TP
+\fB0\fR
+Success: --check found nothing at or above --fail-on; solve found a change or none is needed.
+.TP
+\fB1\fR
+--check found something at or above --fail-on; solve found nothing that fits.
+.TP
+\fB2\fR
+Bad input, with its file:line:column: a file that cannot be read or parsed, a value out of
+range, inputs that contradict each other, a Prometheus that cannot be read, an output that
+cannot be written.
+"#;
+
+pub fn man(dir: Option<&std::path::Path>) -> ExitCode {
+    let mut command = <Cli as clap::CommandFactory>::command().disable_help_subcommand(true);
+    command.build();
+    let mut pages: Vec<(String, String)> = Vec::new();
+    let mut commands = vec![command];
+    while let Some(command) = commands.pop() {
+        commands.extend(command.get_subcommands().filter(|s| !s.is_hide_set()).cloned());
+        let man = clap_mangen::Man::new(command);
+        let mut page = Vec::new();
+        if let Err(error) = man.render(&mut page) {
+            tell(&format!("error: cannot render the manual page: {error}"));
+            return ExitCode::FAILURE;
+        }
+        let mut page = String::from_utf8_lossy(&page).into_owned();
+        if pages.is_empty() {
+            page.push_str(EXIT_STATUS);
+        }
+        pages.push((man.get_filename(), page));
+    }
+    let Some(dir) = dir else {
+        print(&pages[0].1);
+        return ExitCode::SUCCESS;
+    };
+    // Marked as flowcap's, so the next install replaces them and nothing else is.
+    let files: Vec<(PathBuf, String)> =
+        pages.into_iter().map(|(name, page)| (dir.join(name), format!("{ROFF_WRITTEN_BY}\n{page}"))).collect();
+    match write_all_safely(&files, false) {
+        Ok(written) => {
+            for path in written {
+                tell(&format!("wrote {}", path.display()));
+            }
             ExitCode::SUCCESS
         }
-        Err(error) => {
-            tell(&format!("error: cannot render the manual page: {error}"));
-            ExitCode::FAILURE
-        }
+        Err(error) => bad_input(&error),
     }
 }
 

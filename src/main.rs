@@ -16,7 +16,7 @@ fn main() -> ExitCode {
         Some(Command::Observe(args)) => commands::observe(&args),
         Some(Command::Init(args)) => commands::init(&args),
         Some(Command::Completions { shell }) => commands::completions(shell),
-        Some(Command::Man) => commands::man(),
+        Some(Command::Man { dir }) => commands::man(dir.as_deref()),
         None => commands::check(&cli.check),
     }
 }

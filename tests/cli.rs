@@ -288,3 +288,16 @@ fn explain_says_where_defaults_come_from() {
         .stdout(predicate::str::contains("alerts.yml alerts at connections / max_connections > 0.8"))
         .stdout(predicate::str::is_match(r"postgres.max_connections +200 +set \(default 100\)").unwrap());
 }
+
+#[test]
+fn a_variables_file_given_as_the_plan_is_named_for_what_it_is() {
+    let dir = common::tempdir("env-as-plan");
+    std::fs::write(dir.join(".env"), "POSTGRES_PASSWORD=hunter2\n").unwrap();
+    let output = common::flowcap().current_dir(&dir).args(["--check", ".env"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr,
+        "error: .env: is a variables file, not a plan: give it with --env-file, and the plan as YAML (flowcap init writes one)\n"
+    );
+}

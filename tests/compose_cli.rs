@@ -211,3 +211,38 @@ fn a_plan_held_against_the_deployment_names_both_in_the_header() {
         )),
     );
 }
+
+#[test]
+fn jwt_keys_are_unknown_without_a_variables_file_and_then_no_drift() {
+    let flow_like =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/flow-like/docker-compose.yml");
+    if !flow_like.is_file() {
+        assert!(std::env::var_os("CI").is_none(), "{} is required on CI", flow_like.display());
+        return;
+    }
+    let dir = tempdir("jwt-unknown");
+    std::fs::copy(&flow_like, dir.join("docker-compose.yml")).unwrap();
+    std::fs::write(dir.join(".env"), "BACKEND_KEY=k-1\nBACKEND_PUB=p-1\n").unwrap();
+    flowcap().current_dir(&dir).arg("init").assert().success();
+    assert!(std::fs::read_to_string(dir.join("flowcap.yaml")).unwrap().contains("shared_jwt_keys: true"));
+    let drift = |dir: &std::path::Path| {
+        let output = flowcap()
+            .current_dir(dir)
+            .args(["--check", "flowcap.yaml", "-f", "docker-compose.yml", "--format", "json"])
+            .output()
+            .unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        let findings = report["findings"].as_array().unwrap().clone();
+        findings
+            .into_iter()
+            .filter(|f| f["rule"] == "drift")
+            .map(|f| f["path"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    // The CI checkout: no .env, so the keys are unknown, not missing.
+    std::fs::remove_file(dir.join(".env")).unwrap();
+    assert_eq!(drift(&dir), Vec::<String>::new());
+    // A variables file without the keys: they are not set.
+    std::fs::write(dir.join(".env"), "POSTGRES_PASSWORD=x\n").unwrap();
+    assert_eq!(drift(&dir), ["api.shared_jwt_keys"]);
+}

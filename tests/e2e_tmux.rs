@@ -234,11 +234,14 @@ fn the_report_is_coloured_on_a_terminal_unless_no_color_or_never() {
     let dir = env!("CARGO_MANIFEST_DIR");
     let line = |env: &str, flags: &str| {
         tmux.keys(&["clear", "Enter"]);
+        // Each capture holds this run alone: the earlier reports leave the history.
+        tmux.run(&["clear-history", "-t", "e2e"]);
         tmux.keys(&[
-            &format!("cd {dir}; clear; {env} {binary} --check --preset medium {flags}; echo REPORT-END"),
+            &format!("cd {dir}; clear; {env} {binary} --check --preset medium {flags}; echo REPORT-END-$((6*7))"),
             "Enter",
         ]);
-        tmux.wait_for("REPORT-END");
+        // The marker is computed, so the typed command line cannot match it before the report.
+        tmux.wait_for("REPORT-END-42");
         tmux.run(&["capture-pane", "-p", "-e", "-t", "e2e", "-S", "-200"])
     };
     let bold_headline = "\x1b[1mflowcap check: Medium";

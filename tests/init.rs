@@ -123,4 +123,71 @@ fn the_manual_page_renders_with_groff_without_warnings() {
     assert_eq!(String::from_utf8_lossy(&output.stderr), "", "groff warns");
     let rendered = String::from_utf8_lossy(&output.stdout);
     assert!(rendered.contains("Capacity planner for self-hosted Flow-Like"), "{rendered}");
+    assert!(text.contains(".SH \"EXIT STATUS\""), "{text}");
+}
+
+#[test]
+fn man_dir_writes_a_page_per_command_that_groff_renders_and_replaces_only_its_own() {
+    let dir = tempdir("man-dir");
+    flowcap().args(["man", "--dir"]).arg(&*dir).assert().success();
+    let mut pages: Vec<String> =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    pages.sort();
+    for command in ["observe", "init", "solve", "export", "completions"] {
+        assert!(pages.contains(&format!("flowcap-{command}.1")), "{pages:?}");
+    }
+    assert!(pages.contains(&"flowcap.1".to_string()));
+    // The main page names the others under SUBCOMMANDS: each one it names exists.
+    let main = std::fs::read_to_string(dir.join("flowcap.1")).unwrap();
+    for line in main.lines().filter_map(|l| l.strip_prefix("flowcap\\-")) {
+        let name = line.split('(').next().unwrap().replace("\\-", "-");
+        assert!(pages.contains(&format!("flowcap-{name}.1")), "flowcap-{name}(1) is named but not written");
+    }
+    if tool("groff") {
+        for page in &pages {
+            let output =
+                Command::new("groff").args(["-k", "-man", "-Tutf8", "-ww"]).arg(dir.join(page)).output().unwrap();
+            assert_eq!(String::from_utf8_lossy(&output.stderr), "", "groff warns on {page}");
+        }
+    }
+    // Again: its own pages are replaced; a page it did not write is not.
+    flowcap().args(["man", "--dir"]).arg(&*dir).assert().success();
+    std::fs::write(dir.join("flowcap-rules.1"), ".TH MINE 1\n").unwrap();
+    flowcap().args(["man", "--dir"]).arg(&*dir).assert().code(2).stderr(predicates::str::contains("--force"));
+    assert_eq!(std::fs::read_to_string(dir.join("flowcap-rules.1")).unwrap(), ".TH MINE 1\n");
+}
+
+#[test]
+fn a_plan_that_runs_monitoring_is_checked_with_its_profile_and_every_written_plan_is_commented() {
+    let flow_like = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/flow-like/docker-compose.yml");
+    if !flow_like.is_file() {
+        assert!(std::env::var_os("CI").is_none(), "{} is required on CI", flow_like.display());
+        return;
+    }
+    let dir = tempdir("init-monitoring");
+    std::fs::copy(&flow_like, dir.join("docker-compose.yml")).unwrap();
+    // Medium runs monitoring; Flow-Like starts the exporter with the monitoring profile.
+    let output = flowcap().current_dir(&dir).args(["init", "--preset", "medium"]).output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "wrote flowcap.yaml\nnext: flowcap --check flowcap.yaml -f ./docker-compose.yml --profile monitoring\n"
+    );
+    // The next step as printed finds no monitoring drift.
+    let check = flowcap()
+        .current_dir(&dir)
+        .args(["--check", "flowcap.yaml", "-f", "./docker-compose.yml", "--profile", "monitoring", "--format", "json"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
+    assert!(!report["findings"].as_array().unwrap().iter().any(|f| f["path"] == "monitoring"), "{report:#}");
+    // solve -o (and export --save-plan, observe -o, the planner's s) write commented plans too.
+    std::fs::write(
+        dir.join("busy.yaml"),
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/busy-medium.yaml")).unwrap(),
+    )
+    .unwrap();
+    flowcap().current_dir(&dir).args(["solve", "busy.yaml", "--output", "solved.yaml"]).assert().success();
+    let solved = std::fs::read_to_string(dir.join("solved.yaml")).unwrap();
+    assert!(solved.starts_with("# Written by flowcap solve from busy.yaml"), "{solved}");
+    assert_every_key_commented(&solved);
 }

@@ -1056,3 +1056,18 @@ fn the_planner_holds_every_plan_against_what_prometheus_saw() {
     assert_eq!(app.plan().runtime.replicas, 8);
     assert!(!rules(&app).contains(&"observed-peak-past-target"), "{:?}", rules(&app));
 }
+
+#[test]
+fn save_suggests_the_plan_file_it_was_opened_on_even_beside_a_deployment() {
+    let temporary = tempfile::tempdir().unwrap();
+    let plan = temporary.path().join("flowcap.yaml");
+    std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/presets/medium.yaml"), &plan).unwrap();
+    let request = Request { plan: Some(plan.clone()), compose_files: fixture_files(), ..Default::default() };
+    let mut app = app_on(&request);
+    press(&mut app, "s");
+    assert_eq!(app.mode, Mode::Path { output: Output::Plan, text: plan.display().to_string() });
+    // Opened on the deployment itself, there is no plan file yet.
+    let mut app = app_on(&Request { compose_files: fixture_files(), ..Default::default() });
+    press(&mut app, "s");
+    assert_eq!(app.mode, Mode::Path { output: Output::Plan, text: "flowcap-plan.yaml".into() });
+}

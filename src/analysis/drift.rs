@@ -134,7 +134,8 @@ pub fn compare(deployed: &Plan, planned: &Plan) -> Vec<Change> {
     let mut changes = Changes { deployed, planned, found: Vec::new() };
     changes.field("api.replicas", |p| p.api.replicas);
     changes.limits_and_reservations("api", |p| (&p.api.limits, &p.api.reservations));
-    if planned.api.shared_jwt_keys.is_some() {
+    // Either side unknown (no variables file where the deployment was read) is no difference.
+    if planned.api.shared_jwt_keys.is_some() && deployed.api.shared_jwt_keys.is_some() {
         changes.field("api.shared_jwt_keys", |p| p.api.shared_jwt_keys.map_or("unknown".into(), |s| s.to_string()));
     }
     changes.field("runtime.replicas", |p| p.runtime.replicas);

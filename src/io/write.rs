@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 
 /// The first line of every file flowcap writes: such files may be replaced without `--force`.
 pub const WRITTEN_BY: &str = "# Written by flowcap";
+/// The same mark as a roff comment, for the manual pages `flowcap man --dir` writes.
+pub const ROFF_WRITTEN_BY: &str = ".\\\" Written by flowcap";
 
 /// Whether `a` and `b` name the same existing file (through links and `..`).
 pub fn same_file(a: &Path, b: &Path) -> bool {
@@ -16,10 +18,11 @@ pub fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-/// Whether the file at `path` starts with [`WRITTEN_BY`].
+/// Whether the file at `path` starts with [`WRITTEN_BY`] (or [`ROFF_WRITTEN_BY`]).
 pub fn written_by_flowcap(path: &Path) -> bool {
-    let mut start = [0u8; WRITTEN_BY.len()];
-    std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut start)).is_ok() && start == WRITTEN_BY.as_bytes()
+    let mut start = [0u8; 32];
+    let read = std::fs::File::open(path).and_then(|mut f| f.read(&mut start)).unwrap_or(0);
+    [WRITTEN_BY, ROFF_WRITTEN_BY].iter().any(|mark| start[..read].starts_with(mark.as_bytes()))
 }
 
 /// Why replacing the file at `path` needs the operator's explicit consent (`--force`, or the

@@ -226,7 +226,17 @@ fn describe_io(error: &std::io::Error) -> String {
 
 pub fn load_plan_file(path: &Path) -> Result<LoadedPlan, InputError> {
     let text = read_text_file(path)?;
-    parse_plan(&path.display().to_string(), &text)
+    let file = path.display().to_string();
+    // A variables file given as the plan: say what it is (and never what it holds).
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    if name == ".env" || name.starts_with(".env.") || name.ends_with(".env") {
+        return Err(InputError::invalid(
+            file,
+            None,
+            "is a variables file, not a plan: give it with --env-file, and the plan as YAML (flowcap init writes one)",
+        ));
+    }
+    parse_plan(&file, &text)
 }
 
 /// Parses and validates plan YAML. `file` names the source in messages.

@@ -383,9 +383,10 @@ impl App {
     /// else a new one. The override: beside the deployment's compose file.
     fn suggestion(&self, output: Output) -> String {
         match output {
-            Output::Plan => match (&self.saved_path, self.preset, &self.deployment) {
-                (Some(path), _, _) => path.display().to_string(),
-                (None, None, None) => self.loaded.file.clone(),
+            Output::Plan => match (&self.saved_path, self.preset) {
+                (Some(path), _) => path.display().to_string(),
+                // Opened on a plan file (with or without its deployment): that file.
+                (None, None) if matches!(self.loaded.locator, Locator::Plan(_)) => self.loaded.file.clone(),
                 _ => "flowcap-plan.yaml".to_string(),
             },
             Output::Override if self.plan().platform == Platform::Kubernetes => "values-flowcap.yaml".to_string(),

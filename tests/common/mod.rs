@@ -51,11 +51,13 @@ pub fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
     }
 }
 
-/// Whether `program --version` runs: a test that needs a missing tool skips outside CI and
+/// Whether `program --version` (`helm version`) runs: a test that needs a missing tool skips outside CI and
 /// fails on CI, where `.ci/run` installs it.
 #[allow(dead_code)] // each test crate compiles this module; not all need a tool
 pub fn tool(program: &str) -> bool {
-    let found = std::process::Command::new(program).arg("--version").output().is_ok_and(|o| o.status.success());
+    // helm alone spells it as a subcommand.
+    let version = if program == "helm" { "version" } else { "--version" };
+    let found = std::process::Command::new(program).arg(version).output().is_ok_and(|o| o.status.success());
     assert!(found || std::env::var_os("CI").is_none(), "{program} is required on CI (.ci/run installs it)");
     found
 }

@@ -306,7 +306,13 @@ pub fn import(project: &Project, names: &ServiceNames) -> Result<LoadedPlan, Inp
         plan.api.container_name = facts.container_name;
         let env = project.environment(api_name, api)?;
         let key = env.get("BACKEND_KEY").or_else(|| env.get("EXECUTION_KEY"));
-        plan.api.shared_jwt_keys = Some(key.is_some_and(|k| !k.trim().is_empty()));
+        plan.api.shared_jwt_keys = match key {
+            Some(key) if !key.trim().is_empty() => Some(true),
+            // Without a variables file (a CI checkout: .env holds secrets and is not committed)
+            // the keys may well come from one that is not here: unknown, not false.
+            _ if project.env_file.is_none() => None,
+            _ => Some(false),
+        };
         database_host = env.get("DATABASE_URL").and_then(|url| url_host(url));
         database_user = env.get("DATABASE_URL").and_then(|url| url_user(url));
         place("api", format!("services.{api_name}"));
