@@ -473,8 +473,13 @@ impl Writer<'_> {
         let command = serde_json::to_string(&command).map_err(|e| InputError::unwritable(name, e.to_string()))?;
         // A JSON array of strings is a YAML flow sequence.
         let _ = writeln!(out, "    command: {command}");
-        let before = postgres_flags(deployed, false);
-        self.change(name, "command", format!("-c {}", before.join(" -c ")), format!("-c {}", flags.join(" -c ")));
+        // A base without a command runs the image's defaults: the override's command is still a
+        // change to the file, and is said as one.
+        let before = match service.get("command") {
+            None => "none (the image's defaults)".to_string(),
+            Some(_) => format!("-c {}", postgres_flags(deployed, false).join(" -c ")),
+        };
+        self.change(name, "command", before, format!("-c {}", flags.join(" -c ")));
         let wanted = shm_size(plan, pgtune);
         if facts.shm_size.is_none_or(|current| current < wanted) {
             let text = wanted.compose().to_lowercase();
