@@ -165,7 +165,8 @@ fn observation(args: &PrometheusArgs, url: &str, inputs: &Inputs) -> Result<Obse
     let timeout = std::time::Duration::from_secs(args.timeout.unwrap_or(10));
     let ca = args.prometheus_ca.as_deref();
     let prometheus = flowcap::observe::Prometheus::new(url, timeout, ca, |name| std::env::var(name).ok())?;
-    flowcap::observe::observe(&prometheus, window, &inputs.loaded)
+    let source = inputs.context(None).read.unwrap_or_else(|| inputs.loaded.file.clone());
+    flowcap::observe::observe(&prometheus, window, &inputs.loaded.plan, &source)
 }
 
 pub fn diff(args: &PlanArgs) -> ExitCode {
@@ -350,11 +351,13 @@ fn write_init(args: &InitArgs) -> Result<String, InputError> {
     let plan = loaded.to_save(&loaded.plan).without_deployment_facts();
     let text = plan.to_file_text(&note)?;
     write_file_safely(&args.output, &text, args.force)?;
-    let mut next = format!("flowcap --check {}", shlex::try_quote(&args.output.to_string_lossy()).unwrap_or_default());
+    let quoted = |text: &str| shlex::try_quote(text).map(|q| q.to_string()).unwrap_or_default();
+    let output = quoted(&args.output.to_string_lossy());
+    // What names the deployment on the next command line: its files, profiles and roles.
+    let mut deployment_args = String::new();
     if let Some(deployment) = &inputs.deployment {
-        let quoted = |text: &str| shlex::try_quote(text).map(|q| q.to_string()).unwrap_or_default();
         for file in &deployment.project.options.files {
-            next.push_str(&format!(" -f {}", quoted(&file.to_string_lossy())));
+            deployment_args.push_str(&format!(" -f {}", quoted(&file.to_string_lossy())));
         }
         // The profiles on, and the one that starts the exporter when the plan runs monitoring.
         let mut profiles = deployment.project.profiles.clone();
@@ -365,15 +368,23 @@ fn write_init(args: &InitArgs) -> Result<String, InputError> {
             profiles.push(first);
         }
         for profile in &profiles {
-            next.push_str(&format!(" --profile {}", quoted(profile)));
+            deployment_args.push_str(&format!(" --profile {}", quoted(profile)));
         }
         for service in &args.source.services {
-            next.push_str(&format!(" --service {}", quoted(service)));
+            deployment_args.push_str(&format!(" --service {}", quoted(service)));
         }
     }
     for file in read {
-        next.push_str(&format!(" --helm-values {}", shlex::try_quote(&file.to_string_lossy()).unwrap_or_default()));
+        deployment_args.push_str(&format!(" --helm-values {}", quoted(&file.to_string_lossy())));
     }
+    let named = args.source.plan.is_some() || args.source.preset.is_some();
+    // A plan that is not (yet) the deployment: what would change, then the override.
+    let next = match &inputs.deployment {
+        Some(_) if named => format!(
+            "flowcap diff {output}{deployment_args} shows what the deployment would change; flowcap export {output} -o docker-compose.override.yml makes it real"
+        ),
+        _ => format!("flowcap --check {output}{deployment_args}"),
+    };
     Ok(next)
 }
 

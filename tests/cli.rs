@@ -300,4 +300,10 @@ fn a_variables_file_given_as_the_plan_is_named_for_what_it_is() {
         stderr,
         "error: .env: is a variables file, not a plan: give it with --env-file, and the plan as YAML (flowcap init writes one)\n"
     );
+    let output = common::flowcap().current_dir(&dir).args(["--check", "-f", ".env"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "error: .env: is a variables file, not a compose file: give it with --env-file\n"
+    );
 }

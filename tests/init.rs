@@ -166,20 +166,29 @@ fn a_plan_that_runs_monitoring_is_checked_with_its_profile_and_every_written_pla
     }
     let dir = tempdir("init-monitoring");
     std::fs::copy(&flow_like, dir.join("docker-compose.yml")).unwrap();
-    // Medium runs monitoring; Flow-Like starts the exporter with the monitoring profile.
+    // Medium runs monitoring; Flow-Like starts the exporter with the monitoring profile. A
+    // preset is not the deployment yet: the next step is to see and make the change.
     let output = flowcap().current_dir(&dir).args(["init", "--preset", "medium"]).output().unwrap();
     assert_eq!(
         String::from_utf8_lossy(&output.stderr),
-        "wrote flowcap.yaml\nnext: flowcap --check flowcap.yaml -f ./docker-compose.yml --profile monitoring\n"
+        "wrote flowcap.yaml\nnext: flowcap diff flowcap.yaml -f ./docker-compose.yml --profile monitoring shows what the \
+         deployment would change; flowcap export flowcap.yaml -o docker-compose.override.yml makes it real\n"
     );
-    // The next step as printed finds no monitoring drift.
+    flowcap()
+        .current_dir(&dir)
+        .args(["export", "flowcap.yaml", "-o", "docker-compose.override.yml", "--profile", "monitoring"])
+        .assert()
+        .success();
+    // Made real, the deployment has no drift from the plan, the monitoring profile included.
     let check = flowcap()
         .current_dir(&dir)
-        .args(["--check", "flowcap.yaml", "-f", "./docker-compose.yml", "--profile", "monitoring", "--format", "json"])
+        .args(["--check", "flowcap.yaml", "-f", "docker-compose.yml", "-f", "docker-compose.override.yml"])
+        .args(["--profile", "monitoring", "--format", "json"])
         .output()
         .unwrap();
     let report: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
-    assert!(!report["findings"].as_array().unwrap().iter().any(|f| f["path"] == "monitoring"), "{report:#}");
+    let drift: Vec<_> = report["findings"].as_array().unwrap().iter().filter(|f| f["rule"] == "drift").collect();
+    assert!(drift.is_empty(), "{drift:#?}");
     // solve -o (and export --save-plan, observe -o, the planner's s) write commented plans too.
     std::fs::write(
         dir.join("busy.yaml"),

@@ -197,6 +197,22 @@ fn a_real_prometheus_gives_back_the_generated_truth() {
     assert!(human.lines().next().unwrap().ends_with("at 5m steps (72 samples; data for 6h of it)"), "{human}");
     assert!(human.contains("mean runs / minute     65 (the mean 5-minute rate)"), "{human}");
 
+    // Steps that miss the data say so, rather than that nothing scrapes Flow-Like; a handful
+    // of steps is said to be too few for the shares.
+    let later = (end + 3 * 3_600).to_string();
+    let (code, _, stderr) = observe(&["--prometheus", &url, "--window", "1d", "--step", "12h", "--end", &later]);
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.contains("has flow_executions_total in the window, but no --step 12h step lands on its data"),
+        "{stderr}"
+    );
+    let (code, human, _) = observe(&["--prometheus", &url, "--window", "6h", "--step", "1h", "--end", &end_arg]);
+    assert_eq!(code, Some(0));
+    assert!(
+        human.lines().next().unwrap().ends_with("too few for the shares: shorten --step to at least 24 samples)"),
+        "{human}"
+    );
+
     // Windows without Flow-Like.
     let (code, _, stderr) = observe(&["--prometheus", &url, "--window", "1h", "--end", "1000000000"]);
     assert_eq!(code, Some(2));

@@ -393,8 +393,9 @@ pub const RULES: &[Rule] = &[
         checks: "--prometheus: every execution slot of the plan was busy for a share of the observed time: executions waited",
         threshold_for: |p| {
             format!(
-                "sum(executor_active_jobs) ≥ slots in > {} % of the steps (policy.saturation_warning_percent)",
-                p.saturation_warning_percent
+                "sum(executor_active_jobs) ≥ slots in > {} % of the steps (policy.saturation_warning_percent), of at least {} steps",
+                p.saturation_warning_percent,
+                crate::observe::FEW_SAMPLES
             )
         },
     },

@@ -225,18 +225,23 @@ fn describe_io(error: &std::io::Error) -> String {
 }
 
 pub fn load_plan_file(path: &Path) -> Result<LoadedPlan, InputError> {
+    refuse_variables_file(path, "a plan: give it with --env-file, and the plan as YAML (flowcap init writes one)")?;
     let text = read_text_file(path)?;
-    let file = path.display().to_string();
-    // A variables file given as the plan: say what it is (and never what it holds).
+    parse_plan(&path.display().to_string(), &text)
+}
+
+/// A variables file (`.env`, `prod.env`, `.env.example`) where YAML is expected: say what it
+/// is, `not_what` the command wanted (and never what it holds).
+pub fn refuse_variables_file(path: &Path, not_what: &str) -> Result<(), InputError> {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     if name == ".env" || name.starts_with(".env.") || name.ends_with(".env") {
         return Err(InputError::invalid(
-            file,
+            path.display().to_string(),
             None,
-            "is a variables file, not a plan: give it with --env-file, and the plan as YAML (flowcap init writes one)",
+            format!("is a variables file, not {not_what}"),
         ));
     }
-    parse_plan(&file, &text)
+    Ok(())
 }
 
 /// Parses and validates plan YAML. `file` names the source in messages.

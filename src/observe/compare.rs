@@ -46,11 +46,11 @@ fn connections(figures: &Analysis, observed: &Observed) -> Option<Finding> {
             trim_decimal(peak, 0),
             budget.used
         ),
-        Some(
+        Some(format!(
             "find the client the plan does not count (SELECT usename, application_name, count(*) FROM \
-             pg_stat_activity GROUP BY 1, 2) and leave room for it in postgres.max_connections"
-                .into(),
-        ),
+             pg_stat_activity GROUP BY 1, 2) and count it: raise postgres_clients.admin by {} (or the client it is)",
+            (peak - budget.used as f64).ceil()
+        )),
     ))
 }
 
@@ -77,6 +77,9 @@ fn max_connections(plan: &Plan, observed: &Observed) -> Option<Finding> {
 }
 
 fn saturation(plan: &Plan, observed: &Observed) -> Option<Finding> {
+    if observed.samples < super::FEW_SAMPLES {
+        return None;
+    }
     let slots = plan.peak_slots();
     let share = observed.saturated_share(slots)?;
     let line = f64::from(plan.policy.saturation_warning_percent) / 100.0;

@@ -7,7 +7,6 @@
 pub mod compare;
 
 use crate::io::error::InputError;
-use crate::model::load::LoadedPlan;
 use crate::model::plan::{Dispatch, Plan, Workload};
 use crate::model::units::Seconds;
 use serde::Serialize;
@@ -272,12 +271,17 @@ impl Observed {
     }
 }
 
+/// Fewer samples than this make the saturation share too coarse to trust (said in the heading,
+/// and no saturation finding).
+pub const FEW_SAMPLES: usize = 24;
+
 /// The most steps Prometheus spans in one range query ((end − start) ÷ step; it refuses more).
 const MAX_STEPS: u64 = 11_000;
 
-/// Reads the window's figures; the plan's slots are held against the busy ones.
-pub fn observe(prometheus: &Prometheus, window: Window, plan: &LoadedPlan) -> Result<Observed, InputError> {
-    let slots = plan.plan.peak_slots();
+/// Reads the window's figures; the slots of `plan` (read from `source`) are held against the
+/// busy ones.
+pub fn observe(prometheus: &Prometheus, window: Window, plan: &Plan, source: &str) -> Result<Observed, InputError> {
+    let slots = plan.peak_slots();
     if window.step > window.seconds {
         return Err(InputError::conflict(
             "--step",
@@ -299,6 +303,16 @@ pub fn observe(prometheus: &Prometheus, window: Window, plan: &LoadedPlan) -> Re
     }
     let runs = prometheus.range(RUNS, &window)?;
     if runs.is_empty() {
+        // The series may be there between the steps: a step coarser than the data.
+        let range = format!("{}s", window.seconds);
+        let seen =
+            prometheus.instant(&format!("count(count_over_time(flow_executions_total[{range}]))"), window.end)?;
+        if seen.first().is_some_and(|count| *count > 0.0) {
+            return Err(prometheus.fail(format!(
+                "has flow_executions_total in the window, but no --step {} step lands on its data: shorten --step (or end the window where the data are)",
+                span(window.step)
+            )));
+        }
         return Err(prometheus.fail(
             "has no flow_executions_total in the window: is it scraping Flow-Like's runtime (the monitoring profile)?",
         ));
@@ -335,7 +349,7 @@ pub fn observe(prometheus: &Prometheus, window: Window, plan: &LoadedPlan) -> Re
         p95_bucket_seconds: p95.and_then(|p| bounds.windows(2).find(|b| p > b[0] && p <= b[1]).map(|b| (b[0], b[1]))),
         busy_slots_peak: max(&busy),
         busy_slots_p95: quantile(&busy, 0.95),
-        plan: plan.file.clone(),
+        plan: source.to_string(),
         slots,
         saturated_share: None,
         connections_peak: max(&connections),
@@ -403,11 +417,15 @@ pub fn heading(observed: &Observed) -> String {
     let o = observed;
     let end = std::time::UNIX_EPOCH + Duration::from_secs(o.window.end.max(0.0) as u64);
     // Less than nine tenths of the window with data: the mean and the shares are of that part.
-    let covered = if o.covered_seconds * 10 < o.window.seconds * 9 {
+    let mut covered = if o.covered_seconds * 10 < o.window.seconds * 9 {
         format!("; data for {} of it", span(o.covered_seconds))
     } else {
         String::new()
     };
+    // A share of a handful of steps is a handful of coin flips.
+    if o.samples < FEW_SAMPLES {
+        covered.push_str(&format!("; too few for the shares: shorten --step to at least {FEW_SAMPLES} samples"));
+    }
     format!(
         "{} over {} to {} at {} steps ({} samples{covered})",
         o.prometheus,

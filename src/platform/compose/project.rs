@@ -391,6 +391,7 @@ impl Loader {
                 format!("extends or include nest deeper than {MAX_NESTING} files"),
             ));
         }
+        crate::model::load::refuse_variables_file(path, "a compose file: give it with --env-file")?;
         let text = read_text_file(path)?;
         crate::model::load::check_yaml_bounds(&name, &text)?;
         let mut value: Value =
