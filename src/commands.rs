@@ -3,7 +3,7 @@
 use crate::cli::{
     CheckArgs, Cli, ExportArgs, FormatArg, InitArgs, ObserveArgs, ObserveFormat, PlanArgs, PrometheusArgs, SolveArgs,
 };
-use flowcap::analysis::rules::{RULES, RuleId};
+use flowcap::analysis::rules::RULES;
 use flowcap::analysis::solve::Outcome;
 use flowcap::inputs::{self, Inputs, Request};
 use flowcap::io::error::InputError;
@@ -288,8 +288,8 @@ pub fn observe(args: &ObserveArgs) -> ExitCode {
         Err(error) => return bad_input(&error),
     };
     // Figures scraped from one replica of several are that replica's: say so.
-    let report = Report::in_context(&inputs.loaded, flowcap::analysis::rules::Severity::Error, inputs.context(None));
-    for located in report.findings.iter().filter(|f| f.finding.rule == RuleId::PrometheusScrapesOneReplica) {
+    let scraped = inputs.deployment.as_ref().map_or(&[][..], |d| &d.scraped);
+    for located in flowcap::report::scrape_findings(scraped, &inputs.loaded.plan) {
         let at = format!("{}:{}:{}", located.file, located.line.unwrap_or(1), located.column.unwrap_or(1));
         tell(&format!(
             "warning: {at}: {} (fix: {})",

@@ -97,6 +97,45 @@ impl Summary {
     }
 }
 
+/// A finding for each static target of a service the plan runs more than once of, at the
+/// target's line in the Prometheus config.
+pub fn scrape_findings(scraped: &[StaticTarget], plan: &Plan) -> Vec<LocatedFinding> {
+    let mut found = Vec::new();
+    for target in scraped {
+        let (replicas, key) = match target.role {
+            Role::Api => (plan.api.replicas, "api.replicas"),
+            _ => (plan.peak_runtime_replicas(), "runtime.replicas"),
+        };
+        if replicas <= 1 {
+            continue;
+        }
+        let rule = RuleId::PrometheusScrapesOneReplica;
+        let port = target.port.map_or(String::new(), |p| format!(", port: {p}"));
+        let finding = Finding {
+            rule,
+            severity: rule.rule().severity,
+            message: format!(
+                "job {} scrapes {} as one static target while the plan runs {replicas} of it ({key}): \
+                 each scrape reaches one replica, so its figures are one replica's",
+                target.job, target.target
+            ),
+            fix: Some(format!(
+                "in job {}, replace static_configs with dns_sd_configs: [{{names: [{}], type: A{port}}}]",
+                target.job, target.host
+            )),
+            path: key.into(),
+            changes: Vec::new(),
+        };
+        found.push(LocatedFinding {
+            finding,
+            file: target.file.clone(),
+            line: Some(target.line),
+            column: Some(target.column),
+        });
+    }
+    found
+}
+
 /// `1 error`, `2 errors`.
 fn count(n: u64, noun: &str) -> String {
     if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
@@ -149,40 +188,9 @@ impl Report {
         report.with_scrape(context.scraped, &loaded.plan).with_observed(loaded, context.observed)
     }
 
-    /// A finding for each static target of a service the plan runs more than once of.
+    /// The scrape-config findings, in their places.
     fn with_scrape(mut self, scraped: &[StaticTarget], plan: &Plan) -> Report {
-        for target in scraped {
-            let (replicas, key) = match target.role {
-                Role::Api => (plan.api.replicas, "api.replicas"),
-                _ => (plan.peak_runtime_replicas(), "runtime.replicas"),
-            };
-            if replicas <= 1 {
-                continue;
-            }
-            let rule = RuleId::PrometheusScrapesOneReplica;
-            let port = target.port.map_or(String::new(), |p| format!(", port: {p}"));
-            let finding = Finding {
-                rule,
-                severity: rule.rule().severity,
-                message: format!(
-                    "job {} scrapes {} as one static target while the plan runs {replicas} of it ({key}): \
-                     each scrape reaches one replica, so its figures are one replica's",
-                    target.job, target.target
-                ),
-                fix: Some(format!(
-                    "in job {}, replace static_configs with dns_sd_configs: [{{names: [{}], type: A{port}}}]",
-                    target.job, target.host
-                )),
-                path: key.into(),
-                changes: Vec::new(),
-            };
-            self.findings.push(LocatedFinding {
-                finding,
-                file: target.file.clone(),
-                line: Some(target.line),
-                column: Some(target.column),
-            });
-        }
+        self.findings.extend(scrape_findings(scraped, plan));
         self.sorted()
     }
 
