@@ -189,6 +189,20 @@ fn a_plan_that_runs_monitoring_is_checked_with_its_profile_and_every_written_pla
     let report: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
     let drift: Vec<_> = report["findings"].as_array().unwrap().iter().filter(|f| f["rule"] == "drift").collect();
     assert!(drift.is_empty(), "{drift:#?}");
+    // The balancers the export added count in host fit for the plan as for the deployment.
+    let cpu_limits = |plan: &[&str]| {
+        let output = flowcap()
+            .current_dir(&dir)
+            .arg("--check")
+            .args(plan)
+            .args(["-f", "docker-compose.yml", "-f", "docker-compose.override.yml", "--profile", "monitoring"])
+            .args(["--host-cpus", "64", "--host-memory", "256G", "--format", "json"])
+            .output()
+            .unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        report["figures"]["host"]["cpu_limits"].as_f64().unwrap()
+    };
+    assert_eq!(cpu_limits(&["flowcap.yaml"]), cpu_limits(&[]));
     // solve -o (and export --save-plan, observe -o, the planner's s) write commented plans too.
     std::fs::write(
         dir.join("busy.yaml"),

@@ -662,7 +662,8 @@ impl Plan {
     }
 
     /// Takes what the deployment decides and a plan does not: the published ports and fixed
-    /// container names where the plan names none, and the deployment's service names. Returns
+    /// container names where the plan names none, the deployment's service names, and the
+    /// balancer (`NAME-lb`) an export put in front of a service the plan scales. Returns
     /// the keys it filled (`api.container_name`, `other_services.web.published_ports`).
     pub fn inherit_deployment_facts(&mut self, deployed: &Plan) -> Vec<String> {
         /// Fills one service's ports and name from the deployed service's, where empty.
@@ -707,6 +708,21 @@ impl Plan {
             }
         }
         self.service_names.clone_from(&deployed.service_names);
+        // The balancer an export put in front of a service the plan scales runs on the host too.
+        let mut scaled: Vec<String> = [("api", self.api.replicas), ("runtime", self.runtime.replicas)]
+            .into_iter()
+            .filter(|(_, replicas)| *replicas > 1)
+            .map(|(key, _)| self.service_name(key).to_string())
+            .collect();
+        scaled.extend(self.other_services.iter().filter(|(_, s)| s.replicas > 1).map(|(name, _)| name.clone()));
+        for balancer in scaled.into_iter().map(|name| format!("{name}-lb")) {
+            if let (false, Some(service)) =
+                (self.other_services.contains_key(&balancer), deployed.other_services.get(&balancer))
+            {
+                self.other_services.insert(balancer.clone(), service.clone());
+                filled.push(format!("other_services.{balancer}"));
+            }
+        }
         if deployed.postgres.clients_are_superuser && !self.postgres.clients_are_superuser {
             self.postgres.clients_are_superuser = true;
             filled.push("postgres.clients_are_superuser".into());
@@ -716,6 +732,12 @@ impl Plan {
 
     /// Clears a fact [`Plan::inherit_deployment_facts`] filled, by its key.
     pub fn forget_fact(&mut self, key: &str) {
+        // A whole service (a balancer) the plan took from the deployment.
+        if let Some(name) = key.strip_prefix("other_services.")
+            && self.other_services.remove(name).is_some()
+        {
+            return;
+        }
         let Some((service, fact)) = key.rsplit_once('.') else { return };
         let (ports, name) = match service {
             "api" => (&mut self.api.published_ports, &mut self.api.container_name),
