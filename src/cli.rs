@@ -23,7 +23,8 @@ use std::path::PathBuf;
         With --format, or when output is not a terminal, it prints the report instead. With \
         --check it exits 0 when no finding reaches the fail level, 1 when one does, and 2 for \
         bad input; a plan checked with -f (or --helm-values) also gets a drift finding for every \
-        value the compose files (or values) set differently.",
+        value the compose files (or values) set differently, and with --prometheus URL findings \
+        from what the deployment's Prometheus saw.",
     args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
@@ -67,7 +68,7 @@ pub enum Command {
     /// 2 when Prometheus cannot be reached, refuses, or has no Flow-Like series in the window.
     Observe(ObserveArgs),
     /// Write a starter plan with a comment on every key: from the deployment's compose files
-    /// (the ones here, or -f), a preset, or the Development preset.
+    /// (the ones here, or -f), a plan, a preset, or the Development preset.
     Init(InitArgs),
     /// Print a shell completion script, e.g. `flowcap completions bash >
     /// ~/.local/share/bash-completion/completions/flowcap`.
