@@ -7,7 +7,7 @@ use flowcap::analysis::rules::RULES;
 use flowcap::analysis::solve::Outcome;
 use flowcap::inputs::{self, Inputs, Request};
 use flowcap::io::error::InputError;
-use flowcap::io::text::{one_line, terminal_safe};
+use flowcap::io::text::{one_line, shell_word, terminal_safe};
 use flowcap::io::write::{ROFF_WRITTEN_BY, retire, write_all_safely, write_file_safely};
 use flowcap::model::load::LoadedPlan;
 use flowcap::observe::Observed;
@@ -351,13 +351,12 @@ fn write_init(args: &InitArgs) -> Result<String, InputError> {
     let plan = loaded.to_save(&loaded.plan).without_deployment_facts();
     let text = plan.to_file_text(&note)?;
     write_file_safely(&args.output, &text, args.force)?;
-    let quoted = |text: &str| shlex::try_quote(text).map(|q| q.to_string()).unwrap_or_default();
-    let output = quoted(&args.output.to_string_lossy());
+    let output = shell_word(&args.output.to_string_lossy());
     // What names the deployment on the next command line: its files, profiles and roles.
     let mut deployment_args = String::new();
     if let Some(deployment) = &inputs.deployment {
         for file in &deployment.project.options.files {
-            deployment_args.push_str(&format!(" -f {}", quoted(&file.to_string_lossy())));
+            deployment_args.push_str(&format!(" -f {}", shell_word(&file.to_string_lossy())));
         }
         // The profiles on, and the one that starts the exporter when the plan runs monitoring.
         let mut profiles = deployment.project.profiles.clone();
@@ -368,14 +367,14 @@ fn write_init(args: &InitArgs) -> Result<String, InputError> {
             profiles.push(first);
         }
         for profile in &profiles {
-            deployment_args.push_str(&format!(" --profile {}", quoted(profile)));
+            deployment_args.push_str(&format!(" --profile {}", shell_word(profile)));
         }
         for service in &args.source.services {
-            deployment_args.push_str(&format!(" --service {}", quoted(service)));
+            deployment_args.push_str(&format!(" --service {}", shell_word(service)));
         }
     }
     for file in read {
-        deployment_args.push_str(&format!(" --helm-values {}", quoted(&file.to_string_lossy())));
+        deployment_args.push_str(&format!(" --helm-values {}", shell_word(&file.to_string_lossy())));
     }
     let named = args.source.plan.is_some() || args.source.preset.is_some();
     // A plan that is not (yet) the deployment: what would change, then the override.

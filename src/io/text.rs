@@ -21,6 +21,12 @@ pub fn one_line(text: &str) -> Cow<'_, str> {
     Cow::Owned(text.replace('\n', "\\u000a").replace('\r', "\\u000d"))
 }
 
+/// A word as a shell reads it back: quoted when it needs to be, as it is otherwise (and as it
+/// is when no quoting can hold it, a NUL).
+pub fn shell_word(word: &str) -> String {
+    shlex::try_quote(word).map_or_else(|_| word.to_string(), |quoted| quoted.into_owned())
+}
+
 /// `text` with every character [`unsafe_for_terminal`] written as `\uXXXX`.
 pub fn terminal_safe(text: &str) -> Cow<'_, str> {
     if !text.chars().any(unsafe_for_terminal) {

@@ -8,7 +8,7 @@ use crate::analysis::rules::{Finding, RuleId};
 use crate::analysis::solve::{sized_workload, workload_fix};
 use crate::analysis::workload::wait_text;
 use crate::model::plan::{Plan, Workload};
-use crate::model::units::{Seconds, percent, trim_decimal};
+use crate::model::units::{percent, trim_decimal};
 
 /// The findings `observed` brings to `plan` (with its `figures`).
 pub fn findings(plan: &Plan, figures: &Analysis, observed: &Observed) -> Vec<Finding> {
@@ -99,23 +99,12 @@ fn saturation(plan: &Plan, observed: &Observed) -> Option<Finding> {
     ))
 }
 
-/// The plan's workload with what was observed: the peak rate and the mean duration.
-fn observed_workload(plan: &Plan, runs_per_minute: f64, observed: &Observed) -> Workload {
-    let (dispatch, target) = plan.workload.as_ref().map_or(Default::default(), |w| (w.dispatch, w.target));
-    Workload {
-        arrivals_per_minute: runs_per_minute,
-        mean_duration: Seconds(observed.mean_duration_seconds),
-        dispatch,
-        target,
-    }
-}
-
 fn peak_past_target(plan: &Plan, observed: &Observed) -> Option<Finding> {
     if observed.mean_duration_seconds <= 0.0 || observed.peak_runs_per_minute <= 0.0 {
         return None;
     }
     let (replicas, per_replica) = plan.peak_executors();
-    let workload = sized_workload(&observed_workload(plan, observed.peak_runs_per_minute, observed));
+    let workload = sized_workload(&observed.workload(plan, observed.peak_runs_per_minute));
     let waits = workload.waits(replicas, per_replica);
     if waits.stable && workload.meets_target(&waits) {
         return None;
@@ -179,7 +168,7 @@ fn wait_vs_predicted(plan: &Plan, observed: &Observed) -> Option<Finding> {
         return None;
     }
     let (replicas, per_replica) = plan.peak_executors();
-    let workload = observed_workload(plan, observed.mean_runs_per_minute, observed);
+    let workload = observed.workload(plan, observed.mean_runs_per_minute);
     let waits = workload.waits(replicas, per_replica);
     let predicted =
         waits.wait_probability.map_or("every execution (the mean load is more than the slots finish)".into(), |p| {

@@ -361,17 +361,25 @@ pub fn observe(prometheus: &Prometheus, window: Window, plan: &Plan, source: &st
     Ok(observed)
 }
 
+impl Observed {
+    /// `plan`'s workload at `runs_per_minute` with the observed mean duration; the plan's
+    /// dispatch and target stay.
+    pub fn workload(&self, plan: &Plan, runs_per_minute: f64) -> Workload {
+        let (dispatch, target) = plan.workload.as_ref().map_or((Dispatch::Queue, None), |w| (w.dispatch, w.target));
+        Workload {
+            arrivals_per_minute: runs_per_minute,
+            mean_duration: Seconds(self.mean_duration_seconds),
+            dispatch,
+            target,
+        }
+    }
+}
+
 /// `plan` with the observed peak as its workload: the highest 5-minute rate and the mean
-/// duration; the plan's dispatch and target stay.
+/// duration.
 pub fn with_observed_workload(plan: &Plan, observed: &Observed) -> Plan {
     let mut next = plan.clone();
-    let (dispatch, target) = plan.workload.as_ref().map_or((Dispatch::Queue, None), |w| (w.dispatch, w.target));
-    next.workload = Some(Workload {
-        arrivals_per_minute: observed.peak_runs_per_minute,
-        mean_duration: Seconds(observed.mean_duration_seconds),
-        dispatch,
-        target,
-    });
+    next.workload = Some(observed.workload(plan, observed.peak_runs_per_minute));
     next
 }
 

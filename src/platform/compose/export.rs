@@ -11,6 +11,7 @@ use super::import::{PortBinding, Role, ServiceFacts, ServiceNames, import, servi
 use super::postgres_command;
 use super::project::{Project, RAW_COMMAND};
 use crate::io::error::InputError;
+use crate::io::text::shell_word;
 use crate::io::write::WRITTEN_BY;
 use crate::model::plan::{Plan, Resources};
 use crate::model::units::Bytes;
@@ -629,11 +630,6 @@ fn monitoring_left_out(base: &Project, plan: &Plan, names: &ServiceNames) -> Opt
         }
         _ => None,
     }
-}
-
-/// A word as a shell reads it back.
-fn shell_word(word: &str) -> String {
-    shlex::try_quote(word).map_or_else(|_| word.to_string(), |quoted| quoted.into_owned())
 }
 
 /// The Postgres command: the base's own words as written (a `${PASSWORD}` stays a reference),
