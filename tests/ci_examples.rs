@@ -47,8 +47,7 @@ fn repository() -> Option<common::TestDir> {
 
 /// Runs a recipe's shell line in `dir` with this build of flowcap first on PATH.
 fn run(dir: &Path, line: &str) -> std::process::Output {
-    let binary = Path::new(env!("CARGO_BIN_EXE_flowcap"));
-    let path = format!("{}:{}", binary.parent().unwrap().display(), std::env::var("PATH").unwrap_or_default());
+    let path = common::path_with_flowcap();
     Command::new("bash").current_dir(dir).env("PATH", path).args(["-c", line]).output().unwrap()
 }
 

@@ -203,6 +203,15 @@ fn a_plan_that_runs_monitoring_is_checked_with_its_profile_and_every_written_pla
         report["figures"]["host"]["cpu_limits"].as_f64().unwrap()
     };
     assert_eq!(cpu_limits(&["flowcap.yaml"]), cpu_limits(&[]));
+    // They are the deployment's, not the plan's: a plan saved from it has none.
+    flowcap()
+        .current_dir(&dir)
+        .args(["export", "flowcap.yaml", "-o", "docker-compose.override.yml", "--profile", "monitoring"])
+        .args(["--save-plan", "saved.yaml"])
+        .assert()
+        .success();
+    let saved = std::fs::read_to_string(dir.join("saved.yaml")).unwrap();
+    assert!(!saved.contains("-lb:"), "{saved}");
     // solve -o (and export --save-plan, observe -o, the planner's s) write commented plans too.
     std::fs::write(
         dir.join("busy.yaml"),

@@ -7,12 +7,12 @@
 
 mod common;
 
-use common::prometheus::{free_port, prometheus, prometheus_serving};
+use common::prometheus::{data_end, free_port, prometheus, prometheus_serving};
 use common::{flowcap, tempdir};
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::process::Command;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 fn observe(args: &[&str]) -> (Option<i32>, String, String) {
     let output = flowcap().args(["observe", "--preset", "medium"]).args(args).output().unwrap();
@@ -26,8 +26,7 @@ fn observe(args: &[&str]) -> (Option<i32>, String, String) {
 #[test]
 fn a_real_prometheus_gives_back_the_generated_truth() {
     let dir = tempdir("observe");
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
-    let end = now - now % 300 - 600;
+    let end = data_end();
     let Some(server) = prometheus(&dir, end) else { return };
     let url = format!("http://127.0.0.1:{}", server.port);
     let end_arg = end.to_string();
@@ -435,8 +434,7 @@ fn https_with_the_operators_own_ca() {
         .tls_config(ureq::tls::TlsConfig::builder().root_certs(roots.into()).build())
         .build()
         .into();
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
-    let end = now - now % 300 - 600;
+    let end = data_end();
     let Some(server) = prometheus_serving(&dir, end, Some((&web, trusting)), None) else { return };
     let url = format!("https://127.0.0.1:{}", server.port);
     let end_arg = end.to_string();

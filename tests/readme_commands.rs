@@ -17,7 +17,6 @@ mod common;
 use common::{copy_tree, tempdir};
 use std::path::Path;
 use std::process::Command;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 const README: &str = include_str!("../README.md");
 
@@ -79,15 +78,14 @@ fn every_readme_command_runs_as_shown() {
     let dir = tempdir("readme");
     reader_folder(&dir);
     // Flow-Like's monitoring profile publishes Prometheus on 9091: the README's URL.
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
     let data = tempdir("readme-prometheus");
-    let Some(_prometheus) = common::prometheus::prometheus_serving(&data, now - now % 300 - 600, None, Some(9091))
+    let Some(_prometheus) =
+        common::prometheus::prometheus_serving(&data, common::prometheus::data_end(), None, Some(9091))
     else {
         return;
     };
     let (compose, helm) = (common::tool("docker-compose-v2"), common::tool("helm"));
-    let binary = Path::new(env!("CARGO_BIN_EXE_flowcap"));
-    let path = format!("{}:{}", binary.parent().unwrap().display(), std::env::var("PATH").unwrap_or_default());
+    let path = common::path_with_flowcap();
     let blocks = blocks();
     let mut ran = 0;
     for (index, block) in blocks.iter().enumerate().filter(|(_, b)| b.language == "sh") {

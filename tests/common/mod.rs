@@ -10,6 +10,13 @@ pub fn flowcap() -> Command {
     Command::cargo_bin("flowcap").unwrap()
 }
 
+/// PATH with this build of flowcap first, for shell lines that call `flowcap` as written.
+#[allow(dead_code)] // each test crate compiles this module; not all run shell lines
+pub fn path_with_flowcap() -> String {
+    let binary = std::path::Path::new(env!("CARGO_BIN_EXE_flowcap"));
+    format!("{}:{}", binary.parent().unwrap().display(), std::env::var("PATH").unwrap_or_default())
+}
+
 /// A fresh, empty folder, unique to this call (tests run in parallel), removed when dropped.
 pub struct TestDir(tempfile::TempDir);
 

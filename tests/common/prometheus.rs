@@ -56,6 +56,13 @@ pub fn openmetrics(end: u64) -> String {
     text
 }
 
+/// Where the generated data end: a round five minutes, ten minutes ago (recent enough for a
+/// 7-day window ending now, settled enough that no scrape is still due).
+pub fn data_end() -> u64 {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    now - now % 300 - 600
+}
+
 /// A Prometheus serving `data` on a free port, stopped when dropped.
 pub struct Server {
     child: Child,
