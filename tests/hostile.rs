@@ -326,6 +326,21 @@ fn compose_edges_an_operator_meets() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("includes itself (an include cycle)"));
+    // An include whose path lists no file name is an error at its place, not a panic (the
+    // compose fuzz target found it).
+    for path in ["[]", "[{composme: x}]"] {
+        std::fs::write(
+            dir.join("empty.yaml"),
+            format!("include:\n  - path: {path}\nservices:\n  runtime: {{ image: r }}\n"),
+        )
+        .unwrap();
+        flowcap()
+            .current_dir(&dir)
+            .args(["--check", "-f", "empty.yaml"])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("empty.yaml:1:1: include: `path:` names no file"));
+    }
     // Listed from the far end, so resolving the runtime walks the whole chain at once.
     let mut chain = String::from("services:\n  runtime: { extends: s99 }\n");
     for i in (1..100).rev() {

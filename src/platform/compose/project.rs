@@ -547,6 +547,14 @@ impl Loader {
                 }
                 _ => return Err(self.error(path, "include", "expected a file or `path:`".into())),
             };
+            // `path: []`, or a list of what are not file names (found by the fuzzer).
+            if files.is_empty() {
+                return Err(self.error(
+                    path,
+                    "include",
+                    "`path:` names no file: give a file name or a list of them".into(),
+                ));
+            }
             if let Some(remote) = files.iter().find(|f| f.contains("://") || f.starts_with("git@")) {
                 let message = format!("`{remote}`: flowcap reads local files only");
                 return Err(self.error(path, "include", message));
