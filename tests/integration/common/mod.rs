@@ -1,0 +1,86 @@
+//! Helpers the command-line tests share.
+
+pub mod prometheus;
+
+use assert_cmd::Command;
+
+/// The built binary.
+pub fn flowcap() -> Command {
+    Command::cargo_bin("flowcap").unwrap()
+}
+
+/// PATH with this build of flowcap first, for shell lines that call `flowcap` as written.
+pub fn path_with_flowcap() -> String {
+    let binary = std::path::Path::new(env!("CARGO_BIN_EXE_flowcap"));
+    format!("{}:{}", binary.parent().unwrap().display(), std::env::var("PATH").unwrap_or_default())
+}
+
+/// A fresh, empty folder, unique to this call (tests run in parallel), removed when dropped.
+pub struct TestDir(tempfile::TempDir);
+
+impl std::ops::Deref for TestDir {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        self.0.path()
+    }
+}
+
+impl AsRef<std::path::Path> for TestDir {
+    fn as_ref(&self) -> &std::path::Path {
+        self.0.path()
+    }
+}
+
+impl AsRef<std::ffi::OsStr> for TestDir {
+    fn as_ref(&self) -> &std::ffi::OsStr {
+        self.0.path().as_os_str()
+    }
+}
+
+pub fn tempdir(name: &str) -> TestDir {
+    TestDir(tempfile::Builder::new().prefix(&format!("flowcap-{name}-")).tempdir().unwrap())
+}
+
+/// Copies a folder tree (a fixture stack) to `to`.
+pub fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// Whether `program --version` (`helm version`) runs: a test that needs a missing tool skips outside CI and
+/// fails on CI, where `.ci/run` installs it.
+pub fn tool(program: &str) -> bool {
+    // helm alone spells it as a subcommand.
+    let version = if program == "helm" { "version" } else { "--version" };
+    let found = std::process::Command::new(program).arg(version).output().is_ok_and(|o| o.status.success());
+    assert!(found || std::env::var_os("CI").is_none(), "{program} is required on CI (.ci/run installs it)");
+    found
+}
+
+/// Holds every file in `files` to `assets/report.schema.json` with check-jsonschema (a skip
+/// outside CI without it, a failure on CI).
+pub fn assert_report_schema(files: &[std::path::PathBuf]) {
+    let found =
+        std::process::Command::new("check-jsonschema").arg("--version").output().is_ok_and(|o| o.status.success());
+    assert!(found || std::env::var_os("CI").is_none(), "check-jsonschema is required on CI");
+    if !found {
+        return;
+    }
+    let schema = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/report.schema.json");
+    let output =
+        std::process::Command::new("check-jsonschema").arg("--schemafile").arg(schema).args(files).output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

@@ -1,0 +1,253 @@
+//! The real binary in a real terminal (tmux): turn a knob, see the total change, leave by q, by
+//! Ctrl-C and by every terminating signal, and find the terminal back in cooked mode each time;
+//! close the terminal and find the planner gone.
+//! Needs tmux; `.ci/run` installs it. Without tmux the test is skipped, except on CI.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Tmux {
+    socket: String,
+    dir: PathBuf,
+}
+
+impl Tmux {
+    fn start(name: &str) -> Option<Tmux> {
+        if Command::new("tmux").arg("-V").output().is_err() {
+            assert!(std::env::var_os("CI").is_none(), "tmux is required on CI (.ci/run installs it)");
+            eprintln!("skipping: tmux is not installed");
+            return None;
+        }
+        let socket = format!("flowcap-e2e-{name}-{}", std::process::id());
+        let dir = std::env::temp_dir().join(&socket);
+        std::fs::create_dir_all(&dir).unwrap();
+        let tmux = Tmux { socket, dir };
+        tmux.run(&["new-session", "-d", "-x", "100", "-y", "30", "-s", "e2e", "bash --noprofile --norc"]);
+        Some(tmux)
+    }
+
+    fn run(&self, args: &[&str]) -> String {
+        let output = Command::new("tmux").arg("-L").arg(&self.socket).args(args).output().unwrap();
+        assert!(output.status.success(), "tmux {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for key in keys {
+            self.run(&["send-keys", "-t", "e2e", key]);
+        }
+    }
+
+    /// The screen as text; the non-breaking spaces that keep a key with its word read as spaces.
+    fn screen(&self) -> String {
+        self.run(&["capture-pane", "-p", "-t", "e2e"]).replace('\u{a0}', " ")
+    }
+
+    /// Waits (up to 20 s: a slow CI machine, not a performance bound) for `text` on screen.
+    fn wait_for(&self, text: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let screen = self.screen();
+            if screen.contains(text) {
+                return screen;
+            }
+            assert!(Instant::now() < deadline, "{text:?} never appeared; screen:\n{screen}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn start_flowcap(&self) {
+        self.start_flowcap_with("--preset medium", "Concurrent executions 40 = 4 × 10");
+    }
+
+    /// Starts the planner in the test's folder with `args`, and waits for `shown`.
+    fn start_flowcap_with(&self, args: &str, shown: &str) {
+        let binary = env!("CARGO_BIN_EXE_flowcap");
+        let dir = self.dir.display();
+        self.keys(&[&format!("cd {dir}; clear; {binary} {args}; echo FLOWCAP-EXITED-$?"), "Enter"]);
+        self.wait_for(shown);
+    }
+
+    /// A mouse wheel turn at a 0-based screen cell, as the terminal reports it (SGR).
+    fn wheel(&self, up: bool, column: usize, row: usize) {
+        let button = if up { 64 } else { 65 };
+        self.run(&["send-keys", "-t", "e2e", "-l", &format!("\x1b[<{button};{};{}M", column + 1, row + 1)]);
+    }
+
+    /// The planner's process id, as a child of the pane's shell.
+    fn flowcap_pid(&self) -> String {
+        let shell = self.run(&["display-message", "-p", "-t", "e2e", "#{pane_pid}"]);
+        let child = Command::new("pgrep").args(["-P", shell.trim(), "flowcap"]).output().unwrap();
+        let pid = String::from_utf8(child.stdout).unwrap().trim().to_string();
+        assert!(!pid.is_empty(), "flowcap is not running under the shell");
+        pid
+    }
+
+    /// The shell's terminal settings after flowcap left: cooked mode has icanon and echo.
+    fn assert_cooked(&self, case: &str) {
+        let file = self.dir.join(format!("stty-{case}"));
+        self.keys(&[&format!("stty -a > {}", file.display()), "Enter"]);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let settings = loop {
+            match std::fs::read_to_string(&file) {
+                Ok(text) if text.contains("icanon") => break text,
+                _ => {
+                    assert!(Instant::now() < deadline, "stty never ran; screen:\n{}", self.screen());
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            }
+        };
+        let flags: Vec<&str> = settings.split_whitespace().collect();
+        assert!(flags.contains(&"icanon") && flags.contains(&"echo"), "{case}: not cooked:\n{settings}");
+        assert!(!flags.contains(&"-icanon") && !flags.contains(&"-echo"), "{case}: still raw:\n{settings}");
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux").arg("-L").arg(&self.socket).arg("kill-server").output();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[test]
+fn raise_runtimes_then_quit_with_q() {
+    let Some(tmux) = Tmux::start("quit") else { return };
+    tmux.start_flowcap();
+    // Down to runtime replicas (API: 4 knobs), one step up.
+    tmux.keys(&["j", "j", "j", "j", "l"]);
+    let screen = tmux.wait_for("Concurrent executions 50 = 5 × 10 (was 40)");
+    assert!(screen.contains("▸ replicas          5 (was 4)"), "{screen}");
+    // Resizing redraws: too small gets the notice, big enough the planner again.
+    tmux.run(&["resize-window", "-t", "e2e", "-x", "60", "-y", "20"]);
+    tmux.wait_for("terminal too small: 60×20");
+    // Keys while the notice shows would be invisible edits: they do nothing.
+    tmux.keys(&["l", "l"]);
+    tmux.run(&["resize-window", "-t", "e2e", "-x", "100", "-y", "30"]);
+    tmux.wait_for("Concurrent executions 50 = 5 × 10 (was 40)");
+    tmux.keys(&["q"]);
+    tmux.wait_for("Unsaved changes. Quit anyway? y yes · n no");
+    tmux.keys(&["y"]);
+    tmux.wait_for("FLOWCAP-EXITED-0");
+    tmux.assert_cooked("q");
+}
+
+#[test]
+fn ctrl_c_and_sigterm_restore_the_terminal() {
+    let Some(tmux) = Tmux::start("signals") else { return };
+    tmux.start_flowcap();
+    tmux.keys(&["C-c"]);
+    tmux.wait_for("FLOWCAP-EXITED-0");
+    tmux.assert_cooked("ctrl-c");
+
+    // Every signal that would end the process leaves the terminal cooked.
+    for signal in ["TERM", "INT", "QUIT", "HUP", "USR1", "ALRM"] {
+        tmux.start_flowcap();
+        let pid = tmux.flowcap_pid();
+        assert!(Command::new("kill").args([&format!("-{signal}"), pid.as_str()]).status().unwrap().success());
+        tmux.wait_for("FLOWCAP-EXITED-0");
+        tmux.assert_cooked(signal);
+        tmux.keys(&["clear", "Enter"]);
+    }
+}
+
+#[test]
+fn a_closed_terminal_ends_the_planner() {
+    let Some(tmux) = Tmux::start("closed") else { return };
+    tmux.start_flowcap();
+    let pid = tmux.flowcap_pid();
+    // The SSH session drops: the terminal and its shell go away.
+    tmux.run(&["kill-session", "-t", "e2e"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::path::Path::new(&format!("/proc/{pid}")).exists() {
+        assert!(Instant::now() < deadline, "flowcap {pid} still runs after its terminal closed");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn the_wheel_acts_only_under_the_pointer_and_the_findings_scroll_to_the_end() {
+    let Some(tmux) = Tmux::start("wheel") else { return };
+    tmux.start_flowcap();
+    let screen = tmux.screen();
+    let row_of = |screen: &str, text: &str| screen.lines().position(|l| l.contains(text)).unwrap();
+    // Over the figures, the wheel changes nothing.
+    for _ in 0..3 {
+        tmux.wheel(true, 60, row_of(&screen, "Per slot"));
+    }
+    // Over a knob, it steps that knob: the only change.
+    tmux.wheel(true, 5, row_of(&screen, "max concurrent"));
+    let after = tmux.wait_for("Concurrent executions 44 = 4 × 11 (was 40)");
+    assert!(after.contains("▸ max concurrent    11 (was 10)"), "{after}");
+    assert!(after.contains("  replicas          2    "), "API replicas untouched:\n{after}");
+    tmux.keys(&["C-c"]);
+    tmux.wait_for("FLOWCAP-EXITED-0");
+
+    // A plan that overloads its host: more findings than the panel holds.
+    tmux.keys(&["clear", "Enter"]);
+    tmux.start_flowcap_with("--preset large --host-cpus 4 --host-memory 8G", "more · Tab, then j/k");
+    assert!(!tmux.screen().contains("host-memory-overcommit"));
+    tmux.keys(&["Tab", "End"]);
+    let end = tmux.wait_for("host-memory-overcommit");
+    let border = end.lines().find(|l| l.contains("above ┛")).unwrap_or_else(|| panic!("{end}"));
+    assert!(!border.contains("more"), "the last finding is in view: {border}");
+    tmux.keys(&["C-c"]);
+    tmux.wait_for("FLOWCAP-EXITED-0");
+}
+
+#[test]
+fn saving_over_a_file_flowcap_did_not_write_needs_f() {
+    let Some(tmux) = Tmux::start("consent") else { return };
+    std::fs::write(tmux.dir.join("notes.yaml"), "my notes\n").unwrap();
+    tmux.start_flowcap();
+    let save_as_notes = || {
+        tmux.keys(&["s"]);
+        tmux.wait_for("Save plan to: flowcap-plan.yaml");
+        for _ in 0.."flowcap-plan.yaml".len() {
+            tmux.keys(&["BSpace"]);
+        }
+        tmux.keys(&["notes.yaml", "Enter"]);
+        tmux.wait_for("notes.yaml exists and was not written by flowcap. Replace it anyway, as --force would");
+    };
+    tmux.keys(&["l"]);
+    save_as_notes();
+    // y is not consent here; n keeps the file.
+    tmux.keys(&["y", "n"]);
+    tmux.wait_for("not written: notes.yaml is as it was");
+    assert_eq!(std::fs::read_to_string(tmux.dir.join("notes.yaml")).unwrap(), "my notes\n");
+    save_as_notes();
+    tmux.keys(&["F"]);
+    tmux.wait_for("wrote notes.yaml");
+    assert!(std::fs::read_to_string(tmux.dir.join("notes.yaml")).unwrap().starts_with("# Written by flowcap"));
+    tmux.keys(&["q"]);
+    tmux.wait_for("FLOWCAP-EXITED-0");
+}
+
+#[test]
+fn the_report_is_coloured_on_a_terminal_unless_no_color_or_never() {
+    let Some(tmux) = Tmux::start("colour") else { return };
+    let binary = env!("CARGO_BIN_EXE_flowcap");
+    // The headline is bold on a terminal: the report is written to it, not piped.
+    let dir = env!("CARGO_MANIFEST_DIR");
+    let line = |env: &str, flags: &str| {
+        tmux.keys(&["clear", "Enter"]);
+        // Each capture holds this run alone: the earlier reports leave the history.
+        tmux.run(&["clear-history", "-t", "e2e"]);
+        tmux.keys(&[
+            &format!("cd {dir}; clear; {env} {binary} --check --preset medium {flags}; echo REPORT-END-$((6*7))"),
+            "Enter",
+        ]);
+        // The marker is computed, so the typed command line cannot match it before the report.
+        tmux.wait_for("REPORT-END-42");
+        tmux.run(&["capture-pane", "-p", "-e", "-t", "e2e", "-S", "-200"])
+    };
+    let bold_headline = "\x1b[1mflowcap check: Medium";
+    assert!(line("", "").contains(bold_headline), "{}", line("", ""));
+    assert!(line("", "").contains("PASS\x1b[0m"), "{:?}", line("", ""));
+    assert!(!line("NO_COLOR=1", "").contains("\x1b[1m"));
+    assert!(!line("", "--color never").contains("\x1b[1m"));
+    // Piped, auto is plain; always colours anyway.
+    assert!(!line("", "| cat").contains("\x1b[1m"));
+    assert!(line("", "--color always | cat").contains(bold_headline));
+}

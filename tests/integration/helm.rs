@@ -1,0 +1,264 @@
+//! Helm values are right when Helm renders Flow-Like's chart with them, every manifest
+//! validates, the rendered workloads carry the plan, and reading the values back finds no
+//! drift. Needs helm (`.ci/install-helm`), kubernetes-validate (PyPI) and the chart in
+//! `../shared/fixtures/flow-like-helm`: skipped outside CI when absent, required on CI.
+
+use crate::common::{flowcap, tempdir};
+use flowcap::model::plan::Plan;
+use flowcap::model::units::{Bytes, Cpus};
+use serde_yaml::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The chart, or `None` (a skip) outside CI when it or the tools are missing.
+fn chart() -> Option<PathBuf> {
+    let chart = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/flow-like-helm");
+    let tools = ["helm", "kubernetes-validate"]
+        .iter()
+        .all(|tool| Command::new(tool).arg("--help").output().is_ok_and(|o| o.status.success()));
+    let found = chart.join("Chart.yaml").is_file() && tools;
+    assert!(
+        found || std::env::var_os("CI").is_none(),
+        "helm, kubernetes-validate and {} are required on CI",
+        chart.display()
+    );
+    found.then_some(chart)
+}
+
+/// A plan of our own: the Job backend, no executor-pool autoscaler, a workload without
+/// limits, a second node pool.
+const OWN_PLAN: &str = "\
+platform: kubernetes
+api:
+  replicas: 2
+  requests: { cpus: 250m, memory: 384Mi }
+  limits: { cpus: 1500m, memory: 1536Mi }
+  autoscaling: { min: 2, max: 6, target_cpu_percent: 60, target_memory_percent: 75 }
+runtime:
+  replicas: 4
+  max_concurrent_executions: 8
+  requests: { cpus: 2, memory: 4Gi }
+  limits: { cpus: 4, memory: 8Gi }
+jobs:
+  max_concurrent: 40
+  requests: { cpus: 500m, memory: 1Gi }
+  limits: { cpus: 1, memory: 2Gi }
+postgres: { external: true, max_connections: 150 }
+other_services:
+  web: { replicas: 2, requests: { cpus: 20m, memory: 96Mi } }
+  redis: { requests: { cpus: 100m, memory: 256Mi }, limits: { cpus: 500m, memory: 512Mi } }
+  prometheus: { requests: { cpus: 250m, memory: 512Mi }, limits: { cpus: 1, memory: 2Gi } }
+  grafana: { requests: { cpus: 100m, memory: 256Mi }, limits: { cpus: 500m, memory: 512Mi } }
+cluster:
+  node_pools:
+    - { name: general, nodes: 3, max_nodes: 5, cpus: 16, memory: 64Gi }
+    - { name: jobs, nodes: 0, max_nodes: 4, cpus: 8, memory: 32Gi }
+";
+
+/// The rendered manifests. Read with PyYAML (kubernetes-validate's own parser), as the API
+/// server's does: the chart (ab1f822d) renders duplicate label keys on the executor pool,
+/// which the YAML spec forbids and yaml_serde refuses, while Kubernetes keeps the last.
+fn documents(rendered: &Path) -> Vec<Value> {
+    let json = Command::new("python3")
+        .args([
+            "-c",
+            "import json, sys, yaml; print(json.dumps([d for d in yaml.safe_load_all(open(sys.argv[1])) if d]))",
+        ])
+        .arg(rendered)
+        .output()
+        .unwrap();
+    assert!(json.status.success(), "{}", String::from_utf8_lossy(&json.stderr));
+    serde_json::from_slice(&json.stdout).unwrap()
+}
+
+/// The rendered manifests of one kind, by name.
+fn manifests<'a>(docs: &'a [Value], kind: &str) -> Vec<(&'a str, &'a Value)> {
+    docs.iter()
+        .filter(|d| d["kind"].as_str() == Some(kind))
+        .map(|d| (d["metadata"]["name"].as_str().unwrap(), d))
+        .collect()
+}
+
+fn container_resources(workload: &Value) -> &Value {
+    &workload["spec"]["template"]["spec"]["containers"][0]["resources"]
+}
+
+/// The quantity at `block.key` of rendered resources, read back with flowcap's own parsers.
+fn quantity<T>(resources: &Value, block: &str, key: &str, parse: fn(&str) -> Result<T, String>) -> Option<T> {
+    let value = &resources[block][key];
+    let text = match value {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        _ => return None,
+    };
+    Some(parse(&text).unwrap())
+}
+
+fn assert_resources(
+    name: &str,
+    rendered: &Value,
+    requests: flowcap::model::plan::Resources,
+    limits: flowcap::model::plan::Resources,
+) {
+    for (block, planned) in [("requests", requests), ("limits", limits)] {
+        assert_eq!(quantity(rendered, block, "cpu", Cpus::parse), planned.cpus, "{name} {block}.cpu");
+        assert_eq!(quantity(rendered, block, "memory", Bytes::parse), planned.memory, "{name} {block}.memory");
+    }
+}
+
+#[test]
+fn helm_renders_the_chart_with_the_exported_values_and_they_read_back_without_drift() {
+    let Some(chart) = chart() else { return };
+    let operator = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/helm/operator-values.yaml");
+    let secrets = chart.join("values-secrets.yaml.example");
+    let managed = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/helm/managed-database.yaml");
+    for (source, own) in [("--preset=kubernetes-large", false), ("own.yaml", true)] {
+        let dir = tempdir("helm");
+        std::fs::write(dir.join("own.yaml"), OWN_PLAN).unwrap();
+        let output = flowcap()
+            .current_dir(&dir)
+            .args(["export", "--helm", source, "-o", "values-flowcap.yaml"])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{source}: {}", String::from_utf8_lossy(&output.stderr));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("apply with: helm upgrade --install RELEASE CHART -f values.yaml -f values-secrets.yaml -f values-flowcap.yaml"),
+            "{stderr}"
+        );
+        // The operator's values first (for our own plan: a managed database, Jobs), flowcap's last.
+        let mut values = vec![secrets.clone()];
+        values.push(if own { operator.clone() } else { managed.clone() });
+        values.push(dir.join("values-flowcap.yaml"));
+        let mut helm = Command::new("helm");
+        helm.args(["template", "fl"]).arg(&chart);
+        for file in &values {
+            helm.arg("-f").arg(file);
+        }
+        let rendered = helm.output().unwrap();
+        assert!(rendered.status.success(), "{source}: helm template: {}", String::from_utf8_lossy(&rendered.stderr));
+        std::fs::write(dir.join("rendered.yaml"), &rendered.stdout).unwrap();
+        let validated = Command::new("kubernetes-validate")
+            .args(["--strict", "--quiet"])
+            .arg(dir.join("rendered.yaml"))
+            .output()
+            .unwrap();
+        assert!(
+            validated.status.success(),
+            "{source}: kubernetes-validate: {}{}",
+            String::from_utf8_lossy(&validated.stdout),
+            String::from_utf8_lossy(&validated.stderr)
+        );
+
+        let plan: Plan = match source.strip_prefix("--preset=") {
+            Some(preset) => flowcap::model::presets::load_preset(preset).unwrap().plan,
+            None => flowcap::model::load::parse_plan("own.yaml", OWN_PLAN).unwrap().plan,
+        };
+        let text = String::from_utf8(rendered.stdout).unwrap();
+        let docs = documents(&dir.join("rendered.yaml"));
+        let deployments = manifests(&docs, "Deployment");
+        let deployment =
+            |suffix: &str| deployments.iter().find(|(n, _)| *n == format!("fl-flow-like-{suffix}")).map(|(_, d)| *d);
+        let hpas = manifests(&docs, "HorizontalPodAutoscaler");
+        let hpa = |suffix: &str| hpas.iter().find(|(n, _)| *n == format!("fl-flow-like-{suffix}")).map(|(_, d)| *d);
+
+        for (suffix, replicas, requests, limits, autoscaling) in [
+            ("api", plan.api.replicas, plan.api.reservations, plan.api.limits, plan.api.autoscaling),
+            (
+                "executor-pool",
+                plan.runtime.replicas,
+                plan.runtime.reservations,
+                plan.runtime.limits,
+                plan.runtime.autoscaling,
+            ),
+        ] {
+            let rendered = deployment(suffix).unwrap_or_else(|| panic!("{source}: no {suffix} Deployment"));
+            assert_resources(suffix, container_resources(rendered), requests, limits);
+            match autoscaling {
+                Some(planned) => {
+                    // The HPA owns the count: the API's Deployment leaves it out, the executor
+                    // pool's (ab1f822d) still sets replicaCount, which flowcap sets to where the
+                    // plan has it now.
+                    let count = &rendered["spec"]["replicas"];
+                    assert!(
+                        count.is_null() || count.as_u64() == Some(u64::from(replicas)),
+                        "{source}: {suffix} replicas {count:?}"
+                    );
+                    let spec = &hpa(suffix).unwrap_or_else(|| panic!("{source}: no {suffix} HPA"))["spec"];
+                    assert_eq!(spec["minReplicas"].as_u64(), Some(u64::from(planned.min)), "{source} {suffix}");
+                    assert_eq!(spec["maxReplicas"].as_u64(), Some(u64::from(planned.max)), "{source} {suffix}");
+                    let targets: Vec<u64> = spec["metrics"]
+                        .as_sequence()
+                        .unwrap()
+                        .iter()
+                        .map(|m| m["resource"]["target"]["averageUtilization"].as_u64().unwrap())
+                        .collect();
+                    assert_eq!(
+                        targets,
+                        [planned.target_cpu_percent, planned.target_memory_percent]
+                            .iter()
+                            .flatten()
+                            .map(|t| u64::from(*t))
+                            .collect::<Vec<_>>()
+                    );
+                }
+                None => {
+                    assert_eq!(rendered["spec"]["replicas"].as_u64(), Some(u64::from(replicas)), "{source} {suffix}");
+                    assert!(hpa(suffix).is_none(), "{source}: an HPA the plan does not have");
+                }
+            }
+        }
+        for (name, service) in &plan.other_services {
+            if let Some(rendered) = deployment(name) {
+                assert_resources(name, container_resources(rendered), service.reservations, service.limits);
+            }
+        }
+        // The chart (ab1f822d) documents executor.maxConcurrentJobs and executor.resources but
+        // passes neither to any manifest: the API applies its own. Said in the README; this
+        // fails when a chart update starts rendering them, so the test then checks them.
+        if let Some(jobs) = &plan.jobs {
+            assert!(!text.contains(&jobs.max_concurrent.to_string()), "{source}: the chart now renders the Job cap");
+        }
+
+        // Read back over the same files, the values hold exactly the plan.
+        let mut diff = flowcap();
+        diff.current_dir(&dir).args(["diff", source]);
+        for file in &values {
+            diff.arg("--helm-values").arg(file);
+        }
+        let output = diff.output().unwrap();
+        assert!(output.status.success(), "{source}: {}", String::from_utf8_lossy(&output.stderr));
+        assert_eq!(
+            String::from_utf8_lossy(&output.stdout),
+            "no differences: the deployment matches the plan\n",
+            "{source}"
+        );
+    }
+}
+
+/// Every leaf of flowcap's copy of the chart's defaults, with its dotted path.
+fn leaves(value: &Value, path: &str, out: &mut Vec<(String, Value)>) {
+    match value {
+        Value::Mapping(map) => {
+            for (key, value) in map {
+                let key = key.as_str().unwrap();
+                leaves(value, &if path.is_empty() { key.to_string() } else { format!("{path}.{key}") }, out);
+            }
+        }
+        leaf => out.push((path.to_string(), leaf.clone())),
+    }
+}
+
+#[test]
+fn flowcaps_copy_of_the_chart_defaults_is_the_charts() {
+    let Some(chart) = chart() else { return };
+    let ours: Value = serde_yaml::from_str(flowcap::platform::kubernetes::values::CHART_DEFAULTS).unwrap();
+    let theirs: Value = serde_yaml::from_str(&std::fs::read_to_string(chart.join("values.yaml")).unwrap()).unwrap();
+    let mut found = Vec::new();
+    leaves(&ours, "", &mut found);
+    assert!(found.len() > 50, "{}", found.len());
+    for (path, value) in found {
+        let at = path.split('.').try_fold(&theirs, |node, key| node.get(key));
+        assert_eq!(at, Some(&value), "{path}");
+    }
+}

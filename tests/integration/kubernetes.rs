@@ -1,0 +1,593 @@
+//! Kubernetes plans: the allocatable formula, placement computed by hand, the cluster
+//! findings and what a Kubernetes plan must say.
+
+use crate::common::{flowcap, tempdir};
+
+use flowcap::analysis::figures::analyze;
+use flowcap::analysis::rules::{Change, Finding, Setting, evaluate};
+use flowcap::model::load::parse_plan;
+use flowcap::model::plan::Plan;
+use flowcap::model::units::{Bytes, Cpus};
+use flowcap::platform::kubernetes::fit::allocatable;
+use flowcap::platform::kubernetes::values::{ValuesFile, import};
+
+const GIB: u64 = 1 << 30;
+const MIB: u64 = 1 << 20;
+
+/// A Kubernetes plan: one node pool of `pool` (YAML flow mapping), then `rest`.
+fn plan(pool: &str, rest: &str) -> Plan {
+    let text = format!(
+        "platform: kubernetes\npostgres: {{ external: true, max_connections: 200 }}\n\
+         cluster:\n  node_pools:\n    - {pool}\n{rest}"
+    );
+    parse_plan("k.yaml", &text).unwrap_or_else(|e| panic!("{e}\n{text}")).plan
+}
+
+fn fired(plan: &Plan, rule: &str) -> Vec<Finding> {
+    evaluate(plan, &analyze(plan)).into_iter().filter(|f| f.rule.as_str() == rule).collect()
+}
+
+#[test]
+fn allocatable_follows_gkes_published_reservations() {
+    // 32 CPUs: 6 % of the first core (60m), 1 % of the second (10m), 0.5 % of the next two
+    // (10m), 0.25 % of the other 28 (70m) = 150m.
+    // 128 GiB: 25 % of 4 + 20 % of 4 + 10 % of 8 + 6 % of 112 GiB = 9.32 GiB, plus 100 MiB.
+    let reserved = (4 * GIB * 25 + 4 * GIB * 20 + 8 * GIB * 10 + 112 * GIB * 6).div_ceil(100) + 100 * MIB;
+    assert_eq!(allocatable(Cpus::whole(32), Bytes::gib(128)), (Cpus(31_850), Bytes(128 * GIB - reserved)));
+    // Above 128 GiB, 2 %: 256 GiB reserves 9.32 + 2.56 GiB.
+    let reserved =
+        (4 * GIB * 25 + 4 * GIB * 20 + 8 * GIB * 10 + 112 * GIB * 6 + 128 * GIB * 2).div_ceil(100) + 100 * MIB;
+    assert_eq!(allocatable(Cpus::whole(1), Bytes::gib(256)), (Cpus(940), Bytes(256 * GIB - reserved)));
+}
+
+#[test]
+fn pods_fill_a_node_exactly_and_the_next_one_waits() {
+    // One node offering 4 CPUs and 8 GiB; the API takes 1 CPU / 2 GiB per pod, nothing else
+    // requests anything (runtime 0 replicas).
+    let pool = "{ name: exact, nodes: 1, cpus: 4, memory: 8Gi, allocatable: { cpus: 4, memory: 8Gi } }";
+    let rest = "api: { replicas: 4, requests: { cpus: 1, memory: 2Gi } }\nruntime: { replicas: 0 }\n";
+    let fit = analyze(&plan(pool, rest)).cluster.unwrap();
+    assert_eq!((fit.now.pods, fit.now.placed), (4, 4));
+    assert_eq!((fit.now.cpu_requests_share, fit.now.memory_requests_share), (1.0, 1.0));
+    assert!(fired(&plan(pool, rest), "pods-unschedulable").is_empty());
+
+    let rest = "api: { replicas: 5, requests: { cpus: 1, memory: 2Gi } }\nruntime: { replicas: 0 }\n";
+    let p = plan(pool, rest);
+    let fit = analyze(&p).cluster.unwrap();
+    assert_eq!((fit.now.pods, fit.now.placed), (5, 4));
+    assert_eq!(fit.now.unplaced[0].workload, "api");
+    assert_eq!(fit.now.unplaced[0].reason, "it requests 1 CPU and 2 GiB and no node has that much left");
+    let found = fired(&p, "pods-unschedulable");
+    assert_eq!(found.len(), 1, "said once, not again at the maximum: {found:?}");
+    assert_eq!(
+        found[0].message,
+        "1 api pod(s) cannot be placed now: it requests 1 CPU and 2 GiB and no node has that much left"
+    );
+}
+
+#[test]
+fn a_pod_larger_than_any_node_is_named_with_what_the_nodes_offer() {
+    // 8 CPUs requested; nodes of 4 CPUs offer 3,920m less a 200m DaemonSet = 3,720m.
+    let pool = "{ name: small, nodes: 3, cpus: 4, memory: 16Gi }";
+    let rest = "runtime: { replicas: 1, requests: { cpus: 8, memory: 4Gi } }\napi: { replicas: 1 }\n";
+    let mut p = plan(pool, rest);
+    p.cluster.as_mut().unwrap().daemonset.cpus = Some(Cpus(200));
+    let fit = analyze(&p).cluster.unwrap();
+    assert_eq!(fit.now.unplaced.len(), 1);
+    assert_eq!(
+        fit.now.unplaced[0].reason,
+        "it requests 8 CPUs and 4 GiB, more than any node offers pods (at most 3.72 CPUs and 13.3 GiB on one node)"
+    );
+}
+
+#[test]
+fn first_fit_decreasing_places_the_largest_pods_first() {
+    // Two nodes of 4 CPUs; API pods of 1 CPU, runtime pods of 3. In the plan's order the two
+    // API pods share node 1, the first runtime takes node 2 and the second finds 2 and 1 CPUs
+    // left: unplaced. Largest first puts a runtime on each node and an API pod beside each.
+    let pool = "{ name: p, nodes: 2, cpus: 4, memory: 16Gi, allocatable: { cpus: 4, memory: 16Gi } }";
+    let rest = "api: { replicas: 2, requests: { cpus: 1, memory: 1Gi } }\n\
+                runtime: { replicas: 2, requests: { cpus: 3, memory: 1Gi } }\n";
+    let fit = analyze(&plan(pool, rest)).cluster.unwrap();
+    assert_eq!((fit.now.placed, fit.now.unplaced.len()), (4, 0));
+    assert_eq!(fit.now.cpu_requests_share, 1.0);
+}
+
+#[test]
+fn the_maximum_places_every_autoscaler_at_max_and_every_job_on_max_nodes() {
+    let pool = "{ name: p, nodes: 1, max_nodes: 2, cpus: 4, memory: 16Gi, allocatable: { cpus: 4, memory: 16Gi } }";
+    let rest = "api: { replicas: 1, requests: { cpus: 1, memory: 1Gi }, autoscaling: { min: 1, max: 3 } }\n\
+                runtime: { replicas: 1, max_concurrent_executions: 5, requests: { cpus: 1, memory: 1Gi }, autoscaling: { min: 1, max: 2 } }\n\
+                jobs: { max_concurrent: 4, requests: { cpus: 500m, memory: 256Mi }, limits: { cpus: 1, memory: 1Gi } }\n";
+    let p = plan(pool, rest);
+    let a = analyze(&p);
+    let fit = a.cluster.unwrap();
+    assert_eq!((fit.now.pods, fit.now.nodes), (2, 1));
+    // 3 API + 2 runtime + 4 Jobs on two nodes: 5 CPUs + 2 CPUs of Jobs = 7 of 8.
+    assert_eq!((fit.at_maximum.pods, fit.at_maximum.placed, fit.at_maximum.nodes), (9, 9, 2));
+    assert_eq!(fit.at_maximum.cpu_requests_share, 0.875);
+    let maximum = a.at_maximum.unwrap();
+    assert_eq!((maximum.api_replicas, maximum.runtime_replicas), (3, 2));
+    assert_eq!(maximum.concurrent_executions, 2 * 5 + 4);
+    // 3 × 10 + db-init 3 + admin 2.
+    assert_eq!(maximum.connections.used, 35);
+}
+
+#[test]
+fn job_cap_past_the_cluster_says_how_many_fit() {
+    let pool = "{ name: p, nodes: 1, cpus: 4, memory: 16Gi, allocatable: { cpus: 4, memory: 16Gi } }";
+    let rest = "api: { replicas: 1, requests: { cpus: 1, memory: 1Gi } }\nruntime: { replicas: 0 }\n\
+                jobs: { max_concurrent: 10, requests: { cpus: 500m, memory: 256Mi } }\n";
+    let p = plan(pool, rest);
+    let found = fired(&p, "job-cap-exceeds-cluster");
+    assert_eq!(found.len(), 1);
+    // 3 CPUs left after the API: 6 Jobs of 500m.
+    assert!(
+        found[0].message.starts_with("4 of the 10 Jobs the cap allows find no node at the maximum"),
+        "{}",
+        found[0].message
+    );
+    assert_eq!(found[0].changes, vec![Change { path: "jobs.max_concurrent".into(), value: Setting::Count(6) }]);
+    assert!(fired(&p, "pods-unschedulable").is_empty(), "Jobs have their own rule");
+}
+
+#[test]
+fn the_api_autoscalers_maximum_against_the_connection_budget() {
+    let pool = "{ name: p, nodes: 10, cpus: 32, memory: 128Gi }";
+    // At 20 replicas: 200 + db-init 3 + admin 2 = 205 > 197 usable; 19 × 10 + 5 = 195 fits.
+    let rest = "api: { replicas: 2, requests: { cpus: 500m, memory: 512Mi }, autoscaling: { min: 2, max: 20 } }\n";
+    let p = plan(pool, rest);
+    assert!(fired(&p, "connections-exhausted").is_empty(), "now it fits: 25 of 197");
+    let found = fired(&p, "hpa-max-exhausts-connections");
+    assert_eq!(found.len(), 1);
+    assert_eq!(
+        found[0].message,
+        "at the API autoscaler's maximum of 20 replicas the clients can open 205 connections; max_connections 200 leaves 197 usable"
+    );
+    // Within the 80 % warning line (157 of 197): 15 × 10 + 5 = 155.
+    assert_eq!(
+        found[0].fix.as_deref(),
+        Some("lower api.autoscaling.max to 15, or raise postgres.max_connections to 260")
+    );
+    assert_eq!(found[0].changes, vec![Change { path: "api.autoscaling.max".into(), value: Setting::Count(15) }]);
+    // At 19, 195 connections fit but pass the warning line: a warning at the maximum.
+    let rest = "api: { replicas: 2, requests: { cpus: 500m, memory: 512Mi }, autoscaling: { min: 2, max: 19 } }\n";
+    assert!(fired(&plan(pool, rest), "hpa-max-exhausts-connections").is_empty());
+    let near = fired(&plan(pool, rest), "connections-near-limit");
+    assert_eq!(near.len(), 1);
+    assert_eq!(near[0].path, "api.autoscaling.max");
+    assert!(
+        near[0].message.ends_with("195 connections, 99 % of the 197 usable: past the 80 % warning line"),
+        "{}",
+        near[0].message
+    );
+    let rest = "api: { replicas: 2, requests: { cpus: 500m, memory: 512Mi }, autoscaling: { min: 2, max: 15 } }\n";
+    assert!(fired(&plan(pool, rest), "connections-near-limit").is_empty());
+}
+
+#[test]
+fn an_autoscaler_without_requests_and_limits_below_requests() {
+    let pool = "{ name: p, nodes: 2, cpus: 16, memory: 64Gi }";
+    let rest = "api: { replicas: 1, requests: { cpus: 500m }, autoscaling: { min: 1, max: 3 } }\n\
+                runtime: { replicas: 1, requests: { cpus: 2, memory: 4Gi }, limits: { cpus: 1, memory: 8Gi } }\n";
+    let p = plan(pool, rest);
+    let missing = fired(&p, "requests-missing");
+    assert_eq!(missing.len(), 1);
+    assert_eq!(missing[0].path, "api.reservations");
+    assert!(missing[0].message.contains("requests no memory"), "{}", missing[0].message);
+    let below = fired(&p, "limits-below-requests");
+    assert_eq!(below.len(), 1);
+    assert_eq!(below[0].message, "runtime requests 2 CPUs but is limited to 1");
+    // On Kubernetes the request is what was placed: the limit comes up to it.
+    assert_eq!(
+        below[0].fix.as_deref(),
+        Some("raise runtime.limits.cpus to 2, or lower runtime.reservations.cpus to 1")
+    );
+    assert_eq!(
+        below[0].changes,
+        vec![Change { path: "runtime.limits.cpus".into(), value: Setting::Cpus(Cpus::whole(2)) }]
+    );
+    assert!(fired(&p, "reservation-above-limit").is_empty(), "the Compose rule is not the Kubernetes one");
+}
+
+#[test]
+fn memory_limits_overcommitting_a_node_warn_and_cpu_limits_do_not() {
+    let pool = "{ name: p, nodes: 1, cpus: 8, memory: 16Gi, allocatable: { cpus: 8, memory: 16Gi } }";
+    // Four API pods requesting 1 GiB with 8 CPU and 5 GiB limits each: 20 GiB of limits on 16.
+    let rest = "api: { replicas: 4, requests: { cpus: 1, memory: 1Gi }, limits: { cpus: 8, memory: 5Gi } }\nruntime: { replicas: 0 }\n";
+    let found = fired(&plan(pool, rest), "node-limits-overcommit");
+    assert_eq!(found.len(), 1);
+    assert!(found[0].message.contains("(the most, p-1: 125 % of what it offers pods)"), "{}", found[0].message);
+    let rest = "api: { replicas: 4, requests: { cpus: 1, memory: 1Gi }, limits: { cpus: 8, memory: 4Gi } }\nruntime: { replicas: 0 }\n";
+    assert!(fired(&plan(pool, rest), "node-limits-overcommit").is_empty(), "32 CPUs of limits on 8 only throttle");
+}
+
+#[test]
+fn kubernetes_keys_belong_to_kubernetes_plans() {
+    let bad = [
+        ("cluster: { node_pools: [] }\n", "is for Kubernetes plans: add `platform: kubernetes`"),
+        ("api: { autoscaling: { min: 1, max: 2 } }\n", "is for Kubernetes plans"),
+        ("platform: kubernetes\n", "needs a `cluster:` with at least one node pool"),
+        (
+            "platform: kubernetes\nhost: { cpus: 4, memory: 8G }\ncluster: { node_pools: [{ name: a, nodes: 1, cpus: 4, memory: 8Gi }] }\n",
+            "not a host",
+        ),
+        (
+            "platform: kubernetes\napi: { replicas: 5, autoscaling: { min: 1, max: 3 } }\ncluster: { node_pools: [{ name: a, nodes: 1, cpus: 4, memory: 8Gi }] }\n",
+            "needs 1 ≤ min ≤ api.replicas ≤ max ≤ 1000, got min 1, replicas 5, max 3",
+        ),
+        (
+            "platform: kubernetes\ncluster: { node_pools: [{ name: a, nodes: 1, cpus: 4, memory: 8Gi }, { name: a, nodes: 1, cpus: 4, memory: 8Gi }] }\n",
+            "node pool names must be given and different",
+        ),
+        (
+            "platform: kubernetes\ncluster: { node_pools: [{ name: a, nodes: 3, max_nodes: 2, cpus: 4, memory: 8Gi }] }\n",
+            "nodes must be at most max_nodes",
+        ),
+    ];
+    for (text, expected) in bad {
+        let error = parse_plan("k.yaml", text).err().unwrap_or_else(|| panic!("accepted:\n{text}")).to_string();
+        assert!(error.contains(expected), "{text}\n→ {error}");
+    }
+}
+
+#[test]
+fn the_kubernetes_preset_passes_its_own_check() {
+    let loaded = flowcap::model::presets::load_preset("kubernetes-large").unwrap();
+    let found = evaluate(&loaded.plan, &analyze(&loaded.plan));
+    assert!(found.is_empty(), "{found:?}");
+    let a = analyze(&loaded.plan);
+    let fit = a.cluster.unwrap();
+    // Now: 3 API + 6 runtimes + web, redis, prometheus, grafana, tempo.
+    assert_eq!((fit.now.pods, fit.now.placed, fit.now.nodes), (14, 14, 3));
+    assert_eq!((fit.at_maximum.pods, fit.at_maximum.placed, fit.at_maximum.nodes), (27, 27, 6));
+    assert_eq!(a.at_maximum.unwrap().concurrent_executions, 240);
+}
+
+fn values(files: &[(&str, &str)]) -> Result<Plan, flowcap::io::error::InputError> {
+    let files: Vec<ValuesFile> =
+        files.iter().map(|(name, text)| ValuesFile { name: name.to_string(), text: text.to_string() }).collect();
+    import(&files).map(|(plan, _)| plan)
+}
+
+#[test]
+fn values_files_merge_over_the_charts_defaults_as_helm_merges_them() {
+    // The chart's defaults alone: one API and one executor pod, CockroachDB, Redis, the
+    // monitoring stack with tracing, no Job backend.
+    let plan = values(&[]).unwrap();
+    assert_eq!((plan.api.replicas, plan.runtime.replicas), (1, 1));
+    assert_eq!(plan.api.reservations.cpus, Some(Cpus(100)));
+    assert_eq!(plan.api.limits.memory, Some(Bytes::gib(1)));
+    assert_eq!(plan.other_services.get("cockroachdb").map(|s| s.replicas), Some(3));
+    let names: Vec<&str> = plan.other_services.keys().map(String::as_str).collect();
+    assert_eq!(names, ["cockroachdb", "grafana", "prometheus", "redis", "tempo", "web"]);
+    assert!(plan.jobs.is_none());
+
+    // Later files win; a null removes the chart's default; an HPA starts at its minimum.
+    let first = "api:\n  replicaCount: 2\n  resources:\n    limits: null\nexecution:\n  asyncBackend: kubernetes_job\n";
+    let second = "api:\n  replicaCount: 4\n  autoscaling:\n    enabled: true\n    minReplicas: 3\n    maxReplicas: 8\n\
+                  monitoring:\n  enabled: false\ndatabase:\n  type: external\nexecutor:\n  maxConcurrentJobs: 25\n";
+    let plan = values(&[("a.yaml", first), ("b.yaml", second)]).unwrap();
+    // replicaCount 4 stands within the autoscaler's bounds (3 to 8).
+    assert_eq!(plan.api.replicas, 4);
+    assert_eq!(plan.api.autoscaling.map(|a| (a.min, a.max, a.target_cpu_percent)), Some((3, 8, Some(70))));
+    assert_eq!(plan.api.limits, flowcap::model::plan::Resources::default());
+    assert_eq!(plan.jobs.map(|j| j.max_concurrent), Some(25));
+    let names: Vec<&str> = plan.other_services.keys().map(String::as_str).collect();
+    assert_eq!(names, ["redis", "web"]);
+}
+
+#[test]
+fn a_bad_value_is_named_at_its_place_in_the_file_that_set_it() {
+    let error = values(&[
+        ("a.yaml", "api:\n  replicaCount: 2\n"),
+        ("b.yaml", "web: {}\napi:\n  resources:\n    requests:\n      cpu: lots\n"),
+    ])
+    .unwrap_err();
+    assert_eq!(error.location().file, "b.yaml");
+    assert_eq!((error.location().line, error.location().column), (Some(5), Some(7)));
+    // The value itself is not repeated: values files hold secrets.
+    assert_eq!(
+        error.message(),
+        "api.resources.requests.cpu: must be a Kubernetes quantity such as 250m or 2 (CPU), 512Mi or 2G (memory)"
+    );
+    let error = values(&[("c.yaml", "- a list\n")]).unwrap_err();
+    assert_eq!(error.message(), "Helm values are a mapping of keys");
+    let error = values(&[("d.yaml", "api: {replicaCount: [\n")]).unwrap_err();
+    assert_eq!(error.kind(), "syntax");
+}
+
+#[test]
+fn solve_sizes_the_executor_pools_maximum_and_the_nodes_that_place_it() {
+    use flowcap::analysis::solve::{Outcome, solve};
+    // 600 runs a minute of 30 s: 300 Erlangs. At 10 executions a pod, flowcap's default target
+    // (p95 wait ≤ 3 s) takes 32 pods; pods of 4 CPUs fit three to a 16-CPU node (15.89
+    // allocatable), so 11 nodes, the API's two small pods beside them.
+    let pool = "{ name: general, nodes: 3, max_nodes: 4, cpus: 16, memory: 64Gi }";
+    let rest = "api: { replicas: 2, requests: { cpus: 500m, memory: 512Mi }, limits: { cpus: 2, memory: 2Gi } }\n\
+                runtime: { replicas: 4, max_concurrent_executions: 10, requests: { cpus: 4, memory: 8Gi }, \
+                limits: { cpus: 4, memory: 8Gi }, autoscaling: { min: 4, max: 8 } }\n\
+                workload: { arrivals_per_minute: 600, mean_duration: 30s }\n";
+    let p = plan(pool, rest);
+    // The workload figures are those of the peak: the autoscaler's maximum, 8 pods.
+    assert_eq!(analyze(&p).workload.unwrap().waits.slots, 80);
+    let Outcome::Cluster(sizing) = solve(&p) else { panic!("{:?}", solve(&p)) };
+    assert_eq!((sizing.executors, sizing.nodes, sizing.waits.slots), (32, 11, 320));
+    let sized = sizing.apply(&p);
+    assert_eq!(sized.runtime.autoscaling.unwrap().max, 32);
+    assert_eq!(sized.cluster.as_ref().unwrap().node_pools[0].max_nodes, Some(11));
+    assert!(evaluate(&sized, &analyze(&sized)).is_empty(), "{:?}", evaluate(&sized, &analyze(&sized)));
+    // One node fewer strands a pod at the maximum.
+    let mut short = sized.clone();
+    short.cluster.as_mut().unwrap().node_pools[0].max_nodes = Some(10);
+    assert_eq!(fired(&short, "pods-unschedulable").len(), 1);
+    assert!(matches!(solve(&sized), Outcome::AlreadyMet(_)));
+}
+
+#[test]
+fn values_are_read_as_kubernetes_reads_them() {
+    // Decimal units are decimal: 2100M is 1.96 GiB, under a 2Gi limit. Limits without
+    // requests are the requests. A CPU-only autoscaler has no memory target. "3" and 3.0 are 3.
+    let text = "api:\n  replicaCount: \"3\"\n  resources:\n    requests: { cpu: 1500m, memory: 2100M }\n    limits: { cpu: \"2\", memory: 2Gi }\n\
+                executorPool:\n  replicaCount: 3.0\n  resources:\n    requests: null\n    limits: { cpu: 4, memory: 8Gi }\n  \
+                autoscaling: { enabled: true, minReplicas: 3, maxReplicas: 6, targetMemoryUtilization: null }\n";
+    let mut plan = values(&[("v.yaml", text)]).unwrap();
+    assert_eq!(plan.api.replicas, 3);
+    assert_eq!(plan.api.reservations.memory, Some(Bytes(2_100_000_000)));
+    assert_eq!(plan.runtime.reservations, flowcap::model::plan::Resources::default());
+    let hpa = plan.runtime.autoscaling.unwrap();
+    assert_eq!((hpa.target_cpu_percent, hpa.target_memory_percent), (Some(70), None));
+    plan.cluster = Some(flowcap::model::cluster::Cluster {
+        node_pools: vec![flowcap::model::cluster::NodePool {
+            name: "n".into(),
+            nodes: 2,
+            max_nodes: None,
+            cpus: Cpus::whole(16),
+            memory: Bytes::gib(64),
+            allocatable: Some(flowcap::model::plan::Resources {
+                cpus: Some(Cpus::whole(16)),
+                memory: Some(Bytes::gib(64)),
+            }),
+        }],
+        ..Default::default()
+    });
+    let found: Vec<String> = evaluate(&plan, &analyze(&plan)).iter().map(|f| f.rule.as_str().to_string()).collect();
+    assert!(!found.iter().any(|r| r == "limits-below-requests" || r == "requests-missing"), "{found:?}");
+    // The executor pods request their limits: 3 × 4 CPUs.
+    let runtime_cpus: u64 =
+        flowcap::platform::kubernetes::fit::pods(&plan, flowcap::platform::kubernetes::fit::Scale::Now)
+            .iter()
+            .filter(|g| g.workload == "runtime")
+            .map(|g| u64::from(g.count) * g.cpu_request)
+            .sum();
+    assert_eq!(runtime_cpus, 12_000);
+}
+
+#[test]
+fn a_jobs_only_deployment_has_execution_slots() {
+    let pool = "{ name: p, nodes: 2, cpus: 16, memory: 64Gi }";
+    let rest = "runtime: { replicas: 0 }\njobs: { max_concurrent: 20 }\n";
+    assert!(fired(&plan(pool, rest), "no-execution-slots").is_empty());
+    assert_eq!(analyze(&plan(pool, rest)).at_maximum.unwrap().concurrent_executions, 20);
+}
+
+#[test]
+fn export_helm_keeps_the_operators_values_and_saves_the_plan_on_request() {
+    let dir = tempdir("helm-cli");
+    let own = "api:\n  replicaCount: 2\ndatabase:\n  type: external\n";
+    std::fs::write(dir.join("values.yaml"), own).unwrap();
+    // Never over the operator's values, even with --force.
+    flowcap()
+        .current_dir(&dir)
+        .args([
+            "export",
+            "--helm",
+            "--preset",
+            "kubernetes-large",
+            "--helm-values",
+            "values.yaml",
+            "-o",
+            "values.yaml",
+            "--force",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("is a Helm values file this command reads"));
+    assert_eq!(std::fs::read_to_string(dir.join("values.yaml")).unwrap(), own);
+    // Beside them, with the plan saved; then again, reading flowcap's own values too.
+    for again in [false, true] {
+        let mut export = flowcap();
+        export.current_dir(&dir).args([
+            "export",
+            "--helm",
+            "--preset",
+            "kubernetes-large",
+            "--helm-values",
+            "values.yaml",
+        ]);
+        if again {
+            export.args(["--helm-values", "values-flowcap.yaml"]);
+        }
+        export.args(["-o", "values-flowcap.yaml", "--save-plan", "plan.yaml"]).assert().success().stderr(
+            predicates::str::contains(
+                "apply with: helm upgrade --install RELEASE CHART -f values.yaml -f values-flowcap.yaml",
+            ),
+        );
+    }
+    let saved = flowcap::model::load::load_plan_file(&dir.join("plan.yaml")).unwrap().plan;
+    assert_eq!(saved, flowcap::model::presets::load_preset("kubernetes-large").unwrap().plan);
+}
+
+#[test]
+fn what_the_values_switch_on_and_the_plan_lacks_is_drift_with_the_switch_as_fix() {
+    let dir = tempdir("helm-drift");
+    // The chart's defaults run CockroachDB; the preset plans an external database.
+    std::fs::write(dir.join("values.yaml"), "monitoring:\n  tracing:\n    enabled: true\n").unwrap();
+    let output = flowcap()
+        .current_dir(&dir)
+        .args(["--check", "--preset", "kubernetes-large", "--helm-values", "values.yaml", "--format", "json"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let drift: Vec<(&str, &str)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "drift")
+        .map(|f| (f["path"].as_str().unwrap(), f["fix"].as_str().unwrap()))
+        .collect();
+    assert!(
+        drift.contains(&(
+            "other_services.cockroachdb",
+            "switch it off in your own values (it runs with database.type: internal), or add it to the plan"
+        )),
+        "{drift:?}"
+    );
+}
+
+#[test]
+fn a_secret_aliased_into_a_quantity_never_shows() {
+    let dir = tempdir("helm-secret");
+    let canary = "CANARY-7f3a9-SECRET";
+    std::fs::write(
+        dir.join("secrets.yaml"),
+        format!("jwt:\n  backendKey: &key {canary}\napi:\n  resources:\n    requests:\n      cpu: *key\n"),
+    )
+    .unwrap();
+    for format in ["human", "json", "sarif", "junit", "github"] {
+        let output = flowcap()
+            .current_dir(&dir)
+            .args([
+                "--check",
+                "--helm-values",
+                "secrets.yaml",
+                "--nodes",
+                "3",
+                "--node-cpus",
+                "8",
+                "--node-memory",
+                "32Gi",
+                "--format",
+                format,
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2));
+        let all = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        assert!(!all.contains(canary), "{format}: {all}");
+        assert!(all.contains("secrets.yaml:6:7"), "{format}: {all}");
+    }
+}
+
+#[test]
+fn cluster_flags_belong_to_kubernetes() {
+    flowcap()
+        .args(["--check", "--preset", "medium", "--nodes", "3", "--node-cpus", "8", "--node-memory", "32Gi"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("--nodes: is for Kubernetes plans"));
+}
+
+#[test]
+fn the_finding_formats_carry_the_cluster_figures() {
+    for (format, expected) in [
+        (
+            "github",
+            "cluster_pods_unplaced_at_maximum=0, concurrent_executions_at_maximum=240, connections_used_at_maximum=105",
+        ),
+        ("sarif", "\"cluster_cpu_requests_share\": \"0.5267\""),
+        ("junit", "name=\"cluster_pods_unplaced_now\" value=\"0\""),
+    ] {
+        let output = flowcap().args(["--check", "--preset", "kubernetes-large", "--format", format]).output().unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(stdout.contains(expected), "{format}: {stdout}");
+    }
+}
+
+#[test]
+fn solve_sizes_a_jobs_only_deployment_by_its_job_cap_and_a_fixed_pool_now() {
+    use flowcap::analysis::solve::{Outcome, solve};
+    let pool = "{ name: general, nodes: 2, max_nodes: 3, cpus: 16, memory: 64Gi }";
+    // Every execution a Job of 500m: 300 Erlangs take the cap past 300.
+    let rest = "runtime: { replicas: 0 }\napi: { replicas: 1 }\n\
+                jobs: { max_concurrent: 100, requests: { cpus: 500m, memory: 256Mi } }\n\
+                workload: { arrivals_per_minute: 600, mean_duration: 30s }\n";
+    let p = plan(pool, rest);
+    assert_eq!(analyze(&p).workload.unwrap().waits.slots, 100, "the Job cap serves the workload");
+    let Outcome::Cluster(sizing) = solve(&p) else { panic!("{:?}", solve(&p)) };
+    assert!(sizing.jobs);
+    let sized = sizing.apply(&p);
+    let cap = sized.jobs.unwrap().max_concurrent;
+    assert!(cap > 300 && sizing.waits.slots == u64::from(cap), "{cap}");
+    assert!(analyze(&sized).workload.unwrap().target_met != Some(false));
+    assert!(fired(&sized, "job-cap-exceeds-cluster").is_empty(), "{:?}", evaluate(&sized, &analyze(&sized)));
+    assert_eq!(sizing.changes(&p)[0].path, "jobs.max_concurrent");
+
+    // Without an autoscaler the runtimes run now: the nodes must be there now, not at most.
+    let rest = "api: { replicas: 1 }\nruntime: { replicas: 2, max_concurrent_executions: 10, requests: { cpus: 4, memory: 8Gi } }\n\
+                workload: { arrivals_per_minute: 600, mean_duration: 30s }\n";
+    let p = plan(pool, rest);
+    let Outcome::Cluster(sizing) = solve(&p) else { panic!("{:?}", solve(&p)) };
+    let sized = sizing.apply(&p);
+    assert_eq!(sized.runtime.replicas, 32);
+    assert!(fired(&sized, "pods-unschedulable").is_empty(), "{:?}", evaluate(&sized, &analyze(&sized)));
+    let pool = &sized.cluster.as_ref().unwrap().node_pools[0];
+    assert_eq!((pool.nodes, pool.max_nodes), (11, Some(11)));
+}
+
+#[test]
+fn values_read_back_what_export_wrote_and_what_helm_reads() {
+    // Replicas above the autoscaler's minimum survive the round trip; merge keys and YAML
+    // 1.1 booleans are read as Helm reads them.
+    let text = "x-base: &base\n  replicaCount: 5\napi:\n  <<: *base\n  autoscaling: { enabled: yes, minReplicas: 3, maxReplicas: 8 }\n";
+    let plan = values(&[("v.yaml", text)]).unwrap();
+    assert_eq!((plan.api.replicas, plan.api.autoscaling.map(|a| a.min)), (5, Some(3)));
+    // An autoscaler needs a metric.
+    let text = "platform: kubernetes\napi: { autoscaling: { min: 1, max: 3, target_cpu_percent: null, target_memory_percent: null } }\n\
+                cluster: { node_pools: [{ name: a, nodes: 1, cpus: 4, memory: 8Gi }] }\n";
+    let error = parse_plan("k.yaml", text).unwrap_err().to_string();
+    assert!(error.contains("needs a CPU or a memory target"), "{error}");
+}
+
+#[test]
+fn kubernetes_drift_fixes_name_what_the_operator_changes() {
+    let dir = tempdir("helm-drift-fixes");
+    std::fs::write(dir.join("values.yaml"), "executorPool:\n  enabled: false\ndatabase:\n  type: external\n").unwrap();
+    std::fs::write(
+        dir.join("plan.yaml"),
+        "platform: kubernetes\npostgres: { external: false }\ncluster: { node_pools: [{ name: a, nodes: 2, cpus: 16, memory: 64Gi }] }\n",
+    )
+    .unwrap();
+    let output = flowcap()
+        .current_dir(&dir)
+        .args(["--check", "plan.yaml", "--helm-values", "values.yaml", "--format", "json"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let fix = |path: &str| -> String {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["rule"] == "drift" && f["path"] == path)
+            .map_or_else(|| format!("no drift on {path}: {report}"), |f| f["fix"].as_str().unwrap().to_string())
+    };
+    assert_eq!(
+        fix("runtime.replicas"),
+        "switch it on in your own values (it runs with executorPool.enabled: true), or remove it from the plan"
+    );
+    assert!(fix("postgres.external").starts_with("the chart runs no PostgreSQL"), "{}", fix("postgres.external"));
+    assert!(!report.to_string().contains("\"path\":\"monitoring\""), "monitoring is the compose profile's");
+}
+
+#[test]
+fn two_outputs_at_one_path_are_refused() {
+    let dir = tempdir("helm-same");
+    flowcap()
+        .current_dir(&dir)
+        .args(["export", "--helm", "--preset", "kubernetes-large", "-o", "same.yaml", "--save-plan", "same.yaml"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("is named for two outputs"));
+    assert!(!dir.join("same.yaml").exists());
+}

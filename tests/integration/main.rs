@@ -1,0 +1,35 @@
+//! The integration tests: one binary (each test binary links the whole crate), a module per
+//! area. `common` holds what they share.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test that cannot unwrap has failed
+
+mod analysis;
+mod architecture;
+mod ci_examples;
+mod cli;
+mod common;
+mod compose;
+mod compose_cli;
+mod corpus;
+mod e2e_tmux;
+mod export;
+mod export_stacks;
+mod formats;
+mod helm;
+mod hostile;
+mod init;
+mod json_schema;
+mod kubernetes;
+mod observe;
+mod pgtune;
+mod postgres;
+mod properties;
+mod queueing;
+mod readme;
+mod readme_commands;
+mod rules;
+mod scrape;
+mod screenshot;
+mod secrets;
+mod solve;
+mod tui;

@@ -1,0 +1,128 @@
+//! `flowcap solve`: the smallest change, within the host and the policy.
+
+use flowcap::analysis::solve::{Outcome, Strategy, replicas_needed, solve};
+use flowcap::model::load::load_plan_file;
+use flowcap::model::plan::{Dispatch, Plan, Target, Workload};
+use flowcap::model::presets::load_preset;
+use flowcap::model::units::{Bytes, Cpus, Seconds};
+use std::path::Path;
+
+fn busy_medium() -> Plan {
+    load_plan_file(&Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/busy-medium.yaml")).unwrap().plan
+}
+
+fn meets(plan: &Plan, replicas: u32, slots: u32) -> bool {
+    let w = plan.workload.as_ref().unwrap();
+    let waits = w.waits(replicas, slots);
+    waits.stable && w.meets_target(&waits)
+}
+
+#[test]
+fn busy_medium_takes_more_slots_per_runtime() {
+    let plan = busy_medium();
+    let Outcome::Solved(candidates) = solve(&plan) else { panic!("{:?}", solve(&plan)) };
+    let best = &candidates[0];
+    assert_eq!((best.strategy, best.replicas, best.slots_per_replica), (Strategy::Slots, 4, 18));
+    // The smallest: 17 slots miss the 5 s p95 target, 18 meet it.
+    assert!(meets(&plan, 4, 18) && !meets(&plan, 4, 17));
+    assert!(best.waits.p95_wait_seconds.unwrap() <= 5.0);
+    // 8 GiB ÷ 18 = 455 MiB per slot: within the 256 MiB policy.
+    let applied = best.apply(&plan);
+    assert!(flowcap::analysis::rules::resource_problems(&applied).is_empty());
+    // 7 runtimes at 10 slots would meet the target but overrun the host's 32 CPUs (26 + 3 × 4).
+    assert_eq!(replicas_needed(plan.workload.as_ref().unwrap(), 10), Some(7));
+    assert!(candidates.iter().all(|c| c.strategy != Strategy::Replicas));
+}
+
+#[test]
+fn tight_memory_policy_forces_more_runtimes() {
+    let mut plan = busy_medium();
+    // 8 GiB ÷ 1 GiB per slot: at most 8 slots per runtime, fewer than today's 10.
+    plan.policy.min_memory_per_slot = Bytes::gib(1);
+    plan.runtime.max_concurrent_executions = 8;
+    plan.host = Some(flowcap::model::plan::Host { cpus: Cpus::whole(128), memory: Bytes::gib(256) });
+    let Outcome::Solved(candidates) = solve(&plan) else { panic!() };
+    let best = &candidates[0];
+    assert_eq!(best.strategy, Strategy::Replicas);
+    assert_eq!(best.slots_per_replica, 8);
+    assert!(meets(&plan, best.replicas, 8) && !meets(&plan, best.replicas - 1, 8));
+}
+
+#[test]
+fn no_solution_says_what_the_host_lacks() {
+    let mut plan = busy_medium();
+    plan.policy.min_memory_per_slot = Bytes::gib(1);
+    plan.runtime.max_concurrent_executions = 8;
+    let Outcome::NoSolution { needed_replicas, short } = solve(&plan) else { panic!("{:?}", solve(&plan)) };
+    let needed = needed_replicas.unwrap();
+    assert!(meets(&plan, needed, 8) && !meets(&plan, needed - 1, 8));
+    let rules: Vec<&str> = short.iter().map(|f| f.rule.as_str()).collect();
+    assert!(rules.contains(&"host-cpu-overcommit"), "{rules:?}");
+    let text = flowcap::analysis::solve::render(&plan, &Outcome::NoSolution { needed_replicas, short });
+    assert!(text.contains(&format!("meeting it takes {needed} runtimes at 8 slots each")), "{text}");
+    assert!(text.contains("raise host.cpus to"), "{text}");
+}
+
+#[test]
+fn already_met_and_no_workload() {
+    let mut plan = load_preset("medium").unwrap().plan;
+    assert_eq!(solve(&plan), Outcome::NoWorkload);
+    plan.workload = Some(Workload {
+        arrivals_per_minute: 10.0,
+        mean_duration: Seconds(30.0),
+        dispatch: Dispatch::Queue,
+        target: Some(Target { p95_wait: Some(Seconds(1.0)), wait_probability_percent: None }),
+    });
+    assert!(matches!(solve(&plan), Outcome::AlreadyMet(_)));
+}
+
+#[test]
+fn without_a_target_solve_sizes_for_a_documented_default_and_says_so() {
+    let mut plan = busy_medium();
+    plan.workload.as_mut().unwrap().target = None;
+    let Outcome::Solved(candidates) = solve(&plan) else { panic!() };
+    let best = &candidates[0];
+    // 60 Erlangs, 30 s executions: the default is p95 wait ≤ 3 s, not merely stable (98 %).
+    let p95 = best.waits.p95_wait_seconds.unwrap();
+    assert!(p95 <= 3.0, "{p95}");
+    let workload = plan.workload.as_ref().unwrap();
+    let one_fewer = workload.waits(best.replicas, best.slots_per_replica - 1);
+    assert!(one_fewer.p95_wait_seconds.is_none_or(|w| w > 3.0), "the smallest that meets it");
+    assert!(best.waits.utilisation < 0.95, "{}", best.waits.utilisation);
+    let shown = flowcap::analysis::solve::render(&plan, &solve(&plan));
+    assert!(
+        shown.starts_with("target: p95 wait ≤ 3 s (the plan has none: flowcap's default is 10 % of the mean duration"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn an_exact_saturation_is_never_stable_nor_recommended() {
+    let mut plan = busy_medium();
+    // 110/min × 30 s = 55 Erlangs exactly: 5 × 11 = 55 slots is 100 % and unstable.
+    let workload = plan.workload.as_mut().unwrap();
+    workload.arrivals_per_minute = 110.0;
+    workload.target = None;
+    plan.runtime.replicas = 5;
+    plan.runtime.max_concurrent_executions = 10;
+    assert!(!plan.workload.as_ref().unwrap().waits(5, 11).stable);
+    let Outcome::Solved(candidates) = solve(&plan) else { panic!() };
+    assert!(candidates.iter().all(|c| c.waits.utilisation < 1.0), "{candidates:?}");
+    // 1998/min × 30 s on 999 slots: exactly saturated, and 1000 slots are needed.
+    let workload =
+        Workload { arrivals_per_minute: 1998.0, mean_duration: Seconds(30.0), dispatch: Dispatch::Queue, target: None };
+    assert!(!workload.waits(999, 1).stable);
+    assert!(workload.waits(1000, 1).stable);
+    let figures = flowcap::analysis::workload::figures(&workload, 999, 1);
+    assert_eq!(figures.slots_for_stability, 1000);
+    assert_eq!(figures.waits.offered_load, 999.0);
+}
+
+#[test]
+fn round_robin_needs_at_least_as_much_as_a_queue() {
+    let mut plan = busy_medium();
+    let Outcome::Solved(queue) = solve(&plan) else { panic!() };
+    plan.workload.as_mut().unwrap().dispatch = Dispatch::RoundRobin;
+    let Outcome::Solved(split) = solve(&plan) else { panic!() };
+    assert!(split[0].slots_per_replica >= queue[0].slots_per_replica);
+}
