@@ -12,19 +12,14 @@ fn example(name: &str) -> PathBuf {
 }
 
 fn validate(schema: &str, file: &Path) {
-    if crate::common::tool("check-jsonschema") {
-        let output = Command::new("check-jsonschema").args(["--builtin-schema", schema]).arg(file).output().unwrap();
-        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stdout));
-    }
+    crate::common::require("check-jsonschema");
+    let output = Command::new("check-jsonschema").args(["--builtin-schema", schema]).arg(file).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stdout));
 }
 
 /// A repository as the recipes expect it: Flow-Like's compose file and the plan init wrote.
-fn repository() -> Option<crate::common::TestDir> {
-    let flow_like = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/flow-like/docker-compose.yml");
-    assert!(flow_like.is_file() || std::env::var_os("CI").is_none(), "{} is required on CI", flow_like.display());
-    if !flow_like.is_file() {
-        return None;
-    }
+fn repository() -> crate::common::TestDir {
+    let flow_like = crate::common::shared_fixtures().join("flow-like/docker-compose.yml");
     let dir = tempdir("ci-example");
     std::fs::copy(&flow_like, dir.join("docker-compose.yml")).unwrap();
     // The README's walkthrough: a plan for a peak the deployment cannot serve, sized, exported.
@@ -38,7 +33,7 @@ fn repository() -> Option<crate::common::TestDir> {
         .args(["export", "flowcap.yaml", "-o", "docker-compose.override.yml", "--profile", "monitoring"])
         .assert()
         .success();
-    Some(dir)
+    dir
 }
 
 /// Runs a recipe's shell line in `dir` with this build of flowcap first on PATH.
@@ -53,6 +48,10 @@ fn flowcap_lines(lines: impl Iterator<Item = String>) -> Vec<String> {
 }
 
 #[test]
+#[cfg_attr(
+    any(missing = "check-jsonschema", missing = "shared-fixtures"),
+    ignore = "needs check-jsonschema and ../shared/fixtures"
+)]
 fn the_github_workflow_is_valid_and_its_steps_run() {
     let file = example("github-actions.yml");
     validate("vendor.github-workflows", &file);
@@ -63,7 +62,7 @@ fn the_github_workflow_is_valid_and_its_steps_run() {
     assert!(
         steps.iter().any(|s| s["uses"].as_str().is_some_and(|u| u.starts_with("github/codeql-action/upload-sarif")))
     );
-    let Some(repo) = repository() else { return };
+    let repo = repository();
     let sarif = run(&repo, &lines[0]);
     assert!(sarif.status.success(), "{}", String::from_utf8_lossy(&sarif.stderr));
     let annotations = run(&repo, &lines[1]);
@@ -78,6 +77,10 @@ fn the_github_workflow_is_valid_and_its_steps_run() {
 }
 
 #[test]
+#[cfg_attr(
+    any(missing = "check-jsonschema", missing = "shared-fixtures"),
+    ignore = "needs check-jsonschema and ../shared/fixtures"
+)]
 fn the_gitlab_job_is_valid_and_writes_its_junit_report() {
     let file = example("gitlab-ci.yml");
     validate("vendor.gitlab-ci", &file);
@@ -86,7 +89,7 @@ fn the_gitlab_job_is_valid_and_writes_its_junit_report() {
     let lines = flowcap_lines(job["script"].as_sequence().unwrap().iter().filter_map(|l| l.as_str()).map(String::from));
     assert_eq!(lines.len(), 1, "{lines:?}");
     let report = job["artifacts"]["reports"]["junit"].as_str().unwrap();
-    let Some(repo) = repository() else { return };
+    let repo = repository();
     let output = run(&repo, &lines[0]);
     assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
     let xml = std::fs::read_to_string(repo.join(report)).unwrap();

@@ -1,5 +1,5 @@
 //! Compose import: the project's own fixtures always, Flow-Like's real files from
-//! `../shared/fixtures/flow-like` (skipped outside CI when absent; required on CI).
+//! `../shared/fixtures/flow-like` (ignored outside CI when absent; required on CI).
 
 use flowcap::model::load::LoadedPlan;
 use flowcap::model::plan::Plan;
@@ -108,18 +108,10 @@ fn findings_point_into_the_compose_file() {
     assert_eq!(port.line, Some(32));
 }
 
-/// Flow-Like's own compose files from `../shared/fixtures`: `None` (a skip) outside CI when
-/// they are not beside the project; on CI their absence fails the test.
-fn flow_like() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/flow-like");
-    let found = dir.join("docker-compose.yml").is_file();
-    assert!(found || std::env::var_os("CI").is_none(), "{} is required on CI", dir.display());
-    found.then_some(dir)
-}
-
 #[test]
+#[cfg_attr(missing = "shared-fixtures", ignore = "needs ../shared/fixtures")]
 fn flow_like_as_it_ships() {
-    let Some(dir) = flow_like() else { return };
+    let dir = crate::common::shared_fixtures().join("flow-like");
     let plan = load(in_dir(dir.clone()), &[]).unwrap().plan;
     // DATABASE_URL connects as ${POSTGRES_USER}: the image's superuser.
     assert!(plan.postgres.clients_are_superuser);

@@ -1,7 +1,7 @@
 //! The real binary in a real terminal (tmux): turn a knob, see the total change, leave by q, by
 //! Ctrl-C and by every terminating signal, and find the terminal back in cooked mode each time;
 //! close the terminal and find the planner gone.
-//! Needs tmux; `.ci/run` installs it. Without tmux the test is skipped, except on CI.
+//! Needs tmux; `.ci/run` installs it. Without tmux the tests are ignored, except on CI.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -13,18 +13,14 @@ struct Tmux {
 }
 
 impl Tmux {
-    fn start(name: &str) -> Option<Tmux> {
-        if Command::new("tmux").arg("-V").output().is_err() {
-            assert!(std::env::var_os("CI").is_none(), "tmux is required on CI (.ci/run installs it)");
-            eprintln!("skipping: tmux is not installed");
-            return None;
-        }
+    fn start(name: &str) -> Tmux {
+        assert!(Command::new("tmux").arg("-V").output().is_ok(), "tmux is required (.ci/run installs it)");
         let socket = format!("flowcap-e2e-{name}-{}", std::process::id());
         let dir = std::env::temp_dir().join(&socket);
         std::fs::create_dir_all(&dir).unwrap();
         let tmux = Tmux { socket, dir };
         tmux.run(&["new-session", "-d", "-x", "100", "-y", "30", "-s", "e2e", "bash --noprofile --norc"]);
-        Some(tmux)
+        tmux
     }
 
     fn run(&self, args: &[&str]) -> String {
@@ -112,8 +108,9 @@ impl Drop for Tmux {
 }
 
 #[test]
+#[cfg_attr(missing = "tmux", ignore = "needs tmux")]
 fn raise_runtimes_then_quit_with_q() {
-    let Some(tmux) = Tmux::start("quit") else { return };
+    let tmux = Tmux::start("quit");
     tmux.start_flowcap();
     // Down to runtime replicas (API: 4 knobs), one step up.
     tmux.keys(&["j", "j", "j", "j", "l"]);
@@ -134,8 +131,9 @@ fn raise_runtimes_then_quit_with_q() {
 }
 
 #[test]
+#[cfg_attr(missing = "tmux", ignore = "needs tmux")]
 fn ctrl_c_and_sigterm_restore_the_terminal() {
-    let Some(tmux) = Tmux::start("signals") else { return };
+    let tmux = Tmux::start("signals");
     tmux.start_flowcap();
     tmux.keys(&["C-c"]);
     tmux.wait_for("FLOWCAP-EXITED-0");
@@ -153,8 +151,9 @@ fn ctrl_c_and_sigterm_restore_the_terminal() {
 }
 
 #[test]
+#[cfg_attr(missing = "tmux", ignore = "needs tmux")]
 fn a_closed_terminal_ends_the_planner() {
-    let Some(tmux) = Tmux::start("closed") else { return };
+    let tmux = Tmux::start("closed");
     tmux.start_flowcap();
     let pid = tmux.flowcap_pid();
     // The SSH session drops: the terminal and its shell go away.
@@ -167,8 +166,9 @@ fn a_closed_terminal_ends_the_planner() {
 }
 
 #[test]
+#[cfg_attr(missing = "tmux", ignore = "needs tmux")]
 fn the_wheel_acts_only_under_the_pointer_and_the_findings_scroll_to_the_end() {
-    let Some(tmux) = Tmux::start("wheel") else { return };
+    let tmux = Tmux::start("wheel");
     tmux.start_flowcap();
     let screen = tmux.screen();
     let row_of = |screen: &str, text: &str| screen.lines().position(|l| l.contains(text)).unwrap();
@@ -197,8 +197,9 @@ fn the_wheel_acts_only_under_the_pointer_and_the_findings_scroll_to_the_end() {
 }
 
 #[test]
+#[cfg_attr(missing = "tmux", ignore = "needs tmux")]
 fn saving_over_a_file_flowcap_did_not_write_needs_f() {
-    let Some(tmux) = Tmux::start("consent") else { return };
+    let tmux = Tmux::start("consent");
     std::fs::write(tmux.dir.join("notes.yaml"), "my notes\n").unwrap();
     tmux.start_flowcap();
     let save_as_notes = || {
@@ -225,8 +226,9 @@ fn saving_over_a_file_flowcap_did_not_write_needs_f() {
 }
 
 #[test]
+#[cfg_attr(missing = "tmux", ignore = "needs tmux")]
 fn the_report_is_coloured_on_a_terminal_unless_no_color_or_never() {
-    let Some(tmux) = Tmux::start("colour") else { return };
+    let tmux = Tmux::start("colour");
     let binary = env!("CARGO_BIN_EXE_flowcap");
     // The headline is bold on a terminal: the report is written to it, not piped.
     let dir = env!("CARGO_MANIFEST_DIR");

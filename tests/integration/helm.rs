@@ -1,7 +1,7 @@
 //! Helm values are right when Helm renders Flow-Like's chart with them, every manifest
 //! validates, the rendered workloads carry the plan, and reading the values back finds no
 //! drift. Needs helm (`.ci/install-helm`), kubernetes-validate (PyPI) and the chart in
-//! `../shared/fixtures/flow-like-helm`: skipped outside CI when absent, required on CI.
+//! `../shared/fixtures/flow-like-helm`: ignored outside CI when absent, required on CI.
 
 use crate::common::{flowcap, tempdir};
 use flowcap::model::plan::Plan;
@@ -10,19 +10,11 @@ use serde_yaml::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The chart, or `None` (a skip) outside CI when it or the tools are missing.
-fn chart() -> Option<PathBuf> {
-    let chart = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/flow-like-helm");
-    let tools = ["helm", "kubernetes-validate"]
-        .iter()
-        .all(|tool| Command::new(tool).arg("--help").output().is_ok_and(|o| o.status.success()));
-    let found = chart.join("Chart.yaml").is_file() && tools;
-    assert!(
-        found || std::env::var_os("CI").is_none(),
-        "helm, kubernetes-validate and {} are required on CI",
-        chart.display()
-    );
-    found.then_some(chart)
+/// The chart, and the tools that judge what it renders.
+fn chart() -> PathBuf {
+    crate::common::require("helm");
+    crate::common::require("kubernetes-validate");
+    crate::common::shared_fixtures().join("flow-like-helm")
 }
 
 /// A plan of our own: the Job backend, no executor-pool autoscaler, a workload without
@@ -107,8 +99,12 @@ fn assert_resources(
 }
 
 #[test]
+#[cfg_attr(
+    any(missing = "helm", missing = "kubernetes-validate", missing = "shared-fixtures"),
+    ignore = "needs helm, kubernetes-validate and ../shared/fixtures"
+)]
 fn helm_renders_the_chart_with_the_exported_values_and_they_read_back_without_drift() {
-    let Some(chart) = chart() else { return };
+    let chart = chart();
     let operator = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/helm/operator-values.yaml");
     let secrets = chart.join("values-secrets.yaml.example");
     let managed = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/helm/managed-database.yaml");
@@ -250,8 +246,12 @@ fn leaves(value: &Value, path: &str, out: &mut Vec<(String, Value)>) {
 }
 
 #[test]
+#[cfg_attr(
+    any(missing = "helm", missing = "kubernetes-validate", missing = "shared-fixtures"),
+    ignore = "needs helm, kubernetes-validate and ../shared/fixtures"
+)]
 fn flowcaps_copy_of_the_chart_defaults_is_the_charts() {
-    let Some(chart) = chart() else { return };
+    let chart = chart();
     let ours: Value = serde_yaml::from_str(flowcap::platform::kubernetes::values::CHART_DEFAULTS).unwrap();
     let theirs: Value = serde_yaml::from_str(&std::fs::read_to_string(chart.join("values.yaml")).unwrap()).unwrap();
     let mut found = Vec::new();

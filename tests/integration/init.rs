@@ -1,7 +1,7 @@
 //! `flowcap init`: a starter plan with a comment on every key, that reads back as the plan it
 //! was made from, and the shell completions and manual page, checked by bash and groff.
 
-use crate::common::{flowcap, tempdir, tool};
+use crate::common::{flowcap, require, tempdir};
 use flowcap::model::load::load_plan_file;
 use flowcap::model::presets::{PRESET_KEYS, load_preset};
 use std::path::Path;
@@ -73,11 +73,10 @@ fn a_deployment_starts_a_plan_it_does_not_drift_from() {
 }
 
 #[test]
+#[cfg_attr(missing = "bash", ignore = "needs bash")]
 fn bash_completes_subcommands_and_flags_from_the_script() {
     let script = flowcap().args(["completions", "bash"]).output().unwrap().stdout;
-    if !tool("bash") {
-        return;
-    }
+    require("bash");
     let dir = tempdir("completions");
     std::fs::write(dir.join("flowcap.bash"), &script).unwrap();
     // The words typed so far, the last the one being completed ('' after a space), as bash
@@ -102,14 +101,13 @@ fn bash_completes_subcommands_and_flags_from_the_script() {
 }
 
 #[test]
+#[cfg_attr(missing = "groff", ignore = "needs groff")]
 fn the_manual_page_renders_with_groff_without_warnings() {
     let page = flowcap().arg("man").output().unwrap().stdout;
     let text = String::from_utf8_lossy(&page);
     assert!(text.starts_with(".ie \\n(.g .ds Aq"), "{text}");
     assert!(text.contains("observe") && text.contains("\\-\\-check"), "{text}");
-    if !tool("groff") {
-        return;
-    }
+    require("groff");
     let dir = tempdir("man");
     std::fs::write(dir.join("flowcap.1"), &page).unwrap();
     // The page is UTF-8 (×, →): groff reads it through preconv (-k), as man does.
@@ -123,6 +121,7 @@ fn the_manual_page_renders_with_groff_without_warnings() {
 }
 
 #[test]
+#[cfg_attr(missing = "groff", ignore = "needs groff")]
 fn man_dir_writes_a_page_per_command_that_groff_renders_and_replaces_only_its_own() {
     let dir = tempdir("man-dir");
     flowcap().args(["man", "--dir"]).arg(&*dir).assert().success();
@@ -139,12 +138,10 @@ fn man_dir_writes_a_page_per_command_that_groff_renders_and_replaces_only_its_ow
         let name = line.split('(').next().unwrap().replace("\\-", "-");
         assert!(pages.contains(&format!("flowcap-{name}.1")), "flowcap-{name}(1) is named but not written");
     }
-    if tool("groff") {
-        for page in &pages {
-            let output =
-                Command::new("groff").args(["-k", "-man", "-Tutf8", "-ww"]).arg(dir.join(page)).output().unwrap();
-            assert_eq!(String::from_utf8_lossy(&output.stderr), "", "groff warns on {page}");
-        }
+    require("groff");
+    for page in &pages {
+        let output = Command::new("groff").args(["-k", "-man", "-Tutf8", "-ww"]).arg(dir.join(page)).output().unwrap();
+        assert_eq!(String::from_utf8_lossy(&output.stderr), "", "groff warns on {page}");
     }
     // Again: its own pages are replaced; a page it did not write is not.
     flowcap().args(["man", "--dir"]).arg(&*dir).assert().success();
@@ -154,12 +151,9 @@ fn man_dir_writes_a_page_per_command_that_groff_renders_and_replaces_only_its_ow
 }
 
 #[test]
+#[cfg_attr(missing = "shared-fixtures", ignore = "needs ../shared/fixtures")]
 fn a_plan_that_runs_monitoring_is_checked_with_its_profile_and_every_written_plan_is_commented() {
-    let flow_like = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/flow-like/docker-compose.yml");
-    if !flow_like.is_file() {
-        assert!(std::env::var_os("CI").is_none(), "{} is required on CI", flow_like.display());
-        return;
-    }
+    let flow_like = crate::common::shared_fixtures().join("flow-like/docker-compose.yml");
     let dir = tempdir("init-monitoring");
     std::fs::copy(&flow_like, dir.join("docker-compose.yml")).unwrap();
     // Medium runs monitoring; Flow-Like starts the exporter with the monitoring profile. A

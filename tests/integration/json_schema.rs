@@ -12,6 +12,7 @@ fn root() -> &'static Path {
 }
 
 #[test]
+#[cfg_attr(missing = "check-jsonschema", ignore = "needs check-jsonschema")]
 fn every_json_report_and_error_matches_the_schema() {
     let out = tempdir("schema");
     let mut files: Vec<PathBuf> = Vec::new();
@@ -65,10 +66,9 @@ fn every_json_report_and_error_matches_the_schema() {
 }
 
 #[test]
+#[cfg_attr(missing = "check-jsonschema", ignore = "needs check-jsonschema")]
 fn the_schema_is_a_valid_json_schema() {
-    if !crate::common::tool("check-jsonschema") {
-        return;
-    }
+    crate::common::require("check-jsonschema");
     let output = std::process::Command::new("check-jsonschema")
         .arg("--check-metaschema")
         .arg(root().join("assets/report.schema.json"))

@@ -1,7 +1,7 @@
 //! Observed figures are right when a real Prometheus returns them: OpenMetrics with known
 //! rates, durations, busy slots and connections is backfilled with promtool, a Prometheus
 //! serves it on 127.0.0.1, and `flowcap observe` must read back the generated truth. Needs
-//! Debian's `prometheus` (with `promtool`): skipped outside CI when absent, required on CI.
+//! Debian's `prometheus` (with `promtool`): ignored outside CI when absent, required on CI.
 
 use crate::common::prometheus::{data_end, free_port, prometheus, prometheus_serving};
 use crate::common::{flowcap, tempdir};
@@ -20,10 +20,14 @@ fn observe(args: &[&str]) -> (Option<i32>, String, String) {
 }
 
 #[test]
+#[cfg_attr(
+    any(missing = "prometheus", missing = "promtool", missing = "check-jsonschema", missing = "shared-fixtures"),
+    ignore = "needs prometheus, promtool, check-jsonschema and ../shared/fixtures"
+)]
 fn a_real_prometheus_gives_back_the_generated_truth() {
     let dir = tempdir("observe");
     let end = data_end();
-    let Some(server) = prometheus(&dir, end) else { return };
+    let server = prometheus(&dir, end);
     let url = format!("http://127.0.0.1:{}", server.port);
     let end_arg = end.to_string();
     let saved = dir.join("observed.yaml").display().to_string();
@@ -138,22 +142,18 @@ fn a_real_prometheus_gives_back_the_generated_truth() {
 
     // Without --prometheus, Flow-Like's own compose file says where: its monitoring profile
     // publishes Prometheus on ${PROMETHEUS_PORT:-9091}.
-    let flow_like =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/flow-like/docker-compose.yml");
-    assert!(flow_like.is_file() || std::env::var_os("CI").is_none(), "{} is required on CI", flow_like.display());
-    if flow_like.is_file() {
-        let output = flowcap()
-            .env("PROMETHEUS_PORT", server.port.to_string())
-            .args(["observe", "-f"])
-            .arg(&flow_like)
-            .args(["--profile", "monitoring", "--window", "6h", "--end", &end_arg, "--format", "json"])
-            .output()
-            .unwrap();
-        assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
-        let o: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-        assert_eq!(o["prometheus"], format!("http://127.0.0.1:{}", server.port));
-        assert_eq!(o["peak_runs_per_minute"], 120.0);
-    }
+    let flow_like = crate::common::shared_fixtures().join("flow-like/docker-compose.yml");
+    let output = flowcap()
+        .env("PROMETHEUS_PORT", server.port.to_string())
+        .args(["observe", "-f"])
+        .arg(&flow_like)
+        .args(["--profile", "monitoring", "--window", "6h", "--end", &end_arg, "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let o: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(o["prometheus"], format!("http://127.0.0.1:{}", server.port));
+    assert_eq!(o["peak_runs_per_minute"], 120.0);
 
     let (code, human, _) = observe(&["--prometheus", &url, "--window", "6h", "--end", &end_arg]);
     assert_eq!(code, Some(0));
@@ -363,13 +363,13 @@ fn openssl(dir: &std::path::Path, args: &[&str]) {
 }
 
 #[test]
+#[cfg_attr(
+    any(missing = "prometheus", missing = "promtool", missing = "openssl"),
+    ignore = "needs prometheus, promtool and openssl"
+)]
 fn https_with_the_operators_own_ca() {
     let dir = tempdir("observe-tls");
-    let found = Command::new("openssl").arg("version").output().is_ok_and(|o| o.status.success());
-    assert!(found || std::env::var_os("CI").is_none(), "openssl is required on CI");
-    if !found {
-        return;
-    }
+    assert!(Command::new("openssl").arg("version").output().is_ok_and(|o| o.status.success()), "openssl is required");
     // A CA of the operator's own, and Prometheus's certificate for 127.0.0.1 signed by it.
     let ca_request = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt"];
     openssl(&dir, &[&ca_request[..], &["-days", "2", "-subj", "/CN=flowcap test CA"]].concat());
@@ -431,7 +431,7 @@ fn https_with_the_operators_own_ca() {
         .build()
         .into();
     let end = data_end();
-    let Some(server) = prometheus_serving(&dir, end, Some((&web, trusting)), None) else { return };
+    let server = prometheus_serving(&dir, end, Some((&web, trusting)), None);
     let url = format!("https://127.0.0.1:{}", server.port);
     let end_arg = end.to_string();
     let ca_arg = dir.join("ca.crt").display().to_string();

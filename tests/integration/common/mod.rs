@@ -55,25 +55,26 @@ pub fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
     }
 }
 
-/// Whether `program --version` (`helm version`) runs: a test that needs a missing tool skips outside CI and
-/// fails on CI, where `.ci/run` installs it.
-pub fn tool(program: &str) -> bool {
-    // helm alone spells it as a subcommand.
+/// Fails unless `program` runs (`--version`; helm's is a subcommand). A test that needs a tool
+/// is `#[cfg_attr(missing = "TOOL", ignore = "needs TOOL")]` (see build.rs): ignored where the
+/// tool is missing, run and failing without it under CI, where `.ci/run` installs it.
+pub fn require(program: &str) {
     let version = if program == "helm" { "version" } else { "--version" };
     let found = std::process::Command::new(program).arg(version).output().is_ok_and(|o| o.status.success());
-    assert!(found || std::env::var_os("CI").is_none(), "{program} is required on CI (.ci/run installs it)");
-    found
+    assert!(found, "{program} is required (.ci/run installs it); outside CI the test is ignored without it");
 }
 
-/// Holds every file in `files` to `assets/report.schema.json` with check-jsonschema (a skip
-/// outside CI without it, a failure on CI).
+/// The shared fixtures beside the project (`../shared/fixtures`): Flow-Like's compose files and
+/// chart. A test that reads them is `#[cfg_attr(missing = "shared-fixtures", ignore = ...)]`.
+pub fn shared_fixtures() -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures");
+    assert!(dir.is_dir(), "{} is required; outside CI the test is ignored without it", dir.display());
+    dir
+}
+
+/// Holds every file in `files` to `assets/report.schema.json` with check-jsonschema.
 pub fn assert_report_schema(files: &[std::path::PathBuf]) {
-    let found =
-        std::process::Command::new("check-jsonschema").arg("--version").output().is_ok_and(|o| o.status.success());
-    assert!(found || std::env::var_os("CI").is_none(), "check-jsonschema is required on CI");
-    if !found {
-        return;
-    }
+    require("check-jsonschema");
     let schema = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/report.schema.json");
     let output =
         std::process::Command::new("check-jsonschema").arg("--schemafile").arg(schema).args(files).output().unwrap();

@@ -1,6 +1,6 @@
 //! A real Prometheus with known data, for the tests that read one: OpenMetrics with known
 //! rates, durations, busy slots and connections, backfilled with promtool and served on
-//! 127.0.0.1. Needs Debian's `prometheus` (with `promtool`): a skip outside CI when absent.
+//! 127.0.0.1. Needs Debian's `prometheus` (with `promtool`).
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
@@ -78,8 +78,9 @@ pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-/// Backfills the data and starts Prometheus on it, or `None` (a skip) outside CI without it.
-pub fn prometheus(dir: &std::path::Path, end: u64) -> Option<Server> {
+/// Backfills the data and starts Prometheus on it. A test that calls it is ignored where
+/// Prometheus is missing: `#[cfg_attr(any(missing = "prometheus", missing = "promtool"), ignore = ...)]`.
+pub fn prometheus(dir: &std::path::Path, end: u64) -> Server {
     prometheus_serving(dir, end, None, None)
 }
 
@@ -90,14 +91,9 @@ pub fn prometheus_serving(
     end: u64,
     tls: Option<(&std::path::Path, ureq::Agent)>,
     port: Option<u16>,
-) -> Option<Server> {
-    let found = ["prometheus", "promtool"]
-        .iter()
-        .all(|tool| Command::new(tool).arg("--version").output().is_ok_and(|o| o.status.success()));
-    assert!(found || std::env::var_os("CI").is_none(), "prometheus and promtool are required on CI");
-    if !found {
-        return None;
-    }
+) -> Server {
+    super::require("prometheus");
+    super::require("promtool");
     std::fs::write(dir.join("data.om"), openmetrics(end)).unwrap();
     let backfill = Command::new("promtool")
         .args(["tsdb", "create-blocks-from", "openmetrics"])
@@ -129,7 +125,7 @@ pub fn prometheus_serving(
     while ready.elapsed() < Duration::from_secs(60) {
         let answer = agent.get(format!("{scheme}://127.0.0.1:{port}/-/ready")).call();
         if answer.is_ok_and(|r| r.status() == 200) {
-            return Some(server);
+            return server;
         }
         std::thread::sleep(Duration::from_millis(200));
     }
