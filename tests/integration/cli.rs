@@ -1,6 +1,7 @@
 //! The binary as a user runs it: exit codes, formats, and bad input.
 
 use crate::common::{flowcap, tempdir};
+use flowcap::analysis::rules::RuleId;
 use predicates::prelude::*;
 use std::path::Path;
 
@@ -47,8 +48,8 @@ fn errors_fail_the_check_with_exit_1() {
         .args(["--check", &fixture("overloaded.yaml")])
         .assert()
         .code(1)
-        .stdout(predicate::str::contains("connections-near-limit"))
-        .stdout(predicate::str::contains("jwt-keys-not-shared"))
+        .stdout(predicate::str::contains(RuleId::ConnectionsNearLimit.as_str()))
+        .stdout(predicate::str::contains(RuleId::JwtKeysNotShared.as_str()))
         .stdout(predicate::str::contains("FAIL"));
 }
 
@@ -57,7 +58,7 @@ fn warnings_fail_only_with_fail_on_warning() {
     // 3 API replicas × 11 + db-init 3 + admin 2 = 38: past the warning line 37 (80 % of 47
     // usable), within the budget → a warning only.
     let plan = "api: { replicas: 3, db_pool: 11 }\npostgres: { max_connections: 50 }\n";
-    check_text(plan, &[]).code(0).stdout(predicate::str::contains("connections-near-limit"));
+    check_text(plan, &[]).code(0).stdout(predicate::str::contains(RuleId::ConnectionsNearLimit.as_str()));
     check_text(plan, &["--fail-on", "warning"]).code(1);
     check_text(plan, &["--fail-on", "error"]).code(0);
 }
@@ -194,7 +195,7 @@ fn unstable_workload_fails_the_check() {
         .stdout(predicate::str::contains(
             "offered load           60 Erlangs = 120/min × 30 s on 40 slots (150 % utilisation)",
         ))
-        .stdout(predicate::str::contains("workload-unstable"));
+        .stdout(predicate::str::contains(RuleId::WorkloadUnstable.as_str()));
     let output = flowcap().args(["--check", &example("busy-medium.yaml"), "--format", "json"]).output().unwrap();
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let workload = &json["figures"]["workload"];

@@ -1,6 +1,7 @@
 //! Compose import: the project's own fixtures always, Flow-Like's real files from
 //! `../shared/fixtures/flow-like` (ignored outside CI when absent; required on CI).
 
+use flowcap::analysis::rules::RuleId;
 use flowcap::model::load::LoadedPlan;
 use flowcap::model::plan::Plan;
 use flowcap::model::units::{Bytes, Cpus};
@@ -98,11 +99,8 @@ fn external_database_and_required_variables() {
 fn findings_point_into_the_compose_file() {
     let loaded = load(in_dir(fixtures()), &[("API_REPLICAS", "2")]).unwrap();
     let report = flowcap::report::Report::new(&loaded, flowcap::analysis::rules::Severity::Error);
-    let port = report
-        .findings
-        .iter()
-        .find(|f| f.finding.rule.as_str() == "fixed-host-port")
-        .expect("api scaled with a fixed port");
+    let port =
+        report.findings.iter().find(|f| f.finding.rule == RuleId::FixedHostPort).expect("api scaled with a fixed port");
     assert!(port.file.ends_with("docker-compose.yml"));
     // `ports:` of the api service.
     assert_eq!(port.line, Some(32));

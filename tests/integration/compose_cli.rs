@@ -2,6 +2,7 @@
 //! secrets never reach any output.
 
 use crate::common::{flowcap, tempdir};
+use flowcap::analysis::rules::RuleId;
 use predicates::prelude::*;
 use std::path::{Path, PathBuf};
 
@@ -227,7 +228,7 @@ fn jwt_keys_are_unknown_without_a_variables_file_and_then_no_drift() {
         let findings = report["findings"].as_array().unwrap().clone();
         findings
             .into_iter()
-            .filter(|f| f["rule"] == "drift")
+            .filter(|f| f["rule"] == RuleId::Drift.as_str())
             .map(|f| f["path"].as_str().unwrap().to_string())
             .collect::<Vec<_>>()
     };

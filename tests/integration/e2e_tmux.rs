@@ -3,6 +3,7 @@
 //! close the terminal and find the planner gone.
 //! Needs tmux; `.ci/run` installs it. Without tmux the tests are ignored, except on CI.
 
+use flowcap::analysis::rules::RuleId;
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -187,9 +188,9 @@ fn the_wheel_acts_only_under_the_pointer_and_the_findings_scroll_to_the_end() {
     // A plan that overloads its host: more findings than the panel holds.
     tmux.keys(&["clear", "Enter"]);
     tmux.start_flowcap_with("--preset large --host-cpus 4 --host-memory 8G", "more · Tab, then j/k");
-    assert!(!tmux.screen().contains("host-memory-overcommit"));
+    assert!(!tmux.screen().contains(RuleId::HostMemoryOvercommit.as_str()));
     tmux.keys(&["Tab", "End"]);
-    let end = tmux.wait_for("host-memory-overcommit");
+    let end = tmux.wait_for(RuleId::HostMemoryOvercommit.as_str());
     let border = end.lines().find(|l| l.contains("above ┛")).unwrap_or_else(|| panic!("{end}"));
     assert!(!border.contains("more"), "the last finding is in view: {border}");
     tmux.keys(&["C-c"]);

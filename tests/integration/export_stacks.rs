@@ -3,6 +3,7 @@
 //! operator needs to see (exit 2, naming what to change).
 
 use crate::common::{copy_tree, flowcap, tempdir};
+use flowcap::analysis::rules::RuleId;
 use predicates::prelude::*;
 use serde_yaml::Value;
 use std::path::Path;
@@ -68,12 +69,16 @@ fn the_check_names_the_deployments_services_and_lines() {
     let line = |rule: &str| text.lines().find(|l| l.contains(rule)).unwrap_or_else(|| panic!("no {rule} in {text}"));
     // The file and line of the deployment's own `container_name:` and `ports:`.
     assert!(
-        line("fixed-container-name").contains("file=./docker-compose.yml,line=49"),
+        line(RuleId::FixedContainerName.as_str()).contains("file=./docker-compose.yml,line=49"),
         "{}",
-        line("fixed-container-name")
+        line(RuleId::FixedContainerName.as_str())
     );
-    assert!(line("fixed-host-port").contains("file=./docker-compose.yml,line=57"), "{}", line("fixed-host-port"));
-    assert!(line("fixed-container-name").contains("api has container_name `flowlike-api`"));
+    assert!(
+        line(RuleId::FixedHostPort.as_str()).contains("file=./docker-compose.yml,line=57"),
+        "{}",
+        line(RuleId::FixedHostPort.as_str())
+    );
+    assert!(line(RuleId::FixedContainerName.as_str()).contains("api has container_name `flowlike-api`"));
 }
 
 #[test]
@@ -362,7 +367,7 @@ fn the_saved_plan_holds_the_deployment_it_made() {
         .unwrap();
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let rules: Vec<&str> = report["findings"].as_array().unwrap().iter().filter_map(|f| f["rule"].as_str()).collect();
-    for rule in ["drift", "fixed-host-port", "fixed-container-name"] {
+    for rule in ["drift", RuleId::FixedHostPort.as_str(), RuleId::FixedContainerName.as_str()] {
         assert!(!rules.contains(&rule), "{rule} in {rules:?}");
     }
 }
@@ -387,7 +392,7 @@ fn a_finding_points_at_the_file_that_defines_the_service() {
     ];
     let output = flowcap().current_dir(&dir).args(args).output().unwrap();
     let text = String::from_utf8_lossy(&output.stdout);
-    let line = text.lines().find(|l| l.contains("limits-missing")).unwrap_or_else(|| panic!("{text}"));
+    let line = text.lines().find(|l| l.contains(RuleId::LimitsMissing.as_str())).unwrap_or_else(|| panic!("{text}"));
     // api is only in base.yml; prod.yml has `services:` too, but nothing of api.
     assert!(line.contains("file=base.yml,line=4,col=3"), "{line}");
 }

@@ -1,5 +1,6 @@
 //! Every output format, parsed back the way its consumer would.
 
+use flowcap::analysis::rules::RuleId;
 use flowcap::analysis::rules::{RULES, Severity};
 use flowcap::model::load::{LoadedPlan, load_plan_file};
 use flowcap::model::presets::load_preset;
@@ -31,7 +32,7 @@ fn json_has_the_documented_shape() {
     assert_eq!(json["figures"]["per_slot"]["memory_bytes"], 858993459);
     let findings = json["findings"].as_array().unwrap();
     let first = &findings[0];
-    assert_eq!(first["rule"], "jwt-keys-not-shared");
+    assert_eq!(first["rule"], RuleId::JwtKeysNotShared.as_str());
     assert_eq!(first["severity"], "error");
     assert_eq!(first["file"], "tests/fixtures/overloaded.yaml");
     assert_eq!(first["line"], 7);
@@ -72,7 +73,7 @@ fn sarif_has_what_github_code_scanning_requires() {
         assert_eq!(location["artifactLocation"]["uri"], "tests/fixtures/overloaded.yaml");
         assert!(location["region"]["startLine"].as_u64().unwrap() >= 1);
     }
-    let connections = results.iter().find(|r| r["ruleId"] == "connections-near-limit").unwrap();
+    let connections = results.iter().find(|r| r["ruleId"] == RuleId::ConnectionsNearLimit.as_str()).unwrap();
     assert_eq!(connections["level"], "warning");
     // postgres.max_connections is on line 13 of the fixture.
     assert_eq!(connections["locations"][0]["physicalLocation"]["region"]["startLine"], 13);
@@ -89,11 +90,11 @@ fn junit_is_one_test_case_per_rule() {
     assert_eq!(suites.attribute("failures"), Some("1"));
     let cases: Vec<_> = doc.descendants().filter(|n| n.has_tag_name("testcase")).collect();
     assert_eq!(cases.len(), RULES.len());
-    let jwt = cases.iter().find(|c| c.attribute("name") == Some("jwt-keys-not-shared")).unwrap();
+    let jwt = cases.iter().find(|c| c.attribute("name") == Some(RuleId::JwtKeysNotShared.as_str())).unwrap();
     let failure = jwt.children().find(|n| n.has_tag_name("failure")).unwrap();
     assert_eq!(failure.attribute("type"), Some("error"));
     assert!(failure.text().unwrap().contains("tests/fixtures/overloaded.yaml:7"));
-    let near = cases.iter().find(|c| c.attribute("name") == Some("connections-near-limit")).unwrap();
+    let near = cases.iter().find(|c| c.attribute("name") == Some(RuleId::ConnectionsNearLimit.as_str())).unwrap();
     assert!(near.children().any(|n| n.has_tag_name("system-out")));
     assert!(!near.children().any(|n| n.has_tag_name("failure")));
 

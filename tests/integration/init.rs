@@ -2,6 +2,7 @@
 //! was made from, and the shell completions and manual page, checked by bash and groff.
 
 use crate::common::{flowcap, require, tempdir};
+use flowcap::analysis::rules::RuleId;
 use flowcap::model::load::load_plan_file;
 use flowcap::model::presets::{PRESET_KEYS, load_preset};
 use std::path::Path;
@@ -49,7 +50,8 @@ fn a_deployment_starts_a_plan_it_does_not_drift_from() {
         .output()
         .unwrap();
     let report: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
-    let drift: Vec<_> = report["findings"].as_array().unwrap().iter().filter(|f| f["rule"] == "drift").collect();
+    let drift: Vec<_> =
+        report["findings"].as_array().unwrap().iter().filter(|f| f["rule"] == RuleId::Drift.as_str()).collect();
     assert!(drift.is_empty(), "{drift:#?}");
 
     // Run again, it replaces its own file (keeping the old one); never the operator's, nor a
@@ -177,7 +179,8 @@ fn a_plan_that_runs_monitoring_is_checked_with_its_profile_and_every_written_pla
         .output()
         .unwrap();
     let report: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
-    let drift: Vec<_> = report["findings"].as_array().unwrap().iter().filter(|f| f["rule"] == "drift").collect();
+    let drift: Vec<_> =
+        report["findings"].as_array().unwrap().iter().filter(|f| f["rule"] == RuleId::Drift.as_str()).collect();
     assert!(drift.is_empty(), "{drift:#?}");
     // The balancers the export added count in host fit for the plan as for the deployment.
     let cpu_limits = |plan: &[&str]| {

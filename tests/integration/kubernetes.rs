@@ -4,6 +4,7 @@
 use crate::common::{flowcap, tempdir};
 
 use flowcap::analysis::figures::analyze;
+use flowcap::analysis::rules::RuleId;
 use flowcap::analysis::rules::{Change, Finding, Setting, evaluate};
 use flowcap::model::load::parse_plan;
 use flowcap::model::plan::Plan;
@@ -23,8 +24,8 @@ fn plan(pool: &str, rest: &str) -> Plan {
     parse_plan("k.yaml", &text).unwrap_or_else(|e| panic!("{e}\n{text}")).plan
 }
 
-fn fired(plan: &Plan, rule: &str) -> Vec<Finding> {
-    evaluate(plan, &analyze(plan)).into_iter().filter(|f| f.rule.as_str() == rule).collect()
+fn fired(plan: &Plan, rule: RuleId) -> Vec<Finding> {
+    evaluate(plan, &analyze(plan)).into_iter().filter(|f| f.rule == rule).collect()
 }
 
 #[test]
@@ -49,7 +50,7 @@ fn pods_fill_a_node_exactly_and_the_next_one_waits() {
     let fit = analyze(&plan(pool, rest)).cluster.unwrap();
     assert_eq!((fit.now.pods, fit.now.placed), (4, 4));
     assert_eq!((fit.now.cpu_requests_share, fit.now.memory_requests_share), (1.0, 1.0));
-    assert!(fired(&plan(pool, rest), "pods-unschedulable").is_empty());
+    assert!(fired(&plan(pool, rest), RuleId::PodsUnschedulable).is_empty());
 
     let rest = "api: { replicas: 5, requests: { cpus: 1, memory: 2Gi } }\nruntime: { replicas: 0 }\n";
     let p = plan(pool, rest);
@@ -57,7 +58,7 @@ fn pods_fill_a_node_exactly_and_the_next_one_waits() {
     assert_eq!((fit.now.pods, fit.now.placed), (5, 4));
     assert_eq!(fit.now.unplaced[0].workload, "api");
     assert_eq!(fit.now.unplaced[0].reason, "it requests 1 CPU and 2 GiB and no node has that much left");
-    let found = fired(&p, "pods-unschedulable");
+    let found = fired(&p, RuleId::PodsUnschedulable);
     assert_eq!(found.len(), 1, "said once, not again at the maximum: {found:?}");
     assert_eq!(
         found[0].message,
@@ -119,7 +120,7 @@ fn job_cap_past_the_cluster_says_how_many_fit() {
     let rest = "api: { replicas: 1, requests: { cpus: 1, memory: 1Gi } }\nruntime: { replicas: 0 }\n\
                 jobs: { max_concurrent: 10, requests: { cpus: 500m, memory: 256Mi } }\n";
     let p = plan(pool, rest);
-    let found = fired(&p, "job-cap-exceeds-cluster");
+    let found = fired(&p, RuleId::JobCapExceedsCluster);
     assert_eq!(found.len(), 1);
     // 3 CPUs left after the API: 6 Jobs of 500m.
     assert!(
@@ -128,7 +129,7 @@ fn job_cap_past_the_cluster_says_how_many_fit() {
         found[0].message
     );
     assert_eq!(found[0].changes, vec![Change { path: "jobs.max_concurrent".into(), value: Setting::Count(6) }]);
-    assert!(fired(&p, "pods-unschedulable").is_empty(), "Jobs have their own rule");
+    assert!(fired(&p, RuleId::PodsUnschedulable).is_empty(), "Jobs have their own rule");
 }
 
 #[test]
@@ -137,8 +138,8 @@ fn the_api_autoscalers_maximum_against_the_connection_budget() {
     // At 20 replicas: 200 + db-init 3 + admin 2 = 205 > 197 usable; 19 × 10 + 5 = 195 fits.
     let rest = "api: { replicas: 2, requests: { cpus: 500m, memory: 512Mi }, autoscaling: { min: 2, max: 20 } }\n";
     let p = plan(pool, rest);
-    assert!(fired(&p, "connections-exhausted").is_empty(), "now it fits: 25 of 197");
-    let found = fired(&p, "hpa-max-exhausts-connections");
+    assert!(fired(&p, RuleId::ConnectionsExhausted).is_empty(), "now it fits: 25 of 197");
+    let found = fired(&p, RuleId::HpaMaxExhaustsConnections);
     assert_eq!(found.len(), 1);
     assert_eq!(
         found[0].message,
@@ -152,8 +153,8 @@ fn the_api_autoscalers_maximum_against_the_connection_budget() {
     assert_eq!(found[0].changes, vec![Change { path: "api.autoscaling.max".into(), value: Setting::Count(15) }]);
     // At 19, 195 connections fit but pass the warning line: a warning at the maximum.
     let rest = "api: { replicas: 2, requests: { cpus: 500m, memory: 512Mi }, autoscaling: { min: 2, max: 19 } }\n";
-    assert!(fired(&plan(pool, rest), "hpa-max-exhausts-connections").is_empty());
-    let near = fired(&plan(pool, rest), "connections-near-limit");
+    assert!(fired(&plan(pool, rest), RuleId::HpaMaxExhaustsConnections).is_empty());
+    let near = fired(&plan(pool, rest), RuleId::ConnectionsNearLimit);
     assert_eq!(near.len(), 1);
     assert_eq!(near[0].path, "api.autoscaling.max");
     assert!(
@@ -162,7 +163,7 @@ fn the_api_autoscalers_maximum_against_the_connection_budget() {
         near[0].message
     );
     let rest = "api: { replicas: 2, requests: { cpus: 500m, memory: 512Mi }, autoscaling: { min: 2, max: 15 } }\n";
-    assert!(fired(&plan(pool, rest), "connections-near-limit").is_empty());
+    assert!(fired(&plan(pool, rest), RuleId::ConnectionsNearLimit).is_empty());
 }
 
 #[test]
@@ -171,11 +172,11 @@ fn an_autoscaler_without_requests_and_limits_below_requests() {
     let rest = "api: { replicas: 1, requests: { cpus: 500m }, autoscaling: { min: 1, max: 3 } }\n\
                 runtime: { replicas: 1, requests: { cpus: 2, memory: 4Gi }, limits: { cpus: 1, memory: 8Gi } }\n";
     let p = plan(pool, rest);
-    let missing = fired(&p, "requests-missing");
+    let missing = fired(&p, RuleId::RequestsMissing);
     assert_eq!(missing.len(), 1);
     assert_eq!(missing[0].path, "api.reservations");
     assert!(missing[0].message.contains("requests no memory"), "{}", missing[0].message);
-    let below = fired(&p, "limits-below-requests");
+    let below = fired(&p, RuleId::LimitsBelowRequests);
     assert_eq!(below.len(), 1);
     assert_eq!(below[0].message, "runtime requests 2 CPUs but is limited to 1");
     // On Kubernetes the request is what was placed: the limit comes up to it.
@@ -187,7 +188,7 @@ fn an_autoscaler_without_requests_and_limits_below_requests() {
         below[0].changes,
         vec![Change { path: "runtime.limits.cpus".into(), value: Setting::Cpus(Cpus::whole(2)) }]
     );
-    assert!(fired(&p, "reservation-above-limit").is_empty(), "the Compose rule is not the Kubernetes one");
+    assert!(fired(&p, RuleId::ReservationAboveLimit).is_empty(), "the Compose rule is not the Kubernetes one");
 }
 
 #[test]
@@ -195,11 +196,11 @@ fn memory_limits_overcommitting_a_node_warn_and_cpu_limits_do_not() {
     let pool = "{ name: p, nodes: 1, cpus: 8, memory: 16Gi, allocatable: { cpus: 8, memory: 16Gi } }";
     // Four API pods requesting 1 GiB with 8 CPU and 5 GiB limits each: 20 GiB of limits on 16.
     let rest = "api: { replicas: 4, requests: { cpus: 1, memory: 1Gi }, limits: { cpus: 8, memory: 5Gi } }\nruntime: { replicas: 0 }\n";
-    let found = fired(&plan(pool, rest), "node-limits-overcommit");
+    let found = fired(&plan(pool, rest), RuleId::NodeLimitsOvercommit);
     assert_eq!(found.len(), 1);
     assert!(found[0].message.contains("(the most, p-1: 125 % of what it offers pods)"), "{}", found[0].message);
     let rest = "api: { replicas: 4, requests: { cpus: 1, memory: 1Gi }, limits: { cpus: 8, memory: 4Gi } }\nruntime: { replicas: 0 }\n";
-    assert!(fired(&plan(pool, rest), "node-limits-overcommit").is_empty(), "32 CPUs of limits on 8 only throttle");
+    assert!(fired(&plan(pool, rest), RuleId::NodeLimitsOvercommit).is_empty(), "32 CPUs of limits on 8 only throttle");
 }
 
 #[test]
@@ -320,7 +321,7 @@ fn solve_sizes_the_executor_pools_maximum_and_the_nodes_that_place_it() {
     // One node fewer strands a pod at the maximum.
     let mut short = sized.clone();
     short.cluster.as_mut().unwrap().node_pools[0].max_nodes = Some(10);
-    assert_eq!(fired(&short, "pods-unschedulable").len(), 1);
+    assert_eq!(fired(&short, RuleId::PodsUnschedulable).len(), 1);
     assert!(matches!(solve(&sized), Outcome::AlreadyMet(_)));
 }
 
@@ -352,7 +353,10 @@ fn values_are_read_as_kubernetes_reads_them() {
         ..Default::default()
     });
     let found: Vec<String> = evaluate(&plan, &analyze(&plan)).iter().map(|f| f.rule.as_str().to_string()).collect();
-    assert!(!found.iter().any(|r| r == "limits-below-requests" || r == "requests-missing"), "{found:?}");
+    assert!(
+        !found.iter().any(|r| r == RuleId::LimitsBelowRequests.as_str() || r == RuleId::RequestsMissing.as_str()),
+        "{found:?}"
+    );
     // The executor pods request their limits: 3 × 4 CPUs.
     let runtime_cpus: u64 =
         flowcap::platform::kubernetes::fit::pods(&plan, flowcap::platform::kubernetes::fit::Scale::Now)
@@ -367,7 +371,7 @@ fn values_are_read_as_kubernetes_reads_them() {
 fn a_jobs_only_deployment_has_execution_slots() {
     let pool = "{ name: p, nodes: 2, cpus: 16, memory: 64Gi }";
     let rest = "runtime: { replicas: 0 }\njobs: { max_concurrent: 20 }\n";
-    assert!(fired(&plan(pool, rest), "no-execution-slots").is_empty());
+    assert!(fired(&plan(pool, rest), RuleId::NoExecutionSlots).is_empty());
     assert_eq!(analyze(&plan(pool, rest)).at_maximum.unwrap().concurrent_executions, 20);
 }
 
@@ -433,7 +437,7 @@ fn what_the_values_switch_on_and_the_plan_lacks_is_drift_with_the_switch_as_fix(
         .as_array()
         .unwrap()
         .iter()
-        .filter(|f| f["rule"] == "drift")
+        .filter(|f| f["rule"] == RuleId::Drift.as_str())
         .map(|f| (f["path"].as_str().unwrap(), f["fix"].as_str().unwrap()))
         .collect();
     assert!(
@@ -520,7 +524,7 @@ fn solve_sizes_a_jobs_only_deployment_by_its_job_cap_and_a_fixed_pool_now() {
     let cap = sized.jobs.unwrap().max_concurrent;
     assert!(cap > 300 && sizing.waits.slots == u64::from(cap), "{cap}");
     assert!(analyze(&sized).workload.unwrap().target_met != Some(false));
-    assert!(fired(&sized, "job-cap-exceeds-cluster").is_empty(), "{:?}", evaluate(&sized, &analyze(&sized)));
+    assert!(fired(&sized, RuleId::JobCapExceedsCluster).is_empty(), "{:?}", evaluate(&sized, &analyze(&sized)));
     assert_eq!(sizing.changes(&p)[0].path, "jobs.max_concurrent");
 
     // Without an autoscaler the runtimes run now: the nodes must be there now, not at most.
@@ -530,7 +534,7 @@ fn solve_sizes_a_jobs_only_deployment_by_its_job_cap_and_a_fixed_pool_now() {
     let Outcome::Cluster(sizing) = solve(&p) else { panic!("{:?}", solve(&p)) };
     let sized = sizing.apply(&p);
     assert_eq!(sized.runtime.replicas, 32);
-    assert!(fired(&sized, "pods-unschedulable").is_empty(), "{:?}", evaluate(&sized, &analyze(&sized)));
+    assert!(fired(&sized, RuleId::PodsUnschedulable).is_empty(), "{:?}", evaluate(&sized, &analyze(&sized)));
     let pool = &sized.cluster.as_ref().unwrap().node_pools[0];
     assert_eq!((pool.nodes, pool.max_nodes), (11, Some(11)));
 }
@@ -569,7 +573,7 @@ fn kubernetes_drift_fixes_name_what_the_operator_changes() {
             .as_array()
             .unwrap()
             .iter()
-            .find(|f| f["rule"] == "drift" && f["path"] == path)
+            .find(|f| f["rule"] == RuleId::Drift.as_str() && f["path"] == path)
             .map_or_else(|| format!("no drift on {path}: {report}"), |f| f["fix"].as_str().unwrap().to_string())
     };
     assert_eq!(

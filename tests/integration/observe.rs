@@ -5,6 +5,7 @@
 
 use crate::common::prometheus::{data_end, free_port, prometheus, prometheus_serving};
 use crate::common::{flowcap, tempdir};
+use flowcap::analysis::rules::RuleId;
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::process::Command;
@@ -67,7 +68,11 @@ fn a_real_prometheus_gives_back_the_generated_truth() {
     let plan = flowcap::model::load::load_plan_file(std::path::Path::new(&saved)).unwrap().plan;
     let workload = plan.workload.clone().unwrap();
     assert_eq!((workload.arrivals_per_minute, workload.mean_duration.0), (120.0, 30.0));
-    flowcap().args(["--check", &saved]).assert().code(1).stdout(predicates::str::contains("workload-unstable"));
+    flowcap()
+        .args(["--check", &saved])
+        .assert()
+        .code(1)
+        .stdout(predicates::str::contains(RuleId::WorkloadUnstable.as_str()));
     // 19,800 runs at 60 a minute and 3,600 in the peak's 30 minutes, over 360 minutes.
     let mean = o["mean_runs_per_minute"].as_f64().unwrap();
     assert!((mean - 65.0).abs() < 0.5, "{mean}");
@@ -87,14 +92,14 @@ fn a_real_prometheus_gives_back_the_generated_truth() {
         let found = report["findings"].as_array().unwrap().iter().find(|f| f["rule"] == rule);
         found.unwrap_or_else(|| panic!("no {rule} in {report:#}")).clone()
     };
-    let connections = finding("observed-connections-over-budget");
+    let connections = finding(RuleId::ObservedConnectionsOverBudget.as_str());
     assert_eq!(
         connections["message"],
         "Postgres held 31 connections at its observed peak; the plan counts 28 for its clients (97 usable)"
     );
-    let saturated = finding("observed-slots-saturated");
+    let saturated = finding(RuleId::ObservedSlotsSaturated.as_str());
     assert!(saturated["message"].as_str().unwrap().starts_with("all 40 execution slots were busy 8."), "{saturated}");
-    let peak = finding("observed-peak-past-target");
+    let peak = finding(RuleId::ObservedPeakPastTarget.as_str());
     assert_eq!(peak["severity"], "error");
     assert!(
         peak["message"].as_str().unwrap().starts_with(
@@ -108,10 +113,16 @@ fn a_real_prometheus_gives_back_the_generated_truth() {
     // The model beside the measurement: Erlang C at the mean load is the share of time all
     // slots are busy.
     let predicted = flowcap::analysis::queueing::erlang_c(40, mean * 30.0 / 60.0);
-    let beside = finding("observed-wait-vs-predicted");
+    let beside = finding(RuleId::ObservedWaitVsPredicted.as_str());
     let expected = format!("the model predicts P(wait) {} % on 40 slots", flowcap::model::units::percent(predicted));
     assert!(beside["message"].as_str().unwrap().contains(&expected), "{beside} {expected}");
-    assert!(!report["findings"].as_array().unwrap().iter().any(|f| f["rule"] == "observed-max-connections-differs"));
+    assert!(
+        !report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == RuleId::ObservedMaxConnectionsDiffers.as_str())
+    );
     // A plan whose max_connections is not the one Postgres runs with.
     let medium = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/presets/medium.yaml")).unwrap();
     let raised = medium.replace("max_connections: 100", "max_connections: 120");
@@ -124,8 +135,11 @@ fn a_real_prometheus_gives_back_the_generated_truth() {
         .output()
         .unwrap();
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    let differs =
-        report["findings"].as_array().unwrap().iter().find(|f| f["rule"] == "observed-max-connections-differs");
+    let differs = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == RuleId::ObservedMaxConnectionsDiffers.as_str());
     assert_eq!(
         differs.unwrap()["message"],
         "Postgres reported max_connections 100 at the window's end; the plan has 120",

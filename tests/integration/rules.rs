@@ -1,7 +1,7 @@
 //! Every rule firing and not firing at its boundary.
 
 use flowcap::analysis::figures::analyze;
-use flowcap::analysis::rules::{Change, Finding, RULES, Setting, Severity, evaluate};
+use flowcap::analysis::rules::{Change, Finding, RULES, RuleId, Setting, Severity, evaluate};
 use flowcap::model::plan::Plan;
 use flowcap::model::presets::load_preset;
 use flowcap::model::units::{Bytes, Cpus};
@@ -14,11 +14,11 @@ fn findings(plan: &Plan) -> Vec<Finding> {
     evaluate(plan, &analyze(plan))
 }
 
-fn fired(plan: &Plan, rule: &str) -> Vec<Finding> {
-    findings(plan).into_iter().filter(|f| f.rule.as_str() == rule).collect()
+fn fired(plan: &Plan, rule: RuleId) -> Vec<Finding> {
+    findings(plan).into_iter().filter(|f| f.rule == rule).collect()
 }
 
-fn one(plan: &Plan, rule: &str) -> Finding {
+fn one(plan: &Plan, rule: RuleId) -> Finding {
     let mut found = fired(plan, rule);
     assert_eq!(found.len(), 1, "{rule}: {:?}", findings(plan));
     found.remove(0)
@@ -37,9 +37,9 @@ fn connections_near_limit_past_the_warning_line() {
     let mut plan = medium();
     // 20 + 3 + 3 + 51 = 77 = floor(97 × 80 %): on the line, not past it.
     plan.postgres_clients.admin = 51;
-    assert!(fired(&plan, "connections-near-limit").is_empty());
+    assert!(fired(&plan, RuleId::ConnectionsNearLimit).is_empty());
     plan.postgres_clients.admin = 52;
-    let f = one(&plan, "connections-near-limit");
+    let f = one(&plan, RuleId::ConnectionsNearLimit);
     assert_eq!(f.severity, Severity::Warning);
     assert_eq!(f.path, "postgres.max_connections");
     assert_eq!(
@@ -55,16 +55,16 @@ fn connection_fix_offers_a_smaller_pool_when_one_fits() {
     let mut plan = medium();
     plan.api.replicas = 8;
     // 8 × 10 + 8 = 88 > 77. Pool: (77 − 8) / 8 = 8 → 8 × 8 + 8 = 72.
-    let f = one(&plan, "connections-near-limit");
+    let f = one(&plan, RuleId::ConnectionsNearLimit);
     assert_eq!(f.fix.as_deref(), Some("raise postgres.max_connections to at least 113, or lower api.db_pool to 8"));
     // The fix is right: 113 gives usable 110, line 88 = used.
     plan.postgres.max_connections = 113;
-    assert!(fired(&plan, "connections-near-limit").is_empty());
+    assert!(fired(&plan, RuleId::ConnectionsNearLimit).is_empty());
     plan.postgres.max_connections = 112;
-    assert_eq!(fired(&plan, "connections-near-limit").len(), 1);
+    assert_eq!(fired(&plan, RuleId::ConnectionsNearLimit).len(), 1);
     plan.postgres.max_connections = 100;
     plan.api.db_pool = 8;
-    assert!(fired(&plan, "connections-near-limit").is_empty());
+    assert!(fired(&plan, RuleId::ConnectionsNearLimit).is_empty());
 }
 
 #[test]
@@ -72,28 +72,28 @@ fn connections_exhausted_past_usable_slots() {
     let mut plan = medium();
     // 20 + 3 + 3 + 71 = 97 = usable: full, not exhausted.
     plan.postgres_clients.admin = 71;
-    assert!(fired(&plan, "connections-exhausted").is_empty());
-    assert_eq!(fired(&plan, "connections-near-limit").len(), 1);
+    assert!(fired(&plan, RuleId::ConnectionsExhausted).is_empty());
+    assert_eq!(fired(&plan, RuleId::ConnectionsNearLimit).len(), 1);
     plan.postgres_clients.admin = 72;
-    let f = one(&plan, "connections-exhausted");
+    let f = one(&plan, RuleId::ConnectionsExhausted);
     assert_eq!(f.severity, Severity::Error);
     assert!(f.message.starts_with("clients can open 98 connections; max_connections 100 leaves 97 usable"));
-    assert!(fired(&plan, "connections-near-limit").is_empty(), "one finding per budget");
+    assert!(fired(&plan, RuleId::ConnectionsNearLimit).is_empty(), "one finding per budget");
 }
 
 #[test]
 fn host_cpu_overcommit_past_the_host() {
     let mut plan = medium();
     plan.host.as_mut().unwrap().cpus = Cpus::whole(26);
-    assert!(fired(&plan, "host-cpu-overcommit").is_empty());
+    assert!(fired(&plan, RuleId::HostCpuOvercommit).is_empty());
     plan.host.as_mut().unwrap().cpus = Cpus(25_999);
-    let f = one(&plan, "host-cpu-overcommit");
+    let f = one(&plan, RuleId::HostCpuOvercommit);
     assert_eq!(f.message, "CPU limits add up to 26 of 25.999 host CPUs (100 %)");
     assert_eq!(f.fix.as_deref(), Some("raise host.cpus to 26, or lower the CPU limits by 0.001"));
     // The policy can allow overcommit: 150 % of 20 = 30 ≥ 26.
     plan.host.as_mut().unwrap().cpus = Cpus::whole(20);
     plan.policy.cpu_overcommit_percent = 150;
-    assert!(fired(&plan, "host-cpu-overcommit").is_empty());
+    assert!(fired(&plan, RuleId::HostCpuOvercommit).is_empty());
 }
 
 #[test]
@@ -101,9 +101,9 @@ fn host_memory_overcommit_past_the_host() {
     let mut plan = medium();
     let limits = 45 * (1u64 << 30) + (1 << 29);
     plan.host.as_mut().unwrap().memory = Bytes(limits);
-    assert!(fired(&plan, "host-memory-overcommit").is_empty());
+    assert!(fired(&plan, RuleId::HostMemoryOvercommit).is_empty());
     plan.host.as_mut().unwrap().memory = Bytes(limits - 1);
-    let f = one(&plan, "host-memory-overcommit");
+    let f = one(&plan, RuleId::HostMemoryOvercommit);
     assert_eq!(f.severity, Severity::Warning);
     assert!(f.fix.as_deref().unwrap().starts_with("raise host.memory to 45.5 GiB"), "{f:?}");
 }
@@ -113,9 +113,9 @@ fn reservations_exceed_host_cpu_and_memory() {
     let mut plan = medium();
     // Reservations: 6 CPUs, 11 GiB.
     plan.host = Some(flowcap::model::plan::Host { cpus: Cpus::whole(6), memory: Bytes::gib(11) });
-    assert!(fired(&plan, "reservations-exceed-host").is_empty());
+    assert!(fired(&plan, RuleId::ReservationsExceedHost).is_empty());
     plan.host = Some(flowcap::model::plan::Host { cpus: Cpus(5_999), memory: Bytes(11 * (1 << 30) - 1) });
-    let found = fired(&plan, "reservations-exceed-host");
+    let found = fired(&plan, RuleId::ReservationsExceedHost);
     let paths: Vec<&str> = found.iter().map(|f| f.path.as_str()).collect();
     assert_eq!(paths, ["host.cpus", "host.memory"]);
     assert!(found.iter().all(|f| f.severity == Severity::Error));
@@ -126,9 +126,9 @@ fn memory_per_slot_below_policy() {
     let mut plan = medium();
     // 8 GiB ÷ 32 = 256 MiB: exactly the minimum.
     plan.runtime.max_concurrent_executions = 32;
-    assert!(fired(&plan, "memory-per-slot-low").is_empty());
+    assert!(fired(&plan, RuleId::MemoryPerSlotLow).is_empty());
     plan.runtime.max_concurrent_executions = 33;
-    let f = one(&plan, "memory-per-slot-low");
+    let f = one(&plan, RuleId::MemoryPerSlotLow);
     assert_eq!(f.message, "8 GiB ÷ 33 slots = 248.2 MiB per execution, below 256 MiB");
     assert_eq!(
         f.fix.as_deref(),
@@ -144,19 +144,19 @@ fn shared_buffers_against_the_postgres_limit() {
     plan.postgres.limits.memory = Some(Bytes::gib(10));
     // 40 % of 10 GiB = 4 GiB: on the line.
     plan.postgres.shared_buffers = Bytes::gib(4);
-    assert!(fired(&plan, "shared-buffers-high").is_empty());
+    assert!(fired(&plan, RuleId::SharedBuffersHigh).is_empty());
     plan.postgres.shared_buffers = Bytes(4 * (1 << 30) + 1);
     assert_eq!(
-        one(&plan, "shared-buffers-high").fix.as_deref(),
+        one(&plan, RuleId::SharedBuffersHigh).fix.as_deref(),
         Some("lower postgres.shared_buffers to 2.5 GiB (25 % of the limit)")
     );
     // Equal to the limit: high, not larger.
     plan.postgres.shared_buffers = Bytes::gib(10);
-    assert!(fired(&plan, "shared-buffers-exceed-memory").is_empty());
+    assert!(fired(&plan, RuleId::SharedBuffersExceedMemory).is_empty());
     plan.postgres.shared_buffers = Bytes(10 * (1 << 30) + 1);
-    let f = one(&plan, "shared-buffers-exceed-memory");
+    let f = one(&plan, RuleId::SharedBuffersExceedMemory);
     assert_eq!(f.severity, Severity::Error);
-    assert!(fired(&plan, "shared-buffers-high").is_empty(), "the error supersedes the warning");
+    assert!(fired(&plan, RuleId::SharedBuffersHigh).is_empty(), "the error supersedes the warning");
 }
 
 #[test]
@@ -164,9 +164,9 @@ fn postgres_memory_tight_counts_connections() {
     let mut plan = medium();
     // 2 GiB + 28 × 10 MiB = 2328 MiB.
     plan.postgres.limits.memory = Some(Bytes::mib(2328));
-    assert!(fired(&plan, "postgres-memory-tight").is_empty());
+    assert!(fired(&plan, RuleId::PostgresMemoryTight).is_empty());
     plan.postgres.limits.memory = Some(Bytes::mib(2327));
-    let f = one(&plan, "postgres-memory-tight");
+    let f = one(&plan, RuleId::PostgresMemoryTight);
     // To the worst case, not the estimate (that would only trade this for the worst-case
     // warning): 2328 MiB + 28 × work_mem 4 MiB + 3 × 64 MiB + 96 MiB of /dev/shm = 2728 MiB.
     assert_eq!(
@@ -188,7 +188,7 @@ fn a_raise_the_host_cannot_hold_is_not_offered() {
     // Exactly the memory limits the plan has: 401 MiB more for Postgres overcommits it.
     let limits = analyze(&plan).host.unwrap().memory_limits_bytes;
     plan.host.as_mut().unwrap().memory = Bytes(limits);
-    let f = one(&plan, "postgres-memory-tight");
+    let f = one(&plan, RuleId::PostgresMemoryTight);
     assert!(f.changes.is_empty(), "{:?}", f.changes);
     let fix = f.fix.unwrap();
     assert!(
@@ -205,40 +205,40 @@ fn a_raise_the_host_cannot_hold_is_not_offered() {
 fn no_execution_slots() {
     let mut plan = medium();
     plan.runtime.replicas = 0;
-    let f = one(&plan, "no-execution-slots");
+    let f = one(&plan, RuleId::NoExecutionSlots);
     assert_eq!(f.path, "runtime.replicas");
     assert_eq!(f.severity, Severity::Error);
     plan.runtime.replicas = 1;
     plan.runtime.max_concurrent_executions = 0;
-    assert_eq!(one(&plan, "no-execution-slots").path, "runtime.max_concurrent_executions");
+    assert_eq!(one(&plan, RuleId::NoExecutionSlots).path, "runtime.max_concurrent_executions");
     plan.runtime.max_concurrent_executions = 1;
-    assert!(fired(&plan, "no-execution-slots").is_empty());
+    assert!(fired(&plan, RuleId::NoExecutionSlots).is_empty());
 }
 
 #[test]
 fn jwt_keys_only_when_known_unshared_and_scaled() {
     let mut plan = medium();
     plan.api.shared_jwt_keys = Some(false);
-    assert_eq!(one(&plan, "jwt-keys-not-shared").severity, Severity::Error);
+    assert_eq!(one(&plan, RuleId::JwtKeysNotShared).severity, Severity::Error);
     plan.api.replicas = 1;
-    assert!(fired(&plan, "jwt-keys-not-shared").is_empty());
+    assert!(fired(&plan, RuleId::JwtKeysNotShared).is_empty());
     plan.api.replicas = 2;
     plan.api.shared_jwt_keys = None;
-    assert!(fired(&plan, "jwt-keys-not-shared").is_empty());
+    assert!(fired(&plan, RuleId::JwtKeysNotShared).is_empty());
 }
 
 #[test]
 fn host_unknown_and_limits_missing_are_info() {
     let mut plan = medium();
     plan.host = None;
-    let f = one(&plan, "host-unknown");
+    let f = one(&plan, RuleId::HostUnknown);
     assert_eq!(f.severity, Severity::Info);
     assert!(f.fix.as_deref().unwrap().contains("--host-cpus and --host-memory"));
-    assert!(fired(&plan, "host-cpu-overcommit").is_empty());
+    assert!(fired(&plan, RuleId::HostCpuOvercommit).is_empty());
 
     let mut plan = medium();
     plan.api.limits.memory = None;
-    let f = one(&plan, "limits-missing");
+    let f = one(&plan, RuleId::LimitsMissing);
     assert_eq!(f.message, "no CPU or memory limit on: api; host fit counts only limits");
     assert_eq!(f.path, "api.limits");
 }
@@ -253,9 +253,9 @@ fn findings_are_ordered_most_severe_first() {
     assert_eq!(
         order,
         [
-            (Severity::Error, "no-execution-slots"),
-            (Severity::Warning, "connections-near-limit"),
-            (Severity::Info, "host-unknown"),
+            (Severity::Error, RuleId::NoExecutionSlots.as_str()),
+            (Severity::Warning, RuleId::ConnectionsNearLimit.as_str()),
+            (Severity::Info, RuleId::HostUnknown.as_str()),
         ]
     );
 }
@@ -281,15 +281,15 @@ fn workload_unstable_at_load_equal_to_slots() {
         dispatch: Dispatch::Queue,
         target: None,
     });
-    let f = one(&plan, "workload-unstable");
+    let f = one(&plan, RuleId::WorkloadUnstable);
     assert_eq!(f.severity, Severity::Error);
     assert_eq!(
         f.message,
         "offered load 40 Erlangs (80/min × 30 s) on 40 slots: executions queue without bound (needs at least 41 slots)"
     );
-    assert_workload_fix_is_true(&plan, "workload-unstable");
+    assert_workload_fix_is_true(&plan, RuleId::WorkloadUnstable);
     plan.workload.as_mut().unwrap().arrivals_per_minute = 78.0;
-    assert!(fired(&plan, "workload-unstable").is_empty());
+    assert!(fired(&plan, RuleId::WorkloadUnstable).is_empty());
 }
 
 #[test]
@@ -306,16 +306,16 @@ fn workload_target_missed_and_met() {
         dispatch: Dispatch::Queue,
         target: Some(Target { p95_wait: None, wait_probability_percent: Some(45.0) }),
     });
-    assert!(fired(&plan, "workload-target-missed").is_empty());
+    assert!(fired(&plan, RuleId::WorkloadTargetMissed).is_empty());
     plan.workload.as_mut().unwrap().target = Some(Target { p95_wait: None, wait_probability_percent: Some(44.9) });
-    let f = one(&plan, "workload-target-missed");
+    let f = one(&plan, RuleId::WorkloadTargetMissed);
     assert!(f.message.contains("44.9 % of executions wait, missing the target (P(wait) ≤ 44.9 %)"), "{}", f.message);
-    assert_workload_fix_is_true(&plan, "workload-target-missed");
+    assert_workload_fix_is_true(&plan, RuleId::WorkloadTargetMissed);
 }
 
 /// The report's fix for a workload finding is solve's smallest change: applied, it removes the
 /// finding and brings no new error or warning (no host overcommitted to meet the workload).
-fn assert_workload_fix_is_true(plan: &Plan, rule: &str) {
+fn assert_workload_fix_is_true(plan: &Plan, rule: RuleId) {
     use flowcap::analysis::solve::{Outcome, solve};
     let loaded = flowcap::model::load::LoadedPlan {
         plan: plan.clone(),
@@ -324,7 +324,7 @@ fn assert_workload_fix_is_true(plan: &Plan, rule: &str) {
         inherited: Default::default(),
     };
     let report = flowcap::report::Report::new(&loaded, Severity::Error);
-    let finding = report.findings.iter().find(|f| f.finding.rule.as_str() == rule).unwrap();
+    let finding = report.findings.iter().find(|f| f.finding.rule == rule).unwrap();
     let Outcome::Solved(candidates) = solve(plan) else { panic!("{rule}: solve found nothing") };
     let best = &candidates[0];
     let fix = finding.finding.fix.clone().unwrap();
@@ -337,8 +337,8 @@ fn assert_workload_fix_is_true(plan: &Plan, rule: &str) {
         settings.push(format!("runtime.max_concurrent_executions to {}", best.slots_per_replica));
     }
     assert!(fix.starts_with(&format!("set {} (", settings.join(" and "))), "{fix}");
-    let serious = |plan: &Plan| -> Vec<&'static str> {
-        findings(plan).into_iter().filter(|f| f.severity > Severity::Info).map(|f| f.rule.as_str()).collect()
+    let serious = |plan: &Plan| -> Vec<RuleId> {
+        findings(plan).into_iter().filter(|f| f.severity > Severity::Info).map(|f| f.rule).collect()
     };
     let fixed = best.apply(plan);
     let after = serious(&fixed);
@@ -353,7 +353,7 @@ fn the_busy_medium_fix_fits_its_host() {
     let plan = flowcap::model::load::parse_plan("busy-medium.yaml", include_str!("../../examples/busy-medium.yaml"))
         .unwrap()
         .plan;
-    assert_workload_fix_is_true(&plan, "workload-unstable");
+    assert_workload_fix_is_true(&plan, RuleId::WorkloadUnstable);
 }
 
 #[test]
@@ -363,13 +363,13 @@ fn a_reservation_above_its_limit_is_an_error() {
     plan.postgres.reservations.cpus = Some(flowcap::model::units::Cpus::whole(5));
     let findings = flowcap::analysis::rules::evaluate(&plan, &flowcap::analysis::figures::analyze(&plan));
     let paths: Vec<&str> =
-        findings.iter().filter(|f| f.rule.as_str() == "reservation-above-limit").map(|f| f.path.as_str()).collect();
+        findings.iter().filter(|f| f.rule == RuleId::ReservationAboveLimit).map(|f| f.path.as_str()).collect();
     assert_eq!(paths, ["postgres.reservations.cpus", "runtime.reservations.memory"]);
     // At the limit is fine.
     plan.runtime.reservations.memory = plan.runtime.limits.memory;
     plan.postgres.reservations.cpus = plan.postgres.limits.cpus;
     let findings = flowcap::analysis::rules::evaluate(&plan, &flowcap::analysis::figures::analyze(&plan));
-    assert!(findings.iter().all(|f| f.rule.as_str() != "reservation-above-limit"));
+    assert!(findings.iter().all(|f| f.rule != RuleId::ReservationAboveLimit));
 }
 
 #[test]
@@ -378,18 +378,18 @@ fn postgres_worst_case_memory_counts_work_mem_autovacuum_and_dev_shm() {
     // 28 connections: estimate 2 GiB + 28 × 10 MiB = 2328 MiB; worst case adds 28 × 4 MiB,
     // 3 × 64 MiB and 96 MiB: 2728 MiB.
     plan.postgres.limits.memory = Some(flowcap::model::units::Bytes::mib(2500));
-    let f = one(&plan, "postgres-memory-worst-case");
+    let f = one(&plan, RuleId::PostgresMemoryWorstCase);
     assert_eq!(
         f.message,
         "at worst Postgres uses 2.7 GiB: the estimate 2.3 GiB + 28 connections × work_mem 4 MiB + 3 autovacuum \
          workers × 64 MiB + 96 MiB of /dev/shm (PostgreSQL's defaults), over its memory limit 2.4 GiB (the kernel \
          kills it there)"
     );
-    assert!(fired(&plan, "postgres-memory-tight").is_empty(), "the estimate itself fits");
+    assert!(fired(&plan, RuleId::PostgresMemoryTight).is_empty(), "the estimate itself fits");
     plan.postgres.limits.memory = Some(flowcap::model::units::Bytes::mib(2728));
-    assert!(fired(&plan, "postgres-memory-worst-case").is_empty(), "exactly at the worst case");
+    assert!(fired(&plan, RuleId::PostgresMemoryWorstCase).is_empty(), "exactly at the worst case");
     plan.postgres.limits.memory = Some(flowcap::model::units::Bytes::mib(2727));
-    assert_eq!(fired(&plan, "postgres-memory-worst-case").len(), 1);
+    assert_eq!(fired(&plan, RuleId::PostgresMemoryWorstCase).len(), 1);
 }
 
 #[test]
@@ -402,7 +402,6 @@ fn thresholds_come_from_the_policy_not_from_copies() {
 
 #[test]
 fn every_rule_id_has_its_entry_and_its_name() {
-    use flowcap::analysis::rules::RuleId;
     for id in RuleId::ALL {
         assert_eq!(id.rule().id, id, "{id} has no entry in RULES");
         assert_eq!(serde_json::to_value(id).unwrap(), id.as_str(), "serialized as its name");

@@ -3,6 +3,7 @@
 //! `promtool check config` accepts (required on CI, ignored elsewhere without it).
 
 use crate::common::{flowcap, tempdir};
+use flowcap::analysis::rules::RuleId;
 use std::path::Path;
 use std::process::Command;
 
@@ -79,7 +80,7 @@ fn check(dir: &Path, args: &[&str]) -> (Option<i32>, serde_json::Value, String) 
 
 fn scrape_findings(report: &serde_json::Value) -> Vec<serde_json::Value> {
     let findings = report["findings"].as_array().unwrap();
-    findings.iter().filter(|f| f["rule"] == "prometheus-scrapes-one-replica").cloned().collect()
+    findings.iter().filter(|f| f["rule"] == RuleId::PrometheusScrapesOneReplica.as_str()).cloned().collect()
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! `flowcap solve`: the smallest change, within the host and the policy.
 
+use flowcap::analysis::rules::RuleId;
 use flowcap::analysis::solve::{Outcome, Strategy, replicas_needed, solve};
 use flowcap::model::load::load_plan_file;
 use flowcap::model::plan::{Dispatch, Plan, Target, Workload};
@@ -57,7 +58,7 @@ fn no_solution_says_what_the_host_lacks() {
     let needed = needed_replicas.unwrap();
     assert!(meets(&plan, needed, 8) && !meets(&plan, needed - 1, 8));
     let rules: Vec<&str> = short.iter().map(|f| f.rule.as_str()).collect();
-    assert!(rules.contains(&"host-cpu-overcommit"), "{rules:?}");
+    assert!(rules.contains(&RuleId::HostCpuOvercommit.as_str()), "{rules:?}");
     let text = flowcap::analysis::solve::render(&plan, &Outcome::NoSolution { needed_replicas, short });
     assert!(text.contains(&format!("meeting it takes {needed} runtimes at 8 slots each")), "{text}");
     assert!(text.contains("raise host.cpus to"), "{text}");

@@ -1,6 +1,7 @@
 //! The planner screen: snapshots of rendered buffers, key sequences through `update`, and the
 //! figures on screen against the core's analysis.
 
+use flowcap::analysis::rules::RuleId;
 use flowcap::inputs::Request;
 use flowcap::model::cluster::Platform;
 use flowcap::model::load::parse_plan;
@@ -466,8 +467,8 @@ fn a_gauge_has_the_colour_of_its_findings_and_no_other() {
         type_value(&mut app, knob, value);
         let buffer = render(&app, 120, 40);
         for (label, rules) in [
-            ("Host CPU", &["host-cpu-overcommit"][..]),
-            ("DB connections", &["connections-exhausted", "connections-near-limit"][..]),
+            ("Host CPU", &[RuleId::HostCpuOvercommit.as_str()][..]),
+            ("DB connections", &[RuleId::ConnectionsExhausted.as_str(), RuleId::ConnectionsNearLimit.as_str()][..]),
         ] {
             let colours = gauge_colors(&buffer, label);
             let expected = colour_of(&app, rules);
@@ -693,7 +694,7 @@ fn monitoring_and_the_wait_target_are_knobs() {
     key(&mut app, KeyCode::Enter);
     let workload = app.report.figures.workload.clone().unwrap();
     assert_eq!(workload.target_met, Some(false), "{:?}", workload.waits);
-    assert!(app.report.findings.iter().any(|f| f.finding.rule.as_str() == "workload-target-missed"));
+    assert!(app.report.findings.iter().any(|f| f.finding.rule == RuleId::WorkloadTargetMissed));
     assert!(screen(&app, 100, 30).contains("target p95 wait ≤ 1 s: MISSED"));
     key(&mut app, KeyCode::Delete);
     assert_eq!(app.plan().workload.as_ref().unwrap().target, None);
@@ -715,12 +716,7 @@ fn a_plan_held_against_a_deployment_shows_drift_live() {
     let mut app =
         app_on(&Request { preset: Some("medium".into()), compose_files: fixture_files(), ..Request::default() });
     let drift = |app: &App| -> Vec<String> {
-        app.report
-            .findings
-            .iter()
-            .filter(|f| f.finding.rule.as_str() == "drift")
-            .map(|f| f.finding.path.clone())
-            .collect()
+        app.report.findings.iter().filter(|f| f.finding.rule == RuleId::Drift).map(|f| f.finding.path.clone()).collect()
     };
     assert!(drift(&app).contains(&"runtime.replicas".to_string()), "{:?}", drift(&app));
     // The deployment runs 2 runtimes: matching it clears that drift.
@@ -946,7 +942,7 @@ fn a_preset_switched_to_keeps_the_deployments_facts() {
         app.report.findings.iter().map(|f| f.finding.rule.as_str()).filter(|r| *r != "drift").collect()
     };
     let at_start = rules(&app);
-    assert!(at_start.contains("fixed-container-name"), "{at_start:?}");
+    assert!(at_start.contains(RuleId::FixedContainerName.as_str()), "{at_start:?}");
     // Round the four presets back to Large: the container names are still the deployment's.
     press(&mut app, "pppp");
     assert_eq!(app.plan().name.as_deref(), Some("Large"));
@@ -965,7 +961,7 @@ fn a_kubernetes_plan_turns_its_autoscalers_and_nodes() {
     // The API autoscaler's maximum to 20: 20 × 10 + 5 = 205 connections of 197 at the maximum.
     type_value(&mut app, Knob::ApiHpaMax, "20");
     assert_eq!(app.plan().api.autoscaling.unwrap().max, 20);
-    assert!(app.report.findings.iter().any(|f| f.finding.rule.as_str() == "hpa-max-exhausts-connections"));
+    assert!(app.report.findings.iter().any(|f| f.finding.rule == RuleId::HpaMaxExhaustsConnections));
     assert!(screen(&app, 120, 40).contains("DB 205/197"), "{}", screen(&app, 120, 40));
     // Below the replicas, the minimum carries them along; off keeps them.
     type_value(&mut app, Knob::ApiHpaMin, "5");
@@ -975,7 +971,7 @@ fn a_kubernetes_plan_turns_its_autoscalers_and_nodes() {
     assert!(screen(&app, 120, 40).contains("off"));
     // Nodes: one is too few for six runtimes of 8 CPUs.
     type_value(&mut app, Knob::ClusterNodes, "1");
-    assert!(app.report.findings.iter().any(|f| f.finding.rule.as_str() == "pods-unschedulable"));
+    assert!(app.report.findings.iter().any(|f| f.finding.rule == RuleId::PodsUnschedulable));
     press(&mut app, "u");
     assert_eq!(app.plan().cluster.as_ref().unwrap().node_pools[0].nodes, 3);
 }
@@ -1033,7 +1029,11 @@ fn the_planner_holds_every_plan_against_what_prometheus_saw() {
     let rules = |app: &App| app.report.findings.iter().map(|f| f.finding.rule.as_str()).collect::<Vec<_>>();
     let shown = screen(&app, 120, 40);
     assert!(shown.contains("Observed       120/min peak · 30 s mean · busy 40/40 (8.3 % full) · DB 31"), "{shown}");
-    for rule in ["observed-peak-past-target", "observed-slots-saturated", "observed-connections-over-budget"] {
+    for rule in [
+        RuleId::ObservedPeakPastTarget.as_str(),
+        RuleId::ObservedSlotsSaturated.as_str(),
+        RuleId::ObservedConnectionsOverBudget.as_str(),
+    ] {
         assert!(rules(&app).contains(&rule), "{rule}: {:?}", rules(&app));
     }
     // Its fix sizes for the observed workload, which `o` (the plan's own workload) does not.
@@ -1045,14 +1045,14 @@ fn the_planner_holds_every_plan_against_what_prometheus_saw() {
     update(&mut app, Msg::Step { up: true });
     let shown = screen(&app, 120, 40);
     assert!(shown.contains("busy 40/50 (0 % full)"), "{shown}");
-    assert!(!rules(&app).contains(&"observed-slots-saturated"), "{:?}", rules(&app));
-    assert!(rules(&app).contains(&"observed-peak-past-target"));
+    assert!(!rules(&app).contains(&RuleId::ObservedSlotsSaturated.as_str()), "{:?}", rules(&app));
+    assert!(rules(&app).contains(&RuleId::ObservedPeakPastTarget.as_str()));
     // Enough runtimes for the observed peak within solve's default target: the error goes.
     for _ in 0..3 {
         update(&mut app, Msg::Step { up: true });
     }
     assert_eq!(app.plan().runtime.replicas, 8);
-    assert!(!rules(&app).contains(&"observed-peak-past-target"), "{:?}", rules(&app));
+    assert!(!rules(&app).contains(&RuleId::ObservedPeakPastTarget.as_str()), "{:?}", rules(&app));
 }
 
 #[test]
