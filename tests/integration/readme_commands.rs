@@ -1,9 +1,13 @@
-//! Every command the README shows runs as shown: each line of each `sh` block, in order, in one
-//! folder set up as the README's reader has it (Flow-Like's compose file and a `.env`, the
-//! examples, Flow-Like's Helm chart with values, a Prometheus with data on the monitoring
-//! profile's port 9091), with this build of flowcap first on PATH. A `text` block right after a
-//! `sh` block is output the README promises: each of its lines (but `…`) must be a line of what
-//! that block printed.
+//! Every command the documentation shows runs as shown: each line of each `sh` block, file by
+//! file and in order, with this build of flowcap first on PATH and a Prometheus with data on the
+//! monitoring profile's port 9091. The README and then the guide run in one folder set up as
+//! their reader has it (Flow-Like's compose file and a `.env`, the examples, Flow-Like's Helm
+//! chart with values): the guide goes on where the README's walkthrough stops (its
+//! `flowcap.yaml`). The reference's rule examples and the other files' commands run from the
+//! repository's root, as they say: a second folder with `examples/` and `docs/examples/` and no
+//! compose file (one there would hold every plan against it). A `text` block right after a `sh`
+//! block is output the file promises: each of its lines (but `…`) must be a line of what that
+//! block printed.
 //!
 //! What is not run as written, and why: `cargo` lines build flowcap itself; `docker compose …
 //! up -d` needs a Docker daemon, so Compose v2 checks the same files and profile with `config
@@ -14,18 +18,34 @@ use crate::common::{copy_tree, tempdir};
 use std::path::Path;
 use std::process::Command;
 
-const README: &str = include_str!("../../README.md");
+/// Where a file's commands run: the reader's folder, or a copy of the repository's root.
+#[derive(Clone, Copy, PartialEq)]
+enum Folder {
+    Reader,
+    Repository,
+}
 
-/// A code block of the README: its language and lines.
+/// The files whose commands run, in the order their reader follows them; every `docs/*.md` must
+/// be one of them.
+const FILES: [(&str, Folder); 6] = [
+    ("README.md", Folder::Reader),
+    ("docs/guide.md", Folder::Reader),
+    ("docs/reference.md", Folder::Repository),
+    ("docs/design.md", Folder::Repository),
+    ("docs/benchmarks.md", Folder::Repository),
+    ("CONTRIBUTING.md", Folder::Repository),
+];
+
+/// A code block of a Markdown file: its language and lines.
 struct Block {
     language: String,
     lines: Vec<String>,
 }
 
-fn blocks() -> Vec<Block> {
+fn blocks(markdown: &str) -> Vec<Block> {
     let mut blocks = Vec::new();
     let mut open: Option<Block> = None;
-    for line in README.lines() {
+    for line in markdown.lines() {
         match (line.strip_prefix("```"), open.take()) {
             (Some(language), None) => open = Some(Block { language: language.trim().into(), lines: Vec::new() }),
             (Some(_), Some(block)) => blocks.push(block),
@@ -39,7 +59,7 @@ fn blocks() -> Vec<Block> {
     blocks
 }
 
-/// The command of a README line: without its trailing `  # comment`.
+/// The command of a line of a `sh` block: without its trailing `  # comment`.
 fn command(line: &str) -> Option<String> {
     let command = match line.find("  #") {
         Some(at) => &line[..at],
@@ -49,7 +69,7 @@ fn command(line: &str) -> Option<String> {
     (!command.is_empty() && !command.starts_with('#')).then(|| command.to_string())
 }
 
-/// The folder the README's reader works in.
+/// The folder the documentation's reader works in.
 fn reader_folder(dir: &Path) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let shared = crate::common::shared_fixtures();
@@ -64,6 +84,26 @@ fn reader_folder(dir: &Path) {
     }
 }
 
+/// The repository's root as the commands run from it see it: the plans, no compose file.
+fn repository_folder(dir: &Path) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    copy_tree(&root.join("examples"), &dir.join("examples"));
+    copy_tree(&root.join("docs/examples"), &dir.join("docs/examples"));
+    std::fs::create_dir_all(dir.join("home")).unwrap();
+}
+
+#[test]
+fn every_doc_file_has_its_commands_run() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for entry in std::fs::read_dir(root.join("docs")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "md") {
+            let name = path.strip_prefix(root).unwrap().display().to_string();
+            assert!(FILES.iter().any(|(file, _)| *file == name), "{name} is not in FILES: its commands would not run");
+        }
+    }
+}
+
 #[test]
 #[cfg_attr(
     any(
@@ -75,9 +115,10 @@ fn reader_folder(dir: &Path) {
     ),
     ignore = "needs prometheus, promtool, docker-compose-v2, helm and ../shared/fixtures"
 )]
-fn every_readme_command_runs_as_shown() {
-    let dir = tempdir("readme");
-    reader_folder(&dir);
+fn every_documented_command_runs_as_shown() {
+    let (reader, repository) = (tempdir("readme"), tempdir("readme-repository"));
+    reader_folder(&reader);
+    repository_folder(&repository);
     // Flow-Like's monitoring profile publishes Prometheus on 9091: the README's URL.
     let data = tempdir("readme-prometheus");
     let _prometheus =
@@ -85,7 +126,24 @@ fn every_readme_command_runs_as_shown() {
     crate::common::require("docker-compose-v2");
     crate::common::require("helm");
     let path = crate::common::path_with_flowcap();
-    let blocks = blocks();
+    let mut ran = 0;
+    for (file, folder) in FILES {
+        let markdown = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(file)).unwrap();
+        let dir = if folder == Folder::Reader { &reader } else { &repository };
+        let commands = run_file(file, &blocks(&markdown), dir, &path);
+        // The README's walkthrough, the guide and the rules' examples are most of what is shown.
+        assert!(
+            commands >= 10 || !["README.md", "docs/guide.md", "docs/reference.md"].contains(&file),
+            "{file}: ran {commands}"
+        );
+        ran += commands;
+    }
+    assert!(ran >= 60, "ran {ran} documented commands");
+}
+
+/// Runs the `sh` blocks of one file in `dir` and checks the `text` block after each; returns how
+/// many commands ran.
+fn run_file(file: &str, blocks: &[Block], dir: &Path, path: &str) -> usize {
     let mut ran = 0;
     for (index, block) in blocks.iter().enumerate().filter(|(_, b)| b.language == "sh") {
         let mut printed = String::new();
@@ -102,8 +160,8 @@ fn every_readme_command_runs_as_shown() {
                 line.clone()
             };
             let output = Command::new("bash")
-                .current_dir(&dir)
-                .env("PATH", &path)
+                .current_dir(dir)
+                .env("PATH", path)
                 .env("HOME", dir.join("home"))
                 .env_remove("NO_COLOR")
                 .env_remove("COMPOSE_PROFILES")
@@ -116,7 +174,10 @@ fn every_readme_command_runs_as_shown() {
             // A check may find what it is shown to find; nothing may be bad input or crash.
             let allowed: &[i32] =
                 if line.contains("--check") || line.starts_with("flowcap solve") { &[0, 1] } else { &[0] };
-            assert!(code.is_some_and(|c| allowed.contains(&c)), "`{line}` exited {code:?}:\n{stdout}\n{stderr}");
+            assert!(
+                code.is_some_and(|c| allowed.contains(&c)),
+                "{file}: `{line}` exited {code:?}:\n{stdout}\n{stderr}"
+            );
             printed.push_str(&stdout);
             printed.push_str(&stderr);
             ran += 1;
@@ -126,11 +187,11 @@ fn every_readme_command_runs_as_shown() {
             for line in shown.lines.iter().filter(|l| l.as_str() != "…") {
                 assert!(
                     printed.contains(&line.trim_end()),
-                    "the README shows\n{line}\nbut the commands printed:\n{}",
+                    "{file} shows\n{line}\nbut the commands printed:\n{}",
                     printed.join("\n")
                 );
             }
         }
     }
-    assert!(ran >= 30, "ran {ran} README commands");
+    ran
 }
