@@ -3,10 +3,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test that cannot unwrap has failed
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use flowcap::analysis::placement::{PodGroup, Scale, place};
 use flowcap::model::cluster::NodePool;
 use flowcap::model::plan::Resources;
 use flowcap::model::units::{Bytes, Cpus};
-use flowcap::platform::kubernetes::fit::{PodGroup, Scale, place};
 use std::hint::black_box;
 
 /// 1,000 nodes in four pools of different machine types.

@@ -5,8 +5,9 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use flowcap::model::load::parse_plan;
-use flowcap::tui::app::{App, Msg, update};
 use flowcap::tui::knobs::Knob;
+use flowcap::tui::state::{App, Msg};
+use flowcap::tui::update::update;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::hint::black_box;

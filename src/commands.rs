@@ -10,7 +10,7 @@ use flowcap::io::error::InputError;
 use flowcap::io::text::{one_line, shell_word, terminal_safe};
 use flowcap::io::write::{ROFF_WRITTEN_BY, retire, write_all_safely, write_file_safely};
 use flowcap::model::load::LoadedPlan;
-use flowcap::observe::Observed;
+use flowcap::model::observed::Observed;
 use flowcap::platform::compose::Environment;
 use flowcap::report::Report;
 use std::io::{self, IsTerminal, Write};
@@ -160,8 +160,11 @@ fn observation(args: &PrometheusArgs, url: &str, inputs: &Inputs) -> Result<Obse
     let end = args.end.unwrap_or_else(|| {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs() as f64)
     });
-    let window =
-        flowcap::observe::Window { end, seconds: args.window.unwrap_or(7 * 86_400), step: args.step.unwrap_or(300) };
+    let window = flowcap::model::observed::Window {
+        end,
+        seconds: args.window.unwrap_or(7 * 86_400),
+        step: args.step.unwrap_or(300),
+    };
     let timeout = std::time::Duration::from_secs(args.timeout.unwrap_or(10));
     let ca = args.prometheus_ca.as_deref();
     let prometheus = flowcap::observe::Prometheus::new(url, timeout, ca, |name| std::env::var(name).ok())?;
@@ -300,12 +303,12 @@ pub fn observe(args: &ObserveArgs) -> ExitCode {
     match observation(&args.prometheus, &url, &inputs) {
         Ok(observed) => {
             print(&match args.format {
-                ObserveFormat::Human => flowcap::observe::render(&observed),
+                ObserveFormat::Human => flowcap::report::observed::render(&observed),
                 ObserveFormat::Json => format!("{}\n", serde_json::to_string_pretty(&observed).unwrap_or_default()),
             });
             let Some(path) = &args.save_plan else { return ExitCode::SUCCESS };
             // The plan with the measured peak as its workload, so --check and solve size for it.
-            let plan = flowcap::observe::with_observed_workload(&inputs.loaded.plan, &observed);
+            let plan = flowcap::model::observed::with_observed_workload(&inputs.loaded.plan, &observed);
             let note = format!("observe from {}: the workload is the observed peak.", inputs.loaded.file);
             let valid = plan.validate().map_err(|invalid| {
                 InputError::invalid(path.display().to_string(), None, format!("{}: {}", invalid.path, invalid.message))

@@ -2,10 +2,10 @@
 //! says otherwise. `--check PLAN --compose …` reports each as a `drift` finding, `flowcap diff`
 //! prints them as before → after.
 
+use crate::model::chart::chart_workload;
 use crate::model::cluster::{Autoscaling, Platform};
 use crate::model::plan::{Plan, Resources};
 use crate::model::units::{Bytes, Cpus};
-use crate::platform::kubernetes::values::chart_workload;
 
 /// One value that differs, by its plan path.
 #[derive(Clone, Debug, PartialEq, Eq)]

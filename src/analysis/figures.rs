@@ -1,10 +1,10 @@
 //! The figures: pure functions of the plan, cheap enough to recompute on every keystroke.
 
 use crate::analysis::pgtune::{self, PgTune};
+use crate::analysis::placement::{self, Placement, Scale};
 use crate::analysis::workload::{self, WorkloadFigures};
 use crate::model::plan::{Plan, Resources};
-use crate::model::units::{Bytes, Cpus};
-use crate::platform::kubernetes::fit::{self, Placement, Scale};
+use crate::model::units::{Bytes, Cpus, round4};
 use serde::Serialize;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -184,7 +184,8 @@ pub fn analyze(plan: &Plan) -> Analysis {
     let connections = connections(plan);
     Analysis {
         cluster: plan.cluster.as_ref().map(|cluster| {
-            let at = |scale| fit::place(&cluster.node_pools, &cluster.daemonset, scale, &fit::pods(plan, scale));
+            let at =
+                |scale| placement::place(&cluster.node_pools, &cluster.daemonset, scale, &placement::pods(plan, scale));
             ClusterFit { now: at(Scale::Now), at_maximum: at(Scale::Maximum) }
         }),
         at_maximum: at_maximum(plan),
@@ -340,11 +341,6 @@ fn postgres_memory(plan: &Plan, used_connections: u64) -> PostgresMemory {
             })
         }),
     }
-}
-
-/// Ratios are reported to four decimals: enough for a percentage with two, and stable text.
-pub(crate) fn round4(value: f64) -> f64 {
-    (value * 10_000.0).round() / 10_000.0
 }
 
 impl PerSlot {

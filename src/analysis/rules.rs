@@ -3,10 +3,10 @@
 
 use crate::analysis::figures::{self, Analysis, HostFit, PerSlot};
 use crate::analysis::pgtune;
+use crate::analysis::placement;
 use crate::model::cluster::Platform;
 use crate::model::plan::{Plan, Policy, Resources};
 use crate::model::units::{Bytes, Cpus, percent, trim_decimal};
-use crate::platform::kubernetes::fit;
 use serde::Serialize;
 use std::fmt;
 
@@ -395,7 +395,7 @@ pub const RULES: &[Rule] = &[
             format!(
                 "sum(executor_active_jobs) ≥ slots in > {} % of the steps (policy.saturation_warning_percent), of at least {} steps",
                 p.saturation_warning_percent,
-                crate::observe::FEW_SAMPLES
+                crate::model::observed::FEW_SAMPLES
             )
         },
     },
@@ -406,7 +406,7 @@ pub const RULES: &[Rule] = &[
         threshold_for: |_| {
             format!(
                 "the plan with the observed workload misses workload.target (without one: a p95 wait of {} % of the mean duration, as solve)",
-                crate::analysis::solve::DEFAULT_P95_WAIT_SHARE * 100.0
+                crate::analysis::workload::DEFAULT_P95_WAIT_SHARE * 100.0
             )
         },
     },
@@ -671,7 +671,7 @@ fn raise_limit(finding: &mut Finding, plan: &Plan, key: &str, value: Bytes, othe
 fn cluster(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
     let Some(fit) = &analysis.cluster else { return };
     // Pods short now are short at the maximum too: say it once.
-    let short = |placement: &'_ fit::Placement| -> Vec<fit::Unplaced> {
+    let short = |placement: &'_ placement::Placement| -> Vec<placement::Unplaced> {
         placement.unplaced.iter().filter(|u| u.workload != "jobs").cloned().collect()
     };
     let (unplaced, when, nodes) = match short(&fit.now) {
@@ -748,11 +748,11 @@ fn cluster(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
         }
     }
     for (key, autoscaling, requests) in [
-        ("api", plan.api.autoscaling, fit::effective_requests(&plan.api.reservations, &plan.api.limits)),
+        ("api", plan.api.autoscaling, placement::effective_requests(&plan.api.reservations, &plan.api.limits)),
         (
             "runtime",
             plan.runtime.autoscaling,
-            fit::effective_requests(&plan.runtime.reservations, &plan.runtime.limits),
+            placement::effective_requests(&plan.runtime.reservations, &plan.runtime.limits),
         ),
     ] {
         let Some(hpa) = autoscaling else { continue };

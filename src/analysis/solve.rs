@@ -6,12 +6,12 @@
 //! monotone predicate: a few dozen Erlang C evaluations in all.
 
 use crate::analysis::rules::{Change, Finding, Setting, resource_problems};
-use crate::analysis::workload::{Waits, wait_text};
+use crate::analysis::workload::{DEFAULT_P95_WAIT_SHARE, Waits, sized_workload, wait_text};
 use crate::model::cluster::Platform;
 use crate::model::plan::{
-    MAX_JOBS, MAX_NODES, MAX_RUNTIME_REPLICAS, MAX_SLOTS_PER_REPLICA, MAX_WORKLOAD_SLOTS, Plan, Target, Workload,
+    MAX_JOBS, MAX_NODES, MAX_RUNTIME_REPLICAS, MAX_SLOTS_PER_REPLICA, MAX_WORKLOAD_SLOTS, Plan, Workload,
 };
-use crate::model::units::{Seconds, percent, trim_decimal};
+use crate::model::units::{percent, trim_decimal};
 use std::fmt::Write;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -256,21 +256,6 @@ fn max_slots(plan: &Plan) -> u32 {
     plan.runtime.limits.memory.map_or(MAX_SLOTS_PER_REPLICA, |limit| {
         u32::try_from(limit.0 / minimum).unwrap_or(u32::MAX).min(MAX_SLOTS_PER_REPLICA)
     })
-}
-
-/// Without a target of its own, solve sizes for a p95 wait of at most this share of the mean
-/// execution time: a queue kept merely stable runs at 98 % and makes the 95th execution wait
-/// minutes.
-pub const DEFAULT_P95_WAIT_SHARE: f64 = 0.1;
-
-/// The workload solve sizes for: the plan's, with the default target when it has none.
-pub fn sized_workload(workload: &Workload) -> Workload {
-    let mut sized = workload.clone();
-    if sized.target.is_none() {
-        let p95 = Seconds(workload.mean_duration.0 * DEFAULT_P95_WAIT_SHARE);
-        sized.target = Some(Target { p95_wait: Some(p95), wait_probability_percent: None });
-    }
-    sized
 }
 
 pub fn solve(plan: &Plan) -> Outcome {

@@ -230,3 +230,18 @@ fn curve(workload: &Workload, replicas: u32, slots_per_replica: u32) -> Vec<Curv
         })
         .collect()
 }
+
+/// Without a target of its own, solve sizes for a p95 wait of at most this share of the mean
+/// execution time: a queue kept merely stable runs at 98 % and makes the 95th execution wait
+/// minutes.
+pub const DEFAULT_P95_WAIT_SHARE: f64 = 0.1;
+
+/// The workload solve sizes for: the plan's, with the default target when it has none.
+pub fn sized_workload(workload: &Workload) -> Workload {
+    let mut sized = workload.clone();
+    if sized.target.is_none() {
+        let p95 = Seconds(workload.mean_duration.0 * DEFAULT_P95_WAIT_SHARE);
+        sized.target = Some(Target { p95_wait: Some(p95), wait_probability_percent: None });
+    }
+    sized
+}

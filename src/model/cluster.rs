@@ -2,7 +2,7 @@
 //! one-Job-per-execution backend. Defaults come from Flow-Like's Helm chart (`values.yaml`,
 //! FACTS.md) and are documented in the README.
 
-use crate::model::plan::Resources;
+use crate::model::resources::Resources;
 use crate::model::units::{Bytes, Cpus};
 use serde::{Deserialize, Serialize};
 
@@ -92,7 +92,7 @@ pub struct NodePool {
     pub cpus: Cpus,
     pub memory: Bytes,
     /// What a node offers pods; what is left out follows GKE's published reservations
-    /// ([`crate::platform::kubernetes::fit::allocatable`]).
+    /// ([`crate::analysis::placement::allocatable`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allocatable: Option<Resources>,
 }

@@ -2,6 +2,7 @@
 //! pointing at file, line and column.
 
 use crate::io::error::InputError;
+use crate::io::text::cut;
 use crate::model::plan::Plan;
 use crate::model::yaml_lines::KeyLines;
 use std::collections::BTreeMap;
@@ -377,14 +378,6 @@ fn reword_unknown_field(message: &str) -> Option<String> {
         format!(" (known keys: {})", known.join(", "))
     };
     Some(format!("unknown key `{unknown}`{suggestion}{listing}"))
-}
-
-/// `text` cut to `max` characters, with `…` where it was cut.
-pub fn cut(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((at, _)) => format!("{}…", &text[..at]),
-        None => text.to_string(),
-    }
 }
 
 #[cfg(test)]

@@ -2,9 +2,12 @@
 //! loading a plan file with the place of every key.
 
 pub mod annotate;
+pub mod chart;
 pub mod cluster;
 pub mod load;
+pub mod observed;
 pub mod plan;
 pub mod presets;
+pub mod resources;
 pub mod units;
 pub mod yaml_lines;

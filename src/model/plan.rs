@@ -1,7 +1,8 @@
 //! The plan: what an operator deploys, as a YAML file. Defaults come from FACTS.md (Flow-Like's
-//! compose file and source, PostgreSQL's docs) and are documented in the README.
+//! compose file and source, PostgreSQL's docs) and are documented in docs/reference.md.
 
 use crate::model::cluster::{Autoscaling, Cluster, Jobs, Platform};
+pub use crate::model::resources::Resources;
 use crate::model::units::{Bytes, Cpus, Seconds};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -78,16 +79,6 @@ pub struct Target {
     /// The share of executions that wait at all, in per cent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wait_probability_percent: Option<f64>,
-}
-
-/// CPU and memory for one container; absent means unlimited (or unreserved).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Resources {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cpus: Option<Cpus>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub memory: Option<Bytes>,
 }
 
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
@@ -380,7 +371,7 @@ impl Plan {
         let invalid = |path: &str, message: String| Err(Invalid { path: path.to_string(), message });
         // They are compose service names: an export writes them, findings print them.
         if let Some(name) = self.other_services.keys().find(|n| !is_service_name(n)) {
-            let shown = crate::model::load::cut(name, 40);
+            let shown = crate::io::text::cut(name, 40);
             return invalid(
                 "other_services",
                 format!("`{shown}` is not a name Compose accepts (letters, digits, `.`, `_`, `-`)"),
@@ -524,7 +515,7 @@ impl Plan {
                     &format!("{path}.name"),
                     format!(
                         "node pool names must be given and different, got `{}`",
-                        crate::model::load::cut(&pool.name, 40)
+                        crate::io::text::cut(&pool.name, 40)
                     ),
                 );
             }

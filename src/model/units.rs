@@ -399,6 +399,12 @@ impl Serialize for Cpus {
     }
 }
 
+/// Ratios and rates are reported to four decimals: enough for a percentage with two, exact rates
+/// stay exact, float noise goes, and the text is stable.
+pub fn round4(value: f64) -> f64 {
+    (value * 10_000.0).round() / 10_000.0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,12 +4,11 @@
 //! postgres-exporter's `pg_stat_activity_count` and `pg_settings_max_connections`; FACTS.md).
 //! One blocking HTTP client (ureq), no async runtime.
 
-pub mod compare;
-
 use crate::io::error::InputError;
-use crate::model::plan::{Dispatch, Plan, Workload};
-use crate::model::units::Seconds;
-use serde::Serialize;
+use crate::io::text::span;
+use crate::model::observed::{Observed, Window};
+use crate::model::plan::Plan;
+use crate::model::units::round4;
 use serde_json::Value;
 use std::path::Path;
 use std::time::Duration;
@@ -184,15 +183,6 @@ fn without_credentials(url: &str) -> String {
     }
 }
 
-/// The span observed.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
-pub struct Window {
-    /// Unix seconds.
-    pub end: f64,
-    pub seconds: u64,
-    pub step: u64,
-}
-
 /// Parses a Prometheus duration: `90s`, `5m`, `6h`, `7d`, `2w`.
 pub fn duration(text: &str) -> Result<u64, String> {
     let text = text.trim();
@@ -224,56 +214,6 @@ pub fn unix_seconds(text: &str) -> Result<f64, String> {
         _ => Err(format!("invalid time `{text}`: expected Unix seconds, e.g. `$(date -d yesterday +%s)`")),
     }
 }
-
-/// What the deployment did over the window.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Observed {
-    pub prometheus: String,
-    pub window: Window,
-    /// Samples of the runs series in the window.
-    pub samples: usize,
-    /// The highest 5-minute rate of executions, per minute.
-    pub peak_runs_per_minute: f64,
-    /// The mean of the 5-minute rates over the steps with data.
-    pub mean_runs_per_minute: f64,
-    /// How much of the window has data: the steps with a rate × the step.
-    pub covered_seconds: u64,
-    /// `_sum` ÷ `_count` of the duration histogram over the window.
-    pub mean_duration_seconds: f64,
-    /// The 95th percentile from the histogram's buckets (interpolated within one).
-    pub p95_duration_seconds: Option<f64>,
-    /// The bucket the 95th percentile lies in: its resolution.
-    pub p95_bucket_seconds: Option<(f64, f64)>,
-    pub busy_slots_peak: Option<f64>,
-    pub busy_slots_p95: Option<f64>,
-    /// The plan held against (its file, or the preset's), its slots, and the share of samples
-    /// with every one busy.
-    pub plan: String,
-    pub slots: u64,
-    pub saturated_share: Option<f64>,
-    pub connections_peak: Option<f64>,
-    /// The highest max_connections in the window (it is read at start: it changes with a restart).
-    pub max_connections: Option<f64>,
-    /// max_connections at the last step with a value: the setting in force.
-    pub max_connections_now: Option<f64>,
-    /// The busy-slot samples, for the saturation share of any plan's slots.
-    #[serde(skip)]
-    pub busy: Vec<f64>,
-}
-
-impl Observed {
-    /// The share of the busy-slot samples with all `slots` busy (or more: a deployment running
-    /// more slots than the plan has).
-    pub fn saturated_share(&self, slots: u64) -> Option<f64> {
-        let busy = &self.busy;
-        (!busy.is_empty())
-            .then(|| round(busy.iter().filter(|b| **b >= slots as f64).count() as f64 / busy.len() as f64))
-    }
-}
-
-/// Fewer samples than this make the saturation share too coarse to trust (said in the heading,
-/// and no saturation finding).
-pub const FEW_SAMPLES: usize = 24;
 
 /// The most steps Prometheus spans in one range query ((end − start) ÷ step; it refuses more).
 const MAX_STEPS: u64 = 11_000;
@@ -341,11 +281,11 @@ pub fn observe(prometheus: &Prometheus, window: Window, plan: &Plan, source: &st
         prometheus: prometheus.shown.clone(),
         window,
         samples: runs.len(),
-        peak_runs_per_minute: round(max(&runs).unwrap_or(0.0)),
-        mean_runs_per_minute: round(runs.iter().sum::<f64>() / runs.len() as f64),
+        peak_runs_per_minute: round4(max(&runs).unwrap_or(0.0)),
+        mean_runs_per_minute: round4(runs.iter().sum::<f64>() / runs.len() as f64),
         covered_seconds: (runs.len() as u64 * window.step).min(window.seconds),
-        mean_duration_seconds: round(mean),
-        p95_duration_seconds: p95.map(round),
+        mean_duration_seconds: round4(mean),
+        p95_duration_seconds: p95.map(round4),
         p95_bucket_seconds: p95.and_then(|p| bounds.windows(2).find(|b| p > b[0] && p <= b[1]).map(|b| (b[0], b[1]))),
         busy_slots_peak: max(&busy),
         busy_slots_p95: quantile(&busy, 0.95),
@@ -359,28 +299,6 @@ pub fn observe(prometheus: &Prometheus, window: Window, plan: &Plan, source: &st
     };
     observed.saturated_share = observed.saturated_share(slots);
     Ok(observed)
-}
-
-impl Observed {
-    /// `plan`'s workload at `runs_per_minute` with the observed mean duration; the plan's
-    /// dispatch and target stay.
-    pub fn workload(&self, plan: &Plan, runs_per_minute: f64) -> Workload {
-        let (dispatch, target) = plan.workload.as_ref().map_or((Dispatch::Queue, None), |w| (w.dispatch, w.target));
-        Workload {
-            arrivals_per_minute: runs_per_minute,
-            mean_duration: Seconds(self.mean_duration_seconds),
-            dispatch,
-            target,
-        }
-    }
-}
-
-/// `plan` with the observed peak as its workload: the highest 5-minute rate and the mean
-/// duration.
-pub fn with_observed_workload(plan: &Plan, observed: &Observed) -> Plan {
-    let mut next = plan.clone();
-    next.workload = Some(observed.workload(plan, observed.peak_runs_per_minute));
-    next
 }
 
 /// The histogram's bucket bounds, 0 first, in order.
@@ -408,99 +326,4 @@ fn quantile(values: &[f64], q: f64) -> Option<f64> {
     sorted.sort_by(f64::total_cmp);
     let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len().max(1));
     sorted.get(rank - 1).copied()
-}
-
-/// Four decimals: exact rates stay exact, float noise goes.
-fn round(value: f64) -> f64 {
-    (value * 10_000.0).round() / 10_000.0
-}
-
-/// The report for people.
-pub fn render(observed: &Observed) -> String {
-    format!("flowcap observe: {}\n{}", heading(observed), figures(observed))
-}
-
-/// Where and when: `URL over 7d to 2026-11-30T00:00:00Z at 5m steps (2016 samples)`.
-pub fn heading(observed: &Observed) -> String {
-    let o = observed;
-    let end = std::time::UNIX_EPOCH + Duration::from_secs(o.window.end.max(0.0) as u64);
-    // Less than nine tenths of the window with data: the mean and the shares are of that part.
-    let mut covered = if o.covered_seconds * 10 < o.window.seconds * 9 {
-        format!("; data for {} of it", span(o.covered_seconds))
-    } else {
-        String::new()
-    };
-    // A share of a handful of steps is a handful of coin flips.
-    if o.samples < FEW_SAMPLES {
-        covered.push_str(&format!("; too few for the shares: shorten --step to at least {FEW_SAMPLES} samples"));
-    }
-    format!(
-        "{} over {} to {} at {} steps ({} samples{covered})",
-        o.prometheus,
-        span(o.window.seconds),
-        humantime::format_rfc3339_seconds(end),
-        span(o.window.step),
-        o.samples
-    )
-}
-
-/// A duration as `--window` takes it: `7d`, `1h 30m`, `90s` as `1m 30s`.
-fn span(seconds: u64) -> String {
-    let units = [(86_400, "d"), (3_600, "h"), (60, "m"), (1, "s")];
-    let mut rest = seconds;
-    let mut parts = Vec::new();
-    for (size, unit) in units {
-        if rest >= size {
-            parts.push(format!("{}{unit}", rest / size));
-            rest %= size;
-        }
-    }
-    if parts.is_empty() { "0s".into() } else { parts.join(" ") }
-}
-
-/// The figures, one indented line each.
-pub fn figures(observed: &Observed) -> String {
-    use crate::model::units::trim_decimal;
-    let o = observed;
-    let seconds = |s: f64| format!("{} s", trim_decimal(s, 2));
-    let mut out = String::new();
-    out.push_str(&format!(
-        "  peak runs / minute     {} (the highest 5-minute rate)\n",
-        trim_decimal(o.peak_runs_per_minute, 2)
-    ));
-    out.push_str(&format!(
-        "  mean runs / minute     {} (the mean 5-minute rate)\n",
-        trim_decimal(o.mean_runs_per_minute, 2)
-    ));
-    out.push_str(&format!("  mean duration          {} (sum ÷ count)\n", seconds(o.mean_duration_seconds)));
-    match (o.p95_duration_seconds, o.p95_bucket_seconds) {
-        (Some(p95), Some((low, high))) => out.push_str(&format!(
-            "  p95 duration           {} (within the {}–{} bucket)\n",
-            seconds(p95),
-            seconds(low),
-            seconds(high)
-        )),
-        (Some(p95), None) => out.push_str(&format!("  p95 duration           {}\n", seconds(p95))),
-        _ => out.push_str("  p95 duration           unknown (no buckets in the window)\n"),
-    }
-    match (o.busy_slots_peak, o.busy_slots_p95, o.saturated_share) {
-        (Some(peak), Some(p95), Some(share)) => out.push_str(&format!(
-            "  busy slots             peak {}, p95 {} of the {} slots of {}; every slot busy {} % of the time\n",
-            trim_decimal(peak, 1),
-            trim_decimal(p95, 1),
-            o.slots,
-            o.plan,
-            crate::model::units::percent(share)
-        )),
-        _ => out.push_str("  busy slots             unknown (no executor_active_jobs)\n"),
-    }
-    match (o.connections_peak, o.max_connections) {
-        (Some(peak), Some(max)) => out.push_str(&format!(
-            "  Postgres connections   peak {} of max_connections {}\n",
-            trim_decimal(peak, 0),
-            trim_decimal(max, 0)
-        )),
-        _ => out.push_str("  Postgres connections   unknown (no postgres-exporter series)\n"),
-    }
-    out
 }

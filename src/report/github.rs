@@ -33,8 +33,8 @@ pub fn render(report: &Report) -> String {
     let _ = writeln!(
         out,
         "flowcap: {}, {}, {} info in {}",
-        super::count(s.errors as u64, "error"),
-        super::count(s.warnings as u64, "warning"),
+        crate::io::text::count(s.errors as u64, "error"),
+        crate::io::text::count(s.warnings as u64, "warning"),
         s.infos,
         report.sources()
     );

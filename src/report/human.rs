@@ -1,8 +1,9 @@
 //! The report for people: figures with their arithmetic, then findings with fixes.
 
-use super::{Report, count};
+use super::Report;
 use crate::analysis::figures::ClusterFit;
 use crate::analysis::workload::{WorkloadFigures, wait_text};
+use crate::io::text::count;
 use crate::model::plan::Dispatch;
 use crate::model::units::{Bytes, Seconds, percent, trim_decimal};
 use std::fmt::Write;
@@ -134,7 +135,12 @@ pub fn render(report: &Report) -> String {
         workload(&mut out, w);
     }
     if let Some(observed) = &report.observed {
-        let _ = write!(out, "\nObserved: {}\n{}", crate::observe::heading(observed), crate::observe::figures(observed));
+        let _ = write!(
+            out,
+            "\nObserved: {}\n{}",
+            crate::report::observed::heading(observed),
+            crate::report::observed::figures(observed)
+        );
     }
 
     let s = &report.summary;

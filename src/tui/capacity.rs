@@ -1,13 +1,12 @@
 //! Right: the figures, read from the report `update` computed, with gauges and "was …" against
 //! the starting plan; with a workload, the waits and a chart of wait against load.
 
-use super::app::App;
-use super::view::Theme;
+use super::theme::Theme;
 use crate::analysis::figures::Analysis;
-use crate::analysis::rules::{RuleId, Severity};
+use crate::analysis::rules::Severity;
 use crate::analysis::workload::{WorkloadFigures, wait_text};
+use crate::model::observed::Observed;
 use crate::model::units::{Bytes, Seconds, percent, trim_decimal};
-use crate::observe::Observed;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -41,37 +40,6 @@ pub struct GaugeLevels {
     pub at_maximum: Option<Severity>,
     /// What the deployment's Prometheus saw against the plan.
     pub observed: Option<Severity>,
-}
-
-impl CapacityView<'_> {
-    pub fn of(app: &App) -> CapacityView<'_> {
-        let worst = |rules: &[RuleId]| {
-            app.report.findings.iter().filter(|f| rules.contains(&f.finding.rule)).map(|f| f.finding.severity).max()
-        };
-        CapacityView {
-            figures: &app.report.figures,
-            before: &app.baseline_report.figures,
-            levels: GaugeLevels {
-                connections: worst(&[RuleId::ConnectionsExhausted, RuleId::ConnectionsNearLimit]),
-                host_cpu: worst(&[RuleId::HostCpuOvercommit]),
-                host_memory: worst(&[RuleId::HostMemoryOvercommit]),
-                reserved: worst(&[RuleId::ReservationsExceedHost]),
-                shared_buffers: worst(&[RuleId::SharedBuffersExceedMemory, RuleId::SharedBuffersHigh]),
-                cluster: worst(&[
-                    RuleId::PodsUnschedulable,
-                    RuleId::JobCapExceedsCluster,
-                    RuleId::NodeLimitsOvercommit,
-                ]),
-                at_maximum: worst(&[RuleId::HpaMaxExhaustsConnections, RuleId::PodsUnschedulable]),
-                observed: worst(&[
-                    RuleId::ObservedConnectionsOverBudget,
-                    RuleId::ObservedSlotsSaturated,
-                    RuleId::ObservedPeakPastTarget,
-                ]),
-            },
-            observed: app.observed.as_ref().map(|o| (o, app.plan().peak_slots())),
-        }
-    }
 }
 
 pub struct CapacityPanel<'a> {

@@ -1,7 +1,8 @@
 //! The planner's only I/O: carrying out the [`Effect`]s `update` returns. Each effect that
 //! has an outcome answers with a [`Msg`] that goes back through `update`.
 
-use super::app::{App, Consent, Effect, Msg, Output, update};
+use super::state::{App, Consent, Effect, Msg, Output};
+use super::update::update;
 use crate::inputs;
 use crate::io::error::InputError;
 use crate::io::write::{needs_force, retire, write_all_safely};

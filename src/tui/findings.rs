@@ -2,9 +2,8 @@
 //! one heading. Focused with Tab, it scrolls (j/k, PgUp/PgDn, Home/End) and says what is
 //! above and below.
 
-use super::app::{App, Focus};
-use super::view::{Theme, out_of_view};
-use crate::analysis::rules::{RuleId, Severity};
+use super::theme::{Theme, out_of_view};
+use crate::analysis::rules::Severity;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Margin, Rect};
 use ratatui::text::{Line, Span};
@@ -46,50 +45,6 @@ pub struct FindingsView {
 }
 
 impl FindingsView {
-    pub fn of(app: &App) -> FindingsView {
-        let summary = &app.report.summary;
-        let mut entries: Vec<Entry> = app
-            .report
-            .findings
-            .iter()
-            .filter(|located| located.finding.rule != RuleId::Drift)
-            .map(|located| {
-                let f = &located.finding;
-                Entry::Finding {
-                    severity: f.severity,
-                    rule: f.rule.as_str(),
-                    message: f.message.clone(),
-                    fix: f.fix.as_deref().map(in_planner_words),
-                    // The file's name is enough here (`--check` gives the whole path), and a
-                    // long path would crowd out the message.
-                    place: located.line.map(|line| {
-                        let name = std::path::Path::new(&located.file).file_name().map(|n| n.to_string_lossy());
-                        format!("{}:{line}", name.unwrap_or_else(|| located.file.as_str().into()))
-                    }),
-                }
-            })
-            .collect();
-        if let Some(deployed) = app.deployment.as_ref().and_then(|d| d.compared()) {
-            let changes = crate::analysis::drift::compare(&deployed.plan, app.plan());
-            if !changes.is_empty() {
-                entries.push(Entry::DriftHeading { count: changes.len() });
-                entries.extend(changes.into_iter().map(|c| Entry::Drift {
-                    path: c.path,
-                    deployed: c.deployed,
-                    planned: c.planned,
-                }));
-            }
-        }
-        FindingsView {
-            errors: summary.errors,
-            warnings: summary.warnings,
-            infos: summary.infos,
-            entries,
-            scroll: app.findings_scroll,
-            focused: app.focus == Focus::Findings,
-        }
-    }
-
     /// Each entry's lines at `width`, wrapped as they are drawn.
     fn paragraphs(&self, theme: Theme) -> Vec<Paragraph<'static>> {
         self.entries.iter().map(|entry| Paragraph::new(lines(entry, theme)).wrap(Wrap { trim: false })).collect()
@@ -123,7 +78,7 @@ impl FindingsView {
 }
 
 /// A fix as the planner can act on it: the key to press instead of the command to run.
-fn in_planner_words(fix: &str) -> String {
+pub fn in_planner_words(fix: &str) -> String {
     fix.replace("(`flowcap solve` lists the options)", "(press o to apply it)")
         .replace("apply the override `flowcap export` writes", "press e to export the override")
         .replace(

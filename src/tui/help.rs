@@ -1,7 +1,7 @@
 //! `?`: the keys, from the one binding table, over the main screen.
 
 use super::keys::help_rows;
-use super::view::Theme;
+use super::theme::Theme;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Line;

@@ -1,7 +1,7 @@
 //! Every key binding, in one table. The key handler, the hint bar, the `?` overlay and the
 //! README's key table are all read from [`BINDINGS`], so they cannot disagree.
 
-use super::app::{App, Focus, Mode, Move, Msg, Output, PAGE};
+use super::state::{App, Focus, Mode, Move, Msg, Output, PAGE};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 /// Where a binding acts: the mode, and in normal mode the focused pane.

@@ -423,7 +423,7 @@ impl Knob {
                 Err(_) => {
                     return Err(format!(
                         "`{}` is not a whole number; it {}",
-                        crate::model::load::cut(text, 20),
+                        crate::io::text::cut(text, 20),
                         self.count_rule()
                     ));
                 }

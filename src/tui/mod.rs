@@ -1,22 +1,28 @@
-//! The interactive planner. Elm-style: [`app::App`] holds the state, keys become
-//! [`app::Msg`]s, [`app::update`] changes the state, and the screen is a pure function of it
-//! ([`view`]). The core never imports this module.
+//! The interactive planner. Elm-style: [`state::App`] holds the state, keys and the mouse become
+//! [`state::Msg`]s ([`keys`], [`mouse`]), [`update::update`] changes the state, and the screen
+//! is a pure function of it ([`view`], which builds each panel's view model). The core never
+//! imports this module.
 
-pub mod app;
 mod capacity;
 pub mod effects;
 mod findings;
 mod help;
 pub mod keys;
 pub mod knobs;
+mod layout;
+pub mod mouse;
 mod plan_panel;
+pub mod state;
+mod theme;
+pub mod update;
 pub mod view;
 
 use crate::model::load::LoadedPlan;
-use app::{App, message_for_mouse};
 use keys::message_for_key;
+use mouse::message_for_mouse;
 use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event, KeyEventKind};
 use ratatui::crossterm::execute;
+use state::App;
 use std::io;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -27,7 +33,7 @@ use std::time::Duration;
 pub fn run(
     loaded: LoadedPlan,
     deployment: Option<crate::inputs::Deployment>,
-    observed: Option<crate::observe::Observed>,
+    observed: Option<crate::model::observed::Observed>,
     color: bool,
 ) -> io::Result<()> {
     let terminate = Arc::new(AtomicBool::new(false));
@@ -69,7 +75,7 @@ fn terminal_gone() -> bool {
 
 fn event_loop(terminal: &mut ratatui::DefaultTerminal, app: &mut App, terminate: &AtomicBool) -> io::Result<()> {
     let size = terminal.size()?;
-    effects::dispatch(app, app::Msg::Resize { width: size.width, height: size.height });
+    effects::dispatch(app, state::Msg::Resize { width: size.width, height: size.height });
     loop {
         terminal.draw(|frame| frame.render_widget(&*app, frame.area()))?;
         // Wake up now and then to notice a signal even when no key comes; check it on every
@@ -86,7 +92,7 @@ fn event_loop(terminal: &mut ratatui::DefaultTerminal, app: &mut App, terminate:
         let msg = match event::read()? {
             Event::Key(key) if key.kind != KeyEventKind::Release => message_for_key(app, key),
             Event::Mouse(mouse) => message_for_mouse(app, mouse),
-            Event::Resize(width, height) => Some(app::Msg::Resize { width, height }),
+            Event::Resize(width, height) => Some(state::Msg::Resize { width, height }),
             _ => None,
         };
         if let Some(msg) = msg

@@ -1,9 +1,8 @@
 //! Left: the knobs, grouped by service, the selected one marked; a changed value says what it
 //! was, and a value the deployment has otherwise says what the deployment has.
 
-use super::app::{App, Focus, Mode};
 use super::knobs::Knob;
-use super::view::{Theme, out_of_view};
+use super::theme::{Theme, out_of_view};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
@@ -44,32 +43,6 @@ pub struct PlanView {
 }
 
 impl PlanView {
-    pub fn of(app: &App) -> PlanView {
-        let deployed = app.deployment.as_ref().and_then(|d| d.compared()).map(|d| &d.plan);
-        let knobs = Knob::for_plan(app.plan());
-        let mut rows = Vec::with_capacity(knobs.len() + 6);
-        let mut group = "";
-        for knob in knobs {
-            if knob.group() != group {
-                group = knob.group();
-                rows.push(Row::Group(group));
-            }
-            let now = knob.display(app.plan());
-            let editing = knob == app.selected && matches!(app.mode, Mode::EditKnob(_));
-            let value = match &app.mode {
-                Mode::EditKnob(text) if editing => with_cursor(text, app.cursor),
-                _ => now.clone(),
-            };
-            let was = Some(knob.display(&app.baseline)).filter(|was| *was != now);
-            // The host, the cluster and the workload are the plan's own, not facts of a deployment.
-            let deployment_fact = !matches!(knob.group(), "Host" | "Cluster" | "Workload");
-            let deployed =
-                deployed.filter(|_| deployment_fact).map(|plan| knob.display(plan)).filter(|value| *value != now);
-            rows.push(Row::Knob { knob, value, editing, was, deployed });
-        }
-        PlanView { rows, selected: app.selected, focused: app.focus == Focus::Plan }
-    }
-
     /// The first row shown in `height` rows, so the selected knob and the group heading above
     /// it stay in view.
     pub fn offset(&self, height: u16) -> usize {

@@ -1,128 +1,125 @@
-//! The screen as a pure function of [`App`]: layout, title, footer and the overlays; the panels
-//! live in their own files.
+//! The screen as a pure function of [`App`]: the one place the panels' view models are built
+//! from the state (each panel sees only its own), the layout for them, title, footer and the
+//! overlays; the panels live in their own files.
 
-use super::app::{App, Mode, Output};
-use super::capacity::{CapacityPanel, CapacityView};
-use super::findings::{FindingsPanel, FindingsView};
+use super::capacity::{CapacityPanel, CapacityView, GaugeLevels};
+use super::findings::{Entry, FindingsPanel, FindingsView, in_planner_words};
 use super::help::HelpOverlay;
 use super::keys::{self, Context};
 use super::knobs::Knob;
-use super::plan_panel::{PlanPanel, PlanView, with_cursor};
+use super::layout::{Areas, MIN_HEIGHT, MIN_WIDTH, areas};
+use super::plan_panel::{PlanPanel, PlanView, Row, with_cursor};
+use super::state::{App, Focus, Mode, Output};
+use super::theme::Theme;
+use crate::analysis::rules::RuleId;
 use crate::model::cluster::Platform;
 use ratatui::buffer::Buffer;
-use ratatui::layout::{Constraint, Layout, Position, Rect};
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::layout::{Position, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
 
-pub const MIN_WIDTH: u16 = 80;
-pub const MIN_HEIGHT: u16 = 24;
-
-/// Where each part of the screen goes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Areas {
-    pub title: Rect,
-    pub plan: Rect,
-    pub capacity: Rect,
-    pub findings: Rect,
-    pub footer: Rect,
-}
-
-/// The footer wraps onto at most this many rows.
-const MAX_FOOTER_ROWS: u16 = 3;
-/// The findings keep at least this many rows, borders included.
-const MIN_FINDINGS_ROWS: u16 = 6;
-
-/// The layout for a screen, or `None` when it is smaller than 80×24. The plan and the figures
-/// get the rows the knobs need; the findings get the rest, up to what they need, and any rows
-/// still spare go back to the figures (the wait chart).
-pub fn areas(plan: &PlanView, findings: &FindingsView, footer_rows: u16, screen: Rect) -> Option<Areas> {
-    if too_small(screen) {
-        return None;
+/// What the Capacity panel shows.
+pub fn capacity_view(app: &App) -> CapacityView<'_> {
+    let worst = |rules: &[RuleId]| {
+        app.report.findings.iter().filter(|f| rules.contains(&f.finding.rule)).map(|f| f.finding.severity).max()
+    };
+    CapacityView {
+        figures: &app.report.figures,
+        before: &app.baseline_report.figures,
+        levels: GaugeLevels {
+            connections: worst(&[RuleId::ConnectionsExhausted, RuleId::ConnectionsNearLimit]),
+            host_cpu: worst(&[RuleId::HostCpuOvercommit]),
+            host_memory: worst(&[RuleId::HostMemoryOvercommit]),
+            reserved: worst(&[RuleId::ReservationsExceedHost]),
+            shared_buffers: worst(&[RuleId::SharedBuffersExceedMemory, RuleId::SharedBuffersHigh]),
+            cluster: worst(&[RuleId::PodsUnschedulable, RuleId::JobCapExceedsCluster, RuleId::NodeLimitsOvercommit]),
+            at_maximum: worst(&[RuleId::HpaMaxExhaustsConnections, RuleId::PodsUnschedulable]),
+            observed: worst(&[
+                RuleId::ObservedConnectionsOverBudget,
+                RuleId::ObservedSlotsSaturated,
+                RuleId::ObservedPeakPastTarget,
+            ]),
+        },
+        observed: app.observed.as_ref().map(|o| (o, app.plan().peak_slots())),
     }
-    let footer_rows = footer_rows.clamp(1, MAX_FOOTER_ROWS);
-    let available = screen.height - 1 - footer_rows;
-    // The Plan panel's rows (knobs and group headings) and its borders: the body gets them
-    // when it can.
-    let plan_rows = u16::try_from(plan.rows.len()).unwrap_or(u16::MAX).saturating_add(2);
-    let body_needed = plan_rows.min(available - MIN_FINDINGS_ROWS);
-    let findings_rows = findings.rows_needed(Rect { height: available, ..screen });
-    let findings_height = findings_rows.clamp(MIN_FINDINGS_ROWS, available - body_needed);
-    let [title, body, findings, footer] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Fill(1),
-        Constraint::Length(findings_height),
-        Constraint::Length(footer_rows),
-    ])
-    .areas(screen);
-    let plan_width = if screen.width >= 110 { 42 } else { 36 };
-    let [plan, capacity] = Layout::horizontal([Constraint::Length(plan_width), Constraint::Fill(1)]).areas(body);
-    Some(Areas { title, plan, capacity, findings, footer })
 }
 
-/// Whether `screen` is smaller than the planner needs (80×24): then only a notice shows.
-pub fn too_small(screen: Rect) -> bool {
-    screen.width < MIN_WIDTH || screen.height < MIN_HEIGHT
+/// What the Plan panel shows: a row per knob, under its group's heading.
+pub fn plan_view(app: &App) -> PlanView {
+    let deployed = app.deployment.as_ref().and_then(|d| d.compared()).map(|d| &d.plan);
+    let knobs = Knob::for_plan(app.plan());
+    let mut rows = Vec::with_capacity(knobs.len() + 6);
+    let mut group = "";
+    for knob in knobs {
+        if knob.group() != group {
+            group = knob.group();
+            rows.push(Row::Group(group));
+        }
+        let now = knob.display(app.plan());
+        let editing = knob == app.selected && matches!(app.mode, Mode::EditKnob(_));
+        let value = match &app.mode {
+            Mode::EditKnob(text) if editing => with_cursor(text, app.cursor),
+            _ => now.clone(),
+        };
+        let was = Some(knob.display(&app.baseline)).filter(|was| *was != now);
+        // The host, the cluster and the workload are the plan's own, not facts of a deployment.
+        let deployment_fact = !matches!(knob.group(), "Host" | "Cluster" | "Workload");
+        let deployed =
+            deployed.filter(|_| deployment_fact).map(|plan| knob.display(plan)).filter(|value| *value != now);
+        rows.push(Row::Knob { knob, value, editing, was, deployed });
+    }
+    PlanView { rows, selected: app.selected, focused: app.focus == Focus::Plan }
+}
+
+/// What the Findings panel shows: the findings but drift, then drift under one heading.
+pub fn findings_view(app: &App) -> FindingsView {
+    let summary = &app.report.summary;
+    let mut entries: Vec<Entry> = app
+        .report
+        .findings
+        .iter()
+        .filter(|located| located.finding.rule != RuleId::Drift)
+        .map(|located| {
+            let f = &located.finding;
+            Entry::Finding {
+                severity: f.severity,
+                rule: f.rule.as_str(),
+                message: f.message.clone(),
+                fix: f.fix.as_deref().map(in_planner_words),
+                // The file's name is enough here (`--check` gives the whole path), and a
+                // long path would crowd out the message.
+                place: located.line.map(|line| {
+                    let name = std::path::Path::new(&located.file).file_name().map(|n| n.to_string_lossy());
+                    format!("{}:{line}", name.unwrap_or_else(|| located.file.as_str().into()))
+                }),
+            }
+        })
+        .collect();
+    if let Some(deployed) = app.deployment.as_ref().and_then(|d| d.compared()) {
+        let changes = crate::analysis::drift::compare(&deployed.plan, app.plan());
+        if !changes.is_empty() {
+            entries.push(Entry::DriftHeading { count: changes.len() });
+            entries.extend(changes.into_iter().map(|c| Entry::Drift {
+                path: c.path,
+                deployed: c.deployed,
+                planned: c.planned,
+            }));
+        }
+    }
+    FindingsView {
+        errors: summary.errors,
+        warnings: summary.warnings,
+        infos: summary.infos,
+        entries,
+        scroll: app.findings_scroll,
+        focused: app.focus == Focus::Findings,
+    }
 }
 
 /// The layout for `app` on `screen`.
 pub fn app_areas(app: &App, screen: Rect) -> Option<Areas> {
     let footer_rows = u16::try_from(footer(app, Theme { color: false }).line_count(screen.width)).unwrap_or(u16::MAX);
-    areas(&PlanView::of(app), &FindingsView::of(app), footer_rows, screen)
-}
-
-/// Styles, plain when colour is off (NO_COLOR).
-#[derive(Clone, Copy, Debug)]
-pub struct Theme {
-    pub color: bool,
-}
-
-impl Theme {
-    pub fn fg(self, color: Color) -> Style {
-        if self.color { Style::new().fg(color) } else { Style::new() }
-    }
-
-    pub fn error(self) -> Style {
-        self.fg(Color::Red).add_modifier(Modifier::BOLD)
-    }
-
-    pub fn warning(self) -> Style {
-        self.fg(Color::Yellow)
-    }
-
-    pub fn good(self) -> Style {
-        self.fg(Color::Green)
-    }
-
-    pub fn heading(self) -> Style {
-        self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
-    }
-
-    pub fn dim(self) -> Style {
-        if self.color { Style::new().fg(Color::DarkGray) } else { Style::new() }
-    }
-
-    /// Text to read (fixes, the key hints): light, not the dim grey that vanishes on black.
-    pub fn fix(self) -> Style {
-        self.fg(Color::Gray)
-    }
-
-    pub fn info(self) -> Style {
-        self.fg(Color::Blue)
-    }
-}
-
-/// A panel's bottom border when rows are out of view: "↑ 3 above · ↓ 5 more", with `how` to
-/// reach them after the count below (when there is nothing above). `None` when all is in view.
-pub fn out_of_view(above: usize, below: usize, how: &str, theme: Theme) -> Option<Line<'static>> {
-    let how = if how.is_empty() { String::new() } else { format!(" · {how}") };
-    let text = match (above, below) {
-        (0, 0) => return None,
-        (0, below) => format!(" ↓ {below} more{how} "),
-        (above, 0) => format!(" ↑ {above} above "),
-        (above, below) => format!(" ↑ {above} above · ↓ {below} more "),
-    };
-    Some(Line::styled(text, theme.heading()).right_aligned())
+    areas(&plan_view(app), &findings_view(app), footer_rows, screen)
 }
 
 /// The knob under a screen position, for mouse clicks.
@@ -131,17 +128,17 @@ pub fn knob_at(app: &App, screen: Rect, position: Position) -> Option<Knob> {
     if !inner.contains(position) {
         return None;
     }
-    let view = PlanView::of(app);
+    let view = plan_view(app);
     view.rows.get(view.offset(inner.height) + usize::from(position.y - inner.y))?.knob()
 }
 
 impl Widget for &App {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let theme = Theme { color: self.color };
-        let findings = FindingsView::of(self);
+        let findings = findings_view(self);
         let footer = footer(self, theme);
         let footer_rows = u16::try_from(footer.line_count(area.width)).unwrap_or(u16::MAX);
-        let plan = PlanView::of(self);
+        let plan = plan_view(self);
         let Some(areas) = areas(&plan, &findings, footer_rows, area) else {
             let text = format!(
                 "terminal too small: {}×{}\nflowcap needs at least {MIN_WIDTH}×{MIN_HEIGHT} · q quits",
@@ -152,7 +149,7 @@ impl Widget for &App {
         };
         title(self, theme, area.width).render(areas.title, buf);
         (&PlanPanel { view: &plan, theme }).render(areas.plan, buf);
-        (&CapacityPanel { view: &CapacityView::of(self), theme }).render(areas.capacity, buf);
+        (&CapacityPanel { view: &capacity_view(self), theme }).render(areas.capacity, buf);
         (&FindingsPanel { view: &findings, theme }).render(areas.findings, buf);
         footer.render(areas.footer, buf);
         if self.mode == Mode::Help {

@@ -252,7 +252,7 @@ fn leaves(value: &Value, path: &str, out: &mut Vec<(String, Value)>) {
 )]
 fn flowcaps_copy_of_the_chart_defaults_is_the_charts() {
     let chart = chart();
-    let ours: Value = serde_yaml::from_str(flowcap::platform::kubernetes::values::CHART_DEFAULTS).unwrap();
+    let ours: Value = serde_yaml::from_str(flowcap::model::chart::CHART_DEFAULTS).unwrap();
     let theirs: Value = serde_yaml::from_str(&std::fs::read_to_string(chart.join("values.yaml")).unwrap()).unwrap();
     let mut found = Vec::new();
     leaves(&ours, "", &mut found);

@@ -4,12 +4,12 @@
 use crate::common::{flowcap, tempdir};
 
 use flowcap::analysis::figures::analyze;
+use flowcap::analysis::placement::allocatable;
 use flowcap::analysis::rules::RuleId;
 use flowcap::analysis::rules::{Change, Finding, Setting, evaluate};
 use flowcap::model::load::parse_plan;
 use flowcap::model::plan::Plan;
 use flowcap::model::units::{Bytes, Cpus};
-use flowcap::platform::kubernetes::fit::allocatable;
 use flowcap::platform::kubernetes::values::{ValuesFile, import};
 
 const GIB: u64 = 1 << 30;
@@ -358,12 +358,11 @@ fn values_are_read_as_kubernetes_reads_them() {
         "{found:?}"
     );
     // The executor pods request their limits: 3 × 4 CPUs.
-    let runtime_cpus: u64 =
-        flowcap::platform::kubernetes::fit::pods(&plan, flowcap::platform::kubernetes::fit::Scale::Now)
-            .iter()
-            .filter(|g| g.workload == "runtime")
-            .map(|g| u64::from(g.count) * g.cpu_request)
-            .sum();
+    let runtime_cpus: u64 = flowcap::analysis::placement::pods(&plan, flowcap::analysis::placement::Scale::Now)
+        .iter()
+        .filter(|g| g.workload == "runtime")
+        .map(|g| u64::from(g.count) * g.cpu_request)
+        .sum();
     assert_eq!(runtime_cpus, 12_000);
 }
 

@@ -3,8 +3,9 @@
 //! `UPDATE_SCREENSHOT=1 cargo test --test screenshot` draws it anew.
 
 use flowcap::model::load::parse_plan;
-use flowcap::tui::app::{App, Msg, update};
 use flowcap::tui::knobs::Knob;
+use flowcap::tui::state::{App, Msg};
+use flowcap::tui::update::update;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;

@@ -7,10 +7,11 @@ use flowcap::model::cluster::Platform;
 use flowcap::model::load::parse_plan;
 use flowcap::model::presets::{keys_for, load_preset};
 use flowcap::platform::compose::Environment;
-use flowcap::tui::app::{App, Consent, Effect, Mode, Msg, Output, update};
 use flowcap::tui::effects::dispatch;
 use flowcap::tui::keys::message_for_key;
 use flowcap::tui::knobs::Knob;
+use flowcap::tui::state::{App, Consent, Effect, Mode, Msg, Output};
+use flowcap::tui::update::update;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
@@ -513,7 +514,7 @@ fn workload_figures_and_chart() {
 
 #[test]
 fn the_mouse_acts_only_on_what_is_under_it() {
-    use flowcap::tui::app::message_for_mouse;
+    use flowcap::tui::mouse::message_for_mouse;
     use ratatui::crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
     let mut app = many_findings();
     update(&mut app, Msg::Resize { width: 80, height: 24 });
@@ -554,10 +555,10 @@ fn the_mouse_acts_only_on_what_is_under_it() {
 fn undo_history_is_bounded() {
     let mut app = app("medium");
     select(&mut app, Knob::RuntimeSlots);
-    for i in 0..flowcap::tui::app::UNDO_LIMIT + 10 {
+    for i in 0..flowcap::tui::state::UNDO_LIMIT + 10 {
         update(&mut app, Msg::Step { up: i % 2 == 0 });
     }
-    assert_eq!(app.undo.len(), flowcap::tui::app::UNDO_LIMIT);
+    assert_eq!(app.undo.len(), flowcap::tui::state::UNDO_LIMIT);
 }
 
 #[test]
@@ -826,8 +827,8 @@ fn saving_over_a_file_flowcap_did_not_write_needs_explicit_consent() {
 
 /// The app in `context`, for trying keys.
 fn app_in(context: flowcap::tui::keys::Context) -> App {
-    use flowcap::tui::app::Focus;
     use flowcap::tui::keys::Context;
+    use flowcap::tui::state::Focus;
     let mut app = app("medium");
     match context {
         Context::Plan => {}
@@ -998,12 +999,12 @@ fn the_planner_exports_a_kubernetes_plan_as_helm_values_like_flowcap_export() {
 
 /// What a Medium deployment's Prometheus saw: 120 runs a minute at its peak, 65 on average,
 /// 30 s each, all 40 slots busy in 6 of 72 steps, 31 connections.
-fn observed() -> flowcap::observe::Observed {
+fn observed() -> flowcap::model::observed::Observed {
     let mut busy = vec![20.0; 66];
     busy.extend([40.0; 6]);
-    flowcap::observe::Observed {
+    flowcap::model::observed::Observed {
         prometheus: "http://127.0.0.1:9091".into(),
-        window: flowcap::observe::Window { end: 1.8e9, seconds: 6 * 3_600, step: 300 },
+        window: flowcap::model::observed::Window { end: 1.8e9, seconds: 6 * 3_600, step: 300 },
         samples: 72,
         peak_runs_per_minute: 120.0,
         mean_runs_per_minute: 65.0,

@@ -134,7 +134,7 @@ impl Project {
         for name in services.keys() {
             let name = name.as_str().unwrap_or_default();
             if !crate::model::plan::is_service_name(name) {
-                let shown = crate::model::load::cut(name, 40);
+                let shown = crate::io::text::cut(name, 40);
                 return Err(InputError::invalid(
                     &files[0].name,
                     None,

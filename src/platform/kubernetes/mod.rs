@@ -1,5 +1,4 @@
-//! Flow-Like on Kubernetes with its Helm chart: placing the plan's pods on the cluster, and
-//! the chart's values in and out.
+//! Flow-Like on Kubernetes with its Helm chart: the chart's values in and out (placing the pods is
+//! arithmetic: [`crate::analysis::placement`]).
 
-pub mod fit;
 pub mod values;

@@ -2,11 +2,12 @@
 //! and the planner's `--prometheus`). Pure: the observation is read once; these are recomputed
 //! for every plan, so the planner's findings follow each keystroke.
 
-use super::Observed;
 use crate::analysis::figures::Analysis;
 use crate::analysis::rules::{Finding, RuleId};
-use crate::analysis::solve::{sized_workload, workload_fix};
+use crate::analysis::solve::workload_fix;
+use crate::analysis::workload::sized_workload;
 use crate::analysis::workload::wait_text;
+use crate::model::observed::{FEW_SAMPLES, Observed};
 use crate::model::plan::{Plan, Workload};
 use crate::model::units::{percent, trim_decimal};
 
@@ -77,7 +78,7 @@ fn max_connections(plan: &Plan, observed: &Observed) -> Option<Finding> {
 }
 
 fn saturation(plan: &Plan, observed: &Observed) -> Option<Finding> {
-    if observed.samples < super::FEW_SAMPLES {
+    if observed.samples < FEW_SAMPLES {
         return None;
     }
     let slots = plan.peak_slots();

@@ -1,22 +1,19 @@
-//! The planner's state and its one `update` function. Keys and mouse events become [`Msg`]s in
-//! [`message_for_key`] and [`message_for_mouse`]; `update` is the only place state changes, and
-//! it recomputes the report once per change so rendering only reads.
+//! The planner's state: what it holds, the messages that change it ([`super::update`] alone
+//! does), and the effects it asks of the event loop. Keys and mouse events become [`Msg`]s in
+//! [`super::keys`] and [`super::mouse`]; the report is recomputed once per change so rendering
+//! only reads.
 
-use super::findings::FindingsView;
 use super::knobs::Knob;
-use super::view;
 use crate::analysis::rules::Severity;
-use crate::analysis::solve::{self, Outcome};
 use crate::inputs::{self, Deployment};
 use crate::io::error::InputError;
 use crate::model::cluster::Platform;
 use crate::model::load::{LoadedPlan, Locator};
+use crate::model::observed::Observed;
 use crate::model::plan::Plan;
 use crate::model::presets::{PRESETS, keys_for, load_preset};
-use crate::observe::Observed;
 use crate::report::{Context, Report};
-use ratatui::crossterm::event::{MouseEvent, MouseEventKind};
-use ratatui::layout::{Position, Rect};
+use ratatui::layout::Rect;
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 
@@ -169,7 +166,7 @@ pub enum Consent {
 /// What undo and redo restore: the plan and where it came from.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Snapshot {
-    plan: Plan,
+    pub(super) plan: Plan,
     origin: String,
     preset: Option<usize>,
 }
@@ -222,7 +219,7 @@ pub struct App {
 
 /// The presets `p` cycles through: every one, but over a compose deployment only those for a
 /// Docker host.
-fn planner_presets(deployment: Option<&Deployment>) -> Vec<&'static str> {
+pub(super) fn planner_presets(deployment: Option<&Deployment>) -> Vec<&'static str> {
     match deployment {
         Some(_) => keys_for(Platform::Compose),
         None => PRESETS.iter().map(|p| p.key).collect(),
@@ -270,12 +267,12 @@ impl App {
         self.loaded.plan != self.saved
     }
 
-    fn snapshot(&self) -> Snapshot {
+    pub(super) fn snapshot(&self) -> Snapshot {
         Snapshot { plan: self.loaded.plan.clone(), origin: self.origin.clone(), preset: self.preset }
     }
 
     /// Puts `snapshot` in place and returns what was there.
-    fn restore(&mut self, snapshot: Snapshot) -> Snapshot {
+    pub(super) fn restore(&mut self, snapshot: Snapshot) -> Snapshot {
         let current = self.snapshot();
         self.loaded.plan = snapshot.plan;
         self.origin = snapshot.origin;
@@ -285,7 +282,7 @@ impl App {
     }
 
     /// Replaces the plan, keeping the old state for undo, and recomputes the figures.
-    fn change(&mut self, next: Plan) {
+    pub(super) fn change(&mut self, next: Plan) {
         if next == self.loaded.plan {
             return;
         }
@@ -298,7 +295,7 @@ impl App {
         self.recompute();
     }
 
-    fn recompute(&mut self) {
+    pub(super) fn recompute(&mut self) {
         // A plan of the other platform has other knobs: keep the selection on one it shows.
         if !Knob::for_plan(&self.loaded.plan).contains(&self.selected) {
             self.selected = Knob::ApiReplicas;
@@ -312,11 +309,11 @@ impl App {
         self.report = Report::in_context(&self.loaded, Severity::Error, context);
     }
 
-    fn fail(&mut self, text: String) {
+    pub(super) fn fail(&mut self, text: String) {
         self.status = Some(Status { text, error: true });
     }
 
-    fn tell(&mut self, text: String) {
+    pub(super) fn tell(&mut self, text: String) {
         self.status = Some(Status { text, error: false });
     }
 
@@ -341,13 +338,13 @@ impl App {
     }
 
     /// Preset `index` as the planner shows it: held against the deployment, with its facts.
-    fn preset_plan(&self, index: usize) -> Result<Plan, InputError> {
+    pub(super) fn preset_plan(&self, index: usize) -> Result<Plan, InputError> {
         let loaded = load_preset(planner_presets(self.deployment.as_ref())[index])?;
         Ok(inputs::with_deployment_facts(loaded, self.deployment.as_ref()).plan)
     }
 
     /// Says what `what` (undo, redo) changed from `before`, and selects that knob.
-    fn report_change(&mut self, what: &str, before: &Plan) {
+    pub(super) fn report_change(&mut self, what: &str, before: &Plan) {
         let changed: Vec<Knob> =
             Knob::for_plan(self.plan()).into_iter().filter(|k| k.display(before) != k.display(self.plan())).collect();
         if let Some(first) = changed.first() {
@@ -372,16 +369,9 @@ impl App {
         self.tell(text);
     }
 
-    /// Moves the findings, never past the point where the last one is in view.
-    fn scroll_findings(&mut self, movement: Move) {
-        let view = FindingsView::of(self);
-        let last = view::app_areas(self, self.screen).map_or(0, |areas| view.max_scroll(areas.findings));
-        self.findings_scroll = moved(self.findings_scroll.min(last), movement, last);
-    }
-
     /// The path `s` or `e` suggests. The plan: where it was saved last, else its own file,
     /// else a new one. The override: beside the deployment's compose file.
-    fn suggestion(&self, output: Output) -> String {
+    pub(super) fn suggestion(&self, output: Output) -> String {
         match output {
             Output::Plan => match (&self.saved_path, self.preset) {
                 (Some(path), _) => path.display().to_string(),
@@ -395,263 +385,5 @@ impl App {
                 folder.unwrap_or(Path::new("")).join("docker-compose.override.yml").display().to_string()
             }
         }
-    }
-}
-
-/// The one place state changes. It does no I/O: writing and quitting are returned as an
-/// [`Effect`] for the event loop to carry out.
-pub fn update(app: &mut App, msg: Msg) -> Option<Effect> {
-    if !matches!(msg, Msg::Type(_) | Msg::Backspace) {
-        app.status = None;
-    }
-    // Invisible edits are worse than none: while the screen is too small to show the
-    // planner, only leaving works.
-    if view::too_small(app.screen)
-        && !matches!(
-            msg,
-            Msg::Resize { .. }
-                | Msg::Quit
-                | Msg::Abort
-                | Msg::No
-                | Msg::Cancel
-                | Msg::Wrote { .. }
-                | Msg::AskToReplace { .. }
-                | Msg::WriteFailed(_)
-        )
-    {
-        return None;
-    }
-    match msg {
-        Msg::Select(knob) => {
-            app.selected = knob;
-            app.focus = Focus::Plan;
-        }
-        Msg::Move(movement) if app.focus == Focus::Findings => app.scroll_findings(movement),
-        Msg::Move(movement) => {
-            let knobs = Knob::for_plan(app.plan());
-            let index = knobs.iter().position(|k| *k == app.selected).unwrap_or(0);
-            app.selected = knobs[moved(index, movement, knobs.len() - 1)];
-        }
-        Msg::ScrollFindings(movement) => app.scroll_findings(movement),
-        Msg::SwitchFocus => {
-            app.focus = match app.focus {
-                Focus::Plan => Focus::Findings,
-                Focus::Findings => Focus::Plan,
-            }
-        }
-        Msg::Resize { width, height } => {
-            app.screen = Rect::new(0, 0, width, height);
-            app.scroll_findings(Move::Up(0));
-        }
-        Msg::StepKnob { knob, up } => {
-            app.selected = knob;
-            app.focus = Focus::Plan;
-            return update(app, Msg::Step { up });
-        }
-        Msg::Step { up } => {
-            app.knob_error = None;
-            match app.selected.step(app.plan(), up) {
-                Ok(next) => app.change(next),
-                Err(why) => app.knob_error = Some((app.selected, why)),
-            }
-        }
-        Msg::Type(c) => match &mut app.mode {
-            Mode::Normal => {
-                app.knob_error = None;
-                app.mode = Mode::EditKnob(c.to_string());
-                app.cursor = 1;
-            }
-            Mode::EditKnob(text) | Mode::Path { text, .. } => {
-                let at = byte_index(text, app.cursor);
-                text.insert(at, c);
-                app.cursor += 1;
-            }
-            _ => {}
-        },
-        Msg::MoveCursor(movement) => {
-            if let Mode::EditKnob(text) | Mode::Path { text, .. } = &app.mode {
-                app.cursor = moved(app.cursor, movement, text.chars().count());
-            }
-        }
-        Msg::Clear => {
-            let knob = app.selected;
-            app.knob_error = None;
-            match knob.clear(app.plan()) {
-                Ok(next) => app.change(next),
-                Err(why) => app.knob_error = Some((knob, why)),
-            }
-        }
-        Msg::Backspace => {
-            if let Mode::EditKnob(text) | Mode::Path { text, .. } = &mut app.mode
-                && app.cursor > 0
-            {
-                app.cursor -= 1;
-                text.remove(byte_index(text, app.cursor));
-            }
-        }
-        Msg::Confirm => match std::mem::replace(&mut app.mode, Mode::Normal) {
-            Mode::EditKnob(text) => {
-                let knob = app.selected;
-                match knob.parse(&text).and_then(|value| knob.set(app.plan(), value)) {
-                    Ok(next) => app.change(next),
-                    Err(why) => app.knob_error = Some((knob, why)),
-                }
-            }
-            Mode::Path { text, .. } if text.trim().is_empty() => app.fail("no path given: nothing written".into()),
-            Mode::Path { output, text } => {
-                return Some(Effect::Write { output, path: PathBuf::from(text.trim()), consent: Consent::Nothing });
-            }
-            other => app.mode = other,
-        },
-        Msg::Cancel => {
-            if app.mode == Mode::Normal {
-                app.knob_error = None;
-            }
-            app.mode = Mode::Normal;
-        }
-        Msg::NextPreset => {
-            let presets = planner_presets(app.deployment.as_ref());
-            let next = app.preset.map_or(0, |i| (i + 1) % presets.len());
-            let plan = match app.preset_plan(next) {
-                Ok(plan) => plan,
-                Err(error) => {
-                    app.fail(error.to_string());
-                    return None;
-                }
-            };
-            // Edits: the plan is no longer the preset it was switched to (or, from a file or a
-            // deployment, no longer what was loaded or saved).
-            let had_edits = match app.preset {
-                Some(current) => !app.preset_plan(current).is_ok_and(|fresh| fresh == *app.plan()),
-                None => app.modified(),
-            };
-            app.change(plan);
-            app.preset = Some(next);
-            app.origin = format!("{} preset", app.plan().name.as_deref().unwrap_or(presets[next]));
-            let note = if had_edits { ": your edits are one u away" } else { "" };
-            app.tell(format!("preset {}{note}", presets[next]));
-        }
-        Msg::Solve => match solve::solve(app.plan()) {
-            Outcome::Solved(candidates) => {
-                let best = &candidates[0];
-                let text = format!(
-                    "solve: {} runtimes × {} slots (was {} × {})",
-                    best.replicas,
-                    best.slots_per_replica,
-                    app.plan().runtime.replicas,
-                    app.plan().runtime.max_concurrent_executions
-                );
-                app.change(best.apply(app.plan()));
-                app.tell(text);
-            }
-            Outcome::AlreadyMet(_) => app.tell("solve: the plan already meets its workload".into()),
-            Outcome::Cluster(sizing) => {
-                let text = format!("solve: {}", sizing.describe(app.plan()));
-                app.change(sizing.apply(app.plan()));
-                app.tell(text);
-            }
-            Outcome::NoWorkload => app.fail("solve: no workload; type runs / minute first".into()),
-            Outcome::NoSolution { needed_replicas, .. } => app.fail(match needed_replicas {
-                Some(r) => format!("solve: nothing fits the host; the target needs {r} runtimes"),
-                None => "solve: no runtime count meets the target".into(),
-            }),
-        },
-        Msg::Undo => match app.undo.pop_back() {
-            Some(previous) => {
-                let current = app.restore(previous);
-                app.report_change("undo", &current.plan);
-                app.redo.push(current);
-            }
-            None => app.tell("nothing to undo".into()),
-        },
-        Msg::Redo => match app.redo.pop() {
-            Some(next) => {
-                let current = app.restore(next);
-                app.report_change("redo", &current.plan);
-                app.undo.push_back(current);
-            }
-            None => app.tell("nothing to redo".into()),
-        },
-        Msg::ToggleHelp => app.mode = if app.mode == Mode::Help { Mode::Normal } else { Mode::Help },
-        Msg::StartWrite(output) => {
-            let text = app.suggestion(output);
-            app.cursor = text.chars().count();
-            app.mode = Mode::Path { output, text };
-        }
-        Msg::Yes => match std::mem::replace(&mut app.mode, Mode::Normal) {
-            Mode::ConfirmOverwrite { output, path, needs_force: None } => {
-                return Some(Effect::Write { output, path, consent: Consent::FlowcapFiles });
-            }
-            Mode::ConfirmQuit => return Some(Effect::Quit),
-            other => app.mode = other,
-        },
-        Msg::Force => match std::mem::replace(&mut app.mode, Mode::Normal) {
-            Mode::ConfirmOverwrite { output, path, needs_force: Some(_) } => {
-                return Some(Effect::Write { output, path, consent: Consent::Anything });
-            }
-            other => app.mode = other,
-        },
-        Msg::No => {
-            if let Mode::ConfirmOverwrite { path, .. } = std::mem::replace(&mut app.mode, Mode::Normal) {
-                app.tell(format!("not written: {} is as it was", path.display()));
-            }
-        }
-        Msg::Quit if app.modified() => app.mode = Mode::ConfirmQuit,
-        Msg::Quit | Msg::Abort => return Some(Effect::Quit),
-        Msg::AskToReplace { output, path, needs_force } => {
-            app.mode = Mode::ConfirmOverwrite { output, path, needs_force };
-        }
-        Msg::Wrote { output, path, files, apply } => {
-            app.mode = Mode::Normal;
-            if output == Output::Plan {
-                app.saved = app.loaded.plan.clone();
-                // The plan now lives in that file: the title says so.
-                app.origin = path.display().to_string();
-                app.saved_path = Some(path);
-            }
-            let names: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
-            let apply = apply.map(|command| format!(" · apply it: {command}")).unwrap_or_default();
-            app.tell(format!("wrote {}{apply}", names.join(" and ")));
-        }
-        Msg::WriteFailed(why) => {
-            app.mode = Mode::Normal;
-            app.fail(why);
-        }
-    }
-    None
-}
-
-/// The byte offset of character `index` in `text` (its end when past it).
-fn byte_index(text: &str, index: usize) -> usize {
-    text.char_indices().nth(index).map_or(text.len(), |(at, _)| at)
-}
-
-/// `index` moved within `0..=last`.
-fn moved(index: usize, movement: Move, last: usize) -> usize {
-    match movement {
-        Move::Up(by) => index.saturating_sub(by),
-        Move::Down(by) => index.saturating_add(by).min(last),
-        Move::First => 0,
-        Move::Last => last,
-    }
-}
-
-/// A click selects the knob under it (or focuses the findings); the wheel scrolls the
-/// findings under the pointer and steps a knob only over that knob. Anywhere else, nothing.
-pub fn message_for_mouse(app: &App, mouse: MouseEvent) -> Option<Msg> {
-    if app.mode != Mode::Normal {
-        return None;
-    }
-    let position = Position { x: mouse.column, y: mouse.row };
-    let over_findings = view::app_areas(app, app.screen).is_some_and(|a| a.findings.contains(position));
-    let knob = view::knob_at(app, app.screen, position);
-    match (mouse.kind, knob) {
-        (MouseEventKind::Down(_), Some(knob)) => Some(Msg::Select(knob)),
-        (MouseEventKind::Down(_), None) if over_findings && app.focus == Focus::Plan => Some(Msg::SwitchFocus),
-        (MouseEventKind::ScrollUp, Some(knob)) => Some(Msg::StepKnob { knob, up: true }),
-        (MouseEventKind::ScrollDown, Some(knob)) => Some(Msg::StepKnob { knob, up: false }),
-        (MouseEventKind::ScrollUp, None) if over_findings => Some(Msg::ScrollFindings(Move::Up(1))),
-        (MouseEventKind::ScrollDown, None) if over_findings => Some(Msg::ScrollFindings(Move::Down(1))),
-        _ => None,
     }
 }

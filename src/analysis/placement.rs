@@ -6,10 +6,9 @@
 //! spreads and scores, so it may place differently, but it cannot place a pod that fits no
 //! node, nor more requests than the nodes offer.
 
-use crate::analysis::figures::round4;
 use crate::model::cluster::NodePool;
 use crate::model::plan::{Plan, Resources};
-use crate::model::units::{Bytes, Cpus};
+use crate::model::units::{Bytes, Cpus, round4};
 use serde::Serialize;
 
 const GIB: u64 = 1 << 30;
@@ -22,7 +21,7 @@ const GIB: u64 = 1 << 30;
 ///
 /// ```
 /// use flowcap::model::units::{Bytes, Cpus};
-/// use flowcap::platform::kubernetes::fit::allocatable;
+/// use flowcap::analysis::placement::allocatable;
 /// // 4 CPUs / 16 GiB: 60 + 10 + 5 + 5 = 80 millicores; 1 + 0.8 + 0.8 GiB + 100 MiB.
 /// assert_eq!(allocatable(Cpus::whole(4), Bytes::gib(16)), (Cpus(3_920), Bytes(14_283_282_841)));
 /// ```

@@ -1,0 +1,134 @@
+//! Flow-Like's Helm chart as data: its defaults for the keys flowcap reads or writes, and
+//! where each of the plan's workloads lives in its values (FACTS.md, the chart's
+//! `values.yaml`). Reading and writing values files is [`crate::platform::kubernetes::values`]'s.
+
+/// The chart's defaults for every key flowcap reads or writes: the part of Flow-Like's
+/// `values.yaml` (TM9657/flow-like, `apps/backend/kubernetes/helm/`, ab1f822d) that decides
+/// what runs and how big. A test holds each value to the chart's own file.
+pub const CHART_DEFAULTS: &str = "\
+api:
+  enabled: true
+  replicaCount: 1
+  resources:
+    requests: { memory: 256Mi, cpu: 100m }
+    limits: { memory: 1Gi, cpu: '1' }
+  autoscaling: { enabled: false, minReplicas: 1, maxReplicas: 10, targetCPUUtilization: 70, targetMemoryUtilization: 80 }
+web:
+  enabled: true
+  replicaCount: 1
+  resources:
+    requests: { memory: 64Mi, cpu: 10m }
+    limits: { memory: 128Mi, cpu: 100m }
+executor:
+  resources:
+    requests: { memory: 256Mi, cpu: 100m }
+    limits: { memory: 2Gi, cpu: '2' }
+  maxConcurrentJobs: 100
+executorPool:
+  enabled: true
+  replicaCount: 1
+  resources:
+    requests: { memory: 256Mi, cpu: 100m }
+    limits: { memory: 1Gi, cpu: '1' }
+  autoscaling: { enabled: false, minReplicas: 1, maxReplicas: 10, targetCPUUtilization: 70, targetMemoryUtilization: 80 }
+execution:
+  backend: http
+  asyncBackend: redis
+database:
+  type: internal
+  internal:
+    replicas: 3
+    resources:
+      requests: { memory: 512Mi, cpu: 250m }
+      limits: { memory: 2Gi, cpu: '2' }
+redis:
+  enabled: true
+  master:
+    resources:
+      requests: { memory: 128Mi, cpu: 50m }
+monitoring:
+  enabled: true
+  tracing: { enabled: true }
+  tempo:
+    resources:
+      requests: { memory: 256Mi, cpu: 100m }
+      limits: { memory: 1Gi, cpu: 500m }
+  prometheus:
+    resources:
+      requests: { memory: 512Mi, cpu: 250m }
+      limits: { memory: 2Gi, cpu: '1' }
+  grafana:
+    resources:
+      requests: { memory: 256Mi, cpu: 100m }
+      limits: { memory: 512Mi, cpu: 500m }
+";
+
+/// A workload of the plan and where the chart reads it.
+pub struct ChartWorkload {
+    /// The plan key: `api`, `runtime`, `jobs`, `other_services.web`.
+    pub plan: &'static str,
+    /// The values key holding its `resources` (and replicas and autoscaling where it has them).
+    pub values: &'static str,
+    /// The key under `values` that sets the replica count, when the chart has one.
+    pub replicas: Option<&'static str>,
+    /// Whether the chart gives it a HorizontalPodAutoscaler (`autoscaling.*`).
+    pub autoscaling: bool,
+    /// What runs it.
+    pub switch: Switch,
+}
+
+/// What switches a workload on in the chart's values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Switch {
+    /// Every one of these flags is true.
+    Flags(&'static [&'static str]),
+    /// `database.type: internal` (CockroachDB in the cluster).
+    InternalDatabase,
+    /// `execution.backend` or `execution.asyncBackend` is `kubernetes_job`.
+    JobBackend,
+}
+
+impl Switch {
+    /// How the operator switches it, for a fix.
+    pub fn describe(self) -> String {
+        match self {
+            Switch::Flags(flags) => flags.iter().map(|f| format!("{f}: true")).collect::<Vec<_>>().join(" and "),
+            Switch::InternalDatabase => "database.type: internal".into(),
+            Switch::JobBackend => "execution.backend or execution.asyncBackend: kubernetes_job".into(),
+        }
+    }
+}
+
+const fn workload(
+    plan: &'static str,
+    values: &'static str,
+    replicas: Option<&'static str>,
+    autoscaling: bool,
+    switch: Switch,
+) -> ChartWorkload {
+    ChartWorkload { plan, values, replicas, autoscaling, switch }
+}
+
+/// The chart workload at plan key `key`.
+pub fn chart_workload(key: &str) -> Option<&'static ChartWorkload> {
+    WORKLOADS.iter().find(|w| w.plan == key)
+}
+
+/// Every workload of the chart flowcap plans, in the order the values file lists them.
+pub const WORKLOADS: [ChartWorkload; 9] = [
+    workload("api", "api", Some("replicaCount"), true, Switch::Flags(&["api.enabled"])),
+    workload("other_services.web", "web", Some("replicaCount"), false, Switch::Flags(&["web.enabled"])),
+    workload("jobs", "executor", None, false, Switch::JobBackend),
+    workload("runtime", "executorPool", Some("replicaCount"), true, Switch::Flags(&["executorPool.enabled"])),
+    workload("other_services.cockroachdb", "database.internal", Some("replicas"), false, Switch::InternalDatabase),
+    workload("other_services.redis", "redis.master", None, false, Switch::Flags(&["redis.enabled"])),
+    workload("other_services.prometheus", "monitoring.prometheus", None, false, Switch::Flags(&["monitoring.enabled"])),
+    workload("other_services.grafana", "monitoring.grafana", None, false, Switch::Flags(&["monitoring.enabled"])),
+    workload(
+        "other_services.tempo",
+        "monitoring.tempo",
+        None,
+        false,
+        Switch::Flags(&["monitoring.enabled", "monitoring.tracing.enabled"]),
+    ),
+];

@@ -1,0 +1,26 @@
+//! Mouse events as messages, by what is under the pointer.
+
+use super::state::{App, Focus, Mode, Move, Msg};
+use super::view::{app_areas, knob_at};
+use ratatui::crossterm::event::{MouseEvent, MouseEventKind};
+use ratatui::layout::Position;
+
+/// A click selects the knob under it (or focuses the findings); the wheel scrolls the
+/// findings under the pointer and steps a knob only over that knob. Anywhere else, nothing.
+pub fn message_for_mouse(app: &App, mouse: MouseEvent) -> Option<Msg> {
+    if app.mode != Mode::Normal {
+        return None;
+    }
+    let position = Position { x: mouse.column, y: mouse.row };
+    let over_findings = app_areas(app, app.screen).is_some_and(|a| a.findings.contains(position));
+    let knob = knob_at(app, app.screen, position);
+    match (mouse.kind, knob) {
+        (MouseEventKind::Down(_), Some(knob)) => Some(Msg::Select(knob)),
+        (MouseEventKind::Down(_), None) if over_findings && app.focus == Focus::Plan => Some(Msg::SwitchFocus),
+        (MouseEventKind::ScrollUp, Some(knob)) => Some(Msg::StepKnob { knob, up: true }),
+        (MouseEventKind::ScrollDown, Some(knob)) => Some(Msg::StepKnob { knob, up: false }),
+        (MouseEventKind::ScrollUp, None) if over_findings => Some(Msg::ScrollFindings(Move::Up(1))),
+        (MouseEventKind::ScrollDown, None) if over_findings => Some(Msg::ScrollFindings(Move::Down(1))),
+        _ => None,
+    }
+}

@@ -1,0 +1,255 @@
+//! The one place the planner's state changes: a [`Msg`] in, the state changed, an [`Effect`]
+//! out for the event loop (writing, quitting); no I/O here.
+
+use super::knobs::Knob;
+use super::layout::too_small;
+use super::state::{App, Consent, Effect, Focus, Mode, Move, Msg, Output, planner_presets};
+use super::view::{app_areas, findings_view};
+use crate::analysis::solve::{self, Outcome};
+use ratatui::layout::Rect;
+use std::path::PathBuf;
+
+/// The one place state changes. It does no I/O: writing and quitting are returned as an
+/// [`Effect`] for the event loop to carry out.
+pub fn update(app: &mut App, msg: Msg) -> Option<Effect> {
+    if !matches!(msg, Msg::Type(_) | Msg::Backspace) {
+        app.status = None;
+    }
+    // Invisible edits are worse than none: while the screen is too small to show the
+    // planner, only leaving works.
+    if too_small(app.screen)
+        && !matches!(
+            msg,
+            Msg::Resize { .. }
+                | Msg::Quit
+                | Msg::Abort
+                | Msg::No
+                | Msg::Cancel
+                | Msg::Wrote { .. }
+                | Msg::AskToReplace { .. }
+                | Msg::WriteFailed(_)
+        )
+    {
+        return None;
+    }
+    match msg {
+        Msg::Select(knob) => {
+            app.selected = knob;
+            app.focus = Focus::Plan;
+        }
+        Msg::Move(movement) if app.focus == Focus::Findings => scroll_findings(app, movement),
+        Msg::Move(movement) => {
+            let knobs = Knob::for_plan(app.plan());
+            let index = knobs.iter().position(|k| *k == app.selected).unwrap_or(0);
+            app.selected = knobs[moved(index, movement, knobs.len() - 1)];
+        }
+        Msg::ScrollFindings(movement) => scroll_findings(app, movement),
+        Msg::SwitchFocus => {
+            app.focus = match app.focus {
+                Focus::Plan => Focus::Findings,
+                Focus::Findings => Focus::Plan,
+            }
+        }
+        Msg::Resize { width, height } => {
+            app.screen = Rect::new(0, 0, width, height);
+            scroll_findings(app, Move::Up(0));
+        }
+        Msg::StepKnob { knob, up } => {
+            app.selected = knob;
+            app.focus = Focus::Plan;
+            return update(app, Msg::Step { up });
+        }
+        Msg::Step { up } => {
+            app.knob_error = None;
+            match app.selected.step(app.plan(), up) {
+                Ok(next) => app.change(next),
+                Err(why) => app.knob_error = Some((app.selected, why)),
+            }
+        }
+        Msg::Type(c) => match &mut app.mode {
+            Mode::Normal => {
+                app.knob_error = None;
+                app.mode = Mode::EditKnob(c.to_string());
+                app.cursor = 1;
+            }
+            Mode::EditKnob(text) | Mode::Path { text, .. } => {
+                let at = byte_index(text, app.cursor);
+                text.insert(at, c);
+                app.cursor += 1;
+            }
+            _ => {}
+        },
+        Msg::MoveCursor(movement) => {
+            if let Mode::EditKnob(text) | Mode::Path { text, .. } = &app.mode {
+                app.cursor = moved(app.cursor, movement, text.chars().count());
+            }
+        }
+        Msg::Clear => {
+            let knob = app.selected;
+            app.knob_error = None;
+            match knob.clear(app.plan()) {
+                Ok(next) => app.change(next),
+                Err(why) => app.knob_error = Some((knob, why)),
+            }
+        }
+        Msg::Backspace => {
+            if let Mode::EditKnob(text) | Mode::Path { text, .. } = &mut app.mode
+                && app.cursor > 0
+            {
+                app.cursor -= 1;
+                text.remove(byte_index(text, app.cursor));
+            }
+        }
+        Msg::Confirm => match std::mem::replace(&mut app.mode, Mode::Normal) {
+            Mode::EditKnob(text) => {
+                let knob = app.selected;
+                match knob.parse(&text).and_then(|value| knob.set(app.plan(), value)) {
+                    Ok(next) => app.change(next),
+                    Err(why) => app.knob_error = Some((knob, why)),
+                }
+            }
+            Mode::Path { text, .. } if text.trim().is_empty() => app.fail("no path given: nothing written".into()),
+            Mode::Path { output, text } => {
+                return Some(Effect::Write { output, path: PathBuf::from(text.trim()), consent: Consent::Nothing });
+            }
+            other => app.mode = other,
+        },
+        Msg::Cancel => {
+            if app.mode == Mode::Normal {
+                app.knob_error = None;
+            }
+            app.mode = Mode::Normal;
+        }
+        Msg::NextPreset => {
+            let presets = planner_presets(app.deployment.as_ref());
+            let next = app.preset.map_or(0, |i| (i + 1) % presets.len());
+            let plan = match app.preset_plan(next) {
+                Ok(plan) => plan,
+                Err(error) => {
+                    app.fail(error.to_string());
+                    return None;
+                }
+            };
+            // Edits: the plan is no longer the preset it was switched to (or, from a file or a
+            // deployment, no longer what was loaded or saved).
+            let had_edits = match app.preset {
+                Some(current) => !app.preset_plan(current).is_ok_and(|fresh| fresh == *app.plan()),
+                None => app.modified(),
+            };
+            app.change(plan);
+            app.preset = Some(next);
+            app.origin = format!("{} preset", app.plan().name.as_deref().unwrap_or(presets[next]));
+            let note = if had_edits { ": your edits are one u away" } else { "" };
+            app.tell(format!("preset {}{note}", presets[next]));
+        }
+        Msg::Solve => match solve::solve(app.plan()) {
+            Outcome::Solved(candidates) => {
+                let best = &candidates[0];
+                let text = format!(
+                    "solve: {} runtimes × {} slots (was {} × {})",
+                    best.replicas,
+                    best.slots_per_replica,
+                    app.plan().runtime.replicas,
+                    app.plan().runtime.max_concurrent_executions
+                );
+                app.change(best.apply(app.plan()));
+                app.tell(text);
+            }
+            Outcome::AlreadyMet(_) => app.tell("solve: the plan already meets its workload".into()),
+            Outcome::Cluster(sizing) => {
+                let text = format!("solve: {}", sizing.describe(app.plan()));
+                app.change(sizing.apply(app.plan()));
+                app.tell(text);
+            }
+            Outcome::NoWorkload => app.fail("solve: no workload; type runs / minute first".into()),
+            Outcome::NoSolution { needed_replicas, .. } => app.fail(match needed_replicas {
+                Some(r) => format!("solve: nothing fits the host; the target needs {r} runtimes"),
+                None => "solve: no runtime count meets the target".into(),
+            }),
+        },
+        Msg::Undo => match app.undo.pop_back() {
+            Some(previous) => {
+                let current = app.restore(previous);
+                app.report_change("undo", &current.plan);
+                app.redo.push(current);
+            }
+            None => app.tell("nothing to undo".into()),
+        },
+        Msg::Redo => match app.redo.pop() {
+            Some(next) => {
+                let current = app.restore(next);
+                app.report_change("redo", &current.plan);
+                app.undo.push_back(current);
+            }
+            None => app.tell("nothing to redo".into()),
+        },
+        Msg::ToggleHelp => app.mode = if app.mode == Mode::Help { Mode::Normal } else { Mode::Help },
+        Msg::StartWrite(output) => {
+            let text = app.suggestion(output);
+            app.cursor = text.chars().count();
+            app.mode = Mode::Path { output, text };
+        }
+        Msg::Yes => match std::mem::replace(&mut app.mode, Mode::Normal) {
+            Mode::ConfirmOverwrite { output, path, needs_force: None } => {
+                return Some(Effect::Write { output, path, consent: Consent::FlowcapFiles });
+            }
+            Mode::ConfirmQuit => return Some(Effect::Quit),
+            other => app.mode = other,
+        },
+        Msg::Force => match std::mem::replace(&mut app.mode, Mode::Normal) {
+            Mode::ConfirmOverwrite { output, path, needs_force: Some(_) } => {
+                return Some(Effect::Write { output, path, consent: Consent::Anything });
+            }
+            other => app.mode = other,
+        },
+        Msg::No => {
+            if let Mode::ConfirmOverwrite { path, .. } = std::mem::replace(&mut app.mode, Mode::Normal) {
+                app.tell(format!("not written: {} is as it was", path.display()));
+            }
+        }
+        Msg::Quit if app.modified() => app.mode = Mode::ConfirmQuit,
+        Msg::Quit | Msg::Abort => return Some(Effect::Quit),
+        Msg::AskToReplace { output, path, needs_force } => {
+            app.mode = Mode::ConfirmOverwrite { output, path, needs_force };
+        }
+        Msg::Wrote { output, path, files, apply } => {
+            app.mode = Mode::Normal;
+            if output == Output::Plan {
+                app.saved = app.loaded.plan.clone();
+                // The plan now lives in that file: the title says so.
+                app.origin = path.display().to_string();
+                app.saved_path = Some(path);
+            }
+            let names: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+            let apply = apply.map(|command| format!(" · apply it: {command}")).unwrap_or_default();
+            app.tell(format!("wrote {}{apply}", names.join(" and ")));
+        }
+        Msg::WriteFailed(why) => {
+            app.mode = Mode::Normal;
+            app.fail(why);
+        }
+    }
+    None
+}
+
+/// The byte offset of character `index` in `text` (its end when past it).
+fn byte_index(text: &str, index: usize) -> usize {
+    text.char_indices().nth(index).map_or(text.len(), |(at, _)| at)
+}
+
+/// `index` moved within `0..=last`.
+fn moved(index: usize, movement: Move, last: usize) -> usize {
+    match movement {
+        Move::Up(by) => index.saturating_sub(by),
+        Move::Down(by) => index.saturating_add(by).min(last),
+        Move::First => 0,
+        Move::Last => last,
+    }
+}
+
+/// Moves the findings, never past the point where the last one is in view.
+fn scroll_findings(app: &mut App, movement: Move) {
+    let view = findings_view(app);
+    let last = app_areas(app, app.screen).map_or(0, |areas| view.max_scroll(areas.findings));
+    app.findings_scroll = moved(app.findings_scroll.min(last), movement, last);
+}
