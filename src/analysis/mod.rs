@@ -6,7 +6,6 @@
 pub mod drift;
 pub mod explain;
 pub mod figures;
-pub mod observed;
 pub mod pgtune;
 pub mod placement;
 pub mod queueing;

@@ -5,9 +5,10 @@
 //! Waits only shrink as replicas or slots grow, so each search is a binary search over a
 //! monotone predicate: a few dozen Erlang C evaluations in all.
 
-use crate::analysis::rules::{Change, Finding, Setting, resource_problems};
+use crate::analysis::rules::{Finding, resource_problems};
 use crate::analysis::workload::{DEFAULT_P95_WAIT_SHARE, Waits, sized_workload, wait_text};
 use crate::model::cluster::Platform;
+use crate::model::edit::{Change, Setting};
 use crate::model::plan::{
     MAX_JOBS, MAX_NODES, MAX_RUNTIME_REPLICAS, MAX_SLOTS_PER_REPLICA, MAX_WORKLOAD_SLOTS, Plan, Workload,
 };

@@ -4,6 +4,7 @@
 pub mod annotate;
 pub mod chart;
 pub mod cluster;
+pub mod edit;
 pub mod load;
 pub mod observed;
 pub mod plan;

@@ -96,21 +96,19 @@ pub fn scrape_findings(scraped: &[StaticTarget], plan: &Plan) -> Vec<LocatedFind
         }
         let rule = RuleId::PrometheusScrapesOneReplica;
         let port = target.port.map_or(String::new(), |p| format!(", port: {p}"));
-        let finding = Finding {
+        let finding = Finding::new(
             rule,
-            severity: rule.rule().severity,
-            message: format!(
+            key,
+            format!(
                 "job {} scrapes {} as one static target while the plan runs {replicas} of it ({key}): \
                  each scrape reaches one replica, so its figures are one replica's",
                 target.job, target.target
             ),
-            fix: Some(format!(
+            Some(format!(
                 "in job {}, replace static_configs with dns_sd_configs: [{{names: [{}], type: A{port}}}]",
                 target.job, target.host
             )),
-            path: key.into(),
-            changes: Vec::new(),
-        };
+        );
         found.push(LocatedFinding {
             finding,
             file: target.file.clone(),
@@ -177,7 +175,7 @@ impl Report {
     /// The findings what really ran brings, and its figures.
     fn with_observed(mut self, loaded: &LoadedPlan, observed: Option<&Observed>) -> Report {
         let Some(observed) = observed else { return self };
-        for finding in crate::analysis::observed::findings(&loaded.plan, &self.figures, observed) {
+        for finding in crate::analysis::rules::observed::findings(&loaded.plan, &self.figures, observed) {
             self.findings.push(locate(loaded, finding));
         }
         self.observed = Some(observed.clone());
@@ -194,18 +192,13 @@ impl Report {
     /// located in the compose files.
     pub fn with_drift(mut self, deployment: &LoadedPlan, plan: &Plan) -> Report {
         for change in drift::compare(&deployment.plan, plan) {
-            let finding = Finding {
-                rule: RuleId::Drift,
-                severity: RuleId::Drift.rule().severity,
-                message: format!(
-                    "{}: the deployment has {}, the plan {}",
-                    change.path, change.deployed, change.planned
-                ),
-                fix: Some(drift::fix(&change, plan.platform)),
-                path: change.path,
-                // The deployment changes, not the plan.
-                changes: Vec::new(),
-            };
+            // The deployment changes, not the plan: no plan edits.
+            let finding = Finding::new(
+                RuleId::Drift,
+                &change.path,
+                format!("{}: the deployment has {}, the plan {}", change.path, change.deployed, change.planned),
+                Some(drift::fix(&change, plan.platform)),
+            );
             self.findings.push(locate(deployment, finding));
         }
         self.sorted()

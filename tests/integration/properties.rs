@@ -185,10 +185,7 @@ fn fixes_hold(loaded: &flowcap::model::load::LoadedPlan) -> Result<(), TestCaseE
 
 /// The plan with one change applied the way an operator would: the value written at its
 /// dotted path in the plan's own YAML form, then read back as a plan.
-fn with_change(
-    plan: &flowcap::model::plan::Plan,
-    change: &flowcap::analysis::rules::Change,
-) -> flowcap::model::plan::Plan {
+fn with_change(plan: &flowcap::model::plan::Plan, change: &flowcap::model::edit::Change) -> flowcap::model::plan::Plan {
     let mut tree = serde_yaml::to_value(plan).unwrap();
     let mut node = &mut tree;
     for key in change.path.split('.') {

@@ -3,7 +3,8 @@
 //! for every plan, so the planner's findings follow each keystroke.
 
 use crate::analysis::figures::Analysis;
-use crate::analysis::rules::{Finding, RuleId};
+use crate::analysis::rules::finding::Finding;
+use crate::analysis::rules::table::RuleId;
 use crate::analysis::solve::workload_fix;
 use crate::analysis::workload::sized_workload;
 use crate::analysis::workload::wait_text;
@@ -22,10 +23,6 @@ pub fn findings(plan: &Plan, figures: &Analysis, observed: &Observed) -> Vec<Fin
     findings
 }
 
-fn finding(rule: RuleId, path: &str, message: String, fix: Option<String>) -> Finding {
-    Finding { rule, severity: rule.rule().severity, message, fix, path: path.into(), changes: Vec::new() }
-}
-
 /// The observed peak of connections against the clients the plan counts (at the autoscalers'
 /// maximum on Kubernetes: the most the plan allows).
 fn connections(figures: &Analysis, observed: &Observed) -> Option<Finding> {
@@ -39,7 +36,7 @@ fn connections(figures: &Analysis, observed: &Observed) -> Option<Finding> {
     } else {
         format!(" ({} usable)", budget.usable)
     };
-    Some(finding(
+    Some(Finding::new(
         RuleId::ObservedConnectionsOverBudget,
         "postgres.max_connections",
         format!(
@@ -63,7 +60,7 @@ fn max_connections(plan: &Plan, observed: &Observed) -> Option<Finding> {
     if reported == f64::from(planned) {
         return None;
     }
-    Some(finding(
+    Some(Finding::new(
         RuleId::ObservedMaxConnectionsDiffers,
         "postgres.max_connections",
         format!(
@@ -87,7 +84,7 @@ fn saturation(plan: &Plan, observed: &Observed) -> Option<Finding> {
     if share <= line {
         return None;
     }
-    Some(finding(
+    Some(Finding::new(
         RuleId::ObservedSlotsSaturated,
         "runtime.max_concurrent_executions",
         format!(
@@ -122,7 +119,7 @@ fn peak_past_target(plan: &Plan, observed: &Observed) -> Option<Finding> {
             "(for the observed workload: `flowcap observe -o PLAN`, then `flowcap solve PLAN`)",
         )
     });
-    let mut finding = finding(
+    let mut finding = Finding::new(
         RuleId::ObservedPeakPastTarget,
         "workload",
         format!(
@@ -175,7 +172,7 @@ fn wait_vs_predicted(plan: &Plan, observed: &Observed) -> Option<Finding> {
         waits.wait_probability.map_or("every execution (the mean load is more than the slots finish)".into(), |p| {
             format!("{} %", percent(p))
         });
-    Some(finding(
+    Some(Finding::new(
         RuleId::ObservedWaitVsPredicted,
         "workload",
         format!(

@@ -1,0 +1,85 @@
+//! The plan's findings, in one pass over the checks of every topic, and the fix's plan edits
+//! kept only where they hold.
+
+use crate::analysis::figures::{self, Analysis};
+use crate::analysis::rules::finding::{Finding, Findings};
+use crate::analysis::rules::table::{RuleId, Severity};
+use crate::analysis::rules::{connections, deployment, fit, postgres, slots, workload};
+use crate::model::cluster::Platform;
+use crate::model::plan::Plan;
+
+/// Every finding for the plan, most severe first, then by rule id: a stable order. A fix is
+/// offered as plan changes only when it holds: see [`verify_changes`].
+pub fn evaluate(plan: &Plan, analysis: &Analysis) -> Vec<Finding> {
+    let mut findings = evaluate_unverified(plan, analysis);
+    verify_changes(plan, &mut findings);
+    findings
+}
+
+/// A fix's changes stand only when the plan with them has no error or warning it did not have
+/// (a milder level of one it had does not count: it was already there). A change that would
+/// bring one is withdrawn and the fix says what it would bring — packing pods differently can
+/// strand another, for one.
+fn verify_changes(plan: &Plan, findings: &mut [Finding]) {
+    let had: Vec<RuleId> = findings.iter().filter(|f| f.severity > Severity::Info).map(|f| f.rule).collect();
+    let new = |rule: RuleId| !had.contains(&rule) && !rule.stronger().is_some_and(|s| had.contains(&s));
+    for finding in findings.iter_mut().filter(|f| !f.changes.is_empty()) {
+        let mut edited = plan.clone();
+        if !finding.changes.iter().all(|change| change.apply(&mut edited)) || edited.validate().is_err() {
+            finding.changes.clear();
+            continue;
+        }
+        let after = evaluate_unverified(&edited, &figures::analyze(&edited));
+        if after.iter().any(|f| f.rule == finding.rule && f.path == finding.path) {
+            // Not a fix after all (a rounding, a second cause): say only the prose.
+            finding.changes.clear();
+            continue;
+        }
+        let brought: Vec<String> =
+            after.into_iter().filter(|f| f.severity > Severity::Info && new(f.rule)).map(|f| f.message).collect();
+        if !brought.is_empty() {
+            finding.changes.clear();
+            let fix = finding.fix.take().unwrap_or_default();
+            finding.fix = Some(format!(
+                "{fix} — but that alone brings: {}; `flowcap solve` looks for a change that fits",
+                brought.join("; ")
+            ));
+        }
+    }
+}
+
+fn evaluate_unverified(plan: &Plan, analysis: &Analysis) -> Vec<Finding> {
+    let mut findings = Findings::default();
+    slots::execution_slots(plan, &mut findings);
+    connections::connections(plan, analysis, &mut findings);
+    if plan.platform == Platform::Kubernetes {
+        fit::cluster(plan, analysis, &mut findings);
+    } else {
+        fit::host_fit(plan, analysis.host.as_ref(), &mut findings);
+    }
+    slots::memory_per_slot(plan, &analysis.per_slot, &mut findings);
+    workload::workload(plan, analysis, &mut findings);
+    deployment::fixed_host_ports(plan, &mut findings);
+    deployment::fixed_container_names(plan, &mut findings);
+    deployment::reservations_above_limits(plan, &mut findings);
+    if plan.postgres.clients_are_superuser && !plan.postgres.external {
+        connections::connections_as_superuser(plan, analysis, &mut findings);
+    }
+    postgres::postgres_memory(plan, analysis, &mut findings);
+    deployment::jwt_keys(plan, &mut findings);
+    let mut findings = findings.0;
+    findings.sort_by(|a, b| {
+        b.severity.cmp(&a.severity).then(a.rule.as_str().cmp(b.rule.as_str())).then(a.path.cmp(&b.path))
+    });
+    findings
+}
+
+/// The warnings and errors the host and per-slot policy raise against the plan: what
+/// `flowcap solve` must not cause. Cheap: no connection, Postgres or workload figures.
+pub fn resource_problems(plan: &Plan) -> Vec<Finding> {
+    let mut findings = Findings::default();
+    fit::host_fit(plan, figures::host_fit(plan).as_ref(), &mut findings);
+    slots::memory_per_slot(plan, &figures::per_slot(plan), &mut findings);
+    findings.0.retain(|f| f.severity > Severity::Info);
+    findings.0
+}

@@ -1,0 +1,72 @@
+//! The connection budget: what the clients can open against what max_connections leaves them,
+//! and clients that connect as the superuser the reserve cannot hold back.
+
+use crate::analysis::figures::Analysis;
+use crate::analysis::rules::finding::Findings;
+use crate::analysis::rules::table::RuleId;
+use crate::model::edit::Setting;
+use crate::model::plan::Plan;
+use crate::model::units::percent;
+
+pub fn connections(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
+    let c = &analysis.connections;
+    let warning_percent = plan.policy.connection_warning_percent;
+    let id = if c.used > c.usable {
+        RuleId::ConnectionsExhausted
+    } else if c.used > c.warning_line {
+        RuleId::ConnectionsNearLimit
+    } else {
+        return;
+    };
+    let others = c.used - c.clients[0].connections;
+    // The largest pool that brings use back under the warning line with today's API replicas.
+    let pool = c.warning_line.saturating_sub(others) / u64::from(plan.api.replicas);
+    let mut fix = format!("raise postgres.max_connections to at least {}", c.required_max_connections);
+    if pool >= 1 && pool < u64::from(plan.api.db_pool) {
+        fix.push_str(&format!(", or lower api.db_pool to {pool}"));
+    }
+    let message = format!(
+        "clients can open {} connections; max_connections {} leaves {} usable ({} reserved): {} % in use{}",
+        c.used,
+        c.max_connections,
+        c.usable,
+        c.reserved,
+        percent(c.share),
+        if id == RuleId::ConnectionsNearLimit {
+            format!(", past the {warning_percent} % warning line")
+        } else {
+            String::new()
+        }
+    );
+    findings
+        .add(id, "postgres.max_connections", message, Some(fix))
+        .change("postgres.max_connections", Setting::Count(c.required_max_connections));
+}
+
+pub fn connections_as_superuser(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
+    let pg = &plan.postgres;
+    let c = &analysis.connections;
+    // As an ordinary role the clients lose the reserved slots: the budget must still hold them.
+    let reserve = u64::from(pg.superuser_reserved_connections) + u64::from(pg.reserved_connections);
+    let needed = (c.used * 100).div_ceil(u64::from(plan.policy.connection_warning_percent)) + reserve;
+    let mut fix = "give DATABASE_URL an ordinary role (CREATE ROLE … LOGIN, with the grants Flow-Like needs) \
+                   and keep POSTGRES_USER for admins"
+        .to_string();
+    if needed > c.max_connections {
+        fix.push_str(&format!(", with postgres.max_connections raised to {needed} so the reserve leaves it room"));
+    }
+    let finding = findings.add(
+        RuleId::ConnectionsAsSuperuser,
+        "postgres.clients_are_superuser",
+        format!(
+            "Flow-Like connects as the database superuser: the {} superuser_reserved_connections do not hold it back, \
+             so when its pools fill max_connections an admin cannot connect",
+            pg.superuser_reserved_connections
+        ),
+        Some(fix),
+    );
+    finding.change("postgres.clients_are_superuser", Setting::Flag(false));
+    if needed > c.max_connections {
+        finding.change("postgres.max_connections", Setting::Count(needed));
+    }
+}

@@ -1,0 +1,284 @@
+//! Whether the plan fits where it runs: the host's CPUs and memory (Compose), the cluster's
+//! nodes (Kubernetes), and whether a fix that asks for more still fits.
+
+use crate::analysis::figures::{self, Analysis, HostFit};
+use crate::analysis::placement;
+use crate::analysis::rules::finding::{Finding, Findings};
+use crate::analysis::rules::table::{RuleId, Severity};
+use crate::model::cluster::Platform;
+use crate::model::edit::Setting;
+use crate::model::plan::Plan;
+use crate::model::units::{Bytes, Cpus, percent, trim_decimal};
+
+/// The host's (or the cluster's) problems, warnings and errors, that `edit` would bring to the
+/// plan: a bigger limit or one more runtime is a fix only when the host or cluster holds it.
+pub fn problems_from(plan: &Plan, edit: impl FnOnce(&mut Plan)) -> Vec<String> {
+    let problems = |plan: &Plan| {
+        let mut findings = Findings(Vec::new());
+        match plan.platform {
+            Platform::Compose => host_fit(plan, figures::host_fit(plan).as_ref(), &mut findings),
+            Platform::Kubernetes => cluster(plan, &figures::analyze(plan), &mut findings),
+        }
+        findings.0.into_iter().filter(|f| f.severity > Severity::Info)
+    };
+    let mut edited = plan.clone();
+    edit(&mut edited);
+    let before: Vec<RuleId> = problems(plan).map(|f| f.rule).collect();
+    problems(&edited).filter(|f| !before.contains(&f.rule)).map(|f| f.message).collect()
+}
+
+/// Adds a fix that raises the memory limit of the workload at `key` to `value`, or, when the
+/// host (cluster) cannot hold that, says so and offers `otherwise`.
+pub fn raise_limit(finding: &mut Finding, plan: &Plan, key: &str, value: Bytes, otherwise: &str) {
+    let path = format!("{key}.limits.memory");
+    let lacking = problems_from(plan, |edited| {
+        if let Some((limits, _)) = edited.resources_mut(key) {
+            limits.memory = Some(value);
+        }
+    });
+    if lacking.is_empty() {
+        finding.fix = Some(format!(
+            "raise {path} to {value}{otherwise}",
+            otherwise = if otherwise.is_empty() { String::new() } else { format!(", or {otherwise}") }
+        ));
+        finding.change(&path, Setting::Size(value));
+    } else {
+        let place = if plan.platform == Platform::Kubernetes { "the cluster" } else { "this host" };
+        finding.fix = Some(format!("{path} {value} would not fit {place} ({}): {otherwise}", lacking.join("; ")));
+    }
+}
+
+pub fn host_fit(plan: &Plan, host: Option<&HostFit>, findings: &mut Findings) {
+    let Some(fit) = host else {
+        findings.add(
+            RuleId::HostUnknown,
+            "host",
+            "no host given: host CPU and memory fit not checked".into(),
+            Some("add host: { cpus: N, memory: SIZE } to the plan, or pass --host-cpus and --host-memory".into()),
+        );
+        return;
+    };
+    let policy = &plan.policy;
+    let cpu_allowed = fit.cpus * f64::from(policy.cpu_overcommit_percent) / 100.0;
+    if fit.cpu_limits > cpu_allowed {
+        let needed = (fit.cpu_limits * 100.0 / f64::from(policy.cpu_overcommit_percent)).ceil();
+        findings
+            .add(
+                RuleId::HostCpuOvercommit,
+                "host.cpus",
+                format!(
+                    "CPU limits add up to {} of {} host CPUs ({} %)",
+                    trim_decimal(fit.cpu_limits, 3),
+                    trim_decimal(fit.cpus, 3),
+                    percent(fit.cpu_limits_share)
+                ),
+                Some(format!(
+                    "raise host.cpus to {}, or lower the CPU limits by {}",
+                    trim_decimal(needed, 0),
+                    trim_decimal(fit.cpu_limits - cpu_allowed, 3)
+                )),
+            )
+            .change("host.cpus", Setting::Cpus(Cpus::whole(needed as u64)));
+    }
+    let memory_allowed =
+        (u128::from(fit.memory_bytes) * u128::from(policy.memory_overcommit_percent) / 100).min(u64::MAX.into()) as u64;
+    if fit.memory_limits_bytes > memory_allowed {
+        let needed = (u128::from(fit.memory_limits_bytes) * 100)
+            .div_ceil(u128::from(policy.memory_overcommit_percent))
+            .min(u64::MAX.into()) as u64;
+        findings
+            .add(
+                RuleId::HostMemoryOvercommit,
+                "host.memory",
+                format!(
+                    "memory limits add up to {} of {} host memory ({} %)",
+                    Bytes(fit.memory_limits_bytes),
+                    Bytes(fit.memory_bytes),
+                    percent(fit.memory_limits_share)
+                ),
+                Some(format!(
+                    "raise host.memory to {}, or lower the memory limits by {}",
+                    Bytes(needed),
+                    Bytes(fit.memory_limits_bytes - memory_allowed)
+                )),
+            )
+            .change("host.memory", Setting::Size(Bytes(needed)));
+    }
+    if fit.cpu_reservations > fit.cpus {
+        findings
+            .add(
+                RuleId::ReservationsExceedHost,
+                "host.cpus",
+                format!(
+                    "CPU reservations add up to {} but the host has {}",
+                    trim_decimal(fit.cpu_reservations, 3),
+                    trim_decimal(fit.cpus, 3)
+                ),
+                Some(format!(
+                    "raise host.cpus to {}, or lower the CPU reservations by {}",
+                    trim_decimal(fit.cpu_reservations, 3),
+                    trim_decimal(fit.cpu_reservations - fit.cpus, 3)
+                )),
+            )
+            .change("host.cpus", Setting::Cpus(Cpus((fit.cpu_reservations * 1000.0).round() as u64)));
+    }
+    if fit.memory_reservations_bytes > fit.memory_bytes {
+        findings
+            .add(
+                RuleId::ReservationsExceedHost,
+                "host.memory",
+                format!(
+                    "memory reservations add up to {} but the host has {}",
+                    Bytes(fit.memory_reservations_bytes),
+                    Bytes(fit.memory_bytes)
+                ),
+                Some(format!(
+                    "raise host.memory to {}, or lower the memory reservations by {}",
+                    Bytes(fit.memory_reservations_bytes),
+                    Bytes(fit.memory_reservations_bytes - fit.memory_bytes)
+                )),
+            )
+            .change("host.memory", Setting::Size(Bytes(fit.memory_reservations_bytes)));
+    }
+    if !fit.unlimited.is_empty() {
+        findings.add(
+            RuleId::LimitsMissing,
+            &format!("{}.limits", fit.unlimited[0]),
+            format!("no CPU or memory limit on: {}; host fit counts only limits", fit.unlimited.join(", ")),
+            Some("set limits.cpus and limits.memory on every service".into()),
+        );
+    }
+}
+
+/// The Kubernetes findings: placement now and at the maximum, the connection budget at the
+/// API autoscaler's maximum, autoscalers without requests, per-node limit overcommit.
+pub fn cluster(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
+    let Some(fit) = &analysis.cluster else { return };
+    // Pods short now are short at the maximum too: say it once.
+    let short = |placement: &'_ placement::Placement| -> Vec<placement::Unplaced> {
+        placement.unplaced.iter().filter(|u| u.workload != "jobs").cloned().collect()
+    };
+    let (unplaced, when, nodes) = match short(&fit.now) {
+        now if !now.is_empty() => (now, "now", "nodes"),
+        _ => (short(&fit.at_maximum), "at every autoscaler's maximum", "max_nodes"),
+    };
+    for unplaced in unplaced {
+        let fix = if unplaced.too_big {
+            format!("use a node pool with bigger nodes, or lower {}'s requests", unplaced.workload)
+        } else {
+            format!("add nodes (cluster.node_pools: {nodes}) or bigger ones, or lower {}'s requests", unplaced.workload)
+        };
+        findings.add(
+            RuleId::PodsUnschedulable,
+            "cluster.node_pools",
+            format!("{} {} pod(s) cannot be placed {when}: {}", unplaced.pods, unplaced.workload, unplaced.reason),
+            Some(fix),
+        );
+    }
+    if let Some(jobs) = &plan.jobs
+        && let Some(unplaced) = fit.at_maximum.unplaced.iter().find(|u| u.workload == "jobs")
+    {
+        let fitting = jobs.max_concurrent - unplaced.pods;
+        findings
+            .add(
+                RuleId::JobCapExceedsCluster,
+                "jobs.max_concurrent",
+                format!(
+                    "{} of the {} Jobs the cap allows find no node at the maximum ({}): executions past {fitting} wait as Pending pods",
+                    unplaced.pods, jobs.max_concurrent, unplaced.reason
+                ),
+                Some(format!("lower jobs.max_concurrent to {fitting}, or add nodes")),
+            )
+            .change("jobs.max_concurrent", Setting::Count(fitting.into()));
+    }
+    if let Some(maximum) = &analysis.at_maximum
+        && let Some(hpa) = plan.api.autoscaling
+    {
+        let c = &maximum.connections;
+        let now = &analysis.connections;
+        let at = format!(
+            "at the API autoscaler's maximum of {} replicas the clients can open {} connections",
+            hpa.max, c.used
+        );
+        let found = if c.used > c.usable {
+            Some((
+                RuleId::HpaMaxExhaustsConnections,
+                format!("{at}; max_connections {} leaves {} usable", c.max_connections, c.usable),
+            ))
+        } else if c.used > c.warning_line && now.used <= now.warning_line {
+            let warning = plan.policy.connection_warning_percent;
+            Some((
+                RuleId::ConnectionsNearLimit,
+                format!("{at}, {} % of the {} usable: past the {warning} % warning line", percent(c.share), c.usable),
+            ))
+        } else {
+            None
+        };
+        if let Some((id, message)) = found {
+            // The most API replicas whose pools keep every client within the warning line.
+            let others = c.used - c.clients[0].connections;
+            let within = c.warning_line.saturating_sub(others) / u64::from(plan.api.db_pool.max(1));
+            let finding = findings.add(id, "api.autoscaling.max", message, None);
+            if within >= u64::from(plan.api.replicas) && within >= u64::from(hpa.min) {
+                finding.fix = Some(format!(
+                    "lower api.autoscaling.max to {within}, or raise postgres.max_connections to {}",
+                    c.required_max_connections
+                ));
+                finding.change("api.autoscaling.max", Setting::Count(within));
+            } else {
+                finding.fix = Some(format!("raise postgres.max_connections to {}", c.required_max_connections));
+                finding.change("postgres.max_connections", Setting::Count(c.required_max_connections));
+            }
+        }
+    }
+    for (key, autoscaling, requests) in [
+        ("api", plan.api.autoscaling, placement::effective_requests(&plan.api.reservations, &plan.api.limits)),
+        (
+            "runtime",
+            plan.runtime.autoscaling,
+            placement::effective_requests(&plan.runtime.reservations, &plan.runtime.limits),
+        ),
+    ] {
+        let Some(hpa) = autoscaling else { continue };
+        let missing: Vec<&str> = [
+            ("cpus", hpa.target_cpu_percent.is_some() && requests.cpus.is_none()),
+            ("memory", hpa.target_memory_percent.is_some() && requests.memory.is_none()),
+        ]
+        .into_iter()
+        .filter_map(|(resource, missing)| missing.then_some(resource))
+        .collect();
+        if !missing.is_empty() {
+            findings.add(
+                RuleId::RequestsMissing,
+                &format!("{key}.reservations"),
+                format!(
+                    "{key} autoscales on use relative to its requests but requests no {}: the autoscaler cannot compute it and does not scale",
+                    missing.join(" or ")
+                ),
+                Some(format!("set {key}.requests.{} (the chart's resources.requests)", missing.join(" and "))),
+            );
+        }
+    }
+    let policy = &plan.policy;
+    let over = |share: f64, percent: u32| share * 100.0 > f64::from(percent);
+    let nodes: Vec<_> = fit
+        .at_maximum
+        .overcommitted
+        .iter()
+        .filter(|n| over(n.memory_limits_share, policy.memory_overcommit_percent))
+        .collect();
+    let worst = nodes.iter().max_by(|a, b| a.memory_limits_share.total_cmp(&b.memory_limits_share));
+    if let Some(first) = worst {
+        findings.add(
+            RuleId::NodeLimitsOvercommit,
+            "cluster.node_pools",
+            format!(
+                "at the maximum the pods' memory limits overcommit {} node(s) (the most, {}: {} % of what it offers pods); under load the kernel kills one",
+                nodes.len(),
+                first.node,
+                percent(first.memory_limits_share)
+            ),
+            Some("raise memory requests toward the limits (the scheduler then spreads the pods), lower the limits, or add nodes".into()),
+        );
+    }
+}

@@ -1,0 +1,18 @@
+//! Findings: what is wrong or risky in a plan, each under a stable rule id ([`RULES`], one
+//! table) with the numbers and a concrete fix that carries its plan edits. The checks live by
+//! topic; [`evaluate`] runs them all.
+
+mod check;
+mod connections;
+mod deployment;
+mod finding;
+mod fit;
+pub mod observed;
+mod postgres;
+mod slots;
+mod table;
+mod workload;
+
+pub use check::{evaluate, resource_problems};
+pub use finding::Finding;
+pub use table::{RULES, Rule, RuleId, Severity};

@@ -1,0 +1,249 @@
+//! Every rule in one table: its id, its name, its severity, what it checks and its threshold
+//! (with the policy key that moves it). The enum and the table are made from the same list, so
+//! a rule cannot lack an entry and [`RuleId::rule`] needs no fallback.
+
+use crate::analysis::workload::DEFAULT_P95_WAIT_SHARE;
+use crate::model::observed::FEW_SAMPLES;
+use crate::model::plan::Policy;
+use serde::Serialize;
+use std::fmt;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // `pad` so reports can align severities with `{:<7}`.
+        f.pad(match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        })
+    }
+}
+
+/// A rule as the reference lists it.
+#[derive(Clone, Copy, Debug)]
+pub struct Rule {
+    pub id: RuleId,
+    /// The stable name reports, SARIF and the reference use: `connections-exhausted`.
+    pub name: &'static str,
+    pub severity: Severity,
+    pub checks: &'static str,
+    /// The threshold under a policy and the policy key that moves it, if any: the reference
+    /// shows it under `Policy::default()`, so its numbers are the code's, not copies.
+    pub threshold_for: fn(&Policy) -> String,
+}
+
+impl Rule {
+    /// The threshold under the default policy.
+    pub fn threshold(&self) -> String {
+        (self.threshold_for)(&Policy::default())
+    }
+}
+
+/// Declares [`RuleId`] and [`RULES`] from one list: `Variant "name" Severity "checks", threshold;`.
+macro_rules! rules {
+    ($($id:ident $name:literal $severity:ident $checks:expr, $threshold:expr;)*) => {
+        /// A rule's stable id: an enum, so a typo is a compile error, not a finding that never
+        /// fires. Shown and serialized as its kebab-case name (`connections-exhausted`).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum RuleId {
+            $($id,)*
+        }
+
+        /// Every rule, in the order of [`RuleId`].
+        pub const RULES: &[Rule] = &[
+            $(Rule { id: RuleId::$id, name: $name, severity: Severity::$severity, checks: $checks, threshold_for: $threshold },)*
+        ];
+    };
+}
+
+rules! {
+    NoExecutionSlots "no-execution-slots" Error
+        "runtime.replicas × runtime.max_concurrent_executions is 0: nothing can run",
+        |_| "0 slots".into();
+    ConnectionsExhausted "connections-exhausted" Error
+        "Postgres clients can open more connections than max_connections leaves to ordinary roles",
+        |_| "used > max_connections − superuser_reserved − reserved".into();
+    ConnectionsNearLimit "connections-near-limit" Warning
+        "connection use past the warning line (Flow-Like's own Prometheus alert)",
+        |p| {
+        format!("used > {} % of usable (policy.connection_warning_percent)", p.connection_warning_percent)
+    };
+    HostCpuOvercommit "host-cpu-overcommit" Warning
+        "CPU limits of all containers add up past the host's CPUs",
+        |p| format!("> {} % of host.cpus (policy.cpu_overcommit_percent)", p.cpu_overcommit_percent);
+    HostMemoryOvercommit "host-memory-overcommit" Warning
+        "memory limits of all containers add up past the host's memory",
+        |p| {
+        format!("> {} % of host.memory (policy.memory_overcommit_percent)", p.memory_overcommit_percent)
+    };
+    ReservationsExceedHost "reservations-exceed-host" Error
+        "CPU or memory reservations add up to more than the host has",
+        |_| "> 100 % of host.cpus or host.memory".into();
+    MemoryPerSlotLow "memory-per-slot-low" Warning
+        "runtime memory limit ÷ max_concurrent_executions is below the policy's minimum",
+        |p| format!("< {} per slot (policy.min_memory_per_slot)", p.min_memory_per_slot);
+    SharedBuffersExceedMemory "shared-buffers-exceed-memory" Error
+        "shared_buffers is larger than the Postgres container's memory limit",
+        |_| "shared_buffers > postgres.limits.memory".into();
+    SharedBuffersHigh "shared-buffers-high" Warning
+        "shared_buffers is a large share of the Postgres memory limit (25 % is the guidance)",
+        |p| {
+        format!(
+            "> {} % of postgres.limits.memory (policy.shared_buffers_warning_percent)",
+            p.shared_buffers_warning_percent
+        )
+    };
+    PostgresMemoryTight "postgres-memory-tight" Warning
+        "shared_buffers plus memory for the connections in use exceeds the Postgres memory limit",
+        |p| {
+        format!(
+            "shared_buffers + used × {} > postgres.limits.memory (policy.memory_per_connection)",
+            p.memory_per_connection
+        )
+    };
+    PostgresMemoryWorstCase "postgres-memory-worst-case" Warning
+        "at worst (every connection sorting in work_mem, autovacuum, parallel hashes in /dev/shm, all charged to the container) Postgres outgrows its memory limit",
+        |_| {
+        "estimate + used × 4 MiB + 3 × 64 MiB + 96 MiB > postgres.limits.memory (PostgreSQL's defaults)".into()
+    };
+    JwtKeysNotShared "jwt-keys-not-shared" Error
+        "several API replicas without one shared JWT key pair: tokens from one replica fail on another",
+        |_| "api.replicas > 1 and api.shared_jwt_keys: false".into();
+    FixedHostPort "fixed-host-port" Error
+        "a service scaled past one replica publishes a fixed host port: only one container per host can bind it",
+        |_| "replicas > 1 and a published host port".into();
+    FixedContainerName "fixed-container-name" Error
+        "a service scaled past one replica has a fixed container_name: Compose refuses to create the second",
+        |_| "replicas > 1 and container_name set".into();
+    WorkloadUnstable "workload-unstable" Error
+        "the workload offers as much work as the slots can do or more: the queue grows without bound",
+        |_| "arrivals × mean duration ≥ slots (workload)".into();
+    WorkloadTargetMissed "workload-target-missed" Error
+        "the wait for a slot misses the workload's target",
+        |_| {
+        "p95 wait > workload.target.p95_wait, or P(wait) > workload.target.wait_probability_percent".into()
+    };
+    Drift "drift" Error
+        "the compose files (or Helm values) set a value differently from the plan (--check PLAN -f FILE, or --helm-values FILE)",
+        |_| {
+        "any difference in replicas, resources, slots, autoscalers, Postgres settings, monitoring or the services that run".into()
+    };
+    HostUnknown "host-unknown" Info
+        "the plan has no host section, so host-fit checks are skipped",
+        |_| "no host".into();
+    ConnectionsAsSuperuser "connections-as-superuser" Warning
+        "Flow-Like connects as the database superuser (POSTGRES_USER): superuser_reserved_connections do not hold it back, so an admin has no guaranteed slot",
+        |_| "DATABASE_URL's user is the postgres service's POSTGRES_USER (imported)".into();
+    ReservationAboveLimit "reservation-above-limit" Error
+        "a service reserves more CPU or memory than its limit: Docker refuses to create the container",
+        |_| "reservations.cpus > limits.cpus or reservations.memory > limits.memory".into();
+    LimitsMissing "limits-missing" Info
+        "containers without a CPU or memory limit may take the whole host; host fit counts only limits",
+        |_| "a service without limits.cpus or limits.memory".into();
+    PodsUnschedulable "pods-unschedulable" Error
+        "Kubernetes: pods whose requests no node can take, now or at every autoscaler's maximum (they stay Pending)",
+        |_| "a pod's CPU and memory requests fit no node's allocatable less what is placed".into();
+    HpaMaxExhaustsConnections "hpa-max-exhausts-connections" Error
+        "Kubernetes: at the API autoscaler's maximum the clients open more connections than max_connections leaves",
+        |_| "used at maximum > max_connections − superuser_reserved − reserved".into();
+    RequestsMissing "requests-missing" Warning
+        "Kubernetes: an autoscaled workload without the request its autoscaler measures against cannot scale",
+        |_| "autoscaling set and requests.cpus (or requests.memory) missing".into();
+    LimitsBelowRequests "limits-below-requests" Error
+        "Kubernetes: a pod's limit below its request: the API server refuses the pod",
+        |_| "requests.cpus > limits.cpus or requests.memory > limits.memory".into();
+    JobCapExceedsCluster "job-cap-exceeds-cluster" Warning
+        "Kubernetes: the Job backend's cap allows more execution pods than the cluster can place next to the rest",
+        |_| "jobs.max_concurrent Job pods do not all fit at the maximum".into();
+    NodeLimitsOvercommit "node-limits-overcommit" Warning
+        "Kubernetes: the memory limits of the pods placed on one node add up past what it offers pods (CPU is compressible: its limits only throttle)",
+        |p| {
+        format!(
+            "memory limits > {} % of a node's allocatable at the maximum (policy.memory_overcommit_percent)",
+            p.memory_overcommit_percent
+        )
+    };
+    ObservedConnectionsOverBudget "observed-connections-over-budget" Warning
+        "--prometheus: Postgres held more connections at its observed peak than the plan counts for its clients (a client the plan does not know, or clients refused past the usable)",
+        |_| "max of sum(pg_stat_activity_count) > the plan's connections used".into();
+    ObservedSlotsSaturated "observed-slots-saturated" Warning
+        "--prometheus: every execution slot of the plan was busy for a share of the observed time: executions waited",
+        |p| {
+        format!(
+            "sum(executor_active_jobs) ≥ slots in > {} % of the steps (policy.saturation_warning_percent), of at least {} steps",
+            p.saturation_warning_percent,
+            FEW_SAMPLES
+        )
+    };
+    ObservedPeakPastTarget "observed-peak-past-target" Error
+        "--prometheus: the observed peak of runs per minute, at the observed mean duration, is more than the plan's slots serve within its target (or at all)",
+        |_| {
+        format!(
+            "the plan with the observed workload misses workload.target (without one: a p95 wait of {} % of the mean duration, as solve)",
+            DEFAULT_P95_WAIT_SHARE * 100.0
+        )
+    };
+    ObservedWaitVsPredicted "observed-wait-vs-predicted" Info
+        "--prometheus: the model's P(wait) at the observed mean load beside the observed share of time with every slot busy (an arrival then waits)",
+        |_| "always, when busy slots were observed".into();
+    ObservedMaxConnectionsDiffers "observed-max-connections-differs" Warning
+        "--prometheus: the max_connections Postgres reported is not the plan's: the budget the plan shows is not the one in force",
+        |_| "max(pg_settings_max_connections) at the window's end ≠ postgres.max_connections".into();
+    PrometheusScrapesOneReplica "prometheus-scrapes-one-replica" Warning
+        "the deployment's Prometheus scrapes a scaled service as one static target: each scrape reaches one replica Docker's DNS picks, so observed figures are one replica's",
+        |_| "static_configs target SERVICE:PORT and SERVICE.replicas > 1".into();
+}
+
+impl RuleId {
+    pub fn as_str(self) -> &'static str {
+        self.rule().name
+    }
+
+    /// The rule as the reference lists it.
+    pub fn rule(self) -> &'static Rule {
+        // The macro makes one entry per id, in order.
+        &RULES[self as usize]
+    }
+
+    /// Where the reference explains it: the rule's own heading.
+    pub fn reference(self) -> String {
+        format!("docs/reference.md#{}", self.as_str())
+    }
+
+    /// The stronger level of the same check, for a rule that has one: a plan past the
+    /// stronger line is past the milder one too, though only the stronger is said.
+    pub fn stronger(self) -> Option<RuleId> {
+        match self {
+            RuleId::ConnectionsNearLimit => Some(RuleId::ConnectionsExhausted),
+            RuleId::PostgresMemoryWorstCase => Some(RuleId::PostgresMemoryTight),
+            RuleId::SharedBuffersHigh => Some(RuleId::SharedBuffersExceedMemory),
+            RuleId::WorkloadTargetMissed => Some(RuleId::WorkloadUnstable),
+            _ => None,
+        }
+    }
+
+    /// A finding about the workload's waits (its fix comes from `flowcap solve`).
+    pub fn is_workload(self) -> bool {
+        matches!(self, RuleId::WorkloadUnstable | RuleId::WorkloadTargetMissed)
+    }
+}
+
+impl fmt::Display for RuleId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+impl Serialize for RuleId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
