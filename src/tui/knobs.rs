@@ -166,7 +166,7 @@ impl Knob {
 
     /// The rule a whole number must follow, as the plan states it.
     fn count_rule(self) -> String {
-        match self.count_path().and_then(crate::model::plan::count_range) {
+        match self.count_path().and_then(crate::model::validate::count_range) {
             Some((min, max)) => format!("must be between {min} and {max}"),
             None => "must be a whole number".to_string(),
         }

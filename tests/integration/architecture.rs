@@ -394,3 +394,17 @@ fn only_the_tui_imports_terminal_crates() {
     assert!(files.len() > 10, "found the sources");
     assert_eq!(offenders, Vec::<String>::new(), "terminal code outside src/tui/");
 }
+
+#[test]
+fn no_source_file_is_over_600_lines() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let long: Vec<String> = files
+        .iter()
+        .map(|file| (file, std::fs::read_to_string(file).unwrap().lines().count()))
+        .filter(|(_, lines)| *lines > 600)
+        .map(|(file, lines)| format!("{}: {lines} lines", file.strip_prefix(&src).unwrap().display()))
+        .collect();
+    assert_eq!(long, Vec::<String>::new(), "split along the seams");
+}

@@ -2,7 +2,7 @@
 //! host ports: it publishes the same bindings (host IP, host port, container port) and
 //! forwards each to the same port of the service's replicas.
 
-use super::import::PortBinding;
+use super::ports::PortBinding;
 
 pub const IMAGE: &str = "nginx:1.27-alpine";
 const HTTP_TEMPLATE: &str = include_str!("../../../assets/nginx-http-lb.conf");

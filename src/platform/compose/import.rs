@@ -3,162 +3,16 @@
 //! published host ports. Keys flowcap does not read are ignored. Secret values are never
 //! copied: only whether a key is set, and the host name of `DATABASE_URL`.
 
+use super::ports::{PortBinding, short_syntax};
 use super::postgres_command;
 use super::project::{Project, scalar_text};
+use super::roles::{Role, ServiceNames};
 use crate::io::error::InputError;
 use crate::model::load::{LoadedPlan, Locator};
 use crate::model::plan::{OtherService, Plan, Resources};
 use crate::model::units::{Bytes, Cpus};
 use serde_yaml::{Mapping, Value};
 use std::collections::{BTreeMap, HashMap};
-
-/// What a service is to Flow-Like.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Role {
-    Api,
-    Runtime,
-    Postgres,
-    Exporter,
-    DbInit,
-}
-
-impl Role {
-    pub const ALL: [Role; 5] = [Role::Api, Role::Runtime, Role::Postgres, Role::Exporter, Role::DbInit];
-
-    /// The name `--service ROLE=NAME` takes.
-    pub fn key(self) -> &'static str {
-        match self {
-            Role::Api => "api",
-            Role::Runtime => "runtime",
-            Role::Postgres => "postgres",
-            Role::Exporter => "exporter",
-            Role::DbInit => "db-init",
-        }
-    }
-
-    /// The service's name in Flow-Like's own compose file.
-    pub fn default_service(self) -> &'static str {
-        match self {
-            Role::Exporter => "postgres-exporter",
-            other => other.key(),
-        }
-    }
-}
-
-/// Which service plays which role: Flow-Like's names unless `--service` renames them.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ServiceNames {
-    names: BTreeMap<Role, String>,
-    /// The roles `--service` named: those must exist and be active.
-    named: Vec<Role>,
-}
-
-impl Default for ServiceNames {
-    fn default() -> Self {
-        ServiceNames {
-            names: Role::ALL.iter().map(|r| (*r, r.default_service().to_string())).collect(),
-            named: Vec::new(),
-        }
-    }
-}
-
-impl ServiceNames {
-    /// Reads `--service` values: `ROLE=NAME`, repeated or comma-separated
-    /// (`runtime=worker,api=backend`). A role given twice, or one service given two roles, is
-    /// an error.
-    pub fn parse(values: &[String]) -> Result<ServiceNames, InputError> {
-        let mut names = ServiceNames::default();
-        let roles: Vec<&str> = Role::ALL.iter().map(|r| r.key()).collect();
-        for text in values.iter().flat_map(|v| v.split(',')) {
-            let bad = || {
-                InputError::invalid(
-                    "--service",
-                    None,
-                    format!("`{}`: expected ROLE=NAME with ROLE one of {}", text.trim(), roles.join(", ")),
-                )
-            };
-            let (role, name) = text.split_once('=').ok_or_else(bad)?;
-            let role = Role::ALL.into_iter().find(|r| r.key() == role.trim()).ok_or_else(bad)?;
-            let name = name.trim();
-            if !crate::model::plan::is_service_name(name) {
-                return Err(bad());
-            }
-            if names.named.contains(&role) {
-                return Err(InputError::conflict("--service", format!("role {} is given twice", role.key())));
-            }
-            names.named.push(role);
-            names.names.insert(role, name.to_string());
-        }
-        for role in &names.named {
-            let name = &names.names[role];
-            let clash = Role::ALL.into_iter().find(|other| other != role && &names.names[other] == name);
-            if let Some(other) = clash {
-                return Err(InputError::conflict(
-                    "--service",
-                    format!("service `{name}` is given two roles, {} and {}", role.key(), other.key()),
-                ));
-            }
-        }
-        Ok(names)
-    }
-
-    pub fn get(&self, role: Role) -> &str {
-        &self.names[&role]
-    }
-
-    pub fn role_of(&self, service: &str) -> Option<Role> {
-        self.names.iter().find(|(_, name)| *name == service).map(|(role, _)| *role)
-    }
-
-    /// Whether `--service` named the role (rather than Flow-Like's name standing for it).
-    pub fn named(&self, role: Role) -> bool {
-        self.named.contains(&role)
-    }
-
-    /// Refuses a plan whose `other_services` repeat the API's, the runtime's or Postgres's
-    /// service: the export would write that service twice.
-    pub fn check_plan(&self, plan: &Plan, file: &str) -> Result<(), InputError> {
-        for name in plan.other_services.keys() {
-            if let Some(role) = self.role_of(name).filter(|r| matches!(r, Role::Api | Role::Runtime | Role::Postgres)) {
-                return Err(InputError::conflict(
-                    file,
-                    format!("other_services.{name}: `{name}` is the {} service; plan it under its own key", role.key()),
-                ));
-            }
-        }
-        Ok(())
-    }
-}
-
-/// One published port as Compose reads it: `[HOST_IP:][PUBLISHED:]TARGET[/PROTOCOL]` or the
-/// long syntax.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PortBinding {
-    pub host_ip: Option<String>,
-    /// A port or a range (`9000-9003`); `None` lets the engine pick one.
-    pub published: Option<String>,
-    pub target: u16,
-    pub protocol: String,
-}
-
-impl PortBinding {
-    /// The host port when it is one fixed port: only one container per host can bind it.
-    pub fn fixed(&self) -> Option<u16> {
-        self.published.as_deref().and_then(|p| p.parse().ok())
-    }
-
-    /// As Compose's short syntax: `127.0.0.1:8080:8080`, `[::1]:8080:8080/udp`.
-    pub fn short(&self) -> String {
-        let ip = match self.host_ip.as_deref() {
-            Some(ip) if ip.contains(':') => format!("[{ip}]:"),
-            Some(ip) => format!("{ip}:"),
-            None => String::new(),
-        };
-        let published = self.published.as_deref().map(|p| format!("{p}:")).unwrap_or_default();
-        let protocol = if self.protocol == "tcp" { String::new() } else { format!("/{}", self.protocol) };
-        format!("{ip}{published}{}{protocol}", self.target)
-    }
-}
 
 /// What Compose runs for one service, beyond the plan's figures: what an export must keep,
 /// reset or work around.
@@ -565,63 +419,6 @@ const EXPECTED_CPUS: &str = "expected a CPU amount such as 0.5, 4 or 250m";
 /// What a memory size looks like.
 const EXPECTED_BYTES: &str = "expected a size such as 512m or 8G";
 
-/// Compose's short port syntax, `[HOST_IP:][HOST:]CONTAINER[/PROTOCOL]`, as the bindings
-/// Compose makes of it: a container range is one binding per port, paired with a host range
-/// of the same length.
-fn short_syntax(text: &str) -> Option<Vec<PortBinding>> {
-    let (ports, protocol) = match text.split_once('/') {
-        Some((ports, protocol)) => (ports, protocol.to_string()),
-        None => (text, "tcp".to_string()),
-    };
-    // IPv6 host IPs are bracketed: [::1]:8080:8080.
-    let (host_ip, rest) = match ports.strip_prefix('[') {
-        Some(bracketed) => {
-            let (ip, rest) = bracketed.split_once(']')?;
-            (Some(ip.to_string()), rest.strip_prefix(':')?)
-        }
-        None => (None, ports),
-    };
-    let parts: Vec<&str> = rest.split(':').collect();
-    let (host_ip, published, target) = match (host_ip, parts.as_slice()) {
-        (None, [target]) => (None, None, *target),
-        (None, [published, target]) => (None, Some(*published), *target),
-        (None, [ip, published, target]) => (Some(ip.to_string()), Some(*published), *target),
-        (Some(ip), [published, target]) => (Some(ip), Some(*published), *target),
-        _ => return None,
-    };
-    let host_ip = host_ip.filter(|ip| !ip.is_empty());
-    let published = published.filter(|p| !p.is_empty());
-    let range = |text: &str| -> Option<(u16, u16)> {
-        match text.split_once('-') {
-            Some((low, high)) => Some((low.parse().ok()?, high.parse().ok()?)),
-            None => text.parse().ok().map(|port| (port, port)),
-        }
-    };
-    let (low, high) = range(target)?;
-    if high < low {
-        return None;
-    }
-    let published_range = match published {
-        Some(text) => Some(range(text)?),
-        None => None,
-    };
-    let bindings = (low..=high)
-        .zip(0u16..)
-        .map(|(port, offset)| {
-            let published = match (published, published_range) {
-                // Two ranges of the same length pair up port by port.
-                (Some(_), Some((from, to))) if high > low && to.checked_sub(from) == Some(high - low) => {
-                    Some((from + offset).to_string())
-                }
-                (Some(text), _) => Some(text.to_string()),
-                (None, _) => None,
-            };
-            PortBinding { host_ip: host_ip.clone(), published, target: port, protocol: protocol.clone() }
-        })
-        .collect();
-    Some(bindings)
-}
-
 /// PostgreSQL's memory syntax: a number with kB, MB, GB or TB; no unit means 8 kB pages.
 fn postgres_size(text: &str) -> Option<Bytes> {
     let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
@@ -665,33 +462,6 @@ fn url_host(url: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn binding(host_ip: Option<&str>, published: Option<&str>, target: u16, protocol: &str) -> PortBinding {
-        PortBinding {
-            host_ip: host_ip.map(String::from),
-            published: published.map(String::from),
-            target,
-            protocol: protocol.into(),
-        }
-    }
-
-    #[test]
-    fn ports_in_short_syntax() {
-        assert_eq!(short_syntax("8080:8080"), Some(vec![binding(None, Some("8080"), 8080, "tcp")]));
-        let loopback = binding(Some("127.0.0.1"), Some("5432"), 5432, "tcp");
-        assert_eq!(short_syntax("127.0.0.1:5432:5432"), Some(vec![loopback]));
-        assert_eq!(short_syntax("[::1]:5432:5432"), Some(vec![binding(Some("::1"), Some("5432"), 5432, "tcp")]));
-        assert_eq!(short_syntax("9000-9003:9000"), Some(vec![binding(None, Some("9000-9003"), 9000, "tcp")]));
-        assert_eq!(short_syntax("9000"), Some(vec![binding(None, None, 9000, "tcp")]));
-        assert_eq!(short_syntax("53:53/udp"), Some(vec![binding(None, Some("53"), 53, "udp")]));
-        assert_eq!(
-            short_syntax("7000-7001:7000-7001"),
-            Some(vec![binding(None, Some("7000"), 7000, "tcp"), binding(None, Some("7001"), 7001, "tcp")])
-        );
-        assert_eq!(short_syntax("a:b"), None);
-        assert_eq!(binding(Some("::1"), Some("8080"), 8080, "tcp").short(), "[::1]:8080:8080");
-        assert_eq!(binding(None, Some("53"), 53, "udp").short(), "53:53/udp");
-    }
 
     #[test]
     fn postgres_sizes() {

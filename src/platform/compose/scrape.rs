@@ -3,8 +3,8 @@
 //! answers each scrape with one of them, so the figures are one replica's (FACTS.md);
 //! `dns_sd_configs` of type A on the service name scrapes them all.
 
-use super::import::{Role, ServiceNames};
 use super::project::{Project, scalar_text};
+use super::roles::{Role, ServiceNames};
 use crate::io::error::InputError;
 use crate::model::load::{check_yaml_bounds, from_yaml, read_text_file};
 use serde_yaml::{Mapping, Value};

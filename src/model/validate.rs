@@ -1,0 +1,291 @@
+//! What a plan may hold: the bounds of every count, the keys each platform allows, a workload
+//! that makes sense. Checked once when a plan is read, so the analysis can trust it.
+
+use crate::model::cluster::Platform;
+use crate::model::plan::{
+    MAX_JOBS, MAX_NODES, MAX_RUNTIME_REPLICAS, MAX_SLOTS_PER_REPLICA, MAX_WORKLOAD_SLOTS, Plan, Workload,
+};
+use crate::model::units::{Bytes, Cpus};
+
+/// A value out of its possible range, named by its path in the plan.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invalid {
+    pub path: String,
+    pub message: String,
+}
+
+/// The whole-number keys and their bounds (inclusive), in the order `Plan::validate` checks
+/// them.
+pub const COUNT_RANGES: [(&str, u32, u32); 14] = [
+    ("api.replicas", 1, 1_000),
+    ("api.db_pool", 1, 10_000),
+    ("runtime.db_pool", 0, 10_000),
+    // Bounded so the queueing recursion (linear in total slots) stays fast for the TUI.
+    ("runtime.replicas", 0, MAX_RUNTIME_REPLICAS),
+    ("runtime.max_concurrent_executions", 0, MAX_SLOTS_PER_REPLICA),
+    // PostgreSQL refuses max_connections above 262143.
+    ("postgres.max_connections", 1, 262_143),
+    ("postgres.superuser_reserved_connections", 0, 262_143),
+    ("postgres.reserved_connections", 0, 262_143),
+    ("postgres_clients.exporter", 0, 10_000),
+    ("postgres_clients.db_init", 0, 10_000),
+    ("postgres_clients.admin", 0, 10_000),
+    ("policy.connection_warning_percent", 1, 100),
+    ("policy.cpu_overcommit_percent", 1, 10_000),
+    ("policy.memory_overcommit_percent", 1, 10_000),
+];
+
+/// The bounds of the whole-number key at `path`.
+pub fn count_range(path: &str) -> Option<(u32, u32)> {
+    COUNT_RANGES.iter().find(|(p, _, _)| *p == path).map(|(_, min, max)| (*min, *max))
+}
+
+/// Compose's service names, `[a-zA-Z0-9._-]+`: what a plan's other services and a
+/// deployment's services may be called.
+pub fn is_service_name(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
+impl Plan {
+    /// Checks what types alone cannot: ranges and relations that make a plan meaningless.
+    /// A plan that is merely unwise (no runtime replicas, exhausted connections) is valid: the
+    /// findings say what is wrong with it.
+    pub fn validate(&self) -> Result<(), Invalid> {
+        let invalid = |path: &str, message: String| Err(Invalid { path: path.to_string(), message });
+        // They are compose service names: an export writes them, findings print them.
+        if let Some(name) = self.other_services.keys().find(|n| !is_service_name(n)) {
+            let shown = crate::io::text::cut(name, 40);
+            return invalid(
+                "other_services",
+                format!("`{shown}` is not a name Compose accepts (letters, digits, `.`, `_`, `-`)"),
+            );
+        }
+        let values = [
+            self.api.replicas,
+            self.api.db_pool,
+            self.runtime.db_pool,
+            self.runtime.replicas,
+            self.runtime.max_concurrent_executions,
+            self.postgres.max_connections,
+            self.postgres.superuser_reserved_connections,
+            self.postgres.reserved_connections,
+            self.postgres_clients.exporter,
+            self.postgres_clients.db_init,
+            self.postgres_clients.admin,
+            self.policy.connection_warning_percent,
+            self.policy.cpu_overcommit_percent,
+            self.policy.memory_overcommit_percent,
+        ];
+        for ((path, min, max), value) in COUNT_RANGES.into_iter().zip(values) {
+            if value < min || value > max {
+                return invalid(path, format!("must be between {min} and {max}, got {value}"));
+            }
+        }
+        if !(10..=99).contains(&self.postgres.version) {
+            return invalid(
+                "postgres.version",
+                format!("must be a PostgreSQL major version from 10 to 99, got {}", self.postgres.version),
+            );
+        }
+        if !(1..=100).contains(&self.policy.shared_buffers_warning_percent) {
+            return invalid(
+                "policy.shared_buffers_warning_percent",
+                format!("must be between 1 and 100, got {}", self.policy.shared_buffers_warning_percent),
+            );
+        }
+        if !(1..=100).contains(&self.policy.saturation_warning_percent) {
+            return invalid(
+                "policy.saturation_warning_percent",
+                format!("must be between 1 and 100, got {}", self.policy.saturation_warning_percent),
+            );
+        }
+        let pg = &self.postgres;
+        // PostgreSQL will not start unless some slots remain for ordinary roles.
+        if pg.superuser_reserved_connections + pg.reserved_connections >= pg.max_connections {
+            return invalid(
+                "postgres.max_connections",
+                format!(
+                    "superuser_reserved_connections ({}) + reserved_connections ({}) must be less than max_connections ({})",
+                    pg.superuser_reserved_connections, pg.reserved_connections, pg.max_connections
+                ),
+            );
+        }
+        if pg.shared_buffers.0 < 128 * 1024 {
+            return invalid(
+                "postgres.shared_buffers",
+                format!("must be at least 128 kB (PostgreSQL's minimum), got {}", pg.shared_buffers),
+            );
+        }
+        if let Some(host) = &self.host {
+            if host.cpus.0 == 0 {
+                return invalid("host.cpus", "must be greater than 0".to_string());
+            }
+            if host.memory.0 == 0 {
+                return invalid("host.memory", "must be greater than 0".to_string());
+            }
+        }
+        self.validate_platform()?;
+        if let Some(workload) = &self.workload {
+            workload.validate()?;
+            let slots = u64::from(self.runtime.replicas) * u64::from(self.runtime.max_concurrent_executions);
+            if slots > MAX_WORKLOAD_SLOTS {
+                return invalid(
+                    "runtime.max_concurrent_executions",
+                    format!(
+                        "with a workload, runtime.replicas × max_concurrent_executions must be at most \
+                         {MAX_WORKLOAD_SLOTS} (its waits take time in proportion to the slots), got {slots}"
+                    ),
+                );
+            }
+        }
+        for (path, resources) in self.resource_sections() {
+            if resources.cpus == Some(Cpus(0)) {
+                return invalid(
+                    &format!("{path}.cpus"),
+                    "must be greater than 0 (leave it out for no limit)".to_string(),
+                );
+            }
+            if resources.memory == Some(Bytes(0)) {
+                return invalid(
+                    &format!("{path}.memory"),
+                    "must be greater than 0 (leave it out for no limit)".to_string(),
+                );
+            }
+        }
+        for (name, service) in &self.other_services {
+            if service.replicas > 10_000 {
+                return invalid(
+                    &format!("other_services.{name}.replicas"),
+                    format!("must be between 0 and 10000, got {}", service.replicas),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// The Kubernetes parts: only on `platform: kubernetes`, and there complete.
+    fn validate_platform(&self) -> Result<(), Invalid> {
+        let invalid = |path: &str, message: String| Err(Invalid { path: path.to_string(), message });
+        let autoscalers = [
+            ("api", self.api.replicas, &self.api.autoscaling),
+            ("runtime", self.runtime.replicas, &self.runtime.autoscaling),
+        ];
+        if self.platform == Platform::Compose {
+            let kubernetes_only = [
+                ("cluster", self.cluster.is_some()),
+                ("jobs", self.jobs.is_some()),
+                ("api.autoscaling", self.api.autoscaling.is_some()),
+                ("runtime.autoscaling", self.runtime.autoscaling.is_some()),
+            ];
+            if let Some((path, _)) = kubernetes_only.iter().find(|(_, set)| *set) {
+                return invalid(path, "is for Kubernetes plans: add `platform: kubernetes`".to_string());
+            }
+            return Ok(());
+        }
+        if self.host.is_some() {
+            return invalid("host", "a Kubernetes plan has a `cluster:` of node pools, not a host".to_string());
+        }
+        let Some(cluster) = &self.cluster else {
+            return invalid("platform", "a Kubernetes plan needs a `cluster:` with at least one node pool".to_string());
+        };
+        if cluster.node_pools.is_empty() {
+            return invalid("cluster.node_pools", "needs at least one node pool".to_string());
+        }
+        for (index, pool) in cluster.node_pools.iter().enumerate() {
+            let path = format!("cluster.node_pools.{index}");
+            if pool.name.is_empty() || cluster.node_pools[..index].iter().any(|p| p.name == pool.name) {
+                return invalid(
+                    &format!("{path}.name"),
+                    format!(
+                        "node pool names must be given and different, got `{}`",
+                        crate::io::text::cut(&pool.name, 40)
+                    ),
+                );
+            }
+            if pool.nodes > MAX_NODES || pool.max_nodes.is_some_and(|max| max < pool.nodes || max > MAX_NODES) {
+                return invalid(
+                    &format!("{path}.nodes"),
+                    format!("nodes must be at most max_nodes, and both at most {MAX_NODES}"),
+                );
+            }
+            if pool.cpus.0 == 0 || pool.memory.0 == 0 {
+                return invalid(&format!("{path}.cpus"), "a node's cpus and memory must be greater than 0".to_string());
+            }
+            if let Some(allocatable) = pool.allocatable
+                && (allocatable.cpus.is_some_and(|c| c > pool.cpus)
+                    || allocatable.memory.is_some_and(|m| m > pool.memory))
+            {
+                return invalid(&format!("{path}.allocatable"), "cannot be more than the node's capacity".to_string());
+            }
+        }
+        for (key, replicas, autoscaling) in autoscalers {
+            let Some(hpa) = autoscaling else { continue };
+            if hpa.min < 1 || hpa.min > replicas || replicas > hpa.max || hpa.max > MAX_RUNTIME_REPLICAS {
+                return invalid(
+                    &format!("{key}.autoscaling"),
+                    format!(
+                        "needs 1 ≤ min ≤ {key}.replicas ≤ max ≤ {MAX_RUNTIME_REPLICAS}, got min {}, replicas {replicas}, max {}",
+                        hpa.min, hpa.max
+                    ),
+                );
+            }
+            if hpa.target_cpu_percent.is_none() && hpa.target_memory_percent.is_none() {
+                return invalid(
+                    &format!("{key}.autoscaling"),
+                    "needs a CPU or a memory target (without either, Kubernetes scales on 80 % CPU)".to_string(),
+                );
+            }
+            if hpa.target_cpu_percent == Some(0) || hpa.target_memory_percent == Some(0) {
+                return invalid(
+                    &format!("{key}.autoscaling"),
+                    "target percentages must be greater than 0 (null for no such metric)".to_string(),
+                );
+            }
+        }
+        if let Some(jobs) = &self.jobs
+            && jobs.max_concurrent > MAX_JOBS
+        {
+            return invalid("jobs.max_concurrent", format!("must be at most {MAX_JOBS}, got {}", jobs.max_concurrent));
+        }
+        Ok(())
+    }
+}
+
+impl Workload {
+    fn validate(&self) -> Result<(), Invalid> {
+        let invalid = |path: &str, message: String| Err(Invalid { path: path.to_string(), message });
+        let rate = self.arrivals_per_minute;
+        if !(rate > 0.0 && rate <= 10_000_000.0) {
+            return invalid(
+                "workload.arrivals_per_minute",
+                format!("must be more than 0 and at most 10000000, got {rate}"),
+            );
+        }
+        let duration = self.mean_duration.0;
+        // A week: Flow-Like's own execution timeout defaults to an hour.
+        if !(duration > 0.0 && duration <= 604_800.0) {
+            return invalid(
+                "workload.mean_duration",
+                format!("must be more than 0 s and at most 7 days, got {duration} s"),
+            );
+        }
+        let Some(target) = &self.target else { return Ok(()) };
+        if target.p95_wait.is_none() && target.wait_probability_percent.is_none() {
+            return invalid("workload.target", "give p95_wait, wait_probability_percent or both".to_string());
+        }
+        if let Some(p95) = target.p95_wait
+            && !(p95.0 >= 0.0 && p95.0.is_finite())
+        {
+            return invalid("workload.target.p95_wait", format!("must be 0 s or more, got {} s", p95.0));
+        }
+        if let Some(percent) = target.wait_probability_percent
+            && !(0.0..=100.0).contains(&percent)
+        {
+            return invalid(
+                "workload.target.wait_probability_percent",
+                format!("must be between 0 and 100, got {percent}"),
+            );
+        }
+        Ok(())
+    }
+}
