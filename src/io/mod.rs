@@ -4,3 +4,5 @@
 pub mod error;
 pub mod text;
 pub mod write;
+pub mod yaml;
+pub mod yaml_lines;

@@ -13,4 +13,3 @@ pub mod presets;
 pub mod resources;
 pub mod units;
 pub mod validate;
-pub mod yaml_lines;

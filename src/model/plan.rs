@@ -398,8 +398,7 @@ impl Plan {
     /// The plan as a file flowcap writes: a header saying so (and `note`, e.g. where it came
     /// from), then the YAML with a comment on every key.
     pub fn to_file_text(&self, note: &str) -> Result<String, crate::io::error::InputError> {
-        let yaml =
-            serde_yaml::to_string(self).map_err(|e| crate::io::error::InputError::unwritable("plan", e.to_string()))?;
+        let yaml = crate::io::yaml::to_text("plan", self)?;
         // Every plan flowcap writes explains itself: a comment on every key.
         Ok(crate::model::annotate::annotate(&format!("{} {note}\n{yaml}", crate::io::write::WRITTEN_BY)))
     }

@@ -379,6 +379,21 @@ fn an_import_up_the_layers_is_found() {
 }
 
 #[test]
+fn only_io_yaml_names_the_yaml_crate() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let door = src.join("io/yaml.rs");
+    let named: Vec<String> = files
+        .iter()
+        .filter(|f| **f != door && std::fs::read_to_string(f).unwrap().contains("serde_yaml"))
+        .map(|f| f.strip_prefix(&src).unwrap().display().to_string())
+        .collect();
+    assert!(std::fs::read_to_string(&door).unwrap().contains("serde_yaml"), "the door is where it was");
+    assert_eq!(named, Vec::<String>::new(), "YAML goes through io/yaml.rs");
+}
+
+#[test]
 fn only_the_tui_imports_terminal_crates() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut files = Vec::new();

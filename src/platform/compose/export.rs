@@ -13,8 +13,8 @@ use super::writer::{Change, Planned, Writer};
 use crate::io::error::InputError;
 use crate::io::text::shell_word;
 use crate::io::write::WRITTEN_BY;
+use crate::io::yaml::Mapping;
 use crate::model::plan::Plan;
-use serde_yaml::Mapping;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 

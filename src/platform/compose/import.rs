@@ -8,10 +8,10 @@ use super::postgres_command;
 use super::project::{Project, scalar_text};
 use super::roles::{Role, ServiceNames};
 use crate::io::error::InputError;
+use crate::io::yaml::{Mapping, Value};
 use crate::model::load::{LoadedPlan, Locator};
 use crate::model::plan::{OtherService, Plan, Resources};
 use crate::model::units::{Bytes, Cpus};
-use serde_yaml::{Mapping, Value};
 use std::collections::{BTreeMap, HashMap};
 
 /// What Compose runs for one service, beyond the plan's figures: what an export must keep,

@@ -5,10 +5,10 @@ use super::env::{Environment, parse_dotenv};
 use super::interpolate::{InterpolationError, interpolate};
 use super::merge::{merge, tag_is};
 use crate::io::error::InputError;
+use crate::io::yaml::{self, Tag, TaggedValue};
+use crate::io::yaml::{Mapping, Value};
+use crate::io::yaml_lines::KeyLines;
 use crate::model::load::read_text_file;
-use crate::model::yaml_lines::KeyLines;
-use serde_yaml::value::{Tag, TaggedValue};
-use serde_yaml::{Mapping, Value};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -73,9 +73,7 @@ impl Loader {
         }
         crate::model::load::refuse_variables_file(path, "a compose file: give it with --env-file")?;
         let text = read_text_file(path)?;
-        crate::model::load::check_yaml_bounds(&name, &text)?;
-        let mut value: Value =
-            serde_yaml::from_str(&text).map_err(|e| crate::model::load::yaml_syntax_error(&name, &e))?;
+        let mut value = yaml::parse(&name, &text)?;
         if value.is_null() {
             value = Value::Mapping(Mapping::new());
         }

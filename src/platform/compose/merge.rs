@@ -1,8 +1,8 @@
 //! Compose's merge rules for several files: mappings merge key by key, sequences append, the
 //! keys Compose replaces or merges by a key do so, and `!reset` / `!override` tags win.
 
-use serde_yaml::Value;
-use serde_yaml::value::{Tag, TaggedValue};
+use crate::io::yaml::Value;
+use crate::io::yaml::{Tag, TaggedValue};
 
 pub(super) fn tag_is(tagged: &TaggedValue, name: &str) -> bool {
     tagged.tag == Tag::new(name)

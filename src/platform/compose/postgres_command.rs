@@ -3,7 +3,7 @@
 //! `-B` (shared_buffers) options. Import reads the settings from it; export keeps every word the
 //! plan does not manage and replaces the rest.
 
-use serde_yaml::Value;
+use crate::io::yaml::Value;
 
 /// One argument of the command: the words it spans and the setting it makes, if any.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -3,9 +3,9 @@
 
 use super::loader::RAW_COMMAND;
 use super::postgres_command;
+use crate::io::yaml::Mapping;
 use crate::model::plan::Plan;
 use crate::model::units::Bytes;
-use serde_yaml::Mapping;
 
 /// The Postgres command: the base's own words as written (a `${PASSWORD}` stays a reference),
 /// without the settings `flags` make, then `flags` as `-c name=value`.

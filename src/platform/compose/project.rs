@@ -7,8 +7,8 @@ use super::env::{Environment, parse_dotenv};
 use super::loader::{Loader, Reading, SourceFile};
 use super::merge::merge;
 use crate::io::error::InputError;
+use crate::io::yaml::{Mapping, Value};
 use crate::model::load::read_text_file;
-use serde_yaml::{Mapping, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

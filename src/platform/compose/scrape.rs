@@ -6,8 +6,9 @@
 use super::project::{Project, scalar_text};
 use super::roles::{Role, ServiceNames};
 use crate::io::error::InputError;
-use crate::model::load::{check_yaml_bounds, from_yaml, read_text_file};
-use serde_yaml::{Mapping, Value};
+use crate::io::yaml;
+use crate::io::yaml::{Mapping, Value};
+use crate::model::load::read_text_file;
 use std::path::{Path, PathBuf};
 
 /// Where Prometheus's image reads its configuration unless `--config.file` says otherwise.
@@ -39,8 +40,7 @@ pub fn static_targets(project: &Project, names: &ServiceNames) -> Result<Vec<Sta
     }
     let text = read_text_file(&path)?;
     let file = path.display().to_string();
-    check_yaml_bounds(&file, &text)?;
-    let config: Value = from_yaml(&file, &text)?;
+    let config = yaml::parse(&file, &text)?;
     let roles: Vec<(Role, Vec<String>)> = [Role::Api, Role::Runtime]
         .into_iter()
         .map(|role| {

@@ -7,9 +7,9 @@ use super::ports::PortBinding;
 use super::postgres_flags::{postgres_command, postgres_flags, shm_size};
 use super::project::Project;
 use crate::io::error::InputError;
+use crate::io::yaml::{Mapping, Value};
 use crate::model::plan::{Plan, Resources};
 use crate::model::units::Bytes;
-use serde_yaml::{Mapping, Value};
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 

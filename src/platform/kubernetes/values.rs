@@ -4,13 +4,13 @@
 //! the chart.
 
 use crate::io::error::InputError;
+use crate::io::yaml::{self, Mapping, Value};
+use crate::io::yaml_lines::KeyLines;
 use crate::model::chart::{CHART_DEFAULTS, Switch, WORKLOADS};
 use crate::model::cluster::{Autoscaling, Jobs, Platform};
-use crate::model::load::{Place, check_yaml_bounds, yaml_syntax_error};
+use crate::model::load::Place;
 use crate::model::plan::{OtherService, Plan, Resources};
 use crate::model::units::{Bytes, Cpus};
-use crate::model::yaml_lines::KeyLines;
-use serde_yaml::{Mapping, Value};
 use std::collections::BTreeMap;
 
 /// The values file for `plan`: replicas, requests and limits, autoscalers and the Job cap of
@@ -57,8 +57,7 @@ pub fn values_text(plan: &Plan, header: &str) -> Result<String, InputError> {
             set(&mut root, &at("maxConcurrentJobs"), jobs.max_concurrent.into());
         }
     }
-    let yaml = serde_yaml::to_string(&Value::Mapping(root))
-        .map_err(|e| InputError::unwritable("helm values", e.to_string()))?;
+    let yaml = yaml::to_text("helm values", &Value::Mapping(root))?;
     Ok(format!("{header}\n{yaml}"))
 }
 
@@ -90,9 +89,11 @@ pub fn planned(plan: &Plan, key: &str) -> Option<Planned> {
     }
 }
 
+/// The chart's defaults, parsed once per process.
 fn chart_defaults() -> Value {
+    static PARSED: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
     // A constant that parses (a test says so): the fallback is never taken.
-    serde_yaml::from_str(CHART_DEFAULTS).unwrap_or(Value::Null)
+    PARSED.get_or_init(|| yaml::builtin(CHART_DEFAULTS).unwrap_or(Value::Null)).clone()
 }
 
 /// The value at a dotted path.
@@ -133,8 +134,7 @@ pub fn import(files: &[ValuesFile]) -> Result<(Plan, BTreeMap<String, Place>), I
     let mut merged = chart_defaults();
     let mut lines = Vec::new();
     for file in files {
-        check_yaml_bounds(&file.name, &file.text)?;
-        let mut value: Value = serde_yaml::from_str(&file.text).map_err(|e| yaml_syntax_error(&file.name, &e))?;
+        let mut value = yaml::parse(&file.name, &file.text)?;
         // `<<: *base` merge keys, which Helm applies.
         value.apply_merge().map_err(|e| InputError::invalid(&file.name, None, format!("a YAML merge key: {e}")))?;
         if !(value.is_mapping() || value.is_null()) {
