@@ -310,9 +310,9 @@ pub fn observe(args: &ObserveArgs) -> ExitCode {
             // The plan with the measured peak as its workload, so --check and solve size for it.
             let plan = flowcap::model::observed::with_observed_workload(&inputs.loaded.plan, &observed);
             let note = format!("observe from {}: the workload is the observed peak.", inputs.loaded.file);
-            let valid = plan.validate().map_err(|invalid| {
-                InputError::invalid(path.display().to_string(), None, format!("{}: {}", invalid.path, invalid.message))
-            });
+            let valid = plan
+                .validate()
+                .map_err(|invalid| InputError::invalid(path.display().to_string(), None, invalid.to_string()));
             let written = valid
                 .and_then(|()| inputs::refuse_inputs(path, None, inputs.deployment.as_ref(), false, &[]))
                 .and_then(|()| inputs.loaded.to_save(&plan).to_file_text(&note))

@@ -205,7 +205,7 @@ fn resolve_kubernetes(request: &Request, named: Option<LoadedPlan>) -> Result<In
     // Placed where the values set it when they did (a plan's own keys were checked on load).
     loaded.plan.validate().map_err(|invalid| {
         let (file, position) = loaded.locate(&invalid.path).map_or((loaded.file.as_str(), None), |(f, p)| (f, Some(p)));
-        InputError::invalid(file, position, format!("{}: {}", invalid.path, invalid.message))
+        InputError::invalid(file, position, invalid.to_string())
     })?;
     Ok(Inputs { loaded, deployment: None, values, named: named_plan })
 }

@@ -4,6 +4,7 @@ use crate::analysis::pgtune::{self, PgTune};
 use crate::analysis::placement::{self, Placement, Scale};
 use crate::analysis::workload::{self, WorkloadFigures};
 use crate::model::plan::{Plan, Resources};
+use crate::model::service::ServiceKey;
 use crate::model::units::{Bytes, Cpus, round4};
 use serde::Serialize;
 
@@ -120,7 +121,7 @@ pub struct PostgresMemory {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Container<'a> {
     /// Where it stands in the plan: `api`, `runtime`, `postgres`, `other_services.redis`.
-    pub key: String,
+    pub key: ServiceKey,
     /// The service's name in the deployment.
     pub name: &'a str,
     pub replicas: u32,
@@ -136,7 +137,7 @@ impl Plan {
     pub fn containers(&self) -> Vec<Container<'_>> {
         let mut containers = vec![
             Container {
-                key: "api".into(),
+                key: ServiceKey::Api,
                 name: self.service_name("api"),
                 replicas: self.api.replicas,
                 limits: &self.api.limits,
@@ -145,7 +146,7 @@ impl Plan {
                 container_name: self.api.container_name.as_deref(),
             },
             Container {
-                key: "runtime".into(),
+                key: ServiceKey::Runtime,
                 name: self.service_name("runtime"),
                 replicas: self.runtime.replicas,
                 limits: &self.runtime.limits,
@@ -156,7 +157,7 @@ impl Plan {
         ];
         if !self.postgres.external {
             containers.push(Container {
-                key: "postgres".into(),
+                key: ServiceKey::Postgres,
                 name: self.service_name("postgres"),
                 replicas: 1,
                 limits: &self.postgres.limits,
@@ -167,7 +168,7 @@ impl Plan {
         }
         for (name, service) in &self.other_services {
             containers.push(Container {
-                key: format!("other_services.{name}"),
+                key: ServiceKey::other(name),
                 name,
                 replicas: service.replicas,
                 limits: &service.limits,

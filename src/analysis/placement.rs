@@ -8,6 +8,7 @@
 
 use crate::model::cluster::NodePool;
 use crate::model::plan::{Plan, Resources};
+use crate::model::service::ServiceKey;
 use crate::model::units::{Bytes, Cpus, round4};
 use serde::Serialize;
 
@@ -103,12 +104,12 @@ pub fn pods(plan: &Plan, scale: Scale) -> Vec<PodGroup> {
     };
     let mut groups = Vec::new();
     for container in plan.containers() {
-        let count = match container.key.as_str() {
-            "api" => replicas(plan.api.replicas, plan.api.autoscaling),
-            "runtime" => replicas(plan.runtime.replicas, plan.runtime.autoscaling),
+        let count = match container.key {
+            ServiceKey::Api => replicas(plan.api.replicas, plan.api.autoscaling),
+            ServiceKey::Runtime => replicas(plan.runtime.replicas, plan.runtime.autoscaling),
             _ => container.replicas,
         };
-        groups.push(PodGroup::of(&container.key, count, container.reservations, container.limits));
+        groups.push(PodGroup::of(&container.key.to_string(), count, container.reservations, container.limits));
     }
     if let (Scale::Maximum, Some(jobs)) = (scale, &plan.jobs) {
         groups.push(PodGroup::of("jobs", jobs.max_concurrent, &jobs.reservations, &jobs.limits));

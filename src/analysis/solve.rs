@@ -5,10 +5,10 @@
 //! Waits only shrink as replicas or slots grow, so each search is a binary search over a
 //! monotone predicate: a few dozen Erlang C evaluations in all.
 
-use crate::analysis::rules::{Finding, resource_problems};
+use crate::analysis::rules::{Finding, RuleId, Severity, evaluate, resource_problems};
 use crate::analysis::workload::{DEFAULT_P95_WAIT_SHARE, Waits, sized_workload, wait_text};
 use crate::model::cluster::Platform;
-use crate::model::edit::{Change, Setting};
+use crate::model::edit::PlanEdit;
 use crate::model::plan::{
     MAX_JOBS, MAX_NODES, MAX_RUNTIME_REPLICAS, MAX_SLOTS_PER_REPLICA, MAX_WORKLOAD_SLOTS, Plan, Workload,
 };
@@ -96,7 +96,7 @@ impl ClusterSizing {
 
     /// The sizing as a fix says it.
     pub fn describe(&self, plan: &Plan) -> String {
-        let set: Vec<String> = self.changes(plan).iter().map(|c| format!("{} to {}", c.path, c.value)).collect();
+        let set: Vec<String> = self.changes(plan).iter().map(|c| format!("{} to {}", c.path(), c.value())).collect();
         format!(
             "set {} (pool {}): {} slots at the peak, p95 wait {}",
             set.join(" and "),
@@ -106,33 +106,28 @@ impl ClusterSizing {
         )
     }
 
-    /// The plan keys it sets, as a fix's changes: only those it changes.
-    pub fn changes(&self, plan: &Plan) -> Vec<Change> {
+    /// The plan keys it sets, as a fix's edits: only those it changes.
+    pub fn changes(&self, plan: &Plan) -> Vec<PlanEdit> {
         let sized = self.apply(plan);
-        let count = |p: &Plan, path: &str| -> Option<u32> {
-            let pool = p.cluster.as_ref().and_then(|c| c.node_pools.first());
-            match path {
-                "jobs.max_concurrent" => p.jobs.map(|j| j.max_concurrent),
-                "runtime.autoscaling.max" => p.runtime.autoscaling.map(|h| h.max),
-                "runtime.replicas" => Some(p.runtime.replicas),
-                "cluster.node_pools.0.nodes" => pool.map(|n| n.nodes),
-                _ => pool.and_then(|n| n.max_nodes),
-            }
-        };
-        [
-            "jobs.max_concurrent",
-            "runtime.autoscaling.max",
-            "runtime.replicas",
-            "cluster.node_pools.0.nodes",
-            "cluster.node_pools.0.max_nodes",
-        ]
-        .into_iter()
-        .filter_map(|path| {
-            let after = count(&sized, path)?;
-            (count(plan, path) != Some(after))
-                .then(|| Change { path: path.into(), value: Setting::Count(after.into()) })
-        })
-        .collect()
+        // Each count as a plan has it, and the edit that sets it.
+        type Count = (fn(&Plan) -> Option<u32>, fn(u64) -> PlanEdit);
+        let counts: [Count; 5] = [
+            (|p| p.jobs.map(|j| j.max_concurrent), PlanEdit::JobsMaxConcurrent),
+            (|p| p.runtime.autoscaling.map(|h| h.max), PlanEdit::RuntimeAutoscalingMax),
+            (|p| Some(p.runtime.replicas), PlanEdit::RuntimeReplicas),
+            (|p| p.cluster.as_ref().and_then(|c| c.node_pools.first()).map(|n| n.nodes), |n| PlanEdit::PoolNodes(0, n)),
+            (
+                |p| p.cluster.as_ref().and_then(|c| c.node_pools.first()).and_then(|n| n.max_nodes),
+                |n| PlanEdit::PoolMaxNodes(0, n),
+            ),
+        ];
+        counts
+            .into_iter()
+            .filter_map(|(count, edit)| {
+                let after = count(&sized)?;
+                (count(plan) != Some(after)).then(|| edit(after.into()))
+            })
+            .collect()
     }
 }
 
@@ -195,9 +190,9 @@ fn solve_cluster(plan: &Plan, workload: &Workload) -> Outcome {
         Some(nodes) => Outcome::Cluster(sizing(nodes)),
         None => {
             let most_nodes = sizing(MAX_NODES).apply(plan);
-            let short = crate::analysis::rules::evaluate(&most_nodes, &crate::analysis::figures::analyze(&most_nodes))
+            let short = evaluate(&most_nodes, &crate::analysis::figures::analyze(&most_nodes))
                 .into_iter()
-                .filter(|f| f.rule == crate::analysis::rules::RuleId::PodsUnschedulable)
+                .filter(|f| f.rule == RuleId::PodsUnschedulable)
                 .collect();
             Outcome::NoSolution { needed_replicas: Some(count), short }
         }
@@ -304,10 +299,37 @@ pub fn solve(plan: &Plan) -> Outcome {
     Outcome::NoSolution { needed_replicas: replicas_only, short }
 }
 
+/// Whose workload a fix sizes for: the plan's own (`flowcap solve` lists the other options, the
+/// planner's o applies it), or what Prometheus observed (sized from the observed plan).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SizedFor {
+    PlanWorkload,
+    ObservedWorkload,
+}
+
+/// solve's answer as a finding's fix: its words, for the command line and the planner, and its
+/// plan edits.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct WorkloadFix {
+    pub fix: Option<String>,
+    pub in_planner: Option<String>,
+    pub changes: Vec<PlanEdit>,
+}
+
+impl WorkloadFix {
+    /// Puts this fix on `finding`.
+    pub fn give(&self, finding: &mut Finding) {
+        finding.fix.clone_from(&self.fix);
+        finding.in_planner.clone_from(&self.in_planner);
+        finding.changes.clone_from(&self.changes);
+    }
+}
+
 /// The fix for a workload finding: the smallest change that meets the workload and fits the
 /// host, or, when none does, what the host lacks. Never a change that trades one finding for
 /// another (more runtimes than the host's CPUs, say).
-pub fn workload_fix(plan: &Plan) -> (Option<String>, Vec<Change>) {
+pub fn workload_fix(plan: &Plan, sized_for: SizedFor) -> WorkloadFix {
+    let only = |fix: String, changes: Vec<PlanEdit>| WorkloadFix { fix: Some(fix), in_planner: None, changes };
     match solve(plan) {
         Outcome::Solved(candidates) => {
             let best = &candidates[0];
@@ -317,25 +339,38 @@ pub fn workload_fix(plan: &Plan) -> (Option<String>, Vec<Change>) {
             let mut changes = Vec::new();
             if best.replicas != plan.runtime.replicas {
                 settings.push(format!("runtime.replicas to {}", best.replicas));
-                changes.push(Change { path: "runtime.replicas".into(), value: Setting::Count(best.replicas.into()) });
+                changes.push(PlanEdit::RuntimeReplicas(best.replicas.into()));
             }
             if best.slots_per_replica != plan.runtime.max_concurrent_executions {
                 settings.push(format!("runtime.max_concurrent_executions to {}", best.slots_per_replica));
-                changes.push(Change {
-                    path: "runtime.max_concurrent_executions".into(),
-                    value: Setting::Count(best.slots_per_replica.into()),
-                });
+                changes.push(PlanEdit::MaxConcurrentExecutions(best.slots_per_replica.into()));
             }
             let text = format!(
-                "set {} ({} slots, p95 wait {}): the smallest change that fits the host (`flowcap solve` lists the options)",
+                "set {} ({} slots, p95 wait {}): the smallest change that fits the host",
                 settings.join(" and "),
                 best.waits.slots,
                 wait_text(best.waits.p95_wait_seconds)
             );
-            (Some(text), changes)
+            match sized_for {
+                SizedFor::PlanWorkload => WorkloadFix {
+                    fix: Some(format!("{text} (`flowcap solve` lists the options)")),
+                    in_planner: Some(format!("{text} (press o to apply it)")),
+                    changes,
+                },
+                SizedFor::ObservedWorkload => only(
+                    format!("{text} (for the observed workload: `flowcap observe -o PLAN`, then `flowcap solve PLAN`)"),
+                    changes,
+                ),
+            }
         }
         Outcome::Cluster(sizing) => {
-            (Some(format!("{} (`flowcap solve` shows the figures)", sizing.describe(plan))), sizing.changes(plan))
+            let text = format!("{} (`flowcap solve` shows the figures)", sizing.describe(plan));
+            // Placing every pod can still overcommit a node's memory: then the sizing is said,
+            // with what it brings, and not offered as edits.
+            match brought_by(plan, &sizing.apply(plan)).as_slice() {
+                [] => only(text, sizing.changes(plan)),
+                brought => only(format!("{text} — but that alone brings: {}", brought.join("; ")), Vec::new()),
+            }
         }
         Outcome::NoSolution { needed_replicas: Some(needed), short } => {
             let lacking: Vec<String> = short.iter().filter_map(|f| f.fix.clone()).collect();
@@ -344,17 +379,34 @@ pub fn workload_fix(plan: &Plan) -> (Option<String>, Vec<Change>) {
                 plan.runtime.max_concurrent_executions,
                 if lacking.is_empty() { "use a bigger host".to_string() } else { lacking.join("; ") }
             );
-            (Some(text), Vec::new())
+            only(text, Vec::new())
         }
         Outcome::NoSolution { needed_replicas: None, .. } => {
             let text = format!(
                 "not even {} runtimes (at most {MAX_WORKLOAD_SLOTS} slots in all) meet it: lower the arrivals or the duration",
                 most_replicas(plan.runtime.max_concurrent_executions)
             );
-            (Some(text), Vec::new())
+            only(text, Vec::new())
         }
-        Outcome::NoWorkload | Outcome::AlreadyMet(_) => (None, Vec::new()),
+        Outcome::NoWorkload | Outcome::AlreadyMet(_) => WorkloadFix::default(),
     }
+}
+
+/// The errors and warnings `edited` has that `plan` did not (a milder level of one it had does
+/// not count), as their messages.
+fn brought_by(plan: &Plan, edited: &Plan) -> Vec<String> {
+    let serious = |plan: &Plan| -> Vec<Finding> {
+        evaluate(plan, &crate::analysis::figures::analyze(plan))
+            .into_iter()
+            .filter(|f| f.severity > Severity::Info)
+            .collect()
+    };
+    let had: Vec<RuleId> = serious(plan).iter().map(|f| f.rule).collect();
+    serious(edited)
+        .into_iter()
+        .filter(|f| !had.contains(&f.rule) && !f.rule.stronger().is_some_and(|s| had.contains(&s)))
+        .map(|f| f.message)
+        .collect()
 }
 
 impl Candidate {

@@ -1,16 +1,42 @@
-//! Plan edits: a value set at a dotted plan path, in the form the plan file takes. A finding's
-//! fix carries them, so the planner and `flowcap solve` act on data, not on the fix's words.
+//! Plan edits: typed changes to a plan, as a finding's fix or `flowcap solve` makes them. The
+//! planner and solve act on these, never on a fix's words; reports write each as the plan
+//! file's path and value (`{path: runtime.replicas, value: 4}`).
 
 use crate::model::plan::Plan;
+use crate::model::resources::Resources;
+use crate::model::service::ServiceKey;
 use crate::model::units::{Bytes, Cpus};
 use serde::Serialize;
+use serde::ser::SerializeStruct;
 use std::fmt;
 
-/// One plan edit: set the value at a dotted plan path.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Change {
-    pub path: String,
-    pub value: Setting,
+/// A service's limits, or its reservations (a pod's requests).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Block {
+    Limits,
+    Reservations,
+}
+
+/// One plan edit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PlanEdit {
+    HostCpus(Cpus),
+    HostMemory(Bytes),
+    MaxConnections(u64),
+    SharedBuffers(Bytes),
+    ClientsAreSuperuser(bool),
+    SharedJwtKeys(bool),
+    RuntimeReplicas(u64),
+    MaxConcurrentExecutions(u64),
+    ApiAutoscalingMax(u64),
+    RuntimeAutoscalingMax(u64),
+    JobsMaxConcurrent(u64),
+    /// Nodes of the cluster's node pool at this index.
+    PoolNodes(usize, u64),
+    /// The cluster autoscaler's maximum for the node pool at this index.
+    PoolMaxNodes(usize, u64),
+    Cpus(ServiceKey, Block, Cpus),
+    Memory(ServiceKey, Block, Bytes),
 }
 
 /// A plan value in the form the plan file takes (a count, `0.5` CPUs, `512MiB`, a flag).
@@ -23,53 +49,115 @@ pub enum Setting {
     Flag(bool),
 }
 
-impl Change {
-    /// Sets the value in `plan`; false when the path is not one a fix sets.
-    pub fn apply(&self, plan: &mut Plan) -> bool {
-        let count = |value: Setting| match value {
-            Setting::Count(n) => u32::try_from(n).ok(),
-            _ => None,
+/// An edit the plan has no place for: the host, autoscaler, node pool, Job backend or service
+/// it sets is not in the plan, or a count is past what a plan holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NotInPlan {
+    pub path: String,
+}
+
+impl fmt::Display for NotInPlan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the plan has no {} to set", self.path)
+    }
+}
+
+impl PlanEdit {
+    /// The dotted plan path it sets.
+    pub fn path(&self) -> String {
+        let block = |block: &Block| match block {
+            Block::Limits => "limits",
+            Block::Reservations => "reservations",
         };
-        let value = self.value;
-        let set_u32 = |field: &mut u32| count(value).map(|n| *field = n).is_some();
-        match (self.path.as_str(), value) {
-            ("host.cpus", Setting::Cpus(cpus)) => plan.host.as_mut().map(|h| h.cpus = cpus).is_some(),
-            ("host.memory", Setting::Size(size)) => plan.host.as_mut().map(|h| h.memory = size).is_some(),
-            ("postgres.max_connections", _) => set_u32(&mut plan.postgres.max_connections),
-            ("postgres.shared_buffers", Setting::Size(size)) => {
-                plan.postgres.shared_buffers = size;
-                true
+        match self {
+            PlanEdit::HostCpus(_) => "host.cpus".into(),
+            PlanEdit::HostMemory(_) => "host.memory".into(),
+            PlanEdit::MaxConnections(_) => "postgres.max_connections".into(),
+            PlanEdit::SharedBuffers(_) => "postgres.shared_buffers".into(),
+            PlanEdit::ClientsAreSuperuser(_) => "postgres.clients_are_superuser".into(),
+            PlanEdit::SharedJwtKeys(_) => "api.shared_jwt_keys".into(),
+            PlanEdit::RuntimeReplicas(_) => "runtime.replicas".into(),
+            PlanEdit::MaxConcurrentExecutions(_) => "runtime.max_concurrent_executions".into(),
+            PlanEdit::ApiAutoscalingMax(_) => "api.autoscaling.max".into(),
+            PlanEdit::RuntimeAutoscalingMax(_) => "runtime.autoscaling.max".into(),
+            PlanEdit::JobsMaxConcurrent(_) => "jobs.max_concurrent".into(),
+            PlanEdit::PoolNodes(pool, _) => format!("cluster.node_pools.{pool}.nodes"),
+            PlanEdit::PoolMaxNodes(pool, _) => format!("cluster.node_pools.{pool}.max_nodes"),
+            PlanEdit::Cpus(service, at, _) => format!("{service}.{}.cpus", block(at)),
+            PlanEdit::Memory(service, at, _) => format!("{service}.{}.memory", block(at)),
+        }
+    }
+
+    /// The value it sets, as the plan file writes it.
+    pub fn value(&self) -> Setting {
+        match self {
+            PlanEdit::HostCpus(cpus) | PlanEdit::Cpus(_, _, cpus) => Setting::Cpus(*cpus),
+            PlanEdit::HostMemory(size) | PlanEdit::SharedBuffers(size) | PlanEdit::Memory(_, _, size) => {
+                Setting::Size(*size)
             }
-            ("postgres.clients_are_superuser", Setting::Flag(flag)) => {
-                plan.postgres.clients_are_superuser = flag;
-                true
+            PlanEdit::ClientsAreSuperuser(flag) | PlanEdit::SharedJwtKeys(flag) => Setting::Flag(*flag),
+            PlanEdit::MaxConnections(n)
+            | PlanEdit::RuntimeReplicas(n)
+            | PlanEdit::MaxConcurrentExecutions(n)
+            | PlanEdit::ApiAutoscalingMax(n)
+            | PlanEdit::RuntimeAutoscalingMax(n)
+            | PlanEdit::JobsMaxConcurrent(n)
+            | PlanEdit::PoolNodes(_, n)
+            | PlanEdit::PoolMaxNodes(_, n) => Setting::Count(*n),
+        }
+    }
+
+    /// Makes the edit in `plan`, or says what the plan lacks for it.
+    pub fn apply(&self, plan: &mut Plan) -> Result<(), NotInPlan> {
+        let lacking = || NotInPlan { path: self.path() };
+        let count = |n: &u64| u32::try_from(*n).map_err(|_| lacking());
+        match self {
+            PlanEdit::HostCpus(cpus) => plan.host.as_mut().ok_or_else(lacking)?.cpus = *cpus,
+            PlanEdit::HostMemory(size) => plan.host.as_mut().ok_or_else(lacking)?.memory = *size,
+            PlanEdit::MaxConnections(n) => plan.postgres.max_connections = count(n)?,
+            PlanEdit::SharedBuffers(size) => plan.postgres.shared_buffers = *size,
+            PlanEdit::ClientsAreSuperuser(flag) => plan.postgres.clients_are_superuser = *flag,
+            PlanEdit::SharedJwtKeys(flag) => plan.api.shared_jwt_keys = Some(*flag),
+            PlanEdit::RuntimeReplicas(n) => plan.runtime.replicas = count(n)?,
+            PlanEdit::MaxConcurrentExecutions(n) => plan.runtime.max_concurrent_executions = count(n)?,
+            PlanEdit::ApiAutoscalingMax(n) => plan.api.autoscaling.as_mut().ok_or_else(lacking)?.max = count(n)?,
+            PlanEdit::RuntimeAutoscalingMax(n) => {
+                plan.runtime.autoscaling.as_mut().ok_or_else(lacking)?.max = count(n)?;
             }
-            ("api.shared_jwt_keys", Setting::Flag(flag)) => {
-                plan.api.shared_jwt_keys = Some(flag);
-                true
+            PlanEdit::JobsMaxConcurrent(n) => plan.jobs.as_mut().ok_or_else(lacking)?.max_concurrent = count(n)?,
+            PlanEdit::PoolNodes(pool, n) => {
+                let nodes = count(n)?;
+                plan.cluster.as_mut().and_then(|c| c.node_pools.get_mut(*pool)).ok_or_else(lacking)?.nodes = nodes;
             }
-            ("runtime.replicas", _) => set_u32(&mut plan.runtime.replicas),
-            ("runtime.max_concurrent_executions", _) => set_u32(&mut plan.runtime.max_concurrent_executions),
-            ("api.autoscaling.max", _) => plan.api.autoscaling.as_mut().is_some_and(|hpa| set_u32(&mut hpa.max)),
-            ("jobs.max_concurrent", _) => plan.jobs.as_mut().is_some_and(|jobs| set_u32(&mut jobs.max_concurrent)),
-            (path, value) => {
-                // `KEY.limits.cpus`, `KEY.reservations.memory`, …
-                let Some((rest, resource)) = path.rsplit_once('.') else { return false };
-                let Some((key, block)) = rest.rsplit_once('.') else { return false };
-                let Some((limits, reservations)) = plan.resources_mut(key) else { return false };
-                let resources = match block {
-                    "limits" => limits,
-                    "reservations" => reservations,
-                    _ => return false,
-                };
-                match (resource, value) {
-                    ("cpus", Setting::Cpus(cpus)) => resources.cpus = Some(cpus),
-                    ("memory", Setting::Size(size)) => resources.memory = Some(size),
-                    _ => return false,
-                }
-                true
+            PlanEdit::PoolMaxNodes(pool, n) => {
+                let nodes = count(n)?;
+                plan.cluster.as_mut().and_then(|c| c.node_pools.get_mut(*pool)).ok_or_else(lacking)?.max_nodes =
+                    Some(nodes);
+            }
+            PlanEdit::Cpus(service, at, cpus) => block(plan, service, *at).ok_or_else(lacking)?.cpus = Some(*cpus),
+            PlanEdit::Memory(service, at, size) => {
+                block(plan, service, *at).ok_or_else(lacking)?.memory = Some(*size);
             }
         }
+        Ok(())
+    }
+}
+
+fn block<'a>(plan: &'a mut Plan, service: &ServiceKey, at: Block) -> Option<&'a mut Resources> {
+    let (limits, reservations) = plan.resources_mut(service)?;
+    Some(match at {
+        Block::Limits => limits,
+        Block::Reservations => reservations,
+    })
+}
+
+impl Serialize for PlanEdit {
+    /// As the plan file has it: `{"path": "runtime.replicas", "value": 4}`.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut edit = serializer.serialize_struct("PlanEdit", 2)?;
+        edit.serialize_field("path", &self.path())?;
+        edit.serialize_field("value", &self.value())?;
+        edit.end()
     }
 }
 

@@ -172,9 +172,7 @@ pub fn parse_plan(file: &str, text: &str) -> Result<LoadedPlan, InputError> {
         Err(syntax) => syntax,
         Ok(()) => error,
     })?;
-    plan.validate().map_err(|invalid| {
-        InputError::invalid(file, lines.locate(&invalid.path), format!("{}: {}", invalid.path, invalid.message))
-    })?;
+    plan.validate().map_err(|invalid| InputError::invalid(file, lines.locate(&invalid.path), invalid.to_string()))?;
     Ok(LoadedPlan { plan, file: file.to_string(), locator: Locator::Plan(lines), inherited: BTreeMap::new() })
 }
 

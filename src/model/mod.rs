@@ -11,5 +11,6 @@ pub mod observed;
 pub mod plan;
 pub mod presets;
 pub mod resources;
+pub mod service;
 pub mod units;
 pub mod validate;

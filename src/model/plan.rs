@@ -3,6 +3,7 @@
 
 use crate::model::cluster::{Autoscaling, Cluster, Jobs, Platform};
 pub use crate::model::resources::Resources;
+use crate::model::service::ServiceKey;
 use crate::model::units::{Bytes, Cpus, Seconds};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -361,14 +362,14 @@ impl Plan {
 
     /// The limits and reservations (requests) of the workload at `key` (`api`, `runtime`,
     /// `postgres`, `jobs`, `other_services.NAME`), when the plan has it.
-    pub fn resources_mut(&mut self, key: &str) -> Option<(&mut Resources, &mut Resources)> {
+    pub fn resources_mut(&mut self, key: &ServiceKey) -> Option<(&mut Resources, &mut Resources)> {
         match key {
-            "api" => Some((&mut self.api.limits, &mut self.api.reservations)),
-            "runtime" => Some((&mut self.runtime.limits, &mut self.runtime.reservations)),
-            "postgres" => Some((&mut self.postgres.limits, &mut self.postgres.reservations)),
-            "jobs" => self.jobs.as_mut().map(|jobs| (&mut jobs.limits, &mut jobs.reservations)),
-            _ => {
-                let service = self.other_services.get_mut(key.strip_prefix("other_services.")?)?;
+            ServiceKey::Api => Some((&mut self.api.limits, &mut self.api.reservations)),
+            ServiceKey::Runtime => Some((&mut self.runtime.limits, &mut self.runtime.reservations)),
+            ServiceKey::Postgres => Some((&mut self.postgres.limits, &mut self.postgres.reservations)),
+            ServiceKey::Jobs => self.jobs.as_mut().map(|jobs| (&mut jobs.limits, &mut jobs.reservations)),
+            ServiceKey::Other(name) => {
+                let service = self.other_services.get_mut(name)?;
                 Some((&mut service.limits, &mut service.reservations))
             }
         }

@@ -12,6 +12,21 @@ use crate::model::units::{Bytes, Cpus};
 pub struct Invalid {
     pub path: String,
     pub message: String,
+    /// Whether leaving the key out is the way to no limit: the plan file and the planner say
+    /// how to, each in its own words.
+    pub no_limit: bool,
+}
+
+impl std::fmt::Display for Invalid {
+    /// As the plan file's reader needs it: `runtime.limits.cpus: must be greater than 0 (leave
+    /// it out for no limit)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)?;
+        if self.no_limit {
+            f.write_str(" (leave it out for no limit)")?;
+        }
+        Ok(())
+    }
 }
 
 /// The whole-number keys and their bounds (inclusive), in the order `Plan::validate` checks
@@ -51,7 +66,7 @@ impl Plan {
     /// A plan that is merely unwise (no runtime replicas, exhausted connections) is valid: the
     /// findings say what is wrong with it.
     pub fn validate(&self) -> Result<(), Invalid> {
-        let invalid = |path: &str, message: String| Err(Invalid { path: path.to_string(), message });
+        let invalid = |path: &str, message: String| Err(Invalid { path: path.to_string(), message, no_limit: false });
         // They are compose service names: an export writes them, findings print them.
         if let Some(name) = self.other_services.keys().find(|n| !is_service_name(n)) {
             let shown = crate::io::text::cut(name, 40);
@@ -139,17 +154,16 @@ impl Plan {
             }
         }
         for (path, resources) in self.resource_sections() {
+            let zero = |resource: &str| Invalid {
+                path: format!("{path}.{resource}"),
+                message: "must be greater than 0".into(),
+                no_limit: true,
+            };
             if resources.cpus == Some(Cpus(0)) {
-                return invalid(
-                    &format!("{path}.cpus"),
-                    "must be greater than 0 (leave it out for no limit)".to_string(),
-                );
+                return Err(zero("cpus"));
             }
             if resources.memory == Some(Bytes(0)) {
-                return invalid(
-                    &format!("{path}.memory"),
-                    "must be greater than 0 (leave it out for no limit)".to_string(),
-                );
+                return Err(zero("memory"));
             }
         }
         for (name, service) in &self.other_services {
@@ -165,7 +179,7 @@ impl Plan {
 
     /// The Kubernetes parts: only on `platform: kubernetes`, and there complete.
     fn validate_platform(&self) -> Result<(), Invalid> {
-        let invalid = |path: &str, message: String| Err(Invalid { path: path.to_string(), message });
+        let invalid = |path: &str, message: String| Err(Invalid { path: path.to_string(), message, no_limit: false });
         let autoscalers = [
             ("api", self.api.replicas, &self.api.autoscaling),
             ("runtime", self.runtime.replicas, &self.runtime.autoscaling),
@@ -253,7 +267,7 @@ impl Plan {
 
 impl Workload {
     fn validate(&self) -> Result<(), Invalid> {
-        let invalid = |path: &str, message: String| Err(Invalid { path: path.to_string(), message });
+        let invalid = |path: &str, message: String| Err(Invalid { path: path.to_string(), message, no_limit: false });
         let rate = self.arrivals_per_minute;
         if !(rate > 0.0 && rate <= 10_000_000.0) {
             return invalid(

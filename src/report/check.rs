@@ -137,10 +137,9 @@ impl Report {
         let mut findings = evaluate(&loaded.plan, &figures);
         // A workload's fix is solve's answer: a change that meets it and fits the host.
         if findings.iter().any(|f| f.rule.is_workload()) {
-            let (fix, changes) = solve::workload_fix(&loaded.plan);
+            let fix = solve::workload_fix(&loaded.plan, solve::SizedFor::PlanWorkload);
             for finding in findings.iter_mut().filter(|f| f.rule.is_workload()) {
-                finding.fix.clone_from(&fix);
-                finding.changes.clone_from(&changes);
+                fix.give(finding);
             }
         }
         let findings = findings.into_iter().map(|finding| locate(loaded, finding)).collect();

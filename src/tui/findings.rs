@@ -77,18 +77,6 @@ impl FindingsView {
     }
 }
 
-/// A fix as the planner can act on it: the key to press instead of the command to run.
-pub fn in_planner_words(fix: &str) -> String {
-    fix.replace("(`flowcap solve` lists the options)", "(press o to apply it)")
-        .replace("apply the override `flowcap export` writes", "press e to export the override")
-        .replace(
-            "add host: { cpus: N, memory: SIZE } to the plan, or pass --host-cpus and --host-memory",
-            "set the Host's cpus and memory in the Plan",
-        )
-        .replace("flowcap export resets", "the override (e) resets")
-        .replace("flowcap export", "the override (e)")
-}
-
 fn lines(entry: &Entry, theme: Theme) -> Vec<Line<'static>> {
     match entry {
         Entry::Finding { severity, rule, message, fix, place } => {
@@ -209,19 +197,5 @@ mod tests {
         assert_eq!(view(3).max_scroll(area), 0, "all fit");
         assert_eq!(view(10).max_scroll(area), 6, "entries 6..10 fill the 4 rows");
         assert_eq!(view(10).rows_needed(area), 12);
-    }
-
-    #[test]
-    fn fixes_name_the_planner_key() {
-        assert_eq!(
-            in_planner_words(
-                "set runtime.replicas to 9: the smallest change that fits the host (`flowcap solve` lists the options)"
-            ),
-            "set runtime.replicas to 9: the smallest change that fits the host (press o to apply it)"
-        );
-        assert_eq!(
-            in_planner_words("apply the override `flowcap export` writes, or change the plan"),
-            "press e to export the override, or change the plan"
-        );
     }
 }

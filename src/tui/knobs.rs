@@ -325,11 +325,8 @@ impl Knob {
         }
         // The plan file's advice for "no limit" is, in the planner, the key that clears.
         next.validate().map_err(|invalid| {
-            format!(
-                "{}: {}",
-                invalid.path,
-                invalid.message.replace("(leave it out for no limit)", "(x clears it: no limit)")
-            )
+            let clears = if invalid.no_limit { " (x clears it: no limit)" } else { "" };
+            format!("{}: {}{clears}", invalid.path, invalid.message)
         })?;
         Ok(next)
     }

@@ -3,7 +3,7 @@
 //! overlays; the panels live in their own files.
 
 use super::capacity::{CapacityPanel, CapacityView, GaugeLevels};
-use super::findings::{Entry, FindingsPanel, FindingsView, in_planner_words};
+use super::findings::{Entry, FindingsPanel, FindingsView};
 use super::help::HelpOverlay;
 use super::keys::{self, Context};
 use super::knobs::Knob;
@@ -85,7 +85,7 @@ pub fn findings_view(app: &App) -> FindingsView {
                 severity: f.severity,
                 rule: f.rule.as_str(),
                 message: f.message.clone(),
-                fix: f.fix.as_deref().map(in_planner_words),
+                fix: f.planner_fix().map(str::to_string),
                 // The file's name is enough here (`--check` gives the whole path), and a
                 // long path would crowd out the message.
                 place: located.line.map(|line| {

@@ -7,9 +7,10 @@ use flowcap::analysis::figures::analyze;
 use flowcap::analysis::placement::allocatable;
 use flowcap::analysis::rules::RuleId;
 use flowcap::analysis::rules::{Finding, evaluate};
-use flowcap::model::edit::{Change, Setting};
+use flowcap::model::edit::{Block, PlanEdit};
 use flowcap::model::load::parse_plan;
 use flowcap::model::plan::Plan;
+use flowcap::model::service::ServiceKey;
 use flowcap::model::units::{Bytes, Cpus};
 use flowcap::platform::kubernetes::values::{ValuesFile, import};
 
@@ -129,7 +130,7 @@ fn job_cap_past_the_cluster_says_how_many_fit() {
         "{}",
         found[0].message
     );
-    assert_eq!(found[0].changes, vec![Change { path: "jobs.max_concurrent".into(), value: Setting::Count(6) }]);
+    assert_eq!(found[0].changes, vec![PlanEdit::JobsMaxConcurrent(6)]);
     assert!(fired(&p, RuleId::PodsUnschedulable).is_empty(), "Jobs have their own rule");
 }
 
@@ -151,7 +152,7 @@ fn the_api_autoscalers_maximum_against_the_connection_budget() {
         found[0].fix.as_deref(),
         Some("lower api.autoscaling.max to 15, or raise postgres.max_connections to 260")
     );
-    assert_eq!(found[0].changes, vec![Change { path: "api.autoscaling.max".into(), value: Setting::Count(15) }]);
+    assert_eq!(found[0].changes, vec![PlanEdit::ApiAutoscalingMax(15)]);
     // At 19, 195 connections fit but pass the warning line: a warning at the maximum.
     let rest = "api: { replicas: 2, requests: { cpus: 500m, memory: 512Mi }, autoscaling: { min: 2, max: 19 } }\n";
     assert!(fired(&plan(pool, rest), RuleId::HpaMaxExhaustsConnections).is_empty());
@@ -185,10 +186,7 @@ fn an_autoscaler_without_requests_and_limits_below_requests() {
         below[0].fix.as_deref(),
         Some("raise runtime.limits.cpus to 2, or lower runtime.reservations.cpus to 1")
     );
-    assert_eq!(
-        below[0].changes,
-        vec![Change { path: "runtime.limits.cpus".into(), value: Setting::Cpus(Cpus::whole(2)) }]
-    );
+    assert_eq!(below[0].changes, vec![PlanEdit::Cpus(ServiceKey::Runtime, Block::Limits, Cpus::whole(2))]);
     assert!(fired(&p, RuleId::ReservationAboveLimit).is_empty(), "the Compose rule is not the Kubernetes one");
 }
 
@@ -525,7 +523,7 @@ fn solve_sizes_a_jobs_only_deployment_by_its_job_cap_and_a_fixed_pool_now() {
     assert!(cap > 300 && sizing.waits.slots == u64::from(cap), "{cap}");
     assert!(analyze(&sized).workload.unwrap().target_met != Some(false));
     assert!(fired(&sized, RuleId::JobCapExceedsCluster).is_empty(), "{:?}", evaluate(&sized, &analyze(&sized)));
-    assert_eq!(sizing.changes(&p)[0].path, "jobs.max_concurrent");
+    assert_eq!(sizing.changes(&p)[0].path(), "jobs.max_concurrent");
 
     // Without an autoscaler the runtimes run now: the nodes must be there now, not at most.
     let rest = "api: { replicas: 1 }\nruntime: { replicas: 2, max_concurrent_executions: 10, requests: { cpus: 4, memory: 8Gi } }\n\
@@ -594,4 +592,29 @@ fn two_outputs_at_one_path_are_refused() {
         .code(2)
         .stderr(predicates::str::contains("is named for two outputs"));
     assert!(!dir.join("same.yaml").exists());
+}
+
+#[test]
+fn a_workload_fix_that_would_overcommit_a_node_says_so_and_carries_no_edits() {
+    // Runtime pods request 1 GiB but may use 8: placed by their requests, three or more share a
+    // node whose memory their limits overcommit. The sizing places every pod; it is no fix alone.
+    let pool = "{ name: general, nodes: 1, max_nodes: 2, cpus: 16, memory: 16Gi }";
+    let rest = "api: { replicas: 1, requests: { cpus: 500m, memory: 512Mi }, limits: { cpus: 1, memory: 1Gi } }\n\
+                runtime: { replicas: 1, max_concurrent_executions: 10, requests: { cpus: 1, memory: 1Gi }, \
+                limits: { cpus: 1, memory: 8Gi }, autoscaling: { min: 1, max: 1 } }\n\
+                workload: { arrivals_per_minute: 120, mean_duration: 30s }\n";
+    let p = plan(pool, rest);
+    assert!(fired(&p, RuleId::NodeLimitsOvercommit).is_empty());
+    let loaded = flowcap::model::load::LoadedPlan {
+        plan: p,
+        file: "k.yaml".into(),
+        locator: flowcap::model::load::Locator::Plan(Default::default()),
+        inherited: Default::default(),
+    };
+    let report = flowcap::report::Report::new(&loaded, flowcap::analysis::rules::Severity::Error);
+    let workload = report.findings.iter().find(|f| f.finding.rule.is_workload()).expect("the workload is missed");
+    let fix = workload.finding.fix.as_deref().unwrap();
+    assert!(fix.starts_with("set runtime.autoscaling.max to "), "{fix}");
+    assert!(fix.contains(" — but that alone brings: at the maximum the pods' memory limits overcommit"), "{fix}");
+    assert!(workload.finding.changes.is_empty(), "{:?}", workload.finding.changes);
 }

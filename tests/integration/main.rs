@@ -12,6 +12,7 @@ mod compose;
 mod compose_cli;
 mod corpus;
 mod e2e_tmux;
+mod edits;
 mod export;
 mod export_stacks;
 mod formats;

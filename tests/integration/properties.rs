@@ -185,15 +185,23 @@ fn fixes_hold(loaded: &flowcap::model::load::LoadedPlan) -> Result<(), TestCaseE
 
 /// The plan with one change applied the way an operator would: the value written at its
 /// dotted path in the plan's own YAML form, then read back as a plan.
-fn with_change(plan: &flowcap::model::plan::Plan, change: &flowcap::model::edit::Change) -> flowcap::model::plan::Plan {
+fn with_change(
+    plan: &flowcap::model::plan::Plan,
+    change: &flowcap::model::edit::PlanEdit,
+) -> flowcap::model::plan::Plan {
+    let path = change.path();
     let mut tree = serde_yaml::to_value(plan).unwrap();
     let mut node = &mut tree;
-    for key in change.path.split('.') {
-        let map = node.as_mapping_mut().unwrap_or_else(|| panic!("{} is not a mapping", change.path));
-        node = map.entry(serde_yaml::Value::from(key)).or_insert(serde_yaml::Value::Null);
+    for key in path.split('.') {
+        node = match key.parse::<usize>() {
+            // `cluster.node_pools.0.nodes`: an index into a list.
+            Ok(index) => node.as_sequence_mut().and_then(|list| list.get_mut(index)),
+            Err(_) => node.as_mapping_mut().map(|map| map.entry(key.into()).or_insert(serde_yaml::Value::Null)),
+        }
+        .unwrap_or_else(|| panic!("{path}: the plan has no {key} there"));
     }
-    *node = serde_yaml::to_value(change.value).unwrap();
-    serde_yaml::from_value(tree).unwrap_or_else(|e| panic!("{}: {e}", change.path))
+    *node = serde_yaml::to_value(change.value()).unwrap();
+    serde_yaml::from_value(tree).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
 proptest! {
@@ -244,6 +252,7 @@ proptest! {
         max_connections in 20u32..400,
         nodes in (1u32..6, 0u32..6, 2u64..64, 4u64..256),
         jobs in prop::option::of((1u32..300, 1u64..4_000)),
+        workload in prop::option::of((10u32..600, 1u32..120)),
     ) {
         use flowcap::model::units::{Bytes, Cpus};
         let mut loaded = flowcap::model::presets::load_preset("kubernetes-large").unwrap();
@@ -268,6 +277,13 @@ proptest! {
             max_concurrent: cap,
             reservations: flowcap::model::plan::Resources { cpus: Some(Cpus(millis)), memory: Some(Bytes::mib(256)) },
             ..Default::default()
+        });
+        // A workload's fix on a cluster sizes the executors and the first pool's nodes.
+        plan.workload = workload.map(|(arrivals, duration)| flowcap::model::plan::Workload {
+            arrivals_per_minute: f64::from(arrivals),
+            mean_duration: flowcap::model::units::Seconds(f64::from(duration)),
+            dispatch: flowcap::model::plan::Dispatch::Queue,
+            target: None,
         });
         prop_assume!(plan.validate().is_ok());
         fixes_hold(&loaded)?;

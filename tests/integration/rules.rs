@@ -2,9 +2,10 @@
 
 use flowcap::analysis::figures::analyze;
 use flowcap::analysis::rules::{Finding, RULES, RuleId, Severity, evaluate};
-use flowcap::model::edit::{Change, Setting};
+use flowcap::model::edit::{Block, PlanEdit};
 use flowcap::model::plan::Plan;
 use flowcap::model::presets::load_preset;
+use flowcap::model::service::ServiceKey;
 use flowcap::model::units::{Bytes, Cpus};
 
 fn medium() -> Plan {
@@ -176,10 +177,7 @@ fn postgres_memory_tight_counts_connections() {
             "raise postgres.limits.memory to 2.7 GiB, or lower postgres.shared_buffers or the connections (api.db_pool), or use a bigger host"
         )
     );
-    assert_eq!(
-        f.changes,
-        vec![Change { path: "postgres.limits.memory".into(), value: Setting::Size(Bytes::mib(2728)) }]
-    );
+    assert_eq!(f.changes, vec![PlanEdit::Memory(ServiceKey::Postgres, Block::Limits, Bytes::mib(2728))]);
 }
 
 #[test]
@@ -338,6 +336,10 @@ fn assert_workload_fix_is_true(plan: &Plan, rule: RuleId) {
         settings.push(format!("runtime.max_concurrent_executions to {}", best.slots_per_replica));
     }
     assert!(fix.starts_with(&format!("set {} (", settings.join(" and "))), "{fix}");
+    // The command line is told where the other options are; the planner, the key that applies it.
+    assert!(fix.ends_with("(`flowcap solve` lists the options)"), "{fix}");
+    let in_planner = finding.finding.planner_fix().unwrap();
+    assert_eq!(in_planner.replace("(press o to apply it)", "(`flowcap solve` lists the options)"), fix);
     let serious = |plan: &Plan| -> Vec<RuleId> {
         findings(plan).into_iter().filter(|f| f.severity > Severity::Info).map(|f| f.rule).collect()
     };
@@ -411,4 +413,33 @@ fn every_rule_id_has_its_entry_and_its_name() {
     }
     // The last variant is the table's last row: nothing after it lacks one.
     assert_eq!(RULES.len(), RuleId::PrometheusScrapesOneReplica as usize + 1);
+}
+
+#[test]
+fn a_fix_the_planner_has_a_key_for_says_that_key() {
+    let mut plan = medium();
+    plan.host = None;
+    let unknown = one(&plan, RuleId::HostUnknown);
+    assert!(unknown.fix.as_deref().unwrap().contains("--host-cpus"));
+    assert_eq!(unknown.planner_fix(), Some("set the Host's cpus and memory in the Plan"));
+    plan.runtime.published_ports = vec![9000];
+    plan.runtime.container_name = Some("runtime".into());
+    let port = one(&plan, RuleId::FixedHostPort);
+    assert!(port.fix.as_deref().unwrap().starts_with("flowcap export resets its published ports"));
+    assert!(port.planner_fix().unwrap().starts_with("the override (e) resets its published ports"));
+    let name = one(&plan, RuleId::FixedContainerName);
+    assert_eq!(name.planner_fix(), Some("the override (e) resets container_name (`container_name: !reset null`)"));
+    // A fix the planner says no differently is the command line's.
+    plan.postgres.max_connections = 20;
+    let exhausted = one(&plan, RuleId::ConnectionsExhausted);
+    assert_eq!(exhausted.planner_fix(), exhausted.fix.as_deref());
+}
+
+#[test]
+fn a_zero_limit_says_how_to_have_none_where_it_is_read() {
+    let mut plan = medium();
+    plan.runtime.limits.cpus = Some(Cpus(0));
+    let invalid = plan.validate().unwrap_err();
+    assert_eq!(invalid.to_string(), "runtime.limits.cpus: must be greater than 0 (leave it out for no limit)");
+    assert!(invalid.no_limit);
 }

@@ -295,6 +295,14 @@ fn invalid_value_says_why_and_changes_nothing() {
     let shown = screen(&app, 80, 24);
     assert!(shown.contains("memory limit: `32` needs a unit, such as 8G or 512M (a bare number would be"), "{shown}");
     assert!(shown.contains("bytes) (Esc)"), "wrapped, not cut: {shown}");
+    // A zero limit: the planner's way to no limit is its key, not the plan file's advice.
+    select(&mut app, Knob::RuntimeCpus);
+    press(&mut app, "0");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(
+        app.knob_error.as_ref().unwrap().1,
+        "runtime.limits.cpus: must be greater than 0 (x clears it: no limit)"
+    );
     assert_eq!(app.plan(), &before);
     assert!(app.undo.is_empty());
 }

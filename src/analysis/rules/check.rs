@@ -25,7 +25,7 @@ fn verify_changes(plan: &Plan, findings: &mut [Finding]) {
     let new = |rule: RuleId| !had.contains(&rule) && !rule.stronger().is_some_and(|s| had.contains(&s));
     for finding in findings.iter_mut().filter(|f| !f.changes.is_empty()) {
         let mut edited = plan.clone();
-        if !finding.changes.iter().all(|change| change.apply(&mut edited)) || edited.validate().is_err() {
+        if !finding.changes.iter().all(|edit| edit.apply(&mut edited).is_ok()) || edited.validate().is_err() {
             finding.changes.clear();
             continue;
         }
@@ -39,11 +39,14 @@ fn verify_changes(plan: &Plan, findings: &mut [Finding]) {
             after.into_iter().filter(|f| f.severity > Severity::Info && new(f.rule)).map(|f| f.message).collect();
         if !brought.is_empty() {
             finding.changes.clear();
-            let fix = finding.fix.take().unwrap_or_default();
-            finding.fix = Some(format!(
-                "{fix} — but that alone brings: {}; `flowcap solve` looks for a change that fits",
+            let brings = format!(
+                " — but that alone brings: {}; `flowcap solve` looks for a change that fits",
                 brought.join("; ")
-            ));
+            );
+            finding.fix = Some(format!("{}{brings}", finding.fix.take().unwrap_or_default()));
+            if let Some(words) = &mut finding.in_planner {
+                words.push_str(&brings);
+            }
         }
     }
 }

@@ -4,7 +4,7 @@
 use crate::analysis::figures::Analysis;
 use crate::analysis::rules::finding::Findings;
 use crate::analysis::rules::table::RuleId;
-use crate::model::edit::Setting;
+use crate::model::edit::PlanEdit;
 use crate::model::plan::Plan;
 use crate::model::units::percent;
 
@@ -40,7 +40,7 @@ pub fn connections(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
     );
     findings
         .add(id, "postgres.max_connections", message, Some(fix))
-        .change("postgres.max_connections", Setting::Count(c.required_max_connections));
+        .edit(PlanEdit::MaxConnections(c.required_max_connections));
 }
 
 pub fn connections_as_superuser(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
@@ -65,8 +65,8 @@ pub fn connections_as_superuser(plan: &Plan, analysis: &Analysis, findings: &mut
         ),
         Some(fix),
     );
-    finding.change("postgres.clients_are_superuser", Setting::Flag(false));
+    finding.edit(PlanEdit::ClientsAreSuperuser(false));
     if needed > c.max_connections {
-        finding.change("postgres.max_connections", Setting::Count(needed));
+        finding.edit(PlanEdit::MaxConnections(needed));
     }
 }

@@ -6,8 +6,9 @@ use crate::analysis::placement;
 use crate::analysis::rules::finding::{Finding, Findings};
 use crate::analysis::rules::table::{RuleId, Severity};
 use crate::model::cluster::Platform;
-use crate::model::edit::Setting;
+use crate::model::edit::{Block, PlanEdit};
 use crate::model::plan::Plan;
+use crate::model::service::ServiceKey;
 use crate::model::units::{Bytes, Cpus, percent, trim_decimal};
 
 /// The host's (or the cluster's) problems, warnings and errors, that `edit` would bring to the
@@ -29,19 +30,19 @@ pub fn problems_from(plan: &Plan, edit: impl FnOnce(&mut Plan)) -> Vec<String> {
 
 /// Adds a fix that raises the memory limit of the workload at `key` to `value`, or, when the
 /// host (cluster) cannot hold that, says so and offers `otherwise`.
-pub fn raise_limit(finding: &mut Finding, plan: &Plan, key: &str, value: Bytes, otherwise: &str) {
-    let path = format!("{key}.limits.memory");
+pub fn raise_limit(finding: &mut Finding, plan: &Plan, key: ServiceKey, value: Bytes, otherwise: &str) {
+    let edit = PlanEdit::Memory(key, Block::Limits, value);
+    let path = edit.path();
+    // A service the plan lacks takes no limit: nothing changes, nothing is lacking.
     let lacking = problems_from(plan, |edited| {
-        if let Some((limits, _)) = edited.resources_mut(key) {
-            limits.memory = Some(value);
-        }
+        let _ = edit.apply(edited);
     });
     if lacking.is_empty() {
         finding.fix = Some(format!(
             "raise {path} to {value}{otherwise}",
             otherwise = if otherwise.is_empty() { String::new() } else { format!(", or {otherwise}") }
         ));
-        finding.change(&path, Setting::Size(value));
+        finding.edit(edit);
     } else {
         let place = if plan.platform == Platform::Kubernetes { "the cluster" } else { "this host" };
         finding.fix = Some(format!("{path} {value} would not fit {place} ({}): {otherwise}", lacking.join("; ")));
@@ -50,12 +51,14 @@ pub fn raise_limit(finding: &mut Finding, plan: &Plan, key: &str, value: Bytes, 
 
 pub fn host_fit(plan: &Plan, host: Option<&HostFit>, findings: &mut Findings) {
     let Some(fit) = host else {
-        findings.add(
-            RuleId::HostUnknown,
-            "host",
-            "no host given: host CPU and memory fit not checked".into(),
-            Some("add host: { cpus: N, memory: SIZE } to the plan, or pass --host-cpus and --host-memory".into()),
-        );
+        findings
+            .add(
+                RuleId::HostUnknown,
+                "host",
+                "no host given: host CPU and memory fit not checked".into(),
+                Some("add host: { cpus: N, memory: SIZE } to the plan, or pass --host-cpus and --host-memory".into()),
+            )
+            .in_planner("set the Host's cpus and memory in the Plan");
         return;
     };
     let policy = &plan.policy;
@@ -78,7 +81,7 @@ pub fn host_fit(plan: &Plan, host: Option<&HostFit>, findings: &mut Findings) {
                     trim_decimal(fit.cpu_limits - cpu_allowed, 3)
                 )),
             )
-            .change("host.cpus", Setting::Cpus(Cpus::whole(needed as u64)));
+            .edit(PlanEdit::HostCpus(Cpus::whole(needed as u64)));
     }
     let memory_allowed =
         (u128::from(fit.memory_bytes) * u128::from(policy.memory_overcommit_percent) / 100).min(u64::MAX.into()) as u64;
@@ -102,7 +105,7 @@ pub fn host_fit(plan: &Plan, host: Option<&HostFit>, findings: &mut Findings) {
                     Bytes(fit.memory_limits_bytes - memory_allowed)
                 )),
             )
-            .change("host.memory", Setting::Size(Bytes(needed)));
+            .edit(PlanEdit::HostMemory(Bytes(needed)));
     }
     if fit.cpu_reservations > fit.cpus {
         findings
@@ -120,7 +123,7 @@ pub fn host_fit(plan: &Plan, host: Option<&HostFit>, findings: &mut Findings) {
                     trim_decimal(fit.cpu_reservations - fit.cpus, 3)
                 )),
             )
-            .change("host.cpus", Setting::Cpus(Cpus((fit.cpu_reservations * 1000.0).round() as u64)));
+            .edit(PlanEdit::HostCpus(Cpus((fit.cpu_reservations * 1000.0).round() as u64)));
     }
     if fit.memory_reservations_bytes > fit.memory_bytes {
         findings
@@ -138,7 +141,7 @@ pub fn host_fit(plan: &Plan, host: Option<&HostFit>, findings: &mut Findings) {
                     Bytes(fit.memory_reservations_bytes - fit.memory_bytes)
                 )),
             )
-            .change("host.memory", Setting::Size(Bytes(fit.memory_reservations_bytes)));
+            .edit(PlanEdit::HostMemory(Bytes(fit.memory_reservations_bytes)));
     }
     if !fit.unlimited.is_empty() {
         findings.add(
@@ -189,7 +192,7 @@ pub fn cluster(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
                 ),
                 Some(format!("lower jobs.max_concurrent to {fitting}, or add nodes")),
             )
-            .change("jobs.max_concurrent", Setting::Count(fitting.into()));
+            .edit(PlanEdit::JobsMaxConcurrent(fitting.into()));
     }
     if let Some(maximum) = &analysis.at_maximum
         && let Some(hpa) = plan.api.autoscaling
@@ -224,10 +227,10 @@ pub fn cluster(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
                     "lower api.autoscaling.max to {within}, or raise postgres.max_connections to {}",
                     c.required_max_connections
                 ));
-                finding.change("api.autoscaling.max", Setting::Count(within));
+                finding.edit(PlanEdit::ApiAutoscalingMax(within));
             } else {
                 finding.fix = Some(format!("raise postgres.max_connections to {}", c.required_max_connections));
-                finding.change("postgres.max_connections", Setting::Count(c.required_max_connections));
+                finding.edit(PlanEdit::MaxConnections(c.required_max_connections));
             }
         }
     }

@@ -5,7 +5,7 @@
 use crate::analysis::figures::Analysis;
 use crate::analysis::rules::finding::Finding;
 use crate::analysis::rules::table::RuleId;
-use crate::analysis::solve::workload_fix;
+use crate::analysis::solve::{SizedFor, workload_fix};
 use crate::analysis::workload::sized_workload;
 use crate::analysis::workload::wait_text;
 use crate::model::observed::{FEW_SAMPLES, Observed};
@@ -111,14 +111,8 @@ fn peak_past_target(plan: &Plan, observed: &Observed) -> Option<Finding> {
     let allowed = allowed_peak(&workload, replicas, per_replica);
     let mut with_observed = plan.clone();
     with_observed.workload = Some(workload.clone());
-    let (fix, changes) = workload_fix(&with_observed);
-    // Solve on the plan would size for the plan's own workload: say how to size for this one.
-    let fix = fix.map(|fix| {
-        fix.replace(
-            "(`flowcap solve` lists the options)",
-            "(for the observed workload: `flowcap observe -o PLAN`, then `flowcap solve PLAN`)",
-        )
-    });
+    // Solve on the plan would size for the plan's own workload: the fix says how to size for this one.
+    let fix = workload_fix(&with_observed, SizedFor::ObservedWorkload);
     let mut finding = Finding::new(
         RuleId::ObservedPeakPastTarget,
         "workload",
@@ -131,9 +125,9 @@ fn peak_past_target(plan: &Plan, observed: &Observed) -> Option<Finding> {
             wait_text(waits.p95_wait_seconds),
             trim_decimal(allowed, 1),
         ),
-        fix,
+        None,
     );
-    finding.changes = changes;
+    fix.give(&mut finding);
     Some(finding)
 }
 

@@ -6,8 +6,9 @@ use crate::analysis::pgtune;
 use crate::analysis::rules::finding::Findings;
 use crate::analysis::rules::fit::raise_limit;
 use crate::analysis::rules::table::RuleId;
-use crate::model::edit::Setting;
+use crate::model::edit::PlanEdit;
 use crate::model::plan::Plan;
+use crate::model::service::ServiceKey;
 use crate::model::units::{Bytes, percent};
 
 /// What to do about Postgres memory when the host cannot give it more.
@@ -27,7 +28,7 @@ pub fn postgres_memory(plan: &Plan, analysis: &Analysis, findings: &mut Findings
                 format!("shared_buffers {shared_buffers} is larger than the Postgres memory limit {}", Bytes(limit)),
                 Some(format!("lower postgres.shared_buffers to {quarter} (25 % of the limit)")),
             )
-            .change("postgres.shared_buffers", Setting::Size(quarter));
+            .edit(PlanEdit::SharedBuffers(quarter));
     } else if u128::from(pg.shared_buffers_bytes) * 100
         > u128::from(limit) * u128::from(plan.policy.shared_buffers_warning_percent)
     {
@@ -43,7 +44,7 @@ pub fn postgres_memory(plan: &Plan, analysis: &Analysis, findings: &mut Findings
                 ),
                 Some(format!("lower postgres.shared_buffers to {quarter} (25 % of the limit)")),
             )
-            .change("postgres.shared_buffers", Setting::Size(quarter));
+            .edit(PlanEdit::SharedBuffers(quarter));
     }
     if pg.estimated_bytes > limit {
         let finding = findings.add(
@@ -59,7 +60,7 @@ pub fn postgres_memory(plan: &Plan, analysis: &Analysis, findings: &mut Findings
             None,
         );
         // To the worst case: a limit at the estimate would only trade this for that warning.
-        raise_limit(finding, plan, "postgres", Bytes(pg.worst_case_bytes), SMALLER_POSTGRES);
+        raise_limit(finding, plan, ServiceKey::Postgres, Bytes(pg.worst_case_bytes), SMALLER_POSTGRES);
     } else if pg.worst_case_bytes > limit {
         let finding = findings.add(
             RuleId::PostgresMemoryWorstCase,
@@ -78,6 +79,6 @@ pub fn postgres_memory(plan: &Plan, analysis: &Analysis, findings: &mut Findings
             ),
             None,
         );
-        raise_limit(finding, plan, "postgres", Bytes(pg.worst_case_bytes), SMALLER_POSTGRES);
+        raise_limit(finding, plan, ServiceKey::Postgres, Bytes(pg.worst_case_bytes), SMALLER_POSTGRES);
     }
 }

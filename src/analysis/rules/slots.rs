@@ -4,8 +4,9 @@ use crate::analysis::figures::PerSlot;
 use crate::analysis::rules::finding::Findings;
 use crate::analysis::rules::fit::{problems_from, raise_limit};
 use crate::analysis::rules::table::RuleId;
-use crate::model::edit::Setting;
+use crate::model::edit::PlanEdit;
 use crate::model::plan::Plan;
+use crate::model::service::ServiceKey;
 use crate::model::units::Bytes;
 
 pub fn execution_slots(plan: &Plan, findings: &mut Findings) {
@@ -37,10 +38,10 @@ pub fn execution_slots(plan: &Plan, findings: &mut Findings) {
     );
     if lacking.is_empty() {
         if runtime.replicas == 0 {
-            finding.change("runtime.replicas", Setting::Count(1));
+            finding.edit(PlanEdit::RuntimeReplicas(1));
         }
         if runtime.max_concurrent_executions == 0 {
-            finding.change("runtime.max_concurrent_executions", Setting::Count(1));
+            finding.edit(PlanEdit::MaxConcurrentExecutions(1));
         }
     }
 }
@@ -62,6 +63,6 @@ pub fn memory_per_slot(plan: &Plan, per_slot: &PerSlot, findings: &mut Findings)
             format!("{} ÷ {} slots = {} per execution, below {}", limit, slots, Bytes(per_slot), minimum),
             None,
         );
-        raise_limit(finding, plan, "runtime", Bytes(minimum.0 * u64::from(slots)), &otherwise);
+        raise_limit(finding, plan, ServiceKey::Runtime, Bytes(minimum.0 * u64::from(slots)), &otherwise);
     }
 }

@@ -1,0 +1,44 @@
+//! A service of the plan by its key, so code matches an enum, not a string.
+
+use std::fmt;
+
+/// A workload of the plan by its key in the plan file: Flow-Like's API, runtime and Postgres,
+/// the Job pods (Kubernetes), or another service by its name.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ServiceKey {
+    Api,
+    Runtime,
+    Postgres,
+    Jobs,
+    Other(String),
+}
+
+impl ServiceKey {
+    /// The key as the plan file spells it: `api`, `other_services.redis`.
+    pub fn parse(key: &str) -> Option<ServiceKey> {
+        Some(match key {
+            "api" => ServiceKey::Api,
+            "runtime" => ServiceKey::Runtime,
+            "postgres" => ServiceKey::Postgres,
+            "jobs" => ServiceKey::Jobs,
+            other => ServiceKey::Other(other.strip_prefix("other_services.")?.to_string()),
+        })
+    }
+
+    /// An other service by its name.
+    pub fn other(name: &str) -> ServiceKey {
+        ServiceKey::Other(name.to_string())
+    }
+}
+
+impl fmt::Display for ServiceKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ServiceKey::Api => f.write_str("api"),
+            ServiceKey::Runtime => f.write_str("runtime"),
+            ServiceKey::Postgres => f.write_str("postgres"),
+            ServiceKey::Jobs => f.write_str("jobs"),
+            ServiceKey::Other(name) => write!(f, "other_services.{name}"),
+        }
+    }
+}
