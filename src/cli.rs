@@ -188,7 +188,7 @@ pub struct ExportArgs {
 /// Where the plan comes from, and the deployment it is held against.
 #[derive(Debug, Args)]
 pub struct PlanArgs {
-    /// The plan file (YAML). See the README for its format.
+    /// The plan file (YAML). docs/reference.md#the-plan gives its format.
     #[arg(value_name = "PLAN", conflicts_with = "preset")]
     pub plan: Option<PathBuf>,
     /// Start from a built-in preset instead of a plan file.
@@ -300,7 +300,7 @@ impl ColorChoice {
 pub enum FormatArg {
     /// Figures and findings for people.
     Human,
-    /// The stable JSON shape documented in the README.
+    /// The stable JSON shape: docs/reference.md and assets/report.schema.json.
     Json,
     /// SARIF 2.1.0 for GitHub code scanning.
     Sarif,

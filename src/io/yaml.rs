@@ -182,7 +182,7 @@ fn serde_message(error: &serde_yaml::Error, path: Option<&str>) -> String {
         message.replace("expected struct Plan", "expected a mapping of plan keys (api, runtime, postgres, ...)");
     // Rust's names for the plan's sections mean nothing to an operator.
     let message = match message.find("expected struct ") {
-        Some(at) => format!("{}expected a mapping of its keys (see the README)", &message[..at]),
+        Some(at) => format!("{}expected a mapping of its keys (see docs/reference.md#the-plan)", &message[..at]),
         None => message,
     };
     match path {

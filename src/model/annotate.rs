@@ -1,4 +1,4 @@
-//! A plan file an operator can read without the README: a comment on every key (`flowcap
+//! A plan file an operator can read without the docs: a comment on every key (`flowcap
 //! init`). Comments are looked up by the key's dotted path, then by its last two and its last
 //! component, so `other_services.web.limits.cpus` finds `limits.cpus`.
 

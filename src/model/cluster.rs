@@ -1,6 +1,6 @@
 //! The plan's Kubernetes parts: the cluster's node pools, the chart's autoscalers and its
 //! one-Job-per-execution backend. Defaults come from Flow-Like's Helm chart (`values.yaml`,
-//! FACTS.md) and are documented in the README.
+//! FACTS.md) and are documented in docs/guide.md.
 
 use crate::model::resources::Resources;
 use crate::model::units::{Bytes, Cpus};

@@ -1,5 +1,5 @@
 //! Every key binding, in one table. The key handler, the hint bar, the `?` overlay and the
-//! README's key table are all read from [`BINDINGS`], so they cannot disagree.
+//! key table in docs/guide.md are all read from [`BINDINGS`], so they cannot disagree.
 
 use super::state::{App, Focus, Mode, Move, Msg, Output, PAGE};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -68,7 +68,7 @@ pub enum Action {
 pub struct Binding {
     pub contexts: &'static [Context],
     pub keys: &'static [Key],
-    /// The keys as the help and README show them; empty when the row above names them too.
+    /// The keys as the help and the guide show them; empty when the row above names them too.
     pub label: &'static str,
     pub action: Action,
     /// The help text; `None` when the row above says it for both.
@@ -175,12 +175,12 @@ pub fn hints(context: Context) -> Vec<&'static str> {
     BINDINGS.iter().filter(|b| b.contexts.contains(&context)).filter_map(|b| b.hint).collect()
 }
 
-/// The rows of the `?` overlay and the README table: (keys, what they do).
+/// The rows of the `?` overlay and the guide's table: (keys, what they do).
 pub fn help_rows() -> Vec<(&'static str, &'static str)> {
     BINDINGS.iter().filter_map(|b| Some((b.label, b.help?))).collect()
 }
 
-/// The README's key table, exactly.
+/// The guide's key table, exactly.
 pub fn markdown_table() -> String {
     let mut table = String::from("| keys | does |\n|---|---|\n");
     for (keys, does) in help_rows() {
