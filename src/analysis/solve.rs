@@ -430,7 +430,9 @@ pub fn render(plan: &Plan, outcome: &Outcome) -> String {
         );
     }
     match outcome {
-        Outcome::NoWorkload => out.push_str("the plan has no workload: add one to size for it (see docs/reference.md#the-plan)\n"),
+        Outcome::NoWorkload => {
+            out.push_str("the plan has no workload: add one to size for it (see docs/reference.md#the-plan)\n")
+        }
         Outcome::Cluster(sizing) => {
             let _ = writeln!(out, "{}", sizing.describe(plan));
             let sized = sizing.apply(plan);

@@ -3,7 +3,9 @@
 //! above and below.
 
 use super::theme::{Theme, out_of_view};
-use crate::analysis::rules::Severity;
+use crate::analysis::drift::Change;
+use crate::analysis::rules::{RuleId, Severity};
+use crate::report::Report;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Margin, Rect};
 use ratatui::text::{Line, Span};
@@ -32,19 +34,53 @@ pub enum Entry {
     },
 }
 
-/// What the findings panel shows, built from the app: nothing else reaches the renderer.
+/// The panel's entries for `report`: its findings but drift, each with its fix in the planner's
+/// words, then `drift` under one heading. Built when the plan changes, not on every frame.
+pub fn entries(report: &Report, drift: Vec<Change>) -> Vec<Entry> {
+    let mut entries: Vec<Entry> = report
+        .findings
+        .iter()
+        .filter(|located| located.finding.rule != RuleId::Drift)
+        .map(|located| {
+            let f = &located.finding;
+            Entry::Finding {
+                severity: f.severity,
+                rule: f.rule.as_str(),
+                message: f.message.clone(),
+                fix: f.planner_fix().map(str::to_string),
+                // The file's name is enough here (`--check` gives the whole path), and a
+                // long path would crowd out the message.
+                place: located.line.map(|line| {
+                    let name = std::path::Path::new(&located.file).file_name().map(|n| n.to_string_lossy());
+                    format!("{}:{line}", name.unwrap_or_else(|| located.file.as_str().into()))
+                }),
+            }
+        })
+        .collect();
+    if !drift.is_empty() {
+        entries.push(Entry::DriftHeading { count: drift.len() });
+        entries.extend(drift.into_iter().map(|c| Entry::Drift {
+            path: c.path,
+            deployed: c.deployed,
+            planned: c.planned,
+        }));
+    }
+    entries
+}
+
+/// What the findings panel shows: nothing else reaches the renderer.
 #[derive(Clone, Debug, PartialEq)]
-pub struct FindingsView {
+pub struct FindingsView<'a> {
     pub errors: usize,
     pub warnings: usize,
     pub infos: usize,
-    pub entries: Vec<Entry>,
+    pub entries: &'a [Entry],
     /// The first entry asked for; the renderer shows the last page when fewer remain.
     pub scroll: usize,
     pub focused: bool,
 }
 
-impl FindingsView {
+impl FindingsView<'_> {
     /// Each entry's lines at `width`, wrapped as they are drawn.
     fn paragraphs(&self, theme: Theme) -> Vec<Paragraph<'static>> {
         self.entries.iter().map(|entry| Paragraph::new(lines(entry, theme)).wrap(Wrap { trim: false })).collect()
@@ -109,7 +145,7 @@ fn lines(entry: &Entry, theme: Theme) -> Vec<Line<'static>> {
 }
 
 pub struct FindingsPanel<'a> {
-    pub view: &'a FindingsView,
+    pub view: &'a FindingsView<'a>,
     pub theme: Theme,
 }
 
@@ -178,24 +214,23 @@ fn plural(count: usize) -> &'static str {
 mod tests {
     use super::*;
 
-    fn view(entries: usize) -> FindingsView {
-        let entry = |i: usize| Entry::Drift { path: format!("k{i}"), deployed: "1".into(), planned: "2".into() };
-        FindingsView {
-            errors: 0,
-            warnings: 0,
-            infos: 0,
-            entries: (0..entries).map(entry).collect(),
-            scroll: 0,
-            focused: false,
-        }
+    fn drifted(entries: usize) -> Vec<Entry> {
+        (0..entries)
+            .map(|i| Entry::Drift { path: format!("k{i}"), deployed: "1".into(), planned: "2".into() })
+            .collect()
+    }
+
+    fn view(entries: &[Entry]) -> FindingsView<'_> {
+        FindingsView { errors: 0, warnings: 0, infos: 0, entries, scroll: 0, focused: false }
     }
 
     #[test]
     fn the_last_page_starts_where_the_last_entry_is_in_view() {
         // 6 rows, 4 inside the borders, one row an entry.
         let area = Rect::new(0, 0, 80, 6);
-        assert_eq!(view(3).max_scroll(area), 0, "all fit");
-        assert_eq!(view(10).max_scroll(area), 6, "entries 6..10 fill the 4 rows");
-        assert_eq!(view(10).rows_needed(area), 12);
+        let (three, ten) = (drifted(3), drifted(10));
+        assert_eq!(view(&three).max_scroll(area), 0, "all fit");
+        assert_eq!(view(&ten).max_scroll(area), 6, "entries 6..10 fill the 4 rows");
+        assert_eq!(view(&ten).rows_needed(area), 12);
     }
 }

@@ -1,8 +1,10 @@
 //! Where each part of the screen goes, from the panels' view models and the screen's size.
 
 use super::findings::FindingsView;
+use super::knobs::Knob;
 use super::plan_panel::PlanView;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::{Constraint, Layout, Position, Rect};
+use ratatui::widgets::Block;
 
 pub const MIN_WIDTH: u16 = 80;
 pub const MIN_HEIGHT: u16 = 24;
@@ -15,6 +17,30 @@ pub struct Areas {
     pub capacity: Rect,
     pub findings: Rect,
     pub footer: Rect,
+}
+
+/// Where the last draw put things, for the mouse: hit-testing reads this instead of laying the
+/// screen out again for every event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Drawn {
+    pub areas: Areas,
+    /// The knob on each screen row of the Plan panel, as drawn.
+    pub knobs: Vec<(u16, Knob)>,
+}
+
+impl Drawn {
+    /// The knob under `position`, if the pointer is on one.
+    pub fn knob_at(&self, position: Position) -> Option<Knob> {
+        let inner = Block::bordered().inner(self.areas.plan);
+        if !inner.contains(position) {
+            return None;
+        }
+        self.knobs.iter().find(|(row, _)| *row == position.y).map(|(_, knob)| *knob)
+    }
+
+    pub fn over_findings(&self, position: Position) -> bool {
+        self.areas.findings.contains(position)
+    }
 }
 
 /// The footer wraps onto at most this many rows.

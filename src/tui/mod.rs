@@ -78,6 +78,7 @@ fn event_loop(terminal: &mut ratatui::DefaultTerminal, app: &mut App, terminate:
     effects::dispatch(app, state::Msg::Resize { width: size.width, height: size.height });
     loop {
         terminal.draw(|frame| frame.render_widget(&*app, frame.area()))?;
+        app.drawn = view::drawn(app);
         // Wake up now and then to notice a signal even when no key comes; check it on every
         // pass too, since a terminal that went away can keep `poll` ready forever.
         loop {

@@ -1,7 +1,6 @@
 //! Mouse events as messages, by what is under the pointer.
 
 use super::state::{App, Focus, Mode, Move, Msg};
-use super::view::{app_areas, knob_at};
 use ratatui::crossterm::event::{MouseEvent, MouseEventKind};
 use ratatui::layout::Position;
 
@@ -11,9 +10,11 @@ pub fn message_for_mouse(app: &App, mouse: MouseEvent) -> Option<Msg> {
     if app.mode != Mode::Normal {
         return None;
     }
+    // Where the last draw put things: the pointer points at what the operator sees.
+    let drawn = app.drawn.as_ref()?;
     let position = Position { x: mouse.column, y: mouse.row };
-    let over_findings = app_areas(app, app.screen).is_some_and(|a| a.findings.contains(position));
-    let knob = knob_at(app, app.screen, position);
+    let over_findings = drawn.over_findings(position);
+    let knob = drawn.knob_at(position);
     match (mouse.kind, knob) {
         (MouseEventKind::Down(_), Some(knob)) => Some(Msg::Select(knob)),
         (MouseEventKind::Down(_), None) if over_findings && app.focus == Focus::Plan => Some(Msg::SwitchFocus),

@@ -3,7 +3,10 @@
 //! [`super::keys`] and [`super::mouse`]; the report is recomputed once per change so rendering
 //! only reads.
 
+use super::findings::{Entry, entries};
 use super::knobs::Knob;
+use super::layout::Drawn;
+use crate::analysis::drift;
 use crate::analysis::rules::Severity;
 use crate::inputs::{self, Deployment};
 use crate::io::error::InputError;
@@ -190,6 +193,8 @@ pub struct App {
     pub saved: Plan,
     /// Figures and findings for `loaded.plan`, recomputed by `update` on every change.
     pub report: Report,
+    /// The Findings panel's entries for `report`, made with it.
+    pub findings: Vec<Entry>,
     pub selected: Knob,
     pub mode: Mode,
     /// The knob whose typed value was refused, and why.
@@ -215,6 +220,8 @@ pub struct App {
     pub screen: Rect,
     /// Where typing goes in the open text field, in characters.
     pub cursor: usize,
+    /// Where the last draw put things (the event loop sets it after each draw).
+    pub drawn: Option<Drawn>,
 }
 
 /// The presets `p` cycles through: every one, but over a compose deployment only those for a
@@ -239,6 +246,7 @@ impl App {
             baseline: loaded.plan.clone(),
             baseline_report: report.clone(),
             saved: loaded.plan.clone(),
+            findings: entries(&report, Vec::new()),
             report,
             loaded,
             selected: Knob::ALL[0],
@@ -256,6 +264,7 @@ impl App {
             findings_scroll: 0,
             screen: Rect::new(0, 0, 120, 40),
             cursor: 0,
+            drawn: None,
         }
     }
 
@@ -307,6 +316,11 @@ impl App {
             read: None,
         };
         self.report = Report::in_context(&self.loaded, Severity::Error, context);
+        let drift = match self.deployment.as_ref().and_then(Deployment::compared) {
+            Some(deployed) => drift::compare(&deployed.plan, &self.loaded.plan),
+            None => Vec::new(),
+        };
+        self.findings = entries(&self.report, drift);
     }
 
     pub(super) fn fail(&mut self, text: String) {

@@ -10,28 +10,68 @@ use ratatui::layout::Rect;
 use std::path::PathBuf;
 
 /// The one place state changes. It does no I/O: writing and quitting are returned as an
-/// [`Effect`] for the event loop to carry out.
+/// [`Effect`] for the event loop to carry out. What any mode takes is handled here; the rest by
+/// the function of the mode the planner is in.
 pub fn update(app: &mut App, msg: Msg) -> Option<Effect> {
     if !matches!(msg, Msg::Type(_) | Msg::Backspace) {
         app.status = None;
     }
+    match msg {
+        Msg::Resize { width, height } => {
+            app.screen = Rect::new(0, 0, width, height);
+            scroll_findings(app, Move::Up(0));
+            return None;
+        }
+        Msg::Quit if app.modified() => {
+            app.mode = Mode::ConfirmQuit;
+            return None;
+        }
+        Msg::Quit | Msg::Abort => return Some(Effect::Quit),
+        Msg::AskToReplace { output, path, needs_force } => {
+            app.mode = Mode::ConfirmOverwrite { output, path, needs_force };
+            return None;
+        }
+        Msg::Wrote { output, path, files, apply } => {
+            app.mode = Mode::Normal;
+            if output == Output::Plan {
+                app.saved = app.loaded.plan.clone();
+                // The plan now lives in that file: the title says so.
+                app.origin = path.display().to_string();
+                app.saved_path = Some(path);
+            }
+            let names: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+            let apply = apply.map(|command| format!(" · apply it: {command}")).unwrap_or_default();
+            app.tell(format!("wrote {}{apply}", names.join(" and ")));
+            return None;
+        }
+        Msg::WriteFailed(why) => {
+            app.mode = Mode::Normal;
+            app.fail(why);
+            return None;
+        }
+        _ => {}
+    }
     // Invisible edits are worse than none: while the screen is too small to show the
     // planner, only leaving works.
-    if too_small(app.screen)
-        && !matches!(
-            msg,
-            Msg::Resize { .. }
-                | Msg::Quit
-                | Msg::Abort
-                | Msg::No
-                | Msg::Cancel
-                | Msg::Wrote { .. }
-                | Msg::AskToReplace { .. }
-                | Msg::WriteFailed(_)
-        )
-    {
+    if too_small(app.screen) && !matches!(msg, Msg::No | Msg::Cancel) {
         return None;
     }
+    match app.mode {
+        Mode::Normal => normal(app, msg),
+        Mode::Help => {
+            if msg == Msg::ToggleHelp {
+                app.mode = Mode::Normal;
+            }
+            None
+        }
+        Mode::EditKnob(_) | Mode::Path { .. } => editing(app, msg),
+        Mode::ConfirmOverwrite { .. } | Mode::ConfirmQuit => question(app, msg),
+    }
+}
+
+/// Normal mode: moving, stepping and clearing knobs, opening the editor, the presets, solve,
+/// undo, the help, and starting a write.
+fn normal(app: &mut App, msg: Msg) -> Option<Effect> {
     match msg {
         Msg::Select(knob) => {
             app.selected = knob;
@@ -50,14 +90,10 @@ pub fn update(app: &mut App, msg: Msg) -> Option<Effect> {
                 Focus::Findings => Focus::Plan,
             }
         }
-        Msg::Resize { width, height } => {
-            app.screen = Rect::new(0, 0, width, height);
-            scroll_findings(app, Move::Up(0));
-        }
         Msg::StepKnob { knob, up } => {
             app.selected = knob;
             app.focus = Focus::Plan;
-            return update(app, Msg::Step { up });
+            return normal(app, Msg::Step { up });
         }
         Msg::Step { up } => {
             app.knob_error = None;
@@ -66,23 +102,11 @@ pub fn update(app: &mut App, msg: Msg) -> Option<Effect> {
                 Err(why) => app.knob_error = Some((app.selected, why)),
             }
         }
-        Msg::Type(c) => match &mut app.mode {
-            Mode::Normal => {
-                app.knob_error = None;
-                app.mode = Mode::EditKnob(c.to_string());
-                app.cursor = 1;
-            }
-            Mode::EditKnob(text) | Mode::Path { text, .. } => {
-                let at = byte_index(text, app.cursor);
-                text.insert(at, c);
-                app.cursor += 1;
-            }
-            _ => {}
-        },
-        Msg::MoveCursor(movement) => {
-            if let Mode::EditKnob(text) | Mode::Path { text, .. } = &app.mode {
-                app.cursor = moved(app.cursor, movement, text.chars().count());
-            }
+        // A digit opens the editor with it.
+        Msg::Type(c) => {
+            app.knob_error = None;
+            app.mode = Mode::EditKnob(c.to_string());
+            app.cursor = 1;
         }
         Msg::Clear => {
             let knob = app.selected;
@@ -92,34 +116,7 @@ pub fn update(app: &mut App, msg: Msg) -> Option<Effect> {
                 Err(why) => app.knob_error = Some((knob, why)),
             }
         }
-        Msg::Backspace => {
-            if let Mode::EditKnob(text) | Mode::Path { text, .. } = &mut app.mode
-                && app.cursor > 0
-            {
-                app.cursor -= 1;
-                text.remove(byte_index(text, app.cursor));
-            }
-        }
-        Msg::Confirm => match std::mem::replace(&mut app.mode, Mode::Normal) {
-            Mode::EditKnob(text) => {
-                let knob = app.selected;
-                match knob.parse(&text).and_then(|value| knob.set(app.plan(), value)) {
-                    Ok(next) => app.change(next),
-                    Err(why) => app.knob_error = Some((knob, why)),
-                }
-            }
-            Mode::Path { text, .. } if text.trim().is_empty() => app.fail("no path given: nothing written".into()),
-            Mode::Path { output, text } => {
-                return Some(Effect::Write { output, path: PathBuf::from(text.trim()), consent: Consent::Nothing });
-            }
-            other => app.mode = other,
-        },
-        Msg::Cancel => {
-            if app.mode == Mode::Normal {
-                app.knob_error = None;
-            }
-            app.mode = Mode::Normal;
-        }
+        Msg::Cancel => app.knob_error = None,
         Msg::NextPreset => {
             let presets = planner_presets(app.deployment.as_ref());
             let next = app.preset.map_or(0, |i| (i + 1) % presets.len());
@@ -183,51 +180,76 @@ pub fn update(app: &mut App, msg: Msg) -> Option<Effect> {
             }
             None => app.tell("nothing to redo".into()),
         },
-        Msg::ToggleHelp => app.mode = if app.mode == Mode::Help { Mode::Normal } else { Mode::Help },
+        Msg::ToggleHelp => app.mode = Mode::Help,
         Msg::StartWrite(output) => {
             let text = app.suggestion(output);
             app.cursor = text.chars().count();
             app.mode = Mode::Path { output, text };
         }
-        Msg::Yes => match std::mem::replace(&mut app.mode, Mode::Normal) {
-            Mode::ConfirmOverwrite { output, path, needs_force: None } => {
-                return Some(Effect::Write { output, path, consent: Consent::FlowcapFiles });
+        _ => {}
+    }
+    None
+}
+
+/// Typing a value or a path: the text field, then applying or leaving it.
+fn editing(app: &mut App, msg: Msg) -> Option<Effect> {
+    match msg {
+        Msg::Type(c) => {
+            if let Mode::EditKnob(text) | Mode::Path { text, .. } = &mut app.mode {
+                let at = byte_index(text, app.cursor);
+                text.insert(at, c);
+                app.cursor += 1;
             }
-            Mode::ConfirmQuit => return Some(Effect::Quit),
+        }
+        Msg::MoveCursor(movement) => {
+            if let Mode::EditKnob(text) | Mode::Path { text, .. } = &app.mode {
+                app.cursor = moved(app.cursor, movement, text.chars().count());
+            }
+        }
+        Msg::Backspace => {
+            if let Mode::EditKnob(text) | Mode::Path { text, .. } = &mut app.mode
+                && app.cursor > 0
+            {
+                app.cursor -= 1;
+                text.remove(byte_index(text, app.cursor));
+            }
+        }
+        Msg::Confirm => match std::mem::replace(&mut app.mode, Mode::Normal) {
+            Mode::EditKnob(text) => {
+                let knob = app.selected;
+                match knob.parse(&text).and_then(|value| knob.set(app.plan(), value)) {
+                    Ok(next) => app.change(next),
+                    Err(why) => app.knob_error = Some((knob, why)),
+                }
+            }
+            Mode::Path { text, .. } if text.trim().is_empty() => app.fail("no path given: nothing written".into()),
+            Mode::Path { output, text } => {
+                return Some(Effect::Write { output, path: PathBuf::from(text.trim()), consent: Consent::Nothing });
+            }
             other => app.mode = other,
         },
-        Msg::Force => match std::mem::replace(&mut app.mode, Mode::Normal) {
-            Mode::ConfirmOverwrite { output, path, needs_force: Some(_) } => {
-                return Some(Effect::Write { output, path, consent: Consent::Anything });
-            }
-            other => app.mode = other,
-        },
-        Msg::No => {
-            if let Mode::ConfirmOverwrite { path, .. } = std::mem::replace(&mut app.mode, Mode::Normal) {
-                app.tell(format!("not written: {} is as it was", path.display()));
-            }
+        Msg::Cancel => app.mode = Mode::Normal,
+        _ => {}
+    }
+    None
+}
+
+/// A question: replace the files in the way (y, or F for a file flowcap did not write), or
+/// quit with unsaved changes; n leaves things as they are.
+fn question(app: &mut App, msg: Msg) -> Option<Effect> {
+    match (msg, std::mem::replace(&mut app.mode, Mode::Normal)) {
+        (Msg::Yes, Mode::ConfirmOverwrite { output, path, needs_force: None }) => {
+            return Some(Effect::Write { output, path, consent: Consent::FlowcapFiles });
         }
-        Msg::Quit if app.modified() => app.mode = Mode::ConfirmQuit,
-        Msg::Quit | Msg::Abort => return Some(Effect::Quit),
-        Msg::AskToReplace { output, path, needs_force } => {
-            app.mode = Mode::ConfirmOverwrite { output, path, needs_force };
+        (Msg::Yes, Mode::ConfirmQuit) => return Some(Effect::Quit),
+        (Msg::Force, Mode::ConfirmOverwrite { output, path, needs_force: Some(_) }) => {
+            return Some(Effect::Write { output, path, consent: Consent::Anything });
         }
-        Msg::Wrote { output, path, files, apply } => {
-            app.mode = Mode::Normal;
-            if output == Output::Plan {
-                app.saved = app.loaded.plan.clone();
-                // The plan now lives in that file: the title says so.
-                app.origin = path.display().to_string();
-                app.saved_path = Some(path);
-            }
-            let names: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
-            let apply = apply.map(|command| format!(" · apply it: {command}")).unwrap_or_default();
-            app.tell(format!("wrote {}{apply}", names.join(" and ")));
+        (Msg::No, Mode::ConfirmOverwrite { path, .. }) => {
+            app.tell(format!("not written: {} is as it was", path.display()));
         }
-        Msg::WriteFailed(why) => {
-            app.mode = Mode::Normal;
-            app.fail(why);
-        }
+        (Msg::No | Msg::Cancel, _) => {}
+        (_, asked) => app.mode = asked,
     }
     None
 }

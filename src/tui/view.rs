@@ -3,18 +3,18 @@
 //! overlays; the panels live in their own files.
 
 use super::capacity::{CapacityPanel, CapacityView, GaugeLevels};
-use super::findings::{Entry, FindingsPanel, FindingsView};
+use super::findings::{FindingsPanel, FindingsView};
 use super::help::HelpOverlay;
 use super::keys::{self, Context};
 use super::knobs::Knob;
-use super::layout::{Areas, MIN_HEIGHT, MIN_WIDTH, areas};
+use super::layout::{Areas, Drawn, MIN_HEIGHT, MIN_WIDTH, areas};
 use super::plan_panel::{PlanPanel, PlanView, Row, with_cursor};
 use super::state::{App, Focus, Mode, Output};
 use super::theme::Theme;
 use crate::analysis::rules::RuleId;
 use crate::model::cluster::Platform;
 use ratatui::buffer::Buffer;
-use ratatui::layout::{Position, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
 
@@ -71,46 +71,15 @@ pub fn plan_view(app: &App) -> PlanView {
     PlanView { rows, selected: app.selected, focused: app.focus == Focus::Plan }
 }
 
-/// What the Findings panel shows: the findings but drift, then drift under one heading.
-pub fn findings_view(app: &App) -> FindingsView {
+/// What the Findings panel shows: its entries, built when the plan changed, and where it
+/// stands.
+pub fn findings_view(app: &App) -> FindingsView<'_> {
     let summary = &app.report.summary;
-    let mut entries: Vec<Entry> = app
-        .report
-        .findings
-        .iter()
-        .filter(|located| located.finding.rule != RuleId::Drift)
-        .map(|located| {
-            let f = &located.finding;
-            Entry::Finding {
-                severity: f.severity,
-                rule: f.rule.as_str(),
-                message: f.message.clone(),
-                fix: f.planner_fix().map(str::to_string),
-                // The file's name is enough here (`--check` gives the whole path), and a
-                // long path would crowd out the message.
-                place: located.line.map(|line| {
-                    let name = std::path::Path::new(&located.file).file_name().map(|n| n.to_string_lossy());
-                    format!("{}:{line}", name.unwrap_or_else(|| located.file.as_str().into()))
-                }),
-            }
-        })
-        .collect();
-    if let Some(deployed) = app.deployment.as_ref().and_then(|d| d.compared()) {
-        let changes = crate::analysis::drift::compare(&deployed.plan, app.plan());
-        if !changes.is_empty() {
-            entries.push(Entry::DriftHeading { count: changes.len() });
-            entries.extend(changes.into_iter().map(|c| Entry::Drift {
-                path: c.path,
-                deployed: c.deployed,
-                planned: c.planned,
-            }));
-        }
-    }
     FindingsView {
         errors: summary.errors,
         warnings: summary.warnings,
         infos: summary.infos,
-        entries,
+        entries: &app.findings,
         scroll: app.findings_scroll,
         focused: app.focus == Focus::Findings,
     }
@@ -122,14 +91,14 @@ pub fn app_areas(app: &App, screen: Rect) -> Option<Areas> {
     areas(&plan_view(app), &findings_view(app), footer_rows, screen)
 }
 
-/// The knob under a screen position, for mouse clicks.
-pub fn knob_at(app: &App, screen: Rect, position: Position) -> Option<Knob> {
-    let inner = Block::bordered().inner(app_areas(app, screen)?.plan);
-    if !inner.contains(position) {
-        return None;
-    }
+/// Where `app` is drawn on its screen: the areas, and the knob on each row of the Plan panel.
+pub fn drawn(app: &App) -> Option<Drawn> {
+    let areas = app_areas(app, app.screen)?;
+    let inner = Block::bordered().inner(areas.plan);
     let view = plan_view(app);
-    view.rows.get(view.offset(inner.height) + usize::from(position.y - inner.y))?.knob()
+    let shown = view.rows.iter().skip(view.offset(inner.height)).take(usize::from(inner.height));
+    let knobs = (inner.y..).zip(shown).filter_map(|(row, entry)| Some((row, entry.knob()?))).collect();
+    Some(Drawn { areas, knobs })
 }
 
 impl Widget for &App {

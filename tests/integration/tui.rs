@@ -528,7 +528,9 @@ fn the_mouse_acts_only_on_what_is_under_it() {
     update(&mut app, Msg::Resize { width: 80, height: 24 });
     let shown = screen(&app, 80, 24);
     let mouse = |kind, column, row| MouseEvent { kind, column, row, modifiers: KeyModifiers::NONE };
+    // As the event loop does: the screen is drawn, then the pointer meets what was drawn.
     let run = |app: &mut App, event| {
+        app.drawn = flowcap::tui::view::drawn(app);
         if let Some(msg) = message_for_mouse(app, event) {
             update(app, msg);
         }
@@ -556,7 +558,11 @@ fn the_mouse_acts_only_on_what_is_under_it() {
     assert_eq!(app.selected, Knob::RuntimeCpusReserved);
     assert_ne!(app.plan().runtime.reservations.cpus, before.runtime.reservations.cpus);
     // A click outside the knobs selects nothing.
+    app.drawn = flowcap::tui::view::drawn(&app);
     assert_eq!(message_for_mouse(&app, mouse(MouseEventKind::Down(MouseButton::Left), 60, figures)), None);
+    // Before anything is drawn, the pointer points at nothing.
+    app.drawn = None;
+    assert_eq!(message_for_mouse(&app, mouse(MouseEventKind::Down(MouseButton::Left), 5, row)), None);
 }
 
 #[test]
