@@ -5,6 +5,7 @@
 use crate::model::chart::chart_workload;
 use crate::model::cluster::{Autoscaling, Platform};
 use crate::model::plan::{Plan, Resources};
+use crate::model::service::ServiceKey;
 use crate::model::units::{Bytes, Cpus};
 
 /// One value that differs, by its plan path.
@@ -56,7 +57,7 @@ fn kubernetes_fix(change: &Change) -> String {
     let switched = [change.deployed.as_str(), change.planned.as_str()]
         .iter()
         .any(|v| ["absent", "a service", NO_JOB_BACKEND].contains(v) || (key == "runtime" && *v == "0"));
-    match chart_workload(key).filter(|_| switched) {
+    match ServiceKey::parse(key).as_ref().and_then(chart_workload).filter(|_| switched) {
         Some(workload) => {
             let runs = !["absent", NO_JOB_BACKEND, "0"].contains(&change.planned.as_str());
             format!(

@@ -2,6 +2,9 @@
 //! where each of the plan's workloads lives in its values (FACTS.md, the chart's
 //! `values.yaml`). Reading and writing values files is [`crate::platform::kubernetes::values`]'s.
 
+use crate::model::service::ServiceKey;
+use std::borrow::Cow;
+
 /// The chart's defaults for every key flowcap reads or writes: the part of Flow-Like's
 /// `values.yaml` (TM9657/flow-like, `apps/backend/kubernetes/helm/`, ab1f822d) that decides
 /// what runs and how big. A test holds each value to the chart's own file.
@@ -66,7 +69,7 @@ monitoring:
 /// A workload of the plan and where the chart reads it.
 pub struct ChartWorkload {
     /// The plan key: `api`, `runtime`, `jobs`, `other_services.web`.
-    pub plan: &'static str,
+    pub plan: ServiceKey,
     /// The values key holding its `resources` (and replicas and autoscaling where it has them).
     pub values: &'static str,
     /// The key under `values` that sets the replica count, when the chart has one.
@@ -100,7 +103,7 @@ impl Switch {
 }
 
 const fn workload(
-    plan: &'static str,
+    plan: ServiceKey,
     values: &'static str,
     replicas: Option<&'static str>,
     autoscaling: bool,
@@ -110,22 +113,46 @@ const fn workload(
 }
 
 /// The chart workload at plan key `key`.
-pub fn chart_workload(key: &str) -> Option<&'static ChartWorkload> {
-    WORKLOADS.iter().find(|w| w.plan == key)
+pub fn chart_workload(key: &ServiceKey) -> Option<&'static ChartWorkload> {
+    WORKLOADS.iter().find(|w| w.plan == *key)
 }
 
 /// Every workload of the chart flowcap plans, in the order the values file lists them.
-pub const WORKLOADS: [ChartWorkload; 9] = [
-    workload("api", "api", Some("replicaCount"), true, Switch::Flags(&["api.enabled"])),
-    workload("other_services.web", "web", Some("replicaCount"), false, Switch::Flags(&["web.enabled"])),
-    workload("jobs", "executor", None, false, Switch::JobBackend),
-    workload("runtime", "executorPool", Some("replicaCount"), true, Switch::Flags(&["executorPool.enabled"])),
-    workload("other_services.cockroachdb", "database.internal", Some("replicas"), false, Switch::InternalDatabase),
-    workload("other_services.redis", "redis.master", None, false, Switch::Flags(&["redis.enabled"])),
-    workload("other_services.prometheus", "monitoring.prometheus", None, false, Switch::Flags(&["monitoring.enabled"])),
-    workload("other_services.grafana", "monitoring.grafana", None, false, Switch::Flags(&["monitoring.enabled"])),
+pub static WORKLOADS: [ChartWorkload; 9] = [
+    workload(ServiceKey::Api, "api", Some("replicaCount"), true, Switch::Flags(&["api.enabled"])),
     workload(
-        "other_services.tempo",
+        ServiceKey::Other(Cow::Borrowed("web")),
+        "web",
+        Some("replicaCount"),
+        false,
+        Switch::Flags(&["web.enabled"]),
+    ),
+    workload(ServiceKey::Jobs, "executor", None, false, Switch::JobBackend),
+    workload(ServiceKey::Runtime, "executorPool", Some("replicaCount"), true, Switch::Flags(&["executorPool.enabled"])),
+    workload(
+        ServiceKey::Other(Cow::Borrowed("cockroachdb")),
+        "database.internal",
+        Some("replicas"),
+        false,
+        Switch::InternalDatabase,
+    ),
+    workload(ServiceKey::Other(Cow::Borrowed("redis")), "redis.master", None, false, Switch::Flags(&["redis.enabled"])),
+    workload(
+        ServiceKey::Other(Cow::Borrowed("prometheus")),
+        "monitoring.prometheus",
+        None,
+        false,
+        Switch::Flags(&["monitoring.enabled"]),
+    ),
+    workload(
+        ServiceKey::Other(Cow::Borrowed("grafana")),
+        "monitoring.grafana",
+        None,
+        false,
+        Switch::Flags(&["monitoring.enabled"]),
+    ),
+    workload(
+        ServiceKey::Other(Cow::Borrowed("tempo")),
         "monitoring.tempo",
         None,
         false,

@@ -3,6 +3,7 @@
 //! operator, and how a plan forgets them.
 
 use crate::model::plan::Plan;
+use crate::model::service::ServiceKey;
 
 impl Plan {
     /// Takes what the deployment decides and a plan does not: the published ports and fixed
@@ -83,13 +84,14 @@ impl Plan {
             return;
         }
         let Some((service, fact)) = key.rsplit_once('.') else { return };
-        let (ports, name) = match service {
-            "api" => (&mut self.api.published_ports, &mut self.api.container_name),
-            "runtime" => (&mut self.runtime.published_ports, &mut self.runtime.container_name),
-            other => match other.strip_prefix("other_services.").and_then(|n| self.other_services.get_mut(n)) {
+        let (ports, name) = match ServiceKey::parse(service) {
+            Some(ServiceKey::Api) => (&mut self.api.published_ports, &mut self.api.container_name),
+            Some(ServiceKey::Runtime) => (&mut self.runtime.published_ports, &mut self.runtime.container_name),
+            Some(ServiceKey::Other(name)) => match self.other_services.get_mut(name.as_ref()) {
                 Some(service) => (&mut service.published_ports, &mut service.container_name),
                 None => return,
             },
+            _ => return,
         };
         match fact {
             "published_ports" => ports.clear(),

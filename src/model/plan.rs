@@ -369,7 +369,7 @@ impl Plan {
             ServiceKey::Postgres => Some((&mut self.postgres.limits, &mut self.postgres.reservations)),
             ServiceKey::Jobs => self.jobs.as_mut().map(|jobs| (&mut jobs.limits, &mut jobs.reservations)),
             ServiceKey::Other(name) => {
-                let service = self.other_services.get_mut(name)?;
+                let service = self.other_services.get_mut(name.as_ref())?;
                 Some((&mut service.limits, &mut service.reservations))
             }
         }

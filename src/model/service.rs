@@ -1,5 +1,6 @@
 //! A service of the plan by its key, so code matches an enum, not a string.
 
+use std::borrow::Cow;
 use std::fmt;
 
 /// A workload of the plan by its key in the plan file: Flow-Like's API, runtime and Postgres,
@@ -10,7 +11,8 @@ pub enum ServiceKey {
     Runtime,
     Postgres,
     Jobs,
-    Other(String),
+    /// Another service by its name (borrowed in built-in tables, owned when read).
+    Other(Cow<'static, str>),
 }
 
 impl ServiceKey {
@@ -21,13 +23,13 @@ impl ServiceKey {
             "runtime" => ServiceKey::Runtime,
             "postgres" => ServiceKey::Postgres,
             "jobs" => ServiceKey::Jobs,
-            other => ServiceKey::Other(other.strip_prefix("other_services.")?.to_string()),
+            other => ServiceKey::other(other.strip_prefix("other_services.")?),
         })
     }
 
     /// An other service by its name.
     pub fn other(name: &str) -> ServiceKey {
-        ServiceKey::Other(name.to_string())
+        ServiceKey::Other(Cow::Owned(name.to_string()))
     }
 }
 

@@ -605,12 +605,7 @@ fn a_workload_fix_that_would_overcommit_a_node_says_so_and_carries_no_edits() {
                 workload: { arrivals_per_minute: 120, mean_duration: 30s }\n";
     let p = plan(pool, rest);
     assert!(fired(&p, RuleId::NodeLimitsOvercommit).is_empty());
-    let loaded = flowcap::model::load::LoadedPlan {
-        plan: p,
-        file: "k.yaml".into(),
-        locator: flowcap::model::load::Locator::Plan(Default::default()),
-        inherited: Default::default(),
-    };
+    let loaded = crate::common::loaded(p, "k.yaml");
     let report = flowcap::report::Report::new(&loaded, flowcap::analysis::rules::Severity::Error);
     let workload = report.findings.iter().find(|f| f.finding.rule.is_workload()).expect("the workload is missed");
     let fix = workload.finding.fix.as_deref().unwrap();

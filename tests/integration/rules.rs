@@ -316,12 +316,7 @@ fn workload_target_missed_and_met() {
 /// finding and brings no new error or warning (no host overcommitted to meet the workload).
 fn assert_workload_fix_is_true(plan: &Plan, rule: RuleId) {
     use flowcap::analysis::solve::{Outcome, solve};
-    let loaded = flowcap::model::load::LoadedPlan {
-        plan: plan.clone(),
-        file: "plan.yaml".into(),
-        locator: flowcap::model::load::Locator::Plan(Default::default()),
-        inherited: Default::default(),
-    };
+    let loaded = crate::common::loaded(plan.clone(), "plan.yaml");
     let report = flowcap::report::Report::new(&loaded, Severity::Error);
     let finding = report.findings.iter().find(|f| f.finding.rule == rule).unwrap();
     let Outcome::Solved(candidates) = solve(plan) else { panic!("{rule}: solve found nothing") };

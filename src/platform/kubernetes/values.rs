@@ -10,6 +10,7 @@ use crate::model::chart::{CHART_DEFAULTS, Switch, WORKLOADS};
 use crate::model::cluster::{Autoscaling, Jobs, Platform};
 use crate::model::load::Place;
 use crate::model::plan::{OtherService, Plan, Resources};
+use crate::model::service::ServiceKey;
 use crate::model::units::{Bytes, Cpus};
 use std::collections::BTreeMap;
 
@@ -20,7 +21,7 @@ pub fn values_text(plan: &Plan, header: &str) -> Result<String, InputError> {
     let defaults = chart_defaults();
     let mut root = Mapping::new();
     for workload in &WORKLOADS {
-        let Some(planned) = planned(plan, workload.plan) else { continue };
+        let Some(planned) = planned(plan, &workload.plan) else { continue };
         let at = |key: &str| format!("{}.{key}", workload.values);
         if let Some(key) = workload.replicas {
             set(&mut root, &at(key), planned.replicas.into());
@@ -51,7 +52,7 @@ pub fn values_text(plan: &Plan, header: &str) -> Result<String, InputError> {
             }
             set(&mut root, &at("autoscaling"), Value::Mapping(hpa));
         }
-        if workload.plan == "jobs"
+        if workload.plan == ServiceKey::Jobs
             && let Some(jobs) = &plan.jobs
         {
             set(&mut root, &at("maxConcurrentJobs"), jobs.max_concurrent.into());
@@ -70,20 +71,23 @@ pub struct Planned {
 }
 
 /// The plan's workload at `key`, if the plan has it.
-pub fn planned(plan: &Plan, key: &str) -> Option<Planned> {
+pub fn planned(plan: &Plan, key: &ServiceKey) -> Option<Planned> {
     let planned = |replicas, requests, limits, autoscaling| Planned { replicas, requests, limits, autoscaling };
     match key {
-        "api" => Some(planned(plan.api.replicas, plan.api.reservations, plan.api.limits, plan.api.autoscaling)),
-        "runtime" => Some(planned(
+        ServiceKey::Api => {
+            Some(planned(plan.api.replicas, plan.api.reservations, plan.api.limits, plan.api.autoscaling))
+        }
+        ServiceKey::Runtime => Some(planned(
             plan.runtime.replicas,
             plan.runtime.reservations,
             plan.runtime.limits,
             plan.runtime.autoscaling,
         )),
-        "jobs" => plan.jobs.map(|jobs| planned(jobs.max_concurrent, jobs.reservations, jobs.limits, None)),
-        _ => {
-            let name = key.strip_prefix("other_services.")?;
-            let service = plan.other_services.get(name)?;
+        ServiceKey::Jobs => plan.jobs.map(|jobs| planned(jobs.max_concurrent, jobs.reservations, jobs.limits, None)),
+        // Postgres is the chart's database only through `database.internal`, read as a service.
+        ServiceKey::Postgres => None,
+        ServiceKey::Other(name) => {
+            let service = plan.other_services.get(name.as_ref())?;
             Some(planned(service.replicas, service.reservations, service.limits, None))
         }
     }
@@ -166,7 +170,7 @@ pub fn import(files: &[ValuesFile]) -> Result<(Plan, BTreeMap<String, Place>), I
             }
         };
         if !on {
-            if workload.plan == "runtime" {
+            if workload.plan == ServiceKey::Runtime {
                 plan.runtime.replicas = 0;
             }
             continue;
@@ -202,21 +206,21 @@ pub fn import(files: &[ValuesFile]) -> Result<(Plan, BTreeMap<String, Place>), I
         // With an autoscaler the chart's API Deployment sets no count: the replica count
         // flowcap writes is where the plan has it now, held within the bounds.
         let replicas = autoscaling.map_or(replicas, |hpa| replicas.clamp(hpa.min, hpa.max.max(hpa.min)));
-        match workload.plan {
-            "api" => {
+        match &workload.plan {
+            ServiceKey::Api => {
                 (plan.api.replicas, plan.api.reservations, plan.api.limits, plan.api.autoscaling) =
                     (replicas, requests, limits, autoscaling)
             }
-            "runtime" => {
+            ServiceKey::Runtime => {
                 (plan.runtime.replicas, plan.runtime.reservations, plan.runtime.limits, plan.runtime.autoscaling) =
                     (replicas, requests, limits, autoscaling);
             }
-            "jobs" => {
+            ServiceKey::Jobs => {
                 let max_concurrent = reader.count(&at("maxConcurrentJobs"), "jobs.max_concurrent")?;
                 plan.jobs = Some(Jobs { max_concurrent, limits, reservations: requests });
             }
-            key => {
-                let name = key.trim_start_matches("other_services.");
+            ServiceKey::Postgres => {}
+            ServiceKey::Other(name) => {
                 let service = OtherService { replicas, limits, reservations: requests, ..OtherService::default() };
                 plan.other_services.insert(name.to_string(), service);
             }

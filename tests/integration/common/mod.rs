@@ -15,6 +15,16 @@ pub fn path_with_flowcap() -> String {
     format!("{}:{}", binary.parent().unwrap().display(), std::env::var("PATH").unwrap_or_default())
 }
 
+/// `plan` as if read from a plan file named `file` (no key positions).
+pub fn loaded(plan: flowcap::model::plan::Plan, file: &str) -> flowcap::model::load::LoadedPlan {
+    flowcap::model::load::LoadedPlan {
+        plan,
+        file: file.into(),
+        locator: flowcap::model::load::Locator::Plan(Default::default()),
+        inherited: Default::default(),
+    }
+}
+
 /// A fresh, empty folder, unique to this call (tests run in parallel), removed when dropped.
 pub struct TestDir(tempfile::TempDir);
 
