@@ -5,7 +5,7 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use flowcap::analysis::placement::{PodGroup, Scale, place};
 use flowcap::model::cluster::NodePool;
-use flowcap::model::plan::Resources;
+use flowcap::model::resources::Resources;
 use flowcap::model::units::{Bytes, Cpus};
 use std::hint::black_box;
 

@@ -4,7 +4,8 @@
 
 use crate::model::chart::chart_workload;
 use crate::model::cluster::{Autoscaling, Platform};
-use crate::model::plan::{Plan, Resources};
+use crate::model::plan::Plan;
+use crate::model::resources::Resources;
 use crate::model::service::ServiceKey;
 use crate::model::units::{Bytes, Cpus};
 

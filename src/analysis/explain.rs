@@ -160,7 +160,7 @@ fn target(percent: Option<u32>) -> String {
 }
 
 /// `cpu/memory` in Kubernetes quantities, `0` where unset.
-fn quantities(resources: crate::model::plan::Resources) -> String {
+fn quantities(resources: crate::model::resources::Resources) -> String {
     let cpus = resources.cpus.map_or("0".into(), |c| c.kubernetes());
     let memory = resources.memory.map_or("0".into(), |m| m.kubernetes());
     format!("{cpus}/{memory}")

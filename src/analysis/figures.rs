@@ -3,7 +3,8 @@
 use crate::analysis::pgtune::{self, PgTune};
 use crate::analysis::placement::{self, Placement, Scale};
 use crate::analysis::workload::{self, WorkloadFigures};
-use crate::model::plan::{Plan, Resources};
+use crate::model::plan::Plan;
+use crate::model::resources::Resources;
 use crate::model::service::ServiceKey;
 use crate::model::units::{Bytes, Cpus, round4};
 use serde::Serialize;

@@ -1,5 +1,6 @@
 //! What a plan means: its figures (concurrent executions, connections, host fit, Postgres
-//! memory), the rules that turn them into findings, PGTune's advice, queueing under a
+//! memory, pods placed on the cluster's nodes), the rules that turn them into findings (the
+//! plan held against what Prometheus observed among them), PGTune's advice, queueing under a
 //! workload, the smallest change that meets it, drift from a deployment, and where each
 //! default comes from.
 

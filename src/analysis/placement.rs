@@ -7,7 +7,8 @@
 //! node, nor more requests than the nodes offer.
 
 use crate::model::cluster::NodePool;
-use crate::model::plan::{Plan, Resources};
+use crate::model::plan::Plan;
+use crate::model::resources::Resources;
 use crate::model::service::ServiceKey;
 use crate::model::units::{Bytes, Cpus, round4};
 use serde::Serialize;

@@ -5,7 +5,7 @@
 //! Waits only shrink as replicas or slots grow, so each search is a binary search over a
 //! monotone predicate: a few dozen Erlang C evaluations in all.
 
-use crate::analysis::rules::{Finding, RuleId, Severity, evaluate, resource_problems};
+use crate::analysis::rules::{Finding, RuleId, brought, evaluate, resource_problems, serious};
 use crate::analysis::workload::{DEFAULT_P95_WAIT_SHARE, Waits, sized_workload, wait_text};
 use crate::model::cluster::Platform;
 use crate::model::edit::PlanEdit;
@@ -395,18 +395,8 @@ pub fn workload_fix(plan: &Plan, sized_for: SizedFor) -> WorkloadFix {
 /// The errors and warnings `edited` has that `plan` did not (a milder level of one it had does
 /// not count), as their messages.
 fn brought_by(plan: &Plan, edited: &Plan) -> Vec<String> {
-    let serious = |plan: &Plan| -> Vec<Finding> {
-        evaluate(plan, &crate::analysis::figures::analyze(plan))
-            .into_iter()
-            .filter(|f| f.severity > Severity::Info)
-            .collect()
-    };
-    let had: Vec<RuleId> = serious(plan).iter().map(|f| f.rule).collect();
-    serious(edited)
-        .into_iter()
-        .filter(|f| !had.contains(&f.rule) && !f.rule.stronger().is_some_and(|s| had.contains(&s)))
-        .map(|f| f.message)
-        .collect()
+    let findings = |plan: &Plan| evaluate(plan, &crate::analysis::figures::analyze(plan));
+    brought(&serious(&findings(plan)), findings(edited))
 }
 
 impl Candidate {

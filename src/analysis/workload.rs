@@ -76,11 +76,6 @@ impl Waits {
 }
 
 impl Workload {
-    /// Arrivals per second.
-    pub fn arrival_rate(&self) -> f64 {
-        self.arrivals_per_minute / 60.0
-    }
-
     /// Offered load, Erlangs: arrivals per minute × duration ÷ 60, multiplied first so that
     /// whole numbers stay whole (1998/min × 30 s is 999, not 998.9999999999999).
     pub fn offered_load(&self) -> f64 {

@@ -1,5 +1,6 @@
-//! The edges every command shares: input errors that point at file, line and column, and
-//! writes that never lose what was there.
+//! The edges every command shares: input errors that point at file, line and column, writes
+//! that never lose what was there, text safe for a terminal, and YAML through one door
+//! ([`yaml`], the only module that names the YAML crate; [`yaml_lines`] places its keys).
 
 pub mod error;
 pub mod text;

@@ -20,8 +20,8 @@ const MAX_FLOW_NESTING: usize = 64;
 const MAX_ALIAS_BYTES: usize = 64 * 1024 * 1024;
 
 /// Refuses text that would make the YAML parser run away before it is parsed: flow
-/// collections nested deeper than [`MAX_FLOW_NESTING`], and aliases that would copy more than
-/// [`MAX_ALIAS_BYTES`] (each alias counted at the size of the block its anchor starts).
+/// collections nested deeper than `MAX_FLOW_NESTING`, and aliases that would copy more than
+/// `MAX_ALIAS_BYTES` (each alias counted at the size of the block its anchor starts).
 pub fn check_bounds(file: &str, text: &str) -> Result<(), InputError> {
     let mut depth = 0usize;
     let mut quote: Option<u8> = None;

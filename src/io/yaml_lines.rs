@@ -1,5 +1,5 @@
 //! Where each key of a block-style YAML document stands, so findings and range errors can
-//! point at a line. the YAML parser reports positions only for its own errors; this light scan of
+//! point at a line. The YAML parser reports positions only for its own errors; this light scan of
 //! the text covers the rest. Keys inside one-line flow mappings (`{cpus: 4}`) are found too;
 //! anything it cannot place falls back to the nearest enclosing key.
 

@@ -1,4 +1,6 @@
-//! The plan and what it is made of: the plan itself, its units, the built-in presets, and
+//! The plan and what it is made of: the plan itself and its validation, units, resources,
+//! services and the typed edits a fix carries, the deployment facts it takes, the cluster and
+//! Flow-Like's chart as data, the built-in presets, what Prometheus observed as data, and
 //! loading a plan file with the place of every key.
 
 pub mod annotate;

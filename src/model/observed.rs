@@ -1,5 +1,5 @@
 //! What really ran, as data: the figures read from the deployment's Prometheus
-//! ([`crate::observe`] reads them; [`crate::analysis::observed`] holds a plan against them).
+//! ([`crate::observe`] reads them; [`crate::analysis::rules::observed`] holds a plan against them).
 
 use crate::model::plan::{Dispatch, Plan, Workload};
 use crate::model::units::{Seconds, round4};

@@ -2,7 +2,7 @@
 //! compose file and source, PostgreSQL's docs) and are documented in docs/reference.md.
 
 use crate::model::cluster::{Autoscaling, Cluster, Jobs, Platform};
-pub use crate::model::resources::Resources;
+use crate::model::resources::Resources;
 use crate::model::service::ServiceKey;
 use crate::model::units::{Bytes, Cpus, Seconds};
 use serde::{Deserialize, Serialize};

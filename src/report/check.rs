@@ -24,6 +24,10 @@ pub struct Report {
     /// What the deployment's Prometheus saw, with `--prometheus`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub observed: Option<Observed>,
+    /// Every value the deployment sets differently from the plan, as the drift findings say
+    /// them (the planner lists them under one heading).
+    #[serde(skip)]
+    pub drift: Vec<drift::Change>,
 }
 
 /// What a plan is held against besides itself.
@@ -150,6 +154,7 @@ impl Report {
             findings,
             summary: Summary::of(&[], fail_on),
             observed: None,
+            drift: Vec::new(),
         }
         .summarised()
     }
@@ -190,13 +195,14 @@ impl Report {
     /// Adds a `drift` finding for every value where `deployment` differs from the plan,
     /// located in the compose files.
     pub fn with_drift(mut self, deployment: &LoadedPlan, plan: &Plan) -> Report {
-        for change in drift::compare(&deployment.plan, plan) {
+        self.drift = drift::compare(&deployment.plan, plan);
+        for change in &self.drift {
             // The deployment changes, not the plan: no plan edits.
             let finding = Finding::new(
                 RuleId::Drift,
                 &change.path,
                 format!("{}: the deployment has {}, the plan {}", change.path, change.deployed, change.planned),
-                Some(drift::fix(&change, plan.platform)),
+                Some(drift::fix(change, plan.platform)),
             );
             self.findings.push(locate(deployment, finding));
         }
@@ -247,12 +253,12 @@ impl Report {
         figures
     }
 
-    /// The plan's name (else its file), on one line.
     /// What was read, for a report's first line: the plan file, or every file.
     pub fn sources(&self) -> &str {
         self.plan.read.as_deref().unwrap_or(&self.plan.file)
     }
 
+    /// The plan's name (else its file), on one line.
     pub fn title(&self) -> std::borrow::Cow<'_, str> {
         crate::io::text::one_line(self.plan.name.as_deref().unwrap_or(&self.plan.file))
     }

@@ -1,5 +1,5 @@
-//! The check report: figures and findings for one plan, rendered as human text, JSON, SARIF,
-//! JUnit XML or GitHub workflow commands. Rendering is deterministic: same plan, same bytes.
+//! All rendering: the check report ([`check`]) as human text, JSON, SARIF, JUnit XML or GitHub
+//! workflow commands, and what `observe` saw. Rendering is deterministic: same plan, same bytes.
 
 pub mod check;
 pub mod colour;

@@ -3,7 +3,6 @@
 //! above and below.
 
 use super::theme::{Theme, out_of_view};
-use crate::analysis::drift::Change;
 use crate::analysis::rules::{RuleId, Severity};
 use crate::report::Report;
 use ratatui::buffer::Buffer;
@@ -35,8 +34,8 @@ pub enum Entry {
 }
 
 /// The panel's entries for `report`: its findings but drift, each with its fix in the planner's
-/// words, then `drift` under one heading. Built when the plan changes, not on every frame.
-pub fn entries(report: &Report, drift: Vec<Change>) -> Vec<Entry> {
+/// words, then the drift under one heading. Built when the plan changes, not on every frame.
+pub fn entries(report: &Report) -> Vec<Entry> {
     let mut entries: Vec<Entry> = report
         .findings
         .iter()
@@ -57,12 +56,12 @@ pub fn entries(report: &Report, drift: Vec<Change>) -> Vec<Entry> {
             }
         })
         .collect();
-    if !drift.is_empty() {
-        entries.push(Entry::DriftHeading { count: drift.len() });
-        entries.extend(drift.into_iter().map(|c| Entry::Drift {
-            path: c.path,
-            deployed: c.deployed,
-            planned: c.planned,
+    if !report.drift.is_empty() {
+        entries.push(Entry::DriftHeading { count: report.drift.len() });
+        entries.extend(report.drift.iter().map(|c| Entry::Drift {
+            path: c.path.clone(),
+            deployed: c.deployed.clone(),
+            planned: c.planned.clone(),
         }));
     }
     entries

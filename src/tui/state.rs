@@ -6,7 +6,6 @@
 use super::findings::{Entry, entries};
 use super::knobs::Knob;
 use super::layout::Drawn;
-use crate::analysis::drift;
 use crate::analysis::rules::Severity;
 use crate::inputs::{self, Deployment};
 use crate::io::error::InputError;
@@ -122,7 +121,7 @@ pub enum Msg {
     Force,
     No,
     Quit,
-    /// Ctrl-C or SIGTERM: leave now.
+    /// Ctrl-C: leave now.
     Abort,
     /// From [`Effect::Write`]: files are in the way; ask.
     AskToReplace {
@@ -203,7 +202,7 @@ pub struct App {
     /// Oldest first; bounded by [`UNDO_LIMIT`].
     pub undo: VecDeque<Snapshot>,
     pub redo: Vec<Snapshot>,
-    /// Index into [`planner_presets`] of the preset shown, when it is one.
+    /// Index into `planner_presets` of the preset shown, when it is one.
     pub preset: Option<usize>,
     /// Where `s` saved last; it suggests the same path next time.
     pub saved_path: Option<PathBuf>,
@@ -246,7 +245,7 @@ impl App {
             baseline: loaded.plan.clone(),
             baseline_report: report.clone(),
             saved: loaded.plan.clone(),
-            findings: entries(&report, Vec::new()),
+            findings: entries(&report),
             report,
             loaded,
             selected: Knob::ALL[0],
@@ -316,11 +315,7 @@ impl App {
             read: None,
         };
         self.report = Report::in_context(&self.loaded, Severity::Error, context);
-        let drift = match self.deployment.as_ref().and_then(Deployment::compared) {
-            Some(deployed) => drift::compare(&deployed.plan, &self.loaded.plan),
-            None => Vec::new(),
-        };
-        self.findings = entries(&self.report, drift);
+        self.findings = entries(&self.report);
     }
 
     pub(super) fn fail(&mut self, text: String) {

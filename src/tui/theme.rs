@@ -32,7 +32,7 @@ impl Theme {
     }
 
     pub fn dim(self) -> Style {
-        if self.color { Style::new().fg(Color::DarkGray) } else { Style::new() }
+        self.fg(Color::DarkGray)
     }
 
     /// Text to read (fixes, the key hints): light, not the dim grey that vanishes on black.

@@ -1,6 +1,7 @@
 //! The screen as a pure function of [`App`]: the one place the panels' view models are built
-//! from the state (each panel sees only its own), the layout for them, title, footer and the
-//! overlays; the panels live in their own files.
+//! from the state (each panel sees only its own), where they go ([`super::layout`] on this
+//! screen, and what the last draw put where), title, footer and the overlays; the panels live
+//! in their own files.
 
 use super::capacity::{CapacityPanel, CapacityView, GaugeLevels};
 use super::findings::{FindingsPanel, FindingsView};

@@ -33,7 +33,7 @@ fn reads_the_project_like_compose() {
     assert_eq!(plan.runtime.max_concurrent_executions, 16, "the override's environment wins");
     assert_eq!(
         plan.runtime.limits,
-        flowcap::model::plan::Resources { cpus: Some(Cpus::whole(3)), memory: Some(Bytes::gib(6)) }
+        flowcap::model::resources::Resources { cpus: Some(Cpus::whole(3)), memory: Some(Bytes::gib(6)) }
     );
     assert!(plan.runtime.published_ports.is_empty(), "ports: !reset [] in the override");
     assert_eq!(plan.postgres.max_connections, 200, "the override's command replaces the base's");
@@ -117,11 +117,11 @@ fn flow_like_as_it_ships() {
     assert_eq!(plan.runtime.max_concurrent_executions, 10, "the :- default");
     assert_eq!(
         plan.runtime.limits,
-        flowcap::model::plan::Resources { cpus: Some(Cpus::whole(4)), memory: Some(Bytes::gib(8)) }
+        flowcap::model::resources::Resources { cpus: Some(Cpus::whole(4)), memory: Some(Bytes::gib(8)) }
     );
     assert_eq!(
         plan.runtime.reservations,
-        flowcap::model::plan::Resources { cpus: Some(Cpus::whole(1)), memory: Some(Bytes::gib(2)) }
+        flowcap::model::resources::Resources { cpus: Some(Cpus::whole(1)), memory: Some(Bytes::gib(2)) }
     );
     assert_eq!(plan.runtime.published_ports, [9000]);
     assert_eq!(plan.api.published_ports, [8080, 9090]);

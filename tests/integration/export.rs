@@ -231,10 +231,10 @@ fn what_the_plan_leaves_out_is_reset() {
     let deployed = import(&project, &ServiceNames::default()).unwrap().plan;
     assert_eq!(
         deployed.runtime.limits,
-        flowcap::model::plan::Resources { cpus: None, memory: Some(flowcap::model::units::Bytes::gib(4)) }
+        flowcap::model::resources::Resources { cpus: None, memory: Some(flowcap::model::units::Bytes::gib(4)) }
     );
     assert_eq!(
         deployed.postgres.limits,
-        flowcap::model::plan::Resources { cpus: Some(flowcap::model::units::Cpus::whole(1)), memory: None }
+        flowcap::model::resources::Resources { cpus: Some(flowcap::model::units::Cpus::whole(1)), memory: None }
     );
 }

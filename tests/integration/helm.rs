@@ -89,8 +89,8 @@ fn quantity<T>(resources: &Value, block: &str, key: &str, parse: fn(&str) -> Res
 fn assert_resources(
     name: &str,
     rendered: &Value,
-    requests: flowcap::model::plan::Resources,
-    limits: flowcap::model::plan::Resources,
+    requests: flowcap::model::resources::Resources,
+    limits: flowcap::model::resources::Resources,
 ) {
     for (block, planned) in [("requests", requests), ("limits", limits)] {
         assert_eq!(quantity(rendered, block, "cpu", Cpus::parse), planned.cpus, "{name} {block}.cpu");
@@ -210,7 +210,7 @@ fn helm_renders_the_chart_with_the_exported_values_and_they_read_back_without_dr
             }
         }
         // The chart (ab1f822d) documents executor.maxConcurrentJobs and executor.resources but
-        // passes neither to any manifest: the API applies its own. Said in the README; this
+        // passes neither to any manifest: the API applies its own. Said in docs/guide.md; this
         // fails when a chart update starts rendering them, so the test then checks them.
         if let Some(jobs) = &plan.jobs {
             assert!(!text.contains(&jobs.max_concurrent.to_string()), "{source}: the chart now renders the Job cap");

@@ -271,7 +271,7 @@ fn values_files_merge_over_the_charts_defaults_as_helm_merges_them() {
     // replicaCount 4 stands within the autoscaler's bounds (3 to 8).
     assert_eq!(plan.api.replicas, 4);
     assert_eq!(plan.api.autoscaling.map(|a| (a.min, a.max, a.target_cpu_percent)), Some((3, 8, Some(70))));
-    assert_eq!(plan.api.limits, flowcap::model::plan::Resources::default());
+    assert_eq!(plan.api.limits, flowcap::model::resources::Resources::default());
     assert_eq!(plan.jobs.map(|j| j.max_concurrent), Some(25));
     let names: Vec<&str> = plan.other_services.keys().map(String::as_str).collect();
     assert_eq!(names, ["redis", "web"]);
@@ -334,7 +334,7 @@ fn values_are_read_as_kubernetes_reads_them() {
     let mut plan = values(&[("v.yaml", text)]).unwrap();
     assert_eq!(plan.api.replicas, 3);
     assert_eq!(plan.api.reservations.memory, Some(Bytes(2_100_000_000)));
-    assert_eq!(plan.runtime.reservations, flowcap::model::plan::Resources::default());
+    assert_eq!(plan.runtime.reservations, flowcap::model::resources::Resources::default());
     let hpa = plan.runtime.autoscaling.unwrap();
     assert_eq!((hpa.target_cpu_percent, hpa.target_memory_percent), (Some(70), None));
     plan.cluster = Some(flowcap::model::cluster::Cluster {
@@ -344,7 +344,7 @@ fn values_are_read_as_kubernetes_reads_them() {
             max_nodes: None,
             cpus: Cpus::whole(16),
             memory: Bytes::gib(64),
-            allocatable: Some(flowcap::model::plan::Resources {
+            allocatable: Some(flowcap::model::resources::Resources {
                 cpus: Some(Cpus::whole(16)),
                 memory: Some(Bytes::gib(64)),
             }),

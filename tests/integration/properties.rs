@@ -275,7 +275,7 @@ proptest! {
         pool.memory = Bytes::gib(nodes.3);
         plan.jobs = jobs.map(|(cap, millis)| flowcap::model::cluster::Jobs {
             max_concurrent: cap,
-            reservations: flowcap::model::plan::Resources { cpus: Some(Cpus(millis)), memory: Some(Bytes::mib(256)) },
+            reservations: flowcap::model::resources::Resources { cpus: Some(Cpus(millis)), memory: Some(Bytes::mib(256)) },
             ..Default::default()
         });
         // A workload's fix on a cluster sizes the executors and the first pool's nodes.

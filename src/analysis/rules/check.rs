@@ -9,7 +9,7 @@ use crate::model::cluster::Platform;
 use crate::model::plan::Plan;
 
 /// Every finding for the plan, most severe first, then by rule id: a stable order. A fix is
-/// offered as plan changes only when it holds: see [`verify_changes`].
+/// offered as plan changes only when it holds: see `verify_changes`.
 pub fn evaluate(plan: &Plan, analysis: &Analysis) -> Vec<Finding> {
     let mut findings = evaluate_unverified(plan, analysis);
     verify_changes(plan, &mut findings);
@@ -21,8 +21,7 @@ pub fn evaluate(plan: &Plan, analysis: &Analysis) -> Vec<Finding> {
 /// bring one is withdrawn and the fix says what it would bring — packing pods differently can
 /// strand another, for one.
 fn verify_changes(plan: &Plan, findings: &mut [Finding]) {
-    let had: Vec<RuleId> = findings.iter().filter(|f| f.severity > Severity::Info).map(|f| f.rule).collect();
-    let new = |rule: RuleId| !had.contains(&rule) && !rule.stronger().is_some_and(|s| had.contains(&s));
+    let had = serious(findings);
     for finding in findings.iter_mut().filter(|f| !f.changes.is_empty()) {
         let mut edited = plan.clone();
         if !finding.changes.iter().all(|edit| edit.apply(&mut edited).is_ok()) || edited.validate().is_err() {
@@ -35,8 +34,7 @@ fn verify_changes(plan: &Plan, findings: &mut [Finding]) {
             finding.changes.clear();
             continue;
         }
-        let brought: Vec<String> =
-            after.into_iter().filter(|f| f.severity > Severity::Info && new(f.rule)).map(|f| f.message).collect();
+        let brought = brought(&had, after);
         if !brought.is_empty() {
             finding.changes.clear();
             let brings = format!(
@@ -49,6 +47,19 @@ fn verify_changes(plan: &Plan, findings: &mut [Finding]) {
             }
         }
     }
+}
+
+/// The rules of the errors and warnings among `findings`.
+pub fn serious(findings: &[Finding]) -> Vec<RuleId> {
+    findings.iter().filter(|f| f.severity > Severity::Info).map(|f| f.rule).collect()
+}
+
+/// The messages of the errors and warnings in `after` that a plan with the serious rules `had`
+/// did not have: what a change brings. A milder level of a rule it had does not count: it was
+/// already there, said as the stronger.
+pub fn brought(had: &[RuleId], after: Vec<Finding>) -> Vec<String> {
+    let new = |rule: RuleId| !had.contains(&rule) && !rule.stronger().is_some_and(|s| had.contains(&s));
+    after.into_iter().filter(|f| f.severity > Severity::Info && new(f.rule)).map(|f| f.message).collect()
 }
 
 fn evaluate_unverified(plan: &Plan, analysis: &Analysis) -> Vec<Finding> {

@@ -6,7 +6,8 @@ use crate::analysis::rules::fit::problems_from;
 use crate::analysis::rules::table::RuleId;
 use crate::model::cluster::Platform;
 use crate::model::edit::{Block, PlanEdit};
-use crate::model::plan::{Plan, Resources};
+use crate::model::plan::Plan;
+use crate::model::resources::Resources;
 use crate::model::service::ServiceKey;
 
 pub fn fixed_host_ports(plan: &Plan, findings: &mut Findings) {

@@ -13,6 +13,6 @@ mod slots;
 mod table;
 mod workload;
 
-pub use check::{evaluate, resource_problems};
+pub use check::{brought, evaluate, resource_problems, serious};
 pub use finding::Finding;
 pub use table::{RULES, Rule, RuleId, Severity};

@@ -10,7 +10,8 @@ use super::roles::{Role, ServiceNames};
 use crate::io::error::InputError;
 use crate::io::yaml::{Mapping, Value};
 use crate::model::load::{LoadedPlan, Locator};
-use crate::model::plan::{OtherService, Plan, Resources};
+use crate::model::plan::{OtherService, Plan};
+use crate::model::resources::Resources;
 use crate::model::units::{Bytes, Cpus};
 use std::collections::{BTreeMap, HashMap};
 

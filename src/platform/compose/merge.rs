@@ -1,5 +1,6 @@
-//! Compose's merge rules for several files: mappings merge key by key, sequences append, the
-//! keys Compose replaces or merges by a key do so, and `!reset` / `!override` tags win.
+//! Compose's merge rules for several files: mappings merge key by key, command-like sequences
+//! are replaced and others united, the keys Compose merges by a key do so, and `!reset` /
+//! `!override` tags win.
 
 use crate::io::yaml::Value;
 use crate::io::yaml::{Tag, TaggedValue};

@@ -20,6 +20,6 @@ pub use env::Environment;
 pub use export::{Export, ExportOptions, export};
 pub use import::{ServiceFacts, import, service_facts};
 pub use ports::PortBinding;
-pub use project::{Project, ProjectOptions, discover};
+pub use project::{Project, ProjectOptions};
 pub use roles::{Role, ServiceNames};
 pub use writer::Change;

@@ -1,5 +1,5 @@
-//! Published ports as Compose writes them, long syntax and short (`127.0.0.1:5432:5432`,
-//! `9000-9003:9000`, `53:53/udp`).
+//! A published port, and the short syntax Compose reads it from (`127.0.0.1:5432:5432`,
+//! `9000-9003:9000`, `53:53/udp`); the long syntax is a mapping the import reads key by key.
 
 /// One published port as Compose reads it: `[HOST_IP:][PUBLISHED:]TARGET[/PROTOCOL]` or the
 /// long syntax.

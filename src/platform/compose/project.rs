@@ -1,7 +1,7 @@
-//! A Compose project as Compose sees it: the files found or given, each parsed with anchors
-//! and merge keys, interpolated, its `extends` and `include` resolved and its `env_file` paths
-//! taken from the folder they are relative to, then merged in order by Compose's merge rules,
-//! and the services the active profiles select.
+//! A Compose project as Compose sees it: the files found or given, each read by the
+//! [`super::loader`] (anchors, interpolation, `extends`, `include`, `env_file` paths), merged in
+//! order by Compose's rules ([`super::merge`]), and the services the active profiles select,
+//! with where each key was set.
 
 use super::env::{Environment, parse_dotenv};
 use super::loader::{Loader, Reading, SourceFile};
