@@ -176,7 +176,7 @@ pub fn diff(args: &PlanArgs) -> ExitCode {
     match start(args) {
         Ok(inputs) => match inputs.compared() {
             Some(deployed) => {
-                print(&flowcap::analysis::drift::render(&flowcap::analysis::drift::compare(
+                print(&flowcap::report::drift::render(&flowcap::analysis::drift::compare(
                     &deployed.plan,
                     &inputs.loaded.plan,
                 )));
@@ -194,7 +194,7 @@ pub fn diff(args: &PlanArgs) -> ExitCode {
 pub fn explain(args: &PlanArgs) -> ExitCode {
     match start(args) {
         Ok(start) => {
-            print(&flowcap::analysis::explain::render(&start.loaded.plan));
+            print(&flowcap::report::explain::render(&start.loaded.plan));
             ExitCode::SUCCESS
         }
         Err(error) => bad_input(&error),
@@ -207,7 +207,7 @@ pub fn solve(args: &SolveArgs) -> ExitCode {
         Err(error) => return bad_input(&error),
     };
     let outcome = flowcap::analysis::solve::solve(&loaded.plan);
-    print(&flowcap::analysis::solve::render(&loaded.plan, &outcome));
+    print(&flowcap::report::solve::render(&loaded.plan, &outcome));
     match outcome {
         Outcome::NoWorkload => bad_input(&InputError::conflict(&loaded.file, "has no workload section to solve for")),
         Outcome::NoSolution { .. } => ExitCode::from(EXIT_FINDINGS),

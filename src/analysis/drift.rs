@@ -195,15 +195,6 @@ pub fn compare(deployed: &Plan, planned: &Plan) -> Vec<Change> {
     changes.found
 }
 
-/// The changes as `path: before → after` lines.
-pub fn render(changes: &[Change]) -> String {
-    if changes.is_empty() {
-        return "no differences: the deployment matches the plan\n".to_string();
-    }
-    let width = changes.iter().map(|c| c.path.len()).max().unwrap_or(0);
-    changes.iter().map(|c| format!("{:<width$}  {} → {}\n", c.path, c.deployed, c.planned)).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,8 +221,6 @@ mod tests {
             ],
             "host and policy are not in compose files"
         );
-        let text = render(&compare(&deployed, &planned));
-        assert!(text.starts_with("runtime.replicas        1 → 4\n"), "{text}");
     }
 }
 

@@ -6,14 +6,12 @@
 //! monotone predicate: a few dozen Erlang C evaluations in all.
 
 use crate::analysis::rules::{Finding, RuleId, brought, evaluate, resource_problems, serious};
-use crate::analysis::workload::{DEFAULT_P95_WAIT_SHARE, Waits, sized_workload, wait_text};
+use crate::analysis::workload::{Waits, sized_workload, wait_text};
 use crate::model::cluster::Platform;
 use crate::model::edit::PlanEdit;
 use crate::model::plan::{
     MAX_JOBS, MAX_NODES, MAX_RUNTIME_REPLICAS, MAX_SLOTS_PER_REPLICA, MAX_WORKLOAD_SLOTS, Plan, Workload,
 };
-use crate::model::units::{percent, trim_decimal};
-use std::fmt::Write;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Strategy {
@@ -224,7 +222,7 @@ pub fn replicas_needed(workload: &Workload, slots_per_replica: u32) -> Option<u3
 }
 
 /// The most runtimes at `slots_per_replica` a plan with a workload may have.
-fn most_replicas(slots_per_replica: u32) -> u32 {
+pub fn most_replicas(slots_per_replica: u32) -> u32 {
     let most = MAX_WORKLOAD_SLOTS / u64::from(slots_per_replica.max(1));
     u32::try_from(most).unwrap_or(u32::MAX).min(MAX_RUNTIME_REPLICAS)
 }
@@ -235,7 +233,7 @@ fn most_slots(replicas: u32, ceiling: u32) -> u32 {
     u32::try_from(most).unwrap_or(u32::MAX).min(ceiling)
 }
 
-fn with_runtime(plan: &Plan, replicas: u32, slots_per_replica: u32) -> Plan {
+pub fn with_runtime(plan: &Plan, replicas: u32, slots_per_replica: u32) -> Plan {
     let mut changed = plan.clone();
     changed.runtime.replicas = replicas;
     changed.runtime.max_concurrent_executions = slots_per_replica;
@@ -404,134 +402,4 @@ impl Candidate {
     pub fn apply(&self, plan: &Plan) -> Plan {
         with_runtime(plan, self.replicas, self.slots_per_replica)
     }
-}
-
-/// The outcome for people: each option as before → after.
-pub fn render(plan: &Plan, outcome: &Outcome) -> String {
-    let mut out = String::new();
-    let (replicas, slots) = (plan.runtime.replicas, plan.runtime.max_concurrent_executions);
-    if let Some(workload) = plan.workload.as_ref().filter(|w| w.target.is_none())
-        && let Some(target) = sized_workload(workload).target
-    {
-        let _ = writeln!(
-            out,
-            "target: {target} (the plan has none: flowcap's default is {} % of the mean duration; set workload.target)",
-            percent(DEFAULT_P95_WAIT_SHARE)
-        );
-    }
-    match outcome {
-        Outcome::NoWorkload => {
-            out.push_str("the plan has no workload: add one to size for it (see docs/reference.md#the-plan)\n")
-        }
-        Outcome::Cluster(sizing) => {
-            let _ = writeln!(out, "{}", sizing.describe(plan));
-            let sized = sizing.apply(plan);
-            let before = plan.workload.as_ref().map(|w| {
-                let (replicas, slots) = plan.peak_executors();
-                w.waits(replicas, slots)
-            });
-            let pool = |p: &Plan| p.cluster.as_ref().and_then(|c| c.node_pools.first()).map(|n| (n.nodes, n.max_nodes));
-            let nodes = |p: &Plan| {
-                pool(p).map_or("-".into(), |(now, max)| match max {
-                    Some(max) => format!("{now} (max {max})"),
-                    None => now.to_string(),
-                })
-            };
-            let executors = |p: &Plan| match p.jobs.filter(|_| sizing.jobs) {
-                Some(jobs) => format!("{} Jobs", jobs.max_concurrent),
-                None => format!("{} pods", p.peak_runtime_replicas()),
-            };
-            let mut rows = vec![
-                ("executors at the peak", executors(plan), executors(&sized)),
-                ("nodes (first pool)", nodes(plan), nodes(&sized)),
-            ];
-            if let Some(before) = before {
-                rows.extend([
-                    ("concurrent executions at the peak", before.slots.to_string(), sizing.waits.slots.to_string()),
-                    (
-                        "utilisation",
-                        format!("{} %", percent(before.utilisation)),
-                        format!("{} %", percent(sizing.waits.utilisation)),
-                    ),
-                    ("p95 wait", wait_text(before.p95_wait_seconds), wait_text(sizing.waits.p95_wait_seconds)),
-                ]);
-            }
-            for (name, from, to) in rows {
-                let marker = if from == to { " " } else { "~" };
-                let _ = writeln!(out, "  {marker} {name:<34} {from:>10} → {to}");
-            }
-        }
-        Outcome::AlreadyMet(waits) => {
-            let _ = writeln!(out, "the plan already meets its target: nothing to change");
-            let _ =
-                writeln!(out, "  p95 wait {}, {} % wait", wait_text(waits.p95_wait_seconds), waits.waiting_percent());
-        }
-        Outcome::Solved(candidates) => {
-            for (index, c) in candidates.iter().enumerate() {
-                let label = match c.strategy {
-                    Strategy::Slots => "more slots per runtime",
-                    Strategy::Replicas => "more runtimes",
-                    Strategy::Both => "more runtimes and slots",
-                };
-                let pick = if index == 0 { " (recommended: the smallest change)" } else { "" };
-                let _ = writeln!(out, "option {}: {label}{pick}", index + 1);
-                let Some(before) = plan.workload.as_ref().map(|w| w.waits(replicas, slots)) else { continue };
-                let ((memory_before, cpu_before), (memory_after, cpu_after)) =
-                    (per_slot(plan, slots), per_slot(plan, c.slots_per_replica));
-                let rows = [
-                    ("runtime.replicas", replicas.to_string(), c.replicas.to_string()),
-                    ("runtime.max_concurrent_executions", slots.to_string(), c.slots_per_replica.to_string()),
-                    ("concurrent executions", before.slots.to_string(), c.waits.slots.to_string()),
-                    (
-                        "utilisation",
-                        format!("{} %", percent(before.utilisation)),
-                        format!("{} %", percent(c.waits.utilisation)),
-                    ),
-                    (
-                        "executions that wait",
-                        format!("{} %", before.waiting_percent()),
-                        format!("{} %", c.waits.waiting_percent()),
-                    ),
-                    ("mean wait", wait_text(before.mean_wait_seconds), wait_text(c.waits.mean_wait_seconds)),
-                    ("p95 wait", wait_text(before.p95_wait_seconds), wait_text(c.waits.p95_wait_seconds)),
-                    ("memory per slot", memory_before, memory_after),
-                    ("CPU per slot", cpu_before, cpu_after),
-                ];
-                for (name, from, to) in rows {
-                    let marker = if from == to { " " } else { "~" };
-                    let _ = writeln!(out, "  {marker} {name:<34} {from:>10} → {to}");
-                }
-            }
-        }
-        Outcome::NoSolution { needed_replicas, short } => {
-            let _ = writeln!(out, "no change within the host and the policy meets the target");
-            match needed_replicas {
-                Some(r) => {
-                    let _ = writeln!(
-                        out,
-                        "  meeting it takes {r} runtimes at {slots} slots each ({} slots); on this host that is short:",
-                        u64::from(*r) * u64::from(slots)
-                    );
-                    for finding in short {
-                        let fix = finding.fix.as_deref().unwrap_or("");
-                        let _ = writeln!(out, "  - {}: {}; {fix}", finding.rule, finding.message);
-                    }
-                }
-                None => {
-                    let _ = writeln!(
-                        out,
-                        "  not even {} runtimes at {slots} slots each meet it (at most {MAX_WORKLOAD_SLOTS} slots in all)",
-                        most_replicas(slots)
-                    );
-                }
-            }
-        }
-    }
-    out
-}
-
-/// Memory and CPU per slot with `slots` per runtime, as the analysis computes them.
-fn per_slot(plan: &Plan, slots: u32) -> (String, String) {
-    let per_slot = crate::analysis::figures::per_slot(&with_runtime(plan, plan.runtime.replicas, slots));
-    (per_slot.memory().map_or("—".into(), |m| m.to_string()), per_slot.cpus.map_or("—".into(), |c| trim_decimal(c, 2)))
 }

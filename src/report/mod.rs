@@ -3,11 +3,14 @@
 
 pub mod check;
 pub mod colour;
+pub mod drift;
+pub mod explain;
 mod github;
 mod human;
 mod junit;
 pub mod observed;
 mod sarif;
+pub mod solve;
 
 pub use check::{Context, JSON_SCHEMA_VERSION, LocatedFinding, PlanSource, Report, Summary, scrape_findings};
 

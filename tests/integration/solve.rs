@@ -59,7 +59,7 @@ fn no_solution_says_what_the_host_lacks() {
     assert!(meets(&plan, needed, 8) && !meets(&plan, needed - 1, 8));
     let rules: Vec<&str> = short.iter().map(|f| f.rule.as_str()).collect();
     assert!(rules.contains(&RuleId::HostCpuOvercommit.as_str()), "{rules:?}");
-    let text = flowcap::analysis::solve::render(&plan, &Outcome::NoSolution { needed_replicas, short });
+    let text = flowcap::report::solve::render(&plan, &Outcome::NoSolution { needed_replicas, short });
     assert!(text.contains(&format!("meeting it takes {needed} runtimes at 8 slots each")), "{text}");
     assert!(text.contains("raise host.cpus to"), "{text}");
 }
@@ -90,7 +90,7 @@ fn without_a_target_solve_sizes_for_a_documented_default_and_says_so() {
     let one_fewer = workload.waits(best.replicas, best.slots_per_replica - 1);
     assert!(one_fewer.p95_wait_seconds.is_none_or(|w| w > 3.0), "the smallest that meets it");
     assert!(best.waits.utilisation < 0.95, "{}", best.waits.utilisation);
-    let shown = flowcap::analysis::solve::render(&plan, &solve(&plan));
+    let shown = flowcap::report::solve::render(&plan, &solve(&plan));
     assert!(
         shown.starts_with("target: p95 wait ≤ 3 s (the plan has none: flowcap's default is 10 % of the mean duration"),
         "{shown}"
