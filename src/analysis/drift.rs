@@ -11,7 +11,7 @@ use crate::model::units::{Bytes, Cpus};
 
 /// One value that differs, by its plan path.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Change {
+pub struct Difference {
     pub path: String,
     /// What the deployment has now.
     pub deployed: String,
@@ -21,7 +21,7 @@ pub struct Change {
 
 /// What the operator can do about one drifted value: the override sets most of them, but not
 /// the API's signing keys (one BACKEND_KEY/PUB/KID for every replica) nor which profiles run.
-pub fn fix(change: &Change, platform: Platform) -> String {
+pub fn fix(change: &Difference, platform: Platform) -> String {
     if platform == Platform::Kubernetes {
         return kubernetes_fix(change);
     }
@@ -43,7 +43,7 @@ pub fn fix(change: &Change, platform: Platform) -> String {
 
 /// On Kubernetes flowcap's values set sizes, not which chart features run: a workload the
 /// plan and the values disagree on is switched in the operator's values.
-fn kubernetes_fix(change: &Change) -> String {
+fn kubernetes_fix(change: &Difference) -> String {
     if change.path == "postgres.external" {
         return "the chart runs no PostgreSQL (an external one, or its CockroachDB as other_services.cockroachdb): \
                 set postgres.external: true in the plan"
@@ -101,13 +101,13 @@ fn memory(value: Option<Bytes>) -> String {
 struct Changes<'a> {
     deployed: &'a Plan,
     planned: &'a Plan,
-    found: Vec<Change>,
+    found: Vec<Difference>,
 }
 
 impl Changes<'_> {
     fn compare(&mut self, path: &str, deployed: String, planned: String) {
         if deployed != planned {
-            self.found.push(Change { path: path.to_string(), deployed, planned });
+            self.found.push(Difference { path: path.to_string(), deployed, planned });
         }
     }
 
@@ -132,7 +132,7 @@ impl Changes<'_> {
 
 /// Every value the deployment sets differently from the plan. Settings compose files cannot
 /// express (the host, the policy, the workload, connection headroom) are not compared.
-pub fn compare(deployed: &Plan, planned: &Plan) -> Vec<Change> {
+pub fn compare(deployed: &Plan, planned: &Plan) -> Vec<Difference> {
     let mut changes = Changes { deployed, planned, found: Vec::new() };
     changes.field("api.replicas", |p| p.api.replicas);
     changes.limits_and_reservations("api", |p| (&p.api.limits, &p.api.reservations));
@@ -228,8 +228,8 @@ mod tests {
 mod fix_tests {
     use super::*;
 
-    fn change(path: &str, deployed: &str, planned: &str) -> Change {
-        Change { path: path.into(), deployed: deployed.into(), planned: planned.into() }
+    fn change(path: &str, deployed: &str, planned: &str) -> Difference {
+        Difference { path: path.into(), deployed: deployed.into(), planned: planned.into() }
     }
 
     #[test]

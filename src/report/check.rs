@@ -27,7 +27,7 @@ pub struct Report {
     /// Every value the deployment sets differently from the plan, as the drift findings say
     /// them (the planner lists them under one heading).
     #[serde(skip)]
-    pub drift: Vec<drift::Change>,
+    pub drift: Vec<drift::Difference>,
 }
 
 /// What a plan is held against besides itself.

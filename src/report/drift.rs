@@ -1,10 +1,10 @@
 //! `flowcap diff`: each value the deployment sets differently from the plan, `path: before →
 //! after`.
 
-use crate::analysis::drift::Change;
+use crate::analysis::drift::Difference;
 
 /// The changes as `path: before → after` lines.
-pub fn render(changes: &[Change]) -> String {
+pub fn render(changes: &[Difference]) -> String {
     if changes.is_empty() {
         return "no differences: the deployment matches the plan\n".to_string();
     }
@@ -18,7 +18,7 @@ mod tests {
 
     #[test]
     fn each_difference_on_a_line_in_columns() {
-        let change = |path: &str, deployed: &str, planned: &str| Change {
+        let change = |path: &str, deployed: &str, planned: &str| Difference {
             path: path.into(),
             deployed: deployed.into(),
             planned: planned.into(),

@@ -9,7 +9,7 @@
 use super::import::import;
 use super::project::Project;
 use super::roles::{Role, ServiceNames};
-use super::writer::{Change, Planned, Writer};
+use super::writer::{OverrideChange, Planned, Writer};
 use crate::io::error::InputError;
 use crate::io::text::shell_word;
 use crate::io::write::WRITTEN_BY;
@@ -24,7 +24,7 @@ pub struct Export {
     /// The override first, then each load balancer's config.
     pub files: Vec<(PathBuf, String)>,
     /// Every change the override makes to the deployment, in file order.
-    pub changes: Vec<Change>,
+    pub changes: Vec<OverrideChange>,
     /// What the plan asks and the override cannot do, each with the reason: services the
     /// deployment does not have (an override cannot create a runnable service without an
     /// image), monitoring without an exporter to switch.

@@ -22,4 +22,4 @@ pub use import::{ServiceFacts, import, service_facts};
 pub use ports::PortBinding;
 pub use project::{Project, ProjectOptions};
 pub use roles::{Role, ServiceNames};
-pub use writer::Change;
+pub use writer::OverrideChange;

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 /// One change the override makes to a service, as the operator reads it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Change {
+pub struct OverrideChange {
     pub service: String,
     pub what: String,
     pub before: String,
@@ -74,7 +74,7 @@ pub(super) struct Writer<'a> {
     /// headers); the others forward TCP.
     pub(super) api: &'a str,
     pub(super) services: String,
-    pub(super) changes: Vec<Change>,
+    pub(super) changes: Vec<OverrideChange>,
     /// Balancer configs.
     pub(super) files: Vec<(PathBuf, String)>,
     /// The balancer services written.
@@ -84,7 +84,7 @@ pub(super) struct Writer<'a> {
 impl Writer<'_> {
     pub(super) fn change(&mut self, service: &str, what: &str, before: String, after: String) {
         if before != after {
-            self.changes.push(Change { service: service.into(), what: what.into(), before, after });
+            self.changes.push(OverrideChange { service: service.into(), what: what.into(), before, after });
         }
     }
 
