@@ -63,8 +63,13 @@ fn main() {
     }
     let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures");
     let present = [("shared-fixtures", shared.is_dir()), ("postgres", postgres()), ("root", root())];
-    let tools = TOOLS.iter().map(|(name, args)| (*name, runs(name, args)));
-    for (name, found) in tools.chain(present) {
+    // Asked all at once: the Python tools take a while to start, and this runs on every build
+    // of the crate (release builds too).
+    let tools: Vec<(&str, bool)> = std::thread::scope(|scope| {
+        let asked: Vec<_> = TOOLS.iter().map(|(name, args)| (*name, scope.spawn(move || runs(name, args)))).collect();
+        asked.into_iter().map(|(name, answer)| (name, answer.join().unwrap_or(false))).collect()
+    });
+    for (name, found) in tools.into_iter().chain(present) {
         if !found {
             println!("cargo::rustc-cfg=missing=\"{name}\"");
         }
