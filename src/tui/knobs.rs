@@ -4,6 +4,7 @@
 
 use crate::model::cluster::{Autoscaling, NodePool, Platform};
 use crate::model::plan::{Dispatch, Host, Plan, Target, Workload};
+use crate::model::service::ServiceKey;
 use crate::model::units::{Bytes, Cpus, Seconds, trim_decimal};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -248,7 +249,7 @@ impl Knob {
     /// The value as the panel shows it.
     pub fn display(self, plan: &Plan) -> String {
         if let Some(key) = self.autoscaler()
-            && autoscaling_of(plan, key).is_none()
+            && autoscaling_of(plan, &key).is_none()
         {
             return "off".into();
         }
@@ -398,11 +399,11 @@ impl Knob {
         self.parse("none").and_then(|value| self.set(plan, value))
     }
 
-    /// The plan key of the workload whose autoscaler this knob sets.
-    fn autoscaler(self) -> Option<&'static str> {
+    /// The workload whose autoscaler this knob sets.
+    fn autoscaler(self) -> Option<ServiceKey> {
         match self {
-            Knob::ApiHpaMin | Knob::ApiHpaMax => Some("api"),
-            Knob::RuntimeHpaMin | Knob::RuntimeHpaMax => Some("runtime"),
+            Knob::ApiHpaMin | Knob::ApiHpaMax => Some(ServiceKey::Api),
+            Knob::RuntimeHpaMin | Knob::RuntimeHpaMax => Some(ServiceKey::Runtime),
             _ => None,
         }
     }
@@ -483,15 +484,15 @@ fn pool(plan: &mut Plan) -> Result<&mut NodePool, String> {
     plan.cluster.as_mut().and_then(|c| c.node_pools.first_mut()).ok_or_else(|| "the plan has no node pool".to_string())
 }
 
-fn autoscaling_of(plan: &Plan, key: &str) -> Option<Autoscaling> {
-    if key == "api" { plan.api.autoscaling } else { plan.runtime.autoscaling }
+fn autoscaling_of(plan: &Plan, key: &ServiceKey) -> Option<Autoscaling> {
+    if *key == ServiceKey::Api { plan.api.autoscaling } else { plan.runtime.autoscaling }
 }
 
 /// Sets one bound of an autoscaler (`None`: no autoscaler), starting one at today's replicas;
 /// the replicas, where the autoscaler stands now, move into the new bounds.
 fn set_autoscaler(plan: &mut Plan, knob: Knob, bound: Option<u32>) {
     let (replicas, autoscaling) = match knob.autoscaler() {
-        Some("api") => (&mut plan.api.replicas, &mut plan.api.autoscaling),
+        Some(ServiceKey::Api) => (&mut plan.api.replicas, &mut plan.api.autoscaling),
         _ => (&mut plan.runtime.replicas, &mut plan.runtime.autoscaling),
     };
     let Some(bound) = bound else {
