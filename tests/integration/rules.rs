@@ -438,3 +438,19 @@ fn a_zero_limit_says_how_to_have_none_where_it_is_read() {
     assert_eq!(invalid.to_string(), "runtime.limits.cpus: must be greater than 0 (leave it out for no limit)");
     assert!(invalid.no_limit);
 }
+
+#[test]
+fn what_a_change_brings_is_its_new_errors_and_warnings() {
+    use flowcap::analysis::rules::{brought, serious};
+    let finding = |rule: RuleId| Finding::new(rule, "x", format!("{rule} fired"), None);
+    let (info, near, exhausted) =
+        (finding(RuleId::LimitsMissing), finding(RuleId::ConnectionsNearLimit), finding(RuleId::ConnectionsExhausted));
+    // Only errors and warnings count as had.
+    assert_eq!(serious(&[info.clone(), near.clone()]), [RuleId::ConnectionsNearLimit]);
+    // A new info finding is no problem a change brings; a new warning is.
+    assert_eq!(brought(&[], vec![info.clone(), near.clone()]), ["connections-near-limit fired"]);
+    // One it had, or a milder level of one it had, is not new.
+    assert!(brought(&[RuleId::ConnectionsNearLimit], vec![near.clone()]).is_empty());
+    assert!(brought(&[RuleId::ConnectionsExhausted], vec![near]).is_empty());
+    assert_eq!(brought(&[], vec![exhausted]), ["connections-exhausted fired"]);
+}
