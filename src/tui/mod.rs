@@ -77,8 +77,14 @@ fn event_loop(terminal: &mut ratatui::DefaultTerminal, app: &mut App, terminate:
     let size = terminal.size()?;
     effects::dispatch(app, state::Msg::Resize { width: size.width, height: size.height });
     loop {
-        terminal.draw(|frame| frame.render_widget(&*app, frame.area()))?;
-        app.drawn = view::drawn(app);
+        // One layout a frame: drawn, and kept for the mouse.
+        let mut drawn = None;
+        terminal.draw(|frame| {
+            let screen = view::compose(app, frame.area());
+            frame.render_widget(&screen, frame.area());
+            drawn = screen.drawn();
+        })?;
+        app.drawn = drawn;
         // Wake up now and then to notice a signal even when no key comes; check it on every
         // pass too, since a terminal that went away can keep `poll` ready forever.
         loop {

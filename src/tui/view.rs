@@ -86,30 +86,52 @@ pub fn findings_view(app: &App) -> FindingsView<'_> {
     }
 }
 
+/// One frame of the planner: the panels' view models, the footer and where each goes, built
+/// once and both drawn and kept for the mouse.
+pub struct Screen<'a> {
+    app: &'a App,
+    theme: Theme,
+    plan: PlanView,
+    findings: FindingsView<'a>,
+    footer: Paragraph<'static>,
+    /// `None` when the screen is smaller than the planner needs.
+    areas: Option<Areas>,
+}
+
+/// `app` laid out on `screen`.
+pub fn compose(app: &App, screen: Rect) -> Screen<'_> {
+    let theme = Theme { color: app.color };
+    let (plan, findings, footer) = (plan_view(app), findings_view(app), footer(app, theme));
+    let footer_rows = u16::try_from(footer.line_count(screen.width)).unwrap_or(u16::MAX);
+    let areas = areas(&plan, &findings, footer_rows, screen);
+    Screen { app, theme, plan, findings, footer, areas }
+}
+
+impl Screen<'_> {
+    /// Where this frame puts things: the areas, and the knob on each row of the Plan panel.
+    pub fn drawn(&self) -> Option<Drawn> {
+        let areas = self.areas?;
+        let inner = Block::bordered().inner(areas.plan);
+        let shown = self.plan.rows.iter().skip(self.plan.offset(inner.height)).take(usize::from(inner.height));
+        let knobs = (inner.y..).zip(shown).filter_map(|(row, entry)| Some((row, entry.knob()?))).collect();
+        Some(Drawn { areas, knobs })
+    }
+}
+
 /// The layout for `app` on `screen`.
 pub fn app_areas(app: &App, screen: Rect) -> Option<Areas> {
-    let footer_rows = u16::try_from(footer(app, Theme { color: false }).line_count(screen.width)).unwrap_or(u16::MAX);
-    areas(&plan_view(app), &findings_view(app), footer_rows, screen)
+    compose(app, screen).areas
 }
 
-/// Where `app` is drawn on its screen: the areas, and the knob on each row of the Plan panel.
+/// Where `app` is drawn on its screen (the event loop keeps what each frame drew).
 pub fn drawn(app: &App) -> Option<Drawn> {
-    let areas = app_areas(app, app.screen)?;
-    let inner = Block::bordered().inner(areas.plan);
-    let view = plan_view(app);
-    let shown = view.rows.iter().skip(view.offset(inner.height)).take(usize::from(inner.height));
-    let knobs = (inner.y..).zip(shown).filter_map(|(row, entry)| Some((row, entry.knob()?))).collect();
-    Some(Drawn { areas, knobs })
+    compose(app, app.screen).drawn()
 }
 
-impl Widget for &App {
+impl Widget for &Screen<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
-        let theme = Theme { color: self.color };
-        let findings = findings_view(self);
-        let footer = footer(self, theme);
-        let footer_rows = u16::try_from(footer.line_count(area.width)).unwrap_or(u16::MAX);
-        let plan = plan_view(self);
-        let Some(areas) = areas(&plan, &findings, footer_rows, area) else {
+        let (app, theme) = (self.app, self.theme);
+        let Some(areas) = self.areas else {
             let text = format!(
                 "terminal too small: {}×{}\nflowcap needs at least {MIN_WIDTH}×{MIN_HEIGHT} · q quits",
                 area.width, area.height
@@ -117,12 +139,12 @@ impl Widget for &App {
             Paragraph::new(text).wrap(Wrap { trim: true }).render(area, buf);
             return;
         };
-        title(self, theme, area.width).render(areas.title, buf);
-        (&PlanPanel { view: &plan, theme }).render(areas.plan, buf);
-        (&CapacityPanel { view: &capacity_view(self), theme }).render(areas.capacity, buf);
-        (&FindingsPanel { view: &findings, theme }).render(areas.findings, buf);
-        footer.render(areas.footer, buf);
-        if self.mode == Mode::Help {
+        title(app, theme, area.width).render(areas.title, buf);
+        (&PlanPanel { view: &self.plan, theme }).render(areas.plan, buf);
+        (&CapacityPanel { view: &capacity_view(app), theme }).render(areas.capacity, buf);
+        (&FindingsPanel { view: &self.findings, theme }).render(areas.findings, buf);
+        (&self.footer).render(areas.footer, buf);
+        if app.mode == Mode::Help {
             (&HelpOverlay { theme }).render(area, buf);
         }
         // A plan name or a key with escape sequences or bidi overrides must not reach the
@@ -132,6 +154,12 @@ impl Widget for &App {
                 cell.set_symbol("\u{fffd}");
             }
         }
+    }
+}
+
+impl Widget for &App {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        (&compose(self, area)).render(area, buf);
     }
 }
 
