@@ -423,3 +423,95 @@ fn no_source_file_is_over_600_lines() {
         .collect();
     assert_eq!(long, Vec::<String>::new(), "split along the seams");
 }
+
+/// The functions of a test file that need a tool the machine may lack: the common helpers that
+/// ask for one, and every function of the file that calls one of those, however deep.
+fn needing_a_tool(syntax: &syn::File) -> BTreeSet<String> {
+    #[derive(Default)]
+    struct Calls(BTreeSet<String>);
+    impl<'ast> Visit<'ast> for Calls {
+        fn visit_expr_call(&mut self, call: &'ast syn::ExprCall) {
+            if let syn::Expr::Path(path) = &*call.func {
+                let segments = &path.path.segments;
+                let last = segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+                // `Tmux::start`, `chart()`: a type's function by the type's and its own name.
+                let named = match segments.len() {
+                    n if n >= 2 => format!("{}::{last}", segments[n - 2].ident),
+                    _ => last.clone(),
+                };
+                self.0.extend([last, named]);
+            }
+            syn::visit::visit_expr_call(self, call);
+        }
+    }
+    let mut functions: Vec<(String, BTreeSet<String>)> = Vec::new();
+    let mut collect = |name: String, block: &syn::Block| {
+        let mut calls = Calls::default();
+        calls.visit_block(block);
+        functions.push((name, calls.0));
+    };
+    for item in &syntax.items {
+        match item {
+            syn::Item::Fn(f) => collect(f.sig.ident.to_string(), &f.block),
+            syn::Item::Impl(i) => {
+                let owner = match &*i.self_ty {
+                    syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default(),
+                    _ => String::new(),
+                };
+                for item in &i.items {
+                    if let syn::ImplItem::Fn(f) = item {
+                        collect(format!("{owner}::{}", f.sig.ident), &f.block);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut needing: BTreeSet<String> =
+        ["require", "shared_fixtures", "prometheus", "prometheus_serving", "server_binaries"].map(String::from).into();
+    loop {
+        let more: Vec<String> = functions
+            .iter()
+            .filter(|(name, calls)| !needing.contains(name) && calls.iter().any(|c| needing.contains(c)))
+            .map(|(name, _)| name.clone())
+            .collect();
+        if more.is_empty() {
+            return needing;
+        }
+        needing.extend(more);
+    }
+}
+
+#[test]
+fn a_test_that_needs_a_tool_is_ignored_without_it() {
+    // `#[cfg_attr(missing = "TOOL", ignore = "needs TOOL")]` (build.rs sets the cfg): the
+    // summary names what did not run here, and CI, where nothing is missing, runs it.
+    let tests = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/integration");
+    let mut files = Vec::new();
+    rust_files(&tests, &mut files);
+    let (mut marked, mut unmarked) = (0, Vec::new());
+    for file in files.iter().filter(|f| !f.starts_with(tests.join("common"))) {
+        let syntax = syn::parse_file(&std::fs::read_to_string(file).unwrap()).unwrap();
+        let needing = needing_a_tool(&syntax);
+        for item in &syntax.items {
+            let syn::Item::Fn(f) = item else { continue };
+            let is = |name: &str| f.attrs.iter().any(|a| a.path().is_ident(name));
+            if !is("test") || !needing.contains(&f.sig.ident.to_string()) {
+                continue;
+            }
+            let ignored = f.attrs.iter().any(|a| match &a.meta {
+                syn::Meta::List(list) if a.path().is_ident("cfg_attr") => {
+                    let text = list.tokens.to_string();
+                    text.contains("missing") && text.contains("ignore")
+                }
+                _ => false,
+            });
+            match ignored {
+                true => marked += 1,
+                false => unmarked.push(format!("{}: {}", file.strip_prefix(&tests).unwrap().display(), f.sig.ident)),
+            }
+        }
+    }
+    assert!(marked >= 20, "found the tests that need a tool: {marked}");
+    assert_eq!(unmarked, Vec::<String>::new(), "tests that need a tool but are not ignored without it");
+}

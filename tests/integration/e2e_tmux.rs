@@ -15,7 +15,7 @@ struct Tmux {
 
 impl Tmux {
     fn start(name: &str) -> Tmux {
-        assert!(Command::new("tmux").arg("-V").output().is_ok(), "tmux is required (.ci/run installs it)");
+        crate::common::require("tmux");
         let socket = format!("flowcap-e2e-{name}-{}", std::process::id());
         let dir = std::env::temp_dir().join(&socket);
         std::fs::create_dir_all(&dir).unwrap();

@@ -383,7 +383,7 @@ fn openssl(dir: &std::path::Path, args: &[&str]) {
 )]
 fn https_with_the_operators_own_ca() {
     let dir = tempdir("observe-tls");
-    assert!(Command::new("openssl").arg("version").output().is_ok_and(|o| o.status.success()), "openssl is required");
+    crate::common::require("openssl");
     // A CA of the operator's own, and Prometheus's certificate for 127.0.0.1 signed by it.
     let ca_request = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt"];
     openssl(&dir, &[&ca_request[..], &["-days", "2", "-subj", "/CN=flowcap test CA"]].concat());

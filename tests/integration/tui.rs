@@ -1084,3 +1084,28 @@ fn save_suggests_the_plan_file_it_was_opened_on_even_beside_a_deployment() {
     press(&mut app, "s");
     assert_eq!(app.mode, Mode::Path { output: Output::Plan, text: "flowcap-plan.yaml".into() });
 }
+
+#[test]
+fn a_message_of_another_mode_changes_nothing() {
+    // While a value is typed, a step or a preset switch (a stray mouse wheel, say) does not
+    // change the plan under the field; in a question, typing does not either.
+    let mut app = app("medium");
+    let before = app.plan().clone();
+    select(&mut app, Knob::RuntimeSlots);
+    press(&mut app, "1");
+    assert!(matches!(app.mode, Mode::EditKnob(_)));
+    for msg in [Msg::Step { up: true }, Msg::NextPreset, Msg::Clear, Msg::Solve, Msg::Undo] {
+        update(&mut app, msg);
+    }
+    assert_eq!(app.plan(), &before);
+    assert_eq!(app.mode, Mode::EditKnob("1".into()), "still typing");
+    key(&mut app, KeyCode::Esc);
+    update(&mut app, Msg::Step { up: true });
+    assert_ne!(app.plan(), &before, "in normal mode the step applies");
+    update(&mut app, Msg::Quit);
+    assert_eq!(app.mode, Mode::ConfirmQuit);
+    let asked = app.plan().clone();
+    update(&mut app, Msg::Type('x'));
+    update(&mut app, Msg::Step { up: true });
+    assert_eq!((app.plan(), &app.mode), (&asked, &Mode::ConfirmQuit), "the question stays asked");
+}

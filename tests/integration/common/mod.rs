@@ -65,11 +65,15 @@ pub fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
     }
 }
 
-/// Fails unless `program` runs (`--version`; helm's is a subcommand). A test that needs a tool
+/// Fails unless `program` runs (asked for its version as it takes the question). A test that needs a tool
 /// is `#[cfg_attr(missing = "TOOL", ignore = "needs TOOL")]` (see build.rs): ignored where the
 /// tool is missing, run and failing without it under CI, where `.ci/run` installs it.
 pub fn require(program: &str) {
-    let version = if program == "helm" { "version" } else { "--version" };
+    let version = match program {
+        "helm" | "openssl" => "version",
+        "tmux" => "-V",
+        _ => "--version",
+    };
     let found = std::process::Command::new(program).arg(version).output().is_ok_and(|o| o.status.success());
     assert!(found, "{program} is required (.ci/run installs it); outside CI the test is ignored without it");
 }
