@@ -239,3 +239,31 @@ fn jwt_keys_are_unknown_without_a_variables_file_and_then_no_drift() {
     std::fs::write(dir.join(".env"), "POSTGRES_PASSWORD=x\n").unwrap();
     assert_eq!(drift(&dir), ["api.shared_jwt_keys"]);
 }
+
+#[test]
+#[cfg_attr(missing = "docker-compose-v2", ignore = "needs docker-compose-v2")]
+fn a_resources_section_that_is_not_a_mapping_is_refused_where_compose_refuses_it() {
+    // Read as absent, a list of limits would report the service as unlimited and pass.
+    crate::common::require("docker-compose-v2");
+    let cases = [
+        ("limits", "    deploy:\n      resources:\n        limits:\n          - cpus: '2'\n", "6:9"),
+        ("resources", "    deploy:\n      resources:\n        - limits\n", "5:7"),
+        ("deploy", "    deploy:\n      - replicas: 2\n", "4:5"),
+    ];
+    for (key, deploy, place) in cases {
+        let dir = tempdir("shape");
+        let compose = format!("services:\n  runtime:\n    image: ghcr.io/tm9657/flow-like-runtime\n{deploy}");
+        std::fs::write(dir.join("docker-compose.yml"), &compose).unwrap();
+        let judged = std::process::Command::new("docker-compose-v2")
+            .current_dir(&dir)
+            .args(["config", "--quiet"])
+            .output()
+            .unwrap();
+        assert!(!judged.status.success(), "Compose accepts {key}:\n{compose}");
+        let output = flowcap().current_dir(&dir).args(["--check", "-f", "docker-compose.yml"]).output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{key}: {stderr}");
+        assert!(stderr.contains(&format!("docker-compose.yml:{place}")), "{key}: {stderr}");
+        assert!(stderr.contains(&format!("`{key}` must be a mapping, not a list")), "{key}: {stderr}");
+    }
+}

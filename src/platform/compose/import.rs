@@ -253,6 +253,33 @@ impl Reader<'_> {
         self.project.error_at(path, message)
     }
 
+    /// The mapping at `keys` under the service: none when absent or null; anything else that
+    /// is not a mapping is refused at its place, as Compose refuses it (a list of limits read
+    /// as no limits would report an unlimited service).
+    fn section<'m>(&self, name: &str, service: &'m Mapping, keys: &[&str]) -> Result<Option<&'m Mapping>, InputError> {
+        let mut section = service;
+        let mut path = format!("services.{name}");
+        for key in keys {
+            path.push('.');
+            path.push_str(key);
+            section = match section.get(*key) {
+                None | Some(Value::Null) => return Ok(None),
+                Some(Value::Mapping(mapping)) => mapping,
+                Some(other) => {
+                    let what = match other {
+                        Value::Sequence(_) => "a list",
+                        Value::String(_) => "a string",
+                        Value::Number(_) => "a number",
+                        Value::Bool(_) => "true or false",
+                        _ => "a tagged value",
+                    };
+                    return Err(self.error(&path, format!("`{key}` must be a mapping, not {what}")));
+                }
+            };
+        }
+        Ok(Some(section))
+    }
+
     /// Where the replica count is set: `deploy.replicas`, else `scale`.
     fn replicas_path(&self, name: &str, service: &Mapping) -> String {
         let deploy = service.get("deploy").and_then(|d| d.get("replicas"));
@@ -292,7 +319,7 @@ impl Reader<'_> {
     /// `deploy.resources.limits` or `.reservations`, falling back to the legacy `cpus`,
     /// `mem_limit` and `mem_reservation`.
     fn resources(&self, name: &str, service: &Mapping, kind: &str) -> Result<Resources, InputError> {
-        let section = service.get("deploy").and_then(|d| d.get("resources")).and_then(|r| r.get(kind));
+        let section = self.section(name, service, &["deploy", "resources", kind])?;
         let legacy_memory = if kind == "limits" { "mem_limit" } else { "mem_reservation" };
         // Where each value is set, spelled out only for an error message.
         let cpus_value = match section.and_then(|s| s.get("cpus")) {
