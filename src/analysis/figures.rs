@@ -2,7 +2,8 @@
 
 use crate::analysis::pgtune::{self, PgTune};
 use crate::analysis::placement::{self, Placement, Scale};
-use crate::analysis::workload::{self, WorkloadFigures};
+use crate::analysis::streaming::{self, StreamingFigures};
+use crate::analysis::workload::{self, QueuedFigures};
 use crate::model::plan::Plan;
 use crate::model::resources::Resources;
 use crate::model::service::ServiceKey;
@@ -25,8 +26,13 @@ pub struct Analysis {
     /// plans with an autoscaler or the Job backend).
     pub at_maximum: Option<AtMaximum>,
     pub postgres: PostgresMemory,
-    /// Queueing figures, when the plan has a workload.
-    pub workload: Option<WorkloadFigures>,
+    /// The queued path's waits, when the workload has queued runs.
+    pub queued: Option<QueuedFigures>,
+    /// The streaming path's runs per runtime, when the workload has streaming runs.
+    pub streaming: Option<StreamingFigures>,
+    /// `queued: 40 at once (4 × 10) · streaming: no limit — at the peak, mean 12, p99 21 per
+    /// runtime`: what runs at once, by path.
+    pub capacity: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -198,10 +204,30 @@ pub fn analyze(plan: &Plan) -> Analysis {
         host: host_fit(plan),
         postgres: postgres_memory(plan, connections.used),
         connections,
-        workload: plan.workload.as_ref().map(|w| {
+        queued: plan.workload.as_ref().and_then(|w| {
             let (replicas, slots) = plan.peak_executors();
             workload::figures(w, replicas, slots)
         }),
+        streaming: streaming::figures(plan, plan.peak_executors().0),
+        capacity: String::new(),
+    }
+    .with_capacity(plan)
+}
+
+impl Analysis {
+    /// Fills `capacity`: the queued bound as replicas × slots, and the streaming path's
+    /// runs per runtime (a plan without streaming runs says only that HTTP runs have no limit).
+    fn with_capacity(mut self, plan: &Plan) -> Analysis {
+        let queued = format!(
+            "queued: {} at once ({} × {})",
+            self.concurrent_executions, plan.runtime.replicas, plan.runtime.max_concurrent_executions
+        );
+        let streaming = match &self.streaming {
+            Some(figures) => figures.summary(),
+            None => "no limit".to_string(),
+        };
+        self.capacity = format!("{queued} · streaming: {streaming}");
+        self
     }
 }
 

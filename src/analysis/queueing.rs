@@ -1,4 +1,5 @@
-//! M/M/c queueing: Erlang B and C by the stable recursion, waits and their percentiles.
+//! M/M/c queueing: Erlang B and C by the stable recursion, waits and their percentiles; M/G/c
+//! by the Allen–Cunneen approximation when the durations' spread is known.
 //!
 //! The recursion B(k) = A·B(k−1) / (k + A·B(k−1)) never forms A^c or c!, so it stays exact to
 //! floating-point precision for thousands of servers and for load just under capacity.
@@ -32,16 +33,25 @@ pub fn erlang_c(servers: u64, load: f64) -> f64 {
     c * b / (c - load * (1.0 - b))
 }
 
-/// One M/M/c system: `servers` slots offered `load` Erlangs of work whose mean duration is
-/// `duration` seconds.
+/// One pooled queue: `servers` slots offered `load` Erlangs of work whose mean duration is
+/// `duration` seconds and whose squared coefficient of variation is `duration_cv2`. At 1
+/// (exponential durations) it is M/M/c exactly; otherwise M/G/c by the Allen–Cunneen
+/// approximation: the M/M/c wait scaled by (1 + cv²) / 2 (Poisson arrivals: ca² = 1), the
+/// share that waits left as Erlang C.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Mmc {
+pub struct Mgc {
     pub servers: u64,
     pub load: f64,
     pub duration: f64,
+    pub duration_cv2: f64,
 }
 
-impl Mmc {
+impl Mgc {
+    /// Allen–Cunneen's factor on the M/M/c wait.
+    fn spread_factor(&self) -> f64 {
+        (1.0 + self.duration_cv2) / 2.0
+    }
+
     pub fn is_stable(&self) -> bool {
         self.load < self.servers as f64
     }
@@ -50,16 +60,19 @@ impl Mmc {
         erlang_c(self.servers, self.load)
     }
 
-    /// Mean wait in the queue, seconds: C · D / (c − A). Infinite when unstable.
+    /// Mean wait in the queue, seconds: C · D / (c − A), times the spread factor. Infinite when
+    /// unstable.
     pub fn mean_wait(&self) -> f64 {
         if !self.is_stable() {
             return f64::INFINITY;
         }
-        self.wait_probability() * self.duration / (self.servers as f64 - self.load)
+        self.wait_probability() * self.duration * self.spread_factor() / (self.servers as f64 - self.load)
     }
 
     /// The wait that a share `percentile` (0.95) of arrivals do not exceed, seconds:
-    /// P(W > t) = C · exp(−(c − A) · t / D) solved for t; 0 when fewer than 1 − p wait at all.
+    /// P(W > t) = C · exp(−(c − A) · t / (D · f)) solved for t (f the spread factor: a waiting
+    /// arrival's wait stays exponential, with the approximation's mean); 0 when fewer than
+    /// 1 − p wait at all.
     pub fn wait_percentile(&self, percentile: f64) -> f64 {
         if !self.is_stable() {
             return f64::INFINITY;
@@ -69,7 +82,7 @@ impl Mmc {
         if waiting <= tail {
             return 0.0;
         }
-        self.duration / (self.servers as f64 - self.load) * (waiting / tail).ln()
+        self.duration * self.spread_factor() / (self.servers as f64 - self.load) * (waiting / tail).ln()
     }
 }
 
@@ -99,12 +112,17 @@ mod tests {
     #[test]
     fn waits_by_hand() {
         // c = 2, A = 1, D = 1 s: Wq = (1/3) · 1 / (2 − 1) = 1/3 s.
-        let q = Mmc { servers: 2, load: 1.0, duration: 1.0 };
+        let q = Mgc { servers: 2, load: 1.0, duration: 1.0, duration_cv2: 1.0 };
         assert!((q.mean_wait() - 1.0 / 3.0).abs() < 1e-12);
         // p95: t = 1/(2−1) · ln((1/3)/0.05) = ln(6.667) = 1.8971 s.
         assert!((q.wait_percentile(0.95) - (1.0f64 / 3.0 / 0.05).ln()).abs() < 1e-12);
         // Only a third wait: the median arrival does not.
         assert_eq!(q.wait_percentile(0.5), 0.0);
-        assert!(Mmc { servers: 2, load: 2.0, duration: 1.0 }.mean_wait().is_infinite());
+        // Deterministic durations (cv² = 0) halve the wait; cv² = 3 doubles it (Allen–Cunneen).
+        let fixed = Mgc { duration_cv2: 0.0, ..q };
+        assert!((fixed.mean_wait() - 1.0 / 6.0).abs() < 1e-12);
+        assert!((fixed.wait_percentile(0.95) - 0.5 * (1.0f64 / 3.0 / 0.05).ln()).abs() < 1e-12);
+        assert!((Mgc { duration_cv2: 3.0, ..q }.mean_wait() - 2.0 / 3.0).abs() < 1e-12);
+        assert!(Mgc { servers: 2, load: 2.0, duration: 1.0, duration_cv2: 1.0 }.mean_wait().is_infinite());
     }
 }

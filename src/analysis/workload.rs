@@ -1,8 +1,9 @@
-//! Waiting for a slot under a workload: the plan's slots as M/M/c, pooled behind the Redis queue
-//! or split round-robin over the runtimes.
+//! Waiting for a slot on the queued path: Flow-Like's queue workers take jobs from one Redis
+//! list, so the slots of every runtime form one pooled queue (M/M/c, or M/G/c when the
+//! durations' spread is given).
 
-use crate::analysis::queueing::Mmc;
-use crate::model::plan::{Dispatch, Target, Workload};
+use crate::analysis::queueing::Mgc;
+use crate::model::plan::{PathLoad, Target, Workload};
 use crate::model::units::{Seconds, percent, trim_decimal};
 use serde::Serialize;
 use std::fmt;
@@ -75,33 +76,25 @@ impl Waits {
     }
 }
 
-impl Workload {
-    /// Offered load, Erlangs: arrivals per minute × duration ÷ 60, multiplied first so that
-    /// whole numbers stay whole (1998/min × 30 s is 999, not 998.9999999999999).
-    pub fn offered_load(&self) -> f64 {
-        self.arrivals_per_minute * self.mean_duration.0 / 60.0
-    }
-
+impl PathLoad {
     /// The offered load exactly, as the decimals the plan wrote.
     pub fn exact_load(&self) -> ExactLoad {
         ExactLoad::of(self.arrivals_per_minute, self.mean_duration.0)
     }
 
-    /// The waits on `replicas` runtimes with `slots_per_replica` slots each, under this
-    /// workload's dispatch.
+    /// The queueing model these durations get, as reports name it.
+    pub fn queue_model(&self) -> String {
+        if self.duration_cv.is_none() && self.p95_duration.is_none() {
+            return "M/M/c (Erlang C)".into();
+        }
+        format!("M/G/c (Allen–Cunneen, duration cv {})", trim_decimal(self.duration_cv2().sqrt(), 2))
+    }
+
+    /// The waits on `replicas` runtimes with `slots_per_replica` slots each: one pooled queue.
     pub fn waits(&self, replicas: u32, slots_per_replica: u32) -> Waits {
         let load = self.offered_load();
         let slots = u64::from(replicas) * u64::from(slots_per_replica);
-        let duration = self.mean_duration.0;
-        // Round-robin: every replica is the same M/M/k with its share of the arrivals, so one
-        // replica's waits are everyone's.
-        let system = match self.dispatch {
-            Dispatch::Queue => Mmc { servers: slots, load, duration },
-            Dispatch::RoundRobin if replicas == 0 => Mmc { servers: 0, load, duration },
-            Dispatch::RoundRobin => {
-                Mmc { servers: u64::from(slots_per_replica), load: load / f64::from(replicas), duration }
-            }
-        };
+        let system = Mgc { servers: slots, load, duration: self.mean_duration.0, duration_cv2: self.duration_cv2() };
         // Stability is decided exactly: a load of exactly the slots is unstable, whatever
         // floating point makes of it.
         let stable = slots > 0 && self.exact_load().below(slots);
@@ -116,6 +109,14 @@ impl Workload {
             p95_wait_seconds: finite(system.wait_percentile(0.95)),
             p99_wait_seconds: finite(system.wait_percentile(0.99)),
         }
+    }
+}
+
+impl Workload {
+    /// The queued path's waits; a workload without queued runs has nothing waiting.
+    pub fn waits(&self, replicas: u32, slots_per_replica: u32) -> Waits {
+        let none = PathLoad::new(0.0, self.streaming.map_or(Seconds(1.0), |s| s.mean_duration));
+        self.queued.unwrap_or(none).waits(replicas, slots_per_replica)
     }
 
     /// Whether the waits meet the target (a plan without a target has nothing to miss).
@@ -159,24 +160,19 @@ pub struct CurvePoint {
     pub p95_wait_seconds: Option<f64>,
 }
 
-/// The workload figures a report shows.
+/// The queued path's figures a report shows.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct WorkloadFigures {
+pub struct QueuedFigures {
     pub arrivals_per_minute: f64,
     pub mean_duration_seconds: f64,
-    pub dispatch: Dispatch,
+    /// `M/M/c (Erlang C)`, or M/G/c by Allen–Cunneen with the durations' spread.
+    pub model: String,
     #[serde(flatten)]
     pub waits: Waits,
     /// The most executions per minute the slots can finish: slots ÷ duration.
     pub throughput_ceiling_per_minute: f64,
     /// The fewest slots that keep the system stable (load < slots).
     pub slots_for_stability: u64,
-    /// Round-robin only: the mean wait one shared queue over the same slots would give, and the
-    /// extra wait round-robin costs against it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pooled_mean_wait_seconds: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub extra_wait_vs_pooled_seconds: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target: Option<Target>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -185,28 +181,25 @@ pub struct WorkloadFigures {
     pub curve: Vec<CurvePoint>,
 }
 
-pub fn figures(workload: &Workload, replicas: u32, slots_per_replica: u32) -> WorkloadFigures {
-    let waits = workload.waits(replicas, slots_per_replica);
-    let pooled = (workload.dispatch == Dispatch::RoundRobin)
-        .then(|| Workload { dispatch: Dispatch::Queue, ..workload.clone() }.waits(replicas, slots_per_replica));
-    let pooled_mean_wait_seconds = pooled.and_then(|p| p.mean_wait_seconds);
-    let duration = workload.mean_duration.0;
-    WorkloadFigures {
-        arrivals_per_minute: workload.arrivals_per_minute,
+/// The queued path's figures, when the workload has queued runs.
+pub fn figures(workload: &Workload, replicas: u32, slots_per_replica: u32) -> Option<QueuedFigures> {
+    let queued = workload.queued?;
+    let waits = queued.waits(replicas, slots_per_replica);
+    let duration = queued.mean_duration.0;
+    Some(QueuedFigures {
+        arrivals_per_minute: queued.arrivals_per_minute,
         mean_duration_seconds: duration,
-        dispatch: workload.dispatch,
+        model: queued.queue_model(),
         waits,
         throughput_ceiling_per_minute: waits.slots as f64 / duration * 60.0,
-        slots_for_stability: workload.exact_load().slots_for_stability(),
-        pooled_mean_wait_seconds,
-        extra_wait_vs_pooled_seconds: waits.mean_wait_seconds.zip(pooled_mean_wait_seconds).map(|(rr, q)| rr - q),
+        slots_for_stability: queued.exact_load().slots_for_stability(),
         target: workload.target,
         target_met: workload.target.map(|t| t.met_by(&waits)),
-        curve: curve(workload, replicas, slots_per_replica),
-    }
+        curve: curve(&queued, replicas, slots_per_replica),
+    })
 }
 
-fn curve(workload: &Workload, replicas: u32, slots_per_replica: u32) -> Vec<CurvePoint> {
+fn curve(queued: &PathLoad, replicas: u32, slots_per_replica: u32) -> Vec<CurvePoint> {
     let slots = f64::from(replicas) * f64::from(slots_per_replica);
     if slots == 0.0 {
         return Vec::new();
@@ -214,8 +207,8 @@ fn curve(workload: &Workload, replicas: u32, slots_per_replica: u32) -> Vec<Curv
     (2..=20)
         .map(|step| {
             let load_share = f64::from(step) / 20.0;
-            let arrivals_per_minute = load_share * slots / workload.mean_duration.0 * 60.0;
-            let at = Workload { arrivals_per_minute, ..workload.clone() }.waits(replicas, slots_per_replica);
+            let arrivals_per_minute = load_share * slots / queued.mean_duration.0 * 60.0;
+            let at = PathLoad { arrivals_per_minute, ..*queued }.waits(replicas, slots_per_replica);
             CurvePoint {
                 load_share,
                 arrivals_per_minute,
@@ -234,8 +227,10 @@ pub const DEFAULT_P95_WAIT_SHARE: f64 = 0.1;
 /// The workload solve sizes for: the plan's, with the default target when it has none.
 pub fn sized_workload(workload: &Workload) -> Workload {
     let mut sized = workload.clone();
-    if sized.target.is_none() {
-        let p95 = Seconds(workload.mean_duration.0 * DEFAULT_P95_WAIT_SHARE);
+    if sized.target.is_none()
+        && let Some(queued) = workload.queued
+    {
+        let p95 = Seconds(queued.mean_duration.0 * DEFAULT_P95_WAIT_SHARE);
         sized.target = Some(Target { p95_wait: Some(p95), wait_probability_percent: None });
     }
     sized

@@ -16,3 +16,4 @@ pub mod resources;
 pub mod service;
 pub mod units;
 pub mod validate;
+pub mod workload;

@@ -1,7 +1,7 @@
 //! What really ran, as data: the figures read from the deployment's Prometheus
 //! ([`crate::observe`] reads them; [`crate::analysis::rules::observed`] holds a plan against them).
 
-use crate::model::plan::{Dispatch, Plan, Workload};
+use crate::model::plan::{PathLoad, Plan, Workload};
 use crate::model::units::{Seconds, round4};
 use serde::Serialize;
 
@@ -65,16 +65,14 @@ impl Observed {
 pub const FEW_SAMPLES: usize = 24;
 
 impl Observed {
-    /// `plan`'s workload at `runs_per_minute` with the observed mean duration; the plan's
-    /// dispatch and target stay.
+    /// `plan`'s workload with its queued path at `runs_per_minute` and the observed mean
+    /// duration (the path's spread and memory stay); the streaming path and the target stay.
     pub fn workload(&self, plan: &Plan, runs_per_minute: f64) -> Workload {
-        let (dispatch, target) = plan.workload.as_ref().map_or((Dispatch::Queue, None), |w| (w.dispatch, w.target));
-        Workload {
-            arrivals_per_minute: runs_per_minute,
-            mean_duration: Seconds(self.mean_duration_seconds),
-            dispatch,
-            target,
-        }
+        let mut workload = plan.workload.clone().unwrap_or_default();
+        let queued = workload.queued.get_or_insert_with(PathLoad::default);
+        queued.arrivals_per_minute = runs_per_minute;
+        queued.mean_duration = Seconds(self.mean_duration_seconds);
+        workload
     }
 }
 

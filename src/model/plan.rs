@@ -4,7 +4,8 @@
 use crate::model::cluster::{Autoscaling, Cluster, Jobs, Platform};
 use crate::model::resources::Resources;
 use crate::model::service::ServiceKey;
-use crate::model::units::{Bytes, Cpus, Seconds};
+use crate::model::units::{Bytes, Cpus};
+pub use crate::model::workload::{PathLoad, Target, Workload, WrittenAs, lognormal_sigma, max_p95_ratio};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -44,42 +45,18 @@ pub struct Plan {
     pub service_names: BTreeMap<String, String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct Workload {
-    /// Peak arrival rate of executions.
-    pub arrivals_per_minute: f64,
-    /// Mean execution time.
-    pub mean_duration: Seconds,
-    #[serde(default)]
-    pub dispatch: Dispatch,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub target: Option<Target>,
-}
-
-/// How executions reach runtime slots.
+/// How HTTP runs reach the runtimes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Dispatch {
-    /// The Redis queue (`ASYNC_EXECUTION_BACKEND=redis`): any free slot takes the next job, one
-    /// M/M/c over all slots.
+pub enum HttpRouting {
+    /// `EXECUTOR_URL` names the runtime service (Compose as shipped): the API resolves it
+    /// through glibc's `getaddrinfo`, which puts the same address first every time, so one
+    /// runtime may take every HTTP run.
     #[default]
-    Queue,
-    /// HTTP to `EXECUTOR_URL` spread by DNS over the runtimes: each replica an independent
-    /// M/M/k with λ / replicas.
-    RoundRobin,
-}
-
-/// What the operator needs; a plan meets it when every given bound holds.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Target {
-    /// The 95th percentile of the wait for a slot.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub p95_wait: Option<Seconds>,
-    /// The share of executions that wait at all, in per cent.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub wait_probability_percent: Option<f64>,
+    Dns,
+    /// A balancer that takes every replica in turn (flowcap's runtime balancer), or a
+    /// Kubernetes Service: HTTP runs are spread evenly.
+    Balanced,
 }
 
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
@@ -144,6 +121,17 @@ pub struct Runtime {
     /// A fixed `container_name`: Compose refuses to run more than one replica with it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub container_name: Option<String>,
+    /// How the API's HTTP runs reach the replicas (Compose; a Kubernetes Service balances).
+    #[serde(skip_serializing_if = "is_dns")]
+    pub http_routing: HttpRouting,
+    /// What a runtime holds with nothing running (`docker stats` at idle): the streaming
+    /// path's memory fit is (limit − this) ÷ memory per execution.
+    #[serde(skip_serializing_if = "Bytes::is_zero")]
+    pub base_memory: Bytes,
+}
+
+fn is_dns(routing: &HttpRouting) -> bool {
+    *routing == HttpRouting::Dns
 }
 
 impl Default for Runtime {
@@ -157,6 +145,8 @@ impl Default for Runtime {
             autoscaling: None,
             published_ports: Vec::new(),
             container_name: None,
+            http_routing: HttpRouting::Dns,
+            base_memory: Bytes(0),
         }
     }
 }
@@ -305,6 +295,11 @@ pub struct Policy {
     /// Every execution slot busy for more than this share of the observed time warns
     /// (`--prometheus`): executions waited for a slot.
     pub saturation_warning_percent: u32,
+    /// The share of the peak in which some runtime holds more streaming runs than its memory
+    /// fits: past this, an error (an OOM kill takes every run on that runtime) ...
+    pub streaming_memory_error_percent: f64,
+    /// ... and past this, a warning.
+    pub streaming_memory_warning_percent: f64,
 }
 
 impl Default for Policy {
@@ -317,6 +312,8 @@ impl Default for Policy {
             shared_buffers_warning_percent: 40,
             memory_per_connection: Bytes::mib(10),
             saturation_warning_percent: 5,
+            streaming_memory_error_percent: 1.0,
+            streaming_memory_warning_percent: 0.1,
         }
     }
 }

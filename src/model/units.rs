@@ -40,6 +40,10 @@ impl Bytes {
         Bytes(n * GIB)
     }
 
+    pub fn is_zero(&self) -> bool {
+        self.0 == 0
+    }
+
     /// Parses Compose's (and Kubernetes' binary) byte syntax.
     ///
     /// ```
@@ -403,6 +407,16 @@ impl Serialize for Cpus {
 /// stay exact, float noise goes, and the text is stable.
 pub fn round4(value: f64) -> f64 {
     (value * 10_000.0).round() / 10_000.0
+}
+
+/// A probability as a share of time: `0.42 %`, `1.2e-7 %`, `0 %`.
+pub fn share_text(probability: f64) -> String {
+    let percent = probability * 100.0;
+    if percent == 0.0 || percent >= 0.01 {
+        format!("{} %", trim_decimal(percent, 2))
+    } else {
+        format!("{percent:.1e} %")
+    }
 }
 
 #[cfg(test)]

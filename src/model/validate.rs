@@ -3,9 +3,10 @@
 
 use crate::model::cluster::Platform;
 use crate::model::plan::{
-    MAX_JOBS, MAX_NODES, MAX_RUNTIME_REPLICAS, MAX_SLOTS_PER_REPLICA, MAX_WORKLOAD_SLOTS, Plan, Workload,
+    MAX_JOBS, MAX_NODES, MAX_RUNTIME_REPLICAS, MAX_SLOTS_PER_REPLICA, MAX_WORKLOAD_SLOTS, PathLoad, Plan, Workload,
+    lognormal_sigma, max_p95_ratio,
 };
-use crate::model::units::{Bytes, Cpus};
+use crate::model::units::{Bytes, Cpus, trim_decimal};
 
 /// A value out of its possible range, named by its path in the plan.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -265,23 +266,68 @@ impl Plan {
     }
 }
 
-impl Workload {
-    fn validate(&self) -> Result<(), Invalid> {
-        let invalid = |path: &str, message: String| Err(Invalid { path: path.to_string(), message, no_limit: false });
+/// The most runs in flight a streaming path may offer (λ·D): a million, where the exact Poisson
+/// tail still takes milliseconds.
+pub const MAX_STREAMING_LOAD: f64 = 1_000_000.0;
+
+impl PathLoad {
+    /// `at`: `queued` or `streaming`, in `workload` as the file wrote it.
+    fn validate(&self, workload: &Workload, at: &str) -> Result<(), Invalid> {
+        let invalid =
+            |key: &str, message: String| Err(Invalid { path: workload.key(at, key), message, no_limit: false });
         let rate = self.arrivals_per_minute;
         if !(rate > 0.0 && rate <= 10_000_000.0) {
-            return invalid(
-                "workload.arrivals_per_minute",
-                format!("must be more than 0 and at most 10000000, got {rate}"),
-            );
+            return invalid("arrivals_per_minute", format!("must be more than 0 and at most 10000000, got {rate}"));
         }
         let duration = self.mean_duration.0;
         // A week: Flow-Like's own execution timeout defaults to an hour.
         if !(duration > 0.0 && duration <= 604_800.0) {
+            return invalid("mean_duration", format!("must be more than 0 s and at most 7 days, got {duration} s"));
+        }
+        if self.p95_duration.is_some() && self.duration_cv.is_some() {
+            return invalid("p95_duration", "give p95_duration or duration_cv, not both".into());
+        }
+        if let Some(p95) = self.p95_duration
+            && lognormal_sigma(duration, p95.0).is_none()
+        {
             return invalid(
-                "workload.mean_duration",
-                format!("must be more than 0 s and at most 7 days, got {duration} s"),
+                "p95_duration",
+                format!(
+                    "read as a lognormal, a p95 must be between the mean ({}) and {} × the mean, got {p95}; for a heavier spread give duration_cv",
+                    self.mean_duration,
+                    trim_decimal(max_p95_ratio(), 2)
+                ),
             );
+        }
+        if let Some(cv) = self.duration_cv
+            && !(0.0..=100.0).contains(&cv)
+        {
+            return invalid("duration_cv", format!("must be between 0 and 100, got {cv}"));
+        }
+        if self.memory_per_execution.is_some_and(|m| m.0 == 0) {
+            return invalid("memory_per_execution", "must be more than 0 (leave it out when unknown)".into());
+        }
+        if at == "streaming" && self.offered_load() > MAX_STREAMING_LOAD {
+            return invalid(
+                "arrivals_per_minute",
+                format!(
+                    "arrivals × mean duration is {} runs in flight; flowcap plans at most {MAX_STREAMING_LOAD}",
+                    trim_decimal(self.offered_load(), 0)
+                ),
+            );
+        }
+        Ok(())
+    }
+}
+
+impl Workload {
+    fn validate(&self) -> Result<(), Invalid> {
+        let invalid = |path: &str, message: String| Err(Invalid { path: path.to_string(), message, no_limit: false });
+        if let Some(queued) = &self.queued {
+            queued.validate(self, "queued")?;
+        }
+        if let Some(streaming) = &self.streaming {
+            streaming.validate(self, "streaming")?;
         }
         let Some(target) = &self.target else { return Ok(()) };
         if target.p95_wait.is_none() && target.wait_probability_percent.is_none() {

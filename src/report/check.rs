@@ -12,7 +12,7 @@ use crate::platform::compose::scrape::StaticTarget;
 use serde::Serialize;
 
 /// Bumped when the JSON shape changes incompatibly.
-pub const JSON_SCHEMA_VERSION: u32 = 1;
+pub const JSON_SCHEMA_VERSION: u32 = 2;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Report {
@@ -220,6 +220,7 @@ impl Report {
         let f = &self.figures;
         let c = &f.connections;
         let mut figures = vec![
+            ("capacity", f.capacity.clone()),
             ("concurrent_executions", f.concurrent_executions.to_string()),
             ("connections_used", c.used.to_string()),
             ("connections_usable", c.usable.to_string()),
@@ -240,7 +241,14 @@ impl Report {
             figures.push(("concurrent_executions_at_maximum", maximum.concurrent_executions.to_string()));
             figures.push(("connections_used_at_maximum", maximum.connections.used.to_string()));
         }
-        if let Some(w) = &f.workload {
+        if let Some(s) = &f.streaming {
+            figures.push(("streaming_mean_per_runtime", s.mean_per_runtime.to_string()));
+            figures.push(("streaming_p99_per_runtime", s.p99_per_runtime.to_string()));
+            if let Some(any) = s.over_memory_any_runtime {
+                figures.push(("streaming_over_memory_share", any.to_string()));
+            }
+        }
+        if let Some(w) = &f.queued {
             let optional = |value: Option<f64>| value.map_or("unstable".to_string(), |v| v.to_string());
             figures.push(("offered_load", w.waits.offered_load.to_string()));
             figures.push(("utilisation", w.waits.utilisation.to_string()));

@@ -2,10 +2,10 @@
 
 use super::Report;
 use crate::analysis::figures::ClusterFit;
-use crate::analysis::workload::{WorkloadFigures, wait_text};
+use crate::analysis::streaming::{Spread, StreamingFigures};
+use crate::analysis::workload::{QueuedFigures, wait_text};
 use crate::io::text::count;
-use crate::model::plan::Dispatch;
-use crate::model::units::{Bytes, Seconds, percent, trim_decimal};
+use crate::model::units::{Bytes, Seconds, percent, share_text, trim_decimal};
 use std::fmt::Write;
 
 fn cluster(out: &mut String, fit: &ClusterFit) {
@@ -31,11 +31,13 @@ pub fn render(report: &Report) -> String {
     let _ = writeln!(out, "\nCapacity");
     let _ = writeln!(
         out,
-        "  concurrent executions  {} = {} × {} slots",
+        "  queued executions      {} at once = {} × {} slots",
         f.concurrent_executions,
         count(u64::from(f.runtime_replicas), "runtime"),
         f.slots_per_replica
     );
+    let http = f.streaming.as_ref().map_or("no limit (HTTP runs are admitted at once)".into(), |s| s.summary());
+    let _ = writeln!(out, "  streaming executions   {http}");
     let memory = f.per_slot.memory().map_or("unlimited memory".into(), |m| m.to_string());
     let cpus = f.per_slot.cpus.map_or("unlimited CPU".into(), |c| format!("{} CPU", trim_decimal(c, 3)));
     let _ = writeln!(out, "  per execution slot     {memory} · {cpus} (runtime limits ÷ slots)");
@@ -131,8 +133,11 @@ pub fn render(report: &Report) -> String {
         }
     }
 
-    if let Some(w) = &f.workload {
-        workload(&mut out, w);
+    if let Some(w) = &f.queued {
+        queued(&mut out, w);
+    }
+    if let Some(s) = &f.streaming {
+        streaming(&mut out, s);
     }
     if let Some(observed) = &report.observed {
         let _ = write!(
@@ -168,13 +173,9 @@ pub fn render(report: &Report) -> String {
     out
 }
 
-fn workload(out: &mut String, w: &WorkloadFigures) {
+fn queued(out: &mut String, w: &QueuedFigures) {
     let waits = &w.waits;
-    let dispatch = match w.dispatch {
-        Dispatch::Queue => "one shared queue",
-        Dispatch::RoundRobin => "round-robin over the runtimes",
-    };
-    let _ = writeln!(out, "\nWorkload ({dispatch})");
+    let _ = writeln!(out, "\nQueued runs (one queue over every slot: {})", w.model);
     let _ = writeln!(
         out,
         "  offered load           {} Erlangs = {}/min × {} on {} slots ({} % utilisation)",
@@ -201,15 +202,50 @@ fn workload(out: &mut String, w: &WorkloadFigures) {
         wait_text(waits.p95_wait_seconds),
         wait_text(waits.p99_wait_seconds)
     );
-    if let (Some(extra), Some(pooled)) = (w.extra_wait_vs_pooled_seconds, w.pooled_mean_wait_seconds) {
-        let _ = writeln!(
-            out,
-            "  against one queue      +{} mean wait (a shared queue waits {})",
-            Seconds(extra),
-            Seconds(pooled)
-        );
-    }
     if let (Some(target), Some(met)) = (&w.target, w.target_met) {
         let _ = writeln!(out, "  target                 {target}: {}", if met { "met" } else { "MISSED" });
+    }
+}
+
+fn streaming(out: &mut String, s: &StreamingFigures) {
+    let spread = match s.spread {
+        Spread::Even => format!("spread evenly over {}", count(u64::from(s.runtimes_reached), "runtime")),
+        Spread::OneRuntime => "through Docker's DNS: the worst case, all on one runtime".to_string(),
+    };
+    let _ = writeln!(out, "\nStreaming runs (no admission limit; {spread})");
+    let _ = writeln!(
+        out,
+        "  in flight              {} = {}/min × {}",
+        trim_decimal(s.mean_per_runtime * f64::from(s.runtimes_reached), 2),
+        trim_decimal(s.arrivals_per_minute, 2),
+        Seconds(s.mean_duration_seconds)
+    );
+    let _ = writeln!(
+        out,
+        "  per runtime            mean {}, p99 {} (Poisson, M/G/∞)",
+        trim_decimal(s.mean_per_runtime, 1),
+        s.p99_per_runtime
+    );
+    match (s.memory_fit_per_runtime, s.over_memory_per_runtime, s.over_memory_any_runtime) {
+        (Some(fit), Some(one), Some(any)) => {
+            let _ = writeln!(
+                out,
+                "  memory fits            {fit} runs per runtime; over it {} of the peak ({} on some runtime)",
+                share_text(one),
+                share_text(any)
+            );
+        }
+        _ => {
+            let _ =
+                writeln!(out, "  memory fits            unknown (needs runtime memory limit and memory_per_execution)");
+        }
+    }
+    if let (Some(demand), Some(stretch)) = (s.cpu_demand_per_runtime, s.cpu_stretch) {
+        let _ = writeln!(
+            out,
+            "  CPU per runtime        {} busy; every run takes {}× as long",
+            trim_decimal(demand, 2),
+            trim_decimal(stretch, 2)
+        );
     }
 }

@@ -4,9 +4,10 @@
 use super::theme::Theme;
 use crate::analysis::figures::Analysis;
 use crate::analysis::rules::Severity;
-use crate::analysis::workload::{WorkloadFigures, wait_text};
+use crate::analysis::streaming::StreamingFigures;
+use crate::analysis::workload::{QueuedFigures, wait_text};
 use crate::model::observed::Observed;
-use crate::model::units::{Bytes, Seconds, percent, trim_decimal};
+use crate::model::units::{Bytes, Seconds, percent, share_text, trim_decimal};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -40,6 +41,8 @@ pub struct GaugeLevels {
     pub at_maximum: Option<Severity>,
     /// What the deployment's Prometheus saw against the plan.
     pub observed: Option<Severity>,
+    /// The streaming path's memory risk and its spread.
+    pub streaming: Option<Severity>,
 }
 
 pub struct CapacityPanel<'a> {
@@ -150,7 +153,7 @@ impl Widget for &CapacityPanel<'_> {
         let mut lines = Vec::new();
 
         lines.push(Line::from(vec![
-            Span::raw("Concurrent executions "),
+            Span::raw("Queued at once "),
             Span::styled(figures.concurrent_executions.to_string(), theme.heading()),
             Span::raw(format!(" = {} × {}", figures.runtime_replicas, figures.slots_per_replica)),
             was(theme, figures.concurrent_executions, before.concurrent_executions),
@@ -259,16 +262,22 @@ impl Widget for &CapacityPanel<'_> {
             }
         }
 
-        let chart_room = match &figures.workload {
-            Some(workload) => {
-                lines.extend(workload_lines(theme, workload, before.workload.as_ref()));
-                workload.curve.len() > 1
+        let chart_room = match &figures.queued {
+            Some(queued) => {
+                lines.extend(queued_lines(theme, queued, before.queued.as_ref()));
+                queued.curve.len() > 1
             }
-            None => {
-                lines.push(Line::styled(format!("{:<LABEL_WIDTH$}none (type runs / minute)", "Workload"), theme.fix()));
+            None if figures.streaming.is_none() => {
+                lines
+                    .push(Line::styled(format!("{:<LABEL_WIDTH$}none: type queued / minute", "Workload"), theme.fix()));
                 false
             }
+            None => false,
         };
+        match &figures.streaming {
+            Some(streaming) => lines.extend(streaming_lines(theme, streaming, levels.streaming)),
+            None => lines.push(Line::raw(format!("{:<LABEL_WIDTH$}no limit (HTTP: all start)", "Streaming"))),
+        }
         if let Some((observed, slots)) = view.observed {
             lines.push(observed_line(theme, observed, slots, levels.observed));
         }
@@ -297,7 +306,7 @@ impl Widget for &CapacityPanel<'_> {
         render_lines(lines, inner, buf);
         // The chart takes what is left when that is enough to read it.
         let chart_height = inner.height.saturating_sub(text_height + 1);
-        if let Some(workload) = figures.workload.as_ref().filter(|_| chart_room && chart_height >= 8) {
+        if let Some(workload) = figures.queued.as_ref().filter(|_| chart_room && chart_height >= 8) {
             let [_, caption, chart_area] =
                 Layout::vertical([Constraint::Length(text_height), Constraint::Length(1), Constraint::Fill(1)])
                     .areas(inner);
@@ -340,10 +349,10 @@ fn observed_line(theme: Theme, observed: &Observed, slots: u64, severity: Option
     ])
 }
 
-fn workload_lines(theme: Theme, w: &WorkloadFigures, before: Option<&WorkloadFigures>) -> Vec<Line<'static>> {
+fn queued_lines(theme: Theme, w: &QueuedFigures, before: Option<&QueuedFigures>) -> Vec<Line<'static>> {
     let waits = &w.waits;
     let mut lines = vec![Line::from(vec![
-        Span::raw(format!("{:<LABEL_WIDTH$}", "Workload")),
+        Span::raw(format!("{:<LABEL_WIDTH$}", "Queued")),
         Span::raw(format!(
             "{}/min × {} = {} busy slots",
             trim_decimal(w.arrivals_per_minute, 1),
@@ -379,14 +388,36 @@ fn workload_lines(theme: Theme, w: &WorkloadFigures, before: Option<&WorkloadFig
     lines
 }
 
+/// The streaming path: runs per runtime, and how often one runtime's memory is past what it fits.
+fn streaming_lines(theme: Theme, s: &StreamingFigures, severity: Option<Severity>) -> Vec<Line<'static>> {
+    let on = match s.spread {
+        crate::analysis::streaming::Spread::Even => "per runtime",
+        crate::analysis::streaming::Spread::OneRuntime => "on one runtime (DNS)",
+    };
+    let mut lines = vec![Line::raw(format!(
+        "{:<LABEL_WIDTH$}{}/min × {}: mean {}, p99 {} {on}",
+        "Streaming",
+        trim_decimal(s.arrivals_per_minute, 1),
+        Seconds(s.mean_duration_seconds),
+        trim_decimal(s.mean_per_runtime, 1),
+        s.p99_per_runtime
+    ))];
+    let memory = match (s.memory_fit_per_runtime, s.over_memory_any_runtime) {
+        (Some(fit), Some(any)) => format!("  memory fits {fit}: over it {} of the peak", share_text(any)),
+        _ => "  memory fit unknown: set runtime memory limit and memory / run".to_string(),
+    };
+    lines.push(Line::styled(memory, level(theme, severity)));
+    lines
+}
+
 /// Where the current load sits on the chart: `None` when it is past saturation (no p95 wait,
 /// and off the 0–100 % axis).
-fn now_point(w: &WorkloadFigures) -> Option<(f64, f64)> {
+fn now_point(w: &QueuedFigures) -> Option<(f64, f64)> {
     let load = w.waits.utilisation * 100.0;
     w.waits.p95_wait_seconds.filter(|_| load <= 100.0).map(|p95| (load, p95))
 }
 
-fn render_wait_chart(theme: Theme, w: &WorkloadFigures, area: Rect, buf: &mut Buffer) {
+fn render_wait_chart(theme: Theme, w: &QueuedFigures, area: Rect, buf: &mut Buffer) {
     let points: Vec<(f64, f64)> =
         w.curve.iter().filter_map(|p| p.p95_wait_seconds.map(|wait| (p.load_share * 100.0, wait))).collect();
     // The current load is on the chart, with its own p95, whatever the curve's points are.

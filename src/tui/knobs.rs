@@ -3,7 +3,7 @@
 //! value is refused with the core's own message and the plan stays as it was.
 
 use crate::model::cluster::{Autoscaling, NodePool, Platform};
-use crate::model::plan::{Dispatch, Host, Plan, Target, Workload};
+use crate::model::plan::{Host, HttpRouting, PathLoad, Plan, Target, Workload};
 use crate::model::service::ServiceKey;
 use crate::model::units::{Bytes, Cpus, Seconds, trim_decimal};
 
@@ -23,6 +23,7 @@ pub enum Knob {
     RuntimeMemory,
     RuntimeCpusReserved,
     RuntimeMemoryReserved,
+    RuntimeRouting,
     PostgresMaxConnections,
     PostgresSharedBuffers,
     PostgresCpus,
@@ -34,10 +35,12 @@ pub enum Knob {
     ClusterMaxNodes,
     NodeCpus,
     NodeMemory,
-    WorkloadArrivals,
-    WorkloadDuration,
-    WorkloadDispatch,
+    QueuedArrivals,
+    QueuedDuration,
     WorkloadTargetP95,
+    StreamingArrivals,
+    StreamingDuration,
+    StreamingMemory,
 }
 
 /// A knob's value, typed.
@@ -48,7 +51,7 @@ pub enum Value {
     Memory(Option<Bytes>),
     Rate(Option<f64>),
     Duration(Option<Seconds>),
-    Dispatch(Option<Dispatch>),
+    Routing(HttpRouting),
     Switch(bool),
 }
 
@@ -57,7 +60,7 @@ const GIB: u64 = 1 << 30;
 const DEFAULT_DURATION: Seconds = Seconds(30.0);
 
 impl Knob {
-    pub const ALL: [Knob; 29] = [
+    pub const ALL: [Knob; 32] = [
         Knob::ApiReplicas,
         Knob::ApiHpaMin,
         Knob::ApiHpaMax,
@@ -72,6 +75,7 @@ impl Knob {
         Knob::RuntimeMemory,
         Knob::RuntimeCpusReserved,
         Knob::RuntimeMemoryReserved,
+        Knob::RuntimeRouting,
         Knob::PostgresMaxConnections,
         Knob::PostgresSharedBuffers,
         Knob::PostgresCpus,
@@ -83,10 +87,12 @@ impl Knob {
         Knob::ClusterMaxNodes,
         Knob::NodeCpus,
         Knob::NodeMemory,
-        Knob::WorkloadArrivals,
-        Knob::WorkloadDuration,
-        Knob::WorkloadDispatch,
+        Knob::QueuedArrivals,
+        Knob::QueuedDuration,
         Knob::WorkloadTargetP95,
+        Knob::StreamingArrivals,
+        Knob::StreamingDuration,
+        Knob::StreamingMemory,
     ];
 
     /// The knobs a plan shows, in order: a Docker host's or a cluster's.
@@ -98,7 +104,7 @@ impl Knob {
     fn platform(self) -> Option<Platform> {
         use Knob::*;
         match self {
-            HostCpus | HostMemory => Some(Platform::Compose),
+            HostCpus | HostMemory | RuntimeRouting => Some(Platform::Compose),
             ApiHpaMin | ApiHpaMax | RuntimeHpaMin | RuntimeHpaMax | ClusterNodes | ClusterMaxNodes | NodeCpus
             | NodeMemory => Some(Platform::Kubernetes),
             _ => None,
@@ -116,11 +122,13 @@ impl Knob {
             | RuntimeCpus
             | RuntimeMemory
             | RuntimeCpusReserved
-            | RuntimeMemoryReserved => "Runtime",
+            | RuntimeMemoryReserved
+            | RuntimeRouting => "Runtime",
             PostgresMaxConnections | PostgresSharedBuffers | PostgresCpus | PostgresMemory | Monitoring => "Postgres",
             HostCpus | HostMemory => "Host",
             ClusterNodes | ClusterMaxNodes | NodeCpus | NodeMemory => "Cluster",
-            WorkloadArrivals | WorkloadDuration | WorkloadDispatch | WorkloadTargetP95 => "Workload",
+            QueuedArrivals | QueuedDuration | WorkloadTargetP95 | StreamingArrivals | StreamingDuration
+            | StreamingMemory => "Workload",
         }
     }
 
@@ -144,10 +152,13 @@ impl Knob {
             PostgresSharedBuffers => "shared_buffers",
             HostCpus => "cpus",
             HostMemory => "memory",
-            WorkloadArrivals => "runs / minute",
-            WorkloadDuration => "mean duration",
-            WorkloadDispatch => "dispatch",
+            RuntimeRouting => "http routing",
+            QueuedArrivals => "queued / minute",
+            QueuedDuration => "queued duration",
             WorkloadTargetP95 => "target p95 wait",
+            StreamingArrivals => "streaming / min",
+            StreamingDuration => "stream duration",
+            StreamingMemory => "memory / run",
             Monitoring => "monitoring",
         }
     }
@@ -192,8 +203,8 @@ impl Knob {
             return true;
         }
         match self.value(&Plan::default()) {
-            Value::Count(_) | Value::Switch(_) | Value::Dispatch(_) => false,
-            _ => !matches!(self, PostgresSharedBuffers | WorkloadDuration),
+            Value::Count(_) | Value::Switch(_) | Value::Routing(_) => false,
+            _ => !matches!(self, PostgresSharedBuffers | QueuedDuration | StreamingDuration),
         }
     }
 
@@ -203,9 +214,9 @@ impl Knob {
             Value::Count(_) => "a whole number",
             Value::Cpus(_) => "CPUs such as 0.5, 4 or 250m; none for no limit",
             Value::Memory(_) => "a size such as 512M or 8G; none for no limit",
-            Value::Rate(_) => "executions per minute; 0 for no workload",
+            Value::Rate(_) => "executions per minute; 0 for none on this path",
             Value::Duration(_) => "a duration such as 30s, 500ms or 2m",
-            Value::Dispatch(_) => "queue or round-robin",
+            Value::Routing(_) => "dns (Docker's DNS from the API) or balanced (flowcap's balancer)",
             Value::Switch(_) => "on or off (the exporter's connections)",
         }
     }
@@ -238,9 +249,12 @@ impl Knob {
             ClusterMaxNodes => Value::Count(first_pool(plan).map_or(0, |p| p.max_nodes.unwrap_or(p.nodes))),
             NodeCpus => Value::Cpus(first_pool(plan).map(|p| p.cpus)),
             NodeMemory => Value::Memory(first_pool(plan).map(|p| p.memory)),
-            WorkloadArrivals => Value::Rate(workload.map(|w| w.arrivals_per_minute)),
-            WorkloadDuration => Value::Duration(workload.map(|w| w.mean_duration)),
-            WorkloadDispatch => Value::Dispatch(workload.map(|w| w.dispatch)),
+            RuntimeRouting => Value::Routing(plan.runtime.http_routing),
+            QueuedArrivals => Value::Rate(workload.and_then(|w| w.queued).map(|q| q.arrivals_per_minute)),
+            QueuedDuration => Value::Duration(workload.and_then(|w| w.queued).map(|q| q.mean_duration)),
+            StreamingArrivals => Value::Rate(workload.and_then(|w| w.streaming).map(|s| s.arrivals_per_minute)),
+            StreamingDuration => Value::Duration(workload.and_then(|w| w.streaming).map(|s| s.mean_duration)),
+            StreamingMemory => Value::Memory(workload.and_then(|w| w.streaming?.memory_per_execution)),
             WorkloadTargetP95 => Value::Duration(workload.and_then(|w| w.target?.p95_wait)),
             Monitoring => Value::Switch(plan.monitoring),
         }
@@ -263,13 +277,18 @@ impl Knob {
             Value::Memory(Some(m)) => m.to_string(),
             Value::Rate(Some(r)) => trim_decimal(r, 2),
             Value::Duration(Some(d)) => d.to_string(),
-            Value::Dispatch(Some(Dispatch::Queue)) => "queue".into(),
-            Value::Dispatch(Some(Dispatch::RoundRobin)) => "round-robin".into(),
+            Value::Routing(HttpRouting::Dns) => "dns".into(),
+            Value::Routing(HttpRouting::Balanced) => "balanced".into(),
             Value::Switch(on) => if on { "on" } else { "off" }.into(),
             Value::Duration(None) if self == Knob::WorkloadTargetP95 => "none".into(),
             Value::Cpus(None) | Value::Memory(None) if self.group() == "Host" => "unknown".into(),
+            Value::Memory(None)
+                if self == Knob::StreamingMemory && plan.workload.as_ref().is_some_and(|w| w.streaming.is_some()) =>
+            {
+                "unknown".into()
+            }
             Value::Cpus(None) | Value::Memory(None) => "none".into(),
-            Value::Rate(None) | Value::Duration(None) | Value::Dispatch(None) => "—".into(),
+            Value::Rate(None) | Value::Duration(None) => "—".into(),
         }
     }
 
@@ -303,12 +322,20 @@ impl Knob {
             (NodeMemory, Value::Memory(Some(m))) => pool(p)?.memory = m,
             (HostCpus, Value::Cpus(c)) => set_host(p, c.map(|c| (Some(c), None))),
             (HostMemory, Value::Memory(m)) => set_host(p, m.map(|m| (None, Some(m)))),
-            (WorkloadArrivals, Value::Rate(None | Some(0.0))) => p.workload = None,
-            (WorkloadArrivals, Value::Rate(Some(rate))) => workload(p).arrivals_per_minute = rate,
-            (WorkloadDuration, Value::Duration(Some(d))) => workload(p).mean_duration = d,
-            (WorkloadDispatch, Value::Dispatch(Some(d))) => workload(p).dispatch = d,
-            (WorkloadTargetP95, Value::Duration(wait)) if p.workload.is_some() => {
-                let target = &mut workload(p).target;
+            (RuntimeRouting, Value::Routing(routing)) => p.runtime.http_routing = routing,
+            (QueuedArrivals, Value::Rate(rate)) => set_rate(p, rate, |w| &mut w.queued),
+            (StreamingArrivals, Value::Rate(rate)) => set_rate(p, rate, |w| &mut w.streaming),
+            (QueuedDuration, Value::Duration(Some(d))) if has(p, |w| w.queued) => {
+                path(p, |w| &mut w.queued).mean_duration = d
+            }
+            (StreamingDuration, Value::Duration(Some(d))) if has(p, |w| w.streaming) => {
+                path(p, |w| &mut w.streaming).mean_duration = d
+            }
+            (StreamingMemory, Value::Memory(m)) if has(p, |w| w.streaming) => {
+                path(p, |w| &mut w.streaming).memory_per_execution = m
+            }
+            (WorkloadTargetP95, Value::Duration(wait)) if has(p, |w| w.queued) => {
+                let target = &mut p.workload.get_or_insert_with(Workload::default).target;
                 match (wait, target.as_mut()) {
                     (Some(wait), Some(target)) => target.p95_wait = Some(wait),
                     (Some(wait), None) => {
@@ -319,8 +346,11 @@ impl Knob {
                 }
             }
             (Monitoring, Value::Switch(on)) => p.monitoring = on,
-            (WorkloadDuration | WorkloadDispatch | WorkloadTargetP95, _) if p.workload.is_none() => {
-                return Err("set runs / minute first".into());
+            (QueuedDuration | WorkloadTargetP95, _) if !has(p, |w| w.queued) => {
+                return Err("set queued / minute first".into());
+            }
+            (StreamingDuration | StreamingMemory, _) if !has(p, |w| w.streaming) => {
+                return Err("set streaming / min first".into());
             }
             _ => return Err(format!("{} takes {}", self.label(), self.hint())),
         }
@@ -367,10 +397,10 @@ impl Knob {
                 let by = if seconds > 10.0 || (up && seconds >= 10.0) { 5.0 } else { 1.0 };
                 Value::Duration(Some(Seconds(if up { seconds + by } else { (seconds - by).max(1.0) })))
             }
-            Value::Dispatch(d) => Value::Dispatch(Some(match d {
-                Some(Dispatch::Queue) => Dispatch::RoundRobin,
-                _ => Dispatch::Queue,
-            })),
+            Value::Routing(routing) => Value::Routing(match routing {
+                HttpRouting::Dns => HttpRouting::Balanced,
+                HttpRouting::Balanced => HttpRouting::Dns,
+            }),
             Value::Switch(on) => Value::Switch(!on),
         };
         self.set(plan, next)
@@ -446,11 +476,11 @@ impl Knob {
                 "off" | "false" | "no" => false,
                 _ => return Err(format!("`{text}` is not on or off")),
             }),
-            Value::Dispatch(_) => Value::Dispatch(Some(match text {
-                "queue" => Dispatch::Queue,
-                "round-robin" => Dispatch::RoundRobin,
-                _ => return Err(format!("`{text}` is not queue or round-robin")),
-            })),
+            Value::Routing(_) => Value::Routing(match text {
+                "dns" => HttpRouting::Dns,
+                "balanced" => HttpRouting::Balanced,
+                _ => return Err(format!("`{text}` is not dns or balanced")),
+            }),
         })
     }
 }
@@ -509,11 +539,27 @@ fn set_autoscaler(plan: &mut Plan, knob: Knob, bound: Option<u32>) {
     }
 }
 
-fn workload(plan: &mut Plan) -> &mut Workload {
-    plan.workload.get_or_insert(Workload {
-        arrivals_per_minute: 60.0,
-        mean_duration: DEFAULT_DURATION,
-        dispatch: Dispatch::Queue,
-        target: None,
-    })
+/// Whether the plan's workload has the path `of` picks.
+fn has(plan: &Plan, of: fn(&Workload) -> Option<PathLoad>) -> bool {
+    plan.workload.as_ref().and_then(of).is_some()
+}
+
+/// The path `of` picks, created at 60 runs a minute of the default duration.
+fn path(plan: &mut Plan, of: fn(&mut Workload) -> &mut Option<PathLoad>) -> &mut PathLoad {
+    of(plan.workload.get_or_insert_with(Workload::default)).get_or_insert(PathLoad::new(60.0, DEFAULT_DURATION))
+}
+
+/// One path's arrivals; none (or 0) removes the path, and the workload with its last path.
+fn set_rate(plan: &mut Plan, rate: Option<f64>, of: fn(&mut Workload) -> &mut Option<PathLoad>) {
+    match rate.filter(|r| *r > 0.0) {
+        Some(rate) => path(plan, of).arrivals_per_minute = rate,
+        None => {
+            if let Some(workload) = plan.workload.as_mut() {
+                *of(workload) = None;
+                if workload.queued.is_none() && workload.streaming.is_none() {
+                    plan.workload = None;
+                }
+            }
+        }
+    }
 }

@@ -40,6 +40,7 @@ pub fn capacity_view(app: &App) -> CapacityView<'_> {
                 RuleId::ObservedSlotsSaturated,
                 RuleId::ObservedPeakPastTarget,
             ]),
+            streaming: worst(&[RuleId::StreamingMemoryRisk, RuleId::StreamingMemoryTight, RuleId::StreamingOneRuntime]),
         },
         observed: app.observed.as_ref().map(|o| (o, app.plan().peak_slots())),
     }

@@ -38,7 +38,7 @@ fn medium_report_shows_the_arithmetic() {
         .args(["--check", "--preset", "medium"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("concurrent executions  40 = 4 runtimes × 10 slots"))
+        .stdout(predicate::str::contains("queued executions      40 at once = 4 runtimes × 10 slots"))
         .stdout(predicate::str::contains("used / usable          28 / 97 (28.9 %; warning line 77, headroom 69)"));
 }
 
@@ -198,7 +198,7 @@ fn unstable_workload_fails_the_check() {
         .stdout(predicate::str::contains(RuleId::WorkloadUnstable.as_str()));
     let output = flowcap().args(["--check", &example("busy-medium.yaml"), "--format", "json"]).output().unwrap();
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    let workload = &json["figures"]["workload"];
+    let workload = &json["figures"]["queued"];
     assert_eq!(workload["offered_load"], 60.0);
     assert_eq!(workload["stable"], false);
     assert_eq!(workload["throughput_ceiling_per_minute"], 80.0);

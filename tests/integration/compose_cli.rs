@@ -27,7 +27,7 @@ fn discovered_in_the_current_folder() {
         .stdout(predicate::str::starts_with(
             "flowcap check: Deployment (./docker-compose.yml + ./docker-compose.override.yml + ./.env)\n",
         ))
-        .stdout(predicate::str::contains("concurrent executions  32 = 2 runtimes × 16 slots"));
+        .stdout(predicate::str::contains("queued executions      32 at once = 2 runtimes × 16 slots"));
 }
 
 #[test]
@@ -40,7 +40,7 @@ fn compose_file_variable_chooses_the_files() {
         .args(["--check"])
         .assert()
         .code(1)
-        .stdout(predicate::str::contains("concurrent executions  40 = 2 runtimes × 20 slots"))
+        .stdout(predicate::str::contains("queued executions      40 at once = 2 runtimes × 20 slots"))
         .stdout(predicate::str::contains("runtime publishes host port 9000; its 2 replicas cannot all bind it"));
 }
 

@@ -55,7 +55,7 @@ impl Tmux {
     }
 
     fn start_flowcap(&self) {
-        self.start_flowcap_with("--preset medium", "Concurrent executions 40 = 4 × 10");
+        self.start_flowcap_with("--preset medium", "Queued at once 40 = 4 × 10");
     }
 
     /// Starts the planner in the test's folder with `args`, and waits for `shown`.
@@ -115,7 +115,7 @@ fn raise_runtimes_then_quit_with_q() {
     tmux.start_flowcap();
     // Down to runtime replicas (API: 4 knobs), one step up.
     tmux.keys(&["j", "j", "j", "j", "l"]);
-    let screen = tmux.wait_for("Concurrent executions 50 = 5 × 10 (was 40)");
+    let screen = tmux.wait_for("Queued at once 50 = 5 × 10 (was 40)");
     assert!(screen.contains("▸ replicas          5 (was 4)"), "{screen}");
     // Resizing redraws: too small gets the notice, big enough the planner again.
     tmux.run(&["resize-window", "-t", "e2e", "-x", "60", "-y", "20"]);
@@ -123,7 +123,7 @@ fn raise_runtimes_then_quit_with_q() {
     // Keys while the notice shows would be invisible edits: they do nothing.
     tmux.keys(&["l", "l"]);
     tmux.run(&["resize-window", "-t", "e2e", "-x", "100", "-y", "30"]);
-    tmux.wait_for("Concurrent executions 50 = 5 × 10 (was 40)");
+    tmux.wait_for("Queued at once 50 = 5 × 10 (was 40)");
     tmux.keys(&["q"]);
     tmux.wait_for("Unsaved changes. Quit anyway? y yes · n no");
     tmux.keys(&["y"]);
@@ -179,7 +179,7 @@ fn the_wheel_acts_only_under_the_pointer_and_the_findings_scroll_to_the_end() {
     }
     // Over a knob, it steps that knob: the only change.
     tmux.wheel(true, 5, row_of(&screen, "max concurrent"));
-    let after = tmux.wait_for("Concurrent executions 44 = 4 × 11 (was 40)");
+    let after = tmux.wait_for("Queued at once 44 = 4 × 11 (was 40)");
     assert!(after.contains("▸ max concurrent    11 (was 10)"), "{after}");
     assert!(after.contains("  replicas          2    "), "API replicas untouched:\n{after}");
     tmux.keys(&["C-c"]);

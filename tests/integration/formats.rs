@@ -23,7 +23,7 @@ fn render(loaded: &LoadedPlan, format: Format) -> String {
 #[test]
 fn json_has_the_documented_shape() {
     let json: Value = serde_json::from_str(&render(&overloaded(), Format::Json)).unwrap();
-    assert_eq!(json["schema_version"], 1);
+    assert_eq!(json["schema_version"], 2);
     assert_eq!(json["plan"]["name"], "Overloaded");
     assert_eq!(json["figures"]["concurrent_executions"], 40);
     assert_eq!(json["figures"]["connections"]["used"], 88);
@@ -136,7 +136,7 @@ fn finding_formats_carry_the_figures_too() {
         .replace("max_concurrent_executions: 10", "max_concurrent_executions: 18");
     let loaded = flowcap::model::load::parse_plan("examples/busy-medium.yaml", &text).unwrap();
     let report = Report::new(&loaded, Severity::Error);
-    let p95 = report.figures.workload.as_ref().unwrap().waits.p95_wait_seconds.unwrap().to_string();
+    let p95 = report.figures.queued.as_ref().unwrap().waits.p95_wait_seconds.unwrap().to_string();
 
     let sarif: Value = serde_json::from_str(&report.render(Format::Sarif)).unwrap();
     let figures = &sarif["runs"][0]["properties"]["flowcapFigures"];

@@ -67,7 +67,8 @@ fn a_real_prometheus_gives_back_the_generated_truth() {
     // 30 s, 60 Erlangs, queue without bound; solve sizes for it.
     let plan = flowcap::model::load::load_plan_file(std::path::Path::new(&saved)).unwrap().plan;
     let workload = plan.workload.clone().unwrap();
-    assert_eq!((workload.arrivals_per_minute, workload.mean_duration.0), (120.0, 30.0));
+    let queued = workload.queued.unwrap();
+    assert_eq!((queued.arrivals_per_minute, queued.mean_duration.0), (120.0, 30.0));
     flowcap()
         .args(["--check", &saved])
         .assert()

@@ -88,13 +88,8 @@ proptest! {
         let load = u64::from(arrivals) * u64::from(duration);
         prop_assert_eq!(load % 60, 0);
         let slots = load / 60;
-        let workload = flowcap::model::plan::Workload {
-            arrivals_per_minute: f64::from(arrivals),
-            mean_duration: flowcap::model::units::Seconds(f64::from(duration)),
-            dispatch: flowcap::model::plan::Dispatch::Queue,
-            target: None,
-        };
-        let exact = workload.exact_load();
+        let workload = flowcap::model::plan::Workload::queued(f64::from(arrivals), flowcap::model::units::Seconds(f64::from(duration)));
+        let exact = workload.queued.unwrap().exact_load();
         prop_assert!(!exact.below(slots));
         prop_assert!(exact.below(slots + 1));
         prop_assert_eq!(exact.slots_for_stability(), slots + 1);
@@ -124,12 +119,7 @@ proptest! {
         let mut plan = flowcap::model::presets::load_preset("medium").unwrap().plan;
         plan.runtime.replicas = replicas;
         plan.runtime.max_concurrent_executions = slots;
-        plan.workload = Some(flowcap::model::plan::Workload {
-            arrivals_per_minute: f64::from(arrivals),
-            mean_duration: flowcap::model::units::Seconds(f64::from(duration)),
-            dispatch: flowcap::model::plan::Dispatch::Queue,
-            target: None,
-        });
+        plan.workload = Some(flowcap::model::plan::Workload::queued(f64::from(arrivals), flowcap::model::units::Seconds(f64::from(duration))));
         let serious = |plan: &flowcap::model::plan::Plan| -> Vec<&'static str> {
             let analysis = flowcap::analysis::figures::analyze(plan);
             evaluate(plan, &analysis).into_iter().filter(|f| f.severity > Severity::Info).map(|f| f.rule.as_str()).collect()
@@ -231,12 +221,7 @@ proptest! {
         plan.postgres.limits.memory = Some(Bytes::mib(256 * postgres.2));
         plan.host = Some(flowcap::model::plan::Host { cpus: Cpus::whole(host.0), memory: Bytes::mib(1024 * host.1) });
         (plan.postgres.clients_are_superuser, plan.api.shared_jwt_keys) = flags;
-        plan.workload = workload.map(|(arrivals, duration)| flowcap::model::plan::Workload {
-            arrivals_per_minute: f64::from(arrivals),
-            mean_duration: flowcap::model::units::Seconds(f64::from(duration)),
-            dispatch: flowcap::model::plan::Dispatch::Queue,
-            target: None,
-        });
+        plan.workload = workload.map(|(arrivals, duration)| flowcap::model::plan::Workload::queued(f64::from(arrivals), flowcap::model::units::Seconds(f64::from(duration))));
         fixes_hold(&loaded)?;
     }
 }
@@ -279,12 +264,7 @@ proptest! {
             ..Default::default()
         });
         // A workload's fix on a cluster sizes the executors and the first pool's nodes.
-        plan.workload = workload.map(|(arrivals, duration)| flowcap::model::plan::Workload {
-            arrivals_per_minute: f64::from(arrivals),
-            mean_duration: flowcap::model::units::Seconds(f64::from(duration)),
-            dispatch: flowcap::model::plan::Dispatch::Queue,
-            target: None,
-        });
+        plan.workload = workload.map(|(arrivals, duration)| flowcap::model::plan::Workload::queued(f64::from(arrivals), flowcap::model::units::Seconds(f64::from(duration))));
         prop_assume!(plan.validate().is_ok());
         fixes_hold(&loaded)?;
     }

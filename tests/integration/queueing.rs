@@ -1,7 +1,11 @@
-//! The queueing model against a seeded discrete-event simulation, and its properties.
+//! The two paths' models against a seeded discrete-event simulation of runtimes that serve
+//! both (queued runs from one pooled queue, streaming runs admitted at once on the runtime
+//! the split picks), and their properties.
 
-use flowcap::analysis::queueing::{Mmc, erlang_c};
-use flowcap::model::plan::{Dispatch, Workload};
+use flowcap::analysis::queueing::{Mgc, erlang_c};
+use flowcap::analysis::{poisson, streaming};
+use flowcap::model::plan::{HttpRouting, PathLoad, Plan, Workload};
+use flowcap::model::units::Bytes;
 use flowcap::model::units::Seconds;
 use proptest::prelude::*;
 use std::cmp::Reverse;
@@ -25,6 +29,12 @@ impl Rng {
         -self.next_f64().ln() * mean
     }
 
+    /// A lognormal variate with mean `mean` and σ `sigma` (Box–Muller for the normal).
+    fn lognormal(&mut self, mean: f64, sigma: f64) -> f64 {
+        let normal = (-2.0 * self.next_f64().ln()).sqrt() * (std::f64::consts::TAU * self.next_f64()).cos();
+        mean * (sigma * normal - sigma * sigma / 2.0).exp()
+    }
+
     fn below(&mut self, n: usize) -> usize {
         ((self.next_f64() * n as f64) as usize).min(n - 1)
     }
@@ -35,87 +45,222 @@ fn key(t: f64) -> Reverse<u64> {
     Reverse(t.to_bits())
 }
 
-/// Mean wait of `arrivals` executions on `replicas` groups of `slots` FCFS servers. Pooled:
-/// one group; round-robin: each arrival joins a uniformly random group (DNS spreads clients).
-fn simulate(replicas: usize, slots: usize, load: f64, duration: f64, arrivals: usize, seed: u64) -> f64 {
-    let mut rng = Rng(seed);
-    let mut groups: Vec<BinaryHeap<Reverse<u64>>> =
-        (0..replicas).map(|_| (0..slots).map(|_| key(0.0)).collect()).collect();
-    let rate = load / duration;
-    let warmup = arrivals / 10;
-    let (mut now, mut total_wait) = (0.0, 0.0);
-    for n in 0..arrivals + warmup {
-        now += rng.exponential(1.0 / rate);
-        let group = &mut groups[if replicas == 1 { 0 } else { rng.below(replicas) }];
-        let Reverse(free_bits) = group.pop().unwrap();
-        let start = f64::from_bits(free_bits).max(now);
-        group.push(key(start + rng.exponential(duration)));
-        if n >= warmup {
-            total_wait += start - now;
+/// How long runs take in the simulation.
+#[derive(Clone, Copy)]
+enum Durations {
+    Exponential(f64),
+    /// Mean and σ.
+    Lognormal(f64, f64),
+}
+
+impl Durations {
+    fn draw(self, rng: &mut Rng) -> f64 {
+        match self {
+            Durations::Exponential(mean) => rng.exponential(mean),
+            Durations::Lognormal(mean, sigma) => rng.lognormal(mean, sigma),
         }
     }
-    total_wait / arrivals as f64
 }
 
-fn workload(load: f64, duration: f64, dispatch: Dispatch) -> Workload {
-    Workload { arrivals_per_minute: load / duration * 60.0, mean_duration: Seconds(duration), dispatch, target: None }
+/// What the simulation saw.
+struct Simulated {
+    queued_mean_wait: f64,
+    queued_p95_wait: f64,
+    /// Streaming runs on runtime 0 at random instants (a Poisson observer sees time averages).
+    streaming_on_first: Vec<u32>,
+    /// The share of those instants at which some runtime held more streaming runs than `fit`.
+    any_over_fit: f64,
 }
 
-/// The analytic mean wait against the simulation's at utilisation 0.5, 0.7 and 0.9 of 10
-/// slots arranged as `replicas` × `slots`.
-fn assert_matches_simulation(dispatch: Dispatch, replicas: u32, slots: u32, seeds: [u64; 3]) {
-    for (utilisation, seed) in [0.5, 0.7, 0.9].into_iter().zip(seeds) {
+/// `runtimes` runtimes of `slots` queue slots each. Queued runs (rate per second, durations)
+/// wait FCFS for the first free slot of any runtime; streaming runs start at once on a
+/// runtime picked at random (an even split) and hold it for their duration.
+#[allow(clippy::too_many_arguments)]
+fn simulate(
+    runtimes: usize,
+    slots: usize,
+    queued: (f64, Durations),
+    streaming: (f64, Durations),
+    fit: u32,
+    events: usize,
+    seed: u64,
+) -> Simulated {
+    let mut rng = Rng(seed);
+    let mut free: BinaryHeap<Reverse<u64>> = (0..runtimes * slots).map(|_| key(0.0)).collect();
+    let mut running: Vec<BinaryHeap<Reverse<u64>>> = (0..runtimes).map(|_| BinaryHeap::new()).collect();
+    let (queued_rate, queued_durations) = queued;
+    let (streaming_rate, streaming_durations) = streaming;
+    let sample_rate = streaming_rate.max(queued_rate).max(1.0);
+    let total = queued_rate + streaming_rate + sample_rate;
+    let warmup = events / 10;
+    let mut now = 0.0;
+    let mut waits = Vec::new();
+    let (mut on_first, mut over, mut samples) = (Vec::new(), 0usize, 0usize);
+    for n in 0..events + warmup {
+        // The superposition of three Poisson streams: the next event is one of them in
+        // proportion to its rate.
+        now += rng.exponential(1.0 / total);
+        let pick = rng.next_f64() * total;
+        if pick < queued_rate {
+            let Reverse(bits) = free.pop().unwrap();
+            let start = f64::from_bits(bits).max(now);
+            free.push(key(start + queued_durations.draw(&mut rng)));
+            if n >= warmup {
+                waits.push(start - now);
+            }
+        } else if pick < queued_rate + streaming_rate {
+            let runtime = rng.below(runtimes);
+            running[runtime].push(key(now + streaming_durations.draw(&mut rng)));
+        } else if n >= warmup {
+            let mut any = false;
+            for (index, heap) in running.iter_mut().enumerate() {
+                while heap.peek().is_some_and(|Reverse(end)| f64::from_bits(*end) <= now) {
+                    heap.pop();
+                }
+                let count = u32::try_from(heap.len()).unwrap();
+                any |= count > fit;
+                if index == 0 {
+                    on_first.push(count);
+                }
+            }
+            over += usize::from(any);
+            samples += 1;
+        }
+    }
+    waits.sort_by(f64::total_cmp);
+    Simulated {
+        queued_mean_wait: waits.iter().sum::<f64>() / waits.len() as f64,
+        queued_p95_wait: waits[waits.len() * 95 / 100],
+        streaming_on_first: on_first,
+        any_over_fit: over as f64 / samples as f64,
+    }
+}
+
+fn within(what: &str, simulated: f64, analytic: f64, tolerance: f64) {
+    let error = (simulated - analytic).abs() / analytic;
+    assert!(error < tolerance, "{what}: analytic {analytic:.5}, simulated {simulated:.5} ({:.1} %)", error * 100.0);
+}
+
+/// Queued runs at utilisation 0.5, 0.7 and 0.9 of 10 slots (2 runtimes × 5) with streaming
+/// runs beside them: the pooled queue's mean and p95 wait match M/M/c, and with lognormal
+/// durations (p95 = 2.5 × mean) the Allen–Cunneen M/G/c approximation.
+#[test]
+fn queued_waits_match_simulation() {
+    for (utilisation, seed) in [0.5, 0.7, 0.9].into_iter().zip([1, 2, 3]) {
         let load = 10.0 * utilisation;
-        let analytic = workload(load, 2.0, dispatch).waits(replicas, slots).mean_wait_seconds.unwrap();
-        let simulated = simulate(replicas as usize, slots as usize, load, 2.0, 1_500_000, seed);
-        let error = (simulated - analytic).abs() / analytic;
-        assert!(
-            error < 0.05,
-            "{dispatch:?} ρ {utilisation}: analytic {analytic:.4} s, simulated {simulated:.4} s ({:.1} %)",
-            error * 100.0
+        let exponential = PathLoad::new(load / 2.0 * 60.0, Seconds(2.0));
+        let analytic = exponential.waits(2, 5);
+        let seen = simulate(
+            2,
+            5,
+            (load / 2.0, Durations::Exponential(2.0)),
+            (6.0, Durations::Exponential(4.0)),
+            30,
+            1_500_000,
+            seed,
+        );
+        within(
+            &format!("M/M/c mean wait at ρ {utilisation}"),
+            seen.queued_mean_wait,
+            analytic.mean_wait_seconds.unwrap(),
+            0.05,
+        );
+        if utilisation >= 0.7 {
+            within(
+                &format!("M/M/c p95 wait at ρ {utilisation}"),
+                seen.queued_p95_wait,
+                analytic.p95_wait_seconds.unwrap(),
+                0.05,
+            );
+        }
+
+        let spread = PathLoad { p95_duration: Some(Seconds(5.0)), ..exponential };
+        let sigma = flowcap::model::plan::lognormal_sigma(2.0, 5.0).unwrap();
+        let analytic = spread.waits(2, 5);
+        let seen = simulate(
+            2,
+            5,
+            (load / 2.0, Durations::Lognormal(2.0, sigma)),
+            (6.0, Durations::Exponential(4.0)),
+            30,
+            1_500_000,
+            seed + 10,
+        );
+        within(
+            &format!("M/G/c mean wait at ρ {utilisation}"),
+            seen.queued_mean_wait,
+            analytic.mean_wait_seconds.unwrap(),
+            0.08,
         );
     }
 }
 
+/// Streaming runs on 2 runtimes, 24 in flight (the 12 per runtime), with lognormal
+/// durations: the count on one runtime is Poisson(12) (mean, p99 and the tail past a memory
+/// fit of 18), and the share of time some runtime is past it is 1 − (1 − p)².
 #[test]
-fn pooled_queue_matches_simulation() {
-    assert_matches_simulation(Dispatch::Queue, 1, 10, [1, 2, 3]);
-}
+fn streaming_per_runtime_matches_simulation() {
+    let mut plan = Plan::default();
+    plan.runtime.replicas = 2;
+    plan.runtime.http_routing = HttpRouting::Balanced;
+    plan.runtime.limits.memory = Some(Bytes::mib(18 * 256));
+    let mut path = PathLoad::new(60.0, Seconds(24.0));
+    path.memory_per_execution = Some(Bytes::mib(256));
+    plan.workload = Some(Workload { streaming: Some(path), ..Workload::default() });
+    let figures = streaming::figures(&plan, 2).unwrap();
+    assert_eq!(
+        (figures.mean_per_runtime, figures.p99_per_runtime, figures.memory_fit_per_runtime),
+        (12.0, 21, Some(18))
+    );
 
-#[test]
-fn round_robin_matches_simulation() {
-    // 2 runtimes × 5 slots, arrivals split between them.
-    assert_matches_simulation(Dispatch::RoundRobin, 2, 5, [4, 5, 6]);
+    let sigma = flowcap::model::plan::lognormal_sigma(24.0, 60.0).unwrap();
+    let seen =
+        simulate(2, 1, (0.01, Durations::Exponential(1.0)), (1.0, Durations::Lognormal(24.0, sigma)), 18, 3_000_000, 7);
+    let counts = &seen.streaming_on_first;
+    let mean = counts.iter().map(|&c| f64::from(c)).sum::<f64>() / counts.len() as f64;
+    within("mean per runtime", mean, 12.0, 0.02);
+    let mut sorted = counts.clone();
+    sorted.sort_unstable();
+    assert!((20..=22).contains(&sorted[sorted.len() * 99 / 100]), "p99 {}", sorted[sorted.len() * 99 / 100]);
+    let over = counts.iter().filter(|&&c| c > 18).count() as f64 / counts.len() as f64;
+    within("P(N > 18) on one runtime", over, figures.over_memory_per_runtime.unwrap(), 0.06);
+    within("P(some runtime over 18)", seen.any_over_fit, figures.over_memory_any_runtime.unwrap(), 0.06);
+    assert!((figures.over_memory_per_runtime.unwrap() - poisson::upper_tail(18, 12.0)).abs() < 1e-15);
 }
 
 #[test]
 fn figures_by_hand() {
     // 120/min × 30 s = 60 Erlangs.
-    let w =
-        Workload { arrivals_per_minute: 120.0, mean_duration: Seconds(30.0), dispatch: Dispatch::Queue, target: None };
-    assert_eq!(w.offered_load(), 60.0);
+    let w = Workload::queued(120.0, Seconds(30.0));
+    assert_eq!(w.queued.unwrap().offered_load(), 60.0);
     let on_40 = w.waits(4, 10);
     assert!(!on_40.stable);
     assert_eq!(on_40.utilisation, 1.5);
     assert_eq!(on_40.mean_wait_seconds, None);
     // A = 10 on 12 slots, D = 1 s: C = 0.4494, Wq = C / 2 = 0.2247 s.
-    let w = workload(10.0, 1.0, Dispatch::Queue);
+    let w = Workload::queued(600.0, Seconds(1.0));
     let waits = w.waits(3, 4);
     assert!((waits.wait_probability.unwrap() - 0.4494).abs() < 1e-4);
     assert!((waits.mean_wait_seconds.unwrap() - 0.2247).abs() < 1e-4);
     // p95: ln(0.4494 / 0.05) / 2 = 1.098 s.
     assert!((waits.p95_wait_seconds.unwrap() - (0.449_4f64 / 0.05).ln() / 2.0).abs() < 1e-3);
+    // With duration_cv 2 (cv² 4), Allen–Cunneen scales the waits by (1 + 4) / 2.
+    let mut spread = w.clone();
+    spread.queued.as_mut().unwrap().duration_cv = Some(2.0);
+    let scaled = spread.waits(3, 4);
+    assert_eq!(scaled.wait_probability, waits.wait_probability);
+    assert!((scaled.mean_wait_seconds.unwrap() / waits.mean_wait_seconds.unwrap() - 2.5).abs() < 1e-12);
+    // A workload with streaming runs only has nothing queued.
+    let streaming_only = Workload { streaming: w.queued, ..Workload::default() };
+    assert_eq!(streaming_only.waits(3, 4).offered_load, 0.0);
+    assert_eq!(streaming_only.waits(3, 4).mean_wait_seconds, Some(0.0));
 }
 
 #[test]
-fn round_robin_figures_report_the_cost_against_pooling() {
-    let w = workload(8.0, 1.0, Dispatch::RoundRobin);
-    let figures = flowcap::analysis::workload::figures(&w, 2, 5);
-    let pooled = workload(8.0, 1.0, Dispatch::Queue).waits(2, 5).mean_wait_seconds.unwrap();
-    assert_eq!(figures.pooled_mean_wait_seconds, Some(pooled));
-    let extra = figures.extra_wait_vs_pooled_seconds.unwrap();
-    assert!(extra > 0.0);
-    assert!((figures.waits.mean_wait_seconds.unwrap() - pooled - extra).abs() < 1e-12);
+fn queued_figures_have_a_ceiling_and_a_curve() {
+    let w = Workload::queued(480.0, Seconds(1.0));
+    let figures = flowcap::analysis::workload::figures(&w, 2, 5).unwrap();
+    assert_eq!(figures.model, "M/M/c (Erlang C)");
     // Throughput ceiling: 10 slots ÷ 1 s = 600/min.
     assert_eq!(figures.throughput_ceiling_per_minute, 600.0);
     // The curve runs 10 % … 100 % in 5 % steps; at 100 % the queue is unstable.
@@ -130,20 +275,21 @@ proptest! {
     #[test]
     fn more_slots_never_wait_longer(servers in 1u64..400, extra in 1u64..50, share in 0.01f64..0.999) {
         let load = servers as f64 * share;
-        let fewer = Mmc { servers, load, duration: 1.0 };
-        let more = Mmc { servers: servers + extra, load, duration: 1.0 };
+        let fewer = Mgc { servers, load, duration: 1.0, duration_cv2: 1.0 };
+        let more = Mgc { servers: servers + extra, load, duration: 1.0, duration_cv2: 1.0 };
         prop_assert!(more.mean_wait() <= fewer.mean_wait());
         prop_assert!(more.wait_percentile(0.95) <= fewer.wait_percentile(0.95));
         prop_assert!(erlang_c(servers + extra, load) <= erlang_c(servers, load));
     }
 
     #[test]
-    fn pooled_never_waits_longer_than_round_robin(replicas in 1u32..20, slots in 1u32..40, share in 0.01f64..0.999) {
-        let load = f64::from(replicas * slots) * share;
-        let pooled = workload(load, 3.0, Dispatch::Queue).waits(replicas, slots);
-        let split = workload(load, 3.0, Dispatch::RoundRobin).waits(replicas, slots);
-        prop_assert!(pooled.mean_wait_seconds.unwrap() <= split.mean_wait_seconds.unwrap() * (1.0 + 1e-12));
-        prop_assert!(pooled.wait_probability.unwrap() <= split.wait_probability.unwrap() * (1.0 + 1e-12));
+    fn poisson_tail_falls_and_quantile_inverts_it(mean in 0.01f64..5_000.0, share in 0.5f64..0.9999) {
+        let k = poisson::quantile(share, mean);
+        prop_assert!(poisson::upper_tail(k, mean) <= 1.0 - share);
+        if k > 0 {
+            prop_assert!(poisson::upper_tail(k - 1, mean) > 1.0 - share);
+        }
+        prop_assert!(poisson::upper_tail(k + 1, mean) <= poisson::upper_tail(k, mean));
     }
 
     #[test]

@@ -77,10 +77,13 @@ fn annotated_plan_example_parses_with_its_values() {
     assert_eq!(plan.runtime.replicas, 4);
     assert_eq!(plan.other_services.len(), 1);
     let workload = plan.workload.clone().expect("the example shows a workload");
-    assert_eq!((workload.arrivals_per_minute, workload.mean_duration.0), (120.0, 30.0));
+    let queued = workload.queued.unwrap();
+    assert_eq!((queued.arrivals_per_minute, queued.mean_duration.0), (120.0, 30.0));
     assert_eq!(plan, {
-        // Apart from its name, the services it lists and the workload, the example is the Medium preset.
+        // Apart from its name, the services it lists, the runtime's idle memory and the
+        // workload, the example is the Medium preset.
         let mut medium = flowcap::model::presets::load_preset("medium").unwrap().plan;
+        medium.runtime.base_memory = flowcap::model::units::Bytes::mib(512);
         medium.name = Some("My deployment".into());
         medium.other_services.retain(|name, _| name == "redis");
         medium.workload = Some(workload);

@@ -270,40 +270,33 @@ fn every_rule_id_is_unique_kebab_case() {
 
 #[test]
 fn workload_unstable_at_load_equal_to_slots() {
-    use flowcap::model::plan::{Dispatch, Workload};
+    use flowcap::model::plan::Workload;
     use flowcap::model::units::Seconds;
     let mut plan = medium();
     // 80/min × 30 s = 40 Erlangs on 40 slots: unstable; 78/min = 39 Erlangs: stable.
-    plan.workload = Some(Workload {
-        arrivals_per_minute: 80.0,
-        mean_duration: Seconds(30.0),
-        dispatch: Dispatch::Queue,
-        target: None,
-    });
+    plan.workload = Some(Workload::queued(80.0, Seconds(30.0)));
     let f = one(&plan, RuleId::WorkloadUnstable);
     assert_eq!(f.severity, Severity::Error);
     assert_eq!(
         f.message,
-        "offered load 40 Erlangs (80/min × 30 s) on 40 slots: executions queue without bound (needs at least 41 slots)"
+        "offered load 40 Erlangs (80/min × 30 s) on 40 slots: queued executions wait without bound (needs at least 41 slots)"
     );
     assert_workload_fix_is_true(&plan, RuleId::WorkloadUnstable);
-    plan.workload.as_mut().unwrap().arrivals_per_minute = 78.0;
+    plan.workload.as_mut().unwrap().queued.as_mut().unwrap().arrivals_per_minute = 78.0;
     assert!(fired(&plan, RuleId::WorkloadUnstable).is_empty());
 }
 
 #[test]
 fn workload_target_missed_and_met() {
-    use flowcap::model::plan::{Dispatch, Target, Workload};
+    use flowcap::model::plan::{Target, Workload};
     use flowcap::model::units::Seconds;
     let mut plan = medium();
     // 10 Erlangs on 12 slots (3 × 4): 44.94 % wait.
     plan.runtime.replicas = 3;
     plan.runtime.max_concurrent_executions = 4;
     plan.workload = Some(Workload {
-        arrivals_per_minute: 600.0,
-        mean_duration: Seconds(1.0),
-        dispatch: Dispatch::Queue,
         target: Some(Target { p95_wait: None, wait_probability_percent: Some(45.0) }),
+        ..Workload::queued(600.0, Seconds(1.0))
     });
     assert!(fired(&plan, RuleId::WorkloadTargetMissed).is_empty());
     plan.workload.as_mut().unwrap().target = Some(Target { p95_wait: None, wait_probability_percent: Some(44.9) });

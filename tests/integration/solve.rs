@@ -3,7 +3,7 @@
 use flowcap::analysis::rules::RuleId;
 use flowcap::analysis::solve::{Outcome, Strategy, replicas_needed, solve};
 use flowcap::model::load::load_plan_file;
-use flowcap::model::plan::{Dispatch, Plan, Target, Workload};
+use flowcap::model::plan::{Plan, Target, Workload};
 use flowcap::model::presets::load_preset;
 use flowcap::model::units::{Bytes, Cpus, Seconds};
 use std::path::Path;
@@ -69,10 +69,8 @@ fn already_met_and_no_workload() {
     let mut plan = load_preset("medium").unwrap().plan;
     assert_eq!(solve(&plan), Outcome::NoWorkload);
     plan.workload = Some(Workload {
-        arrivals_per_minute: 10.0,
-        mean_duration: Seconds(30.0),
-        dispatch: Dispatch::Queue,
         target: Some(Target { p95_wait: Some(Seconds(1.0)), wait_probability_percent: None }),
+        ..Workload::queued(10.0, Seconds(30.0))
     });
     assert!(matches!(solve(&plan), Outcome::AlreadyMet(_)));
 }
@@ -102,7 +100,7 @@ fn an_exact_saturation_is_never_stable_nor_recommended() {
     let mut plan = busy_medium();
     // 110/min × 30 s = 55 Erlangs exactly: 5 × 11 = 55 slots is 100 % and unstable.
     let workload = plan.workload.as_mut().unwrap();
-    workload.arrivals_per_minute = 110.0;
+    workload.queued.as_mut().unwrap().arrivals_per_minute = 110.0;
     workload.target = None;
     plan.runtime.replicas = 5;
     plan.runtime.max_concurrent_executions = 10;
@@ -110,20 +108,10 @@ fn an_exact_saturation_is_never_stable_nor_recommended() {
     let Outcome::Solved(candidates) = solve(&plan) else { panic!() };
     assert!(candidates.iter().all(|c| c.waits.utilisation < 1.0), "{candidates:?}");
     // 1998/min × 30 s on 999 slots: exactly saturated, and 1000 slots are needed.
-    let workload =
-        Workload { arrivals_per_minute: 1998.0, mean_duration: Seconds(30.0), dispatch: Dispatch::Queue, target: None };
+    let workload = Workload::queued(1998.0, Seconds(30.0));
     assert!(!workload.waits(999, 1).stable);
     assert!(workload.waits(1000, 1).stable);
-    let figures = flowcap::analysis::workload::figures(&workload, 999, 1);
+    let figures = flowcap::analysis::workload::figures(&workload, 999, 1).unwrap();
     assert_eq!(figures.slots_for_stability, 1000);
     assert_eq!(figures.waits.offered_load, 999.0);
-}
-
-#[test]
-fn round_robin_needs_at_least_as_much_as_a_queue() {
-    let mut plan = busy_medium();
-    let Outcome::Solved(queue) = solve(&plan) else { panic!() };
-    plan.workload.as_mut().unwrap().dispatch = Dispatch::RoundRobin;
-    let Outcome::Solved(split) = solve(&plan) else { panic!() };
-    assert!(split[0].slots_per_replica >= queue[0].slots_per_replica);
 }

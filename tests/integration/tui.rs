@@ -179,7 +179,7 @@ fn select_and_adjust_with_keys() {
         key(&mut app, KeyCode::Down);
     }
     assert_eq!(app.selected, *Knob::ALL.last().unwrap());
-    assert!(screen(&app, 80, 24).contains("▸ target p95 wait"), "the selection scrolls into view");
+    assert!(screen(&app, 80, 24).contains("▸ memory / run"), "the selection scrolls into view");
 }
 
 #[test]
@@ -255,10 +255,10 @@ fn typed_value_with_unit() {
     key(&mut app, KeyCode::Esc);
     assert_eq!(app.plan().runtime.limits.memory.unwrap().0, 12 << 30);
     // A workload appears when runs / minute is typed.
-    select(&mut app, Knob::WorkloadArrivals);
+    select(&mut app, Knob::QueuedArrivals);
     press(&mut app, "120");
     key(&mut app, KeyCode::Enter);
-    let workload = app.report.figures.workload.as_ref().unwrap();
+    let workload = app.report.figures.queued.as_ref().unwrap();
     assert_eq!(workload.waits.offered_load, 60.0);
 }
 
@@ -413,7 +413,7 @@ fn save_writes_the_plan_and_confirms_before_replacing() {
 #[test]
 fn every_figure_shown_is_the_cores() {
     let mut app = app("medium");
-    select(&mut app, Knob::WorkloadArrivals);
+    select(&mut app, Knob::QueuedArrivals);
     press(&mut app, "60");
     key(&mut app, KeyCode::Enter);
     let shown = screen(&app, 120, 40);
@@ -421,7 +421,7 @@ fn every_figure_shown_is_the_cores() {
     let f = &report.figures;
     assert_eq!(f, &app.report.figures, "the TUI's figures are the core's");
     let expected = [
-        format!("Concurrent executions {} = {} × {}", f.concurrent_executions, f.runtime_replicas, f.slots_per_replica),
+        format!("Queued at once {} = {} × {}", f.concurrent_executions, f.runtime_replicas, f.slots_per_replica),
         format!("{} · 0.4 CPUs", flowcap::model::units::Bytes(f.per_slot.memory_bytes.unwrap())),
         format!("{}/{}", f.connections.used, f.connections.usable),
         format!("{} %", (f.connections.share * 100.0).round()),
@@ -434,7 +434,7 @@ fn every_figure_shown_is_the_cores() {
     for figure in expected {
         assert!(shown.contains(&figure), "missing {figure:?} in\n{shown}");
     }
-    let waits = &f.workload.as_ref().unwrap().waits;
+    let waits = &f.queued.as_ref().unwrap().waits;
     let p95 = flowcap::model::units::Seconds(waits.p95_wait_seconds.unwrap()).to_string();
     assert!(shown.contains(&format!("p95 {p95}")), "{shown}");
 }
@@ -541,7 +541,7 @@ fn the_mouse_acts_only_on_what_is_under_it() {
     assert_eq!(app.selected, Knob::RuntimeSlots);
     let before = app.plan().clone();
     // The wheel over the figures, or over the findings, changes no knob.
-    let figures = shown.lines().position(|line| line.contains("Concurrent executions")).unwrap() as u16;
+    let figures = shown.lines().position(|line| line.contains("Queued at once")).unwrap() as u16;
     let findings = shown.lines().position(|line| line.contains("Findings (")).unwrap() as u16 + 1;
     for row in [figures, findings] {
         run(&mut app, mouse(MouseEventKind::ScrollDown, 60, row));
@@ -684,7 +684,7 @@ fn opens_on_a_compose_deployment() {
     let title = shown.lines().next().unwrap();
     assert!(title.contains("─ Deployment ─ from …") && title.ends_with("tests/fixtures/compose/.env"), "{title}");
     assert_eq!(title.chars().count(), 100, "{title}");
-    assert!(shown.contains("Concurrent executions 32 = 2 × 16"), "{shown}");
+    assert!(shown.contains("Queued at once 32 = 2 × 16"), "{shown}");
 }
 
 #[test]
@@ -699,15 +699,15 @@ fn monitoring_and_the_wait_target_are_knobs() {
     select(&mut app, Knob::WorkloadTargetP95);
     press(&mut app, "5");
     key(&mut app, KeyCode::Enter);
-    assert_eq!(app.knob_error.as_ref().unwrap().1, "set runs / minute first");
-    select(&mut app, Knob::WorkloadArrivals);
+    assert_eq!(app.knob_error.as_ref().unwrap().1, "set queued / minute first");
+    select(&mut app, Knob::QueuedArrivals);
     // 15/min × 30 s = 7.5 Erlangs on 10 slots.
     press(&mut app, "15");
     key(&mut app, KeyCode::Enter);
     select(&mut app, Knob::WorkloadTargetP95);
     press(&mut app, "1s");
     key(&mut app, KeyCode::Enter);
-    let workload = app.report.figures.workload.clone().unwrap();
+    let workload = app.report.figures.queued.clone().unwrap();
     assert_eq!(workload.target_met, Some(false), "{:?}", workload.waits);
     assert!(app.report.findings.iter().any(|f| f.finding.rule == RuleId::WorkloadTargetMissed));
     assert!(screen(&app, 100, 30).contains("target p95 wait ≤ 1 s: MISSED"));
@@ -750,6 +750,9 @@ fn a_plan_held_against_a_deployment_shows_drift_live() {
     assert!(!border.contains("more"), "nothing below the last: {border}");
     // On the knob itself, too; the host and the workload are not the deployment's to have.
     assert!(shown.contains("max concurrent    10 ≠ 16"), "{shown}");
+    key(&mut app, KeyCode::Tab);
+    select(&mut app, Knob::HostCpus);
+    let shown = screen(&app, 100, 30);
     assert!(shown.contains("cpus              32  "), "{shown}");
 }
 
@@ -760,7 +763,7 @@ fn o_applies_the_smallest_fix_for_the_workload() {
     press(&mut busy, "o");
     assert_eq!(busy.plan().runtime.max_concurrent_executions, 18, "the same answer as flowcap solve");
     assert_eq!(busy.status.as_ref().unwrap().text, "solve: 4 runtimes × 18 slots (was 4 × 10)");
-    assert_eq!(busy.report.figures.workload.as_ref().unwrap().target_met, Some(true));
+    assert_eq!(busy.report.figures.queued.as_ref().unwrap().target_met, Some(true));
     press(&mut busy, "o");
     assert_eq!(busy.status.as_ref().unwrap().text, "solve: the plan already meets its workload");
     press(&mut busy, "u");

@@ -10,6 +10,7 @@ mod fit;
 pub mod observed;
 mod postgres;
 mod slots;
+mod streaming;
 mod table;
 mod workload;
 

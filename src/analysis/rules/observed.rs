@@ -9,7 +9,7 @@ use crate::analysis::solve::{SizedFor, workload_fix};
 use crate::analysis::workload::sized_workload;
 use crate::analysis::workload::wait_text;
 use crate::model::observed::{FEW_SAMPLES, Observed};
-use crate::model::plan::{Plan, Workload};
+use crate::model::plan::{PathLoad, Plan, Workload};
 use crate::model::units::{percent, trim_decimal};
 
 /// The findings `observed` brings to `plan` (with its `figures`).
@@ -135,11 +135,13 @@ fn peak_past_target(plan: &Plan, observed: &Observed) -> Option<Finding> {
 /// (bisection over the arrivals, to a hundredth of a run per minute).
 fn allowed_peak(workload: &Workload, replicas: u32, per_replica: u32) -> f64 {
     let meets = |rate: f64| {
-        let trial = Workload { arrivals_per_minute: rate, ..workload.clone() };
+        let mut trial = workload.clone();
+        let queued = trial.queued.get_or_insert_with(PathLoad::default);
+        queued.arrivals_per_minute = rate;
         let waits = trial.waits(replicas, per_replica);
         waits.stable && trial.meets_target(&waits)
     };
-    let (mut low, mut high) = (0.0, workload.arrivals_per_minute);
+    let (mut low, mut high) = (0.0, workload.queued.map_or(0.0, |q| q.arrivals_per_minute));
     if meets(high) {
         return high;
     }

@@ -131,6 +131,37 @@ rules! {
         |_| {
         "p95 wait > workload.target.p95_wait, or P(wait) > workload.target.wait_probability_percent".into()
     };
+    StreamingMemoryRisk "streaming-memory-risk" Error
+        "streaming (HTTP) runs have no admission limit: too often some runtime holds more of them than its memory limit fits, and an OOM kill takes every run on it",
+        |p| {
+        format!(
+            "P(some runtime over its memory fit) > {} % of the peak (policy.streaming_memory_error_percent)",
+            p.streaming_memory_error_percent
+        )
+    };
+    StreamingMemoryTight "streaming-memory-tight" Warning
+        "some runtime holds more streaming runs than its memory limit fits for a share of the peak past the warning line",
+        |p| {
+        format!(
+            "P(some runtime over its memory fit) > {} % of the peak (policy.streaming_memory_warning_percent)",
+            p.streaming_memory_warning_percent
+        )
+    };
+    StreamingCpuStretch "streaming-cpu-stretch" Warning
+        "the runs on one runtime at the peak need more CPU than its limit: every run takes longer, by the stretch factor",
+        |_| "mean runs per runtime × cpu_per_execution > runtime.limits.cpus".into();
+    StreamingOneRuntime "streaming-one-runtime" Warning
+        "HTTP runs reach the runtimes through Docker's DNS from the API (EXECUTOR_URL names the runtime service): glibc puts the same address first every time, so one runtime may take them all",
+        |_| "Compose, runtime.replicas > 1, runtime.http_routing: dns and streaming arrivals".into();
+    QueuedRunsDropped "queued-runs-dropped" Info
+        "the plan counts on queued runs; at Flow-Like ab1f822 the queue worker cannot parse the jobs the API queues and drops every one",
+        |_| "workload.queued arrivals > 0".into();
+    QueuedRunsNotConsumed "queued-runs-not-consumed" Error
+        "Kubernetes: the chart's executor pool runs no queue worker, so nothing consumes the queued runs the API pushes to Redis",
+        |_| "platform: kubernetes and workload.queued arrivals > 0".into();
+    RoundRobinIsStreaming "round-robin-is-streaming" Info
+        "the plan's one-path workload says dispatch: round-robin: that is the HTTP path, which has no limit; its M/M/k model assumed one",
+        |_| "workload.dispatch: round-robin".into();
     Drift "drift" Error
         "the compose files (or Helm values) set a value differently from the plan (--check PLAN -f FILE, or --helm-values FILE)",
         |_| {
@@ -226,6 +257,7 @@ impl RuleId {
             RuleId::PostgresMemoryWorstCase => Some(RuleId::PostgresMemoryTight),
             RuleId::SharedBuffersHigh => Some(RuleId::SharedBuffersExceedMemory),
             RuleId::WorkloadTargetMissed => Some(RuleId::WorkloadUnstable),
+            RuleId::StreamingMemoryTight => Some(RuleId::StreamingMemoryRisk),
             _ => None,
         }
     }

@@ -1,0 +1,139 @@
+//! The streaming (HTTP) path: runs admitted without limit, the memory and CPU they take on one
+//! runtime, how they reach the runtimes; and what the code does with queued runs.
+
+use crate::analysis::figures::Analysis;
+use crate::analysis::rules::finding::Findings;
+use crate::analysis::rules::table::RuleId;
+use crate::analysis::streaming::{self, Spread};
+use crate::model::edit::{Block, PlanEdit};
+use crate::model::plan::{MAX_RUNTIME_REPLICAS, Plan, WrittenAs};
+use crate::model::service::ServiceKey;
+use crate::model::units::{share_text, trim_decimal};
+
+pub fn streaming(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
+    let Some(workload) = &plan.workload else { return };
+    if workload.written_as == WrittenAs::RoundRobin {
+        findings.add(
+            RuleId::RoundRobinIsStreaming,
+            "workload.dispatch",
+            "dispatch: round-robin is read as workload.streaming: Flow-Like's HTTP path admits every run at once, so there is no queue to wait in, only runs per runtime".into(),
+            Some("write the workload by path: workload.streaming (and workload.queued for /invoke/async and the bots)".into()),
+        );
+    }
+    queued_runs(plan, findings);
+    let Some(figures) = &analysis.streaming else { return };
+    if figures.spread == Spread::OneRuntime {
+        findings
+            .add(
+                RuleId::StreamingOneRuntime,
+                "runtime.http_routing",
+                format!(
+                    "{} runtimes, but the API reaches them through Docker's DNS: one runtime may hold every streaming run (mean {}, p99 {})",
+                    plan.runtime.replicas,
+                    trim_decimal(figures.mean_per_runtime, 1),
+                    figures.p99_per_runtime
+                ),
+                Some("export the override (flowcap --export): it points the API's EXECUTOR_URL at the runtime balancer, which takes every replica in turn".into()),
+            )
+            .in_planner("e to export the override (the API then reaches the runtimes through the balancer)");
+    }
+    if let (Some(risk), Some(fit)) = (figures.over_memory_any_runtime, figures.memory_fit_per_runtime) {
+        let percent = risk * 100.0;
+        let rule = if percent > plan.policy.streaming_memory_error_percent {
+            Some(RuleId::StreamingMemoryRisk)
+        } else if percent > plan.policy.streaming_memory_warning_percent {
+            Some(RuleId::StreamingMemoryTight)
+        } else {
+            None
+        };
+        if let Some(rule) = rule {
+            let fixes = memory_fixes(plan, figures);
+            let finding = findings.add(
+                rule,
+                "runtime.limits.memory",
+                format!(
+                    "a runtime's memory fits {fit} streaming runs{}; some runtime holds more for {} of the peak (mean {}, p99 {} per runtime)",
+                    if workload.queued.is_some() { " beside its queued slots" } else { "" },
+                    share_text(risk),
+                    trim_decimal(figures.mean_per_runtime, 1),
+                    figures.p99_per_runtime
+                ),
+                Some(fixes.0),
+            );
+            for edit in fixes.1 {
+                finding.edit(edit);
+            }
+        }
+    }
+    if let Some(stretch) = figures.cpu_stretch.filter(|s| *s > 1.0) {
+        findings.add(
+            RuleId::StreamingCpuStretch,
+            "runtime.limits.cpus",
+            format!(
+                "the runs on one runtime need {} CPUs at the peak's mean, past its limit: every run takes {}× as long",
+                trim_decimal(figures.cpu_demand_per_runtime.unwrap_or_default(), 2),
+                trim_decimal(stretch, 2)
+            ),
+            Some("raise runtime.limits.cpus, or add runtimes (spread evenly by the balancer)".into()),
+        );
+    }
+}
+
+/// The fix for the memory risk in words, and its first alternative as plan edits: under
+/// Docker's DNS the balancer's even split comes first (more runtimes do not help when one
+/// takes every run); then more runtimes, or more memory each.
+fn memory_fixes(plan: &Plan, figures: &streaming::StreamingFigures) -> (String, Vec<PlanEdit>) {
+    let mut words = Vec::new();
+    let mut edits = Vec::new();
+    if figures.spread == Spread::OneRuntime {
+        words.push("export the override so the balancer spreads the runs evenly".to_string());
+    }
+    // More runtimes are offered while they are a reasonable answer: past four times today's,
+    // more memory each is the change to make.
+    let most = plan.runtime.replicas.max(1).saturating_mul(4).min(MAX_RUNTIME_REPLICAS);
+    if let Some(replicas) = streaming::replicas_within_line(plan, most)
+        .filter(|r| *r > plan.runtime.replicas || figures.spread == Spread::OneRuntime)
+    {
+        words.push(format!(
+            "runtime.replicas: {replicas}{}",
+            if figures.spread == Spread::OneRuntime { " behind it" } else { "" }
+        ));
+        edits.push(PlanEdit::RuntimeReplicas(u64::from(replicas)));
+    }
+    if let Some(memory) = streaming::memory_within_line(plan, figures) {
+        words.push(format!("runtime.limits.memory: {}", memory));
+        if edits.is_empty() {
+            edits.push(PlanEdit::Memory(ServiceKey::Runtime, Block::Limits, memory));
+        }
+    }
+    words.push(
+        "or, once Flow-Like's queue path runs, move these runs to it (bounded by MAX_CONCURRENT_EXECUTIONS)".into(),
+    );
+    (words.join("; "), edits)
+}
+
+/// Queued runs as the code treats them: dropped at ab1f822 (Compose), never consumed by the
+/// chart's executor pool (Kubernetes).
+fn queued_runs(plan: &Plan, findings: &mut Findings) {
+    let Some(queued) = plan.workload.as_ref().and_then(|w| w.queued).filter(|q| q.arrivals_per_minute > 0.0) else {
+        return;
+    };
+    if !plan.platform.is_compose() && plan.jobs.is_none() {
+        findings.add(
+            RuleId::QueuedRunsNotConsumed,
+            "workload.queued",
+            format!(
+                "{}/min queued runs are pushed to Redis (execution.asyncBackend: redis, the chart's default) and the executor pool runs no queue worker: none of them runs",
+                trim_decimal(queued.arrivals_per_minute, 1)
+            ),
+            Some("send these triggers through /invoke (the streaming path) and plan them as workload.streaming; asyncBackend: http is no fix (/invoke/async then waits for the whole run, with no timeout), and kubernetes_job's executor exits with \"not yet implemented\" at ab1f822".into()),
+        );
+    } else {
+        findings.add(
+            RuleId::QueuedRunsDropped,
+            "workload.queued",
+            "the figures for queued runs are what the queue would do; at Flow-Like ab1f822 the worker fails to parse each job (credentials sent as an object, read as a string) and drops it, so these runs do not execute".into(),
+            Some("plan these runs as workload.streaming until Flow-Like's queue path is fixed (packages/api/src/execution/dispatch.rs build_executor_payload, queue.rs QueuedJob)".into()),
+        );
+    }
+}

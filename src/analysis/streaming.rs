@@ -1,0 +1,143 @@
+//! The streaming (HTTP) path: every run is admitted at once, so a runtime is an
+//! infinite-server system. With Poisson arrivals split at random over the runtimes it reaches,
+//! the number running on one is Poisson with mean λ·D / r whatever the durations (M/G/∞). What
+//! bounds it is the runtime's memory (an OOM kill takes every run on it) and its CPU (more work
+//! than cores stretches every run).
+
+use crate::analysis::poisson;
+use crate::model::plan::{HttpRouting, Plan};
+use crate::model::units::{Bytes, trim_decimal};
+use serde::Serialize;
+
+/// How the streaming runs reach the runtimes, as the figures assume it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Spread {
+    /// Docker's DNS from the API (Compose as shipped): the worst case, every run on one runtime.
+    OneRuntime,
+    /// A balancer taking each replica in turn, or a Kubernetes Service: an even split.
+    Even,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StreamingFigures {
+    pub arrivals_per_minute: f64,
+    pub mean_duration_seconds: f64,
+    pub spread: Spread,
+    /// The runtimes the runs reach (1 under Docker's DNS).
+    pub runtimes_reached: u32,
+    /// Runs in flight on one reached runtime at the peak: the Poisson mean and its 99th
+    /// percentile.
+    pub mean_per_runtime: f64,
+    pub p99_per_runtime: u64,
+    /// The streaming runs one runtime's memory limit holds beside its queued slots:
+    /// ⌊(limit − base − queued slots × their memory) ÷ memory per execution⌋. `None` without a
+    /// memory limit or a memory per execution.
+    pub memory_fit_per_runtime: Option<u64>,
+    /// The share of the peak one reached runtime holds more runs than that (P(N > fit)).
+    pub over_memory_per_runtime: Option<f64>,
+    /// The share of the peak some reached runtime does: 1 − (1 − p)^r.
+    pub over_memory_any_runtime: Option<f64>,
+    /// CPUs the runs on one runtime keep busy at the peak's mean (queued slots included), and
+    /// how much longer every run takes when that is past the limit (processor sharing).
+    pub cpu_demand_per_runtime: Option<f64>,
+    pub cpu_stretch: Option<f64>,
+}
+
+impl StreamingFigures {
+    /// `no limit — at the peak, mean 12, p99 21 per runtime`.
+    pub fn summary(&self) -> String {
+        let on = match self.spread {
+            Spread::Even => "per runtime".to_string(),
+            Spread::OneRuntime => "on one runtime (Docker's DNS)".to_string(),
+        };
+        format!(
+            "no limit — at the peak, mean {}, p99 {} {on}",
+            trim_decimal(self.mean_per_runtime, 1),
+            self.p99_per_runtime
+        )
+    }
+}
+
+/// The streaming figures of `plan` on `replicas` runtimes, when its workload has streaming runs.
+pub fn figures(plan: &Plan, replicas: u32) -> Option<StreamingFigures> {
+    let workload = plan.workload.as_ref()?;
+    let streaming = workload.streaming?;
+    let spread = if !plan.platform.is_compose() || plan.runtime.http_routing == HttpRouting::Balanced || replicas <= 1 {
+        Spread::Even
+    } else {
+        Spread::OneRuntime
+    };
+    let reached = match spread {
+        Spread::Even => replicas.max(1),
+        Spread::OneRuntime => 1,
+    };
+    let mean = streaming.offered_load() / f64::from(reached);
+    let queued = workload.queued.filter(|q| q.arrivals_per_minute > 0.0);
+    let slots = plan.runtime.max_concurrent_executions;
+    let memory_fit = plan.runtime.limits.memory.zip(streaming.memory_per_execution).map(|(limit, per_run)| {
+        let queued_memory =
+            queued.map(|q| q.memory_per_execution.unwrap_or(per_run).0.saturating_mul(u64::from(slots))).unwrap_or(0);
+        let room = limit.0.saturating_sub(plan.runtime.base_memory.0).saturating_sub(queued_memory);
+        room / per_run.0.max(1)
+    });
+    let over = memory_fit.map(|fit| poisson::upper_tail(fit, mean));
+    // Queued runs busy on one runtime at the mean: the pooled load shared by every replica.
+    let queued_busy = queued.map_or(0.0, |q| q.offered_load().min(f64::from(slots) * f64::from(replicas.max(1))))
+        / f64::from(replicas.max(1));
+    let cpu_demand = streaming.cpu_per_execution.map(|per_run| {
+        let queued_cpu = queued.and_then(|q| q.cpu_per_execution).unwrap_or(per_run);
+        mean * per_run.as_f64() + queued_busy * queued_cpu.as_f64()
+    });
+    let cpu_stretch = cpu_demand
+        .zip(plan.runtime.limits.cpus)
+        .filter(|(_, limit)| limit.0 > 0)
+        .map(|(demand, limit)| (demand / limit.as_f64()).max(1.0));
+    Some(StreamingFigures {
+        arrivals_per_minute: streaming.arrivals_per_minute,
+        mean_duration_seconds: streaming.mean_duration.0,
+        spread,
+        runtimes_reached: reached,
+        mean_per_runtime: mean,
+        p99_per_runtime: poisson::quantile(0.99, mean),
+        memory_fit_per_runtime: memory_fit,
+        over_memory_per_runtime: over,
+        over_memory_any_runtime: over.map(|p| -(f64::from(reached) * (-p).ln_1p()).exp_m1()),
+        cpu_demand_per_runtime: cpu_demand,
+        cpu_stretch,
+    })
+}
+
+/// The share of the peak some runtime may spend past its memory fit for no finding at all:
+/// the policy's warning line, as a probability.
+fn quiet_line(plan: &Plan) -> f64 {
+    plan.policy.streaming_memory_warning_percent / 100.0
+}
+
+/// The smallest runtime memory limit that keeps the share of the peak some runtime spends
+/// past its fit within the policy's warning line, at the plan's runtimes and spread: the fit
+/// must reach the quantile of each runtime's count that leaves 1 − (1 − line)^(1/r) above it.
+pub fn memory_within_line(plan: &Plan, figures: &StreamingFigures) -> Option<Bytes> {
+    let workload = plan.workload.as_ref()?;
+    let per_run = workload.streaming?.memory_per_execution?;
+    let reached = f64::from(figures.runtimes_reached);
+    let allowed = -((-quiet_line(plan)).ln_1p() / reached).exp_m1();
+    let fit = poisson::quantile(1.0 - allowed, figures.mean_per_runtime);
+    let queued_memory = workload
+        .queued
+        .filter(|q| q.arrivals_per_minute > 0.0)
+        .map_or(0, |q| q.memory_per_execution.unwrap_or(per_run).0 * u64::from(plan.runtime.max_concurrent_executions));
+    let bytes = plan.runtime.base_memory.0 + queued_memory + fit.saturating_mul(per_run.0);
+    Some(Bytes(bytes.div_ceil(Bytes::mib(1).0) * Bytes::mib(1).0))
+}
+
+/// The fewest runtimes, spread evenly, that keep the share within the warning line (at most
+/// `most`), when the runtime has a memory limit and the runs a memory each.
+pub fn replicas_within_line(plan: &Plan, most: u32) -> Option<u32> {
+    let mut trial = plan.clone();
+    trial.runtime.http_routing = HttpRouting::Balanced;
+    (plan.runtime.replicas.max(1)..=most).find(|&replicas| {
+        trial.runtime.replicas = replicas;
+        figures(&trial, replicas).and_then(|f| f.over_memory_any_runtime).is_some_and(|risk| risk <= quiet_line(plan))
+    })
+}
