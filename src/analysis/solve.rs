@@ -6,6 +6,7 @@
 //! monotone predicate: a few dozen Erlang C evaluations in all.
 
 use crate::analysis::rules::{Finding, RuleId, brought, evaluate, resource_problems, serious};
+use crate::analysis::streaming;
 use crate::analysis::workload::{Waits, sized_workload, wait_text};
 use crate::model::cluster::Platform;
 use crate::model::edit::PlanEdit;
@@ -203,6 +204,17 @@ fn meets(workload: &Workload, replicas: u32, slots: u32) -> bool {
     waits.stable && workload.meets_target(&waits)
 }
 
+/// Whether the streaming runs on `replicas` runtimes of `slots` slots stay within the policy's
+/// warning line for memory (true when it cannot be known: no limit, no memory per run). More
+/// runtimes lower the risk under an even split; more slots raise it (their queued runs take
+/// memory first).
+fn streaming_within_line(plan: &Plan, replicas: u32, slots: u32) -> bool {
+    let line = plan.policy.streaming_memory_warning_percent / 100.0;
+    streaming::figures(&with_runtime(plan, replicas, slots), replicas)
+        .and_then(|f| f.over_memory_any_runtime)
+        .is_none_or(|risk| risk <= line)
+}
+
 /// The smallest value in `lo..=hi` for which the monotone `ok` holds.
 fn smallest(lo: u32, hi: u32, ok: impl Fn(u32) -> bool) -> Option<u32> {
     if lo > hi || !ok(hi) {
@@ -259,7 +271,11 @@ pub fn solve(plan: &Plan) -> Outcome {
         return solve_cluster(plan, workload);
     }
     let (replicas, slots) = (plan.runtime.replicas, plan.runtime.max_concurrent_executions);
-    if meets(workload, replicas, slots) {
+    // Both paths: the queued waits (monotone in replicas and slots, searched) and the
+    // streaming memory risk (falls with replicas, rises with slots: held at each answer, and
+    // searched with the replicas it falls with).
+    let both = |r: u32, k: u32| meets(workload, r, k) && streaming_within_line(plan, r, k);
+    if both(replicas, slots) {
         return Outcome::AlreadyMet(workload.waits(replicas, slots));
     }
     let slot_ceiling = max_slots(plan);
@@ -268,11 +284,16 @@ pub fn solve(plan: &Plan) -> Outcome {
     let mut candidates = Vec::new();
     if replicas >= 1
         && let Some(k) = smallest(slots + 1, most_slots(replicas, slot_ceiling), |k| meets(workload, replicas, k))
+        && streaming_within_line(plan, replicas, k)
         && fits(plan, replicas, k)
     {
         candidates.push(candidate(Strategy::Slots, replicas, k));
     }
-    let replicas_only = (slots >= 1).then(|| replicas_needed(workload, slots)).flatten();
+    let replicas_only = (slots >= 1)
+        .then(|| {
+            smallest(1, most_replicas(slots), |r| meets(workload, r, slots) && streaming_within_line(plan, r, slots))
+        })
+        .flatten();
     if let Some(r) = replicas_only
         && fits(plan, r, slots)
     {
@@ -281,11 +302,12 @@ pub fn solve(plan: &Plan) -> Outcome {
     // Both: the fewest runtimes at the most slots the policy allows, then the fewest slots that
     // still work with that many runtimes.
     if slot_ceiling > slots
-        && let Some(r) = smallest(replicas.max(1), most_replicas(slot_ceiling), |r| meets(workload, r, slot_ceiling))
+        && let Some(r) = smallest(replicas.max(1), most_replicas(slot_ceiling), |r| both(r, slot_ceiling))
         && r != replicas
         && fits(plan, r, slot_ceiling)
         && let Some(k) = smallest(slots.max(1), most_slots(r, slot_ceiling), |k| meets(workload, r, k))
         && k != slots
+        && streaming_within_line(plan, r, k)
     {
         candidates.push(candidate(Strategy::Both, r, k));
     }

@@ -63,6 +63,10 @@ impl StreamingFigures {
 pub fn figures(plan: &Plan, replicas: u32) -> Option<StreamingFigures> {
     let workload = plan.workload.as_ref()?;
     let streaming = workload.streaming?;
+    // No runtime, no runs: no-execution-slots says so.
+    if replicas == 0 {
+        return None;
+    }
     let spread = if !plan.platform.is_compose() || plan.runtime.http_routing == HttpRouting::Balanced || replicas <= 1 {
         Spread::Even
     } else {

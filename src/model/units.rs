@@ -410,10 +410,15 @@ pub fn round4(value: f64) -> f64 {
 }
 
 /// A probability as a share of time: `0.42 %`, `1.2e-7 %`, `0 %`.
+/// Two significant digits below 1 %, so a share just under a policy line never prints as the
+/// line itself (0.096 %, not 0.1 %).
 pub fn share_text(probability: f64) -> String {
     let percent = probability * 100.0;
-    if percent == 0.0 || percent >= 0.01 {
+    if percent == 0.0 || percent >= 1.0 {
         format!("{} %", trim_decimal(percent, 2))
+    } else if percent >= 0.01 {
+        let decimals = (1 - percent.log10().floor() as i32).clamp(2, 3) as usize;
+        format!("{} %", trim_decimal(percent, decimals))
     } else {
         format!("{percent:.1e} %")
     }

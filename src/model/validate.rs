@@ -6,7 +6,7 @@ use crate::model::plan::{
     MAX_JOBS, MAX_NODES, MAX_RUNTIME_REPLICAS, MAX_SLOTS_PER_REPLICA, MAX_WORKLOAD_SLOTS, PathLoad, Plan, Workload,
     lognormal_sigma, max_p95_ratio,
 };
-use crate::model::units::{Bytes, Cpus, trim_decimal};
+use crate::model::units::{Bytes, Cpus, Seconds, trim_decimal};
 
 /// A value out of its possible range, named by its path in the plan.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -293,9 +293,11 @@ impl PathLoad {
             return invalid(
                 "p95_duration",
                 format!(
-                    "read as a lognormal, a p95 must be between the mean ({}) and {} × the mean, got {p95}; for a heavier spread give duration_cv",
+                    "read as a lognormal, a p95 must be between the mean ({}) and {} ({} × the mean), got {} s; for a heavier spread give duration_cv",
                     self.mean_duration,
-                    trim_decimal(max_p95_ratio(), 2)
+                    Seconds(duration * max_p95_ratio()),
+                    trim_decimal(max_p95_ratio(), 4),
+                    trim_decimal(p95.0, 3)
                 ),
             );
         }
@@ -312,7 +314,7 @@ impl PathLoad {
                 "arrivals_per_minute",
                 format!(
                     "arrivals × mean duration is {} runs in flight; flowcap plans at most {MAX_STREAMING_LOAD}",
-                    trim_decimal(self.offered_load(), 0)
+                    trim_decimal(self.offered_load(), 2)
                 ),
             );
         }

@@ -227,6 +227,13 @@ fn streaming(out: &mut String, s: &StreamingFigures) {
         s.p99_per_runtime
     );
     match (s.memory_fit_per_runtime, s.over_memory_per_runtime, s.over_memory_any_runtime) {
+        (Some(fit), Some(one), Some(_)) if s.runtimes_reached == 1 => {
+            let _ = writeln!(
+                out,
+                "  memory fits            {fit} runs per runtime; over it {} of the peak",
+                share_text(one)
+            );
+        }
         (Some(fit), Some(one), Some(any)) => {
             let _ = writeln!(
                 out,
@@ -240,7 +247,7 @@ fn streaming(out: &mut String, s: &StreamingFigures) {
                 writeln!(out, "  memory fits            unknown (needs runtime memory limit and memory_per_execution)");
         }
     }
-    if let (Some(demand), Some(stretch)) = (s.cpu_demand_per_runtime, s.cpu_stretch) {
+    if let (Some(demand), Some(stretch)) = (s.cpu_demand_per_runtime, s.cpu_stretch.filter(|s| *s > 1.0)) {
         let _ = writeln!(
             out,
             "  CPU per runtime        {} busy; every run takes {}× as long",

@@ -1,9 +1,10 @@
 //! `flowcap solve`'s answer for people: each option as before → after.
 
 use crate::analysis::solve::{Outcome, Strategy, most_replicas, with_runtime};
+use crate::analysis::streaming::{self, Spread};
 use crate::analysis::workload::{DEFAULT_P95_WAIT_SHARE, sized_workload, wait_text};
 use crate::model::plan::{MAX_WORKLOAD_SLOTS, Plan};
-use crate::model::units::{percent, trim_decimal};
+use crate::model::units::{percent, share_text, trim_decimal};
 use std::fmt::Write;
 
 /// The outcome for people: each option as before → after.
@@ -105,6 +106,10 @@ pub fn render(plan: &Plan, outcome: &Outcome) -> String {
         }
         Outcome::NoSolution { needed_replicas, short } => {
             let _ = writeln!(out, "no change within the host and the policy meets the target");
+            let blocked = streaming_blocks(plan);
+            if let Some(why) = &blocked {
+                out.push_str(why);
+            }
             match needed_replicas {
                 Some(r) => {
                     let _ = writeln!(
@@ -117,6 +122,7 @@ pub fn render(plan: &Plan, outcome: &Outcome) -> String {
                         let _ = writeln!(out, "  - {}: {}; {fix}", finding.rule, finding.message);
                     }
                 }
+                None if blocked.is_some() => {}
                 None => {
                     let _ = writeln!(
                         out,
@@ -134,4 +140,27 @@ pub fn render(plan: &Plan, outcome: &Outcome) -> String {
 fn per_slot(plan: &Plan, slots: u32) -> (String, String) {
     let per_slot = crate::analysis::figures::per_slot(&with_runtime(plan, plan.runtime.replicas, slots));
     (per_slot.memory().map_or("—".into(), |m| m.to_string()), per_slot.cpus.map_or("—".into(), |c| trim_decimal(c, 2)))
+}
+
+/// What keeps the streaming runs past the memory line when no count of runtimes and slots
+/// helps: under Docker's DNS one runtime takes them all, so only the balancer or more memory
+/// per runtime does.
+fn streaming_blocks(plan: &Plan) -> Option<String> {
+    let figures = streaming::figures(plan, plan.peak_executors().0)?;
+    let risk = figures.over_memory_any_runtime?;
+    if risk * 100.0 <= plan.policy.streaming_memory_warning_percent {
+        return None;
+    }
+    let memory = streaming::memory_within_line(plan, &figures)
+        .map_or(String::new(), |m| format!(", or runtime.limits.memory: {m}"));
+    Some(match figures.spread {
+        Spread::OneRuntime => format!(
+            "  the streaming runs reach one runtime through Docker's DNS (some runtime past its memory fit {} of the peak): more runtimes do not spread them; export the override (its balancer spreads them), then solve with runtime.http_routing: balanced{memory}\n",
+            share_text(risk)
+        ),
+        Spread::Even => format!(
+            "  the streaming runs put some runtime past its memory fit {} of the peak{memory}\n",
+            share_text(risk)
+        ),
+    })
 }

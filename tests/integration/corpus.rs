@@ -414,6 +414,26 @@ fn check_merged(at: &str, args: &[String], base: &Json, merged: &Json, plan: &Pl
         }
     };
     expect("API replicas", compose_replicas(api) == u64::from(plan.api.replicas));
+    // HTTP runs: an EXECUTOR_URL naming the runtime service is resolved by the API itself (one
+    // runtime first every time); with several runtimes it reaches them through the balancer,
+    // which runs beside the API on a network they share.
+    let runtime_name = names.get(Role::Runtime);
+    let base_url = base["services"][names.get(Role::Api)]["environment"]["EXECUTOR_URL"].as_str();
+    if let Some(url) = base_url.filter(|url| url.contains(&format!("//{runtime_name}:")))
+        && plan.runtime.replicas > 1
+    {
+        let balancer = format!("{runtime_name}-lb");
+        let routed = url.replacen(&format!("//{runtime_name}:"), &format!("//{balancer}:"), 1);
+        expect(
+            &format!("EXECUTOR_URL {:?} is not {routed}", api["environment"]["EXECUTOR_URL"]),
+            api["environment"]["EXECUTOR_URL"].as_str() == Some(routed.as_str()),
+        );
+        let networks = |service: &Json| -> Vec<String> {
+            service["networks"].as_object().map(|n| n.keys().cloned().collect()).unwrap_or_default()
+        };
+        let shared = networks(&merged["services"][&balancer]).iter().any(|n| networks(api).contains(n));
+        expect(&format!("the runtime balancer {balancer} shares a network with the API"), shared);
+    }
     expect("runtime replicas", compose_replicas(runtime) == u64::from(plan.runtime.replicas));
     let slots = runtime["environment"]["MAX_CONCURRENT_EXECUTIONS"].as_str();
     expect("MAX_CONCURRENT_EXECUTIONS", slots == Some(plan.runtime.max_concurrent_executions.to_string().as_str()));

@@ -103,7 +103,15 @@ fn renamed_roles_are_named_in_findings_and_the_override() {
         .stdout(predicate::str::contains("backend-lb service: none → nginx publishing 8080:8080, 127.0.0.1:9090:9090"));
     let doc: Value = serde_yaml::from_str(&read(&dir.join("o.yml"))).unwrap();
     let names: Vec<&str> = doc["services"].as_mapping().unwrap().keys().filter_map(Value::as_str).collect();
-    assert_eq!(names, ["backend", "backend-lb", "worker", "db"], "each service once, under the deployment's names");
+    assert_eq!(
+        names,
+        ["backend", "backend-lb", "worker", "worker-lb", "db"],
+        "each service once, under the deployment's names"
+    );
+    // The API resolved `worker` itself (one runtime first every time): with four runtimes its
+    // HTTP runs go through the balancer, which listens on the runtime's port for the stack.
+    assert_eq!(doc["services"]["backend"]["environment"]["EXECUTOR_URL"], "http://worker-lb:9000");
+    assert!(read(&dir.join("o.worker-lb.conf")).contains("listen 9000;"));
 }
 
 #[test]

@@ -115,3 +115,37 @@ fn an_exact_saturation_is_never_stable_nor_recommended() {
     assert_eq!(figures.slots_for_stability, 1000);
     assert_eq!(figures.waits.offered_load, 999.0);
 }
+
+/// Solve keeps the streaming runs under the memory line too: spread evenly, more runtimes lower
+/// it, and the answer is the fewest that do; under Docker's DNS no count of runtimes helps,
+/// and solve says what does.
+#[test]
+fn solve_sizes_for_the_streaming_memory_line() {
+    use flowcap::model::plan::{HttpRouting, PathLoad};
+    use flowcap::model::units::Bytes;
+    let mut plan = load_preset("medium").unwrap().plan;
+    // 4 runtimes of 8 GiB at 10 slots; 96 streaming runs in flight of 512 MiB each, no queued
+    // runs: 16 fit a runtime, 24 run on each at the mean.
+    let mut streaming = PathLoad::new(192.0, Seconds(30.0));
+    streaming.memory_per_execution = Some(Bytes::mib(512));
+    plan.workload = Some(Workload { streaming: Some(streaming), ..Workload::default() });
+    plan.runtime.http_routing = HttpRouting::Balanced;
+    plan.host = None;
+    let line = plan.policy.streaming_memory_warning_percent / 100.0;
+    let risk = |p: &Plan| {
+        flowcap::analysis::streaming::figures(p, p.runtime.replicas).unwrap().over_memory_any_runtime.unwrap()
+    };
+    assert!(risk(&plan) > line);
+    let Outcome::Solved(candidates) = solve(&plan) else { panic!("{:?}", solve(&plan)) };
+    let best = &candidates[0];
+    let sized = flowcap::analysis::solve::with_runtime(&plan, best.replicas, best.slots_per_replica);
+    assert!(risk(&sized) <= line, "{best:?}");
+    let one_fewer = flowcap::analysis::solve::with_runtime(&plan, best.replicas - 1, best.slots_per_replica);
+    assert!(risk(&one_fewer) > line, "the fewest runtimes that do: {best:?}");
+    // Through Docker's DNS every run is on one runtime, however many there are.
+    plan.runtime.http_routing = HttpRouting::Dns;
+    assert!(matches!(solve(&plan), Outcome::NoSolution { .. }));
+    let shown = flowcap::report::solve::render(&plan, &solve(&plan));
+    assert!(shown.contains("more runtimes do not spread them; export the override"), "{shown}");
+    assert!(!shown.contains("not even"), "{shown}");
+}

@@ -33,7 +33,7 @@ pub fn streaming(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
                     trim_decimal(figures.mean_per_runtime, 1),
                     figures.p99_per_runtime
                 ),
-                Some("export the override (flowcap --export): it points the API's EXECUTOR_URL at the runtime balancer, which takes every replica in turn".into()),
+                Some("export the override (flowcap export PLAN -o OVERRIDE): it points the API's EXECUTOR_URL at the runtime balancer, which takes every replica in turn; where the API already reaches them through a balancer of yours, say so: runtime.http_routing: balanced".into()),
             )
             .in_planner("e to export the override (the API then reaches the runtimes through the balancer)");
     }
@@ -85,20 +85,22 @@ pub fn streaming(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
 fn memory_fixes(plan: &Plan, figures: &streaming::StreamingFigures) -> (String, Vec<PlanEdit>) {
     let mut words = Vec::new();
     let mut edits = Vec::new();
-    if figures.spread == Spread::OneRuntime {
-        words.push("export the override so the balancer spreads the runs evenly".to_string());
-    }
     // More runtimes are offered while they are a reasonable answer: past four times today's,
-    // more memory each is the change to make.
+    // more memory each is the change to make. Under Docker's DNS they help only behind the
+    // balancer, which no plan value brings: that alternative is words, not an edit.
     let most = plan.runtime.replicas.max(1).saturating_mul(4).min(MAX_RUNTIME_REPLICAS);
-    if let Some(replicas) = streaming::replicas_within_line(plan, most)
-        .filter(|r| *r > plan.runtime.replicas || figures.spread == Spread::OneRuntime)
-    {
-        words.push(format!(
-            "runtime.replicas: {replicas}{}",
-            if figures.spread == Spread::OneRuntime { " behind it" } else { "" }
-        ));
-        edits.push(PlanEdit::RuntimeReplicas(u64::from(replicas)));
+    let replicas = streaming::replicas_within_line(plan, most)
+        .filter(|r| *r > plan.runtime.replicas || figures.spread == Spread::OneRuntime);
+    match (figures.spread, replicas) {
+        (Spread::OneRuntime, Some(replicas)) => words.push(format!(
+            "export the override so the balancer spreads the runs evenly, with runtime.replicas: {replicas}"
+        )),
+        (Spread::OneRuntime, None) => words.push("export the override so the balancer spreads the runs evenly".into()),
+        (Spread::Even, Some(replicas)) => {
+            words.push(format!("runtime.replicas: {replicas}"));
+            edits.push(PlanEdit::RuntimeReplicas(u64::from(replicas)));
+        }
+        (Spread::Even, None) => {}
     }
     if let Some(memory) = streaming::memory_within_line(plan, figures) {
         words.push(format!("runtime.limits.memory: {}", memory));

@@ -14,12 +14,15 @@ pub struct Balancer<'a> {
     /// HTTP (the API: per-request balancing, forwarded headers) or plain TCP.
     pub http: bool,
     pub ports: &'a [PortBinding],
+    /// A container port the stack's own clients reach it on, published or not (the runtime's
+    /// port in the API's `EXECUTOR_URL`).
+    pub also_listen: Option<u16>,
 }
 
 impl Balancer<'_> {
     /// The complete `nginx.conf`: nginx listens on each container port the service used.
     pub fn config(&self) -> String {
-        let mut targets: Vec<u16> = self.ports.iter().map(|p| p.target).collect();
+        let mut targets: Vec<u16> = self.ports.iter().map(|p| p.target).chain(self.also_listen).collect();
         targets.sort_unstable();
         targets.dedup();
         let listen: Vec<String> = targets.iter().map(|port| format!("        listen {port};")).collect();

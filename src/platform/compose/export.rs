@@ -7,14 +7,15 @@
 //! listed before → after, so the operator sees what `docker compose up` will do.
 
 use super::import::import;
+use super::import::url_host_port;
 use super::project::Project;
 use super::roles::{Role, ServiceNames};
-use super::writer::{OverrideChange, Planned, Writer};
+use super::writer::{EnvSetting, EnvValue, OverrideChange, Planned, Writer};
 use crate::io::error::InputError;
 use crate::io::text::shell_word;
 use crate::io::write::WRITTEN_BY;
 use crate::io::yaml::Mapping;
-use crate::model::plan::Plan;
+use crate::model::plan::{HttpRouting, Plan};
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
@@ -119,19 +120,37 @@ pub fn export(
         find(name).ok_or_else(|| InputError::conflict(&base.files[0].name, format!("no service `{name}`")))
     };
     let api = names.get(Role::Api);
+    let runtime = names.get(Role::Runtime);
+    let executor = executor_route(base, api, found(api)?, runtime, plan.runtime.replicas)?;
+    let api_env: Vec<EnvSetting> = executor
+        .map(|port| EnvSetting {
+            key: "EXECUTOR_URL",
+            value: EnvValue::Text(format!("http://{runtime}-lb:{port}")),
+            before: format!("{runtime} (Docker's DNS: one runtime may take every HTTP run)"),
+            after: format!("{runtime}-lb (each runtime in turn)"),
+        })
+        .into_iter()
+        .collect();
     writer.service(
         api,
         found(api)?,
         &Planned::of(plan.api.replicas, &plan.api.limits, &plan.api.reservations),
+        &api_env,
         None,
     )?;
-    let runtime = names.get(Role::Runtime);
-    let slots = (deployed.plan.runtime.max_concurrent_executions, plan.runtime.max_concurrent_executions);
+    let (before, after) = (deployed.plan.runtime.max_concurrent_executions, plan.runtime.max_concurrent_executions);
+    let slots = EnvSetting {
+        key: "MAX_CONCURRENT_EXECUTIONS",
+        value: EnvValue::Count(after),
+        before: before.to_string(),
+        after: after.to_string(),
+    };
     writer.service(
         runtime,
         found(runtime)?,
         &Planned::of(plan.runtime.replicas, &plan.runtime.limits, &plan.runtime.reservations),
-        Some(slots),
+        &[slots],
+        executor,
     )?;
     if !plan.postgres.external {
         let postgres = names.get(Role::Postgres);
@@ -144,6 +163,7 @@ pub fn export(
                 name,
                 base_service,
                 &Planned::of(service.replicas, &service.limits, &service.reservations),
+                &[],
                 None,
             )?,
             None => missing.push(name),
@@ -159,6 +179,9 @@ pub fn export(
         })
         .collect();
     let mut exported = plan.clone();
+    if executor.is_some() {
+        exported.runtime.http_routing = HttpRouting::Balanced;
+    }
     exported.other_services.retain(|name, _| !missing.contains(&name));
     if let Some(why) = monitoring_left_out(base, plan, names) {
         left_out.push(why);
@@ -206,6 +229,28 @@ pub fn export(
     files.append(&mut writer.files);
     let retired = stale_balancer_configs(output, &files);
     Ok(Export { files, changes: writer.changes, left_out, apply, plan: exported, retired })
+}
+
+/// The port of the API's `EXECUTOR_URL` when the export must route it through the runtime
+/// balancer: more than one runtime, and the URL names the runtime service itself, which the API
+/// resolves through glibc (the same address first every time). A URL naming anything else is
+/// the operator's own routing, left as it is.
+fn executor_route(
+    base: &Project,
+    api: &str,
+    api_service: &Mapping,
+    runtime: &str,
+    replicas: u32,
+) -> Result<Option<u16>, InputError> {
+    if replicas <= 1 {
+        return Ok(None);
+    }
+    let env = base.environment(api, api_service)?;
+    Ok(env
+        .get("EXECUTOR_URL")
+        .and_then(|url| url_host_port(url))
+        .filter(|(host, _)| host == runtime)
+        .map(|(_, port)| port))
 }
 
 /// Configs named like this override's balancers (`OUT.*-lb.conf`), written by flowcap, that

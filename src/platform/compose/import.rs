@@ -10,7 +10,7 @@ use super::roles::{Role, ServiceNames};
 use crate::io::error::InputError;
 use crate::io::yaml::{Mapping, Value};
 use crate::model::load::{LoadedPlan, Locator};
-use crate::model::plan::{OtherService, Plan};
+use crate::model::plan::{HttpRouting, OtherService, Plan};
 use crate::model::resources::Resources;
 use crate::model::units::{Bytes, Cpus};
 use std::collections::{BTreeMap, HashMap};
@@ -169,6 +169,13 @@ pub fn import(project: &Project, names: &ServiceNames) -> Result<LoadedPlan, Inp
             _ => Some(false),
         };
         database_host = env.get("DATABASE_URL").and_then(|url| url_host(url));
+        // HTTP runs reach the runtimes through whatever EXECUTOR_URL names: the runtime service
+        // itself (resolved by the API, one address first every time), or something in front of
+        // it that spreads them (flowcap's balancer, the operator's own).
+        if let Some(host) = env.get("EXECUTOR_URL").and_then(|url| url_host(url)) {
+            plan.runtime.http_routing = if host == runtime_name { HttpRouting::Dns } else { HttpRouting::Balanced };
+            place("runtime.http_routing", format!("services.{api_name}.environment.EXECUTOR_URL"));
+        }
         database_user = env.get("DATABASE_URL").and_then(|url| url_user(url));
         place("api", format!("services.{api_name}"));
         place("api.replicas", reader.replicas_path(api_name, api));
@@ -472,6 +479,21 @@ fn url_user(url: &str) -> Option<String> {
     let (credentials, _) = authority.rsplit_once('@')?;
     let user = credentials.split(':').next()?;
     (!user.is_empty()).then(|| user.to_string())
+}
+
+/// The host and port of an HTTP URL (`http://runtime:9000` → (`runtime`, 9000); 80 or 443
+/// by the scheme when it names none), without its credentials.
+pub(super) fn url_host_port(url: &str) -> Option<(String, u16)> {
+    let host = url_host(url)?;
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?']).next()?;
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let port = match host_port.rsplit_once(':').filter(|(_, port)| !port.contains(']')) {
+        Some((_, port)) => port.parse().ok()?,
+        None if url.starts_with("https://") => 443,
+        None => 80,
+    };
+    Some((host, port))
 }
 
 /// The host of a database URL (`postgresql://user:secret@postgres:5432/db` → `postgres`),

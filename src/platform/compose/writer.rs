@@ -53,6 +53,22 @@ pub(super) fn relative_to(path: &Path, project_dir: &Path) -> String {
     }
 }
 
+/// A variable the override sets in a service's environment.
+pub(super) struct EnvSetting {
+    pub(super) key: &'static str,
+    pub(super) value: EnvValue,
+    /// The change as the summary shows it: never the base's value where that could be a
+    /// secret from `.env`.
+    pub(super) before: String,
+    pub(super) after: String,
+}
+
+pub(super) enum EnvValue {
+    /// Written in the base's own form (a number, or a quoted one).
+    Count(u32),
+    Text(String),
+}
+
 /// What the plan sets for one service.
 pub(super) struct Planned<'a> {
     pub(super) replicas: u32,
@@ -88,35 +104,52 @@ impl Writer<'_> {
         }
     }
 
-    /// A service's replicas and resources; its `MAX_CONCURRENT_EXECUTIONS` when `slots` is
-    /// given (before, after); and, when it scales, its fixed ports and name.
+    /// A service's replicas and resources; the variables in `env`; and, when it scales, its
+    /// fixed ports and name, with a balancer that also listens on `listen` for the stack's own
+    /// clients.
     pub(super) fn service(
         &mut self,
         name: &str,
         service: &Mapping,
         planned: &Planned,
-        slots: Option<(u32, u32)>,
+        env: &[EnvSetting],
+        listen: Option<u16>,
     ) -> Result<(), InputError> {
         let facts = service_facts(self.base, name, service)?;
         let mut out = String::new();
         let _ = writeln!(out, "  {name}:");
         self.deploy(&mut out, name, service, &facts, planned);
-        if let Some((before, after)) = slots {
+        if !env.is_empty() {
             // In the base's own form: podman-compose merges neither a list with a mapping nor a
             // number with a string.
             match service.get("environment") {
                 Some(Value::Sequence(_)) => {
-                    let _ = writeln!(out, "    environment: [\"MAX_CONCURRENT_EXECUTIONS={after}\"]");
+                    let items: Vec<String> = env
+                        .iter()
+                        .map(|setting| match &setting.value {
+                            EnvValue::Count(n) => format!("\"{}={n}\"", setting.key),
+                            EnvValue::Text(text) => format!("\"{}={text}\"", setting.key),
+                        })
+                        .collect();
+                    let _ = writeln!(out, "    environment: [{}]", items.join(", "));
                 }
                 other => {
-                    let base = other.and_then(|e| e.get("MAX_CONCURRENT_EXECUTIONS"));
-                    let _ =
-                        writeln!(out, "    environment:\n      MAX_CONCURRENT_EXECUTIONS: {}", like(base, after, None));
+                    out.push_str("    environment:\n");
+                    for setting in env {
+                        let base = other.and_then(|e| e.get(setting.key));
+                        let value = match &setting.value {
+                            EnvValue::Count(n) => like(base, n, None),
+                            EnvValue::Text(text) => format!("\"{text}\""),
+                        };
+                        let _ = writeln!(out, "      {}: {value}", setting.key);
+                    }
                 }
             }
-            self.change(name, "MAX_CONCURRENT_EXECUTIONS", before.to_string(), after.to_string());
+            for setting in env {
+                self.change(name, setting.key, setting.before.clone(), setting.after.clone());
+            }
         }
-        let balancer = if planned.replicas > 1 { self.scaled(&mut out, name, service, &facts)? } else { None };
+        let balancer = if planned.replicas > 1 { self.scaled(&mut out, name, service, &facts, listen)? } else { None };
         self.services.push_str(&out);
         if let Some(balancer) = balancer {
             self.services.push_str(&balancer);
@@ -132,6 +165,7 @@ impl Writer<'_> {
         name: &str,
         service: &Mapping,
         facts: &ServiceFacts,
+        listen: Option<u16>,
     ) -> Result<Option<String>, InputError> {
         if let Some(fixed) = &facts.container_name {
             let _ = writeln!(out, "    # Compose refuses replicas with one fixed container name.");
@@ -140,7 +174,7 @@ impl Writer<'_> {
         }
         let (fixed, kept): (Vec<&PortBinding>, Vec<&PortBinding>) =
             facts.ports.iter().partition(|p| p.fixed().is_some());
-        if fixed.is_empty() {
+        if fixed.is_empty() && listen.is_none() {
             return Ok(None);
         }
         if let Some(udp) = fixed.iter().find(|p| p.protocol != "tcp") {
@@ -161,18 +195,20 @@ impl Writer<'_> {
                 ),
             ));
         }
-        let _ = writeln!(out, "    # {balancer_name} publishes these ports: a fixed host port binds only once.");
-        if kept.is_empty() {
-            out.push_str("    ports: !reset []\n");
-        } else {
-            let kept: Vec<String> = kept.iter().map(|p| format!("\"{}\"", p.short())).collect();
-            let _ = writeln!(out, "    ports: !override [{}]", kept.join(", "));
-        }
         let shown: Vec<String> = fixed.iter().map(|p| p.short()).collect();
-        self.change(name, "ports", shown.join(", "), format!("published by {balancer_name}"));
+        if !fixed.is_empty() {
+            let _ = writeln!(out, "    # {balancer_name} publishes these ports: a fixed host port binds only once.");
+            if kept.is_empty() {
+                out.push_str("    ports: !reset []\n");
+            } else {
+                let kept: Vec<String> = kept.iter().map(|p| format!("\"{}\"", p.short())).collect();
+                let _ = writeln!(out, "    ports: !override [{}]", kept.join(", "));
+            }
+            self.change(name, "ports", shown.join(", "), format!("published by {balancer_name}"));
+        }
         let config_path = balancer_config_path(self.output, &balancer_name);
         let bindings: Vec<PortBinding> = fixed.into_iter().cloned().collect();
-        let balancer = Balancer { service: name, http: name == self.api, ports: &bindings };
+        let balancer = Balancer { service: name, http: name == self.api, ports: &bindings, also_listen: listen };
         let mut text = String::new();
         let _ = writeln!(
             text,
@@ -181,9 +217,12 @@ impl Writer<'_> {
         );
         let _ = writeln!(text, "  {balancer_name}:");
         let _ = writeln!(text, "    image: {}", balancer::IMAGE);
-        let _ = writeln!(text, "    depends_on: [{name}]");
-        let ports: Vec<String> = bindings.iter().map(|p| format!("\"{}\"", p.short())).collect();
-        let _ = writeln!(text, "    ports: [{}]", ports.join(", "));
+        // No depends_on: nginx resolves the replicas per connection, so it needs no start
+        // order (and podman-compose cannot merge a depends_on on a service built by extends).
+        if !bindings.is_empty() {
+            let ports: Vec<String> = bindings.iter().map(|p| format!("\"{}\"", p.short())).collect();
+            let _ = writeln!(text, "    ports: [{}]", ports.join(", "));
+        }
         let mount = relative_to(&config_path, &self.base.dir());
         let _ = writeln!(text, "    volumes: [\"{}:/etc/nginx/nginx.conf:ro\"]", mount);
         match service.get("networks") {
@@ -208,7 +247,11 @@ impl Writer<'_> {
             BALANCER_CPUS,
             BALANCER_MEMORY.compose()
         );
-        self.change(&balancer_name, "service", "none".into(), format!("nginx publishing {}", shown.join(", ")));
+        let does = match (shown.is_empty(), listen) {
+            (true, Some(port)) => format!("nginx on port {port} for the stack"),
+            _ => format!("nginx publishing {}", shown.join(", ")),
+        };
+        self.change(&balancer_name, "service", "none".into(), does);
         self.files.push((config_path, balancer.config()));
         self.balancers.push(balancer_name);
         Ok(Some(text))
