@@ -210,9 +210,7 @@ fn meets(workload: &Workload, replicas: u32, slots: u32) -> bool {
 /// memory first).
 fn streaming_within_line(plan: &Plan, replicas: u32, slots: u32) -> bool {
     let line = plan.policy.streaming_memory_warning_percent / 100.0;
-    streaming::figures(&with_runtime(plan, replicas, slots), replicas)
-        .and_then(|f| f.over_memory_any_runtime)
-        .is_none_or(|risk| risk <= line)
+    streaming::over_memory_any_runtime(&with_runtime(plan, replicas, slots), replicas).is_none_or(|risk| risk <= line)
 }
 
 /// The smallest value in `lo..=hi` for which the monotone `ok` holds.

@@ -59,36 +59,60 @@ impl StreamingFigures {
     }
 }
 
+/// How the streaming runs of `plan` on `replicas` runtimes sit on each: the spread, the
+/// runtimes reached, the mean per runtime and the memory fit. What the figures, the memory
+/// risk and solve's search share, without the p99 (a quantile search the risk does not need).
+struct Split {
+    spread: Spread,
+    reached: u32,
+    mean: f64,
+    memory_fit: Option<u64>,
+}
+
+impl Split {
+    fn of(plan: &Plan, replicas: u32) -> Option<Split> {
+        let workload = plan.workload.as_ref()?;
+        let streaming = workload.streaming?;
+        // No runtime, no runs: no-execution-slots says so.
+        if replicas == 0 {
+            return None;
+        }
+        let even = !plan.platform.is_compose() || plan.runtime.http_routing == HttpRouting::Balanced || replicas <= 1;
+        let (spread, reached) = if even { (Spread::Even, replicas) } else { (Spread::OneRuntime, 1) };
+        let queued = workload.queued.filter(|q| q.arrivals_per_minute > 0.0);
+        let slots = u64::from(plan.runtime.max_concurrent_executions);
+        let memory_fit = plan.runtime.limits.memory.zip(streaming.memory_per_execution).map(|(limit, per_run)| {
+            let queued_memory = queued.map_or(0, |q| q.memory_per_execution.unwrap_or(per_run).0.saturating_mul(slots));
+            let room = limit.0.saturating_sub(plan.runtime.base_memory.0).saturating_sub(queued_memory);
+            room / per_run.0.max(1)
+        });
+        Some(Split { spread, reached, mean: streaming.offered_load() / f64::from(reached), memory_fit })
+    }
+
+    /// P(N > fit) on one runtime, and 1 − (1 − p)^r on any of the r reached.
+    fn over_memory(&self) -> Option<(f64, f64)> {
+        let one = poisson::upper_tail(self.memory_fit?, self.mean);
+        Some((one, -(f64::from(self.reached) * (-one).ln_1p()).exp_m1()))
+    }
+}
+
+/// The share of the peak some runtime holds more streaming runs than its memory fits, on
+/// `replicas` runtimes; `None` when it cannot be known.
+pub fn over_memory_any_runtime(plan: &Plan, replicas: u32) -> Option<f64> {
+    Split::of(plan, replicas)?.over_memory().map(|(_, any)| any)
+}
+
 /// The streaming figures of `plan` on `replicas` runtimes, when its workload has streaming runs.
 pub fn figures(plan: &Plan, replicas: u32) -> Option<StreamingFigures> {
+    let split = Split::of(plan, replicas)?;
     let workload = plan.workload.as_ref()?;
     let streaming = workload.streaming?;
-    // No runtime, no runs: no-execution-slots says so.
-    if replicas == 0 {
-        return None;
-    }
-    let spread = if !plan.platform.is_compose() || plan.runtime.http_routing == HttpRouting::Balanced || replicas <= 1 {
-        Spread::Even
-    } else {
-        Spread::OneRuntime
-    };
-    let reached = match spread {
-        Spread::Even => replicas.max(1),
-        Spread::OneRuntime => 1,
-    };
-    let mean = streaming.offered_load() / f64::from(reached);
     let queued = workload.queued.filter(|q| q.arrivals_per_minute > 0.0);
     let slots = plan.runtime.max_concurrent_executions;
-    let memory_fit = plan.runtime.limits.memory.zip(streaming.memory_per_execution).map(|(limit, per_run)| {
-        let queued_memory =
-            queued.map(|q| q.memory_per_execution.unwrap_or(per_run).0.saturating_mul(u64::from(slots))).unwrap_or(0);
-        let room = limit.0.saturating_sub(plan.runtime.base_memory.0).saturating_sub(queued_memory);
-        room / per_run.0.max(1)
-    });
-    let over = memory_fit.map(|fit| poisson::upper_tail(fit, mean));
+    let mean = split.mean;
     // Queued runs busy on one runtime at the mean: the pooled load shared by every replica.
-    let queued_busy = queued.map_or(0.0, |q| q.offered_load().min(f64::from(slots) * f64::from(replicas.max(1))))
-        / f64::from(replicas.max(1));
+    let queued_busy =
+        queued.map_or(0.0, |q| q.offered_load().min(f64::from(slots) * f64::from(replicas))) / f64::from(replicas);
     let cpu_demand = streaming.cpu_per_execution.map(|per_run| {
         let queued_cpu = queued.and_then(|q| q.cpu_per_execution).unwrap_or(per_run);
         mean * per_run.as_f64() + queued_busy * queued_cpu.as_f64()
@@ -97,16 +121,17 @@ pub fn figures(plan: &Plan, replicas: u32) -> Option<StreamingFigures> {
         .zip(plan.runtime.limits.cpus)
         .filter(|(_, limit)| limit.0 > 0)
         .map(|(demand, limit)| (demand / limit.as_f64()).max(1.0));
+    let over = split.over_memory();
     Some(StreamingFigures {
         arrivals_per_minute: streaming.arrivals_per_minute,
         mean_duration_seconds: streaming.mean_duration.0,
-        spread,
-        runtimes_reached: reached,
+        spread: split.spread,
+        runtimes_reached: split.reached,
         mean_per_runtime: mean,
         p99_per_runtime: poisson::quantile(0.99, mean),
-        memory_fit_per_runtime: memory_fit,
-        over_memory_per_runtime: over,
-        over_memory_any_runtime: over.map(|p| -(f64::from(reached) * (-p).ln_1p()).exp_m1()),
+        memory_fit_per_runtime: split.memory_fit,
+        over_memory_per_runtime: over.map(|(one, _)| one),
+        over_memory_any_runtime: over.map(|(_, any)| any),
         cpu_demand_per_runtime: cpu_demand,
         cpu_stretch,
     })
@@ -142,6 +167,6 @@ pub fn replicas_within_line(plan: &Plan, most: u32) -> Option<u32> {
     trial.runtime.http_routing = HttpRouting::Balanced;
     (plan.runtime.replicas.max(1)..=most).find(|&replicas| {
         trial.runtime.replicas = replicas;
-        figures(&trial, replicas).and_then(|f| f.over_memory_any_runtime).is_some_and(|risk| risk <= quiet_line(plan))
+        over_memory_any_runtime(&trial, replicas).is_some_and(|risk| risk <= quiet_line(plan))
     })
 }
