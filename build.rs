@@ -19,6 +19,7 @@ const TOOLS: &[(&str, &[&str])] = &[
     ("podman-compose", &["-m", "podman_compose", "--dry-run", "version"]),
     ("prometheus", &["--version"]),
     ("promtool", &["--version"]),
+    ("redis-server", &["--version"]),
     ("tmux", &["-V"]),
 ];
 

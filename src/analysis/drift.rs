@@ -164,6 +164,13 @@ pub fn compare(deployed: &Plan, planned: &Plan) -> Vec<Difference> {
         changes.field("postgres.shared_buffers", |p| p.postgres.shared_buffers);
         changes.limits_and_reservations("postgres", |p| (&p.postgres.limits, &p.postgres.reservations));
     }
+    // Redis's own settings, where both sides know them (a config file hides the deployment's).
+    if let (Some(_), Some(_)) = (&deployed.redis, &planned.redis) {
+        let redis = |p: &Plan| p.redis.clone().unwrap_or_default();
+        changes.field("redis.maxmemory", |p| redis(p).maxmemory.map_or("none".into(), |m| m.to_string()));
+        changes.field("redis.maxmemory_policy", |p| redis(p).maxmemory_policy.to_string());
+        changes.field("redis.appendonly", |p| redis(p).appendonly);
+    }
     // The compose profile's postgres-exporter; the chart has none to compare.
     if planned.platform == Platform::Compose {
         changes.field("monitoring", |p| p.monitoring);

@@ -2,6 +2,7 @@
 
 use crate::analysis::pgtune::{self, PgTune};
 use crate::analysis::placement::{self, Placement, Scale};
+use crate::analysis::redis::{self, RedisFigures};
 use crate::analysis::streaming::{self, StreamingFigures};
 use crate::analysis::workload::{self, QueuedFigures};
 use crate::model::plan::Plan;
@@ -33,6 +34,8 @@ pub struct Analysis {
     /// `queued: 40 at once (4 × 10) · streaming: no limit — at the peak, mean 12, p99 21 per
     /// runtime`: what runs at once, by path.
     pub capacity: String,
+    /// Redis's memory against the state Flow-Like keeps, when the plan has a `redis` section.
+    pub redis: Option<RedisFigures>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -210,11 +213,19 @@ pub fn analyze(plan: &Plan) -> Analysis {
         }),
         streaming: streaming::figures(plan, plan.peak_executors().0),
         capacity: String::new(),
+        redis: None,
     }
     .with_capacity(plan)
+    .with_redis(plan)
 }
 
 impl Analysis {
+    /// Fills `redis`: its state estimate reads the queued backlog.
+    fn with_redis(mut self, plan: &Plan) -> Analysis {
+        self.redis = redis::figures(plan, self.queued.as_ref());
+        self
+    }
+
     /// Fills `capacity`: the queued bound as replicas × slots, and the streaming path's
     /// runs per runtime (a plan without streaming runs says only that HTTP runs have no limit).
     fn with_capacity(mut self, plan: &Plan) -> Analysis {

@@ -11,6 +11,7 @@ pub mod pgtune;
 pub mod placement;
 pub mod poisson;
 pub mod queueing;
+pub mod redis;
 pub mod rules;
 pub mod solve;
 pub mod streaming;

@@ -37,6 +37,7 @@ pub enum PlanEdit {
     PoolMaxNodes(usize, u64),
     Cpus(ServiceKey, Block, Cpus),
     Memory(ServiceKey, Block, Bytes),
+    RedisMaxmemory(Bytes),
 }
 
 /// A plan value in the form the plan file takes (a count, `0.5` CPUs, `512MiB`, a flag).
@@ -85,6 +86,7 @@ impl PlanEdit {
             PlanEdit::PoolMaxNodes(pool, _) => format!("cluster.node_pools.{pool}.max_nodes"),
             PlanEdit::Cpus(service, at, _) => format!("{service}.{}.cpus", block(at)),
             PlanEdit::Memory(service, at, _) => format!("{service}.{}.memory", block(at)),
+            PlanEdit::RedisMaxmemory(_) => "redis.maxmemory".into(),
         }
     }
 
@@ -92,9 +94,10 @@ impl PlanEdit {
     pub fn value(&self) -> Setting {
         match self {
             PlanEdit::HostCpus(cpus) | PlanEdit::Cpus(_, _, cpus) => Setting::Cpus(*cpus),
-            PlanEdit::HostMemory(size) | PlanEdit::SharedBuffers(size) | PlanEdit::Memory(_, _, size) => {
-                Setting::Size(*size)
-            }
+            PlanEdit::HostMemory(size)
+            | PlanEdit::SharedBuffers(size)
+            | PlanEdit::Memory(_, _, size)
+            | PlanEdit::RedisMaxmemory(size) => Setting::Size(*size),
             PlanEdit::ClientsAreSuperuser(flag) | PlanEdit::SharedJwtKeys(flag) => Setting::Flag(*flag),
             PlanEdit::MaxConnections(n)
             | PlanEdit::RuntimeReplicas(n)
@@ -138,6 +141,7 @@ impl PlanEdit {
             PlanEdit::Memory(service, at, size) => {
                 block(plan, service, *at).ok_or_else(lacking)?.memory = Some(*size);
             }
+            PlanEdit::RedisMaxmemory(size) => plan.redis.as_mut().ok_or_else(lacking)?.maxmemory = Some(*size),
         }
         Ok(())
     }

@@ -12,6 +12,7 @@ pub mod load;
 pub mod observed;
 pub mod plan;
 pub mod presets;
+pub mod redis;
 pub mod resources;
 pub mod service;
 pub mod units;

@@ -2,6 +2,7 @@
 //! compose file and source, PostgreSQL's docs) and are documented in docs/reference.md.
 
 use crate::model::cluster::{Autoscaling, Cluster, Jobs, Platform};
+use crate::model::redis::Redis;
 use crate::model::resources::Resources;
 use crate::model::service::ServiceKey;
 use crate::model::units::{Bytes, Cpus};
@@ -35,6 +36,10 @@ pub struct Plan {
     /// The one-Job-per-execution backend (Kubernetes), when the deployment uses it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub jobs: Option<Jobs>,
+    /// Redis's own settings (its container's limits are `other_services.redis`'s); absent
+    /// when not known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redis: Option<Redis>,
     pub policy: Policy,
     /// Peak load, for the queueing figures and `flowcap solve`.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -28,6 +28,7 @@ mod properties;
 mod queueing;
 mod readme;
 mod readme_commands;
+mod redis;
 mod rules;
 mod scrape;
 mod screenshot;

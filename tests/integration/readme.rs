@@ -80,10 +80,16 @@ fn annotated_plan_example_parses_with_its_values() {
     let queued = workload.queued.unwrap();
     assert_eq!((queued.arrivals_per_minute, queued.mean_duration.0), (120.0, 30.0));
     assert_eq!(plan, {
-        // Apart from its name, the services it lists, the runtime's idle memory and the
-        // workload, the example is the Medium preset.
+        // Apart from its name, the services it lists, the runtime's idle memory, Redis's
+        // settings and the workload, the example is the Medium preset.
         let mut medium = flowcap::model::presets::load_preset("medium").unwrap().plan;
         medium.runtime.base_memory = flowcap::model::units::Bytes::mib(512);
+        medium.redis = Some(flowcap::model::redis::Redis {
+            maxmemory: Some(flowcap::model::units::Bytes::mib(768)),
+            maxmemory_policy: flowcap::model::redis::EvictionPolicy::Noeviction,
+            appendonly: true,
+            state_per_run: Some(flowcap::model::units::Bytes(20 * 1024)),
+        });
         medium.name = Some("My deployment".into());
         medium.other_services.retain(|name, _| name == "redis");
         medium.workload = Some(workload);

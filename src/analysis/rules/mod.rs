@@ -9,6 +9,7 @@ mod finding;
 mod fit;
 pub mod observed;
 mod postgres;
+mod redis;
 mod slots;
 mod streaming;
 mod table;

@@ -5,6 +5,9 @@
 use crate::analysis::workload::DEFAULT_P95_WAIT_SHARE;
 use crate::model::observed::FEW_SAMPLES;
 use crate::model::plan::Policy;
+
+/// Redis with less headroom than this share of maxmemory left is full at the next burst.
+pub const REDIS_HEADROOM_PERCENT: u32 = 90;
 use serde::Serialize;
 use std::fmt;
 
@@ -162,6 +165,27 @@ rules! {
     RoundRobinIsStreaming "round-robin-is-streaming" Info
         "the plan's one-path workload says dispatch: round-robin: that is the HTTP path, which has no limit; its M/M/k model assumed one",
         |_| "workload.dispatch: round-robin".into();
+    RedisUnbounded "redis-unbounded" Warning
+        "Redis holds the queue and every run's state for 24 h with neither maxmemory nor a container memory limit: it grows until the host kills something",
+        |_| "redis: no maxmemory and other_services.redis.limits.memory unset".into();
+    RedisNoMaxmemory "redis-no-maxmemory" Warning
+        "Redis has a container memory limit but no maxmemory: at the limit the kernel kills it (the queue and every run's state with it) instead of Redis refusing writes",
+        |_| "redis: no maxmemory, other_services.redis.limits.memory set".into();
+    RedisMaxmemoryOverLimit "redis-maxmemory-over-limit" Error
+        "maxmemory is above the Redis container's memory limit: the kernel kills Redis before Redis bounds itself",
+        |_| "redis.maxmemory > other_services.redis.limits.memory".into();
+    RedisEvictsQueue "redis-evicts-queue" Error
+        "an allkeys-* maxmemory-policy evicts any key at maxmemory, the queued runs' list (exec:jobs, no expiry) included",
+        |_| "redis.maxmemory_policy: allkeys-*".into();
+    RedisEvictsState "redis-evicts-state" Warning
+        "a volatile-* maxmemory-policy evicts runs' state (the keys with a 24 h expiry) at maxmemory, then refuses writes",
+        |_| "redis.maxmemory_policy: volatile-*".into();
+    RedisNoHeadroom "redis-no-headroom" Error
+        "the state Flow-Like keeps for 24 h at the peak rate, plus the queued backlog, reaches maxmemory: a full Redis refuses new runs",
+        |_| format!("(runs per 24 h at the peak + backlog) × redis.state_per_run ≥ {} % of redis.maxmemory", REDIS_HEADROOM_PERCENT);
+    RedisAofRewrite "redis-aof-rewrite" Warning
+        "with appendonly, an AOF rewrite forks and copy-on-write can need up to the dataset again: the container limit is under twice what Redis may hold",
+        |_| "redis.appendonly and other_services.redis.limits.memory < 2 × (redis.maxmemory, else the state estimate)".into();
     Drift "drift" Error
         "the compose files (or Helm values) set a value differently from the plan (--check PLAN -f FILE, or --helm-values FILE)",
         |_| {

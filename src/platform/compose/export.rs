@@ -9,6 +9,7 @@
 use super::import::import;
 use super::import::url_host_port;
 use super::project::Project;
+use super::redis_command;
 use super::roles::{Role, ServiceNames};
 use super::writer::{EnvSetting, EnvValue, OverrideChange, Planned, Writer};
 use crate::io::error::InputError;
@@ -16,6 +17,7 @@ use crate::io::text::shell_word;
 use crate::io::write::WRITTEN_BY;
 use crate::io::yaml::Mapping;
 use crate::model::plan::{HttpRouting, Plan};
+use crate::model::redis;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
@@ -158,16 +160,27 @@ pub fn export(
     }
     let mut missing = Vec::new();
     for (name, service) in &plan.other_services {
-        match find(name) {
-            Some(base_service) => writer.service(
-                name,
-                base_service,
-                &Planned::of(service.replicas, &service.limits, &service.reservations),
-                &[],
-                None,
-            )?,
-            None => missing.push(name),
+        let Some(base_service) = find(name) else {
+            missing.push(name);
+            continue;
+        };
+        let mut planned = Planned::of(service.replicas, &service.limits, &service.reservations);
+        if name == redis::SERVICE
+            && let Some(redis) = &plan.redis
+        {
+            let at = |e: redis_command::CommandError| base.error_at(&format!("services.{name}.command"), e.to_string());
+            let words = redis_command::command(base_service, redis).map_err(at)?;
+            let before = match redis_command::read(base_service).map_err(at)? {
+                redis_command::RedisCommand::Read(deployed) => redis_command::describe(&deployed),
+                redis_command::RedisCommand::ConfigFile => "set in its config file".to_string(),
+            };
+            let after = redis_command::describe(redis);
+            // A command that changes nothing is not written: the base's stands.
+            if before != after {
+                planned.command = Some((words, before, after));
+            }
         }
+        writer.service(name, base_service, &planned, &[], None)?;
     }
     // A balancer an earlier export added is in a plan read from the deployment; it is written
     // again, not missing.

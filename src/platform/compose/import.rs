@@ -6,11 +6,13 @@
 use super::ports::{PortBinding, short_syntax};
 use super::postgres_command;
 use super::project::{Project, scalar_text};
+use super::redis_command::{self, RedisCommand};
 use super::roles::{Role, ServiceNames};
 use crate::io::error::InputError;
 use crate::io::yaml::{Mapping, Value};
 use crate::model::load::{LoadedPlan, Locator};
 use crate::model::plan::{HttpRouting, OtherService, Plan};
+use crate::model::redis;
 use crate::model::resources::Resources;
 use crate::model::units::{Bytes, Cpus};
 use std::collections::{BTreeMap, HashMap};
@@ -238,6 +240,16 @@ pub fn import(project: &Project, names: &ServiceNames) -> Result<LoadedPlan, Inp
         place(&format!("other_services.{name}.published_ports"), format!("services.{name}.ports"));
         place(&format!("other_services.{name}.container_name"), format!("services.{name}.container_name"));
         plan.other_services.insert(name.to_string(), other);
+        if *name == redis::SERVICE {
+            // Its settings as its command sets them; a config file or a wrapper (`sh -c …`)
+            // keeps them out of sight, and then flowcap does not guess them.
+            if let Ok(RedisCommand::Read(redis)) = redis_command::read(service) {
+                plan.redis = Some(redis);
+                place("redis", format!("services.{name}.command"));
+                place("redis.maxmemory", format!("services.{name}.command"));
+                place("redis.maxmemory_policy", format!("services.{name}.command"));
+            }
+        }
     }
     plan.validate().map_err(|invalid| {
         InputError::invalid(&project.files[0].name, None, format!("{}: {}", invalid.path, invalid.message))

@@ -12,6 +12,7 @@ mod ports;
 pub mod postgres_command;
 mod postgres_flags;
 pub mod project;
+mod redis_command;
 mod roles;
 pub mod scrape;
 mod writer;

@@ -20,6 +20,8 @@ pub enum CommandError {
     /// It runs another program (a shell wrapper, say): its settings are out of sight. The
     /// program is not named: the word may come from a variable.
     NotPostgres,
+    /// The same of a Redis container's command.
+    NotRedis,
 }
 
 impl std::fmt::Display for CommandError {
@@ -28,6 +30,9 @@ impl std::fmt::Display for CommandError {
             CommandError::UnbalancedQuotes => write!(f, "unbalanced quotes in the command"),
             CommandError::NotPostgres => {
                 write!(f, "flowcap reads `postgres -c name=value` commands; this one runs another program")
+            }
+            CommandError::NotRedis => {
+                write!(f, "flowcap reads `redis-server --name value` commands; this one runs another program")
             }
         }
     }

@@ -74,11 +74,13 @@ pub(super) struct Planned<'a> {
     pub(super) replicas: u32,
     pub(super) limits: &'a Resources,
     pub(super) reservations: &'a Resources,
+    /// A command replacing the base's, with the change as the summary says it (before, after).
+    pub(super) command: Option<(Vec<String>, String, String)>,
 }
 
 impl<'a> Planned<'a> {
     pub(super) fn of(replicas: u32, limits: &'a Resources, reservations: &'a Resources) -> Planned<'a> {
-        Planned { replicas, limits, reservations }
+        Planned { replicas, limits, reservations, command: None }
     }
 }
 
@@ -119,6 +121,12 @@ impl Writer<'_> {
         let mut out = String::new();
         let _ = writeln!(out, "  {name}:");
         self.deploy(&mut out, name, service, &facts, planned);
+        if let Some((words, before, after)) = &planned.command {
+            let command = serde_json::to_string(words).map_err(|e| InputError::unwritable(name, e.to_string()))?;
+            // A JSON array of strings is a YAML flow sequence.
+            let _ = writeln!(out, "    command: {command}");
+            self.change(name, "command", before.clone(), after.clone());
+        }
         if !env.is_empty() {
             // In the base's own form: podman-compose merges neither a list with a mapping nor a
             // number with a string.
