@@ -11,6 +11,7 @@ use crate::model::observed::Observed;
 use crate::model::plan::Plan;
 use crate::model::presets::load_preset;
 use crate::model::units::{Bytes, Cpus};
+use crate::platform::compose::alert_rules::RuleCheck;
 use crate::platform::compose::scrape::StaticTarget;
 use crate::platform::compose::{self, Environment, Export, ExportOptions, Project, ProjectOptions, ServiceNames};
 use crate::platform::kubernetes::{self, values::ValuesFile};
@@ -60,6 +61,7 @@ impl Inputs {
         Context {
             compared: self.compared(),
             scraped: self.deployment.as_ref().map_or(&[], |d| &d.scraped),
+            alert_rules: self.deployment.as_ref().map_or(&[], |d| &d.alert_rules),
             observed,
             read,
         }
@@ -89,6 +91,9 @@ pub struct Deployment {
     /// The API and runtime as the deployment's Prometheus scrapes them, when it scrapes them
     /// as one static target each.
     pub scraped: Vec<StaticTarget>,
+    /// The deployment's Prometheus rules that use labels Flow-Like's metrics lack, or divide by
+    /// Redis's maxmemory.
+    pub alert_rules: Vec<RuleCheck>,
 }
 
 impl Deployment {
@@ -133,7 +138,8 @@ pub fn resolve(request: &Request, shell: Environment) -> Result<Inputs, InputErr
             let imported = compose::import(&project, &names)?;
             let compared = named.is_some() && !request.compose_files.is_empty();
             let scraped = compose::scrape::static_targets(&project, &names)?;
-            Some(Deployment { project, names: names.clone(), imported, compared, scraped })
+            let alert_rules = compose::alert_rules::rule_checks(&project)?;
+            Some(Deployment { project, names: names.clone(), imported, compared, scraped, alert_rules })
         }
         None => None,
     };

@@ -8,6 +8,7 @@ use crate::model::load::LoadedPlan;
 use crate::model::observed::Observed;
 use crate::model::plan::Plan;
 use crate::platform::compose::Role;
+use crate::platform::compose::alert_rules::RuleCheck;
 use crate::platform::compose::scrape::StaticTarget;
 use serde::Serialize;
 
@@ -37,6 +38,8 @@ pub struct Context<'a> {
     pub compared: Option<&'a LoadedPlan>,
     /// The deployment's Prometheus's static targets for the API and the runtime.
     pub scraped: &'a [StaticTarget],
+    /// Its alerting and recording rules that have something to say.
+    pub alert_rules: &'a [RuleCheck],
     /// What really ran.
     pub observed: Option<&'a Observed>,
     /// Every file read when there is more than the plan file (see [`PlanSource::read`]).
@@ -123,6 +126,51 @@ pub fn scrape_findings(scraped: &[StaticTarget], plan: &Plan) -> Vec<LocatedFind
     found
 }
 
+/// A finding for each rule of the deployment's Prometheus that uses a label its metric never
+/// has, and for each that divides by Redis's maxmemory while the plan's Redis has none (+Inf:
+/// it always fires), at the rule's line with the expression corrected.
+pub fn alert_rule_findings(checks: &[RuleCheck], plan: &Plan) -> Vec<LocatedFinding> {
+    let unbounded = plan.redis.as_ref().is_none_or(|redis| redis.maxmemory.is_none());
+    let mut found = Vec::new();
+    for check in checks {
+        let at = |finding| LocatedFinding {
+            finding,
+            file: check.file.clone(),
+            line: Some(check.line),
+            column: Some(check.column),
+        };
+        if !check.missing_labels.is_empty() {
+            let labels: Vec<String> = check
+                .missing_labels
+                .iter()
+                .map(|(label, metric)| format!("`{label}`, which {metric} never has"))
+                .collect();
+            let effect = if check.kind == "alert" { "it can never fire as meant" } else { "its series never carry it" };
+            found.push(at(Finding::new(
+                RuleId::AlertRuleLabelMissing,
+                "monitoring",
+                format!("{} {} uses {}: {effect}", check.kind, check.name, labels.join("; ")),
+                Some(format!("expr: {}", check.corrected)),
+            )));
+        }
+        if check.divides_by_maxmemory && unbounded {
+            found.push(at(Finding::new(
+                RuleId::AlertFiresAlways,
+                "redis.maxmemory",
+                format!(
+                    "{} {} divides by redis_memory_max_bytes, which is 0 while Redis has no maxmemory: the ratio is +Inf",
+                    check.kind, check.name
+                ),
+                Some(format!(
+                    "set redis.maxmemory (flowcap export writes it), and guard the division: expr: {}",
+                    check.corrected
+                )),
+            )));
+        }
+    }
+    found
+}
+
 /// Places a finding at its key in the source.
 fn locate(loaded: &LoadedPlan, finding: Finding) -> LocatedFinding {
     let place = loaded.locate(&finding.path);
@@ -167,12 +215,21 @@ impl Report {
             report = report.with_drift(compared, &loaded.plan);
         }
         report.plan.read = context.read;
-        report.with_scrape(context.scraped, &loaded.plan).with_observed(loaded, context.observed)
+        report
+            .with_scrape(context.scraped, &loaded.plan)
+            .with_alert_rules(context.alert_rules, &loaded.plan)
+            .with_observed(loaded, context.observed)
     }
 
     /// The scrape-config findings, in their places.
     fn with_scrape(mut self, scraped: &[StaticTarget], plan: &Plan) -> Report {
         self.findings.extend(scrape_findings(scraped, plan));
+        self.sorted()
+    }
+
+    /// The rule-file findings, in their places.
+    fn with_alert_rules(mut self, checks: &[RuleCheck], plan: &Plan) -> Report {
+        self.findings.extend(alert_rule_findings(checks, plan));
         self.sorted()
     }
 

@@ -12,7 +12,9 @@ pub mod observed;
 mod sarif;
 pub mod solve;
 
-pub use check::{Context, JSON_SCHEMA_VERSION, LocatedFinding, PlanSource, Report, Summary, scrape_findings};
+pub use check::{
+    Context, JSON_SCHEMA_VERSION, LocatedFinding, PlanSource, Report, Summary, alert_rule_findings, scrape_findings,
+};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {

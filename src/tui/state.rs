@@ -311,6 +311,7 @@ impl App {
         let context = Context {
             compared: self.deployment.as_ref().and_then(Deployment::compared),
             scraped: self.deployment.as_ref().map_or(&[], |d| &d.scraped),
+            alert_rules: self.deployment.as_ref().map_or(&[], |d| &d.alert_rules),
             observed: self.observed.as_ref(),
             read: None,
         };

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test that cannot unwrap has failed
 
+mod alert_rules;
 mod analysis;
 mod architecture;
 mod ci_examples;

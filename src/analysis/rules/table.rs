@@ -252,6 +252,12 @@ rules! {
     ObservedMaxConnectionsDiffers "observed-max-connections-differs" Warning
         "--prometheus: the max_connections Postgres reported is not the plan's: the budget the plan shows is not the one in force",
         |_| "max(pg_settings_max_connections) at the window's end ≠ postgres.max_connections".into();
+    AlertRuleLabelMissing "alert-rule-label-missing" Warning
+        "an alerting or recording rule of the deployment's Prometheus filters or groups on a label its Flow-Like metric never has: the alert cannot fire as meant, the recorded series lack the label",
+        |_| "a label matcher or by (…) label outside the metric's own labels and job, instance (and le on _bucket)".into();
+    AlertFiresAlways "alert-fires-always" Warning
+        "a rule of the deployment's Prometheus divides by redis_memory_max_bytes while Redis has no maxmemory: 0, so the ratio is +Inf and the alert fires all the time",
+        |_| "… / redis_memory_max_bytes and no redis.maxmemory".into();
     PrometheusScrapesOneReplica "prometheus-scrapes-one-replica" Warning
         "the deployment's Prometheus scrapes a scaled service as one static target: each scrape reaches one replica Docker's DNS picks, so observed figures are one replica's",
         |_| "static_configs target SERVICE:PORT and SERVICE.replicas > 1".into();

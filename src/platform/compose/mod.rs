@@ -1,6 +1,7 @@
 //! Docker Compose: reading the deployment operators run (files, `.env`, interpolation, merge
 //! rules, profiles) into a plan, and writing the override that makes a plan real.
 
+pub mod alert_rules;
 pub mod balancer;
 pub mod env;
 pub mod export;

@@ -91,10 +91,15 @@ pub fn prometheus_service(project: &Project, inactive: bool) -> Option<(&str, &M
 
 /// The host file mounted as the active Prometheus service's config: the file itself, or the
 /// folder it is in.
-fn config_file(project: &Project) -> Option<PathBuf> {
+pub(super) fn config_file(project: &Project) -> Option<PathBuf> {
     let (_, service) = prometheus_service(project, false)?;
-    let inside = config_path(service);
-    let inside = Path::new(&inside);
+    host_path(project, Path::new(&config_path(service)))
+}
+
+/// Where a path inside the active Prometheus container is on this host, through its bind
+/// mounts (the file itself, or a folder above it).
+pub(super) fn host_path(project: &Project, inside: &Path) -> Option<PathBuf> {
+    let (_, service) = prometheus_service(project, false)?;
     let volumes = service.get("volumes").and_then(Value::as_sequence)?;
     volumes.iter().filter_map(bind).find_map(|(source, target)| {
         let source = project.dir().join(source.strip_prefix("./").unwrap_or(&source));
