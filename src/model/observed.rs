@@ -27,12 +27,36 @@ pub struct Observed {
     pub mean_runs_per_minute: f64,
     /// How much of the window has data: the steps with a rate × the step.
     pub covered_seconds: u64,
-    /// `_sum` ÷ `_count` of the duration histogram over the window.
+    /// `_sum` ÷ `_count` of the duration histogram over the window, as recorded: queued runs
+    /// with their whole duration, streaming ones with the time to their response headers.
     pub mean_duration_seconds: f64,
+    /// Queued runs, per minute (peak and mean 5-minute rates): `flow_executions_total` less
+    /// `http_requests_total{path=~"/execute.*"}`, since a queued run never counts there.
+    pub queued_peak_runs_per_minute: f64,
+    pub queued_mean_runs_per_minute: f64,
+    /// Their mean duration: the duration sums less the HTTP ones, ÷ their count; `None`
+    /// without queued runs.
+    pub queued_mean_duration_seconds: Option<f64>,
+    /// HTTP runs (`/execute`, `/execute/stream`, `/execute/sse`) per minute, peak and mean.
+    /// Their durations are not in the metrics (a streaming run's is its header time).
+    pub http_peak_runs_per_minute: f64,
+    pub http_mean_runs_per_minute: f64,
+    /// `executor_active_jobs` at its peak: HTTP runs in flight, streaming ones only until their
+    /// headers; queued runs never count.
+    pub http_in_flight_peak: Option<f64>,
+    /// The length of `exec:jobs` at its peak (redis_exporter's `redis_key_size`, when told to
+    /// read that key).
+    pub queue_length_peak: Option<f64>,
+    /// `redis_memory_used_bytes` at its peak, and that ÷ the runs of the last 24 h at the
+    /// window's end: what one run leaves in Redis.
+    pub redis_memory_peak_bytes: Option<f64>,
+    pub state_per_run_bytes: Option<f64>,
     /// The 95th percentile from the histogram's buckets (interpolated within one).
     pub p95_duration_seconds: Option<f64>,
     /// The bucket the 95th percentile lies in: its resolution.
     pub p95_bucket_seconds: Option<(f64, f64)>,
+    /// Queue slots busy per step by Little's law (queued rate × their mean duration): the
+    /// metrics have no gauge of them.
     pub busy_slots_peak: Option<f64>,
     pub busy_slots_p95: Option<f64>,
     /// The plan held against (its file, or the preset's), its slots, and the share of samples
@@ -65,21 +89,40 @@ impl Observed {
 pub const FEW_SAMPLES: usize = 24;
 
 impl Observed {
-    /// `plan`'s workload with its queued path at `runs_per_minute` and the observed mean
-    /// duration (the path's spread and memory stay); the streaming path and the target stay.
-    pub fn workload(&self, plan: &Plan, runs_per_minute: f64) -> Workload {
+    /// `plan`'s workload with its queued path at `runs_per_minute` of the observed queued mean
+    /// duration (the path's spread and memory stay), when queued runs were recorded; the
+    /// streaming path and the target stay.
+    pub fn workload(&self, plan: &Plan, runs_per_minute: f64) -> Option<Workload> {
+        let duration = self.queued_mean_duration_seconds.filter(|d| *d > 0.0 && runs_per_minute > 0.0)?;
         let mut workload = plan.workload.clone().unwrap_or_default();
         let queued = workload.queued.get_or_insert_with(PathLoad::default);
         queued.arrivals_per_minute = runs_per_minute;
-        queued.mean_duration = Seconds(self.mean_duration_seconds);
-        workload
+        queued.mean_duration = Seconds(duration);
+        Some(workload)
     }
 }
 
-/// `plan` with the observed peak as its workload: the highest 5-minute rate and the mean
-/// duration.
+/// `plan` with the observed peak as its workload: each path at its highest 5-minute rate; the
+/// queued runs at their observed mean duration, the streaming ones at the plan's (not in the
+/// metrics), so without one in the plan the streaming path is left out. Redis's state per run
+/// is the observed one.
 pub fn with_observed_workload(plan: &Plan, observed: &Observed) -> Plan {
     let mut next = plan.clone();
-    next.workload = Some(observed.workload(plan, observed.peak_runs_per_minute));
+    let mut workload = observed.workload(plan, observed.queued_peak_runs_per_minute).unwrap_or_else(|| {
+        let mut workload = plan.workload.clone().unwrap_or_default();
+        workload.queued = None;
+        workload
+    });
+    workload.streaming = match workload.streaming {
+        Some(mut streaming) if observed.http_peak_runs_per_minute > 0.0 => {
+            streaming.arrivals_per_minute = observed.http_peak_runs_per_minute;
+            Some(streaming)
+        }
+        _ => None,
+    };
+    next.workload = (workload.queued.is_some() || workload.streaming.is_some()).then_some(workload);
+    if let (Some(redis), Some(per_run)) = (next.redis.as_mut(), observed.state_per_run_bytes) {
+        redis.state_per_run = Some(crate::model::units::Bytes(per_run.ceil() as u64));
+    }
     next
 }

@@ -1,7 +1,11 @@
 //! What really runs: the figures a plan rests on, read from the deployment's own Prometheus
 //! (Flow-Like's `monitoring` profile scrapes the runtime's `flow_executions_total`, the
-//! `flow_execution_duration_seconds` histogram and `executor_active_jobs`, and
-//! postgres-exporter's `pg_stat_activity_count` and `pg_settings_max_connections`; FACTS.md).
+//! `flow_execution_duration_seconds` histogram, `http_requests_total` and
+//! `executor_active_jobs`, postgres-exporter's `pg_stat_activity_count` and
+//! `pg_settings_max_connections`, redis_exporter's memory and key sizes; FACTS.md), read as
+//! Flow-Like records them (FLOWLIKE.md): a queued run counts in `flow_executions_total` with its
+//! whole duration and never in `http_requests_total` nor `executor_active_jobs`; an HTTP run
+//! counts in both counters, a streaming one with its time to the response headers.
 //! One blocking HTTP client (ureq), no async runtime.
 
 use crate::io::error::InputError;
@@ -13,10 +17,17 @@ use serde_json::Value;
 use std::path::Path;
 use std::time::Duration;
 
-/// The executions counter, summed over its `status` labels.
+/// The executions counter, summed over its `status` labels: every run, queued or HTTP.
 const RUNS: &str = "sum(rate(flow_executions_total[5m])) * 60";
-/// Busy execution slots, over every runtime.
-const BUSY: &str = "sum(executor_active_jobs)";
+/// HTTP runs: the runtime's requests on its execute routes.
+const HTTP: &str = r#"sum(rate(http_requests_total{path=~"/execute.*"}[5m])) * 60"#;
+/// Queued runs: every run less the HTTP ones (none at all is no HTTP series).
+const QUEUED: &str = r#"clamp_min((sum(rate(flow_executions_total[5m])) - (sum(rate(http_requests_total{path=~"/execute.*"}[5m])) or vector(0))) * 60, 0)"#;
+/// HTTP runs in flight (streaming ones until their headers), over every runtime.
+const IN_FLIGHT: &str = "sum(executor_active_jobs)";
+/// The queued jobs' list, where redis_exporter reads it.
+const QUEUE_LENGTH: &str = r#"sum(redis_key_size{key="exec:jobs"})"#;
+const REDIS_MEMORY: &str = "max(redis_memory_used_bytes)";
 const CONNECTIONS: &str = "sum(pg_stat_activity_count)";
 const MAX_CONNECTIONS: &str = "max(pg_settings_max_connections)";
 
@@ -136,17 +147,27 @@ impl Prometheus {
         Ok(data["result"].as_array().into_iter().flatten().filter_map(|series| sample(&series["value"])).collect())
     }
 
-    /// The samples of a range query's one series (flowcap's queries sum), empty without one.
+    /// The samples of a range query's one series (flowcap's queries sum), empty without one. A
+    /// window of more steps than Prometheus spans in one query is asked in parts on the same
+    /// step grid.
     pub fn range(&self, query: &str, window: &Window) -> Result<Vec<f64>, InputError> {
-        let params = [
-            ("query", query.to_string()),
-            ("start", (window.end - window.seconds as f64).to_string()),
-            ("end", window.end.to_string()),
-            ("step", window.step.to_string()),
-        ];
-        let data = self.call("/api/v1/query_range", &params)?;
-        let series = data["result"].as_array().and_then(|all| all.first()).map(|s| s["values"].clone());
-        Ok(series.as_ref().and_then(Value::as_array).into_iter().flatten().filter_map(sample).collect())
+        let start = window.end - window.seconds as f64;
+        let mut values = Vec::new();
+        let mut from = start;
+        while from <= window.end {
+            let to = (from + (MAX_STEPS - 1) as f64 * window.step as f64).min(window.end);
+            let params = [
+                ("query", query.to_string()),
+                ("start", from.to_string()),
+                ("end", to.to_string()),
+                ("step", window.step.to_string()),
+            ];
+            let data = self.call("/api/v1/query_range", &params)?;
+            let series = data["result"].as_array().and_then(|all| all.first()).map(|s| s["values"].clone());
+            values.extend(series.as_ref().and_then(Value::as_array).into_iter().flatten().filter_map(sample));
+            from = to + window.step as f64;
+        }
+        Ok(values)
     }
 }
 
@@ -228,19 +249,6 @@ pub fn observe(prometheus: &Prometheus, window: Window, plan: &Plan, source: &st
             format!("{} is longer than --window {}: no peak to find", span(window.step), span(window.seconds)),
         ));
     }
-    let steps = window.seconds / window.step;
-    if steps > MAX_STEPS {
-        let step = window.seconds.div_ceil(MAX_STEPS).div_ceil(60) * 60;
-        return Err(InputError::conflict(
-            "--step",
-            format!(
-                "--window {} at --step {} is {steps} steps; Prometheus spans at most {MAX_STEPS}: use --step {} or more",
-                span(window.seconds),
-                span(window.step),
-                span(step)
-            ),
-        ));
-    }
     let runs = prometheus.range(RUNS, &window)?;
     if runs.is_empty() {
         // The series may be there between the steps: a step coarser than the data.
@@ -274,7 +282,25 @@ pub fn observe(prometheus: &Prometheus, window: Window, plan: &Plan, source: &st
     let buckets = format!("sum by (le) (increase(flow_execution_duration_seconds_bucket[{range}]))");
     let p95 = one(format!("histogram_quantile(0.95, {buckets})"))?;
     let bounds = bucket_bounds(prometheus, &buckets, window.end)?;
-    let busy = prometheus.range(BUSY, &window)?;
+    let queued = prometheus.range(QUEUED, &window)?;
+    let http = prometheus.range(HTTP, &window)?;
+    // The queued runs' duration: the sums less the HTTP requests' (the same handler time).
+    let http_sum =
+        format!(r#"(sum(increase(http_request_duration_seconds_sum{{path=~"/execute.*"}}[{range}])) or vector(0))"#);
+    let http_count = format!(r#"(sum(increase(http_requests_total{{path=~"/execute.*"}}[{range}])) or vector(0))"#);
+    let queued_sum = one(format!("sum(increase(flow_execution_duration_seconds_sum[{range}])) - {http_sum}"))?;
+    let queued_count = one(format!("sum(increase(flow_executions_total[{range}])) - {http_count}"))?;
+    let queued_mean =
+        queued_sum.zip(queued_count).filter(|(_, count)| *count >= 1.0).map(|(sum, count)| (sum / count).max(0.0));
+    // Busy queue slots by Little's law: no gauge counts them.
+    let busy: Vec<f64> = match queued_mean {
+        Some(duration) => queued.iter().map(|rate| round4(rate / 60.0 * duration)).collect(),
+        None => Vec::new(),
+    };
+    let in_flight = prometheus.range(IN_FLIGHT, &window)?;
+    let queue_length = prometheus.range(QUEUE_LENGTH, &window)?;
+    let redis_memory = prometheus.range(REDIS_MEMORY, &window)?;
+    let state_per_run = one(format!("{REDIS_MEMORY} / sum(increase(flow_executions_total[1d]))"))?;
     let connections = prometheus.range(CONNECTIONS, &window)?;
     let max_connections = prometheus.range(MAX_CONNECTIONS, &window)?;
     let mut observed = Observed {
@@ -285,6 +311,15 @@ pub fn observe(prometheus: &Prometheus, window: Window, plan: &Plan, source: &st
         mean_runs_per_minute: round4(runs.iter().sum::<f64>() / runs.len() as f64),
         covered_seconds: (runs.len() as u64 * window.step).min(window.seconds),
         mean_duration_seconds: round4(mean),
+        queued_peak_runs_per_minute: round4(max(&queued).unwrap_or(0.0)),
+        queued_mean_runs_per_minute: round4(mean_of(&queued)),
+        queued_mean_duration_seconds: queued_mean.map(round4),
+        http_peak_runs_per_minute: round4(max(&http).unwrap_or(0.0)),
+        http_mean_runs_per_minute: round4(mean_of(&http)),
+        http_in_flight_peak: max(&in_flight),
+        queue_length_peak: max(&queue_length),
+        redis_memory_peak_bytes: max(&redis_memory),
+        state_per_run_bytes: state_per_run.filter(|b| *b > 0.0).map(round4),
         p95_duration_seconds: p95.map(round4),
         p95_bucket_seconds: p95.and_then(|p| bounds.windows(2).find(|b| p > b[0] && p <= b[1]).map(|b| (b[0], b[1]))),
         busy_slots_peak: max(&busy),
@@ -314,6 +349,10 @@ fn bucket_bounds(prometheus: &Prometheus, buckets: &str, at: f64) -> Result<Vec<
     bounds.sort_by(f64::total_cmp);
     bounds.dedup();
     Ok(bounds)
+}
+
+fn mean_of(values: &[f64]) -> f64 {
+    if values.is_empty() { 0.0 } else { values.iter().sum::<f64>() / values.len() as f64 }
 }
 
 fn max(values: &[f64]) -> Option<f64> {

@@ -47,7 +47,27 @@ pub fn figures(observed: &Observed) -> String {
         "  mean runs / minute     {} (the mean 5-minute rate)\n",
         trim_decimal(o.mean_runs_per_minute, 2)
     ));
-    out.push_str(&format!("  mean duration          {} (sum ÷ count)\n", seconds(o.mean_duration_seconds)));
+    out.push_str(&format!(
+        "  mean duration          {} (sum ÷ count, as recorded: streaming runs to their headers)\n",
+        seconds(o.mean_duration_seconds)
+    ));
+    let queued_mean = o.queued_mean_duration_seconds.map_or("—".into(), seconds);
+    out.push_str(&format!(
+        "  queued runs / minute   peak {}, mean {}, {queued_mean} each (all runs less the HTTP requests)\n",
+        trim_decimal(o.queued_peak_runs_per_minute, 2),
+        trim_decimal(o.queued_mean_runs_per_minute, 2)
+    ));
+    out.push_str(&format!(
+        "  HTTP runs / minute     peak {}, mean {} (their durations are not in the metrics: the plan's workload.streaming.mean_duration stands)\n",
+        trim_decimal(o.http_peak_runs_per_minute, 2),
+        trim_decimal(o.http_mean_runs_per_minute, 2)
+    ));
+    if let Some(in_flight) = o.http_in_flight_peak {
+        out.push_str(&format!(
+            "  executor_active_jobs   peak {} (HTTP runs in flight, streaming ones until their headers; never queued runs)\n",
+            trim_decimal(in_flight, 1)
+        ));
+    }
     match (o.p95_duration_seconds, o.p95_bucket_seconds) {
         (Some(p95), Some((low, high))) => out.push_str(&format!(
             "  p95 duration           {} (within the {}–{} bucket)\n",
@@ -60,14 +80,29 @@ pub fn figures(observed: &Observed) -> String {
     }
     match (o.busy_slots_peak, o.busy_slots_p95, o.saturated_share) {
         (Some(peak), Some(p95), Some(share)) => out.push_str(&format!(
-            "  busy slots             peak {}, p95 {} of the {} slots of {}; every slot busy {} % of the time\n",
+            "  busy queue slots       peak {}, p95 {} of the {} slots of {} (Little's law); every slot busy {} % of the time\n",
             trim_decimal(peak, 1),
             trim_decimal(p95, 1),
             o.slots,
             o.plan,
             crate::model::units::percent(share)
         )),
-        _ => out.push_str("  busy slots             unknown (no executor_active_jobs)\n"),
+        _ => out.push_str("  busy queue slots       none (no queued runs recorded)\n"),
+    }
+    match o.queue_length_peak {
+        Some(length) => out.push_str(&format!("  queue length           peak {} (exec:jobs)\n", trim_decimal(length, 0))),
+        None => out.push_str(
+            "  queue length           unknown (set REDIS_EXPORTER_CHECK_SINGLE_KEYS: exec:jobs on the redis-exporter)\n",
+        ),
+    }
+    if let Some(memory) = o.redis_memory_peak_bytes {
+        let per_run = o.state_per_run_bytes.map_or(String::new(), |b| {
+            format!(", about {} per run kept 24 h", crate::model::units::Bytes(b.round() as u64))
+        });
+        out.push_str(&format!(
+            "  Redis memory           peak {}{per_run}\n",
+            crate::model::units::Bytes(memory.round() as u64)
+        ));
     }
     match (o.connections_peak, o.max_connections) {
         (Some(peak), Some(max)) => out.push_str(&format!(

@@ -162,3 +162,36 @@ fn flow_likes_redis_is_unbounded_and_a_bound_is_held_to_the_state() {
         assert!(rules.contains(&rule.as_str()), "{policy}: {rules:?}");
     }
 }
+
+/// With the monitoring profile, the export tells redis_exporter to read the queue's length
+/// (`redis_key_size{key="exec:jobs"}`, which `flowcap observe` reads); Compose v2 merges it.
+#[test]
+#[cfg_attr(
+    any(missing = "docker-compose-v2", missing = "shared-fixtures"),
+    ignore = "needs docker-compose-v2 and ../shared/fixtures"
+)]
+fn the_export_lets_the_queue_length_be_observed() {
+    require("docker-compose-v2");
+    let dir = tempdir("redis-exporter");
+    crate::common::copy_tree(&shared_fixtures().join("flow-like"), &dir);
+    let output = flowcap()
+        .current_dir(&dir)
+        .args(["export", "--preset", "medium", "-f", "docker-compose.yml", "--profile", "monitoring", "-o", "o.yml"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        String::from_utf8_lossy(&output.stdout)
+            .contains("redis-exporter REDIS_EXPORTER_CHECK_SINGLE_KEYS: unset → exec:jobs")
+    );
+    let merged = Command::new("docker-compose-v2")
+        .current_dir(&dir)
+        .args(["-f", "docker-compose.yml", "-f", "o.yml", "--profile", "monitoring", "config", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(merged.status.success(), "{}", String::from_utf8_lossy(&merged.stderr));
+    let merged: serde_json::Value = serde_json::from_slice(&merged.stdout).unwrap();
+    let env = &merged["services"]["redis-exporter"]["environment"];
+    assert_eq!(env["REDIS_EXPORTER_CHECK_SINGLE_KEYS"], "exec:jobs");
+    assert_eq!(env["REDIS_ADDR"], "redis://redis:6379", "the exporter's own settings stay");
+}

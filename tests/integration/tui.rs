@@ -1015,7 +1015,7 @@ fn the_planner_exports_a_kubernetes_plan_as_helm_values_like_flowcap_export() {
 }
 
 /// What a Medium deployment's Prometheus saw: 120 runs a minute at its peak, 65 on average,
-/// 30 s each, all 40 slots busy in 6 of 72 steps, 31 connections.
+/// 30 s each, all queued, all 40 slots busy in 6 of 72 steps, 31 connections.
 fn observed() -> flowcap::model::observed::Observed {
     let mut busy = vec![20.0; 66];
     busy.extend([40.0; 6]);
@@ -1027,6 +1027,15 @@ fn observed() -> flowcap::model::observed::Observed {
         mean_runs_per_minute: 65.0,
         covered_seconds: 6 * 3_600,
         mean_duration_seconds: 30.0,
+        queued_peak_runs_per_minute: 120.0,
+        queued_mean_runs_per_minute: 65.0,
+        queued_mean_duration_seconds: Some(30.0),
+        http_peak_runs_per_minute: 0.0,
+        http_mean_runs_per_minute: 0.0,
+        http_in_flight_peak: None,
+        queue_length_peak: None,
+        redis_memory_peak_bytes: None,
+        state_per_run_bytes: None,
         p95_duration_seconds: Some(55.5),
         p95_bucket_seconds: Some((30.0, 60.0)),
         busy_slots_peak: Some(40.0),

@@ -20,7 +20,27 @@ pub fn findings(plan: &Plan, figures: &Analysis, observed: &Observed) -> Vec<Fin
     findings.extend(saturation(plan, observed));
     findings.extend(peak_past_target(plan, observed));
     findings.extend(wait_vs_predicted(plan, observed));
+    findings.extend(no_queued_runs(plan, observed));
     findings
+}
+
+/// The plan counts on queued runs and Prometheus recorded none while runs did run: at
+/// Flow-Like ab1f822 the queue worker drops every job it pops.
+fn no_queued_runs(plan: &Plan, observed: &Observed) -> Option<Finding> {
+    let expected = plan.workload.as_ref()?.queued?.arrivals_per_minute;
+    if expected <= 0.0 || observed.queued_peak_runs_per_minute > 0.0 || observed.peak_runs_per_minute <= 0.0 {
+        return None;
+    }
+    Some(Finding::new(
+        RuleId::ObservedNoQueuedRuns,
+        "workload.queued",
+        format!(
+            "the plan expects {} queued runs per minute; Prometheus recorded none in the window (HTTP runs peaked at {} per minute): at Flow-Like ab1f822 the queue worker drops every job it pops",
+            trim_decimal(expected, 2),
+            trim_decimal(observed.http_peak_runs_per_minute, 2)
+        ),
+        Some("plan these runs as workload.streaming (flowcap observe -o PLAN writes what ran), until Flow-Like's queue path runs".into()),
+    ))
 }
 
 /// The observed peak of connections against the clients the plan counts (at the autoscalers'
@@ -88,7 +108,7 @@ fn saturation(plan: &Plan, observed: &Observed) -> Option<Finding> {
         RuleId::ObservedSlotsSaturated,
         "runtime.max_concurrent_executions",
         format!(
-            "all {slots} execution slots were busy {} % of the observed time (busy peak {}; warning line {} %): executions waited for a slot",
+            "all {slots} queue slots were busy {} % of the observed time (Little's law: queued rate × their mean duration; busy peak {}; warning line {} %): queued executions waited for a slot",
             percent(share),
             trim_decimal(observed.busy_slots_peak.unwrap_or(0.0), 1),
             plan.policy.saturation_warning_percent
@@ -97,12 +117,11 @@ fn saturation(plan: &Plan, observed: &Observed) -> Option<Finding> {
     ))
 }
 
+/// The queued runs' observed peak on the plan's slots: a queue that grows without bound (or
+/// misses the target) is an error.
 fn peak_past_target(plan: &Plan, observed: &Observed) -> Option<Finding> {
-    if observed.mean_duration_seconds <= 0.0 || observed.peak_runs_per_minute <= 0.0 {
-        return None;
-    }
     let (replicas, per_replica) = plan.peak_executors();
-    let workload = sized_workload(&observed.workload(plan, observed.peak_runs_per_minute));
+    let workload = sized_workload(&observed.workload(plan, observed.queued_peak_runs_per_minute)?);
     let waits = workload.waits(replicas, per_replica);
     if waits.stable && workload.meets_target(&waits) {
         return None;
@@ -117,9 +136,9 @@ fn peak_past_target(plan: &Plan, observed: &Observed) -> Option<Finding> {
         RuleId::ObservedPeakPastTarget,
         "workload",
         format!(
-            "the observed peak of {} runs per minute at {} s each {} on {} slots (p95 wait {}); they serve {} per minute within {target}",
-            trim_decimal(observed.peak_runs_per_minute, 2),
-            trim_decimal(observed.mean_duration_seconds, 2),
+            "the observed peak of {} queued runs per minute at {} s each {} on {} slots (p95 wait {}); they serve {} per minute within {target}",
+            trim_decimal(observed.queued_peak_runs_per_minute, 2),
+            trim_decimal(observed.queued_mean_duration_seconds.unwrap_or_default(), 2),
             if waits.stable { format!("misses {target}") } else { "is more than the slots finish".into() },
             waits.slots,
             wait_text(waits.p95_wait_seconds),
@@ -158,11 +177,8 @@ fn allowed_peak(workload: &Workload, replicas: u32, per_replica: u32) -> f64 {
 fn wait_vs_predicted(plan: &Plan, observed: &Observed) -> Option<Finding> {
     let slots = plan.peak_slots();
     let measured = observed.saturated_share(slots)?;
-    if observed.mean_duration_seconds <= 0.0 {
-        return None;
-    }
     let (replicas, per_replica) = plan.peak_executors();
-    let workload = observed.workload(plan, observed.mean_runs_per_minute);
+    let workload = observed.workload(plan, observed.queued_mean_runs_per_minute)?;
     let waits = workload.waits(replicas, per_replica);
     let predicted =
         waits.wait_probability.map_or("every execution (the mean load is more than the slots finish)".into(), |p| {
@@ -172,8 +188,8 @@ fn wait_vs_predicted(plan: &Plan, observed: &Observed) -> Option<Finding> {
         RuleId::ObservedWaitVsPredicted,
         "workload",
         format!(
-            "at the observed mean of {} runs per minute the model predicts P(wait) {predicted} on {slots} slots; every slot was busy {} % of the time",
-            trim_decimal(observed.mean_runs_per_minute, 2),
+            "at the observed mean of {} queued runs per minute the model predicts P(wait) {predicted} on {slots} slots; by Little's law every slot was busy {} % of the time",
+            trim_decimal(observed.queued_mean_runs_per_minute, 2),
             percent(measured)
         ),
         None,

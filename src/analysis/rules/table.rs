@@ -230,16 +230,16 @@ rules! {
         "--prometheus: Postgres held more connections at its observed peak than the plan counts for its clients (a client the plan does not know, or clients refused past the usable)",
         |_| "max of sum(pg_stat_activity_count) > the plan's connections used".into();
     ObservedSlotsSaturated "observed-slots-saturated" Warning
-        "--prometheus: every execution slot of the plan was busy for a share of the observed time: executions waited",
+        "--prometheus: every queue slot of the plan was busy for a share of the observed time: queued executions waited",
         |p| {
         format!(
-            "sum(executor_active_jobs) ≥ slots in > {} % of the steps (policy.saturation_warning_percent), of at least {} steps",
+            "queued rate × queued mean duration (Little's law) ≥ slots in > {} % of the steps (policy.saturation_warning_percent), of at least {} steps",
             p.saturation_warning_percent,
             FEW_SAMPLES
         )
     };
     ObservedPeakPastTarget "observed-peak-past-target" Error
-        "--prometheus: the observed peak of runs per minute, at the observed mean duration, is more than the plan's slots serve within its target (or at all)",
+        "--prometheus: the observed peak of queued runs per minute, at their observed mean duration, is more than the plan's slots serve within its target (or at all)",
         |_| {
         format!(
             "the plan with the observed workload misses workload.target (without one: a p95 wait of {} % of the mean duration, as solve)",
@@ -247,8 +247,11 @@ rules! {
         )
     };
     ObservedWaitVsPredicted "observed-wait-vs-predicted" Info
-        "--prometheus: the model's P(wait) at the observed mean load beside the observed share of time with every slot busy (an arrival then waits)",
-        |_| "always, when busy slots were observed".into();
+        "--prometheus: the model's P(wait) at the observed mean queued load beside the observed share of time with every slot busy (an arrival then waits)",
+        |_| "always, when queued runs were observed".into();
+    ObservedNoQueuedRuns "observed-no-queued-runs" Warning
+        "--prometheus: the plan counts on queued runs and the deployment recorded none while runs ran (at Flow-Like ab1f822 the queue worker drops every job)",
+        |_| "workload.queued arrivals > 0, no flow_executions_total beyond the HTTP requests in the window".into();
     ObservedMaxConnectionsDiffers "observed-max-connections-differs" Warning
         "--prometheus: the max_connections Postgres reported is not the plan's: the budget the plan shows is not the one in force",
         |_| "max(pg_settings_max_connections) at the window's end ≠ postgres.max_connections".into();

@@ -159,11 +159,35 @@ pub fn export(
         writer.postgres(postgres, found(postgres)?, plan, &deployed.plan, options.pgtune)?;
     }
     let mut missing = Vec::new();
+    let mut left_out: Vec<String> = Vec::new();
+    // The queue's length is in the metrics only when redis_exporter is told to read that key.
+    let exporter = plan.monitoring.then(|| redis_exporter(base)).flatten();
+    let mut queue_key = Vec::new();
+    if let Some((name, service)) = exporter {
+        match base.environment(name, service)?.get(QUEUE_KEYS_VARIABLE) {
+            None => queue_key.push(EnvSetting {
+                key: QUEUE_KEYS_VARIABLE,
+                value: EnvValue::Text(QUEUE_KEY.into()),
+                before: "unset".into(),
+                after: QUEUE_KEY.into(),
+            }),
+            Some(keys) if keys.split(',').any(|k| k.trim() == QUEUE_KEY) => {}
+            Some(_) => left_out.push(format!(
+                "{QUEUE_KEYS_VARIABLE} on {name} (it lists other keys: add {QUEUE_KEY} to them, so flowcap observe sees the queue)"
+            )),
+        }
+        if !queue_key.is_empty() && !plan.other_services.contains_key(name) {
+            let facts = super::import::service_facts(base, name, service)?;
+            let planned = Planned::of(facts.replicas.max(1), &facts.limits, &facts.reservations);
+            writer.service(name, service, &planned, &queue_key, None)?;
+        }
+    }
     for (name, service) in &plan.other_services {
         let Some(base_service) = find(name) else {
             missing.push(name);
             continue;
         };
+        let env: &[EnvSetting] = if exporter.is_some_and(|(n, _)| n == name) { &queue_key } else { &[] };
         let mut planned = Planned::of(service.replicas, &service.limits, &service.reservations);
         if name == redis::SERVICE
             && let Some(redis) = &plan.redis
@@ -180,17 +204,14 @@ pub fn export(
                 planned.command = Some((words, before, after));
             }
         }
-        writer.service(name, base_service, &planned, &[], None)?;
+        writer.service(name, base_service, &planned, env, None)?;
     }
     // A balancer an earlier export added is in a plan read from the deployment; it is written
     // again, not missing.
     missing.retain(|name| !writer.balancers.contains(name));
-    let mut left_out: Vec<String> = missing
-        .iter()
-        .map(|name| {
-            format!("{name} (the deployment has no such service, and an override cannot add one without an image)")
-        })
-        .collect();
+    left_out.extend(missing.iter().map(|name| {
+        format!("{name} (the deployment has no such service, and an override cannot add one without an image)")
+    }));
     let mut exported = plan.clone();
     if executor.is_some() {
         exported.runtime.http_routing = HttpRouting::Balanced;
@@ -242,6 +263,17 @@ pub fn export(
     files.append(&mut writer.files);
     let retired = stale_balancer_configs(output, &files);
     Ok(Export { files, changes: writer.changes, left_out, apply, plan: exported, retired })
+}
+
+/// The variable that tells redis_exporter which keys to measure, and Flow-Like's queue key.
+const QUEUE_KEYS_VARIABLE: &str = "REDIS_EXPORTER_CHECK_SINGLE_KEYS";
+const QUEUE_KEY: &str = "exec:jobs";
+
+/// The service running redis_exporter (`oliver006/redis_exporter`), active or under a profile.
+fn redis_exporter(base: &Project) -> Option<(&str, &Mapping)> {
+    base.services().find(|(_, service)| {
+        service.get("image").map(super::project::scalar_text).is_some_and(|image| image.contains("redis_exporter"))
+    })
 }
 
 /// The port of the API's `EXECUTOR_URL` when the export must route it through the runtime

@@ -54,6 +54,100 @@ pub fn openmetrics(end: u64) -> String {
     text
 }
 
+/// Six hours of a Flow-Like deployment as its code records it (FLOWLIKE.md), two runtimes of
+/// 10 queue slots, 15 s scrapes. Queued runs (35 s each) count in `flow_executions_total` and
+/// its duration histogram only; streaming runs (`/execute/sse`) count there and in
+/// `http_requests_total`, each with its 50 ms to the response headers; `executor_active_jobs`
+/// stays 0 (queued runs never touch it, streaming ones leave it at their headers). Off the peak:
+/// 12 queued and 12 streaming runs a minute; in the 40-minute peak from three hours before the
+/// end, 36 queued (21 busy slots of 20: the queue grows) and 24 streaming. The queue's length
+/// (`redis_key_size{key="exec:jobs"}`) grows by the excess in the peak and drains after.
+pub fn flowlike_openmetrics(end: u64) -> String {
+    let start = end - 6 * 3_600;
+    let peak = (end - 3 * 3_600, end - 3 * 3_600 + 2_400);
+    let mut points = Vec::new();
+    let (mut queued, mut streaming, mut queue) = (0.0f64, 0.0f64, 0.0f64);
+    for t in (start..=end).step_by(15) {
+        let in_peak = t > peak.0 && t <= peak.1;
+        let (q, s) = if in_peak { (36.0, 24.0) } else { (12.0, 12.0) };
+        queued += q / 4.0;
+        streaming += s / 4.0;
+        // 20 slots finish 20 × 60 ÷ 35 runs a minute.
+        queue = (queue + (q - 20.0 * 60.0 / 35.0) / 4.0).max(0.0);
+        points.push((t, queued, streaming, queue));
+    }
+    let mut text = String::new();
+    let per_runtime = |total: f64| total / 2.0;
+    text.push_str("# TYPE flow_executions counter\n");
+    for (t, q, s, _) in &points {
+        for instance in ["runtime-1:9000", "runtime-2:9000"] {
+            let runs = per_runtime(q + s);
+            text.push_str(&format!("flow_executions_total{{instance=\"{instance}\",status=\"success\"}} {runs} {t}\n"));
+        }
+    }
+    text.push_str("# TYPE flow_execution_duration_seconds histogram\n");
+    for (t, q, s, _) in &points {
+        for instance in ["runtime-1:9000", "runtime-2:9000"] {
+            let (q, s) = (per_runtime(*q), per_runtime(*s));
+            for (bound, count) in [("0.1", s), ("60", q + s), ("+Inf", q + s)] {
+                text.push_str(&format!(
+                    "flow_execution_duration_seconds_bucket{{instance=\"{instance}\",le=\"{bound}\"}} {count} {t}\n"
+                ));
+            }
+            text.push_str(&format!("flow_execution_duration_seconds_count{{instance=\"{instance}\"}} {} {t}\n", q + s));
+            text.push_str(&format!(
+                "flow_execution_duration_seconds_sum{{instance=\"{instance}\"}} {} {t}\n",
+                q * 35.0 + s * 0.05
+            ));
+        }
+    }
+    text.push_str("# TYPE http_requests counter\n");
+    for (t, _, s, _) in &points {
+        for instance in ["runtime-1:9000", "runtime-2:9000"] {
+            text.push_str(&format!(
+                "http_requests_total{{instance=\"{instance}\",method=\"POST\",path=\"/execute/sse\",status=\"200\"}} {} {t}\n",
+                per_runtime(*s)
+            ));
+        }
+    }
+    text.push_str("# TYPE http_request_duration_seconds summary\n");
+    for (t, _, s, _) in &points {
+        for instance in ["runtime-1:9000", "runtime-2:9000"] {
+            let s = per_runtime(*s);
+            text.push_str(&format!(
+                "http_request_duration_seconds_count{{instance=\"{instance}\",method=\"POST\",path=\"/execute/sse\"}} {s} {t}\n"
+            ));
+            text.push_str(&format!(
+                "http_request_duration_seconds_sum{{instance=\"{instance}\",method=\"POST\",path=\"/execute/sse\"}} {} {t}\n",
+                s * 0.05
+            ));
+        }
+    }
+    text.push_str("# TYPE executor_active_jobs gauge\n");
+    for (t, ..) in &points {
+        for instance in ["runtime-1:9000", "runtime-2:9000"] {
+            text.push_str(&format!("executor_active_jobs{{instance=\"{instance}\"}} 0 {t}\n"));
+        }
+    }
+    text.push_str("# TYPE redis_key_size gauge\n");
+    for (t, .., queue) in &points {
+        text.push_str(&format!("redis_key_size{{db=\"db0\",key=\"exec:jobs\"}} {} {t}\n", queue.round()));
+    }
+    for (name, value) in [
+        ("redis_memory_used_bytes", 100_000_000.0),
+        ("redis_memory_max_bytes", 0.0),
+        ("pg_stat_activity_count", 20.0),
+        ("pg_settings_max_connections", 100.0),
+    ] {
+        text.push_str(&format!("# TYPE {name} gauge\n"));
+        for (t, ..) in &points {
+            text.push_str(&format!("{name} {value} {t}\n"));
+        }
+    }
+    text.push_str("# EOF\n");
+    text
+}
+
 /// Where the generated data end: a round five minutes, ten minutes ago (recent enough for a
 /// 7-day window ending now, settled enough that no scrape is still due).
 pub fn data_end() -> u64 {
@@ -92,9 +186,19 @@ pub fn prometheus_serving(
     tls: Option<(&std::path::Path, ureq::Agent)>,
     port: Option<u16>,
 ) -> Server {
+    serve(dir, &openmetrics(end), tls, port)
+}
+
+/// Backfills `data` (OpenMetrics) and starts Prometheus on it.
+pub fn serve(
+    dir: &std::path::Path,
+    data: &str,
+    tls: Option<(&std::path::Path, ureq::Agent)>,
+    port: Option<u16>,
+) -> Server {
     super::require("prometheus");
     super::require("promtool");
-    std::fs::write(dir.join("data.om"), openmetrics(end)).unwrap();
+    std::fs::write(dir.join("data.om"), data).unwrap();
     let backfill = Command::new("promtool")
         .args(["tsdb", "create-blocks-from", "openmetrics"])
         .arg(dir.join("data.om"))
