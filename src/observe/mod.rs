@@ -84,6 +84,12 @@ impl Prometheus {
 
     /// `data` of an API call, or why there is none.
     fn call(&self, path: &str, params: &[(&str, String)]) -> Result<Value, InputError> {
+        let (status, text) = self.fetch(path, params)?;
+        self.answer(status, &text)
+    }
+
+    /// The HTTP status and body of an API call.
+    fn fetch(&self, path: &str, params: &[(&str, String)]) -> Result<(u16, String), InputError> {
         if !self.base.starts_with("http://") && !self.base.starts_with("https://") {
             return Err(self.fail("is not a URL: expected http://HOST:PORT or https://HOST:PORT"));
         }
@@ -114,6 +120,11 @@ impl Prometheus {
         let status = response.status().as_u16();
         let text =
             response.body_mut().read_to_string().map_err(|e| self.fail(format!("cannot read the answer: {e}")))?;
+        Ok((status, text))
+    }
+
+    /// `data` of an answer, or why there is none.
+    fn answer(&self, status: u16, text: &str) -> Result<Value, InputError> {
         let refused = || {
             match status {
             401 | 403 => self.fail(format!(
@@ -122,7 +133,7 @@ impl Prometheus {
             _ => self.fail(format!("answered HTTP {status}: is this a Prometheus server, at its address without a path?")),
         }
         };
-        let Ok(json) = serde_json::from_str::<Value>(&text) else {
+        let Ok(mut json) = serde_json::from_str::<Value>(text) else {
             return Err(if status >= 400 {
                 refused()
             } else {
@@ -130,7 +141,7 @@ impl Prometheus {
             });
         };
         match json["status"].as_str() {
-            Some("success") => Ok(json["data"].clone()),
+            Some("success") => Ok(json.get_mut("data").map(Value::take).unwrap_or_default()),
             Some("error") => Err(self.fail(format!(
                 "Prometheus refused the query ({}): {}",
                 json["errorType"].as_str().unwrap_or("error"),
@@ -162,13 +173,43 @@ impl Prometheus {
                 ("end", to.to_string()),
                 ("step", window.step.to_string()),
             ];
-            let data = self.call("/api/v1/query_range", &params)?;
-            let series = data["result"].as_array().and_then(|all| all.first()).map(|s| s["values"].clone());
-            values.extend(series.as_ref().and_then(Value::as_array).into_iter().flatten().filter_map(sample));
+            // Read straight into its shape: a month at minute steps is 43,200 pairs a query.
+            let (status, text) = self.fetch("/api/v1/query_range", &params)?;
+            match serde_json::from_str::<RangeAnswer>(&text) {
+                Ok(answer) if answer.status == "success" => {
+                    let series = answer.data.result.into_iter().next().map(|s| s.values).unwrap_or_default();
+                    values.extend(
+                        series.iter().filter_map(|(_, value)| value.parse::<f64>().ok().filter(|v| v.is_finite())),
+                    );
+                }
+                // Anything else says why through the general reading.
+                _ => {
+                    self.answer(status, &text)?;
+                    return Err(self.fail("does not answer as Prometheus's HTTP API"));
+                }
+            }
             from = to + window.step as f64;
         }
         Ok(values)
     }
+}
+
+/// A range query's answer, as far as flowcap reads it.
+#[derive(serde::Deserialize)]
+struct RangeAnswer {
+    status: String,
+    data: RangeData,
+}
+
+#[derive(serde::Deserialize)]
+struct RangeData {
+    result: Vec<RangeSeries>,
+}
+
+#[derive(serde::Deserialize)]
+struct RangeSeries {
+    /// `[time, "value"]` pairs.
+    values: Vec<(f64, String)>,
 }
 
 /// The certificates in a PEM file.
@@ -249,7 +290,13 @@ pub fn observe(prometheus: &Prometheus, window: Window, plan: &Plan, source: &st
             format!("{} is longer than --window {}: no peak to find", span(window.step), span(window.seconds)),
         ));
     }
-    let runs = prometheus.range(RUNS, &window)?;
+    // The range queries at once: Prometheus evaluates them side by side, and a long window is
+    // several parts each.
+    let [runs, queued, http, in_flight, queue_length, redis_memory, connections, max_connections] = ranges(
+        prometheus,
+        [RUNS, QUEUED, HTTP, IN_FLIGHT, QUEUE_LENGTH, REDIS_MEMORY, CONNECTIONS, MAX_CONNECTIONS],
+        &window,
+    )?;
     if runs.is_empty() {
         // The series may be there between the steps: a step coarser than the data.
         let range = format!("{}s", window.seconds);
@@ -282,8 +329,6 @@ pub fn observe(prometheus: &Prometheus, window: Window, plan: &Plan, source: &st
     let buckets = format!("sum by (le) (increase(flow_execution_duration_seconds_bucket[{range}]))");
     let p95 = one(format!("histogram_quantile(0.95, {buckets})"))?;
     let bounds = bucket_bounds(prometheus, &buckets, window.end)?;
-    let queued = prometheus.range(QUEUED, &window)?;
-    let http = prometheus.range(HTTP, &window)?;
     // The queued runs' duration: the sums less the HTTP requests' (the same handler time).
     let http_sum =
         format!(r#"(sum(increase(http_request_duration_seconds_sum{{path=~"/execute.*"}}[{range}])) or vector(0))"#);
@@ -297,12 +342,7 @@ pub fn observe(prometheus: &Prometheus, window: Window, plan: &Plan, source: &st
         Some(duration) => queued.iter().map(|rate| round4(rate / 60.0 * duration)).collect(),
         None => Vec::new(),
     };
-    let in_flight = prometheus.range(IN_FLIGHT, &window)?;
-    let queue_length = prometheus.range(QUEUE_LENGTH, &window)?;
-    let redis_memory = prometheus.range(REDIS_MEMORY, &window)?;
     let state_per_run = one(format!("{REDIS_MEMORY} / sum(increase(flow_executions_total[1d]))"))?;
-    let connections = prometheus.range(CONNECTIONS, &window)?;
-    let max_connections = prometheus.range(MAX_CONNECTIONS, &window)?;
     let mut observed = Observed {
         prometheus: prometheus.shown.clone(),
         window,
@@ -334,6 +374,24 @@ pub fn observe(prometheus: &Prometheus, window: Window, plan: &Plan, source: &st
     };
     observed.saturated_share = observed.saturated_share(slots);
     Ok(observed)
+}
+
+/// The samples of each range query, asked at once.
+fn ranges<const N: usize>(
+    prometheus: &Prometheus,
+    queries: [&str; N],
+    window: &Window,
+) -> Result<[Vec<f64>; N], InputError> {
+    std::thread::scope(|scope| {
+        let asked = queries.map(|query| scope.spawn(move || prometheus.range(query, window)));
+        let answers =
+            asked.map(|handle| handle.join().unwrap_or_else(|_| Err(prometheus.fail("a query failed inside flowcap"))));
+        let mut values = Vec::with_capacity(N);
+        for answer in answers {
+            values.push(answer?);
+        }
+        values.try_into().map_err(|_| prometheus.fail("a query failed inside flowcap"))
+    })
 }
 
 /// The histogram's bucket bounds, 0 first, in order.
