@@ -29,6 +29,40 @@ pub const DEFAULTS: &[Explained] = &[
         source: "Flow-Like docker-compose.yml: MAX_CONCURRENT_EXECUTIONS: ${MAX_CONCURRENT_EXECUTIONS:-10}",
     },
     Explained {
+        path: "runtime.http_routing",
+        read: |p| format!("{:?}", p.runtime.http_routing).to_lowercase(),
+        source: "Flow-Like docker-compose.yml: EXECUTOR_URL: http://runtime:9000, which the API resolves itself (glibc puts the same address first every time): the streaming figures assume one runtime takes every HTTP run; balanced behind flowcap's balancer or a Kubernetes Service",
+    },
+    Explained {
+        path: "runtime.base_memory",
+        read: |p| p.runtime.base_memory.to_string(),
+        source: "flowcap assumes 0: set a runtime's memory with nothing running (docker stats at idle) for the streaming memory fit",
+    },
+    Explained {
+        path: "workload.*.duration spread",
+        read: |p| {
+            let q = p.workload.as_ref().and_then(|w| w.queued);
+            if q.is_some_and(|q| q.p95_duration.is_some() || q.duration_cv.is_some()) {
+                "given".into()
+            } else {
+                "cv 1".into()
+            }
+        },
+        source: "without p95_duration or duration_cv, durations are exponential (cv 1): M/M/c, Erlang C",
+    },
+    Explained {
+        path: "workload.queued.memory_per_execution",
+        read: |p| {
+            let w = p.workload.as_ref();
+            match (w.and_then(|w| w.queued?.memory_per_execution), w.and_then(|w| w.streaming?.memory_per_execution)) {
+                (Some(m), _) => m.to_string(),
+                (None, Some(m)) => format!("{m} (the streaming runs')"),
+                (None, None) => "unknown".into(),
+            }
+        },
+        source: "flowcap: without its own, a queued run takes what a streaming one does; each runtime keeps MAX_CONCURRENT_EXECUTIONS of them before its streaming runs (and their CPU likewise)",
+    },
+    Explained {
         path: "postgres.max_connections",
         read: |p| p.postgres.max_connections.to_string(),
         source: "PostgreSQL's default",
@@ -112,6 +146,26 @@ pub const DEFAULTS: &[Explained] = &[
         path: "policy.saturation_warning_percent",
         read: |p| p.policy.saturation_warning_percent.to_string(),
         source: "flowcap: with --prometheus, every slot busy more than this share of the time is waiting that shows",
+    },
+    Explained {
+        path: "policy.streaming_memory_error_percent",
+        read: |p| p.policy.streaming_memory_error_percent.to_string(),
+        source: "flowcap: some runtime past its memory fit for more than 1 % of the peak (an OOM kill takes every run on it) is an error",
+    },
+    Explained {
+        path: "policy.streaming_memory_warning_percent",
+        read: |p| p.policy.streaming_memory_warning_percent.to_string(),
+        source: "flowcap: past 0.1 % of the peak a warning; solve and the fixes size to stay under it",
+    },
+    Explained {
+        path: "redis.maxmemory_policy",
+        read: |p| p.redis.as_ref().map_or("(no redis section)".into(), |r| r.maxmemory_policy.to_string()),
+        source: "Redis's default, noeviction (a full Redis refuses writes); what flowcap export writes",
+    },
+    Explained {
+        path: "redis state kept",
+        read: |_| "24 h".into(),
+        source: "Flow-Like packages/api/src/execution/state/redis.rs: DEFAULT_TTL_SECS 86400, and callers set expires_at to now + 24 h; the compose file's EXECUTION_STATE_TTL_SECONDS is read by nothing",
     },
 ];
 

@@ -154,6 +154,14 @@ pub fn from_str<T: DeserializeOwned>(file: &str, text: &str) -> Result<T, InputE
         }
         let path = (path != ".").then_some(path);
         let location = error.location().map(|l| (l.line(), l.column()));
+        // An error a type raises about itself (a section checked as a whole) is placed where
+        // the deserializer stood, which may be before its key: the key's place is nearer.
+        let at_key = path.as_deref().and_then(|p| crate::io::yaml_lines::KeyLines::scan(text).locate(p));
+        let location = match (location, at_key) {
+            (Some(found), Some(key)) if found < key => Some(key),
+            (None, key) => key,
+            (found, _) => found,
+        };
         let message = serde_message(&error, path.as_deref());
         InputError::invalid(file, location, message)
     })

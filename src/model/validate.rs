@@ -4,7 +4,7 @@
 use crate::model::cluster::Platform;
 use crate::model::plan::{
     MAX_JOBS, MAX_NODES, MAX_RUNTIME_REPLICAS, MAX_SLOTS_PER_REPLICA, MAX_WORKLOAD_SLOTS, PathLoad, Plan, Workload,
-    lognormal_sigma, max_p95_ratio,
+    WrittenAs, lognormal_sigma, max_p95_ratio,
 };
 use crate::model::units::{Bytes, Cpus, Seconds, trim_decimal};
 
@@ -332,6 +332,16 @@ impl Workload {
             streaming.validate(self, "streaming")?;
         }
         let Some(target) = &self.target else { return Ok(()) };
+        // Streaming runs start at once: a wait target with no queued runs would be silently
+        // met. (An earlier plan's round-robin workload keeps its target: the finding says why
+        // it no longer applies.)
+        if self.queued.is_none() && self.written_as == WrittenAs::ByPath {
+            return invalid(
+                "workload.target",
+                "is the queued runs' wait for a slot, and the workload has no queued runs (streaming runs start at once)"
+                    .to_string(),
+            );
+        }
         if target.p95_wait.is_none() && target.wait_probability_percent.is_none() {
             return invalid("workload.target", "give p95_wait, wait_probability_percent or both".to_string());
         }

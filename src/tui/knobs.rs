@@ -556,6 +556,10 @@ fn set_rate(plan: &mut Plan, rate: Option<f64>, of: fn(&mut Workload) -> &mut Op
         None => {
             if let Some(workload) = plan.workload.as_mut() {
                 *of(workload) = None;
+                // The target is the queued runs' wait: it goes with them.
+                if workload.queued.is_none() {
+                    workload.target = None;
+                }
                 if workload.queued.is_none() && workload.streaming.is_none() {
                     plan.workload = None;
                 }

@@ -304,3 +304,42 @@ fn a_variables_file_given_as_the_plan_is_named_for_what_it_is() {
         "error: .env: is a variables file, not a compose file: give it with --env-file\n"
     );
 }
+
+/// The workload by path: a section checked as a whole is refused at its key, a path's own
+/// values at theirs, and a wait target without queued runs (which streaming runs never need)
+/// is refused rather than met by default.
+#[test]
+fn bad_workloads_by_path_are_refused_where_they_are() {
+    let base = "runtime: { replicas: 2 }\n";
+    let cases: &[(&str, &str)] = &[
+        ("workload:\n  streaming:\n", "plan.yaml:2:1: workload: give `queued:`, `streaming:` or both"),
+        (
+            "workload:\n  arrivals_per_minute: 5\n  mean_duration: 30s\n  streaming: { arrivals_per_minute: 5, mean_duration: 30s }\n",
+            "plan.yaml:2:1: workload: give `queued:` and `streaming:`, or the one-path form",
+        ),
+        (
+            "workload:\n  queued: { arrivals_per_minute: 5, mean_duration: 30s, p95_duration: 10s }\n",
+            "plan.yaml:3:57: workload.queued.p95_duration: read as a lognormal, a p95 must be between the mean (30 s) and 116 s (3.8681 × the mean), got 10 s",
+        ),
+        (
+            "workload:\n  streaming: { arrivals_per_minute: 5, mean_duration: 30s }\n  target: { p95_wait: 5s }\n",
+            "plan.yaml:4:3: workload.target: is the queued runs' wait for a slot, and the workload has no queued runs",
+        ),
+        (
+            "workload:\n  streaming: { arrivals_per_minute: 2000000.1, mean_duration: 30s }\n",
+            "workload.streaming.arrivals_per_minute: arrivals × mean duration is 1000000.05 runs in flight; flowcap plans at most 1000000",
+        ),
+    ];
+    for (rest, expected) in cases {
+        let assert = check_text(&format!("{base}{rest}"), &[]).code(2);
+        let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+        assert!(stderr.contains(expected), "{rest:?}\n  got: {stderr}");
+    }
+    // An earlier plan's round-robin workload keeps loading, its target said to no longer apply.
+    check_text(
+        "workload: { arrivals_per_minute: 30, mean_duration: 30s, dispatch: round-robin, target: { p95_wait: 5s } }\n",
+        &[],
+    )
+    .success()
+    .stdout(predicate::str::contains("(the wait target no longer applies)"));
+}

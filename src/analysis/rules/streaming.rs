@@ -16,7 +16,10 @@ pub fn streaming(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
         findings.add(
             RuleId::RoundRobinIsStreaming,
             "workload.dispatch",
-            "dispatch: round-robin is read as workload.streaming: Flow-Like's HTTP path admits every run at once, so there is no queue to wait in, only runs per runtime".into(),
+            format!(
+                "dispatch: round-robin is read as workload.streaming: Flow-Like's HTTP path admits every run at once, so there is no queue to wait in, only runs per runtime{}",
+                if workload.target.is_some() { " (the wait target no longer applies)" } else { "" }
+            ),
             Some("write the workload by path: workload.streaming (and workload.queued for /invoke/async and the bots)".into()),
         );
     }
