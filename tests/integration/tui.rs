@@ -1121,3 +1121,46 @@ fn a_message_of_another_mode_changes_nothing() {
     update(&mut app, Msg::Step { up: true });
     assert_eq!((app.plan(), &app.mode), (&asked, &Mode::ConfirmQuit), "the question stays asked");
 }
+
+/// The streaming path in the planner: typed runs a minute and memory per run show the runs per
+/// runtime and the memory risk live; the routing knob spreads them; clearing the queued path
+/// takes its target with it.
+#[test]
+fn the_streaming_path_is_planned_live() {
+    let mut app = app("medium");
+    select(&mut app, Knob::StreamingArrivals);
+    press(&mut app, "96");
+    key(&mut app, KeyCode::Enter);
+    select(&mut app, Knob::StreamingMemory);
+    press(&mut app, "1G");
+    key(&mut app, KeyCode::Enter);
+    // 96 a minute × 30 s = 48 in flight; Docker's DNS puts them on one runtime, whose 8 GiB
+    // fits 8 of them.
+    let streaming = app.report.figures.streaming.clone().unwrap();
+    assert_eq!((streaming.mean_per_runtime, streaming.memory_fit_per_runtime), (48.0, Some(8)));
+    let rules = |app: &App| app.report.findings.iter().map(|f| f.finding.rule).collect::<Vec<_>>();
+    assert!(rules(&app).contains(&RuleId::StreamingOneRuntime), "{:?}", rules(&app));
+    assert!(rules(&app).contains(&RuleId::StreamingMemoryRisk), "{:?}", rules(&app));
+    let shown = screen(&app, 120, 40);
+    assert!(shown.contains("Streaming      96/min × 30 s: mean 48, p99 65 on one runtime (DNS)"), "{shown}");
+    // Behind the balancer, four runtimes share them: 12 each.
+    select(&mut app, Knob::RuntimeRouting);
+    key(&mut app, KeyCode::Right);
+    assert_eq!(app.plan().runtime.http_routing, flowcap::model::plan::HttpRouting::Balanced);
+    assert_eq!(app.report.figures.streaming.as_ref().unwrap().mean_per_runtime, 12.0);
+    assert!(!rules(&app).contains(&RuleId::StreamingOneRuntime));
+    // A queued path with a target; clearing it clears the target, and the plan stays valid.
+    select(&mut app, Knob::QueuedArrivals);
+    press(&mut app, "30");
+    key(&mut app, KeyCode::Enter);
+    select(&mut app, Knob::WorkloadTargetP95);
+    press(&mut app, "5s");
+    key(&mut app, KeyCode::Enter);
+    assert!(app.plan().workload.as_ref().unwrap().target.is_some());
+    select(&mut app, Knob::QueuedArrivals);
+    press(&mut app, "0");
+    key(&mut app, KeyCode::Enter);
+    let workload = app.plan().workload.clone().unwrap();
+    assert_eq!((workload.queued, workload.target), (None, None));
+    assert!(workload.streaming.is_some());
+}
