@@ -211,7 +211,8 @@ pub fn analyze(plan: &Plan) -> Analysis {
             let (replicas, slots) = plan.peak_executors();
             workload::figures(w, replicas, slots)
         }),
-        streaming: streaming::figures(plan, plan.peak_executors().0),
+        // HTTP runs reach the executor pool (its Service), never a Job: the pool's replicas.
+        streaming: streaming::figures(plan, plan.peak_runtime_replicas()),
         capacity: String::new(),
         redis: None,
     }

@@ -146,7 +146,7 @@ fn per_slot(plan: &Plan, slots: u32) -> (String, String) {
 /// helps: under Docker's DNS one runtime takes them all, so only the balancer or more memory
 /// per runtime does.
 fn streaming_blocks(plan: &Plan) -> Option<String> {
-    let figures = streaming::figures(plan, plan.peak_executors().0)?;
+    let figures = streaming::figures(plan, plan.peak_runtime_replicas())?;
     let risk = figures.over_memory_any_runtime?;
     if risk * 100.0 <= plan.policy.streaming_memory_warning_percent {
         return None;

@@ -616,3 +616,24 @@ fn a_workload_fix_that_would_overcommit_a_node_says_so_and_carries_no_edits() {
     assert!(fix.contains(" — but that alone brings: at the maximum the pods' memory limits overcommit"), "{fix}");
     assert!(workload.finding.changes.is_empty(), "{:?}", workload.finding.changes);
 }
+
+/// HTTP runs reach the executor pool through its Service, spread evenly over its pods at the
+/// autoscaler's maximum, never a Job: with the Job backend the pool's pods still take them.
+#[test]
+fn streaming_runs_spread_over_the_executor_pool_through_its_service() {
+    let pool = "{ name: general, nodes: 4, cpus: 16, memory: 64Gi }";
+    let rest = "runtime: { replicas: 2, requests: { cpus: 1, memory: 2Gi }, limits: { cpus: 2, memory: 4Gi }, \
+                autoscaling: { min: 2, max: 4 } }\n\
+                jobs: { max_concurrent: 50 }\n\
+                workload:\n  streaming: { arrivals_per_minute: 96, mean_duration: 30s, memory_per_execution: 512Mi }\n";
+    let p = plan(pool, rest);
+    let streaming = analyze(&p).streaming.unwrap();
+    // 48 in flight over 4 pods (Kubernetes: even, whatever http_routing says): 12 each; a 4 GiB
+    // pod fits 8 of them.
+    assert_eq!(streaming.runtimes_reached, 4);
+    assert_eq!((streaming.mean_per_runtime, streaming.memory_fit_per_runtime), (12.0, Some(8)));
+    assert_eq!(fired(&p, RuleId::StreamingMemoryRisk).len(), 1);
+    assert!(fired(&p, RuleId::StreamingOneRuntime).is_empty());
+    // Streaming runs are not queued: nothing to consume on Kubernetes either.
+    assert!(fired(&p, RuleId::QueuedRunsNotConsumed).is_empty());
+}
