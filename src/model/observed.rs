@@ -41,6 +41,9 @@ pub struct Observed {
     /// Their durations are not in the metrics (a streaming run's is its header time).
     pub http_peak_runs_per_minute: f64,
     pub http_mean_runs_per_minute: f64,
+    /// The mean duration of blocking `/execute` runs, measured in full (the handler waits for
+    /// the run); `None` without any. Streaming runs' durations are not in the metrics.
+    pub blocking_mean_duration_seconds: Option<f64>,
     /// `executor_active_jobs` at its peak: HTTP runs in flight, streaming ones only until their
     /// headers; queued runs never count.
     pub http_in_flight_peak: Option<f64>,
@@ -109,14 +112,21 @@ impl Observed {
 pub fn with_observed_workload(plan: &Plan, observed: &Observed) -> Plan {
     let mut next = plan.clone();
     let mut workload = observed.workload(plan, observed.queued_peak_runs_per_minute).unwrap_or_else(|| {
+        // No queued run recorded: none planned, and no wait target for them.
         let mut workload = plan.workload.clone().unwrap_or_default();
         workload.queued = None;
+        workload.target = None;
         workload
     });
-    workload.streaming = match workload.streaming {
-        Some(mut streaming) if observed.http_peak_runs_per_minute > 0.0 => {
+    // The plan's streaming duration stands (streaming runs record their header time); without
+    // one, blocking /execute runs' measured mean is the only HTTP duration there is.
+    workload.streaming = match (workload.streaming, observed.blocking_mean_duration_seconds) {
+        (Some(mut streaming), _) if observed.http_peak_runs_per_minute > 0.0 => {
             streaming.arrivals_per_minute = observed.http_peak_runs_per_minute;
             Some(streaming)
+        }
+        (None, Some(duration)) if observed.http_peak_runs_per_minute > 0.0 && duration > 0.0 => {
+            Some(PathLoad::new(observed.http_peak_runs_per_minute, Seconds(duration)))
         }
         _ => None,
     };

@@ -337,6 +337,12 @@ pub fn observe(prometheus: &Prometheus, window: Window, plan: &Plan, source: &st
     let queued_count = one(format!("sum(increase(flow_executions_total[{range}])) - {http_count}"))?;
     let queued_mean =
         queued_sum.zip(queued_count).filter(|(_, count)| *count >= 1.0).map(|(sum, count)| (sum / count).max(0.0));
+    // Blocking `/execute` runs record their whole duration (the handler waits for the run):
+    // the one HTTP duration the metrics hold.
+    let blocking_sum = one(format!(r#"sum(increase(http_request_duration_seconds_sum{{path="/execute"}}[{range}]))"#))?;
+    let blocking_count = one(format!(r#"sum(increase(http_requests_total{{path="/execute"}}[{range}]))"#))?;
+    let blocking_mean =
+        blocking_sum.zip(blocking_count).filter(|(_, count)| *count >= 1.0).map(|(sum, count)| (sum / count).max(0.0));
     // Busy queue slots by Little's law: no gauge counts them.
     let busy: Vec<f64> = match queued_mean {
         Some(duration) => queued.iter().map(|rate| round4(rate / 60.0 * duration)).collect(),
@@ -360,6 +366,7 @@ pub fn observe(prometheus: &Prometheus, window: Window, plan: &Plan, source: &st
         queue_length_peak: max(&queue_length),
         redis_memory_peak_bytes: max(&redis_memory),
         state_per_run_bytes: state_per_run.filter(|b| *b > 0.0).map(round4),
+        blocking_mean_duration_seconds: blocking_mean.map(round4),
         p95_duration_seconds: p95.map(round4),
         p95_bucket_seconds: p95.and_then(|p| bounds.windows(2).find(|b| p > b[0] && p <= b[1]).map(|b| (b[0], b[1]))),
         busy_slots_peak: max(&busy),

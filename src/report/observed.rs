@@ -62,6 +62,9 @@ pub fn figures(observed: &Observed) -> String {
         trim_decimal(o.http_peak_runs_per_minute, 2),
         trim_decimal(o.http_mean_runs_per_minute, 2)
     ));
+    if let Some(blocking) = o.blocking_mean_duration_seconds {
+        out.push_str(&format!("  blocking /execute      {} each (measured in full)\n", seconds(blocking)));
+    }
     if let Some(in_flight) = o.http_in_flight_peak {
         out.push_str(&format!(
             "  executor_active_jobs   peak {} (HTTP runs in flight, streaming ones until their headers; never queued runs)\n",

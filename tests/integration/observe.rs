@@ -617,27 +617,54 @@ fn no_queued_runs_recorded_is_said() {
     let found =
         report["findings"].as_array().unwrap().iter().find(|f| f["rule"] == RuleId::ObservedNoQueuedRuns.as_str());
     assert!(found.is_some_and(|f| f["message"].as_str().unwrap().contains("Prometheus recorded none")), "{report:#}");
+    // Blocking /execute runs record their whole duration: 40 s. The plan gives no streaming
+    // duration, so the observed plan takes theirs for its HTTP runs (36 a minute).
+    let output = flowcap()
+        .current_dir(&dir)
+        .args(["observe", "plan.yaml", "--prometheus", &url, "--window", "6h", "--end", &end.to_string()])
+        .args(["--format", "json", "-o", "observed.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let o: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        (o["blocking_mean_duration_seconds"].as_f64(), o["queued_peak_runs_per_minute"].as_f64()),
+        (Some(40.0), Some(0.0)),
+        "{o}"
+    );
+    let written = flowcap::model::load::load_plan_file(&dir.join("observed.yaml")).unwrap().plan;
+    let workload = written.workload.unwrap();
+    assert!(workload.queued.is_none(), "no queued runs recorded: none planned");
+    let streaming = workload.streaming.unwrap();
+    assert_eq!((streaming.arrivals_per_minute, streaming.mean_duration.0), (36.0, 40.0));
     drop(server);
 }
 
-/// Six hours of HTTP runs only, 30 a minute, as the runtime records them.
+/// Six hours of HTTP runs only, as the runtime records them: 30 streaming runs a minute (50 ms
+/// to their headers) and 6 blocking `/execute` runs a minute of 40 s each, measured in full.
 fn http_only(end: u64) -> String {
     let mut text = String::from("# TYPE flow_executions counter\n");
     let points: Vec<(u64, f64)> =
         (end - 6 * 3_600..=end).step_by(15).enumerate().map(|(i, t)| (t, i as f64 * 7.5)).collect();
+    let blocking = |runs: f64| runs / 5.0;
     for (t, runs) in &points {
-        text.push_str(&format!("flow_executions_total{{status=\"success\"}} {runs} {t}\n"));
+        text.push_str(&format!("flow_executions_total{{status=\"success\"}} {} {t}\n", runs + blocking(*runs)));
     }
     text.push_str("# TYPE flow_execution_duration_seconds histogram\n");
     for (t, runs) in &points {
-        text.push_str(&format!("flow_execution_duration_seconds_bucket{{le=\"+Inf\"}} {runs} {t}\n"));
-        text.push_str(&format!("flow_execution_duration_seconds_count {runs} {t}\n"));
-        text.push_str(&format!("flow_execution_duration_seconds_sum {} {t}\n", runs * 0.05));
+        let all = runs + blocking(*runs);
+        text.push_str(&format!("flow_execution_duration_seconds_bucket{{le=\"+Inf\"}} {all} {t}\n"));
+        text.push_str(&format!("flow_execution_duration_seconds_count {all} {t}\n"));
+        text.push_str(&format!("flow_execution_duration_seconds_sum {} {t}\n", runs * 0.05 + blocking(*runs) * 40.0));
     }
     text.push_str("# TYPE http_requests counter\n");
     for (t, runs) in &points {
         text.push_str(&format!(
             "http_requests_total{{method=\"POST\",path=\"/execute/sse\",status=\"200\"}} {runs} {t}\n"
+        ));
+        text.push_str(&format!(
+            "http_requests_total{{method=\"POST\",path=\"/execute\",status=\"200\"}} {} {t}\n",
+            blocking(*runs)
         ));
     }
     text.push_str("# TYPE http_request_duration_seconds summary\n");
@@ -648,6 +675,14 @@ fn http_only(end: u64) -> String {
         text.push_str(&format!(
             "http_request_duration_seconds_sum{{method=\"POST\",path=\"/execute/sse\"}} {} {t}\n",
             runs * 0.05
+        ));
+        text.push_str(&format!(
+            "http_request_duration_seconds_count{{method=\"POST\",path=\"/execute\"}} {} {t}\n",
+            blocking(*runs)
+        ));
+        text.push_str(&format!(
+            "http_request_duration_seconds_sum{{method=\"POST\",path=\"/execute\"}} {} {t}\n",
+            blocking(*runs) * 40.0
         ));
     }
     text.push_str("# EOF\n");

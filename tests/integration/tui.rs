@@ -1032,6 +1032,7 @@ fn observed() -> flowcap::model::observed::Observed {
         queued_mean_duration_seconds: Some(30.0),
         http_peak_runs_per_minute: 0.0,
         http_mean_runs_per_minute: 0.0,
+        blocking_mean_duration_seconds: None,
         http_in_flight_peak: None,
         queue_length_peak: None,
         redis_memory_peak_bytes: None,
