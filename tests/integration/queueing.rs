@@ -298,3 +298,38 @@ proptest! {
         prop_assert!((0.0..=1.0).contains(&c));
     }
 }
+
+/// What the queued runs take from a runtime before its streaming runs: their slots' memory
+/// (each at the queued runs' memory, else the streaming runs'), and their CPU at the mean; and
+/// the capacity line each spread gives.
+#[test]
+fn queued_slots_come_first_on_each_runtime() {
+    use flowcap::model::units::Cpus;
+    let mut plan = Plan::default();
+    plan.runtime.replicas = 2;
+    plan.runtime.limits.memory = Some(Bytes::gib(8));
+    plan.runtime.limits.cpus = Some(Cpus::whole(4));
+    plan.runtime.base_memory = Bytes::mib(512);
+    let mut streaming = PathLoad::new(48.0, Seconds(30.0));
+    streaming.memory_per_execution = Some(Bytes::gib(1));
+    streaming.cpu_per_execution = Some(Cpus(500));
+    let mut queued = PathLoad::new(10.0, Seconds(30.0));
+    queued.memory_per_execution = Some(Bytes::mib(512));
+    plan.workload = Some(Workload { streaming: Some(streaming), ..Workload::default() });
+    // Alone: (8 GiB − 512 MiB) ÷ 1 GiB = 7 runs; all 24 in flight on one runtime (Docker's DNS).
+    let alone = streaming::figures(&plan, 2).unwrap();
+    assert_eq!((alone.memory_fit_per_runtime, alone.cpu_demand_per_runtime), (Some(7), Some(12.0)));
+    assert_eq!(alone.summary(), "no limit — at the peak, mean 24, p99 36 on one runtime (Docker's DNS)");
+    // With 10 queued slots of 512 MiB: 5 GiB kept for them, 2 runs fit; their 5 Erlangs over two
+    // runtimes keep 2.5 × 0.5 CPU busy beside the streaming runs' 12.
+    plan.workload.as_mut().unwrap().queued = Some(queued);
+    let beside = streaming::figures(&plan, 2).unwrap();
+    assert_eq!((beside.memory_fit_per_runtime, beside.cpu_demand_per_runtime), (Some(2), Some(13.25)));
+    assert_eq!(beside.cpu_stretch, Some(13.25 / 4.0));
+    // Queued runs without a memory of their own take the streaming runs': 10 GiB, none fit.
+    plan.workload.as_mut().unwrap().queued.as_mut().unwrap().memory_per_execution = None;
+    assert_eq!(streaming::figures(&plan, 2).unwrap().memory_fit_per_runtime, Some(0));
+    // Spread evenly: 12 each.
+    plan.runtime.http_routing = HttpRouting::Balanced;
+    assert_eq!(streaming::figures(&plan, 2).unwrap().summary(), "no limit — at the peak, mean 12, p99 21 per runtime");
+}
