@@ -333,3 +333,30 @@ fn queued_slots_come_first_on_each_runtime() {
     plan.runtime.http_routing = HttpRouting::Balanced;
     assert_eq!(streaming::figures(&plan, 2).unwrap().summary(), "no limit — at the peak, mean 12, p99 21 per runtime");
 }
+
+/// The memory fix's two answers, by hand (mpmath): 48 streaming runs a minute of 30 s over
+/// three runtimes of 12 GiB at 700 MiB a run (the reference's streaming-memory-tight example):
+/// some runtime is past its fit of 17 for 0.48 % of the peak. Under the 0.1 % warning line, each
+/// runtime may be past its fit 1 − 0.999^(1/3) = 3.3e-4 of the time: a fit of 19 (13,300 MiB);
+/// or four runtimes of 12 GiB (mean 6: 0.023 %).
+#[test]
+fn the_memory_fix_is_the_smallest_under_the_warning_line() {
+    let mut plan = Plan::default();
+    plan.runtime.replicas = 3;
+    plan.runtime.limits.memory = Some(Bytes::gib(12));
+    plan.runtime.http_routing = HttpRouting::Balanced;
+    let mut path = PathLoad::new(48.0, Seconds(30.0));
+    path.memory_per_execution = Some(Bytes::mib(700));
+    plan.workload = Some(Workload { streaming: Some(path), ..Workload::default() });
+    let figures = streaming::figures(&plan, 3).unwrap();
+    assert_eq!(figures.memory_fit_per_runtime, Some(17));
+    assert!((figures.over_memory_any_runtime.unwrap() - 0.004_775_163_303_192_473).abs() < 1e-12);
+    assert_eq!(streaming::memory_within_line(&plan, &figures), Some(Bytes::mib(13_300)));
+    assert_eq!(streaming::replicas_within_line(&plan, 12), Some(4));
+    assert_eq!(streaming::replicas_within_line(&plan, 3), None, "no more than the most asked");
+    // A warning line of 1 %: today's three runtimes already do, and a fit of 18 would.
+    plan.policy.streaming_memory_warning_percent = 1.0;
+    assert_eq!(streaming::replicas_within_line(&plan, 12), Some(3));
+    let figures = streaming::figures(&plan, 3).unwrap();
+    assert_eq!(streaming::memory_within_line(&plan, &figures), Some(Bytes::mib(17 * 700)));
+}
