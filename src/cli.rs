@@ -14,10 +14,12 @@ use std::path::PathBuf;
     about = "Capacity planner for self-hosted Flow-Like on Docker Compose and Kubernetes",
     long_about = "Capacity planner for self-hosted Flow-Like on Docker Compose and Kubernetes.\n\n\
         Reads a plan (a YAML file, a built-in preset, the compose files you run, or your Helm \
-        values) and reports concurrent executions, the Postgres connection budget, host CPU and \
-        memory fit (on Kubernetes, the pods placed on the cluster's nodes), memory \
-        and CPU per execution slot, PGTune settings for Postgres, waits under a workload, and \
-        findings with stable rule ids.\n\n\
+        values) and reports executions by the path Flow-Like's code gives them (queued runs at \
+        once within runtimes x MAX_CONCURRENT_EXECUTIONS and their waits; streaming runs, \
+        unbounded, per runtime and against its memory), the Postgres connection budget, host CPU \
+        and memory fit (on Kubernetes, the pods placed on the cluster's nodes), memory and CPU \
+        per execution slot, PGTune settings for Postgres, Redis's bound, and findings with \
+        stable rule ids.\n\n\
         Without --check, in a terminal, it opens the interactive planner: on PLAN or --preset, \
         else on the compose deployment in the current folder, else on the Development preset. \
         With --format, or when output is not a terminal, it prints the report instead. With \
@@ -105,8 +107,8 @@ pub struct ObserveArgs {
     /// human or json.
     #[arg(long, value_enum, default_value = "human")]
     pub format: ObserveFormat,
-    /// Also write the plan with the observed peak as its workload (runs per minute and mean
-    /// duration), for --check and solve.
+    /// Also write the plan with the observed peak as its workload (queued and HTTP runs per
+    /// minute, the queued runs' mean duration, Redis's state per run), for --check and solve.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub save_plan: Option<PathBuf>,
     /// Replace FILE if flowcap did not write it (the old one is kept as .bak).

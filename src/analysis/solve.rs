@@ -209,8 +209,8 @@ fn meets(workload: &Workload, replicas: u32, slots: u32) -> bool {
 /// runtimes lower the risk under an even split; more slots raise it (their queued runs take
 /// memory first).
 fn streaming_within_line(plan: &Plan, replicas: u32, slots: u32) -> bool {
-    let line = plan.policy.streaming_memory_warning_percent / 100.0;
-    streaming::over_memory_any_runtime(&with_runtime(plan, replicas, slots), replicas).is_none_or(|risk| risk <= line)
+    streaming::over_memory_any_runtime(&with_runtime(plan, replicas, slots), replicas)
+        .is_none_or(|risk| risk <= streaming::quiet_line(plan))
 }
 
 /// The smallest value in `lo..=hi` for which the monotone `ok` holds.

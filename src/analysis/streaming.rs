@@ -138,8 +138,8 @@ pub fn figures(plan: &Plan, replicas: u32) -> Option<StreamingFigures> {
 }
 
 /// The share of the peak some runtime may spend past its memory fit for no finding at all:
-/// the policy's warning line, as a probability.
-fn quiet_line(plan: &Plan) -> f64 {
+/// the policy's warning line, as a probability (what the fixes and solve size for).
+pub fn quiet_line(plan: &Plan) -> f64 {
     plan.policy.streaming_memory_warning_percent / 100.0
 }
 

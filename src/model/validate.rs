@@ -141,6 +141,10 @@ impl Plan {
             }
         }
         self.validate_platform()?;
+        // Redis reads `maxmemory 0` as no bound: a plan says so by leaving the key out.
+        if self.redis.as_ref().is_some_and(|redis| redis.maxmemory.is_some_and(|m| m.0 == 0)) {
+            return invalid("redis.maxmemory", "must be more than 0 (leave it out for no bound)".to_string());
+        }
         if let Some(workload) = &self.workload {
             workload.validate()?;
             let slots = u64::from(self.runtime.replicas) * u64::from(self.runtime.max_concurrent_executions);

@@ -335,6 +335,9 @@ fn bad_workloads_by_path_are_refused_where_they_are() {
         let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
         assert!(stderr.contains(expected), "{rest:?}\n  got: {stderr}");
     }
+    check_text("redis: { maxmemory: 0 }\n", &[]).code(2).stderr(predicate::str::contains(
+        "plan.yaml:1:10: redis.maxmemory: must be more than 0 (leave it out for no bound)",
+    ));
     // An earlier plan's round-robin workload keeps loading, its target said to no longer apply.
     check_text(
         "workload: { arrivals_per_minute: 30, mean_duration: 30s, dispatch: round-robin, target: { p95_wait: 5s } }\n",

@@ -496,29 +496,37 @@ fn url_user(url: &str) -> Option<String> {
 /// The host and port of an HTTP URL (`http://runtime:9000` → (`runtime`, 9000); 80 or 443
 /// by the scheme when it names none), without its credentials.
 pub(super) fn url_host_port(url: &str) -> Option<(String, u16)> {
-    let host = url_host(url)?;
-    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
-    let authority = rest.split(['/', '?']).next()?;
-    let host_port = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
-    let port = match host_port.rsplit_once(':').filter(|(_, port)| !port.contains(']')) {
-        Some((_, port)) => port.parse().ok()?,
+    let (host, port) = host_and_port(url)?;
+    let port = match port {
+        Some(port) => port.parse().ok()?,
         None if url.starts_with("https://") => 443,
         None => 80,
     };
-    Some((host, port))
+    Some((host.to_string(), port))
 }
 
 /// The host of a database URL (`postgresql://user:secret@postgres:5432/db` → `postgres`),
 /// without ever keeping the credentials.
 fn url_host(url: &str) -> Option<String> {
+    host_and_port(url).map(|(host, _)| host.to_string())
+}
+
+/// A URL's host (an IPv6 one without its brackets) and port as written, past any credentials.
+fn host_and_port(url: &str) -> Option<(&str, Option<&str>)> {
     let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
     let authority = rest.split(['/', '?']).next()?;
     let host_port = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
-    let host = match host_port.strip_prefix('[') {
-        Some(v6) => v6.split(']').next()?,
-        None => host_port.split(':').next()?,
+    let (host, port) = match host_port.strip_prefix('[') {
+        Some(v6) => {
+            let (host, after) = v6.split_once(']')?;
+            (host, after.strip_prefix(':'))
+        }
+        None => match host_port.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (host_port, None),
+        },
     };
-    (!host.is_empty()).then(|| host.to_string())
+    (!host.is_empty()).then_some((host, port))
 }
 
 #[cfg(test)]
