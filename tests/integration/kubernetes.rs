@@ -637,3 +637,31 @@ fn streaming_runs_spread_over_the_executor_pool_through_its_service() {
     // Streaming runs are not queued: nothing to consume on Kubernetes either.
     assert!(fired(&p, RuleId::QueuedRunsNotConsumed).is_empty());
 }
+
+/// The chart's Redis is `redis-server --appendonly yes` and nothing else (templates/redis.yaml):
+/// no maxmemory, and only a request by default. Its values cannot give it a maxmemory, so the
+/// fix on Kubernetes names the limit, and no fix sets a maxmemory the chart would not render.
+#[test]
+fn the_charts_redis_runs_without_maxmemory_and_only_its_limit_can_bound_it() {
+    let plan = values(&[]).unwrap();
+    let redis = plan.redis.clone().expect("the chart runs Redis");
+    assert!(redis.appendonly);
+    assert_eq!(redis.maxmemory, None);
+    let unbounded = fired(&plan, RuleId::RedisUnbounded);
+    assert_eq!(unbounded.len(), 1);
+    let fix = unbounded[0].fix.as_deref().unwrap();
+    assert!(fix.starts_with("set redis.master.resources.limits.memory"), "{fix}");
+    assert!(!fix.contains("flowcap export writes"), "{fix}");
+
+    let limited =
+        values(&[("v.yaml", "redis:\n  master:\n    resources:\n      limits:\n        memory: 1Gi\n")]).unwrap();
+    assert!(fired(&limited, RuleId::RedisUnbounded).is_empty());
+    let no_max = fired(&limited, RuleId::RedisNoMaxmemory);
+    assert_eq!(no_max.len(), 1);
+    assert!(no_max[0].changes.is_empty(), "a maxmemory the chart cannot render: {:?}", no_max[0].changes);
+    assert!(no_max[0].fix.as_deref().unwrap().contains("redis.enabled: false"));
+
+    // Without the chart's Redis there is nothing of it to plan.
+    let external = values(&[("v.yaml", "redis:\n  enabled: false\n")]).unwrap();
+    assert_eq!(external.redis, None);
+}

@@ -74,7 +74,7 @@ fn evaluate_unverified(plan: &Plan, analysis: &Analysis) -> Vec<Finding> {
     slots::memory_per_slot(plan, &analysis.per_slot, &mut findings);
     workload::workload(plan, analysis, &mut findings);
     streaming::streaming(plan, analysis, &mut findings);
-    redis::redis(analysis, &mut findings);
+    redis::redis(plan, analysis, &mut findings);
     deployment::fixed_host_ports(plan, &mut findings);
     deployment::fixed_container_names(plan, &mut findings);
     deployment::reservations_above_limits(plan, &mut findings);

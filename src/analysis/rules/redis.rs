@@ -4,11 +4,18 @@
 use crate::analysis::figures::Analysis;
 use crate::analysis::rules::finding::Findings;
 use crate::analysis::rules::table::{REDIS_HEADROOM_PERCENT, RuleId};
+use crate::model::cluster::Platform;
 use crate::model::edit::PlanEdit;
+use crate::model::plan::Plan;
+use crate::model::redis::SERVICE;
 use crate::model::units::{Bytes, trim_decimal};
 
-pub fn redis(analysis: &Analysis, findings: &mut Findings) {
+pub fn redis(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
     let Some(figures) = &analysis.redis else { return };
+    // The chart's redis.yaml starts `redis-server --appendonly yes` and takes no other flag
+    // from its values: on Kubernetes only the container's limit can bound it.
+    let chart_redis = plan.platform == Platform::Kubernetes && plan.other_services.contains_key(SERVICE);
+    const CHART_FIX: &str = "set redis.master.resources.limits.memory (other_services.redis.limits.memory): the chart's redis-server takes no --maxmemory from its values, so its limit is the only bound; for a maxmemory, run your own Redis (redis.enabled: false) and give its URL to the API";
     let limit = figures.limit_bytes.map(Bytes);
     let maxmemory = figures.maxmemory_bytes.map(Bytes);
     let state = figures.state_bytes.map(Bytes);
@@ -21,17 +28,26 @@ pub fn redis(analysis: &Analysis, findings: &mut Findings) {
                 RuleId::RedisUnbounded,
                 "redis.maxmemory",
                 "Redis runs with no maxmemory and no memory limit: the queue and 24 h of every run's state grow until the host kills something".into(),
-                Some("set other_services.redis.limits.memory and redis.maxmemory (about 75 % of it); flowcap export writes --maxmemory and --maxmemory-policy noeviction".into()),
+                Some(if chart_redis {
+                    CHART_FIX.into()
+                } else {
+                    "set other_services.redis.limits.memory and redis.maxmemory (about 75 % of it); flowcap export writes --maxmemory and --maxmemory-policy noeviction".into()
+                }),
             );
         }
         (None, Some(limit)) => {
+            let fix = if chart_redis {
+                Some("the chart's redis-server takes no --maxmemory from its values: run your own Redis with maxmemory (redis.enabled: false) and give its URL to the API".into())
+            } else {
+                suggested.map(|m| format!("set redis.maxmemory to {m} (75 % of the limit); flowcap export writes it with --maxmemory-policy noeviction"))
+            };
             let finding = findings.add(
                 RuleId::RedisNoMaxmemory,
                 "redis.maxmemory",
                 format!("Redis has a {limit} memory limit and no maxmemory: at the limit the kernel kills it, with the queue and every run's state"),
-                suggested.map(|m| format!("set redis.maxmemory to {m} (75 % of the limit); flowcap export writes it with --maxmemory-policy noeviction")),
+                fix,
             );
-            if let Some(m) = suggested {
+            if let Some(m) = suggested.filter(|_| !chart_redis) {
                 finding.edit(PlanEdit::RedisMaxmemory(m));
             }
         }
@@ -71,7 +87,7 @@ pub fn redis(analysis: &Analysis, findings: &mut Findings) {
         // The first whole MiB past state ÷ 90 %: the state then stays under the line.
         let exact = state.0 as f64 / (f64::from(REDIS_HEADROOM_PERCENT) / 100.0);
         let needed = Bytes(((exact / f64::from(1 << 20)).floor() as u64 + 1) << 20);
-        findings.add(
+        let finding = findings.add(
             RuleId::RedisNoHeadroom,
             "redis.maxmemory",
             format!(
@@ -79,8 +95,10 @@ pub fn redis(analysis: &Analysis, findings: &mut Findings) {
                 trim_decimal(runs, 0)
             ),
             Some(format!("raise redis.maxmemory to at least {needed} (and the container limit above it)")),
-        )
-        .edit(PlanEdit::RedisMaxmemory(needed));
+        );
+        if !chart_redis {
+            finding.edit(PlanEdit::RedisMaxmemory(needed));
+        }
     }
     let dataset = maxmemory.or(state);
     if figures.appendonly

@@ -10,6 +10,7 @@ use crate::model::chart::{CHART_DEFAULTS, Switch, WORKLOADS};
 use crate::model::cluster::{Autoscaling, Jobs, Platform};
 use crate::model::load::Place;
 use crate::model::plan::{OtherService, Plan};
+use crate::model::redis::{self, Redis};
 use crate::model::resources::Resources;
 use crate::model::service::ServiceKey;
 use crate::model::units::{Bytes, Cpus};
@@ -223,6 +224,12 @@ pub fn import(files: &[ValuesFile]) -> Result<(Plan, BTreeMap<String, Place>), I
             ServiceKey::Postgres => {}
             ServiceKey::Other(name) => {
                 let service = OtherService { replicas, limits, reservations: requests, ..OtherService::default() };
+                if name == redis::SERVICE {
+                    // The chart's redis.yaml runs `redis-server --appendonly yes` and nothing
+                    // else: no maxmemory, so Redis's defaults (no bound, noeviction).
+                    plan.redis = Some(Redis { appendonly: true, ..Redis::default() });
+                    reader.place("redis", "redis");
+                }
                 plan.other_services.insert(name.to_string(), service);
             }
         }
