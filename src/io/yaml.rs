@@ -123,6 +123,11 @@ pub fn to_text<T: Serialize>(file: &str, value: &T) -> Result<String, InputError
     serde_yaml::to_string(value).map_err(|e| InputError::unwritable(file, e.to_string()))
 }
 
+/// `value` as a YAML tree, to edit before it is written.
+pub fn to_value<T: Serialize>(file: &str, value: &T) -> Result<Value, InputError> {
+    serde_yaml::to_value(value).map_err(|e| InputError::unwritable(file, e.to_string()))
+}
+
 /// `text` parsed as `T`, for text flowcap itself wrote (built-in defaults): `None` if it does
 /// not parse, which a test rules out.
 pub fn builtin<T: DeserializeOwned>(text: &str) -> Option<T> {

@@ -401,7 +401,17 @@ impl Plan {
     /// The plan as a file flowcap writes: a header saying so (and `note`, e.g. where it came
     /// from), then the YAML with a comment on every key.
     pub fn to_file_text(&self, note: &str) -> Result<String, crate::io::error::InputError> {
-        let yaml = crate::io::yaml::to_text("plan", self)?;
+        use crate::io::yaml::Value;
+        let mut value = crate::io::yaml::to_value("plan", self)?;
+        // A compose plan spells out how HTTP runs reach its runtimes even at the default: `dns`
+        // is the finding an operator most needs to see (one runtime may take them all).
+        let routing = crate::io::yaml::to_value("plan", &self.runtime.http_routing)?;
+        if self.platform.is_compose()
+            && let Some(Value::Mapping(runtime)) = value.get_mut("runtime")
+        {
+            runtime.insert("http_routing".into(), routing);
+        }
+        let yaml = crate::io::yaml::to_text("plan", &value)?;
         // Every plan flowcap writes explains itself: a comment on every key.
         Ok(crate::model::annotate::annotate(&format!("{} {note}\n{yaml}", crate::io::write::WRITTEN_BY)))
     }

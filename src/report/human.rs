@@ -227,7 +227,8 @@ fn streaming(out: &mut String, s: &StreamingFigures) {
         s.p99_per_runtime
     );
     match (s.memory_fit_per_runtime, s.over_memory_per_runtime, s.over_memory_any_runtime) {
-        (Some(fit), Some(one), Some(_)) if s.runtimes_reached == 1 => {
+        // One runtime, or both shares the same at the precision shown: one figure, not two.
+        (Some(fit), Some(one), Some(any)) if s.runtimes_reached == 1 || share_text(one) == share_text(any) => {
             let _ = writeln!(
                 out,
                 "  memory fits            {fit} runs per runtime; over it {} of the peak",
@@ -237,9 +238,10 @@ fn streaming(out: &mut String, s: &StreamingFigures) {
         (Some(fit), Some(one), Some(any)) => {
             let _ = writeln!(
                 out,
-                "  memory fits            {fit} runs per runtime; over it {} of the peak ({} on some runtime)",
+                "  memory fits            {fit} runs per runtime; over it {} of the peak on each, {} on some one of {}",
                 share_text(one),
-                share_text(any)
+                share_text(any),
+                s.runtimes_reached
             );
         }
         _ => {

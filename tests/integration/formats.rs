@@ -162,3 +162,28 @@ fn finding_formats_carry_the_figures_too() {
         "{notice}"
     );
 }
+
+/// The streaming memory line gives the share of the peak one runtime spends past its fit and
+/// the share some runtime does, and only one figure where the two read the same.
+#[test]
+fn the_streaming_memory_line_says_each_share_once() {
+    let line = |replicas: u32, routing: &str| {
+        let text = format!(
+            "runtime: {{ replicas: {replicas}, http_routing: {routing}, limits: {{ cpus: 8, memory: 8Gi }} }}\n\
+             workload:\n  streaming: {{ arrivals_per_minute: 120, mean_duration: 60s, memory_per_execution: 256Mi }}\n"
+        );
+        let loaded = flowcap::model::load::parse_plan("plan.yaml", &text).unwrap();
+        let report = render(&loaded, Format::Human);
+        report.lines().find(|l| l.contains("memory fits")).unwrap_or_else(|| panic!("{report}")).to_string()
+    };
+    // 120 in flight over 4 runtimes: Poisson(30) past 32 is 31.55 %, and some one of 4
+    // 1 − (1 − 0.31546)⁴ = 78.04 % (mpmath).
+    assert_eq!(
+        line(4, "balanced"),
+        "  memory fits            32 runs per runtime; over it 31.55 % of the peak on each, 78.04 % on some one of 4"
+    );
+    // Docker's DNS: one runtime takes all 120, past its 32 all the time.
+    assert_eq!(line(4, "dns"), "  memory fits            32 runs per runtime; over it 100 % of the peak");
+    // One runtime of one: the same share, said once.
+    assert_eq!(line(1, "balanced"), "  memory fits            32 runs per runtime; over it 100 % of the peak");
+}

@@ -446,3 +446,72 @@ fn what_a_change_brings_is_its_new_errors_and_warnings() {
     assert!(brought(&[RuleId::ConnectionsExhausted], vec![near]).is_empty());
     assert_eq!(brought(&[], vec![exhausted]), ["connections-exhausted fired"]);
 }
+
+/// Streaming runs on one runtime that keep more CPUs busy than its limit stretch every run:
+/// 120 in flight spread over 4 runtimes is 30 each × 0.1 CPU = 3 CPUs on a 2-CPU limit, 1.5×.
+/// The fix raises the limit to that demand and nothing past it.
+#[test]
+fn streaming_cpu_stretch_past_the_limit_and_the_limit_that_ends_it() {
+    let plan = |cpus: &str, routing: &str| {
+        let text = format!(
+            "runtime: {{ replicas: 4, http_routing: {routing}, limits: {{ cpus: {cpus}, memory: 64Gi }} }}\n\
+             workload:\n  streaming: {{ arrivals_per_minute: 120, mean_duration: 60s, memory_per_execution: 256Mi, cpu_per_execution: 0.1 }}\n"
+        );
+        flowcap::model::load::parse_plan("plan.yaml", &text).unwrap().plan
+    };
+    let stretched = one(&plan("2", "balanced"), RuleId::StreamingCpuStretch);
+    assert_eq!(stretched.severity, Severity::Warning);
+    assert_eq!(
+        stretched.message,
+        "the runs on one runtime need 3 CPUs at the peak's mean, past its limit: every run takes 1.5× as long"
+    );
+    assert_eq!(
+        stretched.fix.as_deref(),
+        Some("raise runtime.limits.cpus to 3 (the runs' mean demand on one runtime), or add runtimes")
+    );
+    assert_eq!(stretched.changes, [PlanEdit::Cpus(ServiceKey::Runtime, Block::Limits, Cpus(3000))]);
+    // At the demand exactly: no stretch. A hair under it: the next tenth up.
+    assert!(fired(&plan("3", "balanced"), RuleId::StreamingCpuStretch).is_empty());
+    let under = one(&plan("2.95", "balanced"), RuleId::StreamingCpuStretch);
+    assert_eq!(under.changes, [PlanEdit::Cpus(ServiceKey::Runtime, Block::Limits, Cpus(3000))]);
+    // Docker's DNS: one runtime takes all 120 (12 CPUs); more runtimes alone do not help.
+    let dns = one(&plan("2", "dns"), RuleId::StreamingCpuStretch);
+    assert!(dns.message.contains("need 12 CPUs") && dns.message.contains("6× as long"), "{}", dns.message);
+    assert!(dns.fix.as_deref().unwrap().contains("behind the balancer"), "{:?}", dns.fix);
+}
+
+/// Queued runs on Compose are dropped at ab1f822; the fix moves them to the streaming path,
+/// and says so where they would then overrun the runtimes' memory there.
+#[test]
+fn queued_runs_dropped_and_what_moving_them_to_streaming_brings() {
+    let plan = |arrivals: u32, streaming: &str| {
+        let text = format!(
+            "runtime: {{ replicas: 4, http_routing: balanced, limits: {{ cpus: 16, memory: 8Gi }} }}\n\
+             workload:\n  queued: {{ arrivals_per_minute: {arrivals}, mean_duration: 60s, memory_per_execution: 256Mi }}\n{streaming}"
+        );
+        flowcap::model::load::parse_plan("plan.yaml", &text).unwrap().plan
+    };
+    let prefix = "plan these runs as workload.streaming until Flow-Like's queue path is fixed \
+                  (packages/api/src/execution/dispatch.rs build_executor_payload, queue.rs QueuedJob)";
+    // 120 in flight over 4 runtimes of 32 runs each: some runtime past its fit 78.04 % of the
+    // peak (the memory line's test in formats.rs).
+    let heavy = one(&plan(120, ""), RuleId::QueuedRunsDropped);
+    assert_eq!(heavy.severity, Severity::Info);
+    assert_eq!(
+        heavy.fix.unwrap(),
+        format!(
+            "{prefix}; as streaming runs they put some runtime past its memory fit 78.04 % of the peak \
+             (streaming-memory-risk or -tight follows): size the runtimes' memory for them"
+        )
+    );
+    // 20 in flight, 5 a runtime: far under 32, nothing to add.
+    assert_eq!(one(&plan(20, ""), RuleId::QueuedRunsDropped).fix.unwrap(), prefix);
+    let both = one(
+        &plan(20, "  streaming: { arrivals_per_minute: 10, mean_duration: 30s, memory_per_execution: 256Mi }\n"),
+        RuleId::QueuedRunsDropped,
+    );
+    assert_eq!(
+        both.fix.unwrap(),
+        format!("{prefix}; add them to workload.streaming's rate and check its memory again")
+    );
+}

@@ -8,7 +8,7 @@ use crate::analysis::streaming::{self, Spread};
 use crate::model::edit::{Block, PlanEdit};
 use crate::model::plan::{MAX_RUNTIME_REPLICAS, Plan, WrittenAs};
 use crate::model::service::ServiceKey;
-use crate::model::units::{share_text, trim_decimal};
+use crate::model::units::{Cpus, share_text, trim_decimal};
 
 pub fn streaming(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
     let Some(workload) = &plan.workload else { return };
@@ -68,17 +68,28 @@ pub fn streaming(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
             }
         }
     }
-    if let Some(stretch) = figures.cpu_stretch.filter(|s| *s > 1.0) {
-        findings.add(
+    if let (Some(stretch), Some(demand)) = (figures.cpu_stretch.filter(|s| *s > 1.0), figures.cpu_demand_per_runtime) {
+        // The limit that ends the stretch: the mean demand, up to the next tenth of a CPU.
+        let limit = Cpus((demand * 10.0).ceil() as u64 * 100);
+        let more_runtimes = match figures.spread {
+            Spread::Even => "or add runtimes",
+            Spread::OneRuntime => {
+                "or add runtimes behind the balancer (export the override): under Docker's DNS one runtime takes every run"
+            }
+        };
+        let finding = findings.add(
             RuleId::StreamingCpuStretch,
             "runtime.limits.cpus",
             format!(
                 "the runs on one runtime need {} CPUs at the peak's mean, past its limit: every run takes {}× as long",
-                trim_decimal(figures.cpu_demand_per_runtime.unwrap_or_default(), 2),
+                trim_decimal(demand, 2),
                 trim_decimal(stretch, 2)
             ),
-            Some("raise runtime.limits.cpus, or add runtimes (spread evenly by the balancer)".into()),
+            Some(format!(
+                "raise runtime.limits.cpus to {limit} (the runs' mean demand on one runtime), {more_runtimes}"
+            )),
         );
+        finding.edit(PlanEdit::Cpus(ServiceKey::Runtime, Block::Limits, limit));
     }
 }
 
@@ -131,14 +142,36 @@ fn queued_runs(plan: &Plan, findings: &mut Findings) {
                 "{}/min queued runs are pushed to Redis (execution.asyncBackend: redis, the chart's default) and the executor pool runs no queue worker: none of them runs",
                 trim_decimal(queued.arrivals_per_minute, 1)
             ),
-            Some("send these triggers through /invoke (the streaming path) and plan them as workload.streaming; asyncBackend: http is no fix (/invoke/async then waits for the whole run, with no timeout), and kubernetes_job's executor exits with \"not yet implemented\" at ab1f822".into()),
+            Some(format!("send these triggers through /invoke (the streaming path) and plan them as workload.streaming{}; asyncBackend: http is no fix (/invoke/async then waits for the whole run, with no timeout), and kubernetes_job's executor exits with \"not yet implemented\" at ab1f822", as_streaming(plan))),
         );
     } else {
         findings.add(
             RuleId::QueuedRunsDropped,
             "workload.queued",
             "the figures for queued runs are what the queue would do; at Flow-Like ab1f822 the worker fails to parse each job (credentials sent as an object, read as a string) and drops it, so these runs do not execute".into(),
-            Some("plan these runs as workload.streaming until Flow-Like's queue path is fixed (packages/api/src/execution/dispatch.rs build_executor_payload, queue.rs QueuedJob)".into()),
+            Some(format!("plan these runs as workload.streaming until Flow-Like's queue path is fixed (packages/api/src/execution/dispatch.rs build_executor_payload, queue.rs QueuedJob){}", as_streaming(plan))),
         );
+    }
+}
+
+/// What the queued runs would do to the runtimes' memory as streaming runs, where that
+/// brings a finding of its own: moved unbounded, they can need more memory than their slots.
+fn as_streaming(plan: &Plan) -> String {
+    let Some(workload) = &plan.workload else { return String::new() };
+    if workload.streaming.is_some() {
+        // Two paths' runs of different sizes make no one path: say what to check.
+        return "; add them to workload.streaming's rate and check its memory again".into();
+    }
+    let mut moved = plan.clone();
+    if let Some(moved) = moved.workload.as_mut() {
+        moved.streaming = moved.queued.take();
+    }
+    let risk = streaming::figures(&moved, moved.runtime.replicas).and_then(|f| f.over_memory_any_runtime);
+    match risk {
+        Some(risk) if risk > streaming::quiet_line(plan) => format!(
+            "; as streaming runs they put some runtime past its memory fit {} of the peak (streaming-memory-risk or -tight follows): size the runtimes' memory for them",
+            share_text(risk)
+        ),
+        _ => String::new(),
     }
 }
