@@ -14,7 +14,10 @@ use crate::model::units::{Bytes, Cpus};
 use crate::platform::compose::alert_rules::RuleCheck;
 use crate::platform::compose::scrape::StaticTarget;
 use crate::platform::compose::{self, Environment, Export, ExportOptions, Project, ProjectOptions, ServiceNames};
-use crate::platform::kubernetes::{self, values::ValuesFile};
+use crate::platform::kubernetes::{
+    self,
+    values::{UnknownKey, ValuesFile},
+};
 use crate::report::Context;
 use std::path::{Path, PathBuf};
 
@@ -43,7 +46,7 @@ pub struct Inputs {
     pub loaded: LoadedPlan,
     pub deployment: Option<Deployment>,
     /// The Kubernetes deployment read from Helm values, when given.
-    pub values: Option<LoadedPlan>,
+    pub values: Option<ValuesDeployment>,
     /// A plan or preset is named, so the deployment is compared with it.
     named: bool,
 }
@@ -55,7 +58,8 @@ impl Inputs {
         let read = match (&self.deployment, &self.values) {
             (Some(d), _) if !self.named => Some(d.project.describe()),
             (Some(d), _) => Some(format!("{} against {}", self.loaded.file, d.project.describe())),
-            (None, Some(values)) if self.named => Some(format!("{} against {}", self.loaded.file, values.file)),
+            (None, Some(values)) if self.named => Some(format!("{} against {}", self.loaded.file, values.files)),
+            (None, Some(values)) if values.files != self.loaded.file => Some(values.files.clone()),
             _ => None,
         };
         Context {
@@ -64,6 +68,7 @@ impl Inputs {
             alert_rules: self.deployment.as_ref().map_or(&[], |d| &d.alert_rules),
             observed,
             read,
+            unknown_values_keys: self.values.as_ref().map_or(&[], |v| &v.unknown_keys),
         }
     }
 
@@ -71,11 +76,21 @@ impl Inputs {
     /// when a plan or preset is named: every value it sets differently is drift.
     pub fn compared(&self) -> Option<&LoadedPlan> {
         match (&self.values, &self.deployment) {
-            (Some(values), _) if self.named => Some(values),
+            (Some(values), _) if self.named => Some(&values.loaded),
             (_, Some(deployment)) => deployment.compared(),
             _ => None,
         }
     }
+}
+
+/// A Kubernetes deployment: its Helm values read as a plan.
+#[derive(Clone, Debug)]
+pub struct ValuesDeployment {
+    pub loaded: LoadedPlan,
+    /// Every values file read, in order: `values.yaml + prod.yaml`.
+    pub files: String,
+    /// Keys no template of the chart reads.
+    pub unknown_keys: Vec<UnknownKey>,
 }
 
 /// A compose deployment: the project as Compose reads it, which service plays which role, and
@@ -188,14 +203,24 @@ fn resolve_kubernetes(request: &Request, named: Option<LoadedPlan>) -> Result<In
             .iter()
             .map(|path| Ok(ValuesFile { name: path.display().to_string(), text: read_text_file(path)? }))
             .collect::<Result<Vec<_>, InputError>>()?;
-        let (plan, places) = kubernetes::values::import(&files)?;
+        let imported = kubernetes::values::import(&files)?;
         let first = files.first().map(|f| f.name.clone()).unwrap_or_default();
-        Some(LoadedPlan { plan, file: first, locator: Locator::Deployment(places), inherited: Default::default() })
+        let loaded = LoadedPlan {
+            plan: imported.plan,
+            file: first,
+            locator: Locator::Deployment(imported.places),
+            inherited: Default::default(),
+        };
+        let names = files.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(" + ");
+        Some(ValuesDeployment { loaded, files: names, unknown_keys: imported.unknown_keys })
     };
     let named_plan = named.is_some();
     let mut loaded = match named {
         Some(loaded) => loaded,
-        None => values.clone().ok_or_else(|| InputError::conflict("--helm-values", "no values file given"))?,
+        None => values
+            .as_ref()
+            .map(|v| v.loaded.clone())
+            .ok_or_else(|| InputError::conflict("--helm-values", "no values file given"))?,
     };
     if let Some((nodes, cpus, memory)) = request.nodes {
         let pool = NodePool { name: "nodes".into(), nodes, max_nodes: None, cpus, memory, allocatable: None };

@@ -5,6 +5,7 @@
 
 pub mod annotate;
 pub mod chart;
+pub mod chart_keys;
 pub mod cluster;
 pub mod edit;
 pub mod facts;

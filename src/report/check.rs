@@ -10,6 +10,7 @@ use crate::model::plan::Plan;
 use crate::platform::compose::Role;
 use crate::platform::compose::alert_rules::RuleCheck;
 use crate::platform::compose::scrape::StaticTarget;
+use crate::platform::kubernetes::values::UnknownKey;
 use serde::Serialize;
 
 /// Bumped when the JSON shape changes incompatibly.
@@ -44,6 +45,8 @@ pub struct Context<'a> {
     pub observed: Option<&'a Observed>,
     /// Every file read when there is more than the plan file (see [`PlanSource::read`]).
     pub read: Option<String>,
+    /// Keys of the Helm values no template of the chart reads.
+    pub unknown_values_keys: &'a [UnknownKey],
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -218,6 +221,7 @@ impl Report {
         report
             .with_scrape(context.scraped, &loaded.plan)
             .with_alert_rules(context.alert_rules, &loaded.plan)
+            .with_unknown_values_keys(context.unknown_values_keys)
             .with_observed(loaded, context.observed)
     }
 
@@ -230,6 +234,30 @@ impl Report {
     /// The rule-file findings, in their places.
     fn with_alert_rules(mut self, checks: &[RuleCheck], plan: &Plan) -> Report {
         self.findings.extend(alert_rule_findings(checks, plan));
+        self.sorted()
+    }
+
+    /// A warning for every key of the Helm values the chart does not read, where it stands.
+    fn with_unknown_values_keys(mut self, keys: &[UnknownKey]) -> Report {
+        for key in keys {
+            let (file, position) = key.place.clone().map_or((self.plan.file.clone(), None), |(f, p)| (f, Some(p)));
+            let nearest = key.nearest.map_or(String::new(), |n| format!(": did you mean {n}?"));
+            let finding = Finding::new(
+                RuleId::HelmValuesUnknownKey,
+                &key.path,
+                format!("{} is not a key of Flow-Like's chart: Helm ignores it{nearest}", key.path),
+                Some(match key.nearest {
+                    Some(nearest) => format!("rename it to {nearest}"),
+                    None => "remove it, or move it where the chart reads it (its values.yaml)".into(),
+                }),
+            );
+            self.findings.push(LocatedFinding {
+                finding,
+                file,
+                line: position.map(|p| p.0),
+                column: position.map(|p| p.1),
+            });
+        }
         self.sorted()
     }
 

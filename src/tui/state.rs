@@ -314,6 +314,7 @@ impl App {
             alert_rules: self.deployment.as_ref().map_or(&[], |d| &d.alert_rules),
             observed: self.observed.as_ref(),
             read: None,
+            unknown_values_keys: &[],
         };
         self.report = Report::in_context(&self.loaded, Severity::Error, context);
         self.findings = entries(&self.report);

@@ -262,3 +262,129 @@ fn flowcaps_copy_of_the_chart_defaults_is_the_charts() {
         assert_eq!(at, Some(&value), "{path}");
     }
 }
+
+/// flowcap's list of the chart's keys is every key of its values.yaml under the components it
+/// checks, with the shape each has there, plus the keys its templates read that values.yaml
+/// leaves out: no more, no fewer.
+#[test]
+#[cfg_attr(
+    any(missing = "helm", missing = "kubernetes-validate", missing = "shared-fixtures"),
+    ignore = "needs helm, kubernetes-validate and ../shared/fixtures"
+)]
+fn flowcaps_list_of_the_chart_keys_is_the_charts() {
+    use flowcap::model::chart_keys::{CHART_KEYS, COMPONENTS, KeyShape};
+    fn walk(value: &Value, path: &str, out: &mut Vec<(String, KeyShape)>) {
+        let shape = match value {
+            Value::Mapping(map) if map.is_empty() => KeyShape::FreeMap,
+            Value::Mapping(_) => KeyShape::Map,
+            Value::Sequence(_) => KeyShape::List,
+            _ => KeyShape::Scalar,
+        };
+        out.push((path.to_string(), shape));
+        if let Value::Mapping(map) = value {
+            for (key, child) in map {
+                walk(child, &format!("{path}.{}", key.as_str().unwrap()), out);
+            }
+        }
+    }
+    let chart = chart();
+    let theirs: Value = serde_yaml::from_str(&std::fs::read_to_string(chart.join("values.yaml")).unwrap()).unwrap();
+    let mut expected = Vec::new();
+    for component in COMPONENTS {
+        walk(&theirs[component], component, &mut expected);
+    }
+    // Every `.Values.a.b` the templates read under the components: values.yaml, or a key
+    // without a default.
+    let mut templates = Vec::new();
+    let mut dirs = vec![chart.join("templates")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                templates.push(std::fs::read_to_string(path).unwrap());
+            }
+        }
+    }
+    for text in &templates {
+        for (at, _) in text.match_indices(".Values.") {
+            let rest = &text[at + ".Values.".len()..];
+            let end = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '_')).unwrap_or(rest.len());
+            let key = rest[..end].trim_end_matches('.');
+            let known = expected.iter().any(|(k, _)| k == key);
+            if COMPONENTS.contains(&key.split('.').next().unwrap()) && !known {
+                expected.push((key.to_string(), KeyShape::Scalar));
+            }
+        }
+    }
+    expected.sort_by(|a, b| a.0.cmp(&b.0));
+    let ours: Vec<(String, KeyShape)> = CHART_KEYS.iter().map(|(k, s)| (k.to_string(), *s)).collect();
+    assert_eq!(ours, expected);
+}
+
+/// Helm is the judge of what it can render: an empty values file renders exactly what the
+/// files before it do, and flowcap reads the same deployment; a component that is not a
+/// mapping makes `helm template` fail, and flowcap exit 2 at its place.
+#[test]
+#[cfg_attr(
+    any(missing = "helm", missing = "kubernetes-validate", missing = "shared-fixtures"),
+    ignore = "needs helm, kubernetes-validate and ../shared/fixtures"
+)]
+fn helm_and_flowcap_agree_on_empty_values_files_and_a_component_that_is_not_a_mapping() {
+    let chart = chart();
+    let dir = tempdir("helm-empty");
+    let prod = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/helm/flow-like/values-production.yaml");
+    std::fs::write(dir.join("empty.yaml"), "# nothing yet\n").unwrap();
+    std::fs::write(dir.join("list.yaml"), "web: {}\napi: [1, 2]\n").unwrap();
+    let template = |extra: &[&str]| {
+        let mut helm = Command::new("helm");
+        helm.args(["template", "fl"]).arg(&chart).arg("-f").arg(chart.join("values-secrets.yaml.example"));
+        helm.arg("-f").arg(&prod);
+        for file in extra {
+            helm.arg("-f").arg(dir.join(file));
+        }
+        helm.output().unwrap()
+    };
+    // What runs and how big: the chart generates passwords afresh on every render.
+    let shape = |output: std::process::Output| {
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8(output.stdout)
+            .unwrap()
+            .lines()
+            .filter(|l| {
+                let key = l.trim_start().split(':').next().unwrap_or("");
+                ["kind", "name", "replicas", "cpu", "memory", "minReplicas", "maxReplicas"].contains(&key)
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let alone = shape(template(&[]));
+    assert!(alone.contains("kind: StatefulSet") && alone.contains("replicas: 3"), "{alone}");
+    assert_eq!(shape(template(&["empty.yaml"])), alone);
+    let check = |extra: &[&str]| {
+        let mut run = flowcap();
+        run.current_dir(&dir).args(["--check", "--format", "json", "--helm-values"]).arg(&prod);
+        for file in extra {
+            run.args(["--helm-values", file]);
+        }
+        run.args(["--nodes", "3", "--node-cpus", "8", "--node-memory", "32Gi"]).output().unwrap()
+    };
+    let figures = |output: &std::process::Output| {
+        let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        json["figures"].clone()
+    };
+    assert_eq!(figures(&check(&["empty.yaml"])), figures(&check(&[])));
+
+    let refused = template(&["list.yaml"]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("can't evaluate field"), "{refused:?}");
+    let ours = check(&["list.yaml"]);
+    assert_eq!(ours.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&ours.stderr)
+            .contains("list.yaml:2:1: api: must be a mapping of keys: the chart's templates read it as one"),
+        "{}",
+        String::from_utf8_lossy(&ours.stderr)
+    );
+}

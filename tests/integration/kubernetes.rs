@@ -247,7 +247,7 @@ fn the_kubernetes_preset_passes_its_own_check() {
 fn values(files: &[(&str, &str)]) -> Result<Plan, flowcap::io::error::InputError> {
     let files: Vec<ValuesFile> =
         files.iter().map(|(name, text)| ValuesFile { name: name.to_string(), text: text.to_string() }).collect();
-    import(&files).map(|(plan, _)| plan)
+    import(&files).map(|imported| imported.plan)
 }
 
 #[test]

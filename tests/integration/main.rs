@@ -18,6 +18,7 @@ mod export;
 mod export_stacks;
 mod formats;
 mod helm;
+mod helm_values;
 mod hostile;
 mod init;
 mod json_schema;

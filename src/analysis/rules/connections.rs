@@ -20,7 +20,7 @@ pub fn connections(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
     };
     let others = c.used - c.clients[0].connections;
     // The largest pool that brings use back under the warning line with today's API replicas.
-    let pool = c.warning_line.saturating_sub(others) / u64::from(plan.api.replicas);
+    let pool = c.warning_line.saturating_sub(others).checked_div(u64::from(plan.api.replicas)).unwrap_or(0);
     let mut fix = format!("raise postgres.max_connections to at least {}", c.required_max_connections);
     if pool >= 1 && pool < u64::from(plan.api.db_pool) {
         fix.push_str(&format!(", or lower api.db_pool to {pool}"));

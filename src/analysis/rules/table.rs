@@ -261,6 +261,9 @@ rules! {
     AlertFiresAlways "alert-fires-always" Warning
         "a rule of the deployment's Prometheus divides by redis_memory_max_bytes while Redis has no maxmemory: 0, so the ratio is +Inf and the alert fires all the time",
         |_| "… / redis_memory_max_bytes and no redis.maxmemory".into();
+    HelmValuesUnknownKey "helm-values-unknown-key" Warning
+        "a key of the Helm values that no template of Flow-Like's chart reads (a misspelling, or a key of another chart): Helm ignores it without a word",
+        |_| "a key under api, web, executor, executorPool, execution, database, redis or monitoring that the chart's values.yaml does not have".into();
     PrometheusScrapesOneReplica "prometheus-scrapes-one-replica" Warning
         "the deployment's Prometheus scrapes a scaled service as one static target: each scrape reaches one replica Docker's DNS picks, so observed figures are one replica's",
         |_| "static_configs target SERVICE:PORT and SERVICE.replicas > 1".into();

@@ -1,4 +1,5 @@
 //! Flow-Like on Kubernetes with its Helm chart: the chart's values in and out (placing the pods is
 //! arithmetic: [`crate::analysis::placement`]).
 
+pub mod schema;
 pub mod values;

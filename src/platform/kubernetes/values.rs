@@ -3,6 +3,7 @@
 //! [`crate::model::chart::WORKLOADS`], the one place that says where a plan's workload lives in
 //! the chart.
 
+use super::schema::{self, Problem};
 use crate::io::error::InputError;
 use crate::io::yaml::{self, Mapping, Value};
 use crate::io::yaml_lines::KeyLines;
@@ -132,24 +133,64 @@ pub struct ValuesFile {
     pub text: String,
 }
 
+/// A key of the values that no template of the chart reads: Helm ignores it without a word.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownKey {
+    pub path: String,
+    /// The last file that spells it out, and where.
+    pub place: Option<Place>,
+    /// The known key under the same parent spelt most like it.
+    pub nearest: Option<&'static str>,
+}
+
+/// The deployment the values files describe.
+#[derive(Clone, Debug)]
+pub struct Imported {
+    pub plan: Plan,
+    /// Every plan key at the values key it came from, in the last file that set it.
+    pub places: BTreeMap<String, Place>,
+    pub unknown_keys: Vec<UnknownKey>,
+}
+
 /// The deployment the values files describe, merged over the chart's defaults in order (later
 /// files win, as with `helm -f`), read as a Kubernetes plan without a cluster: the values do
-/// not say the nodes. Every plan key is placed at the values key it came from, in the last
-/// file that set it.
-pub fn import(files: &[ValuesFile]) -> Result<(Plan, BTreeMap<String, Place>), InputError> {
+/// not say the nodes. What Helm could not render, or the API server would refuse, is an
+/// error at its place.
+pub fn import(files: &[ValuesFile]) -> Result<Imported, InputError> {
     let mut merged = chart_defaults();
     let mut lines = Vec::new();
     for file in files {
         let mut value = yaml::parse(&file.name, &file.text)?;
         // `<<: *base` merge keys, which Helm applies.
         value.apply_merge().map_err(|e| InputError::invalid(&file.name, None, format!("a YAML merge key: {e}")))?;
-        if !(value.is_mapping() || value.is_null()) {
+        // An empty or comment-only file, `---` or `~`, holds no values: Helm changes nothing
+        // for it (merged as a null it would remove every default and every earlier file).
+        if value.is_null() {
+            continue;
+        }
+        if !value.is_mapping() {
             return Err(InputError::invalid(&file.name, Some((1, 1)), "Helm values are a mapping of keys"));
         }
         coalesce(&mut merged, value);
         lines.push((file.name.as_str(), KeyLines::scan(&file.text)));
     }
     let mut reader = Reader { merged: &merged, lines: &lines, places: BTreeMap::new() };
+    let mut unknown_keys = Vec::new();
+    for problem in schema::check(&merged) {
+        match problem {
+            Problem::Shape { path, expected } => {
+                return Err(reader
+                    .error(&path, format!("must be {}: the chart's templates read it as one", expected.describe())));
+            }
+            Problem::Unknown { path, nearest } => {
+                unknown_keys.push(UnknownKey { place: reader.find(&path), path, nearest })
+            }
+        }
+    }
+    // In the order the operator wrote them: file by file, line by line.
+    unknown_keys.sort_by_key(|key| {
+        key.place.as_ref().map(|(file, position)| (files.iter().position(|f| &f.name == file), *position))
+    });
     let mut plan = Plan { platform: Platform::Kubernetes, ..Plan::default() };
     // The chart gives every API pod the keys of one Secret, and has no postgres-exporter.
     plan.api.shared_jwt_keys = Some(true);
@@ -172,8 +213,11 @@ pub fn import(files: &[ValuesFile]) -> Result<(Plan, BTreeMap<String, Place>), I
             }
         };
         if !on {
-            if workload.plan == ServiceKey::Runtime {
-                plan.runtime.replicas = 0;
+            // The chart renders nothing of it: no pods, no connections, nothing to place.
+            match workload.plan {
+                ServiceKey::Runtime => (plan.runtime.replicas, plan.runtime.autoscaling) = (0, None),
+                ServiceKey::Api => (plan.api.replicas, plan.api.autoscaling) = (0, None),
+                _ => {}
             }
             continue;
         }
@@ -181,11 +225,15 @@ pub fn import(files: &[ValuesFile]) -> Result<(Plan, BTreeMap<String, Place>), I
         let mut requests = Resources::default();
         let mut limits = Resources::default();
         for (block, into) in [("requests", &mut requests), ("limits", &mut limits)] {
-            into.cpus = reader.quantity(&at(&format!("resources.{block}.cpu")), Cpus::parse)?;
-            into.memory = reader.quantity(&at(&format!("resources.{block}.memory")), Bytes::parse_kubernetes)?;
+            into.cpus = reader.quantity(&at(&format!("resources.{block}.cpu")), Cpus::parse)?.filter(|c| c.0 > 0);
+            into.memory = reader
+                .quantity(&at(&format!("resources.{block}.memory")), Bytes::parse_kubernetes)?
+                .filter(|m| m.0 > 0);
             let plan_block = if block == "requests" { "reservations" } else { "limits" };
             reader.place(&format!("{}.{plan_block}", workload.plan), &at(&format!("resources.{block}")));
         }
+        reader.limit_not_below_request(&at("resources"), "cpu", requests.cpus, Cpus::parse)?;
+        reader.limit_not_below_request(&at("resources"), "memory", requests.memory, Bytes::parse_kubernetes)?;
         let replicas = match workload.replicas {
             Some(key) => reader.count(&at(key), &format!("{}.replicas", workload.plan))?,
             None => 1,
@@ -234,7 +282,7 @@ pub fn import(files: &[ValuesFile]) -> Result<(Plan, BTreeMap<String, Place>), I
             }
         }
     }
-    Ok((plan, reader.places))
+    Ok(Imported { plan, places: reader.places, unknown_keys })
 }
 
 /// Reads typed values from the merged values, placing what it reads in the files.
@@ -300,13 +348,27 @@ impl Reader<'_> {
         count.map(Some).ok_or_else(|| self.error(values_path, format!("must be a whole number from 0 to {}", u32::MAX)))
     }
 
-    /// A Kubernetes quantity (`250m`, `2`, `512Mi`, `2G`), absent when not set or 0 (no
-    /// request, no limit).
-    fn quantity<T: PartialEq + Default>(
+    /// The API server refuses a container whose limit is below its request, `0` included
+    /// (a 0 limit with no request is no limit).
+    fn limit_not_below_request<T: PartialOrd>(
         &self,
-        values_path: &str,
+        resources: &str,
+        resource: &str,
+        request: Option<T>,
         parse: fn(&str) -> Result<T, String>,
-    ) -> Result<Option<T>, InputError> {
+    ) -> Result<(), InputError> {
+        let limit_path = format!("{resources}.limits.{resource}");
+        match (request, self.quantity(&limit_path, parse)?) {
+            (Some(request), Some(limit)) if limit < request => Err(self.error(
+                &limit_path,
+                format!("is below {resources}.requests.{resource}: the API server refuses a pod whose limit is below its request"),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// A Kubernetes quantity (`250m`, `2`, `512Mi`, `2G`) when set, 0 included.
+    fn quantity<T>(&self, values_path: &str, parse: fn(&str) -> Result<T, String>) -> Result<Option<T>, InputError> {
         let quantity = match get(self.merged, values_path) {
             None => return Ok(None),
             Some(Value::String(text)) => parse(text).ok(),
@@ -315,7 +377,6 @@ impl Reader<'_> {
         };
         // The value is not repeated: values files hold secrets, and a YAML alias can put one here.
         match quantity {
-            Some(q) if q == T::default() => Ok(None),
             Some(q) => Ok(Some(q)),
             None => Err(self.error(
                 values_path,

@@ -1,0 +1,168 @@
+//! Helm values read as Helm and the API server read them: empty files, what neither can take,
+//! components switched off, keys no template reads, and Flow-Like's own production values.
+
+use crate::common::{flowcap, tempdir};
+use flowcap::io::error::InputError;
+use flowcap::model::plan::Plan;
+use flowcap::platform::kubernetes::values::{Imported, ValuesFile, import};
+use std::path::Path;
+
+fn read(files: &[(&str, &str)]) -> Result<Imported, InputError> {
+    let files: Vec<ValuesFile> =
+        files.iter().map(|(name, text)| ValuesFile { name: name.to_string(), text: text.to_string() }).collect();
+    import(&files)
+}
+
+fn plan(files: &[(&str, &str)]) -> Plan {
+    read(files).unwrap_or_else(|e| panic!("{e}")).plan
+}
+
+/// Flow-Like's `values-production.yaml` at ab1f822d.
+fn production() -> String {
+    std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/helm/flow-like/values-production.yaml"),
+    )
+    .unwrap()
+}
+
+#[test]
+fn an_empty_values_file_changes_nothing() {
+    let prod = production();
+    let alone = plan(&[("prod.yaml", &prod)]);
+    assert_eq!((alone.api.replicas, alone.api.autoscaling.map(|a| a.max)), (3, Some(20)));
+    for empty in ["", "\n", "# nothing set here yet\n", "---\n", "~\n", "--- ~\n", "null\n"] {
+        assert_eq!(plan(&[("prod.yaml", &prod), ("empty.yaml", empty)]), alone, "{empty:?}");
+        assert_eq!(plan(&[("empty.yaml", empty), ("prod.yaml", &prod)]), alone, "{empty:?}");
+    }
+    // A null for one key removes that key, as Helm does: the chart's default for it goes too.
+    let removed = plan(&[("prod.yaml", &prod), ("less.yaml", "api:\n  resources:\n    limits: null\n")]);
+    assert_eq!(removed.api.limits, Default::default());
+    assert_eq!(removed.api.reservations, alone.api.reservations);
+}
+
+#[test]
+fn what_helm_cannot_render_or_the_api_server_refuses_is_an_error_at_its_place() {
+    let error = |text: &str| {
+        let e = read(&[("a.yaml", "api:\n  replicaCount: 2\n"), ("b.yaml", text)]).unwrap_err();
+        (e.location().file.clone(), e.location().line, e.location().column, e.message().to_string())
+    };
+    // `helm template` fails: "can't evaluate field enabled in type interface {}".
+    assert_eq!(
+        error("web: {}\napi: [1, 2]\n"),
+        (
+            "b.yaml".into(),
+            Some(2),
+            Some(1),
+            "api: must be a mapping of keys: the chart's templates read it as one".into()
+        )
+    );
+    assert_eq!(
+        error("executorPool:\n  resources: 2Gi\n").3,
+        "executorPool.resources: must be a mapping of keys: the chart's templates read it as one"
+    );
+    assert_eq!(
+        error("api:\n  tolerations: {}\n").3,
+        "api.tolerations: must be a list: the chart's templates read it as one"
+    );
+    // The API server: "must be less than or equal to cpu limit of 0". The chart's API requests
+    // 100m CPU and 256Mi.
+    assert_eq!(
+        error("api:\n  resources:\n    limits:\n      cpu: \"0\"\n"),
+        (
+            "b.yaml".into(),
+            Some(4),
+            Some(7),
+            "api.resources.limits.cpu: is below api.resources.requests.cpu: the API server refuses a pod whose limit is below its request".into()
+        )
+    );
+    assert_eq!(
+        error("executorPool:\n  resources:\n    requests: { memory: 2Gi }\n    limits: { memory: 1Gi }\n").3,
+        "executorPool.resources.limits.memory: is below executorPool.resources.requests.memory: the API server refuses a pod whose limit is below its request"
+    );
+    // A 0 limit with no request is no limit at all.
+    let unlimited = plan(&[("b.yaml", "api:\n  resources:\n    requests: null\n    limits: { cpu: 0, memory: 0 }\n")]);
+    assert_eq!((unlimited.api.limits, unlimited.api.reservations), Default::default());
+}
+
+#[test]
+fn a_component_switched_off_has_no_pods_no_connections_and_nothing_to_place() {
+    let off = plan(&[(
+        "v.yaml",
+        "api:\n  enabled: false\n  autoscaling: { enabled: true, minReplicas: 2, maxReplicas: 9 }\n",
+    )]);
+    assert_eq!((off.api.replicas, off.api.autoscaling), (0, None));
+    let analysis = flowcap::analysis::figures::analyze(&off);
+    assert_eq!(analysis.connections.clients[0].connections, 0);
+    let pool = off.clone();
+    let mut with_nodes = pool;
+    with_nodes.cluster = Some(flowcap::model::cluster::Cluster {
+        node_pools: vec![flowcap::model::cluster::NodePool {
+            name: "n".into(),
+            nodes: 1,
+            max_nodes: None,
+            cpus: flowcap::model::units::Cpus::whole(8),
+            memory: flowcap::model::units::Bytes::gib(32),
+            allocatable: None,
+        }],
+        daemonset: Default::default(),
+    });
+    let pods = flowcap::analysis::placement::pods(&with_nodes, flowcap::analysis::placement::Scale::Now);
+    assert_eq!(pods.iter().find(|g| g.workload == "api").map(|g| g.count), Some(0));
+    // The executor pool switched off: no runtimes either.
+    let no_pool = plan(&[("v.yaml", "executorPool:\n  enabled: false\n")]);
+    assert_eq!((no_pool.runtime.replicas, no_pool.runtime.autoscaling), (0, None));
+}
+
+#[test]
+fn keys_no_template_reads_are_named_with_the_nearest_known_key() {
+    let imported = read(&[
+        ("a.yaml", "api:\n  replicas: 3\n  resources:\n    limit:\n      cpu: 2\n"),
+        ("b.yaml", "executorPool:\n  maxConcurrentExecutions: 20\n  nodeSelector: { pool: runtimes }\nglobal: { anything: 1 }\n"),
+    ])
+    .unwrap();
+    type Found<'a> = (&'a str, Option<&'a str>, Option<(usize, usize)>);
+    let found: Vec<Found> =
+        imported.unknown_keys.iter().map(|k| (k.path.as_str(), k.nearest, k.place.as_ref().map(|p| p.1))).collect();
+    assert_eq!(
+        found,
+        [
+            ("api.replicas", Some("api.replicaCount"), Some((2, 3))),
+            ("api.resources.limit", Some("api.resources.limits"), Some((4, 5))),
+            // Nothing near it: the pool has no such setting (Flow-Like's executor reads none).
+            ("executorPool.maxConcurrentExecutions", None, Some((2, 3))),
+            // The executor pool's template has no nodeSelector (only the API's and web's do).
+            ("executorPool.nodeSelector", None, Some((3, 3))),
+        ]
+    );
+    // Flow-Like's own production values use only keys its chart reads.
+    assert_eq!(read(&[("prod.yaml", &production())]).unwrap().unknown_keys, []);
+}
+
+#[test]
+fn the_report_names_every_values_file_and_warns_of_unknown_keys_where_they_stand() {
+    let dir = tempdir("helm-values");
+    std::fs::write(dir.join("prod.yaml"), production()).unwrap();
+    std::fs::write(dir.join("empty.yaml"), "# overrides go here\n").unwrap();
+    std::fs::write(dir.join("typo.yaml"), "api:\n  replicas: 5\n").unwrap();
+    let run = |format: &str| {
+        let output = flowcap()
+            .current_dir(&dir)
+            .args(["--check", "--format", format, "--helm-values", "prod.yaml", "--helm-values", "empty.yaml"])
+            .args(["--helm-values", "typo.yaml", "--nodes", "3", "--node-cpus", "8", "--node-memory", "32Gi"])
+            .output()
+            .unwrap();
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let human = run("human");
+    assert!(human.starts_with("flowcap check: prod.yaml (prod.yaml + empty.yaml + typo.yaml)\n"), "{human}");
+    assert!(
+        human.contains(
+            "  warning helm-values-unknown-key  typo.yaml:2:3\n          api.replicas is not a key of Flow-Like's chart: Helm ignores it: did you mean api.replicaCount?\n          fix: rename it to api.replicaCount\n"
+        ),
+        "{human}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&run("json")).unwrap();
+    assert_eq!(json["plan"]["read"], "prod.yaml + empty.yaml + typo.yaml");
+    // The empty file dropped nothing: production's 3 API pods, its autoscaler to 20.
+    assert_eq!(json["figures"]["at_maximum"]["api_replicas"], 20);
+}
