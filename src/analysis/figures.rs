@@ -1,5 +1,6 @@
 //! The figures: pure functions of the plan, cheap enough to recompute on every keystroke.
 
+use crate::analysis::cockroach::{self, CockroachFigures};
 use crate::analysis::pgtune::{self, PgTune};
 use crate::analysis::placement::{self, Placement, Scale};
 use crate::analysis::redis::{self, RedisFigures};
@@ -36,6 +37,9 @@ pub struct Analysis {
     pub capacity: String,
     /// Redis's memory against the state Flow-Like keeps, when the plan has a `redis` section.
     pub redis: Option<RedisFigures>,
+    /// The chart's internal CockroachDB, when the plan runs it (then `connections` is held
+    /// against its guidance, not a max_connections).
+    pub cockroachdb: Option<CockroachFigures>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -215,12 +219,21 @@ pub fn analyze(plan: &Plan) -> Analysis {
         streaming: streaming::figures(plan, plan.peak_runtime_replicas()),
         capacity: String::new(),
         redis: None,
+        cockroachdb: None,
     }
     .with_capacity(plan)
     .with_redis(plan)
+    .with_cockroachdb(plan)
 }
 
 impl Analysis {
+    /// Fills `cockroachdb`: it holds the connections now and at the maximum.
+    fn with_cockroachdb(mut self, plan: &Plan) -> Analysis {
+        let at_maximum = self.at_maximum.as_ref().map_or(self.connections.used, |m| m.connections.used);
+        self.cockroachdb = cockroach::figures(plan, self.connections.used, at_maximum);
+        self
+    }
+
     /// Fills `redis`: its state estimate reads the queued backlog.
     fn with_redis(mut self, plan: &Plan) -> Analysis {
         self.redis = redis::figures(plan, self.queued.as_ref());

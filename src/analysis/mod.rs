@@ -4,6 +4,7 @@
 //! workload, the smallest change that meets it, drift from a deployment, and where each
 //! default comes from.
 
+pub mod cockroach;
 pub mod drift;
 pub mod explain;
 pub mod figures;

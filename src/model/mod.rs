@@ -7,6 +7,7 @@ pub mod annotate;
 pub mod chart;
 pub mod chart_keys;
 pub mod cluster;
+pub mod cockroach;
 pub mod edit;
 pub mod facts;
 pub mod load;

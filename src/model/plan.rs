@@ -2,6 +2,7 @@
 //! compose file and source, PostgreSQL's docs) and are documented in docs/reference.md.
 
 use crate::model::cluster::{Autoscaling, Cluster, Jobs, Platform};
+use crate::model::cockroach::CockroachDb;
 use crate::model::redis::Redis;
 use crate::model::resources::Resources;
 use crate::model::service::ServiceKey;
@@ -40,6 +41,10 @@ pub struct Plan {
     /// when not known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub redis: Option<Redis>,
+    /// The chart's internal database (`database.type: internal`): CockroachDB, not PostgreSQL.
+    /// Its pods are `other_services.cockroachdb`; `postgres` then does not apply.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cockroachdb: Option<CockroachDb>,
     pub policy: Policy,
     /// Peak load, for the queueing figures and `flowcap solve`.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -197,6 +197,7 @@ impl Plan {
                 ("jobs", self.jobs.is_some()),
                 ("api.autoscaling", self.api.autoscaling.is_some()),
                 ("runtime.autoscaling", self.runtime.autoscaling.is_some()),
+                ("cockroachdb", self.cockroachdb.is_some()),
             ];
             if let Some((path, _)) = kubernetes_only.iter().find(|(_, set)| *set) {
                 return invalid(path, "is for Kubernetes plans: add `platform: kubernetes`".to_string());
@@ -205,6 +206,12 @@ impl Plan {
         }
         if self.host.is_some() {
             return invalid("host", "a Kubernetes plan has a `cluster:` of node pools, not a host".to_string());
+        }
+        if self.cockroachdb.is_some() && !self.other_services.contains_key(crate::model::cockroach::SERVICE) {
+            return invalid(
+                "cockroachdb",
+                "needs its pods: other_services.cockroachdb with replicas, requests and limits".to_string(),
+            );
         }
         let Some(cluster) = &self.cluster else {
             return invalid("platform", "a Kubernetes plan needs a `cluster:` with at least one node pool".to_string());

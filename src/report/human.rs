@@ -1,10 +1,12 @@
 //! The report for people: figures with their arithmetic, then findings with fixes.
 
 use super::Report;
-use crate::analysis::figures::ClusterFit;
+use crate::analysis::cockroach::CockroachFigures;
+use crate::analysis::figures::{ClusterFit, Connections, PostgresMemory};
 use crate::analysis::streaming::{Spread, StreamingFigures};
 use crate::analysis::workload::{QueuedFigures, wait_text};
 use crate::io::text::count;
+use crate::model::cockroach::CONNECTIONS_PER_VCPU;
 use crate::model::units::{Bytes, Seconds, percent, share_text, trim_decimal};
 use std::fmt::Write;
 
@@ -43,25 +45,10 @@ pub fn render(report: &Report) -> String {
     let _ = writeln!(out, "  per execution slot     {memory} · {cpus} (runtime limits ÷ slots)");
 
     let c = &f.connections;
-    let _ = writeln!(out, "\nPostgres connections");
-    let _ = writeln!(
-        out,
-        "  used / usable          {} / {} ({} %; warning line {}, headroom {})",
-        c.used,
-        c.usable,
-        percent(c.share),
-        c.warning_line,
-        c.headroom
-    );
-    let clients: Vec<String> =
-        c.clients.iter().map(|client| format!("{} {} ({})", client.name, client.connections, client.detail)).collect();
-    let _ = writeln!(out, "  clients                {}", clients.join(" · "));
-    let superuser = if c.clients_are_superuser { " (the clients connect as a superuser)" } else { "" };
-    let _ = writeln!(
-        out,
-        "  usable                 max_connections {} − reserved {}{superuser} = {}",
-        c.max_connections, c.reserved, c.usable
-    );
+    match &f.cockroachdb {
+        Some(db) => cockroach_connections(&mut out, c, db),
+        None => postgres_connections(&mut out, c),
+    }
 
     if let Some(maximum) = &f.at_maximum {
         let c = &maximum.connections;
@@ -72,7 +59,18 @@ pub fn render(report: &Report) -> String {
             maximum.api_replicas, maximum.runtime_replicas
         );
         let _ = writeln!(out, "  concurrent executions  {}", maximum.concurrent_executions);
-        let _ = writeln!(out, "  connections            {} / {} usable ({} %)", c.used, c.usable, percent(c.share));
+        match f.cockroachdb.as_ref().and_then(|db| db.connection_guidance) {
+            Some(guidance) => {
+                let _ = writeln!(out, "  connections            {} (CockroachDB guidance about {guidance})", c.used);
+            }
+            None if f.cockroachdb.is_some() => {
+                let _ = writeln!(out, "  connections            {}", c.used);
+            }
+            None => {
+                let _ =
+                    writeln!(out, "  connections            {} / {} usable ({} %)", c.used, c.usable, percent(c.share));
+            }
+        }
     }
 
     match (&f.host, &f.cluster) {
@@ -98,39 +96,9 @@ pub fn render(report: &Report) -> String {
         }
     }
 
-    let pg = &f.postgres;
-    let _ = writeln!(out, "\nPostgres memory");
-    let shared_buffers = Bytes(pg.shared_buffers_bytes);
-    match (pg.memory_limit_bytes, pg.shared_buffers_share) {
-        (Some(limit), Some(share)) => {
-            let _ = writeln!(
-                out,
-                "  shared_buffers         {shared_buffers}, {} % of the {} limit",
-                percent(share),
-                Bytes(limit)
-            );
-        }
-        _ => {
-            let _ = writeln!(out, "  shared_buffers         {shared_buffers} (no memory limit)");
-        }
-    }
-    let _ = writeln!(
-        out,
-        "  estimated use          {} (shared_buffers + {} connections)",
-        Bytes(pg.estimated_bytes),
-        c.used
-    );
-    if let Some(tune) = &pg.pgtune {
-        let cpus = tune.cpus.map_or("CPUs unknown".into(), |n| format!("{n} CPU"));
-        let _ = writeln!(
-            out,
-            "  PGTune, web profile for {}, {cpus}, {} connections:",
-            Bytes(tune.memory_bytes),
-            tune.max_connections
-        );
-        for setting in &tune.settings {
-            let _ = writeln!(out, "    {} = {}", setting.name, setting.value);
-        }
+    match &f.cockroachdb {
+        Some(db) => cockroach_memory(&mut out, db),
+        None => postgres_memory(&mut out, &f.postgres, c.used),
     }
 
     if let Some(w) = &f.queued {
@@ -256,5 +224,98 @@ fn streaming(out: &mut String, s: &StreamingFigures) {
             trim_decimal(demand, 2),
             trim_decimal(stretch, 2)
         );
+    }
+}
+
+fn postgres_connections(out: &mut String, c: &Connections) {
+    let _ = writeln!(out, "\nPostgres connections");
+    let _ = writeln!(
+        out,
+        "  used / usable          {} / {} ({} %; warning line {}, headroom {})",
+        c.used,
+        c.usable,
+        percent(c.share),
+        c.warning_line,
+        c.headroom
+    );
+    let clients: Vec<String> =
+        c.clients.iter().map(|client| format!("{} {} ({})", client.name, client.connections, client.detail)).collect();
+    let _ = writeln!(out, "  clients                {}", clients.join(" · "));
+    let superuser = if c.clients_are_superuser { " (the clients connect as a superuser)" } else { "" };
+    let _ = writeln!(
+        out,
+        "  usable                 max_connections {} − reserved {}{superuser} = {}",
+        c.max_connections, c.reserved, c.usable
+    );
+}
+
+fn postgres_memory(out: &mut String, pg: &PostgresMemory, used: u64) {
+    let _ = writeln!(out, "\nPostgres memory");
+    let shared_buffers = Bytes(pg.shared_buffers_bytes);
+    match (pg.memory_limit_bytes, pg.shared_buffers_share) {
+        (Some(limit), Some(share)) => {
+            let _ = writeln!(
+                out,
+                "  shared_buffers         {shared_buffers}, {} % of the {} limit",
+                percent(share),
+                Bytes(limit)
+            );
+        }
+        _ => {
+            let _ = writeln!(out, "  shared_buffers         {shared_buffers} (no memory limit)");
+        }
+    }
+    let _ =
+        writeln!(out, "  estimated use          {} (shared_buffers + {} connections)", Bytes(pg.estimated_bytes), used);
+    if let Some(tune) = &pg.pgtune {
+        let cpus = tune.cpus.map_or("CPUs unknown".into(), |n| format!("{n} CPU"));
+        let _ = writeln!(
+            out,
+            "  PGTune, web profile for {}, {cpus}, {} connections:",
+            Bytes(tune.memory_bytes),
+            tune.max_connections
+        );
+        for setting in &tune.settings {
+            let _ = writeln!(out, "    {} = {}", setting.name, setting.value);
+        }
+    }
+}
+
+fn cockroach_connections(out: &mut String, c: &Connections, db: &CockroachFigures) {
+    let _ = writeln!(out, "\nCockroachDB connections (no max_connections)");
+    let guidance = match (db.connection_guidance, db.vcpus) {
+        (Some(guidance), Some(vcpus)) => format!(
+            "; guidance about {guidance} ({CONNECTIONS_PER_VCPU} × {} vCPUs of {} pods)",
+            trim_decimal(vcpus, 2),
+            db.pods
+        ),
+        _ => "; guidance unknown (the database pods have no CPU request or limit)".into(),
+    };
+    let _ = writeln!(out, "  used                   {}{guidance}", c.used);
+    let clients: Vec<String> =
+        c.clients.iter().map(|client| format!("{} {} ({})", client.name, client.connections, client.detail)).collect();
+    let _ = writeln!(out, "  clients                {}", clients.join(" · "));
+    if db.single_node && db.pods > 1 {
+        let _ = writeln!(out, "  databases              {} (each pod runs start-single-node)", db.pods);
+    }
+}
+
+fn cockroach_memory(out: &mut String, db: &CockroachFigures) {
+    let _ = writeln!(out, "\nCockroachDB memory (per pod)");
+    match (db.memory_limit_bytes, db.cache_bytes, db.sql_memory_bytes, db.tsdb_memory_bytes, db.memory_share) {
+        (Some(limit), Some(cache), Some(sql), Some(tsdb), Some(share)) => {
+            let _ = writeln!(
+                out,
+                "  cache + SQL + tsdb     {} + {} + {} = {} % of the {} limit",
+                Bytes(cache),
+                Bytes(sql),
+                Bytes(tsdb),
+                percent(share),
+                Bytes(limit)
+            );
+        }
+        _ => {
+            let _ = writeln!(out, "  cache + SQL + tsdb     shares of the node's memory (no memory limit)");
+        }
     }
 }

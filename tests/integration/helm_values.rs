@@ -17,6 +17,22 @@ fn plan(files: &[(&str, &str)]) -> Plan {
     read(files).unwrap_or_else(|e| panic!("{e}")).plan
 }
 
+/// The plan on 3 nodes of 8 CPUs and 32 GiB, as `--nodes 3 --node-cpus 8 --node-memory 32Gi`.
+fn on_nodes(mut plan: Plan) -> Plan {
+    plan.cluster = Some(flowcap::model::cluster::Cluster {
+        node_pools: vec![flowcap::model::cluster::NodePool {
+            name: "nodes".into(),
+            nodes: 3,
+            max_nodes: None,
+            cpus: flowcap::model::units::Cpus::whole(8),
+            memory: flowcap::model::units::Bytes::gib(32),
+            allocatable: None,
+        }],
+        daemonset: Default::default(),
+    });
+    plan
+}
+
 /// Flow-Like's `values-production.yaml` at ab1f822d.
 fn production() -> String {
     std::fs::read_to_string(
@@ -93,19 +109,7 @@ fn a_component_switched_off_has_no_pods_no_connections_and_nothing_to_place() {
     assert_eq!((off.api.replicas, off.api.autoscaling), (0, None));
     let analysis = flowcap::analysis::figures::analyze(&off);
     assert_eq!(analysis.connections.clients[0].connections, 0);
-    let pool = off.clone();
-    let mut with_nodes = pool;
-    with_nodes.cluster = Some(flowcap::model::cluster::Cluster {
-        node_pools: vec![flowcap::model::cluster::NodePool {
-            name: "n".into(),
-            nodes: 1,
-            max_nodes: None,
-            cpus: flowcap::model::units::Cpus::whole(8),
-            memory: flowcap::model::units::Bytes::gib(32),
-            allocatable: None,
-        }],
-        daemonset: Default::default(),
-    });
+    let with_nodes = on_nodes(off.clone());
     let pods = flowcap::analysis::placement::pods(&with_nodes, flowcap::analysis::placement::Scale::Now);
     assert_eq!(pods.iter().find(|g| g.workload == "api").map(|g| g.count), Some(0));
     // The executor pool switched off: no runtimes either.
@@ -161,8 +165,86 @@ fn the_report_names_every_values_file_and_warns_of_unknown_keys_where_they_stand
         ),
         "{human}"
     );
-    let json: serde_json::Value = serde_json::from_str(&run("json")).unwrap();
+    let text = run("json");
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(json["plan"]["read"], "prod.yaml + empty.yaml + typo.yaml");
+    // The CockroachDB figures and the new findings hold to the documented shape.
+    assert_eq!(json["figures"]["cockroachdb"]["connection_guidance"], 48);
+    std::fs::write(dir.join("report.json"), &text).unwrap();
+    crate::common::assert_report_schema(&[dir.join("report.json")]);
     // The empty file dropped nothing: production's 3 API pods, its autoscaler to 20.
     assert_eq!(json["figures"]["at_maximum"]["api_replicas"], 20);
+}
+
+/// The chart's internal database read as CockroachDB: `start-single-node` pods, `--cache` and
+/// `--max-sql-memory` as the template renders them (`| default "25%"`), `replicas | default 1`.
+#[test]
+fn the_internal_database_is_cockroachdb_as_the_chart_renders_it() {
+    use flowcap::model::cockroach::{CockroachDb, MemoryFlag};
+    let defaults = plan(&[]);
+    assert_eq!(defaults.cockroachdb, Some(CockroachDb::default()));
+    assert_eq!(defaults.other_services["cockroachdb"].replicas, 3);
+    let set =
+        plan(&[("v.yaml", "database:\n  internal:\n    replicas: 0\n    cache: \"40%\"\n    maxSqlMemory: 1GiB\n")]);
+    assert_eq!(set.other_services["cockroachdb"].replicas, 1);
+    let db = set.cockroachdb.unwrap();
+    assert_eq!(
+        (db.cache, db.max_sql_memory),
+        (MemoryFlag::Share(0.4), MemoryFlag::Size(flowcap::model::units::Bytes(1 << 30)))
+    );
+    // Empty is the template's default too.
+    assert_eq!(
+        plan(&[("v.yaml", "database:\n  internal:\n    cache: \"\"\n")]).cockroachdb.unwrap().cache,
+        MemoryFlag::Share(0.25)
+    );
+    assert_eq!(plan(&[("v.yaml", "database:\n  type: external\n")]).cockroachdb, None);
+    let error = read(&[("v.yaml", "database:\n  internal:\n    cache: s3cr3t\n")]).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "v.yaml:3:5: database.internal.cache: must be a share of the pod's memory (25%, .25) or a size (512MiB, 1GB)"
+    );
+}
+
+/// Flow-Like's production values by hand: 3 API pods × 10 + db-init 3 + admin 2 = 35 now, 20
+/// × 10 + 5 = 205 at the autoscaler's maximum; 3 database pods × 4 CPUs = 12 vCPUs, 48
+/// connections by the guidance; (48 − 5) ÷ 10 = 4 API replicas stay within it. 25 % + 25 % +
+/// 64 MiB of 4 GiB is 51.6 %; at 40 % each, 81.6 %.
+#[test]
+fn cockroachdb_is_held_to_its_own_guidance_not_to_a_max_connections() {
+    use flowcap::analysis::figures::analyze;
+    use flowcap::analysis::rules::{RuleId, evaluate};
+    use flowcap::model::edit::PlanEdit;
+    let prod = production();
+    let p = on_nodes(plan(&[("prod.yaml", &prod)]));
+    let analysis = analyze(&p);
+    let db = analysis.cockroachdb.clone().unwrap();
+    assert_eq!((db.pods, db.vcpus, db.connection_guidance), (3, Some(12.0), Some(48)));
+    assert_eq!((db.connections, db.connections_at_maximum), (35, 205));
+    assert_eq!((db.memory_limit_bytes, db.memory_share), (Some(4 << 30), Some(0.5156)));
+    let findings = evaluate(&p, &analysis);
+    let rules: Vec<RuleId> = findings.iter().map(|f| f.rule).collect();
+    // No PostgreSQL budget: nothing about max_connections.
+    for postgres in [RuleId::HpaMaxExhaustsConnections, RuleId::ConnectionsExhausted, RuleId::ConnectionsNearLimit] {
+        assert!(!rules.contains(&postgres), "{postgres}: {rules:?}");
+    }
+    assert!(rules.contains(&RuleId::CockroachSeparateDatabases));
+    assert!(!rules.contains(&RuleId::CockroachMemoryOverShare));
+    let guidance = findings.iter().find(|f| f.rule == RuleId::CockroachConnectionsPastGuidance).unwrap();
+    assert_eq!(guidance.changes, [PlanEdit::ApiAutoscalingMax(4)]);
+
+    // One pod: one database. 40 % each: past the 75 % line.
+    let one = on_nodes(plan(&[
+        ("prod.yaml", &prod),
+        ("one.yaml", "database:\n  internal:\n    replicas: 1\n    cache: .4\n    maxSqlMemory: 40%\n"),
+    ]));
+    let rules: Vec<RuleId> = evaluate(&one, &analyze(&one)).iter().map(|f| f.rule).collect();
+    assert!(!rules.contains(&RuleId::CockroachSeparateDatabases), "{rules:?}");
+    assert!(rules.contains(&RuleId::CockroachMemoryOverShare), "{rules:?}");
+    assert_eq!(analyze(&one).cockroachdb.unwrap().memory_share, Some(0.8156));
+    // Within the guidance: 8 CPUs a pod (96 vCPUs → 384) covers 205.
+    let big = plan(&[
+        ("prod.yaml", &prod),
+        ("big.yaml", "database:\n  internal:\n    resources:\n      limits: { cpu: 32 }\n"),
+    ]);
+    assert!(evaluate(&big, &analyze(&big)).iter().all(|f| f.rule != RuleId::CockroachConnectionsPastGuidance));
 }

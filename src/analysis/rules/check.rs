@@ -4,7 +4,7 @@
 use crate::analysis::figures::{self, Analysis};
 use crate::analysis::rules::finding::{Finding, Findings};
 use crate::analysis::rules::table::{RuleId, Severity};
-use crate::analysis::rules::{connections, deployment, fit, postgres, redis, slots, streaming, workload};
+use crate::analysis::rules::{cockroach, connections, deployment, fit, postgres, redis, slots, streaming, workload};
 use crate::model::cluster::Platform;
 use crate::model::plan::Plan;
 
@@ -75,6 +75,7 @@ fn evaluate_unverified(plan: &Plan, analysis: &Analysis) -> Vec<Finding> {
     workload::workload(plan, analysis, &mut findings);
     streaming::streaming(plan, analysis, &mut findings);
     redis::redis(plan, analysis, &mut findings);
+    cockroach::cockroachdb(plan, analysis, &mut findings);
     deployment::fixed_host_ports(plan, &mut findings);
     deployment::fixed_container_names(plan, &mut findings);
     deployment::reservations_above_limits(plan, &mut findings);

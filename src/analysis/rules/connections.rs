@@ -9,6 +9,10 @@ use crate::model::plan::Plan;
 use crate::model::units::percent;
 
 pub fn connections(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
+    // CockroachDB has no max_connections: its guidance line is cockroach.rs's.
+    if analysis.cockroachdb.is_some() {
+        return;
+    }
     let c = &analysis.connections;
     let warning_percent = plan.policy.connection_warning_percent;
     let id = if c.used > c.usable {

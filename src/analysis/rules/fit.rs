@@ -196,6 +196,7 @@ pub fn cluster(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
     }
     if let Some(maximum) = &analysis.at_maximum
         && let Some(hpa) = plan.api.autoscaling
+        && analysis.cockroachdb.is_none()
     {
         let c = &maximum.connections;
         let now = &analysis.connections;

@@ -3,6 +3,7 @@
 //! topic; [`evaluate`] runs them all.
 
 mod check;
+mod cockroach;
 mod connections;
 mod deployment;
 mod finding;

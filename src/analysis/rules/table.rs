@@ -261,6 +261,15 @@ rules! {
     AlertFiresAlways "alert-fires-always" Warning
         "a rule of the deployment's Prometheus divides by redis_memory_max_bytes while Redis has no maxmemory: 0, so the ratio is +Inf and the alert fires all the time",
         |_| "… / redis_memory_max_bytes and no redis.maxmemory".into();
+    CockroachSeparateDatabases "cockroach-separate-databases" Error
+        "the chart's CockroachDB runs more than one pod, each with start-single-node: separate databases behind one Service, nothing replicated, and each connection lands on any of them",
+        |_| "database.type: internal and database.internal.replicas > 1".into();
+    CockroachConnectionsPastGuidance "cockroach-connections-past-guidance" Warning
+        "the connections Flow-Like's clients can open (now or at the autoscalers' maximum) pass Cockroach Labs' pool guidance for the database pods' vCPUs; CockroachDB has no max_connections to refuse them",
+        |_| "connections > 4 × the database pods' vCPUs (CPU limit, else request, × pods)".into();
+    CockroachMemoryOverShare "cockroach-memory-over-share" Warning
+        "CockroachDB's --cache, --max-sql-memory and --max-tsdb-memory together take more of the pod's memory limit than cockroach start warns at",
+        |_| "(cache + max-sql-memory + max(1 %, 64 MiB)) ÷ the pod's memory limit > 75 %".into();
     HelmValuesUnknownKey "helm-values-unknown-key" Warning
         "a key of the Helm values that no template of Flow-Like's chart reads (a misspelling, or a key of another chart): Helm ignores it without a word",
         |_| "a key under api, web, executor, executorPool, execution, database, redis or monitoring that the chart's values.yaml does not have".into();

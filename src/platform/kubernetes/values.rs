@@ -9,6 +9,7 @@ use crate::io::yaml::{self, Mapping, Value};
 use crate::io::yaml_lines::KeyLines;
 use crate::model::chart::{CHART_DEFAULTS, Switch, WORKLOADS};
 use crate::model::cluster::{Autoscaling, Jobs, Platform};
+use crate::model::cockroach::{self, CockroachDb, MemoryFlag};
 use crate::model::load::Place;
 use crate::model::plan::{OtherService, Plan};
 use crate::model::redis::{self, Redis};
@@ -238,6 +239,8 @@ pub fn import(files: &[ValuesFile]) -> Result<Imported, InputError> {
             Some(key) => reader.count(&at(key), &format!("{}.replicas", workload.plan))?,
             None => 1,
         };
+        // The StatefulSet renders `replicas | default 1`: Helm's `default` takes 0 as unset.
+        let replicas = if workload.switch == Switch::InternalDatabase { replicas.max(1) } else { replicas };
         let autoscaling = if workload.autoscaling && reader.flag(&at("autoscaling.enabled"))? {
             reader.place(&format!("{}.autoscaling", workload.plan), &at("autoscaling"));
             Some(Autoscaling {
@@ -272,6 +275,17 @@ pub fn import(files: &[ValuesFile]) -> Result<Imported, InputError> {
             ServiceKey::Postgres => {}
             ServiceKey::Other(name) => {
                 let service = OtherService { replicas, limits, reservations: requests, ..OtherService::default() };
+                if name == cockroach::SERVICE {
+                    plan.cockroachdb = Some(CockroachDb {
+                        cache: reader.memory_flag(&at("cache"))?,
+                        max_sql_memory: reader.memory_flag(&at("maxSqlMemory"))?,
+                        // The chart starts every pod with `start-single-node`, whatever else is set.
+                        single_node: true,
+                    });
+                    reader.place("cockroachdb", workload.values);
+                    reader.place("cockroachdb.cache", &at("cache"));
+                    reader.place("cockroachdb.max_sql_memory", &at("maxSqlMemory"));
+                }
                 if name == redis::SERVICE {
                     // The chart's redis.yaml runs `redis-server --appendonly yes` and nothing
                     // else: no maxmemory, so Redis's defaults (no bound, noeviction).
@@ -346,6 +360,23 @@ impl Reader<'_> {
         };
         // The value is not repeated: values files hold secrets.
         count.map(Some).ok_or_else(|| self.error(values_path, format!("must be a whole number from 0 to {}", u32::MAX)))
+    }
+
+    /// A `cockroach start` memory flag as the chart renders it: `| default "25%"`, so an
+    /// unset, empty or 0 value is 25 %.
+    fn memory_flag(&self, values_path: &str) -> Result<MemoryFlag, InputError> {
+        let text = match get(self.merged, values_path) {
+            None => return Ok(MemoryFlag::Share(0.25)),
+            Some(Value::String(text)) if text.is_empty() => return Ok(MemoryFlag::Share(0.25)),
+            Some(Value::Number(n)) if n.as_f64() == Some(0.0) => return Ok(MemoryFlag::Share(0.25)),
+            Some(Value::String(text)) => text.clone(),
+            Some(Value::Number(n)) => n.to_string(),
+            Some(_) => String::new(),
+        };
+        // The value is not repeated: values files hold secrets.
+        MemoryFlag::parse(&text).map_err(|_| {
+            self.error(values_path, "must be a share of the pod's memory (25%, .25) or a size (512MiB, 1GB)".into())
+        })
     }
 
     /// The API server refuses a container whose limit is below its request, `0` included
