@@ -105,6 +105,8 @@ mod tests {
         let c = erlang_c(10_000, 9_990.0);
         assert!(c.is_finite() && c > 0.0 && c < 1.0, "{c}");
         assert_eq!(erlang_c(10, 10.0), 1.0);
+        // Past capacity too: the formula would give C outside [0, 1] there.
+        assert_eq!(erlang_c(10, 12.0), 1.0);
         assert_eq!(erlang_c(0, 1.0), 1.0);
         assert_eq!(erlang_c(5, 0.0), 0.0);
     }
@@ -124,5 +126,20 @@ mod tests {
         assert!((fixed.wait_percentile(0.95) - 0.5 * (1.0f64 / 3.0 / 0.05).ln()).abs() < 1e-12);
         assert!((Mgc { duration_cv2: 3.0, ..q }.mean_wait() - 2.0 / 3.0).abs() < 1e-12);
         assert!(Mgc { servers: 2, load: 2.0, duration: 1.0, duration_cv2: 1.0 }.mean_wait().is_infinite());
+        // Past capacity the waits grow without bound: never a negative wait from c − A < 0.
+        let over = Mgc { servers: 2, load: 3.0, duration: 1.0, duration_cv2: 1.0 };
+        assert!(!over.is_stable());
+        assert_eq!((over.mean_wait(), over.wait_percentile(0.95)), (f64::INFINITY, f64::INFINITY));
+    }
+
+    #[test]
+    fn erlang_b_below_the_smallest_normal_float_is_zero() {
+        // A = 1: B(c) = (1/c!) / Σ 1/k! ≈ 1/(e · c!). 1/(e · 170!) = 5.0690e-308 (mpmath) is still a
+        // normal float; at 171 servers it is 2.96e-310, below f64::MIN_POSITIVE: 0 exactly,
+        // not a subnormal.
+        let at_170 = erlang_b(170, 1.0);
+        assert!((at_170 / 5.069_014_380_208e-308 - 1.0).abs() < 1e-9, "{at_170:e}");
+        assert_eq!(erlang_b(171, 1.0), 0.0);
+        assert_eq!(erlang_b(10_000, 1.0), 0.0);
     }
 }

@@ -360,3 +360,21 @@ fn the_memory_fix_is_the_smallest_under_the_warning_line() {
     let figures = streaming::figures(&plan, 3).unwrap();
     assert_eq!(streaming::memory_within_line(&plan, &figures), Some(Bytes::mib(17 * 700)));
 }
+
+/// The offered load decided in exact arithmetic from the decimals the operator wrote: 12.5 runs
+/// a minute of 2.4 s is 30 run-seconds a minute, 0.5 Erlang exactly; 12.5 × 48 s is 10 exactly,
+/// which 10 slots do not serve and 11 do.
+#[test]
+fn the_offered_load_is_exact_in_the_operators_decimals() {
+    use flowcap::analysis::workload::ExactLoad;
+    let half = ExactLoad::of(12.5, 2.4);
+    assert!(half.below(1) && !half.below(0));
+    assert_eq!(half.slots_for_stability(), 1);
+    let ten = ExactLoad::of(12.5, 48.0);
+    assert!(!ten.below(10) && ten.below(11));
+    assert_eq!(ten.slots_for_stability(), 11);
+    // Both with decimals: 0.3 a minute of 100.5 s is 30.15 ÷ 60 = 0.5025 Erlang.
+    let both = ExactLoad::of(0.3, 100.5);
+    assert!(both.below(1));
+    assert_eq!(ExactLoad::of(2.5, 48.5).slots_for_stability(), 3);
+}
