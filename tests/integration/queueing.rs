@@ -378,3 +378,30 @@ fn the_offered_load_is_exact_in_the_operators_decimals() {
     assert!(both.below(1));
     assert_eq!(ExactLoad::of(2.5, 48.5).slots_for_stability(), 3);
 }
+
+/// The queued path's figures by hand: the model's name by what the durations say, the
+/// throughput ceiling (slots ÷ duration), the curve's arrivals at a share of it, and a load
+/// that is exactly the slots though floating point puts it a hair under.
+#[test]
+fn queued_figures_name_their_model_and_hold_an_exact_saturation_unstable() {
+    use flowcap::analysis::workload::figures;
+    let with = |cv: Option<f64>, p95: Option<f64>| {
+        let mut load = PathLoad::new(30.0, Seconds(35.0));
+        load.duration_cv = cv;
+        load.p95_duration = p95.map(Seconds);
+        Workload { queued: Some(load), ..Workload::default() }
+    };
+    assert_eq!(figures(&with(None, None), 2, 10).unwrap().model, "M/M/c (Erlang C)");
+    assert_eq!(figures(&with(Some(0.5), None), 2, 10).unwrap().model, "M/G/c (Allen–Cunneen, duration cv 0.5)");
+    assert!(figures(&with(None, Some(70.0)), 2, 10).unwrap().model.starts_with("M/G/c (Allen–Cunneen"));
+    let f = figures(&with(None, None), 2, 10).unwrap();
+    // 20 slots of 35 s: 20 × 60 ÷ 35 = 34.2857 runs a minute at most.
+    assert!((f.throughput_ceiling_per_minute - 34.285_714_285_714_285).abs() < 1e-9);
+    // Half the ceiling: 0.5 × 20 ÷ 35 × 60 = 17.142857 a minute.
+    let half = f.curve.iter().find(|p| p.load_share == 0.5).unwrap();
+    assert!((half.arrivals_per_minute - 17.142_857_142_857_142).abs() < 1e-9);
+    // 10.2 a minute of 100 s is 17 Erlangs exactly; 10.2 × 100 ÷ 60 is 16.999999999999996.
+    let saturated = PathLoad::new(10.2, Seconds(100.0)).waits(1, 17);
+    assert!(saturated.offered_load < 17.0 && !saturated.stable);
+    assert_eq!((saturated.mean_wait_seconds, saturated.p95_wait_seconds), (None, None));
+}
