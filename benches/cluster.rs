@@ -1,9 +1,11 @@
-//! Cluster fit: placing 10,000 pods on 1,000 nodes, first fit decreasing.
+//! Cluster fit: placing 10,000 pods on 1,000 nodes, first fit decreasing and as kube-scheduler
+//! does (one order of arrival), and every order of the kubernetes-large preset.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test that cannot unwrap has failed
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use flowcap::analysis::placement::{PodGroup, Scale, place};
+use flowcap::analysis::scheduler::{Workload, schedule};
 use flowcap::model::cluster::NodePool;
 use flowcap::model::resources::Resources;
 use flowcap::model::units::{Bytes, Cpus};
@@ -21,6 +23,7 @@ fn pools() -> Vec<NodePool> {
             cpus: Cpus::whole(cpus),
             memory: Bytes::gib(gib),
             allocatable: None,
+            max_pods: None,
         })
         .collect()
 }
@@ -45,9 +48,29 @@ fn cluster(c: &mut Criterion) {
     for groups in [50, 10_000] {
         let pods = pods(groups);
         c.bench_function(&format!("place 10,000 pods in {groups} workloads on 1,000 nodes"), |b| {
-            b.iter(|| place(black_box(&pools), &daemonset, Scale::Now, black_box(&pods)))
+            b.iter(|| place(black_box(&pools), &daemonset, 0, Scale::Now, black_box(&pods)))
         });
     }
+    // kube-scheduler: 10,000 pods of 50 workloads, one pod at a time, every node scored.
+    let workloads: Vec<Workload> = pods(50)
+        .into_iter()
+        .map(|g| Workload {
+            name: g.workload,
+            now: g.count,
+            at_maximum: g.count,
+            cpu_request: g.cpu_request,
+            memory_request: g.memory_request,
+        })
+        .collect();
+    let order: Vec<usize> = (0..workloads.len()).collect();
+    c.bench_function("schedule 10,000 pods in 50 workloads on 1,000 nodes as kube-scheduler", |b| {
+        b.iter(|| schedule(black_box(&pools), &daemonset, 0, black_box(&workloads), &order))
+    });
+    // Every order of the preset's 7 workloads, as a report or a keystroke in the planner does.
+    let plan = flowcap::model::presets::load_preset("kubernetes-large").unwrap().plan;
+    c.bench_function("analyse kubernetes-large (every order of arrival)", |b| {
+        b.iter(|| flowcap::analysis::figures::analyze(black_box(&plan)))
+    });
 }
 
 criterion_group!(benches, cluster);

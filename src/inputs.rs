@@ -223,7 +223,8 @@ fn resolve_kubernetes(request: &Request, named: Option<LoadedPlan>) -> Result<In
             .ok_or_else(|| InputError::conflict("--helm-values", "no values file given"))?,
     };
     if let Some((nodes, cpus, memory)) = request.nodes {
-        let pool = NodePool { name: "nodes".into(), nodes, max_nodes: None, cpus, memory, allocatable: None };
+        let pool =
+            NodePool { name: "nodes".into(), nodes, max_nodes: None, cpus, memory, allocatable: None, max_pods: None };
         let cluster = loaded.plan.cluster.get_or_insert_with(Cluster::default);
         cluster.node_pools = vec![pool];
     }

@@ -1,9 +1,11 @@
 //! The figures: pure functions of the plan, cheap enough to recompute on every keystroke.
 
 use crate::analysis::cockroach::{self, CockroachFigures};
+use crate::analysis::orders::{self, Scheduling};
 use crate::analysis::pgtune::{self, PgTune};
 use crate::analysis::placement::{self, Placement, Scale};
 use crate::analysis::redis::{self, RedisFigures};
+use crate::analysis::scheduler;
 use crate::analysis::streaming::{self, StreamingFigures};
 use crate::analysis::workload::{self, QueuedFigures};
 use crate::model::plan::Plan;
@@ -44,8 +46,11 @@ pub struct Analysis {
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ClusterFit {
+    /// The pods packed first fit decreasing: the best a fresh rollout in the right order does.
     pub now: Placement,
     pub at_maximum: Placement,
+    /// The pods as kube-scheduler places them, in every order they may arrive in.
+    pub scheduling: Scheduling,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -199,9 +204,22 @@ pub fn analyze(plan: &Plan) -> Analysis {
     let connections = connections(plan);
     Analysis {
         cluster: plan.cluster.as_ref().map(|cluster| {
-            let at =
-                |scale| placement::place(&cluster.node_pools, &cluster.daemonset, scale, &placement::pods(plan, scale));
-            ClusterFit { now: at(Scale::Now), at_maximum: at(Scale::Maximum) }
+            let at = |scale| {
+                placement::place(
+                    &cluster.node_pools,
+                    &cluster.daemonset,
+                    cluster.daemonset_pods,
+                    scale,
+                    &placement::pods(plan, scale),
+                )
+            };
+            let scheduling = orders::every_order(
+                &cluster.node_pools,
+                &cluster.daemonset,
+                cluster.daemonset_pods,
+                &scheduler::workloads(plan),
+            );
+            ClusterFit { now: at(Scale::Now), at_maximum: at(Scale::Maximum), scheduling }
         }),
         at_maximum: at_maximum(plan),
         concurrent_executions: plan.execution_slots(),

@@ -129,6 +129,9 @@ struct Node {
     memory_requests: u64,
     cpu_limits: u64,
     memory_limits: u64,
+    pods: u32,
+    /// The kubelet's maxPods less the DaemonSets' pods.
+    max_pods: u32,
 }
 
 /// Pods of one workload that no node could take.
@@ -164,7 +167,13 @@ pub struct Placement {
 
 /// Places `groups` on the pools' nodes (`nodes` or, at the maximum, `max_nodes` of each),
 /// each offering its allocatable less the DaemonSets' requests.
-pub fn place(pools: &[NodePool], daemonset: &Resources, scale: Scale, groups: &[PodGroup]) -> Placement {
+pub fn place(
+    pools: &[NodePool],
+    daemonset: &Resources,
+    daemonset_pods: u32,
+    scale: Scale,
+    groups: &[PodGroup],
+) -> Placement {
     let mut nodes = Vec::new();
     for (index, pool) in pools.iter().enumerate() {
         let (cpus, memory) = pool_allocatable(pool);
@@ -177,6 +186,8 @@ pub fn place(pools: &[NodePool], daemonset: &Resources, scale: Scale, groups: &[
             memory_requests: 0,
             cpu_limits: 0,
             memory_limits: 0,
+            pods: 0,
+            max_pods: pool.max_pods().saturating_sub(daemonset_pods),
         };
         nodes.extend(std::iter::repeat_n(node, count as usize));
     }
@@ -190,7 +201,9 @@ pub fn place(pools: &[NodePool], daemonset: &Resources, scale: Scale, groups: &[
         let mut left = group.count;
         while left > 0 {
             let Some(found) = nodes[cursor..].iter().position(|n| {
-                n.cpus - n.cpu_requests >= group.cpu_request && n.memory - n.memory_requests >= group.memory_request
+                n.cpus - n.cpu_requests >= group.cpu_request
+                    && n.memory - n.memory_requests >= group.memory_request
+                    && n.pods < n.max_pods
             }) else {
                 break;
             };
@@ -200,10 +213,13 @@ pub fn place(pools: &[NodePool], daemonset: &Resources, scale: Scale, groups: &[
             node.memory_requests += group.memory_request;
             node.cpu_limits += group.cpu_limit.unwrap_or(group.cpu_request);
             node.memory_limits += group.memory_limit.unwrap_or(group.memory_request);
+            node.pods += 1;
             left -= 1;
         }
         if left > 0 {
-            let too_big = !nodes.iter().any(|n| n.cpus >= group.cpu_request && n.memory >= group.memory_request);
+            let too_big = !nodes
+                .iter()
+                .any(|n| n.cpus >= group.cpu_request && n.memory >= group.memory_request && n.max_pods > 0);
             unplaced.push(Unplaced {
                 workload: group.workload.clone(),
                 pods: left,
@@ -244,8 +260,16 @@ fn why_unplaced(nodes: &[Node], group: &PodGroup) -> String {
     let requests =
         format!("{cpus} CPU{} and {}", if cpus == Cpus::whole(1) { "" } else { "s" }, Bytes(group.memory_request));
     let fits_empty = nodes.iter().any(|n| n.cpus >= group.cpu_request && n.memory >= group.memory_request);
+    let room = |n: &&Node| {
+        n.cpus - n.cpu_requests >= group.cpu_request && n.memory - n.memory_requests >= group.memory_request
+    };
     if nodes.is_empty() {
         format!("it requests {requests} and the cluster has no nodes")
+    } else if nodes.iter().filter(room).all(|n| n.pods >= n.max_pods) && nodes.iter().any(|n| room(&n)) {
+        let most = nodes.iter().map(|n| n.max_pods).max().unwrap_or(0);
+        format!(
+            "every node with room for its {requests} already runs its {most} pods (the kubelet's maxPods, less the DaemonSets')"
+        )
     } else if fits_empty {
         format!("it requests {requests} and no node has that much left")
     } else {

@@ -47,6 +47,8 @@ const COMMENTS: &[(&str, &str)] = &[
     ("node_pools", "node pools; solve sizes the first"),
     ("node_pools.name", "the pool's name, for messages"),
     ("nodes", "nodes running now"),
+    ("max_pods", "the kubelet's maxPods: the most pods a node runs (110 when left out)"),
+    ("daemonset_pods", "DaemonSet pods on every node: they count against max_pods"),
     ("max_nodes", "the cluster autoscaler's most; leave out for a fixed pool"),
     ("node_pools.cpus", "a node's CPUs"),
     ("node_pools.memory", "a node's memory"),

@@ -76,6 +76,9 @@ pub struct Cluster {
     pub node_pools: Vec<NodePool>,
     /// What the DaemonSets (CNI, log shipper, node exporter) request on every node.
     pub daemonset: Resources,
+    /// How many DaemonSet pods run on every node: they count against its `max_pods`.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub daemonset_pods: u32,
 }
 
 /// Nodes of one machine type.
@@ -95,4 +98,22 @@ pub struct NodePool {
     /// ([`crate::analysis::placement::allocatable`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allocatable: Option<Resources>,
+    /// The kubelet's `maxPods`: the most pods a node runs, DaemonSets' included (kubelet's
+    /// default 110 when not given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_pods: Option<u32>,
+}
+
+fn is_zero(count: &u32) -> bool {
+    *count == 0
+}
+
+/// The kubelet's default `maxPods`.
+pub const DEFAULT_MAX_PODS: u32 = 110;
+
+impl NodePool {
+    /// The pods a node of this pool runs at most.
+    pub fn max_pods(&self) -> u32 {
+        self.max_pods.unwrap_or(DEFAULT_MAX_PODS)
+    }
 }

@@ -23,6 +23,22 @@ fn cluster(out: &mut String, fit: &ClusterFit) {
             percent(placement.memory_requests_share)
         );
     }
+    let scheduled = &fit.scheduling;
+    let line = match (&scheduled.now, &scheduled.at_maximum) {
+        (None, None) if scheduled.every_order => {
+            format!("every order of arrival ({}) places every pod", scheduled.orders)
+        }
+        (None, None) => format!(
+            "{} orders of arrival (each workload first, the rest largest first) place every pod",
+            scheduled.orders
+        ),
+        (Some(order), _) | (None, Some(order)) => {
+            let pending: u32 = order.pending.iter().map(|p| p.pods).sum();
+            let when = if scheduled.now.is_some() { "now" } else { "at maximum" };
+            format!("{pending} pod(s) Pending {when} when the pods arrive as {}", order.order.join(", "))
+        }
+    };
+    let _ = writeln!(out, "  kube-scheduler         {line}");
 }
 
 pub fn render(report: &Report) -> String {

@@ -27,8 +27,9 @@ fn on_nodes(mut plan: Plan) -> Plan {
             cpus: flowcap::model::units::Cpus::whole(8),
             memory: flowcap::model::units::Bytes::gib(32),
             allocatable: None,
+            max_pods: None,
         }],
-        daemonset: Default::default(),
+        ..Default::default()
     });
     plan
 }

@@ -351,6 +351,7 @@ fn values_are_read_as_kubernetes_reads_them() {
                 cpus: Some(Cpus::whole(16)),
                 memory: Some(Bytes::gib(64)),
             }),
+            max_pods: None,
         }],
         ..Default::default()
     });

@@ -32,6 +32,7 @@ mod readme;
 mod readme_commands;
 mod redis;
 mod rules;
+mod scheduler;
 mod scrape;
 mod screenshot;
 mod secrets;

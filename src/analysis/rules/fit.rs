@@ -2,6 +2,7 @@
 //! nodes (Kubernetes), and whether a fix that asks for more still fits.
 
 use crate::analysis::figures::{self, Analysis, HostFit};
+use crate::analysis::orders::Scheduling;
 use crate::analysis::placement;
 use crate::analysis::rules::finding::{Finding, Findings};
 use crate::analysis::rules::table::{RuleId, Severity};
@@ -165,6 +166,11 @@ pub fn cluster(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
         now if !now.is_empty() => (now, "now", "nodes"),
         _ => (short(&fit.at_maximum), "at every autoscaler's maximum", "max_nodes"),
     };
+    // The best packing places them all, but kube-scheduler, which spreads and never moves a
+    // pod, leaves some Pending in some order of arrival.
+    if unplaced.is_empty() {
+        pending_in_some_order(plan, &fit.scheduling, findings);
+    }
     for unplaced in unplaced {
         let fix = if unplaced.too_big {
             format!("use a node pool with bigger nodes, or lower {}'s requests", unplaced.workload)
@@ -284,5 +290,49 @@ pub fn cluster(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
             ),
             Some("raise memory requests toward the limits (the scheduler then spreads the pods), lower the limits, or add nodes".into()),
         );
+    }
+}
+
+/// The first order of arrival that leaves pods Pending now, else at the maximum, with what the
+/// best packing would have done beside it.
+fn pending_in_some_order(plan: &Plan, scheduling: &Scheduling, findings: &mut Findings) {
+    let found = [(&scheduling.now, "now", true), (&scheduling.at_maximum, "at every autoscaler's maximum", false)]
+        .into_iter()
+        .find_map(|(order, when, now)| Some((order.as_ref()?, when, now)));
+    let Some((order, when, now)) = found else { return };
+    let Some(pool) = plan.cluster.as_ref().and_then(|c| c.node_pools.first()) else { return };
+    for waiting in &order.pending {
+        let before: Vec<&str> =
+            order.order.iter().take_while(|w| **w != waiting.workload).map(String::as_str).collect();
+        let arrival = if before.is_empty() {
+            format!("when {}'s pods come first", waiting.workload)
+        } else {
+            format!("when {}'s pods come before {}'s", before.join("'s and "), waiting.workload)
+        };
+        let finding = findings.add(
+            RuleId::PodsPendingInSomeOrder,
+            "cluster.node_pools",
+            format!("{} {} pod(s) stay Pending {when} {arrival}: {}", waiting.pods, waiting.workload, waiting.reason),
+            None,
+        );
+        let best = "a fresh rollout in the best order would place every pod, but the scheduler spreads pods and never moves one";
+        match order.extra_nodes {
+            Some(extra) => {
+                let (key, count, edit) = if now {
+                    ("nodes", pool.nodes + extra, PlanEdit::PoolNodes(0, u64::from(pool.nodes + extra)))
+                } else {
+                    let max = pool.max_nodes.unwrap_or(pool.nodes) + extra;
+                    ("max_nodes", max, PlanEdit::PoolMaxNodes(0, u64::from(max)))
+                };
+                finding.fix = Some(format!(
+                    "{best}: the spread costs {extra} node(s); set cluster.node_pools.0.{key} to {count}, or lower {}'s requests",
+                    waiting.workload
+                ));
+                finding.edit(edit);
+            }
+            None => {
+                finding.fix = Some(format!("{best}: use bigger nodes, or lower {}'s requests", waiting.workload));
+            }
+        }
     }
 }

@@ -1,0 +1,474 @@
+//! kube-scheduler's default placement, simulated pod by pod, with no pod ever moved.
+//!
+//! Filters: the requests fit what the node has left, and the node runs fewer than its
+//! `maxPods`. Scores, with the default profile's weights: NodeResourcesFit's LeastAllocated (1;
+//! requests counted as the scheduler's non-zero defaults, 100m and 200 MiB, where a pod has
+//! none), NodeResourcesBalancedAllocation (1) and the default PodTopologySpread (2: pods of one
+//! workload spread over hostnames, `maxSkew: 3`, ScheduleAnyway). The highest score wins; where
+//! several tie, the real scheduler picks one at random and this one takes the first. Past 100
+//! nodes the scheduler stops at a share of them (`percentageOfNodesToScore`'s adaptive
+//! default, from a start that rotates), and so does this. Integer arithmetic as the scheduler's.
+//!
+//! The Kubernetes docs' "Scheduling Framework", "Resource Bin Packing", "Pod Topology Spread
+//! Constraints" (cluster-level defaults) and "Scheduler Performance Tuning" pages describe each;
+//! docs/design.md cites them.
+
+use crate::model::cluster::NodePool;
+use crate::model::resources::Resources;
+use crate::model::units::{Bytes, Cpus};
+
+use super::placement::pool_allocatable;
+
+const MAX_NODE_SCORE: i64 = 100;
+/// The requests the scheduler scores a pod by when it has none (`DefaultMilliCPURequest`,
+/// `DefaultMemoryRequest`).
+const DEFAULT_CPU_REQUEST: u64 = 100;
+const DEFAULT_MEMORY_REQUEST: u64 = 200 << 20;
+/// The default topology spread over hostnames.
+const MAX_SKEW: i64 = 3;
+const WEIGHT_FIT: i64 = 1;
+const WEIGHT_BALANCED: i64 = 1;
+const WEIGHT_SPREAD: i64 = 2;
+
+/// One workload's pods: how many run now and at every autoscaler's maximum, and what each
+/// requests.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Workload {
+    pub name: String,
+    pub now: u32,
+    pub at_maximum: u32,
+    pub cpu_request: u64,
+    pub memory_request: u64,
+}
+
+/// Pods of one workload the scheduler left Pending, and why.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Pending {
+    pub workload: String,
+    pub pods: u32,
+    pub reason: String,
+}
+
+/// What one order of arrival comes to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    pub pending_now: Vec<Pending>,
+    pub pending_at_maximum: Vec<Pending>,
+    /// Nodes at the end, after the cluster autoscaler added what the pending pods needed.
+    pub nodes_at_maximum: u32,
+    /// What each node holds at the end (in no particular order).
+    pub loads: Vec<NodeLoad>,
+}
+
+/// The requests and pods on one node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct NodeLoad {
+    pub cpu_requests: u64,
+    pub memory_requests: u64,
+    pub pods: u32,
+}
+
+#[derive(Clone, Debug)]
+struct Node {
+    cpus: u64,
+    memory: u64,
+    /// 1 ÷ cpus and 1 ÷ memory, for the scores.
+    per_cpu: f64,
+    per_byte: f64,
+    max_pods: u32,
+    cpu_requests: u64,
+    memory_requests: u64,
+    /// The requests as the scorer counts them (non-zero defaults for pods without).
+    cpu_scored: u64,
+    memory_scored: u64,
+    pods: u32,
+}
+
+impl Node {
+    fn fits(&self, w: &Workload) -> bool {
+        self.pods < self.max_pods
+            && self.cpus - self.cpu_requests >= w.cpu_request
+            && self.memory - self.memory_requests >= w.memory_request
+    }
+}
+
+/// ⌊left × 100 ÷ capacity⌋ (left ≤ capacity), as the scheduler's integer division: from the
+/// node's reciprocal, corrected to the exact quotient (divisions are the slowest step of
+/// scoring a node).
+fn percent_left(left: u64, capacity: u64, reciprocal: f64) -> i64 {
+    // Exact in u64 below 1.8e17: no node offers that much.
+    let numerator = left.saturating_mul(MAX_NODE_SCORE as u64);
+    let mut quotient = (numerator as f64 * reciprocal) as u64;
+    while quotient > 0 && quotient.saturating_mul(capacity) > numerator {
+        quotient -= 1;
+    }
+    while (quotient + 1).saturating_mul(capacity) <= numerator {
+        quotient += 1;
+    }
+    quotient as i64
+}
+
+/// The nodes and the pods placed on them.
+#[derive(Clone)]
+pub(super) struct Cluster<'a> {
+    pools: &'a [NodePool],
+    nodes: Vec<Node>,
+    /// Nodes each pool may grow to (its `max_nodes`) once the autoscalers scale.
+    room: Vec<u32>,
+    /// Pods of each workload on each node, for the workloads being placed.
+    counts: Vec<Vec<u32>>,
+    next_start: usize,
+    daemonset: (u64, u64, u32),
+    /// The nodes that pass the filters for the pod being scheduled (kept to save allocations).
+    feasible: Vec<usize>,
+}
+
+impl<'a> Cluster<'a> {
+    pub(super) fn new(
+        pools: &'a [NodePool],
+        daemonset: &Resources,
+        daemonset_pods: u32,
+        workloads: usize,
+    ) -> Cluster<'a> {
+        let daemonset = (daemonset.cpus.map_or(0, |c| c.0), daemonset.memory.map_or(0, |m| m.0), daemonset_pods);
+        let mut cluster = Cluster {
+            pools,
+            nodes: Vec::new(),
+            room: pools.iter().map(|p| p.max_nodes.unwrap_or(p.nodes).saturating_sub(p.nodes)).collect(),
+            counts: vec![Vec::new(); workloads],
+            next_start: 0,
+            daemonset,
+            feasible: Vec::new(),
+        };
+        for (index, pool) in pools.iter().enumerate() {
+            for _ in 0..pool.nodes {
+                cluster.add_node(index);
+            }
+        }
+        cluster
+    }
+
+    fn add_node(&mut self, pool: usize) {
+        let (cpus, memory) = pool_allocatable(&self.pools[pool]);
+        let (ds_cpu, ds_memory, ds_pods) = self.daemonset;
+        let (cpus, memory) = (cpus.0.saturating_sub(ds_cpu), memory.0.saturating_sub(ds_memory));
+        self.nodes.push(Node {
+            cpus,
+            memory,
+            // max(1): a node that offers nothing scores its requests as if it had one unit.
+            per_cpu: 1.0 / cpus.max(1) as f64,
+            per_byte: 1.0 / memory.max(1) as f64,
+            max_pods: self.pools[pool].max_pods().saturating_sub(ds_pods),
+            cpu_requests: 0,
+            memory_requests: 0,
+            cpu_scored: 0,
+            memory_scored: 0,
+            pods: 0,
+        });
+        for counts in self.counts.iter_mut().filter(|c| !c.is_empty()) {
+            counts.push(0);
+        }
+    }
+
+    /// The node the scheduler binds one pod of `workloads[w]` to, if any passes the filters.
+    pub(super) fn schedule(&mut self, w: usize, workload: &Workload) -> Option<usize> {
+        let n = self.nodes.len();
+        if n == 0 {
+            return None;
+        }
+        if self.counts[w].is_empty() {
+            self.counts[w] = vec![0; n];
+        }
+        // percentageOfNodesToScore's adaptive default: 50 % − nodes ÷ 125, at least 5 %, and at
+        // least 100 nodes.
+        let wanted = if n < 100 {
+            n
+        } else {
+            let percent = (50 - (n as i64) / 125).max(5) as usize;
+            (n * percent / 100).max(100)
+        };
+        // Below 100 nodes every node is scored: start at the first, so ties go to the first.
+        let start = if n < 100 { 0 } else { self.next_start };
+        let mut feasible = std::mem::take(&mut self.feasible);
+        feasible.clear();
+        let (mut fewest, mut most) = (u32::MAX, 0);
+        let mut visited = 0;
+        let counts = &self.counts[w];
+        for index in (start..n).chain(0..start) {
+            if feasible.len() == wanted {
+                break;
+            }
+            visited += 1;
+            if self.nodes[index].fits(workload) {
+                feasible.push(index);
+                (fewest, most) = (fewest.min(counts[index]), most.max(counts[index]));
+            }
+        }
+        if n >= 100 {
+            self.next_start = (start + visited) % n;
+        }
+        if feasible.is_empty() {
+            self.feasible = feasible;
+            return None;
+        }
+        let counts = &self.counts[w];
+        // PodTopologySpread: count × ln(domains + 2) + maxSkew − 1, rounded, then normalised so
+        // the fewest pods score highest (the raw score grows with the count).
+        let weight = ((feasible.len() + 2) as f64).ln();
+        let raw = |count: u32| (f64::from(count) * weight + (MAX_SKEW - 1) as f64).round() as i64;
+        let (low, high) = (raw(fewest), raw(most));
+        // The normalised spread score of each count from the fewest to the most, looked up.
+        let spread_of: Vec<i64> = (fewest..=most)
+            .map(|count| if high == 0 { MAX_NODE_SCORE } else { MAX_NODE_SCORE * (high + low - raw(count)) / high })
+            .collect();
+        let pod_cpu = if workload.cpu_request == 0 { DEFAULT_CPU_REQUEST } else { workload.cpu_request };
+        let pod_memory = if workload.memory_request == 0 { DEFAULT_MEMORY_REQUEST } else { workload.memory_request };
+        let mut best: Option<(i64, usize)> = None;
+        for &index in &feasible {
+            let node = &self.nodes[index];
+            let least = |requested: u64, capacity: u64, reciprocal: f64| -> i64 {
+                if capacity == 0 || requested > capacity {
+                    0
+                } else {
+                    percent_left(capacity - requested, capacity, reciprocal)
+                }
+            };
+            let fit = (least(node.cpu_scored + pod_cpu, node.cpus, node.per_cpu)
+                + least(node.memory_scored + pod_memory, node.memory, node.per_byte))
+                / 2;
+            // requested ÷ allocatable, by the reciprocal (within a float's last bit of the
+            // scheduler's division).
+            let fraction = |requested: u64, reciprocal: f64| (requested as f64 * reciprocal).min(1.0);
+            let cpu = fraction(node.cpu_requests + workload.cpu_request, node.per_cpu);
+            let memory = fraction(node.memory_requests + workload.memory_request, node.per_byte);
+            let balanced = ((1.0 - (cpu - memory).abs() / 2.0) * MAX_NODE_SCORE as f64) as i64;
+            let spread = spread_of[(counts[index] - fewest) as usize];
+            let score = WEIGHT_FIT * fit + WEIGHT_BALANCED * balanced + WEIGHT_SPREAD * spread;
+            if best.is_none_or(|(top, _)| score > top) {
+                best = Some((score, index));
+            }
+        }
+        self.feasible = feasible;
+        let (_, index) = best?;
+        let node = &mut self.nodes[index];
+        node.cpu_requests += workload.cpu_request;
+        node.memory_requests += workload.memory_request;
+        node.cpu_scored += pod_cpu;
+        node.memory_scored += pod_memory;
+        node.pods += 1;
+        self.counts[w][index] += 1;
+        Some(index)
+    }
+
+    /// The cluster autoscaler: a node of the first pool that may grow and whose empty node
+    /// would take the pod.
+    fn grow_for(&mut self, workload: &Workload) -> bool {
+        let pool = (0..self.pools.len()).find(|&p| {
+            let (cpus, memory) = pool_allocatable(&self.pools[p]);
+            let (ds_cpu, ds_memory, ds_pods) = self.daemonset;
+            self.room[p] > 0
+                && cpus.0.saturating_sub(ds_cpu) >= workload.cpu_request
+                && memory.0.saturating_sub(ds_memory) >= workload.memory_request
+                && self.pools[p].max_pods() > ds_pods
+        });
+        let Some(pool) = pool else { return false };
+        self.room[pool] -= 1;
+        self.add_node(pool);
+        true
+    }
+
+    /// Puts the nodes in a canonical order (by what they hold, and the pods on each of the
+    /// workloads in `kept`) and says the state: two orders of arrival that leave the same
+    /// state go on alike, so the search of orders goes on from one of them only.
+    pub(super) fn canonical(&mut self, kept: &[bool]) -> Vec<u64> {
+        let n = self.nodes.len();
+        let kept: Vec<usize> = (0..kept.len()).filter(|&w| kept[w] && !self.counts[w].is_empty()).collect();
+        let stride = 8 + kept.len();
+        let mut rows = Vec::with_capacity(n * stride);
+        for (i, node) in self.nodes.iter().enumerate() {
+            rows.extend([node.cpus, node.memory, u64::from(node.max_pods)]);
+            rows.extend([node.cpu_requests, node.memory_requests, node.cpu_scored, node.memory_scored]);
+            rows.push(u64::from(node.pods));
+            rows.extend(kept.iter().map(|&w| u64::from(self.counts[w][i])));
+        }
+        let row = |i: usize| &rows[i * stride..(i + 1) * stride];
+        let mut permutation: Vec<usize> = (0..n).collect();
+        permutation.sort_by(|&a, &b| row(a).cmp(row(b)));
+        self.nodes = permutation.iter().map(|&i| self.nodes[i].clone()).collect();
+        for counts in self.counts.iter_mut().filter(|c| !c.is_empty()) {
+            *counts = permutation.iter().map(|&i| counts[i]).collect();
+        }
+        let mut key: Vec<u64> = self.room.iter().map(|&r| u64::from(r)).collect();
+        key.reserve(n * stride);
+        for &i in &permutation {
+            key.extend_from_slice(row(i));
+        }
+        key
+    }
+
+    /// Why no node takes a pod of `workload`.
+    pub(super) fn why(&self, workload: &Workload) -> String {
+        let requests = format!(
+            "{} CPU{} and {}",
+            Cpus(workload.cpu_request),
+            if workload.cpu_request == 1_000 { "" } else { "s" },
+            Bytes(workload.memory_request)
+        );
+        let n = self.nodes.len();
+        if n == 0 {
+            return format!("it requests {requests} and the cluster has no nodes");
+        }
+        let with_room = |node: &&Node| node.pods < node.max_pods;
+        if !self.nodes.iter().any(|node| with_room(&node)) {
+            let most = self.nodes.iter().map(|node| node.max_pods).max().unwrap_or(0);
+            return format!("every node already runs its {most} pods (maxPods, less the DaemonSets')");
+        }
+        let free_cpu = self.nodes.iter().filter(with_room).map(|node| node.cpus - node.cpu_requests).max().unwrap_or(0);
+        let free_memory =
+            self.nodes.iter().filter(with_room).map(|node| node.memory - node.memory_requests).max().unwrap_or(0);
+        let nodes = if n == 1 { "the 1 node".to_string() } else { format!("any of {n} nodes") };
+        match (free_cpu < workload.cpu_request, free_memory < workload.memory_request) {
+            (true, false) => format!(
+                "it requests {} CPUs; the most left on {nodes} is {}",
+                Cpus(workload.cpu_request),
+                Cpus(free_cpu)
+            ),
+            (false, true) => {
+                format!(
+                    "it requests {}; the most left on {nodes} is {}",
+                    Bytes(workload.memory_request),
+                    Bytes(free_memory)
+                )
+            }
+            _ => format!(
+                "it requests {requests}; no one of {} nodes has both left (at most {} CPUs, {} on one)",
+                n,
+                Cpus(free_cpu),
+                Bytes(free_memory)
+            ),
+        }
+    }
+}
+
+/// Places one workload's pods as they are now; its pods left Pending.
+pub(super) fn place_now(cluster: &mut Cluster, w: usize, workload: &Workload) -> u32 {
+    let mut pending = 0;
+    for _ in 0..workload.now {
+        if cluster.schedule(w, workload).is_none() {
+            pending += 1;
+        }
+    }
+    // Counts are needed later only for the workloads that scale or wait.
+    if workload.at_maximum <= workload.now && pending == 0 {
+        cluster.counts[w] = Vec::new();
+    }
+    pending
+}
+
+/// The workloads whose spread the state must keep: those that scale up later.
+pub(super) fn scaling(workloads: &[Workload]) -> Vec<bool> {
+    workloads.iter().map(|w| w.at_maximum > w.now).collect()
+}
+
+/// Every workload that scales up, one pod at a time, in turn (in `order`), to its maximum; the
+/// pods Pending now wait first, and the cluster autoscaler adds a node for a pod no node takes.
+pub(super) fn scale_up(
+    cluster: &mut Cluster,
+    workloads: &[Workload],
+    order: &[usize],
+    pending: &[u32],
+) -> Vec<Pending> {
+    let mut placed: Vec<u32> = order.iter().map(|&w| workloads[w].now - pending[w]).collect();
+    let mut reasons: Vec<Option<String>> = vec![None; workloads.len()];
+    let mut still: Vec<u32> = vec![0; workloads.len()];
+    loop {
+        let mut progressed = false;
+        for (k, &w) in order.iter().enumerate() {
+            let workload = &workloads[w];
+            if placed[k] + still[w] >= workload.at_maximum.max(workload.now) {
+                continue;
+            }
+            progressed = true;
+            let bound = cluster.schedule(w, workload).is_some()
+                || (cluster.grow_for(workload) && cluster.schedule(w, workload).is_some());
+            if bound {
+                placed[k] += 1;
+            } else {
+                still[w] += 1;
+                reasons[w] = Some(cluster.why(workload));
+            }
+        }
+        if !progressed {
+            break;
+        }
+    }
+    order
+        .iter()
+        .filter(|&&w| still[w] > 0)
+        .map(|&w| Pending {
+            workload: workloads[w].name.clone(),
+            pods: still[w],
+            reason: reasons[w].clone().unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// Places the workloads' pods as the scheduler would when they arrive in `order` (indices into
+/// `workloads`, every workload's pods together): first each at `now`, then every workload that
+/// scales up one pod at a time, in turn, to `at_maximum`, the cluster autoscaler adding a node
+/// of a pool below its `max_nodes` for a pod no node takes.
+pub fn schedule(
+    pools: &[NodePool],
+    daemonset: &Resources,
+    daemonset_pods: u32,
+    workloads: &[Workload],
+    order: &[usize],
+) -> Outcome {
+    let mut cluster = Cluster::new(pools, daemonset, daemonset_pods, workloads.len());
+    let kept = scaling(workloads);
+    let mut pending_now = Vec::new();
+    let mut pending = vec![0; workloads.len()];
+    for &w in order {
+        pending[w] = place_now(&mut cluster, w, &workloads[w]);
+        if pending[w] > 0 {
+            pending_now.push(Pending {
+                workload: workloads[w].name.clone(),
+                pods: pending[w],
+                reason: cluster.why(&workloads[w]),
+            });
+        }
+        // As the search of orders does (below 100 nodes), so a replay of its order comes to
+        // the same.
+        if cluster.nodes.len() < 100 {
+            cluster.canonical(&kept);
+        }
+    }
+    let pending_at_maximum = scale_up(&mut cluster, workloads, order, &pending);
+    let loads = cluster
+        .nodes
+        .iter()
+        .map(|n| NodeLoad { cpu_requests: n.cpu_requests, memory_requests: n.memory_requests, pods: n.pods })
+        .collect();
+    Outcome { pending_now, pending_at_maximum, nodes_at_maximum: cluster.nodes.len() as u32, loads }
+}
+
+/// The plan's long-running workloads as the scheduler meets them: each with its pods now and
+/// at every autoscaler's maximum. The Job backend's pods are left out: they come and go with
+/// executions, wait as Pending by design past what the nodes hold, and their cap is held
+/// against the cluster by `job-cap-exceeds-cluster`.
+pub fn workloads(plan: &crate::model::plan::Plan) -> Vec<Workload> {
+    use super::placement::{Scale, pods};
+    let now = pods(plan, Scale::Now);
+    let mut workloads: Vec<Workload> = pods(plan, Scale::Maximum)
+        .into_iter()
+        .map(|g| Workload {
+            now: now.iter().find(|n| n.workload == g.workload).map_or(0, |n| n.count),
+            at_maximum: g.count,
+            cpu_request: g.cpu_request,
+            memory_request: g.memory_request,
+            name: g.workload,
+        })
+        .collect();
+    workloads.retain(|w| w.now.max(w.at_maximum) > 0 && w.name != "jobs");
+    workloads
+}

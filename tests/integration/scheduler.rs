@@ -1,0 +1,163 @@
+//! kube-scheduler's placement simulated, computed by hand: the spread that strands a big pod,
+//! maxPods, the scores that choose a node, the cluster autoscaler, and every order.
+
+use flowcap::analysis::orders::every_order;
+use flowcap::analysis::placement::{PodGroup, Scale, place};
+use flowcap::analysis::scheduler::{Workload, schedule};
+use flowcap::model::cluster::NodePool;
+use flowcap::model::resources::Resources;
+use flowcap::model::units::{Bytes, Cpus};
+
+const GIB: u64 = 1 << 30;
+
+fn pool(nodes: u32, max_nodes: Option<u32>, cpus: u64, gib: u64) -> NodePool {
+    NodePool {
+        name: "general".into(),
+        nodes,
+        max_nodes,
+        cpus: Cpus::whole(cpus),
+        memory: Bytes::gib(gib),
+        // What a node offers pods, exactly: the arithmetic stays by hand.
+        allocatable: Some(Resources { cpus: Some(Cpus::whole(cpus)), memory: Some(Bytes::gib(gib)) }),
+        max_pods: None,
+    }
+}
+
+fn workload(name: &str, now: u32, at_maximum: u32, millis: u64, gib: u64) -> Workload {
+    Workload { name: name.into(), now, at_maximum, cpu_request: millis, memory_request: gib * GIB }
+}
+
+/// On 3 nodes of 8 CPUs, 3 API pods of 2 CPUs met first go one per node (the spread and the
+/// least-allocated score both prefer an empty node), leaving 6 CPUs on each: a runtime of 6.5
+/// fits nowhere. Met first, the runtime takes one node and the APIs the rest.
+#[test]
+fn the_spread_strands_a_big_pod_in_one_order_and_not_the_other() {
+    let pools = [pool(3, None, 8, 32)];
+    let workloads = [workload("api", 3, 3, 2_000, 1), workload("runtime", 1, 1, 6_500, 4)];
+    let stranded = schedule(&pools, &Resources::default(), 0, &workloads, &[0, 1]);
+    assert_eq!(stranded.pending_now.len(), 1);
+    assert_eq!(stranded.pending_now[0].workload, "runtime");
+    assert_eq!(stranded.pending_now[0].reason, "it requests 6.5 CPUs; the most left on any of 3 nodes is 6");
+    let fine = schedule(&pools, &Resources::default(), 0, &workloads, &[1, 0]);
+    assert!(fine.pending_now.is_empty(), "{fine:?}");
+    // First fit decreasing places all four: the runtime first, as the best order does.
+    let groups = [
+        PodGroup {
+            workload: "api".into(),
+            count: 3,
+            cpu_request: 2_000,
+            memory_request: GIB,
+            cpu_limit: None,
+            memory_limit: None,
+        },
+        PodGroup {
+            workload: "runtime".into(),
+            count: 1,
+            cpu_request: 6_500,
+            memory_request: 4 * GIB,
+            cpu_limit: None,
+            memory_limit: None,
+        },
+    ];
+    assert_eq!(place(&pools, &Resources::default(), 0, Scale::Now, &groups).placed, 4);
+    // Every order: the first that strands it, and one more node would have held it.
+    let search = every_order(&pools, &Resources::default(), 0, &workloads);
+    assert!(search.every_order);
+    assert_eq!(search.orders, 2);
+    let now = search.now.unwrap();
+    assert_eq!((now.order, now.extra_nodes), (vec!["api".to_string(), "runtime".to_string()], Some(1)));
+}
+
+/// maxPods counts every pod on a node, the DaemonSets' included: 10 less 2 leaves 8 a node, so
+/// 17 small pods on 2 nodes leave one Pending, in the best packing as in the scheduler.
+#[test]
+fn max_pods_caps_a_node_whatever_room_it_has() {
+    let mut small = pool(2, None, 64, 256);
+    small.max_pods = Some(10);
+    let pools = [small];
+    let workloads = [workload("web", 17, 17, 10, 0)];
+    let outcome = schedule(&pools, &Resources::default(), 2, &workloads, &[0]);
+    assert_eq!(outcome.pending_now[0].pods, 1);
+    assert_eq!(outcome.pending_now[0].reason, "every node already runs its 8 pods (maxPods, less the DaemonSets')");
+    let groups = [PodGroup {
+        workload: "web".into(),
+        count: 17,
+        cpu_request: 10,
+        memory_request: 64 << 20,
+        cpu_limit: None,
+        memory_limit: None,
+    }];
+    let packed = place(&pools, &Resources::default(), 2, Scale::Now, &groups);
+    assert_eq!((packed.placed, packed.unplaced[0].pods), (16, 1));
+    assert!(packed.unplaced[0].reason.contains("already runs its 8 pods"), "{}", packed.unplaced[0].reason);
+    // The kubelet's default is 110: 501 pods need 5 nodes, not 2.
+    let many = [workload("web", 501, 501, 10, 0)];
+    assert_eq!(schedule(&[pool(2, None, 64, 256)], &Resources::default(), 0, &many, &[0]).pending_now[0].pods, 281);
+}
+
+/// What each node holds at the end, smallest first.
+fn loads(outcome: &flowcap::analysis::scheduler::Outcome) -> Vec<(u64, u64, u32)> {
+    let mut loads: Vec<(u64, u64, u32)> =
+        outcome.loads.iter().map(|l| (l.cpu_requests, l.memory_requests / GIB, l.pods)).collect();
+    loads.sort();
+    loads
+}
+
+/// The balanced score by hand, on two nodes of 10 CPUs and 10 GiB. `wide` (1 CPU, 4 GiB) takes
+/// the first node; `heavy` (4 CPUs, 1 GiB) then scores the empty one higher (least-allocated
+/// 60 and 90 → 75, balanced 1 − |0.4 − 0.1|/2 → 85: 360 against 50 + 100 + 200 = 350). A
+/// `probe` of 2 GiB and no CPU request (scored as the scheduler's default 100m):
+///   wide's node: least-allocated (89, 40) → 64; balanced 1 − |0.1 − 0.6|/2 → 75: 339
+///   heavy's node: least-allocated (59, 70) → 64; balanced 1 − |0.4 − 0.3|/2 → 95: 359
+/// Least-allocated ties; the balanced score sends it to heavy's node.
+#[test]
+fn the_balanced_score_breaks_a_least_allocated_tie() {
+    let pools = [pool(2, None, 10, 10)];
+    let workloads = [
+        workload("wide", 1, 1, 1_000, 4),
+        workload("heavy", 1, 1, 4_000, 1),
+        Workload { name: "probe".into(), now: 1, at_maximum: 1, cpu_request: 0, memory_request: 2 * GIB },
+    ];
+    let outcome = schedule(&pools, &Resources::default(), 0, &workloads, &[0, 1, 2]);
+    assert_eq!(loads(&outcome), [(1_000, 4, 1), (4_000, 3, 2)]);
+}
+
+/// The default topology spread (weight 2) against least-allocated (weight 1), by hand on two
+/// nodes of 10 CPUs and 10 GiB: `big` (5 CPUs, 5 GiB) on one, a first `w` pod (1 CPU, 1 GiB)
+/// on the other. The second `w` pod: on big's node least-allocated 40, balanced 100, spread
+/// 100 (no `w` pod there) → 340; on the other least-allocated 80, balanced 100, spread
+/// 100 · (3 + 2 − 3)/3 = 66 (raw counts × ln 4 + 2: 2 and 3) → 312. The spread wins.
+#[test]
+fn the_topology_spread_outweighs_the_freer_node() {
+    let pools = [pool(2, None, 10, 10)];
+    let workloads = [workload("big", 1, 1, 5_000, 5), workload("w", 2, 2, 1_000, 1)];
+    let outcome = schedule(&pools, &Resources::default(), 0, &workloads, &[0, 1]);
+    assert_eq!(loads(&outcome), [(1_000, 1, 1), (6_000, 6, 2)]);
+}
+
+/// The autoscalers scale one pod at a time, in turn; a pod no node takes brings a node of a
+/// pool below its `max_nodes`, and only a pod no empty node would take stays Pending.
+#[test]
+fn the_cluster_autoscaler_adds_nodes_as_the_autoscalers_scale_up() {
+    let pools = [pool(1, Some(3), 8, 32)];
+    // 1 runtime of 6 CPUs now, 3 at the maximum: one node each, the pool grows to 3.
+    let workloads = [workload("runtime", 1, 3, 6_000, 4), workload("api", 1, 1, 1_000, 1)];
+    let outcome = schedule(&pools, &Resources::default(), 0, &workloads, &[0, 1]);
+    assert!(outcome.pending_now.is_empty() && outcome.pending_at_maximum.is_empty(), "{outcome:?}");
+    assert_eq!(outcome.nodes_at_maximum, 3);
+    // A fourth runtime finds the pool at its maximum.
+    let more = [workload("runtime", 1, 4, 6_000, 4), workload("api", 1, 1, 1_000, 1)];
+    let short = schedule(&pools, &Resources::default(), 0, &more, &[0, 1]);
+    assert_eq!((short.pending_at_maximum[0].workload.as_str(), short.pending_at_maximum[0].pods), ("runtime", 1));
+    assert_eq!(short.nodes_at_maximum, 3);
+}
+
+/// The preset's workloads on its cluster: every order (7 workloads: 5,040) places every pod.
+#[test]
+fn the_kubernetes_preset_fits_in_every_order() {
+    let plan = flowcap::model::presets::load_preset("kubernetes-large").unwrap().plan;
+    let fit = flowcap::analysis::figures::analyze(&plan).cluster.unwrap();
+    assert!(fit.scheduling.every_order);
+    assert_eq!(fit.scheduling.orders, 5_040);
+    assert_eq!((fit.scheduling.now, fit.scheduling.at_maximum), (None, None));
+}
