@@ -173,13 +173,13 @@ impl Search<'_> {
             pending[w] = place_now(&mut next, w, &self.workloads[w]);
             prefix.push(w);
             if pending[w] > 0 && self.result.now.is_none() {
-                let reason = next.why(&self.workloads[w]);
-                let waiting = vec![Pending { workload: self.workloads[w].name.clone(), pods: pending[w], reason }];
-                // The rest may come in any order: this workload's pods already wait.
+                // The rest may come in any order: this workload's pods already wait. The whole
+                // order, replayed, says every pod it leaves waiting.
                 let mut order = prefix.clone();
                 order.extend((0..count).filter(|&o| mask & (1 << o) == 0 && o != w));
                 let (pools, daemonset, pods, workloads) =
                     (self.pools, self.daemonset, self.daemonset_pods, self.workloads);
+                let waiting = schedule(pools, daemonset, pods, workloads, &order).pending_now;
                 record(&mut self.result, pools, daemonset, pods, workloads, &order, waiting, true);
             }
             let key = (mask | (1 << w), next.canonical(&self.kept));

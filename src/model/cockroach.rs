@@ -75,15 +75,16 @@ impl MemoryFlag {
         let (number, unit) = text.split_at(split);
         let number: f64 = number.parse().map_err(|_| expected())?;
         let scale = match unit.trim().to_ascii_lowercase().as_str() {
+            // go-humanize's table, which cockroach reads sizes with: `Gi` and `GiB` alike.
             "b" => 1.0,
-            "kib" => 1024.0,
-            "mib" => 1024f64.powi(2),
-            "gib" => 1024f64.powi(3),
-            "tib" => 1024f64.powi(4),
-            "kb" => 1e3,
-            "mb" => 1e6,
-            "gb" => 1e9,
-            "tb" => 1e12,
+            "ki" | "kib" => 1024.0,
+            "mi" | "mib" => 1024f64.powi(2),
+            "gi" | "gib" => 1024f64.powi(3),
+            "ti" | "tib" => 1024f64.powi(4),
+            "k" | "kb" => 1e3,
+            "m" | "mb" => 1e6,
+            "g" | "gb" => 1e9,
+            "t" | "tb" => 1e12,
             _ => return Err(expected()),
         };
         let bytes = number * scale;
@@ -140,6 +141,7 @@ mod tests {
         assert_eq!(MemoryFlag::parse(".35"), Ok(MemoryFlag::Share(0.35)));
         assert_eq!(MemoryFlag::parse("512MiB"), Ok(MemoryFlag::Size(Bytes(512 << 20))));
         assert_eq!(MemoryFlag::parse("1GB"), Ok(MemoryFlag::Size(Bytes(1_000_000_000))));
+        assert_eq!(MemoryFlag::parse("3Gi"), Ok(MemoryFlag::Size(Bytes(3 << 30))));
         assert_eq!(MemoryFlag::parse("1048576"), Ok(MemoryFlag::Size(Bytes(1 << 20))));
         for bad in ["", "0%", "150%", "-1", "lots", "3 parsecs", "0"] {
             assert!(MemoryFlag::parse(bad).is_err(), "{bad}");

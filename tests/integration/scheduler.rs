@@ -161,3 +161,16 @@ fn the_kubernetes_preset_fits_in_every_order() {
     assert_eq!(fit.scheduling.orders, 5_040);
     assert_eq!((fit.scheduling.now, fit.scheduling.at_maximum), (None, None));
 }
+
+/// The order reported says every pod it leaves waiting, not only the first workload's: 2 nodes
+/// of 6 pods (10 less 4 DaemonSet pods) take 12 of 20 API pods and 5 runtime pods.
+#[test]
+fn the_order_reported_counts_every_pod_it_leaves_pending() {
+    let mut small = pool(2, None, 64, 256);
+    small.max_pods = Some(10);
+    let workloads = [workload("api", 20, 20, 10, 0), workload("runtime", 5, 5, 10, 0)];
+    let search = every_order(&[small], &Resources::default(), 4, &workloads);
+    let now = search.now.unwrap();
+    let pending: u32 = now.pending.iter().map(|p| p.pods).sum();
+    assert_eq!(pending, 13, "{now:?}");
+}

@@ -5,6 +5,7 @@
 use crate::analysis::figures::Analysis;
 use crate::analysis::rules::finding::Findings;
 use crate::analysis::rules::table::RuleId;
+use crate::io::text::count;
 use crate::model::cockroach::{CONNECTIONS_PER_VCPU, MEMORY_SHARE_LINE, SERVICE};
 use crate::model::edit::{Block, PlanEdit};
 use crate::model::plan::Plan;
@@ -56,9 +57,9 @@ pub fn cockroachdb(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
                     RuleId::CockroachConnectionsPastGuidance,
                     "other_services.cockroachdb.limits.cpus",
                     format!(
-                        "the clients can open {at}; Cockroach Labs sizes a pool at about {CONNECTIONS_PER_VCPU} per vCPU: {guidance} for the {} vCPUs of {} database pods",
+                        "the clients can open {at}; Cockroach Labs sizes a pool at about {CONNECTIONS_PER_VCPU} per vCPU: {guidance} for the {} vCPUs of {}",
                         trim_decimal(vcpus, 2),
-                        db.pods
+                        count(u64::from(db.pods), "database pod")
                     ),
                     Some(format!(
                         "{fewer_apis}, or give the database pods {cpus} CPUs each (database.internal.resources.limits.cpu)"

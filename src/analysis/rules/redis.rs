@@ -27,7 +27,10 @@ pub fn redis(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
             findings.add(
                 RuleId::RedisUnbounded,
                 "redis.maxmemory",
-                "Redis runs with no maxmemory and no memory limit: the queue and 24 h of every run's state grow until the host kills something".into(),
+                format!(
+                    "Redis runs with no maxmemory and no memory limit: the queue and 24 h of every run's state grow until the {} kills something",
+                    if chart_redis { "node" } else { "host" }
+                ),
                 Some(if chart_redis {
                     CHART_FIX.into()
                 } else {
