@@ -142,6 +142,9 @@ pub struct Unplaced {
     pub reason: String,
     /// Larger than any node offers pods: more nodes of these sizes do not help.
     pub too_big: bool,
+    /// Every node with room for it already runs its maxPods: the pod count, not the size, is
+    /// short.
+    pub pods_full: bool,
 }
 
 /// A node whose pods' limits add up past what it offers: under load they contend (CPU) or
@@ -220,11 +223,16 @@ pub fn place(
             let too_big = !nodes
                 .iter()
                 .any(|n| n.cpus >= group.cpu_request && n.memory >= group.memory_request && n.max_pods > 0);
+            let room = |n: &&Node| {
+                n.cpus - n.cpu_requests >= group.cpu_request && n.memory - n.memory_requests >= group.memory_request
+            };
+            let pods_full = nodes.iter().any(|n| room(&n)) && nodes.iter().filter(room).all(|n| n.pods >= n.max_pods);
             unplaced.push(Unplaced {
                 workload: group.workload.clone(),
                 pods: left,
                 reason: why_unplaced(&nodes, group),
                 too_big: too_big && !nodes.is_empty(),
+                pods_full,
             });
         }
     }

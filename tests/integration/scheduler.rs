@@ -90,6 +90,7 @@ fn max_pods_caps_a_node_whatever_room_it_has() {
     let packed = place(&pools, &Resources::default(), 2, Scale::Now, &groups);
     assert_eq!((packed.placed, packed.unplaced[0].pods), (16, 1));
     assert!(packed.unplaced[0].reason.contains("already runs its 8 pods"), "{}", packed.unplaced[0].reason);
+    assert!(packed.unplaced[0].pods_full && !packed.unplaced[0].too_big);
     // The kubelet's default is 110: 501 pods need 5 nodes, not 2.
     let many = [workload("web", 501, 501, 10, 0)];
     assert_eq!(schedule(&[pool(2, None, 64, 256)], &Resources::default(), 0, &many, &[0]).pending_now[0].pods, 281);
@@ -173,4 +174,25 @@ fn the_order_reported_counts_every_pod_it_leaves_pending() {
     let now = search.now.unwrap();
     let pending: u32 = now.pending.iter().map(|p| p.pods).sum();
     assert_eq!(pending, 13, "{now:?}");
+}
+
+/// A pod-count shortage gets the fix that helps: more pod slots or nodes, not bigger nodes.
+#[test]
+fn a_max_pods_shortage_is_fixed_with_pod_slots_not_bigger_nodes() {
+    use flowcap::analysis::rules::{RuleId, evaluate};
+    let text = "platform: kubernetes\npostgres: { external: true, max_connections: 500 }\n\
+                api: { replicas: 20, requests: { cpus: 10m, memory: 16Mi } }\n\
+                runtime: { replicas: 5, requests: { cpus: 10m, memory: 16Mi } }\n\
+                cluster:\n  node_pools:\n    - { name: general, nodes: 2, cpus: 64, memory: 256Gi, max_pods: 10 }\n  daemonset_pods: 4\n";
+    let plan = flowcap::model::load::parse_plan("p.yaml", text).unwrap().plan;
+    let findings = evaluate(&plan, &flowcap::analysis::figures::analyze(&plan));
+    let short: Vec<_> = findings.iter().filter(|f| f.rule == RuleId::PodsUnschedulable).collect();
+    assert_eq!(short.len(), 2, "{findings:?}");
+    assert!(short[0].message.starts_with("8 api pod(s) cannot be placed now"), "{}", short[0].message);
+    assert_eq!(
+        short[0].fix.as_deref(),
+        Some(
+            "raise the pools' max_pods (the kubelet's maxPods) or add nodes (cluster.node_pools: nodes): the nodes have room, not pod slots"
+        )
+    );
 }

@@ -172,7 +172,11 @@ pub fn cluster(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
         pending_in_some_order(plan, &fit.scheduling, findings);
     }
     for unplaced in unplaced {
-        let fix = if unplaced.too_big {
+        let fix = if unplaced.pods_full {
+            format!(
+                "raise the pools' max_pods (the kubelet's maxPods) or add nodes (cluster.node_pools: {nodes}): the nodes have room, not pod slots"
+            )
+        } else if unplaced.too_big {
             format!("use a node pool with bigger nodes, or lower {}'s requests", unplaced.workload)
         } else {
             format!("add nodes (cluster.node_pools: {nodes}) or bigger ones, or lower {}'s requests", unplaced.workload)
