@@ -54,9 +54,8 @@ pub struct Pending {
 pub struct Outcome {
     pub pending_now: Vec<Pending>,
     pub pending_at_maximum: Vec<Pending>,
-    /// Nodes at the end, after the cluster autoscaler added what the pending pods needed.
-    pub nodes_at_maximum: u32,
-    /// What each node holds at the end (in no particular order).
+    /// What each node holds at the end (in no particular order), the nodes the cluster
+    /// autoscaler added included.
     pub loads: Vec<NodeLoad>,
 }
 
@@ -449,7 +448,7 @@ pub fn schedule(
         .iter()
         .map(|n| NodeLoad { cpu_requests: n.cpu_requests, memory_requests: n.memory_requests, pods: n.pods })
         .collect();
-    Outcome { pending_now, pending_at_maximum, nodes_at_maximum: cluster.nodes.len() as u32, loads }
+    Outcome { pending_now, pending_at_maximum, loads }
 }
 
 /// The plan's long-running workloads as the scheduler meets them: each with its pods now and

@@ -145,12 +145,12 @@ fn the_cluster_autoscaler_adds_nodes_as_the_autoscalers_scale_up() {
     let workloads = [workload("runtime", 1, 3, 6_000, 4), workload("api", 1, 1, 1_000, 1)];
     let outcome = schedule(&pools, &Resources::default(), 0, &workloads, &[0, 1]);
     assert!(outcome.pending_now.is_empty() && outcome.pending_at_maximum.is_empty(), "{outcome:?}");
-    assert_eq!(outcome.nodes_at_maximum, 3);
+    assert_eq!(outcome.loads.len(), 3);
     // A fourth runtime finds the pool at its maximum.
     let more = [workload("runtime", 1, 4, 6_000, 4), workload("api", 1, 1, 1_000, 1)];
     let short = schedule(&pools, &Resources::default(), 0, &more, &[0, 1]);
     assert_eq!((short.pending_at_maximum[0].workload.as_str(), short.pending_at_maximum[0].pods), ("runtime", 1));
-    assert_eq!(short.nodes_at_maximum, 3);
+    assert_eq!(short.loads.len(), 3);
 }
 
 /// The preset's workloads on its cluster: every order (7 workloads: 5,040) places every pod.
@@ -195,4 +195,21 @@ fn a_max_pods_shortage_is_fixed_with_pod_slots_not_bigger_nodes() {
             "raise the pools' max_pods (the kubelet's maxPods) or add nodes (cluster.node_pools: nodes): the nodes have room, not pod slots"
         )
     );
+}
+
+/// On 100 nodes or more the scheduler scores only a share of them (here 100 of 120, from a
+/// start that rotates) and flowcap tries each workload first, the rest largest first: the API's
+/// 120 pods of 2 CPUs met first spread one a node, and a runtime of 6.5 CPUs then fits nowhere.
+#[test]
+fn a_large_cluster_tries_each_workload_first_and_finds_the_stranding_order() {
+    let pools = [pool(120, None, 8, 32)];
+    let workloads = [workload("api", 120, 120, 2_000, 1), workload("runtime", 1, 1, 6_500, 4)];
+    let search = every_order(&pools, &Resources::default(), 0, &workloads);
+    assert!(!search.every_order);
+    // Largest first (runtime, api) places all; api first strands the runtime.
+    let now = search.now.unwrap();
+    assert_eq!(now.order, ["api", "runtime"]);
+    assert_eq!((now.pending[0].workload.as_str(), now.pending[0].pods), ("runtime", 1));
+    // With the runtime first, every pod has a node.
+    assert!(schedule(&pools, &Resources::default(), 0, &workloads, &[1, 0]).pending_now.is_empty());
 }
