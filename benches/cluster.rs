@@ -6,26 +6,23 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use flowcap::analysis::placement::{PodGroup, Scale, place};
 use flowcap::analysis::scheduler::{Workload, schedule};
-use flowcap::model::cluster::NodePool;
+use flowcap::model::cluster::{Cluster, NodePool};
 use flowcap::model::resources::Resources;
 use flowcap::model::units::{Bytes, Cpus};
 use std::hint::black_box;
 
-/// 1,000 nodes in four pools of different machine types.
-fn pools() -> Vec<NodePool> {
-    [(8, 32), (16, 64), (32, 128), (64, 256)]
+/// 1,000 nodes in four pools of different machine types, a DaemonSet on each.
+fn nodes() -> Cluster {
+    let node_pools = [(8, 32), (16, 64), (32, 128), (64, 256)]
         .iter()
         .enumerate()
-        .map(|(i, &(cpus, gib))| NodePool {
-            name: format!("pool-{i}"),
-            nodes: 250,
-            max_nodes: None,
-            cpus: Cpus::whole(cpus),
-            memory: Bytes::gib(gib),
-            allocatable: None,
-            max_pods: None,
-        })
-        .collect()
+        .map(|(i, &(cpus, gib))| NodePool::new(&format!("pool-{i}"), 250, Cpus::whole(cpus), Bytes::gib(gib)))
+        .collect();
+    Cluster {
+        node_pools,
+        daemonset: Resources { cpus: Some(Cpus(200)), memory: Some(Bytes::mib(256)) },
+        ..Cluster::default()
+    }
 }
 
 /// 10,000 pods in `groups` workloads of different shapes (100m–4 CPUs, 128 MiB–8 GiB).
@@ -38,17 +35,17 @@ fn pods(groups: u32) -> Vec<PodGroup> {
             memory_request: (128 + u64::from(i * 811 % 8_064)) << 20,
             cpu_limit: Some(4_000),
             memory_limit: Some(8 << 30),
+            admission: Default::default(),
         })
         .collect()
 }
 
 fn cluster(c: &mut Criterion) {
-    let pools = pools();
-    let daemonset = Resources { cpus: Some(Cpus(200)), memory: Some(Bytes::mib(256)) };
+    let nodes = nodes();
     for groups in [50, 10_000] {
         let pods = pods(groups);
         c.bench_function(&format!("place 10,000 pods in {groups} workloads on 1,000 nodes"), |b| {
-            b.iter(|| place(black_box(&pools), &daemonset, 0, Scale::Now, black_box(&pods)))
+            b.iter(|| place(black_box(&nodes), Scale::Now, black_box(&pods)))
         });
     }
     // kube-scheduler: 10,000 pods of 50 workloads, one pod at a time, every node scored.
@@ -60,11 +57,12 @@ fn cluster(c: &mut Criterion) {
             at_maximum: g.count,
             cpu_request: g.cpu_request,
             memory_request: g.memory_request,
+            admission: g.admission,
         })
         .collect();
     let order: Vec<usize> = (0..workloads.len()).collect();
     c.bench_function("schedule 10,000 pods in 50 workloads on 1,000 nodes as kube-scheduler", |b| {
-        b.iter(|| schedule(black_box(&pools), &daemonset, 0, black_box(&workloads), &order))
+        b.iter(|| schedule(black_box(&nodes), black_box(&workloads), &order))
     });
     // Every order of the preset's 7 workloads, as a report or a keystroke in the planner does.
     let plan = flowcap::model::presets::load_preset("kubernetes-large").unwrap().plan;

@@ -2,6 +2,7 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use flowcap::analysis::rules::Severity;
+use flowcap::model::cluster::Provider;
 use flowcap::model::presets::PRESET_KEYS;
 use flowcap::model::units::{Bytes, Cpus};
 use flowcap::report::Format;
@@ -234,6 +235,35 @@ pub struct PlanArgs {
     /// A node's memory, e.g. 64Gi (with --nodes).
     #[arg(long, value_name = "SIZE", value_parser = parse_memory, requires = "nodes")]
     pub node_memory: Option<Bytes>,
+    /// Whose nodes (Kubernetes): what a node reserves for itself follows gke (the default),
+    /// eks, aks or generic (the kubelet's defaults: only 100Mi for eviction).
+    #[arg(long, value_name = "PROVIDER", value_parser = parse_provider)]
+    pub provider: Option<Provider>,
+    /// The kubelet's maxPods on every node pool (Kubernetes; default 110, on EKS from
+    /// --instance-type).
+    #[arg(long, value_name = "N")]
+    pub max_pods: Option<u32>,
+    /// Every node pool's machine type, e.g. m5.large (Kubernetes): on EKS it decides maxPods.
+    #[arg(long, value_name = "TYPE")]
+    pub instance_type: Option<String>,
+    /// What the DaemonSets (CNI, log shipper, node exporter) request on every node, CPU
+    /// (Kubernetes).
+    #[arg(long, value_name = "CPUS", value_parser = Cpus::parse)]
+    pub daemonset_cpus: Option<Cpus>,
+    /// What the DaemonSets request on every node, memory, e.g. 300Mi (Kubernetes).
+    #[arg(long, value_name = "SIZE", value_parser = Bytes::parse)]
+    pub daemonset_memory: Option<Bytes>,
+    /// How many DaemonSet pods run on every node: they count against its maxPods
+    /// (Kubernetes).
+    #[arg(long, value_name = "N")]
+    pub daemonset_pods: Option<u32>,
+}
+
+fn parse_provider(text: &str) -> Result<Provider, String> {
+    [Provider::Gke, Provider::Eks, Provider::Aks, Provider::Generic]
+        .into_iter()
+        .find(|p| p.name() == text)
+        .ok_or_else(|| "must be gke, eks, aks or generic".to_string())
 }
 
 fn parse_cpus(text: &str) -> Result<Cpus, String> {

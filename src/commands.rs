@@ -80,6 +80,14 @@ impl PlanArgs {
             host_memory: self.host_memory,
             helm_values: self.helm_values.clone(),
             nodes: self.nodes.zip(self.node_cpus).zip(self.node_memory).map(|((n, c), m)| (n, c, m)),
+            nodes_model: flowcap::inputs::NodesModel {
+                provider: self.provider,
+                max_pods: self.max_pods,
+                instance_type: self.instance_type.clone(),
+                daemonset_cpus: self.daemonset_cpus,
+                daemonset_memory: self.daemonset_memory,
+                daemonset_pods: self.daemonset_pods,
+            },
         }
     }
 }

@@ -5,7 +5,7 @@
 
 use crate::io::error::InputError;
 use crate::io::write::{WRITTEN_BY, same_file, written_by_flowcap};
-use crate::model::cluster::{Cluster, NodePool, Platform};
+use crate::model::cluster::{Cluster, NodePool, Platform, Provider};
 use crate::model::load::{LoadedPlan, Locator, load_plan_file, read_text_file};
 use crate::model::observed::Observed;
 use crate::model::plan::Plan;
@@ -38,6 +38,49 @@ pub struct Request {
     pub helm_values: Vec<PathBuf>,
     /// `--nodes N --node-cpus C --node-memory M`: the cluster, when the plan has none.
     pub nodes: Option<(u32, Cpus, Bytes)>,
+    /// The rest of the cluster's flags, over the plan's.
+    pub nodes_model: NodesModel,
+}
+
+/// `--provider`, `--max-pods`, `--instance-type` and the DaemonSets' flags.
+#[derive(Clone, Debug, Default)]
+pub struct NodesModel {
+    pub provider: Option<Provider>,
+    pub max_pods: Option<u32>,
+    pub instance_type: Option<String>,
+    pub daemonset_cpus: Option<Cpus>,
+    pub daemonset_memory: Option<Bytes>,
+    pub daemonset_pods: Option<u32>,
+}
+
+impl NodesModel {
+    /// The first flag given, for an error that says it is for Kubernetes.
+    fn first_given(&self) -> Option<&'static str> {
+        [
+            ("--provider", self.provider.is_some()),
+            ("--max-pods", self.max_pods.is_some()),
+            ("--instance-type", self.instance_type.is_some()),
+            ("--daemonset-cpus", self.daemonset_cpus.is_some()),
+            ("--daemonset-memory", self.daemonset_memory.is_some()),
+            ("--daemonset-pods", self.daemonset_pods.is_some()),
+        ]
+        .into_iter()
+        .find_map(|(flag, given)| given.then_some(flag))
+    }
+
+    /// The flags given, over `cluster`: the pool-wide ones on every pool.
+    fn apply(&self, cluster: &mut Cluster) {
+        if let Some(provider) = self.provider {
+            cluster.provider = provider;
+        }
+        for pool in &mut cluster.node_pools {
+            pool.max_pods = self.max_pods.or(pool.max_pods);
+            pool.instance_type = self.instance_type.clone().or(pool.instance_type.take());
+        }
+        cluster.daemonset.cpus = self.daemonset_cpus.or(cluster.daemonset.cpus);
+        cluster.daemonset.memory = self.daemonset_memory.or(cluster.daemonset.memory);
+        cluster.daemonset_pods = self.daemonset_pods.unwrap_or(cluster.daemonset_pods);
+    }
 }
 
 /// The plan to work on and the deployment it is held against.
@@ -135,9 +178,9 @@ pub fn resolve(request: &Request, shell: Environment) -> Result<Inputs, InputErr
     if !request.helm_values.is_empty() || named.as_ref().is_some_and(|l| l.plan.platform == Platform::Kubernetes) {
         return resolve_kubernetes(request, named);
     }
-    if request.nodes.is_some() {
+    if let Some(flag) = request.nodes.map(|_| "--nodes").or(request.nodes_model.first_given()) {
         return Err(InputError::conflict(
-            "--nodes",
+            flag,
             "is for Kubernetes plans (platform: kubernetes) and Helm values; a Docker host is --host-cpus/--host-memory",
         ));
     }
@@ -223,10 +266,12 @@ fn resolve_kubernetes(request: &Request, named: Option<LoadedPlan>) -> Result<In
             .ok_or_else(|| InputError::conflict("--helm-values", "no values file given"))?,
     };
     if let Some((nodes, cpus, memory)) = request.nodes {
-        let pool =
-            NodePool { name: "nodes".into(), nodes, max_nodes: None, cpus, memory, allocatable: None, max_pods: None };
+        let pool = NodePool::new("nodes", nodes, cpus, memory);
         let cluster = loaded.plan.cluster.get_or_insert_with(Cluster::default);
         cluster.node_pools = vec![pool];
+    }
+    if let Some(cluster) = &mut loaded.plan.cluster {
+        request.nodes_model.apply(cluster);
     }
     if loaded.plan.cluster.is_none() {
         return Err(InputError::conflict(

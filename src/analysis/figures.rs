@@ -51,6 +51,21 @@ pub struct ClusterFit {
     pub at_maximum: Placement,
     /// The pods as kube-scheduler places them, in every order they may arrive in.
     pub scheduling: Scheduling,
+    /// What one node of each pool offers the plan's pods.
+    pub pools: Vec<PoolOffer>,
+}
+
+/// What one node of a pool offers the plan's pods: its allocatable (the provider's
+/// reservations, or as given) less the DaemonSets.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PoolOffer {
+    pub name: String,
+    pub nodes: u32,
+    pub provider: &'static str,
+    pub cpus: f64,
+    pub memory_bytes: u64,
+    /// maxPods less the DaemonSets' pods.
+    pub pods: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -204,22 +219,24 @@ pub fn analyze(plan: &Plan) -> Analysis {
     let connections = connections(plan);
     Analysis {
         cluster: plan.cluster.as_ref().map(|cluster| {
-            let at = |scale| {
-                placement::place(
-                    &cluster.node_pools,
-                    &cluster.daemonset,
-                    cluster.daemonset_pods,
-                    scale,
-                    &placement::pods(plan, scale),
-                )
-            };
-            let scheduling = orders::every_order(
-                &cluster.node_pools,
-                &cluster.daemonset,
-                cluster.daemonset_pods,
-                &scheduler::workloads(plan),
-            );
-            ClusterFit { now: at(Scale::Now), at_maximum: at(Scale::Maximum), scheduling }
+            let at = |scale| placement::place(cluster, scale, &placement::pods(plan, scale));
+            let scheduling = orders::every_order(cluster, &scheduler::workloads(plan));
+            let pools = cluster
+                .node_pools
+                .iter()
+                .map(|pool| {
+                    let offer = super::node_model::offer(cluster, pool);
+                    PoolOffer {
+                        name: pool.name.clone(),
+                        nodes: pool.nodes,
+                        provider: cluster.provider.name(),
+                        cpus: Cpus(offer.cpus).as_f64(),
+                        memory_bytes: offer.memory,
+                        pods: offer.pods,
+                    }
+                })
+                .collect();
+            ClusterFit { now: at(Scale::Now), at_maximum: at(Scale::Maximum), scheduling, pools }
         }),
         at_maximum: at_maximum(plan),
         concurrent_executions: plan.execution_slots(),

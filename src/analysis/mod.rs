@@ -4,10 +4,12 @@
 //! workload, the smallest change that meets it, drift from a deployment, and where each
 //! default comes from.
 
+pub mod affinity;
 pub mod cockroach;
 pub mod drift;
 pub mod explain;
 pub mod figures;
+pub mod node_model;
 pub mod orders;
 pub mod pgtune;
 pub mod placement;

@@ -5,9 +5,8 @@
 //! the nodes alike go on alike); on a large one, each workload first with the rest largest
 //! first. [`crate::analysis::scheduler`] places the pods of one order.
 
+use crate::analysis::node_model::offer;
 use crate::analysis::scheduler::{Cluster, Pending, Workload, place_now, scale_up, scaling, schedule};
-use crate::model::cluster::NodePool;
-use crate::model::resources::Resources;
 use rustc_hash::FxHashSet;
 use serde::Serialize;
 
@@ -41,24 +40,15 @@ const SEARCH_BOUND: usize = 20_000;
 
 /// The workloads' pods placed in every order they may arrive in, until one order leaves pods
 /// Pending now and one at the maximum.
-pub fn every_order(
-    pools: &[NodePool],
-    daemonset: &Resources,
-    daemonset_pods: u32,
-    workloads: &[Workload],
-) -> Scheduling {
+pub fn every_order(model: &crate::model::cluster::Cluster, workloads: &[Workload]) -> Scheduling {
     let every = (1..=workloads.len() as u64).try_fold(1u64, |a, k| a.checked_mul(k)).unwrap_or(u64::MAX);
-    if never_pending(pools, daemonset, daemonset_pods, workloads, false)
-        && never_pending(pools, daemonset, daemonset_pods, workloads, true)
-    {
+    if never_pending(model, workloads, false) && never_pending(model, workloads, true) {
         return Scheduling { orders: every, every_order: true, now: None, at_maximum: None };
     }
-    let nodes: u32 = pools.iter().map(|p| p.max_nodes.unwrap_or(p.nodes)).sum();
+    let nodes: u32 = model.node_pools.iter().map(|p| p.max_nodes.unwrap_or(p.nodes)).sum();
     if nodes < 100 && workloads.len() <= 12 {
         let mut search = Search {
-            pools,
-            daemonset,
-            daemonset_pods,
+            model,
             workloads,
             kept: scaling(workloads),
             seen: FxHashSet::default(),
@@ -66,7 +56,7 @@ pub fn every_order(
             placed: 0,
             result: Scheduling { orders: 0, every_order: true, now: None, at_maximum: None },
         };
-        let cluster = Cluster::new(pools, daemonset, daemonset_pods, workloads.len());
+        let cluster = Cluster::new(model, workloads.len());
         search.from(cluster, &mut Vec::new(), &mut vec![0; workloads.len()]);
         if search.placed <= SEARCH_BOUND {
             return Scheduling { orders: every, ..search.result };
@@ -75,9 +65,9 @@ pub fn every_order(
     let mut result = Scheduling { orders: 0, every_order: false, now: None, at_maximum: None };
     for order in few_orders(workloads) {
         result.orders += 1;
-        let outcome = schedule(pools, daemonset, daemonset_pods, workloads, &order);
-        record(&mut result, pools, daemonset, daemonset_pods, workloads, &order, outcome.pending_now, true);
-        record(&mut result, pools, daemonset, daemonset_pods, workloads, &order, outcome.pending_at_maximum, false);
+        let outcome = schedule(model, workloads, &order);
+        record(&mut result, model, workloads, &order, outcome.pending_now, true);
+        record(&mut result, model, workloads, &order, outcome.pending_at_maximum, false);
         if result.now.is_some() && result.at_maximum.is_some() {
             break;
         }
@@ -88,33 +78,28 @@ pub fn every_order(
 /// Whether no order of arrival can leave a pod Pending, now (`nodes`) or at the maximum
 /// (`max_nodes`, every pod at its most), by counting alone: a node turns a pod away only when
 /// it runs its maxPods, or the other pods take more than its offer less the pod's request of
-/// CPU or of memory. If the other pods' requests cannot turn every node away even when the
-/// CPU, the memory and the pod counts are each spread the worst way (every node the smallest
-/// of any pool), no order can; then the orders need no search.
-fn never_pending(
-    pools: &[NodePool],
-    daemonset: &Resources,
-    daemonset_pods: u32,
-    workloads: &[Workload],
-    at_maximum: bool,
-) -> bool {
-    let nodes: u64 =
-        pools.iter().map(|p| u64::from(if at_maximum { p.max_nodes.unwrap_or(p.nodes) } else { p.nodes })).sum();
-    let offers = pools.iter().map(|pool| {
-        let (cpus, memory) = crate::analysis::placement::pool_allocatable(pool);
-        (
-            cpus.0.saturating_sub(daemonset.cpus.map_or(0, |c| c.0)),
-            memory.0.saturating_sub(daemonset.memory.map_or(0, |m| m.0)),
-            u64::from(pool.max_pods().saturating_sub(daemonset_pods)),
-        )
-    });
-    let Some((cpu, memory, pods)) = offers.reduce(|a, b| (a.0.min(b.0), a.1.min(b.1), a.2.min(b.2))) else {
-        return false;
-    };
+/// CPU or of memory. If the other pods' requests cannot turn every node that admits a pod away
+/// even when the CPU, the memory and the pod counts are each spread the worst way (every node
+/// the smallest of the pools that admit it, every other pod on them), no order can; then the
+/// orders need no search.
+fn never_pending(model: &crate::model::cluster::Cluster, workloads: &[Workload], at_maximum: bool) -> bool {
+    let pools = &model.node_pools;
+    let offers: Vec<_> = pools.iter().map(|pool| offer(model, pool)).collect();
     let count = |w: &Workload| u64::from(if at_maximum { w.now.max(w.at_maximum) } else { w.now });
     let total = |f: fn(&Workload) -> u64| workloads.iter().map(|w| count(w).saturating_mul(f(w))).sum::<u64>();
     let (all_cpu, all_memory, all_pods) = (total(|w| w.cpu_request), total(|w| w.memory_request), total(|_| 1));
     workloads.iter().filter(|w| count(w) > 0).all(|w| {
+        let admitting = (0..pools.len()).filter(|&p| w.admission.admits(p));
+        let nodes: u64 = admitting
+            .clone()
+            .map(|p| u64::from(if at_maximum { pools[p].max_nodes.unwrap_or(pools[p].nodes) } else { pools[p].nodes }))
+            .sum();
+        let Some((cpu, memory, pods)) = admitting
+            .map(|p| (offers[p].cpus, offers[p].memory, u64::from(offers[p].pods)))
+            .reduce(|a, b| (a.0.min(b.0), a.1.min(b.1), a.2.min(b.2)))
+        else {
+            return false;
+        };
         if w.cpu_request > cpu || w.memory_request > memory || pods == 0 {
             return false;
         }
@@ -127,9 +112,7 @@ fn never_pending(
 }
 
 struct Search<'a> {
-    pools: &'a [NodePool],
-    daemonset: &'a Resources,
-    daemonset_pods: u32,
+    model: &'a crate::model::cluster::Cluster,
     workloads: &'a [Workload],
     kept: Vec<bool>,
     /// States reached after some workloads: (which, the nodes).
@@ -159,8 +142,7 @@ impl Search<'_> {
                 return;
             }
             let waiting = scale_up(&mut end, self.workloads, prefix, pending);
-            let (pools, daemonset, pods, workloads) = (self.pools, self.daemonset, self.daemonset_pods, self.workloads);
-            record(&mut self.result, pools, daemonset, pods, workloads, prefix, waiting, false);
+            record(&mut self.result, self.model, self.workloads, prefix, waiting, false);
             return;
         }
         let mask: u64 = prefix.iter().map(|&w| 1u64 << w).sum();
@@ -177,10 +159,8 @@ impl Search<'_> {
                 // order, replayed, says every pod it leaves waiting.
                 let mut order = prefix.clone();
                 order.extend((0..count).filter(|&o| mask & (1 << o) == 0 && o != w));
-                let (pools, daemonset, pods, workloads) =
-                    (self.pools, self.daemonset, self.daemonset_pods, self.workloads);
-                let waiting = schedule(pools, daemonset, pods, workloads, &order).pending_now;
-                record(&mut self.result, pools, daemonset, pods, workloads, &order, waiting, true);
+                let waiting = schedule(self.model, self.workloads, &order).pending_now;
+                record(&mut self.result, self.model, self.workloads, &order, waiting, true);
             }
             let key = (mask | (1 << w), next.canonical(&self.kept));
             if self.seen.insert(key) {
@@ -194,12 +174,9 @@ impl Search<'_> {
 
 /// Keeps the first order that leaves pods Pending, now or at the maximum, with the nodes that
 /// order would need.
-#[allow(clippy::too_many_arguments)]
 fn record(
     result: &mut Scheduling,
-    pools: &[NodePool],
-    daemonset: &Resources,
-    daemonset_pods: u32,
+    model: &crate::model::cluster::Cluster,
     workloads: &[Workload],
     order: &[usize],
     pending: Vec<Pending>,
@@ -210,12 +187,12 @@ fn record(
         return;
     }
     let extra = (1..=16).find(|&extra| {
-        let mut grown = pools.to_vec();
-        if let Some(first) = grown.first_mut() {
+        let mut grown = model.clone();
+        if let Some(first) = grown.node_pools.first_mut() {
             first.nodes += extra;
             first.max_nodes = first.max_nodes.map(|m| m + extra);
         }
-        let outcome = schedule(&grown, daemonset, daemonset_pods, workloads, order);
+        let outcome = schedule(&grown, workloads, order);
         if now { outcome.pending_now.is_empty() } else { outcome.pending_at_maximum.is_empty() }
     });
     *slot = Some(PendingOrder {

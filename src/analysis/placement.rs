@@ -1,58 +1,21 @@
 //! Cluster fit: the plan's pods placed on the cluster's nodes as the scheduler's resource
 //! filter places them. A pod fits a node when its CPU and memory requests fit what the node
 //! still offers; limits do not count for placement (they can overcommit a node, which is
-//! reported). Placement is first fit decreasing: pods sorted by CPU request, then memory,
-//! largest first, each on the first node (in pool order) with room. The real scheduler also
-//! spreads and scores, so it may place differently, but it cannot place a pod that fits no
-//! node, nor more requests than the nodes offer.
+//! reported), and its pool admits it (labels and taints, [`crate::analysis::affinity`]).
+//! Placement is first fit decreasing: pods with the fewest nodes admitting them first, then by
+//! CPU request, then memory, largest first, each on the first node (in pool order) with room.
+//! The real scheduler also spreads and scores, so it may place differently
+//! ([`crate::analysis::scheduler`]), but it cannot place a pod that fits no node, nor more
+//! requests than the nodes offer.
 
-use crate::model::cluster::NodePool;
+use crate::analysis::affinity::{Admission, admission};
+use crate::analysis::node_model::offer;
+use crate::model::cluster::Cluster;
 use crate::model::plan::Plan;
 use crate::model::resources::Resources;
 use crate::model::service::ServiceKey;
 use crate::model::units::{Bytes, Cpus, round4};
 use serde::Serialize;
-
-const GIB: u64 = 1 << 30;
-
-/// What a node of `cpus` and `memory` offers pods after kube and system reservations and the
-/// eviction threshold, by GKE's published formula (FACTS.md): CPU reserves 6 % of the first
-/// core, 1 % of the second, 0.5 % of the next two and 0.25 % of every core above four; memory
-/// reserves 25 % of the first 4 GiB, 20 % of the next 4, 10 % of the next 8, 6 % of the next
-/// 112 and 2 % above 128 GiB, plus 100 MiB for eviction. Reservations round up.
-///
-/// ```
-/// use flowcap::model::units::{Bytes, Cpus};
-/// use flowcap::analysis::placement::allocatable;
-/// // 4 CPUs / 16 GiB: 60 + 10 + 5 + 5 = 80 millicores; 1 + 0.8 + 0.8 GiB + 100 MiB.
-/// assert_eq!(allocatable(Cpus::whole(4), Bytes::gib(16)), (Cpus(3_920), Bytes(14_283_282_841)));
-/// ```
-pub fn allocatable(cpus: Cpus, memory: Bytes) -> (Cpus, Bytes) {
-    // (the amount in this band, its share in per ten thousand)
-    let band = |amount: u64, from: u64, to: u64| amount.clamp(from, to) - from;
-    let m = cpus.0;
-    let cpu_reserved = (u128::from(band(m, 0, 1_000)) * 600
-        + u128::from(band(m, 1_000, 2_000)) * 100
-        + u128::from(band(m, 2_000, 4_000)) * 50
-        + u128::from(band(m, 4_000, u64::MAX)) * 25)
-        .div_ceil(10_000) as u64;
-    let b = memory.0;
-    let memory_reserved = (u128::from(band(b, 0, 4 * GIB)) * 25
-        + u128::from(band(b, 4 * GIB, 8 * GIB)) * 20
-        + u128::from(band(b, 8 * GIB, 16 * GIB)) * 10
-        + u128::from(band(b, 16 * GIB, 128 * GIB)) * 6
-        + u128::from(band(b, 128 * GIB, u64::MAX)) * 2)
-        .div_ceil(100) as u64
-        + Bytes::mib(100).0;
-    (Cpus(m.saturating_sub(cpu_reserved)), Bytes(b.saturating_sub(memory_reserved)))
-}
-
-/// What one node of the pool offers pods: its `allocatable` where given, else the formula.
-pub fn pool_allocatable(pool: &NodePool) -> (Cpus, Bytes) {
-    let (cpus, memory) = allocatable(pool.cpus, pool.memory);
-    let given = pool.allocatable.unwrap_or_default();
-    (given.cpus.unwrap_or(cpus), given.memory.unwrap_or(memory))
-}
 
 /// Identical pods of one workload.
 #[derive(Clone, Debug, PartialEq)]
@@ -65,6 +28,9 @@ pub struct PodGroup {
     pub memory_request: u64,
     pub cpu_limit: Option<u64>,
     pub memory_limit: Option<u64>,
+    /// Which node pools admit its pods (their labels and taints against its nodeSelector,
+    /// affinity and tolerations).
+    pub admission: Admission,
 }
 
 /// The requests Kubernetes gives a pod: where a container sets a limit and no request, the
@@ -74,7 +40,7 @@ pub fn effective_requests(requests: &Resources, limits: &Resources) -> Resources
 }
 
 impl PodGroup {
-    fn of(workload: &str, count: u32, requests: &Resources, limits: &Resources) -> PodGroup {
+    fn of(plan: &Plan, workload: &str, count: u32, requests: &Resources, limits: &Resources) -> PodGroup {
         let requests = effective_requests(requests, limits);
         PodGroup {
             workload: workload.to_string(),
@@ -83,6 +49,10 @@ impl PodGroup {
             memory_request: requests.memory.map_or(0, |m| m.0),
             cpu_limit: limits.cpus.map(|c| c.0),
             memory_limit: limits.memory.map(|m| m.0),
+            admission: plan
+                .cluster
+                .as_ref()
+                .map_or_else(Admission::default, |c| admission(c, plan.pod_placement.get(workload))),
         }
     }
 }
@@ -110,10 +80,10 @@ pub fn pods(plan: &Plan, scale: Scale) -> Vec<PodGroup> {
             ServiceKey::Runtime => replicas(plan.runtime.replicas, plan.runtime.autoscaling),
             _ => container.replicas,
         };
-        groups.push(PodGroup::of(&container.key.to_string(), count, container.reservations, container.limits));
+        groups.push(PodGroup::of(plan, &container.key.to_string(), count, container.reservations, container.limits));
     }
     if let (Scale::Maximum, Some(jobs)) = (scale, &plan.jobs) {
-        groups.push(PodGroup::of("jobs", jobs.max_concurrent, &jobs.reservations, &jobs.limits));
+        groups.push(PodGroup::of(plan, "jobs", jobs.max_concurrent, &jobs.reservations, &jobs.limits));
     }
     groups
 }
@@ -145,6 +115,8 @@ pub struct Unplaced {
     /// Every node with room for it already runs its maxPods: the pod count, not the size, is
     /// short.
     pub pods_full: bool,
+    /// No node pool admits it (labels, taints): no size or count of these pools helps.
+    pub barred: bool,
 }
 
 /// A node whose pods' limits add up past what it offers: under load they contend (CPU) or
@@ -168,34 +140,32 @@ pub struct Placement {
     pub overcommitted: Vec<Overcommitted>,
 }
 
-/// Places `groups` on the pools' nodes (`nodes` or, at the maximum, `max_nodes` of each),
-/// each offering its allocatable less the DaemonSets' requests.
-pub fn place(
-    pools: &[NodePool],
-    daemonset: &Resources,
-    daemonset_pods: u32,
-    scale: Scale,
-    groups: &[PodGroup],
-) -> Placement {
+/// Places `groups` on the cluster's nodes (`nodes` or, at the maximum, `max_nodes` of each
+/// pool), each offering its allocatable less the DaemonSets' requests.
+pub fn place(cluster: &Cluster, scale: Scale, groups: &[PodGroup]) -> Placement {
+    let pools = &cluster.node_pools;
     let mut nodes = Vec::new();
     for (index, pool) in pools.iter().enumerate() {
-        let (cpus, memory) = pool_allocatable(pool);
+        let offer = offer(cluster, pool);
         let count = if scale == Scale::Maximum { pool.max_nodes.unwrap_or(pool.nodes) } else { pool.nodes };
         let node = Node {
             pool: index,
-            cpus: cpus.0.saturating_sub(daemonset.cpus.map_or(0, |c| c.0)),
-            memory: memory.0.saturating_sub(daemonset.memory.map_or(0, |m| m.0)),
+            cpus: offer.cpus,
+            memory: offer.memory,
             cpu_requests: 0,
             memory_requests: 0,
             cpu_limits: 0,
             memory_limits: 0,
             pods: 0,
-            max_pods: pool.max_pods().saturating_sub(daemonset_pods),
+            max_pods: offer.pods,
         };
         nodes.extend(std::iter::repeat_n(node, count as usize));
     }
     let mut order: Vec<&PodGroup> = groups.iter().filter(|g| g.count > 0).collect();
-    order.sort_by_key(|g| std::cmp::Reverse((g.cpu_request, g.memory_request)));
+    // The pods with the fewest nodes to go to first (a nodeSelector, a missing toleration),
+    // then the largest: a pod that could go anywhere must not take the only room another has.
+    let admitting = |g: &PodGroup| nodes.iter().filter(|n| g.admission.admits(n.pool)).count();
+    order.sort_by_key(|g| (admitting(g), std::cmp::Reverse((g.cpu_request, g.memory_request))));
     let mut unplaced = Vec::new();
     for group in order {
         // Identical pods: a node that could not take one cannot take the next, so the search
@@ -204,7 +174,8 @@ pub fn place(
         let mut left = group.count;
         while left > 0 {
             let Some(found) = nodes[cursor..].iter().position(|n| {
-                n.cpus - n.cpu_requests >= group.cpu_request
+                group.admission.admits(n.pool)
+                    && n.cpus - n.cpu_requests >= group.cpu_request
                     && n.memory - n.memory_requests >= group.memory_request
                     && n.pods < n.max_pods
             }) else {
@@ -220,19 +191,24 @@ pub fn place(
             left -= 1;
         }
         if left > 0 {
-            let too_big = !nodes
+            let admitting: Vec<&Node> = nodes.iter().filter(|n| group.admission.admits(n.pool)).collect();
+            let barred = admitting.is_empty() && !nodes.is_empty();
+            let too_big = !admitting
                 .iter()
                 .any(|n| n.cpus >= group.cpu_request && n.memory >= group.memory_request && n.max_pods > 0);
-            let room = |n: &&Node| {
+            let room = |n: &&&Node| {
                 n.cpus - n.cpu_requests >= group.cpu_request && n.memory - n.memory_requests >= group.memory_request
             };
-            let pods_full = nodes.iter().any(|n| room(&n)) && nodes.iter().filter(room).all(|n| n.pods >= n.max_pods);
+            let pods_full =
+                admitting.iter().any(|n| room(&n)) && admitting.iter().filter(room).all(|n| n.pods >= n.max_pods);
+            let reason = if barred { group.admission.barred() } else { why_unplaced(&admitting, group) };
             unplaced.push(Unplaced {
                 workload: group.workload.clone(),
                 pods: left,
-                reason: why_unplaced(&nodes, group),
-                too_big: too_big && !nodes.is_empty(),
+                reason,
+                too_big: too_big && !barred && !nodes.is_empty(),
                 pods_full,
+                barred,
             });
         }
     }
@@ -263,12 +239,12 @@ pub fn place(
 }
 
 /// Why a pod of `group` found no node: bigger than any node offers, or no room left.
-fn why_unplaced(nodes: &[Node], group: &PodGroup) -> String {
+fn why_unplaced(nodes: &[&Node], group: &PodGroup) -> String {
     let cpus = Cpus(group.cpu_request);
     let requests =
         format!("{cpus} CPU{} and {}", if cpus == Cpus::whole(1) { "" } else { "s" }, Bytes(group.memory_request));
     let fits_empty = nodes.iter().any(|n| n.cpus >= group.cpu_request && n.memory >= group.memory_request);
-    let room = |n: &&Node| {
+    let room = |n: &&&Node| {
         n.cpus - n.cpu_requests >= group.cpu_request && n.memory - n.memory_requests >= group.memory_request
     };
     if nodes.is_empty() {

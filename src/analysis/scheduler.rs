@@ -13,11 +13,10 @@
 //! Constraints" (cluster-level defaults) and "Scheduler Performance Tuning" pages describe each;
 //! docs/design.md cites them.
 
-use crate::model::cluster::NodePool;
-use crate::model::resources::Resources;
 use crate::model::units::{Bytes, Cpus};
 
-use super::placement::pool_allocatable;
+use super::affinity::Admission;
+use super::node_model::{Offer, offer};
 
 const MAX_NODE_SCORE: i64 = 100;
 /// The requests the scheduler scores a pod by when it has none (`DefaultMilliCPURequest`,
@@ -39,6 +38,8 @@ pub struct Workload {
     pub at_maximum: u32,
     pub cpu_request: u64,
     pub memory_request: u64,
+    /// Which node pools admit its pods (labels, taints).
+    pub admission: Admission,
 }
 
 /// Pods of one workload the scheduler left Pending, and why.
@@ -69,6 +70,7 @@ pub struct NodeLoad {
 
 #[derive(Clone, Debug)]
 struct Node {
+    pool: usize,
     cpus: u64,
     memory: u64,
     /// 1 ÷ cpus and 1 ÷ memory, for the scores.
@@ -86,6 +88,7 @@ struct Node {
 impl Node {
     fn fits(&self, w: &Workload) -> bool {
         self.pods < self.max_pods
+            && w.admission.admits(self.pool)
             && self.cpus - self.cpu_requests >= w.cpu_request
             && self.memory - self.memory_requests >= w.memory_request
     }
@@ -109,34 +112,28 @@ fn percent_left(left: u64, capacity: u64, reciprocal: f64) -> i64 {
 
 /// The nodes and the pods placed on them.
 #[derive(Clone)]
-pub(super) struct Cluster<'a> {
-    pools: &'a [NodePool],
+pub(super) struct Cluster {
+    /// What one node of each pool offers the plan's pods.
+    offers: Vec<Offer>,
     nodes: Vec<Node>,
     /// Nodes each pool may grow to (its `max_nodes`) once the autoscalers scale.
     room: Vec<u32>,
     /// Pods of each workload on each node, for the workloads being placed.
     counts: Vec<Vec<u32>>,
     next_start: usize,
-    daemonset: (u64, u64, u32),
     /// The nodes that pass the filters for the pod being scheduled (kept to save allocations).
     feasible: Vec<usize>,
 }
 
-impl<'a> Cluster<'a> {
-    pub(super) fn new(
-        pools: &'a [NodePool],
-        daemonset: &Resources,
-        daemonset_pods: u32,
-        workloads: usize,
-    ) -> Cluster<'a> {
-        let daemonset = (daemonset.cpus.map_or(0, |c| c.0), daemonset.memory.map_or(0, |m| m.0), daemonset_pods);
+impl Cluster {
+    pub(super) fn new(model: &crate::model::cluster::Cluster, workloads: usize) -> Cluster {
+        let pools = &model.node_pools;
         let mut cluster = Cluster {
-            pools,
+            offers: pools.iter().map(|pool| offer(model, pool)).collect(),
             nodes: Vec::new(),
             room: pools.iter().map(|p| p.max_nodes.unwrap_or(p.nodes).saturating_sub(p.nodes)).collect(),
             counts: vec![Vec::new(); workloads],
             next_start: 0,
-            daemonset,
             feasible: Vec::new(),
         };
         for (index, pool) in pools.iter().enumerate() {
@@ -148,16 +145,15 @@ impl<'a> Cluster<'a> {
     }
 
     fn add_node(&mut self, pool: usize) {
-        let (cpus, memory) = pool_allocatable(&self.pools[pool]);
-        let (ds_cpu, ds_memory, ds_pods) = self.daemonset;
-        let (cpus, memory) = (cpus.0.saturating_sub(ds_cpu), memory.0.saturating_sub(ds_memory));
+        let Offer { cpus, memory, pods: max_pods } = self.offers[pool];
         self.nodes.push(Node {
+            pool,
             cpus,
             memory,
             // max(1): a node that offers nothing scores its requests as if it had one unit.
             per_cpu: 1.0 / cpus.max(1) as f64,
             per_byte: 1.0 / memory.max(1) as f64,
-            max_pods: self.pools[pool].max_pods().saturating_sub(ds_pods),
+            max_pods,
             cpu_requests: 0,
             memory_requests: 0,
             cpu_scored: 0,
@@ -259,16 +255,16 @@ impl<'a> Cluster<'a> {
         Some(index)
     }
 
-    /// The cluster autoscaler: a node of the first pool that may grow and whose empty node
-    /// would take the pod.
+    /// The cluster autoscaler: a node of the first pool that may grow, admits the pod and
+    /// whose empty node would take it.
     fn grow_for(&mut self, workload: &Workload) -> bool {
-        let pool = (0..self.pools.len()).find(|&p| {
-            let (cpus, memory) = pool_allocatable(&self.pools[p]);
-            let (ds_cpu, ds_memory, ds_pods) = self.daemonset;
+        let pool = (0..self.offers.len()).find(|&p| {
+            let offer = self.offers[p];
             self.room[p] > 0
-                && cpus.0.saturating_sub(ds_cpu) >= workload.cpu_request
-                && memory.0.saturating_sub(ds_memory) >= workload.memory_request
-                && self.pools[p].max_pods() > ds_pods
+                && workload.admission.admits(p)
+                && offer.cpus >= workload.cpu_request
+                && offer.memory >= workload.memory_request
+                && offer.pods > 0
         });
         let Some(pool) = pool else { return false };
         self.room[pool] -= 1;
@@ -282,13 +278,15 @@ impl<'a> Cluster<'a> {
     pub(super) fn canonical(&mut self, kept: &[bool]) -> Vec<u64> {
         let n = self.nodes.len();
         let kept: Vec<usize> = (0..kept.len()).filter(|&w| kept[w] && !self.counts[w].is_empty()).collect();
-        let stride = 8 + kept.len();
+        let stride = 9 + kept.len();
         let mut rows = Vec::with_capacity(n * stride);
         for (i, node) in self.nodes.iter().enumerate() {
             rows.extend([node.cpus, node.memory, u64::from(node.max_pods)]);
             rows.extend([node.cpu_requests, node.memory_requests, node.cpu_scored, node.memory_scored]);
             rows.push(u64::from(node.pods));
             rows.extend(kept.iter().map(|&w| u64::from(self.counts[w][i])));
+            // Last, so nodes alike in all else keep their pools' order.
+            rows.push(node.pool as u64);
         }
         let row = |i: usize| &rows[i * stride..(i + 1) * stride];
         let mut permutation: Vec<usize> = (0..n).collect();
@@ -313,19 +311,28 @@ impl<'a> Cluster<'a> {
             if workload.cpu_request == 1_000 { "" } else { "s" },
             Bytes(workload.memory_request)
         );
-        let n = self.nodes.len();
-        if n == 0 {
+        if self.nodes.is_empty() {
             return format!("it requests {requests} and the cluster has no nodes");
         }
-        let with_room = |node: &&Node| node.pods < node.max_pods;
-        if !self.nodes.iter().any(|node| with_room(&node)) {
-            let most = self.nodes.iter().map(|node| node.max_pods).max().unwrap_or(0);
+        let admitting: Vec<&Node> = self.nodes.iter().filter(|node| workload.admission.admits(node.pool)).collect();
+        let n = admitting.len();
+        if n == 0 {
+            return workload.admission.barred();
+        }
+        let with_room = |node: &&&Node| node.pods < node.max_pods;
+        if !admitting.iter().any(|node| with_room(&node)) {
+            let most = admitting.iter().map(|node| node.max_pods).max().unwrap_or(0);
             return format!("every node already runs its {most} pods (maxPods, less the DaemonSets')");
         }
-        let free_cpu = self.nodes.iter().filter(with_room).map(|node| node.cpus - node.cpu_requests).max().unwrap_or(0);
+        let free_cpu = admitting.iter().filter(with_room).map(|node| node.cpus - node.cpu_requests).max().unwrap_or(0);
         let free_memory =
-            self.nodes.iter().filter(with_room).map(|node| node.memory - node.memory_requests).max().unwrap_or(0);
-        let nodes = if n == 1 { "the 1 node".to_string() } else { format!("any of {n} nodes") };
+            admitting.iter().filter(with_room).map(|node| node.memory - node.memory_requests).max().unwrap_or(0);
+        let nodes = match (n, n == self.nodes.len()) {
+            (1, true) => "the 1 node".to_string(),
+            (_, true) => format!("any of {n} nodes"),
+            (1, false) => "the 1 node that admits it".to_string(),
+            (_, false) => format!("any of the {n} nodes that admit it"),
+        };
         match (free_cpu < workload.cpu_request, free_memory < workload.memory_request) {
             (true, false) => format!(
                 "it requests {} CPUs; the most left on {nodes} is {}",
@@ -416,14 +423,8 @@ pub(super) fn scale_up(
 /// `workloads`, every workload's pods together): first each at `now`, then every workload that
 /// scales up one pod at a time, in turn, to `at_maximum`, the cluster autoscaler adding a node
 /// of a pool below its `max_nodes` for a pod no node takes.
-pub fn schedule(
-    pools: &[NodePool],
-    daemonset: &Resources,
-    daemonset_pods: u32,
-    workloads: &[Workload],
-    order: &[usize],
-) -> Outcome {
-    let mut cluster = Cluster::new(pools, daemonset, daemonset_pods, workloads.len());
+pub fn schedule(model: &crate::model::cluster::Cluster, workloads: &[Workload], order: &[usize]) -> Outcome {
+    let mut cluster = Cluster::new(model, workloads.len());
     let kept = scaling(workloads);
     let mut pending_now = Vec::new();
     let mut pending = vec![0; workloads.len()];
@@ -465,6 +466,7 @@ pub fn workloads(plan: &crate::model::plan::Plan) -> Vec<Workload> {
             at_maximum: g.count,
             cpu_request: g.cpu_request,
             memory_request: g.memory_request,
+            admission: g.admission,
             name: g.workload,
         })
         .collect();

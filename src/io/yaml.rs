@@ -134,6 +134,12 @@ pub fn builtin<T: DeserializeOwned>(text: &str) -> Option<T> {
     serde_yaml::from_str(text).ok()
 }
 
+/// A parsed YAML tree read as `T`; `None` when it is not one (the caller says why, without
+/// repeating the value).
+pub fn from_value<T: DeserializeOwned>(value: &Value) -> Option<T> {
+    serde_yaml::from_value(value.clone()).ok()
+}
+
 /// A YAML text that does not parse: the parser's position and message.
 pub fn syntax_error(file: &str, error: &serde_yaml::Error) -> InputError {
     let position = error.location().map(|l| (l.line(), l.column()));

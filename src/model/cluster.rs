@@ -5,6 +5,7 @@
 use crate::model::resources::Resources;
 use crate::model::units::{Bytes, Cpus};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// Where the plan runs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -69,16 +70,76 @@ impl Default for Jobs {
     }
 }
 
+/// Whose nodes: it decides what a node keeps for itself (its allocatable) and its default
+/// `maxPods` (docs/design.md cites each provider's source).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Provider {
+    /// Google Kubernetes Engine's published reservations (the default: flowcap's model
+    /// before providers were told apart).
+    #[default]
+    Gke,
+    /// Amazon EKS (the EKS AMI's nodeadm): maxPods from the instance type's network
+    /// interfaces.
+    Eks,
+    /// Azure Kubernetes Service, 1.29 and later.
+    Aks,
+    /// The kubelet's own defaults (kubeadm, k3s, bare metal): nothing reserved but the
+    /// 100 MiB eviction threshold.
+    Generic,
+}
+
+impl Provider {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Provider::Gke => "gke",
+            Provider::Eks => "eks",
+            Provider::Aks => "aks",
+            Provider::Generic => "generic",
+        }
+    }
+
+    /// The node label each provider gives a node with its pool's name, which a nodeSelector
+    /// can name.
+    pub fn pool_label(&self) -> Option<&'static str> {
+        match self {
+            Provider::Gke => Some("cloud.google.com/gke-nodepool"),
+            Provider::Eks => Some("eks.amazonaws.com/nodegroup"),
+            Provider::Aks => Some("kubernetes.azure.com/agentpool"),
+            Provider::Generic => None,
+        }
+    }
+}
+
 /// The nodes pods are placed on.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Cluster {
+    #[serde(skip_serializing_if = "is_gke")]
+    pub provider: Provider,
     pub node_pools: Vec<NodePool>,
     /// What the DaemonSets (CNI, log shipper, node exporter) request on every node.
     pub daemonset: Resources,
     /// How many DaemonSet pods run on every node: they count against its `max_pods`.
     #[serde(skip_serializing_if = "is_zero")]
     pub daemonset_pods: u32,
+}
+
+impl Cluster {
+    /// The pods a node of `pool` runs at most: its `max_pods`, else on EKS what its instance
+    /// type's network interfaces hold, else the kubelet's default 110.
+    pub fn max_pods(&self, pool: &NodePool) -> u32 {
+        pool.max_pods
+            .or_else(|| match self.provider {
+                Provider::Eks => pool.instance_type.as_deref().and_then(super::eks::max_pods),
+                _ => None,
+            })
+            .unwrap_or(DEFAULT_MAX_PODS)
+    }
+}
+
+fn is_gke(provider: &Provider) -> bool {
+    *provider == Provider::Gke
 }
 
 /// Nodes of one machine type.
@@ -94,14 +155,170 @@ pub struct NodePool {
     /// A node's capacity.
     pub cpus: Cpus,
     pub memory: Bytes,
-    /// What a node offers pods; what is left out follows GKE's published reservations
-    /// ([`crate::analysis::placement::allocatable`]).
+    /// What a node offers pods; what is left out follows the provider's reservations
+    /// ([`crate::analysis::node_model::allocatable`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allocatable: Option<Resources>,
-    /// The kubelet's `maxPods`: the most pods a node runs, DaemonSets' included (kubelet's
-    /// default 110 when not given).
+    /// The kubelet's `maxPods`: the most pods a node runs, DaemonSets' included (on EKS from
+    /// `instance_type`, else the kubelet's default 110, when not given).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_pods: Option<u32>,
+    /// The machine type (`m5.large`): on EKS it decides `max_pods`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_type: Option<String>,
+    /// The nodes' labels, beside those every node has (`kubernetes.io/os: linux`, the
+    /// provider's pool label).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    /// The nodes' taints: a pod that does not tolerate a `NoSchedule` or `NoExecute` one is
+    /// not placed there.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub taints: Vec<Taint>,
+}
+
+impl NodePool {
+    /// A pool of `nodes` nodes of `cpus` and `memory`, with nothing else said.
+    pub fn new(name: &str, nodes: u32, cpus: Cpus, memory: Bytes) -> NodePool {
+        NodePool {
+            name: name.to_string(),
+            nodes,
+            max_nodes: None,
+            cpus,
+            memory,
+            allocatable: None,
+            max_pods: None,
+            instance_type: None,
+            labels: BTreeMap::new(),
+            taints: Vec::new(),
+        }
+    }
+}
+
+/// A node taint, as Kubernetes writes one.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Taint {
+    pub key: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub value: String,
+    pub effect: TaintEffect,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+pub enum TaintEffect {
+    NoSchedule,
+    /// Only a preference: the scheduler still places pods there when nothing else fits.
+    PreferNoSchedule,
+    NoExecute,
+}
+
+/// A pod's toleration, as Kubernetes writes one (`tolerationSeconds` does not matter to
+/// placement).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Toleration {
+    /// Empty with `Exists`: every taint.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub key: String,
+    #[serde(default)]
+    pub operator: TolerationOperator,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub value: String,
+    /// Absent: every effect.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effect: Option<TaintEffect>,
+    #[serde(default, rename = "tolerationSeconds", skip_serializing_if = "Option::is_none")]
+    pub toleration_seconds: Option<i64>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+pub enum TolerationOperator {
+    #[default]
+    Equal,
+    Exists,
+}
+
+/// Where one workload's pods may run.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Constraints {
+    /// Labels a node must have, each with this value.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub node_selector: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tolerations: Vec<Toleration>,
+    /// `requiredDuringSchedulingIgnoredDuringExecution`'s node selector terms: a node must
+    /// match one of them (each, all of its expressions).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub required_node_affinity: Vec<NodeSelectorTerm>,
+}
+
+impl Constraints {
+    /// What the API server refuses in a pod's tolerations and node affinity: the place (under
+    /// the constraints) and why.
+    pub fn check(&self) -> Result<(), (String, String)> {
+        for (index, toleration) in self.tolerations.iter().enumerate() {
+            let at = format!("tolerations.{index}");
+            match toleration.operator {
+                TolerationOperator::Exists if !toleration.value.is_empty() => {
+                    return Err((at, "an Exists toleration takes no value".into()));
+                }
+                TolerationOperator::Equal if toleration.key.is_empty() => {
+                    return Err((
+                        at,
+                        "an Equal toleration needs a key (Exists with no key tolerates every taint)".into(),
+                    ));
+                }
+                _ => {}
+            }
+        }
+        for (t, term) in self.required_node_affinity.iter().enumerate() {
+            for (e, requirement) in term.match_expressions.iter().enumerate() {
+                let at = format!("required_node_affinity.{t}.matchExpressions.{e}");
+                let values = requirement.values.len();
+                let wrong = match requirement.operator {
+                    SelectorOperator::In | SelectorOperator::NotIn => (values == 0).then_some("needs values"),
+                    SelectorOperator::Exists | SelectorOperator::DoesNotExist => {
+                        (values > 0).then_some("takes no values")
+                    }
+                    SelectorOperator::Gt | SelectorOperator::Lt => (values != 1
+                        || requirement.values[0].parse::<i64>().is_err())
+                    .then_some("takes one whole number"),
+                };
+                if let Some(wrong) = wrong {
+                    return Err((at, format!("{:?} {wrong}", requirement.operator)));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeSelectorTerm {
+    #[serde(default, rename = "matchExpressions")]
+    pub match_expressions: Vec<Requirement>,
+}
+
+/// One expression of a node selector term.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Requirement {
+    pub key: String,
+    pub operator: SelectorOperator,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+pub enum SelectorOperator {
+    In,
+    NotIn,
+    Exists,
+    DoesNotExist,
+    Gt,
+    Lt,
 }
 
 fn is_zero(count: &u32) -> bool {
@@ -110,10 +327,3 @@ fn is_zero(count: &u32) -> bool {
 
 /// The kubelet's default `maxPods`.
 pub const DEFAULT_MAX_PODS: u32 = 110;
-
-impl NodePool {
-    /// The pods a node of this pool runs at most.
-    pub fn max_pods(&self) -> u32 {
-        self.max_pods.unwrap_or(DEFAULT_MAX_PODS)
-    }
-}

@@ -9,6 +9,7 @@ pub mod chart_keys;
 pub mod cluster;
 pub mod cockroach;
 pub mod edit;
+pub mod eks;
 pub mod facts;
 pub mod load;
 pub mod observed;

@@ -1,7 +1,7 @@
 //! The plan: what an operator deploys, as a YAML file. Defaults come from FACTS.md (Flow-Like's
 //! compose file and source, PostgreSQL's docs) and are documented in docs/reference.md.
 
-use crate::model::cluster::{Autoscaling, Cluster, Jobs, Platform};
+use crate::model::cluster::{Autoscaling, Cluster, Constraints, Jobs, Platform};
 use crate::model::cockroach::CockroachDb;
 use crate::model::redis::Redis;
 use crate::model::resources::Resources;
@@ -37,6 +37,10 @@ pub struct Plan {
     /// The one-Job-per-execution backend (Kubernetes), when the deployment uses it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub jobs: Option<Jobs>,
+    /// Where each workload's pods may run (Kubernetes), by its plan key (`api`,
+    /// `other_services.web`): their nodeSelector, tolerations and required node affinity.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub pod_placement: BTreeMap<String, Constraints>,
     /// Redis's own settings (its container's limits are `other_services.redis`'s); absent
     /// when not known.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -380,6 +384,17 @@ impl Plan {
                 Some((&mut service.limits, &mut service.reservations))
             }
         }
+    }
+
+    /// The plan keys of its workloads (`api`, `runtime`, `postgres`, `jobs` when it has Jobs,
+    /// `other_services.NAME`): what `cluster.constraints` may name.
+    pub(crate) fn workload_keys(&self) -> Vec<String> {
+        let mut keys: Vec<String> = ["api", "runtime", "postgres"].map(String::from).into();
+        if self.jobs.is_some() {
+            keys.push("jobs".into());
+        }
+        keys.extend(self.other_services.keys().map(|name| format!("other_services.{name}")));
+        keys
     }
 
     /// Every resources block with its path, for validation.

@@ -1,7 +1,7 @@
 //! What a plan may hold: the bounds of every count, the keys each platform allows, a workload
 //! that makes sense. Checked once when a plan is read, so the analysis can trust it.
 
-use crate::model::cluster::Platform;
+use crate::model::cluster::{Platform, Provider};
 use crate::model::plan::{
     MAX_JOBS, MAX_NODES, MAX_RUNTIME_REPLICAS, MAX_SLOTS_PER_REPLICA, MAX_WORKLOAD_SLOTS, PathLoad, Plan, Workload,
     WrittenAs, lognormal_sigma, max_p95_ratio,
@@ -198,6 +198,7 @@ impl Plan {
                 ("api.autoscaling", self.api.autoscaling.is_some()),
                 ("runtime.autoscaling", self.runtime.autoscaling.is_some()),
                 ("cockroachdb", self.cockroachdb.is_some()),
+                ("pod_placement", !self.pod_placement.is_empty()),
             ];
             if let Some((path, _)) = kubernetes_only.iter().find(|(_, set)| *set) {
                 return invalid(path, "is for Kubernetes plans: add `platform: kubernetes`".to_string());
@@ -245,6 +246,41 @@ impl Plan {
             {
                 return invalid(&format!("{path}.allocatable"), "cannot be more than the node's capacity".to_string());
             }
+            if cluster.provider == Provider::Eks
+                && pool.max_pods.is_none()
+                && let Some(instance_type) = &pool.instance_type
+                && crate::model::eks::max_pods(instance_type).is_none()
+            {
+                let hint = crate::model::eks::nearest(instance_type)
+                    .map_or(String::new(), |n| format!(" (did you mean {n}?)"));
+                return invalid(
+                    &format!("{path}.instance_type"),
+                    format!(
+                        "`{}` is not in the EKS AMI's instance table{hint}: give max_pods",
+                        crate::io::text::cut(instance_type, 40)
+                    ),
+                );
+            }
+            if let Some(index) = pool.taints.iter().position(|t| t.key.is_empty()) {
+                return invalid(&format!("{path}.taints.{index}.key"), "a taint needs a key".to_string());
+            }
+        }
+        for (workload, constraints) in &self.pod_placement {
+            let path = format!("pod_placement.{workload}");
+            if !self.workload_keys().iter().any(|key| key == workload) {
+                return invalid(
+                    &path,
+                    format!(
+                        "`{}` is not a workload of the plan (api, runtime, jobs, other_services.NAME)",
+                        crate::io::text::cut(workload, 40)
+                    ),
+                );
+            }
+            constraints.check().map_err(|(at, message)| Invalid {
+                path: format!("{path}.{at}"),
+                message,
+                no_limit: false,
+            })?;
         }
         for (key, replicas, autoscaling) in autoscalers {
             let Some(hpa) = autoscaling else { continue };

@@ -12,6 +12,18 @@ use std::fmt::Write;
 
 fn cluster(out: &mut String, fit: &ClusterFit) {
     let _ = writeln!(out, "\nCluster fit (requests placed on the nodes' allocatable, first fit decreasing)");
+    for pool in &fit.pools {
+        let _ = writeln!(
+            out,
+            "  {:<22} {} ({}): each offers the plan's pods {} CPUs · {} · {}",
+            format!("pool {}", crate::io::text::cut(&pool.name, 16)),
+            count(u64::from(pool.nodes), "node"),
+            pool.provider,
+            trim_decimal(pool.cpus, 3),
+            Bytes(pool.memory_bytes),
+            count(u64::from(pool.pods), "pod slot")
+        );
+    }
     for (name, placement) in [("now", &fit.now), ("at maximum", &fit.at_maximum)] {
         let _ = writeln!(
             out,

@@ -20,15 +20,12 @@ fn plan(files: &[(&str, &str)]) -> Plan {
 /// The plan on 3 nodes of 8 CPUs and 32 GiB, as `--nodes 3 --node-cpus 8 --node-memory 32Gi`.
 fn on_nodes(mut plan: Plan) -> Plan {
     plan.cluster = Some(flowcap::model::cluster::Cluster {
-        node_pools: vec![flowcap::model::cluster::NodePool {
-            name: "nodes".into(),
-            nodes: 3,
-            max_nodes: None,
-            cpus: flowcap::model::units::Cpus::whole(8),
-            memory: flowcap::model::units::Bytes::gib(32),
-            allocatable: None,
-            max_pods: None,
-        }],
+        node_pools: vec![flowcap::model::cluster::NodePool::new(
+            "nodes",
+            3,
+            flowcap::model::units::Cpus::whole(8),
+            flowcap::model::units::Bytes::gib(32),
+        )],
         ..Default::default()
     });
     plan

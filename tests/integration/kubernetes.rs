@@ -4,7 +4,7 @@
 use crate::common::{flowcap, tempdir};
 
 use flowcap::analysis::figures::analyze;
-use flowcap::analysis::placement::allocatable;
+use flowcap::analysis::node_model::gke as allocatable;
 use flowcap::analysis::rules::RuleId;
 use flowcap::analysis::rules::{Finding, evaluate};
 use flowcap::model::edit::{Block, PlanEdit};
@@ -342,16 +342,11 @@ fn values_are_read_as_kubernetes_reads_them() {
     assert_eq!((hpa.target_cpu_percent, hpa.target_memory_percent), (Some(70), None));
     plan.cluster = Some(flowcap::model::cluster::Cluster {
         node_pools: vec![flowcap::model::cluster::NodePool {
-            name: "n".into(),
-            nodes: 2,
-            max_nodes: None,
-            cpus: Cpus::whole(16),
-            memory: Bytes::gib(64),
             allocatable: Some(flowcap::model::resources::Resources {
                 cpus: Some(Cpus::whole(16)),
                 memory: Some(Bytes::gib(64)),
             }),
-            max_pods: None,
+            ..flowcap::model::cluster::NodePool::new("n", 2, Cpus::whole(16), Bytes::gib(64))
         }],
         ..Default::default()
     });

@@ -195,3 +195,47 @@ fn the_export_lets_the_queue_length_be_observed() {
     assert_eq!(env["REDIS_EXPORTER_CHECK_SINGLE_KEYS"], "exec:jobs");
     assert_eq!(env["REDIS_ADDR"], "redis://redis:6379", "the exporter's own settings stay");
 }
+
+/// The Redis rules at their edges, computed by hand: the suggested maxmemory (75 % of the
+/// limit, down to a whole MiB), maxmemory at the limit and one byte past it, an AOF rewrite at
+/// exactly twice the dataset, and the queued backlog in the state.
+#[test]
+fn the_redis_rules_hold_at_their_edges() {
+    use flowcap::analysis::figures::analyze;
+    use flowcap::analysis::rules::evaluate;
+    use flowcap::model::edit::PlanEdit;
+    use flowcap::model::units::Bytes;
+    let plan = |text: &str| flowcap::model::load::parse_plan("r.yaml", text).unwrap().plan;
+    let fired = |text: &str, rule: RuleId| {
+        let p = plan(text);
+        evaluate(&p, &analyze(&p)).into_iter().filter(|f| f.rule == rule).collect::<Vec<_>>()
+    };
+    // 1001 MiB ÷ 4 × 3 = 750.75 MiB: 750 MiB.
+    let found =
+        fired("other_services:\n  redis: { limits: { memory: 1001Mi } }\nredis: {}\n", RuleId::RedisNoMaxmemory);
+    assert_eq!(found[0].changes, [PlanEdit::RedisMaxmemory(Bytes::mib(750))], "{found:?}");
+    assert!(found[0].fix.as_deref().unwrap().starts_with("set redis.maxmemory to 750 MiB (75 % of the limit)"));
+    // At the limit is not over it; a byte past it is.
+    let at = "other_services:\n  redis: { limits: { memory: 1Gi } }\nredis: { maxmemory: 1Gi }\n";
+    assert!(fired(at, RuleId::RedisMaxmemoryOverLimit).is_empty());
+    let past = at.replace("maxmemory: 1Gi", "maxmemory: 1073741825");
+    let found = fired(&past, RuleId::RedisMaxmemoryOverLimit);
+    assert_eq!(found[0].changes, [PlanEdit::RedisMaxmemory(Bytes::mib(768))], "{found:?}");
+    // An AOF rewrite needs the dataset again: a limit of exactly twice maxmemory holds it.
+    let aof = "other_services:\n  redis: { limits: { memory: 2Gi } }\nredis: { appendonly: true, maxmemory: 1Gi }\n";
+    assert!(fired(aof, RuleId::RedisAofRewrite).is_empty());
+    let short = aof.replace("memory: 2Gi", "memory: 2147483647");
+    assert_eq!(fired(&short, RuleId::RedisAofRewrite).len(), 1);
+    // The state: runs of both paths in 24 h plus the queued runs waiting (arrivals × mean
+    // wait), each 1 KiB. 30 + 12 runs a minute are 60,480 a day.
+    let text = "redis: { state_per_run: 1Ki }\nworkload:\n  queued: { arrivals_per_minute: 30, mean_duration: 19s }\n  \
+                streaming: { arrivals_per_minute: 12, mean_duration: 5s }\n";
+    let analysis = analyze(&plan(text));
+    let redis = analysis.redis.as_ref().unwrap();
+    assert_eq!(redis.runs_per_day, Some(60_480.0));
+    let wait = analysis.queued.as_ref().unwrap().waits.mean_wait_seconds.unwrap();
+    assert!(wait > 0.0, "the 10 slots are busy 9.5 of 10: runs wait");
+    let backlog = 30.0 / 60.0 * wait;
+    assert_eq!(redis.backlog_runs, Some(backlog));
+    assert_eq!(redis.state_bytes, Some(((60_480.0 + backlog) * 1024.0_f64).ceil() as u64));
+}

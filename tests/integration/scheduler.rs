@@ -4,7 +4,7 @@
 use flowcap::analysis::orders::every_order;
 use flowcap::analysis::placement::{PodGroup, Scale, place};
 use flowcap::analysis::scheduler::{Workload, schedule};
-use flowcap::model::cluster::NodePool;
+use flowcap::model::cluster::{Cluster, NodePool};
 use flowcap::model::resources::Resources;
 use flowcap::model::units::{Bytes, Cpus};
 
@@ -12,19 +12,27 @@ const GIB: u64 = 1 << 30;
 
 fn pool(nodes: u32, max_nodes: Option<u32>, cpus: u64, gib: u64) -> NodePool {
     NodePool {
-        name: "general".into(),
-        nodes,
         max_nodes,
-        cpus: Cpus::whole(cpus),
-        memory: Bytes::gib(gib),
         // What a node offers pods, exactly: the arithmetic stays by hand.
         allocatable: Some(Resources { cpus: Some(Cpus::whole(cpus)), memory: Some(Bytes::gib(gib)) }),
-        max_pods: None,
+        ..NodePool::new("general", nodes, Cpus::whole(cpus), Bytes::gib(gib))
     }
 }
 
+/// The cluster of `pools`, with `daemonset_pods` DaemonSet pods on every node.
+fn nodes(pools: &[NodePool], daemonset_pods: u32) -> Cluster {
+    Cluster { node_pools: pools.to_vec(), daemonset_pods, ..Cluster::default() }
+}
+
 fn workload(name: &str, now: u32, at_maximum: u32, millis: u64, gib: u64) -> Workload {
-    Workload { name: name.into(), now, at_maximum, cpu_request: millis, memory_request: gib * GIB }
+    Workload {
+        name: name.into(),
+        now,
+        at_maximum,
+        cpu_request: millis,
+        memory_request: gib * GIB,
+        admission: Default::default(),
+    }
 }
 
 /// On 3 nodes of 8 CPUs, 3 API pods of 2 CPUs met first go one per node (the spread and the
@@ -34,11 +42,11 @@ fn workload(name: &str, now: u32, at_maximum: u32, millis: u64, gib: u64) -> Wor
 fn the_spread_strands_a_big_pod_in_one_order_and_not_the_other() {
     let pools = [pool(3, None, 8, 32)];
     let workloads = [workload("api", 3, 3, 2_000, 1), workload("runtime", 1, 1, 6_500, 4)];
-    let stranded = schedule(&pools, &Resources::default(), 0, &workloads, &[0, 1]);
+    let stranded = schedule(&nodes(&pools, 0), &workloads, &[0, 1]);
     assert_eq!(stranded.pending_now.len(), 1);
     assert_eq!(stranded.pending_now[0].workload, "runtime");
     assert_eq!(stranded.pending_now[0].reason, "it requests 6.5 CPUs; the most left on any of 3 nodes is 6");
-    let fine = schedule(&pools, &Resources::default(), 0, &workloads, &[1, 0]);
+    let fine = schedule(&nodes(&pools, 0), &workloads, &[1, 0]);
     assert!(fine.pending_now.is_empty(), "{fine:?}");
     // First fit decreasing places all four: the runtime first, as the best order does.
     let groups = [
@@ -49,6 +57,7 @@ fn the_spread_strands_a_big_pod_in_one_order_and_not_the_other() {
             memory_request: GIB,
             cpu_limit: None,
             memory_limit: None,
+            admission: Default::default(),
         },
         PodGroup {
             workload: "runtime".into(),
@@ -57,11 +66,12 @@ fn the_spread_strands_a_big_pod_in_one_order_and_not_the_other() {
             memory_request: 4 * GIB,
             cpu_limit: None,
             memory_limit: None,
+            admission: Default::default(),
         },
     ];
-    assert_eq!(place(&pools, &Resources::default(), 0, Scale::Now, &groups).placed, 4);
+    assert_eq!(place(&nodes(&pools, 0), Scale::Now, &groups).placed, 4);
     // Every order: the first that strands it, and one more node would have held it.
-    let search = every_order(&pools, &Resources::default(), 0, &workloads);
+    let search = every_order(&nodes(&pools, 0), &workloads);
     assert!(search.every_order);
     assert_eq!(search.orders, 2);
     let now = search.now.unwrap();
@@ -76,7 +86,7 @@ fn max_pods_caps_a_node_whatever_room_it_has() {
     small.max_pods = Some(10);
     let pools = [small];
     let workloads = [workload("web", 17, 17, 10, 0)];
-    let outcome = schedule(&pools, &Resources::default(), 2, &workloads, &[0]);
+    let outcome = schedule(&nodes(&pools, 2), &workloads, &[0]);
     assert_eq!(outcome.pending_now[0].pods, 1);
     assert_eq!(outcome.pending_now[0].reason, "every node already runs its 8 pods (maxPods, less the DaemonSets')");
     let groups = [PodGroup {
@@ -86,14 +96,15 @@ fn max_pods_caps_a_node_whatever_room_it_has() {
         memory_request: 64 << 20,
         cpu_limit: None,
         memory_limit: None,
+        admission: Default::default(),
     }];
-    let packed = place(&pools, &Resources::default(), 2, Scale::Now, &groups);
+    let packed = place(&nodes(&pools, 2), Scale::Now, &groups);
     assert_eq!((packed.placed, packed.unplaced[0].pods), (16, 1));
     assert!(packed.unplaced[0].reason.contains("already runs its 8 pods"), "{}", packed.unplaced[0].reason);
     assert!(packed.unplaced[0].pods_full && !packed.unplaced[0].too_big);
     // The kubelet's default is 110: 501 pods need 5 nodes, not 2.
     let many = [workload("web", 501, 501, 10, 0)];
-    assert_eq!(schedule(&[pool(2, None, 64, 256)], &Resources::default(), 0, &many, &[0]).pending_now[0].pods, 281);
+    assert_eq!(schedule(&nodes(&[pool(2, None, 64, 256)], 0), &many, &[0]).pending_now[0].pods, 281);
 }
 
 /// What each node holds at the end, smallest first.
@@ -117,9 +128,16 @@ fn the_balanced_score_breaks_a_least_allocated_tie() {
     let workloads = [
         workload("wide", 1, 1, 1_000, 4),
         workload("heavy", 1, 1, 4_000, 1),
-        Workload { name: "probe".into(), now: 1, at_maximum: 1, cpu_request: 0, memory_request: 2 * GIB },
+        Workload {
+            name: "probe".into(),
+            now: 1,
+            at_maximum: 1,
+            cpu_request: 0,
+            memory_request: 2 * GIB,
+            admission: Default::default(),
+        },
     ];
-    let outcome = schedule(&pools, &Resources::default(), 0, &workloads, &[0, 1, 2]);
+    let outcome = schedule(&nodes(&pools, 0), &workloads, &[0, 1, 2]);
     assert_eq!(loads(&outcome), [(1_000, 4, 1), (4_000, 3, 2)]);
 }
 
@@ -132,7 +150,7 @@ fn the_balanced_score_breaks_a_least_allocated_tie() {
 fn the_topology_spread_outweighs_the_freer_node() {
     let pools = [pool(2, None, 10, 10)];
     let workloads = [workload("big", 1, 1, 5_000, 5), workload("w", 2, 2, 1_000, 1)];
-    let outcome = schedule(&pools, &Resources::default(), 0, &workloads, &[0, 1]);
+    let outcome = schedule(&nodes(&pools, 0), &workloads, &[0, 1]);
     assert_eq!(loads(&outcome), [(1_000, 1, 1), (6_000, 6, 2)]);
 }
 
@@ -143,12 +161,12 @@ fn the_cluster_autoscaler_adds_nodes_as_the_autoscalers_scale_up() {
     let pools = [pool(1, Some(3), 8, 32)];
     // 1 runtime of 6 CPUs now, 3 at the maximum: one node each, the pool grows to 3.
     let workloads = [workload("runtime", 1, 3, 6_000, 4), workload("api", 1, 1, 1_000, 1)];
-    let outcome = schedule(&pools, &Resources::default(), 0, &workloads, &[0, 1]);
+    let outcome = schedule(&nodes(&pools, 0), &workloads, &[0, 1]);
     assert!(outcome.pending_now.is_empty() && outcome.pending_at_maximum.is_empty(), "{outcome:?}");
     assert_eq!(outcome.loads.len(), 3);
     // A fourth runtime finds the pool at its maximum.
     let more = [workload("runtime", 1, 4, 6_000, 4), workload("api", 1, 1, 1_000, 1)];
-    let short = schedule(&pools, &Resources::default(), 0, &more, &[0, 1]);
+    let short = schedule(&nodes(&pools, 0), &more, &[0, 1]);
     assert_eq!((short.pending_at_maximum[0].workload.as_str(), short.pending_at_maximum[0].pods), ("runtime", 1));
     assert_eq!(short.loads.len(), 3);
 }
@@ -170,7 +188,7 @@ fn the_order_reported_counts_every_pod_it_leaves_pending() {
     let mut small = pool(2, None, 64, 256);
     small.max_pods = Some(10);
     let workloads = [workload("api", 20, 20, 10, 0), workload("runtime", 5, 5, 10, 0)];
-    let search = every_order(&[small], &Resources::default(), 4, &workloads);
+    let search = every_order(&nodes(&[small], 4), &workloads);
     let now = search.now.unwrap();
     let pending: u32 = now.pending.iter().map(|p| p.pods).sum();
     assert_eq!(pending, 13, "{now:?}");
@@ -204,12 +222,12 @@ fn a_max_pods_shortage_is_fixed_with_pod_slots_not_bigger_nodes() {
 fn a_large_cluster_tries_each_workload_first_and_finds_the_stranding_order() {
     let pools = [pool(120, None, 8, 32)];
     let workloads = [workload("api", 120, 120, 2_000, 1), workload("runtime", 1, 1, 6_500, 4)];
-    let search = every_order(&pools, &Resources::default(), 0, &workloads);
+    let search = every_order(&nodes(&pools, 0), &workloads);
     assert!(!search.every_order);
     // Largest first (runtime, api) places all; api first strands the runtime.
     let now = search.now.unwrap();
     assert_eq!(now.order, ["api", "runtime"]);
     assert_eq!((now.pending[0].workload.as_str(), now.pending[0].pods), ("runtime", 1));
     // With the runtime first, every pod has a node.
-    assert!(schedule(&pools, &Resources::default(), 0, &workloads, &[1, 0]).pending_now.is_empty());
+    assert!(schedule(&nodes(&pools, 0), &workloads, &[1, 0]).pending_now.is_empty());
 }

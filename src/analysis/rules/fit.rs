@@ -172,7 +172,18 @@ pub fn cluster(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
         pending_in_some_order(plan, &fit.scheduling, findings);
     }
     for unplaced in unplaced {
-        let fix = if unplaced.pods_full {
+        let fix = if unplaced.barred {
+            let w = &unplaced.workload;
+            // Where the chart renders them: only some of its templates do.
+            let values = ServiceKey::parse(w)
+                .and_then(|key| crate::model::chart::chart_workload(&key))
+                .map(|c| c.values)
+                .filter(|v| crate::model::chart_keys::CHART_KEYS.iter().any(|(k, _)| *k == format!("{v}.nodeSelector")))
+                .map_or(String::new(), |v| format!("; in Helm values {v}.nodeSelector, {v}.tolerations"));
+            format!(
+                "change where {w} may run (pod_placement.{w}{values}), or give a node pool the labels it selects and no taint it does not tolerate (cluster.node_pools.*.labels, taints)"
+            )
+        } else if unplaced.pods_full {
             format!(
                 "raise the pools' max_pods (the kubelet's maxPods) or add nodes (cluster.node_pools: {nodes}): the nodes have room, not pod slots"
             )
@@ -183,7 +194,12 @@ pub fn cluster(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
         };
         findings.add(
             RuleId::PodsUnschedulable,
-            "cluster.node_pools",
+            // Where the operator said where the pods may run, when that bars them.
+            &if unplaced.barred && plan.pod_placement.contains_key(&unplaced.workload) {
+                format!("pod_placement.{}", unplaced.workload)
+            } else {
+                "cluster.node_pools".to_string()
+            },
             format!("{} {} pod(s) cannot be placed {when}: {}", unplaced.pods, unplaced.workload, unplaced.reason),
             Some(fix),
         );

@@ -28,6 +28,11 @@ pub fn check(merged: &Value) -> Vec<Problem> {
     problems
 }
 
+/// Whether the chart reads the key at `path` (dotted, from the top).
+pub fn is_chart_key(path: &str) -> bool {
+    shape_of(path).is_some()
+}
+
 fn shape_of(path: &str) -> Option<KeyShape> {
     CHART_KEYS.binary_search_by(|(key, _)| key.cmp(&path)).ok().map(|i| CHART_KEYS[i].1)
 }

@@ -8,7 +8,7 @@ use crate::io::error::InputError;
 use crate::io::yaml::{self, Mapping, Value};
 use crate::io::yaml_lines::KeyLines;
 use crate::model::chart::{CHART_DEFAULTS, Switch, WORKLOADS};
-use crate::model::cluster::{Autoscaling, Jobs, Platform};
+use crate::model::cluster::{Autoscaling, Constraints, Jobs, NodeSelectorTerm, Platform};
 use crate::model::cockroach::{self, CockroachDb, MemoryFlag};
 use crate::model::load::Place;
 use crate::model::plan::{OtherService, Plan};
@@ -233,6 +233,10 @@ pub fn import(files: &[ValuesFile]) -> Result<Imported, InputError> {
             let plan_block = if block == "requests" { "reservations" } else { "limits" };
             reader.place(&format!("{}.{plan_block}", workload.plan), &at(&format!("resources.{block}")));
         }
+        if let Some(constraints) = reader.constraints(workload.values)? {
+            reader.place(&format!("pod_placement.{}", workload.plan), workload.values);
+            plan.pod_placement.insert(workload.plan.to_string(), constraints);
+        }
         reader.limit_not_below_request(&at("resources"), "cpu", requests.cpus, Cpus::parse)?;
         reader.limit_not_below_request(&at("resources"), "memory", requests.memory, Bytes::parse_kubernetes)?;
         let replicas = match workload.replicas {
@@ -322,7 +326,14 @@ impl Reader<'_> {
     }
 
     fn error(&self, values_path: &str, message: String) -> InputError {
-        match self.find(values_path) {
+        // A key inside a list is placed at the list's key.
+        let mut at = values_path;
+        while self.find(at).is_none()
+            && let Some((parent, _)) = at.rsplit_once('.')
+        {
+            at = parent;
+        }
+        match self.find(at) {
             Some((file, position)) => InputError::invalid(file, Some(position), format!("{values_path}: {message}")),
             // From the chart's defaults: no file of the operator's set it.
             None => InputError::invalid(
@@ -360,6 +371,60 @@ impl Reader<'_> {
         };
         // The value is not repeated: values files hold secrets.
         count.map(Some).ok_or_else(|| self.error(values_path, format!("must be a whole number from 0 to {}", u32::MAX)))
+    }
+
+    /// Where the chart's template for the component at `values` puts its pods: its
+    /// `nodeSelector`, `tolerations` and `affinity`'s required node affinity, where the
+    /// chart renders them; `None` when it sets none. Pod (anti-)affinity and preferences do not
+    /// filter nodes for a lone pod and are not read.
+    fn constraints(&self, values: &str) -> Result<Option<Constraints>, InputError> {
+        let rendered = |key: &str| schema::is_chart_key(&format!("{values}.{key}"));
+        let mut constraints = Constraints::default();
+        let path = format!("{values}.nodeSelector");
+        if rendered("nodeSelector")
+            && let Some(Value::Mapping(selector)) = get(self.merged, &path)
+        {
+            for (key, value) in selector {
+                match (key.as_str(), value.as_str()) {
+                    (Some(key), Some(value)) => {
+                        constraints.node_selector.insert(key.to_string(), value.to_string());
+                    }
+                    _ => return Err(self.error(&path, "maps label names to strings: the API server refuses any other value (quote a number or a boolean)".into())),
+                }
+            }
+        }
+        let path = format!("{values}.tolerations");
+        if rendered("tolerations")
+            && let Some(tolerations) = get(self.merged, &path)
+        {
+            constraints.tolerations = yaml::from_value(tolerations).ok_or_else(|| {
+                self.error(&path, "must be a list of tolerations (key, operator Equal or Exists, value, effect NoSchedule, PreferNoSchedule or NoExecute, tolerationSeconds)".into())
+            })?;
+        }
+        let path =
+            format!("{values}.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms");
+        if rendered("affinity")
+            && let Some(terms) = get(self.merged, &path)
+        {
+            let terms: Vec<Value> = yaml::from_value(terms)
+                .ok_or_else(|| self.error(&path, "must be a list of node selector terms".into()))?;
+            for term in terms {
+                let expressions = term.get("matchExpressions").cloned().unwrap_or(Value::Sequence(Vec::new()));
+                let match_expressions = yaml::from_value(&expressions).ok_or_else(|| {
+                    self.error(&path, "each term's matchExpressions must be a list of { key, operator In, NotIn, Exists, DoesNotExist, Gt or Lt, values }".into())
+                })?;
+                constraints.required_node_affinity.push(NodeSelectorTerm { match_expressions });
+            }
+        }
+        constraints.check().map_err(|(at, message)| {
+            let at = at.replacen(
+                "required_node_affinity",
+                "affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms",
+                1,
+            );
+            self.error(&format!("{values}.{at}"), message)
+        })?;
+        Ok((constraints != Constraints::default()).then_some(constraints))
     }
 
     /// A `cockroach start` memory flag as the chart renders it: `| default "25%"`, so an

@@ -1,0 +1,107 @@
+//! kube-scheduler's node filters beside the resources: NodeAffinity (the pod's nodeSelector
+//! and required node affinity against the node's labels) and TaintToleration (a `NoSchedule`
+//! or `NoExecute` taint the pod does not tolerate). Every node of a pool has the pool's labels
+//! and taints, so a workload is admitted by whole pools.
+
+use crate::model::cluster::{
+    Cluster, Constraints, NodePool, Requirement, SelectorOperator, Taint, TaintEffect, Toleration, TolerationOperator,
+};
+use std::collections::BTreeMap;
+
+/// A node's labels: the pool's own, over those every node has (`kubernetes.io/os: linux`,
+/// `kubernetes.io/arch: amd64`, the instance type, the provider's pool label).
+pub fn labels(cluster: &Cluster, pool: &NodePool) -> BTreeMap<String, String> {
+    let mut labels = BTreeMap::from([
+        ("kubernetes.io/os".to_string(), "linux".to_string()),
+        ("kubernetes.io/arch".to_string(), "amd64".to_string()),
+    ]);
+    if let Some(instance_type) = &pool.instance_type {
+        labels.insert("node.kubernetes.io/instance-type".into(), instance_type.clone());
+    }
+    if let Some(key) = cluster.provider.pool_label() {
+        labels.insert(key.into(), pool.name.clone());
+    }
+    labels.extend(pool.labels.iter().map(|(k, v)| (k.clone(), v.clone())));
+    labels
+}
+
+fn tolerates(toleration: &Toleration, taint: &Taint) -> bool {
+    let effect = toleration.effect.is_none_or(|effect| effect == taint.effect);
+    let key = match toleration.operator {
+        TolerationOperator::Exists => toleration.key.is_empty() || toleration.key == taint.key,
+        TolerationOperator::Equal => toleration.key == taint.key && toleration.value == taint.value,
+    };
+    effect && key
+}
+
+fn matches(requirement: &Requirement, labels: &BTreeMap<String, String>) -> bool {
+    let value = labels.get(&requirement.key);
+    let number = |text: &str| text.parse::<i64>().ok();
+    let compare = |ordering: std::cmp::Ordering| {
+        let given = requirement.values.first().and_then(|v| number(v));
+        matches!((value.and_then(|v| number(v)), given), (Some(v), Some(g)) if v.cmp(&g) == ordering)
+    };
+    match requirement.operator {
+        SelectorOperator::In => value.is_some_and(|v| requirement.values.contains(v)),
+        SelectorOperator::NotIn => value.is_none_or(|v| !requirement.values.contains(v)),
+        SelectorOperator::Exists => value.is_some(),
+        SelectorOperator::DoesNotExist => value.is_none(),
+        SelectorOperator::Gt => compare(std::cmp::Ordering::Greater),
+        SelectorOperator::Lt => compare(std::cmp::Ordering::Less),
+    }
+}
+
+fn taint_text(taint: &Taint) -> String {
+    let value = if taint.value.is_empty() { String::new() } else { format!("={}", taint.value) };
+    format!("{}{value}:{:?}", taint.key, taint.effect)
+}
+
+/// Why the nodes of `pool` turn the pods with `constraints` away; `None` when they admit them.
+pub fn refusal(cluster: &Cluster, pool: &NodePool, constraints: &Constraints) -> Option<String> {
+    let labels = labels(cluster, pool);
+    if let Some((key, value)) = constraints.node_selector.iter().find(|(k, v)| labels.get(*k) != Some(*v)) {
+        return Some(format!("pool {} has no label {key}={value} (its nodeSelector)", pool.name));
+    }
+    let terms = &constraints.required_node_affinity;
+    if !terms.is_empty() && !terms.iter().any(|term| term.match_expressions.iter().all(|r| matches(r, &labels))) {
+        return Some(format!("pool {}'s labels match no term of its required node affinity", pool.name));
+    }
+    let untolerated = pool.taints.iter().find(|taint| {
+        taint.effect != TaintEffect::PreferNoSchedule && !constraints.tolerations.iter().any(|t| tolerates(t, taint))
+    });
+    untolerated
+        .map(|taint| format!("pool {} has the taint {}, which it does not tolerate", pool.name, taint_text(taint)))
+}
+
+/// Which node pools admit a workload's pods, and why the others do not.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Admission {
+    /// By pool, in the cluster's order; empty when every pool admits them.
+    pub pools: Vec<bool>,
+    /// Each refusing pool's reason, joined.
+    pub refusals: String,
+}
+
+impl Admission {
+    /// Whether the nodes of pool `pool` admit the pods.
+    pub fn admits(&self, pool: usize) -> bool {
+        self.pools.get(pool).copied().unwrap_or(true)
+    }
+
+    /// Why no node takes the pods when no pool admits them.
+    pub fn barred(&self) -> String {
+        format!("no node pool admits it: {}", self.refusals)
+    }
+}
+
+/// Which pools of `cluster` admit pods with `constraints` (none: no selector, no toleration).
+pub fn admission(cluster: &Cluster, constraints: Option<&Constraints>) -> Admission {
+    let none = Constraints::default();
+    let constraints = constraints.unwrap_or(&none);
+    let refusals: Vec<Option<String>> =
+        cluster.node_pools.iter().map(|pool| refusal(cluster, pool, constraints)).collect();
+    Admission {
+        pools: refusals.iter().map(Option::is_none).collect(),
+        refusals: refusals.into_iter().flatten().collect::<Vec<_>>().join("; "),
+    }
+}
