@@ -17,8 +17,10 @@ use std::path::PathBuf;
         Reads a plan (a YAML file, a built-in preset, the compose files you run, or your Helm \
         values) and reports executions by the path Flow-Like's code gives them (queued runs at \
         once within runtimes x MAX_CONCURRENT_EXECUTIONS and their waits; streaming runs, \
-        unbounded, per runtime and against its memory), the Postgres connection budget, host CPU \
-        and memory fit (on Kubernetes, the pods placed on the cluster's nodes), memory and CPU \
+        unbounded, per runtime and against its memory), the connection budget (PostgreSQL's \
+        max_connections, or CockroachDB's pool guidance), host CPU and memory fit (on \
+        Kubernetes, the pods on the nodes by each provider's allocatable, packed and as \
+        kube-scheduler places them in every order they may arrive in), memory and CPU \
         per execution slot, PGTune settings for Postgres, Redis's bound, and findings with \
         stable rule ids.\n\n\
         Without --check, in a terminal, it opens the interactive planner: on PLAN or --preset, \
