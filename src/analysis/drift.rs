@@ -89,6 +89,37 @@ fn autoscaling(value: Option<Autoscaling>) -> String {
     })
 }
 
+/// A workload's placement in one line: `nodeSelector role=api · tolerates dedicated=api:NoSchedule`.
+fn placement(constraints: &crate::model::cluster::Constraints) -> String {
+    let mut parts = Vec::new();
+    if !constraints.node_selector.is_empty() {
+        let pairs: Vec<String> = constraints.node_selector.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        parts.push(format!("nodeSelector {}", pairs.join(",")));
+    }
+    for t in &constraints.tolerations {
+        let value = if t.value.is_empty() { String::new() } else { format!("={}", t.value) };
+        let key = if t.key.is_empty() { "every taint".to_string() } else { format!("{}{value}", t.key) };
+        let effect = t.effect.map_or(String::new(), |e| format!(":{e:?}"));
+        parts.push(format!("tolerates {key}{effect}"));
+    }
+    if !constraints.required_node_affinity.is_empty() {
+        let terms: Vec<String> = constraints
+            .required_node_affinity
+            .iter()
+            .map(|term| {
+                let each: Vec<String> = term
+                    .match_expressions
+                    .iter()
+                    .map(|r| format!("{} {:?} {}", r.key, r.operator, r.values.join(",")).trim_end().to_string())
+                    .collect();
+                each.join(" and ")
+            })
+            .collect();
+        parts.push(format!("node affinity {}", terms.join(" or ")));
+    }
+    if parts.is_empty() { "anywhere".into() } else { parts.join(" · ") }
+}
+
 fn cpus(value: Option<Cpus>) -> String {
     value.map_or("none".into(), |c| c.to_string())
 }
@@ -194,6 +225,17 @@ pub fn compare(deployed: &Plan, planned: &Plan) -> Vec<Difference> {
         );
     }
     if planned.platform == Platform::Kubernetes {
+        // Where pods may go, for the workloads whose placement the plan says.
+        for (workload, planned_placement) in &planned.pod_placement {
+            let said = |constraints: Option<&crate::model::cluster::Constraints>| {
+                constraints.map_or("anywhere".to_string(), |c| placement(c))
+            };
+            changes.compare(
+                &format!("pod_placement.{workload}"),
+                said(deployed.pod_placement.get(workload)),
+                said(Some(planned_placement)),
+            );
+        }
         // The chart runs what its values switch on, whether or not the plan counted it.
         for name in deployed.other_services.keys().filter(|n| !planned.other_services.contains_key(*n)) {
             changes.compare(&format!("other_services.{name}"), "a service".into(), "absent".into());

@@ -26,6 +26,14 @@ api:
   requests: { cpus: 250m, memory: 384Mi }
   limits: { cpus: 1500m, memory: 1536Mi }
   autoscaling: { min: 2, max: 6, target_cpu_percent: 60, target_memory_percent: 75 }
+pod_placement:
+  api:
+    node_selector: { workload: frontend }
+    tolerations: [ { key: dedicated, operator: Equal, value: frontend, effect: NoSchedule, tolerationSeconds: 60 } ]
+    required_node_affinity:
+      - matchExpressions: [ { key: kubernetes.io/arch, operator: In, values: [amd64, arm64] } ]
+  other_services.grafana:
+    tolerations: [ { operator: Exists } ]
 runtime:
   replicas: 4
   max_concurrent_executions: 8
@@ -43,7 +51,8 @@ other_services:
   grafana: { requests: { cpus: 100m, memory: 256Mi }, limits: { cpus: 500m, memory: 512Mi } }
 cluster:
   node_pools:
-    - { name: general, nodes: 3, max_nodes: 5, cpus: 16, memory: 64Gi }
+    - { name: general, nodes: 3, max_nodes: 5, cpus: 16, memory: 64Gi, labels: { workload: frontend },
+        taints: [ { key: dedicated, value: frontend, effect: NoSchedule } ] }
     - { name: jobs, nodes: 0, max_nodes: 4, cpus: 8, memory: 32Gi }
 ";
 
@@ -208,6 +217,20 @@ fn helm_renders_the_chart_with_the_exported_values_and_they_read_back_without_dr
             if let Some(rendered) = deployment(name) {
                 assert_resources(name, container_resources(rendered), service.reservations, service.limits);
             }
+        }
+        // Where the plan says the pods go, the rendered pods say the same, as Kubernetes reads it.
+        if own {
+            let spec = &deployment("api").unwrap()["spec"]["template"]["spec"];
+            assert_eq!(spec["nodeSelector"]["workload"].as_str(), Some("frontend"), "{spec:?}");
+            let toleration = &spec["tolerations"][0];
+            assert_eq!(
+                (toleration["key"].as_str(), toleration["value"].as_str(), toleration["tolerationSeconds"].as_u64()),
+                (Some("dedicated"), Some("frontend"), Some(60))
+            );
+            let terms = &spec["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"];
+            assert_eq!(terms[0]["matchExpressions"][0]["values"][1].as_str(), Some("arm64"), "{spec:?}");
+            let grafana = &deployment("grafana").unwrap()["spec"]["template"]["spec"];
+            assert_eq!(grafana["tolerations"][0]["operator"].as_str(), Some("Exists"), "{grafana:?}");
         }
         // The chart (ab1f822d) documents executor.maxConcurrentJobs and executor.resources but
         // passes neither to any manifest: the API applies its own. Said in docs/guide.md; this

@@ -231,3 +231,52 @@ fn helm_values_place_the_api_by_its_node_selector_and_the_flags_give_the_nodes()
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("--provider"));
 }
+
+#[test]
+fn export_writes_the_placement_the_chart_renders_and_says_what_it_cannot() {
+    let dir = tempdir("node-models-export");
+    let plan = "platform: kubernetes\npostgres: { external: true }\ncluster:\n  node_pools:\n    \
+                - { name: n, nodes: 2, cpus: 8, memory: 32Gi, labels: { workload: frontend } }\n\
+                pod_placement:\n  api: { node_selector: { workload: frontend } }\n  \
+                runtime: { node_selector: { workload: frontend } }\n";
+    std::fs::write(dir.join("plan.yaml"), plan).unwrap();
+    let output = flowcap()
+        .current_dir(&dir)
+        .args(["export", "--helm", "plan.yaml", "-o", "values-flowcap.yaml"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    // The chart's executor pool template renders no nodeSelector: said, and not written.
+    let said = "pod_placement.runtime: the chart renders no nodeSelector, tolerations or affinity for it: not written";
+    assert!(stderr.contains(&format!("note: {said}")), "{stderr}");
+    let values = std::fs::read_to_string(dir.join("values-flowcap.yaml")).unwrap();
+    assert!(values.contains(&format!("# {said}")), "{values}");
+    assert!(values.contains("nodeSelector:\n    workload: frontend"), "{values}");
+    assert!(!values.contains("executorPool:\n  nodeSelector"), "{values}");
+    // Held against values that put the API anywhere, the placement is drift.
+    std::fs::write(dir.join("v.yaml"), "api:\n  replicaCount: 1\n").unwrap();
+    let output = flowcap()
+        .current_dir(&dir)
+        .args([
+            "diff",
+            "plan.yaml",
+            "--helm-values",
+            "v.yaml",
+            "--nodes",
+            "2",
+            "--node-cpus",
+            "8",
+            "--node-memory",
+            "32Gi",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("pod_placement.api")
+            && stdout.contains("anywhere")
+            && stdout.contains("nodeSelector workload=frontend"),
+        "{stdout}"
+    );
+}

@@ -61,9 +61,52 @@ pub fn values_text(plan: &Plan, header: &str) -> Result<String, InputError> {
         {
             set(&mut root, &at("maxConcurrentJobs"), jobs.max_concurrent.into());
         }
+        if let Some(constraints) = plan.pod_placement.get(&workload.plan.to_string()) {
+            placement_values(&mut root, workload.values, constraints)?;
+        }
     }
     let yaml = yaml::to_text("helm values", &Value::Mapping(root))?;
-    Ok(format!("{header}\n{yaml}"))
+    // What the chart cannot render is said in the file, where the operator reads it.
+    let unrendered: String = unrendered_placement(plan)
+        .iter()
+        .map(|key| {
+            format!("\n# pod_placement.{key}: the chart renders no nodeSelector, tolerations or affinity for it: not written")
+        })
+        .collect();
+    Ok(format!("{header}{unrendered}\n{yaml}"))
+}
+
+/// The workloads whose `pod_placement` the chart has no keys for (only its api, web,
+/// prometheus and grafana templates render them).
+pub fn unrendered_placement(plan: &Plan) -> Vec<String> {
+    plan.pod_placement
+        .keys()
+        .filter(|key| {
+            ServiceKey::parse(key)
+                .and_then(|k| crate::model::chart::chart_workload(&k))
+                .is_none_or(|w| !schema::is_chart_key(&format!("{}.nodeSelector", w.values)))
+        })
+        .cloned()
+        .collect()
+}
+
+/// A workload's nodeSelector, tolerations and required node affinity at its values keys, where
+/// the chart renders them; each replaces what the operator's values have.
+fn placement_values(root: &mut Mapping, values: &str, constraints: &Constraints) -> Result<(), InputError> {
+    let at = |key: &str| format!("{values}.{key}");
+    if !schema::is_chart_key(&at("nodeSelector")) {
+        return Ok(());
+    }
+    let selector: Mapping =
+        constraints.node_selector.iter().map(|(k, v)| (Value::from(k.as_str()), Value::from(v.as_str()))).collect();
+    set(root, &at("nodeSelector"), if selector.is_empty() { Value::Null } else { Value::Mapping(selector) });
+    let tolerations = yaml::to_value("helm values", &constraints.tolerations)?;
+    set(root, &at("tolerations"), if constraints.tolerations.is_empty() { Value::Null } else { tolerations });
+    if schema::is_chart_key(&at("affinity")) && !constraints.required_node_affinity.is_empty() {
+        let terms = yaml::to_value("helm values", &constraints.required_node_affinity)?;
+        set(root, &at("affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms"), terms);
+    }
+    Ok(())
 }
 
 /// What the plan says of one workload.
