@@ -18,6 +18,10 @@ use serde::Serialize;
 pub struct Analysis {
     /// Runtime replicas × `MAX_CONCURRENT_EXECUTIONS`.
     pub concurrent_executions: u64,
+    /// Whether anything consumes the queued runs: not on Kubernetes without the Job backend,
+    /// where the chart's executor pool runs no queue worker (and reads no
+    /// `MAX_CONCURRENT_EXECUTIONS`).
+    pub queue_consumed: bool,
     pub runtime_replicas: u32,
     pub slots_per_replica: u32,
     pub per_slot: PerSlot,
@@ -240,6 +244,7 @@ pub fn analyze(plan: &Plan) -> Analysis {
         }),
         at_maximum: at_maximum(plan),
         concurrent_executions: plan.execution_slots(),
+        queue_consumed: plan.platform.is_compose() || plan.jobs.is_some(),
         runtime_replicas: plan.runtime.replicas,
         slots_per_replica: plan.runtime.max_concurrent_executions,
         per_slot: per_slot(plan),
@@ -278,10 +283,14 @@ impl Analysis {
     /// Fills `capacity`: the queued bound as replicas × slots, and the streaming path's
     /// runs per runtime (a plan without streaming runs says only that HTTP runs have no limit).
     fn with_capacity(mut self, plan: &Plan) -> Analysis {
-        let queued = format!(
-            "queued: {} at once ({} × {})",
-            self.concurrent_executions, plan.runtime.replicas, plan.runtime.max_concurrent_executions
-        );
+        let queued = if self.queue_consumed {
+            format!(
+                "queued: {} at once ({} × {})",
+                self.concurrent_executions, plan.runtime.replicas, plan.runtime.max_concurrent_executions
+            )
+        } else {
+            "queued: none run (the chart's executor pool has no queue worker)".to_string()
+        };
         let streaming = match &self.streaming {
             Some(figures) => figures.summary(),
             None => "no limit".to_string(),

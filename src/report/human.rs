@@ -59,13 +59,22 @@ pub fn render(report: &Report) -> String {
     let _ = writeln!(out, "flowcap check: {} ({})", report.title(), report.sources());
 
     let _ = writeln!(out, "\nCapacity");
-    let _ = writeln!(
-        out,
-        "  queued executions      {} at once = {} × {} slots",
-        f.concurrent_executions,
-        count(u64::from(f.runtime_replicas), "runtime"),
-        f.slots_per_replica
-    );
+    if f.queue_consumed {
+        let _ = writeln!(
+            out,
+            "  queued executions      {} at once = {} × {} slots",
+            f.concurrent_executions,
+            count(u64::from(f.runtime_replicas), "runtime"),
+            f.slots_per_replica
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "  queued executions      none run: the chart's executor pool has no queue worker ({} × {} slots is the plan's sizing)",
+            count(u64::from(f.runtime_replicas), "runtime"),
+            f.slots_per_replica
+        );
+    }
     let http = f.streaming.as_ref().map_or("no limit (HTTP runs are admitted at once)".into(), |s| s.summary());
     let _ = writeln!(out, "  streaming executions   {http}");
     let memory = f.per_slot.memory().map_or("unlimited memory".into(), |m| m.to_string());

@@ -152,12 +152,21 @@ impl Widget for &CapacityPanel<'_> {
         let width = inner.width;
         let mut lines = Vec::new();
 
-        lines.push(Line::from(vec![
-            Span::raw("Queued at once "),
-            Span::styled(figures.concurrent_executions.to_string(), theme.heading()),
-            Span::raw(format!(" = {} × {}", figures.runtime_replicas, figures.slots_per_replica)),
-            was(theme, figures.concurrent_executions, before.concurrent_executions),
-        ]));
+        if figures.queue_consumed {
+            lines.push(Line::from(vec![
+                Span::raw("Queued at once "),
+                Span::styled(figures.concurrent_executions.to_string(), theme.heading()),
+                Span::raw(format!(" = {} × {}", figures.runtime_replicas, figures.slots_per_replica)),
+                was(theme, figures.concurrent_executions, before.concurrent_executions),
+            ]));
+        } else {
+            // The chart's executor pool runs no queue worker: nothing is queued "at once".
+            lines.push(Line::from(vec![
+                Span::raw("Queued at once "),
+                Span::styled("none run", theme.heading()),
+                Span::raw(" (no queue worker on Kubernetes)"),
+            ]));
+        }
         let slot = |f: &Analysis| {
             let memory = f.per_slot.memory().map_or("no limit".into(), |m| m.to_string());
             let cpu = f.per_slot.cpus.map_or("no CPU limit".into(), cpus);
