@@ -112,6 +112,7 @@ impl Inputs {
             observed,
             read,
             unknown_values_keys: self.values.as_ref().map_or(&[], |v| &v.unknown_keys),
+            from_helm_values: self.values.is_some() && !self.named,
         }
     }
 

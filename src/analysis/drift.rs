@@ -228,7 +228,7 @@ pub fn compare(deployed: &Plan, planned: &Plan) -> Vec<Difference> {
         // Where pods may go, for the workloads whose placement the plan says.
         for (workload, planned_placement) in &planned.pod_placement {
             let said = |constraints: Option<&crate::model::cluster::Constraints>| {
-                constraints.map_or("anywhere".to_string(), |c| placement(c))
+                constraints.map_or("anywhere".to_string(), placement)
             };
             changes.compare(
                 &format!("pod_placement.{workload}"),

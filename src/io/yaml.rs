@@ -110,6 +110,14 @@ pub fn parse(file: &str, text: &str) -> Result<Value, InputError> {
     serde_yaml::from_str(text).map_err(|e| syntax_error(file, &e))
 }
 
+/// Parses `text` as a stream of YAML documents (`---` between them), each any shape, in order.
+pub fn parse_documents(file: &str, text: &str) -> Result<Vec<Value>, InputError> {
+    check_bounds(file, text)?;
+    serde_yaml::Deserializer::from_str(text)
+        .map(|document| <Value as serde::Deserialize>::deserialize(document).map_err(|e| syntax_error(file, &e)))
+        .collect()
+}
+
 /// Whether `text` is YAML at all (bounds checked first), without building anything: the error
 /// to give when reading it as a type failed, since a syntax error further down explains an
 /// unknown key or a wrong type above it.

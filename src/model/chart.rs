@@ -159,3 +159,23 @@ pub static WORKLOADS: [ChartWorkload; 9] = [
         Switch::Flags(&["monitoring.enabled", "monitoring.tracing.enabled"]),
     ),
 ];
+
+/// The chart's values key and value that make a plan edit, where the chart has one: a fix
+/// said in the operator's own terms when the plan was read from Helm values
+/// (`runtime.limits.memory` is `executorPool.resources.limits.memory: 2560Mi`).
+pub fn values_setting(edit: &crate::model::edit::PlanEdit) -> Option<(String, String)> {
+    use crate::model::edit::{Block, PlanEdit};
+    let at = |key: &ServiceKey, rest: &str| chart_workload(key).map(|w| format!("{}.{rest}", w.values));
+    let block = |b: &Block| if *b == Block::Limits { "limits" } else { "requests" };
+    match edit {
+        PlanEdit::RuntimeReplicas(n) => Some(("executorPool.replicaCount".into(), n.to_string())),
+        PlanEdit::ApiAutoscalingMax(n) => Some(("api.autoscaling.maxReplicas".into(), n.to_string())),
+        PlanEdit::RuntimeAutoscalingMax(n) => Some(("executorPool.autoscaling.maxReplicas".into(), n.to_string())),
+        PlanEdit::JobsMaxConcurrent(n) => Some(("executor.maxConcurrentJobs".into(), n.to_string())),
+        PlanEdit::Cpus(key, b, cpus) => at(key, &format!("resources.{}.cpu", block(b))).map(|k| (k, cpus.kubernetes())),
+        PlanEdit::Memory(key, b, size) => {
+            at(key, &format!("resources.{}.memory", block(b))).map(|k| (k, size.kubernetes()))
+        }
+        _ => None,
+    }
+}

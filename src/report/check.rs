@@ -47,6 +47,8 @@ pub struct Context<'a> {
     pub read: Option<String>,
     /// Keys of the Helm values no template of the chart reads.
     pub unknown_values_keys: &'a [UnknownKey],
+    /// The plan is the deployment the Helm values describe: fixes also name the chart's keys.
+    pub from_helm_values: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -223,6 +225,30 @@ impl Report {
             .with_alert_rules(context.alert_rules, &loaded.plan)
             .with_unknown_values_keys(context.unknown_values_keys)
             .with_observed(loaded, context.observed)
+            .with_values_keys(context.from_helm_values)
+    }
+
+    /// Fixes that change a chart value also say it as the values key the operator edits.
+    fn with_values_keys(mut self, from_helm_values: bool) -> Report {
+        if !from_helm_values {
+            return self;
+        }
+        for located in &mut self.findings {
+            let said = located.finding.fix.clone().unwrap_or_default();
+            let settings: Vec<String> = located
+                .finding
+                .changes
+                .iter()
+                .filter_map(crate::model::chart::values_setting)
+                // A fix that names the key already says it.
+                .filter(|(key, _)| !said.contains(key.as_str()))
+                .map(|(key, value)| format!("{key}: {value}"))
+                .collect();
+            if let (false, Some(fix)) = (settings.is_empty(), located.finding.fix.as_mut()) {
+                fix.push_str(&format!("; in the Helm values, {}", settings.join(", ")));
+            }
+        }
+        self
     }
 
     /// The scrape-config findings, in their places.

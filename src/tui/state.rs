@@ -315,6 +315,8 @@ impl App {
             observed: self.observed.as_ref(),
             read: None,
             unknown_values_keys: &[],
+            // The planner does not open Helm values (commands.rs says so).
+            from_helm_values: false,
         };
         self.report = Report::in_context(&self.loaded, Severity::Error, context);
         self.findings = entries(&self.report);

@@ -410,4 +410,20 @@ fn helm_and_flowcap_agree_on_empty_values_files_and_a_component_that_is_not_a_ma
         "{}",
         String::from_utf8_lossy(&ours.stderr)
     );
+
+    // Documents of one file merge in order, as files do: the second document's web count
+    // wins and the first's database count stays. Helm renders exactly what the two files
+    // render.
+    std::fs::write(
+        dir.join("docs.yaml"),
+        "web:\n  replicaCount: 3\ndatabase:\n  internal:\n    replicas: 1\n---\nweb:\n  replicaCount: 4\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("first.yaml"), "web:\n  replicaCount: 3\ndatabase:\n  internal:\n    replicas: 1\n")
+        .unwrap();
+    std::fs::write(dir.join("second.yaml"), "web:\n  replicaCount: 4\n").unwrap();
+    let merged = shape(template(&["docs.yaml"]));
+    assert_eq!(merged, shape(template(&["first.yaml", "second.yaml"])));
+    assert!(merged.contains("replicas: 4") && !merged.contains("replicas: 3"), "{merged}");
+    assert_eq!(figures(&check(&["docs.yaml"])), figures(&check(&["first.yaml", "second.yaml"])));
 }

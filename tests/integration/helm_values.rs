@@ -86,7 +86,7 @@ fn what_helm_cannot_render_or_the_api_server_refuses_is_an_error_at_its_place() 
             "b.yaml".into(),
             Some(4),
             Some(7),
-            "api.resources.limits.cpu: is below api.resources.requests.cpu: the API server refuses a pod whose limit is below its request".into()
+            "api.resources.limits.cpu: is below api.resources.requests.cpu (the chart's default, 100m): the API server refuses a pod whose limit is below its request".into()
         )
     );
     assert_eq!(
@@ -245,4 +245,30 @@ fn cockroachdb_is_held_to_its_own_guidance_not_to_a_max_connections() {
         ("big.yaml", "database:\n  internal:\n    resources:\n      limits: { cpu: 32 }\n"),
     ]);
     assert!(evaluate(&big, &analyze(&big)).iter().all(|f| f.rule != RuleId::CockroachConnectionsPastGuidance));
+}
+
+/// A plan read from Helm values gets fixes in the chart's keys too: the operator edits the
+/// values, not a plan file.
+#[test]
+fn fixes_name_the_values_key_the_operator_edits() {
+    let dir = crate::common::tempdir("values-fix-keys");
+    let values = dir.join("v.yaml");
+    std::fs::write(&values, "api:\n  replicaCount: 2\nexecutorPool:\n  resources:\n    limits: { memory: 1Gi }\n")
+        .unwrap();
+    let output = crate::common::flowcap()
+        .args(["--check", "--helm-values"])
+        .arg(&values)
+        .args(["--nodes", "3", "--node-cpus", "8", "--node-memory", "32Gi"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    // 1 GiB over the pool's 10 slots is 102.4 MiB each; 256 MiB each is 2.5 GiB.
+    assert!(
+        stdout.contains(
+            "fix: raise runtime.limits.memory to 2.5 GiB, or lower runtime.max_concurrent_executions to 4 and add runtime replicas; in the Helm values, executorPool.resources.limits.memory: 2560Mi"
+        ),
+        "{stdout}"
+    );
+    // A fix that names the chart's key already is not said twice.
+    assert_eq!(stdout.matches("database.internal.resources.limits.cpu").count(), 1, "{stdout}");
 }

@@ -204,18 +204,21 @@ pub fn import(files: &[ValuesFile]) -> Result<Imported, InputError> {
     let mut merged = chart_defaults();
     let mut lines = Vec::new();
     for file in files {
-        let mut value = yaml::parse(&file.name, &file.text)?;
-        // `<<: *base` merge keys, which Helm applies.
-        value.apply_merge().map_err(|e| InputError::invalid(&file.name, None, format!("a YAML merge key: {e}")))?;
-        // An empty or comment-only file, `---` or `~`, holds no values: Helm changes nothing
-        // for it (merged as a null it would remove every default and every earlier file).
-        if value.is_null() {
-            continue;
+        // Helm merges the documents of one file (`---` between them) in order, as files.
+        for mut value in yaml::parse_documents(&file.name, &file.text)? {
+            // `<<: *base` merge keys, which Helm applies.
+            value.apply_merge().map_err(|e| InputError::invalid(&file.name, None, format!("a YAML merge key: {e}")))?;
+            // An empty or comment-only file, `---` or `~`, holds no values: Helm changes
+            // nothing for it (merged as a null it would remove every default and every
+            // earlier file).
+            if value.is_null() {
+                continue;
+            }
+            if !value.is_mapping() {
+                return Err(InputError::invalid(&file.name, Some((1, 1)), "Helm values are a mapping of keys"));
+            }
+            coalesce(&mut merged, value);
         }
-        if !value.is_mapping() {
-            return Err(InputError::invalid(&file.name, Some((1, 1)), "Helm values are a mapping of keys"));
-        }
-        coalesce(&mut merged, value);
         lines.push((file.name.as_str(), KeyLines::scan(&file.text)));
     }
     let mut reader = Reader { merged: &merged, lines: &lines, places: BTreeMap::new() };
@@ -497,10 +500,22 @@ impl Reader<'_> {
         parse: fn(&str) -> Result<T, String>,
     ) -> Result<(), InputError> {
         let limit_path = format!("{resources}.limits.{resource}");
+        let request_path = format!("{resources}.requests.{resource}");
+        // A request no file of the operator's sets is the chart's default: say so, or the
+        // operator looks for a request they never wrote.
+        let defaults = chart_defaults();
+        let whose = match (get(&defaults, &request_path), get(self.merged, &request_path)) {
+            (Some(Value::String(default)), Some(merged)) if merged.as_str() == Some(default) => {
+                format!(" (the chart's default, {default})")
+            }
+            _ => String::new(),
+        };
         match (request, self.quantity(&limit_path, parse)?) {
             (Some(request), Some(limit)) if limit < request => Err(self.error(
                 &limit_path,
-                format!("is below {resources}.requests.{resource}: the API server refuses a pod whose limit is below its request"),
+                format!(
+                    "is below {request_path}{whose}: the API server refuses a pod whose limit is below its request"
+                ),
             )),
             _ => Ok(()),
         }
