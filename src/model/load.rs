@@ -59,6 +59,11 @@ impl LoadedPlan {
         for key in self.inherited.keys() {
             plan.forget_fact(key);
         }
+        // Read from a deployment, its ports and container names are the files' to say: a plan
+        // that kept them would hold the next check to the old ones (the override moves them).
+        if matches!(self.locator, Locator::Deployment(_)) {
+            plan = plan.without_deployment_facts();
+        }
         plan
     }
 

@@ -40,12 +40,22 @@ pub struct PlanView {
     pub rows: Vec<Row>,
     pub selected: Knob,
     pub focused: bool,
+    /// The first row shown, where the wheel or a click left it; `None` follows the selection.
+    pub scroll: Option<usize>,
 }
 
 impl PlanView {
-    /// The first row shown in `height` rows, so the selected knob and the group heading above
-    /// it stay in view.
+    /// The first row shown in `height` rows: where the wheel left it, else so the selected
+    /// knob and the group heading above it stay in view.
     pub fn offset(&self, height: u16) -> usize {
+        if let Some(scroll) = self.scroll {
+            return scroll.min(self.rows.len().saturating_sub(usize::from(height)));
+        }
+        self.following(height)
+    }
+
+    /// The first row shown in `height` rows when the list follows the selected knob.
+    fn following(&self, height: u16) -> usize {
         let selected = self.rows.iter().position(|row| row.knob() == Some(self.selected)).unwrap_or(0);
         let offset = (selected + 1).saturating_sub(usize::from(height));
         offset.min(selected.saturating_sub(1))
@@ -145,7 +155,7 @@ mod tests {
             .iter()
             .map(|&knob| Row::Knob { knob, value: String::new(), editing: false, was: None, deployed: None })
             .collect();
-        let view = |selected| PlanView { rows: rows.clone(), selected, focused: true };
+        let view = |selected| PlanView { rows: rows.clone(), selected, focused: true, scroll: None };
         assert_eq!(view(Knob::ApiReplicas).offset(5), 0);
         let last = Knob::ALL.len() - 1;
         assert_eq!(view(Knob::ALL[last]).offset(5), last + 1 - 5);

@@ -82,6 +82,8 @@ pub enum Msg {
     Move(Move),
     /// The wheel over the findings.
     ScrollFindings(Move),
+    /// The wheel over the knobs: the list moves, nothing is selected or changed.
+    ScrollPlan(Move),
     /// Tab and Shift-Tab.
     SwitchFocus,
     /// The terminal's size, at start and on every resize: layout and scrolling follow it, and
@@ -89,11 +91,6 @@ pub enum Msg {
     Resize {
         width: u16,
         height: u16,
-    },
-    /// The wheel over a knob: select it and step it.
-    StepKnob {
-        knob: Knob,
-        up: bool,
     },
     Step {
         up: bool,
@@ -215,6 +212,9 @@ pub struct App {
     pub focus: Focus,
     /// The first finding shown.
     pub findings_scroll: usize,
+    /// The first row of the Plan panel shown, once the wheel or a click has set it; `None`
+    /// follows the selected knob (the keyboard).
+    pub plan_scroll: Option<usize>,
     /// The terminal's size, from [`Msg::Resize`]; 120×40 until the first one.
     pub screen: Rect,
     /// Where typing goes in the open text field, in characters.
@@ -261,6 +261,7 @@ impl App {
             color,
             focus: Focus::Plan,
             findings_scroll: 0,
+            plan_scroll: None,
             screen: Rect::new(0, 0, 120, 40),
             cursor: 0,
             drawn: None,
@@ -390,7 +391,8 @@ impl App {
                 (Some(path), _) => path.display().to_string(),
                 // Opened on a plan file (with or without its deployment): that file.
                 (None, None) if matches!(self.loaded.locator, Locator::Plan(_)) => self.loaded.file.clone(),
-                _ => "flowcap-plan.yaml".to_string(),
+                // The README's name: its CI check reads flowcap.yaml.
+                _ => "flowcap.yaml".to_string(),
             },
             Output::Override if self.plan().platform == Platform::Kubernetes => "values-flowcap.yaml".to_string(),
             Output::Override => {

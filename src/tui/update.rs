@@ -4,7 +4,7 @@
 use super::knobs::Knob;
 use super::layout::too_small;
 use super::state::{App, Consent, Effect, Focus, Mode, Move, Msg, Output, planner_presets};
-use super::view::{app_areas, findings_view};
+use super::view::{app_areas, findings_view, plan_view};
 use crate::analysis::solve::{self, Outcome};
 use ratatui::layout::Rect;
 use std::path::PathBuf;
@@ -35,8 +35,12 @@ pub fn update(app: &mut App, msg: Msg) -> Option<Effect> {
             app.mode = Mode::Normal;
             if output == Output::Plan {
                 app.saved = app.loaded.plan.clone();
-                // The plan now lives in that file: the title says so.
-                app.origin = path.display().to_string();
+                // The plan now lives in that file, held against the same files: the title
+                // says both.
+                app.origin = match &app.deployment {
+                    Some(deployment) => format!("{} against {}", path.display(), deployment.project.describe()),
+                    None => path.display().to_string(),
+                };
                 app.saved_path = Some(path);
             }
             let names: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
@@ -72,10 +76,23 @@ pub fn update(app: &mut App, msg: Msg) -> Option<Effect> {
 /// Normal mode: moving, stepping and clearing knobs, opening the editor, the presets, solve,
 /// undo, the help, and starting a write.
 fn normal(app: &mut App, msg: Msg) -> Option<Effect> {
+    // The keyboard brings the selected knob back into view; the mouse leaves the list be.
+    if !matches!(msg, Msg::Select(_) | Msg::ScrollPlan(_) | Msg::ScrollFindings(_) | Msg::SwitchFocus) {
+        app.plan_scroll = None;
+    }
     match msg {
         Msg::Select(knob) => {
+            // A click: the list stays where it was drawn, with the knob clicked in it.
+            let (offset, height) = plan_window(app);
+            let row = plan_view(app).rows.iter().position(|r| r.knob() == Some(knob));
+            app.plan_scroll = row.filter(|row| (offset..offset + height).contains(row)).map(|_| offset);
             app.selected = knob;
             app.focus = Focus::Plan;
+        }
+        Msg::ScrollPlan(movement) => {
+            let (offset, height) = plan_window(app);
+            let last = plan_view(app).rows.len().saturating_sub(height);
+            app.plan_scroll = Some(moved(offset, movement, last));
         }
         Msg::Move(movement) if app.focus == Focus::Findings => scroll_findings(app, movement),
         Msg::Move(movement) => {
@@ -89,11 +106,6 @@ fn normal(app: &mut App, msg: Msg) -> Option<Effect> {
                 Focus::Plan => Focus::Findings,
                 Focus::Findings => Focus::Plan,
             }
-        }
-        Msg::StepKnob { knob, up } => {
-            app.selected = knob;
-            app.focus = Focus::Plan;
-            return normal(app, Msg::Step { up });
         }
         Msg::Step { up } => {
             app.knob_error = None;
@@ -274,4 +286,11 @@ fn scroll_findings(app: &mut App, movement: Move) {
     let view = findings_view(app);
     let last = app_areas(app, app.screen).map_or(0, |areas| view.max_scroll(areas.findings));
     app.findings_scroll = moved(app.findings_scroll.min(last), movement, last);
+}
+
+/// The Plan panel's first row shown and its height in rows, as drawn on this screen.
+fn plan_window(app: &App) -> (usize, usize) {
+    let height =
+        app_areas(app, app.screen).map_or(0, |areas| ratatui::widgets::Block::bordered().inner(areas.plan).height);
+    (plan_view(app).offset(height), usize::from(height))
 }

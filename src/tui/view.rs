@@ -70,7 +70,7 @@ pub fn plan_view(app: &App) -> PlanView {
             deployed.filter(|_| deployment_fact).map(|plan| knob.display(plan)).filter(|value| *value != now);
         rows.push(Row::Knob { knob, value, editing, was, deployed });
     }
-    PlanView { rows, selected: app.selected, focused: app.focus == Focus::Plan }
+    PlanView { rows, selected: app.selected, focused: app.focus == Focus::Plan, scroll: app.plan_scroll }
 }
 
 /// What the Findings panel shows: its entries, built when the plan changed, and where it

@@ -177,12 +177,33 @@ fn the_wheel_acts_only_under_the_pointer_and_the_findings_scroll_to_the_end() {
     for _ in 0..3 {
         tmux.wheel(true, 60, row_of(&screen, "Per slot"));
     }
-    // Over a knob, it steps that knob: the only change.
-    tmux.wheel(true, 5, row_of(&screen, "max concurrent"));
-    let after = tmux.wait_for("Queued at once 44 = 4 × 11 (was 40)");
-    assert!(after.contains("▸ max concurrent    11 (was 10)"), "{after}");
-    assert!(after.contains("  replicas          2    "), "API replicas untouched:\n{after}");
-    tmux.keys(&["C-c"]);
+    // Over the knobs, it scrolls the list and changes no value: three turns down over every
+    // knob row, then back.
+    let knob_rows: Vec<usize> = screen
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.starts_with("│  ") || l.starts_with("┃  "))
+        .map(|(i, _)| i)
+        .collect();
+    for &row in &knob_rows {
+        for up in [false, false, false, true, true, true] {
+            tmux.wheel(up, 5, row);
+        }
+    }
+    // A key afterwards shows the screen settled: nothing was edited, nothing is modified.
+    tmux.keys(&["?"]);
+    tmux.wait_for("(was …): the value at the start");
+    tmux.keys(&["?"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut after = tmux.screen();
+    while after.contains("(was …): the value at the start") {
+        assert!(Instant::now() < deadline, "the help stays open:\n{after}");
+        std::thread::sleep(Duration::from_millis(50));
+        after = tmux.screen();
+    }
+    assert!(after.contains("Queued at once 40 = 4 × 10") && !after.contains("(was"), "{after}");
+    assert!(!after.contains("(modified)"), "{after}");
+    tmux.keys(&["q"]);
     tmux.wait_for("FLOWCAP-EXITED-0");
 
     // A plan that overloads its host: more findings than the panel holds.
@@ -205,8 +226,8 @@ fn saving_over_a_file_flowcap_did_not_write_needs_f() {
     tmux.start_flowcap();
     let save_as_notes = || {
         tmux.keys(&["s"]);
-        tmux.wait_for("Save plan to: flowcap-plan.yaml");
-        for _ in 0.."flowcap-plan.yaml".len() {
+        tmux.wait_for("Save plan to: flowcap.yaml");
+        for _ in 0.."flowcap.yaml".len() {
             tmux.keys(&["BSpace"]);
         }
         tmux.keys(&["notes.yaml", "Enter"]);
@@ -253,4 +274,37 @@ fn the_report_is_coloured_on_a_terminal_unless_no_color_or_never() {
     // Piped, auto is plain; always colours anyway.
     assert!(!line("", "| cat").contains("\x1b[1m"));
     assert!(line("", "--color always | cat").contains(bold_headline));
+}
+
+/// One plan, whoever writes it: on Flow-Like's compose files, `s` then `e` in the planner
+/// write what the README's CI check then passes, as init, export and check do.
+#[test]
+#[cfg_attr(any(missing = "tmux", missing = "shared-fixtures"), ignore = "needs tmux and ../shared/fixtures")]
+fn what_the_planner_saves_and_exports_passes_the_readmes_check() {
+    let tmux = Tmux::start("save-export");
+    let flow_like = crate::common::shared_fixtures().join("flow-like/docker-compose.yml");
+    std::fs::copy(&flow_like, tmux.dir.join("docker-compose.yml")).unwrap();
+    tmux.start_flowcap_with("--profile monitoring", "Findings (");
+    tmux.keys(&["s"]);
+    tmux.wait_for("Save plan to: flowcap.yaml");
+    tmux.keys(&["Enter"]);
+    // The title still names the files the plan is held against.
+    let saved = tmux.wait_for("wrote flowcap.yaml");
+    assert!(saved.contains("from flowcap.yaml against "), "{saved}");
+    tmux.keys(&["e"]);
+    tmux.wait_for("Export override to: ");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("apply it: ");
+    tmux.keys(&["q"]);
+    tmux.wait_for("FLOWCAP-EXITED-0");
+    let plan = std::fs::read_to_string(tmux.dir.join("flowcap.yaml")).unwrap();
+    assert!(!plan.contains("published_ports") && !plan.contains("container_name"), "{plan}");
+    // The README's check, as written there.
+    let output = crate::common::flowcap()
+        .current_dir(&tmux.dir)
+        .args(["--check", "flowcap.yaml", "-f", "docker-compose.yml", "-f", "docker-compose.override.yml"])
+        .args(["--profile", "monitoring"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stdout));
 }

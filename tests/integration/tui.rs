@@ -383,8 +383,8 @@ fn save_writes_the_plan_and_confirms_before_replacing() {
     select(&mut app, Knob::RuntimeReplicas);
     press(&mut app, "l");
     press(&mut app, "s");
-    assert_eq!(app.mode, Mode::Path { output: Output::Plan, text: "flowcap-plan.yaml".into() });
-    for _ in 0.."flowcap-plan.yaml".len() {
+    assert_eq!(app.mode, Mode::Path { output: Output::Plan, text: "flowcap.yaml".into() });
+    for _ in 0.."flowcap.yaml".len() {
         key(&mut app, KeyCode::Backspace);
     }
     press(&mut app, &path.display().to_string());
@@ -551,12 +551,35 @@ fn the_mouse_acts_only_on_what_is_under_it() {
     assert_eq!(app.plan(), &before, "the wheel away from a knob edits nothing");
     // Over the findings it scrolls them (and only there: the figures did not).
     assert_eq!(app.findings_scroll, 1);
-    // Over a knob it steps that knob, selected or not.
-    let shown = screen(&app, 80, 24);
-    let row = shown.lines().position(|line| line.contains("cpus reserved")).unwrap() as u16;
-    run(&mut app, mouse(MouseEventKind::ScrollUp, 5, row));
-    assert_eq!(app.selected, Knob::RuntimeCpusReserved);
-    assert_ne!(app.plan().runtime.reservations.cpus, before.runtime.reservations.cpus);
+    // Over the knobs it scrolls the list and never edits: three turns down over every row
+    // leave the plan and the selection as they were.
+    let rows: Vec<u16> =
+        (0..24u16).filter(|&row| app.drawn.as_ref().unwrap().knob_at((5, row).into()).is_some()).collect();
+    assert!(rows.len() > 5, "{shown}");
+    let selected = app.selected;
+    for &row in &rows {
+        for _ in 0..3 {
+            run(&mut app, mouse(MouseEventKind::ScrollDown, 5, row));
+        }
+        for _ in 0..3 {
+            run(&mut app, mouse(MouseEventKind::ScrollUp, 5, row));
+        }
+    }
+    assert_eq!((app.plan(), app.selected), (&before, selected), "the wheel over the knobs edits nothing");
+    // It moves the list: the first knob shown goes out of view, and the border says so.
+    run(&mut app, mouse(MouseEventKind::ScrollDown, 5, rows[0]));
+    run(&mut app, mouse(MouseEventKind::ScrollDown, 5, rows[0]));
+    let scrolled = screen(&app, 80, 24);
+    assert!(!scrolled.contains("Plan ─") || scrolled != shown, "{scrolled}");
+    assert_eq!(app.plan_scroll, Some(2));
+    // A click then selects the knob under the pointer and the list stays where it is.
+    let row = scrolled.lines().position(|line| line.contains("cpus reserved")).unwrap() as u16;
+    run(&mut app, mouse(MouseEventKind::Down(MouseButton::Left), 5, row));
+    assert_eq!((app.selected, app.plan_scroll), (Knob::RuntimeCpusReserved, Some(2)));
+    assert_eq!(screen(&app, 80, 24).lines().position(|line| line.contains("cpus reserved")), Some(row as usize));
+    // The keyboard brings the selection back into view.
+    key(&mut app, KeyCode::Down);
+    assert_eq!(app.plan_scroll, None);
     // A click outside the knobs selects nothing.
     app.drawn = flowcap::tui::view::drawn(&app);
     assert_eq!(message_for_mouse(&app, mouse(MouseEventKind::Down(MouseButton::Left), 60, figures)), None);
@@ -1095,7 +1118,7 @@ fn save_suggests_the_plan_file_it_was_opened_on_even_beside_a_deployment() {
     // Opened on the deployment itself, there is no plan file yet.
     let mut app = app_on(&Request { compose_files: fixture_files(), ..Default::default() });
     press(&mut app, "s");
-    assert_eq!(app.mode, Mode::Path { output: Output::Plan, text: "flowcap-plan.yaml".into() });
+    assert_eq!(app.mode, Mode::Path { output: Output::Plan, text: "flowcap.yaml".into() });
 }
 
 #[test]
