@@ -285,10 +285,8 @@ fn write_helm_values(args: &ExportArgs, loaded: &LoadedPlan) -> Result<Vec<PathB
         files.push((path.clone(), plan.to_file_text(&format!("export from {}.", loaded.file))?));
     }
     let written = write_all_safely(&files, args.force)?;
-    for key in flowcap::platform::kubernetes::values::unrendered_placement(&loaded.plan) {
-        tell(&format!(
-            "note: pod_placement.{key}: the chart renders no nodeSelector, tolerations or affinity for it: not written"
-        ));
+    for key in flowcap::platform::kubernetes::export::unrendered_placement(&loaded.plan) {
+        tell(&format!("note: {key}: the chart has no values key for it: not written"));
     }
     tell(&format!("apply with: {apply}"));
     Ok(written)

@@ -280,8 +280,18 @@ fn resolve_kubernetes(request: &Request, named: Option<LoadedPlan>) -> Result<In
             "the chart's values do not say the cluster: give --nodes N --node-cpus CPUS --node-memory SIZE, or a plan with a cluster",
         ));
     }
-    // Placed where the values set it when they did (a plan's own keys were checked on load).
+    // Placed where the values set it when they did (a plan's own keys were checked on load);
+    // a pool-wide flag's value is the flag's.
     loaded.plan.validate().map_err(|invalid| {
+        let flag = [
+            (".instance_type", request.nodes_model.instance_type.is_some(), "--instance-type"),
+            (".max_pods", request.nodes_model.max_pods.is_some(), "--max-pods"),
+        ]
+        .into_iter()
+        .find(|(key, given, _)| *given && invalid.path.ends_with(key));
+        if let Some((_, _, flag)) = flag {
+            return InputError::conflict(flag, invalid.message.clone());
+        }
         let (file, position) = loaded.locate(&invalid.path).map_or((loaded.file.as_str(), None), |(f, p)| (f, Some(p)));
         InputError::invalid(file, position, invalid.to_string())
     })?;
@@ -383,7 +393,13 @@ pub fn export_values(
     refuse_inputs(output, Some(plan_source), None, false, &operators_values(read))?;
     let header =
         format!("{WRITTEN_BY} from {plan_source}. Helm values for Flow-Like's chart: pass them last, after your own.");
-    let text = kubernetes::values::values_text(plan, &header)?;
+    // The operator's own values, for what the export must remove of theirs.
+    let theirs = read
+        .iter()
+        .filter(|f| !same_file(f, output))
+        .map(|path| Ok(ValuesFile { name: path.display().to_string(), text: read_text_file(path)? }))
+        .collect::<Result<Vec<_>, InputError>>()?;
+    let text = kubernetes::export::values_text(plan, &header, &kubernetes::values::merged(&theirs)?)?;
     // The operator's own values (and the chart's secrets) come first, flowcap's last.
     let own: Vec<String> = if read.is_empty() {
         vec!["values.yaml".into(), "values-secrets.yaml".into()]

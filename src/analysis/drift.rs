@@ -44,6 +44,20 @@ pub fn fix(change: &Difference, platform: Platform) -> String {
 /// On Kubernetes flowcap's values set sizes, not which chart features run: a workload the
 /// plan and the values disagree on is switched in the operator's values.
 fn kubernetes_fix(change: &Difference) -> String {
+    if let Some(workload) = change.path.strip_prefix("pod_placement.") {
+        return match crate::model::chart::placement_keys(workload) {
+            None => format!(
+                "the chart renders no nodeSelector, tolerations or affinity for {workload}: its pods go anywhere; remove pod_placement.{workload} from the plan"
+            ),
+            Some((_, false)) if change.planned.contains("node affinity") => format!(
+                "the chart renders no affinity for {workload}: remove pod_placement.{workload}.required_node_affinity from the plan, or apply the values `flowcap export --helm` writes for the rest"
+            ),
+            Some(_) => {
+                "apply the values `flowcap export --helm` writes (pass them last to helm upgrade), or change the plan"
+                    .into()
+            }
+        };
+    }
     if change.path == "postgres.external" {
         return "the chart runs no PostgreSQL (an external one, or its CockroachDB as other_services.cockroachdb): \
                 set postgres.external: true in the plan"
@@ -100,7 +114,8 @@ fn placement(constraints: &crate::model::cluster::Constraints) -> String {
         let value = if t.value.is_empty() { String::new() } else { format!("={}", t.value) };
         let key = if t.key.is_empty() { "every taint".to_string() } else { format!("{}{value}", t.key) };
         let effect = t.effect.map_or(String::new(), |e| format!(":{e:?}"));
-        parts.push(format!("tolerates {key}{effect}"));
+        let seconds = t.toleration_seconds.map_or(String::new(), |s| format!(" for {s} s"));
+        parts.push(format!("tolerates {key}{effect}{seconds}"));
     }
     if !constraints.required_node_affinity.is_empty() {
         let terms: Vec<String> = constraints

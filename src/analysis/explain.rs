@@ -195,12 +195,30 @@ pub const KUBERNETES_DEFAULTS: &[Explained] = &[
         source: "Flow-Like's chart: executor.resources (requests 100m / 256Mi, limits 2 / 2Gi)",
     },
     Explained {
+        path: "cluster.provider",
+        read: |p| p.cluster.as_ref().map_or("gke".into(), |c| c.provider.name().into()),
+        source: "gke when left out; what a node reserves for itself by provider (docs/design.md, Node models)",
+    },
+    Explained {
         path: "cluster.node_pools.*.allocatable",
         read: |p| {
             let given = p.cluster.as_ref().is_some_and(|c| c.node_pools.iter().any(|n| n.allocatable.is_some()));
             if given { "given".into() } else { "formula".into() }
         },
-        source: "GKE's published reservations: CPU 6 % of core 1, 1 % of core 2, 0.5 % of cores 3-4, 0.25 % above; memory 25/20/10/6/2 % bands + 100 MiB eviction",
+        source: "the provider's reservations: gke CPU 6/1/0.5/0.25 % bands, memory 25/20/10/6/2 % bands; eks the same CPU ladder, memory 11 MiB × maxPods + 255 MiB; aks CPU 60/40/20/10m a core, memory min(20 MiB × maxPods + 50 MiB, 25 %); generic none; each + 100 MiB eviction",
+    },
+    Explained {
+        path: "cluster.node_pools.*.max_pods",
+        read: |p| {
+            let Some(c) = p.cluster.as_ref() else { return "110".into() };
+            c.node_pools.iter().map(|pool| c.max_pods(pool).to_string()).collect::<Vec<_>>().join(", ")
+        },
+        source: "the kubelet's default 110; on EKS the EKS AMI's table by instance_type (ENIs × (addresses per ENI − 1) + 2)",
+    },
+    Explained {
+        path: "cluster.daemonset_pods",
+        read: |p| p.cluster.as_ref().map_or(0, |c| c.daemonset_pods).to_string(),
+        source: "flowcap assumes none: set how many DaemonSet pods run on every node (they count against max_pods)",
     },
     Explained {
         path: "cluster.daemonset",

@@ -238,6 +238,10 @@ pub fn place(cluster: &Cluster, scale: Scale, groups: &[PodGroup]) -> Placement 
     }
 }
 
+/// Why a pod finds no node when the DaemonSets' pods fill every node's maxPods.
+pub const NO_POD_SLOTS: &str =
+    "the DaemonSets' pods take every pod slot of every node (cluster.daemonset_pods is at least the nodes' max_pods)";
+
 /// Why a pod of `group` found no node: bigger than any node offers, or no room left.
 fn why_unplaced(nodes: &[&Node], group: &PodGroup) -> String {
     let cpus = Cpus(group.cpu_request);
@@ -249,6 +253,8 @@ fn why_unplaced(nodes: &[&Node], group: &PodGroup) -> String {
     };
     if nodes.is_empty() {
         format!("it requests {requests} and the cluster has no nodes")
+    } else if nodes.iter().all(|n| n.max_pods == 0) {
+        NO_POD_SLOTS.into()
     } else if nodes.iter().filter(room).all(|n| n.pods >= n.max_pods) && nodes.iter().any(|n| room(&n)) {
         let most = nodes.iter().map(|n| n.max_pods).max().unwrap_or(0);
         format!(

@@ -320,6 +320,9 @@ impl Cluster {
             return workload.admission.barred();
         }
         let with_room = |node: &&&Node| node.pods < node.max_pods;
+        if admitting.iter().all(|node| node.max_pods == 0) {
+            return super::placement::NO_POD_SLOTS.into();
+        }
         if !admitting.iter().any(|node| with_room(&node)) {
             let most = admitting.iter().map(|node| node.max_pods).max().unwrap_or(0);
             return format!("every node already runs its {most} pods (maxPods, less the DaemonSets')");

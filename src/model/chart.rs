@@ -179,3 +179,14 @@ pub fn values_setting(edit: &crate::model::edit::PlanEdit) -> Option<(String, St
         _ => None,
     }
 }
+
+/// Where the chart renders a workload's placement (plan key `api`, `other_services.web`): its
+/// values key, whose `nodeSelector` and `tolerations` the template passes on, and whether its
+/// `affinity` too. `None`: the chart places its pods anywhere (only the api, web, prometheus
+/// and grafana templates render these, and only api and web an affinity).
+pub fn placement_keys(workload: &str) -> Option<(&'static str, bool)> {
+    use crate::model::chart_keys::CHART_KEYS;
+    let values = ServiceKey::parse(workload).and_then(|key| chart_workload(&key)).map(|w| w.values)?;
+    let has = |key: &str| CHART_KEYS.iter().any(|(k, _)| *k == format!("{values}.{key}"));
+    has("nodeSelector").then(|| (values, has("affinity")))
+}

@@ -2,6 +2,7 @@
 //! (TM9657/flow-like, `apps/backend/kubernetes/helm/`, ab1f822d) and the one key its
 //! templates read without a default (`database.external.host`). Helm ignores a key no template
 //! reads, so a misspelt one changes nothing, silently: flowcap warns with the nearest of these.
+//! A `resources` block the templates pass on whole takes requests and limits of CPU and memory.
 //! A test holds the list to the chart's own file.
 
 /// What the chart expects at a key.
@@ -251,6 +252,10 @@ pub static CHART_KEYS: &[(&str, KeyShape)] = &[
     ("redis.master.persistence.size", KeyShape::Scalar),
     ("redis.master.persistence.storageClass", KeyShape::Scalar),
     ("redis.master.resources", KeyShape::Map),
+    // The template passes `resources` on whole: limits are read though values.yaml has none.
+    ("redis.master.resources.limits", KeyShape::Map),
+    ("redis.master.resources.limits.cpu", KeyShape::Scalar),
+    ("redis.master.resources.limits.memory", KeyShape::Scalar),
     ("redis.master.resources.requests", KeyShape::Map),
     ("redis.master.resources.requests.cpu", KeyShape::Scalar),
     ("redis.master.resources.requests.memory", KeyShape::Scalar),

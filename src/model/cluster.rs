@@ -259,6 +259,13 @@ impl Constraints {
     pub fn check(&self) -> Result<(), (String, String)> {
         for (index, toleration) in self.tolerations.iter().enumerate() {
             let at = format!("tolerations.{index}");
+            if toleration.toleration_seconds.is_some() && toleration.effect != Some(TaintEffect::NoExecute) {
+                return Err((
+                    at,
+                    "tolerationSeconds is for NoExecute tolerations: the API server refuses it with any other effect"
+                        .into(),
+                ));
+            }
             match toleration.operator {
                 TolerationOperator::Exists if !toleration.value.is_empty() => {
                     return Err((at, "an Exists toleration takes no value".into()));
@@ -273,6 +280,12 @@ impl Constraints {
             }
         }
         for (t, term) in self.required_node_affinity.iter().enumerate() {
+            if term.match_expressions.is_empty() {
+                return Err((
+                    format!("required_node_affinity.{t}"),
+                    "a node selector term needs matchExpressions: an empty term matches no node".into(),
+                ));
+            }
             for (e, requirement) in term.match_expressions.iter().enumerate() {
                 let at = format!("required_node_affinity.{t}.matchExpressions.{e}");
                 let values = requirement.values.len();

@@ -261,6 +261,12 @@ impl Plan {
                     ),
                 );
             }
+            if pool.max_pods == Some(0) {
+                return invalid(
+                    &format!("{path}.max_pods"),
+                    "must be at least 1: a node runs at least its DaemonSets".to_string(),
+                );
+            }
             if let Some(index) = pool.taints.iter().position(|t| t.key.is_empty()) {
                 return invalid(&format!("{path}.taints.{index}.key"), "a taint needs a key".to_string());
             }

@@ -51,7 +51,9 @@ mod kubernetes_tests {
         let line = |path: &str| text.lines().find(|l| l.starts_with(path)).unwrap_or_default().to_string();
         assert!(line("*.autoscaling.target_cpu_percent").ends_with("70       default"), "{text}");
         assert!(line("cluster.node_pools.*.allocatable").ends_with("formula  default"), "{text}");
-        assert!(line("cluster.daemonset").ends_with("set (default 0/0)"), "{text}");
+        assert!(line("cluster.daemonset ").ends_with("set (default 0/0)"), "{text}");
+        assert!(line("cluster.provider").ends_with("gke      default"), "{text}");
+        assert!(line("cluster.node_pools.*.max_pods").contains("110"), "{text}");
         assert!(!render(&Plan::default()).contains("cluster.daemonset"));
     }
 }

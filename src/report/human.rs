@@ -47,7 +47,12 @@ fn cluster(out: &mut String, fit: &ClusterFit) {
         (Some(order), _) | (None, Some(order)) => {
             let pending: u32 = order.pending.iter().map(|p| p.pods).sum();
             let when = if scheduled.now.is_some() { "now" } else { "at maximum" };
-            format!("{pending} pod(s) Pending {when} when the pods arrive as {}", order.order.join(", "))
+            // Pods no pool admits wait whatever the order: naming one would mislead.
+            if order.pending.iter().all(|p| p.reason.starts_with("no node pool admits it")) {
+                format!("{pending} pod(s) Pending {when} in every order: no node pool admits them")
+            } else {
+                format!("{pending} pod(s) Pending {when} when the pods arrive as {}", order.order.join(", "))
+            }
         }
     };
     let _ = writeln!(out, "  kube-scheduler         {line}");

@@ -29,7 +29,9 @@ api:
 pod_placement:
   api:
     node_selector: { workload: frontend }
-    tolerations: [ { key: dedicated, operator: Equal, value: frontend, effect: NoSchedule, tolerationSeconds: 60 } ]
+    tolerations:
+      - { key: dedicated, operator: Equal, value: frontend, effect: NoExecute, tolerationSeconds: 60 }
+      - { key: dedicated, operator: Equal, value: frontend, effect: NoSchedule }
     required_node_affinity:
       - matchExpressions: [ { key: kubernetes.io/arch, operator: In, values: [amd64, arm64] } ]
   other_services.grafana:
@@ -338,6 +340,25 @@ fn flowcaps_list_of_the_chart_keys_is_the_charts() {
             let known = expected.iter().any(|(k, _)| k == key);
             if COMPONENTS.contains(&key.split('.').next().unwrap()) && !known {
                 expected.push((key.to_string(), KeyShape::Scalar));
+            }
+        }
+    }
+    // A `resources` block the templates pass on whole (toYaml) takes a container's requests
+    // and limits of CPU and memory, whether values.yaml spells them out or not.
+    let blocks: Vec<String> =
+        expected.iter().filter(|(k, _)| k.ends_with(".resources")).map(|(k, _)| k.clone()).collect();
+    for block in blocks {
+        for (key, shape) in [
+            ("limits", KeyShape::Map),
+            ("limits.cpu", KeyShape::Scalar),
+            ("limits.memory", KeyShape::Scalar),
+            ("requests", KeyShape::Map),
+            ("requests.cpu", KeyShape::Scalar),
+            ("requests.memory", KeyShape::Scalar),
+        ] {
+            let key = format!("{block}.{key}");
+            if !expected.iter().any(|(k, _)| *k == key) {
+                expected.push((key, shape));
             }
         }
     }

@@ -189,7 +189,7 @@ fn helm_values_place_the_api_by_its_node_selector_and_the_flags_give_the_nodes()
     std::fs::write(
         &values,
         "api:\n  replicaCount: 2\n  nodeSelector:\n    role: api\n  tolerations:\n    - key: dedicated\n      \
-         operator: Equal\n      value: api\n      effect: NoSchedule\n      tolerationSeconds: 30\n",
+         operator: Equal\n      value: api\n      effect: NoExecute\n      tolerationSeconds: 30\n",
     )
     .unwrap();
     let run = |extra: &[&str]| {
@@ -248,7 +248,7 @@ fn export_writes_the_placement_the_chart_renders_and_says_what_it_cannot() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     // The chart's executor pool template renders no nodeSelector: said, and not written.
-    let said = "pod_placement.runtime: the chart renders no nodeSelector, tolerations or affinity for it: not written";
+    let said = "pod_placement.runtime: the chart has no values key for it: not written";
     assert!(stderr.contains(&format!("note: {said}")), "{stderr}");
     let values = std::fs::read_to_string(dir.join("values-flowcap.yaml")).unwrap();
     assert!(values.contains(&format!("# {said}")), "{values}");
@@ -279,4 +279,126 @@ fn export_writes_the_placement_the_chart_renders_and_says_what_it_cannot() {
             && stdout.contains("nodeSelector workload=frontend"),
         "{stdout}"
     );
+}
+
+#[test]
+fn what_the_api_server_refuses_in_placement_is_bad_input_and_daemonsets_can_fill_a_node() {
+    let dir = tempdir("node-models-refused");
+    let base = "platform: kubernetes\npostgres: { external: true }\ncluster:\n  node_pools:\n    \
+                - { name: n, nodes: 1, cpus: 8, memory: 32Gi }\n";
+    let cases = [
+        (
+            "pod_placement:\n  api: { tolerations: [ { key: a, operator: Exists, effect: NoSchedule, tolerationSeconds: 30 } ] }\n",
+            "pod_placement.api.tolerations.0: tolerationSeconds is for NoExecute tolerations",
+        ),
+        (
+            "pod_placement:\n  api: { required_node_affinity: [ { matchExpressions: [] } ] }\n",
+            "pod_placement.api.required_node_affinity.0: a node selector term needs matchExpressions: an empty term matches no node",
+        ),
+    ];
+    for (i, (extra, said)) in cases.iter().enumerate() {
+        let file = dir.join(format!("p{i}.yaml"));
+        std::fs::write(&file, format!("{base}{extra}")).unwrap();
+        let output = flowcap().arg("--check").arg(&file).output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(said), "{said}\n{stderr}");
+    }
+    // The same in Helm values, at the toleration's place; and --max-pods 0 names the flag.
+    std::fs::write(dir.join("v.yaml"), "api:\n  tolerations:\n    - operator: Exists\n      effect: NoScheduleX\n")
+        .unwrap();
+    let output = flowcap()
+        .current_dir(&dir)
+        .args(["--check", "--helm-values", "v.yaml", "--nodes", "1", "--node-cpus", "8", "--node-memory", "32Gi"])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("v.yaml:2:3: api.tolerations.0: is not a toleration"),
+        "{output:?}"
+    );
+    let output = flowcap()
+        .current_dir(&dir)
+        .args(["--check", "--preset", "kubernetes-large", "--max-pods", "0"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&output.stderr).contains("error: --max-pods: must be at least 1"), "{output:?}");
+    // DaemonSet pods past an m5.large's 29 slots leave none: said, and the fix is theirs.
+    let full = plan(&format!(
+        "{}  provider: eks\n  daemonset_pods: 40\n",
+        base.replace(
+            "{ name: n, nodes: 1, cpus: 8, memory: 32Gi }",
+            "{ name: n, nodes: 1, cpus: 2, memory: 8Gi, instance_type: m5.large }"
+        )
+    ));
+    let analysis = analyze(&full);
+    let found: Vec<_> =
+        evaluate(&full, &analysis).into_iter().filter(|f| f.rule == RuleId::PodsUnschedulable).collect();
+    assert!(found[0].message.ends_with(flowcap::analysis::placement::NO_POD_SLOTS), "{found:?}");
+    assert_eq!(
+        found[0].fix.as_deref(),
+        Some("lower cluster.daemonset_pods below the nodes' max_pods, or raise the pools' max_pods")
+    );
+}
+
+#[test]
+fn an_export_over_the_operators_values_replaces_their_placement_and_reads_back_as_the_plan() {
+    let dir = tempdir("node-models-replace");
+    std::fs::write(
+        dir.join("plan.yaml"),
+        "platform: kubernetes\npostgres: { external: true }\ncluster:\n  node_pools:\n    \
+         - { name: n, nodes: 2, cpus: 8, memory: 32Gi, labels: { role: general } }\n\
+         other_services:\n  redis: { limits: { memory: 512Mi } }\n  prometheus: {}\n\
+         pod_placement:\n  api: { node_selector: { role: general } }\n  \
+         other_services.prometheus:\n    required_node_affinity: [ { matchExpressions: [ { key: role, operator: Exists } ] } ]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("mine.yaml"),
+        "api:\n  nodeSelector: { role: general, zone: a }\n  affinity:\n    nodeAffinity:\n      \
+         requiredDuringSchedulingIgnoredDuringExecution:\n        nodeSelectorTerms:\n          \
+         - matchExpressions: [ { key: zone, operator: In, values: [a] } ]\n    \
+         podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [] }\n",
+    )
+    .unwrap();
+    let output = flowcap()
+        .current_dir(&dir)
+        .args(["export", "--helm", "plan.yaml", "--helm-values", "mine.yaml", "-o", "flowcap-values.yaml"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    // The chart renders no affinity for Prometheus: said, not dropped silently.
+    assert!(
+        stderr.contains(
+            "note: pod_placement.other_services.prometheus.required_node_affinity: the chart has no values key for it"
+        ),
+        "{stderr}"
+    );
+    let values = std::fs::read_to_string(dir.join("flowcap-values.yaml")).unwrap();
+    assert!(
+        values.contains("zone: null") && values.contains("requiredDuringSchedulingIgnoredDuringExecution: null"),
+        "{values}"
+    );
+    assert!(!values.contains("podAntiAffinity"), "the operator's pod anti-affinity is theirs: {values}");
+    // Read back over the operator's values, the API's placement is the plan's: no drift for it;
+    // Prometheus's affinity, which the chart cannot render, is drift with a fix that says so.
+    let output = flowcap()
+        .current_dir(&dir)
+        .args(["diff", "plan.yaml", "--helm-values", "mine.yaml", "--helm-values", "flowcap-values.yaml"])
+        .args(["--nodes", "2", "--node-cpus", "8", "--node-memory", "32Gi"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(!stdout.contains("pod_placement.api"), "{stdout}");
+    assert!(stdout.contains("pod_placement.other_services.prometheus"), "{stdout}");
+    let output = flowcap()
+        .current_dir(&dir)
+        .args(["--check", "plan.yaml", "--helm-values", "mine.yaml", "--helm-values", "flowcap-values.yaml"])
+        .args(["--nodes", "2", "--node-cpus", "8", "--node-memory", "32Gi"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("the chart renders no affinity for other_services.prometheus"), "{stdout}");
+    // The Redis limit flowcap writes is a key the chart reads.
+    assert!(!stdout.contains("helm-values-unknown-key"), "{stdout}");
 }

@@ -175,20 +175,27 @@ pub fn cluster(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
         let fix = if unplaced.barred {
             let w = &unplaced.workload;
             // Where the chart renders them: only some of its templates do.
-            let values = ServiceKey::parse(w)
-                .and_then(|key| crate::model::chart::chart_workload(&key))
-                .map(|c| c.values)
-                .filter(|v| crate::model::chart_keys::CHART_KEYS.iter().any(|(k, _)| *k == format!("{v}.nodeSelector")))
-                .map_or(String::new(), |v| format!("; in Helm values {v}.nodeSelector, {v}.tolerations"));
+            let values = crate::model::chart::placement_keys(w).map_or(String::new(), |(v, affinity)| {
+                let affinity = if affinity { format!(", {v}.affinity") } else { String::new() };
+                format!("; in Helm values {v}.nodeSelector, {v}.tolerations{affinity}")
+            });
             format!(
                 "change where {w} may run (pod_placement.{w}{values}), or give a node pool the labels it selects and no taint it does not tolerate (cluster.node_pools.*.labels, taints)"
             )
+        } else if unplaced.reason == placement::NO_POD_SLOTS {
+            "lower cluster.daemonset_pods below the nodes' max_pods, or raise the pools' max_pods".to_string()
         } else if unplaced.pods_full {
             format!(
                 "raise the pools' max_pods (the kubelet's maxPods) or add nodes (cluster.node_pools: {nodes}): the nodes have room, not pod slots"
             )
         } else if unplaced.too_big {
-            format!("use a node pool with bigger nodes, or lower {}'s requests", unplaced.workload)
+            // What the DaemonSets request on every node is part of what is too big.
+            let daemonsets = plan
+                .cluster
+                .as_ref()
+                .filter(|c| c.daemonset.cpus.is_some() || c.daemonset.memory.is_some())
+                .map_or(String::new(), |_| ", or what the DaemonSets request on every node (cluster.daemonset)".into());
+            format!("use a node pool with bigger nodes, or lower {}'s requests{daemonsets}", unplaced.workload)
         } else {
             format!("add nodes (cluster.node_pools: {nodes}) or bigger ones, or lower {}'s requests", unplaced.workload)
         };

@@ -1,11 +1,11 @@
-//! Flow-Like's Helm chart values: the keys flowcap owns written from a plan (`export --helm`),
-//! and values files read back into a plan. Every key comes from one table,
-//! [`crate::model::chart::WORKLOADS`], the one place that says where a plan's workload lives in
-//! the chart.
+//! Flow-Like's Helm chart values read into a plan: merged as Helm merges them, checked as Helm
+//! and the API server check them ([`super::export`] writes them from a plan). Every key comes
+//! from one table, [`crate::model::chart::WORKLOADS`], the one place that says where a plan's
+//! workload lives in the chart.
 
 use super::schema::{self, Problem};
 use crate::io::error::InputError;
-use crate::io::yaml::{self, Mapping, Value};
+use crate::io::yaml::{self, Value};
 use crate::io::yaml_lines::KeyLines;
 use crate::model::chart::{CHART_DEFAULTS, Switch, WORKLOADS};
 use crate::model::cluster::{Autoscaling, Constraints, Jobs, NodeSelectorTerm, Platform};
@@ -18,137 +18,15 @@ use crate::model::service::ServiceKey;
 use crate::model::units::{Bytes, Cpus};
 use std::collections::BTreeMap;
 
-/// The values file for `plan`: replicas, requests and limits, autoscalers and the Job cap of
-/// every workload the plan has. An absent request or limit is written as `null`, which removes
-/// the chart's default, so the chart renders exactly the plan.
-pub fn values_text(plan: &Plan, header: &str) -> Result<String, InputError> {
-    let defaults = chart_defaults();
-    let mut root = Mapping::new();
-    for workload in &WORKLOADS {
-        let Some(planned) = planned(plan, &workload.plan) else { continue };
-        let at = |key: &str| format!("{}.{key}", workload.values);
-        if let Some(key) = workload.replicas {
-            set(&mut root, &at(key), planned.replicas.into());
-        }
-        for (block, given) in [("requests", planned.requests), ("limits", planned.limits)] {
-            let quantities =
-                [("cpu", given.cpus.map(|c| c.kubernetes())), ("memory", given.memory.map(|m| m.kubernetes()))];
-            for (resource, quantity) in quantities {
-                let path = at(&format!("resources.{block}.{resource}"));
-                // Null removes the chart's default; where the chart has none it would render
-                // as `null`, which Kubernetes refuses: leave the key out there.
-                match quantity {
-                    Some(quantity) => set(&mut root, &path, quantity.into()),
-                    None if get(&defaults, &path).is_some() => set(&mut root, &path, Value::Null),
-                    None => {}
-                }
-            }
-        }
-        if workload.autoscaling {
-            let mut hpa = Mapping::new();
-            hpa.insert("enabled".into(), planned.autoscaling.is_some().into());
-            if let Some(a) = planned.autoscaling {
-                hpa.insert("minReplicas".into(), a.min.into());
-                hpa.insert("maxReplicas".into(), a.max.into());
-                // Null removes the chart's default: the HPA then has no such metric.
-                hpa.insert("targetCPUUtilization".into(), a.target_cpu_percent.map_or(Value::Null, Value::from));
-                hpa.insert("targetMemoryUtilization".into(), a.target_memory_percent.map_or(Value::Null, Value::from));
-            }
-            set(&mut root, &at("autoscaling"), Value::Mapping(hpa));
-        }
-        if workload.plan == ServiceKey::Jobs
-            && let Some(jobs) = &plan.jobs
-        {
-            set(&mut root, &at("maxConcurrentJobs"), jobs.max_concurrent.into());
-        }
-        if let Some(constraints) = plan.pod_placement.get(&workload.plan.to_string()) {
-            placement_values(&mut root, workload.values, constraints)?;
-        }
-    }
-    let yaml = yaml::to_text("helm values", &Value::Mapping(root))?;
-    // What the chart cannot render is said in the file, where the operator reads it.
-    let unrendered: String = unrendered_placement(plan)
-        .iter()
-        .map(|key| {
-            format!("\n# pod_placement.{key}: the chart renders no nodeSelector, tolerations or affinity for it: not written")
-        })
-        .collect();
-    Ok(format!("{header}{unrendered}\n{yaml}"))
-}
-
-/// The workloads whose `pod_placement` the chart has no keys for (only its api, web,
-/// prometheus and grafana templates render them).
-pub fn unrendered_placement(plan: &Plan) -> Vec<String> {
-    plan.pod_placement
-        .keys()
-        .filter(|key| {
-            ServiceKey::parse(key)
-                .and_then(|k| crate::model::chart::chart_workload(&k))
-                .is_none_or(|w| !schema::is_chart_key(&format!("{}.nodeSelector", w.values)))
-        })
-        .cloned()
-        .collect()
-}
-
-/// A workload's nodeSelector, tolerations and required node affinity at its values keys, where
-/// the chart renders them; each replaces what the operator's values have.
-fn placement_values(root: &mut Mapping, values: &str, constraints: &Constraints) -> Result<(), InputError> {
-    let at = |key: &str| format!("{values}.{key}");
-    if !schema::is_chart_key(&at("nodeSelector")) {
-        return Ok(());
-    }
-    let selector: Mapping =
-        constraints.node_selector.iter().map(|(k, v)| (Value::from(k.as_str()), Value::from(v.as_str()))).collect();
-    set(root, &at("nodeSelector"), if selector.is_empty() { Value::Null } else { Value::Mapping(selector) });
-    let tolerations = yaml::to_value("helm values", &constraints.tolerations)?;
-    set(root, &at("tolerations"), if constraints.tolerations.is_empty() { Value::Null } else { tolerations });
-    if schema::is_chart_key(&at("affinity")) && !constraints.required_node_affinity.is_empty() {
-        let terms = yaml::to_value("helm values", &constraints.required_node_affinity)?;
-        set(root, &at("affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms"), terms);
-    }
-    Ok(())
-}
-
-/// What the plan says of one workload.
-pub struct Planned {
-    pub replicas: u32,
-    pub requests: Resources,
-    pub limits: Resources,
-    pub autoscaling: Option<crate::model::cluster::Autoscaling>,
-}
-
-/// The plan's workload at `key`, if the plan has it.
-pub fn planned(plan: &Plan, key: &ServiceKey) -> Option<Planned> {
-    let planned = |replicas, requests, limits, autoscaling| Planned { replicas, requests, limits, autoscaling };
-    match key {
-        ServiceKey::Api => {
-            Some(planned(plan.api.replicas, plan.api.reservations, plan.api.limits, plan.api.autoscaling))
-        }
-        ServiceKey::Runtime => Some(planned(
-            plan.runtime.replicas,
-            plan.runtime.reservations,
-            plan.runtime.limits,
-            plan.runtime.autoscaling,
-        )),
-        ServiceKey::Jobs => plan.jobs.map(|jobs| planned(jobs.max_concurrent, jobs.reservations, jobs.limits, None)),
-        // Postgres is the chart's database only through `database.internal`, read as a service.
-        ServiceKey::Postgres => None,
-        ServiceKey::Other(name) => {
-            let service = plan.other_services.get(name.as_ref())?;
-            Some(planned(service.replicas, service.reservations, service.limits, None))
-        }
-    }
-}
-
 /// The chart's defaults, parsed once per process.
-fn chart_defaults() -> Value {
+pub(super) fn chart_defaults() -> Value {
     static PARSED: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
     // A constant that parses (a test says so): the fallback is never taken.
     PARSED.get_or_init(|| yaml::builtin(CHART_DEFAULTS).unwrap_or(Value::Null)).clone()
 }
 
 /// The value at a dotted path.
-fn get<'a>(root: &'a Value, path: &str) -> Option<&'a Value> {
+pub(super) fn get<'a>(root: &'a Value, path: &str) -> Option<&'a Value> {
     path.split('.').try_fold(root, |node, key| node.as_mapping()?.get(key)).filter(|v| !v.is_null())
 }
 
@@ -169,6 +47,29 @@ fn coalesce(base: &mut Value, over: Value) {
         }
         (base, over) => *base = over,
     }
+}
+
+/// The values files merged over the chart's defaults in order, as `helm -f` merges them.
+pub fn merged(files: &[ValuesFile]) -> Result<Value, InputError> {
+    let mut merged = chart_defaults();
+    for file in files {
+        // Helm merges the documents of one file (`---` between them) in order, as files.
+        for mut value in yaml::parse_documents(&file.name, &file.text)? {
+            // `<<: *base` merge keys, which Helm applies.
+            value.apply_merge().map_err(|e| InputError::invalid(&file.name, None, format!("a YAML merge key: {e}")))?;
+            // An empty or comment-only file, `---` or `~`, holds no values: Helm changes
+            // nothing for it (merged as a null it would remove every default and every
+            // earlier file).
+            if value.is_null() {
+                continue;
+            }
+            if !value.is_mapping() {
+                return Err(InputError::invalid(&file.name, Some((1, 1)), "Helm values are a mapping of keys"));
+            }
+            coalesce(&mut merged, value);
+        }
+    }
+    Ok(merged)
 }
 
 /// One values file as the operator gave it.
@@ -201,26 +102,8 @@ pub struct Imported {
 /// not say the nodes. What Helm could not render, or the API server would refuse, is an
 /// error at its place.
 pub fn import(files: &[ValuesFile]) -> Result<Imported, InputError> {
-    let mut merged = chart_defaults();
-    let mut lines = Vec::new();
-    for file in files {
-        // Helm merges the documents of one file (`---` between them) in order, as files.
-        for mut value in yaml::parse_documents(&file.name, &file.text)? {
-            // `<<: *base` merge keys, which Helm applies.
-            value.apply_merge().map_err(|e| InputError::invalid(&file.name, None, format!("a YAML merge key: {e}")))?;
-            // An empty or comment-only file, `---` or `~`, holds no values: Helm changes
-            // nothing for it (merged as a null it would remove every default and every
-            // earlier file).
-            if value.is_null() {
-                continue;
-            }
-            if !value.is_mapping() {
-                return Err(InputError::invalid(&file.name, Some((1, 1)), "Helm values are a mapping of keys"));
-            }
-            coalesce(&mut merged, value);
-        }
-        lines.push((file.name.as_str(), KeyLines::scan(&file.text)));
-    }
+    let merged = merged(files)?;
+    let lines: Vec<(&str, KeyLines)> = files.iter().map(|f| (f.name.as_str(), KeyLines::scan(&f.text))).collect();
     let mut reader = Reader { merged: &merged, lines: &lines, places: BTreeMap::new() };
     let mut unknown_keys = Vec::new();
     for problem in schema::check(&merged) {
@@ -443,9 +326,14 @@ impl Reader<'_> {
         if rendered("tolerations")
             && let Some(tolerations) = get(self.merged, &path)
         {
-            constraints.tolerations = yaml::from_value(tolerations).ok_or_else(|| {
-                self.error(&path, "must be a list of tolerations (key, operator Equal or Exists, value, effect NoSchedule, PreferNoSchedule or NoExecute, tolerationSeconds)".into())
-            })?;
+            let items: Vec<Value> = yaml::from_value(tolerations)
+                .ok_or_else(|| self.error(&path, "must be a list of tolerations".into()))?;
+            for (index, item) in items.iter().enumerate() {
+                // Each where it stands; the value is not repeated (values files hold secrets).
+                constraints.tolerations.push(yaml::from_value(item).ok_or_else(|| {
+                    self.error(&format!("{path}.{index}"), "is not a toleration: key, operator Equal or Exists, value, effect NoSchedule, PreferNoSchedule or NoExecute, tolerationSeconds".into())
+                })?);
+            }
         }
         let path =
             format!("{values}.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms");
@@ -454,6 +342,12 @@ impl Reader<'_> {
         {
             let terms: Vec<Value> = yaml::from_value(terms)
                 .ok_or_else(|| self.error(&path, "must be a list of node selector terms".into()))?;
+            if terms.is_empty() {
+                return Err(self.error(
+                    &path,
+                    "needs at least one node selector term: the API server refuses an empty list".into(),
+                ));
+            }
             for term in terms {
                 let expressions = term.get("matchExpressions").cloned().unwrap_or(Value::Sequence(Vec::new()));
                 let match_expressions = yaml::from_value(&expressions).ok_or_else(|| {
@@ -537,23 +431,5 @@ impl Reader<'_> {
                 "must be a Kubernetes quantity such as 250m or 2 (CPU), 512Mi or 2G (memory)".into(),
             )),
         }
-    }
-}
-
-/// Sets the value at a dotted path, making the mappings on the way.
-fn set(root: &mut Mapping, path: &str, value: Value) {
-    let mut map = root;
-    let mut keys = path.split('.').peekable();
-    while let Some(key) = keys.next() {
-        if keys.peek().is_none() {
-            map.insert(key.into(), value);
-            return;
-        }
-        let entry = map.entry(key.into()).or_insert_with(|| Value::Mapping(Mapping::new()));
-        if !entry.is_mapping() {
-            *entry = Value::Mapping(Mapping::new());
-        }
-        let Value::Mapping(next) = entry else { return };
-        map = next;
     }
 }
