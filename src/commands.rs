@@ -141,7 +141,9 @@ pub fn check(args: &CheckArgs) -> ExitCode {
                 "the planner does not hold a plan against Helm values yet: use --check or flowcap diff",
             ));
         }
-        return match flowcap::tui::run(inputs.loaded, inputs.deployment, observed, args.color.wanted(true)) {
+        let host_given = args.source.host_cpus.is_some() || args.source.host_memory.is_some();
+        return match flowcap::tui::run(inputs.loaded, inputs.deployment, observed, host_given, args.color.wanted(true))
+        {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
                 tell(&format!("error: terminal: {error}"));

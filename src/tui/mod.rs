@@ -34,6 +34,7 @@ pub fn run(
     loaded: LoadedPlan,
     deployment: Option<crate::inputs::Deployment>,
     observed: Option<crate::model::observed::Observed>,
+    host_given: bool,
     color: bool,
 ) -> io::Result<()> {
     let terminate = Arc::new(AtomicBool::new(false));
@@ -44,6 +45,9 @@ pub fn run(
         signal_hook::flag::register(signal, Arc::clone(&terminate))?;
     }
     let mut app = App::new(loaded, color);
+    if host_given {
+        app = app.with_given_host();
+    }
     if let Some(deployment) = deployment {
         app = app.with_deployment(deployment);
     }

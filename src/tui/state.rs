@@ -170,6 +170,14 @@ pub struct Snapshot {
     preset: Option<usize>,
 }
 
+/// One half of a host the plan does not have yet: kept until the other is typed, since the
+/// host fit needs both and nothing is made up for the other.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum HostHalf {
+    Cpus(crate::model::units::Cpus),
+    Memory(crate::model::units::Bytes),
+}
+
 /// A one-line message at the bottom: what just happened, or why it did not.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Status {
@@ -215,6 +223,11 @@ pub struct App {
     /// The first row of the Plan panel shown, once the wheel or a click has set it; `None`
     /// follows the selected knob (the keyboard).
     pub plan_scroll: Option<usize>,
+    /// The half of the host typed while the plan has none (left out of what is saved).
+    pub host_half: Option<HostHalf>,
+    /// The host is the operator's (the command line, a plan file, a deployment's plan), not a
+    /// preset's: presets keep it.
+    pub host_given: bool,
     /// The terminal's size, from [`Msg::Resize`]; 120×40 until the first one.
     pub screen: Rect,
     /// Where typing goes in the open text field, in characters.
@@ -236,6 +249,8 @@ impl App {
     pub fn new(loaded: LoadedPlan, color: bool) -> App {
         let report = Report::new(&loaded, Severity::Error);
         let preset = planner_presets(None).iter().position(|key| loaded.file == format!("presets/{key}.yaml"));
+        // From a plan file, the host is the operator's; from a preset, the preset's.
+        let host_given = preset.is_none() && loaded.plan.host.is_some();
         let origin = match preset {
             Some(_) => format!("{} preset", loaded.plan.name.as_deref().unwrap_or("built-in")),
             None => loaded.file.clone(),
@@ -262,6 +277,8 @@ impl App {
             focus: Focus::Plan,
             findings_scroll: 0,
             plan_scroll: None,
+            host_half: None,
+            host_given,
             screen: Rect::new(0, 0, 120, 40),
             cursor: 0,
             drawn: None,
@@ -340,6 +357,12 @@ impl App {
         self.deployment = Some(deployment);
         self.recompute();
         self.baseline_report = self.report.clone();
+        self
+    }
+
+    /// The host came from the command line (`--host-cpus`, `--host-memory`): presets keep it.
+    pub fn with_given_host(mut self) -> App {
+        self.host_given = self.loaded.plan.host.is_some();
         self
     }
 

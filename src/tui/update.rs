@@ -109,9 +109,15 @@ fn normal(app: &mut App, msg: Msg) -> Option<Effect> {
         }
         Msg::Step { up } => {
             app.knob_error = None;
-            match app.selected.step(app.plan(), up) {
+            let knob = app.selected;
+            // A host the plan lacks has no size to step from: it is typed.
+            if knob.group() == "Host" && app.plan().host.is_none() {
+                app.knob_error = Some((knob, "unknown: type the host's size (the other half next)".into()));
+                return None;
+            }
+            match knob.step(app.plan(), up) {
                 Ok(next) => app.change(next),
-                Err(why) => app.knob_error = Some((app.selected, why)),
+                Err(why) => app.knob_error = Some((knob, why)),
             }
         }
         // A digit opens the editor with it.
@@ -132,24 +138,36 @@ fn normal(app: &mut App, msg: Msg) -> Option<Effect> {
         Msg::NextPreset => {
             let presets = planner_presets(app.deployment.as_ref());
             let next = app.preset.map_or(0, |i| (i + 1) % presets.len());
-            let plan = match app.preset_plan(next) {
+            let mut plan = match app.preset_plan(next) {
                 Ok(plan) => plan,
                 Err(error) => {
                     app.fail(error.to_string());
                     return None;
                 }
             };
+            // The host the session started with (the command line, the plan) is the
+            // operator's, not the preset's.
+            let keep_host = app.host_given && plan.platform.is_compose();
+            if keep_host {
+                plan.host = app.plan().host.or(app.baseline.host);
+            }
             // Edits: the plan is no longer the preset it was switched to (or, from a file or a
             // deployment, no longer what was loaded or saved).
             let had_edits = match app.preset {
-                Some(current) => !app.preset_plan(current).is_ok_and(|fresh| fresh == *app.plan()),
+                Some(current) => !app.preset_plan(current).is_ok_and(|mut fresh| {
+                    if keep_host {
+                        fresh.host = app.plan().host.or(app.baseline.host);
+                    }
+                    fresh == *app.plan()
+                }),
                 None => app.modified(),
             };
             app.change(plan);
             app.preset = Some(next);
             app.origin = format!("{} preset", app.plan().name.as_deref().unwrap_or(presets[next]));
+            let host = if keep_host { " (your host kept)" } else { "" };
             let note = if had_edits { ": your edits are one u away" } else { "" };
-            app.tell(format!("preset {}{note}", presets[next]));
+            app.tell(format!("preset {}{host}{note}", presets[next]));
         }
         Msg::Solve => match solve::solve(app.plan()) {
             Outcome::Solved(candidates) => {
@@ -229,8 +247,8 @@ fn editing(app: &mut App, msg: Msg) -> Option<Effect> {
         Msg::Confirm => match std::mem::replace(&mut app.mode, Mode::Normal) {
             Mode::EditKnob(text) => {
                 let knob = app.selected;
-                match knob.parse(&text).and_then(|value| knob.set(app.plan(), value)) {
-                    Ok(next) => app.change(next),
+                match knob.parse(&text) {
+                    Ok(value) => set_value(app, knob, value),
                     Err(why) => app.knob_error = Some((knob, why)),
                 }
             }
@@ -293,4 +311,61 @@ fn plan_window(app: &App) -> (usize, usize) {
     let height =
         app_areas(app, app.screen).map_or(0, |areas| ratatui::widgets::Block::bordered().inner(areas.plan).height);
     (plan_view(app).offset(height), usize::from(height))
+}
+
+/// Sets a typed value. Half of a host the plan lacks is kept until the other half comes, and a
+/// workload path started from its rate says the duration it was given, for the operator to
+/// type theirs (one `u` takes both back).
+fn set_value(app: &mut App, knob: Knob, value: super::knobs::Value) {
+    use super::knobs::Value;
+    use super::state::HostHalf;
+    let half = match (knob, &value) {
+        (Knob::HostCpus, Value::Cpus(Some(cpus))) if app.plan().host.is_none() => Some(HostHalf::Cpus(*cpus)),
+        (Knob::HostMemory, Value::Memory(Some(memory))) if app.plan().host.is_none() => Some(HostHalf::Memory(*memory)),
+        (Knob::HostCpus | Knob::HostMemory, _) => {
+            app.host_half = None;
+            None
+        }
+        _ => None,
+    };
+    if let Some(half) = half {
+        match (half, app.host_half.take()) {
+            (HostHalf::Cpus(cpus), Some(HostHalf::Memory(memory)))
+            | (HostHalf::Memory(memory), Some(HostHalf::Cpus(cpus))) => {
+                let mut next = app.plan().clone();
+                next.host = Some(crate::model::plan::Host { cpus, memory });
+                app.change(next);
+                app.tell(format!("host: {cpus} CPUs, {memory}"));
+            }
+            (half, _) => {
+                app.host_half = Some(half);
+                let other = if matches!(half, HostHalf::Cpus(_)) { "memory" } else { "cpus" };
+                app.tell(format!(
+                    "kept; type the host's {other} too: the host fit needs both, and the plan has no host until then"
+                ));
+            }
+        }
+        return;
+    }
+    let started = |plan: &crate::model::plan::Plan| {
+        let workload = plan.workload.as_ref();
+        (workload.and_then(|w| w.queued).is_some(), workload.and_then(|w| w.streaming).is_some())
+    };
+    let before = started(app.plan());
+    match knob.set(app.plan(), value) {
+        Ok(next) => {
+            let after = started(&next);
+            let filled = match knob {
+                Knob::QueuedArrivals if after.0 && !before.0 => Some(Knob::QueuedDuration),
+                Knob::StreamingArrivals if after.1 && !before.1 => Some(Knob::StreamingDuration),
+                _ => None,
+            };
+            let duration = filled.map(|d| d.display(&next));
+            app.change(next);
+            if let (Some(knob), Some(duration)) = (filled, duration) {
+                app.tell(format!("{} filled in with {duration}: type the real one (u takes both back)", knob.label()));
+            }
+        }
+        Err(why) => app.knob_error = Some((knob, why)),
+    }
 }

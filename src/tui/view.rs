@@ -57,7 +57,15 @@ pub fn plan_view(app: &App) -> PlanView {
             group = knob.group();
             rows.push(Row::Group(group));
         }
-        let now = knob.display(app.plan());
+        let mut now = knob.display(app.plan());
+        // Half a host typed is shown, and that the plan waits for the other half.
+        match (knob, app.host_half) {
+            (Knob::HostCpus, Some(super::state::HostHalf::Cpus(cpus))) => now = format!("{cpus} (not saved yet)"),
+            (Knob::HostMemory, Some(super::state::HostHalf::Memory(memory))) => {
+                now = format!("{memory} (not saved yet)")
+            }
+            _ => {}
+        }
         let editing = knob == app.selected && matches!(app.mode, Mode::EditKnob(_));
         let value = match &app.mode {
             Mode::EditKnob(text) if editing => with_cursor(text, app.cursor),

@@ -39,3 +39,4 @@ mod screenshot;
 mod secrets;
 mod solve;
 mod tui;
+mod tui_values;

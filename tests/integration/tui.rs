@@ -18,12 +18,12 @@ use ratatui::buffer::Buffer;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::style::Color;
 
-fn app(preset: &str) -> App {
+pub(crate) fn app(preset: &str) -> App {
     App::new(load_preset(preset).unwrap(), true)
 }
 
 /// The planner as `flowcap` opens it on `request`: through the one way in.
-fn app_on(request: &Request) -> App {
+pub(crate) fn app_on(request: &Request) -> App {
     let inputs = flowcap::inputs::resolve(request, Environment::default()).unwrap();
     let app = App::new(inputs.loaded, true);
     match inputs.deployment {
@@ -33,7 +33,7 @@ fn app_on(request: &Request) -> App {
 }
 
 /// The project's own compose fixture: docker-compose.yml, its override and .env.
-fn fixture_files() -> Vec<std::path::PathBuf> {
+pub(crate) fn fixture_files() -> Vec<std::path::PathBuf> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/compose");
     vec![dir.join("docker-compose.yml"), dir.join("docker-compose.override.yml")]
 }
@@ -54,12 +54,12 @@ fn text(buffer: &Buffer) -> String {
     rows.collect::<Vec<_>>().join("\n")
 }
 
-fn screen(app: &App, width: u16, height: u16) -> String {
+pub(crate) fn screen(app: &App, width: u16, height: u16) -> String {
     text(&render(app, width, height))
 }
 
 /// Types `keys`; returns whether one of them quit the planner.
-fn press(app: &mut App, keys: &str) -> bool {
+pub(crate) fn press(app: &mut App, keys: &str) -> bool {
     let mut quit = false;
     for c in keys.chars() {
         quit |= key(app, KeyCode::Char(c));
@@ -67,7 +67,7 @@ fn press(app: &mut App, keys: &str) -> bool {
     quit
 }
 
-fn key(app: &mut App, code: KeyCode) -> bool {
+pub(crate) fn key(app: &mut App, code: KeyCode) -> bool {
     key_with(app, code, KeyModifiers::NONE)
 }
 
@@ -96,13 +96,13 @@ fn many_findings() -> App {
 }
 
 /// Selects `knob`, types `value` and Enter.
-fn type_value(app: &mut App, knob: Knob, value: &str) {
+pub(crate) fn type_value(app: &mut App, knob: Knob, value: &str) {
     select(app, knob);
     press(app, value);
     key(app, KeyCode::Enter);
 }
 
-fn select(app: &mut App, knob: Knob) {
+pub(crate) fn select(app: &mut App, knob: Knob) {
     update(app, Msg::Select(knob));
 }
 

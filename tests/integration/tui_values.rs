@@ -1,0 +1,68 @@
+//! The planner never invents a value: half a host waits for the other half, a workload path
+//! started from its rate says the duration it was given, presets keep the operator's host.
+
+use crate::tui::{app, app_on, fixture_files, key, press, screen, select, type_value};
+use flowcap::inputs::Request;
+use flowcap::model::units::{Bytes, Cpus};
+use flowcap::tui::knobs::Knob;
+use ratatui::crossterm::event::KeyCode;
+
+#[test]
+fn the_hosts_cpus_alone_make_no_host_and_invent_no_memory() {
+    // Flow-Like's compose files say nothing of the host.
+    let mut app = app_on(&Request { compose_files: fixture_files(), ..Request::default() });
+    assert_eq!(app.plan().host, None);
+    type_value(&mut app, Knob::HostCpus, "16");
+    assert_eq!(app.plan().host, None, "no memory made up for the host");
+    let status = app.status.clone().unwrap().text;
+    assert!(status.contains("type the host's memory too"), "{status}");
+    let shown = screen(&app, 120, 40);
+    assert!(shown.contains("16 (not saved yet)") && shown.contains("unknown"), "{shown}");
+    // A step has nothing to step from: it says to type.
+    select(&mut app, Knob::HostMemory);
+    press(&mut app, "l");
+    assert!(
+        app.knob_error.as_ref().is_some_and(|(_, why)| why.contains("type the host's size")),
+        "{:?}",
+        app.knob_error
+    );
+    assert_eq!(app.plan().host, None);
+    // The other half makes the host, both as typed.
+    type_value(&mut app, Knob::HostMemory, "64G");
+    let host = app.plan().host.unwrap();
+    assert_eq!((host.cpus, host.memory), (Cpus::whole(16), Bytes::gib(64)));
+    // One u takes the host back whole.
+    press(&mut app, "u");
+    assert_eq!(app.plan().host, None);
+}
+
+#[test]
+fn a_rate_typed_first_says_the_duration_it_was_given() {
+    let mut app = app_on(&Request { compose_files: fixture_files(), ..Request::default() });
+    type_value(&mut app, Knob::QueuedArrivals, "12");
+    let status = app.status.clone().unwrap().text;
+    assert_eq!(status, "queued duration filled in with 30 s: type the real one (u takes both back)");
+    press(&mut app, "u");
+    assert_eq!(app.plan().workload, None);
+    // A duration first has no rate to go with: refused, nothing made up.
+    type_value(&mut app, Knob::QueuedDuration, "45s");
+    assert_eq!(app.plan().workload, None);
+    assert!(app.knob_error.is_some());
+}
+
+#[test]
+fn presets_keep_the_host_the_command_line_gave() {
+    let mut loaded = flowcap::model::presets::load_preset("small-team").unwrap();
+    let given = flowcap::model::plan::Host { cpus: Cpus::whole(24), memory: Bytes::gib(96) };
+    loaded.plan.host = Some(given);
+    let mut given_app = flowcap::tui::state::App::new(loaded, true).with_given_host();
+    press(&mut given_app, "p");
+    assert_eq!(given_app.plan().host, Some(given));
+    assert!(given_app.status.clone().unwrap().text.contains("(your host kept)"));
+    // From a preset alone, the next preset's host is the preset's.
+    let mut preset = app("small-team");
+    let before = preset.plan().host;
+    press(&mut preset, "p");
+    assert_ne!(preset.plan().host, before);
+    key(&mut preset, KeyCode::Esc);
+}
