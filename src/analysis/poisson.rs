@@ -64,8 +64,8 @@ pub fn probability(k: u64, mean: f64) -> f64 {
 }
 
 /// P(N > k) for N ~ Poisson(mean). Above the mean, the sum of the terms past `k` (each the
-/// last times mean ÷ j, falling); at or below it, 1 − the sum of the terms to `k` (falling
-/// towards 0), which is then at least about a half, so the subtraction loses nothing.
+/// last times mean ÷ j, falling); at or below it, 1 − [`at_most`], which is then at least about
+/// a half, so the subtraction loses nothing.
 pub fn upper_tail(k: u64, mean: f64) -> f64 {
     if mean <= 0.0 {
         return 0.0;
@@ -81,19 +81,32 @@ pub fn upper_tail(k: u64, mean: f64) -> f64 {
         }
         sum
     } else {
-        let mut j = k;
-        let mut term = probability(j, mean);
-        let mut sum = 0.0;
-        while term > sum * 1e-17 && term > 0.0 {
-            sum += term;
-            if j == 0 {
-                break;
-            }
-            term *= j as f64 / mean;
-            j -= 1;
-        }
-        (1.0 - sum).max(0.0)
+        (1.0 - at_most(k, mean)).max(0.0)
     }
+}
+
+/// P(N ≤ k) for N ~ Poisson(mean). Below the mean, the sum of the terms to `k` (each the last
+/// times j ÷ mean going down, falling); at or above it, 1 − [`upper_tail`], which is then at
+/// most about a half.
+pub fn at_most(k: u64, mean: f64) -> f64 {
+    if mean <= 0.0 {
+        return 1.0;
+    }
+    if (k as f64) >= mean {
+        return 1.0 - upper_tail(k, mean);
+    }
+    let mut j = k;
+    let mut term = probability(j, mean);
+    let mut sum = 0.0;
+    while term > sum * 1e-17 && term > 0.0 {
+        sum += term;
+        if j == 0 {
+            break;
+        }
+        term *= j as f64 / mean;
+        j -= 1;
+    }
+    sum
 }
 
 /// The smallest k with P(N ≤ k) ≥ `share` (0.99 → the 99th percentile).

@@ -1,7 +1,7 @@
 //! Every key binding, in one table. The key handler, the hint bar, the `?` overlay and the
 //! key table in docs/guide.md are all read from [`BINDINGS`], so they cannot disagree.
 
-use super::state::{App, Focus, Mode, Move, Msg, Output, PAGE};
+use super::state::{App, Erase, Focus, Mode, Move, Msg, Output, PAGE};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 /// Where a binding acts: the mode, and in normal mode the focused pane.
@@ -111,10 +111,10 @@ pub const BINDINGS: &[Binding] = &[
     bind(NORMAL, &[Code(KeyCode::Tab), Code(KeyCode::BackTab)], "Tab  Shift-Tab", Action::Send(Msg::SwitchFocus),
          Some("switch between the Plan and the Findings"), Some("Tab switch pane")),
     bind(PLAN, &[Code(KeyCode::Left), Char('h'), Char('-')], "← →  h l  - +", Action::Send(Msg::Step { up: false }),
-         Some("step the value (or the wheel over a knob)"), Some("←→ adjust")),
+         Some("step the value (the wheel only scrolls)"), Some("←→ adjust")),
     bind(PLAN, &[Code(KeyCode::Right), Char('l'), Char('+')], "", Action::Send(Msg::Step { up: true }), None, None),
-    bind(PLAN, &[Key::Digit], "0-9 .", Action::Type,
-         Some("type a value with its unit (8G, 0.5, 30s)"), Some("0-9 type")),
+    bind(PLAN, &[Key::Digit, Char('n')], "0-9 .  n", Action::Type,
+         Some("type a value with its unit (8G, 0.5, 30s), or none"), Some("0-9 type")),
     bind(PLAN, &[Char('x'), Code(KeyCode::Delete), Code(KeyCode::Backspace)], "x  Delete  Backspace", Action::Send(Msg::Clear),
          Some("clear: no limit, no host, no workload, no target"), None),
     bind(NORMAL, &[Char('p')], "p", Action::Send(Msg::NextPreset),
@@ -129,7 +129,7 @@ pub const BINDINGS: &[Binding] = &[
          Some("export the override or Helm values (asks for a path)"), Some("e export")),
     bind(NORMAL, &[Char('?')], "?", Action::Send(Msg::ToggleHelp), Some("this help"), Some("? help")),
     bind(NORMAL, &[Char('q')], "q  Ctrl-c", Action::Send(Msg::Quit),
-         Some("quit (q asks first when there are unsaved changes)"), Some("q quit")),
+         Some("quit (asks first if there are unsaved changes)"), Some("q quit")),
     bind(NORMAL, &[Code(KeyCode::Esc)], "Esc", Action::Send(Msg::Cancel), Some("dismiss a refused value"), None),
     bind(&[Context::Editing], &[Code(KeyCode::Enter)], "Enter  Esc", Action::Send(Msg::Confirm),
          Some("typing: apply, cancel (← → Home End move the cursor)"), Some("Enter apply")),
@@ -139,6 +139,9 @@ pub const BINDINGS: &[Binding] = &[
     bind(&[Context::Editing], &[Code(KeyCode::Home)], "", Action::Send(Msg::MoveCursor(Move::First)), None, None),
     bind(&[Context::Editing], &[Code(KeyCode::End)], "", Action::Send(Msg::MoveCursor(Move::Last)), None, None),
     bind(&[Context::Editing], &[Code(KeyCode::Backspace)], "", Action::Send(Msg::Backspace), None, None),
+    bind(&[Context::Editing], &[Ctrl('u')], "Ctrl-u  Ctrl-w", Action::Send(Msg::Erase(Erase::ToStart)),
+         Some("typing: erase to the start, the word before the cursor"), None),
+    bind(&[Context::Editing], &[Ctrl('w')], "", Action::Send(Msg::Erase(Erase::Word)), None, None),
     bind(&[Context::Editing], &[Key::Printable], "", Action::Type, None, None),
     bind(&[Context::Question], &[Char('y'), Char('Y')], "y  n", Action::Send(Msg::Yes),
          Some("replace a file flowcap wrote? quit unsaved?"), Some("y yes")),

@@ -442,7 +442,7 @@ impl Knob {
     pub fn parse(self, text: &str) -> Result<Value, String> {
         let text = text.trim();
         if text.is_empty() {
-            return Err("type a value (Esc cancels)".into());
+            return Err("nothing typed: the value is as it was".into());
         }
         let none = text.eq_ignore_ascii_case("none") || text == "-";
         Ok(match self.value(&Plan::default()) {

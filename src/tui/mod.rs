@@ -99,17 +99,29 @@ fn event_loop(terminal: &mut ratatui::DefaultTerminal, app: &mut App, terminate:
                 break;
             }
         }
-        // A read that fails (the terminal is gone) ends the session.
-        let msg = match event::read()? {
-            Event::Key(key) if key.kind != KeyEventKind::Release => message_for_key(app, key),
-            Event::Mouse(mouse) => message_for_mouse(app, mouse),
-            Event::Resize(width, height) => Some(state::Msg::Resize { width, height }),
-            _ => None,
-        };
-        if let Some(msg) = msg
-            && effects::dispatch(app, msg)
-        {
-            return Ok(());
+        // Every event already waiting is handled before the next draw: keys typed faster than
+        // frames are drawn do not queue up behind a frame each, and a q or Ctrl-C among them
+        // answers at once. A bounded batch, so the screen still moves under a flood.
+        let batch_started = std::time::Instant::now();
+        loop {
+            // A read that fails (the terminal is gone) ends the session.
+            let msg = match event::read()? {
+                Event::Key(key) if key.kind != KeyEventKind::Release => message_for_key(app, key),
+                Event::Mouse(mouse) => message_for_mouse(app, mouse),
+                Event::Resize(width, height) => Some(state::Msg::Resize { width, height }),
+                _ => None,
+            };
+            if let Some(msg) = msg
+                && effects::dispatch(app, msg)
+            {
+                return Ok(());
+            }
+            if batch_started.elapsed() >= FRAME || !event::poll(Duration::ZERO)? {
+                break;
+            }
         }
     }
 }
+
+/// The longest a batch of waiting events holds the next draw back.
+const FRAME: Duration = Duration::from_millis(16);

@@ -71,6 +71,15 @@ pub enum Move {
     Last,
 }
 
+/// What Ctrl-U and Ctrl-W erase in a text field, as in a shell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Erase {
+    /// Everything before the cursor.
+    ToStart,
+    /// The word before the cursor, and the spaces after it.
+    Word,
+}
+
 /// PgUp and PgDn move this many knobs or findings.
 pub const PAGE: usize = 5;
 
@@ -100,6 +109,8 @@ pub enum Msg {
     Type(char),
     /// ← → Home End in the open text field.
     MoveCursor(Move),
+    /// Ctrl-U and Ctrl-W in the open text field.
+    Erase(Erase),
     /// Delete in normal mode: the selected knob to "none" (no limit, no workload, no target).
     Clear,
     Backspace,
@@ -118,7 +129,7 @@ pub enum Msg {
     Force,
     No,
     Quit,
-    /// Ctrl-C: leave now.
+    /// Ctrl-C: leave, asking first when there are unsaved changes (a second Ctrl-C leaves).
     Abort,
     /// From [`Effect::Write`]: files are in the way; ask.
     AskToReplace {

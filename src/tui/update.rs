@@ -3,7 +3,7 @@
 
 use super::knobs::Knob;
 use super::layout::too_small;
-use super::state::{App, Consent, Effect, Focus, Mode, Move, Msg, Output, planner_presets};
+use super::state::{App, Consent, Effect, Erase, Focus, Mode, Move, Msg, Output, planner_presets};
 use super::view::{app_areas, findings_view, plan_view};
 use crate::analysis::solve::{self, Outcome};
 use ratatui::layout::Rect;
@@ -23,6 +23,11 @@ pub fn update(app: &mut App, msg: Msg) -> Option<Effect> {
             return None;
         }
         Msg::Quit if app.modified() => {
+            app.mode = Mode::ConfirmQuit;
+            return None;
+        }
+        // Ctrl-C asks as q does; at the question, a second one leaves.
+        Msg::Abort if app.modified() && app.mode != Mode::ConfirmQuit => {
             app.mode = Mode::ConfirmQuit;
             return None;
         }
@@ -234,6 +239,27 @@ fn editing(app: &mut App, msg: Msg) -> Option<Effect> {
         Msg::MoveCursor(movement) => {
             if let Mode::EditKnob(text) | Mode::Path { text, .. } = &app.mode {
                 app.cursor = moved(app.cursor, movement, text.chars().count());
+            }
+        }
+        Msg::Erase(what) => {
+            if let Mode::EditKnob(text) | Mode::Path { text, .. } = &mut app.mode {
+                let before: Vec<char> = text.chars().take(app.cursor).collect();
+                let from = match what {
+                    Erase::ToStart => 0,
+                    Erase::Word => {
+                        let mut at = before.len();
+                        while at > 0 && before[at - 1].is_whitespace() {
+                            at -= 1;
+                        }
+                        while at > 0 && !before[at - 1].is_whitespace() {
+                            at -= 1;
+                        }
+                        at
+                    }
+                };
+                let (start, end) = (byte_index(text, from), byte_index(text, app.cursor));
+                text.replace_range(start..end, "");
+                app.cursor = from;
             }
         }
         Msg::Backspace => {

@@ -308,3 +308,27 @@ fn what_the_planner_saves_and_exports_passes_the_readmes_check() {
         .unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stdout));
 }
+
+/// At the plan's most, 1,000,000 slots, keys typed in a burst are all on screen within a
+/// second, and Ctrl-C with unsaved changes asks as q does (a second Ctrl-C leaves).
+#[test]
+#[cfg_attr(missing = "tmux", ignore = "needs tmux")]
+fn a_burst_of_keys_at_a_million_slots_and_ctrl_c_asks() {
+    let tmux = Tmux::start("million");
+    std::fs::write(
+        tmux.dir.join("big.yaml"),
+        "runtime: { replicas: 1000, max_concurrent_executions: 1000 }\nworkload:\n  \
+         queued: { arrivals_per_minute: 1800000, mean_duration: 30s }\n  \
+         streaming: { arrivals_per_minute: 1800000, mean_duration: 5s, memory_per_execution: 64M }\n",
+    )
+    .unwrap();
+    tmux.start_flowcap_with("big.yaml", "Queued at once 1000000");
+    let started = Instant::now();
+    tmux.keys(&["llllllllllllllllllll"]);
+    tmux.wait_for("▸ replicas          21 (was 1)");
+    assert!(started.elapsed() < Duration::from_secs(1), "20 keys took {:?}", started.elapsed());
+    tmux.keys(&["C-c"]);
+    tmux.wait_for("Unsaved changes. Quit anyway?");
+    tmux.keys(&["C-c"]);
+    tmux.wait_for("FLOWCAP-EXITED-0");
+}

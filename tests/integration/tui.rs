@@ -73,7 +73,7 @@ pub(crate) fn key(app: &mut App, code: KeyCode) -> bool {
 
 /// A key as the event loop handles it: its message through `update`, effects carried out.
 /// Returns whether the planner quits.
-fn key_with(app: &mut App, code: KeyCode, modifiers: KeyModifiers) -> bool {
+pub(crate) fn key_with(app: &mut App, code: KeyCode, modifiers: KeyModifiers) -> bool {
     message_for_key(app, KeyEvent::new(code, modifiers)).is_some_and(|msg| dispatch(app, msg))
 }
 
@@ -369,9 +369,14 @@ fn quit_asks_only_with_unsaved_changes() {
     assert!(!press(&mut app, "n"));
     assert!(press(&mut app, "qy"));
 
+    // Ctrl-C asks too; a second one leaves. Without changes it leaves at once.
     let mut app = self::app("medium");
     press(&mut app, "l");
-    assert!(key_with(&mut app, KeyCode::Char('c'), KeyModifiers::CONTROL), "Ctrl-C leaves at once");
+    assert!(!key_with(&mut app, KeyCode::Char('c'), KeyModifiers::CONTROL), "Ctrl-C asks first");
+    assert_eq!(app.mode, Mode::ConfirmQuit);
+    assert!(key_with(&mut app, KeyCode::Char('c'), KeyModifiers::CONTROL), "a second Ctrl-C leaves");
+    let mut app = self::app("medium");
+    assert!(key_with(&mut app, KeyCode::Char('c'), KeyModifiers::CONTROL), "nothing to lose: Ctrl-C leaves");
 }
 
 #[test]

@@ -66,3 +66,30 @@ fn presets_keep_the_host_the_command_line_gave() {
     assert_ne!(preset.plan().host, before);
     key(&mut preset, KeyCode::Esc);
 }
+
+#[test]
+fn text_fields_take_none_and_erase_as_a_shell_does() {
+    use ratatui::crossterm::event::KeyModifiers;
+    let mut app = app("medium");
+    select(&mut app, Knob::ApiCpus);
+    // `n` opens the field: "none" can be typed from the knob (o and e are not solve and export).
+    press(&mut app, "none");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.plan().api.limits.cpus, None);
+    select(&mut app, Knob::RuntimeCpus);
+    press(&mut app, "12 34");
+    crate::tui::key_with(&mut app, KeyCode::Char('w'), KeyModifiers::CONTROL);
+    assert_eq!(app.mode, flowcap::tui::state::Mode::EditKnob("12 ".into()));
+    crate::tui::key_with(&mut app, KeyCode::Char('u'), KeyModifiers::CONTROL);
+    assert_eq!(app.mode, flowcap::tui::state::Mode::EditKnob(String::new()));
+    press(&mut app, "6");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.plan().runtime.limits.cpus, Some(Cpus::whole(6)));
+    // An empty field says so once, not "(Esc cancels) (Esc)".
+    select(&mut app, Knob::RuntimeCpus);
+    press(&mut app, "1");
+    key(&mut app, KeyCode::Backspace);
+    key(&mut app, KeyCode::Enter);
+    let shown = screen(&app, 120, 40);
+    assert!(shown.contains("cpus limit: nothing typed: the value is as it was (Esc)"), "{shown}");
+}
