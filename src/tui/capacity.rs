@@ -313,6 +313,14 @@ impl Widget for &CapacityPanel<'_> {
         }
         let text_height = u16::try_from(rows_of(&lines, inner.width)).unwrap_or(u16::MAX);
         render_lines(lines, inner, buf);
+        // Lines the panel has no rows for are said to be there, on its bottom border.
+        let hidden = usize::from(text_height.saturating_sub(inner.height));
+        if let Some(more) = super::theme::out_of_view(0, hidden, "a taller terminal shows them", theme)
+            && area.height > 0
+        {
+            let border = Rect { x: area.x + 1, y: area.bottom() - 1, width: area.width.saturating_sub(2), height: 1 };
+            more.render(border, buf);
+        }
         // The chart takes what is left when that is enough to read it.
         let chart_height = inner.height.saturating_sub(text_height + 1);
         if let Some(workload) = figures.queued.as_ref().filter(|_| chart_room && chart_height >= 8) {

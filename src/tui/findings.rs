@@ -1,6 +1,6 @@
 //! Bottom: the findings, most severe first, each with its fix; drift from the deployment under
-//! one heading. Focused with Tab, it scrolls (j/k, PgUp/PgDn, Home/End) and says what is
-//! above and below.
+//! one heading. Focused with Tab, it scrolls by line (j/k, PgUp/PgDn, Home/End), says what is
+//! above and below, and `Enter` opens the finding at the top whole.
 
 use super::theme::{Theme, out_of_view};
 use crate::analysis::rules::{RuleId, Severity};
@@ -97,18 +97,22 @@ impl FindingsView<'_> {
         u16::try_from(rows).unwrap_or(u16::MAX).saturating_add(2)
     }
 
-    /// The largest useful scroll in `area`: from there on, the last entry is in view.
+    /// The largest useful scroll in `area`, in lines: from there on, the last line is in view.
     pub fn max_scroll(&self, area: Rect) -> usize {
         let height = usize::from(Block::bordered().inner(area).height);
-        let heights = self.heights(area);
-        let mut used = 0;
-        for (index, rows) in heights.iter().enumerate().rev() {
-            used += rows;
-            if used > height {
-                return (index + 1).min(heights.len().saturating_sub(1));
+        self.heights(area).iter().sum::<usize>().saturating_sub(height)
+    }
+
+    /// The entry that holds line `line` of the panel (the first line shown, for `Enter`).
+    pub fn entry_at(&self, area: Rect, line: usize) -> Option<usize> {
+        let mut start = 0;
+        for (index, rows) in self.heights(area).into_iter().enumerate() {
+            if line < start + rows {
+                return Some(index);
             }
+            start += rows;
         }
-        0
+        None
     }
 }
 
@@ -170,31 +174,35 @@ impl Widget for &FindingsPanel<'_> {
             return;
         }
         let heights = view.heights(area);
+        // Scrolled by line: every word of a long finding can be brought into view.
         let first = view.scroll.min(view.max_scroll(area));
-        let mut y = inner.y;
-        let mut shown = first;
+        let height = usize::from(inner.height);
         let text_width = inner.width.saturating_sub(1);
-        for (paragraph, rows) in view.paragraphs(theme).into_iter().zip(&heights).skip(first) {
-            let room = inner.bottom().saturating_sub(y);
-            if room == 0 {
-                break;
+        let all: Vec<Line> = view.entries.iter().flat_map(|entry| lines(entry, theme)).collect();
+        Paragraph::new(all)
+            .wrap(Wrap { trim: false })
+            .scroll((u16::try_from(first).unwrap_or(u16::MAX), 0))
+            .render(Rect { width: text_width, ..inner }, buf);
+        // What is really out of view: entries that begin above the first line, and entries
+        // not whole on screen below the last.
+        let (mut above, mut below, mut start) = (0, 0, 0);
+        for rows in &heights {
+            if start < first {
+                above += 1;
             }
-            let rows = u16::try_from(*rows).unwrap_or(u16::MAX);
-            paragraph.render(Rect { x: inner.x, y, width: text_width, height: rows.min(room) }, buf);
-            y += rows.min(room);
-            // An entry cut at the bottom is still to come.
-            if rows <= room {
-                shown += 1;
+            if start + rows > first + height {
+                below += 1;
             }
+            start += rows;
         }
-        let below = view.entries.len() - shown;
-        let how = if view.focused { "j/k" } else { "Tab, then j/k" };
-        if let Some(more) = out_of_view(first, below, how, theme) {
+        let how = if view.focused { "j/k, Enter reads one" } else { "Tab, then j/k" };
+        if let Some(more) = out_of_view(above, below, how, theme) {
             block = block.title_bottom(more);
         }
         block.render(area, buf);
         if first > 0 || below > 0 {
-            // Positions run from the top to the last page, so the thumb reaches the bottom there.
+            // Positions run from the top to the last line's page, so the thumb reaches the
+            // bottom there.
             let mut state = ScrollbarState::new(view.max_scroll(area) + 1).position(first);
             Scrollbar::new(ScrollbarOrientation::VerticalRight).begin_symbol(None).end_symbol(None).render(
                 area.inner(Margin { horizontal: 0, vertical: 1 }),
@@ -202,6 +210,37 @@ impl Widget for &FindingsPanel<'_> {
                 &mut state,
             );
         }
+    }
+}
+
+/// `Enter` on the findings: one entry whole, with where it is set and the rule's page.
+pub struct FindingOverlay<'a> {
+    pub entry: &'a Entry,
+    pub theme: Theme,
+}
+
+impl Widget for &FindingOverlay<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let theme = self.theme;
+        let mut text = lines(self.entry, theme);
+        if let Entry::Finding { rule, place, .. } = self.entry {
+            text.push(Line::raw(""));
+            if let Some(place) = place {
+                text.push(Line::styled(format!("set at {place}"), theme.fix()));
+            }
+            text.push(Line::styled(format!("the rule: docs/reference.md#{rule}"), theme.fix()));
+        }
+        let width = 96.min(area.width);
+        let paragraph = Paragraph::new(text).wrap(Wrap { trim: false });
+        let rows = u16::try_from(paragraph.line_count(width.saturating_sub(2))).unwrap_or(u16::MAX);
+        let popup = area.centered(
+            ratatui::layout::Constraint::Length(width),
+            ratatui::layout::Constraint::Length(rows.saturating_add(2).min(area.height)),
+        );
+        ratatui::widgets::Clear.render(popup, buf);
+        paragraph
+            .block(Block::bordered().title(Line::styled(" Finding · Esc closes ", theme.heading())))
+            .render(popup, buf);
     }
 }
 
@@ -229,7 +268,8 @@ mod tests {
         let area = Rect::new(0, 0, 80, 6);
         let (three, ten) = (drifted(3), drifted(10));
         assert_eq!(view(&three).max_scroll(area), 0, "all fit");
-        assert_eq!(view(&ten).max_scroll(area), 6, "entries 6..10 fill the 4 rows");
+        assert_eq!(view(&ten).max_scroll(area), 6, "lines 6..10 fill the 4 rows");
+        assert_eq!(view(&ten).entry_at(area, 6), Some(6));
         assert_eq!(view(&ten).rows_needed(area), 12);
     }
 }

@@ -16,6 +16,8 @@ pub enum Context {
     /// Replacing a file flowcap did not write.
     Force,
     Help,
+    /// One finding open whole.
+    Finding,
 }
 
 impl Context {
@@ -27,6 +29,7 @@ impl Context {
             (Mode::ConfirmOverwrite { needs_force: Some(_), .. }, _) => Context::Force,
             (Mode::ConfirmOverwrite { .. } | Mode::ConfirmQuit, _) => Context::Question,
             (Mode::Help, _) => Context::Help,
+            (Mode::Finding(_), _) => Context::Finding,
         }
     }
 }
@@ -80,8 +83,15 @@ pub struct Binding {
 const NORMAL: &[Context] = &[Context::Plan, Context::Findings];
 const PLAN: &[Context] = &[Context::Plan];
 const FINDINGS: &[Context] = &[Context::Findings];
-const EVERYWHERE: &[Context] =
-    &[Context::Plan, Context::Findings, Context::Editing, Context::Question, Context::Force, Context::Help];
+const EVERYWHERE: &[Context] = &[
+    Context::Plan,
+    Context::Findings,
+    Context::Editing,
+    Context::Question,
+    Context::Force,
+    Context::Help,
+    Context::Finding,
+];
 
 const fn bind(
     contexts: &'static [Context],
@@ -103,6 +113,10 @@ pub const BINDINGS: &[Binding] = &[
     bind(PLAN, &[Code(KeyCode::Down), Char('j')], "", Action::Send(Msg::Move(Move::Down(1))), None, None),
     bind(FINDINGS, &[Code(KeyCode::Up), Char('k')], "", Action::Send(Msg::Move(Move::Up(1))), None, Some("↑↓ scroll")),
     bind(FINDINGS, &[Code(KeyCode::Down), Char('j')], "", Action::Send(Msg::Move(Move::Down(1))), None, None),
+    bind(FINDINGS, &[Code(KeyCode::Enter)], "Enter", Action::Send(Msg::OpenFinding),
+         Some("in Findings: read the finding at the top whole"), Some("Enter read")),
+    bind(&[Context::Finding], &[Code(KeyCode::Esc), Code(KeyCode::Enter), Char('q')], "", Action::Send(Msg::Cancel),
+         None, Some("Esc close")),
     bind(NORMAL, &[Code(KeyCode::PageUp)], "PgUp PgDn Home End g G", Action::Send(Msg::Move(Move::Up(PAGE))),
          Some("five up, down; the first, the last"), None),
     bind(NORMAL, &[Code(KeyCode::PageDown)], "", Action::Send(Msg::Move(Move::Down(PAGE))), None, None),

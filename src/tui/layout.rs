@@ -47,6 +47,9 @@ impl Drawn {
 const MAX_FOOTER_ROWS: u16 = 3;
 /// The findings keep at least this many rows, borders included.
 const MIN_FINDINGS_ROWS: u16 = 6;
+/// The knobs and the figures keep at least this many rows, borders included, when the findings
+/// want more (the figures' main lines; the knobs scroll).
+const MIN_BODY_ROWS: u16 = 15;
 
 /// The layout for a screen, or `None` when it is smaller than 80×24. The plan and the figures
 /// get the rows the knobs need; the findings get the rest, up to what they need, and any rows
@@ -60,8 +63,11 @@ pub fn areas(plan: &PlanView, findings: &FindingsView, footer_rows: u16, screen:
     // The Plan panel's rows (knobs and group headings) and its borders: the body gets them
     // when it can.
     let plan_rows = u16::try_from(plan.rows.len()).unwrap_or(u16::MAX).saturating_add(2);
-    let body_needed = plan_rows.min(available - MIN_FINDINGS_ROWS);
     let findings_rows = findings.rows_needed(Rect { height: available, ..screen });
+    // The knobs scroll; the findings get the rows the body can spare past what the figures
+    // need to be read.
+    let body_needed =
+        plan_rows.min(available - MIN_FINDINGS_ROWS).min(MIN_BODY_ROWS.max(available.saturating_sub(findings_rows)));
     let findings_height = findings_rows.clamp(MIN_FINDINGS_ROWS, available - body_needed);
     let [title, body, findings, footer] = Layout::vertical([
         Constraint::Length(1),

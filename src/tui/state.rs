@@ -27,6 +27,8 @@ pub enum Mode {
     Normal,
     /// `?`: the help overlay.
     Help,
+    /// `Enter` on the findings: this entry whole, over the screen.
+    Finding(usize),
     /// Typing a value for the selected knob.
     EditKnob(String),
     /// Typing the path to write the plan or the override to.
@@ -95,6 +97,8 @@ pub enum Msg {
     ScrollPlan(Move),
     /// Tab and Shift-Tab.
     SwitchFocus,
+    /// `Enter` on the findings: open the one at the top of the pane whole.
+    OpenFinding,
     /// The terminal's size, at start and on every resize: layout and scrolling follow it, and
     /// keys do nothing while it is too small to show what they would change.
     Resize {

@@ -73,6 +73,12 @@ pub fn update(app: &mut App, msg: Msg) -> Option<Effect> {
             }
             None
         }
+        Mode::Finding(_) => {
+            if msg == Msg::Cancel {
+                app.mode = Mode::Normal;
+            }
+            None
+        }
         Mode::EditKnob(_) | Mode::Path { .. } => editing(app, msg),
         Mode::ConfirmOverwrite { .. } | Mode::ConfirmQuit => question(app, msg),
     }
@@ -106,6 +112,15 @@ fn normal(app: &mut App, msg: Msg) -> Option<Effect> {
             app.selected = knobs[moved(index, movement, knobs.len() - 1)];
         }
         Msg::ScrollFindings(movement) => scroll_findings(app, movement),
+        Msg::OpenFinding => {
+            let view = findings_view(app);
+            let first = app_areas(app, app.screen).and_then(|areas| {
+                view.entry_at(areas.findings, app.findings_scroll.min(view.max_scroll(areas.findings)))
+            });
+            if let Some(index) = first {
+                app.mode = Mode::Finding(index);
+            }
+        }
         Msg::SwitchFocus => {
             app.focus = match app.focus {
                 Focus::Plan => Focus::Findings,

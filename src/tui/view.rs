@@ -4,7 +4,7 @@
 //! in their own files.
 
 use super::capacity::{CapacityPanel, CapacityView, GaugeLevels};
-use super::findings::{FindingsPanel, FindingsView};
+use super::findings::{FindingOverlay, FindingsPanel, FindingsView};
 use super::help::HelpOverlay;
 use super::keys::{self, Context};
 use super::knobs::Knob;
@@ -156,6 +156,11 @@ impl Widget for &Screen<'_> {
         if app.mode == Mode::Help {
             (&HelpOverlay { theme }).render(area, buf);
         }
+        if let Mode::Finding(index) = app.mode
+            && let Some(entry) = app.findings.get(index)
+        {
+            (&FindingOverlay { entry, theme }).render(area, buf);
+        }
         // A plan name or a key with escape sequences or bidi overrides must not reach the
         // terminal: whatever a panel drew, such characters are shown as U+FFFD.
         for cell in buf.content.iter_mut() {
@@ -222,7 +227,7 @@ pub fn footer(app: &App, theme: Theme) -> Paragraph<'static> {
             theme.warning(),
         ),
         Mode::ConfirmQuit => Line::styled(format!(" Unsaved changes. Quit anyway? {hints}"), theme.warning()),
-        Mode::Normal | Mode::Help => match (&app.status, &app.knob_error) {
+        Mode::Normal | Mode::Help | Mode::Finding(_) => match (&app.status, &app.knob_error) {
             (Some(status), _) if status.error => Line::styled(format!(" {}", status.text), theme.error()),
             (Some(status), _) => Line::styled(format!(" {}", status.text), theme.good()),
             (None, Some((knob, why))) => Line::styled(format!(" {}: {why} (Esc)", knob.label()), theme.error()),

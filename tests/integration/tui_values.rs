@@ -93,3 +93,39 @@ fn text_fields_take_none_and_erase_as_a_shell_does() {
     let shown = screen(&app, 120, 40);
     assert!(shown.contains("cpus limit: nothing typed: the value is as it was (Esc)"), "{shown}");
 }
+
+/// At 80×24 every word of every finding can be read: the pane scrolls by line to the last
+/// word of the last entry, and Enter opens the finding at the top whole.
+#[test]
+fn every_word_of_every_finding_is_readable_at_80_by_24() {
+    let mut app = crate::tui::many_findings();
+    flowcap::tui::update::update(&mut app, flowcap::tui::state::Msg::Resize { width: 80, height: 24 });
+    key(&mut app, KeyCode::Tab);
+    // One line at a time: the second line of the first finding comes to the top.
+    let first = screen(&app, 80, 24);
+    key(&mut app, KeyCode::Down);
+    let next = screen(&app, 80, 24);
+    let findings_top =
+        |shown: &str| shown.lines().skip_while(|l| !l.contains("Findings (")).nth(1).unwrap().to_string();
+    assert!(first.contains(&findings_top(&next)[3..40]), "scrolled by a line:\n{first}\n{next}");
+    // Enter: the finding at the top, whole, with its rule's page.
+    key(&mut app, KeyCode::Enter);
+    let open = screen(&app, 80, 24);
+    assert!(
+        open.contains("Finding · Esc closes") && open.contains("the rule: docs/reference.md#connections-exhausted"),
+        "{open}"
+    );
+    assert!(open.contains("or lower api.db_pool to"), "the fix whole:\n{open}");
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.mode, flowcap::tui::state::Mode::Normal);
+    // The end: the last entry's last line is on screen and nothing is said to be below.
+    key(&mut app, KeyCode::End);
+    let end = screen(&app, 80, 24);
+    // The last entry is the last drifted value.
+    let last = app.report.drift.last().unwrap();
+    let words = format!("{}: deployment {}, plan {}", last.path, last.deployed, last.planned);
+    assert!(end.contains(&words), "{end}");
+    let border =
+        end.lines().find(|l| l.contains("above ┘") || l.contains("above ┛")).unwrap_or_else(|| panic!("{end}"));
+    assert!(!border.contains("more"), "{border}");
+}
