@@ -79,7 +79,15 @@ pub fn write_all_safely(files: &[(PathBuf, String)], force: bool) -> Result<Vec<
         if let Some(folder) = folder.filter(|f| !f.is_dir()) {
             return Err(fail(path, format!("cannot write: there is no folder {}", folder.display())));
         }
-        let temporary = stage(path, contents).map_err(|error| fail(path, format!("cannot write: {error}")))?;
+        // The reason in words, without the temporary file's name the operator never asked for.
+        let temporary = stage(path, contents).map_err(|error| {
+            let into = folder.unwrap_or(Path::new("."));
+            let mut reason = error.to_string();
+            if let Some(at) = reason.find(" at path ") {
+                reason.truncate(at);
+            }
+            fail(path, format!("cannot write into {}: {reason}", into.display()))
+        })?;
         staged.push((path, temporary));
     }
     let mut backups = Vec::new();

@@ -13,7 +13,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph, Widget, Wrap};
+use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Widget};
 
 /// What the Capacity panel shows, built from the app.
 pub struct CapacityView<'a> {
@@ -106,14 +106,10 @@ fn cpus(amount: f64) -> String {
 /// A used/total pair of sizes, each in GiB from 1 GiB up and in MiB below, the unit said
 /// once when both share it: "45.5/64 GiB", "256 MiB/1 GiB" (never "0.2/1 GiB").
 fn sizes(used: u64, total: u64) -> String {
-    let unit = |bytes: u64| if bytes >= 1 << 30 { (1u64 << 30, "GiB") } else { (1u64 << 20, "MiB") };
-    let show = |bytes: u64| trim_decimal(bytes as f64 / unit(bytes).0 as f64, 1);
-    let (used_unit, total_unit) = (unit(used).1, unit(total).1);
-    if used_unit == total_unit {
-        format!("{}/{} {total_unit}", show(used), show(total))
-    } else {
-        format!("{} {used_unit}/{} {total_unit}", show(used), show(total))
-    }
+    // One unit for the pair, the larger figure's: `0/64 GiB`, not `0 MiB/64 GiB`.
+    let (size, unit) = if used.max(total) >= 1 << 30 { (1u64 << 30, "GiB") } else { (1u64 << 20, "MiB") };
+    let show = |bytes: u64| trim_decimal(bytes as f64 / size as f64, 2);
+    format!("{}/{} {unit}", show(used), show(total))
 }
 
 /// One size, in GiB with at most one decimal.
@@ -121,22 +117,56 @@ fn gib(bytes: u64) -> String {
     format!("{} GiB", trim_decimal(bytes as f64 / (1u64 << 30) as f64, 1))
 }
 
-/// The rows `lines` take at `width`: one each, unless one is too long and they wrap.
-fn rows_of(lines: &[Line], width: u16) -> usize {
-    if lines.iter().all(|line| line.width() <= usize::from(width)) {
-        return lines.len();
+/// `lines` fitted to `width`: a line too long breaks at a space (never between a number and
+/// its unit: `1.8 GiB`, `13 %`), and its next rows are indented under the figure, past the
+/// label.
+fn hang(lines: Vec<Line<'static>>, width: u16) -> Vec<Line<'static>> {
+    let width = usize::from(width).max(1);
+    let indent = LABEL_WIDTH.min(width / 2);
+    let mut out = Vec::with_capacity(lines.len());
+    for line in lines {
+        if line.width() <= width {
+            out.push(line);
+            continue;
+        }
+        let cells: Vec<(char, ratatui::style::Style)> =
+            line.spans.iter().flat_map(|span| span.content.chars().map(move |c| (c, span.style))).collect();
+        // A space may break the line unless it parts a number from what it counts.
+        let breaks = |i: usize| {
+            cells[i].0 == ' '
+                && !(i > 0
+                    && cells[i - 1].0.is_ascii_digit()
+                    && cells.get(i + 1).is_some_and(|(c, _)| c.is_alphabetic() || *c == '%'))
+        };
+        let (mut start, mut prefix) = (0, 0);
+        while start < cells.len() {
+            let room = width - prefix;
+            let mut end = (start + room).min(cells.len());
+            if end < cells.len()
+                && let Some(at) = (start + 1..=end).rev().find(|&i| i < cells.len() && breaks(i))
+            {
+                end = at;
+            }
+            let mut spans: Vec<Span<'static>> = vec![Span::raw(" ".repeat(prefix))];
+            for (c, style) in &cells[start..end] {
+                match spans.last_mut() {
+                    Some(last) if last.style == *style => last.content.to_mut().push(*c),
+                    _ => spans.push(Span::styled(c.to_string(), *style)),
+                }
+            }
+            out.push(Line::from(spans));
+            start = end;
+            while start < cells.len() && cells[start].0 == ' ' {
+                start += 1;
+            }
+            prefix = indent;
+        }
     }
-    Paragraph::new(lines.to_vec()).wrap(Wrap { trim: false }).line_count(width)
+    out
 }
 
-/// Draws `lines` in `area`: straight onto the buffer when every line fits (a keystroke redraws
-/// the whole screen, and a wrapping paragraph costs several times as much), wrapped otherwise,
-/// so narrow screens wrap a long line rather than cut it.
-fn render_lines(lines: Vec<Line>, area: Rect, buf: &mut Buffer) {
-    if lines.iter().any(|line| line.width() > usize::from(area.width)) {
-        Paragraph::new(lines).wrap(Wrap { trim: false }).render(area, buf);
-        return;
-    }
+/// Draws `lines` in `area`, one row each, as [`hang`] fitted them.
+fn render_lines(lines: &[Line], area: Rect, buf: &mut Buffer) {
     for (line, y) in lines.iter().zip(area.top()..area.bottom()) {
         buf.set_line(area.x, y, line, area.width);
     }
@@ -228,11 +258,8 @@ impl Widget for &CapacityPanel<'_> {
                 let reserved = host.cpu_reservations_share.max(host.memory_reservations_share);
                 let amounts = format!("{} · {}", cpus(host.cpu_reservations), gib(host.memory_reservations_bytes));
                 let share = (reserved * 100.0).round();
-                // "of host" when there is room: the share is of the host either way.
-                let mut text = format!("{amounts} ({share}\u{a0}% of\u{a0}host)");
-                if LABEL_WIDTH + text.chars().count() > usize::from(width) {
-                    text = format!("{amounts} ({share}\u{a0}%)");
-                }
+                // The share says of what, always: it wraps whole rather than lose it.
+                let text = format!("{amounts} ({share}\u{a0}%\u{a0}of\u{a0}host)");
                 lines.push(Line::from(vec![
                     Span::raw(format!("{:<LABEL_WIDTH$}", "Reserved")),
                     Span::styled(text, level(theme, levels.reserved)),
@@ -297,7 +324,7 @@ impl Widget for &CapacityPanel<'_> {
                 .chunks(2)
                 .map(|pair| pair.iter().map(|s| format!("{:<38}", format!("{} = {}", s.name, s.value))).collect())
                 .collect();
-            if rows_of(&lines, inner.width) + rows.len() + 2 <= usize::from(inner.height) {
+            if hang(lines.clone(), inner.width).len() + rows.len() + 2 <= usize::from(inner.height) {
                 lines.push(Line::raw(""));
                 lines.push(Line::styled(
                     format!(
@@ -311,8 +338,9 @@ impl Widget for &CapacityPanel<'_> {
                 lines.extend(rows.into_iter().map(|row| Line::raw(format!("  {}", row.trim_end()))));
             }
         }
-        let text_height = u16::try_from(rows_of(&lines, inner.width)).unwrap_or(u16::MAX);
-        render_lines(lines, inner, buf);
+        let lines = hang(lines, inner.width);
+        let text_height = u16::try_from(lines.len()).unwrap_or(u16::MAX);
+        render_lines(&lines, inner, buf);
         // Lines the panel has no rows for are said to be there, on its bottom border.
         let hidden = usize::from(text_height.saturating_sub(inner.height));
         if let Some(more) = super::theme::out_of_view(0, hidden, "a taller terminal shows them", theme)
@@ -473,9 +501,10 @@ mod tests {
 
     #[test]
     fn one_unit_per_pair_and_cpus_said_so() {
-        assert_eq!(sizes(256 << 20, 1 << 30), "256 MiB/1 GiB");
+        assert_eq!(sizes(256 << 20, 1 << 30), "0.25/1 GiB");
         assert_eq!(sizes(256 << 20, 512 << 20), "256/512 MiB");
         assert_eq!(sizes(45 << 30 | 512 << 20, 64 << 30), "45.5/64 GiB");
+        assert_eq!(sizes(0, 64 << 30), "0/64 GiB");
         assert_eq!(cpus(1.0), "1 CPU");
         assert_eq!(cpus(0.25), "0.25 CPUs");
     }

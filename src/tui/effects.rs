@@ -53,6 +53,10 @@ enum Written {
 
 fn write(app: &App, output: Output, path: &Path, consent: Consent) -> Result<Written, InputError> {
     let FileSet { files, retired, apply } = files(app, output, path)?;
+    // What cannot be replaced at all is said before any question about replacing it.
+    for (file, _) in &files {
+        crate::io::write::ensure_replaceable(file, true)?;
+    }
     let in_the_way: Vec<&Path> = files.iter().map(|(file, _)| file.as_path()).filter(|f| f.exists()).collect();
     let needs_force = in_the_way.iter().find_map(|file| needs_force(file).map(|why| (file, why)));
     let needs_force = needs_force.map(|(file, why)| format!("{} {why}", file.display()));

@@ -72,16 +72,17 @@ pub fn with_cursor(text: &str, cursor: usize) -> String {
 /// what the deployment has. The longest that fits is shown; at the narrowest a bare ≠ still
 /// says the deployment differs (its value is under the findings' Drift heading).
 fn notes(was: Option<&str>, deployed: Option<&str>, theme: Theme) -> Vec<Vec<Span<'static>>> {
-    let was_notes = |was: &str| [format!(" (was {was})"), format!(" ({was})")].map(|n| Span::styled(n, theme.fix()));
+    // One convention: "(was …)" or nothing, never a bare "(…)" that reads as a unit.
+    let was_notes = |was: &str| [Span::styled(format!(" (was {was})"), theme.fix())];
     let deployed_notes = |deployed: &str| {
         [format!(" · deployment {deployed}"), format!(" ≠ {deployed}"), " ≠".to_string()]
             .map(|n| Span::styled(n, theme.warning()))
     };
     match (was, deployed) {
         (Some(was), Some(deployed)) => {
-            let [long_was, short_was] = was_notes(was);
+            let [was] = was_notes(was);
             let [long, short, bare] = deployed_notes(deployed);
-            vec![vec![long_was, long.clone()], vec![short_was, short.clone()], vec![long], vec![short], vec![bare]]
+            vec![vec![was.clone(), long.clone()], vec![was, short.clone()], vec![long], vec![short], vec![bare]]
         }
         (None, Some(deployed)) => deployed_notes(deployed).into_iter().map(|n| vec![n]).collect(),
         (Some(was), None) => was_notes(was).into_iter().map(|n| vec![n]).collect(),

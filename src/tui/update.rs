@@ -93,6 +93,8 @@ fn normal(app: &mut App, msg: Msg) -> Option<Effect> {
     }
     match msg {
         Msg::Select(knob) => {
+            // A refusal is about the knob it was for: it goes when another is chosen.
+            app.knob_error = None;
             // A click: the list stays where it was drawn, with the knob clicked in it.
             let (offset, height) = plan_window(app);
             let row = plan_view(app).rows.iter().position(|r| r.knob() == Some(knob));
@@ -107,6 +109,7 @@ fn normal(app: &mut App, msg: Msg) -> Option<Effect> {
         }
         Msg::Move(movement) if app.focus == Focus::Findings => scroll_findings(app, movement),
         Msg::Move(movement) => {
+            app.knob_error = None;
             let knobs = Knob::for_plan(app.plan());
             let index = knobs.iter().position(|k| *k == app.selected).unwrap_or(0);
             app.selected = knobs[moved(index, movement, knobs.len() - 1)];

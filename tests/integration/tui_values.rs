@@ -129,3 +129,29 @@ fn every_word_of_every_finding_is_readable_at_80_by_24() {
         end.lines().find(|l| l.contains("above ┘") || l.contains("above ┛")).unwrap_or_else(|| panic!("{end}"));
     assert!(!border.contains("more"), "{border}");
 }
+
+/// A folder or an unwritable place is refused before any question, in words without the
+/// temporary file's name.
+#[test]
+fn a_folder_is_refused_before_the_question_and_errors_name_no_temporary_file() {
+    let dir = crate::common::tempdir("save-folder");
+    std::fs::create_dir(dir.join("plans")).unwrap();
+    let mut app = app("medium");
+    press(&mut app, "s");
+    // Replace the suggestion with the folder's path.
+    crate::tui::key_with(&mut app, KeyCode::Char('u'), ratatui::crossterm::event::KeyModifiers::CONTROL);
+    press(&mut app, &dir.join("plans").display().to_string());
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.mode, flowcap::tui::state::Mode::Normal, "no question about replacing a folder");
+    let status = app.status.clone().unwrap();
+    assert!(status.error && status.text.contains("is a directory, expected a file to write"), "{status:?}");
+    // /sys takes no new files, even from root.
+    let output =
+        crate::common::flowcap().args(["init", "--preset", "medium", "-o", "/sys/flowcap.yaml"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("/sys/flowcap.yaml: cannot write into /sys: ") && !stderr.contains(".flowcap-"),
+        "{stderr}"
+    );
+}
