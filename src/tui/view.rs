@@ -111,7 +111,11 @@ pub struct Screen<'a> {
 pub fn compose(app: &App, screen: Rect) -> Screen<'_> {
     let theme = Theme { color: app.color };
     let (plan, findings, footer) = (plan_view(app), findings_view(app), footer(app, theme));
-    let footer_rows = u16::try_from(footer.line_count(screen.width)).unwrap_or(u16::MAX);
+    // The message line has one place whatever it says: the rows the Plan pane's key hints take
+    // at this width and one more, so a message never moves the panels.
+    let hints = keys::hints(Context::Plan).join(" · ");
+    let hint_rows = Paragraph::new(hints).wrap(Wrap { trim: false }).line_count(screen.width);
+    let footer_rows = u16::try_from(hint_rows + 1).unwrap_or(u16::MAX);
     let areas = areas(&plan, &findings, footer_rows, screen);
     Screen { app, theme, plan, findings, footer, areas }
 }

@@ -155,3 +155,15 @@ fn a_folder_is_refused_before_the_question_and_errors_name_no_temporary_file() {
         "{stderr}"
     );
 }
+
+/// The message line has one place: a long message does not move the panels.
+#[test]
+fn a_long_message_moves_no_panel() {
+    let mut app = app("medium");
+    flowcap::tui::update::update(&mut app, flowcap::tui::state::Msg::Resize { width: 80, height: 24 });
+    let row_of_findings = |shown: &str| shown.lines().position(|l| l.contains("Findings (")).unwrap();
+    let before = row_of_findings(&screen(&app, 80, 24));
+    app.status = Some(flowcap::tui::state::Status { text: "a message ".repeat(20), error: true });
+    let shown = screen(&app, 80, 24);
+    assert_eq!(row_of_findings(&shown), before, "{shown}");
+}
