@@ -24,6 +24,8 @@ pub struct CapacityView<'a> {
     pub levels: GaugeLevels,
     /// What the deployment's Prometheus saw (`--prometheus`), and the slots it is held to.
     pub observed: Option<(&'a Observed, u64)>,
+    /// The first line shown, where the wheel left it.
+    pub scroll: usize,
 }
 
 /// The most severe finding on each gauge's figure, if any. A gauge is coloured by its
@@ -99,12 +101,13 @@ fn was<T: PartialEq + ToString>(theme: Theme, now: T, then: T) -> Span<'static> 
 
 /// CPUs, said so: "0.5 CPUs", "1 CPU".
 fn cpus(amount: f64) -> String {
-    let text = trim_decimal(amount, 2);
+    // Two decimals, or three below a tenth: a slot's 0.004 CPU is not 0.
+    let text = trim_decimal(amount, if amount > 0.0 && amount < 0.1 { 3 } else { 2 });
     if text == "1" { "1 CPU".into() } else { format!("{text} CPUs") }
 }
 
-/// A used/total pair of sizes, each in GiB from 1 GiB up and in MiB below, the unit said
-/// once when both share it: "45.5/64 GiB", "256 MiB/1 GiB" (never "0.2/1 GiB").
+/// A used/total pair of sizes in one unit, the larger's: GiB from 1 GiB up, MiB below
+/// ("45.5/64 GiB", "0.25/1 GiB", "256/512 MiB").
 fn sizes(used: u64, total: u64) -> String {
     // One unit for the pair, the larger figure's: `0/64 GiB`, not `0 MiB/64 GiB`.
     let (size, unit) = if used.max(total) >= 1 << 30 { (1u64 << 30, "GiB") } else { (1u64 << 20, "MiB") };
@@ -339,11 +342,14 @@ impl Widget for &CapacityPanel<'_> {
             }
         }
         let lines = hang(lines, inner.width);
+        // The wheel scrolls what does not fit; never past the last line.
+        let scroll = view.scroll.min(lines.len().saturating_sub(usize::from(inner.height)));
+        let lines = &lines[scroll..];
         let text_height = u16::try_from(lines.len()).unwrap_or(u16::MAX);
-        render_lines(&lines, inner, buf);
+        render_lines(lines, inner, buf);
         // Lines the panel has no rows for are said to be there, on its bottom border.
         let hidden = usize::from(text_height.saturating_sub(inner.height));
-        if let Some(more) = super::theme::out_of_view(0, hidden, "a taller terminal shows them", theme)
+        if let Some(more) = super::theme::out_of_view(scroll, hidden, "the wheel scrolls", theme)
             && area.height > 0
         {
             let border = Rect { x: area.x + 1, y: area.bottom() - 1, width: area.width.saturating_sub(2), height: 1 };
@@ -507,5 +513,6 @@ mod tests {
         assert_eq!(sizes(0, 64 << 30), "0/64 GiB");
         assert_eq!(cpus(1.0), "1 CPU");
         assert_eq!(cpus(0.25), "0.25 CPUs");
+        assert_eq!(cpus(0.004), "0.004 CPUs");
     }
 }

@@ -103,6 +103,9 @@ fn event_loop(terminal: &mut ratatui::DefaultTerminal, app: &mut App, terminate:
         // frames are drawn do not queue up behind a frame each, and a q or Ctrl-C among them
         // answers at once. A bounded batch, so the screen still moves under a flood.
         let batch_started = std::time::Instant::now();
+        // The analysis runs once for the whole batch, before the draw (a plan of a million
+        // slots takes milliseconds to analyse; a held key sends dozens a second).
+        app.defer_analysis = true;
         loop {
             // A read that fails (the terminal is gone) ends the session.
             let msg = match event::read()? {
@@ -120,6 +123,8 @@ fn event_loop(terminal: &mut ratatui::DefaultTerminal, app: &mut App, terminate:
                 break;
             }
         }
+        app.defer_analysis = false;
+        app.refresh();
     }
 }
 

@@ -16,12 +16,15 @@ pub fn message_for_mouse(app: &App, mouse: MouseEvent) -> Option<Msg> {
     let position = Position { x: mouse.column, y: mouse.row };
     let over_findings = drawn.over_findings(position);
     let over_plan = drawn.areas.plan.contains(position);
+    let over_capacity = drawn.areas.capacity.contains(position);
     let knob = drawn.knob_at(position);
     match (mouse.kind, knob) {
         (MouseEventKind::Down(_), Some(knob)) => Some(Msg::Select(knob)),
         (MouseEventKind::Down(_), None) if over_findings && app.focus == Focus::Plan => Some(Msg::SwitchFocus),
         (MouseEventKind::ScrollUp, _) if over_plan => Some(Msg::ScrollPlan(Move::Up(1))),
         (MouseEventKind::ScrollDown, _) if over_plan => Some(Msg::ScrollPlan(Move::Down(1))),
+        (MouseEventKind::ScrollUp, _) if over_capacity => Some(Msg::ScrollCapacity(Move::Up(1))),
+        (MouseEventKind::ScrollDown, _) if over_capacity => Some(Msg::ScrollCapacity(Move::Down(1))),
         (MouseEventKind::ScrollUp, _) if over_findings => Some(Msg::ScrollFindings(Move::Up(1))),
         (MouseEventKind::ScrollDown, _) if over_findings => Some(Msg::ScrollFindings(Move::Down(1))),
         _ => None,

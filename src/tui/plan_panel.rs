@@ -121,7 +121,8 @@ impl Widget for &PlanPanel<'_> {
                     Span::styled(format!("{marker}{:<label_width$}", knob.label()), style),
                     Span::styled(value.clone(), style.add_modifier(Modifier::BOLD)),
                 ];
-                let room = usize::from(inner.width).saturating_sub(2 + label_width + value.chars().count());
+                // What is left of the row after what is drawn, measured as drawn.
+                let room = usize::from(inner.width).saturating_sub(spans.iter().map(Span::width).sum::<usize>());
                 if !editing {
                     let fitting = notes(was.as_deref(), deployed.as_deref(), theme)
                         .into_iter()

@@ -95,6 +95,8 @@ pub enum Msg {
     ScrollFindings(Move),
     /// The wheel over the knobs: the list moves, nothing is selected or changed.
     ScrollPlan(Move),
+    /// The wheel over the figures, when they do not all fit.
+    ScrollCapacity(Move),
     /// Tab and Shift-Tab.
     SwitchFocus,
     /// `Enter` on the findings: open the one at the top of the pane whole.
@@ -238,8 +240,15 @@ pub struct App {
     /// The first row of the Plan panel shown, once the wheel or a click has set it; `None`
     /// follows the selected knob (the keyboard).
     pub plan_scroll: Option<usize>,
+    /// The first line of the Capacity panel shown (the wheel's).
+    pub capacity_scroll: usize,
     /// The half of the host typed while the plan has none (left out of what is saved).
     pub host_half: Option<HostHalf>,
+    /// While the event loop handles a batch of waiting events, the analysis waits for the
+    /// batch's end ([`App::refresh`]): one analysis a frame, however fast the keys come.
+    pub defer_analysis: bool,
+    /// The plan changed since the last analysis (only while deferred).
+    pub stale: bool,
     /// The host is the operator's (the command line, a plan file, a deployment's plan), not a
     /// preset's: presets keep it.
     pub host_given: bool,
@@ -292,7 +301,10 @@ impl App {
             focus: Focus::Plan,
             findings_scroll: 0,
             plan_scroll: None,
+            capacity_scroll: 0,
             host_half: None,
+            defer_analysis: false,
+            stale: false,
             host_given,
             screen: Rect::new(0, 0, 120, 40),
             cursor: 0,
@@ -304,8 +316,9 @@ impl App {
         &self.loaded.plan
     }
 
+    /// Whether quitting loses anything: a change not saved, or half a host typed.
     pub fn modified(&self) -> bool {
-        self.loaded.plan != self.saved
+        self.loaded.plan != self.saved || self.host_half.is_some()
     }
 
     pub(super) fn snapshot(&self) -> Snapshot {
@@ -318,7 +331,11 @@ impl App {
         self.loaded.plan = snapshot.plan;
         self.origin = snapshot.origin;
         self.preset = snapshot.preset;
-        self.recompute();
+        if self.defer_analysis {
+            self.stale = true;
+        } else {
+            self.recompute();
+        }
         current
     }
 
@@ -333,7 +350,19 @@ impl App {
         self.undo.push_back(self.snapshot());
         self.redo.clear();
         self.loaded.plan = next;
-        self.recompute();
+        if self.defer_analysis {
+            self.stale = true;
+        } else {
+            self.recompute();
+        }
+    }
+
+    /// The analysis of the plan as it is now, if a batch of events left it behind.
+    pub fn refresh(&mut self) {
+        if self.stale {
+            self.stale = false;
+            self.recompute();
+        }
     }
 
     pub(super) fn recompute(&mut self) {

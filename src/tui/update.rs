@@ -50,7 +50,13 @@ pub fn update(app: &mut App, msg: Msg) -> Option<Effect> {
             }
             let names: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
             let apply = apply.map(|command| format!(" · apply it: {command}")).unwrap_or_default();
-            app.tell(format!("wrote {}{apply}", names.join(" and ")));
+            // Half a host is not in the file: said, and quitting still asks.
+            let host = if output == Output::Plan && app.host_half.is_some() {
+                " (no host in it: type the host's other half, then save again)"
+            } else {
+                ""
+            };
+            app.tell(format!("wrote {}{host}{apply}", names.join(" and ")));
             return None;
         }
         Msg::WriteFailed(why) => {
@@ -88,7 +94,10 @@ pub fn update(app: &mut App, msg: Msg) -> Option<Effect> {
 /// undo, the help, and starting a write.
 fn normal(app: &mut App, msg: Msg) -> Option<Effect> {
     // The keyboard brings the selected knob back into view; the mouse leaves the list be.
-    if !matches!(msg, Msg::Select(_) | Msg::ScrollPlan(_) | Msg::ScrollFindings(_) | Msg::SwitchFocus) {
+    if !matches!(
+        msg,
+        Msg::Select(_) | Msg::ScrollPlan(_) | Msg::ScrollCapacity(_) | Msg::ScrollFindings(_) | Msg::SwitchFocus
+    ) {
         app.plan_scroll = None;
     }
     match msg {
@@ -101,6 +110,10 @@ fn normal(app: &mut App, msg: Msg) -> Option<Effect> {
             app.plan_scroll = row.filter(|row| (offset..offset + height).contains(row)).map(|_| offset);
             app.selected = knob;
             app.focus = Focus::Plan;
+        }
+        Msg::ScrollCapacity(movement) => {
+            // The panel stops at its last line; past it the wheel has nothing to show.
+            app.capacity_scroll = moved(app.capacity_scroll, movement, CAPACITY_SCROLL_MOST);
         }
         Msg::ScrollPlan(movement) => {
             let (offset, height) = plan_window(app);
@@ -178,7 +191,7 @@ fn normal(app: &mut App, msg: Msg) -> Option<Effect> {
             // deployment, no longer what was loaded or saved).
             let had_edits = match app.preset {
                 Some(current) => !app.preset_plan(current).is_ok_and(|mut fresh| {
-                    if keep_host {
+                    if app.host_given && fresh.platform.is_compose() {
                         fresh.host = app.plan().host.or(app.baseline.host);
                     }
                     fresh == *app.plan()
@@ -188,7 +201,12 @@ fn normal(app: &mut App, msg: Msg) -> Option<Effect> {
             app.change(plan);
             app.preset = Some(next);
             app.origin = format!("{} preset", app.plan().name.as_deref().unwrap_or(presets[next]));
-            let host = if keep_host { " (your host kept)" } else { "" };
+            let host = match (keep_host, app.host_given) {
+                (true, _) => " (your host kept)",
+                // A cluster has nodes, not a host: the given one comes back with a Docker preset.
+                (false, true) => " (your host set aside: a Kubernetes plan has nodes)",
+                _ => "",
+            };
             let note = if had_edits { ": your edits are one u away" } else { "" };
             app.tell(format!("preset {}{host}{note}", presets[next]));
         }
@@ -349,6 +367,10 @@ fn scroll_findings(app: &mut App, movement: Move) {
     let last = app_areas(app, app.screen).map_or(0, |areas| view.max_scroll(areas.findings));
     app.findings_scroll = moved(app.findings_scroll.min(last), movement, last);
 }
+
+/// The most lines the wheel moves the figures by: past the panel's last line the panel stops
+/// on its own.
+const CAPACITY_SCROLL_MOST: usize = 24;
 
 /// The Plan panel's first row shown and its height in rows, as drawn on this screen.
 fn plan_window(app: &App) -> (usize, usize) {

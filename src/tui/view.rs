@@ -43,6 +43,7 @@ pub fn capacity_view(app: &App) -> CapacityView<'_> {
             streaming: worst(&[RuleId::StreamingMemoryRisk, RuleId::StreamingMemoryTight, RuleId::StreamingOneRuntime]),
         },
         observed: app.observed.as_ref().map(|o| (o, app.plan().peak_slots())),
+        scroll: app.capacity_scroll,
     }
 }
 

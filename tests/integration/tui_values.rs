@@ -167,3 +167,51 @@ fn a_long_message_moves_no_panel() {
     let shown = screen(&app, 80, 24);
     assert_eq!(row_of_findings(&shown), before, "{shown}");
 }
+
+#[test]
+fn was_notes_fit_or_are_not_drawn_cut() {
+    let mut app = app_on(&Request { compose_files: fixture_files(), ..Request::default() });
+    type_value(&mut app, Knob::HostCpus, "16");
+    type_value(&mut app, Knob::HostMemory, "64G");
+    flowcap::tui::update::update(&mut app, flowcap::tui::state::Msg::Resize { width: 120, height: 40 });
+    let shown = screen(&app, 120, 40);
+    let line = shown.lines().find(|l| l.contains("memory            64 GiB")).unwrap();
+    assert!(line.contains("(was unknown)") || !line.contains("(was"), "{line}");
+}
+
+/// While the event loop handles a batch of keys the analysis waits, and runs once at the end.
+#[test]
+fn a_batch_of_keys_is_analysed_once() {
+    let mut app = app("medium");
+    select(&mut app, Knob::RuntimeReplicas);
+    let before = app.report.figures.concurrent_executions;
+    app.defer_analysis = true;
+    press(&mut app, "lll");
+    assert_eq!(app.plan().runtime.replicas, 7);
+    assert_eq!(app.report.figures.concurrent_executions, before, "not analysed mid-batch");
+    app.defer_analysis = false;
+    app.refresh();
+    assert_eq!(app.report.figures.concurrent_executions, 70);
+    // Half a host typed counts as unsaved: quitting asks.
+    type_value(&mut app, Knob::HostCpus, "8");
+    let mut fresh = app_on(&Request { compose_files: fixture_files(), ..Request::default() });
+    type_value(&mut fresh, Knob::HostCpus, "16");
+    assert!(fresh.modified());
+}
+
+/// Figures the Capacity panel has no rows for are said to be there, and the wheel brings them.
+#[test]
+fn the_wheel_scrolls_the_figures_that_do_not_fit() {
+    use flowcap::tui::state::{Move, Msg};
+    let mut app = crate::tui::many_findings();
+    let text = include_str!("../../examples/busy-medium.yaml");
+    app.loaded = flowcap::model::load::parse_plan("busy.yaml", text).unwrap();
+    flowcap::tui::update::update(&mut app, Msg::Resize { width: 80, height: 24 });
+    flowcap::tui::update::update(&mut app, Msg::Select(Knob::RuntimeSlots));
+    press(&mut app, "l");
+    let shown = screen(&app, 80, 24);
+    assert!(shown.contains("more · the wheel scrolls ┘"), "{shown}");
+    flowcap::tui::update::update(&mut app, Msg::ScrollCapacity(Move::Down(1)));
+    let scrolled = screen(&app, 80, 24);
+    assert!(scrolled.contains("↑ 1 above"), "{scrolled}");
+}
