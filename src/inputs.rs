@@ -345,6 +345,32 @@ pub fn with_deployment_facts(mut loaded: LoadedPlan, deployment: Option<&Deploym
     loaded
 }
 
+/// The deployment read again with the override just written at `output`: its files as they
+/// were found (Compose's own discovery finds a `docker-compose.override.yml` beside them; any
+/// other name is added last, as `-f` would), the same roles, profiles and variables.
+pub fn with_override(deployment: &Deployment, output: &Path, shell: Environment) -> Result<Deployment, InputError> {
+    let project = &deployment.project;
+    let mut options = project.options.clone();
+    let mut files: Vec<PathBuf> = project.files.iter().map(|file| PathBuf::from(&file.name)).collect();
+    if !files.iter().any(|f| same_file(f, output)) {
+        files.push(output.to_path_buf());
+    }
+    options.files = files;
+    let project = Project::find(&options, shell)?
+        .ok_or_else(|| InputError::conflict(output.display().to_string(), "the deployment's files are gone"))?;
+    let imported = compose::import(&project, &deployment.names)?;
+    let scraped = compose::scrape::static_targets(&project, &deployment.names)?;
+    let alert_rules = compose::alert_rules::rule_checks(&project)?;
+    Ok(Deployment {
+        project,
+        names: deployment.names.clone(),
+        imported,
+        compared: deployment.compared,
+        scraped,
+        alert_rules,
+    })
+}
+
 /// The override (and balancer configs) that make `plan` real over `deployment`, written at
 /// `output`: the same for `flowcap export` and the planner's `e`. The base is the deployment
 /// without `output` itself, which is the file about to be replaced.

@@ -229,10 +229,12 @@ impl Widget for &CapacityPanel<'_> {
             (_, Some(fit)) => {
                 let now = &fit.now;
                 // Requests placed now over what the nodes offer pods.
-                let nodes = format!("{} nodes", now.nodes);
-                lines.push(gauge(theme, width, "Cluster CPU", nodes, now.cpu_requests_share, levels.cluster));
-                let pods = format!("{}/{} pods", now.placed, now.pods);
-                lines.push(gauge(theme, width, "Cluster memory", pods, now.memory_requests_share, levels.cluster));
+                // Each gauge says what it measures: the share of the nodes' CPU and memory the
+                // placed pods request; beside it, where and how many.
+                let nodes = format!("of {} nodes", now.nodes);
+                lines.push(gauge(theme, width, "CPU requested", nodes, now.cpu_requests_share, levels.cluster));
+                let pods = format!("{}/{} pods placed", now.placed, now.pods);
+                lines.push(gauge(theme, width, "Mem requested", pods, now.memory_requests_share, levels.cluster));
                 let max = &fit.at_maximum;
                 let mut text = format!("{}/{} pods on {} nodes", max.placed, max.pods, max.nodes);
                 if let Some(at) = &figures.at_maximum {

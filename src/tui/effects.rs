@@ -1,7 +1,7 @@
 //! The planner's only I/O: carrying out the [`Effect`]s `update` returns. Each effect that
 //! has an outcome answers with a [`Msg`] that goes back through `update`.
 
-use super::state::{App, Consent, Effect, Msg, Output};
+use super::state::{App, Consent, Effect, Msg, Output, ReadBack};
 use super::update::update;
 use crate::inputs;
 use crate::io::error::InputError;
@@ -40,6 +40,15 @@ pub fn perform(app: &App, effect: Effect) -> Option<Msg> {
             Ok(Written::AskFirst(needs_force)) => Msg::AskToReplace { output, path, needs_force },
             Err(error) => Msg::WriteFailed(error.to_string()),
         }),
+        Effect::ReadDeployment(path) => {
+            let deployment = app.deployment.as_ref()?;
+            match inputs::with_override(deployment, &path, crate::platform::compose::Environment::from_process()) {
+                Ok(read) => Some(Msg::DeploymentRead(ReadBack(Box::new(read)))),
+                Err(error) => {
+                    Some(Msg::WriteFailed(format!("wrote it, but cannot read the deployment with it: {error}")))
+                }
+            }
+        }
     }
 }
 

@@ -153,7 +153,21 @@ pub enum Msg {
     },
     /// From [`Effect::Write`]: nothing was written, and why.
     WriteFailed(String),
+    /// From [`Effect::ReadDeployment`]: the deployment with the override just written.
+    DeploymentRead(ReadBack),
 }
+
+/// A deployment read again ([`Msg::DeploymentRead`]); equal only to itself.
+#[derive(Clone, Debug)]
+pub struct ReadBack(pub Box<Deployment>);
+
+impl PartialEq for ReadBack {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self.0.as_ref(), other.0.as_ref())
+    }
+}
+
+impl Eq for ReadBack {}
 
 /// What `update` asks of the event loop, which alone does I/O ([`super::effects::perform`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -165,6 +179,9 @@ pub enum Effect {
         path: PathBuf,
         consent: Consent,
     },
+    /// Read the deployment again with the override just written at this path, so the plan is
+    /// held against what now runs; answered with [`Msg::DeploymentRead`].
+    ReadDeployment(PathBuf),
     Quit,
 }
 
@@ -402,6 +419,20 @@ impl App {
         self.recompute();
         self.baseline_report = self.report.clone();
         self
+    }
+
+    /// Holds the plan against `deployment` read again (with the override `e` wrote): its ports
+    /// and names are the facts now, in place of those the plan had from before.
+    pub(super) fn reread(&mut self, deployment: Deployment) {
+        let unsaved = self.modified();
+        self.loaded.plan = self.loaded.plan.without_deployment_facts();
+        self.loaded.inherited.clear();
+        self.loaded.inherit_deployment_facts(&deployment.imported);
+        if !unsaved {
+            self.saved = self.loaded.plan.clone();
+        }
+        self.deployment = Some(deployment);
+        self.recompute();
     }
 
     /// The host came from the command line (`--host-cpus`, `--host-memory`): presets keep it.

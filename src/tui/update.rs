@@ -13,7 +13,8 @@ use std::path::PathBuf;
 /// [`Effect`] for the event loop to carry out. What any mode takes is handled here; the rest by
 /// the function of the mode the planner is in.
 pub fn update(app: &mut App, msg: Msg) -> Option<Effect> {
-    if !matches!(msg, Msg::Type(_) | Msg::Backspace) {
+    // A message stays until the operator's next act (a read-back after a write is not one).
+    if !matches!(msg, Msg::Type(_) | Msg::Backspace | Msg::DeploymentRead(_)) {
         app.status = None;
     }
     match msg {
@@ -46,7 +47,7 @@ pub fn update(app: &mut App, msg: Msg) -> Option<Effect> {
                     Some(deployment) => format!("{} against {}", path.display(), deployment.project.describe()),
                     None => path.display().to_string(),
                 };
-                app.saved_path = Some(path);
+                app.saved_path = Some(path.clone());
             }
             let names: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
             let apply = apply.map(|command| format!(" · apply it: {command}")).unwrap_or_default();
@@ -57,6 +58,14 @@ pub fn update(app: &mut App, msg: Msg) -> Option<Effect> {
                 ""
             };
             app.tell(format!("wrote {}{host}{apply}", names.join(" and ")));
+            // The override is part of the deployment now: the plan is held against it.
+            if output == Output::Override && app.deployment.is_some() {
+                return Some(Effect::ReadDeployment(path));
+            }
+            return None;
+        }
+        Msg::DeploymentRead(read) => {
+            app.reread(*read.0);
             return None;
         }
         Msg::WriteFailed(why) => {

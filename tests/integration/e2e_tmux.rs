@@ -333,3 +333,30 @@ fn a_burst_of_keys_at_a_million_slots_and_ctrl_c_asks() {
     tmux.keys(&["C-c"]);
     tmux.wait_for("FLOWCAP-EXITED-0");
 }
+
+/// After `o` scales a service that publishes a fixed port, `e` writes the override that moves
+/// the port, and the planner holds the plan against the deployment with it: the error goes.
+#[test]
+#[cfg_attr(any(missing = "tmux", missing = "shared-fixtures"), ignore = "needs tmux and ../shared/fixtures")]
+fn the_export_is_part_of_the_deployment_the_planner_holds_the_plan_to() {
+    let tmux = Tmux::start("export-reread");
+    let flow_like = crate::common::shared_fixtures().join("flow-like/docker-compose.yml");
+    std::fs::copy(&flow_like, tmux.dir.join("docker-compose.yml")).unwrap();
+    tmux.start_flowcap_with("--profile monitoring", "Findings (");
+    // Two runtimes: the runtime's fixed host port 9000 cannot be bound twice.
+    tmux.keys(&["j", "j", "j", "j", "l"]);
+    tmux.wait_for("fixed-host-port");
+    tmux.keys(&["e"]);
+    tmux.wait_for("Export override to: ");
+    tmux.keys(&["Enter"]);
+    let after = tmux.wait_for("apply it:");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut screen = after;
+    while screen.contains("fixed-host-port") {
+        assert!(Instant::now() < deadline, "the error stays after the export that fixes it:\n{screen}");
+        std::thread::sleep(Duration::from_millis(50));
+        screen = tmux.screen();
+    }
+    tmux.keys(&["q", "y"]);
+    tmux.wait_for("FLOWCAP-EXITED-0");
+}

@@ -232,7 +232,7 @@ fn presets_cycle_and_undo() {
     // Without a compose deployment the cycle goes on to the cluster, then back to the start.
     press(&mut app, "p");
     assert_eq!(app.plan().name.as_deref(), Some("Kubernetes large"));
-    assert!(screen(&app, 80, 24).contains("Cluster"));
+    assert!(screen(&app, 80, 24).contains("CPU requested"));
     press(&mut app, "p");
     assert_eq!(app.plan().name.as_deref(), Some("Development"));
     press(&mut app, "uu");
