@@ -960,7 +960,7 @@ fn text_fields_move_their_cursor() {
 #[test]
 fn many_findings_at_every_size() {
     let mut app = many_findings();
-    for (width, height) in [(80, 24), (250, 70)] {
+    for (width, height) in [(80, 24), (200, 60), (250, 70)] {
         update(&mut app, Msg::Resize { width, height });
         insta::assert_snapshot!(format!("many_findings_{width}x{height}"), screen(&app, width, height));
     }
