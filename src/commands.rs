@@ -160,6 +160,10 @@ pub fn check(args: &CheckArgs) -> ExitCode {
         print(&text);
     }
     let code = if args.check && report.summary.failed { ExitCode::from(EXIT_FINDINGS) } else { ExitCode::SUCCESS };
+    // A report printed without --check says FAIL and exits 0: say why, where scripts look.
+    if !args.check && report.summary.failed {
+        tell("note: a report, not a check: it exits 0; with --check the same findings exit 1");
+    }
     // The process ends here: freeing the parsed compose tree node by node would only cost time.
     std::mem::forget((inputs, report));
     code

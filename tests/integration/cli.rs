@@ -346,3 +346,19 @@ fn bad_workloads_by_path_are_refused_where_they_are() {
     .success()
     .stdout(predicate::str::contains("(the wait target no longer applies)"));
 }
+
+/// Without --check the report prints FAIL and exits 0, and says so on stderr; with it, 1.
+#[test]
+fn a_report_without_check_says_it_exits_0() {
+    let args = ["--preset", "large", "--host-cpus", "4", "--host-memory", "8G"];
+    let report = flowcap().args(args).output().unwrap();
+    assert_eq!(report.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&report.stdout).contains("\nFAIL (fails on error and above)"));
+    assert!(
+        String::from_utf8_lossy(&report.stderr)
+            .contains("note: a report, not a check: it exits 0; with --check the same findings exit 1")
+    );
+    let check = flowcap().arg("--check").args(args).output().unwrap();
+    assert_eq!(check.status.code(), Some(1));
+    assert!(!String::from_utf8_lossy(&check.stderr).contains("note: a report"));
+}
