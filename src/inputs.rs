@@ -207,6 +207,11 @@ pub fn resolve(request: &Request, shell: Environment) -> Result<Inputs, InputErr
         (None, Some(deployment)) => deployment.imported.clone(),
         (None, None) => load_preset("development")?,
     };
+    // A preset is Flow-Like's stack, not a file of the operator's: its services that share a
+    // name with this stack's API, runtime or Postgres are not this stack's.
+    if request.plan.is_none() && request.preset.is_some() {
+        names.drop_foreign_services(&mut loaded.plan);
+    }
     names.check_plan(&loaded.plan, &loaded.file)?;
     let partial = request.host_cpus.is_some() != request.host_memory.is_some();
     if partial && loaded.plan.host.is_none() {

@@ -362,3 +362,35 @@ fn a_report_without_check_says_it_exits_0() {
     assert_eq!(check.status.code(), Some(1));
     assert!(!String::from_utf8_lossy(&check.stderr).contains("note: a report"));
 }
+
+/// A preset on a foreign stack whose API service is called `web`: the preset's `web` is
+/// Flow-Like's frontend, not this stack's API, so it is left out instead of refused.
+#[test]
+fn a_preset_fits_a_stack_whose_api_is_called_web() {
+    let dir = crate::common::tempdir("foreign-web");
+    std::fs::write(
+        dir.join("compose.yaml"),
+        "services:\n  web:\n    image: ghcr.io/tm9657/flow-like-api:latest\n  \
+         worker:\n    image: ghcr.io/tm9657/flow-like-runtime:latest\n  postgres:\n    image: postgres:16\n",
+    )
+    .unwrap();
+    let output = flowcap()
+        .current_dir(&dir)
+        .args([
+            "export",
+            "--preset",
+            "medium",
+            "-f",
+            "compose.yaml",
+            "--service",
+            "api=web",
+            "--service",
+            "runtime=worker",
+        ])
+        .args(["-o", "o.yml"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("web replicas: 1 → 2") && stdout.contains("worker replicas: 1 → 4"), "{stdout}");
+}

@@ -110,6 +110,23 @@ impl ServiceNames {
 
     /// Refuses a plan whose `other_services` repeat the API's, the runtime's or Postgres's
     /// service: the export would write that service twice.
+    /// A built-in preset describes Flow-Like's own stack: its `other_services` named like a
+    /// service this deployment plays the API, runtime or Postgres with (a preset's `web` is
+    /// Flow-Like's frontend; a stack's `web` may be its API) are not this stack's. They are
+    /// left out; returns their names.
+    pub fn drop_foreign_services(&self, plan: &mut Plan) -> Vec<String> {
+        let foreign: Vec<String> = plan
+            .other_services
+            .keys()
+            .filter(|name| self.role_of(name).is_some_and(|r| matches!(r, Role::Api | Role::Runtime | Role::Postgres)))
+            .cloned()
+            .collect();
+        for name in &foreign {
+            plan.other_services.remove(name);
+        }
+        foreign
+    }
+
     pub fn check_plan(&self, plan: &Plan, file: &str) -> Result<(), InputError> {
         for name in plan.other_services.keys() {
             if let Some(role) = self.role_of(name).filter(|r| matches!(r, Role::Api | Role::Runtime | Role::Postgres)) {
