@@ -402,3 +402,46 @@ fn an_export_over_the_operators_values_replaces_their_placement_and_reads_back_a
     // The Redis limit flowcap writes is a key the chart reads.
     assert!(!stdout.contains("helm-values-unknown-key"), "{stdout}");
 }
+
+/// A toleration tolerates a taint only when its key, value and effect all agree (an `Exists`
+/// with the key, whatever the value); `NotIn` admits nodes without the label or with another
+/// value.
+#[test]
+fn a_toleration_must_match_key_value_and_effect_and_not_in_excludes() {
+    let with_toleration = |toleration: &str| {
+        plan(&POOLS.replace(
+            "api: {",
+            &format!(
+                "pod_placement:\n  api:\n    node_selector: {{ role: db }}\n    tolerations: [ {toleration} ]\napi: {{"
+            ),
+        ))
+    };
+    // The db pool's taint is dedicated=db:NoSchedule; the API selects that pool.
+    for (toleration, admitted) in [
+        ("{ key: dedicated, operator: Equal, value: db, effect: NoSchedule }", true),
+        ("{ key: dedicated, operator: Equal, value: db }", true),
+        ("{ key: dedicated, operator: Exists }", true),
+        ("{ key: dedicated, operator: Equal, value: web, effect: NoSchedule }", false),
+        ("{ key: dedicated, operator: Equal, value: db, effect: NoExecute }", false),
+        ("{ key: other, operator: Equal, value: db, effect: NoSchedule }", false),
+        ("{ key: other, operator: Exists }", false),
+    ] {
+        let p = with_toleration(toleration);
+        let placed = analyze(&p).cluster.unwrap().now.placed;
+        assert_eq!(placed == 3, admitted, "{toleration}: {placed} placed");
+    }
+    // NotIn: the general pool has no `role` label, the db pool has role=db.
+    let not_in = |values: &str| {
+        plan(&POOLS.replace(
+            "api: {",
+            &format!(
+                "pod_placement:\n  api:\n    tolerations: [ {{ operator: Exists }} ]\n    required_node_affinity:\n      \
+                 - matchExpressions: [ {{ key: role, operator: NotIn, values: [{values}] }} ]\napi: {{"
+            ),
+        ))
+    };
+    let admission =
+        |p: &Plan| flowcap::analysis::placement::pods(p, flowcap::analysis::placement::Scale::Now)[0].admission.clone();
+    assert_eq!(admission(&not_in("db")).pools, vec![true, false]);
+    assert_eq!(admission(&not_in("web")).pools, vec![true, true]);
+}
