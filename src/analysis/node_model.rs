@@ -16,6 +16,15 @@ fn band(amount: u64, from: u64, to: u64) -> u64 {
     amount.clamp(from, to) - from
 }
 
+/// The CPU reserved of `millis` by a ladder over the first core, the second, the next two and
+/// every core above four: `rates` of each millicore in that band, per `per`, the sum rounded
+/// up (GKE's and AKS's; EKS rounds each band down, [`eks`]).
+fn cpu_ladder(millis: u64, rates: [u128; 4], per: u128) -> u64 {
+    let bands = [(0, 1_000), (1_000, 2_000), (2_000, 4_000), (4_000, u64::MAX)];
+    let sum: u128 = bands.iter().zip(rates).map(|(&(from, to), rate)| u128::from(band(millis, from, to)) * rate).sum();
+    sum.div_ceil(per) as u64
+}
+
 /// GKE's published reservations: CPU 6 % of the first core, 1 % of the second, 0.5 % of the
 /// next two and 0.25 % of every core above four; memory 255 MiB below 1 GiB, else 25 % of the
 /// first 4 GiB, 20 % of the next 4, 10 % of the next 8, 6 % of the next 112 and 2 % above
@@ -29,11 +38,7 @@ fn band(amount: u64, from: u64, to: u64) -> u64 {
 /// ```
 pub fn gke(cpus: Cpus, memory: Bytes) -> (Cpus, Bytes) {
     let m = cpus.0;
-    let cpu_reserved = (u128::from(band(m, 0, 1_000)) * 600
-        + u128::from(band(m, 1_000, 2_000)) * 100
-        + u128::from(band(m, 2_000, 4_000)) * 50
-        + u128::from(band(m, 4_000, u64::MAX)) * 25)
-        .div_ceil(10_000) as u64;
+    let cpu_reserved = cpu_ladder(m, [600, 100, 50, 25], 10_000);
     let b = memory.0;
     let memory_reserved = if b < GIB {
         255 * MIB
@@ -82,11 +87,7 @@ pub fn eks(cpus: Cpus, memory: Bytes, max_pods: u32) -> (Cpus, Bytes) {
 /// ```
 pub fn aks(cpus: Cpus, memory: Bytes, max_pods: u32) -> (Cpus, Bytes) {
     let m = cpus.0;
-    let cpu_reserved = (u128::from(band(m, 0, 1_000)) * 60
-        + u128::from(band(m, 1_000, 2_000)) * 40
-        + u128::from(band(m, 2_000, 4_000)) * 20
-        + u128::from(band(m, 4_000, u64::MAX)) * 10)
-        .div_ceil(1_000) as u64;
+    let cpu_reserved = cpu_ladder(m, [60, 40, 20, 10], 1_000);
     let by_pods = (20 * u64::from(max_pods) + 50) * MIB;
     let memory_reserved = by_pods.min(memory.0 / 4);
     (Cpus(m.saturating_sub(cpu_reserved)), Bytes(memory.0.saturating_sub(memory_reserved + EVICTION)))

@@ -114,8 +114,8 @@ fn normal(app: &mut App, msg: Msg) -> Option<Effect> {
             // A refusal is about the knob it was for: it goes when another is chosen.
             app.knob_error = None;
             // A click: the list stays where it was drawn, with the knob clicked in it.
-            let (offset, height) = plan_window(app);
-            let row = plan_view(app).rows.iter().position(|r| r.knob() == Some(knob));
+            let (view, offset, height) = plan_window(app);
+            let row = view.rows.iter().position(|r| r.knob() == Some(knob));
             app.plan_scroll = row.filter(|row| (offset..offset + height).contains(row)).map(|_| offset);
             app.selected = knob;
             app.focus = Focus::Plan;
@@ -125,8 +125,8 @@ fn normal(app: &mut App, msg: Msg) -> Option<Effect> {
             app.capacity_scroll = moved(app.capacity_scroll, movement, CAPACITY_SCROLL_MOST);
         }
         Msg::ScrollPlan(movement) => {
-            let (offset, height) = plan_window(app);
-            let last = plan_view(app).rows.len().saturating_sub(height);
+            let (view, offset, height) = plan_window(app);
+            let last = view.rows.len().saturating_sub(height);
             app.plan_scroll = Some(moved(offset, movement, last));
         }
         Msg::Move(movement) if app.focus == Focus::Findings => scroll_findings(app, movement),
@@ -381,11 +381,14 @@ fn scroll_findings(app: &mut App, movement: Move) {
 /// on its own.
 const CAPACITY_SCROLL_MOST: usize = 24;
 
-/// The Plan panel's first row shown and its height in rows, as drawn on this screen.
-fn plan_window(app: &App) -> (usize, usize) {
+/// The Plan panel's rows, its first row shown and its height in rows, as drawn on this screen
+/// (one view built for all three).
+fn plan_window(app: &App) -> (super::plan_panel::PlanView, usize, usize) {
     let height =
         app_areas(app, app.screen).map_or(0, |areas| ratatui::widgets::Block::bordered().inner(areas.plan).height);
-    (plan_view(app).offset(height), usize::from(height))
+    let view = plan_view(app);
+    let offset = view.offset(height);
+    (view, offset, usize::from(height))
 }
 
 /// Sets a typed value. Half of a host the plan lacks is kept until the other half comes, and a
