@@ -15,6 +15,7 @@ const TOOLS: &[(&str, &[&str])] = &[
     ("groff", &["--version"]),
     ("helm", &["version"]),
     ("kubernetes-validate", &["--version"]),
+    ("node", &["--version"]),
     ("openssl", &["version"]),
     ("podman-compose", &["-m", "podman_compose", "--dry-run", "version"]),
     ("prometheus", &["--version"]),

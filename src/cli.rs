@@ -180,7 +180,8 @@ pub struct ExportArgs {
     /// Also write the plan, so `flowcap --check PLAN -f ...` can hold the deployment to it.
     #[arg(long, value_name = "FILE")]
     pub save_plan: Option<PathBuf>,
-    /// Add PGTune's web-profile settings to the Postgres command.
+    /// Write PGTune's settings (for postgres.profile, the Postgres memory and CPUs) into the
+    /// Postgres command, its shared_buffers too unless the plan sets one: postgres.pgtune.
     #[arg(long, conflicts_with = "helm")]
     pub pgtune: bool,
     /// Write Helm values for Flow-Like's chart from a Kubernetes plan (only the keys flowcap

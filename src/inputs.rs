@@ -3,6 +3,7 @@
 //! overrides) here, so `--check`, `diff`, `explain`, `solve`, `export` and the planner can
 //! never disagree about what they are looking at.
 
+use crate::analysis::postgres_memory::PostgresMemory;
 use crate::io::error::InputError;
 use crate::io::write::{WRITTEN_BY, same_file, written_by_flowcap};
 use crate::model::cluster::{Cluster, NodePool, Platform, Provider};
@@ -401,8 +402,17 @@ pub fn export(
     refuse_inputs(output, Some(plan_source), Some(deployment), true, &[])?;
     let without_output = deployment.project.without(output)?;
     let base = without_output.as_ref().unwrap_or(&deployment.project);
-    let options = ExportOptions { plan_source: plan_source.to_string(), pgtune };
-    compose::export(plan, base, &deployment.names, output, &options)
+    let options = ExportOptions { plan_source: plan_source.to_string() };
+    let mut plan = plan.clone();
+    plan.postgres.pgtune |= pgtune;
+    if plan.postgres.pgtune && !plan.postgres.external && PostgresMemory::of(&plan, 0).pgtune.is_none() {
+        return Err(InputError::conflict(
+            "--pgtune",
+            "PGTune sizes for the memory Postgres may use, and the plan gives none: set postgres.limits.memory or \
+             give --host-memory",
+        ));
+    }
+    compose::export(&plan, base, &deployment.names, output, &options)
 }
 
 /// The Helm values that make a Kubernetes `plan` real, to be written at `output`, and the

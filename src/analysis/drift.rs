@@ -2,6 +2,7 @@
 //! says otherwise. `--check PLAN --compose …` reports each as a `drift` finding, `flowcap diff`
 //! prints them as before → after.
 
+use crate::analysis::postgres_memory::PostgresMemory;
 use crate::model::chart::chart_workload;
 use crate::model::cluster::{Autoscaling, Platform};
 use crate::model::plan::Plan;
@@ -207,7 +208,8 @@ pub fn compare(deployed: &Plan, planned: &Plan) -> Vec<Difference> {
         changes.field("postgres.max_connections", |p| p.postgres.max_connections);
         changes.field("postgres.superuser_reserved_connections", |p| p.postgres.superuser_reserved_connections);
         changes.field("postgres.reserved_connections", |p| p.postgres.reserved_connections);
-        changes.field("postgres.shared_buffers", |p| p.postgres.shared_buffers);
+        // As each side runs it: unset is PostgreSQL's default, or PGTune's with postgres.pgtune.
+        changes.field("postgres.shared_buffers", |p| PostgresMemory::of(p, 0).shared_buffers());
         changes.limits_and_reservations("postgres", |p| (&p.postgres.limits, &p.postgres.reservations));
     }
     // Redis's own settings, where both sides know them (a config file hides the deployment's).

@@ -79,8 +79,8 @@ pub const DEFAULTS: &[Explained] = &[
     },
     Explained {
         path: "postgres.shared_buffers",
-        read: |p| p.postgres.shared_buffers.to_string(),
-        source: "PostgreSQL's default (the docs suggest 25 % of RAM on a dedicated server)",
+        read: |p| crate::analysis::postgres_memory::PostgresMemory::of(p, 0).shared_buffers().to_string(),
+        source: "PostgreSQL's default, or PGTune's with postgres.pgtune (the docs suggest 25 % of RAM on a dedicated server)",
     },
     Explained {
         path: "postgres.storage",

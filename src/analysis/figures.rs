@@ -2,8 +2,8 @@
 
 use crate::analysis::cockroach::{self, CockroachFigures};
 use crate::analysis::orders::{self, Scheduling};
-use crate::analysis::pgtune::{self, PgTune};
 use crate::analysis::placement::{self, Placement, Scale};
+pub use crate::analysis::postgres_memory::PostgresMemory;
 use crate::analysis::redis::{self, RedisFigures};
 use crate::analysis::scheduler;
 use crate::analysis::streaming::{self, StreamingFigures};
@@ -138,23 +138,6 @@ pub struct HostFit {
     pub unlimited: Vec<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct PostgresMemory {
-    pub shared_buffers_bytes: u64,
-    /// The Postgres container's memory limit, when it has one.
-    pub memory_limit_bytes: Option<u64>,
-    /// shared_buffers ÷ memory limit.
-    pub shared_buffers_share: Option<f64>,
-    /// shared_buffers + used connections × memory per connection (the policy's figure).
-    pub estimated_bytes: u64,
-    /// The worst case under PostgreSQL's defaults, all charged to the container: the estimate,
-    /// plus every connection sorting in work_mem, every autovacuum worker in
-    /// maintenance_work_mem, and parallel hash joins filling /dev/shm.
-    pub worst_case_bytes: u64,
-    /// PGTune's web profile for the container's memory and CPUs, when known.
-    pub pgtune: Option<PgTune>,
-}
-
 /// One kind of container the plan knows, with how many run.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Container<'a> {
@@ -249,7 +232,7 @@ pub fn analyze(plan: &Plan) -> Analysis {
         slots_per_replica: plan.runtime.max_concurrent_executions,
         per_slot: per_slot(plan),
         host: host_fit(plan),
-        postgres: postgres_memory(plan, connections.used),
+        postgres: PostgresMemory::of(plan, connections.used),
         connections,
         queued: plan.workload.as_ref().and_then(|w| {
             let (replicas, slots) = plan.peak_executors();
@@ -408,36 +391,6 @@ pub fn host_fit(plan: &Plan) -> Option<HostFit> {
         memory_reservations_share: share(memory_reservations, host.memory.0),
         unlimited,
     })
-}
-
-fn postgres_memory(plan: &Plan, used_connections: u64) -> PostgresMemory {
-    let pg = &plan.postgres;
-    let limit = pg.limits.memory;
-    // PGTune sizes for the memory Postgres can use: its limit, else the whole host.
-    let ram = limit.or(plan.host.map(|h| h.memory));
-    let cpus = pg.limits.cpus.or(plan.host.map(|h| h.cpus));
-    let estimated_bytes =
-        pg.shared_buffers.0.saturating_add(used_connections.saturating_mul(plan.policy.memory_per_connection.0));
-    PostgresMemory {
-        shared_buffers_bytes: pg.shared_buffers.0,
-        memory_limit_bytes: limit.map(|l| l.0),
-        shared_buffers_share: limit.map(|l| round4(pg.shared_buffers.as_f64() / l.as_f64())),
-        estimated_bytes,
-        worst_case_bytes: estimated_bytes
-            .saturating_add(used_connections.saturating_mul(pgtune::DEFAULT_WORK_MEM_KB * 1024))
-            .saturating_add(pgtune::DEFAULT_AUTOVACUUM_WORKERS * pgtune::DEFAULT_MAINTENANCE_WORK_MEM_KB * 1024)
-            .saturating_add(pgtune::default_shm_bytes()),
-        pgtune: ram.map(|ram| {
-            pgtune::tune(pgtune::Inputs {
-                ram,
-                cpus,
-                max_connections: pg.max_connections,
-                storage: pg.storage,
-                profile: pg.profile,
-                version: pg.version,
-            })
-        }),
-    }
 }
 
 impl PerSlot {

@@ -14,6 +14,7 @@ pub mod orders;
 pub mod pgtune;
 pub mod placement;
 pub mod poisson;
+pub mod postgres_memory;
 pub mod queueing;
 pub mod redis;
 pub mod rules;

@@ -174,7 +174,18 @@ pub struct Postgres {
     pub superuser_reserved_connections: u32,
     /// PostgreSQL 16+.
     pub reserved_connections: u32,
-    pub shared_buffers: Bytes,
+    /// The operator's shared_buffers. Unset, the server runs PostgreSQL's default (128MB), or
+    /// PGTune's with `pgtune`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shared_buffers: Option<Bytes>,
+    /// PGTune's settings are written (`flowcap export --pgtune`) and judged: the worst-case
+    /// memory follows them.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub pgtune: bool,
+    /// How much data the database holds: PGTune's data size against RAM (unknown: its
+    /// default, one to three times RAM).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_size: Option<Bytes>,
     pub limits: Resources,
     pub reservations: Resources,
     /// Storage class for PGTune's I/O settings.
@@ -197,7 +208,9 @@ impl Default for Postgres {
             max_connections: 100,
             superuser_reserved_connections: 3,
             reserved_connections: 0,
-            shared_buffers: Bytes::mib(128),
+            shared_buffers: None,
+            pgtune: false,
+            data_size: None,
             limits: Resources::default(),
             reservations: Resources::default(),
             storage: Storage::Ssd,

@@ -128,10 +128,12 @@ impl Plan {
                 ),
             );
         }
-        if pg.shared_buffers.0 < 128 * 1024 {
+        if let Some(shared_buffers) = pg.shared_buffers
+            && shared_buffers.0 < 128 * 1024
+        {
             return invalid(
                 "postgres.shared_buffers",
-                format!("must be at least 128 kB (PostgreSQL's minimum), got {}", pg.shared_buffers),
+                format!("must be at least 128 kB (PostgreSQL's minimum), got {shared_buffers}"),
             );
         }
         if let Some(host) = &self.host {

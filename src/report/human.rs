@@ -3,6 +3,7 @@
 use super::Report;
 use crate::analysis::cockroach::CockroachFigures;
 use crate::analysis::figures::{ClusterFit, Connections, PostgresMemory};
+use crate::analysis::postgres_memory::SettingsSource;
 use crate::analysis::streaming::{Spread, StreamingFigures};
 use crate::analysis::workload::{QueuedFigures, wait_text};
 use crate::io::text::count;
@@ -309,11 +310,30 @@ fn postgres_memory(out: &mut String, pg: &PostgresMemory, used: u64) {
     }
     let _ =
         writeln!(out, "  estimated use          {} (shared_buffers + {} connections)", Bytes(pg.estimated_bytes), used);
+    let settings = &pg.settings;
+    let source = match settings.source {
+        SettingsSource::PostgresqlDefaults => "PostgreSQL's defaults",
+        SettingsSource::Pgtune => "PGTune's",
+    };
+    let _ = writeln!(
+        out,
+        "  at worst               {} (estimate + {used} × work_mem {} + {} autovacuum workers × {} + /dev/shm {}: {source})",
+        Bytes(pg.worst_case_bytes),
+        Bytes(settings.work_mem_bytes),
+        settings.autovacuum_workers,
+        Bytes(settings.autovacuum_worker_bytes),
+        Bytes(settings.shm_bytes)
+    );
     if let Some(tune) = &pg.pgtune {
         let cpus = tune.cpus.map_or("CPUs unknown".into(), |n| format!("{n} CPU"));
+        let written = match settings.source {
+            SettingsSource::Pgtune => "written",
+            SettingsSource::PostgresqlDefaults => "export --pgtune writes them",
+        };
         let _ = writeln!(
             out,
-            "  PGTune, web profile for {}, {cpus}, {} connections:",
+            "  PGTune, {} profile for {}, {cpus}, {} connections ({written}):",
+            format!("{:?}", tune.profile).to_lowercase(),
             Bytes(tune.memory_bytes),
             tune.max_connections
         );

@@ -236,7 +236,7 @@ impl Knob {
             RuntimeCpusReserved => Value::Cpus(plan.runtime.reservations.cpus),
             RuntimeMemoryReserved => Value::Memory(plan.runtime.reservations.memory),
             PostgresMaxConnections => Value::Count(plan.postgres.max_connections),
-            PostgresSharedBuffers => Value::Memory(Some(plan.postgres.shared_buffers)),
+            PostgresSharedBuffers => Value::Memory(Some(running_shared_buffers(plan))),
             PostgresCpus => Value::Cpus(plan.postgres.limits.cpus),
             PostgresMemory => Value::Memory(plan.postgres.limits.memory),
             HostCpus => Value::Cpus(plan.host.map(|h| h.cpus)),
@@ -270,6 +270,11 @@ impl Knob {
         // No cluster autoscaler on the pool: its nodes are all there is.
         if self == Knob::ClusterMaxNodes && first_pool(plan).is_some_and(|p| p.max_nodes.is_none()) {
             return "none".into();
+        }
+        // Unset, the server runs PostgreSQL's default or PGTune's: the panel says which.
+        if self == Knob::PostgresSharedBuffers && plan.postgres.shared_buffers.is_none() {
+            let by = if plan.postgres.pgtune { "PGTune" } else { "default" };
+            return format!("{} ({by})", running_shared_buffers(plan));
         }
         match self.value(plan) {
             Value::Count(n) => n.to_string(),
@@ -309,7 +314,7 @@ impl Knob {
             (RuntimeCpusReserved, Value::Cpus(c)) => p.runtime.reservations.cpus = c,
             (RuntimeMemoryReserved, Value::Memory(m)) => p.runtime.reservations.memory = m,
             (PostgresMaxConnections, Value::Count(n)) => p.postgres.max_connections = n,
-            (PostgresSharedBuffers, Value::Memory(Some(m))) => p.postgres.shared_buffers = m,
+            (PostgresSharedBuffers, Value::Memory(Some(m))) => p.postgres.shared_buffers = Some(m),
             (PostgresSharedBuffers, Value::Memory(None)) => return Err("shared_buffers needs a size".into()),
             (PostgresCpus, Value::Cpus(c)) => p.postgres.limits.cpus = c,
             (PostgresMemory, Value::Memory(m)) => p.postgres.limits.memory = m,
@@ -566,4 +571,9 @@ fn set_rate(plan: &mut Plan, rate: Option<f64>, of: fn(&mut Workload) -> &mut Op
             }
         }
     }
+}
+
+/// shared_buffers as the server runs it: the plan's, PGTune's or PostgreSQL's default.
+fn running_shared_buffers(plan: &Plan) -> Bytes {
+    crate::analysis::postgres_memory::PostgresMemory::of(plan, 0).shared_buffers()
 }

@@ -88,7 +88,9 @@ fn defaults_follow_flow_like_and_postgres() {
     assert_eq!(plan.postgres.max_connections, 100);
     assert_eq!(plan.postgres.superuser_reserved_connections, 3);
     assert_eq!(plan.postgres.reserved_connections, 0);
-    assert_eq!(plan.postgres.shared_buffers.0, 128 * MIB);
+    // Unset: the server runs PostgreSQL's default.
+    assert_eq!(plan.postgres.shared_buffers, None);
+    assert_eq!(analyze(&plan).postgres.shared_buffers_bytes, 128 * MIB);
     assert_eq!(plan.policy.connection_warning_percent, 80);
     let a = analyze(&plan);
     // 1 × 10 + db-init 3 + admin 2; no exporter without monitoring.

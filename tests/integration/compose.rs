@@ -37,7 +37,7 @@ fn reads_the_project_like_compose() {
     );
     assert!(plan.runtime.published_ports.is_empty(), "ports: !reset [] in the override");
     assert_eq!(plan.postgres.max_connections, 200, "the override's command replaces the base's");
-    assert_eq!(plan.postgres.shared_buffers, Bytes::gib(1));
+    assert_eq!(plan.postgres.shared_buffers, Some(Bytes::gib(1)));
     assert_eq!(plan.postgres.limits.memory, Some(Bytes::gib(2)));
     assert!(!plan.postgres.external);
     assert_eq!(plan.api.replicas, 1, "API_REPLICAS unset: the - default");
@@ -61,7 +61,7 @@ fn shell_environment_wins_over_dotenv_and_profiles_switch_services_on() {
     assert_eq!(plan.runtime.max_concurrent_executions, 7, "shell SLOTS=7 over .env SLOTS=20");
     assert_eq!(plan.api.replicas, 3);
     assert_eq!(plan.postgres.max_connections, 180, "the -c flag interpolated from the shell");
-    assert_eq!(plan.postgres.shared_buffers, Bytes::mib(512));
+    assert_eq!(plan.postgres.shared_buffers, Some(Bytes::mib(512)));
     assert_eq!(plan.runtime.published_ports, [9000], "long syntax, no override file");
     assert!(plan.monitoring, "--profile monitoring");
     let plan = load(options, &[("COMPOSE_PROFILES", "other,monitoring")]).unwrap().plan;
@@ -168,5 +168,5 @@ fn older_names_and_other_flag_forms() {
     assert_eq!(plan.runtime.replicas, 3, "scale as a string");
     assert_eq!(plan.postgres.superuser_reserved_connections, 5, "-cNAME=VALUE");
     assert_eq!(plan.postgres.reserved_connections, 2, "--NAME=VALUE");
-    assert_eq!(plan.postgres.shared_buffers, Bytes::mib(128), "unitless: 8 kB pages");
+    assert_eq!(plan.postgres.shared_buffers, Some(Bytes::mib(128)), "unitless: 8 kB pages");
 }

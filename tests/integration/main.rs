@@ -26,6 +26,7 @@ mod kubernetes;
 mod node_models;
 mod observe;
 mod pgtune;
+mod pgtune_export;
 mod postgres;
 mod properties;
 mod queueing;

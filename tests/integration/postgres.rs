@@ -175,13 +175,28 @@ fn a_real_postgres_refuses_exactly_where_flowcap_says() {
 #[test]
 #[cfg_attr(missing = "postgres", ignore = "needs postgres")]
 fn pgtunes_settings_as_exported_start_a_real_postgres() {
-    // 16 CPUs: parallel and autovacuum settings too; 1 GiB keeps the test server small.
-    let plan = "postgres:\n  max_connections: 40\n  shared_buffers: 256M\n  limits: { cpus: 16, memory: 1G }\n";
-    let (bin, stack) = binaries_and_stack("pg-tuned", plan);
+    // The flags for the version of the server here (Debian's apt: 15 in CI). 16 CPUs: parallel
+    // and autovacuum settings too; 1 GiB keeps the test server small; the plan sets no
+    // shared_buffers, so PGTune's is written; data smaller than RAM raises work_mem by 30 %.
+    let bin = server_binaries().expect("PostgreSQL's server binaries (.ci/run installs them)");
+    // "postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)": the major version.
+    let said = Command::new(bin.join("postgres")).arg("--version").output().unwrap().stdout;
+    let said = String::from_utf8(said).unwrap();
+    let version: u32 = said.split_whitespace().nth(2).and_then(|v| v.split('.').next()?.parse().ok()).expect(&said);
+    let plan = format!(
+        "postgres:\n  version: {version}\n  max_connections: 40\n  data_size: 200M\n  limits: {{ cpus: 16, memory: 1G }}\n"
+    );
+    let (bin, stack) = binaries_and_stack("pg-tuned", &plan);
     flowcap().current_dir(&stack).args(["export", "plan.yaml", "--pgtune", "-o", "override.yml"]).assert().success();
     let flags = exported_flags(&std::fs::read_to_string(stack.join("override.yml")).unwrap());
-    for expected in ["jit=off", "wal_compression=lz4", "autovacuum_max_workers=4", "max_parallel_workers=16"] {
+    // (1048576 − 262144) kB / ((40 + 16) × 3) = 4681 kB, × 1.3 = 6085 kB.
+    for expected in
+        ["shared_buffers=256MB", "work_mem=6085kB", "jit=off", "autovacuum_max_workers=4", "max_parallel_workers=16"]
+    {
         assert!(flags.contains(&expected.to_string()), "{expected} not in {flags:?}");
+    }
+    if version >= 15 {
+        assert!(flags.contains(&"wal_compression=lz4".to_string()), "{flags:?}");
     }
     let folder = tempdir("pg-tuned-cluster");
     let server = Server::start(bin, &folder, &flags);

@@ -217,7 +217,7 @@ proptest! {
         plan.runtime.limits.memory = Some(Bytes::mib(256 * runtime.2));
         plan.runtime.reservations.cpus = Some(Cpus(reservation_cpus));
         plan.postgres.max_connections = postgres.0;
-        plan.postgres.shared_buffers = Bytes::mib(1 << (postgres.1 / 3));
+        plan.postgres.shared_buffers = Some(Bytes::mib(1 << (postgres.1 / 3)));
         plan.postgres.limits.memory = Some(Bytes::mib(256 * postgres.2));
         plan.host = Some(flowcap::model::plan::Host { cpus: Cpus::whole(host.0), memory: Bytes::mib(1024 * host.1) });
         (plan.postgres.clients_are_superuser, plan.api.shared_jwt_keys) = flags;

@@ -80,9 +80,10 @@ fn annotated_plan_example_parses_with_its_values() {
     let queued = workload.queued.unwrap();
     assert_eq!((queued.arrivals_per_minute, queued.mean_duration.0), (120.0, 30.0));
     assert_eq!(plan, {
-        // Apart from its name, the services it lists, the runtime's idle memory, Redis's
-        // settings and the workload, the example is the Medium preset.
+        // Apart from its name, the services it lists, the runtime's idle memory, the data size,
+        // Redis's settings and the workload, the example is the Medium preset.
         let mut medium = flowcap::model::presets::load_preset("medium").unwrap().plan;
+        medium.postgres.data_size = Some(flowcap::model::units::Bytes::gib(200));
         medium.runtime.base_memory = flowcap::model::units::Bytes::mib(512);
         medium.redis = Some(flowcap::model::redis::Redis {
             maxmemory: Some(flowcap::model::units::Bytes::mib(768)),

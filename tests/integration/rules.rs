@@ -145,17 +145,17 @@ fn shared_buffers_against_the_postgres_limit() {
     let mut plan = medium();
     plan.postgres.limits.memory = Some(Bytes::gib(10));
     // 40 % of 10 GiB = 4 GiB: on the line.
-    plan.postgres.shared_buffers = Bytes::gib(4);
+    plan.postgres.shared_buffers = Some(Bytes::gib(4));
     assert!(fired(&plan, RuleId::SharedBuffersHigh).is_empty());
-    plan.postgres.shared_buffers = Bytes(4 * (1 << 30) + 1);
+    plan.postgres.shared_buffers = Some(Bytes(4 * (1 << 30) + 1));
     assert_eq!(
         one(&plan, RuleId::SharedBuffersHigh).fix.as_deref(),
         Some("lower postgres.shared_buffers to 2.5 GiB (25 % of the limit)")
     );
     // Equal to the limit: high, not larger.
-    plan.postgres.shared_buffers = Bytes::gib(10);
+    plan.postgres.shared_buffers = Some(Bytes::gib(10));
     assert!(fired(&plan, RuleId::SharedBuffersExceedMemory).is_empty());
-    plan.postgres.shared_buffers = Bytes(10 * (1 << 30) + 1);
+    plan.postgres.shared_buffers = Some(Bytes(10 * (1 << 30) + 1));
     let f = one(&plan, RuleId::SharedBuffersExceedMemory);
     assert_eq!(f.severity, Severity::Error);
     assert!(fired(&plan, RuleId::SharedBuffersHigh).is_empty(), "the error supersedes the warning");

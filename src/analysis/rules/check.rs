@@ -83,6 +83,7 @@ fn evaluate_unverified(plan: &Plan, analysis: &Analysis) -> Vec<Finding> {
         connections::connections_as_superuser(plan, analysis, &mut findings);
     }
     postgres::postgres_memory(plan, analysis, &mut findings);
+    postgres::pgtune(plan, analysis, &mut findings);
     deployment::jwt_keys(plan, &mut findings);
     let mut findings = findings.0;
     findings.sort_by(|a, b| {

@@ -115,8 +115,20 @@ rules! {
     PostgresMemoryWorstCase "postgres-memory-worst-case" Warning
         "at worst (every connection sorting in work_mem, autovacuum, parallel hashes in /dev/shm, all charged to the container) Postgres outgrows its memory limit",
         |_| {
-        "estimate + used × 4 MiB + 3 × 64 MiB + 96 MiB > postgres.limits.memory (PostgreSQL's defaults)".into()
+        "estimate + used × work_mem + autovacuum workers × their memory + /dev/shm > postgres.limits.memory (the settings written: PostgreSQL's defaults, 4 MiB, 3 × 64 MiB, 96 MiB; PGTune's with postgres.pgtune)".into()
     };
+    PgtuneNeedsMemory "pgtune-needs-memory" Warning
+        "postgres.pgtune is set, but neither the Postgres memory limit nor the host's memory is known: PGTune has nothing to size for",
+        |_| "postgres.pgtune and no postgres.limits.memory or host.memory".into();
+    PgtuneWarning "pgtune-warning" Info
+        "what PGTune itself warns of for these inputs (memory under 256 MB or over 100 GB, lz4, io_uring, warehouse costs)",
+        |_| "PGTune's own conditions (le0pard/pgtune 7caef27)".into();
+    IoUringBlocked "io-uring-blocked" Info
+        "PGTune's io_method = io_uring would keep PostgreSQL 18 from starting under Docker's default seccomp profile: flowcap writes worker",
+        |_| "postgres.pgtune and postgres.version ≥ 18".into();
+    SharedBuffersFarFromPgtune "shared-buffers-far-from-pgtune" Info
+        "the plan's own shared_buffers is less than half or more than twice PGTune's: PGTune's other settings follow it",
+        |_| "shared_buffers < ½ × or > 2 × PGTune's, with postgres.pgtune".into();
     JwtKeysNotShared "jwt-keys-not-shared" Error
         "several API replicas without one shared JWT key pair: tokens from one replica fail on another",
         |_| "api.replicas > 1 and api.shared_jwt_keys: false".into();

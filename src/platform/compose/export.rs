@@ -66,8 +66,6 @@ impl Export {
 pub struct ExportOptions {
     /// Where the plan came from, for the header.
     pub plan_source: String,
-    /// Add PGTune's web-profile settings to the Postgres command.
-    pub pgtune: bool,
 }
 
 /// The override at `output` over `base` (the deployment's compose files without `output`),
@@ -156,7 +154,7 @@ pub fn export(
     )?;
     if !plan.postgres.external {
         let postgres = names.get(Role::Postgres);
-        writer.postgres(postgres, found(postgres)?, plan, &deployed.plan, options.pgtune)?;
+        writer.postgres(postgres, found(postgres)?, plan, &deployed.plan)?;
     }
     let mut missing = Vec::new();
     let mut left_out: Vec<String> = Vec::new();

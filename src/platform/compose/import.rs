@@ -420,9 +420,9 @@ impl Reader<'_> {
                 }
                 "reserved_connections" => plan.postgres.reserved_connections = number(&key, &value)?,
                 "shared_buffers" => {
-                    plan.postgres.shared_buffers = postgres_size(&value).ok_or_else(|| {
+                    plan.postgres.shared_buffers = Some(postgres_size(&value).ok_or_else(|| {
                         self.error(&path, "shared_buffers: expected a size such as 256MB".to_string())
-                    })?;
+                    })?);
                 }
                 "config_file" => {
                     return Err(self.error(

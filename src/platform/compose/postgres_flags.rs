@@ -1,8 +1,11 @@
-//! The Postgres settings the override writes: the plan's (and with `--pgtune`, PGTune's) as
-//! `-c name=value` over the base's own command, and the `shm_size` they need.
+//! The Postgres settings the override writes: the plan's (and with `postgres.pgtune`, which
+//! `--pgtune` sets, PGTune's) as `-c name=value` over the base's own command, and the
+//! `shm_size` they need.
 
 use super::loader::RAW_COMMAND;
 use super::postgres_command;
+use crate::analysis::pgtune::postgres_size;
+use crate::analysis::postgres_memory::PostgresMemory;
 use crate::io::yaml::Mapping;
 use crate::model::plan::Plan;
 use crate::model::units::Bytes;
@@ -32,11 +35,12 @@ pub(super) fn postgres_command(
 }
 
 /// `name=value` settings for the Postgres command: the plan's, then PGTune's when asked.
-pub(super) fn postgres_flags(plan: &Plan, pgtune: bool) -> Vec<String> {
+pub(super) fn postgres_flags(plan: &Plan) -> Vec<String> {
     let pg = &plan.postgres;
+    let memory = PostgresMemory::of(plan, 0);
     let mut flags = vec![
         format!("max_connections={}", pg.max_connections),
-        format!("shared_buffers={}", crate::analysis::pgtune::postgres_size(pg.shared_buffers.0 / 1024)),
+        format!("shared_buffers={}", postgres_size(memory.shared_buffers_bytes / 1024)),
     ];
     // Only when they differ from PostgreSQL's defaults: reserved_connections is unknown before 16.
     if pg.superuser_reserved_connections != 3 {
@@ -45,7 +49,7 @@ pub(super) fn postgres_flags(plan: &Plan, pgtune: bool) -> Vec<String> {
     if pg.reserved_connections != 0 {
         flags.push(format!("reserved_connections={}", pg.reserved_connections));
     }
-    if pgtune && let Some(tune) = crate::analysis::figures::analyze(plan).postgres.pgtune {
+    if let (true, Some(tune)) = (pg.pgtune, memory.pgtune) {
         let planned = ["max_connections", "shared_buffers"];
         flags.extend(
             tune.settings.iter().filter(|s| !planned.contains(&s.name)).map(|s| format!("{}={}", s.name, s.value)),
@@ -55,12 +59,12 @@ pub(super) fn postgres_flags(plan: &Plan, pgtune: bool) -> Vec<String> {
 }
 
 /// `/dev/shm` for the parallel hash joins the exported settings allow at once (PGTune's with
-/// `--pgtune`, else PostgreSQL's defaults): see [`crate::analysis::pgtune::parallel_hash_shm`].
-/// At least the 128 MiB the postgres image documents, rounded up to a MiB; no upper cap, since
-/// a full /dev/shm fails the query ("could not resize shared memory segment").
-pub(super) fn shm_size(plan: &Plan, pgtune: bool) -> Bytes {
+/// `postgres.pgtune`, else PostgreSQL's defaults): see
+/// [`crate::analysis::pgtune::parallel_hash_shm`]. At least the 128 MiB the postgres image
+/// documents, rounded up to a MiB; no upper cap, since a full /dev/shm fails the query ("could
+/// not resize shared memory segment").
+pub(super) fn shm_size(plan: &Plan) -> Bytes {
     let mib = 1024 * 1024;
-    let tuned = pgtune.then(|| crate::analysis::figures::analyze(plan).postgres.pgtune).flatten();
-    let needed = tuned.map_or_else(crate::analysis::pgtune::default_shm_bytes, |tune| tune.shm_bytes);
+    let needed = PostgresMemory::of(plan, 0).settings.shm_bytes;
     Bytes(needed.div_ceil(mib).max(128) * mib)
 }

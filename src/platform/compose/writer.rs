@@ -351,12 +351,11 @@ impl Writer<'_> {
         service: &Mapping,
         plan: &Plan,
         deployed: &Plan,
-        pgtune: bool,
     ) -> Result<(), InputError> {
         let facts = service_facts(self.base, name, service)?;
         let mut out = String::new();
         let _ = writeln!(out, "  {name}:");
-        let flags = postgres_flags(plan, pgtune);
+        let flags = postgres_flags(plan);
         let command = postgres_command(service, &flags)
             .map_err(|e| self.base.error_at(&format!("services.{name}.command"), e.to_string()))?;
         let command = serde_json::to_string(&command).map_err(|e| InputError::unwritable(name, e.to_string()))?;
@@ -366,10 +365,10 @@ impl Writer<'_> {
         // change to the file, and is said as one.
         let before = match service.get("command") {
             None => "none (the image's defaults)".to_string(),
-            Some(_) => format!("-c {}", postgres_flags(deployed, false).join(" -c ")),
+            Some(_) => format!("-c {}", postgres_flags(deployed).join(" -c ")),
         };
         self.change(name, "command", before, format!("-c {}", flags.join(" -c ")));
-        let wanted = shm_size(plan, pgtune);
+        let wanted = shm_size(plan);
         if facts.shm_size.is_none_or(|current| current < wanted) {
             let text = wanted.compose().to_lowercase();
             let _ = writeln!(out, "    shm_size: {}", like(service.get("shm_size"), wanted.0, Some(text)));

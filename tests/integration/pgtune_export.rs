@@ -1,0 +1,164 @@
+//! What flowcap writes with PGTune is one consistent server (its shared_buffers too), the
+//! worst-case memory is made of what is written, and a plan's own shared_buffers wins.
+
+use crate::common::{flowcap, tempdir};
+use flowcap::analysis::figures::analyze;
+use flowcap::analysis::postgres_memory::SettingsSource;
+use flowcap::analysis::rules::{RuleId, evaluate};
+use flowcap::model::plan::Plan;
+use flowcap::model::presets::load_preset;
+use flowcap::model::units::{Bytes, Cpus};
+use predicates::prelude::predicate;
+use std::path::Path;
+
+const MIB: u64 = 1 << 20;
+
+fn stack(name: &str) -> crate::common::TestDir {
+    let dir = tempdir(name);
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/compose/docker-compose.yml");
+    std::fs::copy(base, dir.join("docker-compose.yml")).unwrap();
+    dir
+}
+
+fn command_flags(override_text: &str) -> Vec<String> {
+    let doc: serde_yaml::Value = serde_yaml::from_str(override_text).unwrap();
+    let command = doc["services"]["postgres"]["command"].as_sequence().unwrap();
+    command.iter().map(|v| v.as_str().unwrap().to_string()).filter(|w| w.contains('=')).collect()
+}
+
+#[test]
+fn pgtune_writes_its_own_shared_buffers_and_the_check_holds_the_deployment_to_it() {
+    // The case: 64 GiB and 8 CPUs, and a plan without shared_buffers.
+    let dir = stack("pgtune-sb");
+    std::fs::write(dir.join("plan.yaml"), "postgres:\n  max_connections: 100\n  limits: { cpus: 8, memory: 64G }\n")
+        .unwrap();
+    let args = ["export", "plan.yaml", "--pgtune", "-o", "o.yml", "--save-plan", "tuned.yaml"];
+    flowcap().current_dir(&dir).args(args).assert().success();
+    let flags = command_flags(&std::fs::read_to_string(dir.join("o.yml")).unwrap());
+    // (67108864 − 16777216) kB / ((100 + 8) × 3) = 155344 kB: work_mem from the shared_buffers
+    // written beside it.
+    for expected in ["shared_buffers=16GB", "effective_cache_size=48GB", "work_mem=155344kB", "huge_pages=try"] {
+        assert!(flags.contains(&expected.to_string()), "{expected} not in {flags:?}");
+    }
+    assert_eq!(flags.iter().filter(|f| f.starts_with("shared_buffers=")).count(), 1, "{flags:?}");
+    let saved = std::fs::read_to_string(dir.join("tuned.yaml")).unwrap();
+    assert!(saved.contains("pgtune: true") && !saved.contains("  shared_buffers:"), "{saved}");
+    // The saved plan, held against the deployment the export made: no drift, and it passes.
+    let output = flowcap()
+        .current_dir(&dir)
+        .args(["--check", "tuned.yaml", "-f", "docker-compose.yml", "-f", "o.yml", "--format", "json"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let rules: Vec<&str> = report["findings"].as_array().unwrap().iter().map(|f| f["rule"].as_str().unwrap()).collect();
+    assert!(!rules.contains(&"plan-drift"), "{rules:?}");
+    assert_eq!(report["figures"]["postgres"]["shared_buffers_bytes"], 16u64 << 30);
+    assert_eq!(report["figures"]["postgres"]["settings"]["source"], "pgtune");
+    // The plan without pgtune, against the same deployment: the server runs 16 GB, not the
+    // 128 MB the plan means, and the check says so.
+    let output = flowcap()
+        .current_dir(&dir)
+        .args(["--check", "plan.yaml", "-f", "docker-compose.yml", "-f", "o.yml"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("postgres.shared_buffers") && text.contains("16 GiB"), "{text}");
+}
+
+#[test]
+fn pgtune_without_memory_to_size_for_is_refused() {
+    let dir = stack("pgtune-nomem");
+    std::fs::write(dir.join("plan.yaml"), "postgres:\n  max_connections: 100\n").unwrap();
+    flowcap()
+        .current_dir(&dir)
+        .args(["export", "plan.yaml", "--pgtune", "-o", "o.yml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--pgtune: PGTune sizes for the memory Postgres may use"));
+    assert!(!dir.join("o.yml").exists());
+}
+
+#[test]
+fn the_worst_case_is_made_of_the_settings_written() {
+    // medium: Postgres 4 CPUs, 8 GiB, its own shared_buffers 2 GiB; 28 connections in use.
+    let mut plan: Plan = load_preset("medium").unwrap().plan;
+    let defaults = analyze(&plan).postgres;
+    assert_eq!(defaults.settings.source, SettingsSource::PostgresqlDefaults);
+    assert_eq!(defaults.worst_case_bytes, defaults.estimated_bytes + 28 * 4 * MIB + 3 * 64 * MIB + 96 * MIB);
+    plan.postgres.pgtune = true;
+    let tuned = analyze(&plan).postgres;
+    assert_eq!(tuned.settings.source, SettingsSource::Pgtune);
+    assert_eq!(tuned.shared_buffers_bytes, 2 << 30, "the plan's own");
+    // work_mem (8388608 − 2097152) / ((100 + 4) × 3) = 20164 kB; 3 autovacuum workers (fewer
+    // than 16 CPUs) × maintenance_work_mem 512 MB; /dev/shm: 4 parallel workers ÷ 2 per gather
+    // = 2 hash joins × 20164 kB × 2 × 3.
+    let work_mem = 20_164 * 1024;
+    assert_eq!(tuned.settings.work_mem_bytes, work_mem);
+    assert_eq!(tuned.settings.autovacuum_workers, 3);
+    assert_eq!(tuned.settings.autovacuum_worker_bytes, 512 * MIB);
+    assert_eq!(tuned.settings.shm_bytes, 2 * work_mem * 2 * 3);
+    assert_eq!(tuned.worst_case_bytes, tuned.estimated_bytes + 28 * work_mem + 3 * 512 * MIB + 2 * work_mem * 2 * 3);
+    // 32 CPUs: 5 workers, each held to autovacuum_work_mem 2 GB once maintenance_work_mem
+    // (64 GiB / 16 = 4 GB) passes it.
+    plan.postgres.limits.cpus = Some(Cpus::whole(32));
+    plan.postgres.limits.memory = Some(Bytes::gib(64));
+    let big = analyze(&plan).postgres;
+    assert_eq!((big.settings.autovacuum_workers, big.settings.autovacuum_worker_bytes), (5, 2 << 30));
+}
+
+#[test]
+fn under_pgtune_the_fix_is_the_limit_at_which_the_worst_case_fits() {
+    // Many connections on a small limit: PGTune's settings grow with the limit, so a limit at
+    // today's worst case is not enough; the fix's limit is, and a MiB less is not.
+    let mut plan: Plan = load_preset("medium").unwrap().plan;
+    plan.postgres.pgtune = true;
+    plan.postgres.shared_buffers = None;
+    plan.postgres.max_connections = 400;
+    plan.api.db_pool = 90;
+    plan.postgres.limits.memory = Some(Bytes::gib(2));
+    let findings = evaluate(&plan, &analyze(&plan));
+    let finding = findings
+        .iter()
+        .find(|f| matches!(f.rule, RuleId::PostgresMemoryTight | RuleId::PostgresMemoryWorstCase))
+        .unwrap_or_else(|| panic!("{findings:?}"));
+    let before = analyze(&plan).postgres.worst_case_bytes;
+    let mut fixed = plan.clone();
+    for edit in &finding.changes {
+        edit.apply(&mut fixed).unwrap();
+    }
+    let limit = fixed.postgres.limits.memory.unwrap().0;
+    assert!(limit > before, "more than the worst case at the old limit: {limit} vs {before}");
+    let after = evaluate(&fixed, &analyze(&fixed));
+    assert!(after.iter().all(|f| f.rule != finding.rule && f.rule != RuleId::PostgresMemoryWorstCase), "{after:?}");
+    let mut less = fixed.clone();
+    less.postgres.limits.memory = Some(Bytes(limit - MIB));
+    let tight = analyze(&less).postgres;
+    assert!(tight.worst_case_bytes > limit - MIB, "the least such limit");
+}
+
+#[test]
+fn a_shared_buffers_far_from_pgtunes_is_kept_and_said() {
+    let mut plan: Plan = load_preset("medium").unwrap().plan;
+    plan.postgres.pgtune = true;
+    // medium's 2 GiB is PGTune's quarter of 8 GiB: nothing to say.
+    let says = |plan: &Plan| {
+        evaluate(plan, &analyze(plan)).into_iter().filter(|f| f.rule == RuleId::SharedBuffersFarFromPgtune).count()
+    };
+    assert_eq!(says(&plan), 0);
+    plan.postgres.shared_buffers = Some(Bytes::gib(1));
+    assert_eq!(says(&plan), 0, "half: not yet far");
+    plan.postgres.shared_buffers = Some(Bytes(Bytes::gib(1).0 - MIB));
+    let findings = evaluate(&plan, &analyze(&plan));
+    let far = findings.iter().find(|f| f.rule == RuleId::SharedBuffersFarFromPgtune).unwrap();
+    assert!(far.message.contains("far from PGTune's 2 GiB for 8 GiB"), "{}", far.message);
+    // (8388608 − 1047552) kB / 312 = 23529 kB.
+    assert!(far.message.contains("work_mem 23 MiB"), "{}", far.message);
+    let mut fixed = plan.clone();
+    for edit in &far.changes {
+        edit.apply(&mut fixed).unwrap();
+    }
+    assert_eq!(fixed.postgres.shared_buffers, Some(Bytes::gib(2)));
+    assert_eq!(says(&fixed), 0);
+    plan.postgres.shared_buffers = Some(Bytes(Bytes::gib(4).0 + MIB));
+    assert_eq!(says(&plan), 1, "past twice");
+}
