@@ -515,3 +515,25 @@ fn queued_runs_dropped_and_what_moving_them_to_streaming_brings() {
         format!("{prefix}; add them to workload.streaming's rate and check its memory again")
     );
 }
+
+#[test]
+fn a_streaming_memory_risk_exactly_at_either_line_is_not_past_it() {
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/examples/rules/streaming-memory-tight.yaml"),
+    )
+    .unwrap();
+    let mut plan = flowcap::model::load::parse_plan("tight.yaml", &text).unwrap().plan;
+    let percent = analyze(&plan).streaming.and_then(|s| s.over_memory_any_runtime).unwrap() * 100.0;
+    assert!(percent > 0.1 && percent < 1.0, "{percent}");
+    assert_eq!(fired(&plan, RuleId::StreamingMemoryTight).len(), 1);
+    // The warning line at the risk itself: not past it, nothing said.
+    plan.policy.streaming_memory_warning_percent = percent;
+    assert!(fired(&plan, RuleId::StreamingMemoryTight).is_empty());
+    // The error line at the risk, the warning line below: a warning, not an error.
+    plan.policy.streaming_memory_warning_percent = percent / 2.0;
+    plan.policy.streaming_memory_error_percent = percent;
+    assert!(fired(&plan, RuleId::StreamingMemoryRisk).is_empty());
+    assert_eq!(fired(&plan, RuleId::StreamingMemoryTight).len(), 1);
+    plan.policy.streaming_memory_error_percent = percent * 0.999;
+    assert_eq!(fired(&plan, RuleId::StreamingMemoryRisk).len(), 1);
+}
