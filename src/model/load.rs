@@ -177,8 +177,36 @@ pub fn parse_plan(file: &str, text: &str) -> Result<LoadedPlan, InputError> {
         Err(syntax) => syntax,
         Ok(()) => error,
     })?;
+    let mut plan = plan;
+    if plan.postgres.managed.is_some() {
+        // Read from the document, not the key lines, so `postgres: { max_connections: 300 }` counts.
+        let document = yaml::parse(file, text)?;
+        managed_defaults(&mut plan, &document["postgres"])
+            .map_err(|message| InputError::invalid(file, lines.locate("postgres.managed.instance_class"), message))?;
+    }
     plan.validate().map_err(|invalid| InputError::invalid(file, lines.locate(&invalid.path), invalid.to_string()))?;
     Ok(LoadedPlan { plan, file: file.to_string(), locator: Locator::Plan(lines), inherited: BTreeMap::new() })
+}
+
+/// A managed database's connection figures from its provider's defaults, for each one the file
+/// leaves out (the file's own always win); why there are none, when the file needs them.
+fn managed_defaults(plan: &mut Plan, postgres: &yaml::Value) -> Result<(), String> {
+    let unset = |key: &str| postgres.get(key).is_none();
+    let pg = &mut plan.postgres;
+    let Some(managed) = &pg.managed else { return Ok(()) };
+    let (superuser_reserved, reserved) = managed.provider.reserved_connections();
+    match managed.defaults() {
+        Ok(Some(defaults)) if unset("max_connections") => pg.max_connections = defaults.max_connections,
+        Err(message) if unset("max_connections") => return Err(format!("postgres.managed: {message}")),
+        _ => {}
+    }
+    if unset("superuser_reserved_connections") {
+        pg.superuser_reserved_connections = superuser_reserved;
+    }
+    if unset("reserved_connections") {
+        pg.reserved_connections = reserved;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ pub mod edit;
 pub mod eks;
 pub mod facts;
 pub mod load;
+pub mod managed;
 pub mod observed;
 pub mod plan;
 pub mod presets;

@@ -170,6 +170,10 @@ impl Default for Runtime {
 pub struct Postgres {
     /// A managed database outside the stack (`DATABASE_URL` points elsewhere): no container.
     pub external: bool,
+    /// The managed database's provider and instance: their defaults give max_connections and
+    /// the reserved connections where the plan does not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub managed: Option<crate::model::managed::Managed>,
     pub max_connections: u32,
     pub superuser_reserved_connections: u32,
     /// PostgreSQL 16+.
@@ -205,6 +209,7 @@ impl Default for Postgres {
     fn default() -> Self {
         Postgres {
             external: false,
+            managed: None,
             max_connections: 100,
             superuser_reserved_connections: 3,
             reserved_connections: 0,
@@ -238,6 +243,19 @@ pub enum Profile {
     Dw,
     Desktop,
     Mixed,
+}
+
+impl Profile {
+    /// The name the plan file and PGTune use: `web`, `dw`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Profile::Web => "web",
+            Profile::Oltp => "oltp",
+            Profile::Dw => "dw",
+            Profile::Desktop => "desktop",
+            Profile::Mixed => "mixed",
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]

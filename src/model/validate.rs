@@ -99,6 +99,12 @@ impl Plan {
                 return invalid(path, format!("must be between {min} and {max}, got {value}"));
             }
         }
+        if let Some(managed) = self.postgres.managed.as_ref().filter(|_| !self.postgres.external) {
+            return invalid(
+                "postgres.managed",
+                format!("{} runs outside the stack: set postgres.external: true", managed.provider.name()),
+            );
+        }
         if !(10..=99).contains(&self.postgres.version) {
             return invalid(
                 "postgres.version",

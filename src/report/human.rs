@@ -333,7 +333,7 @@ fn postgres_memory(out: &mut String, pg: &PostgresMemory, used: u64) {
         let _ = writeln!(
             out,
             "  PGTune, {} profile for {}, {cpus}, {} connections ({written}):",
-            format!("{:?}", tune.profile).to_lowercase(),
+            tune.profile.name(),
             Bytes(tune.memory_bytes),
             tune.max_connections
         );

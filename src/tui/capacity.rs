@@ -333,7 +333,8 @@ impl Widget for &CapacityPanel<'_> {
                 lines.push(Line::raw(""));
                 lines.push(Line::styled(
                     format!(
-                        "PGTune, web profile for {} · {} · {} connections",
+                        "PGTune, {} profile for {} · {} · {} connections",
+                        tune.profile.name(),
                         Bytes(tune.memory_bytes),
                         tune.cpus.map_or("CPUs unknown".into(), |n| format!("{n} CPU")),
                         tune.max_connections

@@ -23,6 +23,7 @@ mod hostile;
 mod init;
 mod json_schema;
 mod kubernetes;
+mod managed;
 mod node_models;
 mod observe;
 mod pgtune;

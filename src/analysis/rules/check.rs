@@ -66,6 +66,7 @@ fn evaluate_unverified(plan: &Plan, analysis: &Analysis) -> Vec<Finding> {
     let mut findings = Findings::default();
     slots::execution_slots(plan, &mut findings);
     connections::connections(plan, analysis, &mut findings);
+    connections::managed_max_connections(plan, &mut findings);
     if plan.platform == Platform::Kubernetes {
         fit::cluster(plan, analysis, &mut findings);
     } else {

@@ -74,3 +74,40 @@ pub fn connections_as_superuser(plan: &Plan, analysis: &Analysis, findings: &mut
         finding.edit(PlanEdit::MaxConnections(needed));
     }
 }
+
+/// A managed database's max_connections where its provider's defaults do not settle it: the
+/// instance is not given, or its figure is the formula on the listed memory (an upper bound).
+pub fn managed_max_connections(plan: &Plan, findings: &mut Findings) {
+    let pg = &plan.postgres;
+    let Some(managed) = pg.managed.as_ref().filter(|_| pg.external) else { return };
+    let provider = managed.provider.name();
+    match managed.defaults() {
+        Ok(None) => {
+            findings.add(
+                RuleId::ManagedMaxConnections,
+                "postgres.managed",
+                format!(
+                    "{provider} derives max_connections from the instance, which the plan does not name: the budget \
+                     counts {}",
+                    pg.max_connections
+                ),
+                Some("give postgres.managed.instance_class (or its memory), or postgres.max_connections".into()),
+            );
+        }
+        Ok(Some(defaults)) if !defaults.exact && defaults.max_connections == pg.max_connections => {
+            findings.add(
+                RuleId::ManagedMaxConnections,
+                "postgres.managed",
+                format!(
+                    "{provider}'s default is LEAST(DBInstanceClassMemory/9531392, 5000): at most {} on {}; \
+                     DBInstanceClassMemory is less than that by what AWS keeps for the OS and its processes, so the \
+                     instance allows fewer",
+                    defaults.max_connections,
+                    managed.memory.map_or_else(|| "this instance".into(), |m| m.to_string())
+                ),
+                Some("run SHOW max_connections; on the instance and set postgres.max_connections to it".into()),
+            );
+        }
+        _ => {}
+    }
+}

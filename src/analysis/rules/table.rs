@@ -117,6 +117,9 @@ rules! {
         |_| {
         "estimate + used × work_mem + autovacuum workers × their memory + /dev/shm > postgres.limits.memory (the settings written: PostgreSQL's defaults, 4 MiB, 3 × 64 MiB, 96 MiB; PGTune's with postgres.pgtune)".into()
     };
+    ManagedMaxConnections "managed-max-connections" Info
+        "a managed database's max_connections is not settled by its provider's published figures: the instance is not named, or its figure is AWS's formula on the listed memory, an upper bound",
+        |_| "postgres.managed without instance_class or memory, or RDS/Aurora by memory".into();
     PgtuneNeedsMemory "pgtune-needs-memory" Warning
         "postgres.pgtune is set, but neither the Postgres memory limit nor the host's memory is known: PGTune has nothing to size for",
         |_| "postgres.pgtune and no postgres.limits.memory or host.memory".into();

@@ -11,6 +11,7 @@ use super::roles::{Role, ServiceNames};
 use crate::io::error::InputError;
 use crate::io::yaml::{Mapping, Value};
 use crate::model::load::{LoadedPlan, Locator};
+use crate::model::managed::{Managed, Provider};
 use crate::model::plan::{HttpRouting, OtherService, Plan};
 use crate::model::redis;
 use crate::model::resources::Resources;
@@ -153,7 +154,7 @@ pub fn import(project: &Project, names: &ServiceNames) -> Result<LoadedPlan, Inp
     place("runtime.container_name", format!("services.{runtime_name}.container_name"));
 
     let api_name = names.get(Role::Api);
-    let (mut database_host, mut database_user) = (None, None);
+    let (mut database_host, mut database_user, mut provider) = (None, None, None);
     if let Some(api) = find(Role::Api) {
         let facts = service_facts(project, api_name, api)?;
         plan.api.replicas = facts.replicas.max(1);
@@ -171,6 +172,8 @@ pub fn import(project: &Project, names: &ServiceNames) -> Result<LoadedPlan, Inp
             _ => Some(false),
         };
         database_host = env.get("DATABASE_URL").and_then(|url| url_host(url));
+        // Only which provider the host names is kept, never the URL.
+        provider = env.get("DATABASE_URL").and_then(|url| Provider::of_url(database_host.as_deref(), url));
         // HTTP runs reach the runtimes through whatever EXECUTOR_URL names: the runtime service
         // itself (resolved by the API, one address first every time), or something in front of
         // it that spreads them (flowcap's balancer, the operator's own).
@@ -214,6 +217,7 @@ pub fn import(project: &Project, names: &ServiceNames) -> Result<LoadedPlan, Inp
         }
         _ => {
             plan.postgres.external = true;
+            plan.postgres.managed = provider.map(|provider| Managed { provider, instance_class: None, memory: None });
             place("postgres", format!("services.{api_name}.environment.DATABASE_URL"));
         }
     }
