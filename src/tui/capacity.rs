@@ -175,12 +175,11 @@ fn render_lines(lines: &[Line], area: Rect, buf: &mut Buffer) {
     }
 }
 
-impl Widget for &CapacityPanel<'_> {
-    fn render(self, area: Rect, buf: &mut Buffer) {
+impl CapacityPanel<'_> {
+    /// The panel's text for its inner area, wrapped to its width, and whether the wait chart
+    /// has its place below.
+    fn lines(&self, inner: Rect) -> (Vec<Line<'static>>, bool) {
         let (view, theme) = (self.view, self.theme);
-        let block = Block::bordered().title(Line::styled(" Capacity ", theme.heading()));
-        let inner = block.inner(area);
-        block.render(area, buf);
         let (figures, before, levels) = (view.figures, view.before, view.levels);
         let width = inner.width;
         let mut lines = Vec::new();
@@ -344,7 +343,24 @@ impl Widget for &CapacityPanel<'_> {
                 lines.extend(rows.into_iter().map(|row| Line::raw(format!("  {}", row.trim_end()))));
             }
         }
-        let lines = hang(lines, inner.width);
+        (hang(lines, inner.width), chart_room)
+    }
+
+    /// The most the wheel can scroll the panel drawn in `area`: to where its last line shows.
+    pub fn max_scroll(&self, area: Rect) -> usize {
+        let inner = Block::bordered().inner(area);
+        self.lines(inner).0.len().saturating_sub(usize::from(inner.height))
+    }
+}
+
+impl Widget for &CapacityPanel<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let (view, theme) = (self.view, self.theme);
+        let block = Block::bordered().title(Line::styled(" Capacity ", theme.heading()));
+        let inner = block.inner(area);
+        block.render(area, buf);
+        let figures = view.figures;
+        let (lines, chart_room) = self.lines(inner);
         // The wheel scrolls what does not fit; never past the last line.
         let scroll = view.scroll.min(lines.len().saturating_sub(usize::from(inner.height)));
         let lines = &lines[scroll..];

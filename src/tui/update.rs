@@ -1,10 +1,12 @@
 //! The one place the planner's state changes: a [`Msg`] in, the state changed, an [`Effect`]
 //! out for the event loop (writing, quitting); no I/O here.
 
+use super::capacity::CapacityPanel;
 use super::knobs::Knob;
 use super::layout::too_small;
 use super::state::{App, Consent, Effect, Erase, Focus, Mode, Move, Msg, Output, planner_presets};
-use super::view::{app_areas, findings_view, plan_view};
+use super::theme::Theme;
+use super::view::{app_areas, capacity_view, findings_view, plan_view};
 use crate::analysis::solve::{self, Outcome};
 use ratatui::layout::Rect;
 use std::path::PathBuf;
@@ -121,8 +123,12 @@ fn normal(app: &mut App, msg: Msg) -> Option<Effect> {
             app.focus = Focus::Plan;
         }
         Msg::ScrollCapacity(movement) => {
-            // The panel stops at its last line; past it the wheel has nothing to show.
-            app.capacity_scroll = moved(app.capacity_scroll, movement, CAPACITY_SCROLL_MOST);
+            // The panel stops at its last line: past it the wheel has nothing to show, and a
+            // turn back up moves it at once.
+            let view = capacity_view(app);
+            let panel = CapacityPanel { view: &view, theme: Theme { color: false } };
+            let last = app_areas(app, app.screen).map_or(0, |areas| panel.max_scroll(areas.capacity));
+            app.capacity_scroll = moved(app.capacity_scroll.min(last), movement, last);
         }
         Msg::ScrollPlan(movement) => {
             let (view, offset, height) = plan_window(app);
@@ -376,10 +382,6 @@ fn scroll_findings(app: &mut App, movement: Move) {
     let last = app_areas(app, app.screen).map_or(0, |areas| view.max_scroll(areas.findings));
     app.findings_scroll = moved(app.findings_scroll.min(last), movement, last);
 }
-
-/// The most lines the wheel moves the figures by: past the panel's last line the panel stops
-/// on its own.
-const CAPACITY_SCROLL_MOST: usize = 24;
 
 /// The Plan panel's rows, its first row shown and its height in rows, as drawn on this screen
 /// (one view built for all three).

@@ -214,4 +214,11 @@ fn the_wheel_scrolls_the_figures_that_do_not_fit() {
     flowcap::tui::update::update(&mut app, Msg::ScrollCapacity(Move::Down(1)));
     let scrolled = screen(&app, 80, 24);
     assert!(scrolled.contains("↑ 1 above"), "{scrolled}");
+    // Turned on past the last line, the wheel stops there: one turn back up moves at once.
+    flowcap::tui::update::update(&mut app, Msg::ScrollCapacity(Move::Down(100)));
+    let last = app.capacity_scroll;
+    assert!(last > 1 && last < 100, "{last}");
+    assert!(screen(&app, 80, 24).contains(&format!("↑ {last} above")));
+    flowcap::tui::update::update(&mut app, Msg::ScrollCapacity(Move::Up(1)));
+    assert!(screen(&app, 80, 24).contains(&format!("↑ {} above", last - 1)));
 }
