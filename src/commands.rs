@@ -264,6 +264,11 @@ fn write_export(args: &ExportArgs) -> Result<Vec<PathBuf>, InputError> {
         return write_helm_values(args, &loaded);
     }
     let export = inputs::export(&loaded.plan, &loaded.file, deployment.as_ref(), &args.output, args.pgtune)?;
+    if args.pgtune && loaded.plan.postgres.external {
+        tell(
+            "note: --pgtune: the database is managed (postgres.external): its settings are its provider's, and none of PGTune's are written",
+        );
+    }
     let mut files = export.files.clone();
     if let Some(path) = &args.save_plan {
         // The plan itself may be saved over: that is updating it (a file flowcap did not

@@ -9,6 +9,9 @@ use serde::Serialize;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct PostgresMemory {
+    /// A managed database outside the stack: its memory is the provider's, not the plan's.
+    #[serde(skip)]
+    pub external: bool,
     /// shared_buffers as the server runs it: the plan's, else PGTune's with `postgres.pgtune`
     /// (when it knows the memory), else PostgreSQL's default.
     pub shared_buffers_bytes: u64,
@@ -105,6 +108,7 @@ impl PostgresMemory {
             .saturating_add(settings.autovacuum_workers.saturating_mul(settings.autovacuum_worker_bytes))
             .saturating_add(settings.shm_bytes);
         PostgresMemory {
+            external: pg.external,
             shared_buffers_bytes: shared_buffers.0,
             memory_limit_bytes: limit.map(|l| l.0),
             shared_buffers_share: limit.map(|l| round4(shared_buffers.as_f64() / l.as_f64())),

@@ -38,7 +38,7 @@ const COMMENTS: &[(&str, &str)] = &[
     ("data_size", "how much data the database holds, for PGTune (unset: 1-3 x its memory)"),
     ("storage", "hdd | ssd | san | nvme, for PGTune's I/O settings"),
     ("profile", "PGTune's database type: web | oltp | dw | desktop | mixed"),
-    ("version", "the major version (from the image tag, postgres:16-alpine)"),
+    ("version", "the PostgreSQL major version (read from the image tag when imported)"),
     ("clients_are_superuser", "whether Flow-Like connects as POSTGRES_USER (then nothing is held back from it)"),
     ("monitoring", "whether the compose monitoring profile runs (postgres-exporter then connects)"),
     ("postgres_clients", "connections held by clients other than the API"),

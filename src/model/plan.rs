@@ -462,6 +462,23 @@ impl Plan {
         {
             runtime.insert("http_routing".into(), routing);
         }
+        // A managed database's figures its provider gives are left to the provider, so naming
+        // the instance later moves them.
+        if let (Some(managed), Some(Value::Mapping(postgres))) = (&self.postgres.managed, value.get_mut("postgres")) {
+            let pg = &self.postgres;
+            let given =
+                managed.defaults().ok().flatten().map_or(Postgres::default().max_connections, |d| d.max_connections);
+            let reserved = managed.provider.reserved_connections();
+            for (key, theirs) in [
+                ("max_connections", pg.max_connections == given),
+                ("superuser_reserved_connections", pg.superuser_reserved_connections == reserved.0),
+                ("reserved_connections", pg.reserved_connections == reserved.1),
+            ] {
+                if theirs {
+                    postgres.remove(key);
+                }
+            }
+        }
         let yaml = crate::io::yaml::to_text("plan", &value)?;
         // Every plan flowcap writes explains itself: a comment on every key.
         Ok(crate::model::annotate::annotate(&format!("{} {note}\n{yaml}", crate::io::write::WRITTEN_BY)))

@@ -141,6 +141,8 @@ pub fn render(report: &Report) -> String {
 
     match &f.cockroachdb {
         Some(db) => cockroach_memory(&mut out, db),
+        // A managed database's memory is its provider's: nothing of the plan's to show.
+        None if f.postgres.external => {}
         None => postgres_memory(&mut out, &f.postgres, c.used),
     }
 

@@ -129,3 +129,26 @@ fn the_deployments_database_url_names_the_provider_and_never_shows() {
         assert!(!written.contains(secret) && !written.contains("c1x2y3"), "{written}");
     }
 }
+
+#[test]
+fn init_leaves_the_providers_figures_to_the_provider() {
+    // The plan init writes for an Azure database: naming the SKU afterwards moves the budget.
+    let dir = tempdir("managed-init");
+    let compose = "services:\n  runtime: { image: ghcr.io/tm9657/flow-like-runtime:0.9 }\n  api:\n    image: \
+                   ghcr.io/tm9657/flow-like-api:0.9\n    environment:\n      DATABASE_URL: \
+                   postgresql://flow:${PGPASS}@flow.postgres.database.azure.com:5432/flow\n";
+    std::fs::write(dir.join("compose.yaml"), compose).unwrap();
+    std::fs::write(dir.join(".env"), "PGPASS=not-a-real-password\n").unwrap();
+    flowcap().current_dir(&dir).args(["init", "-f", "compose.yaml", "-o", "plan.yaml"]).assert().success();
+    let plan = std::fs::read_to_string(dir.join("plan.yaml")).unwrap();
+    assert!(!plan.contains("max_connections:") && !plan.contains("reserved_connections:"), "{plan}");
+    // Azure keeps 15 whatever the SKU; PostgreSQL's 100 until the SKU is named.
+    assert_eq!(budget(&dir, &plan), (100, 85));
+    let named = plan.replace("provider: azure", "provider: azure\n    instance_class: B1ms");
+    assert_eq!(budget(&dir, &named), (50, 35));
+    // A managed database's memory is its provider's: the report shows none of the plan's.
+    std::fs::write(dir.join("plan.yaml"), &named).unwrap();
+    let human = flowcap().current_dir(&dir).args(["--check", "plan.yaml"]).output().unwrap();
+    let human = String::from_utf8_lossy(&human.stdout);
+    assert!(human.contains("max_connections 50 − reserved 15 = 35") && !human.contains("Postgres memory"), "{human}");
+}

@@ -162,3 +162,40 @@ fn a_shared_buffers_far_from_pgtunes_is_kept_and_said() {
     plan.postgres.shared_buffers = Some(Bytes(Bytes::gib(4).0 + MIB));
     assert_eq!(says(&plan), 1, "past twice");
 }
+
+#[test]
+fn pgtune_for_another_version_than_the_image_runs_is_refused() {
+    let dir = tempdir("pgtune-version");
+    let compose = "services:\n  api: { image: ghcr.io/tm9657/flow-like-api:0.9 }\n  runtime: { image: \
+                   ghcr.io/tm9657/flow-like-runtime:0.9 }\n  postgres:\n    image: postgres:16-alpine\n";
+    std::fs::write(dir.join("docker-compose.yml"), compose).unwrap();
+    std::fs::write(dir.join("plan.yaml"), "postgres:\n  version: 18\n  limits: { cpus: 4, memory: 8G }\n").unwrap();
+    flowcap().current_dir(&dir).args(["export", "plan.yaml", "--pgtune", "-o", "o.yml"]).assert().code(2).stderr(
+        predicate::str::contains(
+            "docker-compose.yml:5:5: services.postgres.image: runs PostgreSQL 16, and the plan's PGTune settings are \
+             for postgres.version 18",
+        ),
+    );
+    assert!(!dir.join("o.yml").exists());
+    // Without PGTune's settings the plan's own are version-blind: written.
+    flowcap().current_dir(&dir).args(["export", "plan.yaml", "-o", "o.yml"]).assert().success();
+    // A managed database: PGTune has nothing to write, and says so.
+    std::fs::write(dir.join("managed.yaml"), "postgres:\n  external: true\n  max_connections: 200\n").unwrap();
+    flowcap()
+        .current_dir(&dir)
+        .args(["export", "managed.yaml", "--pgtune", "-o", "m.yml"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("note: --pgtune: the database is managed"));
+}
+
+#[test]
+fn a_fix_that_would_read_as_the_limit_it_raises_is_exact() {
+    // Worst case 3298 MiB over a 3250 MiB limit: both are "3.2 GiB" rounded.
+    let dir = tempdir("worst-exact");
+    let plan = "postgres:\n  shared_buffers: 2800M\n  limits: { cpus: 1, memory: 3250M }\napi: { limits: { cpus: 1, memory: 1G } }\n";
+    std::fs::write(dir.join("plan.yaml"), plan).unwrap();
+    let output = flowcap().current_dir(&dir).args(["--check", "plan.yaml"]).output().unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("fix: raise postgres.limits.memory to 3298M,"), "{text}");
+}

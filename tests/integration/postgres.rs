@@ -187,6 +187,10 @@ fn pgtunes_settings_as_exported_start_a_real_postgres() {
         "postgres:\n  version: {version}\n  max_connections: 40\n  data_size: 200M\n  limits: {{ cpus: 16, memory: 1G }}\n"
     );
     let (bin, stack) = binaries_and_stack("pg-tuned", &plan);
+    // The stack runs the version here, as the export requires of PGTune's settings.
+    let compose = std::fs::read_to_string(stack.join("docker-compose.yml")).unwrap();
+    let compose = compose.replace("image: postgres:16-alpine", &format!("image: postgres:{version}-alpine"));
+    std::fs::write(stack.join("docker-compose.yml"), compose).unwrap();
     flowcap().current_dir(&stack).args(["export", "plan.yaml", "--pgtune", "-o", "override.yml"]).assert().success();
     let flags = exported_flags(&std::fs::read_to_string(stack.join("override.yml")).unwrap());
     // (1048576 − 262144) kB / ((40 + 16) × 3) = 4681 kB, × 1.3 = 6085 kB.

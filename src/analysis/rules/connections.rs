@@ -5,6 +5,7 @@ use crate::analysis::figures::Analysis;
 use crate::analysis::rules::finding::Findings;
 use crate::analysis::rules::table::RuleId;
 use crate::model::edit::PlanEdit;
+use crate::model::managed::Provider;
 use crate::model::plan::Plan;
 use crate::model::units::percent;
 
@@ -91,7 +92,14 @@ pub fn managed_max_connections(plan: &Plan, findings: &mut Findings) {
                      counts {}",
                     pg.max_connections
                 ),
-                Some("give postgres.managed.instance_class (or its memory), or postgres.max_connections".into()),
+                Some(match managed.provider {
+                    Provider::Rds | Provider::Aurora => {
+                        "give postgres.managed.instance_class (or its memory), or postgres.max_connections".into()
+                    }
+                    Provider::Azure | Provider::Cloudsql => {
+                        "give postgres.managed.instance_class, or postgres.max_connections".into()
+                    }
+                }),
             );
         }
         Ok(Some(defaults)) if !defaults.exact && defaults.max_connections == pg.max_connections => {

@@ -32,8 +32,12 @@ pub fn problems_from(plan: &Plan, edit: impl FnOnce(&mut Plan)) -> Vec<String> {
 /// Adds a fix that raises the memory limit of the workload at `key` to `value`, or, when the
 /// host (cluster) cannot hold that, says so and offers `otherwise`.
 pub fn raise_limit(finding: &mut Finding, plan: &Plan, key: ServiceKey, value: Bytes, otherwise: &str) {
-    let edit = PlanEdit::Memory(key, Block::Limits, value);
+    let edit = PlanEdit::Memory(key.clone(), Block::Limits, value);
     let path = edit.path();
+    // Exact where the rounded figure would read as the limit it raises ("3.2 GiB to 3.2 GiB").
+    let now = plan.containers().into_iter().find(|c| c.key == key).and_then(|c| c.limits.memory);
+    let value =
+        if now.is_some_and(|now| now.to_string() == value.to_string()) { value.compose() } else { value.to_string() };
     // A service the plan lacks takes no limit: nothing changes, nothing is lacking.
     let lacking = problems_from(plan, |edited| {
         let _ = edit.apply(edited);

@@ -2,6 +2,7 @@
 //! case of what the server uses.
 
 use crate::analysis::figures::Analysis;
+use crate::analysis::pgtune::Warning;
 use crate::analysis::postgres_memory::SettingsSource;
 use crate::analysis::postgres_memory::{PostgresMemory, limit_for_worst_case};
 use crate::analysis::rules::finding::{Finding, Findings};
@@ -119,7 +120,9 @@ pub fn pgtune(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
         return;
     };
     for warning in &tune.warnings {
-        findings.add(RuleId::PgtuneWarning, "postgres.pgtune", format!("PGTune: {}", warning.message()), None);
+        // The official postgres images are built with lz4: PGTune's caution is met there.
+        let met = if *warning == Warning::Lz4 { " (the official postgres images are)" } else { "" };
+        findings.add(RuleId::PgtuneWarning, "postgres.pgtune", format!("PGTune: {}{met}", warning.message()), None);
     }
     if tune.version >= 18 {
         findings.add(
@@ -149,7 +152,7 @@ pub fn pgtune(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
                     Bytes(own * 1024),
                     Bytes(tune.memory_bytes),
                     work_mem(tune.work_mem_kb),
-                    pgtunes.map_or(String::new(), |kb| format!(" ({} under PGTune's own)", work_mem(kb))),
+                    pgtunes.map_or(String::new(), |kb| format!(" (PGTune's own: {})", work_mem(kb))),
                     tune.get("huge_pages").unwrap_or("off"),
                 ),
                 Some(format!("set postgres.shared_buffers to {theirs_bytes} (PGTune's), or leave it out")),

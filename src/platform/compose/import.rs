@@ -217,7 +217,11 @@ pub fn import(project: &Project, names: &ServiceNames) -> Result<LoadedPlan, Inp
         }
         _ => {
             plan.postgres.external = true;
-            plan.postgres.managed = provider.map(|provider| Managed { provider, instance_class: None, memory: None });
+            if let Some(provider) = provider {
+                plan.postgres.managed = Some(Managed { provider, instance_class: None, memory: None });
+                (plan.postgres.superuser_reserved_connections, plan.postgres.reserved_connections) =
+                    provider.reserved_connections();
+            }
             place("postgres", format!("services.{api_name}.environment.DATABASE_URL"));
         }
     }

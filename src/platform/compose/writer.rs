@@ -353,6 +353,21 @@ impl Writer<'_> {
         deployed: &Plan,
     ) -> Result<(), InputError> {
         let facts = service_facts(self.base, name, service)?;
+        // PGTune's settings differ by version (io_method is PostgreSQL 18's): written for another
+        // version than the image runs, the server may refuse them.
+        let image = service.get("image").and_then(crate::io::yaml::Value::as_str);
+        if let Some(running) = image.and_then(super::import::image_major_version).filter(|_| plan.postgres.pgtune)
+            && running != plan.postgres.version
+        {
+            return Err(self.base.error_at(
+                &format!("services.{name}.image"),
+                format!(
+                    "runs PostgreSQL {running}, and the plan's PGTune settings are for postgres.version {}: set \
+                     postgres.version: {running} (or change the image)",
+                    plan.postgres.version
+                ),
+            ));
+        }
         let mut out = String::new();
         let _ = writeln!(out, "  {name}:");
         let flags = postgres_flags(plan);
