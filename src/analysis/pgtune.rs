@@ -95,8 +95,8 @@ pub enum Warning {
 impl Warning {
     pub fn message(self) -> String {
         match self {
-            Warning::LowMemory => "PGTune is not optimal for low memory systems (under 256 MB)".into(),
-            Warning::HighMemory => "PGTune is not optimal for very high memory systems (over 100 GB)".into(),
+            Warning::LowMemory => "not optimal for low memory systems (under 256 MB)".into(),
+            Warning::HighMemory => "not optimal for very high memory systems (over 100 GB)".into(),
             Warning::Lz4 => "wal_compression = lz4 requires PostgreSQL to be compiled with --with-lz4".into(),
             Warning::IoUring => "io_method = io_uring requires PostgreSQL to be compiled with --with-liburing".into(),
             Warning::WarehouseCost(storage) => format!(
