@@ -65,12 +65,12 @@ pub const DEFAULTS: &[Explained] = &[
     Explained {
         path: "postgres.max_connections",
         read: |p| p.postgres.max_connections.to_string(),
-        source: "PostgreSQL's default",
+        source: "PostgreSQL's default; with postgres.managed, the provider's for the instance (docs/design.md, Managed databases)",
     },
     Explained {
         path: "postgres.superuser_reserved_connections",
         read: |p| p.postgres.superuser_reserved_connections.to_string(),
-        source: "PostgreSQL's default",
+        source: "PostgreSQL's default; with postgres.managed, the provider's own (RDS 3 + 2 rds_superuser, Azure 15)",
     },
     Explained {
         path: "postgres.reserved_connections",
@@ -83,13 +83,23 @@ pub const DEFAULTS: &[Explained] = &[
         source: "PostgreSQL's default, or PGTune's with postgres.pgtune (the docs suggest 25 % of RAM on a dedicated server)",
     },
     Explained {
+        path: "postgres.pgtune",
+        read: |p| p.postgres.pgtune.to_string(),
+        source: "off: PostgreSQL's defaults are written and judged; flowcap export --pgtune writes PGTune's",
+    },
+    Explained {
+        path: "postgres.data_size",
+        read: |p| p.postgres.data_size.map_or("unknown".into(), |size| size.to_string()),
+        source: "unknown: PGTune's default, one to three times the memory it is given",
+    },
+    Explained {
         path: "postgres.storage",
         read: |p| format!("{:?}", p.postgres.storage).to_lowercase(),
         source: "flowcap's assumption for PGTune's I/O settings",
     },
     Explained {
         path: "postgres.profile",
-        read: |p| format!("{:?}", p.postgres.profile).to_lowercase(),
+        read: |p| p.postgres.profile.name().to_string(),
         source: "PGTune's database type; Flow-Like serves a web application",
     },
     Explained {
