@@ -135,15 +135,15 @@ pub fn check(args: &CheckArgs) -> ExitCode {
     };
     let interactive = !args.check && args.format.is_none() && io::stdin().is_terminal() && io::stdout().is_terminal();
     if interactive {
-        if inputs.values.is_some() {
-            return bad_input(&InputError::conflict(
-                "--helm-values",
-                "the planner does not hold a plan against Helm values yet: use --check or flowcap diff",
-            ));
-        }
         let host_given = args.source.host_cpus.is_some() || args.source.host_memory.is_some();
-        return match flowcap::tui::run(inputs.loaded, inputs.deployment, observed, host_given, args.color.wanted(true))
-        {
+        let named = inputs.named();
+        let values = inputs.values.map(|deployment| flowcap::tui::state::Values {
+            deployment,
+            read: args.source.helm_values.clone(),
+            named,
+        });
+        let color = args.color.wanted(true);
+        return match flowcap::tui::run(inputs.loaded, inputs.deployment, values, observed, host_given, color) {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
                 tell(&format!("error: terminal: {error}"));

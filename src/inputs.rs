@@ -117,6 +117,11 @@ impl Inputs {
         }
     }
 
+    /// A plan or preset is named (else the deployment is the plan).
+    pub fn named(&self) -> bool {
+        self.named
+    }
+
     /// The deployment the plan is held against (compose files given with -f, or Helm values),
     /// when a plan or preset is named: every value it sets differently is drift.
     pub fn compared(&self) -> Option<&LoadedPlan> {

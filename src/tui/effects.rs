@@ -95,7 +95,8 @@ fn files(app: &App, output: Output, path: &Path) -> Result<FileSet, InputError> 
             Ok(FileSet { files: vec![(path.to_path_buf(), text)], retired: Vec::new(), apply: None })
         }
         Output::Override if app.plan().platform == Platform::Kubernetes => {
-            let (text, apply) = inputs::export_values(app.plan(), &app.loaded.file, path, &[])?;
+            let read = app.values.as_ref().map_or(&[][..], |values| &values.read);
+            let (text, apply) = inputs::export_values(app.plan(), &app.loaded.file, path, read)?;
             Ok(FileSet { files: vec![(path.to_path_buf(), text)], retired: Vec::new(), apply: Some(apply) })
         }
         Output::Override => inputs::export(app.plan(), &app.loaded.file, app.deployment.as_ref(), path, false)

@@ -33,6 +33,7 @@ use std::time::Duration;
 pub fn run(
     loaded: LoadedPlan,
     deployment: Option<crate::inputs::Deployment>,
+    values: Option<state::Values>,
     observed: Option<crate::model::observed::Observed>,
     host_given: bool,
     color: bool,
@@ -50,6 +51,9 @@ pub fn run(
     }
     if let Some(deployment) = deployment {
         app = app.with_deployment(deployment);
+    }
+    if let Some(values) = values {
+        app = app.with_values(values.deployment, values.read, values.named);
     }
     if let Some(observed) = observed {
         app = app.with_observed(observed);

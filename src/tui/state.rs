@@ -7,7 +7,7 @@ use super::findings::{Entry, entries};
 use super::knobs::Knob;
 use super::layout::Drawn;
 use crate::analysis::rules::Severity;
-use crate::inputs::{self, Deployment};
+use crate::inputs::{self, Deployment, ValuesDeployment};
 use crate::io::error::InputError;
 use crate::model::cluster::Platform;
 use crate::model::load::{LoadedPlan, Locator};
@@ -247,6 +247,9 @@ pub struct App {
     pub saved_path: Option<PathBuf>,
     /// The compose files the session started from, if any: the base `e` exports over.
     pub deployment: Option<Deployment>,
+    /// The Helm values the session started from, if any: drift, the chart's keys in fixes,
+    /// and the operator's files `e` exports after.
+    pub values: Option<Values>,
     /// What the deployment's Prometheus saw (`--prometheus`): findings and figures beside the
     /// plan's, recomputed with it.
     pub observed: Option<Observed>,
@@ -277,12 +280,23 @@ pub struct App {
     pub drawn: Option<Drawn>,
 }
 
-/// The presets `p` cycles through: every one, but over a compose deployment only those for a
-/// Docker host.
-pub(super) fn planner_presets(deployment: Option<&Deployment>) -> Vec<&'static str> {
-    match deployment {
-        Some(_) => keys_for(Platform::Compose),
-        None => PRESETS.iter().map(|p| p.key).collect(),
+/// Helm values the planner holds its plan to.
+#[derive(Clone, Debug)]
+pub struct Values {
+    pub deployment: ValuesDeployment,
+    /// The operator's values files, in order: the export goes after them, never over them.
+    pub read: Vec<PathBuf>,
+    /// A plan or preset was named: the values are the deployment it is compared with.
+    pub named: bool,
+}
+
+/// The presets `p` cycles through: every one, but over a deployment only those for its
+/// platform (a Docker host's over compose files, a cluster's over Helm values).
+pub(super) fn planner_presets(app: Option<&App>) -> Vec<&'static str> {
+    match app {
+        Some(app) if app.deployment.is_some() => keys_for(Platform::Compose),
+        Some(app) if app.values.is_some() => keys_for(Platform::Kubernetes),
+        _ => PRESETS.iter().map(|p| p.key).collect(),
     }
 }
 
@@ -313,6 +327,7 @@ impl App {
             preset,
             saved_path: None,
             deployment: None,
+            values: None,
             observed: None,
             color,
             focus: Focus::Plan,
@@ -387,15 +402,18 @@ impl App {
         if !Knob::for_plan(&self.loaded.plan).contains(&self.selected) {
             self.selected = Knob::ApiReplicas;
         }
+        let values = self.values.as_ref();
         let context = Context {
-            compared: self.deployment.as_ref().and_then(Deployment::compared),
+            compared: match values {
+                Some(values) if values.named => Some(&values.deployment.loaded),
+                _ => self.deployment.as_ref().and_then(Deployment::compared),
+            },
             scraped: self.deployment.as_ref().map_or(&[], |d| &d.scraped),
             alert_rules: self.deployment.as_ref().map_or(&[], |d| &d.alert_rules),
             observed: self.observed.as_ref(),
             read: None,
-            unknown_values_keys: &[],
-            // The planner does not open Helm values (commands.rs says so).
-            from_helm_values: false,
+            unknown_values_keys: values.map_or(&[], |v| &v.deployment.unknown_keys),
+            from_helm_values: values.is_some_and(|v| !v.named),
         };
         self.report = Report::in_context(&self.loaded, Severity::Error, context);
         self.findings = entries(&self.report);
@@ -410,6 +428,22 @@ impl App {
     }
 
     /// Starts from a compose deployment: `e` exports over its base files.
+    /// Holds the session to the operator's Helm values `read` (the plan read from them when no
+    /// plan or preset is `named`).
+    pub fn with_values(mut self, deployment: ValuesDeployment, read: Vec<PathBuf>, named: bool) -> App {
+        self.origin = match named {
+            true => format!("{} against {}", self.origin, deployment.files),
+            false => deployment.files.clone(),
+        };
+        self.values = Some(Values { deployment, read, named });
+        // `p` cycles through the cluster's presets now: the one shown is found among them.
+        let file = &self.loaded.file;
+        self.preset = planner_presets(Some(&self)).iter().position(|key| *file == format!("presets/{key}.yaml"));
+        self.recompute();
+        self.baseline_report = self.report.clone();
+        self
+    }
+
     pub fn with_deployment(mut self, deployment: Deployment) -> App {
         // A session that starts from the compose files names them all, .env included.
         if matches!(self.loaded.locator, Locator::Deployment(_)) {
@@ -451,7 +485,7 @@ impl App {
 
     /// Preset `index` as the planner shows it: held against the deployment, with its facts.
     pub(super) fn preset_plan(&self, index: usize) -> Result<Plan, InputError> {
-        let loaded = load_preset(planner_presets(self.deployment.as_ref())[index])?;
+        let loaded = load_preset(planner_presets(Some(self))[index])?;
         Ok(inputs::with_deployment_facts(loaded, self.deployment.as_ref()).plan)
     }
 

@@ -45,9 +45,10 @@ pub fn update(app: &mut App, msg: Msg) -> Option<Effect> {
                 app.saved = app.loaded.plan.clone();
                 // The plan now lives in that file, held against the same files: the title
                 // says both.
-                app.origin = match &app.deployment {
-                    Some(deployment) => format!("{} against {}", path.display(), deployment.project.describe()),
-                    None => path.display().to_string(),
+                app.origin = match (&app.deployment, &app.values) {
+                    (Some(deployment), _) => format!("{} against {}", path.display(), deployment.project.describe()),
+                    (None, Some(values)) => format!("{} against {}", path.display(), values.deployment.files),
+                    (None, None) => path.display().to_string(),
                 };
                 app.saved_path = Some(path.clone());
             }
@@ -187,7 +188,7 @@ fn normal(app: &mut App, msg: Msg) -> Option<Effect> {
         }
         Msg::Cancel => app.knob_error = None,
         Msg::NextPreset => {
-            let presets = planner_presets(app.deployment.as_ref());
+            let presets = planner_presets(Some(app));
             let next = app.preset.map_or(0, |i| (i + 1) % presets.len());
             let mut plan = match app.preset_plan(next) {
                 Ok(plan) => plan,

@@ -360,3 +360,16 @@ fn the_export_is_part_of_the_deployment_the_planner_holds_the_plan_to() {
     tmux.keys(&["q", "y"]);
     tmux.wait_for("FLOWCAP-EXITED-0");
 }
+
+/// `flowcap --helm-values FILE` opens the planner on the operator's values, named in its title.
+#[test]
+#[cfg_attr(missing = "tmux", ignore = "needs tmux")]
+fn the_planner_opens_on_helm_values_from_the_command_line() {
+    let tmux = Tmux::start("helm-values");
+    let values = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/helm/operator-values.yaml");
+    std::fs::copy(values, tmux.dir.join("values.yaml")).unwrap();
+    tmux.start_flowcap_with("--helm-values values.yaml --nodes 2 --node-cpus 4 --node-memory 16G", "from values.yaml");
+    tmux.wait_for("job-cap-exceeds-cluster");
+    tmux.keys(&["q"]);
+    tmux.wait_for("FLOWCAP-EXITED-0");
+}

@@ -25,9 +25,13 @@ pub(crate) fn app(preset: &str) -> App {
 /// The planner as `flowcap` opens it on `request`: through the one way in.
 pub(crate) fn app_on(request: &Request) -> App {
     let inputs = flowcap::inputs::resolve(request, Environment::default()).unwrap();
-    let app = App::new(inputs.loaded, true);
-    match inputs.deployment {
-        Some(deployment) => app.with_deployment(deployment),
+    let named = inputs.named();
+    let mut app = App::new(inputs.loaded, true);
+    if let Some(deployment) = inputs.deployment {
+        app = app.with_deployment(deployment);
+    }
+    match inputs.values {
+        Some(values) => app.with_values(values, request.helm_values.clone(), named),
         None => app,
     }
 }
@@ -1042,6 +1046,49 @@ fn the_planner_exports_a_kubernetes_plan_as_helm_values_like_flowcap_export() {
     let status = app.status.clone().unwrap();
     assert!(!status.error && status.text.contains("helm upgrade --install"), "{}", status.text);
     assert_eq!(std::fs::read(&by_planner).unwrap(), std::fs::read(&by_cli).unwrap(), "byte for byte");
+}
+
+/// Opened on the operator's Helm values, the planner names them, says the chart's keys in its
+/// fixes, cycles the cluster's presets, and exports values to pass after the operator's.
+#[test]
+fn the_planner_opens_helm_values_and_exports_after_them() {
+    let temporary = tempfile::tempdir().unwrap();
+    let values = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/helm/operator-values.yaml");
+    let request = Request {
+        helm_values: vec![values.clone()],
+        nodes: Some((2, flowcap::model::units::Cpus::whole(4), flowcap::model::units::Bytes::gib(16))),
+        ..Request::default()
+    };
+    let mut app = app_on(&request);
+    let shown = screen(&app, 200, 60);
+    assert!(shown.contains("from ") && shown.contains("operator-values.yaml"), "{shown}");
+    let fix = app.report.findings.iter().find(|f| f.finding.rule == RuleId::JobCapExceedsCluster).unwrap();
+    assert!(fix.finding.fix.as_deref().unwrap().contains("in the Helm values, executor.maxConcurrentJobs: 72"));
+    // Against a named preset, the values are the deployment: what they set otherwise is drift.
+    let named = app_on(&Request { preset: Some("kubernetes-large".into()), ..request.clone() });
+    assert!(named.report.findings.iter().any(|f| f.finding.rule == RuleId::Drift), "{:?}", named.report.findings);
+    press(&mut app, "e");
+    for _ in 0.."values-flowcap.yaml".len() {
+        key(&mut app, KeyCode::Backspace);
+    }
+    let out = temporary.path().join("flowcap-values.yaml");
+    press(&mut app, &out.display().to_string());
+    key(&mut app, KeyCode::Enter);
+    let status = app.status.clone().unwrap();
+    assert!(!status.error, "{}", status.text);
+    let after = format!("-f {} -f {}", values.display(), out.display());
+    assert!(status.text.contains(&after), "the export goes after the operator's values: {}", status.text);
+    // Never over the operator's own file.
+    press(&mut app, "e");
+    for _ in 0..out.display().to_string().len() {
+        key(&mut app, KeyCode::Backspace);
+    }
+    press(&mut app, &values.display().to_string());
+    key(&mut app, KeyCode::Enter);
+    assert!(app.status.as_ref().is_some_and(|s| s.error), "{:?}", app.status);
+    // `p` cycles the cluster's presets only.
+    press(&mut app, "p");
+    assert_eq!(app.plan().platform, flowcap::model::cluster::Platform::Kubernetes);
 }
 
 /// What a Medium deployment's Prometheus saw: 120 runs a minute at its peak, 65 on average,
