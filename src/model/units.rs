@@ -63,6 +63,10 @@ impl Bytes {
         let trimmed = text.trim();
         let split = trimmed.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(trimmed.len());
         let (number, unit) = trimmed.split_at(split);
+        // Past 18 decimals a fraction is finer than any byte the units reach: say that, not size.
+        if number.split_once('.').is_some_and(|(_, fraction)| fraction.len() > 18) {
+            return Err(format!("memory size `{text}` has more than 18 decimals"));
+        }
         let multiplier = match unit.strip_prefix(' ').unwrap_or(unit).to_ascii_lowercase().as_str() {
             "" | "b" => 1,
             "k" | "kb" | "ki" | "kib" => KIB,
@@ -290,6 +294,10 @@ impl Seconds {
         let trimmed = text.trim();
         let split = trimmed.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(trimmed.len());
         let (number, unit) = trimmed.split_at(split);
+        // Past 18 decimals a fraction is finer than any byte the units reach: say that, not size.
+        if number.split_once('.').is_some_and(|(_, fraction)| fraction.len() > 18) {
+            return Err(format!("memory size `{text}` has more than 18 decimals"));
+        }
         let scale = match unit.trim_start() {
             "" | "s" => 1.0,
             "ms" => 0.001,

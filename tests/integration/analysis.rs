@@ -114,6 +114,17 @@ fn external_postgres_is_not_a_container_but_its_budget_counts() {
 }
 
 #[test]
+fn a_service_at_no_replicas_takes_no_room_on_the_host() {
+    let text = "api: { limits: { cpus: 1, memory: 1G } }\nruntime: { limits: { cpus: 2, memory: 4G } }\n\
+                postgres: { limits: { cpus: 1, memory: 2G } }\nhost: { cpus: 8, memory: 16G }\n\
+                other_services:\n  worker: { replicas: 0, limits: { cpus: 4, memory: 8G } }\n  idle: { replicas: 0 }\n";
+    let plan = parse_plan("p.yaml", text).unwrap().plan;
+    let host = analyze(&plan).host.unwrap();
+    assert_eq!((host.cpu_limits, host.memory_limits_bytes), (4.0, 7 << 30), "api + runtime + postgres only");
+    assert!(host.unlimited.is_empty(), "a service not running has no limit to lack: {:?}", host.unlimited);
+}
+
+#[test]
 fn reserved_connections_reduce_usable_slots() {
     let text = "postgres:\n  max_connections: 200\n  superuser_reserved_connections: 5\n  reserved_connections: 10\n";
     let a = analyze(&parse_plan("p.yaml", text).unwrap().plan);

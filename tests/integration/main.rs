@@ -42,3 +42,4 @@ mod secrets;
 mod solve;
 mod tui;
 mod tui_values;
+mod units;

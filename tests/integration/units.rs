@@ -1,0 +1,103 @@
+//! Sizes and quantities both ways, at every suffix and edge: a multiplier replaced, a cap or a
+//! digit guard dropped, or the tie rule turned fails here.
+
+use flowcap::model::units::{Bytes, Cpus, MAX_BYTES, Seconds};
+
+#[test]
+fn kubernetes_quantities_read_at_every_suffix() {
+    let kib = 1u64 << 10;
+    for (text, bytes) in [
+        ("1Ki", kib),
+        ("3Mi", 3 << 20),
+        ("2Gi", 2 << 30),
+        ("5Ti", 5 << 40),
+        ("1Pi", 1 << 50),
+        ("7k", 7_000),
+        ("2M", 2_000_000),
+        ("3G", 3_000_000_000),
+        ("4T", 4_000_000_000_000),
+        ("1P", 1_000_000_000_000_000),
+        // A fraction of a byte rounds up, as the kubelet does.
+        ("1500m", 2),
+        ("1.5", 2),
+        ("5e-1", 1),
+        ("1e0", 1),
+        ("25e2", 2500),
+        ("2e12", 2_000_000_000_000),
+        ("0.5Ki", 512),
+        ("1.000000001G", 1_000_000_001),
+    ] {
+        assert_eq!(Bytes::parse_kubernetes(text), Ok(Bytes(bytes)), "{text}");
+    }
+    let too_big = format!("is more than flowcap accepts ({})", Bytes(MAX_BYTES));
+    for text in ["1Ei", "2E", "1e18", "2e15", "10000000000000000000", "1025Ti"] {
+        assert_eq!(Bytes::parse_kubernetes(text), Err(too_big.clone()), "{text}");
+    }
+    // Not quantities at all: a bare suffix, nothing, exponents past ±18, 21 digits, ten decimals.
+    for text in ["Mi", "", "1e-20", "1e40", "100000000000000000000", "1.0000000001", "1gi", "1 Gi", "0x10"] {
+        let error = Bytes::parse_kubernetes(text).unwrap_err();
+        assert!(error.starts_with("expected a Kubernetes quantity"), "{text}: {error}");
+    }
+}
+
+#[test]
+fn kubernetes_quantities_written_exactly_and_binary_when_they_tie() {
+    for (bytes, text) in [
+        (100_352_000, "98000Ki"), // 98000Ki and 100352k are both seven characters
+        (1 << 50, "1Pi"),
+        (3 << 40, "3Ti"),
+        (1_000_000_000, "1G"),
+        (1_500_000_000_000, "1500G"),
+        (2_000_000_000_000_000 / 1000, "2T"),
+        (1536, "1536"),
+        (0, "0"),
+    ] {
+        assert_eq!(Bytes(bytes).kubernetes(), text, "{bytes}");
+        assert_eq!(Bytes::parse_kubernetes(text), Ok(Bytes(bytes)), "{text} back");
+    }
+}
+
+#[test]
+fn compose_sizes_at_every_suffix_and_edge() {
+    let tib = 1u64 << 40;
+    for text in ["1t", "1tb", "1ti", "1tib", "1T", "1 TiB"] {
+        assert_eq!(Bytes::parse(text), Ok(Bytes(tib)), "{text}");
+    }
+    assert_eq!(Bytes::parse("1p"), Ok(Bytes(1 << 50)));
+    assert_eq!(Bytes::parse("1.5k"), Ok(Bytes(1536)));
+    let over = Bytes::parse("1025t").unwrap_err();
+    assert_eq!(over, "memory size `1025t` is larger than 1 PiB");
+    assert_eq!(
+        Bytes::parse("100000000000000000000000g").unwrap_err(),
+        "memory size `100000000000000000000000g` is larger than 1 PiB"
+    );
+    // A long fraction is said to be that, not a size past the cap.
+    let fine = Bytes::parse("1.0000000000000000000001G").unwrap_err();
+    assert_eq!(fine, "memory size `1.0000000000000000000001G` has more than 18 decimals");
+    assert_eq!(Bytes::parse("1.000000000000000001G"), Ok(Bytes(1 << 30)), "18 decimals: read, rounded down");
+    for text in ["", "G", "1x", "1.", ".5g", "-1g"] {
+        assert!(Bytes::parse(text).unwrap_err().starts_with("invalid memory size"), "{text}");
+    }
+}
+
+#[test]
+fn cpus_and_durations_at_their_edges() {
+    assert_eq!(Cpus::parse("0.0"), Ok(Cpus(0)));
+    assert_eq!(Cpus::parse("250m"), Ok(Cpus(250)));
+    assert_eq!(Cpus::parse("100000"), Ok(Cpus(100_000_000)));
+    assert_eq!(Cpus::parse("100000.001").unwrap_err(), "CPU amount `100000.001` is more than 100000 CPUs");
+    assert_eq!(Cpus::parse("0.0005").unwrap_err(), "CPU amount `0.0005` is finer than 0.001 CPU");
+    // Seconds change unit at 2 minutes and 2 hours.
+    for (seconds, text) in [
+        (119.9, "119.9 s"),
+        (120.0, "2 min"),
+        (7199.0, "120 min"),
+        (7200.0, "2 h"),
+        (0.5, "500 ms"),
+        (0.005, "5 ms"),
+        (0.0, "0 s"),
+        (f64::INFINITY, "∞"),
+    ] {
+        assert_eq!(Seconds(seconds).to_string(), text, "{seconds}");
+    }
+}
