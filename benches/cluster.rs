@@ -57,6 +57,8 @@ fn cluster(c: &mut Criterion) {
             at_maximum: g.count,
             cpu_request: g.cpu_request,
             memory_request: g.memory_request,
+            cpu_limit: g.cpu_limit.unwrap_or(g.cpu_request),
+            memory_limit: g.memory_limit.unwrap_or(g.memory_request),
             admission: g.admission,
         })
         .collect();

@@ -223,7 +223,11 @@ pub fn analyze(plan: &Plan) -> Analysis {
                     }
                 })
                 .collect();
-            ClusterFit { now: at(Scale::Now), at_maximum: at(Scale::Maximum), scheduling, pools }
+            // kube-scheduler spreads pods where first fit decreasing would pack them: their limits
+            // overcommit a node as its spread leaves them.
+            let mut at_maximum = at(Scale::Maximum);
+            at_maximum.overcommitted = scheduler::overcommitted_at_maximum(cluster, plan);
+            ClusterFit { now: at(Scale::Now), at_maximum, scheduling, pools }
         }),
         at_maximum: at_maximum(plan),
         concurrent_executions: plan.execution_slots(),

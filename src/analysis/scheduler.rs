@@ -38,6 +38,10 @@ pub struct Workload {
     pub at_maximum: u32,
     pub cpu_request: u64,
     pub memory_request: u64,
+    /// Its limits (the requests where it sets none): they decide nothing in placement, and
+    /// say whether a node's pods can outgrow it once placed.
+    pub cpu_limit: u64,
+    pub memory_limit: u64,
     /// Which node pools admit its pods (labels, taints).
     pub admission: Admission,
 }
@@ -60,12 +64,17 @@ pub struct Outcome {
     pub loads: Vec<NodeLoad>,
 }
 
-/// The requests and pods on one node.
+/// The requests, limits and pods on one node, beside what it offers pods.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct NodeLoad {
     pub cpu_requests: u64,
     pub memory_requests: u64,
     pub pods: u32,
+    pub pool: usize,
+    pub cpus: u64,
+    pub memory: u64,
+    pub cpu_limits: u64,
+    pub memory_limits: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -83,6 +92,8 @@ struct Node {
     cpu_scored: u64,
     memory_scored: u64,
     pods: u32,
+    cpu_limits: u64,
+    memory_limits: u64,
 }
 
 impl Node {
@@ -159,6 +170,8 @@ impl Cluster {
             cpu_scored: 0,
             memory_scored: 0,
             pods: 0,
+            cpu_limits: 0,
+            memory_limits: 0,
         });
         for counts in self.counts.iter_mut().filter(|c| !c.is_empty()) {
             counts.push(0);
@@ -250,6 +263,8 @@ impl Cluster {
         node.memory_requests += workload.memory_request;
         node.cpu_scored += pod_cpu;
         node.memory_scored += pod_memory;
+        node.cpu_limits += workload.cpu_limit;
+        node.memory_limits += workload.memory_limit;
         node.pods += 1;
         self.counts[w][index] += 1;
         Some(index)
@@ -450,7 +465,16 @@ pub fn schedule(model: &crate::model::cluster::Cluster, workloads: &[Workload], 
     let loads = cluster
         .nodes
         .iter()
-        .map(|n| NodeLoad { cpu_requests: n.cpu_requests, memory_requests: n.memory_requests, pods: n.pods })
+        .map(|n| NodeLoad {
+            cpu_requests: n.cpu_requests,
+            memory_requests: n.memory_requests,
+            pods: n.pods,
+            pool: n.pool,
+            cpus: n.cpus,
+            memory: n.memory,
+            cpu_limits: n.cpu_limits,
+            memory_limits: n.memory_limits,
+        })
         .collect();
     Outcome { pending_now, pending_at_maximum, loads }
 }
@@ -460,6 +484,40 @@ pub fn schedule(model: &crate::model::cluster::Cluster, workloads: &[Workload], 
 /// executions, wait as Pending by design past what the nodes hold, and their cap is held
 /// against the cluster by `job-cap-exceeds-cluster`.
 pub fn workloads(plan: &crate::model::plan::Plan) -> Vec<Workload> {
+    let mut workloads = every_workload(plan);
+    workloads.retain(|w| w.name != "jobs");
+    workloads
+}
+
+/// The nodes whose pods' limits add up past what they offer pods, at every autoscaler's
+/// maximum, as the scheduler spreads the pods (largest first; the cluster autoscaler adds a
+/// node only for a pod no node takes), Jobs up to their cap included where they fit; each named
+/// by its pool and place (`general-2`).
+pub fn overcommitted_at_maximum(
+    model: &crate::model::cluster::Cluster,
+    plan: &crate::model::plan::Plan,
+) -> Vec<super::placement::Overcommitted> {
+    let workloads = every_workload(plan);
+    let mut order: Vec<usize> = (0..workloads.len()).collect();
+    order.sort_by_key(|&w| std::cmp::Reverse((workloads[w].cpu_request, workloads[w].memory_request)));
+    let share = |used: u64, of: u64| if of == 0 { 0.0 } else { crate::model::units::round4(used as f64 / of as f64) };
+    let mut per_pool = vec![0usize; model.node_pools.len()];
+    schedule(model, &workloads, &order)
+        .loads
+        .iter()
+        .filter_map(|load| {
+            per_pool[load.pool] += 1;
+            (load.cpu_limits > load.cpus || load.memory_limits > load.memory).then(|| super::placement::Overcommitted {
+                node: format!("{}-{}", model.node_pools[load.pool].name, per_pool[load.pool]),
+                cpu_limits_share: share(load.cpu_limits, load.cpus),
+                memory_limits_share: share(load.memory_limits, load.memory),
+            })
+        })
+        .collect()
+}
+
+/// Every workload's pods, the Job backend's included.
+fn every_workload(plan: &crate::model::plan::Plan) -> Vec<Workload> {
     use super::placement::{Scale, pods};
     let now = pods(plan, Scale::Now);
     let mut workloads: Vec<Workload> = pods(plan, Scale::Maximum)
@@ -469,10 +527,12 @@ pub fn workloads(plan: &crate::model::plan::Plan) -> Vec<Workload> {
             at_maximum: g.count,
             cpu_request: g.cpu_request,
             memory_request: g.memory_request,
+            cpu_limit: g.cpu_limit.unwrap_or(g.cpu_request),
+            memory_limit: g.memory_limit.unwrap_or(g.memory_request),
             admission: g.admission,
             name: g.workload,
         })
         .collect();
-    workloads.retain(|w| w.now.max(w.at_maximum) > 0 && w.name != "jobs");
+    workloads.retain(|w| w.now.max(w.at_maximum) > 0);
     workloads
 }

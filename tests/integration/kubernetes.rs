@@ -202,6 +202,23 @@ fn memory_limits_overcommitting_a_node_warn_and_cpu_limits_do_not() {
     assert!(fired(&plan(pool, rest), RuleId::NodeLimitsOvercommit).is_empty(), "32 CPUs of limits on 8 only throttle");
 }
 
+/// First fit decreasing would pack two API pods on one node; kube-scheduler spreads them, one
+/// a node, so their limits overcommit nothing. A third pod shares a node: that one is past it.
+#[test]
+fn limits_overcommit_a_node_as_the_scheduler_spreads_the_pods() {
+    let pool = "{ name: p, nodes: 2, cpus: 8, memory: 16Gi, allocatable: { cpus: 8, memory: 16Gi } }";
+    let api = |replicas| {
+        format!(
+            "api: {{ replicas: {replicas}, requests: {{ cpus: 1, memory: 1Gi }}, limits: {{ cpus: 1, memory: 10Gi }} }}\nruntime: {{ replicas: 0 }}\n"
+        )
+    };
+    assert!(fired(&plan(pool, &api(2)), RuleId::NodeLimitsOvercommit).is_empty(), "one pod a node: 10 of 16 GiB");
+    let found = fired(&plan(pool, &api(3)), RuleId::NodeLimitsOvercommit);
+    assert_eq!(found.len(), 1);
+    assert!(found[0].message.contains("overcommit 1 node(s) (the most, p-"), "{}", found[0].message);
+    assert!(found[0].message.contains(": 125 % of what it offers pods)"), "{}", found[0].message);
+}
+
 #[test]
 fn kubernetes_keys_belong_to_kubernetes_plans() {
     let bad = [

@@ -31,6 +31,8 @@ fn workload(name: &str, now: u32, at_maximum: u32, millis: u64, gib: u64) -> Wor
         at_maximum,
         cpu_request: millis,
         memory_request: gib * GIB,
+        cpu_limit: millis,
+        memory_limit: gib * GIB,
         admission: Default::default(),
     }
 }
@@ -134,6 +136,8 @@ fn the_balanced_score_breaks_a_least_allocated_tie() {
             at_maximum: 1,
             cpu_request: 0,
             memory_request: 2 * GIB,
+            cpu_limit: 0,
+            memory_limit: 2 * GIB,
             admission: Default::default(),
         },
     ];
