@@ -1,6 +1,6 @@
 //! PGTune as its code runs (le0pard/pgtune at 7caef27): its own test vectors (the Linux cases of
 //! `configurationSlice.test.js`, and the worker branch flowcap takes in containers), and its
-//! selectors themselves, run by Node.js over a grid of 90,720 inputs (tests/fixtures/pgtune).
+//! selectors themselves, run by Node.js over a grid of 102,060 inputs (tests/fixtures/pgtune).
 
 use flowcap::analysis::pgtune::{DataSize, Inputs, PgTune, Warning, tune};
 use flowcap::model::plan::{Profile, Storage};
@@ -269,5 +269,5 @@ fn pgtunes_own_code_agrees_at_every_point_of_the_grid() {
         assert_eq!(ours.warnings, expected, "{line}");
         points += 1;
     }
-    assert_eq!(points, 90_720);
+    assert_eq!(points, 102_060);
 }
