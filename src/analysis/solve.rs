@@ -130,11 +130,16 @@ impl ClusterSizing {
     }
 }
 
-/// Whether every pod places, now and at the maximum (every Job the cap allows included).
+/// Whether every pod places, now and at the maximum (every Job the cap allows included), and
+/// in whatever order the pods arrive: kube-scheduler spreads them and never moves one, so a
+/// packing that only a fresh rollout in the best order achieves is not enough.
 fn cluster_places(plan: &Plan) -> bool {
-    crate::analysis::figures::analyze(plan)
-        .cluster
-        .is_some_and(|fit| fit.now.unplaced.is_empty() && fit.at_maximum.unplaced.is_empty())
+    crate::analysis::figures::analyze(plan).cluster.is_some_and(|fit| {
+        fit.now.unplaced.is_empty()
+            && fit.at_maximum.unplaced.is_empty()
+            && fit.scheduling.now.is_none()
+            && fit.scheduling.at_maximum.is_none()
+    })
 }
 
 /// Sizes the executors (the pool's pods, or the Job cap for a Jobs-only deployment) and the

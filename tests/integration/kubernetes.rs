@@ -344,6 +344,23 @@ fn solve_sizes_the_executor_pools_maximum_and_the_nodes_that_place_it() {
     assert!(matches!(solve(&sized), Outcome::AlreadyMet(_)));
 }
 
+/// Packed largest first the pods fit three nodes, but with the API's pods first the scheduler
+/// strands the runtime's: solve sizes for every order, not the best one.
+#[test]
+fn solve_sizes_the_nodes_for_every_order_the_scheduler_may_meet() {
+    use flowcap::analysis::solve::{Outcome, solve};
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("docs/examples/rules/pods-pending-in-some-order.yaml")).unwrap();
+    let text = format!("{text}workload: {{ queued: {{ arrivals_per_minute: 6, mean_duration: 30s }} }}\n");
+    let p = parse_plan("p.yaml", &text).unwrap().plan;
+    assert_eq!(fired(&p, RuleId::PodsPendingInSomeOrder).len(), 1);
+    let Outcome::Cluster(sizing) = solve(&p) else { panic!("{:?}", solve(&p)) };
+    assert_eq!(sizing.nodes, 4);
+    let sized = sizing.apply(&p);
+    assert!(fired(&sized, RuleId::PodsPendingInSomeOrder).is_empty());
+    assert!(matches!(solve(&sized), Outcome::AlreadyMet(_)));
+}
+
 #[test]
 fn values_are_read_as_kubernetes_reads_them() {
     // Decimal units are decimal: 2100M is 1.96 GiB, under a 2Gi limit. Limits without
