@@ -178,6 +178,11 @@ fn warnings_as_pgtune_gives_them() {
     assert_eq!(warnings(&at(Bytes::gib(4), 14)), []);
     assert_eq!(warnings(&at(Bytes::mib(128), 14)), [Warning::LowMemory]);
     assert_eq!(warnings(&at(Bytes::gib(256), 14)), [Warning::HighMemory]);
+    // PGTune's lines themselves are not past them: under 256 MB, over 100 GB.
+    assert_eq!(warnings(&at(Bytes::mib(256), 14)), []);
+    assert_eq!(warnings(&at(Bytes(Bytes::mib(256).0 - 1024), 14)), [Warning::LowMemory]);
+    assert_eq!(warnings(&at(Bytes::gib(100), 14)), []);
+    assert_eq!(warnings(&at(Bytes(Bytes::gib(100).0 + 1024), 14)), [Warning::HighMemory]);
     assert_eq!(warnings(&at(Bytes::gib(4), 15)), [Warning::Lz4]);
     assert_eq!(warnings(&at(Bytes::gib(4), 18)), [Warning::Lz4, Warning::IoUring]);
     let warehouse = |i: &mut Inputs| {
