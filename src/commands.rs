@@ -225,7 +225,12 @@ pub fn solve(args: &SolveArgs) -> ExitCode {
     match outcome {
         Outcome::NoWorkload => bad_input(&InputError::conflict(&loaded.file, "has no workload section to solve for")),
         Outcome::NoSolution { .. } => ExitCode::from(EXIT_FINDINGS),
-        Outcome::AlreadyMet(_) => ExitCode::SUCCESS,
+        Outcome::AlreadyMet(_) => {
+            if let Some(path) = &args.write {
+                tell(&format!("nothing to change: {} not written", path.display()));
+            }
+            ExitCode::SUCCESS
+        }
         Outcome::Solved(_) | Outcome::Cluster(_) => {
             let Some(path) = &args.write else { return ExitCode::SUCCESS };
             let sized = match &outcome {

@@ -276,7 +276,10 @@ impl CapacityPanel<'_> {
         }
 
         let pg = &figures.postgres;
+        // A managed database's memory is its provider's; CockroachDB's is said with its own.
+        let in_stack = !pg.external && figures.cockroachdb.is_none();
         match (pg.memory_limit_bytes, pg.shared_buffers_share) {
+            _ if !in_stack => {}
             (Some(limit), Some(share)) => lines.push(gauge(
                 theme,
                 width,
@@ -293,7 +296,7 @@ impl CapacityPanel<'_> {
         }
         // PGTune's headline advice where it fits on a line; its whole advice shows below when
         // there is room.
-        if let Some(tune) = &pg.pgtune {
+        if let Some(tune) = pg.pgtune.as_ref().filter(|_| in_stack) {
             let setting = |name| tune.get(name).unwrap_or("—");
             let advice =
                 format!("  PGTune: shared_buffers {}, work_mem {}", setting("shared_buffers"), setting("work_mem"));
@@ -303,6 +306,18 @@ impl CapacityPanel<'_> {
         }
 
         let chart_room = match &figures.queued {
+            // The chart's executor pool takes none of them: no waits to show.
+            Some(queued) if !figures.queue_consumed => {
+                lines.push(Line::styled(
+                    format!(
+                        "{:<LABEL_WIDTH$}{}/min, none run (no queue worker)",
+                        "Queued",
+                        trim_decimal(queued.arrivals_per_minute, 1)
+                    ),
+                    level(theme, Some(Severity::Error)),
+                ));
+                false
+            }
             Some(queued) => {
                 lines.extend(queued_lines(theme, queued, before.queued.as_ref()));
                 queued.curve.len() > 1
@@ -322,7 +337,7 @@ impl CapacityPanel<'_> {
             lines.push(observed_line(theme, observed, slots, levels.observed));
         }
         // Without a chart, spare rows show PGTune's advice whole, two settings a row.
-        if let (false, Some(tune)) = (chart_room, &pg.pgtune) {
+        if let (false, Some(tune)) = (chart_room, pg.pgtune.as_ref().filter(|_| in_stack)) {
             let rows: Vec<String> = tune
                 .settings
                 .chunks(2)

@@ -241,7 +241,12 @@ fn normal(app: &mut App, msg: Msg) -> Option<Effect> {
             }
             Outcome::AlreadyMet(_) => app.tell("solve: the plan already meets its workload".into()),
             Outcome::Cluster(sizing) => {
-                let text = format!("solve: {}", sizing.describe(app.plan()));
+                let unconsumed = if app.report.figures.queue_consumed {
+                    ""
+                } else {
+                    " (queued runs: none run without the Job backend)"
+                };
+                let text = format!("solve: {}{unconsumed}", sizing.describe(app.plan()));
                 app.change(sizing.apply(app.plan()));
                 app.tell(text);
             }

@@ -330,6 +330,9 @@ fn solve_sizes_the_executor_pools_maximum_and_the_nodes_that_place_it() {
     assert_eq!(analyze(&p).queued.unwrap().waits.slots, 80);
     let Outcome::Cluster(sizing) = solve(&p) else { panic!("{:?}", solve(&p)) };
     assert_eq!((sizing.executors, sizing.nodes, sizing.waits.slots), (32, 11, 320));
+    // The answer says first that the pool takes none of these runs.
+    let said = flowcap::report::solve::render(&p, &solve(&p));
+    assert!(said.contains("note: the chart's executor pool runs no queue worker"), "{said}");
     let sized = sizing.apply(&p);
     assert_eq!(sized.runtime.autoscaling.unwrap().max, 32);
     assert_eq!(sized.cluster.as_ref().unwrap().node_pools[0].max_nodes, Some(11));

@@ -149,3 +149,16 @@ fn solve_sizes_for_the_streaming_memory_line() {
     assert!(shown.contains("more runtimes do not spread them; export the override"), "{shown}");
     assert!(!shown.contains("not even"), "{shown}");
 }
+
+#[test]
+fn a_plan_already_met_writes_nothing_and_says_so() {
+    let dir = crate::common::tempdir("solve-met");
+    std::fs::write(dir.join("plan.yaml"), "workload: { queued: { arrivals_per_minute: 1, mean_duration: 1s } }\n")
+        .unwrap();
+    let output =
+        crate::common::flowcap().current_dir(&dir).args(["solve", "plan.yaml", "-o", "solved.yaml"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("nothing to change"));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("nothing to change: solved.yaml not written"));
+    assert!(!dir.join("solved.yaml").exists());
+}

@@ -1242,3 +1242,23 @@ fn the_streaming_path_is_planned_live() {
     assert_eq!((workload.queued, workload.target), (None, None));
     assert!(workload.streaming.is_some());
 }
+
+/// On Kubernetes without the Job backend the queued runs have no waits to show: none runs.
+#[test]
+fn the_capacity_panel_says_the_charts_pool_runs_no_queued_run() {
+    let text = "platform: kubernetes\npostgres: { external: true }\n\
+                runtime: { replicas: 2, requests: { cpus: 1, memory: 2Gi }, limits: { cpus: 1, memory: 2Gi } }\n\
+                cluster: { node_pools: [ { name: general, nodes: 2, cpus: 8, memory: 32Gi } ] }\n\
+                workload: { queued: { arrivals_per_minute: 300, mean_duration: 30s } }\n";
+    let mut app = App::new(flowcap::model::load::parse_plan("k.yaml", text).unwrap(), true);
+    let shown = screen(&app, 160, 45);
+    assert!(shown.contains("Queued         300/min, none run (no queue worker)"), "{shown}");
+    assert!(
+        !shown.contains("(Postgres has no memory limit)"),
+        "a managed database shows none of the plan's memory: {shown}"
+    );
+    assert!(!shown.contains("p95 wait by load"), "{shown}");
+    press(&mut app, "o");
+    let status = app.status.clone().unwrap();
+    assert!(status.text.contains("(queued runs: none run without the Job backend)"), "{}", status.text);
+}
