@@ -203,6 +203,12 @@ fn normal(app: &mut App, msg: Msg) -> Option<Effect> {
             if keep_host {
                 plan.host = app.plan().host.or(app.baseline.host);
             }
+            // Over Helm values the nodes are the operator's (the values' or --nodes), and the
+            // preset is now a plan held to the values: what they set otherwise is drift.
+            if let Some(values) = app.values.as_mut() {
+                plan.cluster = app.loaded.plan.cluster.clone().or(plan.cluster);
+                values.named = true;
+            }
             // Edits: the plan is no longer the preset it was switched to (or, from a file or a
             // deployment, no longer what was loaded or saved).
             let had_edits = match app.preset {
@@ -217,6 +223,9 @@ fn normal(app: &mut App, msg: Msg) -> Option<Effect> {
             app.change(plan);
             app.preset = Some(next);
             app.origin = format!("{} preset", app.plan().name.as_deref().unwrap_or(presets[next]));
+            if let Some(values) = &app.values {
+                app.origin = format!("{} against {}", app.origin, values.deployment.files);
+            }
             let host = match (keep_host, app.host_given) {
                 (true, _) => " (your host kept)",
                 // A cluster has nodes, not a host: the given one comes back with a Docker preset.

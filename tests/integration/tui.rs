@@ -1086,9 +1086,14 @@ fn the_planner_opens_helm_values_and_exports_after_them() {
     press(&mut app, &values.display().to_string());
     key(&mut app, KeyCode::Enter);
     assert!(app.status.as_ref().is_some_and(|s| s.error), "{:?}", app.status);
-    // `p` cycles the cluster's presets only.
+    // `p` cycles the cluster's presets only, keeps the operator's nodes, and holds the preset
+    // to the values.
     press(&mut app, "p");
     assert_eq!(app.plan().platform, flowcap::model::cluster::Platform::Kubernetes);
+    let pool = &app.plan().cluster.as_ref().unwrap().node_pools[0];
+    assert_eq!((pool.nodes, pool.cpus), (2, flowcap::model::units::Cpus::whole(4)));
+    assert!(app.origin.contains(" preset against ") && app.origin.ends_with("operator-values.yaml"), "{}", app.origin);
+    assert!(app.report.findings.iter().any(|f| f.finding.rule == RuleId::Drift), "the values are the deployment now");
 }
 
 /// What a Medium deployment's Prometheus saw: 120 runs a minute at its peak, 65 on average,
