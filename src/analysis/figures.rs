@@ -231,7 +231,7 @@ pub fn analyze(plan: &Plan) -> Analysis {
         }),
         at_maximum: at_maximum(plan),
         concurrent_executions: plan.execution_slots(),
-        queue_consumed: plan.platform.is_compose() || plan.jobs.is_some(),
+        queue_consumed: plan.queue_consumed(),
         runtime_replicas: plan.runtime.replicas,
         slots_per_replica: plan.runtime.max_concurrent_executions,
         per_slot: per_slot(plan),

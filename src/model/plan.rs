@@ -502,6 +502,12 @@ impl Plan {
         self.service_names.get(key).map_or(key, String::as_str)
     }
 
+    /// Whether anything takes the queued runs off the queue: every runtime's queue worker under
+    /// Compose; on Kubernetes only the Job backend (the chart's executor pool runs no worker).
+    pub fn queue_consumed(&self) -> bool {
+        self.platform.is_compose() || self.jobs.is_some()
+    }
+
     /// Total execution slots: runtime replicas × `MAX_CONCURRENT_EXECUTIONS`.
     pub fn execution_slots(&self) -> u64 {
         u64::from(self.runtime.replicas) * u64::from(self.runtime.max_concurrent_executions)

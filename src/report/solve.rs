@@ -23,7 +23,7 @@ pub fn render(plan: &Plan, outcome: &Outcome) -> String {
     // The chart's executor pool takes no queued run without the Job backend: figures for them
     // are what a consumer would make of them, and the check says none runs.
     let queued = plan.workload.as_ref().and_then(|w| w.queued).is_some_and(|q| q.arrivals_per_minute > 0.0);
-    if !plan.platform.is_compose() && plan.jobs.is_none() && queued {
+    if !plan.queue_consumed() && queued {
         out.push_str(
             "note: the chart's executor pool runs no queue worker, so none of these queued runs executes \
              (queued-runs-not-consumed, an error in --check); plan them as workload.streaming\n",

@@ -134,7 +134,7 @@ fn queued_runs(plan: &Plan, findings: &mut Findings) {
     let Some(queued) = plan.workload.as_ref().and_then(|w| w.queued).filter(|q| q.arrivals_per_minute > 0.0) else {
         return;
     };
-    if !plan.platform.is_compose() && plan.jobs.is_none() {
+    if !plan.queue_consumed() {
         findings.add(
             RuleId::QueuedRunsNotConsumed,
             "workload.queued",
