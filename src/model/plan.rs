@@ -479,6 +479,11 @@ impl Plan {
                 }
             }
         }
+        // A Kubernetes plan's sizes are spelt as its Helm values spell them (`2Gi`): an operator
+        // copying `2G` into values would get 2·10⁹ bytes.
+        if !self.platform.is_compose() {
+            binary_sizes(&mut value);
+        }
         let yaml = crate::io::yaml::to_text("plan", &value)?;
         // Every plan flowcap writes explains itself: a comment on every key.
         Ok(crate::model::annotate::annotate(&format!("{} {note}\n{yaml}", crate::io::write::WRITTEN_BY)))
@@ -511,5 +516,41 @@ impl Plan {
     /// Total execution slots: runtime replicas × `MAX_CONCURRENT_EXECUTIONS`.
     pub fn execution_slots(&self) -> u64 {
         u64::from(self.runtime.replicas) * u64::from(self.runtime.max_concurrent_executions)
+    }
+}
+
+/// The plan's keys that hold a size ([`Bytes`]).
+const SIZE_KEYS: [&str; 9] = [
+    "memory",
+    "base_memory",
+    "shared_buffers",
+    "data_size",
+    "min_memory_per_slot",
+    "memory_per_connection",
+    "memory_per_execution",
+    "maxmemory",
+    "state_per_run",
+];
+
+/// Rewrites every size in a serialized plan in its binary Kubernetes form (`2G` → `2Gi`); the
+/// nodes' `labels` are the operator's text and stay as written.
+fn binary_sizes(value: &mut crate::io::yaml::Value) {
+    use crate::io::yaml::Value;
+    match value {
+        Value::Mapping(map) => {
+            for (key, entry) in map.iter_mut() {
+                match (key.as_str(), entry) {
+                    (Some("labels"), _) => {}
+                    (Some(key), Value::String(text)) if SIZE_KEYS.contains(&key) => {
+                        if let Ok(size) = Bytes::parse(text) {
+                            *text = size.binary();
+                        }
+                    }
+                    (_, entry) => binary_sizes(entry),
+                }
+            }
+        }
+        Value::Sequence(items) => items.iter_mut().for_each(binary_sizes),
+        _ => {}
     }
 }

@@ -130,6 +130,12 @@ impl Bytes {
         self.in_units(["P", "T", "G", "M", "K"])
     }
 
+    /// The binary form exact in Kubernetes' spelling as well as in a plan's: `2Gi`, `1536Mi`,
+    /// `1000`. (Kubernetes' shorter decimal `2G` is 2·10⁹ bytes, which a plan reads as 2 GiB.)
+    pub fn binary(self) -> String {
+        self.in_units(["Pi", "Ti", "Gi", "Mi", "Ki"])
+    }
+
     /// The Kubernetes quantity, exact: `512Mi`, `4Gi`, else a decimal multiple (`2G`), else
     /// plain bytes.
     ///
@@ -140,7 +146,7 @@ impl Bytes {
     /// assert_eq!(Bytes::parse_kubernetes(&Bytes::gib(4).kubernetes()), Ok(Bytes::gib(4)));
     /// ```
     pub fn kubernetes(self) -> String {
-        let binary = self.in_units(["Pi", "Ti", "Gi", "Mi", "Ki"]);
+        let binary = self.binary();
         let decimal = [
             (1_000_000_000_000_000, "P"),
             (1_000_000_000_000, "T"),

@@ -28,6 +28,16 @@ fn every_preset_starts_a_commented_plan_that_reads_back_as_itself() {
         // A compose plan spells out how HTTP runs reach its runtimes, default or not; a
         // Kubernetes Service balances them, so its plans do not carry the key.
         assert_eq!(text.contains("\n  http_routing: dns "), plan.platform.is_compose(), "{key}:\n{text}");
+        // Sizes as the platform spells them: Compose's `2G`, Helm values' `2Gi` (where `2G`
+        // would be 2·10⁹ bytes); both read back as the same plan.
+        let sizes: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.split_once("memory: ").map(|(_, v)| v.split_whitespace().next().unwrap()))
+            .collect();
+        assert!(!sizes.is_empty(), "{key}");
+        let binary = sizes.iter().all(|s| s.ends_with('i'));
+        let compose = sizes.iter().all(|s| s.ends_with(['K', 'M', 'G', 'T']));
+        assert!(if plan.platform.is_compose() { compose } else { binary }, "{key}: {sizes:?}");
         assert_eq!(plan, load_preset(key).unwrap().plan, "{key}");
     }
 }
