@@ -50,7 +50,8 @@ pub struct Analysis {
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ClusterFit {
-    /// The pods packed first fit decreasing: the best a fresh rollout in the right order does.
+    /// The pods packed first fit, largest first (or smallest first where that places more):
+    /// what a rollout with room in the right order would place.
     pub now: Placement,
     pub at_maximum: Placement,
     /// The pods as kube-scheduler places them, in every order they may arrive in.

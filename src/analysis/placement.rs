@@ -2,9 +2,11 @@
 //! filter places them. A pod fits a node when its CPU and memory requests fit what the node
 //! still offers; limits do not count for placement (they can overcommit a node, which is
 //! reported), and its pool admits it (labels and taints, [`crate::analysis::affinity`]).
-//! Placement is first fit decreasing: pods with the fewest nodes admitting them first, then by
-//! CPU request, then memory, largest first, each on the first node (in pool order) with room.
-//! The real scheduler also spreads and scores, so it may place differently
+//! Placement is first fit: pods with the fewest nodes admitting them first, then by CPU request,
+//! then memory, largest first (first fit decreasing), each on the first node (in pool order)
+//! with room; when that leaves pods over, smallest first too, and the packing that places more
+//! is kept. Neither is the best packing in every case (that problem is NP-hard), so a pod left
+//! over is "found no room in these packings", not proof that none exists. The real scheduler also spreads and scores, so it may place differently
 //! ([`crate::analysis::scheduler`]), but it cannot place a pod that fits no node, nor more
 //! requests than the nodes offer.
 
@@ -161,11 +163,57 @@ pub fn place(cluster: &Cluster, scale: Scale, groups: &[PodGroup]) -> Placement 
         };
         nodes.extend(std::iter::repeat_n(node, count as usize));
     }
-    let mut order: Vec<&PodGroup> = groups.iter().filter(|g| g.count > 0).collect();
+    let mut largest_first: Vec<&PodGroup> = groups.iter().filter(|g| g.count > 0).collect();
     // The pods with the fewest nodes to go to first (a nodeSelector, a missing toleration),
     // then the largest: a pod that could go anywhere must not take the only room another has.
-    let admitting = |g: &PodGroup| nodes.iter().filter(|n| g.admission.admits(n.pool)).count();
-    order.sort_by_key(|g| (admitting(g), std::cmp::Reverse((g.cpu_request, g.memory_request))));
+    // Jobs come last: their pods start per execution, on a cluster whose Deployments run.
+    let admitting = |g: &PodGroup| (g.workload == "jobs", nodes.iter().filter(|n| g.admission.admits(n.pool)).count());
+    largest_first.sort_by_key(|g| (admitting(g), std::cmp::Reverse((g.cpu_request, g.memory_request))));
+    let mut smallest_first = largest_first.clone();
+    smallest_first.sort_by_key(|g| (admitting(g), (g.cpu_request, g.memory_request)));
+    // Largest first places every pod whenever it finds a way to; when the pods cannot all be
+    // placed, smallest first places the most of them (a node of 1 CPU takes 7 of the chart's
+    // 10 default pods smallest first, 6 largest first). Which pods then wait depends on the
+    // order they arrive in; how many at least is what the operator needs.
+    let mut packed = nodes.clone();
+    let mut unplaced = pack(&mut packed, &largest_first);
+    if !unplaced.is_empty() {
+        let mut other = nodes.clone();
+        let other_unplaced = pack(&mut other, &smallest_first);
+        let count = |u: &[Unplaced]| u.iter().map(|u| u.pods).sum::<u32>();
+        if count(&other_unplaced) < count(&unplaced) {
+            (packed, unplaced) = (other, other_unplaced);
+        }
+    }
+    let nodes = packed;
+    let total = |f: fn(&Node) -> u64| nodes.iter().map(f).sum::<u64>();
+    let share = |used: u64, of: u64| if of == 0 { 0.0 } else { round4(used as f64 / of as f64) };
+    let mut per_pool = vec![0usize; pools.len()];
+    let overcommitted = nodes
+        .iter()
+        .filter_map(|n| {
+            per_pool[n.pool] += 1;
+            (n.cpu_limits > n.cpus || n.memory_limits > n.memory).then(|| Overcommitted {
+                node: format!("{}-{}", pools[n.pool].name, per_pool[n.pool]),
+                cpu_limits_share: share(n.cpu_limits, n.cpus),
+                memory_limits_share: share(n.memory_limits, n.memory),
+            })
+        })
+        .collect();
+    let pods: u64 = groups.iter().map(|g| u64::from(g.count)).sum();
+    Placement {
+        nodes: nodes.len() as u32,
+        pods,
+        placed: pods - unplaced.iter().map(|u| u64::from(u.pods)).sum::<u64>(),
+        unplaced,
+        cpu_requests_share: share(total(|n| n.cpu_requests), total(|n| n.cpus)),
+        memory_requests_share: share(total(|n| n.memory_requests), total(|n| n.memory)),
+        overcommitted,
+    }
+}
+
+/// Places the groups in `order`, each pod on the first node with room; what is left over.
+fn pack(nodes: &mut [Node], order: &[&PodGroup]) -> Vec<Unplaced> {
     let mut unplaced = Vec::new();
     for group in order {
         // Identical pods: a node that could not take one cannot take the next, so the search
@@ -212,30 +260,7 @@ pub fn place(cluster: &Cluster, scale: Scale, groups: &[PodGroup]) -> Placement 
             });
         }
     }
-    let total = |f: fn(&Node) -> u64| nodes.iter().map(f).sum::<u64>();
-    let share = |used: u64, of: u64| if of == 0 { 0.0 } else { round4(used as f64 / of as f64) };
-    let mut per_pool = vec![0usize; pools.len()];
-    let overcommitted = nodes
-        .iter()
-        .filter_map(|n| {
-            per_pool[n.pool] += 1;
-            (n.cpu_limits > n.cpus || n.memory_limits > n.memory).then(|| Overcommitted {
-                node: format!("{}-{}", pools[n.pool].name, per_pool[n.pool]),
-                cpu_limits_share: share(n.cpu_limits, n.cpus),
-                memory_limits_share: share(n.memory_limits, n.memory),
-            })
-        })
-        .collect();
-    let pods: u64 = groups.iter().map(|g| u64::from(g.count)).sum();
-    Placement {
-        nodes: nodes.len() as u32,
-        pods,
-        placed: pods - unplaced.iter().map(|u| u64::from(u.pods)).sum::<u64>(),
-        unplaced,
-        cpu_requests_share: share(total(|n| n.cpu_requests), total(|n| n.cpus)),
-        memory_requests_share: share(total(|n| n.memory_requests), total(|n| n.memory)),
-        overcommitted,
-    }
+    unplaced
 }
 
 /// Why a pod finds no node when the DaemonSets' pods fill every node's maxPods.

@@ -12,7 +12,10 @@ use crate::model::units::{Bytes, Seconds, percent, share_text, trim_decimal};
 use std::fmt::Write;
 
 fn cluster(out: &mut String, fit: &ClusterFit) {
-    let _ = writeln!(out, "\nCluster fit (requests placed on the nodes' allocatable, first fit decreasing)");
+    let _ = writeln!(
+        out,
+        "\nCluster fit (requests placed on the nodes' allocatable, first fit, largest or smallest first)"
+    );
     for pool in &fit.pools {
         let _ = writeln!(
             out,

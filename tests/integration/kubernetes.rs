@@ -97,6 +97,30 @@ fn first_fit_decreasing_places_the_largest_pods_first() {
 }
 
 #[test]
+fn when_not_every_pod_fits_the_packing_that_places_more_is_kept() {
+    // One node offering 4 CPUs: one API pod of 3 CPUs and three runtime pods of 1 CPU. Largest
+    // first places the API pod and one runtime (2 over); smallest first the three runtimes and
+    // not the API pod (1 over): the count reported is the smaller, and the pod left is the API.
+    let pool = "{ name: p, nodes: 1, cpus: 4, memory: 16Gi, allocatable: { cpus: 4, memory: 16Gi } }";
+    let rest = "api: { replicas: 1, requests: { cpus: 3, memory: 1Gi } }\n\
+                runtime: { replicas: 3, requests: { cpus: 1, memory: 1Gi } }\n";
+    let p = plan(pool, rest);
+    let fit = analyze(&p).cluster.unwrap();
+    assert_eq!((fit.now.pods, fit.now.placed), (4, 3));
+    assert_eq!(fit.now.unplaced.len(), 1);
+    assert_eq!((fit.now.unplaced[0].workload.as_str(), fit.now.unplaced[0].pods), ("api", 1));
+    assert_eq!(fit.now.cpu_requests_share, 0.75);
+    let found = fired(&p, RuleId::PodsUnschedulable);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].message.starts_with("1 api pod(s) cannot be placed now"), "{}", found[0].message);
+    // A tie keeps largest first: one runtime over either way, and it is the runtime.
+    let rest = "api: { replicas: 1, requests: { cpus: 2, memory: 1Gi } }\n\
+                runtime: { replicas: 3, requests: { cpus: 1, memory: 1Gi } }\n";
+    let fit = analyze(&plan(pool, rest)).cluster.unwrap();
+    assert_eq!((fit.now.placed, fit.now.unplaced[0].workload.as_str()), (3, "runtime"));
+}
+
+#[test]
 fn the_maximum_places_every_autoscaler_at_max_and_every_job_on_max_nodes() {
     let pool = "{ name: p, nodes: 1, max_nodes: 2, cpus: 4, memory: 16Gi, allocatable: { cpus: 4, memory: 16Gi } }";
     let rest = "api: { replicas: 1, requests: { cpus: 1, memory: 1Gi }, autoscaling: { min: 1, max: 3 } }\n\

@@ -75,15 +75,16 @@ fn a_taint_without_toleration_keeps_pods_off_its_pool() {
     // The runtime (3 CPUs) and two API pods (2 CPUs each) need 7 CPUs; the untainted node has 4.
     let p = plan(&format!("{POOLS}runtime: {{ replicas: 1, requests: {{ cpus: 3, memory: 1Gi }} }}\n"));
     let fit = analyze(&p).cluster.unwrap();
-    assert_eq!((fit.now.pods, fit.now.placed), (3, 1));
+    assert_eq!((fit.now.pods, fit.now.placed), (3, 2));
     let findings = evaluate(&p, &analyze(&p));
     let unschedulable: Vec<_> = findings.iter().filter(|f| f.rule == RuleId::PodsUnschedulable).collect();
     assert_eq!(unschedulable.len(), 1, "{findings:?}");
-    // First fit decreasing places the runtime first: 1 CPU is left for the API pods, and the
-    // tainted node is not counted as room.
+    // Largest first places the runtime first and leaves 1 CPU for two API pods (2 over);
+    // smallest first places both API pods and leaves the runtime (1 over), which is kept. The
+    // tainted node is not counted as room either way.
     assert_eq!(
         unschedulable[0].message,
-        "2 api pod(s) cannot be placed now: it requests 2 CPUs and 1 GiB and no node has that much left"
+        "1 runtime pod(s) cannot be placed now: it requests 3 CPUs and 1 GiB and no node has that much left"
     );
     // Tolerating the taint, the runtime may go to the db pool: every pod fits, in every order
     // (met first, the runtime scores the emptier 8-CPU node higher; met last, only it is left).

@@ -170,7 +170,7 @@ pub fn cluster(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
         now if !now.is_empty() => (now, "now", "nodes"),
         _ => (short(&fit.at_maximum), "at every autoscaler's maximum", "max_nodes"),
     };
-    // The best packing places them all, but kube-scheduler, which spreads and never moves a
+    // Packed largest first they all fit, but kube-scheduler, which spreads and never moves a
     // pod, leaves some Pending in some order of arrival.
     if unplaced.is_empty() {
         pending_in_some_order(plan, &fit.scheduling, findings);
@@ -325,7 +325,7 @@ pub fn cluster(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
 }
 
 /// The first order of arrival that leaves pods Pending now, else at the maximum, with what the
-/// best packing would have done beside it.
+/// packing largest first would have done beside it.
 fn pending_in_some_order(plan: &Plan, scheduling: &Scheduling, findings: &mut Findings) {
     let found = [(&scheduling.now, "now", true), (&scheduling.at_maximum, "at every autoscaler's maximum", false)]
         .into_iter()
@@ -346,7 +346,7 @@ fn pending_in_some_order(plan: &Plan, scheduling: &Scheduling, findings: &mut Fi
             format!("{} {} pod(s) stay Pending {when} {arrival}: {}", waiting.pods, waiting.workload, waiting.reason),
             None,
         );
-        let best = "a fresh rollout in the best order would place every pod, but the scheduler spreads pods and never moves one";
+        let best = "the pods fit the nodes (packed largest first, every pod finds room), but the scheduler spreads pods and never moves one";
         match order.extra_nodes {
             Some(extra) => {
                 let (key, count, edit) = if now {

@@ -277,7 +277,7 @@ rules! {
         "a rule of the deployment's Prometheus divides by redis_memory_max_bytes while Redis has no maxmemory: 0, so the ratio is +Inf and the alert fires all the time",
         |_| "… / redis_memory_max_bytes and no redis.maxmemory".into();
     PodsPendingInSomeOrder "pods-pending-in-some-order" Error
-        "kube-scheduler, which spreads a workload's pods and never moves one, leaves pods Pending in some order the workloads' pods may arrive in, now or as the autoscalers scale up, though the best packing places them all",
+        "kube-scheduler, which spreads a workload's pods and never moves one, leaves pods Pending in some order the workloads' pods may arrive in, now or as the autoscalers scale up, though packed largest first they all fit",
         |_| "a pod no node takes in some order of arrival (every order of a handful of workloads), with first fit decreasing placing all".into();
     CockroachSeparateDatabases "cockroach-separate-databases" Error
         "the chart's CockroachDB runs more than one pod, each with start-single-node: separate databases behind one Service, nothing replicated, and each connection lands on any of them",
