@@ -180,6 +180,38 @@ pub fn values_setting(edit: &crate::model::edit::PlanEdit) -> Option<(String, St
     }
 }
 
+/// The chart's values key behind a plan path, where the chart has one: `runtime.replicas` is
+/// `executorPool.replicaCount`, `api.reservations.cpus` is `api.resources.requests.cpu`,
+/// `jobs.max_concurrent` is `executor.maxConcurrentJobs`.
+pub fn values_key(plan_path: &str) -> Option<String> {
+    if plan_path == "jobs.max_concurrent" {
+        return Some("executor.maxConcurrentJobs".into());
+    }
+    let (workload, rest) = WORKLOADS.iter().find_map(|w| {
+        let key = w.plan.to_string();
+        plan_path.strip_prefix(&key)?.strip_prefix('.').map(|rest| (w, rest))
+    })?;
+    let rest = match rest {
+        "replicas" => workload.replicas?.to_string(),
+        "autoscaling" if workload.autoscaling => "autoscaling".into(),
+        _ => {
+            let (block, resource) = rest.split_once('.')?;
+            let block = match block {
+                "limits" => "limits",
+                "reservations" => "requests",
+                _ => return None,
+            };
+            let resource = match resource {
+                "cpus" => "cpu",
+                "memory" => "memory",
+                _ => return None,
+            };
+            format!("resources.{block}.{resource}")
+        }
+    };
+    Some(format!("{}.{rest}", workload.values))
+}
+
 /// Where the chart renders a workload's placement (plan key `api`, `other_services.web`): its
 /// values key, whose `nodeSelector` and `tolerations` the template passes on, and whether its
 /// `affinity` too. `None`: the chart places its pods anywhere (only the api, web, prometheus

@@ -33,6 +33,12 @@ impl ServiceKey {
     }
 }
 
+/// A workload named as a person says it: `tempo`, not `other_services.tempo` (messages that
+/// name pods read the same whether the plan came from a plan file or Helm values).
+pub fn workload_name(key: &str) -> &str {
+    key.strip_prefix("other_services.").unwrap_or(key)
+}
+
 impl fmt::Display for ServiceKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

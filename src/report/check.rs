@@ -309,10 +309,17 @@ impl Report {
         self.drift = drift::compare(&deployment.plan, plan);
         for change in &self.drift {
             // The deployment changes, not the plan: no plan edits.
+            // Held to Helm values, the value also goes by the chart's key the operator edits.
+            let said = match crate::model::chart::values_key(&change.path) {
+                Some(key) if !plan.platform.is_compose() && key != change.path => {
+                    format!("{} ({key} in the values)", change.path)
+                }
+                _ => change.path.clone(),
+            };
             let finding = Finding::new(
                 RuleId::Drift,
                 &change.path,
-                format!("{}: the deployment has {}, the plan {}", change.path, change.deployed, change.planned),
+                format!("{said}: the deployment has {}, the plan {}", change.deployed, change.planned),
                 Some(drift::fix(change, plan.platform)),
             );
             self.findings.push(locate(deployment, finding));

@@ -55,7 +55,11 @@ fn cluster(out: &mut String, fit: &ClusterFit) {
             if order.pending.iter().all(|p| p.reason.starts_with("no node pool admits it")) {
                 format!("{pending} pod(s) Pending {when} in every order: no node pool admits them")
             } else {
-                format!("{pending} pod(s) Pending {when} when the pods arrive as {}", order.order.join(", "))
+                {
+                    let order: Vec<&str> =
+                        order.order.iter().map(|w| crate::model::service::workload_name(w)).collect();
+                    format!("{pending} pod(s) Pending {when} when the pods arrive as {}", order.join(", "))
+                }
             }
         }
     };

@@ -272,3 +272,40 @@ fn fixes_name_the_values_key_the_operator_edits() {
     // A fix that names the chart's key already is not said twice.
     assert_eq!(stdout.matches("database.internal.resources.limits.cpu").count(), 1, "{stdout}");
 }
+
+#[test]
+fn pods_and_drift_go_by_the_names_and_keys_of_the_chart() {
+    let dir = crate::common::tempdir("values-names");
+    let values = dir.join("v.yaml");
+    // One node of 1 CPU and 3 GiB under the chart's defaults: the database and Prometheus pods
+    // are left over, named as the chart's components with the keys that size them.
+    std::fs::write(&values, "# the chart's defaults\n").unwrap();
+    let output = crate::common::flowcap()
+        .args(["--check", "--helm-values"])
+        .arg(&values)
+        .args(["--nodes", "1", "--node-cpus", "1", "--node-memory", "3Gi"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("7 of 10 pods placed on 1 node"), "{stdout}");
+    assert!(stdout.contains("  2 cockroachdb pod(s) cannot be placed now:"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "or lower prometheus's requests (other_services.prometheus.reservations; in Helm values monitoring.prometheus.resources.requests)"
+        ),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("other_services.grafana pod"), "{stdout}");
+    // A plan held to values: each drifted value also by the chart key the operator edits.
+    let plan = dir.join("plan.yaml");
+    flowcap().args(["init", "--preset", "kubernetes-large", "-o"]).arg(&plan).assert().success();
+    let output = flowcap().args(["--check"]).arg(&plan).arg("--helm-values").arg(&values).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("runtime.replicas (executorPool.replicaCount in the values): the deployment has 1, the plan 6"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("runtime.limits.memory (executorPool.resources.limits.memory in the values):"), "{stdout}");
+    // A key that is the chart's own is not said twice.
+    assert!(stdout.contains("\n          api.autoscaling: the deployment"), "{stdout}");
+}

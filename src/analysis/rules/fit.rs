@@ -9,7 +9,7 @@ use crate::analysis::rules::table::{RuleId, Severity};
 use crate::model::cluster::Platform;
 use crate::model::edit::{Block, PlanEdit};
 use crate::model::plan::Plan;
-use crate::model::service::ServiceKey;
+use crate::model::service::{ServiceKey, workload_name};
 use crate::model::units::{Bytes, Cpus, percent, trim_decimal};
 
 /// The host's (or the cluster's) problems, warnings and errors, that `edit` would bring to the
@@ -199,9 +199,9 @@ pub fn cluster(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
                 .as_ref()
                 .filter(|c| c.daemonset.cpus.is_some() || c.daemonset.memory.is_some())
                 .map_or(String::new(), |_| ", or what the DaemonSets request on every node (cluster.daemonset)".into());
-            format!("use a node pool with bigger nodes, or lower {}'s requests{daemonsets}", unplaced.workload)
+            format!("use a node pool with bigger nodes, or {}{daemonsets}", lower_requests(&unplaced.workload))
         } else {
-            format!("add nodes (cluster.node_pools: {nodes}) or bigger ones, or lower {}'s requests", unplaced.workload)
+            format!("add nodes (cluster.node_pools: {nodes}) or bigger ones, or {}", lower_requests(&unplaced.workload))
         };
         findings.add(
             RuleId::PodsUnschedulable,
@@ -211,7 +211,12 @@ pub fn cluster(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
             } else {
                 "cluster.node_pools".to_string()
             },
-            format!("{} {} pod(s) cannot be placed {when}: {}", unplaced.pods, unplaced.workload, unplaced.reason),
+            format!(
+                "{} {} pod(s) cannot be placed {when}: {}",
+                unplaced.pods,
+                workload_name(&unplaced.workload),
+                unplaced.reason
+            ),
             Some(fix),
         );
     }
@@ -333,17 +338,18 @@ fn pending_in_some_order(plan: &Plan, scheduling: &Scheduling, findings: &mut Fi
     let Some((order, when, now)) = found else { return };
     let Some(pool) = plan.cluster.as_ref().and_then(|c| c.node_pools.first()) else { return };
     for waiting in &order.pending {
+        let name = workload_name(&waiting.workload);
         let before: Vec<&str> =
-            order.order.iter().take_while(|w| **w != waiting.workload).map(String::as_str).collect();
+            order.order.iter().take_while(|w| **w != waiting.workload).map(|w| workload_name(w)).collect();
         let arrival = if before.is_empty() {
-            format!("when {}'s pods come first", waiting.workload)
+            format!("when {name}'s pods come first")
         } else {
-            format!("when {}'s pods come before {}'s", before.join("'s and "), waiting.workload)
+            format!("when {}'s pods come before {name}'s", before.join("'s and "))
         };
         let finding = findings.add(
             RuleId::PodsPendingInSomeOrder,
             "cluster.node_pools",
-            format!("{} {} pod(s) stay Pending {when} {arrival}: {}", waiting.pods, waiting.workload, waiting.reason),
+            format!("{} {name} pod(s) stay Pending {when} {arrival}: {}", waiting.pods, waiting.reason),
             None,
         );
         let best = "the pods fit the nodes (packed largest first, every pod finds room), but the scheduler spreads pods and never moves one";
@@ -356,14 +362,23 @@ fn pending_in_some_order(plan: &Plan, scheduling: &Scheduling, findings: &mut Fi
                     ("max_nodes", max, PlanEdit::PoolMaxNodes(0, u64::from(max)))
                 };
                 finding.fix = Some(format!(
-                    "{best}: the spread costs {extra} node(s); set cluster.node_pools.0.{key} to {count}, or lower {}'s requests",
-                    waiting.workload
+                    "{best}: the spread costs {extra} node(s); set cluster.node_pools.0.{key} to {count}, or {}",
+                    lower_requests(&waiting.workload)
                 ));
                 finding.edit(edit);
             }
             None => {
-                finding.fix = Some(format!("{best}: use bigger nodes, or lower {}'s requests", waiting.workload));
+                finding.fix = Some(format!("{best}: use bigger nodes, or {}", lower_requests(&waiting.workload)));
             }
         }
     }
+}
+
+/// "lower tempo's requests", with the keys that set them: the plan's, and the chart's where
+/// the chart renders them.
+fn lower_requests(workload: &str) -> String {
+    let values = crate::model::chart::values_key(&format!("{workload}.reservations.cpus"))
+        .and_then(|key| key.strip_suffix(".cpu").map(|key| format!("; in Helm values {key}")))
+        .unwrap_or_default();
+    format!("lower {}'s requests ({workload}.reservations{values})", workload_name(workload))
 }
