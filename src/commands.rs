@@ -305,6 +305,11 @@ fn write_helm_values(args: &ExportArgs, loaded: &LoadedPlan) -> Result<Vec<PathB
         tell(&format!("note: {key}: the chart has no values key for it: not written"));
     }
     tell(&format!("apply with: {apply}"));
+    // flowcap knows only the values files it read: a secrets file kept apart stays the
+    // operator's to add.
+    if !read.is_empty() {
+        tell("note: give helm every other values file you pass it too (your secrets), in your order, before flowcap's");
+    }
     Ok(written)
 }
 

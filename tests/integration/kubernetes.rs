@@ -222,6 +222,17 @@ fn memory_limits_overcommitting_a_node_warn_and_cpu_limits_do_not() {
     let found = fired(&plan(pool, rest), RuleId::NodeLimitsOvercommit);
     assert_eq!(found.len(), 1);
     assert!(found[0].message.contains("(the most, p-1: 125 % of what it offers pods)"), "{}", found[0].message);
+    assert!(!found[0].message.contains("no memory limit"), "{}", found[0].message);
+    // A service with no memory limit is counted at its request, and the message says so.
+    let redis = "other_services: { redis: { replicas: 1, reservations: { memory: 128Mi } } }\n";
+    let found = fired(&plan(pool, &format!("{rest}{redis}")), RuleId::NodeLimitsOvercommit);
+    assert!(
+        found[0].message.contains(
+            "(the most, p-1: 125.8 % of what it offers pods); under load the kernel kills one; redis has no memory limit: counted at its request, though it may take all a node has"
+        ),
+        "{}",
+        found[0].message
+    );
     let rest = "api: { replicas: 4, requests: { cpus: 1, memory: 1Gi }, limits: { cpus: 8, memory: 4Gi } }\nruntime: { replicas: 0 }\n";
     assert!(fired(&plan(pool, rest), RuleId::NodeLimitsOvercommit).is_empty(), "32 CPUs of limits on 8 only throttle");
 }
@@ -472,7 +483,8 @@ fn export_helm_keeps_the_operators_values_and_saves_the_plan_on_request() {
         }
         export.args(["-o", "values-flowcap.yaml", "--save-plan", "plan.yaml"]).assert().success().stderr(
             predicates::str::contains(
-                "apply with: helm upgrade --install RELEASE CHART -f values.yaml -f values-flowcap.yaml",
+                "apply with: helm upgrade --install RELEASE CHART -f values.yaml -f values-flowcap.yaml\n\
+                 note: give helm every other values file you pass it too (your secrets), in your order, before flowcap's\n",
             ),
         );
     }

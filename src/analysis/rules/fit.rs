@@ -315,11 +315,26 @@ pub fn cluster(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
         .collect();
     let worst = nodes.iter().max_by(|a, b| a.memory_limits_share.total_cmp(&b.memory_limits_share));
     if let Some(first) = worst {
+        // A pod without a memory limit may take all a node has: the sum counts it at its
+        // request, which understates, and says so.
+        let unlimited: Vec<String> = placement::pods(plan, placement::Scale::Maximum)
+            .iter()
+            .filter(|g| g.count > 0 && g.memory_limit.is_none())
+            .map(|g| workload_name(&g.workload).to_string())
+            .collect();
+        let unlimited = match unlimited.as_slice() {
+            [] => String::new(),
+            [one] => format!("; {one} has no memory limit: counted at its request, though it may take all a node has"),
+            many => format!(
+                "; {} have no memory limit: counted at their requests, though they may take all a node has",
+                many.join(", ")
+            ),
+        };
         findings.add(
             RuleId::NodeLimitsOvercommit,
             "cluster.node_pools",
             format!(
-                "at the maximum the pods' memory limits overcommit {} node(s) (the most, {}: {} % of what it offers pods); under load the kernel kills one",
+                "at the maximum the pods' memory limits overcommit {} node(s) (the most, {}: {} % of what it offers pods); under load the kernel kills one{unlimited}",
                 nodes.len(),
                 first.node,
                 percent(first.memory_limits_share)
