@@ -36,6 +36,7 @@ fn pods(groups: u32) -> Vec<PodGroup> {
             cpu_limit: Some(4_000),
             memory_limit: Some(8 << 30),
             admission: Default::default(),
+            apart: Vec::new(),
         })
         .collect()
 }
@@ -59,6 +60,8 @@ fn cluster(c: &mut Criterion) {
             memory_request: g.memory_request,
             cpu_limit: g.cpu_limit.unwrap_or(g.cpu_request),
             memory_limit: g.memory_limit.unwrap_or(g.memory_request),
+            apart: Vec::new(),
+            watched: false,
             admission: g.admission,
         })
         .collect();

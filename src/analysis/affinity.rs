@@ -4,7 +4,8 @@
 //! and taints, so a workload is admitted by whole pools.
 
 use crate::model::cluster::{
-    Cluster, Constraints, NodePool, Requirement, SelectorOperator, Taint, TaintEffect, Toleration, TolerationOperator,
+    Cluster, Constraints, LabelSelector, NodePool, Requirement, SelectorOperator, Taint, TaintEffect, Toleration,
+    TolerationOperator,
 };
 use std::collections::BTreeMap;
 
@@ -104,4 +105,86 @@ pub fn admission(cluster: &Cluster, constraints: Option<&Constraints>) -> Admiss
         pools: refusals.iter().map(Option::is_none).collect(),
         refusals: refusals.into_iter().flatten().collect::<Vec<_>>().join("; "),
     }
+}
+
+/// The node label that makes every node its own topology domain.
+pub const HOSTNAME: &str = "kubernetes.io/hostname";
+
+/// A workload whose pods a workload's pods stay apart from (required pod anti-affinity, its
+/// own term or the other's: the scheduler holds both ways).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Apart {
+    /// The other workload, by its index among those placed together, and its plan key.
+    pub from: usize,
+    pub name: String,
+    /// The topology domain of each pool's nodes (pools with the same value of the term's
+    /// `topologyKey` share one; a pool without the label is in none, and nothing keeps a pod
+    /// off it); `None` for `kubernetes.io/hostname`, where every node is its own.
+    pub domains: Option<Vec<Option<u32>>>,
+    /// The term's topology key, for messages.
+    pub topology_key: String,
+}
+
+/// Whether `selector` selects the pods of `workload` (plan key): their labels are the chart's
+/// `app.kubernetes.io/component` (`api`, `executor-pool`, …); the labels every pod of the
+/// release carries (`app.kubernetes.io/name`, `app.kubernetes.io/instance`) are taken to be
+/// this release's, so a selector that names them names it.
+pub fn selects(selector: &LabelSelector, workload: &str) -> bool {
+    let Some(labels) = crate::model::chart::pod_labels(workload) else { return false };
+    let release = |key: &str| crate::model::chart::RELEASE_LABELS.contains(&key);
+    let by_label = selector.match_labels.iter().all(|(key, value)| release(key) || labels.get(key) == Some(value));
+    let by_expression = selector.match_expressions.iter().all(|requirement| {
+        if release(&requirement.key) {
+            matches!(requirement.operator, SelectorOperator::In | SelectorOperator::Exists)
+        } else {
+            matches(requirement, &labels)
+        }
+    });
+    by_label && by_expression
+}
+
+/// For each workload (plan keys, in the order they are placed), the workloads its pods stay
+/// apart from and over which domains; `constraints` gives a workload's `pod_placement`.
+pub fn apart<'a>(
+    cluster: &Cluster,
+    workloads: &[String],
+    constraints: impl Fn(&str) -> Option<&'a Constraints>,
+) -> Vec<Vec<Apart>> {
+    let mut apart = vec![Vec::new(); workloads.len()];
+    for (w, name) in workloads.iter().enumerate() {
+        for term in constraints(name).map_or(&[][..], |c| &c.required_pod_anti_affinity) {
+            let domains = (term.topology_key != HOSTNAME).then(|| {
+                let mut seen: Vec<String> = Vec::new();
+                cluster
+                    .node_pools
+                    .iter()
+                    .map(|pool| {
+                        let value = labels(cluster, pool).get(&term.topology_key).cloned()?;
+                        let id = seen.iter().position(|v| *v == value).unwrap_or_else(|| {
+                            seen.push(value);
+                            seen.len() - 1
+                        });
+                        Some(id as u32)
+                    })
+                    .collect()
+            });
+            for (other, other_name) in workloads.iter().enumerate() {
+                if !selects(&term.label_selector, other_name) {
+                    continue;
+                }
+                for (one, from) in [(w, other), (other, w)] {
+                    let rule = Apart {
+                        from,
+                        name: workloads[from].clone(),
+                        domains: domains.clone(),
+                        topology_key: term.topology_key.clone(),
+                    };
+                    if !apart[one].contains(&rule) {
+                        apart[one].push(rule);
+                    }
+                }
+            }
+        }
+    }
+    apart
 }

@@ -83,6 +83,10 @@ pub fn every_order(model: &crate::model::cluster::Cluster, workloads: &[Workload
 /// the smallest of the pools that admit it, every other pod on them), no order can; then the
 /// orders need no search.
 fn never_pending(model: &crate::model::cluster::Cluster, workloads: &[Workload], at_maximum: bool) -> bool {
+    // Counting knows nothing of which pods may share a node.
+    if workloads.iter().any(|w| !w.apart.is_empty()) {
+        return false;
+    }
     let pools = &model.node_pools;
     let offers: Vec<_> = pools.iter().map(|pool| offer(model, pool)).collect();
     let count = |w: &Workload| u64::from(if at_maximum { w.now.max(w.at_maximum) } else { w.now });

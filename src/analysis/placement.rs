@@ -10,7 +10,7 @@
 //! ([`crate::analysis::scheduler`]), but it cannot place a pod that fits no node, nor more
 //! requests than the nodes offer.
 
-use crate::analysis::affinity::{Admission, admission};
+use crate::analysis::affinity::{Admission, Apart, admission};
 use crate::analysis::node_model::offer;
 use crate::model::cluster::Cluster;
 use crate::model::plan::Plan;
@@ -33,6 +33,8 @@ pub struct PodGroup {
     /// Which node pools admit its pods (their labels and taints against its nodeSelector,
     /// affinity and tolerations).
     pub admission: Admission,
+    /// The groups (indices among those placed with it) its pods stay apart from.
+    pub apart: Vec<Apart>,
 }
 
 /// The requests Kubernetes gives a pod: where a container sets a limit and no request, the
@@ -55,6 +57,7 @@ impl PodGroup {
                 .cluster
                 .as_ref()
                 .map_or_else(Admission::default, |c| admission(c, plan.pod_placement.get(workload))),
+            apart: Vec::new(),
         }
     }
 }
@@ -87,6 +90,13 @@ pub fn pods(plan: &Plan, scale: Scale) -> Vec<PodGroup> {
     if let (Scale::Maximum, Some(jobs)) = (scale, &plan.jobs) {
         groups.push(PodGroup::of(plan, "jobs", jobs.max_concurrent, &jobs.reservations, &jobs.limits));
     }
+    if let Some(cluster) = &plan.cluster {
+        let names: Vec<String> = groups.iter().map(|g| g.workload.clone()).collect();
+        let apart = crate::analysis::affinity::apart(cluster, &names, |name| plan.pod_placement.get(name));
+        for (group, apart) in groups.iter_mut().zip(apart) {
+            group.apart = apart;
+        }
+    }
     groups
 }
 
@@ -104,6 +114,8 @@ struct Node {
     pods: u32,
     /// The kubelet's maxPods less the DaemonSets' pods.
     max_pods: u32,
+    /// Pods of each group on it (kept only when some group stays apart from another).
+    holds: Vec<u32>,
 }
 
 /// Pods of one workload that no node could take.
@@ -119,6 +131,9 @@ pub struct Unplaced {
     pub pods_full: bool,
     /// No node pool admits it (labels, taints): no size or count of these pools helps.
     pub barred: bool,
+    /// Nodes have room, but each runs (or is in a domain that runs) a pod it stays apart from
+    /// (required pod anti-affinity): more nodes or domains help, bigger ones do not.
+    pub apart: bool,
 }
 
 /// A node whose pods' limits add up past what it offers: under load they contend (CPU) or
@@ -160,26 +175,29 @@ pub fn place(cluster: &Cluster, scale: Scale, groups: &[PodGroup]) -> Placement 
             memory_limits: 0,
             pods: 0,
             max_pods: offer.pods,
+            holds: if groups.iter().any(|g| !g.apart.is_empty()) { vec![0; groups.len()] } else { Vec::new() },
         };
         nodes.extend(std::iter::repeat_n(node, count as usize));
     }
-    let mut largest_first: Vec<&PodGroup> = groups.iter().filter(|g| g.count > 0).collect();
+    let mut largest_first: Vec<usize> = (0..groups.len()).filter(|&g| groups[g].count > 0).collect();
     // The pods with the fewest nodes to go to first (a nodeSelector, a missing toleration),
     // then the largest: a pod that could go anywhere must not take the only room another has.
     // Jobs come last: their pods start per execution, on a cluster whose Deployments run.
     let admitting = |g: &PodGroup| (g.workload == "jobs", nodes.iter().filter(|n| g.admission.admits(n.pool)).count());
-    largest_first.sort_by_key(|g| (admitting(g), std::cmp::Reverse((g.cpu_request, g.memory_request))));
+    largest_first.sort_by_key(|&g| {
+        (admitting(&groups[g]), std::cmp::Reverse((groups[g].cpu_request, groups[g].memory_request)))
+    });
     let mut smallest_first = largest_first.clone();
-    smallest_first.sort_by_key(|g| (admitting(g), (g.cpu_request, g.memory_request)));
+    smallest_first.sort_by_key(|&g| (admitting(&groups[g]), (groups[g].cpu_request, groups[g].memory_request)));
     // Largest first places every pod whenever it finds a way to; when the pods cannot all be
     // placed, smallest first places the most of them (a node of 1 CPU takes 7 of the chart's
     // 10 default pods smallest first, 6 largest first). Which pods then wait depends on the
     // order they arrive in; how many at least is what the operator needs.
     let mut packed = nodes.clone();
-    let mut unplaced = pack(&mut packed, &largest_first);
+    let mut unplaced = pack(&mut packed, groups, &largest_first);
     if !unplaced.is_empty() {
         let mut other = nodes.clone();
-        let other_unplaced = pack(&mut other, &smallest_first);
+        let other_unplaced = pack(&mut other, groups, &smallest_first);
         let count = |u: &[Unplaced]| u.iter().map(|u| u.pods).sum::<u32>();
         if count(&other_unplaced) < count(&unplaced) {
             (packed, unplaced) = (other, other_unplaced);
@@ -213,23 +231,25 @@ pub fn place(cluster: &Cluster, scale: Scale, groups: &[PodGroup]) -> Placement 
 }
 
 /// Places the groups in `order`, each pod on the first node with room; what is left over.
-fn pack(nodes: &mut [Node], order: &[&PodGroup]) -> Vec<Unplaced> {
+fn pack(nodes: &mut [Node], groups: &[PodGroup], order: &[usize]) -> Vec<Unplaced> {
     let mut unplaced = Vec::new();
-    for group in order {
+    for &index in order {
+        let group = &groups[index];
         // Identical pods: a node that could not take one cannot take the next, so the search
         // resumes where the last one went (linear in nodes plus pods, not their product).
         let mut cursor = 0;
         let mut left = group.count;
         while left > 0 {
-            let Some(found) = nodes[cursor..].iter().position(|n| {
-                group.admission.admits(n.pool)
-                    && n.cpus - n.cpu_requests >= group.cpu_request
-                    && n.memory - n.memory_requests >= group.memory_request
-                    && n.pods < n.max_pods
+            let Some(found) = (cursor..nodes.len()).find(|&at| {
+                let n = &nodes[at];
+                group.admission.admits(n.pool) && room(n, group) && n.pods < n.max_pods && apart_ok(nodes, group, at)
             }) else {
                 break;
             };
-            cursor += found;
+            cursor = found;
+            if !nodes[cursor].holds.is_empty() {
+                nodes[cursor].holds[index] += 1;
+            }
             let node = &mut nodes[cursor];
             node.cpu_requests += group.cpu_request;
             node.memory_requests += group.memory_request;
@@ -239,17 +259,22 @@ fn pack(nodes: &mut [Node], order: &[&PodGroup]) -> Vec<Unplaced> {
             left -= 1;
         }
         if left > 0 {
+            // Room and a pod slot on some node, and yet none: its pods stay apart from those.
+            let apart = nodes.iter().any(|n| group.admission.admits(n.pool) && room(n, group) && n.pods < n.max_pods);
             let admitting: Vec<&Node> = nodes.iter().filter(|n| group.admission.admits(n.pool)).collect();
             let barred = admitting.is_empty() && !nodes.is_empty();
             let too_big = !admitting
                 .iter()
                 .any(|n| n.cpus >= group.cpu_request && n.memory >= group.memory_request && n.max_pods > 0);
-            let room = |n: &&&Node| {
-                n.cpus - n.cpu_requests >= group.cpu_request && n.memory - n.memory_requests >= group.memory_request
+            let with_room = || admitting.iter().filter(|n| room(n, group));
+            let pods_full = with_room().next().is_some() && with_room().all(|n| n.pods >= n.max_pods);
+            let reason = if barred {
+                group.admission.barred()
+            } else if apart {
+                apart_reason(&group.apart)
+            } else {
+                why_unplaced(&admitting, group)
             };
-            let pods_full =
-                admitting.iter().any(|n| room(&n)) && admitting.iter().filter(room).all(|n| n.pods >= n.max_pods);
-            let reason = if barred { group.admission.barred() } else { why_unplaced(&admitting, group) };
             unplaced.push(Unplaced {
                 workload: group.workload.clone(),
                 pods: left,
@@ -257,10 +282,39 @@ fn pack(nodes: &mut [Node], order: &[&PodGroup]) -> Vec<Unplaced> {
                 too_big: too_big && !barred && !nodes.is_empty(),
                 pods_full,
                 barred,
+                apart,
             });
         }
     }
     unplaced
+}
+
+/// Whether a pod of `group` has its requests' room left on `node`.
+fn room(node: &Node, group: &PodGroup) -> bool {
+    node.cpus - node.cpu_requests >= group.cpu_request && node.memory - node.memory_requests >= group.memory_request
+}
+
+/// Whether a pod of `group` may join the pods on `nodes[at]`: no group it stays apart from
+/// runs a pod on that node, or in its topology domain.
+fn apart_ok(nodes: &[Node], group: &PodGroup, at: usize) -> bool {
+    group.apart.iter().all(|rule| match &rule.domains {
+        None => nodes[at].holds[rule.from] == 0,
+        Some(domains) => domains[nodes[at].pool]
+            .is_none_or(|domain| !nodes.iter().any(|n| domains[n.pool] == Some(domain) && n.holds[rule.from] > 0)),
+    })
+}
+
+/// Why a pod finds no node where its required pod anti-affinity bars every node with room.
+pub fn apart_reason(apart: &[Apart]) -> String {
+    let mut keys: Vec<String> = apart
+        .iter()
+        .map(|rule| format!("{} by {}", crate::model::service::workload_name(&rule.name), rule.topology_key))
+        .collect();
+    keys.dedup();
+    format!(
+        "every node with room for it runs a pod it must stay apart from (its required pod anti-affinity: {})",
+        keys.join(", ")
+    )
 }
 
 /// Why a pod finds no node when the DaemonSets' pods fill every node's maxPods.
@@ -273,9 +327,7 @@ fn why_unplaced(nodes: &[&Node], group: &PodGroup) -> String {
     let requests =
         format!("{cpus} CPU{} and {}", if cpus == Cpus::whole(1) { "" } else { "s" }, Bytes(group.memory_request));
     let fits_empty = nodes.iter().any(|n| n.cpus >= group.cpu_request && n.memory >= group.memory_request);
-    let room = |n: &&&Node| {
-        n.cpus - n.cpu_requests >= group.cpu_request && n.memory - n.memory_requests >= group.memory_request
-    };
+    let room = |n: &&&Node| room(n, group);
     if nodes.is_empty() {
         format!("it requests {requests} and the cluster has no nodes")
     } else if nodes.iter().all(|n| n.max_pods == 0) {

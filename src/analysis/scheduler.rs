@@ -15,7 +15,7 @@
 
 use crate::model::units::{Bytes, Cpus};
 
-use super::affinity::Admission;
+use super::affinity::{Admission, Apart};
 use super::node_model::{Offer, offer};
 
 const MAX_NODE_SCORE: i64 = 100;
@@ -44,6 +44,11 @@ pub struct Workload {
     pub memory_limit: u64,
     /// Which node pools admit its pods (labels, taints).
     pub admission: Admission,
+    /// The workloads (indices in the same list) its pods stay apart from: required pod
+    /// anti-affinity, its own terms and theirs.
+    pub apart: Vec<Apart>,
+    /// Some workload stays apart from its pods: where they run is kept.
+    pub watched: bool,
 }
 
 /// Pods of one workload the scheduler left Pending, and why.
@@ -52,6 +57,8 @@ pub struct Pending {
     pub workload: String,
     pub pods: u32,
     pub reason: String,
+    /// Nodes had room: its required pod anti-affinity kept it off them.
+    pub apart: bool,
 }
 
 /// What one order of arrival comes to.
@@ -207,7 +214,7 @@ impl Cluster {
                 break;
             }
             visited += 1;
-            if self.nodes[index].fits(workload) {
+            if self.nodes[index].fits(workload) && self.apart_ok(workload, self.nodes[index].pool, Some(index)) {
                 feasible.push(index);
                 (fewest, most) = (fewest.min(counts[index]), most.max(counts[index]));
             }
@@ -270,6 +277,23 @@ impl Cluster {
         Some(index)
     }
 
+    /// Whether a pod of `workload` may go to node `at`, or to a new node of `pool` (`at` is
+    /// `None`): no workload it stays apart from runs a pod on that node (a new one is its own
+    /// host) or in that pool's topology domain.
+    fn apart_ok(&self, workload: &Workload, pool: usize, at: Option<usize>) -> bool {
+        workload.apart.iter().all(|rule| {
+            let counts = &self.counts[rule.from];
+            match (&rule.domains, at) {
+                _ if counts.is_empty() => true,
+                (None, Some(at)) => counts[at] == 0,
+                (None, None) => true,
+                (Some(domains), _) => domains[pool].is_none_or(|domain| {
+                    !self.nodes.iter().zip(counts).any(|(n, &c)| c > 0 && domains[n.pool] == Some(domain))
+                }),
+            }
+        })
+    }
+
     /// The cluster autoscaler: a node of the first pool that may grow, admits the pod and
     /// whose empty node would take it.
     fn grow_for(&mut self, workload: &Workload) -> bool {
@@ -280,6 +304,7 @@ impl Cluster {
                 && offer.cpus >= workload.cpu_request
                 && offer.memory >= workload.memory_request
                 && offer.pods > 0
+                && self.apart_ok(workload, p, None)
         });
         let Some(pool) = pool else { return false };
         self.room[pool] -= 1;
@@ -318,6 +343,22 @@ impl Cluster {
         key
     }
 
+    /// Whether some node has room for a pod of `workload` and admits it, so that only its
+    /// required pod anti-affinity kept it off.
+    fn apart_blocks(&self, workload: &Workload) -> bool {
+        self.nodes.iter().any(|node| node.fits(workload))
+    }
+
+    /// What a Pending pod of `workload` waits for.
+    fn pending(&self, workload: &Workload, pods: u32) -> Pending {
+        Pending {
+            workload: workload.name.clone(),
+            pods,
+            reason: self.why(workload),
+            apart: self.apart_blocks(workload),
+        }
+    }
+
     /// Why no node takes a pod of `workload`.
     pub(super) fn why(&self, workload: &Workload) -> String {
         let requests = format!(
@@ -335,6 +376,9 @@ impl Cluster {
             return workload.admission.barred();
         }
         let with_room = |node: &&&Node| node.pods < node.max_pods;
+        if self.apart_blocks(workload) {
+            return super::placement::apart_reason(&workload.apart);
+        }
         if admitting.iter().all(|node| node.max_pods == 0) {
             return super::placement::NO_POD_SLOTS.into();
         }
@@ -383,7 +427,7 @@ pub(super) fn place_now(cluster: &mut Cluster, w: usize, workload: &Workload) ->
         }
     }
     // Counts are needed later only for the workloads that scale or wait.
-    if workload.at_maximum <= workload.now && pending == 0 {
+    if workload.at_maximum <= workload.now && pending == 0 && !workload.watched {
         cluster.counts[w] = Vec::new();
     }
     pending
@@ -391,7 +435,7 @@ pub(super) fn place_now(cluster: &mut Cluster, w: usize, workload: &Workload) ->
 
 /// The workloads whose spread the state must keep: those that scale up later.
 pub(super) fn scaling(workloads: &[Workload]) -> Vec<bool> {
-    workloads.iter().map(|w| w.at_maximum > w.now).collect()
+    workloads.iter().map(|w| w.at_maximum > w.now || w.watched).collect()
 }
 
 /// Every workload that scales up, one pod at a time, in turn (in `order`), to its maximum; the
@@ -403,7 +447,7 @@ pub(super) fn scale_up(
     pending: &[u32],
 ) -> Vec<Pending> {
     let mut placed: Vec<u32> = order.iter().map(|&w| workloads[w].now - pending[w]).collect();
-    let mut reasons: Vec<Option<String>> = vec![None; workloads.len()];
+    let mut reasons: Vec<Option<Pending>> = vec![None; workloads.len()];
     let mut still: Vec<u32> = vec![0; workloads.len()];
     loop {
         let mut progressed = false;
@@ -419,22 +463,14 @@ pub(super) fn scale_up(
                 placed[k] += 1;
             } else {
                 still[w] += 1;
-                reasons[w] = Some(cluster.why(workload));
+                reasons[w] = Some(cluster.pending(workload, 0));
             }
         }
         if !progressed {
             break;
         }
     }
-    order
-        .iter()
-        .filter(|&&w| still[w] > 0)
-        .map(|&w| Pending {
-            workload: workloads[w].name.clone(),
-            pods: still[w],
-            reason: reasons[w].clone().unwrap_or_default(),
-        })
-        .collect()
+    order.iter().filter_map(|&w| Some(Pending { pods: still[w], ..reasons[w].clone()? })).collect()
 }
 
 /// Places the workloads' pods as the scheduler would when they arrive in `order` (indices into
@@ -449,11 +485,7 @@ pub fn schedule(model: &crate::model::cluster::Cluster, workloads: &[Workload], 
     for &w in order {
         pending[w] = place_now(&mut cluster, w, &workloads[w]);
         if pending[w] > 0 {
-            pending_now.push(Pending {
-                workload: workloads[w].name.clone(),
-                pods: pending[w],
-                reason: cluster.why(&workloads[w]),
-            });
+            pending_now.push(cluster.pending(&workloads[w], pending[w]));
         }
         // As the search of orders does (below 100 nodes), so a replay of its order comes to
         // the same.
@@ -486,6 +518,21 @@ pub fn schedule(model: &crate::model::cluster::Cluster, workloads: &[Workload], 
 pub fn workloads(plan: &crate::model::plan::Plan) -> Vec<Workload> {
     let mut workloads = every_workload(plan);
     workloads.retain(|w| w.name != "jobs");
+    link_apart(plan, workloads)
+}
+
+/// Which workloads stay apart from which (indices in `workloads`, as they are placed).
+fn link_apart(plan: &crate::model::plan::Plan, mut workloads: Vec<Workload>) -> Vec<Workload> {
+    let Some(cluster) = &plan.cluster else { return workloads };
+    let names: Vec<String> = workloads.iter().map(|w| w.name.clone()).collect();
+    let apart = super::affinity::apart(cluster, &names, |name| plan.pod_placement.get(name));
+    for (workload, apart) in workloads.iter_mut().zip(apart) {
+        workload.apart = apart;
+    }
+    let watched: Vec<usize> = workloads.iter().flat_map(|w| w.apart.iter().map(|rule| rule.from)).collect();
+    for from in watched {
+        workloads[from].watched = true;
+    }
     workloads
 }
 
@@ -497,7 +544,7 @@ pub fn overcommitted_at_maximum(
     model: &crate::model::cluster::Cluster,
     plan: &crate::model::plan::Plan,
 ) -> Vec<super::placement::Overcommitted> {
-    let workloads = every_workload(plan);
+    let workloads = link_apart(plan, every_workload(plan));
     let mut order: Vec<usize> = (0..workloads.len()).collect();
     order.sort_by_key(|&w| std::cmp::Reverse((workloads[w].cpu_request, workloads[w].memory_request)));
     let share = |used: u64, of: u64| if of == 0 { 0.0 } else { crate::model::units::round4(used as f64 / of as f64) };
@@ -530,6 +577,8 @@ fn every_workload(plan: &crate::model::plan::Plan) -> Vec<Workload> {
             cpu_limit: g.cpu_limit.unwrap_or(g.cpu_request),
             memory_limit: g.memory_limit.unwrap_or(g.memory_request),
             admission: g.admission,
+            apart: Vec::new(),
+            watched: false,
             name: g.workload,
         })
         .collect();

@@ -68,6 +68,8 @@ monitoring:
 
 /// A workload of the plan and where the chart reads it.
 pub struct ChartWorkload {
+    /// Its pods' `app.kubernetes.io/component` label.
+    pub component: &'static str,
     /// The plan key: `api`, `runtime`, `jobs`, `other_services.web`.
     pub plan: ServiceKey,
     /// The values key holding its `resources` (and replicas and autoscaling where it has them).
@@ -103,13 +105,14 @@ impl Switch {
 }
 
 const fn workload(
+    component: &'static str,
     plan: ServiceKey,
     values: &'static str,
     replicas: Option<&'static str>,
     autoscaling: bool,
     switch: Switch,
 ) -> ChartWorkload {
-    ChartWorkload { plan, values, replicas, autoscaling, switch }
+    ChartWorkload { component, plan, values, replicas, autoscaling, switch }
 }
 
 /// The chart workload at plan key `key`.
@@ -119,25 +122,42 @@ pub fn chart_workload(key: &ServiceKey) -> Option<&'static ChartWorkload> {
 
 /// Every workload of the chart flowcap plans, in the order the values file lists them.
 pub static WORKLOADS: [ChartWorkload; 9] = [
-    workload(ServiceKey::Api, "api", Some("replicaCount"), true, Switch::Flags(&["api.enabled"])),
+    workload("api", ServiceKey::Api, "api", Some("replicaCount"), true, Switch::Flags(&["api.enabled"])),
     workload(
+        "web",
         ServiceKey::Other(Cow::Borrowed("web")),
         "web",
         Some("replicaCount"),
         false,
         Switch::Flags(&["web.enabled"]),
     ),
-    workload(ServiceKey::Jobs, "executor", None, false, Switch::JobBackend),
-    workload(ServiceKey::Runtime, "executorPool", Some("replicaCount"), true, Switch::Flags(&["executorPool.enabled"])),
+    workload("", ServiceKey::Jobs, "executor", None, false, Switch::JobBackend),
     workload(
+        "executor-pool",
+        ServiceKey::Runtime,
+        "executorPool",
+        Some("replicaCount"),
+        true,
+        Switch::Flags(&["executorPool.enabled"]),
+    ),
+    workload(
+        "cockroachdb",
         ServiceKey::Other(Cow::Borrowed("cockroachdb")),
         "database.internal",
         Some("replicas"),
         false,
         Switch::InternalDatabase,
     ),
-    workload(ServiceKey::Other(Cow::Borrowed("redis")), "redis.master", None, false, Switch::Flags(&["redis.enabled"])),
     workload(
+        "redis",
+        ServiceKey::Other(Cow::Borrowed("redis")),
+        "redis.master",
+        None,
+        false,
+        Switch::Flags(&["redis.enabled"]),
+    ),
+    workload(
+        "prometheus",
         ServiceKey::Other(Cow::Borrowed("prometheus")),
         "monitoring.prometheus",
         None,
@@ -145,6 +165,7 @@ pub static WORKLOADS: [ChartWorkload; 9] = [
         Switch::Flags(&["monitoring.enabled"]),
     ),
     workload(
+        "grafana",
         ServiceKey::Other(Cow::Borrowed("grafana")),
         "monitoring.grafana",
         None,
@@ -152,6 +173,7 @@ pub static WORKLOADS: [ChartWorkload; 9] = [
         Switch::Flags(&["monitoring.enabled"]),
     ),
     workload(
+        "tempo",
         ServiceKey::Other(Cow::Borrowed("tempo")),
         "monitoring.tempo",
         None,
@@ -178,6 +200,23 @@ pub fn values_setting(edit: &crate::model::edit::PlanEdit) -> Option<(String, St
         }
         _ => None,
     }
+}
+
+/// The labels every pod of the release carries, with the release's values (its chart name and
+/// release name, which flowcap does not know).
+pub const RELEASE_LABELS: [&str; 2] = ["app.kubernetes.io/name", "app.kubernetes.io/instance"];
+
+/// The labels a workload's pods carry beside [`RELEASE_LABELS`]: the chart's component
+/// (`executor-pool` for the runtime), or for a service the chart does not run, its name. `None`
+/// for the Job backend's pods, which the API labels, not the chart.
+pub fn pod_labels(workload: &str) -> Option<std::collections::BTreeMap<String, String>> {
+    let key = ServiceKey::parse(workload)?;
+    let component = match chart_workload(&key) {
+        Some(w) if w.component.is_empty() => return None,
+        Some(w) => w.component.to_string(),
+        None => crate::model::service::workload_name(workload).to_string(),
+    };
+    Some([("app.kubernetes.io/component".to_string(), component)].into())
 }
 
 /// The chart's values key behind a plan path, where the chart has one: `runtime.replicas` is

@@ -251,6 +251,44 @@ pub struct Constraints {
     /// match one of them (each, all of its expressions).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub required_node_affinity: Vec<NodeSelectorTerm>,
+    /// `podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution`: a pod stays out of a
+    /// topology domain (a node, for `kubernetes.io/hostname`) that runs a pod its selector
+    /// matches, its own workload's included.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub required_pod_anti_affinity: Vec<PodAffinityTerm>,
+}
+
+/// One term of a pod (anti-)affinity: the pods it selects, in the same namespace, and the node
+/// label whose value makes a domain.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PodAffinityTerm {
+    #[serde(default, rename = "labelSelector")]
+    pub label_selector: LabelSelector,
+    #[serde(rename = "topologyKey")]
+    pub topology_key: String,
+    /// Kept as written, so values flowcap writes back lose nothing of the operator's; flowcap
+    /// takes them to include the release's own namespace, where all the chart's pods run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespaces: Option<Vec<String>>,
+    #[serde(default, rename = "namespaceSelector", skip_serializing_if = "Option::is_none")]
+    pub namespace_selector: Option<LabelSelector>,
+    /// Label keys whose values the selector takes from the incoming pod (Kubernetes 1.29+);
+    /// flowcap's pods of one workload share them, so they narrow nothing it places.
+    #[serde(default, rename = "matchLabelKeys", skip_serializing_if = "Option::is_none")]
+    pub match_label_keys: Option<Vec<String>>,
+    #[serde(default, rename = "mismatchLabelKeys", skip_serializing_if = "Option::is_none")]
+    pub mismatch_label_keys: Option<Vec<String>>,
+}
+
+/// A label selector: every label of `matchLabels` with its value, and every expression.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LabelSelector {
+    #[serde(default, rename = "matchLabels", skip_serializing_if = "BTreeMap::is_empty")]
+    pub match_labels: BTreeMap<String, String>,
+    #[serde(default, rename = "matchExpressions", skip_serializing_if = "Vec::is_empty")]
+    pub match_expressions: Vec<Requirement>,
 }
 
 impl Constraints {
@@ -287,20 +325,21 @@ impl Constraints {
                 ));
             }
             for (e, requirement) in term.match_expressions.iter().enumerate() {
-                let at = format!("required_node_affinity.{t}.matchExpressions.{e}");
-                let values = requirement.values.len();
-                let wrong = match requirement.operator {
-                    SelectorOperator::In | SelectorOperator::NotIn => (values == 0).then_some("needs values"),
-                    SelectorOperator::Exists | SelectorOperator::DoesNotExist => {
-                        (values > 0).then_some("takes no values")
-                    }
-                    SelectorOperator::Gt | SelectorOperator::Lt => (values != 1
-                        || requirement.values[0].parse::<i64>().is_err())
-                    .then_some("takes one whole number"),
-                };
-                if let Some(wrong) = wrong {
-                    return Err((at, format!("{:?} {wrong}", requirement.operator)));
-                }
+                requirement
+                    .check(true)
+                    .map_err(|why| (format!("required_node_affinity.{t}.matchExpressions.{e}"), why))?;
+            }
+        }
+        for (t, term) in self.required_pod_anti_affinity.iter().enumerate() {
+            if term.topology_key.is_empty() {
+                return Err((
+                    format!("required_pod_anti_affinity.{t}.topologyKey"),
+                    "is required: the API server refuses a term without a topologyKey".into(),
+                ));
+            }
+            for (e, requirement) in term.label_selector.match_expressions.iter().enumerate() {
+                let at = format!("required_pod_anti_affinity.{t}.labelSelector.matchExpressions.{e}");
+                requirement.check(false).map_err(|why| (at, why))?;
             }
         }
         Ok(())
@@ -322,6 +361,23 @@ pub struct Requirement {
     pub operator: SelectorOperator,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub values: Vec<String>,
+}
+
+impl Requirement {
+    /// What the API server refuses in one expression, of a node selector (`node`, where Gt
+    /// and Lt compare a whole number) or of a label selector (where they do not exist).
+    fn check(&self, node: bool) -> Result<(), String> {
+        let values = self.values.len();
+        let wrong = match self.operator {
+            SelectorOperator::In | SelectorOperator::NotIn => (values == 0).then_some("needs values"),
+            SelectorOperator::Exists | SelectorOperator::DoesNotExist => (values > 0).then_some("takes no values"),
+            SelectorOperator::Gt | SelectorOperator::Lt if !node => Some("is for node selectors, not label selectors"),
+            SelectorOperator::Gt | SelectorOperator::Lt => {
+                (values != 1 || self.values[0].parse::<i64>().is_err()).then_some("takes one whole number")
+            }
+        };
+        wrong.map_or(Ok(()), |wrong| Err(format!("{:?} {wrong}", self.operator)))
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]

@@ -5,6 +5,7 @@
 
 mod alert_rules;
 mod analysis;
+mod anti_affinity;
 mod architecture;
 mod ci_examples;
 mod cli;

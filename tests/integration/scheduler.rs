@@ -34,6 +34,8 @@ fn workload(name: &str, now: u32, at_maximum: u32, millis: u64, gib: u64) -> Wor
         cpu_limit: millis,
         memory_limit: gib * GIB,
         admission: Default::default(),
+        apart: Vec::new(),
+        watched: false,
     }
 }
 
@@ -60,6 +62,7 @@ fn the_spread_strands_a_big_pod_in_one_order_and_not_the_other() {
             cpu_limit: None,
             memory_limit: None,
             admission: Default::default(),
+            apart: Vec::new(),
         },
         PodGroup {
             workload: "runtime".into(),
@@ -69,6 +72,7 @@ fn the_spread_strands_a_big_pod_in_one_order_and_not_the_other() {
             cpu_limit: None,
             memory_limit: None,
             admission: Default::default(),
+            apart: Vec::new(),
         },
     ];
     assert_eq!(place(&nodes(&pools, 0), Scale::Now, &groups).placed, 4);
@@ -99,6 +103,7 @@ fn max_pods_caps_a_node_whatever_room_it_has() {
         cpu_limit: None,
         memory_limit: None,
         admission: Default::default(),
+        apart: Vec::new(),
     }];
     let packed = place(&nodes(&pools, 2), Scale::Now, &groups);
     assert_eq!((packed.placed, packed.unplaced[0].pods), (16, 1));
@@ -139,6 +144,8 @@ fn the_balanced_score_breaks_a_least_allocated_tie() {
             cpu_limit: 0,
             memory_limit: 2 * GIB,
             admission: Default::default(),
+            apart: Vec::new(),
+            watched: false,
         },
     ];
     let outcome = schedule(&nodes(&pools, 0), &workloads, &[0, 1, 2]);

@@ -186,6 +186,12 @@ pub fn cluster(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
             format!(
                 "change where {w} may run (pod_placement.{w}{values}), or give a node pool the labels it selects and no taint it does not tolerate (cluster.node_pools.*.labels, taints)"
             )
+        } else if unplaced.apart {
+            format!(
+                "add nodes (cluster.node_pools: {nodes}) or topology domains, or relax {}'s required pod anti-affinity (pod_placement.{}.required_pod_anti_affinity; preferred keeps the spread without leaving pods Pending)",
+                workload_name(&unplaced.workload),
+                unplaced.workload
+            )
         } else if unplaced.reason == placement::NO_POD_SLOTS {
             "lower cluster.daemonset_pods below the nodes' max_pods, or raise the pools' max_pods".to_string()
         } else if unplaced.pods_full {
@@ -206,7 +212,7 @@ pub fn cluster(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
         findings.add(
             RuleId::PodsUnschedulable,
             // Where the operator said where the pods may run, when that bars them.
-            &if unplaced.barred && plan.pod_placement.contains_key(&unplaced.workload) {
+            &if (unplaced.barred || unplaced.apart) && plan.pod_placement.contains_key(&unplaced.workload) {
                 format!("pod_placement.{}", unplaced.workload)
             } else {
                 "cluster.node_pools".to_string()
@@ -378,14 +384,24 @@ fn pending_in_some_order(plan: &Plan, scheduling: &Scheduling, findings: &mut Fi
                 };
                 finding.fix = Some(format!(
                     "{best}: the spread costs {extra} node(s); set cluster.node_pools.0.{key} to {count}, or {}",
-                    lower_requests(&waiting.workload)
+                    relief(waiting)
                 ));
                 finding.edit(edit);
             }
             None => {
-                finding.fix = Some(format!("{best}: use bigger nodes, or {}", lower_requests(&waiting.workload)));
+                finding.fix = Some(format!("{best}: use bigger nodes, or {}", relief(waiting)));
             }
         }
+    }
+}
+
+/// What else lets a Pending pod in: a required pod anti-affinity relaxed where that kept it
+/// off nodes with room, else smaller requests.
+fn relief(waiting: &crate::analysis::scheduler::Pending) -> String {
+    if waiting.apart {
+        format!("relax {}'s required pod anti-affinity (preferred keeps the spread)", workload_name(&waiting.workload))
+    } else {
+        lower_requests(&waiting.workload)
     }
 }
 

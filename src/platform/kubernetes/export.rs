@@ -79,8 +79,15 @@ pub fn unrendered_placement(plan: &Plan) -> Vec<String> {
     for (key, constraints) in &plan.pod_placement {
         match crate::model::chart::placement_keys(key) {
             Some((_, affinity)) => {
-                if !constraints.required_node_affinity.is_empty() && !affinity {
-                    unrendered.push(format!("pod_placement.{key}.required_node_affinity"));
+                if !affinity {
+                    for (given, name) in [
+                        (!constraints.required_node_affinity.is_empty(), "required_node_affinity"),
+                        (!constraints.required_pod_anti_affinity.is_empty(), "required_pod_anti_affinity"),
+                    ] {
+                        if given {
+                            unrendered.push(format!("pod_placement.{key}.{name}"));
+                        }
+                    }
                 }
             }
             None => unrendered.push(format!("pod_placement.{key}")),
@@ -113,8 +120,14 @@ fn placement_values(
     let tolerations = yaml::to_value("helm values", &constraints.tolerations)?;
     set(root, &at("tolerations"), if constraints.tolerations.is_empty() { Value::Null } else { tolerations });
     if schema::is_chart_key(&at("affinity")) {
-        // Only the required node affinity is the plan's: pod (anti-)affinity and preferences
-        // in the operator's values stay.
+        // Only the required node affinity and pod anti-affinity are the plan's: pod affinity
+        // and preferences in the operator's values stay.
+        let apart = &constraints.required_pod_anti_affinity;
+        set(
+            root,
+            &at("affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution"),
+            if apart.is_empty() { Value::Null } else { yaml::to_value("helm values", apart)? },
+        );
         let terms = if constraints.required_node_affinity.is_empty() {
             Value::Null
         } else {

@@ -303,9 +303,9 @@ impl Reader<'_> {
     }
 
     /// Where the chart's template for the component at `values` puts its pods: its
-    /// `nodeSelector`, `tolerations` and `affinity`'s required node affinity, where the
-    /// chart renders them; `None` when it sets none. Pod (anti-)affinity and preferences do not
-    /// filter nodes for a lone pod and are not read.
+    /// `nodeSelector`, `tolerations` and `affinity`'s required node affinity and required pod
+    /// anti-affinity, where the chart renders them; `None` when it sets none. Preferences
+    /// (preferred…) only score nodes, and pod affinity (to run beside other pods) is not read.
     fn constraints(&self, values: &str) -> Result<Option<Constraints>, InputError> {
         let rendered = |key: &str| schema::is_chart_key(&format!("{values}.{key}"));
         let mut constraints = Constraints::default();
@@ -356,12 +356,30 @@ impl Reader<'_> {
                 constraints.required_node_affinity.push(NodeSelectorTerm { match_expressions });
             }
         }
+        let path = format!("{values}.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution");
+        if rendered("affinity")
+            && let Some(terms) = get(self.merged, &path)
+        {
+            let terms: Vec<Value> = yaml::from_value(terms)
+                .ok_or_else(|| self.error(&path, "must be a list of pod affinity terms".into()))?;
+            for (index, term) in terms.iter().enumerate() {
+                constraints.required_pod_anti_affinity.push(yaml::from_value(term).ok_or_else(|| {
+                    self.error(&format!("{path}.{index}"), "is not a pod affinity term: labelSelector { matchLabels, matchExpressions }, topologyKey, namespaces, namespaceSelector, matchLabelKeys, mismatchLabelKeys".into())
+                })?);
+            }
+        }
         constraints.check().map_err(|(at, message)| {
-            let at = at.replacen(
-                "required_node_affinity",
-                "affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms",
-                1,
-            );
+            let at = at
+                .replacen(
+                    "required_node_affinity",
+                    "affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms",
+                    1,
+                )
+                .replacen(
+                    "required_pod_anti_affinity",
+                    "affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution",
+                    1,
+                );
             self.error(&format!("{values}.{at}"), message)
         })?;
         Ok((constraints != Constraints::default()).then_some(constraints))
