@@ -90,8 +90,9 @@ impl PostgresMemory {
                 data_size: DataSize::of(pg.data_size, ram),
                 shared_buffers: pg.shared_buffers,
                 // Postgres runs in a container, and Docker's default seccomp profile (since
-                // Engine 25, moby/moby#46762) blocks io_uring: the server would not start.
-                io_uring: false,
+                // Engine 25, moby/moby#46762) blocks io_uring: the server would not start,
+                // unless the container runs unconfined.
+                io_uring: pg.io_uring,
             })
         });
         let written = pgtune.as_ref().filter(|_| pg.pgtune);

@@ -39,6 +39,7 @@ const COMMENTS: &[(&str, &str)] = &[
     ("storage", "hdd | ssd | san | nvme, for PGTune's I/O settings"),
     ("profile", "PGTune's database type: web | oltp | dw | desktop | mixed"),
     ("version", "the PostgreSQL major version (read from the image tag when imported)"),
+    ("io_uring", "whether Postgres's container may use io_uring (seccomp=unconfined): PGTune's io_method"),
     ("clients_are_superuser", "whether Flow-Like connects as POSTGRES_USER (then nothing is held back from it)"),
     ("monitoring", "whether the compose monitoring profile runs (postgres-exporter then connects)"),
     ("postgres_clients", "connections held by clients other than the API"),

@@ -203,6 +203,11 @@ pub struct Postgres {
     /// own compose file does): the reserved slots do not hold them back, and the whole of
     /// max_connections is theirs to fill. A fact of the deployment, read when imported.
     pub clients_are_superuser: bool,
+    /// The server may use io_uring: its container runs without a seccomp profile (Compose's
+    /// `security_opt: [seccomp=unconfined]`), so PGTune's io_method = io_uring is written on
+    /// PostgreSQL 18. Docker's default profile blocks it. A fact of the deployment.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub io_uring: bool,
 }
 
 impl Default for Postgres {
@@ -222,6 +227,7 @@ impl Default for Postgres {
             profile: Profile::Web,
             version: DEFAULT_POSTGRES_VERSION,
             clients_are_superuser: false,
+            io_uring: false,
         }
     }
 }

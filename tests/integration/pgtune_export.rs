@@ -199,3 +199,43 @@ fn a_fix_that_would_read_as_the_limit_it_raises_is_exact() {
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(text.contains("fix: raise postgres.limits.memory to 3298M,"), "{text}");
 }
+
+#[test]
+fn a_postgres_without_a_seccomp_profile_gets_pgtunes_io_uring() {
+    // PostgreSQL 18 under Docker's default seccomp profile: io_uring is blocked, worker is
+    // written. Unconfined (as operators run it for io_uring), PGTune's io_uring is.
+    let dir = tempdir("pgtune-io-uring");
+    let compose = |security: &str| {
+        format!(
+            "services:\n  api: {{ image: ghcr.io/tm9657/flow-like-api:0.9 }}\n  runtime: {{ image: \
+             ghcr.io/tm9657/flow-like-runtime:0.9 }}\n  postgres:\n    image: postgres:18\n{security}    \
+             deploy: {{ resources: {{ limits: {{ cpus: '16', memory: 8G }} }} }}\n"
+        )
+    };
+    for (security, method, blocked) in [
+        ("", "io_method=worker", true),
+        ("    security_opt: [ \"seccomp=unconfined\" ]\n", "io_method=io_uring", false),
+        ("    security_opt:\n      - seccomp:unconfined\n", "io_method=io_uring", false),
+        ("    security_opt: [ \"seccomp=./profile.json\" ]\n", "io_method=worker", true),
+    ] {
+        std::fs::write(dir.join("docker-compose.yml"), compose(security)).unwrap();
+        flowcap().current_dir(&dir).args(["export", "--pgtune", "--force", "-o", "o.yml"]).assert().success();
+        let flags = command_flags(&std::fs::read_to_string(dir.join("o.yml")).unwrap());
+        assert!(flags.contains(&method.to_string()), "{security}: {flags:?}");
+        // io_workers (from 16 CPUs) belong to the worker method only.
+        assert_eq!(flags.iter().any(|f| f.starts_with("io_workers=")), method.ends_with("worker"), "{flags:?}");
+        let output = flowcap().current_dir(&dir).args(["init", "--force", "-o", "plan.yaml"]).output().unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let mut plan = std::fs::read_to_string(dir.join("plan.yaml")).unwrap();
+        assert_eq!(plan.contains("  io_uring: true"), !blocked, "{plan}");
+        let at = plan.find("\npostgres:").unwrap() + 1;
+        let at = at + plan[at..].find('\n').unwrap() + 1;
+        plan.insert_str(at, "  pgtune: true\n");
+        std::fs::write(dir.join("plan.yaml"), plan).unwrap();
+        let output = flowcap().current_dir(&dir).args(["--check", "plan.yaml", "--format", "json"]).output().unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        let rules: Vec<&str> =
+            report["findings"].as_array().unwrap().iter().map(|f| f["rule"].as_str().unwrap()).collect();
+        assert_eq!(rules.contains(&"io-uring-blocked"), blocked, "{security}: {rules:?}");
+    }
+}

@@ -124,7 +124,7 @@ pub fn pgtune(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
         let met = if *warning == Warning::Lz4 { " (the official postgres images are)" } else { "" };
         findings.add(RuleId::PgtuneWarning, "postgres.pgtune", format!("PGTune: {}{met}", warning.message()), None);
     }
-    if tune.version >= 18 {
+    if tune.version >= 18 && !plan.postgres.io_uring {
         findings.add(
             RuleId::IoUringBlocked,
             "postgres.version",

@@ -202,6 +202,16 @@ pub fn import(project: &Project, names: &ServiceNames) -> Result<LoadedPlan, Inp
                 plan.postgres.version = version;
                 place("postgres.version", format!("services.{postgres_name}.image"));
             }
+            // Without a seccomp profile the server may use io_uring; a profile of the
+            // operator's own (a file) is taken to be Docker's, which blocks it.
+            let options = postgres.get("security_opt").and_then(Value::as_sequence).into_iter().flatten();
+            if options
+                .filter_map(Value::as_str)
+                .any(|o| ["seccomp=unconfined", "seccomp:unconfined"].contains(&o.trim()))
+            {
+                plan.postgres.io_uring = true;
+                place("postgres.io_uring", format!("services.{postgres_name}.security_opt"));
+            }
             // The postgres image makes POSTGRES_USER (default `postgres`) a superuser. Only
             // whether the API's user is that one is kept, never the name.
             let superuser = project.environment(postgres_name, postgres)?.get("POSTGRES_USER").cloned();
