@@ -45,7 +45,10 @@ fn one_pod_a_node_leaves_the_pods_past_the_nodes_pending_whatever_their_room() {
         found[0].message,
         "1 api pod(s) cannot be placed now: every node with room for it runs a pod it must stay apart from (its required pod anti-affinity: api by kubernetes.io/hostname)"
     );
-    assert!(found[0].fix.as_deref().unwrap().contains("relax api's required pod anti-affinity"), "{found:?}");
+    assert_eq!(
+        found[0].fix.as_deref().unwrap(),
+        "add nodes (cluster.node_pools: nodes), or relax api's required pod anti-affinity (pod_placement.api.required_pod_anti_affinity; in Helm values api.affinity.podAntiAffinity): a preferred one keeps the spread without leaving pods Pending"
+    );
     assert_eq!(found[0].path, "pod_placement.api");
     // The scheduler, in every order, leaves it Pending too.
     let scheduling = &fit.scheduling;
@@ -113,6 +116,20 @@ fn a_zone_is_one_domain_however_many_nodes_it_has() {
             .unwrap()
             .ends_with("or relax runtime's required pod anti-affinity (preferred keeps the spread)")
     );
+    // Four API pods kept one a zone: two wait, and more nodes in the two zones would not help.
+    let p = plan(&text.replace("replicas: 3", "replicas: 4").replace(
+        "pod_placement:\n  runtime:",
+        "pod_placement:\n  api:\n    required_pod_anti_affinity:\n      \
+         - { labelSelector: { matchLabels: { app.kubernetes.io/component: api } }, topologyKey: topology.kubernetes.io/zone }\n  runtime:",
+    ));
+    let found = fired(&p, RuleId::PodsUnschedulable);
+    let api = found.iter().find(|f| f.message.starts_with("2 api pod(s) cannot be placed now")).expect("api");
+    assert!(
+        api.fix.as_deref().unwrap().starts_with(
+            "add a node pool with another topology.kubernetes.io/zone (its labels): more nodes in the same one do not help"
+        ),
+        "{api:?}"
+    );
     // A pool without the zone label is in no zone: nothing keeps the runtime off it.
     let p = plan(&text.replace(", labels: { topology.kubernetes.io/zone: eu-1b }", ""));
     assert!(fired(&p, RuleId::PodsPendingInSomeOrder).is_empty());
@@ -123,6 +140,7 @@ fn a_term_the_api_server_refuses_is_an_error_at_its_place() {
     let dir = tempdir("anti-affinity-bad");
     for (term, said) in [
         ("{ labelSelector: { matchLabels: { a: b } }, topologyKey: '' }", "topologyKey: is required"),
+        ("{ labelSelector: { matchLabels: { a: b } } }", "missing field `topologyKey`"),
         (
             "{ labelSelector: { matchExpressions: [ { key: a, operator: Gt, values: ['1'] } ] }, topologyKey: kubernetes.io/hostname }",
             "matchExpressions.0: Gt is for node selectors, not label selectors",
@@ -217,6 +235,8 @@ fn helm_renders_the_values_term_that_flowcap_reads_and_writes_back() {
     assert_eq!(term["namespaces"], serde_json::json!(["flow-like"]), "{manifest}");
     let written = std::fs::read_to_string(dir.join("flowcap.yaml")).unwrap();
     assert!(written.contains("podAntiAffinity:") && written.contains("- flow-like"), "{written}");
+    // What neither the plan nor the operator's values have is not written, not even as null.
+    assert!(!written.contains("nodeAffinity") && !written.contains("nodeSelector"), "{written}");
     assert_eq!(manifest["spec"]["replicas"], 3, "{manifest}");
     // Read back over the operator's values, they say the same: no drift in the placement.
     let again = flowcap()
@@ -227,4 +247,33 @@ fn helm_renders_the_values_term_that_flowcap_reads_and_writes_back() {
         .unwrap();
     let json: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
     assert_eq!(json["figures"]["cluster"]["now"]["placed"], json["figures"]["cluster"]["now"]["pods"], "{json}");
+}
+
+#[test]
+fn values_the_api_server_refuses_are_an_error_at_their_place() {
+    let dir = tempdir("anti-affinity-values-bad");
+    for (values, said) in [
+        (
+            "api:\n  affinity:\n    podAntiAffinity: \"yes please\"\n",
+            "v.yaml:3:5: api.affinity.podAntiAffinity: must be a mapping",
+        ),
+        (
+            "api:\n  affinity:\n    podAntiAffinity:\n      requiredDuringSchedulingIgnoredDuringExecution:\n        - labelSelector: { matchLabels: { a: b } }\n",
+            "v.yaml:4:7: api.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution.0: needs a topologyKey",
+        ),
+        (
+            "api:\n  affinity:\n    podAntiAffinity:\n      requiredDuringSchedulingIgnoredDuringExecution: 3\n",
+            "must be a list of pod affinity terms",
+        ),
+    ] {
+        std::fs::write(dir.join("v.yaml"), values).unwrap();
+        let output = flowcap()
+            .current_dir(&dir)
+            .args(["--check", "--helm-values", "v.yaml", "--nodes", "2", "--node-cpus", "8", "--node-memory", "32Gi"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{values}: {stderr}");
+        assert!(stderr.contains(said), "{said}: {stderr}");
+    }
 }

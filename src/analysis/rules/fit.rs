@@ -187,11 +187,7 @@ pub fn cluster(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
                 "change where {w} may run (pod_placement.{w}{values}), or give a node pool the labels it selects and no taint it does not tolerate (cluster.node_pools.*.labels, taints)"
             )
         } else if unplaced.apart {
-            format!(
-                "add nodes (cluster.node_pools: {nodes}) or topology domains, or relax {}'s required pod anti-affinity (pod_placement.{}.required_pod_anti_affinity; preferred keeps the spread without leaving pods Pending)",
-                workload_name(&unplaced.workload),
-                unplaced.workload
-            )
+            apart_fix(plan, &unplaced.workload, nodes)
         } else if unplaced.reason == placement::NO_POD_SLOTS {
             "lower cluster.daemonset_pods below the nodes' max_pods, or raise the pools' max_pods".to_string()
         } else if unplaced.pods_full {
@@ -412,4 +408,32 @@ fn lower_requests(workload: &str) -> String {
         .and_then(|key| key.strip_suffix(".cpu").map(|key| format!("; in Helm values {key}")))
         .unwrap_or_default();
     format!("lower {}'s requests ({workload}.reservations{values})", workload_name(workload))
+}
+
+/// What lets in a pod that its required pod anti-affinity keeps off every node with room:
+/// more nodes where the domains are nodes, another domain (a pool with another value of the
+/// key) where they are zones, or the term relaxed, at its plan and values keys.
+fn apart_fix(plan: &Plan, workload: &str, nodes: &str) -> String {
+    let group = placement::pods(plan, placement::Scale::Maximum).into_iter().find(|g| g.workload == workload);
+    let mut keys: Vec<&str> = Vec::new();
+    for rule in group.iter().flat_map(|g| &g.apart) {
+        if rule.domains.is_some() && !keys.contains(&rule.topology_key.as_str()) {
+            keys.push(&rule.topology_key);
+        }
+    }
+    let more = if keys.is_empty() {
+        format!("add nodes (cluster.node_pools: {nodes})")
+    } else {
+        format!(
+            "add a node pool with another {} (its labels): more nodes in the same one do not help",
+            keys.join(" or ")
+        )
+    };
+    let values = crate::model::chart::placement_keys(workload)
+        .filter(|(_, affinity)| *affinity)
+        .map_or(String::new(), |(values, _)| format!("; in Helm values {values}.affinity.podAntiAffinity"));
+    format!(
+        "{more}, or relax {}'s required pod anti-affinity (pod_placement.{workload}.required_pod_anti_affinity{values}): a preferred one keeps the spread without leaving pods Pending",
+        workload_name(workload)
+    )
 }

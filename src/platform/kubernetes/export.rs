@@ -58,8 +58,7 @@ pub fn values_text(plan: &Plan, header: &str, operators: &Value) -> Result<Strin
             set(&mut root, &at("maxConcurrentJobs"), jobs.max_concurrent.into());
         }
         if let Some(constraints) = plan.pod_placement.get(&workload.plan.to_string()) {
-            let theirs = get(operators, &at("nodeSelector")).and_then(Value::as_mapping);
-            placement_values(&mut root, workload.values, constraints, theirs)?;
+            placement_values(&mut root, workload.values, constraints, operators)?;
         }
     }
     let yaml = yaml::to_text("helm values", &Value::Mapping(root))?;
@@ -96,53 +95,54 @@ pub fn unrendered_placement(plan: &Plan) -> Vec<String> {
     unrendered
 }
 
-/// A workload's nodeSelector, tolerations and required node affinity at its values keys, where
-/// the chart renders them; each replaces what the operator's values have (`theirs`: their
-/// nodeSelector, whose labels the plan lacks are written as `null`, which removes them).
+/// A workload's nodeSelector, tolerations, required node affinity and required pod
+/// anti-affinity at its values keys, where the chart renders them; each replaces what the
+/// operator's values (`operators`, merged) have: their nodeSelector labels the plan lacks, and
+/// any of these the plan has none of, are written as `null`, which removes them. What neither
+/// has is not written.
 fn placement_values(
     root: &mut Mapping,
     values: &str,
     constraints: &Constraints,
-    theirs: Option<&Mapping>,
+    operators: &Value,
 ) -> Result<(), InputError> {
     let at = |key: &str| format!("{values}.{key}");
     if !schema::is_chart_key(&at("nodeSelector")) {
         return Ok(());
     }
+    let mut put = |key: &str, value: Value| {
+        if !value.is_null() || get(operators, &at(key)).is_some_and(|theirs| !theirs.is_null()) {
+            set(root, &at(key), value);
+        }
+    };
     let mut selector: Mapping =
         constraints.node_selector.iter().map(|(k, v)| (Value::from(k.as_str()), Value::from(v.as_str()))).collect();
+    let theirs = get(operators, &at("nodeSelector")).and_then(Value::as_mapping);
     for label in theirs.into_iter().flat_map(|m| m.keys()) {
         if !selector.contains_key(label) {
             selector.insert(label.clone(), Value::Null);
         }
     }
-    set(root, &at("nodeSelector"), if selector.is_empty() { Value::Null } else { Value::Mapping(selector) });
+    put("nodeSelector", if selector.is_empty() { Value::Null } else { Value::Mapping(selector) });
     let tolerations = yaml::to_value("helm values", &constraints.tolerations)?;
-    set(root, &at("tolerations"), if constraints.tolerations.is_empty() { Value::Null } else { tolerations });
+    put("tolerations", if constraints.tolerations.is_empty() { Value::Null } else { tolerations });
     if schema::is_chart_key(&at("affinity")) {
         // Only the required node affinity and pod anti-affinity are the plan's: pod affinity
         // and preferences in the operator's values stay.
         let apart = &constraints.required_pod_anti_affinity;
-        set(
-            root,
-            &at("affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution"),
+        put(
+            "affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution",
             if apart.is_empty() { Value::Null } else { yaml::to_value("helm values", apart)? },
         );
-        let terms = if constraints.required_node_affinity.is_empty() {
-            Value::Null
-        } else {
-            yaml::to_value("helm values", &constraints.required_node_affinity)?
-        };
-        set(
-            root,
-            &at("affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution"),
-            match terms {
-                Value::Null => Value::Null,
-                terms => {
-                    let mut required = Mapping::new();
-                    required.insert("nodeSelectorTerms".into(), terms);
-                    Value::Mapping(required)
-                }
+        let terms = &constraints.required_node_affinity;
+        put(
+            "affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution",
+            if terms.is_empty() {
+                Value::Null
+            } else {
+                let mut required = Mapping::new();
+                required.insert("nodeSelectorTerms".into(), yaml::to_value("helm values", terms)?);
+                Value::Mapping(required)
             },
         );
     }

@@ -335,6 +335,14 @@ impl Reader<'_> {
                 })?);
             }
         }
+        // The chart passes the affinity on as written (`toYaml`): a block that is not a mapping
+        // renders a pod the API server refuses.
+        for block in ["affinity", "affinity.nodeAffinity", "affinity.podAntiAffinity", "affinity.podAffinity"] {
+            let path = format!("{values}.{block}");
+            if rendered("affinity") && get(self.merged, &path).is_some_and(|v| !v.is_mapping() && !v.is_null()) {
+                return Err(self.error(&path, "must be a mapping: the API server refuses the pod otherwise".into()));
+            }
+        }
         let path =
             format!("{values}.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms");
         if rendered("affinity")
@@ -363,6 +371,12 @@ impl Reader<'_> {
             let terms: Vec<Value> = yaml::from_value(terms)
                 .ok_or_else(|| self.error(&path, "must be a list of pod affinity terms".into()))?;
             for (index, term) in terms.iter().enumerate() {
+                if term.is_mapping() && term.get("topologyKey").is_none() {
+                    return Err(self.error(
+                        &format!("{path}.{index}"),
+                        "needs a topologyKey: the API server refuses a term without one".into(),
+                    ));
+                }
                 constraints.required_pod_anti_affinity.push(yaml::from_value(term).ok_or_else(|| {
                     self.error(&format!("{path}.{index}"), "is not a pod affinity term: labelSelector { matchLabels, matchExpressions }, topologyKey, namespaces, namespaceSelector, matchLabelKeys, mismatchLabelKeys".into())
                 })?);
