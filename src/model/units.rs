@@ -96,7 +96,10 @@ fn scale_decimal(number: &str, multiplier: u64) -> Option<u128> {
     if whole.is_empty() || !digits_only(whole) || !digits_only(fraction) || number.ends_with('.') {
         return None;
     }
-    // Past 20 digits the value is absurd anyway; cap to keep the arithmetic in range.
+    // Trailing zeros say nothing (`1.0000000000000000000000` is 1); past 20 digits the value
+    // is absurd anyway, and past 18 decimals finer than any unit reaches (callers say which):
+    // cap both to keep the arithmetic in range.
+    let fraction = fraction.trim_end_matches('0');
     if whole.len() > 20 || fraction.len() > 18 {
         return Some(u128::MAX);
     }
@@ -250,7 +253,12 @@ impl Cpus {
             || format!("invalid CPU amount `{text}`: expected a decimal such as 0.5 or 4, or millicores such as 250m");
         let trimmed = text.trim();
         let millis = match trimmed.strip_suffix('m') {
-            Some(millicores) => scale_decimal(millicores, 1).ok_or_else(expected)?,
+            Some(millicores) => {
+                if millicores.split_once('.').is_some_and(|(_, f)| !f.trim_end_matches('0').is_empty()) {
+                    return Err(format!("CPU amount `{text}` is finer than 0.001 CPU"));
+                }
+                scale_decimal(millicores, 1).ok_or_else(expected)?
+            }
             None => {
                 let fraction = trimmed.split_once('.').map_or("", |(_, f)| f);
                 if fraction.trim_end_matches('0').len() > 3 {
@@ -300,10 +308,6 @@ impl Seconds {
         let trimmed = text.trim();
         let split = trimmed.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(trimmed.len());
         let (number, unit) = trimmed.split_at(split);
-        // Past 18 decimals a fraction is finer than any byte the units reach: say that, not size.
-        if number.split_once('.').is_some_and(|(_, fraction)| fraction.len() > 18) {
-            return Err(format!("memory size `{text}` has more than 18 decimals"));
-        }
         let scale = match unit.trim_start() {
             "" | "s" => 1.0,
             "ms" => 0.001,

@@ -87,8 +87,27 @@ fn cpus_and_durations_at_their_edges() {
     assert_eq!(Cpus::parse("100000"), Ok(Cpus(100_000_000)));
     assert_eq!(Cpus::parse("100000.001").unwrap_err(), "CPU amount `100000.001` is more than 100000 CPUs");
     assert_eq!(Cpus::parse("0.0005").unwrap_err(), "CPU amount `0.0005` is finer than 0.001 CPU");
-    // Seconds change unit at 2 minutes and 2 hours.
+    // Only digits and one point: Rust's integer parser would take a sign.
+    for text in ["+5", "5.+1", "+250m", "1e3", "-1"] {
+        assert!(Cpus::parse(text).unwrap_err().starts_with("invalid CPU amount"), "{text}");
+    }
+    // Zeros past the point say nothing, however many; a fraction of a millicore is too fine.
+    assert_eq!(Cpus::parse("1.0000000000000000000000"), Ok(Cpus(1000)));
+    assert_eq!(Cpus::parse("250.000m"), Ok(Cpus(250)));
+    assert_eq!(Cpus::parse("1.5m").unwrap_err(), "CPU amount `1.5m` is finer than 0.001 CPU");
+    assert_eq!(
+        Bytes::parse("2.0000000000000000000000000g").unwrap_err(),
+        "memory size `2.0000000000000000000000000g` has more than 18 decimals"
+    );
+    // 39 digits would overflow the arithmetic: capped, said as past 1 PiB.
+    let long = format!("{}p", "9".repeat(39));
+    assert_eq!(Bytes::parse(&long).unwrap_err(), format!("memory size `{long}` is larger than 1 PiB"));
+    // Durations are decimals of any length.
+    assert_eq!(Seconds::parse("1.0000000000000000000001s"), Ok(Seconds(1.0)));
+    // Seconds change unit at 1 second, 2 minutes and 2 hours.
     for (seconds, text) in [
+        (1.0, "1 s"),
+        (0.999, "999 ms"),
         (119.9, "119.9 s"),
         (120.0, "2 min"),
         (7199.0, "120 min"),
@@ -100,4 +119,24 @@ fn cpus_and_durations_at_their_edges() {
     ] {
         assert_eq!(Seconds(seconds).to_string(), text, "{seconds}");
     }
+}
+
+#[test]
+fn yaml_numbers_below_zero_or_not_finite_are_refused_by_name() {
+    use flowcap::model::load::parse_plan;
+    for (value, said) in [
+        ("-1", "a CPU amount such as 0.5 or 4 must not be negative, got -1"),
+        ("-0.5", "a CPU amount such as 0.5 or 4 must be a finite, non-negative number, got -0.5"),
+        (".inf", "a CPU amount such as 0.5 or 4 must be a finite, non-negative number, got inf"),
+        (".nan", "a CPU amount such as 0.5 or 4 must be a finite, non-negative number, got NaN"),
+    ] {
+        let text = format!("runtime:\n  limits: {{ cpus: {value} }}\n");
+        let error = parse_plan("p.yaml", &text).unwrap_err().to_string();
+        assert!(error.contains(said), "{value}: {error}");
+    }
+    let error = parse_plan("p.yaml", "runtime:\n  limits: { memory: -512 }\n").unwrap_err().to_string();
+    assert!(error.contains("a memory size such as 512m or 8Gi must not be negative, got -512"), "{error}");
+    let error =
+        parse_plan("p.yaml", "workload: { arrivals_per_minute: 1, mean_duration: -3 }\n").unwrap_err().to_string();
+    assert!(error.contains("a duration such as 30s or 500ms must not be negative, got -3"), "{error}");
 }
