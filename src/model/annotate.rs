@@ -18,7 +18,7 @@ const COMMENTS: &[(&str, &str)] = &[
     ("limits", "the most it may use (deploy.resources.limits; on Kubernetes, limits)"),
     ("reservations", "what it is guaranteed (deploy.resources.reservations; on Kubernetes, requests)"),
     ("cpus", "CPUs: a decimal (0.5) or millicores (250m)"),
-    ("memory", "bytes: 512M, 2G (binary), or 512Mi, 2Gi"),
+    ("memory", "bytes: 512Mi, 2Gi (2G reads as 2Gi, not 2·10⁹)"),
     ("autoscaling", "the HorizontalPodAutoscaler; replicas is where it stands now"),
     ("autoscaling.min", "the fewest replicas it keeps"),
     ("autoscaling.max", "the most replicas it scales to: findings are checked there too"),
@@ -40,7 +40,7 @@ const COMMENTS: &[(&str, &str)] = &[
     ("profile", "PGTune's database type: web | oltp | dw | desktop | mixed"),
     ("version", "the PostgreSQL major version (read from the image tag when imported)"),
     ("io_uring", "whether Postgres's container may use io_uring (seccomp=unconfined): PGTune's io_method"),
-    ("clients_are_superuser", "whether Flow-Like connects as POSTGRES_USER (then nothing is held back from it)"),
+    ("clients_are_superuser", "whether Flow-Like connects as POSTGRES_USER, or a managed database's admin user"),
     ("monitoring", "whether the compose monitoring profile runs (postgres-exporter then connects)"),
     ("postgres_clients", "connections held by clients other than the API"),
     ("exporter", "postgres-exporter: 2 collectors + 1 overlapping scrape (with monitoring)"),
@@ -143,7 +143,7 @@ pub fn annotate(yaml: &str) -> String {
         out.push_str(line);
         // The names under other_services are the operator's: say what they are.
         let comment = match parent.as_deref() {
-            Some("other_services") => Some("a service of the stack (its compose name)"),
+            Some("other_services") => Some("a service of the stack (its compose name, or the chart's component)"),
             _ => comment_for(&path),
         };
         if let Some(comment) = comment {

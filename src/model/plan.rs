@@ -485,10 +485,10 @@ impl Plan {
                 }
             }
         }
-        // A Kubernetes plan's sizes are spelt as its Helm values spell them (`2Gi`): an operator
-        // copying `2G` into values would get 2·10⁹ bytes.
+        // A Kubernetes plan's sizes and CPUs are spelt as its Helm values spell them (`2Gi`,
+        // `250m`): an operator copying `2G` into values would get 2·10⁹ bytes.
         if !self.platform.is_compose() {
-            binary_sizes(&mut value);
+            kubernetes_quantities(&mut value);
         }
         let yaml = crate::io::yaml::to_text("plan", &value)?;
         // Every plan flowcap writes explains itself: a comment on every key.
@@ -538,9 +538,9 @@ const SIZE_KEYS: [&str; 9] = [
     "state_per_run",
 ];
 
-/// Rewrites every size in a serialized plan in its binary Kubernetes form (`2G` → `2Gi`); the
-/// nodes' `labels` are the operator's text and stay as written.
-fn binary_sizes(value: &mut crate::io::yaml::Value) {
+/// Rewrites every size and CPU amount in a serialized plan in its Kubernetes form (`2G` →
+/// `2Gi`, `0.25` → `250m`); the nodes' `labels` are the operator's text and stay as written.
+fn kubernetes_quantities(value: &mut crate::io::yaml::Value) {
     use crate::io::yaml::Value;
     match value {
         Value::Mapping(map) => {
@@ -552,11 +552,21 @@ fn binary_sizes(value: &mut crate::io::yaml::Value) {
                             *text = size.binary();
                         }
                     }
-                    (_, entry) => binary_sizes(entry),
+                    (Some("cpus"), entry @ Value::Number(_)) => {
+                        if let Some(cpus) = entry.as_f64().and_then(|n| Cpus::parse(&n.to_string()).ok()) {
+                            // Whole CPUs stay a number (`2`); the rest in millicores (`250m`).
+                            *entry = if cpus.0.is_multiple_of(1000) {
+                                Value::from(cpus.0 / 1000)
+                            } else {
+                                Value::String(cpus.kubernetes())
+                            };
+                        }
+                    }
+                    (_, entry) => kubernetes_quantities(entry),
                 }
             }
         }
-        Value::Sequence(items) => items.iter_mut().for_each(binary_sizes),
+        Value::Sequence(items) => items.iter_mut().for_each(kubernetes_quantities),
         _ => {}
     }
 }

@@ -38,6 +38,14 @@ fn every_preset_starts_a_commented_plan_that_reads_back_as_itself() {
         let binary = sizes.iter().all(|s| s.ends_with('i'));
         let compose = sizes.iter().all(|s| s.ends_with(['K', 'M', 'G', 'T']));
         assert!(if plan.platform.is_compose() { compose } else { binary }, "{key}: {sizes:?}");
+        // CPUs likewise: Kubernetes' whole numbers and millicores, Compose's decimals.
+        let cpus: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.split_once("cpus: ").map(|(_, v)| v.split_whitespace().next().unwrap()))
+            .collect();
+        let millicores = cpus.iter().all(|c| c.ends_with('m') || c.parse::<u64>().is_ok());
+        let decimals = cpus.iter().all(|c| c.contains('.'));
+        assert!(if plan.platform.is_compose() { decimals } else { millicores }, "{key}: {cpus:?}");
         assert_eq!(plan, load_preset(key).unwrap().plan, "{key}");
     }
 }
