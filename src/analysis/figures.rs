@@ -106,9 +106,10 @@ pub struct Connections {
     pub used: u64,
     pub max_connections: u64,
     /// superuser_reserved_connections + reserved_connections: not for ordinary roles (0 when the
-    /// clients connect as a superuser).
+    /// clients connect as a superuser; a managed database's superuser slots alone when they
+    /// connect as its admin user).
     pub reserved: u64,
-    /// The clients connect as a superuser: nothing is reserved from them.
+    /// The clients connect as a superuser, or as a managed database's admin user.
     pub clients_are_superuser: bool,
     /// max_connections − reserved: what the clients can actually open.
     pub usable: u64,
@@ -342,10 +343,13 @@ fn connections(plan: &Plan) -> Connections {
     let pg = &plan.postgres;
     let max_connections = u64::from(pg.max_connections);
     // A superuser may take the reserved slots too: then nothing is held back from the clients.
-    let reserved = if pg.clients_are_superuser {
-        0
-    } else {
-        u64::from(pg.superuser_reserved_connections) + u64::from(pg.reserved_connections)
+    // A managed database's admin user (RDS's master, Cloud SQL's and Azure's admin) is no
+    // superuser: it takes the provider's reserved slots (RDS's 2 rds_superuser ones), not the
+    // superusers' (the provider's own).
+    let reserved = match (pg.clients_are_superuser, pg.managed.is_some()) {
+        (true, false) => 0,
+        (true, true) => u64::from(pg.superuser_reserved_connections),
+        (false, _) => u64::from(pg.superuser_reserved_connections) + u64::from(pg.reserved_connections),
     };
     let usable = max_connections.saturating_sub(reserved);
     let percent = u64::from(plan.policy.connection_warning_percent);

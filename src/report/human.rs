@@ -293,7 +293,13 @@ fn postgres_connections(out: &mut String, c: &Connections) {
     let clients: Vec<String> =
         c.clients.iter().map(|client| format!("{} {} ({})", client.name, client.connections, client.detail)).collect();
     let _ = writeln!(out, "  clients                {}", clients.join(" · "));
-    let superuser = if c.clients_are_superuser { " (the clients connect as a superuser)" } else { "" };
+    // With nothing reserved the clients are a superuser; with some still kept, a managed
+    // database's admin user, which takes the provider's reserved slots but not its superusers'.
+    let superuser = match (c.clients_are_superuser, c.reserved) {
+        (false, _) => "",
+        (true, 0) => " (the clients connect as a superuser)",
+        (true, _) => " (the superusers'; the clients' admin user takes the provider's reserved slots)",
+    };
     let _ = writeln!(
         out,
         "  usable                 max_connections {} − reserved {}{superuser} = {}",

@@ -43,6 +43,15 @@ fn each_providers_documented_figures() {
     // RDS: AWS's example, 100 − 3 superuser − 2 rds_superuser = 95 for ordinary roles.
     let rds = "postgres:\n  external: true\n  max_connections: 100\n  managed: { provider: rds }\n";
     assert_eq!(budget(&dir, rds), (100, 95));
+    // The master user is a member of rds_superuser, not a superuser: it may take those 2, not
+    // the 3 kept for AWS's own.
+    assert_eq!(budget(&dir, &format!("{rds}  clients_are_superuser: true\n")), (100, 97));
+    std::fs::write(dir.join("master.yaml"), format!("{rds}  clients_are_superuser: true\n")).unwrap();
+    flowcap().current_dir(&dir).args(["--check", "master.yaml"]).assert().stdout(predicate::str::contains(
+        "max_connections 100 − reserved 3 (the superusers'; the clients' admin user takes the provider's reserved slots) = 97",
+    ));
+    // A database of the stack's own, connected to as POSTGRES_USER: a superuser, nothing held back.
+    assert_eq!(budget(&dir, "postgres:\n  max_connections: 100\n  clients_are_superuser: true\n"), (100, 100));
     // Cloud SQL: db-f1-micro 25.
     assert_eq!(budget(&dir, &managed("cloudsql", "instance_class: db-f1-micro")).0, 25);
 }
