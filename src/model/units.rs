@@ -128,6 +128,26 @@ impl fmt::Display for Bytes {
 }
 
 impl Bytes {
+    /// Two sizes said side by side so that different sizes read differently: as [`Display`]
+    /// where that tells them apart, else in the largest of MiB, KiB and bytes that does
+    /// (`8200.5 MiB` over `8192 MiB`, not `8 GiB` over `8 GiB`).
+    ///
+    /// [`Display`]: fmt::Display
+    pub fn beside(self, other: Bytes) -> (String, String) {
+        let (a, b) = (self.to_string(), other.to_string());
+        if a != b || self == other {
+            return (a, b);
+        }
+        [(MIB, "MiB"), (KIB, "KiB")]
+            .iter()
+            .map(|(size, name)| {
+                let show = |n: Bytes| format!("{} {name}", trim_decimal(n.0 as f64 / *size as f64, 1));
+                (show(self), show(other))
+            })
+            .find(|(a, b)| a != b)
+            .unwrap_or_else(|| (format!("{} B", self.0), format!("{} B", other.0)))
+    }
+
     /// The compact form Compose accepts, exact: `8G`, `1536M`, `1000`.
     pub fn compose(self) -> String {
         self.in_units(["P", "T", "G", "M", "K"])

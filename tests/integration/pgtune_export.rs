@@ -134,6 +134,17 @@ fn under_pgtune_the_fix_is_the_limit_at_which_the_worst_case_fits() {
     less.postgres.limits.memory = Some(Bytes(limit - MIB));
     let tight = analyze(&less).postgres;
     assert!(tight.worst_case_bytes > limit - MIB, "the least such limit");
+    // Within a MiB of the limit, the message still tells the two apart.
+    let said = evaluate(&less, &analyze(&less));
+    let over = said.iter().find(|f| f.rule == RuleId::PostgresMemoryWorstCase).unwrap_or_else(|| panic!("{said:?}"));
+    let (worst, limit) = Bytes(tight.worst_case_bytes).beside(Bytes(limit - MIB));
+    assert_ne!(worst, limit);
+    assert!(
+        over.message.starts_with(&format!("at worst Postgres uses {worst}:"))
+            && over.message.contains(&format!("over its memory limit {limit} (")),
+        "{}",
+        over.message
+    );
 }
 
 #[test]

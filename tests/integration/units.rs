@@ -140,3 +140,13 @@ fn yaml_numbers_below_zero_or_not_finite_are_refused_by_name() {
         parse_plan("p.yaml", "workload: { arrivals_per_minute: 1, mean_duration: -3 }\n").unwrap_err().to_string();
     assert!(error.contains("a duration such as 30s or 500ms must not be negative, got -3"), "{error}");
 }
+
+#[test]
+fn sizes_side_by_side_read_differently_when_they_differ() {
+    let gib = Bytes::gib(8);
+    assert_eq!(Bytes::gib(9).beside(gib), ("9 GiB".into(), "8 GiB".into()));
+    assert_eq!(gib.beside(gib), ("8 GiB".into(), "8 GiB".into()));
+    assert_eq!(Bytes(gib.0 + (1 << 20)).beside(gib), ("8193 MiB".into(), "8192 MiB".into()));
+    assert_eq!(Bytes(gib.0 + 512).beside(gib), ("8388608.5 KiB".into(), "8388608 KiB".into()));
+    assert_eq!(Bytes(gib.0 + 1).beside(gib), ("8589934593 B".into(), "8589934592 B".into()));
+}

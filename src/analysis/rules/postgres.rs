@@ -49,28 +49,27 @@ pub fn postgres_memory(plan: &Plan, analysis: &Analysis, findings: &mut Findings
             .edit(PlanEdit::SharedBuffers(quarter));
     }
     if pg.estimated_bytes > limit {
+        let (estimate, limit_text) = Bytes(pg.estimated_bytes).beside(Bytes(limit));
         let finding = findings.add(
             RuleId::PostgresMemoryTight,
             "postgres.limits.memory",
             format!(
-                "shared_buffers {shared_buffers} + {} connections × {} = {}, over the Postgres memory limit {}",
-                analysis.connections.used,
-                plan.policy.memory_per_connection,
-                Bytes(pg.estimated_bytes),
-                Bytes(limit)
+                "shared_buffers {shared_buffers} + {} connections × {} = {estimate}, over the Postgres memory limit {limit_text}",
+                analysis.connections.used, plan.policy.memory_per_connection,
             ),
             None,
         );
         // To the worst case: a limit at the estimate would only trade this for that warning.
         raise_to_worst_case(finding, plan, analysis);
     } else if pg.worst_case_bytes > limit {
+        let (worst, limit_text) = Bytes(pg.worst_case_bytes).beside(Bytes(limit));
         let finding = findings.add(
             RuleId::PostgresMemoryWorstCase,
             "postgres.limits.memory",
             format!(
                 "at worst Postgres uses {}: the estimate {} + {} connections × work_mem {} + {} autovacuum workers × \
-                 {} + {} of /dev/shm ({}), over its memory limit {} (the kernel kills it there)",
-                Bytes(pg.worst_case_bytes),
+                 {} + {} of /dev/shm ({}), over its memory limit {limit_text} (the kernel kills it there)",
+                worst,
                 Bytes(pg.estimated_bytes),
                 analysis.connections.used,
                 Bytes(pg.settings.work_mem_bytes),
@@ -81,7 +80,6 @@ pub fn postgres_memory(plan: &Plan, analysis: &Analysis, findings: &mut Findings
                     SettingsSource::PostgresqlDefaults => "PostgreSQL's defaults",
                     SettingsSource::Pgtune => "PGTune's settings",
                 },
-                Bytes(limit)
             ),
             None,
         );
