@@ -94,27 +94,54 @@ fn split_key(content: &str) -> Option<(&str, &str)> {
     (plain && !key.is_empty()).then_some((key, after))
 }
 
-/// Keys at the top level of a one-line flow mapping, with their byte offset in `flow`.
+/// How deep in a flow mapping keys are placed: deeper than any key flowcap reads, and a bound
+/// on the work a hostile line (`{a: {a: {a: …`) can make: each key's path is built once.
+const FLOW_DEPTH: usize = 16;
+
+/// Keys of a one-line flow mapping, nested mappings included (`resources.limits.memory`, to
+/// [`FLOW_DEPTH`] levels), with their byte offset in `flow`. Keys inside a sequence
+/// (`[ { a: 1 } ]`) have no dotted path here and are left to their nearest mapping key;
+/// quoted text is skipped.
 fn flow_keys(flow: &str) -> Vec<(String, usize)> {
     let mut keys = Vec::new();
-    let mut depth = 0usize;
+    // The open containers (true: a mapping), and the key each mapping is under.
+    let mut open: Vec<bool> = Vec::new();
+    // Sequences among them: keys inside one have no dotted path.
+    let mut sequences = 0usize;
+    let mut names: Vec<String> = Vec::new();
     let mut key_start = None;
+    let mut quote = None;
     for (offset, c) in flow.char_indices() {
-        match c {
-            '{' | '[' => {
-                depth += 1;
-                if depth == 1 {
-                    key_start = Some(offset + 1);
-                }
+        if let Some(q) = quote {
+            if c == q {
+                quote = None;
             }
-            '}' | ']' => depth = depth.saturating_sub(1),
-            ',' if depth == 1 => key_start = Some(offset + 1),
-            ':' if depth == 1 => {
+            continue;
+        }
+        let in_mapping = sequences == 0 && open.len() <= FLOW_DEPTH && open.last() == Some(&true);
+        match c {
+            '"' | '\'' => quote = Some(c),
+            '{' | '[' => {
+                open.push(c == '{');
+                sequences += usize::from(c == '[');
+                key_start = (c == '{').then_some(offset + 1);
+            }
+            '}' | ']' => {
+                if open.pop() == Some(false) {
+                    sequences -= 1;
+                }
+                names.truncate(open.len().saturating_sub(1));
+                key_start = None;
+            }
+            ',' if in_mapping => key_start = Some(offset + 1),
+            ':' if in_mapping => {
                 if let Some(start) = key_start.take() {
-                    let key = flow[start..offset].trim();
-                    let column = start + (flow[start..offset].len() - flow[start..offset].trim_start().len());
+                    let text = &flow[start..offset];
+                    let key = text.trim().trim_matches(['"', '\'']);
                     if !key.is_empty() {
-                        keys.push((key.to_string(), column));
+                        names.truncate(open.len() - 1);
+                        names.push(key.to_string());
+                        keys.push((names.join("."), start + (text.len() - text.trim_start().len())));
                     }
                 }
             }
@@ -141,5 +168,17 @@ mod tests {
         // Not written: falls back to the enclosing key.
         assert_eq!(lines.locate("postgres.shared_buffers"), Some((6, 1)));
         assert_eq!(lines.locate("host.cpus"), None);
+        // Nested flow mappings on one line, and a sequence's items left to their key.
+        let text = "api: { resources: { limits: { memory: 1Gi, cpu: '1' } }, replicaCount: 3 }\n\
+                    web: { tolerations: [ { key: a } ], 'name:x': { b: 1 } }\n";
+        let lines = KeyLines::scan(text);
+        assert_eq!(lines.locate_exact("api.resources"), Some((1, 8)));
+        assert_eq!(lines.locate_exact("api.resources.limits"), Some((1, 21)));
+        assert_eq!(lines.locate_exact("api.resources.limits.memory"), Some((1, 31)));
+        assert_eq!(lines.locate_exact("api.resources.limits.cpu"), Some((1, 44)));
+        assert_eq!(lines.locate_exact("api.replicaCount"), Some((1, 58)));
+        assert_eq!(lines.locate_exact("web.tolerations.key"), None);
+        assert_eq!(lines.locate("web.tolerations.0.key"), Some((2, 8)));
+        assert_eq!(lines.locate_exact("web.name:x.b"), Some((2, 49)));
     }
 }
