@@ -150,3 +150,13 @@ fn sizes_side_by_side_read_differently_when_they_differ() {
     assert_eq!(Bytes(gib.0 + 512).beside(gib), ("8388608.5 KiB".into(), "8388608 KiB".into()));
     assert_eq!(Bytes(gib.0 + 1).beside(gib), ("8589934593 B".into(), "8589934592 B".into()));
 }
+
+#[test]
+fn a_runtimes_idle_memory_is_written_when_given_and_only_then() {
+    use flowcap::model::load::parse_plan;
+    let given = parse_plan("p.yaml", "runtime:\n  base_memory: 300M\n").unwrap().plan;
+    let text = given.to_file_text("test.").unwrap();
+    assert!(text.contains("\n  base_memory: 300M "), "{text}");
+    let none = parse_plan("p.yaml", "runtime:\n  replicas: 2\n").unwrap().plan;
+    assert!(!none.to_file_text("test.").unwrap().contains("base_memory"));
+}
