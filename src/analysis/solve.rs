@@ -146,12 +146,17 @@ fn cluster_places(plan: &Plan) -> bool {
 /// first node pool for the workload on a Kubernetes plan.
 fn solve_cluster(plan: &Plan, workload: &Workload) -> Outcome {
     let (replicas, slots) = plan.peak_executors();
-    if meets(workload, replicas, slots) && cluster_places(plan) {
-        return Outcome::AlreadyMet(workload.waits(replicas, slots));
-    }
     let jobs_only = plan.jobs.is_some() && plan.peak_runtime_replicas() == 0;
     let per_pod = plan.runtime.max_concurrent_executions;
     let job_cap = plan.jobs.map_or(0, |jobs| jobs.max_concurrent);
+    // The executor pool's runtimes take the HTTP runs (the Service spreads them): their memory
+    // risk falls with more pods, as on a host. With Jobs in the count, the pods are not the
+    // executors alone, and the queued path sizes them.
+    let pool_only = !jobs_only && job_cap == 0;
+    let streaming_ok = |r: u32, k: u32| !pool_only || streaming_within_line(plan, r, k);
+    if meets(workload, replicas, slots) && streaming_ok(replicas, slots) && cluster_places(plan) {
+        return Outcome::AlreadyMet(workload.waits(replicas, slots));
+    }
     // The peak's executors as (replicas, slots each) when the sized count is `n`.
     let executors = |n: u32| -> (u32, u32) {
         if jobs_only {
@@ -168,7 +173,7 @@ fn solve_cluster(plan: &Plan, workload: &Workload) -> Outcome {
         .then(|| {
             smallest(floor, most, |n| {
                 let (r, k) = executors(n);
-                meets(workload, r, k)
+                meets(workload, r, k) && streaming_ok(r, k)
             })
         })
         .flatten();

@@ -55,6 +55,11 @@ pub fn render(plan: &Plan, outcome: &Outcome) -> String {
                 ("executors at the peak", executors(plan), executors(&sized)),
                 ("nodes (first pool)", nodes(plan), nodes(&sized)),
             ];
+            // The HTTP runs' memory risk, which more pods spread thinner.
+            let risk = |p: &Plan| streaming::over_memory_any_runtime(p, p.peak_runtime_replicas());
+            if let (Some(from), Some(to)) = (risk(plan), risk(&sized)) {
+                rows.push(("streaming past a pod's memory fit", share_text(from), share_text(to)));
+            }
             if let Some(before) = before {
                 rows.extend([
                     ("concurrent executions at the peak", before.slots.to_string(), sizing.waits.slots.to_string()),

@@ -382,6 +382,35 @@ fn solve_sizes_the_executor_pools_maximum_and_the_nodes_that_place_it() {
     assert!(matches!(solve(&sized), Outcome::AlreadyMet(_)));
 }
 
+/// HTTP runs reach the executor pool through its Service: 120 a minute of 20 s on 4 pods of
+/// 2 GiB (8 runs of 256 MiB each) put some pod past its memory most of the peak. Solve grows the
+/// pool until that is under the policy's line, as on a host; the queued path alone would call
+/// the plan met.
+#[test]
+fn solve_sizes_the_executor_pool_for_the_streaming_memory_risk_too() {
+    use flowcap::analysis::solve::{Outcome, solve};
+    let pool = "{ name: general, nodes: 3, max_nodes: 4, cpus: 16, memory: 64Gi }";
+    let rest = "api: { replicas: 2, requests: { cpus: 500m, memory: 512Mi }, limits: { cpus: 2, memory: 2Gi } }\n\
+                runtime: { replicas: 2, max_concurrent_executions: 10, requests: { cpus: 1, memory: 2Gi }, \
+                limits: { cpus: 2, memory: 2Gi }, autoscaling: { min: 2, max: 4 } }\n\
+                workload: { streaming: { arrivals_per_minute: 120, mean_duration: 20s, memory_per_execution: 256Mi } }\n";
+    let p = plan(pool, rest);
+    assert_eq!(fired(&p, RuleId::StreamingMemoryRisk).len(), 1);
+    let Outcome::Cluster(sizing) = solve(&p) else { panic!("{:?}", solve(&p)) };
+    let sized = sizing.apply(&p);
+    let streaming = |p: &Plan| {
+        [RuleId::StreamingMemoryRisk, RuleId::StreamingMemoryTight].iter().map(|&r| fired(p, r).len()).sum::<usize>()
+    };
+    assert_eq!(streaming(&sized), 0, "{sizing:?}");
+    // The fewest such pods: one fewer is past the policy's warning line.
+    let mut fewer = sized.clone();
+    fewer.runtime.autoscaling.as_mut().unwrap().max = sizing.executors - 1;
+    assert_eq!(fired(&fewer, RuleId::StreamingMemoryTight).len(), 1, "{}", sizing.executors);
+    assert!(matches!(solve(&sized), Outcome::AlreadyMet(_)));
+    let said = flowcap::report::solve::render(&p, &solve(&p));
+    assert!(said.contains("~ streaming past a pod's memory fit     98.77 % → "), "{said}");
+}
+
 /// Packed largest first the pods fit three nodes, but with the API's pods first the scheduler
 /// strands the runtime's: solve sizes for every order, not the best one.
 #[test]
