@@ -55,11 +55,15 @@ fn cluster(out: &mut String, fit: &ClusterFit) {
             if order.pending.iter().all(|p| p.reason.starts_with("no node pool admits it")) {
                 format!("{pending} pod(s) Pending {when} in every order: no node pool admits them")
             } else {
-                {
-                    let order: Vec<&str> =
-                        order.order.iter().map(|w| crate::model::service::workload_name(w)).collect();
-                    format!("{pending} pod(s) Pending {when} when the pods arrive as {}", order.join(", "))
-                }
+                let name = |w: &str| crate::model::service::workload_name(w).to_string();
+                let which: Vec<String> =
+                    order.pending.iter().map(|p| format!("{} {}", name(&p.workload), p.pods)).collect();
+                let order: Vec<String> = order.order.iter().map(|w| name(w)).collect();
+                format!(
+                    "{pending} pod(s) Pending {when} ({}) when the pods arrive as {}",
+                    which.join(", "),
+                    order.join(", ")
+                )
             }
         }
     };

@@ -288,6 +288,11 @@ fn pods_and_drift_go_by_the_names_and_keys_of_the_chart() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("7 of 10 pods placed on 1 node"), "{stdout}");
+    // The first order of arrival that strands pods, with which pods it strands.
+    assert!(
+        stdout.contains("kube-scheduler         3 pod(s) Pending now (cockroachdb 1, prometheus 1, tempo 1) when the pods arrive as api, runtime, cockroachdb,"),
+        "{stdout}"
+    );
     assert!(stdout.contains("  2 cockroachdb pod(s) cannot be placed now:"), "{stdout}");
     assert!(
         stdout.contains(
