@@ -227,9 +227,12 @@ pub fn analyze(plan: &Plan) -> Analysis {
                 .collect();
             // kube-scheduler spreads pods where first fit decreasing would pack them: their limits
             // overcommit a node as its spread leaves them.
-            let mut at_maximum = at(Scale::Maximum);
-            at_maximum.overcommitted = scheduler::overcommitted_at_maximum(cluster, plan);
-            ClusterFit { now: at(Scale::Now), at_maximum, scheduling, pools }
+            let [now, at_maximum] = [Scale::Now, Scale::Maximum].map(|scale| {
+                let mut placed = at(scale);
+                placed.overcommitted = scheduler::overcommitted(cluster, plan, scale);
+                placed
+            });
+            ClusterFit { now, at_maximum, scheduling, pools }
         }),
         at_maximum: at_maximum(plan),
         concurrent_executions: plan.execution_slots(),

@@ -109,8 +109,6 @@ struct Node {
     memory: u64,
     cpu_requests: u64,
     memory_requests: u64,
-    cpu_limits: u64,
-    memory_limits: u64,
     pods: u32,
     /// The kubelet's maxPods less the DaemonSets' pods.
     max_pods: u32,
@@ -171,8 +169,6 @@ pub fn place(cluster: &Cluster, scale: Scale, groups: &[PodGroup]) -> Placement 
             memory: offer.memory,
             cpu_requests: 0,
             memory_requests: 0,
-            cpu_limits: 0,
-            memory_limits: 0,
             pods: 0,
             max_pods: offer.pods,
             holds: if groups.iter().any(|g| !g.apart.is_empty()) { vec![0; groups.len()] } else { Vec::new() },
@@ -206,18 +202,6 @@ pub fn place(cluster: &Cluster, scale: Scale, groups: &[PodGroup]) -> Placement 
     let nodes = packed;
     let total = |f: fn(&Node) -> u64| nodes.iter().map(f).sum::<u64>();
     let share = |used: u64, of: u64| if of == 0 { 0.0 } else { round4(used as f64 / of as f64) };
-    let mut per_pool = vec![0usize; pools.len()];
-    let overcommitted = nodes
-        .iter()
-        .filter_map(|n| {
-            per_pool[n.pool] += 1;
-            (n.cpu_limits > n.cpus || n.memory_limits > n.memory).then(|| Overcommitted {
-                node: format!("{}-{}", pools[n.pool].name, per_pool[n.pool]),
-                cpu_limits_share: share(n.cpu_limits, n.cpus),
-                memory_limits_share: share(n.memory_limits, n.memory),
-            })
-        })
-        .collect();
     let pods: u64 = groups.iter().map(|g| u64::from(g.count)).sum();
     Placement {
         nodes: nodes.len() as u32,
@@ -226,7 +210,9 @@ pub fn place(cluster: &Cluster, scale: Scale, groups: &[PodGroup]) -> Placement 
         unplaced,
         cpu_requests_share: share(total(|n| n.cpu_requests), total(|n| n.cpus)),
         memory_requests_share: share(total(|n| n.memory_requests), total(|n| n.memory)),
-        overcommitted,
+        // Where limits overcommit a node is where the scheduler spreads the pods, not where
+        // they pack: [`crate::analysis::scheduler::overcommitted`] fills it.
+        overcommitted: Vec::new(),
     }
 }
 
@@ -253,8 +239,6 @@ fn pack(nodes: &mut [Node], groups: &[PodGroup], order: &[usize]) -> Vec<Unplace
             let node = &mut nodes[cursor];
             node.cpu_requests += group.cpu_request;
             node.memory_requests += group.memory_request;
-            node.cpu_limits += group.cpu_limit.unwrap_or(group.cpu_request);
-            node.memory_limits += group.memory_limit.unwrap_or(group.memory_request);
             node.pods += 1;
             left -= 1;
         }

@@ -536,15 +536,27 @@ fn link_apart(plan: &crate::model::plan::Plan, mut workloads: Vec<Workload>) -> 
     workloads
 }
 
-/// The nodes whose pods' limits add up past what they offer pods, at every autoscaler's
-/// maximum, as the scheduler spreads the pods (largest first; the cluster autoscaler adds a
-/// node only for a pod no node takes), Jobs up to their cap included where they fit; each named
-/// by its pool and place (`general-2`).
-pub fn overcommitted_at_maximum(
+/// The nodes whose pods' limits add up past what they offer pods, as the scheduler spreads the
+/// pods (largest first): at every autoscaler's maximum (the cluster autoscaler adds a node only
+/// for a pod no node takes; Jobs up to their cap included where they fit), or now (every
+/// workload at its replicas, the pools at their nodes, no Jobs); each named by its pool and
+/// place (`general-2`).
+pub fn overcommitted(
     model: &crate::model::cluster::Cluster,
     plan: &crate::model::plan::Plan,
+    scale: super::placement::Scale,
 ) -> Vec<super::placement::Overcommitted> {
-    let workloads = link_apart(plan, every_workload(plan));
+    let mut workloads = link_apart(plan, every_workload(plan));
+    let mut model = model.clone();
+    if scale == super::placement::Scale::Now {
+        for workload in &mut workloads {
+            workload.at_maximum = workload.now;
+        }
+        for pool in &mut model.node_pools {
+            pool.max_nodes = None;
+        }
+    }
+    let model = &model;
     let mut order: Vec<usize> = (0..workloads.len()).collect();
     order.sort_by_key(|&w| std::cmp::Reverse((workloads[w].cpu_request, workloads[w].memory_request)));
     let share = |used: u64, of: u64| if of == 0 { 0.0 } else { crate::model::units::round4(used as f64 / of as f64) };

@@ -248,6 +248,12 @@ fn limits_overcommit_a_node_as_the_scheduler_spreads_the_pods() {
         )
     };
     assert!(fired(&plan(pool, &api(2)), RuleId::NodeLimitsOvercommit).is_empty(), "one pod a node: 10 of 16 GiB");
+    // The figures say the same now as at the maximum: the spread, not the packing.
+    let fit = analyze(&plan(pool, &api(2))).cluster.unwrap();
+    assert!(fit.now.overcommitted.is_empty() && fit.at_maximum.overcommitted.is_empty(), "{fit:?}");
+    let fit = analyze(&plan(pool, &api(3))).cluster.unwrap();
+    assert_eq!(fit.now.overcommitted.len(), 1, "{fit:?}");
+    assert_eq!(fit.now.overcommitted[0].memory_limits_share, 1.25);
     let found = fired(&plan(pool, &api(3)), RuleId::NodeLimitsOvercommit);
     assert_eq!(found.len(), 1);
     assert!(found[0].message.contains("overcommit 1 node(s) (the most, p-"), "{}", found[0].message);
