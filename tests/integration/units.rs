@@ -134,6 +134,9 @@ fn yaml_numbers_below_zero_or_not_finite_are_refused_by_name() {
         let error = parse_plan("p.yaml", &text).unwrap_err().to_string();
         assert!(error.contains(said), "{value}: {error}");
     }
+    // A float zero reads as a number (the plan's own rule then refuses a zero reservation).
+    let zero = parse_plan("p.yaml", "runtime:\n  reservations: { cpus: 0.0 }\n").unwrap_err().to_string();
+    assert!(zero.ends_with("runtime.reservations.cpus: must be greater than 0 (leave it out for no limit)"), "{zero}");
     let error = parse_plan("p.yaml", "runtime:\n  limits: { memory: -512 }\n").unwrap_err().to_string();
     assert!(error.contains("a memory size such as 512m or 8Gi must not be negative, got -512"), "{error}");
     let error =
