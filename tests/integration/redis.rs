@@ -151,6 +151,12 @@ fn flow_likes_redis_is_unbounded_and_a_bound_is_held_to_the_state() {
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let rules: Vec<&str> = report["findings"].as_array().unwrap().iter().filter_map(|f| f["rule"].as_str()).collect();
     assert!(!rules.contains(&RuleId::RedisNoHeadroom.as_str()), "{rules:?}");
+    // Under maxmemory but past 90 % of it (8.24 of 9 GiB, 91.5 %): no headroom still.
+    std::fs::write(dir.join("close.yaml"), plan.replace("maxmemory: 4G", "maxmemory: 9G")).unwrap();
+    let output = flowcap().current_dir(&dir).args(["--check", "close.yaml", "--format", "json"]).output().unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let rules: Vec<&str> = report["findings"].as_array().unwrap().iter().filter_map(|f| f["rule"].as_str()).collect();
+    assert!(rules.contains(&RuleId::RedisNoHeadroom.as_str()), "{rules:?}");
     // An allkeys policy can evict the queue; a volatile one the runs' state.
     for (policy, rule) in [("allkeys-lru", RuleId::RedisEvictsQueue), ("volatile-ttl", RuleId::RedisEvictsState)] {
         let text = format!("redis: {{ maxmemory: 1G, maxmemory_policy: {policy} }}\n");
