@@ -404,9 +404,10 @@ fn relief(waiting: &crate::analysis::scheduler::Pending) -> String {
 /// "lower tempo's requests", with the keys that set them: the plan's, and the chart's where
 /// the chart renders them.
 fn lower_requests(workload: &str) -> String {
-    let values = crate::model::chart::values_key(&format!("{workload}.reservations.cpus"))
-        .and_then(|key| key.strip_suffix(".cpu").map(|key| format!("; in Helm values {key}")))
-        .unwrap_or_default();
+    let values = ServiceKey::parse(workload)
+        .as_ref()
+        .and_then(crate::model::chart::chart_workload)
+        .map_or(String::new(), |w| format!("; in Helm values {}.resources.requests", w.values));
     format!("lower {}'s requests ({workload}.reservations{values})", workload_name(workload))
 }
 
