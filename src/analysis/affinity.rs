@@ -125,6 +125,20 @@ pub struct Apart {
     pub topology_key: String,
 }
 
+impl Apart {
+    /// Whether a pod may go to node `at` of `pool`, or to a new node of `pool` (`at` is
+    /// `None`: a new node is its own host), given each node's pool and its pods of the other
+    /// workload (`nodes`).
+    pub fn allows(&self, pool: usize, at: Option<usize>, mut nodes: impl Iterator<Item = (usize, u32)>) -> bool {
+        match (&self.domains, at) {
+            (None, Some(at)) => nodes.nth(at).is_none_or(|(_, pods)| pods == 0),
+            (None, None) => true,
+            (Some(domains), _) => domains[pool]
+                .is_none_or(|domain| !nodes.any(|(node_pool, pods)| pods > 0 && domains[node_pool] == Some(domain))),
+        }
+    }
+}
+
 /// Whether `selector` selects the pods of `workload` (plan key): their labels are the chart's
 /// `app.kubernetes.io/component` (`api`, `executor-pool`, …); the labels every pod of the
 /// release carries (`app.kubernetes.io/name`, `app.kubernetes.io/instance`) are taken to be

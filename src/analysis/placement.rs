@@ -281,11 +281,10 @@ fn room(node: &Node, group: &PodGroup) -> bool {
 /// Whether a pod of `group` may join the pods on `nodes[at]`: no group it stays apart from
 /// runs a pod on that node, or in its topology domain.
 fn apart_ok(nodes: &[Node], group: &PodGroup, at: usize) -> bool {
-    group.apart.iter().all(|rule| match &rule.domains {
-        None => nodes[at].holds[rule.from] == 0,
-        Some(domains) => domains[nodes[at].pool]
-            .is_none_or(|domain| !nodes.iter().any(|n| domains[n.pool] == Some(domain) && n.holds[rule.from] > 0)),
-    })
+    group
+        .apart
+        .iter()
+        .all(|rule| rule.allows(nodes[at].pool, Some(at), nodes.iter().map(|n| (n.pool, n.holds[rule.from]))))
 }
 
 /// Why a pod finds no node where its required pod anti-affinity bars every node with room.

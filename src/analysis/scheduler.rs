@@ -282,15 +282,9 @@ impl Cluster {
     /// host) or in that pool's topology domain.
     fn apart_ok(&self, workload: &Workload, pool: usize, at: Option<usize>) -> bool {
         workload.apart.iter().all(|rule| {
+            // No counts: none of its pods placed yet.
             let counts = &self.counts[rule.from];
-            match (&rule.domains, at) {
-                _ if counts.is_empty() => true,
-                (None, Some(at)) => counts[at] == 0,
-                (None, None) => true,
-                (Some(domains), _) => domains[pool].is_none_or(|domain| {
-                    !self.nodes.iter().zip(counts).any(|(n, &c)| c > 0 && domains[n.pool] == Some(domain))
-                }),
-            }
+            counts.is_empty() || rule.allows(pool, at, self.nodes.iter().zip(counts).map(|(n, &c)| (n.pool, c)))
         })
     }
 
