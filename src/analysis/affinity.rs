@@ -89,6 +89,12 @@ impl Admission {
         self.pools.get(pool).copied().unwrap_or(true)
     }
 
+    /// Whether no pool of the cluster admits the pods, whatever its nodes: no size or count of
+    /// these pools helps.
+    pub fn bars_every_pool(&self) -> bool {
+        !self.pools.is_empty() && !self.pools.contains(&true)
+    }
+
     /// Why no node takes the pods when no pool admits them.
     pub fn barred(&self) -> String {
         format!("no node pool admits it: {}", self.refusals)

@@ -246,7 +246,7 @@ fn pack(nodes: &mut [Node], groups: &[PodGroup], order: &[usize]) -> Vec<Unplace
             // Room and a pod slot on some node, and yet none: its pods stay apart from those.
             let apart = nodes.iter().any(|n| group.admission.admits(n.pool) && room(n, group) && n.pods < n.max_pods);
             let admitting: Vec<&Node> = nodes.iter().filter(|n| group.admission.admits(n.pool)).collect();
-            let barred = admitting.is_empty() && !nodes.is_empty();
+            let barred = group.admission.bars_every_pool();
             let too_big = !admitting
                 .iter()
                 .any(|n| n.cpus >= group.cpu_request && n.memory >= group.memory_request && n.max_pods > 0);
@@ -263,7 +263,7 @@ fn pack(nodes: &mut [Node], groups: &[PodGroup], order: &[usize]) -> Vec<Unplace
                 workload: group.workload.clone(),
                 pods: left,
                 reason,
-                too_big: too_big && !barred && !nodes.is_empty(),
+                too_big: too_big && !barred && !admitting.is_empty(),
                 pods_full,
                 barred,
                 apart,
@@ -305,6 +305,11 @@ pub const NO_POD_SLOTS: &str =
     "the DaemonSets' pods take every pod slot of every node (cluster.daemonset_pods is at least the nodes' max_pods)";
 
 /// Why a pod of `group` found no node: bigger than any node offers, or no room left.
+/// Why a pod waits when no node that would admit it runs.
+pub(super) fn no_nodes(requests: &str) -> String {
+    format!("it requests {requests}; the node pools that admit it have no nodes")
+}
+
 fn why_unplaced(nodes: &[&Node], group: &PodGroup) -> String {
     let cpus = Cpus(group.cpu_request);
     let requests =
@@ -312,7 +317,7 @@ fn why_unplaced(nodes: &[&Node], group: &PodGroup) -> String {
     let fits_empty = nodes.iter().any(|n| n.cpus >= group.cpu_request && n.memory >= group.memory_request);
     let room = |n: &&&Node| room(n, group);
     if nodes.is_empty() {
-        format!("it requests {requests} and the cluster has no nodes")
+        no_nodes(&requests)
     } else if nodes.iter().all(|n| n.max_pods == 0) {
         NO_POD_SLOTS.into()
     } else if nodes.iter().filter(room).all(|n| n.pods >= n.max_pods) && nodes.iter().any(|n| room(&n)) {

@@ -59,6 +59,8 @@ pub struct Pending {
     pub reason: String,
     /// Nodes had room: its required pod anti-affinity kept it off them.
     pub apart: bool,
+    /// No node pool admits it (labels, taints): it waits in every order.
+    pub barred: bool,
 }
 
 /// What one order of arrival comes to.
@@ -350,6 +352,7 @@ impl Cluster {
             pods,
             reason: self.why(workload),
             apart: self.apart_blocks(workload),
+            barred: workload.admission.bars_every_pool(),
         }
     }
 
@@ -361,13 +364,13 @@ impl Cluster {
             if workload.cpu_request == 1_000 { "" } else { "s" },
             Bytes(workload.memory_request)
         );
-        if self.nodes.is_empty() {
-            return format!("it requests {requests} and the cluster has no nodes");
+        if workload.admission.bars_every_pool() {
+            return workload.admission.barred();
         }
         let admitting: Vec<&Node> = self.nodes.iter().filter(|node| workload.admission.admits(node.pool)).collect();
         let n = admitting.len();
         if n == 0 {
-            return workload.admission.barred();
+            return super::placement::no_nodes(&requests);
         }
         let with_room = |node: &&&Node| node.pods < node.max_pods;
         if self.apart_blocks(workload) {

@@ -52,7 +52,7 @@ fn cluster(out: &mut String, fit: &ClusterFit) {
             let pending: u32 = order.pending.iter().map(|p| p.pods).sum();
             let when = if scheduled.now.is_some() { "now" } else { "at maximum" };
             // Pods no pool admits wait whatever the order: naming one would mislead.
-            if order.pending.iter().all(|p| p.reason.starts_with("no node pool admits it")) {
+            if order.pending.iter().all(|p| p.barred) {
                 format!("{pending} pod(s) Pending {when} in every order: no node pool admits them")
             } else {
                 let name = |w: &str| crate::model::service::workload_name(w).to_string();

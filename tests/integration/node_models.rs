@@ -129,7 +129,27 @@ fn a_pool_reserved_by_a_selector_takes_only_the_pods_that_select_it() {
         "no node pool admits it: pool general has no label role=api (its nodeSelector); pool db has no label role=api (its nodeSelector)"
     );
     let scheduling = &analysis.cluster.as_ref().unwrap().scheduling;
-    assert_eq!(scheduling.now.as_ref().unwrap().pending[0].reason, unplaced.reason);
+    let pending = &scheduling.now.as_ref().unwrap().pending[0];
+    assert_eq!(pending.reason, unplaced.reason);
+    assert!(pending.barred && !pending.apart, "{pending:?}");
+    // A pool that admits the pods but runs no node now is no bar: they wait now for the
+    // cluster autoscaler, whose node takes them at the maximum.
+    let empty_pool = plan(&format!(
+        "{}runtime: {{ replicas: 0 }}\npod_placement:\n  api:\n    node_selector: {{ role: db }}\n    \
+         tolerations: [ {{ key: dedicated, operator: Exists }} ]\n",
+        POOLS.replace("name: db, nodes: 1,", "name: db, nodes: 0, max_nodes: 1,")
+    ));
+    let fit = analyze(&empty_pool).cluster.unwrap();
+    let no_nodes = "it requests 2 CPUs and 1 GiB; the node pools that admit it have no nodes";
+    let unplaced = &fit.now.unplaced[0];
+    assert_eq!(
+        (unplaced.pods, unplaced.barred, unplaced.too_big, unplaced.reason.as_str()),
+        (2, false, false, no_nodes)
+    );
+    assert_eq!(fit.at_maximum.placed, fit.at_maximum.pods);
+    let pending = &fit.scheduling.now.as_ref().unwrap().pending[0];
+    assert_eq!((pending.pods, pending.barred, pending.reason.as_str()), (2, false, no_nodes));
+    assert_eq!(fit.scheduling.at_maximum, None);
     // The provider's pool label is a label too: on GKE `cloud.google.com/gke-nodepool: db`
     // selects the db pool, whose taint the API does not tolerate.
     let by_pool_name =
@@ -213,6 +233,10 @@ fn helm_values_place_the_api_by_its_node_selector_and_the_flags_give_the_nodes()
     );
     assert!(
         text.contains("2 api pod(s) cannot be placed now: no node pool admits it: pool nodes has no label role=api")
+    );
+    assert!(
+        text.contains("kube-scheduler         2 pod(s) Pending now in every order: no node pool admits them"),
+        "{text}"
     );
     assert!(text.contains("in Helm values api.nodeSelector, api.tolerations"), "{text}");
     // A wrong toleration is refused where it stands.
