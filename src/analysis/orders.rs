@@ -16,8 +16,8 @@ pub struct PendingOrder {
     /// The workloads in the order their pods reached the scheduler.
     pub order: Vec<String>,
     pub pending: Vec<Pending>,
-    /// Nodes the first pool would need beyond its own for this order to place every pod (at
-    /// most 16 tried).
+    /// Nodes the first pool needs beyond its own for every order covered to place every pod
+    /// (at most 16 tried): what the spread costs, not only this order's.
     pub extra_nodes: Option<u32>,
 }
 
@@ -29,7 +29,8 @@ pub struct Scheduling {
     /// Every order was covered (else each workload first, the rest largest first, and all
     /// smallest first: a cluster of 100 nodes or more, or a search past its bound).
     pub every_order: bool,
-    /// The first order found that leaves pods Pending now, and at the maximum.
+    /// The order that leaves the most pods Pending now, and at the maximum (the first found
+    /// where several leave as many).
     pub now: Option<PendingOrder>,
     pub at_maximum: Option<PendingOrder>,
 }
@@ -38,18 +39,41 @@ pub struct Scheduling {
 /// back to the few orders.
 const SEARCH_BOUND: usize = 20_000;
 
-/// The workloads' pods placed in every order they may arrive in, until one order leaves pods
-/// Pending now and one at the maximum.
+/// The workloads' pods placed in every order they may arrive in: the orders that leave the
+/// most pods Pending now and at the maximum, with the nodes the spread costs.
 pub fn every_order(model: &crate::model::cluster::Cluster, workloads: &[Workload]) -> Scheduling {
+    let mut result = orders(model, workloads, Goal::Worst);
+    for (slot, now) in [(&mut result.now, true), (&mut result.at_maximum, false)] {
+        if let Some(order) = slot {
+            order.extra_nodes = spread_cost(model, workloads, now);
+        }
+    }
+    result
+}
+
+/// What the search of orders looks for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Goal {
+    /// The orders that leave the most pods Pending, now and at the maximum.
+    Worst,
+    /// Any order that leaves pods Pending now (`true`), or now or at the maximum.
+    Any { now_only: bool },
+}
+
+/// The orders `goal` asks for, over every order on a small cluster, else the few.
+fn orders(model: &crate::model::cluster::Cluster, workloads: &[Workload], goal: Goal) -> Scheduling {
     let every = (1..=workloads.len() as u64).try_fold(1u64, |a, k| a.checked_mul(k)).unwrap_or(u64::MAX);
-    if never_pending(model, workloads, false) && never_pending(model, workloads, true) {
+    let now_only = goal == Goal::Any { now_only: true };
+    if never_pending(model, workloads, false) && (now_only || never_pending(model, workloads, true)) {
         return Scheduling { orders: every, every_order: true, now: None, at_maximum: None };
     }
+    let mut result = Scheduling { orders: 0, every_order: false, now: None, at_maximum: None };
     let nodes: u32 = model.node_pools.iter().map(|p| p.max_nodes.unwrap_or(p.nodes)).sum();
     if nodes < 100 && workloads.len() <= 12 {
         let mut search = Search {
             model,
             workloads,
+            goal,
             kept: scaling(workloads),
             seen: FxHashSet::default(),
             seen_ends: FxHashSet::default(),
@@ -61,18 +85,41 @@ pub fn every_order(model: &crate::model::cluster::Cluster, workloads: &[Workload
         if search.placed <= SEARCH_BOUND {
             return Scheduling { orders: every, ..search.result };
         }
+        // Past its bound the search covered some orders, not all: what it found stands beside
+        // what the few orders find.
+        result = Scheduling { orders: 0, every_order: false, ..search.result };
     }
-    let mut result = Scheduling { orders: 0, every_order: false, now: None, at_maximum: None };
     for order in few_orders(workloads) {
+        if goal != Goal::Worst && result.now.is_some() && (now_only || result.at_maximum.is_some()) {
+            break;
+        }
         result.orders += 1;
         let outcome = schedule(model, workloads, &order);
-        record(&mut result, model, workloads, &order, outcome.pending_now, true);
-        record(&mut result, model, workloads, &order, outcome.pending_at_maximum, false);
-        if result.now.is_some() && result.at_maximum.is_some() {
-            break;
+        keep(&mut result.now, workloads, &order, outcome.pending_now);
+        if !now_only {
+            keep(&mut result.at_maximum, workloads, &order, outcome.pending_at_maximum);
         }
     }
     result
+}
+
+/// The fewest nodes the first pool needs for every order covered to place every pod, now
+/// (more `nodes`, and as many more `max_nodes` where it has one) or at the maximum (more
+/// `max_nodes`, counted from `nodes` where it has none); `None` past 16.
+fn spread_cost(model: &crate::model::cluster::Cluster, workloads: &[Workload], now: bool) -> Option<u32> {
+    (1..=16).find(|&extra| {
+        let mut grown = model.clone();
+        if let Some(first) = grown.node_pools.first_mut() {
+            if now {
+                first.nodes += extra;
+                first.max_nodes = first.max_nodes.map(|m| m + extra);
+            } else {
+                first.max_nodes = Some(first.max_nodes.unwrap_or(first.nodes) + extra);
+            }
+        }
+        let found = orders(&grown, workloads, Goal::Any { now_only: now });
+        if now { found.now.is_none() } else { found.now.is_none() && found.at_maximum.is_none() }
+    })
 }
 
 /// Whether no order of arrival can leave a pod Pending, now (`nodes`) or at the maximum
@@ -118,6 +165,7 @@ fn never_pending(model: &crate::model::cluster::Cluster, workloads: &[Workload],
 struct Search<'a> {
     model: &'a crate::model::cluster::Cluster,
     workloads: &'a [Workload],
+    goal: Goal,
     kept: Vec<bool>,
     /// States reached after some workloads: (which, the nodes).
     seen: FxHashSet<(u64, Vec<u64>)>,
@@ -129,14 +177,24 @@ struct Search<'a> {
 
 impl Search<'_> {
     fn done(&self) -> bool {
-        (self.result.now.is_some() && self.result.at_maximum.is_some()) || self.placed > SEARCH_BOUND
+        let found = match self.goal {
+            Goal::Worst => false,
+            Goal::Any { now_only } => self.result.now.is_some() && (now_only || self.result.at_maximum.is_some()),
+        };
+        found || self.placed > SEARCH_BOUND
     }
 
     fn from(&mut self, cluster: Cluster, prefix: &mut Vec<usize>, pending: &mut Vec<u32>) {
         let count = self.workloads.len();
         if prefix.len() == count {
-            // One order at the maximum is all the report needs.
-            if self.result.at_maximum.is_some() {
+            // Two orders that reach one state leave as many pods Pending now (the pods placed
+            // are on its nodes): the order is replayed only when it leaves more.
+            let waiting_now: u32 = pending.iter().sum();
+            if waiting_now > total(&self.result.now) {
+                let waiting = schedule(self.model, self.workloads, prefix).pending_now;
+                keep(&mut self.result.now, self.workloads, prefix, waiting);
+            }
+            if self.goal == (Goal::Any { now_only: true }) {
                 return;
             }
             let scaling: Vec<usize> = prefix.iter().copied().filter(|&w| self.kept[w] || pending[w] > 0).collect();
@@ -146,7 +204,7 @@ impl Search<'_> {
                 return;
             }
             let waiting = scale_up(&mut end, self.workloads, prefix, pending);
-            record(&mut self.result, self.model, self.workloads, prefix, waiting, false);
+            keep(&mut self.result.at_maximum, self.workloads, prefix, waiting);
             return;
         }
         let mask: u64 = prefix.iter().map(|&w| 1u64 << w).sum();
@@ -158,14 +216,6 @@ impl Search<'_> {
             let mut next = cluster.clone();
             pending[w] = place_now(&mut next, w, &self.workloads[w]);
             prefix.push(w);
-            if pending[w] > 0 && self.result.now.is_none() {
-                // The rest may come in any order: this workload's pods already wait. The whole
-                // order, replayed, says every pod it leaves waiting.
-                let mut order = prefix.clone();
-                order.extend((0..count).filter(|&o| mask & (1 << o) == 0 && o != w));
-                let waiting = schedule(self.model, self.workloads, &order).pending_now;
-                record(&mut self.result, self.model, self.workloads, &order, waiting, true);
-            }
             let key = (mask | (1 << w), next.canonical(&self.kept));
             if self.seen.insert(key) {
                 self.from(next, prefix, pending);
@@ -176,34 +226,21 @@ impl Search<'_> {
     }
 }
 
-/// Keeps the first order that leaves pods Pending, now or at the maximum, with the nodes that
-/// order would need.
-fn record(
-    result: &mut Scheduling,
-    model: &crate::model::cluster::Cluster,
-    workloads: &[Workload],
-    order: &[usize],
-    pending: Vec<Pending>,
-    now: bool,
-) {
-    let slot = if now { &mut result.now } else { &mut result.at_maximum };
-    if pending.is_empty() || slot.is_some() {
-        return;
+/// Pods an order leaves Pending.
+fn total(order: &Option<PendingOrder>) -> u32 {
+    order.as_ref().map_or(0, |o| o.pending.iter().map(|p| p.pods).sum())
+}
+
+/// Keeps `order` in `slot` when it leaves more pods Pending than the order kept there.
+fn keep(slot: &mut Option<PendingOrder>, workloads: &[Workload], order: &[usize], pending: Vec<Pending>) {
+    let waiting: u32 = pending.iter().map(|p| p.pods).sum();
+    if waiting > total(slot) {
+        *slot = Some(PendingOrder {
+            order: order.iter().map(|&w| workloads[w].name.clone()).collect(),
+            pending,
+            extra_nodes: None,
+        });
     }
-    let extra = (1..=16).find(|&extra| {
-        let mut grown = model.clone();
-        if let Some(first) = grown.node_pools.first_mut() {
-            first.nodes += extra;
-            first.max_nodes = first.max_nodes.map(|m| m + extra);
-        }
-        let outcome = schedule(&grown, workloads, order);
-        if now { outcome.pending_now.is_empty() } else { outcome.pending_at_maximum.is_empty() }
-    });
-    *slot = Some(PendingOrder {
-        order: order.iter().map(|&w| workloads[w].name.clone()).collect(),
-        pending,
-        extra_nodes: extra,
-    });
 }
 
 /// Each workload first with the rest largest first, then all smallest first.

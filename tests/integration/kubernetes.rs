@@ -769,3 +769,35 @@ fn the_charts_redis_runs_without_maxmemory_and_only_its_limit_can_bound_it() {
     let external = values(&[("v.yaml", "redis:\n  enabled: false\n")]).unwrap();
     assert_eq!(external.redis, None);
 }
+
+/// The nodes the fix sets place every pod in every order: with the web app's 3 pods of 2 CPUs
+/// beside the API's, the six met before the runtime take one node each, and the runtime's 6
+/// CPUs need a 7th node (4 more), though the API then runtime order needs only 1 more. Where
+/// the pool has an autoscaler's maximum, it rises by as many.
+#[test]
+fn the_spread_fix_sets_the_nodes_every_order_needs_and_they_are_enough() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("docs/examples/rules/pods-pending-in-some-order.yaml")).unwrap();
+    let text = format!(
+        "{}other_services:\n  web: {{ replicas: 3, requests: {{ cpus: 2, memory: 1Gi }}, limits: {{ cpus: 2, memory: 1Gi }} }}\n",
+        text.replace("nodes: 3,", "nodes: 3, max_nodes: 5,")
+    );
+    let p = parse_plan("p.yaml", &text).unwrap().plan;
+    let found = fired(&p, RuleId::PodsPendingInSomeOrder);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].fix.as_deref().unwrap().contains(
+            "the spread costs 4 node(s) in every order; set cluster.node_pools.0.nodes to 7 and cluster.node_pools.0.max_nodes to 9"
+        ),
+        "{found:?}"
+    );
+    let mut fixed = p.clone();
+    for edit in &found[0].changes {
+        edit.apply(&mut fixed).unwrap();
+    }
+    assert!(fired(&fixed, RuleId::PodsPendingInSomeOrder).is_empty());
+    // One node fewer strands the runtime in some order still.
+    let mut short = fixed.clone();
+    short.cluster.as_mut().unwrap().node_pools[0].nodes = 6;
+    assert_eq!(fired(&short, RuleId::PodsPendingInSomeOrder).len(), 1);
+}

@@ -242,3 +242,40 @@ fn a_large_cluster_tries_each_workload_first_and_finds_the_stranding_order() {
     // With the runtime first, every pod has a node.
     assert!(schedule(&nodes(&pools, 0), &workloads, &[1, 0]).pending_now.is_empty());
 }
+
+/// The spread's cost holds for every order, not the first found. On 3 nodes of 8 CPUs, the
+/// API's and the web's 3 pods of 2 CPUs each take an empty node while one is left (the
+/// least-allocated score and their spread both prefer it): met before the runtime (6.5 CPUs),
+/// the six need 6 nodes and the runtime a 7th. Only the API first needs 4: the first order
+/// found (api, runtime, web) would have said 1 node.
+#[test]
+fn the_spread_costs_the_nodes_every_order_needs() {
+    let pools = [pool(3, None, 8, 32)];
+    let workloads =
+        [workload("api", 3, 3, 2_000, 1), workload("runtime", 1, 1, 6_500, 4), workload("web", 3, 3, 2_000, 1)];
+    let on = |count: u32, order: &[usize]| schedule(&nodes(&[pool(count, None, 8, 32)], 0), &workloads, order);
+    assert!(on(4, &[0, 1, 2]).pending_now.is_empty());
+    assert_eq!(on(6, &[0, 2, 1]).pending_now[0].workload, "runtime");
+    assert!(on(7, &[0, 2, 1]).pending_now.is_empty());
+    let search = every_order(&nodes(&pools, 0), &workloads);
+    assert!(search.every_order);
+    let now = search.now.unwrap();
+    assert_eq!(now.extra_nodes, Some(4), "{now:?}");
+    // Each stranding order leaves the one runtime pod: the first found is kept.
+    assert_eq!(now.order, ["api", "runtime", "web"]);
+    // 7 nodes place every pod in every order.
+    assert_eq!(every_order(&nodes(&[pool(7, None, 8, 32)], 0), &workloads).now, None);
+}
+
+/// Of the orders that strand pods, the one that strands the most is reported. On one node of
+/// 4 CPUs, `small`'s 3 pods of 1 CPU met first leave `big` (3 CPUs) Pending: 1 pod, the first
+/// order found. Met after `big`, only one `small` pod fits: 2 Pending.
+#[test]
+fn the_order_that_strands_the_most_pods_is_reported() {
+    let pools = [pool(1, None, 4, 32)];
+    let workloads = [workload("small", 3, 3, 1_000, 1), workload("big", 1, 1, 3_000, 1)];
+    assert_eq!(schedule(&nodes(&pools, 0), &workloads, &[0, 1]).pending_now[0].pods, 1);
+    let now = every_order(&nodes(&pools, 0), &workloads).now.unwrap();
+    assert_eq!(now.order, ["big", "small"]);
+    assert_eq!(now.pending.iter().map(|p| (p.workload.as_str(), p.pods)).collect::<Vec<_>>(), [("small", 2)]);
+}

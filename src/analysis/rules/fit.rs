@@ -372,17 +372,28 @@ fn pending_in_some_order(plan: &Plan, scheduling: &Scheduling, findings: &mut Fi
         let best = "the pods fit the nodes (packed largest first, every pod finds room), but the scheduler spreads pods and never moves one";
         match order.extra_nodes {
             Some(extra) => {
-                let (key, count, edit) = if now {
-                    ("nodes", pool.nodes + extra, PlanEdit::PoolNodes(0, u64::from(pool.nodes + extra)))
+                // Now: more nodes, and the autoscaler's maximum as far above them as it was.
+                let nodes = now.then_some(pool.nodes + extra);
+                let max_nodes = if now {
+                    pool.max_nodes.map(|m| m + extra)
                 } else {
-                    let max = pool.max_nodes.unwrap_or(pool.nodes) + extra;
-                    ("max_nodes", max, PlanEdit::PoolMaxNodes(0, u64::from(max)))
+                    Some(pool.max_nodes.unwrap_or(pool.nodes) + extra)
                 };
+                let mut set = Vec::new();
+                if let Some(nodes) = nodes {
+                    set.push(format!("cluster.node_pools.0.nodes to {nodes}"));
+                    finding.edit(PlanEdit::PoolNodes(0, u64::from(nodes)));
+                }
+                if let Some(max) = max_nodes {
+                    set.push(format!("cluster.node_pools.0.max_nodes to {max}"));
+                    finding.edit(PlanEdit::PoolMaxNodes(0, u64::from(max)));
+                }
+                let orders = if scheduling.every_order { "every order" } else { "each order tried" };
                 finding.fix = Some(format!(
-                    "{best}: the spread costs {extra} node(s); set cluster.node_pools.0.{key} to {count}, or {}",
+                    "{best}: the spread costs {extra} node(s) in {orders}; set {}, or {}",
+                    set.join(" and "),
                     relief(waiting)
                 ));
-                finding.edit(edit);
             }
             None => {
                 finding.fix = Some(format!("{best}: use bigger nodes, or {}", relief(waiting)));
