@@ -38,6 +38,15 @@ pub fn fix(change: &Difference, platform: Platform) -> String {
         "monitoring" => {
             "stop the monitoring profile (run without --profile monitoring), or set monitoring: true".into()
         }
+        // The override never changes a seccomp profile: the operator's compose file says it.
+        "postgres.io_uring" if change.planned == "true" => {
+            "run the postgres service with security_opt: [seccomp=unconfined] (flowcap's override never adds it), \
+             or set postgres.io_uring: false"
+                .into()
+        }
+        "postgres.io_uring" => "set postgres.io_uring: true (the postgres service runs without a seccomp profile), \
+                                or remove its security_opt seccomp=unconfined"
+            .into(),
         _ => "apply the override `flowcap export` writes, or change the plan".into(),
     }
 }
@@ -221,6 +230,10 @@ pub fn compare(deployed: &Plan, planned: &Plan) -> Vec<Difference> {
         changes.field("postgres.reserved_connections", |p| p.postgres.reserved_connections);
         // As each side runs it: unset is PostgreSQL's default, or PGTune's with postgres.pgtune.
         changes.field("postgres.shared_buffers", |p| PostgresMemory::of(p, 0).shared_buffers());
+        // Whether the container runs without a seccomp profile: PGTune's io_method follows it.
+        if planned.platform == Platform::Compose {
+            changes.field("postgres.io_uring", |p| p.postgres.io_uring);
+        }
         changes.limits_and_reservations("postgres", |p| (&p.postgres.limits, &p.postgres.reservations));
     }
     // Redis's own settings, where both sides know them (a config file hides the deployment's).

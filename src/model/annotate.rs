@@ -38,7 +38,7 @@ const COMMENTS: &[(&str, &str)] = &[
     ("data_size", "how much data the database holds, for PGTune (unset: 1-3 x its memory)"),
     ("storage", "hdd | ssd | san | nvme, for PGTune's I/O settings"),
     ("profile", "PGTune's database type: web | oltp | dw | desktop | mixed"),
-    ("version", "the PostgreSQL major version (read from the image tag when imported)"),
+    ("version", "the PostgreSQL major version (read from the image tag when imported: 16-alpine, pg17)"),
     ("io_uring", "whether Postgres's container may use io_uring (seccomp=unconfined): PGTune's io_method"),
     ("clients_are_superuser", "whether Flow-Like connects as POSTGRES_USER, or a managed database's admin user"),
     ("monitoring", "whether the compose monitoring profile runs (postgres-exporter then connects)"),

@@ -250,3 +250,86 @@ fn a_postgres_without_a_seccomp_profile_gets_pgtunes_io_uring() {
         assert_eq!(rules.contains(&"io-uring-blocked"), blocked, "{security}: {rules:?}");
     }
 }
+
+/// A plan's io_uring and version are held to the stack it is exported onto: flowcap never adds
+/// security_opt, so io_method = io_uring onto a container under Docker's default profile, or
+/// PostgreSQL 18's io_method onto an image whose tag names another (or no) version, would keep
+/// the server from starting: exit 2 at the image or the service. `--check` names the drift.
+#[test]
+fn the_plans_io_uring_and_version_are_held_to_the_stack() {
+    let dir = tempdir("pgtune-io-uring-drift");
+    let compose = |image: &str, security: &str| {
+        format!(
+            "services:\n  api: {{ image: ghcr.io/tm9657/flow-like-api:0.9 }}\n  runtime: {{ image: \
+             ghcr.io/tm9657/flow-like-runtime:0.9 }}\n  postgres:\n    image: {image}\n{security}    \
+             deploy: {{ resources: {{ limits: {{ cpus: '4', memory: 8G }} }} }}\n"
+        )
+    };
+    let plan = |io_uring: bool| {
+        format!("postgres: {{ version: 18, pgtune: true, io_uring: {io_uring}, limits: {{ cpus: 4, memory: 8G }} }}\n")
+    };
+    let export = |dir: &Path| {
+        flowcap()
+            .current_dir(dir)
+            .args(["export", "plan.yaml", "-f", "docker-compose.yml", "--force", "-o", "o.yml"])
+            .output()
+            .unwrap()
+    };
+    // io_uring planned, the container confined: refused at the service.
+    std::fs::write(dir.join("docker-compose.yml"), compose("postgres:18", "")).unwrap();
+    std::fs::write(dir.join("plan.yaml"), plan(true)).unwrap();
+    let output = export(&dir);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("docker-compose.yml:4:3: services.postgres: runs under Docker's default seccomp profile"),
+        "{stderr}"
+    );
+    let check = |dir: &Path| {
+        let output = flowcap()
+            .current_dir(dir)
+            .args(["--check", "plan.yaml", "-f", "docker-compose.yml", "--format", "json"])
+            .output()
+            .unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == "drift")
+            .map(|f| (f["message"].as_str().unwrap().to_string(), f["fix"].as_str().unwrap().to_string()))
+            .collect::<Vec<_>>()
+    };
+    let drift = check(&dir);
+    assert!(
+        drift.iter().any(|(m, f)| m.contains("postgres.io_uring") && f.contains("security_opt: [seccomp=unconfined]")),
+        "{drift:?}"
+    );
+    // The other way round: a plan without io_uring onto an unconfined container exports
+    // (worker starts either way), and the drift is named.
+    std::fs::write(dir.join("docker-compose.yml"), compose("postgres:18", "    security_opt: [seccomp=unconfined]\n"))
+        .unwrap();
+    std::fs::write(dir.join("plan.yaml"), plan(false)).unwrap();
+    assert!(export(&dir).status.success());
+    assert!(command_flags(&std::fs::read_to_string(dir.join("o.yml")).unwrap()).contains(&"io_method=worker".into()));
+    let drift = check(&dir);
+    assert!(
+        drift.iter().any(|(m, f)| m.contains("postgres.io_uring") && f.starts_with("set postgres.io_uring: true")),
+        "{drift:?}"
+    );
+    // An extension image names its server in a pgN part: 17, not the plan's 18.
+    std::fs::write(dir.join("docker-compose.yml"), compose("pgvector/pgvector:0.8.0-pg17", "")).unwrap();
+    let output = export(&dir);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("docker-compose.yml:5:5: services.postgres.image: runs PostgreSQL 17"), "{stderr}");
+    // A tag that names no version: pinned first, for 18's settings; 16's start on any.
+    std::fs::write(dir.join("docker-compose.yml"), compose("postgres:latest", "")).unwrap();
+    let output = export(&dir);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("services.postgres.image: its tag names no PostgreSQL major version"), "{stderr}");
+    assert!(!stderr.contains("latest"), "{stderr}");
+    std::fs::write(dir.join("plan.yaml"), plan(false).replace("version: 18", "version: 16")).unwrap();
+    assert!(export(&dir).status.success());
+}

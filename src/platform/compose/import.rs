@@ -462,7 +462,11 @@ pub fn image_major_version(image: &str) -> Option<u32> {
     let reference = image.split('@').next()?;
     // The tag follows the last `:` after the last `/` (a registry may have a port).
     let (_, tag) = reference.rsplit_once('/').map_or(reference, |(_, last)| last).split_once(':')?;
-    let major: String = tag.chars().take_while(char::is_ascii_digit).collect();
+    let leading = |text: &str| text.chars().take_while(char::is_ascii_digit).collect::<String>();
+    // A `pgN` part, as extension images tag it (pgvector's `0.8.0-pg17`, timescaledb's
+    // `latest-pg18`), else the leading number (`16-alpine`, `15.4`, postgis's `16-3.4`).
+    let extension = tag.split('-').find_map(|part| part.strip_prefix("pg").map(leading).filter(|d| !d.is_empty()));
+    let major = extension.unwrap_or_else(|| leading(tag));
     major.parse().ok().filter(|version| (10..=99).contains(version))
 }
 
@@ -584,5 +588,13 @@ mod tests {
         assert_eq!(image_major_version("postgres"), None);
         assert_eq!(image_major_version("registry.local:5000/postgres"), None);
         assert_eq!(image_major_version("postgres:9.6"), None, "older than PGTune's settings here");
+        // The extension images name the server in a `pgN` part, after their own version.
+        assert_eq!(image_major_version("pgvector/pgvector:pg17"), Some(17));
+        assert_eq!(image_major_version("pgvector/pgvector:0.8.0-pg18-trixie"), Some(18));
+        assert_eq!(image_major_version("timescale/timescaledb:latest-pg18"), Some(18));
+        assert_eq!(image_major_version("timescale/timescaledb:2.17.2-pg16"), Some(16));
+        assert_eq!(image_major_version("postgis/postgis:16-3.4"), Some(16));
+        assert_eq!(image_major_version("postgres:17.2-bookworm"), Some(17));
+        assert_eq!(image_major_version("timescale/timescaledb:latest"), None);
     }
 }

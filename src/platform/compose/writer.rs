@@ -368,6 +368,30 @@ impl Writer<'_> {
                 ),
             ));
         }
+        // io_method is PostgreSQL 18's: an older server refuses it at start.
+        let io_method = plan.postgres.pgtune && plan.postgres.version >= 18;
+        if io_method && image.and_then(super::import::image_major_version).is_none() {
+            return Err(self.base.error_at(
+                &format!("services.{name}.image"),
+                format!(
+                    "its tag names no PostgreSQL major version, and the plan's PGTune settings for postgres.version {} \
+                     set io_method, which PostgreSQL 17 and older refuse at start: pin the image's major version \
+                     (postgres:{0})",
+                    plan.postgres.version
+                ),
+            ));
+        }
+        // flowcap never adds security_opt: io_uring is written only where the service runs
+        // without a seccomp profile already.
+        if io_method && plan.postgres.io_uring && !deployed.postgres.io_uring {
+            return Err(self.base.error_at(
+                &format!("services.{name}"),
+                "runs under Docker's default seccomp profile, which blocks io_uring, and the plan's \
+                 postgres.io_uring has PGTune write io_method = io_uring (PostgreSQL 18 would not start): set \
+                 postgres.io_uring: false, or run the service with security_opt: [seccomp=unconfined]"
+                    .into(),
+            ));
+        }
         let mut out = String::new();
         let _ = writeln!(out, "  {name}:");
         let flags = postgres_flags(plan);
