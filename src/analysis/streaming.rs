@@ -59,6 +59,13 @@ impl StreamingFigures {
     }
 }
 
+/// The queued runs that share the runtimes with the streaming ones: Compose's runtimes run
+/// the queue worker; the chart's executor pool runs none (queued runs go to the Job backend's
+/// pods, or nowhere), so on Kubernetes its pods hold streaming runs only.
+fn queued_on_runtimes(plan: &Plan) -> Option<crate::model::workload::PathLoad> {
+    plan.workload.as_ref()?.queued.filter(|q| q.arrivals_per_minute > 0.0 && plan.platform.is_compose())
+}
+
 /// How the streaming runs of `plan` on `replicas` runtimes sit on each: the spread, the
 /// runtimes reached, the mean per runtime and the memory fit. What the figures, the memory
 /// risk and solve's search share, without the p99 (a quantile search the risk does not need).
@@ -79,7 +86,7 @@ impl Split {
         }
         let even = !plan.platform.is_compose() || plan.runtime.http_routing == HttpRouting::Balanced || replicas <= 1;
         let (spread, reached) = if even { (Spread::Even, replicas) } else { (Spread::OneRuntime, 1) };
-        let queued = workload.queued.filter(|q| q.arrivals_per_minute > 0.0);
+        let queued = queued_on_runtimes(plan);
         let slots = u64::from(plan.runtime.max_concurrent_executions);
         let memory_fit = plan.runtime.limits.memory.zip(streaming.memory_per_execution).map(|(limit, per_run)| {
             let queued_memory = queued.map_or(0, |q| q.memory_per_execution.unwrap_or(per_run).0.saturating_mul(slots));
@@ -107,7 +114,7 @@ pub fn figures(plan: &Plan, replicas: u32) -> Option<StreamingFigures> {
     let split = Split::of(plan, replicas)?;
     let workload = plan.workload.as_ref()?;
     let streaming = workload.streaming?;
-    let queued = workload.queued.filter(|q| q.arrivals_per_minute > 0.0);
+    let queued = queued_on_runtimes(plan);
     let slots = plan.runtime.max_concurrent_executions;
     let mean = split.mean;
     // Queued runs busy on one runtime at the mean: the pooled load shared by every replica.
@@ -152,9 +159,7 @@ pub fn memory_within_line(plan: &Plan, figures: &StreamingFigures) -> Option<Byt
     let reached = f64::from(figures.runtimes_reached);
     let allowed = -((-quiet_line(plan)).ln_1p() / reached).exp_m1();
     let fit = poisson::quantile(1.0 - allowed, figures.mean_per_runtime);
-    let queued_memory = workload
-        .queued
-        .filter(|q| q.arrivals_per_minute > 0.0)
+    let queued_memory = queued_on_runtimes(plan)
         .map_or(0, |q| q.memory_per_execution.unwrap_or(per_run).0 * u64::from(plan.runtime.max_concurrent_executions));
     let bytes = plan.runtime.base_memory.0 + queued_memory + fit.saturating_mul(per_run.0);
     Some(Bytes(bytes.div_ceil(Bytes::mib(1).0) * Bytes::mib(1).0))

@@ -801,3 +801,27 @@ fn the_spread_fix_sets_the_nodes_every_order_needs_and_they_are_enough() {
     short.cluster.as_mut().unwrap().node_pools[0].nodes = 6;
     assert_eq!(fired(&short, RuleId::PodsPendingInSomeOrder).len(), 1);
 }
+
+/// The chart's executor pool runs no queue worker: queued runs never sit on its pods, so its
+/// memory fit for streaming runs is the same with or without them. Compose's runtimes hold
+/// their queued slots first.
+#[test]
+fn queued_runs_take_no_memory_on_the_executor_pools_pods() {
+    let mut plan = flowcap::model::presets::load_preset("kubernetes-large").unwrap().plan;
+    let streaming = "streaming: { arrivals_per_minute: 300, mean_duration: 30s, memory_per_execution: 512Mi }";
+    let with_queued = format!(
+        "{{ {streaming}, queued: {{ arrivals_per_minute: 60, mean_duration: 30s, memory_per_execution: 256Mi }} }}"
+    );
+    let fit = |plan: &Plan| analyze(plan).streaming.unwrap().memory_fit_per_runtime.unwrap();
+    plan.workload = Some(serde_yaml::from_str(&format!("{{ {streaming} }}")).unwrap());
+    let alone = fit(&plan);
+    plan.workload = Some(serde_yaml::from_str(&with_queued).unwrap());
+    assert_eq!(fit(&plan), alone);
+    assert!(!fired(&plan, RuleId::StreamingMemoryRisk).iter().any(|f| f.message.contains("queued")));
+    // 16 GiB holds 32 runs of 512 MiB; under Compose the 20 queued slots of 256 MiB come
+    // first: 10 runs fewer.
+    plan.platform = flowcap::model::cluster::Platform::Compose;
+    plan.cluster = None;
+    assert_eq!(plan.runtime.max_concurrent_executions, 20);
+    assert_eq!((alone, fit(&plan)), (32, 22));
+}

@@ -56,7 +56,7 @@ pub fn streaming(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
                 "runtime.limits.memory",
                 format!(
                     "a runtime's memory fits {fit} streaming runs{}; some runtime holds more for {} of the peak (mean {}, p99 {} per runtime)",
-                    if workload.queued.is_some() { " beside its queued slots" } else { "" },
+                    if workload.queued.is_some() && plan.platform.is_compose() { " beside its queued slots" } else { "" },
                     share_text(risk),
                     trim_decimal(figures.mean_per_runtime, 1),
                     figures.p99_per_runtime
