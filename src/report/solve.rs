@@ -4,7 +4,7 @@ use crate::analysis::solve::{Outcome, Strategy, most_replicas, with_runtime};
 use crate::analysis::streaming::{self, Spread};
 use crate::analysis::workload::{DEFAULT_P95_WAIT_SHARE, sized_workload, wait_text};
 use crate::model::plan::{MAX_WORKLOAD_SLOTS, Plan};
-use crate::model::units::{percent, share_text, trim_decimal};
+use crate::model::units::{Bytes, percent, share_text, trim_decimal};
 use std::fmt::Write;
 
 /// The outcome for people: each option as before → after.
@@ -119,7 +119,8 @@ pub fn render(plan: &Plan, outcome: &Outcome) -> String {
             }
         }
         Outcome::NoSolution { needed_replicas, short } => {
-            let _ = writeln!(out, "no change within the host and the policy meets the target");
+            let within = if plan.platform.is_compose() { "the host" } else { "the cluster" };
+            let _ = writeln!(out, "no change within {within} and the policy meets the target");
             let blocked = streaming_blocks(plan);
             if let Some(why) = &blocked {
                 out.push_str(why);
@@ -165,15 +166,32 @@ fn streaming_blocks(plan: &Plan) -> Option<String> {
     if risk * 100.0 <= plan.policy.streaming_memory_warning_percent {
         return None;
     }
-    let memory = streaming::memory_within_line(plan, &figures)
-        .map_or(String::new(), |m| format!(", or runtime.limits.memory: {m}"));
+    let memory = streaming::memory_within_line(plan, &figures).map(|m| {
+        // On a cluster a pod's limit must fit a node too: past what any pool offers pods, the
+        // nodes grow first.
+        let largest = plan
+            .cluster
+            .as_ref()
+            .and_then(|c| c.node_pools.iter().map(|pool| crate::analysis::node_model::offer(c, pool).memory).max());
+        let nodes = match largest {
+            Some(most) if most < m.0 => {
+                format!(" (more than any node offers pods, at most {}: bigger nodes first)", Bytes(most))
+            }
+            _ => String::new(),
+        };
+        let values =
+            if plan.platform.is_compose() { "" } else { "; in Helm values executorPool.resources.limits.memory" };
+        format!("raise runtime.limits.memory to {m}{values}{nodes}")
+    });
+    let (or_memory, to_memory) =
+        memory.map_or((String::new(), String::new()), |m| (format!(", or {m}"), format!(": {m}")));
     Some(match figures.spread {
         Spread::OneRuntime => format!(
-            "  the streaming runs reach one runtime through Docker's DNS (some runtime past its memory fit {} of the peak): more runtimes do not spread them; export the override (its balancer spreads them), then solve with runtime.http_routing: balanced{memory}\n",
+            "  the streaming runs reach one runtime through Docker's DNS (some runtime past its memory fit {} of the peak): more runtimes do not spread them; export the override (its balancer spreads them), then solve with runtime.http_routing: balanced{or_memory}\n",
             share_text(risk)
         ),
         Spread::Even => format!(
-            "  the streaming runs put some runtime past its memory fit {} of the peak{memory}\n",
+            "  the streaming runs put some runtime past its memory fit {} of the peak, and no count of runtimes brings it within the policy's line (a runtime's memory fits too few){to_memory}\n",
             share_text(risk)
         ),
     })

@@ -162,3 +162,25 @@ fn a_plan_already_met_writes_nothing_and_says_so() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("nothing to change: solved.yaml not written"));
     assert!(!dir.join("solved.yaml").exists());
 }
+
+/// On a cluster no count of pods helps a run bigger than a pod: solve says so in the cluster's
+/// words, with the memory that would (7 runs of 20 GiB) at both keys, and that no node offers
+/// a pod that much (a node of 128 GiB less GKE's reservation and the DaemonSets').
+#[test]
+fn no_solution_on_a_cluster_names_the_pod_memory_and_the_nodes_it_needs() {
+    let mut plan = load_preset("kubernetes-large").unwrap().plan;
+    plan.workload = Some(
+        serde_yaml::from_str("streaming: { arrivals_per_minute: 30, mean_duration: 30s, memory_per_execution: 20Gi }")
+            .unwrap(),
+    );
+    let outcome = solve(&plan);
+    assert!(matches!(outcome, Outcome::NoSolution { .. }), "{outcome:?}");
+    let text = flowcap::report::solve::render(&plan, &outcome);
+    assert_eq!(
+        text,
+        "no change within the cluster and the policy meets the target\n  the streaming runs put some runtime past \
+         its memory fit 100 % of the peak, and no count of runtimes brings it within the policy's line (a runtime's \
+         memory fits too few): raise runtime.limits.memory to 140 GiB; in Helm values \
+         executorPool.resources.limits.memory (more than any node offers pods, at most 118.3 GiB: bigger nodes first)\n"
+    );
+}
