@@ -160,6 +160,11 @@ pub fn check(args: &CheckArgs) -> ExitCode {
         print(&text);
     }
     let code = if args.check && report.summary.failed { ExitCode::from(EXIT_FINDINGS) } else { ExitCode::SUCCESS };
+    // Findings about the pools: their fixes add nodes.
+    let sizes_the_pool = report.findings.iter().any(|f| f.finding.path.starts_with("cluster.node_pools"));
+    if let Some(nodes) = args.source.nodes.filter(|_| sizes_the_pool) {
+        tell(&nodes_flag_note(nodes));
+    }
     // A report printed without --check says FAIL and exits 0: say why, where scripts look.
     if !args.check && report.summary.failed {
         tell("note: a report, not a check: it exits 0; with --check the same findings exit 1");
@@ -167,6 +172,15 @@ pub fn check(args: &CheckArgs) -> ExitCode {
     // The process ends here: freeing the parsed compose tree node by node would only cost time.
     std::mem::forget((inputs, report));
     code
+}
+
+/// The cluster came from `--nodes`, which replaces a plan's: the fixes' `cluster.node_pools`
+/// keys are that flag here.
+fn nodes_flag_note(nodes: u32) -> String {
+    format!(
+        "note: the cluster is --nodes {nodes}'s: where a fix adds nodes to cluster.node_pools, give the count to --nodes; \
+         max_nodes (the cluster autoscaler's) has no flag: write the cluster in a plan (flowcap init --helm-values … -o plan.yaml)"
+    )
 }
 
 /// What the deployment's Prometheus at `url` saw over the window, against the plan's slots.
@@ -222,6 +236,9 @@ pub fn solve(args: &SolveArgs) -> ExitCode {
     };
     let outcome = flowcap::analysis::solve::solve(&loaded.plan);
     print(&flowcap::report::solve::render(&loaded.plan, &outcome));
+    if let (Some(nodes), Outcome::Cluster(_)) = (args.source.nodes, &outcome) {
+        tell(&nodes_flag_note(nodes));
+    }
     match outcome {
         Outcome::NoWorkload => bad_input(&InputError::conflict(&loaded.file, "has no workload section to solve for")),
         Outcome::NoSolution { .. } => ExitCode::from(EXIT_FINDINGS),

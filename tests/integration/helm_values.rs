@@ -315,3 +315,47 @@ fn pods_and_drift_go_by_the_names_and_keys_of_the_chart() {
     // A key that is the chart's own is not said twice.
     assert!(stdout.contains("\n          api.autoscaling: the deployment"), "{stdout}");
 }
+
+/// With the cluster from `--nodes`, a fix or solve that sets the first pool's nodes is that
+/// flag: said once, on stderr, and only then.
+#[test]
+fn fixes_to_a_cluster_from_nodes_flags_name_the_flag() {
+    let dir = crate::common::tempdir("values-nodes-note");
+    let values = dir.join("v.yaml");
+    std::fs::write(&values, "# the chart's defaults\n").unwrap();
+    let run = |command: &[&str], nodes: &str, cpus: &str| {
+        let output = crate::common::flowcap()
+            .args(command)
+            .arg("--helm-values")
+            .arg(&values)
+            .args(["--nodes", nodes, "--node-cpus", cpus, "--node-memory", "32Gi"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&output.stderr).to_string()
+    };
+    let note =
+        "note: the cluster is --nodes 1's: where a fix adds nodes to cluster.node_pools, give the count to --nodes";
+    // One node of 1 CPU: pods are left over, and the fix adds nodes.
+    let short = run(&["--check"], "1", "1");
+    assert_eq!(short.matches(note).count(), 1, "{short}");
+    assert!(!run(&["--check"], "3", "16").contains("note: the cluster is"));
+    // solve sizes the pool: the count it sets is --nodes's.
+    std::fs::write(&values, "executorPool:\n  replicaCount: 2\n").unwrap();
+    let plan = dir.join("p.yaml");
+    std::fs::write(
+        &plan,
+        "platform: kubernetes\npostgres: { external: true }\nworkload: { streaming: { arrivals_per_minute: 600, \
+         mean_duration: 30s, memory_per_execution: 512Mi } }\nruntime: { replicas: 2, limits: { cpus: 2, memory: 4Gi }, \
+         reservations: { cpus: 1, memory: 4Gi } }\ncluster:\n  node_pools:\n    - { name: general, nodes: 9, cpus: 64, memory: 256Gi }\n",
+    )
+    .unwrap();
+    let output = crate::common::flowcap()
+        .arg("solve")
+        .arg(&plan)
+        .args(["--nodes", "1", "--node-cpus", "4", "--node-memory", "16Gi"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("cluster.node_pools.0.nodes to"), "{stdout}");
+    assert_eq!(stderr.matches(note).count(), 1, "{stderr}");
+}
