@@ -75,7 +75,7 @@ pub const DEFAULTS: &[Explained] = &[
     Explained {
         path: "postgres.reserved_connections",
         read: |p| p.postgres.reserved_connections.to_string(),
-        source: "PostgreSQL 16's default",
+        source: "PostgreSQL 16's default; with postgres.managed, the provider's (RDS 2 for rds_superuser), which its admin user takes too (postgres.clients_are_superuser)",
     },
     Explained {
         path: "postgres.shared_buffers",

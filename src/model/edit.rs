@@ -117,7 +117,10 @@ impl PlanEdit {
         match self {
             PlanEdit::HostCpus(cpus) => plan.host.as_mut().ok_or_else(lacking)?.cpus = *cpus,
             PlanEdit::HostMemory(size) => plan.host.as_mut().ok_or_else(lacking)?.memory = *size,
-            PlanEdit::MaxConnections(n) => plan.postgres.max_connections = count(n)?,
+            PlanEdit::MaxConnections(n) => {
+                plan.postgres.max_connections = count(n)?;
+                plan.postgres.max_connections_given = true;
+            }
             PlanEdit::SharedBuffers(size) => plan.postgres.shared_buffers = Some(*size),
             PlanEdit::ClientsAreSuperuser(flag) => plan.postgres.clients_are_superuser = *flag,
             PlanEdit::SharedJwtKeys(flag) => plan.api.shared_jwt_keys = Some(*flag),

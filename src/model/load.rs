@@ -193,6 +193,7 @@ pub fn parse_plan(file: &str, text: &str) -> Result<LoadedPlan, InputError> {
 fn managed_defaults(plan: &mut Plan, postgres: &yaml::Value) -> Result<(), String> {
     let unset = |key: &str| postgres.get(key).is_none();
     let pg = &mut plan.postgres;
+    pg.max_connections_given = !unset("max_connections");
     let Some(managed) = &pg.managed else { return Ok(()) };
     let (superuser_reserved, reserved) = managed.provider.reserved_connections();
     match managed.defaults() {

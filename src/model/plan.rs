@@ -175,6 +175,10 @@ pub struct Postgres {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub managed: Option<crate::model::managed::Managed>,
     pub max_connections: u32,
+    /// The operator gave max_connections (the plan file, the planner, a fix): a managed
+    /// database's figure is then theirs, not a guess from the provider's defaults.
+    #[serde(skip)]
+    pub max_connections_given: bool,
     pub superuser_reserved_connections: u32,
     /// PostgreSQL 16+.
     pub reserved_connections: u32,
@@ -216,6 +220,7 @@ impl Default for Postgres {
             external: false,
             managed: None,
             max_connections: 100,
+            max_connections_given: false,
             superuser_reserved_connections: 3,
             reserved_connections: 0,
             shared_buffers: None,
@@ -468,6 +473,17 @@ impl Plan {
         {
             runtime.insert("http_routing".into(), routing);
         }
+        // PostgreSQL's own reserved slots are left out: a plan that later names a managed
+        // database (RDS keeps 2 more) then gets its provider's, not PostgreSQL's pinned.
+        if let (None, Some(Value::Mapping(postgres))) = (&self.postgres.managed, value.get_mut("postgres")) {
+            let (pg, default) = (&self.postgres, Postgres::default());
+            if pg.superuser_reserved_connections == default.superuser_reserved_connections {
+                postgres.remove("superuser_reserved_connections");
+            }
+            if pg.reserved_connections == default.reserved_connections {
+                postgres.remove("reserved_connections");
+            }
+        }
         // A managed database's figures its provider gives are left to the provider, so naming
         // the instance later moves them.
         if let (Some(managed), Some(Value::Mapping(postgres))) = (&self.postgres.managed, value.get_mut("postgres")) {
@@ -476,7 +492,7 @@ impl Plan {
                 managed.defaults().ok().flatten().map_or(Postgres::default().max_connections, |d| d.max_connections);
             let reserved = managed.provider.reserved_connections();
             for (key, theirs) in [
-                ("max_connections", pg.max_connections == given),
+                ("max_connections", pg.max_connections == given && !pg.max_connections_given),
                 ("superuser_reserved_connections", pg.superuser_reserved_connections == reserved.0),
                 ("reserved_connections", pg.reserved_connections == reserved.1),
             ] {

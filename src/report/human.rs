@@ -302,7 +302,7 @@ fn postgres_connections(out: &mut String, c: &Connections) {
     let superuser = match (c.clients_are_superuser, c.reserved) {
         (false, _) => "",
         (true, 0) => " (the clients connect as a superuser)",
-        (true, _) => " (the superusers'; the clients' admin user takes the provider's reserved slots)",
+        (true, _) => " (the provider's own: the clients' admin user is no superuser)",
     };
     let _ = writeln!(
         out,

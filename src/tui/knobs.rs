@@ -313,7 +313,10 @@ impl Knob {
             (RuntimeMemory, Value::Memory(m)) => p.runtime.limits.memory = m,
             (RuntimeCpusReserved, Value::Cpus(c)) => p.runtime.reservations.cpus = c,
             (RuntimeMemoryReserved, Value::Memory(m)) => p.runtime.reservations.memory = m,
-            (PostgresMaxConnections, Value::Count(n)) => p.postgres.max_connections = n,
+            (PostgresMaxConnections, Value::Count(n)) => {
+                p.postgres.max_connections = n;
+                p.postgres.max_connections_given = true;
+            }
             (PostgresSharedBuffers, Value::Memory(Some(m))) => p.postgres.shared_buffers = Some(m),
             (PostgresSharedBuffers, Value::Memory(None)) => return Err("shared_buffers needs a size".into()),
             (PostgresCpus, Value::Cpus(c)) => p.postgres.limits.cpus = c,

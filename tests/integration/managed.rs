@@ -48,7 +48,7 @@ fn each_providers_documented_figures() {
     assert_eq!(budget(&dir, &format!("{rds}  clients_are_superuser: true\n")), (100, 97));
     std::fs::write(dir.join("master.yaml"), format!("{rds}  clients_are_superuser: true\n")).unwrap();
     flowcap().current_dir(&dir).args(["--check", "master.yaml"]).assert().stdout(predicate::str::contains(
-        "max_connections 100 − reserved 3 (the superusers'; the clients' admin user takes the provider's reserved slots) = 97",
+        "max_connections 100 − reserved 3 (the provider's own: the clients' admin user is no superuser) = 97",
     ));
     // A database of the stack's own, connected to as POSTGRES_USER: a superuser, nothing held back.
     assert_eq!(budget(&dir, "postgres:\n  max_connections: 100\n  clients_are_superuser: true\n"), (100, 100));
@@ -73,6 +73,54 @@ fn the_formula_on_listed_memory_is_an_upper_bound_and_says_so() {
     // The instance not named: the budget counts the plan's figure, and the finding says why.
     let unnamed = check(&dir, "postgres:\n  external: true\n  managed: { provider: azure }\n");
     assert!(said(&unnamed, "managed-max-connections")[0].contains("the budget counts 100"), "{unnamed}");
+    // Unless the plan gives max_connections: the operator's figure (SHOW max_connections), even
+    // PostgreSQL's 100, stands; a plan written from it keeps it.
+    let given = "postgres:\n  external: true\n  max_connections: 100\n  managed: { provider: azure }\n";
+    assert!(said(&check(&dir, given), "managed-max-connections").is_empty());
+    let plan = flowcap::model::load::parse_plan("p.yaml", given).unwrap().plan;
+    assert!(plan.to_file_text("t").unwrap().contains("  max_connections: 100"));
+}
+
+/// A plan flowcap wrote for a database of the stack's own leaves PostgreSQL's reserved slots
+/// unsaid: naming a managed database in it later gets the provider's (RDS: 95 of 100 for an
+/// ordinary role, not 97).
+#[test]
+fn a_written_plan_that_later_names_a_managed_database_gets_its_reserved_slots() {
+    let dir = tempdir("managed-later");
+    flowcap().current_dir(&dir).args(["init", "--preset", "kubernetes-large", "-o", "plan.yaml"]).assert().success();
+    let text = std::fs::read_to_string(dir.join("plan.yaml")).unwrap();
+    assert!(!text.contains("reserved_connections"), "{text}");
+    let text = text.replacen("  external: true", "  managed: { provider: rds }\n  external: true", 1);
+    let report = check(&dir, &text);
+    let c = &report["figures"]["connections"];
+    assert_eq!((c["max_connections"].as_u64(), c["usable"].as_u64()), (Some(200), Some(195)), "{c}");
+}
+
+/// A managed database's admin user is what people administer it with: Flow-Like connecting as
+/// it leaves them no slot once its pools fill the usable ones (RDS: it may take the 2
+/// rds_superuser slots too; Aurora holds nothing back from it).
+#[test]
+fn clients_on_a_managed_admin_user_leave_people_no_slot() {
+    let dir = tempdir("managed-admin");
+    let rds = "postgres:\n  external: true\n  max_connections: 100\n  clients_are_superuser: true\n  managed: { provider: rds }\n";
+    assert_eq!(
+        said(&check(&dir, rds), "connections-as-superuser"),
+        ["Flow-Like connects as Amazon RDS's admin user, which people administer it with: it may take the 2 slots \
+          kept for that user's role too, so when its pools fill the 97 usable an admin cannot connect"]
+    );
+    let aurora = rds
+        .replace("provider: rds", "provider: aurora, instance_class: db.t3.medium")
+        .replace("  max_connections: 100\n", "");
+    assert_eq!(
+        said(&check(&dir, &aurora), "connections-as-superuser"),
+        ["Flow-Like connects as Amazon Aurora's admin user, which people administer it with: nothing is held back \
+          from it, so when its pools fill the 417 usable an admin cannot connect"]
+    );
+    // An external database flowcap knows nothing of: nothing to say of its users.
+    assert!(
+        said(&check(&dir, "postgres:\n  external: true\n  clients_are_superuser: true\n"), "connections-as-superuser")
+            .is_empty()
+    );
 }
 
 #[test]

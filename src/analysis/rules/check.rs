@@ -80,7 +80,7 @@ fn evaluate_unverified(plan: &Plan, analysis: &Analysis) -> Vec<Finding> {
     deployment::fixed_host_ports(plan, &mut findings);
     deployment::fixed_container_names(plan, &mut findings);
     deployment::reservations_above_limits(plan, &mut findings);
-    if plan.postgres.clients_are_superuser && !plan.postgres.external {
+    if plan.postgres.clients_are_superuser && (!plan.postgres.external || plan.postgres.managed.is_some()) {
         connections::connections_as_superuser(plan, analysis, &mut findings);
     }
     postgres::postgres_memory(plan, analysis, &mut findings);

@@ -54,22 +54,38 @@ pub fn connections_as_superuser(plan: &Plan, analysis: &Analysis, findings: &mut
     // As an ordinary role the clients lose the reserved slots: the budget must still hold them.
     let reserve = u64::from(pg.superuser_reserved_connections) + u64::from(pg.reserved_connections);
     let needed = (c.used * 100).div_ceil(u64::from(plan.policy.connection_warning_percent)) + reserve;
-    let mut fix = "give DATABASE_URL an ordinary role (CREATE ROLE … LOGIN, with the grants Flow-Like needs) \
-                   and keep POSTGRES_USER for admins"
-        .to_string();
+    // A managed database's admin user is no superuser, but people use it too: the slots the
+    // clients fill are theirs.
+    let (message, admins) = match &pg.managed {
+        None => (
+            format!(
+                "Flow-Like connects as the database superuser: the {} superuser_reserved_connections do not hold it \
+                 back, so when its pools fill max_connections an admin cannot connect",
+                pg.superuser_reserved_connections
+            ),
+            "POSTGRES_USER",
+        ),
+        Some(managed) => (
+            format!(
+                "Flow-Like connects as {}'s admin user, which people administer it with: {}, so when its pools fill \
+                 the {} usable an admin cannot connect",
+                managed.provider.name(),
+                match pg.reserved_connections {
+                    0 => "nothing is held back from it".to_string(),
+                    n => format!("it may take the {n} slots kept for that user's role too"),
+                },
+                c.usable
+            ),
+            "the admin user",
+        ),
+    };
+    let mut fix = format!(
+        "give DATABASE_URL an ordinary role (CREATE ROLE … LOGIN, with the grants Flow-Like needs) and keep {admins} for admins"
+    );
     if needed > c.max_connections {
         fix.push_str(&format!(", with postgres.max_connections raised to {needed} so the reserve leaves it room"));
     }
-    let finding = findings.add(
-        RuleId::ConnectionsAsSuperuser,
-        "postgres.clients_are_superuser",
-        format!(
-            "Flow-Like connects as the database superuser: the {} superuser_reserved_connections do not hold it back, \
-             so when its pools fill max_connections an admin cannot connect",
-            pg.superuser_reserved_connections
-        ),
-        Some(fix),
-    );
+    let finding = findings.add(RuleId::ConnectionsAsSuperuser, "postgres.clients_are_superuser", message, Some(fix));
     finding.edit(PlanEdit::ClientsAreSuperuser(false));
     if needed > c.max_connections {
         finding.edit(PlanEdit::MaxConnections(needed));
@@ -83,7 +99,8 @@ pub fn managed_max_connections(plan: &Plan, findings: &mut Findings) {
     let Some(managed) = pg.managed.as_ref().filter(|_| pg.external) else { return };
     let provider = managed.provider.name();
     match managed.defaults() {
-        Ok(None) => {
+        // The operator's own figure stands.
+        Ok(None) if !pg.max_connections_given => {
             findings.add(
                 RuleId::ManagedMaxConnections,
                 "postgres.managed",

@@ -119,7 +119,7 @@ rules! {
     };
     ManagedMaxConnections "managed-max-connections" Info
         "a managed database's max_connections is not settled by its provider's published figures: the instance is not named, or its figure is AWS's formula on the listed memory, an upper bound",
-        |_| "postgres.managed without instance_class or memory, or RDS/Aurora by memory".into();
+        |_| "postgres.managed without instance_class, memory or max_connections, or RDS/Aurora by memory".into();
     PgtuneNeedsMemory "pgtune-needs-memory" Warning
         "postgres.pgtune is set, but neither the Postgres memory limit nor the host's memory is known: PGTune has nothing to size for",
         |_| "postgres.pgtune and no postgres.limits.memory or host.memory".into();
@@ -210,8 +210,8 @@ rules! {
         "the plan has no host section, so host-fit checks are skipped",
         |_| "no host".into();
     ConnectionsAsSuperuser "connections-as-superuser" Warning
-        "Flow-Like connects as the database superuser (POSTGRES_USER): superuser_reserved_connections do not hold it back, so an admin has no guaranteed slot",
-        |_| "DATABASE_URL's user is the postgres service's POSTGRES_USER (imported)".into();
+        "Flow-Like connects as the database superuser (POSTGRES_USER), or a managed database's admin user: the reserved slots do not hold it back, so an admin has no guaranteed slot",
+        |_| "DATABASE_URL's user is the postgres service's POSTGRES_USER (imported), or postgres.clients_are_superuser with postgres.managed".into();
     ReservationAboveLimit "reservation-above-limit" Error
         "a service reserves more CPU or memory than its limit: Docker refuses to create the container",
         |_| "reservations.cpus > limits.cpus or reservations.memory > limits.memory".into();
