@@ -247,8 +247,10 @@ pub fn analyze(plan: &Plan) -> Analysis {
             let (replicas, slots) = plan.peak_executors();
             workload::figures(w, replicas, slots)
         }),
-        // HTTP runs reach the executor pool (its Service), never a Job: the pool's replicas.
-        streaming: streaming::figures(plan, plan.peak_runtime_replicas()),
+        // HTTP runs reach the executor pool (its Service), never a Job: the pool's pods where
+        // its autoscaler settles at the peak.
+        streaming: streaming::figures(plan, super::autoscaler::streaming_replicas(plan))
+            .map(|s| StreamingFigures { autoscaler: super::autoscaler::settled(plan), ..s }),
         capacity: String::new(),
         redis: None,
         cockroachdb: None,

@@ -5,6 +5,7 @@
 //! default comes from.
 
 pub mod affinity;
+pub mod autoscaler;
 pub mod cockroach;
 pub mod drift;
 pub mod explain;

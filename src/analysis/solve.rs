@@ -8,7 +8,7 @@
 use crate::analysis::rules::{Finding, RuleId, brought, evaluate, resource_problems, serious};
 use crate::analysis::streaming;
 use crate::analysis::workload::{Waits, sized_workload, wait_text};
-use crate::model::cluster::Platform;
+use crate::model::cluster::{Autoscaling, Platform};
 use crate::model::edit::PlanEdit;
 use crate::model::plan::{
     MAX_JOBS, MAX_NODES, MAX_RUNTIME_REPLICAS, MAX_SLOTS_PER_REPLICA, MAX_WORKLOAD_SLOTS, Plan, Workload,
@@ -66,6 +66,9 @@ pub struct ClusterSizing {
     pub pool: String,
     pub nodes: u32,
     pub waits: Waits,
+    /// The executor pool's autoscaler as sized: its maximum the executors, and where its
+    /// targets alone would settle it below them at the peak, a lower target (or its minimum).
+    pub autoscaling: Option<Autoscaling>,
 }
 
 impl ClusterSizing {
@@ -76,7 +79,9 @@ impl ClusterSizing {
         let scales = self.jobs || sized.runtime.autoscaling.is_some();
         match (&mut sized.jobs, &mut sized.runtime.autoscaling) {
             (Some(jobs), _) if self.jobs => jobs.max_concurrent = self.executors,
-            (_, Some(hpa)) => hpa.max = self.executors.max(hpa.min),
+            (_, Some(hpa)) => {
+                *hpa = self.autoscaling.unwrap_or(Autoscaling { max: self.executors.max(hpa.min), ..*hpa })
+            }
             (_, None) => sized.runtime.replicas = self.executors,
         }
         // Nodes only grow: fewer than the plan has is not what was asked.
@@ -110,9 +115,12 @@ impl ClusterSizing {
         let sized = self.apply(plan);
         // Each count as a plan has it, and the edit that sets it.
         type Count = (fn(&Plan) -> Option<u32>, fn(u64) -> PlanEdit);
-        let counts: [Count; 5] = [
+        let counts: [Count; 8] = [
             (|p| p.jobs.map(|j| j.max_concurrent), PlanEdit::JobsMaxConcurrent),
             (|p| p.runtime.autoscaling.map(|h| h.max), PlanEdit::RuntimeAutoscalingMax),
+            (|p| p.runtime.autoscaling.map(|h| h.min), PlanEdit::RuntimeAutoscalingMin),
+            (|p| p.runtime.autoscaling.and_then(|h| h.target_memory_percent), PlanEdit::RuntimeTargetMemoryPercent),
+            (|p| p.runtime.autoscaling.and_then(|h| h.target_cpu_percent), PlanEdit::RuntimeTargetCpuPercent),
             (|p| Some(p.runtime.replicas), PlanEdit::RuntimeReplicas),
             (|p| p.cluster.as_ref().and_then(|c| c.node_pools.first()).map(|n| n.nodes), |n| PlanEdit::PoolNodes(0, n)),
             (
@@ -154,7 +162,9 @@ fn solve_cluster(plan: &Plan, workload: &Workload) -> Outcome {
     // executors alone, and the queued path sizes them.
     let pool_only = !jobs_only && job_cap == 0;
     let streaming_ok = |r: u32, k: u32| !pool_only || streaming_within_line(plan, r, k);
-    if meets(workload, replicas, slots) && streaming_ok(replicas, slots) && cluster_places(plan) {
+    // The pool's pods that take the HTTP runs: where its autoscaler settles at the peak.
+    let at_peak = crate::analysis::autoscaler::streaming_replicas(plan);
+    if meets(workload, replicas, slots) && streaming_ok(at_peak, slots) && cluster_places(plan) {
         return Outcome::AlreadyMet(workload.waits(replicas, slots));
     }
     // The peak's executors as (replicas, slots each) when the sized count is `n`.
@@ -185,12 +195,15 @@ fn solve_cluster(plan: &Plan, workload: &Workload) -> Outcome {
         return Outcome::NoSolution { needed_replicas: Some(count), short: Vec::new() };
     };
     let (r, k) = executors(count);
+    // The autoscaler must run the pods the runs need at the peak, not only allow them.
+    let autoscaling = needed.filter(|_| pool_only).and_then(|n| crate::analysis::autoscaler::holding(plan, n, count));
     let sizing = |nodes| ClusterSizing {
         executors: count,
         jobs: jobs_only,
         pool: pool.name.clone(),
         nodes,
         waits: workload.waits(r, k),
+        autoscaling,
     };
     let start = pool.nodes.max(1);
     // More nodes never strand a pod that fewer placed (they join the end of the first pool's

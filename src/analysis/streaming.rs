@@ -42,6 +42,9 @@ pub struct StreamingFigures {
     /// how much longer every run takes when that is past the limit (processor sharing).
     pub cpu_demand_per_runtime: Option<f64>,
     pub cpu_stretch: Option<f64>,
+    /// On Kubernetes, where the executor pool's autoscaler settles at the peak: the runtimes
+    /// these figures spread the runs over.
+    pub autoscaler: Option<crate::analysis::autoscaler::Settled>,
 }
 
 impl StreamingFigures {
@@ -141,6 +144,7 @@ pub fn figures(plan: &Plan, replicas: u32) -> Option<StreamingFigures> {
         over_memory_any_runtime: over.map(|(_, any)| any),
         cpu_demand_per_runtime: cpu_demand,
         cpu_stretch,
+        autoscaler: None,
     })
 }
 

@@ -193,6 +193,13 @@ pub fn values_setting(edit: &crate::model::edit::PlanEdit) -> Option<(String, St
         PlanEdit::RuntimeReplicas(n) => Some(("executorPool.replicaCount".into(), n.to_string())),
         PlanEdit::ApiAutoscalingMax(n) => Some(("api.autoscaling.maxReplicas".into(), n.to_string())),
         PlanEdit::RuntimeAutoscalingMax(n) => Some(("executorPool.autoscaling.maxReplicas".into(), n.to_string())),
+        PlanEdit::RuntimeAutoscalingMin(n) => Some(("executorPool.autoscaling.minReplicas".into(), n.to_string())),
+        PlanEdit::RuntimeTargetMemoryPercent(n) => {
+            Some(("executorPool.autoscaling.targetMemoryUtilization".into(), n.to_string()))
+        }
+        PlanEdit::RuntimeTargetCpuPercent(n) => {
+            Some(("executorPool.autoscaling.targetCPUUtilization".into(), n.to_string()))
+        }
         PlanEdit::JobsMaxConcurrent(n) => Some(("executor.maxConcurrentJobs".into(), n.to_string())),
         PlanEdit::Cpus(key, b, cpus) => at(key, &format!("resources.{}.cpu", block(b))).map(|k| (k, cpus.kubernetes())),
         PlanEdit::Memory(key, b, size) => {

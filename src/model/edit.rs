@@ -30,6 +30,10 @@ pub enum PlanEdit {
     MaxConcurrentExecutions(u64),
     ApiAutoscalingMax(u64),
     RuntimeAutoscalingMax(u64),
+    RuntimeAutoscalingMin(u64),
+    /// The executor pool's autoscaler's memory target, per cent of the request.
+    RuntimeTargetMemoryPercent(u64),
+    RuntimeTargetCpuPercent(u64),
     JobsMaxConcurrent(u64),
     /// Nodes of the cluster's node pool at this index.
     PoolNodes(usize, u64),
@@ -81,6 +85,9 @@ impl PlanEdit {
             PlanEdit::MaxConcurrentExecutions(_) => "runtime.max_concurrent_executions".into(),
             PlanEdit::ApiAutoscalingMax(_) => "api.autoscaling.max".into(),
             PlanEdit::RuntimeAutoscalingMax(_) => "runtime.autoscaling.max".into(),
+            PlanEdit::RuntimeAutoscalingMin(_) => "runtime.autoscaling.min".into(),
+            PlanEdit::RuntimeTargetMemoryPercent(_) => "runtime.autoscaling.target_memory_percent".into(),
+            PlanEdit::RuntimeTargetCpuPercent(_) => "runtime.autoscaling.target_cpu_percent".into(),
             PlanEdit::JobsMaxConcurrent(_) => "jobs.max_concurrent".into(),
             PlanEdit::PoolNodes(pool, _) => format!("cluster.node_pools.{pool}.nodes"),
             PlanEdit::PoolMaxNodes(pool, _) => format!("cluster.node_pools.{pool}.max_nodes"),
@@ -104,6 +111,9 @@ impl PlanEdit {
             | PlanEdit::MaxConcurrentExecutions(n)
             | PlanEdit::ApiAutoscalingMax(n)
             | PlanEdit::RuntimeAutoscalingMax(n)
+            | PlanEdit::RuntimeAutoscalingMin(n)
+            | PlanEdit::RuntimeTargetMemoryPercent(n)
+            | PlanEdit::RuntimeTargetCpuPercent(n)
             | PlanEdit::JobsMaxConcurrent(n)
             | PlanEdit::PoolNodes(_, n)
             | PlanEdit::PoolMaxNodes(_, n) => Setting::Count(*n),
@@ -129,6 +139,15 @@ impl PlanEdit {
             PlanEdit::ApiAutoscalingMax(n) => plan.api.autoscaling.as_mut().ok_or_else(lacking)?.max = count(n)?,
             PlanEdit::RuntimeAutoscalingMax(n) => {
                 plan.runtime.autoscaling.as_mut().ok_or_else(lacking)?.max = count(n)?;
+            }
+            PlanEdit::RuntimeAutoscalingMin(n) => {
+                plan.runtime.autoscaling.as_mut().ok_or_else(lacking)?.min = count(n)?;
+            }
+            PlanEdit::RuntimeTargetMemoryPercent(n) => {
+                plan.runtime.autoscaling.as_mut().ok_or_else(lacking)?.target_memory_percent = Some(count(n)?);
+            }
+            PlanEdit::RuntimeTargetCpuPercent(n) => {
+                plan.runtime.autoscaling.as_mut().ok_or_else(lacking)?.target_cpu_percent = Some(count(n)?);
             }
             PlanEdit::JobsMaxConcurrent(n) => plan.jobs.as_mut().ok_or_else(lacking)?.max_concurrent = count(n)?,
             PlanEdit::PoolNodes(pool, n) => {

@@ -1,6 +1,7 @@
 //! The report for people: figures with their arithmetic, then findings with fixes.
 
 use super::Report;
+use crate::analysis::autoscaler::Metric;
 use crate::analysis::cockroach::CockroachFigures;
 use crate::analysis::figures::{ClusterFit, Connections, PostgresMemory};
 use crate::analysis::postgres_memory::SettingsSource;
@@ -272,6 +273,16 @@ fn streaming(out: &mut String, s: &StreamingFigures) {
             let _ =
                 writeln!(out, "  memory fits            unknown (needs runtime memory limit and memory_per_execution)");
         }
+    }
+    if let Some(settled) = &s.autoscaler {
+        let why = match settled.metric {
+            Some(metric) => format!(
+                "its {} target holds there at the peak's mean, within its 10 % tolerance",
+                if metric == Metric::Memory { "memory" } else { "CPU" }
+            ),
+            None => "taken at its maximum: neither the runs' memory nor their CPU is given".into(),
+        };
+        let _ = writeln!(out, "  autoscaler             {} of its {} pods ({why})", settled.replicas, settled.maximum);
     }
     if let (Some(demand), Some(stretch)) = (s.cpu_demand_per_runtime, s.cpu_stretch.filter(|s| *s > 1.0)) {
         let _ = writeln!(

@@ -1,5 +1,6 @@
 //! `flowcap solve`'s answer for people: each option as before → after.
 
+use crate::analysis::autoscaler;
 use crate::analysis::solve::{Outcome, Strategy, most_replicas, with_runtime};
 use crate::analysis::streaming::{self, Spread};
 use crate::analysis::workload::{DEFAULT_P95_WAIT_SHARE, sized_workload, wait_text};
@@ -55,8 +56,14 @@ pub fn render(plan: &Plan, outcome: &Outcome) -> String {
                 ("executors at the peak", executors(plan), executors(&sized)),
                 ("nodes (first pool)", nodes(plan), nodes(&sized)),
             ];
+            // Where the pool's autoscaler settles at the peak's load: the pods the HTTP runs
+            // spread over, whatever its maximum.
+            let settled = |p: &Plan| autoscaler::settled(p).map(|s| format!("{} pods", s.replicas));
+            if let (Some(from), Some(to)) = (settled(plan), settled(&sized)) {
+                rows.push(("autoscaler settles at the peak", from, to));
+            }
             // The HTTP runs' memory risk, which more pods spread thinner.
-            let risk = |p: &Plan| streaming::over_memory_any_runtime(p, p.peak_runtime_replicas());
+            let risk = |p: &Plan| streaming::over_memory_any_runtime(p, autoscaler::streaming_replicas(p));
             if let (Some(from), Some(to)) = (risk(plan), risk(&sized)) {
                 rows.push(("streaming past a pod's memory fit", share_text(from), share_text(to)));
             }
@@ -161,7 +168,7 @@ fn per_slot(plan: &Plan, slots: u32) -> (String, String) {
 /// helps: under Docker's DNS one runtime takes them all, so only the balancer or more memory
 /// per runtime does.
 fn streaming_blocks(plan: &Plan) -> Option<String> {
-    let figures = streaming::figures(plan, plan.peak_runtime_replicas())?;
+    let figures = streaming::figures(plan, autoscaler::streaming_replicas(plan))?;
     let risk = figures.over_memory_any_runtime?;
     if risk * 100.0 <= plan.policy.streaming_memory_warning_percent {
         return None;

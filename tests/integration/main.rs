@@ -7,6 +7,7 @@ mod alert_rules;
 mod analysis;
 mod anti_affinity;
 mod architecture;
+mod autoscaler;
 mod ci_examples;
 mod cli;
 mod common;

@@ -102,18 +102,30 @@ fn memory_fixes(plan: &Plan, figures: &streaming::StreamingFigures) -> (String, 
     // More runtimes are offered while they are a reasonable answer: past four times today's,
     // more memory each is the change to make. Under Docker's DNS they help only behind the
     // balancer, which no plan value brings: that alternative is words, not an edit.
-    let most = plan.runtime.replicas.max(1).saturating_mul(4).min(MAX_RUNTIME_REPLICAS);
-    let replicas = streaming::replicas_within_line(plan, most)
-        .filter(|r| *r > plan.runtime.replicas || figures.spread == Spread::OneRuntime);
+    // Today's runtimes at the peak: on Kubernetes, where the pool's autoscaler settles.
+    let today = crate::analysis::autoscaler::streaming_replicas(plan);
+    let most = today.max(1).saturating_mul(4).min(MAX_RUNTIME_REPLICAS);
+    let replicas =
+        streaming::replicas_within_line(plan, most).filter(|r| *r > today || figures.spread == Spread::OneRuntime);
     match (figures.spread, replicas) {
         (Spread::OneRuntime, Some(replicas)) => words.push(format!(
             "export the override so the balancer spreads the runs evenly, with runtime.replicas: {replicas}"
         )),
         (Spread::OneRuntime, None) => words.push("export the override so the balancer spreads the runs evenly".into()),
-        (Spread::Even, Some(replicas)) => {
-            words.push(format!("runtime.replicas: {replicas}"));
-            edits.push(PlanEdit::RuntimeReplicas(u64::from(replicas)));
-        }
+        // An autoscaler runs the pods its targets ask for, within its maximum: both may move.
+        (Spread::Even, Some(replicas)) => match plan.runtime.autoscaling.filter(|_| !plan.platform.is_compose()) {
+            Some(hpa) => {
+                let held = crate::analysis::autoscaler::holding(plan, replicas, replicas).unwrap_or(hpa);
+                let changes = crate::analysis::autoscaler::edits(hpa, held);
+                let said: Vec<String> = changes.iter().map(|e| format!("{}: {}", e.path(), e.value())).collect();
+                words.push(format!("{} ({replicas} pods at the peak)", said.join(" and ")));
+                edits.extend(changes);
+            }
+            None => {
+                words.push(format!("runtime.replicas: {replicas}"));
+                edits.push(PlanEdit::RuntimeReplicas(u64::from(replicas)));
+            }
+        },
         (Spread::Even, None) => {}
     }
     if let Some(memory) = streaming::memory_within_line(plan, figures) {

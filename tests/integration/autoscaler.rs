@@ -1,0 +1,127 @@
+//! Where the executor pool's autoscaler settles at the peak, computed by hand: the fewest pods
+//! whose average use holds within the 10 % tolerance of each target, the higher of memory and
+//! CPU, within min and max; and the fixes and solve that make it run the pods the HTTP runs
+//! need, not only allow them.
+
+use flowcap::analysis::autoscaler::{Metric, Settled, holding, settled};
+use flowcap::analysis::figures::analyze;
+use flowcap::analysis::rules::{RuleId, evaluate};
+use flowcap::analysis::solve::{Outcome, solve};
+use flowcap::model::plan::Plan;
+use flowcap::model::presets::load_preset;
+
+/// The kubernetes-large preset (pods of 8 CPUs and 16 GiB requested, an autoscaler of 6–12 at
+/// 70 % CPU and 80 % memory) under `streaming`, its maximum at `max`.
+fn pool(streaming: &str, max: u32) -> Plan {
+    let mut plan = load_preset("kubernetes-large").unwrap().plan;
+    plan.workload = Some(serde_yaml::from_str(&format!("streaming: {{ {streaming} }}")).unwrap());
+    plan.runtime.autoscaling.as_mut().unwrap().max = max;
+    plan
+}
+
+const RUNS: &str = "arrivals_per_minute: 300, mean_duration: 30s, memory_per_execution: 1Gi";
+
+#[test]
+fn the_autoscaler_settles_where_each_pod_holds_its_target() {
+    // 150 runs in flight × 1 GiB; a pod holds 1.1 × 80 % × 16 GiB = 14.08 GiB before the
+    // autoscaler scales: ⌈150 ÷ 14.08⌉ = 11 pods, whatever the maximum of 30 allows.
+    let memory = Settled { replicas: 11, maximum: 30, metric: Some(Metric::Memory) };
+    assert_eq!(settled(&pool(RUNS, 30)), Some(memory));
+    // What a runtime holds at rest counts against the target: 2 GiB leaves 12.08, 13 pods.
+    let mut based = pool(RUNS, 30);
+    based.runtime.base_memory = flowcap::model::units::Bytes::gib(2);
+    assert_eq!(settled(&based).unwrap().replicas, 13);
+    // CPU: a run keeps 1 CPU busy; a pod holds 1.1 × 70 % × 8 = 6.16 CPUs: ⌈150 ÷ 6.16⌉ = 25,
+    // more than memory asks, so CPU decides; at half a CPU, ⌈75 ÷ 6.16⌉ = 13, still more.
+    let cpu = pool(&format!("{RUNS}, cpu_per_execution: 1"), 30);
+    assert_eq!(settled(&cpu), Some(Settled { replicas: 25, maximum: 30, metric: Some(Metric::Cpu) }));
+    let half = pool(&format!("{RUNS}, cpu_per_execution: 500m"), 30);
+    assert_eq!(settled(&half).unwrap(), Settled { replicas: 13, maximum: 30, metric: Some(Metric::Cpu) });
+    // Within min and max: 25 asked, 20 allowed; 11 asked, 12 kept.
+    assert_eq!(settled(&pool(&format!("{RUNS}, cpu_per_execution: 1"), 20)).unwrap().replicas, 20);
+    let mut floor = pool(RUNS, 30);
+    floor.runtime.autoscaling.as_mut().unwrap().min = 12;
+    assert_eq!(settled(&floor).unwrap().replicas, 12);
+    // Neither the runs' memory nor their CPU known: taken at the maximum.
+    let unknown = pool("arrivals_per_minute: 300, mean_duration: 30s", 30);
+    assert_eq!(settled(&unknown), Some(Settled { replicas: 30, maximum: 30, metric: None }));
+    // A pod past its target at rest (a 15 GiB runtime at 80 % of 16 GiB): every pod it may.
+    let mut heavy = pool(RUNS, 30);
+    heavy.runtime.base_memory = flowcap::model::units::Bytes::gib(15);
+    assert_eq!(settled(&heavy).unwrap().replicas, 30);
+    // No autoscaler under Compose.
+    let mut compose = pool(RUNS, 30);
+    compose.platform = flowcap::model::cluster::Platform::Compose;
+    assert_eq!(settled(&compose), None);
+}
+
+/// The report spreads the runs over the pods the autoscaler settles at, and says so.
+#[test]
+fn the_streaming_figures_spread_over_the_settled_pods() {
+    let plan = pool(RUNS, 30);
+    let figures = analyze(&plan).streaming.unwrap();
+    assert_eq!(figures.runtimes_reached, 11);
+    assert!((figures.mean_per_runtime - 150.0 / 11.0).abs() < 1e-12);
+    let dir = crate::common::tempdir("autoscaler-report");
+    std::fs::write(dir.join("p.yaml"), plan.to_file_text("test").unwrap()).unwrap();
+    let output = crate::common::flowcap().current_dir(&dir).args(["--check", "p.yaml"]).output().unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains(
+            "  autoscaler             11 of its 30 pods (its memory target holds there at the peak's mean, within its 10 % tolerance)"
+        ),
+        "{text}"
+    );
+}
+
+/// Raising the maximum alone leaves the pool at 11 pods: the fix and solve lower the memory
+/// target to the highest that settles it at the pods the runs need (29: 1.1 × 30 % × 16 GiB
+/// = 5.28 GiB a pod, ⌈150 ÷ 5.28⌉ = 29; at 31 %, 5.456 GiB, 28).
+#[test]
+fn the_fixes_make_the_autoscaler_run_the_pods_not_only_allow_them() {
+    let plan = pool(RUNS, 12);
+    let held = holding(&plan, 29, 29).unwrap();
+    assert_eq!((held.max, held.min, held.target_memory_percent), (29, 6, Some(30)));
+    let mut higher = plan.clone();
+    higher.runtime.autoscaling = Some(flowcap::model::cluster::Autoscaling { target_memory_percent: Some(31), ..held });
+    assert_eq!(settled(&higher).unwrap().replicas, 28);
+    // solve: the same autoscaler, and the risk within the policy's line after.
+    let Outcome::Cluster(sizing) = solve(&plan) else { panic!("{:?}", solve(&plan)) };
+    assert_eq!(sizing.executors, 29);
+    let sized = sizing.apply(&plan);
+    assert_eq!(sized.runtime.autoscaling.unwrap().target_memory_percent, Some(30));
+    let risky = |p: &Plan| {
+        evaluate(p, &analyze(p))
+            .into_iter()
+            .filter(|f| [RuleId::StreamingMemoryRisk, RuleId::StreamingMemoryTight].contains(&f.rule))
+            .collect::<Vec<_>>()
+    };
+    assert!(risky(&sized).is_empty(), "{:?}", risky(&sized));
+    // The check's fix carries the same edits (on a pool that may grow to hold the pods), and
+    // applied they clear the finding.
+    let mut plan = plan;
+    plan.cluster.as_mut().unwrap().node_pools[0].max_nodes = Some(12);
+    let found = risky(&plan);
+    assert_eq!(found.len(), 1);
+    let mut fixed = plan.clone();
+    for edit in &found[0].changes {
+        edit.apply(&mut fixed).unwrap();
+    }
+    assert_eq!(fixed.runtime.autoscaling, sized.runtime.autoscaling, "{found:?}");
+    assert!(risky(&fixed).is_empty());
+    // With no memory target, and the runs' CPU unknown, the pods are taken at the maximum: it
+    // alone moves. Fewer pods needed than today's maximum: the maximum stays.
+    let mut cpu_only = plan.clone();
+    cpu_only.runtime.autoscaling.as_mut().unwrap().target_memory_percent = None;
+    assert_eq!(
+        holding(&cpu_only, 29, 29).unwrap(),
+        flowcap::model::cluster::Autoscaling { max: 29, ..cpu_only.runtime.autoscaling.unwrap() }
+    );
+    assert_eq!(holding(&plan, 8, 12).unwrap(), plan.runtime.autoscaling.unwrap());
+    // Runs of 10m CPU each: even a 1 % CPU target holds at 150 × 10m ÷ (1.1 × 1 % × 8) = 18
+    // pods, so the minimum holds the 29.
+    let mut tiny = pool(&format!("{RUNS}, cpu_per_execution: 10m"), 12);
+    tiny.runtime.autoscaling.as_mut().unwrap().target_memory_percent = None;
+    let held = holding(&tiny, 29, 29).unwrap();
+    assert_eq!((held.min, held.max, held.target_cpu_percent), (29, 29, Some(70)));
+}
