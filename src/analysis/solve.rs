@@ -228,12 +228,13 @@ fn meets(workload: &Workload, replicas: u32, slots: u32) -> bool {
 }
 
 /// Whether the streaming runs on `replicas` runtimes of `slots` slots stay within the policy's
-/// warning line for memory (true when it cannot be known: no limit, no memory per run). More
-/// runtimes lower the risk under an even split; more slots raise it (their queued runs take
-/// memory first).
+/// warning line for memory, and within each runtime's CPU limit (each true when it cannot be
+/// known: no limit, no memory or CPU per run). More runtimes lower both under an even split;
+/// more slots raise them (their queued runs come first).
 fn streaming_within_line(plan: &Plan, replicas: u32, slots: u32) -> bool {
-    streaming::over_memory_any_runtime(&with_runtime(plan, replicas, slots), replicas)
-        .is_none_or(|risk| risk <= streaming::quiet_line(plan))
+    let trial = with_runtime(plan, replicas, slots);
+    streaming::over_memory_any_runtime(&trial, replicas).is_none_or(|risk| risk <= streaming::quiet_line(plan))
+        && streaming::cpu_stretch(&trial, replicas).is_none_or(|stretch| stretch <= 1.0)
 }
 
 /// The smallest value in `lo..=hi` for which the monotone `ok` holds.

@@ -112,25 +112,35 @@ pub fn over_memory_any_runtime(plan: &Plan, replicas: u32) -> Option<f64> {
     Split::of(plan, replicas)?.over_memory().map(|(_, any)| any)
 }
 
-/// The streaming figures of `plan` on `replicas` runtimes, when its workload has streaming runs.
-pub fn figures(plan: &Plan, replicas: u32) -> Option<StreamingFigures> {
-    let split = Split::of(plan, replicas)?;
-    let workload = plan.workload.as_ref()?;
-    let streaming = workload.streaming?;
+/// CPUs the runs on one of `replicas` runtimes keep busy at the peak's mean (its busy queued
+/// slots included), and how much longer every run takes past the runtime's CPU limit.
+fn cpu(plan: &Plan, split: &Split, replicas: u32) -> (Option<f64>, Option<f64>) {
+    let Some(per_run) = plan.workload.as_ref().and_then(|w| w.streaming?.cpu_per_execution) else {
+        return (None, None);
+    };
     let queued = queued_on_runtimes(plan);
     let slots = plan.runtime.max_concurrent_executions;
-    let mean = split.mean;
     // Queued runs busy on one runtime at the mean: the pooled load shared by every replica.
     let queued_busy =
         queued.map_or(0.0, |q| q.offered_load().min(f64::from(slots) * f64::from(replicas))) / f64::from(replicas);
-    let cpu_demand = streaming.cpu_per_execution.map(|per_run| {
-        let queued_cpu = queued.and_then(|q| q.cpu_per_execution).unwrap_or(per_run);
-        mean * per_run.as_f64() + queued_busy * queued_cpu.as_f64()
-    });
-    let cpu_stretch = cpu_demand
-        .zip(plan.runtime.limits.cpus)
-        .filter(|(_, limit)| limit.0 > 0)
-        .map(|(demand, limit)| (demand / limit.as_f64()).max(1.0));
+    let queued_cpu = queued.and_then(|q| q.cpu_per_execution).unwrap_or(per_run);
+    let demand = split.mean * per_run.as_f64() + queued_busy * queued_cpu.as_f64();
+    let stretch = plan.runtime.limits.cpus.filter(|limit| limit.0 > 0).map(|limit| (demand / limit.as_f64()).max(1.0));
+    (Some(demand), stretch)
+}
+
+/// How much longer every streaming run takes on `replicas` runtimes (1: not at all); `None`
+/// when it cannot be known.
+pub fn cpu_stretch(plan: &Plan, replicas: u32) -> Option<f64> {
+    cpu(plan, &Split::of(plan, replicas)?, replicas).1
+}
+
+/// The streaming figures of `plan` on `replicas` runtimes, when its workload has streaming runs.
+pub fn figures(plan: &Plan, replicas: u32) -> Option<StreamingFigures> {
+    let split = Split::of(plan, replicas)?;
+    let streaming = plan.workload.as_ref()?.streaming?;
+    let mean = split.mean;
+    let (cpu_demand, cpu_stretch) = cpu(plan, &split, replicas);
     let over = split.over_memory();
     Some(StreamingFigures {
         arrivals_per_minute: streaming.arrivals_per_minute,

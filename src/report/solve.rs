@@ -67,6 +67,12 @@ pub fn render(plan: &Plan, outcome: &Outcome) -> String {
             if let (Some(from), Some(to)) = (risk(plan), risk(&sized)) {
                 rows.push(("streaming past a pod's memory fit", share_text(from), share_text(to)));
             }
+            // And their CPU: past a pod's limit every run takes longer.
+            let stretch = |p: &Plan| streaming::cpu_stretch(p, autoscaler::streaming_replicas(p));
+            if let (Some(from), Some(to)) = (stretch(plan), stretch(&sized)) {
+                let times = |s: f64| format!("{}×", trim_decimal(s, 2));
+                rows.push(("streaming runs take (CPU stretch)", times(from), times(to)));
+            }
             if let Some(before) = before {
                 rows.extend([
                     ("concurrent executions at the peak", before.slots.to_string(), sizing.waits.slots.to_string()),

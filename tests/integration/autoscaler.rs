@@ -125,3 +125,19 @@ fn the_fixes_make_the_autoscaler_run_the_pods_not_only_allow_them() {
     let held = holding(&tiny, 29, 29).unwrap();
     assert_eq!((held.min, held.max, held.target_cpu_percent), (29, 29, Some(70)));
 }
+
+/// solve sizes for the HTTP runs' CPU too: 150 runs of 2 CPUs keep 300 CPUs busy; pods of 8
+/// CPUs stretch no run from ⌈300 ÷ 8⌉ = 38 pods (the CPU target already holds that many), and
+/// the check's streaming-cpu-stretch is gone after.
+#[test]
+fn solve_sizes_the_pool_for_the_runs_cpu() {
+    let plan = pool(&format!("{RUNS}, cpu_per_execution: 2"), 12);
+    let Outcome::Cluster(sizing) = solve(&plan) else { panic!("{:?}", solve(&plan)) };
+    assert_eq!(sizing.executors, 38);
+    let sized = sizing.apply(&plan);
+    assert_eq!(settled(&sized).unwrap().replicas, 38);
+    let stretched = |p: &Plan| evaluate(p, &analyze(p)).iter().any(|f| f.rule == RuleId::StreamingCpuStretch);
+    assert!(stretched(&plan) && !stretched(&sized));
+    let said = flowcap::report::solve::render(&plan, &solve(&plan));
+    assert!(said.contains("~ streaming runs take (CPU stretch)       3.12× → 1×"), "{said}");
+}
