@@ -3,10 +3,11 @@
 //! CPU, within min and max; and the fixes and solve that make it run the pods the HTTP runs
 //! need, not only allow them.
 
-use flowcap::analysis::autoscaler::{Metric, Settled, holding, settled};
+use flowcap::analysis::autoscaler::{Metric, Settled, edits, holding, settled};
 use flowcap::analysis::figures::analyze;
 use flowcap::analysis::rules::{RuleId, evaluate};
 use flowcap::analysis::solve::{Outcome, solve};
+use flowcap::model::edit::PlanEdit;
 use flowcap::model::plan::Plan;
 use flowcap::model::presets::load_preset;
 
@@ -37,6 +38,12 @@ fn the_autoscaler_settles_where_each_pod_holds_its_target() {
     assert_eq!(settled(&cpu), Some(Settled { replicas: 25, maximum: 30, metric: Some(Metric::Cpu) }));
     let half = pool(&format!("{RUNS}, cpu_per_execution: 500m"), 30);
     assert_eq!(settled(&half).unwrap(), Settled { replicas: 13, maximum: 30, metric: Some(Metric::Cpu) });
+    // Less: memory decides (100m: ⌈15 ÷ 6.16⌉ = 3); at a tie memory is named (450m: ⌈67.5 ÷
+    // 6.16⌉ = 11, as memory's).
+    let light = pool(&format!("{RUNS}, cpu_per_execution: 100m"), 30);
+    assert_eq!(settled(&light), Some(memory));
+    let tie = pool(&format!("{RUNS}, cpu_per_execution: 450m"), 30);
+    assert_eq!(settled(&tie), Some(memory));
     // Within min and max: 25 asked, 20 allowed; 11 asked, 12 kept.
     assert_eq!(settled(&pool(&format!("{RUNS}, cpu_per_execution: 1"), 20)).unwrap().replicas, 20);
     let mut floor = pool(RUNS, 30);
@@ -124,6 +131,18 @@ fn the_fixes_make_the_autoscaler_run_the_pods_not_only_allow_them() {
     tiny.runtime.autoscaling.as_mut().unwrap().target_memory_percent = None;
     let held = holding(&tiny, 29, 29).unwrap();
     assert_eq!((held.min, held.max, held.target_cpu_percent), (29, 29, Some(70)));
+    let before = tiny.runtime.autoscaling.unwrap();
+    assert_eq!(edits(before, held), [PlanEdit::RuntimeAutoscalingMax(29), PlanEdit::RuntimeAutoscalingMin(29)]);
+    // Runs of 100m: 15 CPUs busy; a 6 % CPU target holds ⌈15 ÷ (1.1 × 6 % × 8)⌉ = 29 pods, 7 %
+    // only 25: the CPU target is lowered to 6.
+    let mut cpu_bound = pool(&format!("{RUNS}, cpu_per_execution: 100m"), 12);
+    cpu_bound.runtime.autoscaling.as_mut().unwrap().target_memory_percent = None;
+    let held = holding(&cpu_bound, 29, 29).unwrap();
+    assert_eq!((held.min, held.max, held.target_cpu_percent), (6, 29, Some(6)));
+    assert_eq!(
+        edits(cpu_bound.runtime.autoscaling.unwrap(), held),
+        [PlanEdit::RuntimeAutoscalingMax(29), PlanEdit::RuntimeTargetCpuPercent(6)]
+    );
 }
 
 /// solve sizes for the HTTP runs' CPU too: 150 runs of 2 CPUs keep 300 CPUs busy; pods of 8
