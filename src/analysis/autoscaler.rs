@@ -28,6 +28,8 @@ pub enum Metric {
 pub struct Settled {
     /// Pods at the peak's mean load (at least, when a metric is unknown).
     pub replicas: u32,
+    /// The pods its targets ask for, before its min and max bound them.
+    pub wanted: u32,
     pub maximum: u32,
     /// The metric that asks for the most pods; `None` when neither can be known (no run's
     /// memory or CPU, or no request), and the pods are taken at the maximum.
@@ -61,7 +63,7 @@ pub fn settled(plan: &Plan) -> Option<Settled> {
         (None, Some(cpu)) => (cpu, Some(Metric::Cpu)),
         (None, None) => (hpa.max, None),
     };
-    Some(Settled { replicas: wanted.clamp(hpa.min, hpa.max.max(hpa.min)), maximum: hpa.max, metric })
+    Some(Settled { replicas: wanted.clamp(hpa.min, hpa.max.max(hpa.min)), wanted, maximum: hpa.max, metric })
 }
 
 /// ⌈x⌉ pods, at most u32::MAX.

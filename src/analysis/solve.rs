@@ -80,7 +80,9 @@ impl ClusterSizing {
         match (&mut sized.jobs, &mut sized.runtime.autoscaling) {
             (Some(jobs), _) if self.jobs => jobs.max_concurrent = self.executors,
             (_, Some(hpa)) => {
-                *hpa = self.autoscaling.unwrap_or(Autoscaling { max: self.executors.max(hpa.min), ..*hpa })
+                *hpa = self.autoscaling.unwrap_or(Autoscaling { max: self.executors.max(hpa.min), ..*hpa });
+                // The replicas stand within the bounds: a raised minimum raises them too.
+                sized.runtime.replicas = sized.runtime.replicas.max(hpa.min);
             }
             (_, None) => sized.runtime.replicas = self.executors,
         }

@@ -140,8 +140,11 @@ impl PlanEdit {
             PlanEdit::RuntimeAutoscalingMax(n) => {
                 plan.runtime.autoscaling.as_mut().ok_or_else(lacking)?.max = count(n)?;
             }
+            // The replicas stand within the bounds: a raised minimum raises them too.
             PlanEdit::RuntimeAutoscalingMin(n) => {
-                plan.runtime.autoscaling.as_mut().ok_or_else(lacking)?.min = count(n)?;
+                let min = count(n)?;
+                plan.runtime.autoscaling.as_mut().ok_or_else(lacking)?.min = min;
+                plan.runtime.replicas = plan.runtime.replicas.max(min);
             }
             PlanEdit::RuntimeTargetMemoryPercent(n) => {
                 plan.runtime.autoscaling.as_mut().ok_or_else(lacking)?.target_memory_percent = Some(count(n)?);

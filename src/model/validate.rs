@@ -313,6 +313,20 @@ impl Plan {
                     "needs a CPU or a memory target (without either, Kubernetes scales on 80 % CPU)".to_string(),
                 );
             }
+            // The chart's executor-pool template renders both metrics, set or not; the API
+            // server refuses a Utilization target without a value.
+            if key == "runtime"
+                && self.platform == Platform::Kubernetes
+                && (hpa.target_cpu_percent.is_none() || hpa.target_memory_percent.is_none())
+            {
+                return invalid(
+                    &format!("{key}.autoscaling"),
+                    "the chart's executor-pool autoscaler renders both the CPU and the memory metric: give both \
+                     target_cpu_percent and target_memory_percent (the API server refuses a Utilization target without \
+                     a value)"
+                        .to_string(),
+                );
+            }
             if hpa.target_cpu_percent == Some(0) || hpa.target_memory_percent == Some(0) {
                 return invalid(
                     &format!("{key}.autoscaling"),

@@ -276,10 +276,16 @@ fn streaming(out: &mut String, s: &StreamingFigures) {
     }
     if let Some(settled) = &s.autoscaler {
         let why = match settled.metric {
-            Some(metric) => format!(
-                "its {} target holds there at the peak's mean, within its 10 % tolerance",
-                if metric == Metric::Memory { "memory" } else { "CPU" }
-            ),
+            Some(metric) => {
+                let target = if metric == Metric::Memory { "memory" } else { "CPU" };
+                if settled.wanted > settled.replicas {
+                    format!("at its maximum: its {target} target asks for {} at the peak's mean", settled.wanted)
+                } else if settled.wanted < settled.replicas {
+                    format!("at its minimum: its {target} target asks for {} at the peak's mean", settled.wanted)
+                } else {
+                    format!("its {target} target holds there at the peak's mean, within its 10 % tolerance")
+                }
+            }
             None => "taken at its maximum: neither the runs' memory nor their CPU is given".into(),
         };
         let _ = writeln!(out, "  autoscaler             {} of its {} pods ({why})", settled.replicas, settled.maximum);

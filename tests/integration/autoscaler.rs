@@ -26,7 +26,7 @@ const RUNS: &str = "arrivals_per_minute: 300, mean_duration: 30s, memory_per_exe
 fn the_autoscaler_settles_where_each_pod_holds_its_target() {
     // 150 runs in flight × 1 GiB; a pod holds 1.1 × 80 % × 16 GiB = 14.08 GiB before the
     // autoscaler scales: ⌈150 ÷ 14.08⌉ = 11 pods, whatever the maximum of 30 allows.
-    let memory = Settled { replicas: 11, maximum: 30, metric: Some(Metric::Memory) };
+    let memory = Settled { replicas: 11, wanted: 11, maximum: 30, metric: Some(Metric::Memory) };
     assert_eq!(settled(&pool(RUNS, 30)), Some(memory));
     // What a runtime holds at rest counts against the target: 2 GiB leaves 12.08, 13 pods.
     let mut based = pool(RUNS, 30);
@@ -35,9 +35,9 @@ fn the_autoscaler_settles_where_each_pod_holds_its_target() {
     // CPU: a run keeps 1 CPU busy; a pod holds 1.1 × 70 % × 8 = 6.16 CPUs: ⌈150 ÷ 6.16⌉ = 25,
     // more than memory asks, so CPU decides; at half a CPU, ⌈75 ÷ 6.16⌉ = 13, still more.
     let cpu = pool(&format!("{RUNS}, cpu_per_execution: 1"), 30);
-    assert_eq!(settled(&cpu), Some(Settled { replicas: 25, maximum: 30, metric: Some(Metric::Cpu) }));
+    assert_eq!(settled(&cpu), Some(Settled { replicas: 25, wanted: 25, maximum: 30, metric: Some(Metric::Cpu) }));
     let half = pool(&format!("{RUNS}, cpu_per_execution: 500m"), 30);
-    assert_eq!(settled(&half).unwrap(), Settled { replicas: 13, maximum: 30, metric: Some(Metric::Cpu) });
+    assert_eq!(settled(&half).unwrap(), Settled { replicas: 13, wanted: 13, maximum: 30, metric: Some(Metric::Cpu) });
     // Less: memory decides (100m: ⌈15 ÷ 6.16⌉ = 3); at a tie memory is named (450m: ⌈67.5 ÷
     // 6.16⌉ = 11, as memory's).
     let light = pool(&format!("{RUNS}, cpu_per_execution: 100m"), 30);
@@ -51,7 +51,7 @@ fn the_autoscaler_settles_where_each_pod_holds_its_target() {
     assert_eq!(settled(&floor).unwrap().replicas, 12);
     // Neither the runs' memory nor their CPU known: taken at the maximum.
     let unknown = pool("arrivals_per_minute: 300, mean_duration: 30s", 30);
-    assert_eq!(settled(&unknown), Some(Settled { replicas: 30, maximum: 30, metric: None }));
+    assert_eq!(settled(&unknown), Some(Settled { replicas: 30, wanted: 30, maximum: 30, metric: None }));
     // A pod past its target at rest (a 15 GiB runtime at 80 % of 16 GiB): every pod it may.
     let mut heavy = pool(RUNS, 30);
     heavy.runtime.base_memory = flowcap::model::units::Bytes::gib(15);
@@ -116,27 +116,27 @@ fn the_fixes_make_the_autoscaler_run_the_pods_not_only_allow_them() {
     }
     assert_eq!(fixed.runtime.autoscaling, sized.runtime.autoscaling, "{found:?}");
     assert!(risky(&fixed).is_empty());
-    // With no memory target, and the runs' CPU unknown, the pods are taken at the maximum: it
+    // Neither the runs' memory nor their CPU known: the pods are taken at the maximum, which
     // alone moves. Fewer pods needed than today's maximum: the maximum stays.
-    let mut cpu_only = plan.clone();
-    cpu_only.runtime.autoscaling.as_mut().unwrap().target_memory_percent = None;
-    assert_eq!(
-        holding(&cpu_only, 29, 29).unwrap(),
-        flowcap::model::cluster::Autoscaling { max: 29, ..cpu_only.runtime.autoscaling.unwrap() }
-    );
+    let unknown = pool("arrivals_per_minute: 300, mean_duration: 30s", 12);
+    let hpa = unknown.runtime.autoscaling.unwrap();
+    assert_eq!(holding(&unknown, 29, 29).unwrap(), flowcap::model::cluster::Autoscaling { max: 29, ..hpa });
     assert_eq!(holding(&plan, 8, 12).unwrap(), plan.runtime.autoscaling.unwrap());
-    // Runs of 10m CPU each: even a 1 % CPU target holds at 150 × 10m ÷ (1.1 × 1 % × 8) = 18
-    // pods, so the minimum holds the 29.
-    let mut tiny = pool(&format!("{RUNS}, cpu_per_execution: 10m"), 12);
-    tiny.runtime.autoscaling.as_mut().unwrap().target_memory_percent = None;
+    // Runs of 10m CPU, their memory unknown: even a 1 % CPU target holds at 150 × 10m ÷ (1.1 ×
+    // 1 % × 8) = 18 pods, so the minimum holds the 29 (and the replicas rise with it).
+    let mut tiny = pool("arrivals_per_minute: 300, mean_duration: 30s, cpu_per_execution: 10m", 12);
     let held = holding(&tiny, 29, 29).unwrap();
     assert_eq!((held.min, held.max, held.target_cpu_percent), (29, 29, Some(70)));
-    let before = tiny.runtime.autoscaling.unwrap();
-    assert_eq!(edits(before, held), [PlanEdit::RuntimeAutoscalingMax(29), PlanEdit::RuntimeAutoscalingMin(29)]);
+    let changes = edits(tiny.runtime.autoscaling.unwrap(), held);
+    assert_eq!(changes, [PlanEdit::RuntimeAutoscalingMax(29), PlanEdit::RuntimeAutoscalingMin(29)]);
+    for edit in changes {
+        edit.apply(&mut tiny).unwrap();
+    }
+    assert_eq!(tiny.runtime.replicas, 29);
+    assert!(tiny.validate().is_ok());
     // Runs of 100m: 15 CPUs busy; a 6 % CPU target holds ⌈15 ÷ (1.1 × 6 % × 8)⌉ = 29 pods, 7 %
-    // only 25: the CPU target is lowered to 6.
-    let mut cpu_bound = pool(&format!("{RUNS}, cpu_per_execution: 100m"), 12);
-    cpu_bound.runtime.autoscaling.as_mut().unwrap().target_memory_percent = None;
+    // only 25: the CPU target is lowered to 6 (the memory one cannot help: no run's memory).
+    let cpu_bound = pool("arrivals_per_minute: 300, mean_duration: 30s, cpu_per_execution: 100m", 12);
     let held = holding(&cpu_bound, 29, 29).unwrap();
     assert_eq!((held.min, held.max, held.target_cpu_percent), (6, 29, Some(6)));
     assert_eq!(
@@ -159,4 +159,53 @@ fn solve_sizes_the_pool_for_the_runs_cpu() {
     assert!(stretched(&plan) && !stretched(&sized));
     let said = flowcap::report::solve::render(&plan, &solve(&plan));
     assert!(said.contains("~ streaming runs take (CPU stretch)       3.12× → 1×"), "{said}");
+}
+
+/// A maximum below what the targets ask for is said as such: 600 runs of 512 MiB ask for
+/// ⌈300 ÷ 14.08⌉ = 22 pods; the maximum of 12 holds it there.
+#[test]
+fn an_autoscaler_at_its_maximum_says_what_its_target_asks_for() {
+    let plan = pool("arrivals_per_minute: 1200, mean_duration: 30s, memory_per_execution: 512Mi", 12);
+    assert_eq!(settled(&plan), Some(Settled { replicas: 12, wanted: 22, maximum: 12, metric: Some(Metric::Memory) }));
+    let dir = crate::common::tempdir("autoscaler-capped");
+    std::fs::write(dir.join("p.yaml"), plan.to_file_text("test").unwrap()).unwrap();
+    let output = crate::common::flowcap().current_dir(&dir).args(["--check", "p.yaml"]).output().unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("  autoscaler             12 of its 12 pods (at its maximum: its memory target asks for 22 at the peak's mean)"),
+        "{text}"
+    );
+}
+
+/// The check's fix never lowers the maximum (30 here, the pods needed fewer); and where a pod
+/// requests its limit, a bigger limit keeps the request, or the memory target would settle the
+/// pool on fewer pods.
+#[test]
+fn the_fixes_keep_the_maximum_the_replicas_and_the_request() {
+    let mut plan = pool(RUNS, 30);
+    plan.cluster.as_mut().unwrap().node_pools[0].max_nodes = Some(12);
+    let found: Vec<_> =
+        evaluate(&plan, &analyze(&plan)).into_iter().filter(|f| f.rule == RuleId::StreamingMemoryRisk).collect();
+    assert_eq!(found[0].changes, [PlanEdit::RuntimeTargetMemoryPercent(30)], "{found:?}");
+    // Limits without requests: the memory fix pins the request at the limit it had.
+    let mut unrequested = pool("arrivals_per_minute: 60, mean_duration: 45s, memory_per_execution: 1Gi", 10);
+    unrequested.runtime.reservations = Default::default();
+    unrequested.runtime.limits = flowcap::model::resources::Resources {
+        cpus: Some(flowcap::model::units::Cpus::whole(4)),
+        memory: Some(flowcap::model::units::Bytes::gib(8)),
+    };
+    unrequested.cluster.as_mut().unwrap().node_pools[0].max_nodes = Some(12);
+    let found: Vec<_> = evaluate(&unrequested, &analyze(&unrequested))
+        .into_iter()
+        .filter(|f| f.rule == RuleId::StreamingMemoryRisk)
+        .collect();
+    let fix = found[0].fix.as_deref().unwrap();
+    assert!(fix.contains("with runtime.reservations.memory: 8 GiB (the request it has now"), "{fix}");
+    let mut fixed = unrequested.clone();
+    for edit in &found[0].changes {
+        edit.apply(&mut fixed).unwrap();
+    }
+    assert_eq!(settled(&fixed).unwrap().replicas, settled(&unrequested).unwrap().replicas);
+    let risky = |p: &Plan| evaluate(p, &analyze(p)).iter().any(|f| f.rule == RuleId::StreamingMemoryRisk);
+    assert!(risky(&unrequested) && !risky(&fixed));
 }

@@ -437,16 +437,40 @@ fn solve_sizes_the_nodes_for_every_order_the_scheduler_may_meet() {
 #[test]
 fn values_are_read_as_kubernetes_reads_them() {
     // Decimal units are decimal: 2100M is 1.96 GiB, under a 2Gi limit. Limits without
-    // requests are the requests. A CPU-only autoscaler has no memory target. "3" and 3.0 are 3.
-    let text = "api:\n  replicaCount: \"3\"\n  resources:\n    requests: { cpu: 1500m, memory: 2100M }\n    limits: { cpu: \"2\", memory: 2Gi }\n\
+    // requests are the requests. The API's autoscaler renders a metric only for a target that
+    // is set: CPU-only, it has no memory target. "3" and 3.0 are 3.
+    let text = "api:\n  replicaCount: \"3\"\n  resources:\n    requests: { cpu: 1500m, memory: 2100M }\n    limits: { cpu: \"2\", memory: 2Gi }\n  \
+                autoscaling: { enabled: true, minReplicas: 3, maxReplicas: 6, targetMemoryUtilization: null }\n\
                 executorPool:\n  replicaCount: 3.0\n  resources:\n    requests: null\n    limits: { cpu: 4, memory: 8Gi }\n  \
-                autoscaling: { enabled: true, minReplicas: 3, maxReplicas: 6, targetMemoryUtilization: null }\n";
+                autoscaling: { enabled: true, minReplicas: 3, maxReplicas: 6 }\n";
     let mut plan = values(&[("v.yaml", text)]).unwrap();
     assert_eq!(plan.api.replicas, 3);
     assert_eq!(plan.api.reservations.memory, Some(Bytes(2_100_000_000)));
     assert_eq!(plan.runtime.reservations, flowcap::model::resources::Resources::default());
-    let hpa = plan.runtime.autoscaling.unwrap();
+    let hpa = plan.api.autoscaling.unwrap();
     assert_eq!((hpa.target_cpu_percent, hpa.target_memory_percent), (Some(70), None));
+    // The executor pool's template renders both metrics whatever they are: unset or 0 is an
+    // HPA the API server refuses, so bad input where it stands.
+    for target in ["targetMemoryUtilization: null", "targetCPUUtilization: 0"] {
+        let text = format!("executorPool:\n  autoscaling: {{ enabled: true, {target} }}\n");
+        let error = values(&[("v.yaml", &text)]).unwrap_err().to_string();
+        assert!(
+            error.contains("v.yaml:2:33: executorPool.autoscaling.")
+                && error.contains("the chart's executor-pool autoscaler renders this metric whether or not it is set"),
+            "{error}"
+        );
+    }
+    // A plan for the chart likewise.
+    let plan_text = "platform: kubernetes\npostgres: { external: true }\nruntime:\n  replicas: 2\n  autoscaling: \
+                     { min: 2, max: 4, target_cpu_percent: 70, target_memory_percent: null }\ncluster:\n  node_pools:\n    \
+                     - { name: n, nodes: 2, cpus: 8, memory: 32Gi }\n";
+    let error = flowcap::model::load::parse_plan("p.yaml", plan_text).unwrap_err().to_string();
+    assert!(
+        error.contains("p.yaml:5:3: runtime.autoscaling: the chart's executor-pool autoscaler renders both"),
+        "{error}"
+    );
+    let hpa = plan.runtime.autoscaling.unwrap();
+    assert_eq!((hpa.target_cpu_percent, hpa.target_memory_percent), (Some(70), Some(80)));
     plan.cluster = Some(flowcap::model::cluster::Cluster {
         node_pools: vec![flowcap::model::cluster::NodePool {
             allocatable: Some(flowcap::model::resources::Resources {

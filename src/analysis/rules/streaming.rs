@@ -115,7 +115,7 @@ fn memory_fixes(plan: &Plan, figures: &streaming::StreamingFigures) -> (String, 
         // An autoscaler runs the pods its targets ask for, within its maximum: both may move.
         (Spread::Even, Some(replicas)) => match plan.runtime.autoscaling.filter(|_| !plan.platform.is_compose()) {
             Some(hpa) => {
-                let held = crate::analysis::autoscaler::holding(plan, replicas, replicas).unwrap_or(hpa);
+                let held = crate::analysis::autoscaler::holding(plan, replicas, hpa.max).unwrap_or(hpa);
                 let changes = crate::analysis::autoscaler::edits(hpa, held);
                 let said: Vec<String> = changes.iter().map(|e| format!("{}: {}", e.path(), e.value())).collect();
                 words.push(format!("{} ({replicas} pods at the peak)", said.join(" and ")));
@@ -129,9 +129,23 @@ fn memory_fixes(plan: &Plan, figures: &streaming::StreamingFigures) -> (String, 
         (Spread::Even, None) => {}
     }
     if let Some(memory) = streaming::memory_within_line(plan, figures) {
-        words.push(format!("runtime.limits.memory: {}", memory));
+        // A pod without a memory request requests its limit, and a memory target scales on
+        // the request: a bigger limit alone would leave the autoscaler fewer pods. The request
+        // is kept where it is.
+        let kept = plan.runtime.limits.memory.filter(|_| plan.runtime.reservations.memory.is_none()).filter(|_| {
+            figures.autoscaler.is_some_and(|s| s.metric == Some(crate::analysis::autoscaler::Metric::Memory))
+        });
+        match kept {
+            Some(request) => words.push(format!(
+                "runtime.limits.memory: {memory} with runtime.reservations.memory: {request} (the request it has now, so the autoscaler keeps its pods)"
+            )),
+            None => words.push(format!("runtime.limits.memory: {memory}")),
+        }
         if edits.is_empty() {
             edits.push(PlanEdit::Memory(ServiceKey::Runtime, Block::Limits, memory));
+            if let Some(request) = kept {
+                edits.push(PlanEdit::Memory(ServiceKey::Runtime, Block::Reservations, request));
+            }
         }
     }
     words.push(

@@ -176,14 +176,27 @@ pub fn import(files: &[ValuesFile]) -> Result<Imported, InputError> {
         let replicas = if workload.switch == Switch::InternalDatabase { replicas.max(1) } else { replicas };
         let autoscaling = if workload.autoscaling && reader.flag(&at("autoscaling.enabled"))? {
             reader.place(&format!("{}.autoscaling", workload.plan), &at("autoscaling"));
+            // The API's and the web's templates render a metric only for a target that is set and
+            // not 0; the executor pool's renders both, and the API server refuses one unset or 0.
+            let min = reader.count(&at("autoscaling.minReplicas"), &format!("{}.autoscaling.min", workload.plan))?;
+            let max = reader.count(&at("autoscaling.maxReplicas"), &format!("{}.autoscaling.max", workload.plan))?;
+            let target = |key: &str| -> Result<Option<u32>, InputError> {
+                let target = reader.optional_count(&at(key))?.filter(|t| *t > 0);
+                if target.is_none() && workload.plan == ServiceKey::Runtime {
+                    return Err(reader.error(
+                        &at(key),
+                        "the chart's executor-pool autoscaler renders this metric whether or not it is set, and the \
+                         API server refuses a Utilization target that is unset or 0: give a per cent from 1"
+                            .into(),
+                    ));
+                }
+                Ok(target)
+            };
             Some(Autoscaling {
-                min: reader.count(&at("autoscaling.minReplicas"), &format!("{}.autoscaling.min", workload.plan))?,
-                max: reader.count(&at("autoscaling.maxReplicas"), &format!("{}.autoscaling.max", workload.plan))?,
-                // The chart renders a metric only for a target that is set and not 0.
-                target_cpu_percent: reader.optional_count(&at("autoscaling.targetCPUUtilization"))?.filter(|t| *t > 0),
-                target_memory_percent: reader
-                    .optional_count(&at("autoscaling.targetMemoryUtilization"))?
-                    .filter(|t| *t > 0),
+                min,
+                max,
+                target_cpu_percent: target("autoscaling.targetCPUUtilization")?,
+                target_memory_percent: target("autoscaling.targetMemoryUtilization")?,
             })
         } else {
             None
