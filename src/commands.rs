@@ -204,8 +204,8 @@ pub fn diff(args: &PlanArgs) -> ExitCode {
     match start(args) {
         Ok(inputs) => match inputs.compared() {
             Some(deployed) => {
-                print(&flowcap::report::drift::render(&flowcap::analysis::drift::compare(
-                    &deployed.plan,
+                print(&flowcap::report::drift::render(&flowcap::analysis::drift::compare_deployment(
+                    deployed,
                     &inputs.loaded.plan,
                 )));
                 ExitCode::SUCCESS

@@ -7,7 +7,7 @@ use crate::analysis::postgres_memory::PostgresMemory;
 use crate::io::error::InputError;
 use crate::io::write::{WRITTEN_BY, same_file, written_by_flowcap};
 use crate::model::cluster::{Cluster, NodePool, Platform, Provider};
-use crate::model::load::{LoadedPlan, Locator, load_plan_file, read_text_file};
+use crate::model::load::{LoadedPlan, Locator, load_plan_file_with, read_text_file};
 use crate::model::observed::Observed;
 use crate::model::plan::Plan;
 use crate::model::presets::load_preset;
@@ -178,7 +178,13 @@ impl Deployment {
 pub fn resolve(request: &Request, shell: Environment) -> Result<Inputs, InputError> {
     let names = ServiceNames::parse(&request.services)?;
     let named = match (&request.plan, &request.preset) {
-        (Some(path), _) => Some(load_plan_file(path)?),
+        // `--nodes` gives a Kubernetes plan its cluster, whether or not the file has one.
+        (Some(path), _) => Some(load_plan_file_with(path, |plan| {
+            if let (Some((nodes, cpus, memory)), Platform::Kubernetes) = (request.nodes, plan.platform) {
+                plan.cluster.get_or_insert_with(Cluster::default).node_pools =
+                    vec![NodePool::new("nodes", nodes, cpus, memory)];
+            }
+        })?),
         (None, Some(preset)) => Some(load_preset(preset)?),
         (None, None) => None,
     };

@@ -5,6 +5,7 @@
 use crate::analysis::postgres_memory::PostgresMemory;
 use crate::model::chart::chart_workload;
 use crate::model::cluster::{Autoscaling, Platform};
+use crate::model::load::{LoadedPlan, Locator};
 use crate::model::plan::Plan;
 use crate::model::resources::Resources;
 use crate::model::service::ServiceKey;
@@ -38,6 +39,11 @@ pub fn fix(change: &Difference, platform: Platform) -> String {
         "monitoring" => {
             "stop the monitoring profile (run without --profile monitoring), or set monitoring: true".into()
         }
+        "postgres.version" => format!(
+            "the image runs PostgreSQL {0}: set postgres.version: {0}, or run a PostgreSQL {1} image (PGTune's settings, \
+             io_method among them, are a version's: an older server refuses a newer one's at start)",
+            change.deployed, change.planned
+        ),
         // The override never changes a seccomp profile: the operator's compose file says it.
         "postgres.io_uring" if change.planned == "true" => {
             "run the postgres service with security_opt: [seccomp=unconfined] (flowcap's override never adds it), \
@@ -199,6 +205,23 @@ impl Changes<'_> {
 
 /// Every value the deployment sets differently from the plan. Settings compose files cannot
 /// express (the host, the policy, the workload, connection headroom) are not compared.
+/// Every value where the deployment read as `deployment` differs from the plan, and the
+/// PostgreSQL major version where its image's tag names one (a version not read is no
+/// difference): PGTune's settings, `io_method` among them, are a version's.
+pub fn compare_deployment(deployment: &LoadedPlan, planned: &Plan) -> Vec<Difference> {
+    let mut found = compare(&deployment.plan, planned);
+    let read = matches!(&deployment.locator, Locator::Deployment(places) if places.contains_key("postgres.version"));
+    let (deployed, planned_version) = (deployment.plan.postgres.version, planned.postgres.version);
+    if read && !planned.postgres.external && deployed != planned_version {
+        found.push(Difference {
+            path: "postgres.version".into(),
+            deployed: deployed.to_string(),
+            planned: planned_version.to_string(),
+        });
+    }
+    found
+}
+
 pub fn compare(deployed: &Plan, planned: &Plan) -> Vec<Difference> {
     let mut changes = Changes { deployed, planned, found: Vec::new() };
     changes.field("api.replicas", |p| p.api.replicas);

@@ -138,9 +138,14 @@ fn describe_io(error: &std::io::Error) -> String {
 }
 
 pub fn load_plan_file(path: &Path) -> Result<LoadedPlan, InputError> {
+    load_plan_file_with(path, |_| {})
+}
+
+/// A plan file with what the command line gives (`--nodes`' cluster) set before it is judged.
+pub fn load_plan_file_with(path: &Path, given: impl FnOnce(&mut Plan)) -> Result<LoadedPlan, InputError> {
     refuse_variables_file(path, "a plan: give it with --env-file, and the plan as YAML (flowcap init writes one)")?;
     let text = read_text_file(path)?;
-    parse_plan(&path.display().to_string(), &text)
+    parse_plan_with(&path.display().to_string(), &text, given)
 }
 
 /// A variables file (`.env`, `prod.env`, `.env.example`) where YAML is expected: say what it
@@ -159,6 +164,10 @@ pub fn refuse_variables_file(path: &Path, not_what: &str) -> Result<(), InputErr
 
 /// Parses and validates plan YAML. `file` names the source in messages.
 pub fn parse_plan(file: &str, text: &str) -> Result<LoadedPlan, InputError> {
+    parse_plan_with(file, text, |_| {})
+}
+
+fn parse_plan_with(file: &str, text: &str, given: impl FnOnce(&mut Plan)) -> Result<LoadedPlan, InputError> {
     let lines = KeyLines::scan(text);
     // An empty file is more likely a failed write or the wrong file than a wish for defaults.
     let only_comments = text.lines().all(|line| line.trim().is_empty() || line.trim_start().starts_with('#'));
@@ -178,6 +187,7 @@ pub fn parse_plan(file: &str, text: &str) -> Result<LoadedPlan, InputError> {
         Ok(()) => error,
     })?;
     let mut plan = plan;
+    given(&mut plan);
     if plan.postgres.managed.is_some() {
         // Read from the document, not the key lines, so `postgres: { max_connections: 300 }` counts.
         let document = yaml::parse(file, text)?;

@@ -306,7 +306,7 @@ impl Report {
     /// Adds a `drift` finding for every value where `deployment` differs from the plan,
     /// located in the compose files.
     pub fn with_drift(mut self, deployment: &LoadedPlan, plan: &Plan) -> Report {
-        self.drift = drift::compare(&deployment.plan, plan);
+        self.drift = drift::compare_deployment(deployment, plan);
         for change in &self.drift {
             // The deployment changes, not the plan: no plan edits.
             // Held to Helm values, the value also goes by the chart's key the operator edits.

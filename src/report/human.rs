@@ -60,10 +60,12 @@ fn cluster(out: &mut String, fit: &ClusterFit) {
                 let which: Vec<String> =
                     order.pending.iter().map(|p| format!("{} {}", name(&p.workload), p.pods)).collect();
                 let order: Vec<String> = order.order.iter().map(|w| name(w)).collect();
+                let covered = if scheduled.every_order { "of every order" } else { "of the orders tried" };
                 format!(
-                    "{pending} pod(s) Pending {when} ({}) when the pods arrive as {}",
+                    "{pending} pod(s) Pending {when} ({}) when the pods arrive as {} (the most {covered}, {})",
                     which.join(", "),
-                    order.join(", ")
+                    order.join(", "),
+                    scheduled.orders
                 )
             }
         }

@@ -358,4 +358,14 @@ fn fixes_to_a_cluster_from_nodes_flags_name_the_flag() {
     let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     assert!(stdout.contains("cluster.node_pools.0.nodes to"), "{stdout}");
     assert_eq!(stderr.matches(note).count(), 1, "{stderr}");
+    // A plan without a cluster takes --nodes' (as --help says); without the flag it needs one.
+    let text = std::fs::read_to_string(&plan).unwrap();
+    std::fs::write(&plan, &text[..text.find("cluster:").unwrap()]).unwrap();
+    let check = |nodes: &[&str]| crate::common::flowcap().arg("--check").arg(&plan).args(nodes).output().unwrap();
+    let given = check(&["--nodes", "3", "--node-cpus", "8", "--node-memory", "32Gi"]);
+    assert_eq!(given.status.code(), Some(1), "{}", String::from_utf8_lossy(&given.stderr));
+    assert!(String::from_utf8_lossy(&given.stdout).contains("pool nodes             3 nodes"));
+    let missing = check(&[]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("a Kubernetes plan needs a `cluster:`"));
 }

@@ -386,7 +386,7 @@ impl Writer<'_> {
         if io_method && plan.postgres.io_uring && !deployed.postgres.io_uring {
             return Err(self.base.error_at(
                 &format!("services.{name}"),
-                "runs under Docker's default seccomp profile, which blocks io_uring, and the plan's \
+                "runs under a seccomp profile (Docker's default, or a file of its own), which blocks io_uring, and the plan's \
                  postgres.io_uring has PGTune write io_method = io_uring (PostgreSQL 18 would not start): set \
                  postgres.io_uring: false, or run the service with security_opt: [seccomp=unconfined]"
                     .into(),
