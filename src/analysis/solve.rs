@@ -103,13 +103,11 @@ impl ClusterSizing {
     /// The sizing as a fix says it.
     pub fn describe(&self, plan: &Plan) -> String {
         let set: Vec<String> = self.changes(plan).iter().map(|c| format!("{} to {}", c.path(), c.value())).collect();
-        format!(
-            "set {} (pool {}): {} slots at the peak, p95 wait {}",
-            set.join(" and "),
-            self.pool,
-            self.waits.slots,
-            wait_text(self.waits.p95_wait_seconds)
-        )
+        // The wait is the queued runs': with none, it says nothing.
+        let queued = plan.workload.as_ref().and_then(|w| w.queued).is_some_and(|q| q.arrivals_per_minute > 0.0);
+        let wait =
+            if queued { format!(", p95 wait {}", wait_text(self.waits.p95_wait_seconds)) } else { String::new() };
+        format!("set {} (pool {}): {} slots at the peak{wait}", set.join(" and "), self.pool, self.waits.slots)
     }
 
     /// The plan keys it sets, as a fix's edits: only those it changes.

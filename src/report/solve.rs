@@ -73,9 +73,17 @@ pub fn render(plan: &Plan, outcome: &Outcome) -> String {
                 let times = |s: f64| format!("{}×", trim_decimal(s, 2));
                 rows.push(("streaming runs take (CPU stretch)", times(from), times(to)));
             }
+            // The waits are the queued runs': with none, only the slots mean anything.
+            let queued = plan.workload.as_ref().and_then(|w| w.queued).is_some_and(|q| q.arrivals_per_minute > 0.0);
             if let Some(before) = before {
+                rows.push((
+                    "concurrent executions at the peak",
+                    before.slots.to_string(),
+                    sizing.waits.slots.to_string(),
+                ));
+            }
+            if let Some(before) = before.filter(|_| queued) {
                 rows.extend([
-                    ("concurrent executions at the peak", before.slots.to_string(), sizing.waits.slots.to_string()),
                     (
                         "utilisation",
                         format!("{} %", percent(before.utilisation)),

@@ -159,6 +159,9 @@ fn solve_sizes_the_pool_for_the_runs_cpu() {
     assert!(stretched(&plan) && !stretched(&sized));
     let said = flowcap::report::solve::render(&plan, &solve(&plan));
     assert!(said.contains("~ streaming runs take (CPU stretch)       3.12× → 1×"), "{said}");
+    // No queued runs: no waits to speak of.
+    assert!(said.starts_with("set runtime.autoscaling.max to 38 and cluster.node_pools.0.max_nodes to 13 (pool general): 760 slots at the peak\n"), "{said}");
+    assert!(!said.contains("p95 wait") && !said.contains("utilisation"), "{said}");
 }
 
 /// A maximum below what the targets ask for is said as such: 600 runs of 512 MiB ask for
