@@ -87,7 +87,7 @@ fn orders(model: &crate::model::cluster::Cluster, workloads: &[Workload], goal: 
         }
         // Past its bound the search covered some orders, not all: what it found stands beside
         // what the few orders find.
-        result = Scheduling { orders: 0, every_order: false, ..search.result };
+        result = Scheduling { every_order: false, ..search.result };
     }
     for order in few_orders(workloads) {
         if goal != Goal::Worst && result.now.is_some() && (now_only || result.at_maximum.is_some()) {

@@ -279,3 +279,23 @@ fn the_order_that_strands_the_most_pods_is_reported() {
     assert_eq!(now.order, ["big", "small"]);
     assert_eq!(now.pending.iter().map(|p| (p.workload.as_str(), p.pods)).collect::<Vec<_>>(), [("small", 2)]);
 }
+
+/// Pods that wait only at the maximum are found in every order too, and the spread cost there
+/// is the cluster autoscaler's maximum: one node of 8 CPUs without one holds 1 runtime of 6
+/// CPUs now, and the 4 at the maximum need 4 nodes, 3 more. On 100 nodes or more the few
+/// orders are tried (3 of them for 2 workloads), each of them, for the most pods Pending.
+#[test]
+fn pods_pending_only_at_the_maximum_and_the_nodes_that_holds_them() {
+    let workloads = [workload("runtime", 1, 4, 6_000, 4), workload("api", 1, 1, 1_000, 1)];
+    let search = every_order(&nodes(&[pool(1, None, 8, 32)], 0), &workloads);
+    assert!(search.every_order && search.now.is_none(), "{search:?}");
+    let at_maximum = search.at_maximum.unwrap();
+    assert_eq!((at_maximum.pending[0].workload.as_str(), at_maximum.pending[0].pods), ("runtime", 3));
+    assert_eq!(at_maximum.extra_nodes, Some(3));
+    // 100 nodes: the few orders, not the search; 4 more runtimes than nodes wait at the maximum.
+    let large = [workload("runtime", 100, 104, 6_000, 4), workload("api", 1, 1, 1_000, 1)];
+    let search = every_order(&nodes(&[pool(100, None, 8, 32)], 0), &large);
+    assert!(!search.every_order && search.now.is_none(), "{search:?}");
+    assert_eq!(search.orders, 3);
+    assert_eq!(search.at_maximum.unwrap().pending[0].pods, 4);
+}
