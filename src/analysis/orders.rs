@@ -68,7 +68,7 @@ fn orders(model: &crate::model::cluster::Cluster, workloads: &[Workload], goal: 
         return Scheduling { orders: every, every_order: true, now: None, at_maximum: None };
     }
     let mut result = Scheduling { orders: 0, every_order: false, now: None, at_maximum: None };
-    let nodes: u32 = model.node_pools.iter().map(|p| p.max_nodes.unwrap_or(p.nodes)).sum();
+    let nodes: u32 = model.node_pools.iter().map(|p| p.max_nodes.unwrap_or(p.nodes).max(p.nodes)).sum();
     if nodes < 100 && workloads.len() <= 12 {
         let mut search = Search {
             model,
@@ -104,15 +104,16 @@ fn orders(model: &crate::model::cluster::Cluster, workloads: &[Workload], goal: 
 }
 
 /// The fewest nodes the first pool needs for every order covered to place every pod, now
-/// (more `nodes`, and as many more `max_nodes` where it has one) or at the maximum (more
-/// `max_nodes`, counted from `nodes` where it has none); `None` past 16.
+/// (more `nodes`) or at the maximum (more `max_nodes`, counted from `nodes` where it has
+/// none); `None` past 16.
 fn spread_cost(model: &crate::model::cluster::Cluster, workloads: &[Workload], now: bool) -> Option<u32> {
     (1..=16).find(|&extra| {
         let mut grown = model.clone();
         if let Some(first) = grown.node_pools.first_mut() {
+            // Now, no autoscaler adds a node: the maximum does not matter (the fix raises it
+            // as far, for the plan to stay valid).
             if now {
                 first.nodes += extra;
-                first.max_nodes = first.max_nodes.map(|m| m + extra);
             } else {
                 first.max_nodes = Some(first.max_nodes.unwrap_or(first.nodes) + extra);
             }
