@@ -278,6 +278,10 @@ fn the_order_that_strands_the_most_pods_is_reported() {
     let now = every_order(&nodes(&pools, 0), &workloads).now.unwrap();
     assert_eq!(now.order, ["big", "small"]);
     assert_eq!(now.pending.iter().map(|p| (p.workload.as_str(), p.pods)).collect::<Vec<_>>(), [("small", 2)]);
+    // Found first, the worst order stays: the milder one found after does not replace it.
+    let swapped = [workloads[1].clone(), workloads[0].clone()];
+    let now = every_order(&nodes(&pools, 0), &swapped).now.unwrap();
+    assert_eq!(now.order, ["big", "small"]);
 }
 
 /// Pods that wait only at the maximum are found in every order too, and the spread cost there
