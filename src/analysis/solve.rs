@@ -104,7 +104,7 @@ impl ClusterSizing {
     pub fn describe(&self, plan: &Plan) -> String {
         let set: Vec<String> = self.changes(plan).iter().map(|c| format!("{} to {}", c.path(), c.value())).collect();
         // The wait is the queued runs': with none, it says nothing.
-        let queued = plan.workload.as_ref().and_then(|w| w.queued).is_some_and(|q| q.arrivals_per_minute > 0.0);
+        let queued = plan.queued_runs().is_some();
         let wait =
             if queued { format!(", p95 wait {}", wait_text(self.waits.p95_wait_seconds)) } else { String::new() };
         format!("set {} (pool {}): {} slots at the peak{wait}", set.join(" and "), self.pool, self.waits.slots)

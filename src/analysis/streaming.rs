@@ -66,7 +66,7 @@ impl StreamingFigures {
 /// the queue worker; the chart's executor pool runs none (queued runs go to the Job backend's
 /// pods, or nowhere), so on Kubernetes its pods hold streaming runs only.
 fn queued_on_runtimes(plan: &Plan) -> Option<crate::model::workload::PathLoad> {
-    plan.workload.as_ref()?.queued.filter(|q| q.arrivals_per_minute > 0.0 && plan.platform.is_compose())
+    plan.queued_runs().filter(|_| plan.platform.is_compose())
 }
 
 /// How the streaming runs of `plan` on `replicas` runtimes sit on each: the spread, the

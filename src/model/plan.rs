@@ -529,6 +529,11 @@ impl Plan {
         self.service_names.get(key).map_or(key, String::as_str)
     }
 
+    /// The workload's queued runs, when it has any arriving.
+    pub fn queued_runs(&self) -> Option<crate::model::workload::PathLoad> {
+        self.workload.as_ref()?.queued.filter(|q| q.arrivals_per_minute > 0.0)
+    }
+
     /// Whether anything takes the queued runs off the queue: every runtime's queue worker under
     /// Compose; on Kubernetes only the Job backend (the chart's executor pool runs no worker).
     pub fn queue_consumed(&self) -> bool {

@@ -23,7 +23,7 @@ pub fn render(plan: &Plan, outcome: &Outcome) -> String {
     }
     // The chart's executor pool takes no queued run without the Job backend: figures for them
     // are what a consumer would make of them, and the check says none runs.
-    let queued = plan.workload.as_ref().and_then(|w| w.queued).is_some_and(|q| q.arrivals_per_minute > 0.0);
+    let queued = plan.queued_runs().is_some();
     if !plan.queue_consumed() && queued {
         out.push_str(
             "note: the chart's executor pool runs no queue worker, so none of these queued runs executes \
@@ -74,7 +74,6 @@ pub fn render(plan: &Plan, outcome: &Outcome) -> String {
                 rows.push(("streaming runs take (CPU stretch)", times(from), times(to)));
             }
             // The waits are the queued runs': with none, only the slots mean anything.
-            let queued = plan.workload.as_ref().and_then(|w| w.queued).is_some_and(|q| q.arrivals_per_minute > 0.0);
             if let Some(before) = before {
                 rows.push((
                     "concurrent executions at the peak",

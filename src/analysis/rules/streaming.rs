@@ -157,7 +157,7 @@ fn memory_fixes(plan: &Plan, figures: &streaming::StreamingFigures) -> (String, 
 /// Queued runs as the code treats them: dropped at ab1f822 (Compose), never consumed by the
 /// chart's executor pool (Kubernetes).
 fn queued_runs(plan: &Plan, findings: &mut Findings) {
-    let Some(queued) = plan.workload.as_ref().and_then(|w| w.queued).filter(|q| q.arrivals_per_minute > 0.0) else {
+    let Some(queued) = plan.queued_runs() else {
         return;
     };
     if !plan.queue_consumed() {
