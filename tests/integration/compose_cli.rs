@@ -2,7 +2,6 @@
 //! secrets never reach any output.
 
 use crate::common::{flowcap, tempdir};
-use flowcap::analysis::rules::RuleId;
 use predicates::prelude::*;
 use std::path::{Path, PathBuf};
 
@@ -219,18 +218,8 @@ fn jwt_keys_are_unknown_without_a_variables_file_and_then_no_drift() {
     flowcap().current_dir(&dir).arg("init").assert().success();
     assert!(std::fs::read_to_string(dir.join("flowcap.yaml")).unwrap().contains("shared_jwt_keys: true"));
     let drift = |dir: &std::path::Path| {
-        let output = flowcap()
-            .current_dir(dir)
-            .args(["--check", "flowcap.yaml", "-f", "docker-compose.yml", "--format", "json"])
-            .output()
-            .unwrap();
-        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-        let findings = report["findings"].as_array().unwrap().clone();
-        findings
-            .into_iter()
-            .filter(|f| f["rule"] == RuleId::Drift.as_str())
-            .map(|f| f["path"].as_str().unwrap().to_string())
-            .collect::<Vec<_>>()
+        let found = crate::common::drift_findings(dir, "flowcap.yaml");
+        found.iter().map(|f| f["path"].as_str().unwrap().to_string()).collect::<Vec<_>>()
     };
     // The CI checkout: no .env, so the keys are unknown, not missing.
     std::fs::remove_file(dir.join(".env")).unwrap();

@@ -286,19 +286,9 @@ fn the_plans_io_uring_and_version_are_held_to_the_stack() {
         "{stderr}"
     );
     let check = |dir: &Path| {
-        let output = flowcap()
-            .current_dir(dir)
-            .args(["--check", "plan.yaml", "-f", "docker-compose.yml", "--format", "json"])
-            .output()
-            .unwrap();
-        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-        report["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|f| f["rule"] == "drift")
-            .map(|f| (f["message"].as_str().unwrap().to_string(), f["fix"].as_str().unwrap().to_string()))
-            .collect::<Vec<_>>()
+        let found = crate::common::drift_findings(dir, "plan.yaml");
+        let text = |f: &serde_json::Value, key: &str| f[key].as_str().unwrap().to_string();
+        found.iter().map(|f| (text(f, "message"), text(f, "fix"))).collect::<Vec<_>>()
     };
     let drift = check(&dir);
     assert!(

@@ -99,3 +99,15 @@ pub fn assert_report_schema(files: &[std::path::PathBuf]) {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// The drift findings of `flowcap --check PLAN -f docker-compose.yml --format json` in `dir`,
+/// as JSON objects (path, message, fix).
+pub fn drift_findings(dir: &std::path::Path, plan: &str) -> Vec<serde_json::Value> {
+    let output = flowcap()
+        .current_dir(dir)
+        .args(["--check", plan, "-f", "docker-compose.yml", "--format", "json"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    report["findings"].as_array().unwrap().iter().filter(|f| f["rule"] == "drift").cloned().collect()
+}
