@@ -37,6 +37,7 @@ fn pods(groups: u32) -> Vec<PodGroup> {
             memory_limit: Some(8 << 30),
             admission: Default::default(),
             apart: Vec::new(),
+            beside: None,
         })
         .collect()
 }
@@ -61,6 +62,7 @@ fn cluster(c: &mut Criterion) {
             cpu_limit: g.cpu_limit.unwrap_or(g.cpu_request),
             memory_limit: g.memory_limit.unwrap_or(g.memory_request),
             apart: Vec::new(),
+            beside: None,
             watched: false,
             admission: g.admission,
         })

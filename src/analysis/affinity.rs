@@ -163,6 +163,27 @@ pub fn selects(selector: &LabelSelector, workload: &str) -> bool {
     by_label && by_expression
 }
 
+/// The topology domain of each pool's nodes under `topology_key` (pools with the same value
+/// share one; a pool without the label is in none); `None` for `kubernetes.io/hostname`, where
+/// every node is its own.
+fn domains(cluster: &Cluster, topology_key: &str) -> Option<Vec<Option<u32>>> {
+    (topology_key != HOSTNAME).then(|| {
+        let mut seen: Vec<String> = Vec::new();
+        cluster
+            .node_pools
+            .iter()
+            .map(|pool| {
+                let value = labels(cluster, pool).get(topology_key).cloned()?;
+                let id = seen.iter().position(|v| *v == value).unwrap_or_else(|| {
+                    seen.push(value);
+                    seen.len() - 1
+                });
+                Some(id as u32)
+            })
+            .collect()
+    })
+}
+
 /// For each workload (plan keys, in the order they are placed), the workloads its pods stay
 /// apart from and over which domains; `constraints` gives a workload's `pod_placement`.
 pub fn apart<'a>(
@@ -173,21 +194,7 @@ pub fn apart<'a>(
     let mut apart = vec![Vec::new(); workloads.len()];
     for (w, name) in workloads.iter().enumerate() {
         for term in constraints(name).map_or(&[][..], |c| &c.required_pod_anti_affinity) {
-            let domains = (term.topology_key != HOSTNAME).then(|| {
-                let mut seen: Vec<String> = Vec::new();
-                cluster
-                    .node_pools
-                    .iter()
-                    .map(|pool| {
-                        let value = labels(cluster, pool).get(&term.topology_key).cloned()?;
-                        let id = seen.iter().position(|v| *v == value).unwrap_or_else(|| {
-                            seen.push(value);
-                            seen.len() - 1
-                        });
-                        Some(id as u32)
-                    })
-                    .collect()
-            });
+            let domains = domains(cluster, &term.topology_key);
             for (other, other_name) in workloads.iter().enumerate() {
                 if !selects(&term.label_selector, other_name) {
                     continue;
@@ -207,4 +214,151 @@ pub fn apart<'a>(
         }
     }
     apart
+}
+
+/// One term's topology: each pool's domain, as [`Apart::domains`], and the key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Topology {
+    pub domains: Option<Vec<Option<u32>>>,
+    pub key: String,
+}
+
+/// A workload's required pod affinity, as kube-scheduler's InterPodAffinity filter holds it: a
+/// pod goes only to a node that has every term's topology key and whose domain under each runs
+/// a pod that every term selects. When no such pod runs anywhere and the pod's own labels match
+/// every term, it may go to any node with the keys: the first of a workload kept together.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Beside {
+    /// The workloads (indices among those placed together) whose pods every term selects.
+    pub with: Vec<usize>,
+    /// Their plan keys, for messages.
+    pub names: Vec<String>,
+    pub terms: Vec<Topology>,
+    /// Its own pods match every term.
+    pub may_lead: bool,
+    /// No term selects a pod of the plan: they name pods flowcap cannot see (another
+    /// release's), taken to run in every domain, so only the keys bind.
+    pub outside: bool,
+}
+
+/// Where the pods of a [`Beside`]'s `with` run: per term, by node (hostname) or by domain.
+pub struct Occupied {
+    per_term: Vec<Vec<bool>>,
+    /// Some node with a term's key runs one.
+    pub any: bool,
+}
+
+impl Beside {
+    /// Where the pods of `with` run, from each node's pool and its pods of `with`.
+    pub fn occupied(&self, nodes: impl Iterator<Item = (usize, u32)> + Clone) -> Occupied {
+        let mut any = false;
+        let per_term = self
+            .terms
+            .iter()
+            .map(|term| match &term.domains {
+                None => nodes.clone().map(|(_, pods)| pods > 0).collect(),
+                Some(domains) => {
+                    let mut held = vec![false; domains.iter().flatten().max().map_or(0, |&d| d as usize + 1)];
+                    for (pool, pods) in nodes.clone() {
+                        if let Some(domain) = domains[pool].filter(|_| pods > 0) {
+                            held[domain as usize] = true;
+                        }
+                    }
+                    held
+                }
+            })
+            .collect();
+        // The scheduler counts the pods on nodes with any of the keys.
+        for (pool, pods) in nodes {
+            any |= pods > 0
+                && self.terms.iter().any(|term| term.domains.as_ref().is_none_or(|domains| domains[pool].is_some()));
+        }
+        Occupied { per_term, any }
+    }
+
+    /// Whether the nodes of `pool` have every term's topology key.
+    fn has_keys(&self, pool: usize) -> bool {
+        self.terms.iter().all(|term| term.domains.as_ref().is_none_or(|domains| domains[pool].is_some()))
+    }
+
+    /// Whether a pod may go to node `at` of `pool`, or to a new node of `pool` (`at` is `None`:
+    /// a new node runs no pod yet).
+    pub fn allows(&self, pool: usize, at: Option<usize>, occupied: &Occupied) -> bool {
+        if !self.has_keys(pool) {
+            return false;
+        }
+        if self.outside {
+            return true;
+        }
+        let beside = self.terms.iter().zip(&occupied.per_term).all(|(term, held)| match &term.domains {
+            None => at.is_some_and(|at| held[at]),
+            Some(domains) => domains[pool].is_some_and(|domain| held[domain as usize]),
+        });
+        beside || (!occupied.any && self.may_lead)
+    }
+
+    /// Whether its pods wait for another workload's: none of `with` has had its turn
+    /// (`placed`) and they may not lead. The scheduler retries them once such a pod binds.
+    fn waits(&self, placed: &[bool]) -> bool {
+        !self.outside && !self.may_lead && !self.with.iter().any(|&w| placed[w])
+    }
+}
+
+/// For each workload (plan keys, in the order they are placed), its required pod affinity.
+pub fn beside<'a>(
+    cluster: &Cluster,
+    workloads: &[String],
+    constraints: impl Fn(&str) -> Option<&'a Constraints>,
+) -> Vec<Option<Beside>> {
+    workloads
+        .iter()
+        .enumerate()
+        .map(|(w, name)| {
+            let terms = constraints(name).map_or(&[][..], |c| &c.required_pod_affinity);
+            if terms.is_empty() {
+                return None;
+            }
+            let selected = |other: &str| terms.iter().all(|term| selects(&term.label_selector, other));
+            let with: Vec<usize> = (0..workloads.len()).filter(|&o| selected(&workloads[o])).collect();
+            let outside = terms.iter().all(|term| !workloads.iter().any(|other| selects(&term.label_selector, other)));
+            Some(Beside {
+                names: with.iter().map(|&o| workloads[o].clone()).collect(),
+                may_lead: with.contains(&w),
+                with,
+                terms: terms
+                    .iter()
+                    .map(|term| Topology {
+                        domains: domains(cluster, &term.topology_key),
+                        key: term.topology_key.clone(),
+                    })
+                    .collect(),
+                outside,
+            })
+        })
+        .collect()
+}
+
+/// `order` (indices into `beside`) as the pods bind: a workload whose pods wait for another's
+/// binds after the first of those has had its turn (its pods are retried once one of them
+/// binds; flowcap places the other's pods first, all of them); where none ever comes, in its
+/// place.
+pub fn arrival(order: &[usize], beside: &[Option<Beside>]) -> Vec<usize> {
+    let mut placed = vec![false; beside.len()];
+    let mut left = order.to_vec();
+    let mut arrived = Vec::with_capacity(order.len());
+    while !left.is_empty() {
+        let waits = |w: usize| beside[w].as_ref().is_some_and(|b| b.waits(&placed));
+        let next = left.iter().position(|&w| !waits(w)).unwrap_or(0);
+        let w = left.remove(next);
+        placed[w] = true;
+        arrived.push(w);
+    }
+    arrived
+}
+
+/// Whether workload `w`'s pods may come next after those `placed`: they wait for no other's,
+/// or every workload not yet placed does.
+pub fn may_come(w: usize, placed: &[bool], beside: &[Option<Beside>]) -> bool {
+    let waits = |w: usize| beside[w].as_ref().is_some_and(|b| b.waits(placed));
+    !waits(w) || (0..beside.len()).all(|o| placed[o] || waits(o))
 }

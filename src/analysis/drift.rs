@@ -148,7 +148,8 @@ fn placement(constraints: &crate::model::cluster::Constraints) -> String {
             .collect();
         parts.push(format!("node affinity {}", terms.join(" or ")));
     }
-    for term in &constraints.required_pod_anti_affinity {
+    let terms = constraints.required_pod_anti_affinity.iter().map(|term| ("apart from", term));
+    for (relation, term) in terms.chain(constraints.required_pod_affinity.iter().map(|term| ("beside", term))) {
         let selector = &term.label_selector;
         let mut each: Vec<String> = selector.match_labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
         each.extend(
@@ -157,7 +158,7 @@ fn placement(constraints: &crate::model::cluster::Constraints) -> String {
                 .iter()
                 .map(|r| format!("{} {:?} {}", r.key, r.operator, r.values.join(",")).trim_end().to_string()),
         );
-        parts.push(format!("apart from {} by {}", each.join(" and "), term.topology_key));
+        parts.push(format!("{relation} {} by {}", each.join(" and "), term.topology_key));
     }
     if parts.is_empty() { "anywhere".into() } else { parts.join(" · ") }
 }

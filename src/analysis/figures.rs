@@ -3,9 +3,9 @@
 use crate::analysis::cockroach::{self, CockroachFigures};
 use crate::analysis::orders::{self, Scheduling};
 use crate::analysis::placement::{self, Placement, Scale};
+use crate::analysis::pod_workloads;
 pub use crate::analysis::postgres_memory::PostgresMemory;
 use crate::analysis::redis::{self, RedisFigures};
-use crate::analysis::scheduler;
 use crate::analysis::streaming::{self, StreamingFigures};
 use crate::analysis::workload::{self, QueuedFigures};
 use crate::model::plan::Plan;
@@ -209,7 +209,7 @@ pub fn analyze(plan: &Plan) -> Analysis {
     Analysis {
         cluster: plan.cluster.as_ref().map(|cluster| {
             let at = |scale| placement::place(cluster, scale, &placement::pods(plan, scale));
-            let scheduling = orders::every_order(cluster, &scheduler::workloads(plan));
+            let scheduling = orders::every_order(cluster, &pod_workloads::workloads(plan));
             let pools = cluster
                 .node_pools
                 .iter()
@@ -229,7 +229,7 @@ pub fn analyze(plan: &Plan) -> Analysis {
             // overcommit a node as its spread leaves them.
             let [now, at_maximum] = [Scale::Now, Scale::Maximum].map(|scale| {
                 let mut placed = at(scale);
-                placed.overcommitted = scheduler::overcommitted(cluster, plan, scale);
+                placed.overcommitted = pod_workloads::overcommitted(cluster, plan, scale);
                 placed
             });
             ClusterFit { now, at_maximum, scheduling, pools }

@@ -14,6 +14,7 @@ pub mod node_model;
 pub mod orders;
 pub mod pgtune;
 pub mod placement;
+pub mod pod_workloads;
 pub mod poisson;
 pub mod postgres_memory;
 pub mod queueing;

@@ -3,10 +3,12 @@
 //! reshuffle them. On a small cluster every order is tried, a depth-first search over which
 //! workload comes next that goes on from each state of the nodes once (two orders that leave
 //! the nodes alike go on alike); on a large one, each workload first with the rest largest
-//! first. [`crate::analysis::scheduler`] places the pods of one order.
+//! first. A workload whose pods join another's (required pod affinity) binds after the first
+//! of those. [`crate::analysis::scheduler`] places the pods of one order.
 
+use crate::analysis::affinity::{Beside, may_come};
 use crate::analysis::node_model::offer;
-use crate::analysis::scheduler::{Cluster, Pending, Workload, place_now, scale_up, scaling, schedule};
+use crate::analysis::scheduler::{Cluster, Pending, Workload, arrival, place_now, scale_up, scaling, schedule};
 use rustc_hash::FxHashSet;
 use serde::Serialize;
 
@@ -75,6 +77,7 @@ fn orders(model: &crate::model::cluster::Cluster, workloads: &[Workload], goal: 
             workloads,
             goal,
             kept: scaling(workloads),
+            beside: workloads.iter().map(|w| w.beside.clone()).collect(),
             seen: FxHashSet::default(),
             seen_ends: FxHashSet::default(),
             placed: 0,
@@ -90,6 +93,8 @@ fn orders(model: &crate::model::cluster::Cluster, workloads: &[Workload], goal: 
         result = Scheduling { every_order: false, ..search.result };
     }
     for order in few_orders(workloads) {
+        // The order the pods bind in, as the scheduler replays it.
+        let order = arrival(workloads, &order);
         if goal != Goal::Worst && result.now.is_some() && (now_only || result.at_maximum.is_some()) {
             break;
         }
@@ -132,7 +137,7 @@ fn spread_cost(model: &crate::model::cluster::Cluster, workloads: &[Workload], n
 /// orders need no search.
 fn never_pending(model: &crate::model::cluster::Cluster, workloads: &[Workload], at_maximum: bool) -> bool {
     // Counting knows nothing of which pods may share a node.
-    if workloads.iter().any(|w| !w.apart.is_empty()) {
+    if workloads.iter().any(|w| !w.apart.is_empty() || w.beside.is_some()) {
         return false;
     }
     let pools = &model.node_pools;
@@ -168,6 +173,8 @@ struct Search<'a> {
     workloads: &'a [Workload],
     goal: Goal,
     kept: Vec<bool>,
+    /// Each workload's required pod affinity: the orders its pods may bind in.
+    beside: Vec<Option<Beside>>,
     /// States reached after some workloads: (which, the nodes).
     seen: FxHashSet<(u64, Vec<u64>)>,
     /// States at the end, with the order the autoscalers scale up in.
@@ -209,8 +216,9 @@ impl Search<'_> {
             return;
         }
         let mask: u64 = prefix.iter().map(|&w| 1u64 << w).sum();
+        let placed: Vec<bool> = (0..count).map(|w| mask & (1 << w) != 0).collect();
         for w in 0..count {
-            if mask & (1 << w) != 0 || self.done() {
+            if placed[w] || self.done() || !may_come(w, &placed, &self.beside) {
                 continue;
             }
             self.placed += 1;

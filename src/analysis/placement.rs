@@ -10,7 +10,7 @@
 //! ([`crate::analysis::scheduler`]), but it cannot place a pod that fits no node, nor more
 //! requests than the nodes offer.
 
-use crate::analysis::affinity::{Admission, Apart, admission};
+use crate::analysis::affinity::{Admission, Apart, Beside, admission};
 use crate::analysis::node_model::offer;
 use crate::model::cluster::Cluster;
 use crate::model::plan::Plan;
@@ -35,6 +35,8 @@ pub struct PodGroup {
     pub admission: Admission,
     /// The groups (indices among those placed with it) its pods stay apart from.
     pub apart: Vec<Apart>,
+    /// Its required pod affinity: the groups its pods join.
+    pub beside: Option<Beside>,
 }
 
 /// The requests Kubernetes gives a pod: where a container sets a limit and no request, the
@@ -58,6 +60,7 @@ impl PodGroup {
                 .as_ref()
                 .map_or_else(Admission::default, |c| admission(c, plan.pod_placement.get(workload))),
             apart: Vec::new(),
+            beside: None,
         }
     }
 }
@@ -92,9 +95,12 @@ pub fn pods(plan: &Plan, scale: Scale) -> Vec<PodGroup> {
     }
     if let Some(cluster) = &plan.cluster {
         let names: Vec<String> = groups.iter().map(|g| g.workload.clone()).collect();
-        let apart = crate::analysis::affinity::apart(cluster, &names, |name| plan.pod_placement.get(name));
-        for (group, apart) in groups.iter_mut().zip(apart) {
+        let constraints = |name: &str| plan.pod_placement.get(name);
+        let apart = crate::analysis::affinity::apart(cluster, &names, constraints);
+        let beside = crate::analysis::affinity::beside(cluster, &names, constraints);
+        for ((group, apart), beside) in groups.iter_mut().zip(apart).zip(beside) {
             group.apart = apart;
+            group.beside = beside;
         }
     }
     groups
@@ -112,7 +118,7 @@ struct Node {
     pods: u32,
     /// The kubelet's maxPods less the DaemonSets' pods.
     max_pods: u32,
-    /// Pods of each group on it (kept only when some group stays apart from another).
+    /// Pods of each group on it (kept only when some group stays apart from or joins another).
     holds: Vec<u32>,
 }
 
@@ -132,6 +138,9 @@ pub struct Unplaced {
     /// Nodes have room, but each runs (or is in a domain that runs) a pod it stays apart from
     /// (required pod anti-affinity): more nodes or domains help, bigger ones do not.
     pub apart: bool,
+    /// Nodes have room, but none runs (or is in a domain that runs) a pod it joins (required
+    /// pod affinity): room beside those pods helps.
+    pub beside: bool,
 }
 
 /// A node whose pods' limits add up past what it offers: under load they contend (CPU) or
@@ -171,7 +180,11 @@ pub fn place(cluster: &Cluster, scale: Scale, groups: &[PodGroup]) -> Placement 
             memory_requests: 0,
             pods: 0,
             max_pods: offer.pods,
-            holds: if groups.iter().any(|g| !g.apart.is_empty()) { vec![0; groups.len()] } else { Vec::new() },
+            holds: if groups.iter().any(|g| !g.apart.is_empty() || g.beside.is_some()) {
+                vec![0; groups.len()]
+            } else {
+                Vec::new()
+            },
         };
         nodes.extend(std::iter::repeat_n(node, count as usize));
     }
@@ -185,6 +198,12 @@ pub fn place(cluster: &Cluster, scale: Scale, groups: &[PodGroup]) -> Placement 
     });
     let mut smallest_first = largest_first.clone();
     smallest_first.sort_by_key(|&g| (admitting(&groups[g]), (groups[g].cpu_request, groups[g].memory_request)));
+    // A group whose pods join another's comes after it: before, they would have nothing to join.
+    if groups.iter().any(|g| g.beside.is_some()) {
+        let beside: Vec<Option<Beside>> = groups.iter().map(|g| g.beside.clone()).collect();
+        largest_first = crate::analysis::affinity::arrival(&largest_first, &beside);
+        smallest_first = crate::analysis::affinity::arrival(&smallest_first, &beside);
+    }
     // Largest first places every pod whenever it finds a way to; when the pods cannot all be
     // placed, smallest first places the most of them (a node of 1 CPU takes 7 of the chart's
     // 10 default pods smallest first, 6 largest first). Which pods then wait depends on the
@@ -211,7 +230,7 @@ pub fn place(cluster: &Cluster, scale: Scale, groups: &[PodGroup]) -> Placement 
         cpu_requests_share: share(total(|n| n.cpu_requests), total(|n| n.cpus)),
         memory_requests_share: share(total(|n| n.memory_requests), total(|n| n.memory)),
         // Where limits overcommit a node is where the scheduler spreads the pods, not where
-        // they pack: [`crate::analysis::scheduler::overcommitted`] fills it.
+        // they pack: [`crate::analysis::pod_workloads::overcommitted`] fills it.
         overcommitted: Vec::new(),
     }
 }
@@ -223,12 +242,17 @@ fn pack(nodes: &mut [Node], groups: &[PodGroup], order: &[usize]) -> Vec<Unplace
         let group = &groups[index];
         // Identical pods: a node that could not take one cannot take the next, so the search
         // resumes where the last one went (linear in nodes plus pods, not their product).
+        // (A pod that joins its own group's pods only narrows where the next may go.)
         let mut cursor = 0;
         let mut left = group.count;
         while left > 0 {
             let Some(found) = (cursor..nodes.len()).find(|&at| {
                 let n = &nodes[at];
-                group.admission.admits(n.pool) && room(n, group) && n.pods < n.max_pods && apart_ok(nodes, group, at)
+                group.admission.admits(n.pool)
+                    && room(n, group)
+                    && n.pods < n.max_pods
+                    && apart_ok(nodes, group, at)
+                    && beside_ok(nodes, group, at)
             }) else {
                 break;
             };
@@ -243,8 +267,15 @@ fn pack(nodes: &mut [Node], groups: &[PodGroup], order: &[usize]) -> Vec<Unplace
             left -= 1;
         }
         if left > 0 {
-            // Room and a pod slot on some node, and yet none: its pods stay apart from those.
-            let apart = nodes.iter().any(|n| group.admission.admits(n.pool) && room(n, group) && n.pods < n.max_pods);
+            // Room and a pod slot on some node, and yet none: its pods stay apart from those,
+            // or find none they join there.
+            let open = |n: &Node| group.admission.admits(n.pool) && room(n, group) && n.pods < n.max_pods;
+            let kept = nodes.iter().any(open);
+            let beside = kept
+                && group.beside.is_some()
+                && (group.apart.is_empty()
+                    || (0..nodes.len()).any(|at| open(&nodes[at]) && apart_ok(nodes, group, at)));
+            let apart = kept && !beside;
             let admitting: Vec<&Node> = nodes.iter().filter(|n| group.admission.admits(n.pool)).collect();
             let barred = group.admission.bars_every_pool();
             let too_big = !admitting
@@ -256,6 +287,8 @@ fn pack(nodes: &mut [Node], groups: &[PodGroup], order: &[usize]) -> Vec<Unplace
                 group.admission.barred()
             } else if apart {
                 apart_reason(&group.apart)
+            } else if let Some(joins) = group.beside.as_ref().filter(|_| beside) {
+                beside_reason(joins, joins.occupied(with_pods(nodes, joins)).any)
             } else {
                 why_unplaced(&admitting, group)
             };
@@ -267,6 +300,7 @@ fn pack(nodes: &mut [Node], groups: &[PodGroup], order: &[usize]) -> Vec<Unplace
                 pods_full,
                 barred,
                 apart,
+                beside,
             });
         }
     }
@@ -285,6 +319,47 @@ fn apart_ok(nodes: &[Node], group: &PodGroup, at: usize) -> bool {
         .apart
         .iter()
         .all(|rule| rule.allows(nodes[at].pool, Some(at), nodes.iter().map(|n| (n.pool, n.holds[rule.from]))))
+}
+
+/// Whether a pod of `group` may join the pods on `nodes[at]`: its required pod affinity
+/// holds there.
+fn beside_ok(nodes: &[Node], group: &PodGroup, at: usize) -> bool {
+    group
+        .beside
+        .as_ref()
+        .is_none_or(|beside| beside.allows(nodes[at].pool, Some(at), &beside.occupied(with_pods(nodes, beside))))
+}
+
+/// Each node's pool and its pods of the groups `beside` joins.
+fn with_pods<'a>(nodes: &'a [Node], beside: &'a Beside) -> impl Iterator<Item = (usize, u32)> + Clone + 'a {
+    nodes.iter().map(|n| (n.pool, beside.with.iter().map(|&g| n.holds[g]).sum()))
+}
+
+/// Why a pod finds no node where its required pod affinity bars every node with room:
+/// `running`, some pod it joins runs.
+pub fn beside_reason(beside: &Beside, running: bool) -> String {
+    let mut keys: Vec<&str> = beside.terms.iter().map(|term| term.key.as_str()).collect();
+    keys.dedup();
+    let keys = keys.join(", ");
+    let names: Vec<&str> = beside.names.iter().map(|name| crate::model::service::workload_name(name)).collect();
+    let names = names.join(" and ");
+    let unlabelled =
+        beside.terms.iter().find(|term| term.domains.as_ref().is_some_and(|d| d.iter().all(Option::is_none)));
+    if let Some(term) = unlabelled {
+        format!("no node has the label {} its required pod affinity groups by", term.key)
+    } else if beside.outside {
+        format!("no node with room for it has the label {keys} its required pod affinity groups by")
+    } else if beside.with.is_empty() {
+        format!(
+            "no pod of the plan matches every term of its required pod affinity (by {keys}), so none runs for it to join"
+        )
+    } else if running && beside.terms.iter().all(|term| term.domains.is_none()) {
+        format!("no node with room for it runs a pod of {names} (its required pod affinity by {keys})")
+    } else if running {
+        format!("no node with room for it is in a {keys} domain that runs a pod of {names} (its required pod affinity)")
+    } else {
+        format!("no pod of {names} runs for it to join (its required pod affinity by {keys})")
+    }
 }
 
 /// Why a pod finds no node where its required pod anti-affinity bars every node with room.

@@ -15,7 +15,7 @@
 
 use crate::model::units::{Bytes, Cpus};
 
-use super::affinity::{Admission, Apart};
+use super::affinity::{Admission, Apart, Beside, Occupied};
 use super::node_model::{Offer, offer};
 
 const MAX_NODE_SCORE: i64 = 100;
@@ -47,8 +47,17 @@ pub struct Workload {
     /// The workloads (indices in the same list) its pods stay apart from: required pod
     /// anti-affinity, its own terms and theirs.
     pub apart: Vec<Apart>,
-    /// Some workload stays apart from its pods: where they run is kept.
+    /// Its required pod affinity: the workloads its pods join.
+    pub beside: Option<Beside>,
+    /// Some workload stays apart from its pods, or joins them: where they run is kept.
     pub watched: bool,
+}
+
+/// Which of its required pod (anti-)affinities kept a pod off the nodes with room for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kept {
+    Apart,
+    Beside,
 }
 
 /// Pods of one workload the scheduler left Pending, and why.
@@ -59,6 +68,9 @@ pub struct Pending {
     pub reason: String,
     /// Nodes had room: its required pod anti-affinity kept it off them.
     pub apart: bool,
+    /// Nodes had room: its required pod affinity kept it off them (none runs the pods it
+    /// joins).
+    pub beside: bool,
     /// No node pool admits it (labels, taints): it waits in every order.
     pub barred: bool,
 }
@@ -210,13 +222,15 @@ impl Cluster {
         feasible.clear();
         let (mut fewest, mut most) = (u32::MAX, 0);
         let mut visited = 0;
+        let occupied = self.occupied(workload);
         let counts = &self.counts[w];
         for index in (start..n).chain(0..start) {
             if feasible.len() == wanted {
                 break;
             }
             visited += 1;
-            if self.nodes[index].fits(workload) && self.apart_ok(workload, self.nodes[index].pool, Some(index)) {
+            let pool = self.nodes[index].pool;
+            if self.nodes[index].fits(workload) && self.affinity_ok(workload, pool, Some(index), occupied.as_ref()) {
                 feasible.push(index);
                 (fewest, most) = (fewest.min(counts[index]), most.max(counts[index]));
             }
@@ -281,7 +295,13 @@ impl Cluster {
 
     /// Whether a pod of `workload` may go to node `at`, or to a new node of `pool` (`at` is
     /// `None`): no workload it stays apart from runs a pod on that node (a new one is its own
-    /// host) or in that pool's topology domain.
+    /// host) or in that pool's topology domain, and its required pod affinity holds there
+    /// (`occupied`: where the pods it joins run).
+    fn affinity_ok(&self, workload: &Workload, pool: usize, at: Option<usize>, occupied: Option<&Occupied>) -> bool {
+        self.apart_ok(workload, pool, at)
+            && workload.beside.as_ref().zip(occupied).is_none_or(|(beside, occupied)| beside.allows(pool, at, occupied))
+    }
+
     fn apart_ok(&self, workload: &Workload, pool: usize, at: Option<usize>) -> bool {
         workload.apart.iter().all(|rule| {
             // No counts: none of its pods placed yet.
@@ -290,9 +310,17 @@ impl Cluster {
         })
     }
 
+    /// Where the pods `workload` joins run (its required pod affinity), if it has one.
+    fn occupied(&self, workload: &Workload) -> Option<Occupied> {
+        let beside = workload.beside.as_ref()?;
+        let pods = |i: usize| beside.with.iter().map(|&w| self.counts[w].get(i).copied().unwrap_or(0)).sum::<u32>();
+        Some(beside.occupied(self.nodes.iter().enumerate().map(move |(i, node)| (node.pool, pods(i)))))
+    }
+
     /// The cluster autoscaler: a node of the first pool that may grow, admits the pod and
     /// whose empty node would take it.
     fn grow_for(&mut self, workload: &Workload) -> bool {
+        let occupied = self.occupied(workload);
         let pool = (0..self.offers.len()).find(|&p| {
             let offer = self.offers[p];
             self.room[p] > 0
@@ -300,7 +328,7 @@ impl Cluster {
                 && offer.cpus >= workload.cpu_request
                 && offer.memory >= workload.memory_request
                 && offer.pods > 0
-                && self.apart_ok(workload, p, None)
+                && self.affinity_ok(workload, p, None, occupied.as_ref())
         });
         let Some(pool) = pool else { return false };
         self.room[pool] -= 1;
@@ -339,19 +367,29 @@ impl Cluster {
         key
     }
 
-    /// Whether some node has room for a pod of `workload` and admits it, so that only its
-    /// required pod anti-affinity kept it off.
-    fn apart_blocks(&self, workload: &Workload) -> bool {
-        self.nodes.iter().any(|node| node.fits(workload))
+    /// What kept a pod of `workload` off the nodes that have room for it and admit it: its
+    /// required pod affinity where some of them pass its anti-affinity, else the
+    /// anti-affinity; `None` where no node has room.
+    fn kept_off(&self, workload: &Workload) -> Option<Kept> {
+        let mut fitting = self.nodes.iter().enumerate().filter(|(_, node)| node.fits(workload)).peekable();
+        fitting.peek()?;
+        let apart_allows = fitting.any(|(at, node)| self.apart_ok(workload, node.pool, Some(at)));
+        Some(if workload.beside.is_some() && (apart_allows || workload.apart.is_empty()) {
+            Kept::Beside
+        } else {
+            Kept::Apart
+        })
     }
 
     /// What a Pending pod of `workload` waits for.
     fn pending(&self, workload: &Workload, pods: u32) -> Pending {
+        let kept = self.kept_off(workload);
         Pending {
             workload: workload.name.clone(),
             pods,
             reason: self.why(workload),
-            apart: self.apart_blocks(workload),
+            apart: kept == Some(Kept::Apart),
+            beside: kept == Some(Kept::Beside),
             barred: workload.admission.bars_every_pool(),
         }
     }
@@ -373,8 +411,13 @@ impl Cluster {
             return super::placement::no_nodes(&requests);
         }
         let with_room = |node: &&&Node| node.pods < node.max_pods;
-        if self.apart_blocks(workload) {
-            return super::placement::apart_reason(&workload.apart);
+        match (self.kept_off(workload), &workload.beside) {
+            (Some(Kept::Beside), Some(beside)) => {
+                let running = self.occupied(workload).is_some_and(|o| o.any);
+                return super::placement::beside_reason(beside, running);
+            }
+            (Some(_), _) => return super::placement::apart_reason(&workload.apart),
+            (None, _) => {}
         }
         if admitting.iter().all(|node| node.max_pods == 0) {
             return super::placement::NO_POD_SLOTS.into();
@@ -470,11 +513,22 @@ pub(super) fn scale_up(
     order.iter().filter_map(|&w| Some(Pending { pods: still[w], ..reasons[w].clone()? })).collect()
 }
 
+/// `order` as the workloads' pods bind: one whose required pod affinity waits for another's
+/// pods after the first of those ([`super::affinity::arrival`]).
+pub fn arrival(workloads: &[Workload], order: &[usize]) -> Vec<usize> {
+    if workloads.iter().all(|w| w.beside.is_none()) {
+        return order.to_vec();
+    }
+    let beside: Vec<Option<Beside>> = workloads.iter().map(|w| w.beside.clone()).collect();
+    super::affinity::arrival(order, &beside)
+}
+
 /// Places the workloads' pods as the scheduler would when they arrive in `order` (indices into
-/// `workloads`, every workload's pods together): first each at `now`, then every workload that
+/// `workloads`, every workload's pods together; [`arrival`] first): first each at `now`, then every workload that
 /// scales up one pod at a time, in turn, to `at_maximum`, the cluster autoscaler adding a node
 /// of a pool below its `max_nodes` for a pod no node takes.
 pub fn schedule(model: &crate::model::cluster::Cluster, workloads: &[Workload], order: &[usize]) -> Outcome {
+    let order = &arrival(workloads, order);
     let mut cluster = Cluster::new(model, workloads.len());
     let kept = scaling(workloads);
     let mut pending_now = Vec::new();
@@ -506,91 +560,4 @@ pub fn schedule(model: &crate::model::cluster::Cluster, workloads: &[Workload], 
         })
         .collect();
     Outcome { pending_now, pending_at_maximum, loads }
-}
-
-/// The plan's long-running workloads as the scheduler meets them: each with its pods now and
-/// at every autoscaler's maximum. The Job backend's pods are left out: they come and go with
-/// executions, wait as Pending by design past what the nodes hold, and their cap is held
-/// against the cluster by `job-cap-exceeds-cluster`.
-pub fn workloads(plan: &crate::model::plan::Plan) -> Vec<Workload> {
-    let mut workloads = every_workload(plan);
-    workloads.retain(|w| w.name != "jobs");
-    link_apart(plan, workloads)
-}
-
-/// Which workloads stay apart from which (indices in `workloads`, as they are placed).
-fn link_apart(plan: &crate::model::plan::Plan, mut workloads: Vec<Workload>) -> Vec<Workload> {
-    let Some(cluster) = &plan.cluster else { return workloads };
-    let names: Vec<String> = workloads.iter().map(|w| w.name.clone()).collect();
-    let apart = super::affinity::apart(cluster, &names, |name| plan.pod_placement.get(name));
-    for (workload, apart) in workloads.iter_mut().zip(apart) {
-        workload.apart = apart;
-    }
-    let watched: Vec<usize> = workloads.iter().flat_map(|w| w.apart.iter().map(|rule| rule.from)).collect();
-    for from in watched {
-        workloads[from].watched = true;
-    }
-    workloads
-}
-
-/// The nodes whose pods' limits add up past what they offer pods, as the scheduler spreads the
-/// pods (largest first): at every autoscaler's maximum (the cluster autoscaler adds a node only
-/// for a pod no node takes; Jobs up to their cap included where they fit), or now (every
-/// workload at its replicas, the pools at their nodes, no Jobs); each named by its pool and
-/// place (`general-2`).
-pub fn overcommitted(
-    model: &crate::model::cluster::Cluster,
-    plan: &crate::model::plan::Plan,
-    scale: super::placement::Scale,
-) -> Vec<super::placement::Overcommitted> {
-    let mut workloads = link_apart(plan, every_workload(plan));
-    let mut model = model.clone();
-    if scale == super::placement::Scale::Now {
-        for workload in &mut workloads {
-            workload.at_maximum = workload.now;
-        }
-        for pool in &mut model.node_pools {
-            pool.max_nodes = None;
-        }
-    }
-    let model = &model;
-    let mut order: Vec<usize> = (0..workloads.len()).collect();
-    order.sort_by_key(|&w| std::cmp::Reverse((workloads[w].cpu_request, workloads[w].memory_request)));
-    let share = |used: u64, of: u64| if of == 0 { 0.0 } else { crate::model::units::round4(used as f64 / of as f64) };
-    let mut per_pool = vec![0usize; model.node_pools.len()];
-    schedule(model, &workloads, &order)
-        .loads
-        .iter()
-        .filter_map(|load| {
-            per_pool[load.pool] += 1;
-            (load.cpu_limits > load.cpus || load.memory_limits > load.memory).then(|| super::placement::Overcommitted {
-                node: format!("{}-{}", model.node_pools[load.pool].name, per_pool[load.pool]),
-                cpu_limits_share: share(load.cpu_limits, load.cpus),
-                memory_limits_share: share(load.memory_limits, load.memory),
-            })
-        })
-        .collect()
-}
-
-/// Every workload's pods, the Job backend's included.
-fn every_workload(plan: &crate::model::plan::Plan) -> Vec<Workload> {
-    use super::placement::{Scale, pods};
-    let now = pods(plan, Scale::Now);
-    let mut workloads: Vec<Workload> = pods(plan, Scale::Maximum)
-        .into_iter()
-        .map(|g| Workload {
-            now: now.iter().find(|n| n.workload == g.workload).map_or(0, |n| n.count),
-            at_maximum: g.count,
-            cpu_request: g.cpu_request,
-            memory_request: g.memory_request,
-            cpu_limit: g.cpu_limit.unwrap_or(g.cpu_request),
-            memory_limit: g.memory_limit.unwrap_or(g.memory_request),
-            admission: g.admission,
-            apart: Vec::new(),
-            watched: false,
-            name: g.workload,
-        })
-        .collect();
-    workloads.retain(|w| w.now.max(w.at_maximum) > 0);
-    workloads
 }

@@ -64,7 +64,10 @@ const COMMENTS: &[(&str, &str)] = &[
     ("instance_type", "the machine type; on EKS it gives max_pods"),
     ("labels", "the nodes' labels (beside kubernetes.io/os and the provider's pool label)"),
     ("taints", "the nodes' taints: pods that do not tolerate one stay off"),
-    ("pod_placement", "where each workload's pods may go: node_selector, tolerations, required_node_affinity"),
+    (
+        "pod_placement",
+        "where each workload's pods may go: node_selector, tolerations, required_node_affinity, required_pod_anti_affinity, required_pod_affinity",
+    ),
     ("daemonset", "what DaemonSets take on every node (CNI, log shipper, node-exporter)"),
     ("jobs", "Flow-Like's Kubernetes Job backend: one pod per execution"),
     ("max_concurrent", "the most Job pods at once"),

@@ -256,6 +256,11 @@ pub struct Constraints {
     /// matches, its own workload's included.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub required_pod_anti_affinity: Vec<PodAffinityTerm>,
+    /// `podAffinity.requiredDuringSchedulingIgnoredDuringExecution`: a pod goes only to a
+    /// topology domain that runs a pod every term selects (the first of a workload whose terms
+    /// select itself may go to any node with the keys).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub required_pod_affinity: Vec<PodAffinityTerm>,
 }
 
 /// One term of a pod (anti-)affinity: the pods it selects, in the same namespace, and the node
@@ -330,16 +335,21 @@ impl Constraints {
                     .map_err(|why| (format!("required_node_affinity.{t}.matchExpressions.{e}"), why))?;
             }
         }
-        for (t, term) in self.required_pod_anti_affinity.iter().enumerate() {
-            if term.topology_key.is_empty() {
-                return Err((
-                    format!("required_pod_anti_affinity.{t}.topologyKey"),
-                    "is required: the API server refuses a term without a topologyKey".into(),
-                ));
-            }
-            for (e, requirement) in term.label_selector.match_expressions.iter().enumerate() {
-                let at = format!("required_pod_anti_affinity.{t}.labelSelector.matchExpressions.{e}");
-                requirement.check(false).map_err(|why| (at, why))?;
+        for (key, terms) in [
+            ("required_pod_anti_affinity", &self.required_pod_anti_affinity),
+            ("required_pod_affinity", &self.required_pod_affinity),
+        ] {
+            for (t, term) in terms.iter().enumerate() {
+                if term.topology_key.is_empty() {
+                    return Err((
+                        format!("{key}.{t}.topologyKey"),
+                        "is required: the API server refuses a term without a topologyKey".into(),
+                    ));
+                }
+                for (e, requirement) in term.label_selector.match_expressions.iter().enumerate() {
+                    let at = format!("{key}.{t}.labelSelector.matchExpressions.{e}");
+                    requirement.check(false).map_err(|why| (at, why))?;
+                }
             }
         }
         Ok(())

@@ -30,6 +30,7 @@ mod node_models;
 mod observe;
 mod pgtune;
 mod pgtune_export;
+mod pod_affinity;
 mod postgres;
 mod properties;
 mod queueing;

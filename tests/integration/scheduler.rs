@@ -35,6 +35,7 @@ fn workload(name: &str, now: u32, at_maximum: u32, millis: u64, gib: u64) -> Wor
         memory_limit: gib * GIB,
         admission: Default::default(),
         apart: Vec::new(),
+        beside: None,
         watched: false,
     }
 }
@@ -63,6 +64,7 @@ fn the_spread_strands_a_big_pod_in_one_order_and_not_the_other() {
             memory_limit: None,
             admission: Default::default(),
             apart: Vec::new(),
+            beside: None,
         },
         PodGroup {
             workload: "runtime".into(),
@@ -73,6 +75,7 @@ fn the_spread_strands_a_big_pod_in_one_order_and_not_the_other() {
             memory_limit: None,
             admission: Default::default(),
             apart: Vec::new(),
+            beside: None,
         },
     ];
     assert_eq!(place(&nodes(&pools, 0), Scale::Now, &groups).placed, 4);
@@ -104,6 +107,7 @@ fn max_pods_caps_a_node_whatever_room_it_has() {
         memory_limit: None,
         admission: Default::default(),
         apart: Vec::new(),
+        beside: None,
     }];
     let packed = place(&nodes(&pools, 2), Scale::Now, &groups);
     assert_eq!((packed.placed, packed.unplaced[0].pods), (16, 1));
@@ -145,6 +149,7 @@ fn the_balanced_score_breaks_a_least_allocated_tie() {
             memory_limit: 2 * GIB,
             admission: Default::default(),
             apart: Vec::new(),
+            beside: None,
             watched: false,
         },
     ];

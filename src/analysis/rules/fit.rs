@@ -188,6 +188,8 @@ pub fn cluster(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
             )
         } else if unplaced.apart {
             apart_fix(plan, &unplaced.workload, nodes)
+        } else if unplaced.beside {
+            relax_beside(&unplaced.workload)
         } else if unplaced.reason == placement::NO_POD_SLOTS {
             "lower cluster.daemonset_pods below the nodes' max_pods, or raise the pools' max_pods".to_string()
         } else if unplaced.pods_full {
@@ -208,7 +210,9 @@ pub fn cluster(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
         findings.add(
             RuleId::PodsUnschedulable,
             // Where the operator said where the pods may run, when that bars them.
-            &if (unplaced.barred || unplaced.apart) && plan.pod_placement.contains_key(&unplaced.workload) {
+            &if (unplaced.barred || unplaced.apart || unplaced.beside)
+                && plan.pod_placement.contains_key(&unplaced.workload)
+            {
                 format!("pod_placement.{}", unplaced.workload)
             } else {
                 "cluster.node_pools".to_string()
@@ -407,6 +411,8 @@ fn pending_in_some_order(plan: &Plan, scheduling: &Scheduling, findings: &mut Fi
 fn relief(waiting: &crate::analysis::scheduler::Pending) -> String {
     if waiting.apart {
         format!("relax {}'s required pod anti-affinity (preferred keeps the spread)", workload_name(&waiting.workload))
+    } else if waiting.beside {
+        relax_beside(&waiting.workload)
     } else {
         lower_requests(&waiting.workload)
     }
@@ -420,6 +426,18 @@ fn lower_requests(workload: &str) -> String {
         .and_then(crate::model::chart::chart_workload)
         .map_or(String::new(), |w| format!("; in Helm values {}.resources.requests", w.values));
     format!("lower {}'s requests ({workload}.reservations{values})", workload_name(workload))
+}
+
+/// What lets in a pod that its required pod affinity keeps off every node with room: room where
+/// the pods it joins run, or the term relaxed, at its plan and values keys.
+fn relax_beside(workload: &str) -> String {
+    let values = crate::model::chart::placement_keys(workload)
+        .filter(|(_, affinity)| *affinity)
+        .map_or(String::new(), |(values, _)| format!("; in Helm values {values}.affinity.podAffinity"));
+    format!(
+        "make room for it where the pods it joins run (bigger nodes there, or fewer other pods), or relax {}'s required pod affinity (pod_placement.{workload}.required_pod_affinity{values}): a preferred one keeps them together where there is room",
+        workload_name(workload)
+    )
 }
 
 /// What lets in a pod that its required pod anti-affinity keeps off every node with room:

@@ -82,6 +82,7 @@ pub fn unrendered_placement(plan: &Plan) -> Vec<String> {
                     for (given, name) in [
                         (!constraints.required_node_affinity.is_empty(), "required_node_affinity"),
                         (!constraints.required_pod_anti_affinity.is_empty(), "required_pod_anti_affinity"),
+                        (!constraints.required_pod_affinity.is_empty(), "required_pod_affinity"),
                     ] {
                         if given {
                             unrendered.push(format!("pod_placement.{key}.{name}"));
@@ -96,7 +97,7 @@ pub fn unrendered_placement(plan: &Plan) -> Vec<String> {
 }
 
 /// A workload's nodeSelector, tolerations, required node affinity and required pod
-/// anti-affinity at its values keys, where the chart renders them; each replaces what the
+/// (anti-)affinity at its values keys, where the chart renders them; each replaces what the
 /// operator's values (`operators`, merged) have: their nodeSelector labels the plan lacks, and
 /// any of these the plan has none of, are written as `null`, which removes them. What neither
 /// has is not written.
@@ -127,13 +128,17 @@ fn placement_values(
     let tolerations = yaml::to_value("helm values", &constraints.tolerations)?;
     put("tolerations", if constraints.tolerations.is_empty() { Value::Null } else { tolerations });
     if schema::is_chart_key(&at("affinity")) {
-        // Only the required node affinity and pod anti-affinity are the plan's: pod affinity
-        // and preferences in the operator's values stay.
-        let apart = &constraints.required_pod_anti_affinity;
-        put(
-            "affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution",
-            if apart.is_empty() { Value::Null } else { yaml::to_value("helm values", apart)? },
-        );
+        // Only the required node affinity and pod (anti-)affinity are the plan's: preferences
+        // in the operator's values stay.
+        for (kind, terms) in [
+            ("podAntiAffinity", &constraints.required_pod_anti_affinity),
+            ("podAffinity", &constraints.required_pod_affinity),
+        ] {
+            put(
+                &format!("affinity.{kind}.requiredDuringSchedulingIgnoredDuringExecution"),
+                if terms.is_empty() { Value::Null } else { yaml::to_value("helm values", terms)? },
+            );
+        }
         let terms = &constraints.required_node_affinity;
         put(
             "affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution",

@@ -317,8 +317,8 @@ impl Reader<'_> {
 
     /// Where the chart's template for the component at `values` puts its pods: its
     /// `nodeSelector`, `tolerations` and `affinity`'s required node affinity and required pod
-    /// anti-affinity, where the chart renders them; `None` when it sets none. Preferences
-    /// (preferred…) only score nodes, and pod affinity (to run beside other pods) is not read.
+    /// (anti-)affinity, where the chart renders them; `None` when it sets none. Preferences
+    /// (preferred…) only score nodes, and are not read.
     fn constraints(&self, values: &str) -> Result<Option<Constraints>, InputError> {
         let rendered = |key: &str| schema::is_chart_key(&format!("{values}.{key}"));
         let mut constraints = Constraints::default();
@@ -377,20 +377,25 @@ impl Reader<'_> {
                 constraints.required_node_affinity.push(NodeSelectorTerm { match_expressions });
             }
         }
-        let path = format!("{values}.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution");
-        if rendered("affinity")
-            && let Some(terms) = get(self.merged, &path)
-        {
-            let terms: Vec<Value> = yaml::from_value(terms)
+        for (kind, terms) in [
+            ("podAntiAffinity", &mut constraints.required_pod_anti_affinity),
+            ("podAffinity", &mut constraints.required_pod_affinity),
+        ] {
+            let path = format!("{values}.affinity.{kind}.requiredDuringSchedulingIgnoredDuringExecution");
+            if !rendered("affinity") {
+                continue;
+            }
+            let Some(given) = get(self.merged, &path) else { continue };
+            let given: Vec<Value> = yaml::from_value(given)
                 .ok_or_else(|| self.error(&path, "must be a list of pod affinity terms".into()))?;
-            for (index, term) in terms.iter().enumerate() {
+            for (index, term) in given.iter().enumerate() {
                 if term.is_mapping() && term.get("topologyKey").is_none() {
                     return Err(self.error(
                         &format!("{path}.{index}"),
                         "needs a topologyKey: the API server refuses a term without one".into(),
                     ));
                 }
-                constraints.required_pod_anti_affinity.push(yaml::from_value(term).ok_or_else(|| {
+                terms.push(yaml::from_value(term).ok_or_else(|| {
                     self.error(&format!("{path}.{index}"), "is not a pod affinity term: labelSelector { matchLabels, matchExpressions }, topologyKey, namespaces, namespaceSelector, matchLabelKeys, mismatchLabelKeys".into())
                 })?);
             }
@@ -405,6 +410,11 @@ impl Reader<'_> {
                 .replacen(
                     "required_pod_anti_affinity",
                     "affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution",
+                    1,
+                )
+                .replacen(
+                    "required_pod_affinity",
+                    "affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution",
                     1,
                 );
             self.error(&format!("{values}.{at}"), message)

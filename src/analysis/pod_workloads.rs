@@ -1,0 +1,104 @@
+//! The plan's long-running workloads as kube-scheduler meets them ([`crate::analysis::scheduler`]
+//! places them), with their required pod (anti-)affinity linked, and the nodes whose pods'
+//! limits overcommit them as the scheduler spreads the pods.
+
+use crate::analysis::scheduler::{Workload, schedule};
+use crate::model::plan::Plan;
+
+/// The plan's long-running workloads as the scheduler meets them: each with its pods now and
+/// at every autoscaler's maximum. The Job backend's pods are left out: they come and go with
+/// executions, wait as Pending by design past what the nodes hold, and their cap is held
+/// against the cluster by `job-cap-exceeds-cluster`.
+pub fn workloads(plan: &Plan) -> Vec<Workload> {
+    let mut workloads = every_workload(plan);
+    workloads.retain(|w| w.name != "jobs");
+    link_affinity(plan, workloads)
+}
+
+/// Which workloads stay apart from which, and which join which (indices in `workloads`, as
+/// they are placed).
+fn link_affinity(plan: &Plan, mut workloads: Vec<Workload>) -> Vec<Workload> {
+    let Some(cluster) = &plan.cluster else { return workloads };
+    let names: Vec<String> = workloads.iter().map(|w| w.name.clone()).collect();
+    let constraints = |name: &str| plan.pod_placement.get(name);
+    let apart = crate::analysis::affinity::apart(cluster, &names, constraints);
+    let beside = crate::analysis::affinity::beside(cluster, &names, constraints);
+    for ((workload, apart), beside) in workloads.iter_mut().zip(apart).zip(beside) {
+        workload.apart = apart;
+        workload.beside = beside;
+    }
+    // Where the pods others stay apart from, or join, run is kept.
+    let watched: Vec<usize> = workloads
+        .iter()
+        .flat_map(|w| w.apart.iter().map(|rule| rule.from).chain(w.beside.iter().flat_map(|b| b.with.clone())))
+        .collect();
+    for from in watched {
+        workloads[from].watched = true;
+    }
+    workloads
+}
+
+/// The nodes whose pods' limits add up past what they offer pods, as the scheduler spreads the
+/// pods (largest first): at every autoscaler's maximum (the cluster autoscaler adds a node only
+/// for a pod no node takes; Jobs up to their cap included where they fit), or now (every
+/// workload at its replicas, the pools at their nodes, no Jobs); each named by its pool and
+/// place (`general-2`).
+pub fn overcommitted(
+    model: &crate::model::cluster::Cluster,
+    plan: &Plan,
+    scale: crate::analysis::placement::Scale,
+) -> Vec<crate::analysis::placement::Overcommitted> {
+    let mut workloads = link_affinity(plan, every_workload(plan));
+    let mut model = model.clone();
+    if scale == crate::analysis::placement::Scale::Now {
+        for workload in &mut workloads {
+            workload.at_maximum = workload.now;
+        }
+        for pool in &mut model.node_pools {
+            pool.max_nodes = None;
+        }
+    }
+    let model = &model;
+    let mut order: Vec<usize> = (0..workloads.len()).collect();
+    order.sort_by_key(|&w| std::cmp::Reverse((workloads[w].cpu_request, workloads[w].memory_request)));
+    let share = |used: u64, of: u64| if of == 0 { 0.0 } else { crate::model::units::round4(used as f64 / of as f64) };
+    let mut per_pool = vec![0usize; model.node_pools.len()];
+    schedule(model, &workloads, &order)
+        .loads
+        .iter()
+        .filter_map(|load| {
+            per_pool[load.pool] += 1;
+            (load.cpu_limits > load.cpus || load.memory_limits > load.memory).then(|| {
+                crate::analysis::placement::Overcommitted {
+                    node: format!("{}-{}", model.node_pools[load.pool].name, per_pool[load.pool]),
+                    cpu_limits_share: share(load.cpu_limits, load.cpus),
+                    memory_limits_share: share(load.memory_limits, load.memory),
+                }
+            })
+        })
+        .collect()
+}
+
+/// Every workload's pods, the Job backend's included.
+fn every_workload(plan: &Plan) -> Vec<Workload> {
+    use crate::analysis::placement::{Scale, pods};
+    let now = pods(plan, Scale::Now);
+    let mut workloads: Vec<Workload> = pods(plan, Scale::Maximum)
+        .into_iter()
+        .map(|g| Workload {
+            now: now.iter().find(|n| n.workload == g.workload).map_or(0, |n| n.count),
+            at_maximum: g.count,
+            cpu_request: g.cpu_request,
+            memory_request: g.memory_request,
+            cpu_limit: g.cpu_limit.unwrap_or(g.cpu_request),
+            memory_limit: g.memory_limit.unwrap_or(g.memory_request),
+            admission: g.admission,
+            apart: Vec::new(),
+            beside: None,
+            watched: false,
+            name: g.workload,
+        })
+        .collect();
+    workloads.retain(|w| w.now.max(w.at_maximum) > 0);
+    workloads
+}

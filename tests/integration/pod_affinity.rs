@@ -1,0 +1,231 @@
+//! Required pod affinity, as kube-scheduler's InterPodAffinity filter holds it: a pod goes only
+//! to a node with the term's topology key whose domain (the node for `kubernetes.io/hostname`,
+//! the zone for `topology.kubernetes.io/zone`) runs a pod every term selects; the first pod of
+//! a workload whose terms select itself may go anywhere with the key; pods that wait for
+//! another workload's bind once those run. Computed by hand; read from Helm values and written
+//! back as the chart renders them.
+
+use crate::common::{flowcap, tempdir};
+use flowcap::analysis::figures::analyze;
+use flowcap::analysis::rules::{Finding, RuleId, evaluate};
+use flowcap::model::load::parse_plan;
+use flowcap::model::plan::Plan;
+
+fn plan(text: &str) -> Plan {
+    parse_plan("k.yaml", text).unwrap_or_else(|e| panic!("{e}\n{text}")).plan
+}
+
+fn fired(plan: &Plan, rule: RuleId) -> Vec<Finding> {
+    evaluate(plan, &analyze(plan)).into_iter().filter(|f| f.rule == rule).collect()
+}
+
+/// `pools`, API pods of `api_cpus` CPUs, one runtime pod of 1 CPU.
+fn cluster(pools: &str, api: u32, api_cpus: u32, placement: &str) -> Plan {
+    plan(&format!(
+        "platform: kubernetes\npostgres: {{ external: true, max_connections: 200 }}\ncluster:\n  node_pools:\n{pools}\
+         api: {{ replicas: {api}, requests: {{ cpus: {api_cpus}, memory: 1Gi }} }}\n\
+         runtime: {{ replicas: 1, requests: {{ cpus: 1, memory: 1Gi }} }}\npod_placement:\n{placement}"
+    ))
+}
+
+/// Three nodes of 8 CPUs offering all of them.
+const THREE_NODES: &str =
+    "    - { name: p, nodes: 3, cpus: 8, memory: 32Gi, allocatable: { cpus: 8, memory: 32Gi } }\n";
+
+/// Two pools of one node of 8 CPUs, in two zones.
+const TWO_ZONES: &str = "    - { name: a, nodes: 1, cpus: 8, memory: 32Gi, allocatable: { cpus: 8, memory: 32Gi }, labels: { topology.kubernetes.io/zone: eu-1a } }\n    \
+    - { name: b, nodes: 1, cpus: 8, memory: 32Gi, allocatable: { cpus: 8, memory: 32Gi }, labels: { topology.kubernetes.io/zone: eu-1b } }\n";
+
+fn beside(component: &str, key: &str) -> String {
+    format!(
+        "  api:\n    required_pod_affinity:\n      \
+         - {{ labelSelector: {{ matchLabels: {{ app.kubernetes.io/component: {component} }} }}, topologyKey: {key} }}\n"
+    )
+}
+
+#[test]
+fn pods_join_the_node_that_runs_the_pods_they_select_and_wait_where_it_is_full() {
+    // The runtime's one pod runs on one node; every API pod must run on that node. At 1 CPU
+    // each the three fit beside it (1 + 3 of 8 CPUs) in every order: where the API's pods come
+    // first they wait, and bind once the runtime's pod runs.
+    let p = cluster(THREE_NODES, 3, 1, &beside("executor-pool", "kubernetes.io/hostname"));
+    let fit = analyze(&p).cluster.unwrap();
+    assert_eq!((fit.now.pods, fit.now.placed), (4, 4));
+    assert!(fit.scheduling.every_order && fit.scheduling.now.is_none(), "{:?}", fit.scheduling);
+    assert!(evaluate(&p, &analyze(&p)).iter().all(|f| f.rule != RuleId::PodsPendingInSomeOrder));
+    // At 3 CPUs each, two fit beside it (1 + 6 of 8) and the third waits, though two nodes
+    // have all their 8 CPUs free.
+    let p = cluster(THREE_NODES, 3, 3, &beside("executor-pool", "kubernetes.io/hostname"));
+    let fit = analyze(&p).cluster.unwrap();
+    assert_eq!((fit.now.pods, fit.now.placed), (4, 3));
+    let unplaced = &fit.now.unplaced[0];
+    assert_eq!((unplaced.workload.as_str(), unplaced.pods), ("api", 1));
+    assert!(unplaced.beside && !unplaced.apart && !unplaced.too_big, "{unplaced:?}");
+    let found = fired(&p, RuleId::PodsUnschedulable);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(
+        found[0].message,
+        "1 api pod(s) cannot be placed now: no node with room for it runs a pod of runtime (its required pod affinity by kubernetes.io/hostname)"
+    );
+    assert_eq!(
+        found[0].fix.as_deref().unwrap(),
+        "make room for it where the pods it joins run (bigger nodes there, or fewer other pods), or relax api's required pod affinity (pod_placement.api.required_pod_affinity; in Helm values api.affinity.podAffinity): a preferred one keeps them together where there is room"
+    );
+    assert_eq!(found[0].path, "pod_placement.api");
+    // kube-scheduler, in every order, leaves the same pod Pending.
+    let pending = &fit.scheduling.now.as_ref().unwrap().pending[0];
+    assert_eq!((pending.workload.as_str(), pending.pods, pending.beside), ("api", 1, true));
+    // Without the term, the three nodes hold all four pods.
+    let free = cluster(THREE_NODES, 3, 3, "  api: {}\n");
+    assert_eq!(analyze(&free).cluster.unwrap().now.placed, 4);
+}
+
+#[test]
+fn the_first_pod_of_a_workload_that_selects_itself_leads_and_the_rest_follow_its_zone() {
+    // The API's term selects the API by zone. The first pod may go anywhere (no API pod runs
+    // yet, and it matches its own term); the next three follow it into its zone. Zone a's one
+    // node takes two of 3 CPUs (6 of 8); two wait, though zone b's node has 8 CPUs free.
+    let p = cluster(TWO_ZONES, 4, 3, &beside("api", "topology.kubernetes.io/zone"));
+    let fit = analyze(&p).cluster.unwrap();
+    assert_eq!((fit.now.pods, fit.now.placed), (5, 3));
+    let unplaced = &fit.now.unplaced[0];
+    assert_eq!((unplaced.workload.as_str(), unplaced.pods, unplaced.beside), ("api", 2, true));
+    assert_eq!(
+        unplaced.reason,
+        "no node with room for it is in a topology.kubernetes.io/zone domain that runs a pod of api (its required pod affinity)"
+    );
+    // Two API pods a zone without the term: all five run.
+    assert_eq!(analyze(&cluster(TWO_ZONES, 4, 3, "  api: {}\n")).cluster.unwrap().now.placed, 5);
+}
+
+#[test]
+fn pods_the_plan_does_not_run_are_taken_to_run_wherever_the_key_is() {
+    // The term selects another release's cache: flowcap cannot see where it runs, so only the
+    // key binds. Pool b has no zone: the third API pod of 3 CPUs finds no room in zone a.
+    let pools = TWO_ZONES.replace(", labels: { topology.kubernetes.io/zone: eu-1b }", "");
+    let p = cluster(&pools, 3, 3, &beside("memcached", "topology.kubernetes.io/zone"));
+    let fit = analyze(&p).cluster.unwrap();
+    assert_eq!((fit.now.pods, fit.now.placed), (4, 3));
+    assert_eq!(
+        fit.now.unplaced[0].reason,
+        "no node with room for it has the label topology.kubernetes.io/zone its required pod affinity groups by"
+    );
+    // On nodes with no zone at all, nothing is ever beside anything by zone.
+    let none = TWO_ZONES.replace(", labels: { topology.kubernetes.io/zone: eu-1a }", "");
+    let none = none.replace(", labels: { topology.kubernetes.io/zone: eu-1b }", "");
+    let fit = analyze(&cluster(&none, 1, 1, &beside("executor-pool", "topology.kubernetes.io/zone"))).cluster.unwrap();
+    assert_eq!(
+        fit.now.unplaced[0].reason,
+        "no node has the label topology.kubernetes.io/zone its required pod affinity groups by"
+    );
+}
+
+#[test]
+fn a_term_the_api_server_refuses_is_an_error_at_its_place() {
+    let dir = tempdir("pod-affinity-bad");
+    let text = format!(
+        "platform: kubernetes\npostgres: {{ external: true, max_connections: 200 }}\ncluster:\n  node_pools:\n{THREE_NODES}\
+         api: {{ replicas: 1 }}\npod_placement:\n  api:\n    required_pod_affinity:\n      \
+         - {{ labelSelector: {{ matchLabels: {{ a: b }} }}, topologyKey: '' }}\n"
+    );
+    std::fs::write(dir.join("plan.yaml"), text).unwrap();
+    let output = flowcap().current_dir(&dir).args(["--check", "plan.yaml"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("plan.yaml:") && stderr.contains("required_pod_affinity.0.topologyKey: is required"),
+        "{stderr}"
+    );
+    let values = "api:\n  affinity:\n    podAffinity:\n      requiredDuringSchedulingIgnoredDuringExecution:\n        - labelSelector: { matchLabels: { a: b } }\n";
+    std::fs::write(dir.join("v.yaml"), values).unwrap();
+    let output = flowcap()
+        .current_dir(&dir)
+        .args(["--check", "--helm-values", "v.yaml", "--nodes", "2", "--node-cpus", "8", "--node-memory", "32Gi"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(
+            "v.yaml:4:7: api.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution.0: needs a topologyKey"
+        ),
+        "{stderr}"
+    );
+}
+
+/// The operator's values: the web pods kept beside the API's.
+const VALUES: &str = "\
+web:
+  affinity:
+    podAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+        - labelSelector:
+            matchLabels: { app.kubernetes.io/component: api }
+          topologyKey: kubernetes.io/hostname
+";
+
+#[test]
+#[cfg_attr(
+    any(missing = "helm", missing = "kubernetes-validate", missing = "shared-fixtures"),
+    ignore = "needs helm, kubernetes-validate and ../shared/fixtures"
+)]
+fn helm_renders_the_values_term_that_flowcap_reads_and_writes_back() {
+    crate::common::require("helm");
+    crate::common::require("kubernetes-validate");
+    let chart = crate::common::shared_fixtures().join("flow-like-helm");
+    let dir = tempdir("pod-affinity-helm");
+    let nodes = ["--nodes", "2", "--node-cpus", "8", "--node-memory", "32Gi"];
+    // Read: by zone, on nodes that have none, the web pods find no node.
+    std::fs::write(dir.join("zone.yaml"), VALUES.replace("kubernetes.io/hostname", "topology.kubernetes.io/zone"))
+        .unwrap();
+    let check =
+        flowcap().current_dir(&dir).args(["--check", "--helm-values", "zone.yaml"]).args(nodes).output().unwrap();
+    let stdout = String::from_utf8_lossy(&check.stdout);
+    assert!(
+        stdout.contains("web pod(s) cannot be placed now: no node has the label topology.kubernetes.io/zone its required pod affinity groups by"),
+        "{stdout}"
+    );
+    // By hostname they join the API's node, and flowcap's values keep the term.
+    std::fs::write(dir.join("values.yaml"), VALUES).unwrap();
+    let export = flowcap()
+        .current_dir(&dir)
+        .args(["export", "--helm", "--helm-values", "values.yaml"])
+        .args(nodes)
+        .args(["-o", "flowcap.yaml"])
+        .output()
+        .unwrap();
+    assert!(export.status.success(), "{}", String::from_utf8_lossy(&export.stderr));
+    let written = std::fs::read_to_string(dir.join("flowcap.yaml")).unwrap();
+    assert!(written.contains("podAffinity:") && !written.contains("podAntiAffinity"), "{written}");
+    let rendered = std::process::Command::new("helm")
+        .args(["template", "fl"])
+        .arg(&chart)
+        .arg("-f")
+        .arg(chart.join("values-secrets.yaml.example"))
+        .args(["-f", "values.yaml", "-f", "flowcap.yaml", "--show-only", "templates/web-deployment.yaml"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(rendered.status.success(), "{}", String::from_utf8_lossy(&rendered.stderr));
+    std::fs::write(dir.join("web.yaml"), &rendered.stdout).unwrap();
+    let validated = std::process::Command::new("kubernetes-validate")
+        .args(["--strict", "--quiet"])
+        .arg(dir.join("web.yaml"))
+        .output()
+        .unwrap();
+    assert!(validated.status.success(), "{}", String::from_utf8_lossy(&validated.stdout));
+    let manifest: serde_json::Value = serde_yaml::from_slice(&rendered.stdout).unwrap();
+    let term = &manifest["spec"]["template"]["spec"]["affinity"]["podAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+        [0];
+    assert_eq!(term["topologyKey"], "kubernetes.io/hostname", "{manifest}");
+    assert_eq!(term["labelSelector"]["matchLabels"]["app.kubernetes.io/component"], "api", "{manifest}");
+    // Read back over the operator's values: every pod placed.
+    let again = flowcap()
+        .current_dir(&dir)
+        .args(["--check", "--format", "json", "--helm-values", "values.yaml", "--helm-values", "flowcap.yaml"])
+        .args(nodes)
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(json["figures"]["cluster"]["now"]["placed"], json["figures"]["cluster"]["now"]["pods"], "{json}");
+}
