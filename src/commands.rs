@@ -9,6 +9,7 @@ use flowcap::inputs::{self, Inputs, Request};
 use flowcap::io::error::InputError;
 use flowcap::io::text::{one_line, shell_word, terminal_safe};
 use flowcap::io::write::{ROFF_WRITTEN_BY, retire, write_all_safely, write_file_safely};
+use flowcap::model::edit::PlanEdit;
 use flowcap::model::load::LoadedPlan;
 use flowcap::model::observed::Observed;
 use flowcap::platform::compose::Environment;
@@ -163,7 +164,8 @@ pub fn check(args: &CheckArgs) -> ExitCode {
     // Findings about the pools: their fixes add nodes.
     let sizes_the_pool = report.findings.iter().any(|f| f.finding.path.starts_with("cluster.node_pools"));
     if let Some(nodes) = args.source.nodes.filter(|_| sizes_the_pool) {
-        tell(&nodes_flag_note(nodes));
+        let edits = report.findings.iter().flat_map(|f| &f.finding.changes);
+        tell(&nodes_flag_note(nodes, edits));
     }
     // A report printed without --check says FAIL and exits 0: say why, where scripts look.
     if !args.check && report.summary.failed {
@@ -175,10 +177,12 @@ pub fn check(args: &CheckArgs) -> ExitCode {
 }
 
 /// The cluster came from `--nodes`, which replaces a plan's: the fixes' `cluster.node_pools`
-/// keys are that flag here.
-fn nodes_flag_note(nodes: u32) -> String {
+/// keys are that flag here; the count the fixes' edits set, where they set one, is named.
+fn nodes_flag_note<'a>(nodes: u32, edits: impl Iterator<Item = &'a PlanEdit>) -> String {
+    let count = edits.filter_map(|edit| if let PlanEdit::PoolNodes(0, n) = edit { Some(*n) } else { None }).max();
+    let count = count.map_or(String::new(), |n| format!(" (the most a fix here sets: --nodes {n})"));
     format!(
-        "note: the cluster is --nodes {nodes}'s: where a fix adds nodes to cluster.node_pools, give the count to --nodes; \
+        "note: the cluster is --nodes {nodes}'s: where a fix adds nodes to cluster.node_pools, give the count to --nodes{count}; \
          max_nodes (the cluster autoscaler's) has no flag: write the cluster in a plan (flowcap init --helm-values … -o plan.yaml)"
     )
 }
@@ -236,8 +240,11 @@ pub fn solve(args: &SolveArgs) -> ExitCode {
     };
     let outcome = flowcap::analysis::solve::solve(&loaded.plan);
     print(&flowcap::report::solve::render(&loaded.plan, &outcome));
-    if let (Some(nodes), Outcome::Cluster(_)) = (args.source.nodes, &outcome) {
-        tell(&nodes_flag_note(nodes));
+    if let (Some(nodes), Outcome::Cluster(sizing)) = (args.source.nodes, &outcome) {
+        let edits = sizing.changes(&loaded.plan);
+        if edits.iter().any(|e| matches!(e, PlanEdit::PoolNodes(..) | PlanEdit::PoolMaxNodes(..))) {
+            tell(&nodes_flag_note(nodes, edits.iter()));
+        }
     }
     match outcome {
         Outcome::NoWorkload => bad_input(&InputError::conflict(&loaded.file, "has no workload section to solve for")),

@@ -102,12 +102,19 @@ impl ClusterSizing {
 
     /// The sizing as a fix says it.
     pub fn describe(&self, plan: &Plan) -> String {
-        let set: Vec<String> = self.changes(plan).iter().map(|c| format!("{} to {}", c.path(), c.value())).collect();
+        let changes = self.changes(plan);
+        let set: Vec<String> = changes.iter().map(|c| format!("{} to {}", c.path(), c.value())).collect();
+        // The pool is named where its count changes: `node_pools.0` says which by place only.
+        let pool = if changes.iter().any(|c| matches!(c, PlanEdit::PoolNodes(..) | PlanEdit::PoolMaxNodes(..))) {
+            format!(" (pool {})", self.pool)
+        } else {
+            String::new()
+        };
         // The wait is the queued runs': with none, it says nothing.
         let queued = plan.queued_runs().is_some();
         let wait =
             if queued { format!(", p95 wait {}", wait_text(self.waits.p95_wait_seconds)) } else { String::new() };
-        format!("set {} (pool {}): {} slots at the peak{wait}", set.join(" and "), self.pool, self.waits.slots)
+        format!("set {}{pool}: {} slots at the peak{wait}", set.join(" and "), self.waits.slots)
     }
 
     /// The plan keys it sets, as a fix's edits: only those it changes.

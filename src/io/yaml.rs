@@ -131,6 +131,30 @@ pub fn to_text<T: Serialize>(file: &str, value: &T) -> Result<String, InputError
     serde_yaml::to_string(value).map_err(|e| InputError::unwritable(file, e.to_string()))
 }
 
+/// Every whole number in `value` written without its `.0` (`arrivals_per_minute: 300`), as an
+/// operator writes them, but under the keys in `decimal` (Compose's `cpus: 1.0`, spelt as its
+/// docs spell them); what is not whole stays as it is.
+pub fn whole_numbers(value: &mut Value, decimal: &[&str]) {
+    match value {
+        Value::Number(number) => {
+            let whole = number.as_f64().filter(|n| n.fract() == 0.0 && n.abs() < 9.0e15);
+            if let Some(whole) = whole.filter(|_| number.is_f64()) {
+                *number = (whole as i64).into();
+            }
+        }
+        Value::Sequence(items) => items.iter_mut().for_each(|item| whole_numbers(item, decimal)),
+        Value::Mapping(map) => {
+            for (key, item) in map.iter_mut() {
+                if !key.as_str().is_some_and(|key| decimal.contains(&key)) {
+                    whole_numbers(item, decimal);
+                }
+            }
+        }
+        Value::Tagged(tagged) => whole_numbers(&mut tagged.value, decimal),
+        _ => {}
+    }
+}
+
 /// `value` as a YAML tree, to edit before it is written.
 pub fn to_value<T: Serialize>(file: &str, value: &T) -> Result<Value, InputError> {
     serde_yaml::to_value(value).map_err(|e| InputError::unwritable(file, e.to_string()))

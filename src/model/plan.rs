@@ -506,6 +506,7 @@ impl Plan {
         if !self.platform.is_compose() {
             kubernetes_quantities(&mut value);
         }
+        crate::io::yaml::whole_numbers(&mut value, &["cpus"]);
         let yaml = crate::io::yaml::to_text("plan", &value)?;
         // Every plan flowcap writes explains itself: a comment on every key.
         Ok(crate::model::annotate::annotate(&format!("{} {note}\n{yaml}", crate::io::write::WRITTEN_BY)))

@@ -356,8 +356,33 @@ fn fixes_to_a_cluster_from_nodes_flags_name_the_flag() {
         .output()
         .unwrap();
     let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
-    assert!(stdout.contains("cluster.node_pools.0.nodes to"), "{stdout}");
+    assert!(stdout.contains("cluster.node_pools.0.nodes to 86 (pool nodes)"), "{stdout}");
     assert_eq!(stderr.matches(note).count(), 1, "{stderr}");
+    // The count the sizing sets is named.
+    assert!(stderr.contains("give the count to --nodes (the most a fix here sets: --nodes 86);"), "{stderr}");
+    // A sizing that leaves the nodes as they are says nothing of the flag.
+    let preset =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/presets/kubernetes-large.yaml")).unwrap();
+    let same = dir.join("same.yaml");
+    std::fs::write(
+        &same,
+        format!(
+            "{preset}
+workload:
+  streaming: {{ arrivals_per_minute: 600, mean_duration: 30s, memory_per_execution: 256Mi }}
+"
+        ),
+    )
+    .unwrap();
+    let output = crate::common::flowcap()
+        .arg("solve")
+        .arg(&same)
+        .args(["--nodes", "3", "--node-cpus", "64", "--node-memory", "256Gi"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.starts_with("set runtime.autoscaling.target_memory_percent to 60: 240 slots"), "{stdout}");
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("note: the cluster is"), "{output:?}");
     // A plan without a cluster takes --nodes' (as --help says); without the flag it needs one.
     let text = std::fs::read_to_string(&plan).unwrap();
     std::fs::write(&plan, &text[..text.find("cluster:").unwrap()]).unwrap();

@@ -184,3 +184,39 @@ fn no_solution_on_a_cluster_names_the_pod_memory_and_the_nodes_it_needs() {
          executorPool.resources.limits.memory (more than any node offers pods, at most 118.3 GiB: bigger nodes first)\n"
     );
 }
+
+/// Where only the executor pool's autoscaler changes, the sizing names no pool; the plan it
+/// writes spells whole numbers whole (but Compose's CPUs), as the operator wrote them, and
+/// reads back met.
+#[test]
+fn a_sizing_names_the_pool_only_where_its_nodes_change_and_writes_whole_numbers_whole() {
+    let mut plan = load_preset("kubernetes-large").unwrap().plan;
+    plan.workload = Some(
+        serde_yaml::from_str(
+            "streaming: { arrivals_per_minute: 600, mean_duration: 30s, memory_per_execution: 256Mi }",
+        )
+        .unwrap(),
+    );
+    let text = flowcap::report::solve::render(&plan, &solve(&plan));
+    assert!(text.starts_with("set runtime.autoscaling.target_memory_percent to 60: 240 slots at the peak\n"), "{text}");
+    let dir = crate::common::tempdir("solve-whole");
+    std::fs::copy(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/examples/rules/workload-target-missed.yaml"),
+        dir.join("plan.yaml"),
+    )
+    .unwrap();
+    let output =
+        crate::common::flowcap().current_dir(&dir).args(["solve", "plan.yaml", "-o", "solved.yaml"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let written = std::fs::read_to_string(dir.join("solved.yaml")).unwrap();
+    // CPUs as Compose's docs spell them (`1.0`); every other number as written.
+    for line in
+        ["    cpus: 4.0 ", "  cpus: 16.0 ", "    arrivals_per_minute: 30 ", "  streaming_memory_error_percent: 1 "]
+    {
+        assert!(written.contains(line), "{line}: {written}");
+    }
+    let value = |l: &str| l.split('#').next().unwrap().trim_end().to_string();
+    assert!(!written.lines().any(|l| !l.contains("cpus:") && value(l).ends_with(".0")), "{written}");
+    let check = crate::common::flowcap().current_dir(&dir).args(["--check", "solved.yaml"]).output().unwrap();
+    assert_eq!(check.status.code(), Some(0), "{}", String::from_utf8_lossy(&check.stdout));
+}
