@@ -4,8 +4,8 @@
 //! and taints, so a workload is admitted by whole pools.
 
 use crate::model::cluster::{
-    Cluster, Constraints, LabelSelector, NodePool, Requirement, SelectorOperator, Taint, TaintEffect, Toleration,
-    TolerationOperator,
+    Cluster, Constraints, LabelSelector, NodePool, PodAffinityTerm, Requirement, SelectorOperator, Taint, TaintEffect,
+    Toleration, TolerationOperator,
 };
 use std::collections::BTreeMap;
 
@@ -146,15 +146,28 @@ impl Apart {
 }
 
 /// Whether `selector` selects the pods of `workload` (plan key): their labels are the chart's
-/// `app.kubernetes.io/component` (`api`, `executor-pool`, …); the labels every pod of the
-/// release carries (`app.kubernetes.io/name`, `app.kubernetes.io/instance`) are taken to be
-/// this release's, so a selector that names them names it.
-pub fn selects(selector: &LabelSelector, workload: &str) -> bool {
+/// `app.kubernetes.io/component` (`api`, `executor-pool`, …) and `app.kubernetes.io/name:
+/// flow-like` (the chart's name); `app.kubernetes.io/instance` is the release's name, which
+/// flowcap does not know, so a selector that names it is taken to name this release. A term
+/// with no selector (`None`) selects no pod, as the API says.
+pub fn selects(selector: Option<&LabelSelector>, workload: &str) -> bool {
     let Some(labels) = crate::model::chart::pod_labels(workload) else { return false };
-    let release = |key: &str| crate::model::chart::RELEASE_LABELS.contains(&key);
-    let by_label = selector.match_labels.iter().all(|(key, value)| release(key) || labels.get(key) == Some(value));
+    selector.is_some_and(|selector| selects_labels(selector, labels))
+}
+
+/// Whether `selector` selects a pod of the chart's component `component`, whether or not the
+/// plan runs it.
+fn selects_component(selector: Option<&LabelSelector>, component: &str) -> bool {
+    let labels = BTreeMap::from([(crate::model::chart::COMPONENT_LABEL.to_string(), component.to_string())]);
+    selector.is_some_and(|selector| selects_labels(selector, labels))
+}
+
+fn selects_labels(selector: &LabelSelector, mut labels: BTreeMap<String, String>) -> bool {
+    let (name, instance) = crate::model::chart::RELEASE_LABELS;
+    labels.insert(name.0.into(), name.1.into());
+    let by_label = selector.match_labels.iter().all(|(key, value)| key == instance || labels.get(key) == Some(value));
     let by_expression = selector.match_expressions.iter().all(|requirement| {
-        if release(&requirement.key) {
+        if requirement.key == instance {
             matches!(requirement.operator, SelectorOperator::In | SelectorOperator::Exists)
         } else {
             matches(requirement, &labels)
@@ -196,7 +209,7 @@ pub fn apart<'a>(
         for term in constraints(name).map_or(&[][..], |c| &c.required_pod_anti_affinity) {
             let domains = domains(cluster, &term.topology_key);
             for (other, other_name) in workloads.iter().enumerate() {
-                if !selects(&term.label_selector, other_name) {
+                if !selects(term.label_selector.as_ref(), other_name) {
                     continue;
                 }
                 for (one, from) in [(w, other), (other, w)] {
@@ -318,9 +331,19 @@ pub fn beside<'a>(
             if terms.is_empty() {
                 return None;
             }
-            let selected = |other: &str| terms.iter().all(|term| selects(&term.label_selector, other));
+            let selected = |other: &str| terms.iter().all(|term| selects(term.label_selector.as_ref(), other));
             let with: Vec<usize> = (0..workloads.len()).filter(|&o| selected(&workloads[o])).collect();
-            let outside = terms.iter().all(|term| !workloads.iter().any(|other| selects(&term.label_selector, other)));
+            // A term that selects a component of the chart the plan does not run is not
+            // another release's: nothing it selects ever runs; nor is one that selects none.
+            let others = |term: &PodAffinityTerm| {
+                let selector = term.label_selector.as_ref();
+                selector.is_some()
+                    && !workloads.iter().any(|other| selects(selector, other))
+                    && !crate::model::chart::WORKLOADS
+                        .iter()
+                        .any(|w| !w.component.is_empty() && selects_component(selector, w.component))
+            };
+            let outside = terms.iter().all(others);
             Some(Beside {
                 names: with.iter().map(|&o| workloads[o].clone()).collect(),
                 may_lead: with.contains(&w),

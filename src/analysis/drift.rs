@@ -150,14 +150,18 @@ fn placement(constraints: &crate::model::cluster::Constraints) -> String {
     }
     let terms = constraints.required_pod_anti_affinity.iter().map(|term| ("apart from", term));
     for (relation, term) in terms.chain(constraints.required_pod_affinity.iter().map(|term| ("beside", term))) {
-        let selector = &term.label_selector;
-        let mut each: Vec<String> = selector.match_labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        each.extend(
-            selector
-                .match_expressions
-                .iter()
-                .map(|r| format!("{} {:?} {}", r.key, r.operator, r.values.join(",")).trim_end().to_string()),
-        );
+        let mut each: Vec<String> = Vec::new();
+        if let Some(selector) = &term.label_selector {
+            each.extend(selector.match_labels.iter().map(|(k, v)| format!("{k}={v}")));
+            each.extend(
+                selector
+                    .match_expressions
+                    .iter()
+                    .map(|r| format!("{} {:?} {}", r.key, r.operator, r.values.join(",")).trim_end().to_string()),
+            );
+        } else {
+            each.push("no pod".into());
+        }
         parts.push(format!("{relation} {} by {}", each.join(" and "), term.topology_key));
     }
     if parts.is_empty() { "anywhere".into() } else { parts.join(" · ") }

@@ -229,7 +229,19 @@ pub fn analyze(plan: &Plan) -> Analysis {
             // overcommit a node as its spread leaves them.
             let [now, at_maximum] = [Scale::Now, Scale::Maximum].map(|scale| {
                 let mut placed = at(scale);
-                placed.overcommitted = pod_workloads::overcommitted(cluster, plan, scale);
+                let spread = pod_workloads::spread(cluster, plan, scale);
+                placed.overcommitted = spread.overcommitted;
+                // First fit is a heuristic, and a poor one for pods that must join others or
+                // keep apart: where the scheduler's spread leaves fewer pods over, it is the fit.
+                let short = |pods: &mut dyn Iterator<Item = u32>| pods.sum::<u32>();
+                let packed_short = short(&mut placed.unplaced.iter().filter(|u| u.workload != "jobs").map(|u| u.pods));
+                if short(&mut spread.pending.iter().map(|p| p.pods)) < packed_short {
+                    placed.unplaced.retain(|u| u.workload == "jobs");
+                    placed.unplaced.extend(spread.pending.iter().map(pod_workloads::unplaced));
+                    placed.placed = placed.pods - placed.unplaced.iter().map(|u| u64::from(u.pods)).sum::<u64>();
+                    placed.cpu_requests_share = spread.cpu_requests_share;
+                    placed.memory_requests_share = spread.memory_requests_share;
+                }
                 placed
             });
             ClusterFit { now, at_maximum, scheduling, pools }

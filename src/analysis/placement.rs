@@ -6,7 +6,10 @@
 //! then memory, largest first (first fit decreasing), each on the first node (in pool order)
 //! with room; when that leaves pods over, smallest first too, and the packing that places more
 //! is kept. Neither is the best packing in every case (that problem is NP-hard), so a pod left
-//! over is "found no room in these packings", not proof that none exists. The real scheduler also spreads and scores, so it may place differently
+//! over is "found no room in these packings", not proof that none exists; where the
+//! scheduler's own spread ([`crate::analysis::pod_workloads::spread`]) leaves fewer over (pods
+//! that must join others pack badly first fit), the figures take the spread. The real
+//! scheduler also spreads and scores, so it may place differently
 //! ([`crate::analysis::scheduler`]), but it cannot place a pod that fits no node, nor more
 //! requests than the nodes offer.
 
@@ -271,10 +274,11 @@ fn pack(nodes: &mut [Node], groups: &[PodGroup], order: &[usize]) -> Vec<Unplace
             // or find none they join there.
             let open = |n: &Node| group.admission.admits(n.pool) && room(n, group) && n.pods < n.max_pods;
             let kept = nodes.iter().any(open);
+            // Kept by the affinity where no node with room is beside the pods it joins, else
+            // by the anti-affinity on those that are.
             let beside = kept
                 && group.beside.is_some()
-                && (group.apart.is_empty()
-                    || (0..nodes.len()).any(|at| open(&nodes[at]) && apart_ok(nodes, group, at)));
+                && !(0..nodes.len()).any(|at| open(&nodes[at]) && beside_ok(nodes, group, at));
             let apart = kept && !beside;
             let admitting: Vec<&Node> = nodes.iter().filter(|n| group.admission.admits(n.pool)).collect();
             let barred = group.admission.bars_every_pool();
@@ -342,7 +346,7 @@ pub fn beside_reason(beside: &Beside, running: bool) -> String {
     keys.dedup();
     let keys = keys.join(", ");
     let names: Vec<&str> = beside.names.iter().map(|name| crate::model::service::workload_name(name)).collect();
-    let names = names.join(" and ");
+    let names = names.join(" or ");
     let unlabelled =
         beside.terms.iter().find(|term| term.domains.as_ref().is_some_and(|d| d.iter().all(Option::is_none)));
     if let Some(term) = unlabelled {

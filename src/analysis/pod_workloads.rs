@@ -2,7 +2,8 @@
 //! places them), with their required pod (anti-)affinity linked, and the nodes whose pods'
 //! limits overcommit them as the scheduler spreads the pods.
 
-use crate::analysis::scheduler::{Workload, schedule};
+use crate::analysis::placement::{Overcommitted, Scale, Unplaced};
+use crate::analysis::scheduler::{NodeLoad, Pending, Workload, schedule};
 use crate::model::plan::Plan;
 
 /// The plan's long-running workloads as the scheduler meets them: each with its pods now and
@@ -38,19 +39,25 @@ fn link_affinity(plan: &Plan, mut workloads: Vec<Workload>) -> Vec<Workload> {
     workloads
 }
 
-/// The nodes whose pods' limits add up past what they offer pods, as the scheduler spreads the
-/// pods (largest first): at every autoscaler's maximum (the cluster autoscaler adds a node only
-/// for a pod no node takes; Jobs up to their cap included where they fit), or now (every
-/// workload at its replicas, the pools at their nodes, no Jobs); each named by its pool and
-/// place (`general-2`).
-pub fn overcommitted(
-    model: &crate::model::cluster::Cluster,
-    plan: &Plan,
-    scale: crate::analysis::placement::Scale,
-) -> Vec<crate::analysis::placement::Overcommitted> {
+/// The pods as the scheduler spreads them (largest first) at one scale.
+pub struct Spread {
+    /// The nodes whose pods' limits add up past what they offer pods, each named by its pool
+    /// and place (`general-2`).
+    pub overcommitted: Vec<Overcommitted>,
+    /// Pods left Pending, the Job backend's aside.
+    pub pending: Vec<Pending>,
+    /// The requests placed over what the nodes offer pods.
+    pub cpu_requests_share: f64,
+    pub memory_requests_share: f64,
+}
+
+/// The pods as the scheduler spreads them (largest first): at every autoscaler's maximum (the
+/// cluster autoscaler adds a node only for a pod no node takes; Jobs up to their cap included
+/// where they fit), or now (every workload at its replicas, the pools at their nodes, no Jobs).
+pub fn spread(model: &crate::model::cluster::Cluster, plan: &Plan, scale: Scale) -> Spread {
     let mut workloads = link_affinity(plan, every_workload(plan));
     let mut model = model.clone();
-    if scale == crate::analysis::placement::Scale::Now {
+    if scale == Scale::Now {
         for workload in &mut workloads {
             workload.at_maximum = workload.now;
         }
@@ -63,25 +70,31 @@ pub fn overcommitted(
     order.sort_by_key(|&w| std::cmp::Reverse((workloads[w].cpu_request, workloads[w].memory_request)));
     let share = |used: u64, of: u64| if of == 0 { 0.0 } else { crate::model::units::round4(used as f64 / of as f64) };
     let mut per_pool = vec![0usize; model.node_pools.len()];
-    schedule(model, &workloads, &order)
-        .loads
-        .iter()
-        .filter_map(|load| {
-            per_pool[load.pool] += 1;
-            (load.cpu_limits > load.cpus || load.memory_limits > load.memory).then(|| {
-                crate::analysis::placement::Overcommitted {
+    let outcome = schedule(model, &workloads, &order);
+    let pending = if scale == Scale::Now { &outcome.pending_now } else { &outcome.pending_at_maximum };
+    let total = |f: fn(&NodeLoad) -> u64| outcome.loads.iter().map(f).sum::<u64>();
+    Spread {
+        overcommitted: outcome
+            .loads
+            .iter()
+            .filter_map(|load| {
+                per_pool[load.pool] += 1;
+                (load.cpu_limits > load.cpus || load.memory_limits > load.memory).then(|| Overcommitted {
                     node: format!("{}-{}", model.node_pools[load.pool].name, per_pool[load.pool]),
                     cpu_limits_share: share(load.cpu_limits, load.cpus),
                     memory_limits_share: share(load.memory_limits, load.memory),
-                }
+                })
             })
-        })
-        .collect()
+            .collect(),
+        pending: pending.iter().filter(|p| p.workload != "jobs").cloned().collect(),
+        cpu_requests_share: share(total(|l| l.cpu_requests), total(|l| l.cpus)),
+        memory_requests_share: share(total(|l| l.memory_requests), total(|l| l.memory)),
+    }
 }
 
 /// Every workload's pods, the Job backend's included.
 fn every_workload(plan: &Plan) -> Vec<Workload> {
-    use crate::analysis::placement::{Scale, pods};
+    use crate::analysis::placement::pods;
     let now = pods(plan, Scale::Now);
     let mut workloads: Vec<Workload> = pods(plan, Scale::Maximum)
         .into_iter()
@@ -101,4 +114,19 @@ fn every_workload(plan: &Plan) -> Vec<Workload> {
         .collect();
     workloads.retain(|w| w.now.max(w.at_maximum) > 0);
     workloads
+}
+
+/// Pods the scheduler left Pending, as left over: neither too big for a node nor short of pod
+/// slots, since the scheduler found neither.
+pub fn unplaced(pending: &Pending) -> Unplaced {
+    Unplaced {
+        workload: pending.workload.clone(),
+        pods: pending.pods,
+        reason: pending.reason.clone(),
+        too_big: false,
+        pods_full: false,
+        barred: pending.barred,
+        apart: pending.apart,
+        beside: pending.beside,
+    }
 }

@@ -368,17 +368,16 @@ impl Cluster {
     }
 
     /// What kept a pod of `workload` off the nodes that have room for it and admit it: its
-    /// required pod affinity where some of them pass its anti-affinity, else the
-    /// anti-affinity; `None` where no node has room.
+    /// required pod affinity where none of them is beside the pods it joins, else its (or
+    /// another's) required pod anti-affinity; `None` where no node has room.
     fn kept_off(&self, workload: &Workload) -> Option<Kept> {
         let mut fitting = self.nodes.iter().enumerate().filter(|(_, node)| node.fits(workload)).peekable();
         fitting.peek()?;
-        let apart_allows = fitting.any(|(at, node)| self.apart_ok(workload, node.pool, Some(at)));
-        Some(if workload.beside.is_some() && (apart_allows || workload.apart.is_empty()) {
-            Kept::Beside
-        } else {
-            Kept::Apart
-        })
+        let beside = match (&workload.beside, self.occupied(workload)) {
+            (Some(beside), Some(occupied)) => !fitting.any(|(at, node)| beside.allows(node.pool, Some(at), &occupied)),
+            _ => false,
+        };
+        Some(if beside { Kept::Beside } else { Kept::Apart })
     }
 
     /// What a Pending pod of `workload` waits for.

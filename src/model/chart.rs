@@ -209,9 +209,13 @@ pub fn values_setting(edit: &crate::model::edit::PlanEdit) -> Option<(String, St
     }
 }
 
-/// The labels every pod of the release carries, with the release's values (its chart name and
-/// release name, which flowcap does not know).
-pub const RELEASE_LABELS: [&str; 2] = ["app.kubernetes.io/name", "app.kubernetes.io/instance"];
+/// The labels every pod of the release carries: the chart's name (`flow-like`; the chart's
+/// `nameOverride` is not read), and the release's name, which flowcap does not know.
+pub const RELEASE_LABELS: ((&str, &str), &str) =
+    (("app.kubernetes.io/name", "flow-like"), "app.kubernetes.io/instance");
+
+/// The label that says which of the chart's components a pod is.
+pub const COMPONENT_LABEL: &str = "app.kubernetes.io/component";
 
 /// The labels a workload's pods carry beside [`RELEASE_LABELS`]: the chart's component
 /// (`executor-pool` for the runtime), or for a service the chart does not run, its name. `None`
@@ -223,7 +227,7 @@ pub fn pod_labels(workload: &str) -> Option<std::collections::BTreeMap<String, S
         Some(w) => w.component.to_string(),
         None => crate::model::service::workload_name(workload).to_string(),
     };
-    Some([("app.kubernetes.io/component".to_string(), component)].into())
+    Some([(COMPONENT_LABEL.to_string(), component)].into())
 }
 
 /// The chart's values key behind a plan path, where the chart has one: `runtime.replicas` is

@@ -268,8 +268,9 @@ pub struct Constraints {
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PodAffinityTerm {
-    #[serde(default, rename = "labelSelector")]
-    pub label_selector: LabelSelector,
+    /// `None` selects no pod (the API's null selector); an empty one selects every pod.
+    #[serde(default, rename = "labelSelector", skip_serializing_if = "Option::is_none")]
+    pub label_selector: Option<LabelSelector>,
     #[serde(rename = "topologyKey")]
     pub topology_key: String,
     /// Kept as written, so values flowcap writes back lose nothing of the operator's; flowcap
@@ -346,7 +347,8 @@ impl Constraints {
                         "is required: the API server refuses a term without a topologyKey".into(),
                     ));
                 }
-                for (e, requirement) in term.label_selector.match_expressions.iter().enumerate() {
+                let expressions = term.label_selector.iter().flat_map(|selector| &selector.match_expressions);
+                for (e, requirement) in expressions.enumerate() {
                     let at = format!("{key}.{t}.labelSelector.matchExpressions.{e}");
                     requirement.check(false).map_err(|why| (at, why))?;
                 }

@@ -15,7 +15,7 @@ use std::fmt::Write;
 fn cluster(out: &mut String, fit: &ClusterFit) {
     let _ = writeln!(
         out,
-        "\nCluster fit (requests placed on the nodes' allocatable, first fit, largest or smallest first)"
+        "\nCluster fit (requests placed on the nodes' allocatable, first fit largest or smallest first, or as kube-scheduler spreads them where that places more)"
     );
     for pool in &fit.pools {
         let _ = writeln!(

@@ -229,3 +229,99 @@ fn helm_renders_the_values_term_that_flowcap_reads_and_writes_back() {
     let json: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
     assert_eq!(json["figures"]["cluster"]["now"]["placed"], json["figures"]["cluster"]["now"]["pods"], "{json}");
 }
+
+/// Two nodes of 4 CPUs, two API pods and two web pods of 1.5 CPUs each, a runtime of 0.5; the
+/// web pods join the API's by node.
+const WEB_BESIDE_API: &str = "platform: kubernetes\npostgres: { external: true, max_connections: 200 }\ncluster:\n  node_pools:\n    \
+    - { name: p, nodes: 2, cpus: 4, memory: 32Gi, allocatable: { cpus: 4, memory: 32Gi } }\n\
+    api: { replicas: 2, requests: { cpus: 1500m, memory: 1Gi } }\n\
+    runtime: { replicas: 1, requests: { cpus: 500m, memory: 1Gi } }\n\
+    other_services:\n  web: { replicas: 2, requests: { cpus: 1500m, memory: 1Gi } }\n\
+    pod_placement:\n  other_services.web:\n    required_pod_affinity:\n      \
+    - { labelSelector: { matchLabels: { app.kubernetes.io/component: api } }, topologyKey: kubernetes.io/hostname }\n";
+
+#[test]
+fn where_first_fit_packs_the_pods_others_join_the_schedulers_spread_is_the_fit() {
+    // First fit puts both API pods on the first node (3 of 4 CPUs): no web pod has room
+    // beside them. The scheduler spreads them one a node, and each web pod joins one (1.5 +
+    // 1.5, the runtime's 0.5 beside one pair): every pod runs, in every order.
+    let p = plan(WEB_BESIDE_API);
+    let fit = analyze(&p).cluster.unwrap();
+    assert_eq!((fit.now.pods, fit.now.placed), (5, 5), "{:?}", fit.now.unplaced);
+    // The requests as spread: 6.5 of 8 CPUs.
+    assert_eq!(fit.now.cpu_requests_share, 0.8125);
+    assert!(fit.scheduling.every_order && fit.scheduling.now.is_none(), "{:?}", fit.scheduling);
+    assert!(fired(&p, RuleId::PodsUnschedulable).is_empty());
+    // A third web pod finds 0.5 and 1 CPU left beside the API's: it waits, spread or packed.
+    let p = plan(&WEB_BESIDE_API.replace("web: { replicas: 2,", "web: { replicas: 3,"));
+    let fit = analyze(&p).cluster.unwrap();
+    assert_eq!((fit.now.pods, fit.now.placed), (6, 5), "{:?}", fit.now);
+}
+
+#[test]
+fn a_selector_reads_the_releases_own_labels_as_the_chart_sets_them() {
+    let with =
+        |selector: &str| plan(&WEB_BESIDE_API.replace("matchLabels: { app.kubernetes.io/component: api }", selector));
+    // Another chart's pods (Bitnami's memcached: app.kubernetes.io/name: memcached): not this
+    // release's, taken to run wherever the key is. The web pods go anywhere.
+    let other = with("matchLabels: { app.kubernetes.io/name: memcached }");
+    assert_eq!(analyze(&other).cluster.unwrap().now.placed, 5);
+    let beside = analyze(&other);
+    let web = placement_of(&other, "other_services.web");
+    assert!(web.as_ref().is_some_and(|b| b.outside), "{web:?} {:?}", beside.cluster.unwrap().now);
+    // The chart's name and any release name select every pod of the release: the web pods
+    // join any of them (runtime's, API's or their own: the first leads).
+    let release = with("matchLabels: { app.kubernetes.io/name: flow-like, app.kubernetes.io/instance: prod }");
+    let web = placement_of(&release, "other_services.web").unwrap();
+    assert!(!web.outside && web.may_lead, "{web:?}");
+    assert_eq!(web.names, ["api", "runtime", "other_services.web"]);
+    // A term without a selector selects no pod (the API's null): nothing ever runs to join.
+    let text = WEB_BESIDE_API.replace("labelSelector: { matchLabels: { app.kubernetes.io/component: api } }, ", "");
+    let none = plan(&text);
+    let fit = analyze(&none).cluster.unwrap();
+    assert_eq!(fit.now.placed, 3, "{:?}", fit.now);
+    assert_eq!(
+        fit.now.unplaced[0].reason,
+        "no pod of the plan matches every term of its required pod affinity (by kubernetes.io/hostname), so none runs for it to join"
+    );
+    // A component of the chart the plan does not run (tempo) is not another release's: the
+    // web pods wait in every packing and every order.
+    let tempo = with("matchLabels: { app.kubernetes.io/component: tempo }");
+    let fit = analyze(&tempo).cluster.unwrap();
+    assert_eq!(fit.now.placed, 3, "{:?}", fit.now);
+    let pending = &fit.scheduling.now.as_ref().unwrap().pending[0];
+    assert_eq!((pending.workload.as_str(), pending.pods, pending.beside), ("other_services.web", 2, true));
+}
+
+/// The required pod affinity flowcap links for `workload`, as placed with the plan's others.
+fn placement_of(plan: &Plan, workload: &str) -> Option<flowcap::analysis::affinity::Beside> {
+    let groups = flowcap::analysis::placement::pods(plan, flowcap::analysis::placement::Scale::Now);
+    groups.into_iter().find(|g| g.workload == workload)?.beside
+}
+
+#[test]
+fn where_the_nodes_beside_turn_it_away_by_anti_affinity_the_anti_affinity_is_named() {
+    // The API keeps apart from web by node, and web joins the API by node: never satisfiable.
+    // The nodes beside the API have room; the API's anti-affinity is what turns web away.
+    let text = WEB_BESIDE_API.replace("api: { replicas: 2,", "api: { replicas: 1,").replace(
+        "pod_placement:\n",
+        "pod_placement:\n  api:\n    required_pod_anti_affinity:\n      \
+         - { labelSelector: { matchLabels: { app.kubernetes.io/component: web } }, topologyKey: kubernetes.io/hostname }\n",
+    );
+    let p = plan(&text);
+    let fit = analyze(&p).cluster.unwrap();
+    let web = fit.now.unplaced.iter().find(|u| u.workload == "other_services.web").expect("web waits");
+    assert!(web.apart && !web.beside, "{web:?}");
+    assert!(web.reason.starts_with("every node with room for it runs a pod it must stay apart from"), "{web:?}");
+    // The runtime or the API: any one of them will do.
+    let either = plan(&WEB_BESIDE_API.replace(
+        "matchLabels: { app.kubernetes.io/component: api }",
+        "matchExpressions: [ { key: app.kubernetes.io/component, operator: In, values: [api, executor-pool] } ]",
+    ).replace("web: { replicas: 2, requests: { cpus: 1500m", "web: { replicas: 2, requests: { cpus: 3500m"));
+    let fit = analyze(&either).cluster.unwrap();
+    assert!(
+        fit.now.unplaced[0].reason.contains("runs a pod of api or runtime (its required pod affinity"),
+        "{:?}",
+        fit.now.unplaced
+    );
+}
