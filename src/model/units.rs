@@ -466,6 +466,23 @@ pub fn share_text(probability: f64) -> String {
 mod tests {
     use super::*;
 
+    /// Shares of time as the reports print them: whole and two decimals from 1 %, two
+    /// significant digits below (never rounded up onto a policy line), scientific below 0.01 %.
+    #[test]
+    fn shares_of_time_keep_two_significant_digits_below_one_percent() {
+        for (probability, text) in [
+            (0.0, "0 %"),
+            (0.5, "50 %"),
+            (0.0123456, "1.23 %"),
+            (0.0042, "0.42 %"),
+            (0.00096, "0.096 %"),
+            (0.0001, "0.01 %"),
+            (0.000012, "1.2e-3 %"),
+        ] {
+            assert_eq!(share_text(probability), text, "{probability}");
+        }
+    }
+
     #[test]
     fn compose_and_kubernetes_memory_forms() {
         let cases = [
