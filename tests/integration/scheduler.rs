@@ -308,3 +308,24 @@ fn pods_pending_only_at_the_maximum_and_the_nodes_that_holds_them() {
     assert_eq!(search.orders, 3);
     assert_eq!(search.at_maximum.unwrap().pending[0].pods, 4);
 }
+
+/// Nine workloads of 1 to 3 pods, 0.5 to 2.9 CPUs, on 8 nodes of 4: the states of the nodes
+/// after each prefix of orders pass the search's bound (20,000 workloads placed) before every
+/// order is covered. What the search found stands beside the few orders (each workload first,
+/// the rest largest first, and all smallest first: 10), and the report says not every order
+/// was covered.
+#[test]
+fn past_its_bound_the_search_falls_back_to_the_few_orders_and_says_so() {
+    let workloads: Vec<Workload> = (0..9u64)
+        .map(|i| workload(&format!("w{i}"), 1 + (i % 3) as u32, 1 + (i % 3) as u32, 500 + 300 * i, 1))
+        .collect();
+    let search = every_order(&nodes(&[pool(8, None, 4, 32)], 0), &workloads);
+    assert!(!search.every_order, "{search:?}");
+    assert_eq!(search.orders, 10, "{search:?}");
+    let now = search.now.as_ref().expect("some order strands pods");
+    assert_eq!(now.pending.iter().map(|p| p.pods).sum::<u32>(), 5, "{now:?}");
+    assert_eq!(now.extra_nodes, Some(6), "{now:?}");
+    // Eight workloads stay within the bound: every order (8! = 40,320) is covered.
+    let search = every_order(&nodes(&[pool(8, None, 4, 32)], 0), &workloads[..8]);
+    assert!(search.every_order && search.orders == 40_320, "{search:?}");
+}
