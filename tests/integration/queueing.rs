@@ -334,6 +334,47 @@ fn queued_slots_come_first_on_each_runtime() {
     assert_eq!(streaming::figures(&plan, 2).unwrap().summary(), "no limit — at the peak, mean 12, p99 21 per runtime");
 }
 
+/// The queued runs' busy CPU is their load shared by the runtimes, at most every slot busy: 15
+/// Erlangs over 2 runtimes of 10 slots keep 7.5 busy on each, 30 Erlangs all 10; at their own
+/// 0.25 CPU beside 12 streaming runs of 0.5 on each. The memory line keeps their slots' memory
+/// (10 × 512 MiB) beside the runtime's base and the streaming fit; a queued path with no
+/// arrivals keeps none.
+#[test]
+fn queued_slots_take_their_share_of_cpu_and_memory_beside_the_streaming_runs() {
+    use flowcap::model::units::Cpus;
+    let mut plan = Plan::default();
+    plan.runtime.replicas = 2;
+    plan.runtime.http_routing = HttpRouting::Balanced;
+    plan.runtime.limits.memory = Some(Bytes::gib(32));
+    plan.runtime.limits.cpus = Some(Cpus::whole(4));
+    plan.runtime.base_memory = Bytes::mib(512);
+    let mut streaming = PathLoad::new(48.0, Seconds(30.0));
+    streaming.memory_per_execution = Some(Bytes::gib(1));
+    streaming.cpu_per_execution = Some(Cpus(500));
+    let mut queued = PathLoad::new(30.0, Seconds(30.0));
+    queued.memory_per_execution = Some(Bytes::mib(512));
+    queued.cpu_per_execution = Some(Cpus(250));
+    plan.workload = Some(Workload { streaming: Some(streaming), queued: Some(queued), ..Workload::default() });
+    let figures = streaming::figures(&plan, 2).unwrap();
+    assert_eq!(figures.cpu_demand_per_runtime, Some(12.0 * 0.5 + 7.5 * 0.25));
+    assert_eq!(figures.cpu_stretch, Some((6.0 + 1.875) / 4.0));
+    // The fit the line asks for on each of 2 runtimes (mean 12), beside base and slots.
+    let allowed = 1.0 - (1.0f64 - 0.001).powf(0.5);
+    let fit = poisson::quantile(1.0 - allowed, 12.0);
+    let line = Bytes::mib(512).0 + 10 * Bytes::mib(512).0 + fit * Bytes::gib(1).0;
+    assert_eq!(streaming::memory_within_line(&plan, &figures), Some(Bytes(line)));
+    // 30 Erlangs: every one of the 10 slots on each runtime busy.
+    plan.workload.as_mut().unwrap().queued.as_mut().unwrap().arrivals_per_minute = 60.0;
+    assert_eq!(streaming::figures(&plan, 2).unwrap().cpu_demand_per_runtime, Some(6.0 + 10.0 * 0.25));
+    // No queued arrivals: no slot busy, no memory kept for them.
+    plan.workload.as_mut().unwrap().queued.as_mut().unwrap().arrivals_per_minute = 0.0;
+    let idle = streaming::figures(&plan, 2).unwrap();
+    assert_eq!(idle.cpu_demand_per_runtime, Some(6.0));
+    assert_eq!(idle.memory_fit_per_runtime, Some(31));
+    let line = Bytes::mib(512).0 + fit * Bytes::gib(1).0;
+    assert_eq!(streaming::memory_within_line(&plan, &idle), Some(Bytes(line)));
+}
+
 /// The memory fix's two answers, by hand (mpmath): 48 streaming runs a minute of 30 s over
 /// three runtimes of 12 GiB at 700 MiB a run (the reference's streaming-memory-tight example):
 /// some runtime is past its fit of 17 for 0.48 % of the peak. Under the 0.1 % warning line, each
