@@ -294,15 +294,18 @@ pub fn compare(deployed: &Plan, planned: &Plan) -> Vec<Difference> {
         );
     }
     if planned.platform == Platform::Kubernetes {
-        // Where pods may go, for the workloads whose placement the plan says.
-        for (workload, planned_placement) in &planned.pod_placement {
+        // Where pods may go, for the workloads whose placement either says: a placement the
+        // deployment has and the plan lacks is one the plan's figures never held.
+        let workloads: std::collections::BTreeSet<&String> =
+            planned.pod_placement.keys().chain(deployed.pod_placement.keys()).collect();
+        for workload in workloads {
             let said = |constraints: Option<&crate::model::cluster::Constraints>| {
                 constraints.map_or("anywhere".to_string(), placement)
             };
             changes.compare(
                 &format!("pod_placement.{workload}"),
                 said(deployed.pod_placement.get(workload)),
-                said(Some(planned_placement)),
+                said(planned.pod_placement.get(workload)),
             );
         }
         // The chart runs what its values switch on, whether or not the plan counted it.

@@ -325,3 +325,35 @@ fn where_the_nodes_beside_turn_it_away_by_anti_affinity_the_anti_affinity_is_nam
         fit.now.unplaced
     );
 }
+
+/// A plan that places the web pods anywhere, against values that keep them beside the API's:
+/// drift names it (the plan's figures never held the term), and the values flowcap writes
+/// remove it, as the fix says.
+#[test]
+fn a_placement_the_values_have_and_the_plan_lacks_is_drift_and_export_removes_it() {
+    let dir = tempdir("pod-affinity-drift");
+    let plain = &WEB_BESIDE_API[..WEB_BESIDE_API.find("pod_placement:").unwrap()];
+    std::fs::write(dir.join("plan.yaml"), plain).unwrap();
+    std::fs::write(dir.join("values.yaml"), VALUES).unwrap();
+    let diff =
+        flowcap().current_dir(&dir).args(["diff", "plan.yaml", "--helm-values", "values.yaml"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&diff.stdout);
+    assert!(
+        stdout.lines().any(|l| l.starts_with("pod_placement.other_services.web")
+            && l.ends_with("beside app.kubernetes.io/component=api by kubernetes.io/hostname → anywhere")),
+        "{stdout}"
+    );
+    let export = flowcap()
+        .current_dir(&dir)
+        .args(["export", "--helm", "plan.yaml", "--helm-values", "values.yaml", "-o", "flowcap.yaml"])
+        .output()
+        .unwrap();
+    assert!(export.status.success(), "{}", String::from_utf8_lossy(&export.stderr));
+    let written = std::fs::read_to_string(dir.join("flowcap.yaml")).unwrap();
+    assert!(
+        written.contains("  affinity:\n    podAffinity:\n      requiredDuringSchedulingIgnoredDuringExecution: null\n"),
+        "{written}"
+    );
+    // What neither has is not written: the API's placement is nobody's.
+    assert!(!written.contains("nodeSelector") && written.matches("affinity:").count() == 1, "{written}");
+}

@@ -57,9 +57,11 @@ pub fn values_text(plan: &Plan, header: &str, operators: &Value) -> Result<Strin
         {
             set(&mut root, &at("maxConcurrentJobs"), jobs.max_concurrent.into());
         }
-        if let Some(constraints) = plan.pod_placement.get(&workload.plan.to_string()) {
-            placement_values(&mut root, workload.values, constraints, operators)?;
-        }
+        // A workload the plan places anywhere: what the operator's values set is removed, as
+        // drift says (the plan's figures never held it).
+        let anywhere = Constraints::default();
+        let constraints = plan.pod_placement.get(&workload.plan.to_string()).unwrap_or(&anywhere);
+        placement_values(&mut root, workload.values, constraints, operators)?;
     }
     let yaml = yaml::to_text("helm values", &Value::Mapping(root))?;
     // What the chart cannot render is said in the file, where the operator reads it.
