@@ -13,7 +13,7 @@
 //! ([`crate::analysis::scheduler`]), but it cannot place a pod that fits no node, nor more
 //! requests than the nodes offer.
 
-use crate::analysis::affinity::{Admission, Apart, Beside, admission};
+use crate::analysis::affinity::{Admission, Apart, Beside, Occupied, admission};
 use crate::analysis::node_model::offer;
 use crate::model::cluster::Cluster;
 use crate::model::plan::Plan;
@@ -249,13 +249,15 @@ fn pack(nodes: &mut [Node], groups: &[PodGroup], order: &[usize]) -> Vec<Unplace
         let mut cursor = 0;
         let mut left = group.count;
         while left > 0 {
+            // Where the pods it joins run, once a pod (its own may be among them).
+            let occupied = group.beside.as_ref().map(|beside| beside.occupied(with_pods(nodes, beside)));
             let Some(found) = (cursor..nodes.len()).find(|&at| {
                 let n = &nodes[at];
                 group.admission.admits(n.pool)
                     && room(n, group)
                     && n.pods < n.max_pods
                     && apart_ok(nodes, group, at)
-                    && beside_ok(nodes, group, at)
+                    && beside_ok(nodes, group, at, occupied.as_ref())
             }) else {
                 break;
             };
@@ -276,9 +278,10 @@ fn pack(nodes: &mut [Node], groups: &[PodGroup], order: &[usize]) -> Vec<Unplace
             let kept = nodes.iter().any(open);
             // Kept by the affinity where no node with room is beside the pods it joins, else
             // by the anti-affinity on those that are.
+            let occupied = group.beside.as_ref().map(|beside| beside.occupied(with_pods(nodes, beside)));
             let beside = kept
                 && group.beside.is_some()
-                && !(0..nodes.len()).any(|at| open(&nodes[at]) && beside_ok(nodes, group, at));
+                && !(0..nodes.len()).any(|at| open(&nodes[at]) && beside_ok(nodes, group, at, occupied.as_ref()));
             let apart = kept && !beside;
             let admitting: Vec<&Node> = nodes.iter().filter(|n| group.admission.admits(n.pool)).collect();
             let barred = group.admission.bars_every_pool();
@@ -291,8 +294,8 @@ fn pack(nodes: &mut [Node], groups: &[PodGroup], order: &[usize]) -> Vec<Unplace
                 group.admission.barred()
             } else if apart {
                 apart_reason(&group.apart)
-            } else if let Some(joins) = group.beside.as_ref().filter(|_| beside) {
-                beside_reason(joins, joins.occupied(with_pods(nodes, joins)).any)
+            } else if let Some((joins, occupied)) = group.beside.as_ref().zip(occupied).filter(|_| beside) {
+                beside_reason(joins, occupied.any)
             } else {
                 why_unplaced(&admitting, group)
             };
@@ -326,12 +329,13 @@ fn apart_ok(nodes: &[Node], group: &PodGroup, at: usize) -> bool {
 }
 
 /// Whether a pod of `group` may join the pods on `nodes[at]`: its required pod affinity
-/// holds there.
-fn beside_ok(nodes: &[Node], group: &PodGroup, at: usize) -> bool {
+/// holds there (`occupied`: where the pods it joins run).
+fn beside_ok(nodes: &[Node], group: &PodGroup, at: usize, occupied: Option<&Occupied>) -> bool {
     group
         .beside
         .as_ref()
-        .is_none_or(|beside| beside.allows(nodes[at].pool, Some(at), &beside.occupied(with_pods(nodes, beside))))
+        .zip(occupied)
+        .is_none_or(|(beside, occupied)| beside.allows(nodes[at].pool, Some(at), occupied))
 }
 
 /// Each node's pool and its pods of the groups `beside` joins.

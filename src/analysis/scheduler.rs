@@ -486,7 +486,6 @@ pub(super) fn scale_up(
     pending: &[u32],
 ) -> Vec<Pending> {
     let mut placed: Vec<u32> = order.iter().map(|&w| workloads[w].now - pending[w]).collect();
-    let mut reasons: Vec<Option<Pending>> = vec![None; workloads.len()];
     let mut still: Vec<u32> = vec![0; workloads.len()];
     loop {
         let mut progressed = false;
@@ -502,14 +501,14 @@ pub(super) fn scale_up(
                 placed[k] += 1;
             } else {
                 still[w] += 1;
-                reasons[w] = Some(cluster.pending(workload, 0));
             }
         }
         if !progressed {
             break;
         }
     }
-    order.iter().filter_map(|&w| Some(Pending { pods: still[w], ..reasons[w].clone()? })).collect()
+    // Why, as the nodes stand at the end (once per workload: a reason costs a pass over them).
+    order.iter().filter(|&&w| still[w] > 0).map(|&w| cluster.pending(&workloads[w], still[w])).collect()
 }
 
 /// `order` as the workloads' pods bind: one whose required pod affinity waits for another's

@@ -149,8 +149,9 @@ pub fn render(plan: &Plan, outcome: &Outcome) -> String {
                 Some(r) => {
                     let _ = writeln!(
                         out,
-                        "  meeting it takes {r} runtimes at {slots} slots each ({} slots); on this host that is short:",
-                        u64::from(*r) * u64::from(slots)
+                        "  meeting it takes {r} runtimes at {slots} slots each ({} slots); on {} that is short:",
+                        u64::from(*r) * u64::from(slots),
+                        if plan.platform.is_compose() { "this host" } else { "this cluster" }
                     );
                     for finding in short {
                         let fix = finding.fix.as_deref().unwrap_or("");

@@ -357,3 +357,26 @@ fn a_placement_the_values_have_and_the_plan_lacks_is_drift_and_export_removes_it
     // What neither has is not written: the API's placement is nobody's.
     assert!(!written.contains("nodeSelector") && written.matches("affinity:").count() == 1, "{written}");
 }
+
+/// solve on a cluster where the runtime's pods must join the one API pod's node: the 10 the
+/// target needs find room for 3 (3.5 CPUs left beside the API's 0.5 on a node of 4), and solve
+/// says the cluster is short, in the cluster's words.
+#[test]
+fn solve_says_the_cluster_is_short_where_the_pods_must_join_one_node() {
+    let dir = tempdir("pod-affinity-solve");
+    let text = "platform: kubernetes\napi: { replicas: 1, limits: { cpus: 1, memory: 1Gi }, reservations: { cpus: 500m, memory: 1Gi } }\n\
+        runtime: { replicas: 1, max_concurrent_executions: 4, limits: { cpus: 2, memory: 2Gi }, reservations: { cpus: 1, memory: 2Gi } }\n\
+        postgres: { external: true, max_connections: 200 }\n\
+        workload: { queued: { arrivals_per_minute: 60, mean_duration: 30s }, target: { p95_wait: 5s } }\n\
+        cluster: { provider: generic, node_pools: [ { name: pool, nodes: 4, cpus: 4, memory: 16Gi } ] }\n\
+        pod_placement:\n  runtime:\n    required_pod_affinity:\n      \
+        - { labelSelector: { matchLabels: { app.kubernetes.io/component: api } }, topologyKey: kubernetes.io/hostname }\n";
+    std::fs::write(dir.join("plan.yaml"), text).unwrap();
+    let output = flowcap().current_dir(&dir).args(["solve", "plan.yaml"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("meeting it takes 10 runtimes at 4 slots each (40 slots); on this cluster that is short:\n  - pods-unschedulable: 7 runtime pod(s) cannot be placed now: no node with room for it runs a pod of api"),
+        "{stdout}"
+    );
+}

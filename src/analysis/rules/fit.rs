@@ -406,13 +406,16 @@ fn pending_in_some_order(plan: &Plan, scheduling: &Scheduling, findings: &mut Fi
     }
 }
 
-/// What else lets a Pending pod in: a required pod anti-affinity relaxed where that kept it
+/// What else lets a Pending pod in: a required pod (anti-)affinity relaxed where that kept it
 /// off nodes with room, else smaller requests.
 fn relief(waiting: &crate::analysis::scheduler::Pending) -> String {
     if waiting.apart {
         format!("relax {}'s required pod anti-affinity (preferred keeps the spread)", workload_name(&waiting.workload))
     } else if waiting.beside {
-        relax_beside(&waiting.workload)
+        format!(
+            "relax {}'s required pod affinity (a preferred one keeps them together where there is room)",
+            workload_name(&waiting.workload)
+        )
     } else {
         lower_requests(&waiting.workload)
     }
