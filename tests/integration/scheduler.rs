@@ -329,3 +329,32 @@ fn past_its_bound_the_search_falls_back_to_the_few_orders_and_says_so() {
     let search = every_order(&nodes(&[pool(8, None, 4, 32)], 0), &workloads[..8]);
     assert!(search.every_order && search.orders == 40_320, "{search:?}");
 }
+
+/// The web pods join the API's by node (required pod affinity). Met first, they wait, and the
+/// scheduler binds them once the API's pod runs: before the runtime's, that come after. On
+/// one node of 4 CPUs (API 1, web 2, runtime 2) the runtime's pod is the one left over.
+#[test]
+fn pods_that_wait_for_the_pods_they_join_bind_once_those_run() {
+    use flowcap::analysis::affinity::{Beside, Topology};
+    let mut web = workload("other_services.web", 1, 1, 2_000, 1);
+    web.beside = Some(Beside {
+        with: vec![1],
+        names: vec!["api".into()],
+        terms: vec![Topology { domains: None, key: "kubernetes.io/hostname".into() }],
+        may_lead: false,
+        outside: false,
+    });
+    let mut api = workload("api", 1, 1, 1_000, 1);
+    api.watched = true;
+    let workloads = [web, api, workload("runtime", 1, 1, 2_000, 1)];
+    let outcome = schedule(&nodes(&[pool(1, None, 4, 32)], 0), &workloads, &[0, 1, 2]);
+    let pending: Vec<&str> = outcome.pending_now.iter().map(|p| p.workload.as_str()).collect();
+    assert_eq!(pending, ["runtime"], "{outcome:?}");
+    // A web pod that may lead (it matches its own term) binds where it comes.
+    let mut leading = workloads.clone();
+    leading[0].beside.as_mut().unwrap().may_lead = true;
+    leading[0].beside.as_mut().unwrap().with = vec![0, 1];
+    let outcome = schedule(&nodes(&[pool(1, None, 4, 32)], 0), &leading, &[0, 2, 1]);
+    let pending: Vec<&str> = outcome.pending_now.iter().map(|p| p.workload.as_str()).collect();
+    assert_eq!(pending, ["api"], "{outcome:?}");
+}
