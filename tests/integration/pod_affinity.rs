@@ -380,3 +380,20 @@ fn solve_says_the_cluster_is_short_where_the_pods_must_join_one_node() {
         "{stdout}"
     );
 }
+
+/// Three pools, the first and the third in one zone: a zone is every pool with its value,
+/// wherever the pools stand. The API's pods join their own by zone: four of 2 CPUs fill the
+/// first pool's node of 4 and then the third's, never the second's.
+#[test]
+fn a_zone_is_every_pool_with_its_value_wherever_they_stand() {
+    let pools = "    - { name: a1, nodes: 1, cpus: 4, memory: 32Gi, allocatable: { cpus: 4, memory: 32Gi }, labels: { topology.kubernetes.io/zone: eu-1a } }\n    \
+        - { name: b, nodes: 1, cpus: 4, memory: 32Gi, allocatable: { cpus: 4, memory: 32Gi }, labels: { topology.kubernetes.io/zone: eu-1b } }\n    \
+        - { name: a2, nodes: 1, cpus: 4, memory: 32Gi, allocatable: { cpus: 4, memory: 32Gi }, labels: { topology.kubernetes.io/zone: eu-1a } }\n";
+    let p = cluster(pools, 4, 2, &beside("api", "topology.kubernetes.io/zone"));
+    let fit = analyze(&p).cluster.unwrap();
+    // Four API pods in zone a (pools a1 and a2), the runtime's in zone b.
+    assert_eq!((fit.now.pods, fit.now.placed), (5, 5), "{:?}", fit.now);
+    let groups = flowcap::analysis::placement::pods(&p, flowcap::analysis::placement::Scale::Now);
+    let api = groups.iter().find(|g| g.workload == "api").unwrap().beside.clone().unwrap();
+    assert_eq!(api.terms[0].domains, Some(vec![Some(0), Some(1), Some(0)]));
+}

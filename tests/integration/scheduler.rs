@@ -350,6 +350,11 @@ fn pods_that_wait_for_the_pods_they_join_bind_once_those_run() {
     let outcome = schedule(&nodes(&[pool(1, None, 4, 32)], 0), &workloads, &[0, 1, 2]);
     let pending: Vec<&str> = outcome.pending_now.iter().map(|p| p.workload.as_str()).collect();
     assert_eq!(pending, ["runtime"], "{outcome:?}");
+    // Every order: the web pods never come before the API's, so the first order that strands a
+    // pod is the API's, the web's, then the runtime's.
+    let search = every_order(&nodes(&[pool(1, None, 4, 32)], 0), &workloads);
+    let now = search.now.as_ref().unwrap();
+    assert_eq!(now.order, ["api", "other_services.web", "runtime"], "{search:?}");
     // A web pod that may lead (it matches its own term) binds where it comes.
     let mut leading = workloads.clone();
     leading[0].beside.as_mut().unwrap().may_lead = true;
