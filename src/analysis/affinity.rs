@@ -289,6 +289,12 @@ impl Beside {
         Occupied { per_term, any }
     }
 
+    /// A term's topology key that no pool's nodes carry: nothing is ever beside anything by it.
+    pub fn unlabelled(&self) -> Option<&str> {
+        let none = |term: &&Topology| term.domains.as_ref().is_some_and(|d| d.iter().all(Option::is_none));
+        self.terms.iter().find(none).map(|term| term.key.as_str())
+    }
+
     /// Whether the nodes of `pool` have every term's topology key.
     fn has_keys(&self, pool: usize) -> bool {
         self.terms.iter().all(|term| term.domains.as_ref().is_none_or(|domains| domains[pool].is_some()))

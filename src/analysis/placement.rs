@@ -351,10 +351,8 @@ pub fn beside_reason(beside: &Beside, running: bool) -> String {
     let keys = keys.join(", ");
     let names: Vec<&str> = beside.names.iter().map(|name| crate::model::service::workload_name(name)).collect();
     let names = names.join(" or ");
-    let unlabelled =
-        beside.terms.iter().find(|term| term.domains.as_ref().is_some_and(|d| d.iter().all(Option::is_none)));
-    if let Some(term) = unlabelled {
-        format!("no node has the label {} its required pod affinity groups by", term.key)
+    if let Some(key) = beside.unlabelled() {
+        format!("no node has the label {key} its required pod affinity groups by")
     } else if beside.outside {
         format!("no node with room for it has the label {keys} its required pod affinity groups by")
     } else if beside.with.is_empty() {

@@ -94,6 +94,13 @@ fn the_first_pod_of_a_workload_that_selects_itself_leads_and_the_rest_follow_its
         unplaced.reason,
         "no node with room for it is in a topology.kubernetes.io/zone domain that runs a pod of api (its required pod affinity)"
     );
+    let found = fired(&p, RuleId::PodsUnschedulable);
+    assert!(
+        found[0].fix.as_deref().unwrap().starts_with(
+            "make room for it where the pods it joins run (more or bigger nodes in their domain, or fewer other pods), or relax api's"
+        ),
+        "{found:?}"
+    );
     // Two API pods a zone without the term: all five run.
     assert_eq!(analyze(&cluster(TWO_ZONES, 4, 3, "  api: {}\n")).cluster.unwrap().now.placed, 5);
 }
@@ -113,10 +120,18 @@ fn pods_the_plan_does_not_run_are_taken_to_run_wherever_the_key_is() {
     // On nodes with no zone at all, nothing is ever beside anything by zone.
     let none = TWO_ZONES.replace(", labels: { topology.kubernetes.io/zone: eu-1a }", "");
     let none = none.replace(", labels: { topology.kubernetes.io/zone: eu-1b }", "");
-    let fit = analyze(&cluster(&none, 1, 1, &beside("executor-pool", "topology.kubernetes.io/zone"))).cluster.unwrap();
+    let unlabelled = cluster(&none, 1, 1, &beside("executor-pool", "topology.kubernetes.io/zone"));
+    let fit = analyze(&unlabelled).cluster.unwrap();
     assert_eq!(
         fit.now.unplaced[0].reason,
         "no node has the label topology.kubernetes.io/zone its required pod affinity groups by"
+    );
+    let found = fired(&unlabelled, RuleId::PodsUnschedulable);
+    assert!(
+        found[0].fix.as_deref().unwrap().starts_with(
+            "give the node pools where it may run the label topology.kubernetes.io/zone (cluster.node_pools.*.labels), or relax api's"
+        ),
+        "{found:?}"
     );
 }
 

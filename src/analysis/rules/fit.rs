@@ -189,7 +189,7 @@ pub fn cluster(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
         } else if unplaced.apart {
             apart_fix(plan, &unplaced.workload, nodes)
         } else if unplaced.beside {
-            relax_beside(&unplaced.workload)
+            beside_fix(plan, &unplaced.workload)
         } else if unplaced.reason == placement::NO_POD_SLOTS {
             "lower cluster.daemonset_pods below the nodes' max_pods, or raise the pools' max_pods".to_string()
         } else if unplaced.pods_full {
@@ -432,13 +432,26 @@ fn lower_requests(workload: &str) -> String {
 }
 
 /// What lets in a pod that its required pod affinity keeps off every node with room: room where
-/// the pods it joins run, or the term relaxed, at its plan and values keys.
-fn relax_beside(workload: &str) -> String {
+/// the pods it joins run (or the label its terms group by, where no node has it), or the term
+/// relaxed, at its plan and values keys.
+fn beside_fix(plan: &Plan, workload: &str) -> String {
+    let group = placement::pods(plan, placement::Scale::Maximum).into_iter().find(|g| g.workload == workload);
+    let beside = group.and_then(|g| g.beside);
+    let room = match beside.as_ref().map(|b| (b.unlabelled(), b.terms.iter().any(|term| term.domains.is_some()))) {
+        Some((Some(key), _)) => {
+            format!("give the node pools where it may run the label {key} (cluster.node_pools.*.labels)")
+        }
+        Some((None, true)) => {
+            "make room for it where the pods it joins run (more or bigger nodes in their domain, or fewer other pods)"
+                .into()
+        }
+        _ => "make room for it where the pods it joins run (bigger nodes there, or fewer other pods)".into(),
+    };
     let values = crate::model::chart::placement_keys(workload)
         .filter(|(_, affinity)| *affinity)
         .map_or(String::new(), |(values, _)| format!("; in Helm values {values}.affinity.podAffinity"));
     format!(
-        "make room for it where the pods it joins run (bigger nodes there, or fewer other pods), or relax {}'s required pod affinity (pod_placement.{workload}.required_pod_affinity{values}): a preferred one keeps them together where there is room",
+        "{room}, or relax {}'s required pod affinity (pod_placement.{workload}.required_pod_affinity{values}): a preferred one keeps them together where there is room",
         workload_name(workload)
     )
 }
