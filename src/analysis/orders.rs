@@ -8,7 +8,9 @@
 
 use crate::analysis::affinity::{Beside, may_come};
 use crate::analysis::node_model::offer;
-use crate::analysis::scheduler::{Cluster, Pending, Workload, arrival, place_now, scale_up, scaling, schedule};
+use crate::analysis::scheduler::{
+    Cluster, Pending, Workload, arrival, place_now, retry_joining, scale_up, scaling, schedule,
+};
 use rustc_hash::FxHashSet;
 use serde::Serialize;
 
@@ -223,14 +225,18 @@ impl Search<'_> {
             }
             self.placed += 1;
             let mut next = cluster.clone();
+            let before = pending.clone();
             pending[w] = place_now(&mut next, w, &self.workloads[w]);
+            retry_joining(&mut next, self.workloads, prefix, pending);
             prefix.push(w);
-            let key = (mask | (1 << w), next.canonical(&self.kept));
-            if self.seen.insert(key) {
+            let mut state = next.canonical(&self.kept);
+            // Which pods still wait to join others decides what the next workloads' pods let in.
+            state.extend((0..count).filter(|&v| self.beside[v].is_some()).map(|v| u64::from(pending[v])));
+            if self.seen.insert((mask | (1 << w), state)) {
                 self.from(next, prefix, pending);
             }
             prefix.pop();
-            pending[w] = 0;
+            pending.copy_from_slice(&before);
         }
     }
 }

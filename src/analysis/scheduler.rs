@@ -472,6 +472,19 @@ pub(super) fn place_now(cluster: &mut Cluster, w: usize, workload: &Workload) ->
     pending
 }
 
+/// The scheduler retries a Pending pod when a pod it could join binds: after a workload's pods
+/// come, the pods of those before it (`earlier`) that wait for pods to join get another try.
+pub(super) fn retry_joining(cluster: &mut Cluster, workloads: &[Workload], earlier: &[usize], pending: &mut [u32]) {
+    for &w in earlier {
+        if workloads[w].beside.is_none() {
+            continue;
+        }
+        while pending[w] > 0 && cluster.schedule(w, &workloads[w]).is_some() {
+            pending[w] -= 1;
+        }
+    }
+}
+
 /// The workloads whose spread the state must keep: those that scale up later.
 pub(super) fn scaling(workloads: &[Workload]) -> Vec<bool> {
     workloads.iter().map(|w| w.at_maximum > w.now || w.watched).collect()
@@ -529,19 +542,19 @@ pub fn schedule(model: &crate::model::cluster::Cluster, workloads: &[Workload], 
     let order = &arrival(workloads, order);
     let mut cluster = Cluster::new(model, workloads.len());
     let kept = scaling(workloads);
-    let mut pending_now = Vec::new();
     let mut pending = vec![0; workloads.len()];
-    for &w in order {
+    for (k, &w) in order.iter().enumerate() {
         pending[w] = place_now(&mut cluster, w, &workloads[w]);
-        if pending[w] > 0 {
-            pending_now.push(cluster.pending(&workloads[w], pending[w]));
-        }
+        retry_joining(&mut cluster, workloads, &order[..k], &mut pending);
         // As the search of orders does (below 100 nodes), so a replay of its order comes to
         // the same.
         if cluster.nodes.len() < 100 {
             cluster.canonical(&kept);
         }
     }
+    // Why, as the nodes stand once every workload has come.
+    let pending_now =
+        order.iter().filter(|&&w| pending[w] > 0).map(|&w| cluster.pending(&workloads[w], pending[w])).collect();
     let pending_at_maximum = scale_up(&mut cluster, workloads, order, &pending);
     let loads = cluster
         .nodes

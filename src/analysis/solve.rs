@@ -423,10 +423,11 @@ pub fn workload_fix(plan: &Plan, sized_for: SizedFor) -> WorkloadFix {
         }
         Outcome::NoSolution { needed_replicas: Some(needed), short } => {
             let lacking: Vec<String> = short.iter().filter_map(|f| f.fix.clone()).collect();
+            let place = if plan.platform.is_compose() { "host" } else { "cluster" };
             let text = format!(
-                "nothing fits this host: meeting it takes {needed} runtimes at {} slots each; {}",
+                "nothing fits this {place}: meeting it takes {needed} runtimes at {} slots each; {}",
                 plan.runtime.max_concurrent_executions,
-                if lacking.is_empty() { "use a bigger host".to_string() } else { lacking.join("; ") }
+                if lacking.is_empty() { format!("use a bigger {place}") } else { lacking.join("; ") }
             );
             only(text, Vec::new())
         }

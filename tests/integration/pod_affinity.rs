@@ -299,6 +299,13 @@ fn a_selector_reads_the_releases_own_labels_as_the_chart_sets_them() {
         fit.now.unplaced[0].reason,
         "no pod of the plan matches every term of its required pod affinity (by kubernetes.io/hostname), so none runs for it to join"
     );
+    let found = fired(&none, RuleId::PodsUnschedulable);
+    assert!(
+        found[0].fix.as_deref().unwrap().starts_with(
+            "give its terms a labelSelector that selects pods the plan runs (or switch on the component it names), or relax web's"
+        ),
+        "{found:?}"
+    );
     // A component of the chart the plan does not run (tempo) is not another release's: the
     // web pods wait in every packing and every order.
     let tempo = with("matchLabels: { app.kubernetes.io/component: tempo }");
@@ -394,6 +401,10 @@ fn solve_says_the_cluster_is_short_where_the_pods_must_join_one_node() {
         stdout.contains("meeting it takes 10 runtimes at 4 slots each (40 slots); on this cluster that is short:\n  - pods-unschedulable: 7 runtime pod(s) cannot be placed now: no node with room for it runs a pod of api"),
         "{stdout}"
     );
+    // The check's fix says the same, in the same words.
+    let check = flowcap().current_dir(&dir).args(["--check", "plan.yaml"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&check.stdout);
+    assert!(stdout.contains("nothing fits this cluster: meeting it takes 10 runtimes at 4 slots each;"), "{stdout}");
 }
 
 /// Three pools, the first and the third in one zone: a zone is every pool with its value,

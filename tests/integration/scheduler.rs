@@ -363,3 +363,27 @@ fn pods_that_wait_for_the_pods_they_join_bind_once_those_run() {
     let pending: Vec<&str> = outcome.pending_now.iter().map(|p| p.workload.as_str()).collect();
     assert_eq!(pending, ["api"], "{outcome:?}");
 }
+
+/// The API's pods join the API's or the web's by node. On 2 nodes of 4 CPUs the first API pod
+/// (3 CPUs) leads; the second finds no room beside it and waits. The web pods, small, then go
+/// to the empty node, and the scheduler retries the waiting API pod there: every pod runs.
+#[test]
+fn a_waiting_pod_binds_once_a_pod_it_may_join_runs_where_there_is_room() {
+    use flowcap::analysis::affinity::{Beside, Topology};
+    let mut api = workload("api", 2, 2, 3_000, 1);
+    api.beside = Some(Beside {
+        with: vec![0, 1],
+        names: vec!["api".into(), "other_services.web".into()],
+        terms: vec![Topology { domains: None, key: "kubernetes.io/hostname".into() }],
+        may_lead: true,
+        outside: false,
+    });
+    api.watched = true;
+    let mut web = workload("other_services.web", 2, 2, 100, 1);
+    web.watched = true;
+    let workloads = [api, web];
+    let outcome = schedule(&nodes(&[pool(2, None, 4, 32)], 0), &workloads, &[0, 1]);
+    assert!(outcome.pending_now.is_empty(), "{outcome:?}");
+    let search = every_order(&nodes(&[pool(2, None, 4, 32)], 0), &workloads);
+    assert!(search.every_order && search.now.is_none() && search.at_maximum.is_none(), "{search:?}");
+}

@@ -438,6 +438,11 @@ fn beside_fix(plan: &Plan, workload: &str) -> String {
     let group = placement::pods(plan, placement::Scale::Maximum).into_iter().find(|g| g.workload == workload);
     let beside = group.and_then(|g| g.beside);
     let room = match beside.as_ref().map(|b| (b.unlabelled(), b.terms.iter().any(|term| term.domains.is_some()))) {
+        // Nothing it joins ever runs: a term without a selector, a component switched off.
+        _ if beside.as_ref().is_some_and(|b| b.with.is_empty() && !b.outside) => {
+            "give its terms a labelSelector that selects pods the plan runs (or switch on the component it names)"
+                .into()
+        }
         Some((Some(key), _)) => {
             format!("give the node pools where it may run the label {key} (cluster.node_pools.*.labels)")
         }
