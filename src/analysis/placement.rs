@@ -295,7 +295,12 @@ fn pack(nodes: &mut [Node], groups: &[PodGroup], order: &[usize]) -> Vec<Unplace
             } else if apart {
                 apart_reason(&group.apart)
             } else if let Some((joins, occupied)) = group.beside.as_ref().zip(occupied).filter(|_| beside) {
-                beside_reason(joins, occupied.any)
+                // Beside the pods it joins, but on nodes that do not admit it.
+                let admitted = (0..nodes.len()).any(|at| {
+                    group.admission.admits(nodes[at].pool) && joins.allows(nodes[at].pool, Some(at), &occupied)
+                });
+                let refused = (occupied.any && !admitted).then_some(group.admission.refusals.as_str());
+                beside_reason(joins, occupied.any, refused)
             } else {
                 why_unplaced(&admitting, group)
             };
@@ -344,8 +349,9 @@ fn with_pods<'a>(nodes: &'a [Node], beside: &'a Beside) -> impl Iterator<Item = 
 }
 
 /// Why a pod finds no node where its required pod affinity bars every node with room:
-/// `running`, some pod it joins runs.
-pub fn beside_reason(beside: &Beside, running: bool) -> String {
+/// `running`, some pod it joins runs; `refused`, why the nodes beside them do not admit it
+/// (its nodeSelector, node affinity, a taint), where none does.
+pub fn beside_reason(beside: &Beside, running: bool, refused: Option<&str>) -> String {
     let mut keys: Vec<&str> = beside.terms.iter().map(|term| term.key.as_str()).collect();
     keys.dedup();
     let keys = keys.join(", ");
@@ -359,6 +365,8 @@ pub fn beside_reason(beside: &Beside, running: bool) -> String {
         format!(
             "no pod of the plan matches every term of its required pod affinity (by {keys}), so none runs for it to join"
         )
+    } else if let Some(refusals) = refused {
+        format!("the nodes beside the pods of {names} it joins (its required pod affinity) do not admit it: {refusals}")
     } else if running && beside.terms.iter().all(|term| term.domains.is_none()) {
         format!("no node with room for it runs a pod of {names} (its required pod affinity by {keys})")
     } else if running {

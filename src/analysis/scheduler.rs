@@ -412,8 +412,18 @@ impl Cluster {
         let with_room = |node: &&&Node| node.pods < node.max_pods;
         match (self.kept_off(workload), &workload.beside) {
             (Some(Kept::Beside), Some(beside)) => {
-                let running = self.occupied(workload).is_some_and(|o| o.any);
-                return super::placement::beside_reason(beside, running);
+                let occupied = self.occupied(workload);
+                let running = occupied.as_ref().is_some_and(|o| o.any);
+                // Beside the pods it joins, but on nodes that do not admit it.
+                let admitted = occupied.as_ref().is_some_and(|occupied| {
+                    let beside_at = |(at, node): (usize, &Node)| beside.allows(node.pool, Some(at), occupied);
+                    self.nodes
+                        .iter()
+                        .enumerate()
+                        .any(|(at, node)| workload.admission.admits(node.pool) && beside_at((at, node)))
+                });
+                let refused = (running && !admitted).then_some(workload.admission.refusals.as_str());
+                return super::placement::beside_reason(beside, running, refused);
             }
             (Some(_), _) => return super::placement::apart_reason(&workload.apart),
             (None, _) => {}

@@ -423,3 +423,35 @@ fn a_zone_is_every_pool_with_its_value_wherever_they_stand() {
     let api = groups.iter().find(|g| g.workload == "api").unwrap().beside.clone().unwrap();
     assert_eq!(api.terms[0].domains, Some(vec![Some(0), Some(1), Some(0)]));
 }
+
+/// Redis runs on a tainted pool it tolerates; the API's pods join it by node but do not
+/// tolerate the taint. The node beside Redis has 7.95 CPUs free: the taint, not room, turns
+/// them away, and the fix says to let them run there.
+#[test]
+fn where_the_nodes_beside_the_pods_it_joins_do_not_admit_it_the_reason_says_why() {
+    let text = "platform: kubernetes\npostgres: { external: true, max_connections: 200 }\ncluster:\n  node_pools:\n    \
+        - { name: general, nodes: 2, cpus: 8, memory: 32Gi, allocatable: { cpus: 8, memory: 32Gi } }\n    \
+        - { name: database, nodes: 1, cpus: 8, memory: 32Gi, allocatable: { cpus: 8, memory: 32Gi }, labels: { pool: database }, taints: [ { key: dedicated, value: db, effect: NoSchedule } ] }\n\
+        api: { replicas: 2, requests: { cpus: 3, memory: 1Gi } }\nruntime: { replicas: 1, requests: { cpus: 1, memory: 1Gi } }\n\
+        other_services:\n  redis: { replicas: 1, requests: { cpus: 50m, memory: 128Mi } }\n\
+        pod_placement:\n  other_services.redis:\n    node_selector: { pool: database }\n    \
+        tolerations: [ { key: dedicated, operator: Equal, value: db, effect: NoSchedule } ]\n  api:\n    required_pod_affinity:\n      \
+        - { labelSelector: { matchLabels: { app.kubernetes.io/component: redis } }, topologyKey: kubernetes.io/hostname }\n";
+    let p = plan(text);
+    let fit = analyze(&p).cluster.unwrap();
+    let api = fit.now.unplaced.iter().find(|u| u.workload == "api").expect("the API's pods wait");
+    assert_eq!(api.pods, 2);
+    assert_eq!(
+        api.reason,
+        "the nodes beside the pods of redis it joins (its required pod affinity) do not admit it: pool database has the taint dedicated=db:NoSchedule, which it does not tolerate"
+    );
+    let found = fired(&p, RuleId::PodsUnschedulable);
+    let fix = found.iter().find(|f| f.message.contains("api pod(s)")).unwrap().fix.clone().unwrap();
+    assert!(
+        fix.contains(", or let it run where they run (pod_placement.api: its node_selector, node affinity, tolerations), or relax api's"),
+        "{fix}"
+    );
+    // kube-scheduler says the same, in every order.
+    let pending = &fit.scheduling.now.as_ref().unwrap().pending[0];
+    assert_eq!(pending.reason, api.reason);
+}

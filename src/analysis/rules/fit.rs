@@ -436,6 +436,8 @@ fn lower_requests(workload: &str) -> String {
 /// relaxed, at its plan and values keys.
 fn beside_fix(plan: &Plan, workload: &str) -> String {
     let group = placement::pods(plan, placement::Scale::Maximum).into_iter().find(|g| g.workload == workload);
+    // Some pool turns it away: the pods it joins may run only there.
+    let confined = group.as_ref().is_some_and(|g| g.admission.pools.contains(&false));
     let beside = group.and_then(|g| g.beside);
     let room = match beside.as_ref().map(|b| (b.unlabelled(), b.terms.iter().any(|term| term.domains.is_some()))) {
         // Nothing it joins ever runs: a term without a selector, a component switched off.
@@ -455,8 +457,15 @@ fn beside_fix(plan: &Plan, workload: &str) -> String {
     let values = crate::model::chart::placement_keys(workload)
         .filter(|(_, affinity)| *affinity)
         .map_or(String::new(), |(values, _)| format!("; in Helm values {values}.affinity.podAffinity"));
+    let admit = if confined {
+        format!(
+            ", or let it run where they run (pod_placement.{workload}: its node_selector, node affinity, tolerations)"
+        )
+    } else {
+        String::new()
+    };
     format!(
-        "{room}, or relax {}'s required pod affinity (pod_placement.{workload}.required_pod_affinity{values}): a preferred one keeps them together where there is room",
+        "{room}{admit}, or relax {}'s required pod affinity (pod_placement.{workload}.required_pod_affinity{values}): a preferred one keeps them together where there is room",
         workload_name(workload)
     )
 }
