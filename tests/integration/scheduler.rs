@@ -51,6 +51,11 @@ fn the_spread_strands_a_big_pod_in_one_order_and_not_the_other() {
     assert_eq!(stranded.pending_now.len(), 1);
     assert_eq!(stranded.pending_now[0].workload, "runtime");
     assert_eq!(stranded.pending_now[0].reason, "it requests 6.5 CPUs; the most left on any of 3 nodes is 6");
+    // With no autoscaler nothing changes at the maximum: the pod Pending now is tried again,
+    // and waits still.
+    let at_maximum: Vec<(&str, u32)> =
+        stranded.pending_at_maximum.iter().map(|p| (p.workload.as_str(), p.pods)).collect();
+    assert_eq!(at_maximum, [("runtime", 1)]);
     let fine = schedule(&nodes(&pools, 0), &workloads, &[1, 0]);
     assert!(fine.pending_now.is_empty(), "{fine:?}");
     // First fit decreasing places all four: the runtime first, as the best order does.
