@@ -2,7 +2,7 @@
 
 use crate::analysis::cockroach::{self, CockroachFigures};
 use crate::analysis::orders::{self, Scheduling};
-use crate::analysis::placement::{self, Placement, Scale};
+use crate::analysis::placement::{Placement, Scale};
 use crate::analysis::pod_workloads;
 pub use crate::analysis::postgres_memory::PostgresMemory;
 use crate::analysis::redis::{self, RedisFigures};
@@ -208,7 +208,6 @@ pub fn analyze(plan: &Plan) -> Analysis {
     let connections = connections(plan);
     Analysis {
         cluster: plan.cluster.as_ref().map(|cluster| {
-            let at = |scale| placement::place(cluster, scale, &placement::pods(plan, scale));
             let scheduling = orders::every_order(cluster, &pod_workloads::workloads(plan));
             let pools = cluster
                 .node_pools
@@ -225,25 +224,7 @@ pub fn analyze(plan: &Plan) -> Analysis {
                     }
                 })
                 .collect();
-            // kube-scheduler spreads pods where first fit decreasing would pack them: their limits
-            // overcommit a node as its spread leaves them.
-            let [now, at_maximum] = [Scale::Now, Scale::Maximum].map(|scale| {
-                let mut placed = at(scale);
-                let spread = pod_workloads::spread(cluster, plan, scale);
-                placed.overcommitted = spread.overcommitted;
-                // First fit is a heuristic, and a poor one for pods that must join others or
-                // keep apart: where the scheduler's spread leaves fewer pods over, it is the fit.
-                let short = |pods: &mut dyn Iterator<Item = u32>| pods.sum::<u32>();
-                let packed_short = short(&mut placed.unplaced.iter().filter(|u| u.workload != "jobs").map(|u| u.pods));
-                if short(&mut spread.pending.iter().map(|p| p.pods)) < packed_short {
-                    placed.unplaced.retain(|u| u.workload == "jobs");
-                    placed.unplaced.extend(spread.pending.iter().map(pod_workloads::unplaced));
-                    placed.placed = placed.pods - placed.unplaced.iter().map(|u| u64::from(u.pods)).sum::<u64>();
-                    placed.cpu_requests_share = spread.cpu_requests_share;
-                    placed.memory_requests_share = spread.memory_requests_share;
-                }
-                placed
-            });
+            let [now, at_maximum] = [Scale::Now, Scale::Maximum].map(|scale| pod_workloads::fit(cluster, plan, scale));
             ClusterFit { now, at_maximum, scheduling, pools }
         }),
         at_maximum: at_maximum(plan),

@@ -55,6 +55,13 @@ pub fn every_order(model: &crate::model::cluster::Cluster, workloads: &[Workload
     result
 }
 
+/// Whether some order of arrival leaves pods Pending, now or at the maximum (the search stops
+/// at the first it finds).
+pub fn strands_in_some_order(model: &crate::model::cluster::Cluster, workloads: &[Workload]) -> bool {
+    let found = orders(model, workloads, Goal::Any { now_only: false });
+    found.now.is_some() || found.at_maximum.is_some()
+}
+
 /// What the search of orders looks for.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Goal {

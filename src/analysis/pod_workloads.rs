@@ -2,7 +2,7 @@
 //! places them), with their required pod (anti-)affinity linked, and the nodes whose pods'
 //! limits overcommit them as the scheduler spreads the pods.
 
-use crate::analysis::placement::{Overcommitted, Scale, Unplaced};
+use crate::analysis::placement::{Overcommitted, Placement, Scale, Unplaced, place, pods};
 use crate::analysis::scheduler::{NodeLoad, Pending, Workload, schedule};
 use crate::model::plan::Plan;
 
@@ -94,7 +94,6 @@ pub fn spread(model: &crate::model::cluster::Cluster, plan: &Plan, scale: Scale)
 
 /// Every workload's pods, the Job backend's included.
 fn every_workload(plan: &Plan) -> Vec<Workload> {
-    use crate::analysis::placement::pods;
     let now = pods(plan, Scale::Now);
     let mut workloads: Vec<Workload> = pods(plan, Scale::Maximum)
         .into_iter()
@@ -114,6 +113,27 @@ fn every_workload(plan: &Plan) -> Vec<Workload> {
         .collect();
     workloads.retain(|w| w.now.max(w.at_maximum) > 0);
     workloads
+}
+
+/// The plan's pods placed on the cluster at `scale`: first fit ([`crate::analysis::placement`]),
+/// or where the scheduler's own spread leaves fewer pods over, the spread (first fit is a
+/// heuristic, and a poor one for pods that must join others or keep apart); with the nodes
+/// whose limits the spread overcommits (kube-scheduler spreads pods where first fit would pack
+/// them).
+pub fn fit(model: &crate::model::cluster::Cluster, plan: &Plan, scale: Scale) -> Placement {
+    let mut placed = place(model, scale, &pods(plan, scale));
+    let spread = spread(model, plan, scale);
+    placed.overcommitted = spread.overcommitted;
+    let short = |pods: &mut dyn Iterator<Item = u32>| pods.sum::<u32>();
+    let packed_short = short(&mut placed.unplaced.iter().filter(|u| u.workload != "jobs").map(|u| u.pods));
+    if short(&mut spread.pending.iter().map(|p| p.pods)) < packed_short {
+        placed.unplaced.retain(|u| u.workload == "jobs");
+        placed.unplaced.extend(spread.pending.iter().map(unplaced));
+        placed.placed = placed.pods - placed.unplaced.iter().map(|u| u64::from(u.pods)).sum::<u64>();
+        placed.cpu_requests_share = spread.cpu_requests_share;
+        placed.memory_requests_share = spread.memory_requests_share;
+    }
+    placed
 }
 
 /// Pods the scheduler left Pending, as left over: neither too big for a node nor short of pod

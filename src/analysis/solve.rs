@@ -149,12 +149,12 @@ impl ClusterSizing {
 /// in whatever order the pods arrive: kube-scheduler spreads them and never moves one, so a
 /// packing that only a fresh rollout in the best order achieves is not enough.
 fn cluster_places(plan: &Plan) -> bool {
-    crate::analysis::figures::analyze(plan).cluster.is_some_and(|fit| {
-        fit.now.unplaced.is_empty()
-            && fit.at_maximum.unplaced.is_empty()
-            && fit.scheduling.now.is_none()
-            && fit.scheduling.at_maximum.is_none()
-    })
+    use crate::analysis::{orders, placement::Scale, pod_workloads};
+    // Only the placement: the rest of the figures (and the spread's cost in nodes) would be
+    // computed for every size tried.
+    let Some(cluster) = &plan.cluster else { return false };
+    [Scale::Now, Scale::Maximum].into_iter().all(|scale| pod_workloads::fit(cluster, plan, scale).unplaced.is_empty())
+        && !orders::strands_in_some_order(cluster, &pod_workloads::workloads(plan))
 }
 
 /// Sizes the executors (the pool's pods, or the Job cap for a Jobs-only deployment) and the
