@@ -367,16 +367,16 @@ pub fn beside<'a>(
         .collect()
 }
 
-/// `order` (indices into `beside`) as the pods bind: a workload whose pods wait for another's
-/// binds after the first of those has had its turn (its pods are retried once one of them
-/// binds; flowcap places the other's pods first, all of them); where none ever comes, in its
-/// place.
-pub fn arrival(order: &[usize], beside: &[Option<Beside>]) -> Vec<usize> {
-    let mut placed = vec![false; beside.len()];
+/// `order` (indices into `items`, the workloads placed together, each with its required pod
+/// affinity from `beside`) as the pods bind: a workload whose pods wait for another's binds
+/// after the first of those has had its turn (its pods are retried once one of them binds;
+/// flowcap places the other's pods first, all of them); where none ever comes, in its place.
+pub fn arrival<T>(order: &[usize], items: &[T], beside: impl Fn(&T) -> Option<&Beside>) -> Vec<usize> {
+    let mut placed = vec![false; items.len()];
     let mut left = order.to_vec();
     let mut arrived = Vec::with_capacity(order.len());
     while !left.is_empty() {
-        let waits = |w: usize| beside[w].as_ref().is_some_and(|b| b.waits(&placed));
+        let waits = |w: usize| beside(&items[w]).is_some_and(|b| b.waits(&placed));
         let next = left.iter().position(|&w| !waits(w)).unwrap_or(0);
         let w = left.remove(next);
         placed[w] = true;
@@ -385,9 +385,9 @@ pub fn arrival(order: &[usize], beside: &[Option<Beside>]) -> Vec<usize> {
     arrived
 }
 
-/// Whether workload `w`'s pods may come next after those `placed`: they wait for no other's,
-/// or every workload not yet placed does.
-pub fn may_come(w: usize, placed: &[bool], beside: &[Option<Beside>]) -> bool {
-    let waits = |w: usize| beside[w].as_ref().is_some_and(|b| b.waits(placed));
-    !waits(w) || (0..beside.len()).all(|o| placed[o] || waits(o))
+/// Whether item `w`'s pods may come next after those `placed`: they wait for no other's, or
+/// every item not yet placed does.
+pub fn may_come<T>(w: usize, placed: &[bool], items: &[T], beside: impl Fn(&T) -> Option<&Beside>) -> bool {
+    let waits = |w: usize| beside(&items[w]).is_some_and(|b| b.waits(placed));
+    !waits(w) || (0..items.len()).all(|o| placed[o] || waits(o))
 }

@@ -6,7 +6,7 @@
 //! first. A workload whose pods join another's (required pod affinity) binds after the first
 //! of those. [`crate::analysis::scheduler`] places the pods of one order.
 
-use crate::analysis::affinity::{Beside, may_come};
+use crate::analysis::affinity::may_come;
 use crate::analysis::node_model::offer;
 use crate::analysis::scheduler::{
     Cluster, Pending, Workload, arrival, place_now, retry_joining, scale_up, scaling, schedule,
@@ -86,7 +86,6 @@ fn orders(model: &crate::model::cluster::Cluster, workloads: &[Workload], goal: 
             workloads,
             goal,
             kept: scaling(workloads),
-            beside: workloads.iter().map(|w| w.beside.clone()).collect(),
             seen: FxHashSet::default(),
             seen_ends: FxHashSet::default(),
             placed: 0,
@@ -182,8 +181,6 @@ struct Search<'a> {
     workloads: &'a [Workload],
     goal: Goal,
     kept: Vec<bool>,
-    /// Each workload's required pod affinity: the orders its pods may bind in.
-    beside: Vec<Option<Beside>>,
     /// States reached after some workloads: (which, the nodes).
     seen: FxHashSet<(u64, Vec<u64>)>,
     /// States at the end, with the order the autoscalers scale up in.
@@ -227,7 +224,7 @@ impl Search<'_> {
         let mask: u64 = prefix.iter().map(|&w| 1u64 << w).sum();
         let placed: Vec<bool> = (0..count).map(|w| mask & (1 << w) != 0).collect();
         for w in 0..count {
-            if placed[w] || self.done() || !may_come(w, &placed, &self.beside) {
+            if placed[w] || self.done() || !may_come(w, &placed, self.workloads, |w| w.beside.as_ref()) {
                 continue;
             }
             self.placed += 1;
@@ -238,7 +235,7 @@ impl Search<'_> {
             prefix.push(w);
             let mut state = next.canonical(&self.kept);
             // Which pods still wait to join others decides what the next workloads' pods let in.
-            state.extend((0..count).filter(|&v| self.beside[v].is_some()).map(|v| u64::from(pending[v])));
+            state.extend((0..count).filter(|&v| self.workloads[v].beside.is_some()).map(|v| u64::from(pending[v])));
             if self.seen.insert((mask | (1 << w), state)) {
                 self.from(next, prefix, pending);
             }

@@ -203,9 +203,9 @@ pub fn place(cluster: &Cluster, scale: Scale, groups: &[PodGroup]) -> Placement 
     smallest_first.sort_by_key(|&g| (admitting(&groups[g]), (groups[g].cpu_request, groups[g].memory_request)));
     // A group whose pods join another's comes after it: before, they would have nothing to join.
     if groups.iter().any(|g| g.beside.is_some()) {
-        let beside: Vec<Option<Beside>> = groups.iter().map(|g| g.beside.clone()).collect();
-        largest_first = crate::analysis::affinity::arrival(&largest_first, &beside);
-        smallest_first = crate::analysis::affinity::arrival(&smallest_first, &beside);
+        use crate::analysis::affinity::arrival;
+        largest_first = arrival(&largest_first, groups, |g| g.beside.as_ref());
+        smallest_first = arrival(&smallest_first, groups, |g| g.beside.as_ref());
     }
     // Largest first places every pod whenever it finds a way to; when the pods cannot all be
     // placed, smallest first places the most of them (a node of 1 CPU takes 7 of the chart's

@@ -537,11 +537,7 @@ pub(super) fn scale_up(
 /// `order` as the workloads' pods bind: one whose required pod affinity waits for another's
 /// pods after the first of those ([`super::affinity::arrival`]).
 pub fn arrival(workloads: &[Workload], order: &[usize]) -> Vec<usize> {
-    if workloads.iter().all(|w| w.beside.is_none()) {
-        return order.to_vec();
-    }
-    let beside: Vec<Option<Beside>> = workloads.iter().map(|w| w.beside.clone()).collect();
-    super::affinity::arrival(order, &beside)
+    super::affinity::arrival(order, workloads, |w| w.beside.as_ref())
 }
 
 /// Places the workloads' pods as the scheduler would when they arrive in `order` (indices into
