@@ -292,6 +292,13 @@ pub fn compare(deployed: &Plan, planned: &Plan) -> Vec<Difference> {
             &deployed_service.reservations,
             &planned_service.reservations,
         );
+        if planned.platform == Platform::Kubernetes {
+            changes.compare(
+                &format!("{path}.autoscaling"),
+                autoscaling(deployed_service.autoscaling),
+                autoscaling(planned_service.autoscaling),
+            );
+        }
     }
     if planned.platform == Platform::Kubernetes {
         // Where pods may go, for the workloads whose placement either says: a placement the

@@ -8,6 +8,7 @@ pub use crate::analysis::postgres_memory::PostgresMemory;
 use crate::analysis::redis::{self, RedisFigures};
 use crate::analysis::streaming::{self, StreamingFigures};
 use crate::analysis::workload::{self, QueuedFigures};
+use crate::model::cluster::Autoscaling;
 use crate::model::plan::Plan;
 use crate::model::resources::Resources;
 use crate::model::service::ServiceKey;
@@ -153,6 +154,8 @@ pub struct Container<'a> {
     /// Fixed host ports it publishes.
     pub published_ports: &'a [u16],
     pub container_name: Option<&'a str>,
+    /// Its HorizontalPodAutoscaler (Kubernetes): `replicas` is where it stands now.
+    pub autoscaling: Option<Autoscaling>,
 }
 
 impl Plan {
@@ -167,6 +170,7 @@ impl Plan {
                 reservations: &self.api.reservations,
                 published_ports: &self.api.published_ports,
                 container_name: self.api.container_name.as_deref(),
+                autoscaling: self.api.autoscaling,
             },
             Container {
                 key: ServiceKey::Runtime,
@@ -176,6 +180,7 @@ impl Plan {
                 reservations: &self.runtime.reservations,
                 published_ports: &self.runtime.published_ports,
                 container_name: self.runtime.container_name.as_deref(),
+                autoscaling: self.runtime.autoscaling,
             },
         ];
         if !self.postgres.external {
@@ -187,6 +192,7 @@ impl Plan {
                 reservations: &self.postgres.reservations,
                 published_ports: &[],
                 container_name: None,
+                autoscaling: None,
             });
         }
         for (name, service) in &self.other_services {
@@ -198,6 +204,7 @@ impl Plan {
                 reservations: &service.reservations,
                 published_ports: &service.published_ports,
                 container_name: service.container_name.as_deref(),
+                autoscaling: service.autoscaling,
             });
         }
         containers

@@ -18,7 +18,6 @@ use crate::analysis::node_model::offer;
 use crate::model::cluster::Cluster;
 use crate::model::plan::Plan;
 use crate::model::resources::Resources;
-use crate::model::service::ServiceKey;
 use crate::model::units::{Bytes, Cpus, round4};
 use serde::Serialize;
 
@@ -86,11 +85,7 @@ pub fn pods(plan: &Plan, scale: Scale) -> Vec<PodGroup> {
     };
     let mut groups = Vec::new();
     for container in plan.containers() {
-        let count = match container.key {
-            ServiceKey::Api => replicas(plan.api.replicas, plan.api.autoscaling),
-            ServiceKey::Runtime => replicas(plan.runtime.replicas, plan.runtime.autoscaling),
-            _ => container.replicas,
-        };
+        let count = replicas(container.replicas, container.autoscaling);
         groups.push(PodGroup::of(plan, &container.key.to_string(), count, container.reservations, container.limits));
     }
     if let (Scale::Maximum, Some(jobs)) = (scale, &plan.jobs) {

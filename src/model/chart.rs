@@ -22,6 +22,7 @@ web:
   resources:
     requests: { memory: 64Mi, cpu: 10m }
     limits: { memory: 128Mi, cpu: 100m }
+  autoscaling: { enabled: false, minReplicas: 1, maxReplicas: 5, targetCPUUtilization: 70, targetMemoryUtilization: 80 }
 executor:
   resources:
     requests: { memory: 256Mi, cpu: 100m }
@@ -128,7 +129,7 @@ pub static WORKLOADS: [ChartWorkload; 9] = [
         ServiceKey::Other(Cow::Borrowed("web")),
         "web",
         Some("replicaCount"),
-        false,
+        true,
         Switch::Flags(&["web.enabled"]),
     ),
     workload("", ServiceKey::Jobs, "executor", None, false, Switch::JobBackend),

@@ -15,6 +15,7 @@ pub mod load;
 pub mod managed;
 pub mod observed;
 pub mod plan;
+pub mod plan_file;
 pub mod presets;
 pub mod redis;
 pub mod resources;

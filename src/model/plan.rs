@@ -309,6 +309,10 @@ pub struct OtherService {
     pub published_ports: Vec<u16>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub container_name: Option<String>,
+    /// The HorizontalPodAutoscaler, where the chart gives the service one (only `web`):
+    /// `replicas` is where it stands now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub autoscaling: Option<Autoscaling>,
 }
 
 impl Default for OtherService {
@@ -319,6 +323,7 @@ impl Default for OtherService {
             reservations: Resources::default(),
             published_ports: Vec::new(),
             container_name: None,
+            autoscaling: None,
         }
     }
 }
@@ -413,6 +418,24 @@ impl Plan {
         }
     }
 
+    /// Every HorizontalPodAutoscaler the plan sets, with its workload's plan key and replicas
+    /// now: the API's, the executor pool's, and an other service's (the chart's web).
+    pub fn autoscalers(&self) -> Vec<(ServiceKey, u32, Autoscaling)> {
+        let mut autoscalers: Vec<(ServiceKey, u32, Autoscaling)> = [
+            (ServiceKey::Api, self.api.replicas, self.api.autoscaling),
+            (ServiceKey::Runtime, self.runtime.replicas, self.runtime.autoscaling),
+        ]
+        .into_iter()
+        .filter_map(|(key, replicas, hpa)| Some((key, replicas, hpa?)))
+        .collect();
+        for (name, service) in &self.other_services {
+            if let Some(hpa) = service.autoscaling {
+                autoscalers.push((ServiceKey::other(name), service.replicas, hpa));
+            }
+        }
+        autoscalers
+    }
+
     /// The limits and reservations (requests) of the workload at `key` (`api`, `runtime`,
     /// `postgres`, `jobs`, `other_services.NAME`), when the plan has it.
     pub fn resources_mut(&mut self, key: &ServiceKey) -> Option<(&mut Resources, &mut Resources)> {
@@ -460,58 +483,6 @@ impl Plan {
         sections
     }
 
-    /// The plan as a file flowcap writes: a header saying so (and `note`, e.g. where it came
-    /// from), then the YAML with a comment on every key.
-    pub fn to_file_text(&self, note: &str) -> Result<String, crate::io::error::InputError> {
-        use crate::io::yaml::Value;
-        let mut value = crate::io::yaml::to_value("plan", self)?;
-        // A compose plan spells out how HTTP runs reach its runtimes even at the default: `dns`
-        // is the finding an operator most needs to see (one runtime may take them all).
-        let routing = crate::io::yaml::to_value("plan", &self.runtime.http_routing)?;
-        if self.platform.is_compose()
-            && let Some(Value::Mapping(runtime)) = value.get_mut("runtime")
-        {
-            runtime.insert("http_routing".into(), routing);
-        }
-        // PostgreSQL's own reserved slots are left out: a plan that later names a managed
-        // database (RDS keeps 2 more) then gets its provider's, not PostgreSQL's pinned.
-        if let (None, Some(Value::Mapping(postgres))) = (&self.postgres.managed, value.get_mut("postgres")) {
-            let (pg, default) = (&self.postgres, Postgres::default());
-            if pg.superuser_reserved_connections == default.superuser_reserved_connections {
-                postgres.remove("superuser_reserved_connections");
-            }
-            if pg.reserved_connections == default.reserved_connections {
-                postgres.remove("reserved_connections");
-            }
-        }
-        // A managed database's figures its provider gives are left to the provider, so naming
-        // the instance later moves them.
-        if let (Some(managed), Some(Value::Mapping(postgres))) = (&self.postgres.managed, value.get_mut("postgres")) {
-            let pg = &self.postgres;
-            let given =
-                managed.defaults().ok().flatten().map_or(Postgres::default().max_connections, |d| d.max_connections);
-            let reserved = managed.provider.reserved_connections();
-            for (key, theirs) in [
-                ("max_connections", pg.max_connections == given && !pg.max_connections_given),
-                ("superuser_reserved_connections", pg.superuser_reserved_connections == reserved.0),
-                ("reserved_connections", pg.reserved_connections == reserved.1),
-            ] {
-                if theirs {
-                    postgres.remove(key);
-                }
-            }
-        }
-        // A Kubernetes plan's sizes and CPUs are spelt as its Helm values spell them (`2Gi`,
-        // `250m`): an operator copying `2G` into values would get 2·10⁹ bytes.
-        if !self.platform.is_compose() {
-            kubernetes_quantities(&mut value);
-        }
-        crate::io::yaml::whole_numbers(&mut value, &["cpus"]);
-        let yaml = crate::io::yaml::to_text("plan", &value)?;
-        // Every plan flowcap writes explains itself: a comment on every key.
-        Ok(crate::model::annotate::annotate(&format!("{} {note}\n{yaml}", crate::io::write::WRITTEN_BY)))
-    }
-
     /// Sets the host's CPUs and/or memory (from `--host-cpus` / `--host-memory`). A plan without
     /// a host needs both; given one, the other is kept from the plan.
     pub fn set_host(&mut self, cpus: Option<Cpus>, memory: Option<Bytes>) {
@@ -544,51 +515,5 @@ impl Plan {
     /// Total execution slots: runtime replicas × `MAX_CONCURRENT_EXECUTIONS`.
     pub fn execution_slots(&self) -> u64 {
         u64::from(self.runtime.replicas) * u64::from(self.runtime.max_concurrent_executions)
-    }
-}
-
-/// The plan's keys that hold a size ([`Bytes`]).
-const SIZE_KEYS: [&str; 9] = [
-    "memory",
-    "base_memory",
-    "shared_buffers",
-    "data_size",
-    "min_memory_per_slot",
-    "memory_per_connection",
-    "memory_per_execution",
-    "maxmemory",
-    "state_per_run",
-];
-
-/// Rewrites every size and CPU amount in a serialized plan in its Kubernetes form (`2G` →
-/// `2Gi`, `0.25` → `250m`); the nodes' `labels` are the operator's text and stay as written.
-fn kubernetes_quantities(value: &mut crate::io::yaml::Value) {
-    use crate::io::yaml::Value;
-    match value {
-        Value::Mapping(map) => {
-            for (key, entry) in map.iter_mut() {
-                match (key.as_str(), entry) {
-                    (Some("labels"), _) => {}
-                    (Some(key), Value::String(text)) if SIZE_KEYS.contains(&key) => {
-                        if let Ok(size) = Bytes::parse(text) {
-                            *text = size.binary();
-                        }
-                    }
-                    (Some("cpus"), entry @ Value::Number(_)) => {
-                        if let Some(cpus) = entry.as_f64().and_then(|n| Cpus::parse(&n.to_string()).ok()) {
-                            // Whole CPUs stay a number (`2`); the rest in millicores (`250m`).
-                            *entry = if cpus.0.is_multiple_of(1000) {
-                                Value::from(cpus.0 / 1000)
-                            } else {
-                                Value::String(cpus.kubernetes())
-                            };
-                        }
-                    }
-                    (_, entry) => kubernetes_quantities(entry),
-                }
-            }
-        }
-        Value::Sequence(items) => items.iter_mut().for_each(kubernetes_quantities),
-        _ => {}
     }
 }

@@ -6,6 +6,7 @@ use crate::model::plan::{
     MAX_JOBS, MAX_NODES, MAX_RUNTIME_REPLICAS, MAX_SLOTS_PER_REPLICA, MAX_WORKLOAD_SLOTS, PathLoad, Plan, Workload,
     WrittenAs, lognormal_sigma, max_p95_ratio,
 };
+use crate::model::service::ServiceKey;
 use crate::model::units::{Bytes, Cpus, Seconds, trim_decimal};
 
 /// A value out of its possible range, named by its path in the plan.
@@ -195,18 +196,15 @@ impl Plan {
     /// The Kubernetes parts: only on `platform: kubernetes`, and there complete.
     fn validate_platform(&self) -> Result<(), Invalid> {
         let invalid = |path: &str, message: String| Err(Invalid { path: path.to_string(), message, no_limit: false });
-        let autoscalers = [
-            ("api", self.api.replicas, &self.api.autoscaling),
-            ("runtime", self.runtime.replicas, &self.runtime.autoscaling),
-        ];
+        let autoscalers = self.autoscalers();
         if self.platform == Platform::Compose {
+            let autoscaling = autoscalers.first().map(|(key, _, _)| format!("{key}.autoscaling"));
             let kubernetes_only = [
-                ("cluster", self.cluster.is_some()),
-                ("jobs", self.jobs.is_some()),
-                ("api.autoscaling", self.api.autoscaling.is_some()),
-                ("runtime.autoscaling", self.runtime.autoscaling.is_some()),
-                ("cockroachdb", self.cockroachdb.is_some()),
-                ("pod_placement", !self.pod_placement.is_empty()),
+                ("cluster".to_string(), self.cluster.is_some()),
+                ("jobs".to_string(), self.jobs.is_some()),
+                (autoscaling.clone().unwrap_or_default(), autoscaling.is_some()),
+                ("cockroachdb".to_string(), self.cockroachdb.is_some()),
+                ("pod_placement".to_string(), !self.pod_placement.is_empty()),
             ];
             if let Some((path, _)) = kubernetes_only.iter().find(|(_, set)| *set) {
                 return invalid(path, "is for Kubernetes plans: add `platform: kubernetes`".to_string());
@@ -296,8 +294,15 @@ impl Plan {
                 no_limit: false,
             })?;
         }
-        for (key, replicas, autoscaling) in autoscalers {
-            let Some(hpa) = autoscaling else { continue };
+        for (key, replicas, hpa) in autoscalers {
+            // The chart renders an autoscaler for the API, the executor pool and web only.
+            if crate::model::chart::chart_workload(&key).is_none_or(|w| !w.autoscaling) {
+                return invalid(
+                    &format!("{key}.autoscaling"),
+                    "the chart has no autoscaler for this service (only api, runtime and other_services.web)"
+                        .to_string(),
+                );
+            }
             if hpa.min < 1 || hpa.min > replicas || replicas > hpa.max || hpa.max > MAX_RUNTIME_REPLICAS {
                 return invalid(
                     &format!("{key}.autoscaling"),
@@ -315,7 +320,7 @@ impl Plan {
             }
             // The chart's executor-pool template renders both metrics, set or not; the API
             // server refuses a Utilization target without a value.
-            if key == "runtime"
+            if key == ServiceKey::Runtime
                 && self.platform == Platform::Kubernetes
                 && (hpa.target_cpu_percent.is_none() || hpa.target_memory_percent.is_none())
             {

@@ -17,8 +17,8 @@ fn chart() -> PathBuf {
     crate::common::shared_fixtures().join("flow-like-helm")
 }
 
-/// A plan of our own: the Job backend, no executor-pool autoscaler, a workload without
-/// limits, a second node pool.
+/// A plan of our own: the Job backend, no executor-pool autoscaler, web's autoscaler with
+/// only a CPU metric, a workload without limits, a second node pool.
 const OWN_PLAN: &str = "\
 platform: kubernetes
 api:
@@ -47,7 +47,10 @@ jobs:
   limits: { cpus: 1, memory: 2Gi }
 postgres: { external: true, max_connections: 150 }
 other_services:
-  web: { replicas: 2, requests: { cpus: 20m, memory: 96Mi } }
+  web:
+    replicas: 2
+    requests: { cpus: 20m, memory: 96Mi }
+    autoscaling: { min: 2, max: 4, target_cpu_percent: 65, target_memory_percent: null }
   redis: { requests: { cpus: 100m, memory: 256Mi }, limits: { cpus: 500m, memory: 512Mi } }
   prometheus: { requests: { cpus: 250m, memory: 512Mi }, limits: { cpus: 1, memory: 2Gi } }
   grafana: { requests: { cpus: 100m, memory: 256Mi }, limits: { cpus: 500m, memory: 512Mi } }
@@ -169,6 +172,7 @@ fn helm_renders_the_chart_with_the_exported_values_and_they_read_back_without_dr
         let hpas = manifests(&docs, "HorizontalPodAutoscaler");
         let hpa = |suffix: &str| hpas.iter().find(|(n, _)| *n == format!("fl-flow-like-{suffix}")).map(|(_, d)| *d);
 
+        let web = &plan.other_services["web"];
         for (suffix, replicas, requests, limits, autoscaling) in [
             ("api", plan.api.replicas, plan.api.reservations, plan.api.limits, plan.api.autoscaling),
             (
@@ -178,12 +182,13 @@ fn helm_renders_the_chart_with_the_exported_values_and_they_read_back_without_dr
                 plan.runtime.limits,
                 plan.runtime.autoscaling,
             ),
+            ("web", web.replicas, web.reservations, web.limits, web.autoscaling),
         ] {
             let rendered = deployment(suffix).unwrap_or_else(|| panic!("{source}: no {suffix} Deployment"));
             assert_resources(suffix, container_resources(rendered), requests, limits);
             match autoscaling {
                 Some(planned) => {
-                    // The HPA owns the count: the API's Deployment leaves it out, the executor
+                    // The HPA owns the count: the API's and web's Deployments leave it out, the executor
                     // pool's (ab1f822d) still sets replicaCount, which flowcap sets to where the
                     // plan has it now.
                     let count = &rendered["spec"]["replicas"];

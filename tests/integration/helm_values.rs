@@ -115,6 +115,45 @@ fn a_component_switched_off_has_no_pods_no_connections_and_nothing_to_place() {
     assert_eq!((no_pool.runtime.replicas, no_pool.runtime.autoscaling), (0, None));
 }
 
+/// The chart's web autoscaler (web-hpa.yaml) as the API's: the Deployment then renders no
+/// count, and its pods are placed at its maximum with every other autoscaler's.
+#[test]
+fn webs_autoscaler_is_read_and_its_pods_placed_at_its_maximum() {
+    let values = "web:\n  replicaCount: 1\n  autoscaling: { enabled: true, minReplicas: 2, maxReplicas: 8, targetMemoryUtilization: 0 }\n  resources:\n    requests: { cpu: '2', memory: 1Gi }\n    limits: { cpu: '2', memory: 2Gi }\n";
+    let read = on_nodes(plan(&[("v.yaml", values)]));
+    let web = &read.other_services["web"];
+    // The count held within the autoscaler's range; a target of 0 renders no metric.
+    assert_eq!(web.replicas, 2);
+    assert_eq!(
+        web.autoscaling,
+        Some(flowcap::model::cluster::Autoscaling {
+            min: 2,
+            max: 8,
+            target_cpu_percent: Some(70),
+            target_memory_percent: None
+        })
+    );
+    // 3 nodes of 8 CPUs (7.91 allocatable on GKE): now 2 web pods; at the maximum 8 of 2 CPUs
+    // beside the rest of the chart's defaults.
+    let fit = flowcap::analysis::figures::analyze(&read).cluster.unwrap();
+    let web_pods = |scale| {
+        flowcap::analysis::placement::pods(&read, scale)
+            .into_iter()
+            .find(|g| g.workload == "other_services.web")
+            .map(|g| g.count)
+    };
+    assert_eq!(
+        (web_pods(flowcap::analysis::placement::Scale::Now), web_pods(flowcap::analysis::placement::Scale::Maximum)),
+        (Some(2), Some(8))
+    );
+    assert_eq!((fit.now.pods, fit.at_maximum.pods), (11, 17));
+    // Written back, the values say the same autoscaler; read again, they are the plan.
+    let written = flowcap::platform::kubernetes::export::values_text(&read, "", &Default::default()).unwrap();
+    assert!(written.contains("  autoscaling:\n    enabled: true\n    minReplicas: 2\n    maxReplicas: 8\n    targetCPUUtilization: 70\n    targetMemoryUtilization: null\n"), "{written}");
+    let again = on_nodes(plan(&[("v.yaml", values), ("flowcap.yaml", &written)]));
+    assert_eq!(again.other_services["web"], *web);
+}
+
 #[test]
 fn keys_no_template_reads_are_named_with_the_nearest_known_key() {
     let imported = read(&[

@@ -265,6 +265,18 @@ fn kubernetes_keys_belong_to_kubernetes_plans() {
     let bad = [
         ("cluster: { node_pools: [] }\n", "is for Kubernetes plans: add `platform: kubernetes`"),
         ("api: { autoscaling: { min: 1, max: 2 } }\n", "is for Kubernetes plans"),
+        (
+            "other_services: { web: { autoscaling: { min: 1, max: 2 } } }\n",
+            "k.yaml:1:26: other_services.web.autoscaling: is for Kubernetes plans",
+        ),
+        (
+            "platform: kubernetes\nother_services: { redis: { autoscaling: { min: 1, max: 2 } } }\ncluster: { node_pools: [{ name: a, nodes: 1, cpus: 4, memory: 8Gi }] }\n",
+            "other_services.redis.autoscaling: the chart has no autoscaler for this service (only api, runtime and other_services.web)",
+        ),
+        (
+            "platform: kubernetes\nother_services: { web: { replicas: 1, autoscaling: { min: 2, max: 3 } } }\ncluster: { node_pools: [{ name: a, nodes: 1, cpus: 4, memory: 8Gi }] }\n",
+            "needs 1 ≤ min ≤ other_services.web.replicas ≤ max ≤ 1000, got min 2, replicas 1, max 3",
+        ),
         ("platform: kubernetes\n", "needs a `cluster:` with at least one node pool"),
         (
             "platform: kubernetes\nhost: { cpus: 4, memory: 8G }\ncluster: { node_pools: [{ name: a, nodes: 1, cpus: 4, memory: 8Gi }] }\n",

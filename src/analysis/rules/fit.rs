@@ -283,15 +283,10 @@ pub fn cluster(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
             }
         }
     }
-    for (key, autoscaling, requests) in [
-        ("api", plan.api.autoscaling, placement::effective_requests(&plan.api.reservations, &plan.api.limits)),
-        (
-            "runtime",
-            plan.runtime.autoscaling,
-            placement::effective_requests(&plan.runtime.reservations, &plan.runtime.limits),
-        ),
-    ] {
-        let Some(hpa) = autoscaling else { continue };
+    let containers = plan.containers();
+    for (key, _, hpa) in plan.autoscalers() {
+        let Some(container) = containers.iter().find(|c| c.key == key) else { continue };
+        let requests = placement::effective_requests(container.reservations, container.limits);
         let missing: Vec<&str> = [
             ("cpus", hpa.target_cpu_percent.is_some() && requests.cpus.is_none()),
             ("memory", hpa.target_memory_percent.is_some() && requests.memory.is_none()),

@@ -247,13 +247,9 @@ pub fn import(project: &Project, names: &ServiceNames) -> Result<LoadedPlan, Inp
             continue;
         }
         let facts = service_facts(project, name, service)?;
-        let other = OtherService {
-            replicas: facts.replicas,
-            published_ports: facts.fixed_ports(),
-            limits: facts.limits,
-            reservations: facts.reservations,
-            container_name: facts.container_name,
-        };
+        let (published_ports, container_name) = (facts.fixed_ports(), facts.container_name);
+        let (replicas, limits, reservations) = (facts.replicas, facts.limits, facts.reservations);
+        let other = OtherService { replicas, published_ports, limits, reservations, container_name, autoscaling: None };
         place(&format!("other_services.{name}"), format!("services.{name}"));
         place(&format!("other_services.{name}.published_ports"), format!("services.{name}.ports"));
         place(&format!("other_services.{name}.container_name"), format!("services.{name}.container_name"));

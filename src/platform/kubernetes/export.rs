@@ -182,7 +182,7 @@ pub fn planned(plan: &Plan, key: &ServiceKey) -> Option<Planned> {
         ServiceKey::Postgres => None,
         ServiceKey::Other(name) => {
             let service = plan.other_services.get(name.as_ref())?;
-            Some(planned(service.replicas, service.reservations, service.limits, None))
+            Some(planned(service.replicas, service.reservations, service.limits, service.autoscaling))
         }
     }
 }

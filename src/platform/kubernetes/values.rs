@@ -220,7 +220,8 @@ pub fn import(files: &[ValuesFile]) -> Result<Imported, InputError> {
             }
             ServiceKey::Postgres => {}
             ServiceKey::Other(name) => {
-                let service = OtherService { replicas, limits, reservations: requests, ..OtherService::default() };
+                let service =
+                    OtherService { replicas, limits, reservations: requests, autoscaling, ..OtherService::default() };
                 if name == cockroach::SERVICE {
                     plan.cockroachdb = Some(CockroachDb {
                         cache: reader.memory_flag(&at("cache"))?,
