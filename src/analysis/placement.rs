@@ -190,12 +190,20 @@ pub fn place(cluster: &Cluster, scale: Scale, groups: &[PodGroup]) -> Placement 
     // The pods with the fewest nodes to go to first (a nodeSelector, a missing toleration),
     // then the largest: a pod that could go anywhere must not take the only room another has.
     // Jobs come last: their pods start per execution, on a cluster whose Deployments run.
-    let admitting = |g: &PodGroup| (g.workload == "jobs", nodes.iter().filter(|n| g.admission.admits(n.pool)).count());
-    largest_first.sort_by_key(|&g| {
-        (admitting(&groups[g]), std::cmp::Reverse((groups[g].cpu_request, groups[g].memory_request)))
-    });
+    // Counted by pool once per group, not per node per comparison (10,000 groups sort in
+    // 140,000 comparisons).
+    let pool_nodes: Vec<usize> = (0..pools.len()).map(|p| nodes.iter().filter(|n| n.pool == p).count()).collect();
+    let admitting: Vec<(bool, usize)> = groups
+        .iter()
+        .map(|g| {
+            let admitted = (0..pools.len()).filter(|&p| g.admission.admits(p)).map(|p| pool_nodes[p]).sum();
+            (g.workload == "jobs", admitted)
+        })
+        .collect();
+    largest_first
+        .sort_by_key(|&g| (admitting[g], std::cmp::Reverse((groups[g].cpu_request, groups[g].memory_request))));
     let mut smallest_first = largest_first.clone();
-    smallest_first.sort_by_key(|&g| (admitting(&groups[g]), (groups[g].cpu_request, groups[g].memory_request)));
+    smallest_first.sort_by_key(|&g| (admitting[g], (groups[g].cpu_request, groups[g].memory_request)));
     // A group whose pods join another's comes after it: before, they would have nothing to join.
     if groups.iter().any(|g| g.beside.is_some()) {
         use crate::analysis::affinity::arrival;
