@@ -185,9 +185,6 @@ api:
     ignore = "needs helm, kubernetes-validate and ../shared/fixtures"
 )]
 fn helm_renders_the_values_term_that_flowcap_reads_and_writes_back() {
-    crate::common::require("helm");
-    crate::common::require("kubernetes-validate");
-    let chart = crate::common::shared_fixtures().join("flow-like-helm");
     let dir = tempdir("anti-affinity-helm");
     std::fs::write(dir.join("values.yaml"), VALUES).unwrap();
     let check = flowcap()
@@ -209,24 +206,8 @@ fn helm_renders_the_values_term_that_flowcap_reads_and_writes_back() {
         .unwrap();
     assert!(export.status.success(), "{}", String::from_utf8_lossy(&export.stderr));
     // What helm renders for the API Deployment: the operator's term, exactly.
-    let rendered = std::process::Command::new("helm")
-        .args(["template", "fl"])
-        .arg(&chart)
-        .arg("-f")
-        .arg(chart.join("values-secrets.yaml.example"))
-        .args(["-f", "values.yaml", "-f", "flowcap.yaml", "--show-only", "templates/api-deployment.yaml"])
-        .current_dir(&dir)
-        .output()
-        .unwrap();
-    assert!(rendered.status.success(), "{}", String::from_utf8_lossy(&rendered.stderr));
-    std::fs::write(dir.join("api.yaml"), &rendered.stdout).unwrap();
-    let validated = std::process::Command::new("kubernetes-validate")
-        .args(["--strict", "--quiet"])
-        .arg(dir.join("api.yaml"))
-        .output()
-        .unwrap();
-    assert!(validated.status.success(), "{}", String::from_utf8_lossy(&validated.stdout));
-    let manifest: serde_json::Value = serde_yaml::from_slice(&rendered.stdout).unwrap();
+    let manifest =
+        crate::common::render_validated(&dir, &["values.yaml", "flowcap.yaml"], "templates/api-deployment.yaml");
     let affinity = &manifest["spec"]["template"]["spec"]["affinity"]["podAntiAffinity"];
     let term = &affinity["requiredDuringSchedulingIgnoredDuringExecution"][0];
     assert_eq!(term["topologyKey"], "kubernetes.io/hostname", "{manifest}");

@@ -185,9 +185,6 @@ web:
     ignore = "needs helm, kubernetes-validate and ../shared/fixtures"
 )]
 fn helm_renders_the_values_term_that_flowcap_reads_and_writes_back() {
-    crate::common::require("helm");
-    crate::common::require("kubernetes-validate");
-    let chart = crate::common::shared_fixtures().join("flow-like-helm");
     let dir = tempdir("pod-affinity-helm");
     let nodes = ["--nodes", "2", "--node-cpus", "8", "--node-memory", "32Gi"];
     // Read: by zone, on nodes that have none, the web pods find no node.
@@ -212,24 +209,8 @@ fn helm_renders_the_values_term_that_flowcap_reads_and_writes_back() {
     assert!(export.status.success(), "{}", String::from_utf8_lossy(&export.stderr));
     let written = std::fs::read_to_string(dir.join("flowcap.yaml")).unwrap();
     assert!(written.contains("podAffinity:") && !written.contains("podAntiAffinity"), "{written}");
-    let rendered = std::process::Command::new("helm")
-        .args(["template", "fl"])
-        .arg(&chart)
-        .arg("-f")
-        .arg(chart.join("values-secrets.yaml.example"))
-        .args(["-f", "values.yaml", "-f", "flowcap.yaml", "--show-only", "templates/web-deployment.yaml"])
-        .current_dir(&dir)
-        .output()
-        .unwrap();
-    assert!(rendered.status.success(), "{}", String::from_utf8_lossy(&rendered.stderr));
-    std::fs::write(dir.join("web.yaml"), &rendered.stdout).unwrap();
-    let validated = std::process::Command::new("kubernetes-validate")
-        .args(["--strict", "--quiet"])
-        .arg(dir.join("web.yaml"))
-        .output()
-        .unwrap();
-    assert!(validated.status.success(), "{}", String::from_utf8_lossy(&validated.stdout));
-    let manifest: serde_json::Value = serde_yaml::from_slice(&rendered.stdout).unwrap();
+    let manifest =
+        crate::common::render_validated(&dir, &["values.yaml", "flowcap.yaml"], "templates/web-deployment.yaml");
     let term = &manifest["spec"]["template"]["spec"]["affinity"]["podAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
         [0];
     assert_eq!(term["topologyKey"], "kubernetes.io/hostname", "{manifest}");

@@ -86,6 +86,27 @@ pub fn shared_fixtures() -> std::path::PathBuf {
     dir
 }
 
+/// One template of Flow-Like's chart as `helm template` renders it with the example secrets and
+/// `values` (files in `dir`, in order), held to `kubernetes-validate --strict`: the manifest.
+pub fn render_validated(dir: &std::path::Path, values: &[&str], template: &str) -> serde_json::Value {
+    require("helm");
+    require("kubernetes-validate");
+    let chart = shared_fixtures().join("flow-like-helm");
+    let mut helm = std::process::Command::new("helm");
+    helm.args(["template", "fl"]).arg(&chart).arg("-f").arg(chart.join("values-secrets.yaml.example"));
+    for file in values {
+        helm.args(["-f", file]);
+    }
+    let rendered = helm.args(["--show-only", template]).current_dir(dir).output().unwrap();
+    assert!(rendered.status.success(), "helm template: {}", String::from_utf8_lossy(&rendered.stderr));
+    let file = dir.join("rendered.yaml");
+    std::fs::write(&file, &rendered.stdout).unwrap();
+    let validated =
+        std::process::Command::new("kubernetes-validate").args(["--strict", "--quiet"]).arg(&file).output().unwrap();
+    assert!(validated.status.success(), "kubernetes-validate: {}", String::from_utf8_lossy(&validated.stdout));
+    serde_yaml::from_slice(&rendered.stdout).unwrap()
+}
+
 /// Holds every file in `files` to `assets/report.schema.json` with check-jsonschema.
 pub fn assert_report_schema(files: &[std::path::PathBuf]) {
     require("check-jsonschema");
