@@ -5,7 +5,7 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use flowcap::analysis::placement::{PodGroup, Scale, place};
-use flowcap::analysis::scheduler::{Workload, schedule};
+use flowcap::analysis::scheduler::{Ties, Workload, schedule};
 use flowcap::model::cluster::{Cluster, NodePool};
 use flowcap::model::resources::Resources;
 use flowcap::model::units::{Bytes, Cpus};
@@ -69,7 +69,7 @@ fn cluster(c: &mut Criterion) {
         .collect();
     let order: Vec<usize> = (0..workloads.len()).collect();
     c.bench_function("schedule 10,000 pods in 50 workloads on 1,000 nodes as kube-scheduler", |b| {
-        b.iter(|| schedule(black_box(&nodes), black_box(&workloads), &order))
+        b.iter(|| schedule(black_box(&nodes), black_box(&workloads), &order, Ties::First))
     });
     // Every order of the preset's 7 workloads, as a report or a keystroke in the planner does.
     let plan = flowcap::model::presets::load_preset("kubernetes-large").unwrap().plan;

@@ -9,7 +9,7 @@
 use crate::analysis::affinity::may_come;
 use crate::analysis::node_model::offer;
 use crate::analysis::scheduler::{
-    Cluster, Pending, Workload, arrival, place_now, retry_joining, scale_up, scaling, schedule,
+    Cluster, Pending, Ties, Workload, arrival, place_now, retry_joining, scale_up, scaling, schedule,
 };
 use rustc_hash::FxHashSet;
 use serde::Serialize;
@@ -20,6 +20,9 @@ pub struct PendingOrder {
     /// The workloads in the order their pods reached the scheduler.
     pub order: Vec<String>,
     pub pending: Vec<Pending>,
+    /// Which node the scheduler took where several scored alike (and which pool the cluster
+    /// autoscaler grew): the real ones pick at random.
+    pub ties: Ties,
     /// Nodes the first pool needs beyond its own for every order covered to place every pod
     /// (at most 16 tried): what the spread costs, not only this order's.
     pub extra_nodes: Option<u32>,
@@ -71,13 +74,33 @@ enum Goal {
     Any { now_only: bool },
 }
 
-/// The orders `goal` asks for, over every order on a small cluster, else the few.
+/// The orders `goal` asks for, over every order on a small cluster, else the few; where the
+/// cluster has two pools or more, with ties between nodes going to the first and to the last
+/// (which pool a pod's first node is in may decide where the pods that follow it can go).
 fn orders(model: &crate::model::cluster::Cluster, workloads: &[Workload], goal: Goal) -> Scheduling {
     let every = (1..=workloads.len() as u64).try_fold(1u64, |a, k| a.checked_mul(k)).unwrap_or(u64::MAX);
     let now_only = goal == Goal::Any { now_only: true };
     if never_pending(model, workloads, false) && (now_only || never_pending(model, workloads, true)) {
         return Scheduling { orders: every, every_order: true, now: None, at_maximum: None };
     }
+    let mut result = orders_with(model, workloads, goal, Ties::First);
+    let found = |r: &Scheduling| r.now.is_some() && (now_only || r.at_maximum.is_some());
+    if model.node_pools.len() > 1 && (goal == Goal::Worst || !found(&result)) {
+        let last = orders_with(model, workloads, goal, Ties::Last);
+        result.every_order &= last.every_order;
+        for (slot, other) in [(&mut result.now, last.now), (&mut result.at_maximum, last.at_maximum)] {
+            if total(&other) > total(slot) {
+                *slot = other;
+            }
+        }
+    }
+    result
+}
+
+/// [`orders`] with the ties between nodes broken one way.
+fn orders_with(model: &crate::model::cluster::Cluster, workloads: &[Workload], goal: Goal, ties: Ties) -> Scheduling {
+    let every = (1..=workloads.len() as u64).try_fold(1u64, |a, k| a.checked_mul(k)).unwrap_or(u64::MAX);
+    let now_only = goal == Goal::Any { now_only: true };
     let mut result = Scheduling { orders: 0, every_order: false, now: None, at_maximum: None };
     let nodes: u32 = model.node_pools.iter().map(|p| p.max_nodes.unwrap_or(p.nodes).max(p.nodes)).sum();
     if nodes < 100 && workloads.len() <= 12 {
@@ -85,13 +108,14 @@ fn orders(model: &crate::model::cluster::Cluster, workloads: &[Workload], goal: 
             model,
             workloads,
             goal,
+            ties,
             kept: scaling(workloads),
             seen: FxHashSet::default(),
             seen_ends: FxHashSet::default(),
             placed: 0,
             result: Scheduling { orders: 0, every_order: true, now: None, at_maximum: None },
         };
-        let cluster = Cluster::new(model, workloads.len());
+        let cluster = Cluster::new(model, workloads.len(), ties);
         search.from(cluster, &mut Vec::new(), &mut vec![0; workloads.len()]);
         if search.placed <= SEARCH_BOUND {
             return Scheduling { orders: every, ..search.result };
@@ -107,10 +131,10 @@ fn orders(model: &crate::model::cluster::Cluster, workloads: &[Workload], goal: 
             break;
         }
         result.orders += 1;
-        let outcome = schedule(model, workloads, &order);
-        keep(&mut result.now, workloads, &order, outcome.pending_now);
+        let outcome = schedule(model, workloads, &order, ties);
+        keep(&mut result.now, workloads, (&order, ties), outcome.pending_now);
         if !now_only {
-            keep(&mut result.at_maximum, workloads, &order, outcome.pending_at_maximum);
+            keep(&mut result.at_maximum, workloads, (&order, ties), outcome.pending_at_maximum);
         }
     }
     result
@@ -180,6 +204,7 @@ struct Search<'a> {
     model: &'a crate::model::cluster::Cluster,
     workloads: &'a [Workload],
     goal: Goal,
+    ties: Ties,
     kept: Vec<bool>,
     /// States reached after some workloads: (which, the nodes).
     seen: FxHashSet<(u64, Vec<u64>)>,
@@ -205,8 +230,8 @@ impl Search<'_> {
             // are on its nodes): the order is replayed only when it leaves more.
             let waiting_now: u32 = pending.iter().sum();
             if waiting_now > total(&self.result.now) {
-                let waiting = schedule(self.model, self.workloads, prefix).pending_now;
-                keep(&mut self.result.now, self.workloads, prefix, waiting);
+                let waiting = schedule(self.model, self.workloads, prefix, self.ties).pending_now;
+                keep(&mut self.result.now, self.workloads, (prefix, self.ties), waiting);
             }
             if self.goal == (Goal::Any { now_only: true }) {
                 return;
@@ -218,7 +243,7 @@ impl Search<'_> {
                 return;
             }
             let waiting = scale_up(&mut end, self.workloads, prefix, pending);
-            keep(&mut self.result.at_maximum, self.workloads, prefix, waiting);
+            keep(&mut self.result.at_maximum, self.workloads, (prefix, self.ties), waiting);
             return;
         }
         let mask: u64 = prefix.iter().map(|&w| 1u64 << w).sum();
@@ -250,13 +275,20 @@ fn total(order: &Option<PendingOrder>) -> u32 {
     order.as_ref().map_or(0, |o| o.pending.iter().map(|p| p.pods).sum())
 }
 
-/// Keeps `order` in `slot` when it leaves more pods Pending than the order kept there.
-fn keep(slot: &mut Option<PendingOrder>, workloads: &[Workload], order: &[usize], pending: Vec<Pending>) {
+/// Keeps `order` (with its ties) in `slot` when it leaves more pods Pending than the order
+/// kept there.
+fn keep(
+    slot: &mut Option<PendingOrder>,
+    workloads: &[Workload],
+    (order, ties): (&[usize], Ties),
+    pending: Vec<Pending>,
+) {
     let waiting: u32 = pending.iter().map(|p| p.pods).sum();
     if waiting > total(slot) {
         *slot = Some(PendingOrder {
             order: order.iter().map(|&w| workloads[w].name.clone()).collect(),
             pending,
+            ties,
             extra_nodes: None,
         });
     }

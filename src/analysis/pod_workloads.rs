@@ -3,7 +3,7 @@
 //! limits overcommit them as the scheduler spreads the pods.
 
 use crate::analysis::placement::{Overcommitted, Placement, Scale, Unplaced, place, pods};
-use crate::analysis::scheduler::{NodeLoad, Pending, Workload, schedule};
+use crate::analysis::scheduler::{NodeLoad, Pending, Ties, Workload, schedule};
 use crate::model::plan::Plan;
 
 /// The plan's long-running workloads as the scheduler meets them: each with its pods now and
@@ -70,7 +70,7 @@ pub fn spread(model: &crate::model::cluster::Cluster, plan: &Plan, scale: Scale)
     order.sort_by_key(|&w| std::cmp::Reverse((workloads[w].cpu_request, workloads[w].memory_request)));
     let share = |used: u64, of: u64| if of == 0 { 0.0 } else { crate::model::units::round4(used as f64 / of as f64) };
     let mut per_pool = vec![0usize; model.node_pools.len()];
-    let outcome = schedule(model, &workloads, &order);
+    let outcome = schedule(model, &workloads, &order, Ties::First);
     let pending = if scale == Scale::Now { &outcome.pending_now } else { &outcome.pending_at_maximum };
     let total = |f: fn(&NodeLoad) -> u64| outcome.loads.iter().map(f).sum::<u64>();
     Spread {

@@ -5,7 +5,8 @@
 //! requests counted as the scheduler's non-zero defaults, 100m and 200 MiB, where a pod has
 //! none), NodeResourcesBalancedAllocation (1) and the default PodTopologySpread (2: pods of one
 //! workload spread over hostnames, `maxSkew: 3`, ScheduleAnyway). The highest score wins; where
-//! several tie, the real scheduler picks one at random and this one takes the first. Past 100
+//! several tie, the real scheduler picks one at random and this one takes the first or the last
+//! ([`Ties`]; the search of orders tries both where the cluster has two pools or more). Past 100
 //! nodes the scheduler stops at a share of them (`percentageOfNodesToScore`'s adaptive
 //! default, from a start that rotates), and so does this. Integer arithmetic as the scheduler's.
 //!
@@ -13,10 +14,10 @@
 //! Constraints" (cluster-level defaults) and "Scheduler Performance Tuning" pages describe each;
 //! docs/design.md cites them.
 
-use crate::model::units::{Bytes, Cpus};
-
 use super::affinity::{Admission, Apart, Beside, Occupied};
 use super::node_model::{Offer, offer};
+
+mod why;
 
 const MAX_NODE_SCORE: i64 = 100;
 /// The requests the scheduler scores a pod by when it has none (`DefaultMilliCPURequest`,
@@ -51,13 +52,6 @@ pub struct Workload {
     pub beside: Option<Beside>,
     /// Some workload stays apart from its pods, or joins them: where they run is kept.
     pub watched: bool,
-}
-
-/// Which of its required pod (anti-)affinities kept a pod off the nodes with room for it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kept {
-    Apart,
-    Beside,
 }
 
 /// Pods of one workload the scheduler left Pending, and why.
@@ -142,9 +136,32 @@ fn percent_left(left: u64, capacity: u64, reciprocal: f64) -> i64 {
     quotient as i64
 }
 
+/// Which of the nodes that score alike a pod binds to, and which pool the cluster autoscaler
+/// grows for a pod no node takes: the real ones pick at random (kube-scheduler among the top
+/// scores, the cluster autoscaler's default `random` expander), so the first and the last are
+/// both ways it may go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Ties {
+    First,
+    Last,
+}
+
+impl Ties {
+    /// Said after an order of arrival: nothing for the first node (as flowcap breaks ties
+    /// everywhere else), else that the scheduler took the last.
+    pub fn said(self) -> &'static str {
+        match self {
+            Ties::First => "",
+            Ties::Last => " and ties between nodes go to the last, as kube-scheduler's random pick may",
+        }
+    }
+}
+
 /// The nodes and the pods placed on them.
 #[derive(Clone)]
 pub(super) struct Cluster {
+    ties: Ties,
     /// What one node of each pool offers the plan's pods.
     offers: Vec<Offer>,
     nodes: Vec<Node>,
@@ -158,9 +175,10 @@ pub(super) struct Cluster {
 }
 
 impl Cluster {
-    pub(super) fn new(model: &crate::model::cluster::Cluster, workloads: usize) -> Cluster {
+    pub(super) fn new(model: &crate::model::cluster::Cluster, workloads: usize, ties: Ties) -> Cluster {
         let pools = &model.node_pools;
         let mut cluster = Cluster {
+            ties,
             offers: pools.iter().map(|pool| offer(model, pool)).collect(),
             nodes: Vec::new(),
             room: pools.iter().map(|p| p.max_nodes.unwrap_or(p.nodes).saturating_sub(p.nodes)).collect(),
@@ -275,7 +293,7 @@ impl Cluster {
             let balanced = ((1.0 - (cpu - memory).abs() / 2.0) * MAX_NODE_SCORE as f64) as i64;
             let spread = spread_of[(counts[index] - fewest) as usize];
             let score = WEIGHT_FIT * fit + WEIGHT_BALANCED * balanced + WEIGHT_SPREAD * spread;
-            if best.is_none_or(|(top, _)| score > top) {
+            if best.is_none_or(|(top, _)| score > top || (score == top && self.ties == Ties::Last)) {
                 best = Some((score, index));
             }
         }
@@ -317,11 +335,15 @@ impl Cluster {
         Some(beside.occupied(self.nodes.iter().enumerate().map(move |(i, node)| (node.pool, pods(i)))))
     }
 
-    /// The cluster autoscaler: a node of the first pool that may grow, admits the pod and
-    /// whose empty node would take it.
+    /// The cluster autoscaler: a node of the first (or with [`Ties::Last`], the last) pool that
+    /// may grow, admits the pod and whose empty node would take it.
     fn grow_for(&mut self, workload: &Workload) -> bool {
         let occupied = self.occupied(workload);
-        let pool = (0..self.offers.len()).find(|&p| {
+        let mut pools: Vec<usize> = (0..self.offers.len()).collect();
+        if self.ties == Ties::Last {
+            pools.reverse();
+        }
+        let pool = pools.into_iter().find(|&p| {
             let offer = self.offers[p];
             self.room[p] > 0
                 && workload.admission.admits(p)
@@ -365,105 +387,6 @@ impl Cluster {
             key.extend_from_slice(row(i));
         }
         key
-    }
-
-    /// What kept a pod of `workload` off the nodes that have room for it and admit it: its
-    /// required pod affinity where none of them is beside the pods it joins, else its (or
-    /// another's) required pod anti-affinity; `None` where no node has room.
-    fn kept_off(&self, workload: &Workload) -> Option<Kept> {
-        let mut fitting = self.nodes.iter().enumerate().filter(|(_, node)| node.fits(workload)).peekable();
-        fitting.peek()?;
-        let beside = match (&workload.beside, self.occupied(workload)) {
-            (Some(beside), Some(occupied)) => !fitting.any(|(at, node)| beside.allows(node.pool, Some(at), &occupied)),
-            _ => false,
-        };
-        Some(if beside { Kept::Beside } else { Kept::Apart })
-    }
-
-    /// What a Pending pod of `workload` waits for.
-    fn pending(&self, workload: &Workload, pods: u32) -> Pending {
-        let kept = self.kept_off(workload);
-        Pending {
-            workload: workload.name.clone(),
-            pods,
-            reason: self.why(workload),
-            apart: kept == Some(Kept::Apart),
-            beside: kept == Some(Kept::Beside),
-            barred: workload.admission.bars_every_pool(),
-        }
-    }
-
-    /// Why no node takes a pod of `workload`.
-    pub(super) fn why(&self, workload: &Workload) -> String {
-        let requests = format!(
-            "{} CPU{} and {}",
-            Cpus(workload.cpu_request),
-            if workload.cpu_request == 1_000 { "" } else { "s" },
-            Bytes(workload.memory_request)
-        );
-        if workload.admission.bars_every_pool() {
-            return workload.admission.barred();
-        }
-        let admitting: Vec<&Node> = self.nodes.iter().filter(|node| workload.admission.admits(node.pool)).collect();
-        let n = admitting.len();
-        if n == 0 {
-            return super::placement::no_nodes(&requests);
-        }
-        let with_room = |node: &&&Node| node.pods < node.max_pods;
-        match (self.kept_off(workload), &workload.beside) {
-            (Some(Kept::Beside), Some(beside)) => {
-                let occupied = self.occupied(workload);
-                let running = occupied.as_ref().is_some_and(|o| o.any);
-                // Beside the pods it joins, but on nodes that do not admit it.
-                let admitted = occupied.as_ref().is_some_and(|occupied| {
-                    let beside_at = |(at, node): (usize, &Node)| beside.allows(node.pool, Some(at), occupied);
-                    self.nodes
-                        .iter()
-                        .enumerate()
-                        .any(|(at, node)| workload.admission.admits(node.pool) && beside_at((at, node)))
-                });
-                let refused = (running && !admitted).then_some(workload.admission.refusals.as_str());
-                return super::placement::beside_reason(beside, running, refused);
-            }
-            (Some(_), _) => return super::placement::apart_reason(&workload.apart),
-            (None, _) => {}
-        }
-        if admitting.iter().all(|node| node.max_pods == 0) {
-            return super::placement::NO_POD_SLOTS.into();
-        }
-        if !admitting.iter().any(|node| with_room(&node)) {
-            let most = admitting.iter().map(|node| node.max_pods).max().unwrap_or(0);
-            return format!("every node already runs its {most} pods (maxPods, less the DaemonSets')");
-        }
-        let free_cpu = admitting.iter().filter(with_room).map(|node| node.cpus - node.cpu_requests).max().unwrap_or(0);
-        let free_memory =
-            admitting.iter().filter(with_room).map(|node| node.memory - node.memory_requests).max().unwrap_or(0);
-        let nodes = match (n, n == self.nodes.len()) {
-            (1, true) => "the 1 node".to_string(),
-            (_, true) => format!("any of {n} nodes"),
-            (1, false) => "the 1 node that admits it".to_string(),
-            (_, false) => format!("any of the {n} nodes that admit it"),
-        };
-        match (free_cpu < workload.cpu_request, free_memory < workload.memory_request) {
-            (true, false) => format!(
-                "it requests {} CPUs; the most left on {nodes} is {}",
-                Cpus(workload.cpu_request),
-                Cpus(free_cpu)
-            ),
-            (false, true) => {
-                format!(
-                    "it requests {}; the most left on {nodes} is {}",
-                    Bytes(workload.memory_request),
-                    Bytes(free_memory)
-                )
-            }
-            _ => format!(
-                "it requests {requests}; no one of {} nodes has both left (at most {} CPUs, {} on one)",
-                n,
-                Cpus(free_cpu),
-                Bytes(free_memory)
-            ),
-        }
     }
 }
 
@@ -543,10 +466,16 @@ pub fn arrival(workloads: &[Workload], order: &[usize]) -> Vec<usize> {
 /// Places the workloads' pods as the scheduler would when they arrive in `order` (indices into
 /// `workloads`, every workload's pods together; [`arrival`] first): first each at `now`, then every workload that
 /// scales up one pod at a time, in turn, to `at_maximum`, the cluster autoscaler adding a node
-/// of a pool below its `max_nodes` for a pod no node takes.
-pub fn schedule(model: &crate::model::cluster::Cluster, workloads: &[Workload], order: &[usize]) -> Outcome {
+/// of a pool below its `max_nodes` for a pod no node takes; ties go to the first node or pool,
+/// or the last.
+pub fn schedule(
+    model: &crate::model::cluster::Cluster,
+    workloads: &[Workload],
+    order: &[usize],
+    ties: Ties,
+) -> Outcome {
     let order = &arrival(workloads, order);
-    let mut cluster = Cluster::new(model, workloads.len());
+    let mut cluster = Cluster::new(model, workloads.len(), ties);
     let kept = scaling(workloads);
     let mut pending = vec![0; workloads.len()];
     for (k, &w) in order.iter().enumerate() {

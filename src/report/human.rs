@@ -59,12 +59,14 @@ fn cluster(out: &mut String, fit: &ClusterFit) {
                 let name = |w: &str| crate::model::service::workload_name(w).to_string();
                 let which: Vec<String> =
                     order.pending.iter().map(|p| format!("{} {}", name(&p.workload), p.pods)).collect();
+                let ties = order.ties;
                 let order: Vec<String> = order.order.iter().map(|w| name(w)).collect();
                 let covered = if scheduled.every_order { "of every order" } else { "of the orders tried" };
                 format!(
-                    "{pending} pod(s) Pending {when} ({}) when the pods arrive as {} (the most {covered}, {})",
+                    "{pending} pod(s) Pending {when} ({}) when the pods arrive as {}{} (the most {covered}, {})",
                     which.join(", "),
                     order.join(", "),
+                    ties.said(),
                     scheduled.orders
                 )
             }

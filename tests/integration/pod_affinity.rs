@@ -436,3 +436,39 @@ fn where_the_nodes_beside_the_pods_it_joins_do_not_admit_it_the_reason_says_why(
     let pending = &fit.scheduling.now.as_ref().unwrap().pending[0];
     assert_eq!(pending.reason, api.reason);
 }
+
+/// The first API pod may go to any zone (its term selects its own pods, none of which runs
+/// yet), and every node scores alike: kube-scheduler picks one of them at random. In zone a (two
+/// nodes) the three API pods of 4 CPUs fit; in zone b (one node) only two do. Ties broken
+/// toward the first node only, every order would place every pod.
+#[test]
+fn the_zone_the_first_pod_draws_decides_and_both_draws_are_tried() {
+    let zones = "    - { name: a, nodes: 2, cpus: 8, memory: 32Gi, allocatable: { cpus: 8, memory: 32Gi }, labels: { topology.kubernetes.io/zone: eu-1a } }\n    \
+    - { name: b, nodes: 1, cpus: 8, memory: 32Gi, allocatable: { cpus: 8, memory: 32Gi }, labels: { topology.kubernetes.io/zone: eu-1b } }\n";
+    let p = cluster(zones, 3, 4, &beside("api", "topology.kubernetes.io/zone"));
+    let fit = analyze(&p).cluster.unwrap();
+    assert_eq!((fit.now.pods, fit.now.placed), (4, 4), "first fit places them all");
+    let order = fit.scheduling.now.as_ref().expect("an order that strands an API pod");
+    assert_eq!(order.order, ["api", "runtime"]);
+    assert_eq!(order.ties, flowcap::analysis::scheduler::Ties::Last);
+    assert_eq!((order.pending[0].workload.as_str(), order.pending[0].pods, order.pending[0].beside), ("api", 1, true));
+    let found = fired(&p, RuleId::PodsPendingInSomeOrder);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].message.starts_with(
+            "1 api pod(s) stay Pending now when api's pods come first and ties between nodes go to the last, as kube-scheduler's random pick may: no node"
+        ),
+        "{}",
+        found[0].message
+    );
+    // With the zones the other way round, the first draw strands the pod.
+    let swapped = "    - { name: b, nodes: 1, cpus: 8, memory: 32Gi, allocatable: { cpus: 8, memory: 32Gi }, labels: { topology.kubernetes.io/zone: eu-1b } }\n    \
+    - { name: a, nodes: 2, cpus: 8, memory: 32Gi, allocatable: { cpus: 8, memory: 32Gi }, labels: { topology.kubernetes.io/zone: eu-1a } }\n";
+    let p = cluster(swapped, 3, 4, &beside("api", "topology.kubernetes.io/zone"));
+    let order = analyze(&p).cluster.unwrap().scheduling.now.expect("stranded either way round");
+    assert_eq!((order.ties, order.pending[0].pods), (flowcap::analysis::scheduler::Ties::First, 1));
+    // One zone of three nodes: the draw cannot matter, and no order strands a pod.
+    let one = "    - { name: a, nodes: 3, cpus: 8, memory: 32Gi, allocatable: { cpus: 8, memory: 32Gi }, labels: { topology.kubernetes.io/zone: eu-1a } }\n";
+    let p = cluster(one, 3, 4, &beside("api", "topology.kubernetes.io/zone"));
+    assert!(analyze(&p).cluster.unwrap().scheduling.now.is_none());
+}

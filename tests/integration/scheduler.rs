@@ -3,7 +3,7 @@
 
 use flowcap::analysis::orders::every_order;
 use flowcap::analysis::placement::{PodGroup, Scale, place};
-use flowcap::analysis::scheduler::{Workload, schedule};
+use flowcap::analysis::scheduler::{Ties, Workload, schedule};
 use flowcap::model::cluster::{Cluster, NodePool};
 use flowcap::model::resources::Resources;
 use flowcap::model::units::{Bytes, Cpus};
@@ -47,7 +47,7 @@ fn workload(name: &str, now: u32, at_maximum: u32, millis: u64, gib: u64) -> Wor
 fn the_spread_strands_a_big_pod_in_one_order_and_not_the_other() {
     let pools = [pool(3, None, 8, 32)];
     let workloads = [workload("api", 3, 3, 2_000, 1), workload("runtime", 1, 1, 6_500, 4)];
-    let stranded = schedule(&nodes(&pools, 0), &workloads, &[0, 1]);
+    let stranded = schedule(&nodes(&pools, 0), &workloads, &[0, 1], Ties::First);
     assert_eq!(stranded.pending_now.len(), 1);
     assert_eq!(stranded.pending_now[0].workload, "runtime");
     assert_eq!(stranded.pending_now[0].reason, "it requests 6.5 CPUs; the most left on any of 3 nodes is 6");
@@ -56,7 +56,7 @@ fn the_spread_strands_a_big_pod_in_one_order_and_not_the_other() {
     let at_maximum: Vec<(&str, u32)> =
         stranded.pending_at_maximum.iter().map(|p| (p.workload.as_str(), p.pods)).collect();
     assert_eq!(at_maximum, [("runtime", 1)]);
-    let fine = schedule(&nodes(&pools, 0), &workloads, &[1, 0]);
+    let fine = schedule(&nodes(&pools, 0), &workloads, &[1, 0], Ties::First);
     assert!(fine.pending_now.is_empty(), "{fine:?}");
     // First fit decreasing places all four: the runtime first, as the best order does.
     let groups = [
@@ -100,7 +100,7 @@ fn max_pods_caps_a_node_whatever_room_it_has() {
     small.max_pods = Some(10);
     let pools = [small];
     let workloads = [workload("web", 17, 17, 10, 0)];
-    let outcome = schedule(&nodes(&pools, 2), &workloads, &[0]);
+    let outcome = schedule(&nodes(&pools, 2), &workloads, &[0], Ties::First);
     assert_eq!(outcome.pending_now[0].pods, 1);
     assert_eq!(outcome.pending_now[0].reason, "every node already runs its 8 pods (maxPods, less the DaemonSets')");
     let groups = [PodGroup {
@@ -120,7 +120,7 @@ fn max_pods_caps_a_node_whatever_room_it_has() {
     assert!(packed.unplaced[0].pods_full && !packed.unplaced[0].too_big);
     // The kubelet's default is 110: 501 pods need 5 nodes, not 2.
     let many = [workload("web", 501, 501, 10, 0)];
-    assert_eq!(schedule(&nodes(&[pool(2, None, 64, 256)], 0), &many, &[0]).pending_now[0].pods, 281);
+    assert_eq!(schedule(&nodes(&[pool(2, None, 64, 256)], 0), &many, &[0], Ties::First).pending_now[0].pods, 281);
 }
 
 /// What each node holds at the end, smallest first.
@@ -158,7 +158,7 @@ fn the_balanced_score_breaks_a_least_allocated_tie() {
             watched: false,
         },
     ];
-    let outcome = schedule(&nodes(&pools, 0), &workloads, &[0, 1, 2]);
+    let outcome = schedule(&nodes(&pools, 0), &workloads, &[0, 1, 2], Ties::First);
     assert_eq!(loads(&outcome), [(1_000, 4, 1), (4_000, 3, 2)]);
 }
 
@@ -171,7 +171,7 @@ fn the_balanced_score_breaks_a_least_allocated_tie() {
 fn the_topology_spread_outweighs_the_freer_node() {
     let pools = [pool(2, None, 10, 10)];
     let workloads = [workload("big", 1, 1, 5_000, 5), workload("w", 2, 2, 1_000, 1)];
-    let outcome = schedule(&nodes(&pools, 0), &workloads, &[0, 1]);
+    let outcome = schedule(&nodes(&pools, 0), &workloads, &[0, 1], Ties::First);
     assert_eq!(loads(&outcome), [(1_000, 1, 1), (6_000, 6, 2)]);
 }
 
@@ -182,12 +182,12 @@ fn the_cluster_autoscaler_adds_nodes_as_the_autoscalers_scale_up() {
     let pools = [pool(1, Some(3), 8, 32)];
     // 1 runtime of 6 CPUs now, 3 at the maximum: one node each, the pool grows to 3.
     let workloads = [workload("runtime", 1, 3, 6_000, 4), workload("api", 1, 1, 1_000, 1)];
-    let outcome = schedule(&nodes(&pools, 0), &workloads, &[0, 1]);
+    let outcome = schedule(&nodes(&pools, 0), &workloads, &[0, 1], Ties::First);
     assert!(outcome.pending_now.is_empty() && outcome.pending_at_maximum.is_empty(), "{outcome:?}");
     assert_eq!(outcome.loads.len(), 3);
     // A fourth runtime finds the pool at its maximum.
     let more = [workload("runtime", 1, 4, 6_000, 4), workload("api", 1, 1, 1_000, 1)];
-    let short = schedule(&nodes(&pools, 0), &more, &[0, 1]);
+    let short = schedule(&nodes(&pools, 0), &more, &[0, 1], Ties::First);
     assert_eq!((short.pending_at_maximum[0].workload.as_str(), short.pending_at_maximum[0].pods), ("runtime", 1));
     assert_eq!(short.loads.len(), 3);
 }
@@ -250,7 +250,7 @@ fn a_large_cluster_tries_each_workload_first_and_finds_the_stranding_order() {
     assert_eq!(now.order, ["api", "runtime"]);
     assert_eq!((now.pending[0].workload.as_str(), now.pending[0].pods), ("runtime", 1));
     // With the runtime first, every pod has a node.
-    assert!(schedule(&nodes(&pools, 0), &workloads, &[1, 0]).pending_now.is_empty());
+    assert!(schedule(&nodes(&pools, 0), &workloads, &[1, 0], Ties::First).pending_now.is_empty());
 }
 
 /// The spread's cost holds for every order, not the first found. On 3 nodes of 8 CPUs, the
@@ -263,7 +263,8 @@ fn the_spread_costs_the_nodes_every_order_needs() {
     let pools = [pool(3, None, 8, 32)];
     let workloads =
         [workload("api", 3, 3, 2_000, 1), workload("runtime", 1, 1, 6_500, 4), workload("web", 3, 3, 2_000, 1)];
-    let on = |count: u32, order: &[usize]| schedule(&nodes(&[pool(count, None, 8, 32)], 0), &workloads, order);
+    let on =
+        |count: u32, order: &[usize]| schedule(&nodes(&[pool(count, None, 8, 32)], 0), &workloads, order, Ties::First);
     assert!(on(4, &[0, 1, 2]).pending_now.is_empty());
     assert_eq!(on(6, &[0, 2, 1]).pending_now[0].workload, "runtime");
     assert!(on(7, &[0, 2, 1]).pending_now.is_empty());
@@ -284,7 +285,7 @@ fn the_spread_costs_the_nodes_every_order_needs() {
 fn the_order_that_strands_the_most_pods_is_reported() {
     let pools = [pool(1, None, 4, 32)];
     let workloads = [workload("small", 3, 3, 1_000, 1), workload("big", 1, 1, 3_000, 1)];
-    assert_eq!(schedule(&nodes(&pools, 0), &workloads, &[0, 1]).pending_now[0].pods, 1);
+    assert_eq!(schedule(&nodes(&pools, 0), &workloads, &[0, 1], Ties::First).pending_now[0].pods, 1);
     let now = every_order(&nodes(&pools, 0), &workloads).now.unwrap();
     assert_eq!(now.order, ["big", "small"]);
     assert_eq!(now.pending.iter().map(|p| (p.workload.as_str(), p.pods)).collect::<Vec<_>>(), [("small", 2)]);
@@ -352,7 +353,7 @@ fn pods_that_wait_for_the_pods_they_join_bind_once_those_run() {
     let mut api = workload("api", 1, 1, 1_000, 1);
     api.watched = true;
     let workloads = [web, api, workload("runtime", 1, 1, 2_000, 1)];
-    let outcome = schedule(&nodes(&[pool(1, None, 4, 32)], 0), &workloads, &[0, 1, 2]);
+    let outcome = schedule(&nodes(&[pool(1, None, 4, 32)], 0), &workloads, &[0, 1, 2], Ties::First);
     let pending: Vec<&str> = outcome.pending_now.iter().map(|p| p.workload.as_str()).collect();
     assert_eq!(pending, ["runtime"], "{outcome:?}");
     // Every order: the web pods never come before the API's, so the first order that strands a
@@ -364,7 +365,7 @@ fn pods_that_wait_for_the_pods_they_join_bind_once_those_run() {
     let mut leading = workloads.clone();
     leading[0].beside.as_mut().unwrap().may_lead = true;
     leading[0].beside.as_mut().unwrap().with = vec![0, 1];
-    let outcome = schedule(&nodes(&[pool(1, None, 4, 32)], 0), &leading, &[0, 2, 1]);
+    let outcome = schedule(&nodes(&[pool(1, None, 4, 32)], 0), &leading, &[0, 2, 1], Ties::First);
     let pending: Vec<&str> = outcome.pending_now.iter().map(|p| p.workload.as_str()).collect();
     assert_eq!(pending, ["api"], "{outcome:?}");
 }
@@ -387,7 +388,7 @@ fn a_waiting_pod_binds_once_a_pod_it_may_join_runs_where_there_is_room() {
     let mut web = workload("other_services.web", 2, 2, 100, 1);
     web.watched = true;
     let workloads = [api, web];
-    let outcome = schedule(&nodes(&[pool(2, None, 4, 32)], 0), &workloads, &[0, 1]);
+    let outcome = schedule(&nodes(&[pool(2, None, 4, 32)], 0), &workloads, &[0, 1], Ties::First);
     assert!(outcome.pending_now.is_empty(), "{outcome:?}");
     let search = every_order(&nodes(&[pool(2, None, 4, 32)], 0), &workloads);
     assert!(search.every_order && search.now.is_none() && search.at_maximum.is_none(), "{search:?}");

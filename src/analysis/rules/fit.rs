@@ -358,9 +358,9 @@ fn pending_in_some_order(plan: &Plan, scheduling: &Scheduling, findings: &mut Fi
         let before: Vec<&str> =
             order.order.iter().take_while(|w| **w != waiting.workload).map(|w| workload_name(w)).collect();
         let arrival = if before.is_empty() {
-            format!("when {name}'s pods come first")
+            format!("when {name}'s pods come first{}", order.ties.said())
         } else {
-            format!("when {}'s pods come before {name}'s", before.join("'s and "))
+            format!("when {}'s pods come before {name}'s{}", before.join("'s and "), order.ties.said())
         };
         let finding = findings.add(
             RuleId::PodsPendingInSomeOrder,
