@@ -472,3 +472,24 @@ fn the_zone_the_first_pod_draws_decides_and_both_draws_are_tried() {
     let p = cluster(one, 3, 4, &beside("api", "topology.kubernetes.io/zone"));
     assert!(analyze(&p).cluster.unwrap().scheduling.now.is_none());
 }
+
+/// First fit places a workload that joins others after the first of them that runs pods: a
+/// workload at 0 replicas (web here, which only one node admits, so it would come first in
+/// either packing, the runtime next: three nodes admit it, four the API) is no pod to join, so
+/// the runtime, which joins web's or the API's pods, still waits for the API's.
+#[test]
+fn first_fit_waits_for_a_joined_workload_that_runs_pods() {
+    use flowcap::analysis::placement::{Scale, place, pods};
+    let p = plan(&format!(
+        "platform: kubernetes\npostgres: {{ external: true, max_connections: 200 }}\ncluster:\n  node_pools:\n{THREE_NODES}\
+         \x20   - {{ name: edge, nodes: 1, cpus: 8, memory: 32Gi, labels: {{ edge: 'yes' }} }}\n\
+         api: {{ replicas: 1, requests: {{ cpus: 1, memory: 1Gi }} }}\n\
+         runtime: {{ replicas: 2, requests: {{ cpus: 2, memory: 1Gi }} }}\n\
+         other_services:\n  web: {{ replicas: 0, requests: {{ cpus: 4, memory: 1Gi }} }}\n\
+         pod_placement:\n  other_services.web: {{ node_selector: {{ edge: 'yes' }} }}\n  runtime:\n    \
+         node_selector: {{ cloud.google.com/gke-nodepool: p }}\n    required_pod_affinity:\n      \
+         - {{ labelSelector: {{ matchExpressions: [ {{ key: app.kubernetes.io/component, operator: In, values: [web, api] }} ] }}, topologyKey: kubernetes.io/hostname }}\n"
+    ));
+    let packed = place(p.cluster.as_ref().unwrap(), Scale::Now, &pods(&p, Scale::Now));
+    assert_eq!((packed.pods, packed.placed), (3, 3), "{:?}", packed.unplaced);
+}
