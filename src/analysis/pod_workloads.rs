@@ -51,10 +51,11 @@ pub struct Spread {
     pub memory_requests_share: f64,
 }
 
-/// The pods as the scheduler spreads them (largest first): at every autoscaler's maximum (the
-/// cluster autoscaler adds a node only for a pod no node takes; Jobs up to their cap included
-/// where they fit), or now (every workload at its replicas, the pools at their nodes, no Jobs).
-pub fn spread(model: &crate::model::cluster::Cluster, plan: &Plan, scale: Scale) -> Spread {
+/// The pods as the scheduler spreads them (largest first, `ties` between nodes broken one
+/// way): at every autoscaler's maximum (the cluster autoscaler adds a node only for a pod no
+/// node takes; Jobs up to their cap included where they fit), or now (every workload at its
+/// replicas, the pools at their nodes, no Jobs).
+pub fn spread(model: &crate::model::cluster::Cluster, plan: &Plan, scale: Scale, ties: Ties) -> Spread {
     let mut workloads = link_affinity(plan, every_workload(plan));
     let mut model = model.clone();
     if scale == Scale::Now {
@@ -70,7 +71,7 @@ pub fn spread(model: &crate::model::cluster::Cluster, plan: &Plan, scale: Scale)
     order.sort_by_key(|&w| std::cmp::Reverse((workloads[w].cpu_request, workloads[w].memory_request)));
     let share = |used: u64, of: u64| if of == 0 { 0.0 } else { crate::model::units::round4(used as f64 / of as f64) };
     let mut per_pool = vec![0usize; model.node_pools.len()];
-    let outcome = schedule(model, &workloads, &order, Ties::First);
+    let outcome = schedule(model, &workloads, &order, ties);
     let pending = if scale == Scale::Now { &outcome.pending_now } else { &outcome.pending_at_maximum };
     let total = |f: fn(&NodeLoad) -> u64| outcome.loads.iter().map(f).sum::<u64>();
     Spread {
@@ -117,12 +118,20 @@ fn every_workload(plan: &Plan) -> Vec<Workload> {
 
 /// The plan's pods placed on the cluster at `scale`: first fit ([`crate::analysis::placement`]),
 /// or where the scheduler's own spread leaves fewer pods over, the spread (first fit is a
-/// heuristic, and a poor one for pods that must join others or keep apart); with the nodes
-/// whose limits the spread overcommits (kube-scheduler spreads pods where first fit would pack
-/// them).
+/// heuristic, and a poor one for pods that must join others or keep apart; with two pools or
+/// more, ties between nodes go to the first or the last, whichever leaves fewer over: the
+/// zone a workload's first pod draws may decide where the rest fit); with the nodes whose
+/// limits the spread overcommits (kube-scheduler spreads pods where first fit would pack them).
 pub fn fit(model: &crate::model::cluster::Cluster, plan: &Plan, scale: Scale) -> Placement {
     let mut placed = place(model, scale, &pods(plan, scale));
-    let spread = spread(model, plan, scale);
+    let waiting = |spread: &Spread| spread.pending.iter().map(|p| p.pods).sum::<u32>();
+    let mut spread = spread(model, plan, scale, Ties::First);
+    if model.node_pools.len() > 1 && waiting(&spread) > 0 {
+        let last = self::spread(model, plan, scale, Ties::Last);
+        if waiting(&last) < waiting(&spread) {
+            spread = last;
+        }
+    }
     placed.overcommitted = spread.overcommitted;
     let short = |pods: &mut dyn Iterator<Item = u32>| pods.sum::<u32>();
     let packed_short = short(&mut placed.unplaced.iter().filter(|u| u.workload != "jobs").map(|u| u.pods));

@@ -465,8 +465,14 @@ fn the_zone_the_first_pod_draws_decides_and_both_draws_are_tried() {
     let swapped = "    - { name: b, nodes: 1, cpus: 8, memory: 32Gi, allocatable: { cpus: 8, memory: 32Gi }, labels: { topology.kubernetes.io/zone: eu-1b } }\n    \
     - { name: a, nodes: 2, cpus: 8, memory: 32Gi, allocatable: { cpus: 8, memory: 32Gi }, labels: { topology.kubernetes.io/zone: eu-1a } }\n";
     let p = cluster(swapped, 3, 4, &beside("api", "topology.kubernetes.io/zone"));
-    let order = analyze(&p).cluster.unwrap().scheduling.now.expect("stranded either way round");
+    let fit = analyze(&p).cluster.unwrap();
+    let order = fit.scheduling.now.expect("stranded either way round");
     assert_eq!((order.ties, order.pending[0].pods), (flowcap::analysis::scheduler::Ties::First, 1));
+    // First fit, too, puts the first API pod in zone b; the scheduler's draw of zone a places
+    // them all, so they fit: only the order of arrival (and the draw) strands one.
+    assert_eq!((fit.now.pods, fit.now.placed), (4, 4), "{:?}", fit.now.unplaced);
+    assert!(fired(&p, RuleId::PodsUnschedulable).is_empty());
+    assert_eq!(fired(&p, RuleId::PodsPendingInSomeOrder).len(), 1);
     // One zone of three nodes: the draw cannot matter, and no order strands a pod.
     let one = "    - { name: a, nodes: 3, cpus: 8, memory: 32Gi, allocatable: { cpus: 8, memory: 32Gi }, labels: { topology.kubernetes.io/zone: eu-1a } }\n";
     let p = cluster(one, 3, 4, &beside("api", "topology.kubernetes.io/zone"));
