@@ -442,6 +442,21 @@ fn helm_and_flowcap_agree_on_empty_values_files_and_a_component_that_is_not_a_ma
         "{}",
         String::from_utf8_lossy(&ours.stderr)
     );
+    // A null removes the autoscaler's mapping, whose `enabled` the templates read: helm fails
+    // on it for a component that runs, and renders the chart where it does not.
+    std::fs::write(dir.join("null.yaml"), "api:\n  replicaCount: 2\nweb:\n  autoscaling: null\n").unwrap();
+    let refused = template(&["null.yaml"]);
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("nil pointer evaluating"), "{refused:?}");
+    let ours = check(&["null.yaml"]);
+    assert_eq!(ours.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&ours.stderr).contains("null.yaml:4:3: web.autoscaling: is removed (null)"),
+        "{}",
+        String::from_utf8_lossy(&ours.stderr)
+    );
+    std::fs::write(dir.join("off.yaml"), "web:\n  enabled: false\n  autoscaling: null\n").unwrap();
+    assert!(template(&["off.yaml"]).status.success());
+    assert_ne!(check(&["off.yaml"]).status.code(), Some(2));
 
     // Documents of one file merge in order, as files do: the second document's web count
     // wins and the first's database count stays. Helm renders exactly what the two files

@@ -174,6 +174,16 @@ pub fn import(files: &[ValuesFile]) -> Result<Imported, InputError> {
         };
         // The StatefulSet renders `replicas | default 1`: Helm's `default` takes 0 as unset.
         let replicas = if workload.switch == Switch::InternalDatabase { replicas.max(1) } else { replicas };
+        // Its templates read `autoscaling.enabled`: with the mapping removed (a null), helm
+        // template fails on a nil pointer.
+        if workload.autoscaling && get(reader.merged, &at("autoscaling")).is_none() {
+            return Err(reader.error(
+                &at("autoscaling"),
+                "is removed (null), and the chart's templates read autoscaling.enabled: helm template fails on it; \
+                 give `enabled: false` to run without an autoscaler"
+                    .into(),
+            ));
+        }
         let autoscaling = if workload.autoscaling && reader.flag(&at("autoscaling.enabled"))? {
             reader.place(&format!("{}.autoscaling", workload.plan), &at("autoscaling"));
             // The API's and the web's templates render a metric only for a target that is set and
