@@ -229,7 +229,14 @@ pub fn compare_deployment(deployment: &LoadedPlan, planned: &Plan) -> Vec<Differ
 
 pub fn compare(deployed: &Plan, planned: &Plan) -> Vec<Difference> {
     let mut changes = Changes { deployed, planned, found: Vec::new() };
-    changes.field("api.replicas", |p| p.api.replicas);
+    // Where the deployment's autoscaler owns the count and the chart renders none, the values'
+    // replicaCount changes nothing: where the autoscaler stands is not in the files.
+    let unrendered = |key: &ServiceKey, hpa: Option<Autoscaling>| {
+        hpa.is_some() && !crate::model::chart::renders_replicas_with_autoscaler(key)
+    };
+    if !unrendered(&ServiceKey::Api, deployed.api.autoscaling) {
+        changes.field("api.replicas", |p| p.api.replicas);
+    }
     changes.limits_and_reservations("api", |p| (&p.api.limits, &p.api.reservations));
     // Either side unknown (no variables file where the deployment was read) is no difference.
     if planned.api.shared_jwt_keys.is_some() && deployed.api.shared_jwt_keys.is_some() {
@@ -281,11 +288,13 @@ pub fn compare(deployed: &Plan, planned: &Plan) -> Vec<Difference> {
             changes.compare(&path, "absent".into(), "a service".into());
             continue;
         };
-        changes.compare(
-            &format!("{path}.replicas"),
-            deployed_service.replicas.to_string(),
-            planned_service.replicas.to_string(),
-        );
+        if !unrendered(&ServiceKey::other(name), deployed_service.autoscaling) {
+            changes.compare(
+                &format!("{path}.replicas"),
+                deployed_service.replicas.to_string(),
+                planned_service.replicas.to_string(),
+            );
+        }
         changes.resources(&format!("{path}.limits"), &deployed_service.limits, &planned_service.limits);
         changes.resources(
             &format!("{path}.reservations"),

@@ -183,6 +183,13 @@ pub static WORKLOADS: [ChartWorkload; 9] = [
     ),
 ];
 
+/// Whether the chart's Deployment for the workload at `key` renders `replicaCount` while its
+/// autoscaler is on: the API's and web's leave the count out (`if not .autoscaling.enabled`),
+/// the executor pool's sets it anyway (ab1f822d).
+pub fn renders_replicas_with_autoscaler(key: &ServiceKey) -> bool {
+    *key == ServiceKey::Runtime
+}
+
 /// The chart's values key and value that make a plan edit, where the chart has one: a fix
 /// said in the operator's own terms when the plan was read from Helm values
 /// (`runtime.limits.memory` is `executorPool.resources.limits.memory: 2560Mi`).

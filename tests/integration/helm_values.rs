@@ -152,6 +152,23 @@ fn webs_autoscaler_is_read_and_its_pods_placed_at_its_maximum() {
     assert!(written.contains("  autoscaling:\n    enabled: true\n    minReplicas: 2\n    maxReplicas: 8\n    targetCPUUtilization: 70\n    targetMemoryUtilization: null\n"), "{written}");
     let again = on_nodes(plan(&[("v.yaml", values), ("flowcap.yaml", &written)]));
     assert_eq!(again.other_services["web"], *web);
+    // With its autoscaler on, web's Deployment renders no count: a plan standing at another
+    // count within the range is no drift; its range is.
+    let mut planned = read.clone();
+    planned.other_services.get_mut("web").unwrap().replicas = 5;
+    assert_eq!(flowcap::analysis::drift::compare(&read, &planned), []);
+    planned.other_services.get_mut("web").unwrap().autoscaling.as_mut().unwrap().max = 6;
+    let found = flowcap::analysis::drift::compare(&read, &planned);
+    assert_eq!(found.iter().map(|d| d.path.as_str()).collect::<Vec<_>>(), ["other_services.web.autoscaling"]);
+    // The executor pool's Deployment sets replicaCount whatever its autoscaler: that count is.
+    let pool = on_nodes(plan(&[(
+        "v.yaml",
+        "executorPool:\n  replicaCount: 2\n  autoscaling: { enabled: true, minReplicas: 2, maxReplicas: 4 }\n",
+    )]));
+    let mut planned = pool.clone();
+    planned.runtime.replicas = 3;
+    let found = flowcap::analysis::drift::compare(&pool, &planned);
+    assert_eq!(found.iter().map(|d| d.path.as_str()).collect::<Vec<_>>(), ["runtime.replicas"]);
 }
 
 #[test]
