@@ -152,6 +152,13 @@ fn webs_autoscaler_is_read_and_its_pods_placed_at_its_maximum() {
     assert!(written.contains("  autoscaling:\n    enabled: true\n    minReplicas: 2\n    maxReplicas: 8\n    targetCPUUtilization: 70\n    targetMemoryUtilization: null\n"), "{written}");
     let again = on_nodes(plan(&[("v.yaml", values), ("flowcap.yaml", &written)]));
     assert_eq!(again.other_services["web"], *web);
+    // With neither target the HPA renders no metric, and Kubernetes scales it on 80 % CPU.
+    let bare = plan(&[(
+        "v.yaml",
+        "web:\n  autoscaling: { enabled: true, targetCPUUtilization: null, targetMemoryUtilization: 0 }\n",
+    )]);
+    let hpa = bare.other_services["web"].autoscaling.unwrap();
+    assert_eq!((hpa.min, hpa.max, hpa.target_cpu_percent, hpa.target_memory_percent), (1, 5, Some(80), None));
     // With its autoscaler on, web's Deployment renders no count: a plan standing at another
     // count within the range is no drift; its range is.
     let mut planned = read.clone();

@@ -202,12 +202,11 @@ pub fn import(files: &[ValuesFile]) -> Result<Imported, InputError> {
                 }
                 Ok(target)
             };
-            Some(Autoscaling {
-                min,
-                max,
-                target_cpu_percent: target("autoscaling.targetCPUUtilization")?,
-                target_memory_percent: target("autoscaling.targetMemoryUtilization")?,
-            })
+            let (cpu, memory) =
+                (target("autoscaling.targetCPUUtilization")?, target("autoscaling.targetMemoryUtilization")?);
+            // An autoscaling/v2 HPA rendered with no metric scales on 80 % CPU, its default.
+            let cpu = if cpu.is_none() && memory.is_none() { Some(80) } else { cpu };
+            Some(Autoscaling { min, max, target_cpu_percent: cpu, target_memory_percent: memory })
         } else {
             None
         };
