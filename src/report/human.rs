@@ -61,13 +61,16 @@ fn cluster(out: &mut String, fit: &ClusterFit) {
                     order.pending.iter().map(|p| format!("{} {}", name(&p.workload), p.pods)).collect();
                 let ties = order.ties;
                 let order: Vec<String> = order.order.iter().map(|w| name(w)).collect();
-                let covered = if scheduled.every_order { "of every order" } else { "of the orders tried" };
+                let covered = if scheduled.every_order {
+                    format!("all {} orders of arrival", scheduled.orders)
+                } else {
+                    format!("the {} orders tried", scheduled.orders)
+                };
                 format!(
-                    "{pending} pod(s) Pending {when} ({}) when the pods arrive as {}{} (the most {covered}, {})",
+                    "{pending} pod(s) Pending {when} ({}) when the pods arrive as {}{} (the worst of {covered})",
                     which.join(", "),
                     order.join(", "),
                     ties.said(),
-                    scheduled.orders
                 )
             }
         }

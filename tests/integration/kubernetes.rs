@@ -821,6 +821,7 @@ fn the_spread_fix_sets_the_nodes_every_order_needs_and_they_are_enough() {
     let p = parse_plan("p.yaml", &text).unwrap().plan;
     let found = fired(&p, RuleId::PodsPendingInSomeOrder);
     assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].message.starts_with("1 runtime pod(s) stay Pending now when api's pods come before"), "{found:?}");
     assert!(
         found[0].fix.as_deref().unwrap().contains(
             "the spread costs 4 node(s) in every order; set cluster.node_pools.0.nodes to 7 and cluster.node_pools.0.max_nodes to 9"
@@ -860,4 +861,26 @@ fn queued_runs_take_no_memory_on_the_executor_pools_pods() {
     plan.cluster = None;
     assert_eq!(plan.runtime.max_concurrent_executions, 20);
     assert_eq!((alone, fit(&plan)), (32, 22));
+}
+
+/// The workloads met before the one left Pending, said as a list.
+#[test]
+fn the_order_that_strands_a_pod_names_the_workloads_before_it() {
+    let p = parse_plan(
+        "p.yaml",
+        "platform: kubernetes\npostgres: { external: true, max_connections: 100 }\n\
+         cluster: { node_pools: [{ name: a, nodes: 2, cpus: 4, memory: 16Gi, allocatable: { cpus: 3500m, memory: 16Gi } }] }\n\
+         api: { replicas: 1, requests: { cpus: 1, memory: 1Gi } }\n\
+         runtime: { replicas: 1, requests: { cpus: 3, memory: 1Gi } }\n\
+         other_services: { web: { requests: { cpus: 1, memory: 1Gi } } }\n",
+    )
+    .unwrap()
+    .plan;
+    let found = fired(&p, RuleId::PodsPendingInSomeOrder);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].message.starts_with("1 runtime pod(s) stay Pending now when the pods of api and web come before runtime's:"),
+        "{}",
+        found[0].message
+    );
 }

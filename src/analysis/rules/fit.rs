@@ -360,7 +360,12 @@ fn pending_in_some_order(plan: &Plan, scheduling: &Scheduling, findings: &mut Fi
         let arrival = if before.is_empty() {
             format!("when {name}'s pods come first{}", order.ties.said())
         } else {
-            format!("when {}'s pods come before {name}'s{}", before.join("'s and "), order.ties.said())
+            let before = match before.split_last() {
+                Some((last, [])) => format!("{last}'s pods come"),
+                Some((last, rest)) => format!("the pods of {} and {last} come", rest.join(", ")),
+                None => String::new(),
+            };
+            format!("when {before} before {name}'s{}", order.ties.said())
         };
         let finding = findings.add(
             RuleId::PodsPendingInSomeOrder,
