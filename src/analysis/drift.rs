@@ -87,10 +87,10 @@ fn kubernetes_fix(change: &Difference) -> String {
     };
     let switched = [change.deployed.as_str(), change.planned.as_str()]
         .iter()
-        .any(|v| ["absent", "a service", NO_JOB_BACKEND].contains(v) || (key == "runtime" && *v == "0"));
+        .any(|v| [NO_SERVICE, "a service", NO_JOB_BACKEND].contains(v) || (key == "runtime" && *v == "0"));
     match ServiceKey::parse(key).as_ref().and_then(chart_workload).filter(|_| switched) {
         Some(workload) => {
-            let runs = !["absent", NO_JOB_BACKEND, "0"].contains(&change.planned.as_str());
+            let runs = ![NO_SERVICE, NO_JOB_BACKEND, "0"].contains(&change.planned.as_str());
             format!(
                 "{} in your own values (it runs with {}), or {} the plan",
                 if runs { "switch it on" } else { "switch it off" },
@@ -105,6 +105,9 @@ fn kubernetes_fix(change: &Difference) -> String {
 
 /// How drift says the deployment runs no Job backend.
 const NO_JOB_BACKEND: &str = "no Job backend";
+
+/// How drift says one side runs no such service.
+const NO_SERVICE: &str = "no such service";
 
 fn autoscaling(value: Option<Autoscaling>) -> String {
     value.map_or("none".into(), |a| {
@@ -285,7 +288,7 @@ pub fn compare(deployed: &Plan, planned: &Plan) -> Vec<Difference> {
     for (name, planned_service) in &planned.other_services {
         let path = format!("other_services.{name}");
         let Some(deployed_service) = deployed.other_services.get(name) else {
-            changes.compare(&path, "absent".into(), "a service".into());
+            changes.compare(&path, NO_SERVICE.into(), "a service".into());
             continue;
         };
         if !unrendered(&ServiceKey::other(name), deployed_service.autoscaling) {
@@ -326,7 +329,7 @@ pub fn compare(deployed: &Plan, planned: &Plan) -> Vec<Difference> {
         }
         // The chart runs what its values switch on, whether or not the plan counted it.
         for name in deployed.other_services.keys().filter(|n| !planned.other_services.contains_key(*n)) {
-            changes.compare(&format!("other_services.{name}"), "a service".into(), "absent".into());
+            changes.compare(&format!("other_services.{name}"), "a service".into(), NO_SERVICE.into());
         }
     }
     changes.found
@@ -354,7 +357,7 @@ mod tests {
             [
                 ("runtime.replicas".into(), "1".into(), "4".into()),
                 ("postgres.limits.memory".into(), "none".into(), "8 GiB".into()),
-                ("other_services.web".into(), "absent".into(), "a service".into()),
+                ("other_services.web".into(), NO_SERVICE.into(), "a service".into()),
             ],
             "host and policy are not in compose files"
         );

@@ -697,10 +697,15 @@ fn values_read_back_what_export_wrote_and_what_helm_reads() {
 #[test]
 fn kubernetes_drift_fixes_name_what_the_operator_changes() {
     let dir = tempdir("helm-drift-fixes");
-    std::fs::write(dir.join("values.yaml"), "executorPool:\n  enabled: false\ndatabase:\n  type: external\n").unwrap();
+    std::fs::write(
+        dir.join("values.yaml"),
+        "executorPool:\n  enabled: false\ndatabase:\n  type: external\nweb:\n  enabled: false\n",
+    )
+    .unwrap();
     std::fs::write(
         dir.join("plan.yaml"),
-        "platform: kubernetes\npostgres: { external: false }\ncluster: { node_pools: [{ name: a, nodes: 2, cpus: 16, memory: 64Gi }] }\n",
+        "platform: kubernetes\npostgres: { external: false }\ncluster: { node_pools: [{ name: a, nodes: 2, cpus: 16, memory: 64Gi }] }\n\
+         other_services: { web: { requests: { cpus: 10m, memory: 64Mi } } }\n",
     )
     .unwrap();
     let output = flowcap()
@@ -723,6 +728,13 @@ fn kubernetes_drift_fixes_name_what_the_operator_changes() {
     );
     assert!(fix("postgres.external").starts_with("the chart runs no PostgreSQL"), "{}", fix("postgres.external"));
     assert!(!report.to_string().contains("\"path\":\"monitoring\""), "monitoring is the compose profile's");
+    // A component switched off is said where its switch is.
+    let web = report["findings"].as_array().unwrap().iter().find(|f| f["path"] == "other_services.web").unwrap();
+    assert_eq!(web["message"], "other_services.web: the deployment has no such service, the plan a service");
+    assert_eq!(
+        (web["file"].as_str(), web["line"].as_u64(), web["column"].as_u64()),
+        (Some("values.yaml"), Some(6), Some(3))
+    );
 }
 
 #[test]
@@ -879,7 +891,9 @@ fn the_order_that_strands_a_pod_names_the_workloads_before_it() {
     let found = fired(&p, RuleId::PodsPendingInSomeOrder);
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(
-        found[0].message.starts_with("1 runtime pod(s) stay Pending now when the pods of api and web come before runtime's:"),
+        found[0]
+            .message
+            .starts_with("1 runtime pod(s) stay Pending now when the pods of api and web come before runtime's:"),
         "{}",
         found[0].message
     );

@@ -778,7 +778,7 @@ fn a_plan_held_against_a_deployment_shows_drift_live() {
     key(&mut app, KeyCode::Tab);
     key(&mut app, KeyCode::End);
     let shown = screen(&app, 100, 30);
-    assert!(shown.contains("other_services.web: deployment absent, plan a service"), "{shown}");
+    assert!(shown.contains("other_services.web: deployment no such service, plan a service"), "{shown}");
     let border = shown.lines().find(|l| l.contains("↑ 14 above")).unwrap_or_else(|| panic!("{shown}"));
     assert!(!border.contains("more"), "nothing below the last: {border}");
     // On the knob itself, too; the host and the workload are not the deployment's to have.

@@ -143,6 +143,15 @@ pub fn import(files: &[ValuesFile]) -> Result<Imported, InputError> {
             }
         };
         if !on {
+            // Where the operator switched it off, for drift to point at.
+            let off_at = match workload.switch {
+                Switch::Flags(flags) => flags.iter().copied().find(|f| !matches!(reader.flag(f), Ok(true))),
+                Switch::InternalDatabase => Some("database.type"),
+                Switch::JobBackend => Some("execution.backend"),
+            };
+            if let Some(key) = off_at {
+                reader.place(&workload.plan.to_string(), key);
+            }
             // The chart renders nothing of it: no pods, no connections, nothing to place.
             match workload.plan {
                 ServiceKey::Runtime => (plan.runtime.replicas, plan.runtime.autoscaling) = (0, None),
