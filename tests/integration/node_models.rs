@@ -472,3 +472,35 @@ fn a_toleration_must_match_key_value_and_effect_and_not_in_excludes() {
     assert_eq!(admission(&not_in("db")).pools, vec![true, false]);
     assert_eq!(admission(&not_in("web")).pools, vec![true, true]);
 }
+
+/// First fit takes first the pods the fewest nodes admit, counted by pool: the API (pools a
+/// and b, 2 nodes) before the runtime (pools b and c, 3 nodes). The other way round the
+/// runtime takes b's node, and the API finds only a's, too small for it.
+#[test]
+fn first_fit_places_first_the_pods_fewest_nodes_admit() {
+    use flowcap::analysis::placement::{Scale, place, pods};
+    let pool = |name: &str, nodes: u32, cpus: u32| {
+        format!(
+            "    - {{ name: {name}, nodes: {nodes}, cpus: {cpus}, memory: 16Gi, allocatable: {{ cpus: {cpus}, memory: 16Gi }} }}\n"
+        )
+    };
+    let on = |pools: &str| {
+        format!(
+            "    required_node_affinity:\n      \
+             - matchExpressions: [ {{ key: cloud.google.com/gke-nodepool, operator: In, values: [{pools}] }} ]\n"
+        )
+    };
+    let p = plan(&format!(
+        "platform: kubernetes\npostgres: {{ external: true, max_connections: 100 }}\ncluster:\n  node_pools:\n{}{}{}\
+         api: {{ replicas: 1, requests: {{ cpus: 4, memory: 1Gi }} }}\n\
+         runtime: {{ replicas: 1, requests: {{ cpus: 4, memory: 1Gi }} }}\n\
+         pod_placement:\n  api:\n{}  runtime:\n{}",
+        pool("a", 1, 1),
+        pool("b", 1, 4),
+        pool("c", 2, 4),
+        on("a, b"),
+        on("b, c"),
+    ));
+    let packed = place(p.cluster.as_ref().unwrap(), Scale::Now, &pods(&p, Scale::Now));
+    assert_eq!((packed.pods, packed.placed), (2, 2), "{:?}", packed.unplaced);
+}
