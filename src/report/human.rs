@@ -81,7 +81,13 @@ fn cluster(out: &mut String, fit: &ClusterFit) {
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
     let f = &report.figures;
-    let _ = writeln!(out, "flowcap check: {} ({})", report.title(), report.sources());
+    // A plan without a name is titled by its file: said once.
+    let (title, sources) = (report.title(), report.sources());
+    if title == sources {
+        let _ = writeln!(out, "flowcap check: {title}");
+    } else {
+        let _ = writeln!(out, "flowcap check: {title} ({sources})");
+    }
 
     let _ = writeln!(out, "\nCapacity");
     if f.queue_consumed {

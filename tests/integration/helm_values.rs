@@ -93,6 +93,24 @@ fn what_helm_cannot_render_or_the_api_server_refuses_is_an_error_at_its_place() 
         error("executorPool:\n  resources:\n    requests: { memory: 2Gi }\n    limits: { memory: 1Gi }\n").3,
         "executorPool.resources.limits.memory: is below executorPool.resources.requests.memory: the API server refuses a pod whose limit is below its request"
     );
+    // An autoscaler the API server refuses, at the key that makes it so.
+    assert_eq!(
+        error("web:\n  autoscaling:\n    enabled: true\n    minReplicas: 5\n    maxReplicas: 2\n"),
+        (
+            "b.yaml".into(),
+            Some(5),
+            Some(5),
+            "web.autoscaling.maxReplicas: must be at least minReplicas (5): the API server refuses a maximum below the minimum".into()
+        )
+    );
+    assert_eq!(
+        error("api:\n  autoscaling: { enabled: true, minReplicas: 0 }\n").3,
+        "api.autoscaling.minReplicas: must be at least 1: the API server refuses an autoscaler's minReplicas of 0"
+    );
+    assert_eq!(
+        error("web:\n  enabled: \"false\"\n").3,
+        "web.enabled: must be true or false, unquoted: the chart's templates take any text as true, \"false\" included"
+    );
     // A 0 limit with no request is no limit at all.
     let unlimited = plan(&[("b.yaml", "api:\n  resources:\n    requests: null\n    limits: { cpu: 0, memory: 0 }\n")]);
     assert_eq!((unlimited.api.limits, unlimited.api.reservations), Default::default());

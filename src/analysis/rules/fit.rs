@@ -302,7 +302,12 @@ pub fn cluster(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
                     "{key} autoscales on use relative to its requests but requests no {}: the autoscaler cannot compute it and does not scale",
                     missing.join(" or ")
                 ),
-                Some(format!("set {key}.requests.{} (the chart's resources.requests)", missing.join(" and "))),
+                Some(format!(
+                    "set {key}.requests.{}{}",
+                    missing.join(" and "),
+                    crate::model::chart::chart_workload(&key)
+                        .map_or(String::new(), |w| format!(" (in Helm values {}.resources.requests)", w.values))
+                )),
             );
         }
     }

@@ -199,6 +199,19 @@ pub fn import(files: &[ValuesFile]) -> Result<Imported, InputError> {
             // not 0; the executor pool's renders both, and the API server refuses one unset or 0.
             let min = reader.count(&at("autoscaling.minReplicas"), &format!("{}.autoscaling.min", workload.plan))?;
             let max = reader.count(&at("autoscaling.maxReplicas"), &format!("{}.autoscaling.max", workload.plan))?;
+            // As the API server validates an autoscaling/v2 HPA (without the HPAScaleToZero gate).
+            if min < 1 {
+                return Err(reader.error(
+                    &at("autoscaling.minReplicas"),
+                    "must be at least 1: the API server refuses an autoscaler's minReplicas of 0".into(),
+                ));
+            }
+            if max < min {
+                return Err(reader.error(
+                    &at("autoscaling.maxReplicas"),
+                    format!("must be at least minReplicas ({min}): the API server refuses a maximum below the minimum"),
+                ));
+            }
             let target = |key: &str| -> Result<Option<u32>, InputError> {
                 let target = reader.optional_count(&at(key))?.filter(|t| *t > 0);
                 if target.is_none() && workload.plan == ServiceKey::Runtime {
@@ -312,7 +325,12 @@ impl Reader<'_> {
             // YAML 1.1's words, which Helm's parser still reads as booleans.
             Some(Value::String(word)) if ["yes", "on", "y"].contains(&word.to_lowercase().as_str()) => Ok(true),
             Some(Value::String(word)) if ["no", "off", "n"].contains(&word.to_lowercase().as_str()) => Ok(false),
-            Some(_) => Err(self.error(values_path, "must be true or false".into())),
+            // Go templates take any other text as true, "false" included: refused, not guessed.
+            Some(_) => Err(self.error(
+                values_path,
+                "must be true or false, unquoted: the chart's templates take any text as true, \"false\" included"
+                    .into(),
+            )),
         }
     }
 
