@@ -116,6 +116,16 @@ pub fn admission(cluster: &Cluster, constraints: Option<&Constraints>) -> Admiss
 /// The node label that makes every node its own topology domain.
 pub const HOSTNAME: &str = "kubernetes.io/hostname";
 
+/// Each pool's zone (`topology.kubernetes.io/zone`), as an index into the zones the pools
+/// name; empty where no pool has one.
+pub fn zones(cluster: &Cluster) -> Vec<Option<usize>> {
+    let zones = domains(cluster, "topology.kubernetes.io/zone").unwrap_or_default();
+    if zones.iter().all(Option::is_none) {
+        return Vec::new();
+    }
+    zones.into_iter().map(|zone| zone.map(|z| z as usize)).collect()
+}
+
 /// A workload whose pods a workload's pods stay apart from (required pod anti-affinity, its
 /// own term or the other's: the scheduler holds both ways).
 #[derive(Clone, Debug, PartialEq, Eq)]

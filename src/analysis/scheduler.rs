@@ -4,7 +4,8 @@
 //! `maxPods`. Scores, with the default profile's weights: NodeResourcesFit's LeastAllocated (1;
 //! requests counted as the scheduler's non-zero defaults, 100m and 200 MiB, where a pod has
 //! none), NodeResourcesBalancedAllocation (1) and the default PodTopologySpread (2: pods of one
-//! workload spread over hostnames, `maxSkew: 3`, ScheduleAnyway). The highest score wins; where
+//! workload spread over hostnames, `maxSkew: 3`, and over zones where the pools carry
+//! `topology.kubernetes.io/zone`, `maxSkew: 5`, both ScheduleAnyway). The highest score wins; where
 //! several tie, the real scheduler picks one at random and this one takes the first or the last
 //! ([`Ties`]; the search of orders tries both where the cluster has two pools or more). Past 100
 //! nodes the scheduler stops at a share of them (`percentageOfNodesToScore`'s adaptive
@@ -24,8 +25,9 @@ const MAX_NODE_SCORE: i64 = 100;
 /// `DefaultMemoryRequest`).
 const DEFAULT_CPU_REQUEST: u64 = 100;
 const DEFAULT_MEMORY_REQUEST: u64 = 200 << 20;
-/// The default topology spread over hostnames.
+/// The default topology spread over hostnames, and over zones.
 const MAX_SKEW: i64 = 3;
+const ZONE_MAX_SKEW: i64 = 5;
 const WEIGHT_FIT: i64 = 1;
 const WEIGHT_BALANCED: i64 = 1;
 const WEIGHT_SPREAD: i64 = 2;
@@ -169,6 +171,8 @@ pub(super) struct Cluster {
     room: Vec<u32>,
     /// Pods of each workload on each node, for the workloads being placed.
     counts: Vec<Vec<u32>>,
+    /// Each pool's zone (`topology.kubernetes.io/zone`), as an index; empty where no pool has one.
+    zones: Vec<Option<usize>>,
     next_start: usize,
     /// The nodes that pass the filters for the pod being scheduled (kept to save allocations).
     feasible: Vec<usize>,
@@ -183,6 +187,7 @@ impl Cluster {
             nodes: Vec::new(),
             room: pools.iter().map(|p| p.max_nodes.unwrap_or(p.nodes).saturating_sub(p.nodes)).collect(),
             counts: vec![Vec::new(); workloads],
+            zones: super::affinity::zones(model),
             next_start: 0,
             feasible: Vec::new(),
         };
@@ -261,15 +266,37 @@ impl Cluster {
             return None;
         }
         let counts = &self.counts[w];
-        // PodTopologySpread: count × ln(domains + 2) + maxSkew − 1, rounded, then normalised so
-        // the fewest pods score highest (the raw score grows with the count).
+        // PodTopologySpread's system defaults, each count × ln(domains + 2) + maxSkew − 1 summed
+        // and rounded, then normalised so the fewest pods score highest: by hostname (the
+        // feasible nodes are its domains), and by zone where the node has one (its pods on
+        // every node of the zone; the zones among the feasible nodes are the domains).
         let weight = ((feasible.len() + 2) as f64).ln();
-        let raw = |count: u32| (f64::from(count) * weight + (MAX_SKEW - 1) as f64).round() as i64;
-        let (low, high) = (raw(fewest), raw(most));
-        // The normalised spread score of each count from the fewest to the most, looked up.
-        let spread_of: Vec<i64> = (fewest..=most)
-            .map(|count| if high == 0 { MAX_NODE_SCORE } else { MAX_NODE_SCORE * (high + low - raw(count)) / high })
-            .collect();
+        let zones = self.zone_counts(counts, &feasible);
+        let raw_of_count = |count: u32| (f64::from(count) * weight + (MAX_SKEW - 1) as f64).round() as i64;
+        let raw = |index: usize| {
+            let mut raw = f64::from(counts[index]) * weight + (MAX_SKEW - 1) as f64;
+            if let Some((per_zone, zone_weight)) = &zones
+                && let Some(zone) = self.zones[self.nodes[index].pool]
+            {
+                raw += f64::from(per_zone[zone]) * zone_weight + (ZONE_MAX_SKEW - 1) as f64;
+            }
+            raw.round() as i64
+        };
+        let (low, high) = match zones {
+            // By hostname alone the raw score grows with the count: the ends are the fewest's
+            // and the most's, and each count's score is looked up (rounding per node is the
+            // most of the time a spread of 10,000 pods takes).
+            None => (raw_of_count(fewest), raw_of_count(most)),
+            Some(_) => feasible.iter().fold((i64::MAX, i64::MIN), |(low, high), &i| {
+                let raw = raw(i);
+                (low.min(raw), high.max(raw))
+            }),
+        };
+        let normalised = |raw: i64| if high == 0 { MAX_NODE_SCORE } else { MAX_NODE_SCORE * (high + low - raw) / high };
+        let by_count: Vec<i64> = match zones {
+            None => (fewest..=most).map(|count| normalised(raw_of_count(count))).collect(),
+            Some(_) => Vec::new(),
+        };
         let pod_cpu = if workload.cpu_request == 0 { DEFAULT_CPU_REQUEST } else { workload.cpu_request };
         let pod_memory = if workload.memory_request == 0 { DEFAULT_MEMORY_REQUEST } else { workload.memory_request };
         let mut best: Option<(i64, usize)> = None;
@@ -291,7 +318,10 @@ impl Cluster {
             let cpu = fraction(node.cpu_requests + workload.cpu_request, node.per_cpu);
             let memory = fraction(node.memory_requests + workload.memory_request, node.per_byte);
             let balanced = ((1.0 - (cpu - memory).abs() / 2.0) * MAX_NODE_SCORE as f64) as i64;
-            let spread = spread_of[(counts[index] - fewest) as usize];
+            let spread = match zones {
+                None => by_count[(counts[index] - fewest) as usize],
+                Some(_) => normalised(raw(index)),
+            };
             let score = WEIGHT_FIT * fit + WEIGHT_BALANCED * balanced + WEIGHT_SPREAD * spread;
             if best.is_none_or(|(top, _)| score > top || (score == top && self.ties == Ties::Last)) {
                 best = Some((score, index));
@@ -309,6 +339,25 @@ impl Cluster {
         node.pods += 1;
         self.counts[w][index] += 1;
         Some(index)
+    }
+
+    /// Where the pools have zones: a workload's pods (`counts`, by node) in each zone, and the
+    /// spread's weight for the zones among the `feasible` nodes, ln(zones + 2).
+    fn zone_counts(&self, counts: &[u32], feasible: &[usize]) -> Option<(Vec<u32>, f64)> {
+        let zones = self.zones.iter().flatten().max()? + 1;
+        let mut per_zone = vec![0u32; zones];
+        for (node, pods) in self.nodes.iter().zip(counts) {
+            if let Some(zone) = self.zones[node.pool] {
+                per_zone[zone] += pods;
+            }
+        }
+        let mut seen = vec![false; zones];
+        for &index in feasible {
+            if let Some(zone) = self.zones[self.nodes[index].pool] {
+                seen[zone] = true;
+            }
+        }
+        Some((per_zone, ((seen.iter().filter(|s| **s).count() + 2) as f64).ln()))
     }
 
     /// Whether a pod of `workload` may go to node `at`, or to a new node of `pool` (`at` is

@@ -393,3 +393,35 @@ fn a_waiting_pod_binds_once_a_pod_it_may_join_runs_where_there_is_room() {
     let search = every_order(&nodes(&[pool(2, None, 4, 32)], 0), &workloads);
     assert!(search.every_order && search.now.is_none() && search.at_maximum.is_none(), "{search:?}");
 }
+
+/// The default spread is over zones too (maxSkew 5) where the nodes carry
+/// `topology.kubernetes.io/zone`. Zone a has two nodes of 8 CPUs, zone b one. Web's first pod
+/// goes to a-1 (all tie). Its second, by hostname alone, ties a-2 and b-1 (spread 100 each) and
+/// takes a-2; with zones, the raw spread is a-1 ⌊1·ln 5 + 2 + 1·ln 4 + 4⌉ = 9, a-2
+/// ⌊2 + 1·ln 4 + 4⌉ = 7, b-1 ⌊2 + 4⌉ = 6, normalised 66, 88 and 100: b-1 wins by 24 points
+/// (fit 91 and balance 95 are alike on both), and the runtime of 8 CPUs, which only zone b
+/// admits, finds its one node taken.
+#[test]
+fn the_default_spread_over_zones_sends_the_second_pod_to_the_other_zone() {
+    let zoned = |name: &str, nodes: u32, zone: &str| NodePool {
+        name: name.into(),
+        labels: [("topology.kubernetes.io/zone".to_string(), zone.to_string())].into(),
+        ..pool(nodes, None, 8, 32)
+    };
+    let web = workload("web", 2, 2, 1_000, 1);
+    let runtime = Workload {
+        admission: flowcap::analysis::affinity::Admission { pools: vec![false, true], refusals: "not zone b".into() },
+        ..workload("runtime", 1, 1, 8_000, 1)
+    };
+    let workloads = [web, runtime];
+    let zones = nodes(&[zoned("a", 2, "eu-1a"), zoned("b", 1, "eu-1b")], 0);
+    let outcome = schedule(&zones, &workloads, &[0, 1], Ties::First);
+    let pending: Vec<(&str, u32)> = outcome.pending_now.iter().map(|p| (p.workload.as_str(), p.pods)).collect();
+    assert_eq!(pending, [("runtime", 1)]);
+    // Without the zone labels, web's pods stay in pool a and the runtime fits.
+    let mut plain = zones.clone();
+    for pool in &mut plain.node_pools {
+        pool.labels.clear();
+    }
+    assert!(schedule(&plain, &workloads, &[0, 1], Ties::First).pending_now.is_empty());
+}
