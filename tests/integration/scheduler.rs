@@ -425,3 +425,32 @@ fn the_default_spread_over_zones_sends_the_second_pod_to_the_other_zone() {
     }
     assert!(schedule(&plain, &workloads, &[0, 1], Ties::First).pending_now.is_empty());
 }
+
+/// A pod is too big when no node that admits it could hold one even empty: by CPU, by memory,
+/// or with no pod slot at all (the DaemonSets take every one). Bigger nodes, not more, are
+/// the fix then.
+#[test]
+fn a_pod_no_empty_node_holds_is_too_big() {
+    let group = |cpus: u64, gib: u64| PodGroup {
+        workload: "runtime".into(),
+        count: 1,
+        cpu_request: cpus * 1_000,
+        memory_request: gib * GIB,
+        cpu_limit: None,
+        memory_limit: None,
+        admission: Default::default(),
+        apart: Vec::new(),
+        beside: None,
+    };
+    let too_big = |cluster: &Cluster, cpus: u64, gib: u64| {
+        let placed = place(cluster, Scale::Now, &[group(cpus, gib)]);
+        placed.unplaced.first().map(|u| u.too_big)
+    };
+    let cluster = nodes(&[pool(2, None, 4, 16)], 0);
+    assert_eq!(too_big(&cluster, 2, 32), Some(true), "memory past every node's");
+    assert_eq!(too_big(&cluster, 8, 1), Some(true), "CPUs past every node's");
+    assert_eq!(too_big(&cluster, 4, 16), None, "an empty node holds it exactly");
+    let mut full = pool(2, None, 4, 16);
+    full.max_pods = Some(2);
+    assert_eq!(too_big(&nodes(&[full], 2), 1, 1), Some(true), "no pod slot left on any node");
+}
