@@ -23,9 +23,12 @@ pub struct PendingOrder {
     /// Which node the scheduler took where several scored alike (and which pool the cluster
     /// autoscaler grew): the real ones pick at random.
     pub ties: Ties,
-    /// Nodes the first pool needs beyond its own for every order covered to place every pod
-    /// (at most 16 tried): what the spread costs, not only this order's.
+    /// Nodes a pool needs beyond its own for every order covered to place every pod (at most
+    /// 16 tried): what the spread costs, not only this order's.
     pub extra_nodes: Option<u32>,
+    /// Which pool (its index in `cluster.node_pools`): the one that needs the fewest, the
+    /// first where several do.
+    pub extra_nodes_pool: Option<usize>,
 }
 
 /// What the orders of arrival came to.
@@ -52,7 +55,8 @@ pub fn every_order(model: &crate::model::cluster::Cluster, workloads: &[Workload
     let mut result = orders(model, workloads, Goal::Worst);
     for (slot, now) in [(&mut result.now, true), (&mut result.at_maximum, false)] {
         if let Some(order) = slot {
-            order.extra_nodes = spread_cost(model, workloads, now);
+            let cost = spread_cost(model, workloads, now);
+            (order.extra_nodes_pool, order.extra_nodes) = (cost.map(|c| c.0), cost.map(|c| c.1));
         }
     }
     result
@@ -140,24 +144,32 @@ fn orders_with(model: &crate::model::cluster::Cluster, workloads: &[Workload], g
     result
 }
 
-/// The fewest nodes the first pool needs for every order covered to place every pod, now
-/// (more `nodes`) or at the maximum (more `max_nodes`, counted from `nodes` where it has
-/// none); `None` past 16.
-fn spread_cost(model: &crate::model::cluster::Cluster, workloads: &[Workload], now: bool) -> Option<u32> {
-    (1..=16).find(|&extra| {
-        let mut grown = model.clone();
-        if let Some(first) = grown.node_pools.first_mut() {
+/// The pool that needs the fewest nodes for every order covered to place every pod, and how
+/// many, now (more `nodes`) or at the maximum (more `max_nodes`, counted from `nodes` where it
+/// has none): the first pool where several need as few (each later pool is tried only for
+/// fewer); `None` past 16.
+fn spread_cost(model: &crate::model::cluster::Cluster, workloads: &[Workload], now: bool) -> Option<(usize, u32)> {
+    let mut best: Option<(usize, u32)> = None;
+    for pool in 0..model.node_pools.len() {
+        let fewer = best.map_or(16, |(_, extra)| extra - 1);
+        let found = (1..=fewer).find(|&extra| {
+            let mut grown = model.clone();
+            let grown_pool = &mut grown.node_pools[pool];
             // Now, no autoscaler adds a node: the maximum does not matter (the fix raises it
             // as far, for the plan to stay valid).
             if now {
-                first.nodes += extra;
+                grown_pool.nodes += extra;
             } else {
-                first.max_nodes = Some(first.max_nodes.unwrap_or(first.nodes) + extra);
+                grown_pool.max_nodes = Some(grown_pool.max_nodes.unwrap_or(grown_pool.nodes) + extra);
             }
+            let found = orders(&grown, workloads, Goal::Any { now_only: now });
+            if now { found.now.is_none() } else { found.now.is_none() && found.at_maximum.is_none() }
+        });
+        if let Some(extra) = found {
+            best = Some((pool, extra));
         }
-        let found = orders(&grown, workloads, Goal::Any { now_only: now });
-        if now { found.now.is_none() } else { found.now.is_none() && found.at_maximum.is_none() }
-    })
+    }
+    best
 }
 
 /// Whether no order of arrival can leave a pod Pending, now (`nodes`) or at the maximum
@@ -290,6 +302,7 @@ fn keep(
             pending,
             ties,
             extra_nodes: None,
+            extra_nodes_pool: None,
         });
     }
 }

@@ -461,6 +461,18 @@ fn the_zone_the_first_pod_draws_decides_and_both_draws_are_tried() {
         "{}",
         found[0].message
     );
+    // A node more in zone a changes nothing (the draw may still be zone b); one more in zone b
+    // holds the three there: the fix grows the second pool.
+    let fix = found[0].fix.as_deref().unwrap();
+    assert!(
+        fix.contains("the spread costs 1 node(s) in every order; set cluster.node_pools.1.nodes to 2 (pool b),"),
+        "{fix}"
+    );
+    let mut fixed = p.clone();
+    for edit in &found[0].changes {
+        edit.apply(&mut fixed).unwrap();
+    }
+    assert!(fired(&fixed, RuleId::PodsPendingInSomeOrder).is_empty());
     // With the zones the other way round, the first draw strands the pod.
     let swapped = "    - { name: b, nodes: 1, cpus: 8, memory: 32Gi, allocatable: { cpus: 8, memory: 32Gi }, labels: { topology.kubernetes.io/zone: eu-1b } }\n    \
     - { name: a, nodes: 2, cpus: 8, memory: 32Gi, allocatable: { cpus: 8, memory: 32Gi }, labels: { topology.kubernetes.io/zone: eu-1a } }\n";

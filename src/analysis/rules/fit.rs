@@ -357,7 +357,7 @@ fn pending_in_some_order(plan: &Plan, scheduling: &Scheduling, findings: &mut Fi
         .into_iter()
         .find_map(|(order, when, now)| Some((order.as_ref()?, when, now)));
     let Some((order, when, now)) = found else { return };
-    let Some(pool) = plan.cluster.as_ref().and_then(|c| c.node_pools.first()) else { return };
+    let Some(cluster) = plan.cluster.as_ref() else { return };
     for waiting in &order.pending {
         let name = workload_name(&waiting.workload);
         let before: Vec<&str> =
@@ -379,8 +379,12 @@ fn pending_in_some_order(plan: &Plan, scheduling: &Scheduling, findings: &mut Fi
             None,
         );
         let best = "the pods fit the nodes (packed largest first, every pod finds room), but the scheduler spreads pods and never moves one";
-        match order.extra_nodes {
-            Some(extra) => {
+        match order
+            .extra_nodes
+            .zip(order.extra_nodes_pool)
+            .and_then(|(extra, at)| Some((extra, at, cluster.node_pools.get(at)?)))
+        {
+            Some((extra, at, pool)) => {
                 // Now: more nodes, and the autoscaler's maximum as far above them as it was.
                 let nodes = now.then_some(pool.nodes + extra);
                 let max_nodes = if now {
@@ -390,17 +394,20 @@ fn pending_in_some_order(plan: &Plan, scheduling: &Scheduling, findings: &mut Fi
                 };
                 let mut set = Vec::new();
                 if let Some(nodes) = nodes {
-                    set.push(format!("cluster.node_pools.0.nodes to {nodes}"));
-                    finding.edit(PlanEdit::PoolNodes(0, u64::from(nodes)));
+                    set.push(format!("cluster.node_pools.{at}.nodes to {nodes}"));
+                    finding.edit(PlanEdit::PoolNodes(at, u64::from(nodes)));
                 }
                 if let Some(max) = max_nodes {
-                    set.push(format!("cluster.node_pools.0.max_nodes to {max}"));
-                    finding.edit(PlanEdit::PoolMaxNodes(0, u64::from(max)));
+                    set.push(format!("cluster.node_pools.{at}.max_nodes to {max}"));
+                    finding.edit(PlanEdit::PoolMaxNodes(at, u64::from(max)));
+                }
+                if cluster.node_pools.len() > 1 {
+                    set.push(format!("(pool {})", pool.name));
                 }
                 let orders = if scheduling.every_order { "every order" } else { "each order tried" };
                 finding.fix = Some(format!(
                     "{best}: the spread costs {extra} node(s) in {orders}; set {}, or {}",
-                    set.join(" and "),
+                    set.join(" and ").replace(" and (pool", " (pool"),
                     relief(waiting)
                 ));
             }
