@@ -453,4 +453,8 @@ fn a_pod_no_empty_node_holds_is_too_big() {
     let mut full = pool(2, None, 4, 16);
     full.max_pods = Some(2);
     assert_eq!(too_big(&nodes(&[full], 2), 1, 1), Some(true), "no pod slot left on any node");
+    // Not too big, and yet the memory left decides: one pod of 10 GiB a node of 16.
+    let two = PodGroup { count: 3, ..group(1, 10) };
+    let placed = place(&cluster, Scale::Now, &[two]);
+    assert_eq!((placed.placed, placed.unplaced[0].pods, placed.unplaced[0].too_big), (2, 1, false));
 }
