@@ -51,11 +51,16 @@ pub struct Spread {
     pub memory_requests_share: f64,
 }
 
-/// The pods as the scheduler spreads them (largest first, `ties` between nodes broken one
-/// way): at every autoscaler's maximum (the cluster autoscaler adds a node only for a pod no
+/// The pods as the scheduler spreads them (largest first, else smallest first, `ties` between
+/// nodes broken one way): at every autoscaler's maximum (the cluster autoscaler adds a node only for a pod no
 /// node takes; Jobs up to their cap included where they fit), or now (every workload at its
 /// replicas, the pools at their nodes, no Jobs).
-pub fn spread(model: &crate::model::cluster::Cluster, plan: &Plan, scale: Scale, ties: Ties) -> Spread {
+pub fn spread(
+    model: &crate::model::cluster::Cluster,
+    plan: &Plan,
+    scale: Scale,
+    (largest_first, ties): (bool, Ties),
+) -> Spread {
     let mut workloads = link_affinity(plan, every_workload(plan));
     let mut model = model.clone();
     if scale == Scale::Now {
@@ -69,6 +74,9 @@ pub fn spread(model: &crate::model::cluster::Cluster, plan: &Plan, scale: Scale,
     let model = &model;
     let mut order: Vec<usize> = (0..workloads.len()).collect();
     order.sort_by_key(|&w| std::cmp::Reverse((workloads[w].cpu_request, workloads[w].memory_request)));
+    if !largest_first {
+        order.reverse();
+    }
     let share = |used: u64, of: u64| if of == 0 { 0.0 } else { crate::model::units::round4(used as f64 / of as f64) };
     let mut per_pool = vec![0usize; model.node_pools.len()];
     let outcome = schedule(model, &workloads, &order, ties);
@@ -118,18 +126,23 @@ fn every_workload(plan: &Plan) -> Vec<Workload> {
 
 /// The plan's pods placed on the cluster at `scale`: first fit ([`crate::analysis::placement`]),
 /// or where the scheduler's own spread leaves fewer pods over, the spread (first fit is a
-/// heuristic, and a poor one for pods that must join others or keep apart; with two pools or
-/// more, ties between nodes go to the first or the last, whichever leaves fewer over: the
-/// zone a workload's first pod draws may decide where the rest fit); with the nodes whose
-/// limits the spread overcommits (kube-scheduler spreads pods where first fit would pack them).
+/// heuristic, and a poor one for pods that must join others or keep apart): the spread with
+/// the pods largest first, else smallest first, and with two pools or more ties between nodes
+/// going to the first or the last (the zone a workload's first pod draws may decide where the
+/// rest fit), whichever leaves the fewest over; with the nodes whose limits the spread
+/// overcommits (kube-scheduler spreads pods where first fit would pack them).
 pub fn fit(model: &crate::model::cluster::Cluster, plan: &Plan, scale: Scale) -> Placement {
     let mut placed = place(model, scale, &pods(plan, scale));
     let waiting = |spread: &Spread| spread.pending.iter().map(|p| p.pods).sum::<u32>();
-    let mut spread = spread(model, plan, scale, Ties::First);
-    if model.node_pools.len() > 1 && waiting(&spread) > 0 {
-        let last = self::spread(model, plan, scale, Ties::Last);
-        if waiting(&last) < waiting(&spread) {
-            spread = last;
+    let mut spread = spread(model, plan, scale, (true, Ties::First));
+    let ties: &[Ties] = if model.node_pools.len() > 1 { &[Ties::First, Ties::Last] } else { &[Ties::First] };
+    for way in ties.iter().flat_map(|&ties| [(true, ties), (false, ties)]).skip(1) {
+        if waiting(&spread) == 0 {
+            break;
+        }
+        let other = self::spread(model, plan, scale, way);
+        if waiting(&other) < waiting(&spread) {
+            spread = other;
         }
     }
     placed.overcommitted = spread.overcommitted;

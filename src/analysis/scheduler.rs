@@ -240,14 +240,17 @@ impl Cluster {
             (n * percent / 100).max(100)
         };
         // Below 100 nodes every node is scored: start at the first, so ties go to the first.
+        // Ties to the last mirror the nodes (past 100 too, the share scored then starts at
+        // the last node), and take the first of the mirror.
         let start = if n < 100 { 0 } else { self.next_start };
+        let mirror = |k: usize| if self.ties == Ties::Last { n - 1 - k } else { k };
         let mut feasible = std::mem::take(&mut self.feasible);
         feasible.clear();
         let (mut fewest, mut most) = (u32::MAX, 0);
         let mut visited = 0;
         let occupied = self.occupied(workload);
         let counts = &self.counts[w];
-        for index in (start..n).chain(0..start) {
+        for index in (start..n).chain(0..start).map(mirror) {
             if feasible.len() == wanted {
                 break;
             }
@@ -323,7 +326,7 @@ impl Cluster {
                 Some(_) => normalised(raw(index)),
             };
             let score = WEIGHT_FIT * fit + WEIGHT_BALANCED * balanced + WEIGHT_SPREAD * spread;
-            if best.is_none_or(|(top, _)| score > top || (score == top && self.ties == Ties::Last)) {
+            if best.is_none_or(|(top, _)| score > top) {
                 best = Some((score, index));
             }
         }

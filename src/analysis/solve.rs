@@ -55,14 +55,16 @@ pub enum Outcome {
 
 /// What a cluster needs for the workload: executors at the peak — the executor pool's pods
 /// (its autoscaler's maximum, or its replica count without one) or, for a deployment that runs
-/// every execution as a Job, the Job cap — and nodes in the first pool so that every pod
-/// places, now and at the maximum.
+/// every execution as a Job, the Job cap — and nodes in one pool (the one that needs the fewest
+/// more, the first where several do) so that every pod places, now and at the maximum.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ClusterSizing {
     /// Executor-pool pods, or Jobs when `jobs`.
     pub executors: u32,
     /// The Job cap is sized (the deployment has no executor pool).
     pub jobs: bool,
+    /// The pool sized: its index in `cluster.node_pools`, its name, and its nodes.
+    pub pool_index: usize,
     pub pool: String,
     pub nodes: u32,
     pub waits: Waits,
@@ -87,7 +89,7 @@ impl ClusterSizing {
             (_, None) => sized.runtime.replicas = self.executors,
         }
         // Nodes only grow: fewer than the plan has is not what was asked.
-        if let Some(pool) = sized.cluster.as_mut().and_then(|c| c.node_pools.first_mut()) {
+        if let Some(pool) = sized.cluster.as_mut().and_then(|c| c.node_pools.get_mut(self.pool_index)) {
             match &mut pool.max_nodes {
                 Some(max) if scales => *max = (*max).max(self.nodes),
                 Some(max) => {
@@ -122,26 +124,31 @@ impl ClusterSizing {
         let sized = self.apply(plan);
         // Each count as a plan has it, and the edit that sets it.
         type Count = (fn(&Plan) -> Option<u32>, fn(u64) -> PlanEdit);
-        let counts: [Count; 8] = [
+        let counts: [Count; 6] = [
             (|p| p.jobs.map(|j| j.max_concurrent), PlanEdit::JobsMaxConcurrent),
             (|p| p.runtime.autoscaling.map(|h| h.max), PlanEdit::RuntimeAutoscalingMax),
             (|p| p.runtime.autoscaling.map(|h| h.min), PlanEdit::RuntimeAutoscalingMin),
             (|p| p.runtime.autoscaling.and_then(|h| h.target_memory_percent), PlanEdit::RuntimeTargetMemoryPercent),
             (|p| p.runtime.autoscaling.and_then(|h| h.target_cpu_percent), PlanEdit::RuntimeTargetCpuPercent),
             (|p| Some(p.runtime.replicas), PlanEdit::RuntimeReplicas),
-            (|p| p.cluster.as_ref().and_then(|c| c.node_pools.first()).map(|n| n.nodes), |n| PlanEdit::PoolNodes(0, n)),
-            (
-                |p| p.cluster.as_ref().and_then(|c| c.node_pools.first()).and_then(|n| n.max_nodes),
-                |n| PlanEdit::PoolMaxNodes(0, n),
-            ),
         ];
-        counts
+        let mut changes: Vec<PlanEdit> = counts
             .into_iter()
             .filter_map(|(count, edit)| {
                 let after = count(&sized)?;
                 (count(plan) != Some(after)).then(|| edit(after.into()))
             })
-            .collect()
+            .collect();
+        let pool = |p: &Plan| p.cluster.as_ref().and_then(|c| c.node_pools.get(self.pool_index)).cloned();
+        if let (Some(before), Some(after)) = (pool(plan), pool(&sized)) {
+            if before.nodes != after.nodes {
+                changes.push(PlanEdit::PoolNodes(self.pool_index, after.nodes.into()));
+            }
+            if let Some(max) = after.max_nodes.filter(|max| before.max_nodes != Some(*max)) {
+                changes.push(PlanEdit::PoolMaxNodes(self.pool_index, max.into()));
+            }
+        }
+        changes
     }
 }
 
@@ -198,30 +205,40 @@ fn solve_cluster(plan: &Plan, workload: &Workload) -> Outcome {
     let Some(count) = needed.map(|n| n.max(current.min(most))) else {
         return Outcome::NoSolution { needed_replicas: None, short: Vec::new() };
     };
-    let Some(pool) = plan.cluster.as_ref().and_then(|c| c.node_pools.first()) else {
+    let Some(cluster) = plan.cluster.as_ref().filter(|c| !c.node_pools.is_empty()) else {
         return Outcome::NoSolution { needed_replicas: Some(count), short: Vec::new() };
     };
     let (r, k) = executors(count);
     // The autoscaler must run the pods the runs need at the peak, not only allow them.
     let autoscaling = needed.filter(|_| pool_only).and_then(|n| crate::analysis::autoscaler::holding(plan, n, count));
-    let sizing = |nodes| ClusterSizing {
+    let sizing = |pool_index: usize, nodes| ClusterSizing {
         executors: count,
         jobs: jobs_only,
-        pool: pool.name.clone(),
+        pool_index,
+        pool: cluster.node_pools[pool_index].name.clone(),
         nodes,
         waits: workload.waits(r, k),
         autoscaling,
     };
-    let start = pool.nodes.max(1);
-    // More nodes never strand a pod that fewer placed (they join the end of the first pool's
-    // run), so the fewest that place everything is a binary search.
-    match smallest(start, MAX_NODES, |nodes| cluster_places(&sizing(nodes).apply(plan))) {
-        Some(nodes) => Outcome::Cluster(sizing(nodes)),
+    // In each pool, the fewest nodes that place everything, by binary search: more nodes of a
+    // pool are taken not to strand a pod that fewer placed. The pool that needs the fewest
+    // more is sized; the first where several need as few (a later one only for fewer).
+    let mut best: Option<(u32, ClusterSizing)> = None;
+    for (index, pool) in cluster.node_pools.iter().enumerate() {
+        let start = pool.nodes.max(1);
+        let most = best.as_ref().map_or(MAX_NODES, |(added, _)| (pool.nodes + added).saturating_sub(1)).min(MAX_NODES);
+        if let Some(nodes) = smallest(start, most, |nodes| cluster_places(&sizing(index, nodes).apply(plan))) {
+            best = Some((nodes.saturating_sub(pool.nodes), sizing(index, nodes)));
+        }
+    }
+    match best {
+        Some((_, sizing)) => Outcome::Cluster(sizing),
         None => {
-            let most_nodes = sizing(MAX_NODES).apply(plan);
+            let most_nodes = sizing(0, MAX_NODES).apply(plan);
+            // What stays Pending on the most nodes: in the best packing, or in some order.
             let short = evaluate(&most_nodes, &crate::analysis::figures::analyze(&most_nodes))
                 .into_iter()
-                .filter(|f| f.rule == RuleId::PodsUnschedulable)
+                .filter(|f| matches!(f.rule, RuleId::PodsUnschedulable | RuleId::PodsPendingInSomeOrder))
                 .collect();
             Outcome::NoSolution { needed_replicas: Some(count), short }
         }

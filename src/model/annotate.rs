@@ -51,7 +51,7 @@ const COMMENTS: &[(&str, &str)] = &[
     ("host.cpus", "the host's CPUs"),
     ("host.memory", "the host's memory"),
     ("cluster", "the Kubernetes cluster the pods are placed on"),
-    ("node_pools", "node pools; solve sizes the first"),
+    ("node_pools", "node pools; solve grows the one that needs the fewest nodes"),
     ("node_pools.name", "the pool's name, for messages"),
     ("nodes", "nodes running now"),
     ("max_pods", "the kubelet's maxPods: the most pods a node runs (110, or EKS's, when left out)"),

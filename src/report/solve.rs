@@ -41,7 +41,10 @@ pub fn render(plan: &Plan, outcome: &Outcome) -> String {
                 let (replicas, slots) = plan.peak_executors();
                 w.waits(replicas, slots)
             });
-            let pool = |p: &Plan| p.cluster.as_ref().and_then(|c| c.node_pools.first()).map(|n| (n.nodes, n.max_nodes));
+            let pool = |p: &Plan| {
+                p.cluster.as_ref().and_then(|c| c.node_pools.get(sizing.pool_index)).map(|n| (n.nodes, n.max_nodes))
+            };
+            let pool_label = format!("nodes (pool {})", sizing.pool);
             let nodes = |p: &Plan| {
                 pool(p).map_or("-".into(), |(now, max)| match max {
                     Some(max) => format!("{now} (max {max})"),
@@ -54,7 +57,7 @@ pub fn render(plan: &Plan, outcome: &Outcome) -> String {
             };
             let mut rows = vec![
                 ("executors at the peak", executors(plan), executors(&sized)),
-                ("nodes (first pool)", nodes(plan), nodes(&sized)),
+                (pool_label.as_str(), nodes(plan), nodes(&sized)),
             ];
             // Where the pool's autoscaler settles at the peak's load: the pods the HTTP runs
             // spread over, whatever its maximum.
@@ -149,9 +152,11 @@ pub fn render(plan: &Plan, outcome: &Outcome) -> String {
                 Some(r) => {
                     let _ = writeln!(
                         out,
-                        "  meeting it takes {r} runtimes at {slots} slots each ({} slots); on {} that is short:",
+                        "  meeting it takes {r} runtimes at {slots} slots each ({} slots); on {} that is short{}",
                         u64::from(*r) * u64::from(slots),
-                        if plan.platform.is_compose() { "this host" } else { "this cluster" }
+                        if plan.platform.is_compose() { "this host" } else { "this cluster" },
+                        // Said when the most nodes tried still leave pods over (or in some order).
+                        if short.is_empty() { "" } else { ":" }
                     );
                     for finding in short {
                         let fix = finding.fix.as_deref().unwrap_or("");

@@ -473,6 +473,19 @@ fn the_zone_the_first_pod_draws_decides_and_both_draws_are_tried() {
         edit.apply(&mut fixed).unwrap();
     }
     assert!(fired(&fixed, RuleId::PodsPendingInSomeOrder).is_empty());
+    // solve sizes the same pool, the same way: a plan with a workload to size for.
+    let mut busy = p.clone();
+    busy.workload = Some(flowcap::model::plan::Workload {
+        streaming: Some(flowcap::model::plan::PathLoad::new(10.0, flowcap::model::units::Seconds(5.0))),
+        ..Default::default()
+    });
+    match flowcap::analysis::solve::solve(&busy) {
+        flowcap::analysis::solve::Outcome::Cluster(sizing) => {
+            assert_eq!((sizing.pool_index, sizing.pool.as_str(), sizing.nodes), (1, "b", 2));
+            assert!(sizing.describe(&busy).starts_with("set cluster.node_pools.1.nodes to 2 (pool b):"));
+        }
+        other => panic!("{other:?}"),
+    }
     // With the zones the other way round, the first draw strands the pod.
     let swapped = "    - { name: b, nodes: 1, cpus: 8, memory: 32Gi, allocatable: { cpus: 8, memory: 32Gi }, labels: { topology.kubernetes.io/zone: eu-1b } }\n    \
     - { name: a, nodes: 2, cpus: 8, memory: 32Gi, allocatable: { cpus: 8, memory: 32Gi }, labels: { topology.kubernetes.io/zone: eu-1a } }\n";
@@ -485,6 +498,14 @@ fn the_zone_the_first_pod_draws_decides_and_both_draws_are_tried() {
     assert_eq!((fit.now.pods, fit.now.placed), (4, 4), "{:?}", fit.now.unplaced);
     assert!(fired(&p, RuleId::PodsUnschedulable).is_empty());
     assert_eq!(fired(&p, RuleId::PodsPendingInSomeOrder).len(), 1);
+    // Past 100 nodes the scheduler scores a share of them from a rotating start: the draw of
+    // the last node is still tried (the nodes mirrored), so 101 nodes in zone b do not hide
+    // zone a's one.
+    let many = "    - { name: b, nodes: 101, cpus: 8, memory: 32Gi, allocatable: { cpus: 8, memory: 32Gi }, labels: { topology.kubernetes.io/zone: eu-1b } }\n    \
+    - { name: a, nodes: 1, cpus: 8, memory: 32Gi, allocatable: { cpus: 8, memory: 32Gi }, labels: { topology.kubernetes.io/zone: eu-1a } }\n";
+    let p = cluster(many, 3, 4, &beside("api", "topology.kubernetes.io/zone"));
+    let order = analyze(&p).cluster.unwrap().scheduling.now.expect("the draw of zone a strands a pod");
+    assert_eq!((order.ties, order.pending[0].pods), (flowcap::analysis::scheduler::Ties::Last, 1));
     // One zone of three nodes: the draw cannot matter, and no order strands a pod.
     let one = "    - { name: a, nodes: 3, cpus: 8, memory: 32Gi, allocatable: { cpus: 8, memory: 32Gi }, labels: { topology.kubernetes.io/zone: eu-1a } }\n";
     let p = cluster(one, 3, 4, &beside("api", "topology.kubernetes.io/zone"));
@@ -510,4 +531,24 @@ fn first_fit_waits_for_a_joined_workload_that_runs_pods() {
     ));
     let packed = place(p.cluster.as_ref().unwrap(), Scale::Now, &pods(&p, Scale::Now));
     assert_eq!((packed.pods, packed.placed), (3, 3), "{:?}", packed.unplaced);
+}
+
+/// Three zones of 1, 2 and 1 nodes; six API pods of 2 CPUs that keep to one zone. Met first,
+/// the API's first pod draws zone a or c (every node ties) and two pods wait; met after the
+/// runtime's pod (on a-1), it takes an empty node of zone b, where all six fit. The fit is that
+/// order's: the pods fit, and only the order strands two.
+#[test]
+fn the_fit_is_the_spread_in_the_order_that_places_the_most() {
+    let zone = |name: &str, nodes: u32| {
+        format!(
+            "    - {{ name: {name}, nodes: {nodes}, cpus: 8, memory: 32Gi, allocatable: {{ cpus: 8, memory: 32Gi }}, labels: {{ topology.kubernetes.io/zone: {name} }} }}\n"
+        )
+    };
+    let pools = format!("{}{}{}", zone("a", 1), zone("b", 2), zone("c", 1));
+    let p = cluster(&pools, 6, 2, &beside("api", "topology.kubernetes.io/zone"));
+    let fit = analyze(&p).cluster.unwrap();
+    assert_eq!((fit.now.pods, fit.now.placed), (7, 7), "{:?}", fit.now.unplaced);
+    let order = fit.scheduling.now.expect("the API first strands two");
+    assert_eq!((order.order[0].as_str(), order.pending[0].pods), ("api", 2));
+    assert!(fired(&p, RuleId::PodsUnschedulable).is_empty());
 }

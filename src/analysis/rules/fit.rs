@@ -378,7 +378,7 @@ fn pending_in_some_order(plan: &Plan, scheduling: &Scheduling, findings: &mut Fi
             format!("{} {name} pod(s) stay Pending {when} {arrival}: {}", waiting.pods, waiting.reason),
             None,
         );
-        let best = "the pods fit the nodes (packed largest first, every pod finds room), but the scheduler spreads pods and never moves one";
+        let best = "the pods fit the nodes (in the right order every pod finds room), but the scheduler spreads pods and never moves one";
         match order
             .extra_nodes
             .zip(order.extra_nodes_pool)
