@@ -46,7 +46,9 @@ pub struct Spread {
     pub overcommitted: Vec<Overcommitted>,
     /// Pods left Pending, the Job backend's aside.
     pub pending: Vec<Pending>,
-    /// The requests placed over what the nodes offer pods.
+    /// The nodes the pods were spread on (at the maximum, those the cluster autoscaler added
+    /// for them included), and the requests placed over what they offer pods.
+    pub nodes: u32,
     pub cpu_requests_share: f64,
     pub memory_requests_share: f64,
 }
@@ -96,6 +98,7 @@ pub fn spread(
             })
             .collect(),
         pending: pending.iter().filter(|p| p.workload != "jobs").cloned().collect(),
+        nodes: outcome.loads.len() as u32,
         cpu_requests_share: share(total(|l| l.cpu_requests), total(|l| l.cpus)),
         memory_requests_share: share(total(|l| l.memory_requests), total(|l| l.memory)),
     }
@@ -152,6 +155,7 @@ pub fn fit(model: &crate::model::cluster::Cluster, plan: &Plan, scale: Scale) ->
         placed.unplaced.retain(|u| u.workload == "jobs");
         placed.unplaced.extend(spread.pending.iter().map(unplaced));
         placed.placed = placed.pods - placed.unplaced.iter().map(|u| u64::from(u.pods)).sum::<u64>();
+        placed.nodes = spread.nodes;
         placed.cpu_requests_share = spread.cpu_requests_share;
         placed.memory_requests_share = spread.memory_requests_share;
     }

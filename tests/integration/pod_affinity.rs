@@ -552,3 +552,25 @@ fn the_fit_is_the_spread_in_the_order_that_places_the_most() {
     assert_eq!((order.order[0].as_str(), order.pending[0].pods), ("api", 2));
     assert!(fired(&p, RuleId::PodsUnschedulable).is_empty());
 }
+
+/// At the maximum the spread runs on the nodes the cluster autoscaler added, not on every
+/// pool at its `max_nodes`: where the fit is the spread's, its nodes and shares are too. Ten
+/// API pods of 2 CPUs in one zone: zone b (first, up to 2 nodes) holds 8 and strands 2 when the
+/// first pod draws it; drawn to zone a, they fit on 3 of its nodes (4 with the runtime's).
+#[test]
+fn the_fit_at_the_maximum_counts_the_nodes_the_spread_used() {
+    let p = plan(
+        "platform: kubernetes\npostgres: { external: true, max_connections: 200 }\n\
+         api: { replicas: 2, requests: { cpus: 2, memory: 2Gi }, autoscaling: { min: 2, max: 10 } }\n\
+         runtime: { replicas: 1, requests: { cpus: 500m, memory: 1Gi } }\n\
+         cluster:\n  provider: generic\n  node_pools:\n\
+         \x20   - { name: zone-b, nodes: 1, max_nodes: 2, cpus: 8, memory: 32Gi, labels: { topology.kubernetes.io/zone: b } }\n\
+         \x20   - { name: zone-a, nodes: 1, max_nodes: 4, cpus: 8, memory: 32Gi, labels: { topology.kubernetes.io/zone: a } }\n\
+         pod_placement:\n  api:\n    required_pod_affinity:\n      \
+         - { labelSelector: { matchLabels: { app.kubernetes.io/component: api } }, topologyKey: topology.kubernetes.io/zone }\n",
+    );
+    let at_maximum = analyze(&p).cluster.unwrap().at_maximum;
+    assert_eq!((at_maximum.pods, at_maximum.placed, at_maximum.nodes), (11, 11, 4), "{at_maximum:?}");
+    // 20.5 CPUs requested over 4 nodes of 8: 64.06 %.
+    assert_eq!(at_maximum.cpu_requests_share, 0.6406);
+}
