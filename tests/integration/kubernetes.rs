@@ -898,3 +898,28 @@ fn the_order_that_strands_a_pod_names_the_workloads_before_it() {
         found[0].message
     );
 }
+
+/// A node is overcommitted when its pods' limits add up past what it offers pods, by CPU or by
+/// memory; limits that add up to exactly what it offers are not.
+#[test]
+fn limits_exactly_at_a_nodes_offer_do_not_overcommit_it() {
+    let on_one_node = |limits: &str| {
+        parse_plan(
+            "p.yaml",
+            &format!(
+                "platform: kubernetes\npostgres: {{ external: true, max_connections: 100 }}\n\
+                 cluster: {{ node_pools: [{{ name: p, nodes: 1, cpus: 4, memory: 16Gi, allocatable: {{ cpus: 4, memory: 16Gi }} }}] }}\n\
+                 api: {{ replicas: 1, requests: {{ cpus: 1, memory: 1Gi }}, limits: {limits} }}\n\
+                 runtime: {{ replicas: 0 }}\n"
+            ),
+        )
+        .unwrap()
+        .plan
+    };
+    let overcommitted = |limits: &str| analyze(&on_one_node(limits)).cluster.unwrap().now.overcommitted;
+    assert_eq!(overcommitted("{ cpus: 4, memory: 16Gi }"), []);
+    let over = overcommitted("{ cpus: 5, memory: 16Gi }");
+    assert_eq!((over.len(), over[0].cpu_limits_share, over[0].memory_limits_share), (1, 1.25, 1.0));
+    let over = overcommitted("{ cpus: 4, memory: 20Gi }");
+    assert_eq!((over.len(), over[0].cpu_limits_share, over[0].memory_limits_share), (1, 1.0, 1.25));
+}
