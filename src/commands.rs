@@ -247,6 +247,16 @@ pub fn solve(args: &SolveArgs) -> ExitCode {
         }
     }
     match outcome {
+        // Helm values alone carry no workload: the plan written from them can.
+        Outcome::NoWorkload
+            if args.source.plan.is_none() && args.source.preset.is_none() && !args.source.helm_values.is_empty() =>
+        {
+            bad_input(&InputError::conflict(
+                &loaded.file,
+                "Helm values carry no workload to solve for: write a plan from them (flowcap init --helm-values FILE \
+                 --nodes N --node-cpus C --node-memory M -o plan.yaml), add a workload to it, and solve that plan",
+            ))
+        }
         Outcome::NoWorkload => bad_input(&InputError::conflict(&loaded.file, "has no workload section to solve for")),
         Outcome::NoSolution { .. } => ExitCode::from(EXIT_FINDINGS),
         Outcome::AlreadyMet(_) => {

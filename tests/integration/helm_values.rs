@@ -111,6 +111,9 @@ fn what_helm_cannot_render_or_the_api_server_refuses_is_an_error_at_its_place() 
         error("web:\n  enabled: \"false\"\n").3,
         "web.enabled: must be true or false, unquoted: the chart's templates take any text as true, \"false\" included"
     );
+    // minReplicas unset renders empty, and the API server defaults it to 1.
+    let unset = plan(&[("b.yaml", "api:\n  autoscaling: { enabled: true, minReplicas: null, maxReplicas: 4 }\n")]);
+    assert_eq!(unset.api.autoscaling.map(|a| (a.min, a.max)), Some((1, 4)));
     // A 0 limit with no request is no limit at all.
     let unlimited = plan(&[("b.yaml", "api:\n  resources:\n    requests: null\n    limits: { cpu: 0, memory: 0 }\n")]);
     assert_eq!((unlimited.api.limits, unlimited.api.reservations), Default::default());

@@ -220,3 +220,21 @@ fn a_sizing_names_the_pool_only_where_its_nodes_change_and_writes_whole_numbers_
     let check = crate::common::flowcap().current_dir(&dir).args(["--check", "solved.yaml"]).output().unwrap();
     assert_eq!(check.status.code(), Some(0), "{}", String::from_utf8_lossy(&check.stdout));
 }
+
+/// Helm values carry no workload: solve says how to get a plan that does.
+#[test]
+fn solving_helm_values_alone_points_to_a_plan_written_from_them() {
+    let dir = crate::common::tempdir("solve-values");
+    std::fs::write(dir.join("v.yaml"), "api:\n  replicaCount: 2\n").unwrap();
+    let output = crate::common::flowcap()
+        .current_dir(&dir)
+        .args(["solve", "--helm-values", "v.yaml", "--nodes", "3", "--node-cpus", "8", "--node-memory", "32Gi"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("v.yaml: Helm values carry no workload to solve for: write a plan from them (flowcap init --helm-values FILE"),
+        "{stderr}"
+    );
+}

@@ -197,7 +197,10 @@ pub fn import(files: &[ValuesFile]) -> Result<Imported, InputError> {
             reader.place(&format!("{}.autoscaling", workload.plan), &at("autoscaling"));
             // The API's and the web's templates render a metric only for a target that is set and
             // not 0; the executor pool's renders both, and the API server refuses one unset or 0.
-            let min = reader.count(&at("autoscaling.minReplicas"), &format!("{}.autoscaling.min", workload.plan))?;
+            // Unset (a null), the template renders `minReplicas:` empty and the API server
+            // defaults it to 1.
+            reader.place(&format!("{}.autoscaling.min", workload.plan), &at("autoscaling.minReplicas"));
+            let min = reader.optional_count(&at("autoscaling.minReplicas"))?.unwrap_or(1);
             let max = reader.count(&at("autoscaling.maxReplicas"), &format!("{}.autoscaling.max", workload.plan))?;
             // As the API server validates an autoscaling/v2 HPA (without the HPAScaleToZero gate).
             if min < 1 {
