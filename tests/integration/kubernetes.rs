@@ -884,10 +884,14 @@ fn the_order_that_strands_a_pod_names_the_workloads_before_it() {
          cluster: { node_pools: [{ name: a, nodes: 2, cpus: 4, memory: 16Gi, allocatable: { cpus: 3500m, memory: 16Gi } }] }\n\
          api: { replicas: 1, requests: { cpus: 1, memory: 1Gi } }\n\
          runtime: { replicas: 1, requests: { cpus: 3, memory: 1Gi } }\n\
-         other_services: { web: { requests: { cpus: 1, memory: 1Gi } } }\n",
+         other_services: { web: { requests: { cpus: 1, memory: 1Gi } }, redis: { replicas: 0 } }\n",
     )
     .unwrap()
     .plan;
+    // A workload at 0 pods is no one the scheduler meets: 3 workloads, 6 orders.
+    let scheduling = analyze(&p).cluster.unwrap().scheduling;
+    assert_eq!(scheduling.orders, 6);
+    assert_eq!(scheduling.now.unwrap().order, ["api", "other_services.web", "runtime"]);
     let found = fired(&p, RuleId::PodsPendingInSomeOrder);
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(
