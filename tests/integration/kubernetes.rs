@@ -926,4 +926,10 @@ fn limits_exactly_at_a_nodes_offer_do_not_overcommit_it() {
     assert_eq!((over.len(), over[0].cpu_limits_share, over[0].memory_limits_share), (1, 1.25, 1.0));
     let over = overcommitted("{ cpus: 4, memory: 20Gi }");
     assert_eq!((over.len(), over[0].cpu_limits_share, over[0].memory_limits_share), (1, 1.0, 1.25));
+    // Nothing scales: the maximum is now, and not said.
+    let found = fired(&on_one_node("{ cpus: 4, memory: 20Gi }"), RuleId::NodeLimitsOvercommit);
+    assert!(
+        found[0].message.starts_with("the pods' memory limits overcommit 1 node(s) (the most, p-1: 125 %"),
+        "{found:?}"
+    );
 }

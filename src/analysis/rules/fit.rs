@@ -336,11 +336,19 @@ pub fn cluster(plan: &Plan, analysis: &Analysis, findings: &mut Findings) {
                 many.join(", ")
             ),
         };
+        // Without an autoscaler of pods or nodes the maximum is what runs now.
+        let scales = !plan.autoscalers().is_empty()
+            || plan.jobs.is_some()
+            || plan
+                .cluster
+                .as_ref()
+                .is_some_and(|c| c.node_pools.iter().any(|p| p.max_nodes.is_some_and(|m| m > p.nodes)));
         findings.add(
             RuleId::NodeLimitsOvercommit,
             "cluster.node_pools",
             format!(
-                "at the maximum the pods' memory limits overcommit {} node(s) (the most, {}: {} % of what it offers pods); under load the kernel kills one{unlimited}",
+                "{}the pods' memory limits overcommit {} node(s) (the most, {}: {} % of what it offers pods); under load the kernel kills one{unlimited}",
+                if scales { "at the maximum " } else { "" },
                 nodes.len(),
                 first.node,
                 percent(first.memory_limits_share)
