@@ -506,6 +506,11 @@ fn the_zone_the_first_pod_draws_decides_and_both_draws_are_tried() {
     let p = cluster(many, 3, 4, &beside("api", "topology.kubernetes.io/zone"));
     let order = analyze(&p).cluster.unwrap().scheduling.now.expect("the draw of zone a strands a pod");
     assert_eq!((order.ties, order.pending[0].pods), (flowcap::analysis::scheduler::Ties::Last, 1));
+    // Both draws strand pods, the last's more: six API pods, 4 in zone a's two nodes, 2 in
+    // zone b's one. The worst is reported.
+    let p = cluster(zones, 6, 4, &beside("api", "topology.kubernetes.io/zone"));
+    let order = analyze(&p).cluster.unwrap().scheduling.now.unwrap();
+    assert_eq!((order.ties, order.pending[0].pods), (flowcap::analysis::scheduler::Ties::Last, 4));
     // One zone of three nodes: the draw cannot matter, and no order strands a pod.
     let one = "    - { name: a, nodes: 3, cpus: 8, memory: 32Gi, allocatable: { cpus: 8, memory: 32Gi }, labels: { topology.kubernetes.io/zone: eu-1a } }\n";
     let p = cluster(one, 3, 4, &beside("api", "topology.kubernetes.io/zone"));

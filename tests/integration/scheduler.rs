@@ -90,6 +90,11 @@ fn the_spread_strands_a_big_pod_in_one_order_and_not_the_other() {
     assert_eq!(search.orders, 2);
     let now = search.now.unwrap();
     assert_eq!((now.order, now.extra_nodes), (vec!["api".to_string(), "runtime".to_string()], Some(1)));
+    // A second pool of the same nodes, empty: a node more in either holds it, and the first
+    // pool is the one named.
+    let two = [pool(3, None, 8, 32), NodePool { name: "spare".into(), ..pool(0, None, 8, 32) }];
+    let now = every_order(&nodes(&two, 0), &workloads).now.unwrap();
+    assert_eq!((now.extra_nodes_pool, now.extra_nodes), (Some(0), Some(1)));
 }
 
 /// maxPods counts every pod on a node, the DaemonSets' included: 10 less 2 leaves 8 a node, so
