@@ -78,9 +78,9 @@ enum Goal {
     Any { now_only: bool },
 }
 
-/// The orders `goal` asks for, over every order on a small cluster, else the few; where the
-/// cluster has two pools or more, with ties between nodes going to the first and to the last
-/// (which pool a pod's first node is in may decide where the pods that follow it can go).
+/// The orders `goal` asks for, over every order on a small cluster, else the few, with ties
+/// between nodes going to the first and to the last (which node, or pool, a pod's first node
+/// is may decide where the pods that follow it can go).
 fn orders(model: &crate::model::cluster::Cluster, workloads: &[Workload], goal: Goal) -> Scheduling {
     let every = (1..=workloads.len() as u64).try_fold(1u64, |a, k| a.checked_mul(k)).unwrap_or(u64::MAX);
     let now_only = goal == Goal::Any { now_only: true };
@@ -89,7 +89,7 @@ fn orders(model: &crate::model::cluster::Cluster, workloads: &[Workload], goal: 
     }
     let mut result = orders_with(model, workloads, goal, Ties::First);
     let found = |r: &Scheduling| r.now.is_some() && (now_only || r.at_maximum.is_some());
-    if model.node_pools.len() > 1 && (goal == Goal::Worst || !found(&result)) {
+    if goal == Goal::Worst || !found(&result) {
         let last = orders_with(model, workloads, goal, Ties::Last);
         result.every_order &= last.every_order;
         for (slot, other) in [(&mut result.now, last.now), (&mut result.at_maximum, last.at_maximum)] {

@@ -130,16 +130,15 @@ fn every_workload(plan: &Plan) -> Vec<Workload> {
 /// The plan's pods placed on the cluster at `scale`: first fit ([`crate::analysis::placement`]),
 /// or where the scheduler's own spread leaves fewer pods over, the spread (first fit is a
 /// heuristic, and a poor one for pods that must join others or keep apart): the spread with
-/// the pods largest first, else smallest first, and with two pools or more ties between nodes
-/// going to the first or the last (the zone a workload's first pod draws may decide where the
+/// the pods largest first, else smallest first, and ties between nodes going to the first or
+/// the last (the zone a workload's first pod draws may decide where the
 /// rest fit), whichever leaves the fewest over; with the nodes whose limits the spread
 /// overcommits (kube-scheduler spreads pods where first fit would pack them).
 pub fn fit(model: &crate::model::cluster::Cluster, plan: &Plan, scale: Scale) -> Placement {
     let mut placed = place(model, scale, &pods(plan, scale));
     let waiting = |spread: &Spread| spread.pending.iter().map(|p| p.pods).sum::<u32>();
     let mut spread = spread(model, plan, scale, (true, Ties::First));
-    let ties: &[Ties] = if model.node_pools.len() > 1 { &[Ties::First, Ties::Last] } else { &[Ties::First] };
-    for way in ties.iter().flat_map(|&ties| [(true, ties), (false, ties)]).skip(1) {
+    for way in [Ties::First, Ties::Last].into_iter().flat_map(|ties| [(true, ties), (false, ties)]).skip(1) {
         if waiting(&spread) == 0 {
             break;
         }

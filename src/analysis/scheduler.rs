@@ -7,7 +7,7 @@
 //! workload spread over hostnames, `maxSkew: 3`, and over zones where the pools carry
 //! `topology.kubernetes.io/zone`, `maxSkew: 5`, both ScheduleAnyway). The highest score wins; where
 //! several tie, the real scheduler picks one at random and this one takes the first or the last
-//! ([`Ties`]; the search of orders tries both where the cluster has two pools or more). Past 100
+//! ([`Ties`]; the search of orders tries both). Past 100
 //! nodes the scheduler stops at a share of them (`percentageOfNodesToScore`'s adaptive
 //! default, from a start that rotates), and so does this. Integer arithmetic as the scheduler's.
 //!
