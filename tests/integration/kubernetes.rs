@@ -933,3 +933,28 @@ fn limits_exactly_at_a_nodes_offer_do_not_overcommit_it() {
         "{found:?}"
     );
 }
+
+/// The scheduler's spread in the two orders the fit tries: largest first, the runtime of 6.5
+/// CPUs takes a node before the API's three pods of 2 spread; smallest first, they spread over
+/// all three nodes first and leave the runtime 6 CPUs on any.
+#[test]
+fn the_spread_largest_first_and_smallest_first() {
+    use flowcap::analysis::placement::Scale;
+    use flowcap::analysis::pod_workloads::spread;
+    use flowcap::analysis::scheduler::Ties;
+    let p = parse_plan(
+        "p.yaml",
+        "platform: kubernetes\npostgres: { external: true, max_connections: 100 }\n\
+         cluster: { node_pools: [{ name: p, nodes: 3, cpus: 8, memory: 32Gi, allocatable: { cpus: 8, memory: 32Gi } }] }\n\
+         api: { replicas: 3, requests: { cpus: 2, memory: 1Gi } }\n\
+         runtime: { replicas: 1, requests: { cpus: 6500m, memory: 1Gi } }\n",
+    )
+    .unwrap()
+    .plan;
+    let cluster = p.cluster.as_ref().unwrap();
+    let pending = |way| {
+        spread(cluster, &p, Scale::Now, way).pending.iter().map(|p| (p.workload.clone(), p.pods)).collect::<Vec<_>>()
+    };
+    assert_eq!(pending((true, Ties::First)), []);
+    assert_eq!(pending((false, Ties::First)), [("runtime".to_string(), 1)]);
+}
