@@ -463,3 +463,18 @@ fn a_pod_no_empty_node_holds_is_too_big() {
     let placed = place(&cluster, Scale::Now, &[two]);
     assert_eq!((placed.placed, placed.unplaced[0].pods, placed.unplaced[0].too_big), (2, 1, false));
 }
+
+/// The spread's score against the others: a runtime of 7 CPUs on node 1 of two of 8, then two
+/// API pods of 1. The first takes node 2 (fit 90 and balance 96 against 46 and 53). For the
+/// second, node 1 scores fit 46, balance 53 and spread 100 (no API pod: raw ⌊0 + 2⌉ = 2) =
+/// 299 with the spread's weight 2; node 2 fit 84, balance 90 and spread 66 (raw ⌊1·ln 4 + 2⌉ =
+/// 3, normalised 100·(3 + 2 − 3) ÷ 3) = 306: both API pods on node 2, and a second runtime of
+/// 7 CPUs finds 6 left there and 1 on node 1.
+#[test]
+fn the_spread_score_weighs_against_the_fit_as_the_scheduler_adds_them() {
+    let workloads =
+        [workload("runtime", 1, 1, 7_000, 1), workload("api", 2, 2, 1_000, 1), workload("worker", 1, 1, 7_000, 1)];
+    let outcome = schedule(&nodes(&[pool(2, None, 8, 32)], 0), &workloads, &[0, 1, 2], Ties::First);
+    let pending: Vec<(&str, u32)> = outcome.pending_now.iter().map(|p| (p.workload.as_str(), p.pods)).collect();
+    assert_eq!(pending, [("worker", 1)]);
+}
