@@ -275,9 +275,10 @@ impl Cluster {
         // every node of the zone; the zones among the feasible nodes are the domains).
         let weight = ((feasible.len() + 2) as f64).ln();
         let zones = self.zone_counts(counts, &feasible);
-        let raw_of_count = |count: u32| (f64::from(count) * weight + (MAX_SKEW - 1) as f64).round() as i64;
+        let by_host = |count: u32| f64::from(count) * weight + (MAX_SKEW - 1) as f64;
+        let raw_of_count = |count: u32| by_host(count).round() as i64;
         let raw = |index: usize| {
-            let mut raw = f64::from(counts[index]) * weight + (MAX_SKEW - 1) as f64;
+            let mut raw = by_host(counts[index]);
             if let Some((per_zone, zone_weight)) = &zones
                 && let Some(zone) = self.zones[self.nodes[index].pool]
             {
