@@ -18,6 +18,7 @@
 use super::affinity::{Admission, Apart, Beside, Occupied};
 use super::node_model::{Offer, offer};
 
+mod tests;
 mod why;
 
 const MAX_NODE_SCORE: i64 = 100;
@@ -246,10 +247,8 @@ impl Cluster {
         let mirror = |k: usize| if self.ties == Ties::Last { n - 1 - k } else { k };
         let mut feasible = std::mem::take(&mut self.feasible);
         feasible.clear();
-        let (mut fewest, mut most) = (u32::MAX, 0);
         let mut visited = 0;
         let occupied = self.occupied(workload);
-        let counts = &self.counts[w];
         for index in (start..n).chain(0..start).map(mirror) {
             if feasible.len() == wanted {
                 break;
@@ -258,7 +257,6 @@ impl Cluster {
             let pool = self.nodes[index].pool;
             if self.nodes[index].fits(workload) && self.affinity_ok(workload, pool, Some(index), occupied.as_ref()) {
                 feasible.push(index);
-                (fewest, most) = (fewest.min(counts[index]), most.max(counts[index]));
             }
         }
         if n >= 100 {
@@ -268,13 +266,59 @@ impl Cluster {
             self.feasible = feasible;
             return None;
         }
+        let spread_scores = self.spread_scores(w, &feasible);
+        let pod_cpu = if workload.cpu_request == 0 { DEFAULT_CPU_REQUEST } else { workload.cpu_request };
+        let pod_memory = if workload.memory_request == 0 { DEFAULT_MEMORY_REQUEST } else { workload.memory_request };
+        let mut best: Option<(i64, usize)> = None;
+        for (&index, &spread) in feasible.iter().zip(&spread_scores) {
+            let node = &self.nodes[index];
+            let least = |requested: u64, capacity: u64, reciprocal: f64| -> i64 {
+                if capacity == 0 || requested > capacity {
+                    0
+                } else {
+                    percent_left(capacity - requested, capacity, reciprocal)
+                }
+            };
+            let fit = (least(node.cpu_scored + pod_cpu, node.cpus, node.per_cpu)
+                + least(node.memory_scored + pod_memory, node.memory, node.per_byte))
+                / 2;
+            // requested ÷ allocatable, by the reciprocal (within a float's last bit of the
+            // scheduler's division).
+            let fraction = |requested: u64, reciprocal: f64| (requested as f64 * reciprocal).min(1.0);
+            let cpu = fraction(node.cpu_requests + workload.cpu_request, node.per_cpu);
+            let memory = fraction(node.memory_requests + workload.memory_request, node.per_byte);
+            let balanced = ((1.0 - (cpu - memory).abs() / 2.0) * MAX_NODE_SCORE as f64) as i64;
+            let score = WEIGHT_FIT * fit + WEIGHT_BALANCED * balanced + WEIGHT_SPREAD * spread;
+            if best.is_none_or(|(top, _)| score > top) {
+                best = Some((score, index));
+            }
+        }
+        self.feasible = feasible;
+        let (_, index) = best?;
+        let node = &mut self.nodes[index];
+        node.cpu_requests += workload.cpu_request;
+        node.memory_requests += workload.memory_request;
+        node.cpu_scored += pod_cpu;
+        node.memory_scored += pod_memory;
+        node.cpu_limits += workload.cpu_limit;
+        node.memory_limits += workload.memory_limit;
+        node.pods += 1;
+        self.counts[w][index] += 1;
+        Some(index)
+    }
+
+    /// PodTopologySpread's score of each of the `feasible` nodes for a pod of workload `w`,
+    /// normalised as its NormalizeScore does.
+    fn spread_scores(&self, w: usize, feasible: &[usize]) -> Vec<i64> {
         let counts = &self.counts[w];
+        let (fewest, most) =
+            feasible.iter().fold((u32::MAX, 0), |(fewest, most), &i| (fewest.min(counts[i]), most.max(counts[i])));
         // PodTopologySpread's system defaults, each count × ln(domains + 2) + maxSkew − 1 summed
         // and rounded, then normalised so the fewest pods score highest: by hostname (the
         // feasible nodes are its domains), and by zone where the node has one (its pods on
         // every node of the zone; the zones among the feasible nodes are the domains).
         let weight = ((feasible.len() + 2) as f64).ln();
-        let zones = self.zone_counts(counts, &feasible);
+        let zones = self.zone_counts(counts, feasible);
         let by_host = |count: u32| f64::from(count) * weight + (MAX_SKEW - 1) as f64;
         let raw_of_count = |count: u32| by_host(count).round() as i64;
         let raw = |index: usize| {
@@ -297,52 +341,13 @@ impl Cluster {
             }),
         };
         let normalised = |raw: i64| if high == 0 { MAX_NODE_SCORE } else { MAX_NODE_SCORE * (high + low - raw) / high };
-        let by_count: Vec<i64> = match zones {
-            None => (fewest..=most).map(|count| normalised(raw_of_count(count))).collect(),
-            Some(_) => Vec::new(),
-        };
-        let pod_cpu = if workload.cpu_request == 0 { DEFAULT_CPU_REQUEST } else { workload.cpu_request };
-        let pod_memory = if workload.memory_request == 0 { DEFAULT_MEMORY_REQUEST } else { workload.memory_request };
-        let mut best: Option<(i64, usize)> = None;
-        for &index in &feasible {
-            let node = &self.nodes[index];
-            let least = |requested: u64, capacity: u64, reciprocal: f64| -> i64 {
-                if capacity == 0 || requested > capacity {
-                    0
-                } else {
-                    percent_left(capacity - requested, capacity, reciprocal)
-                }
-            };
-            let fit = (least(node.cpu_scored + pod_cpu, node.cpus, node.per_cpu)
-                + least(node.memory_scored + pod_memory, node.memory, node.per_byte))
-                / 2;
-            // requested ÷ allocatable, by the reciprocal (within a float's last bit of the
-            // scheduler's division).
-            let fraction = |requested: u64, reciprocal: f64| (requested as f64 * reciprocal).min(1.0);
-            let cpu = fraction(node.cpu_requests + workload.cpu_request, node.per_cpu);
-            let memory = fraction(node.memory_requests + workload.memory_request, node.per_byte);
-            let balanced = ((1.0 - (cpu - memory).abs() / 2.0) * MAX_NODE_SCORE as f64) as i64;
-            let spread = match zones {
-                None => by_count[(counts[index] - fewest) as usize],
-                Some(_) => normalised(raw(index)),
-            };
-            let score = WEIGHT_FIT * fit + WEIGHT_BALANCED * balanced + WEIGHT_SPREAD * spread;
-            if best.is_none_or(|(top, _)| score > top) {
-                best = Some((score, index));
+        match zones {
+            None => {
+                let by_count: Vec<i64> = (fewest..=most).map(|count| normalised(raw_of_count(count))).collect();
+                feasible.iter().map(|&i| by_count[(counts[i] - fewest) as usize]).collect()
             }
+            Some(_) => feasible.iter().map(|&i| normalised(raw(i))).collect(),
         }
-        self.feasible = feasible;
-        let (_, index) = best?;
-        let node = &mut self.nodes[index];
-        node.cpu_requests += workload.cpu_request;
-        node.memory_requests += workload.memory_request;
-        node.cpu_scored += pod_cpu;
-        node.memory_scored += pod_memory;
-        node.cpu_limits += workload.cpu_limit;
-        node.memory_limits += workload.memory_limit;
-        node.pods += 1;
-        self.counts[w][index] += 1;
-        Some(index)
     }
 
     /// Where the pools have zones: a workload's pods (`counts`, by node) in each zone, and the

@@ -1,0 +1,48 @@
+//! PodTopologySpread's scores computed by hand, node by node (the tests of placements only see
+//! which node won).
+#![cfg(test)]
+
+use super::{Cluster, Ties, Workload};
+use crate::model::cluster::NodePool;
+use crate::model::resources::Resources;
+use crate::model::units::{Bytes, Cpus};
+
+fn pool(name: &str, nodes: u32, zone: Option<&str>) -> NodePool {
+    NodePool {
+        allocatable: Some(Resources { cpus: Some(Cpus::whole(8)), memory: Some(Bytes::gib(32)) }),
+        labels: zone.map(|z| [("topology.kubernetes.io/zone".to_string(), z.to_string())].into()).unwrap_or_default(),
+        ..NodePool::new(name, nodes, Cpus::whole(8), Bytes::gib(32))
+    }
+}
+
+fn web() -> Workload {
+    Workload {
+        name: "web".into(),
+        now: 1,
+        at_maximum: 1,
+        cpu_request: 1_000,
+        memory_request: 1 << 30,
+        cpu_limit: 1_000,
+        memory_limit: 1 << 30,
+        admission: Default::default(),
+        apart: Vec::new(),
+        beside: None,
+        watched: false,
+    }
+}
+
+/// One web pod on a-1 of zones a (a-1, a-2) and b (b-1). Raw: a-1 ⌊1·ln 5 + 2 + 1·ln 4 + 4⌉ =
+/// 9, a-2 ⌊2 + 1·ln 4 + 4⌉ = 7, b-1 ⌊2 + 4⌉ = 6; normalised 100·(9 + 6 − raw) ÷ 9: 66, 88,
+/// 100. Without zones: ⌊1·ln 5 + 2⌉ = 4 and 2, so 100·(4 + 2 − raw) ÷ 4: 50, 100, 100.
+#[test]
+fn the_spread_scores_by_host_and_by_zone() {
+    for (zones, scores) in [((Some("a"), Some("b")), [66, 88, 100]), ((None, None), [50, 100, 100])] {
+        let model = crate::model::cluster::Cluster {
+            node_pools: vec![pool("a", 2, zones.0), pool("b", 1, zones.1)],
+            ..Default::default()
+        };
+        let mut cluster = Cluster::new(&model, 1, Ties::First);
+        assert_eq!(cluster.schedule(0, &web()), Some(0));
+        assert_eq!(cluster.spread_scores(0, &[0, 1, 2]), scores, "{zones:?}");
+    }
+}
