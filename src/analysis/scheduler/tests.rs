@@ -46,3 +46,18 @@ fn the_spread_scores_by_host_and_by_zone() {
         assert_eq!(cluster.spread_scores(0, &[0, 1, 2]), scores, "{zones:?}");
     }
 }
+
+/// Two web pods on a-1: without zones ⌊2·ln 5 + 2⌉ = 5 against 2, so 40, 100, 100; with zones
+/// a-1 ⌊2·ln 5 + 2 + 2·ln 4 + 4⌉ = 12, a-2 ⌊2 + 2·ln 4 + 4⌉ = 9, b-1 6: 50, 75, 100.
+#[test]
+fn the_spread_scores_of_two_pods_on_one_node() {
+    for (zones, scores) in [((None, None), [40, 100, 100]), ((Some("a"), Some("b")), [50, 75, 100])] {
+        let model = crate::model::cluster::Cluster {
+            node_pools: vec![pool("a", 2, zones.0), pool("b", 1, zones.1)],
+            ..Default::default()
+        };
+        let mut cluster = Cluster::new(&model, 1, Ties::First);
+        cluster.counts[0] = vec![2, 0, 0];
+        assert_eq!(cluster.spread_scores(0, &[0, 1, 2]), scores, "{zones:?}");
+    }
+}
