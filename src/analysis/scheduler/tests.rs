@@ -61,3 +61,16 @@ fn the_spread_scores_of_two_pods_on_one_node() {
         assert_eq!(cluster.spread_scores(0, &[0, 1, 2]), scores, "{zones:?}");
     }
 }
+
+/// Three zones of one node, two web pods on a-1: host and zone weights both ln(3 + 2); a-1
+/// ⌊2·ln 5 + 2 + 2·ln 5 + 4⌉ = 12, the others ⌊2 + 4⌉ = 6: 50, 100, 100.
+#[test]
+fn the_zone_weight_counts_the_zones_among_the_feasible_nodes() {
+    let model = crate::model::cluster::Cluster {
+        node_pools: vec![pool("a", 1, Some("a")), pool("b", 1, Some("b")), pool("c", 1, Some("c"))],
+        ..Default::default()
+    };
+    let mut cluster = Cluster::new(&model, 1, Ties::First);
+    cluster.counts[0] = vec![2, 0, 0];
+    assert_eq!(cluster.spread_scores(0, &[0, 1, 2]), [50, 100, 100]);
+}
