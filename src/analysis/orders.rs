@@ -82,8 +82,7 @@ enum Goal {
 /// between nodes going to the first and to the last (which node, or pool, a pod's first node
 /// is may decide where the pods that follow it can go).
 fn orders(model: &crate::model::cluster::Cluster, workloads: &[Workload], goal: Goal) -> Scheduling {
-    let every = (1..=workloads.len() as u64).try_fold(1u64, |a, k| a.checked_mul(k)).unwrap_or(u64::MAX);
-    let now_only = goal == Goal::Any { now_only: true };
+    let (every, now_only) = (permutations(workloads.len()), goal == Goal::Any { now_only: true });
     if never_pending(model, workloads, false) && (now_only || never_pending(model, workloads, true)) {
         return Scheduling { orders: every, every_order: true, now: None, at_maximum: None };
     }
@@ -101,10 +100,14 @@ fn orders(model: &crate::model::cluster::Cluster, workloads: &[Workload], goal: 
     result
 }
 
+/// The orders of `n` workloads, n! (saturating).
+fn permutations(n: usize) -> u64 {
+    (1..=n as u64).try_fold(1u64, |a, k| a.checked_mul(k)).unwrap_or(u64::MAX)
+}
+
 /// [`orders`] with the ties between nodes broken one way.
 fn orders_with(model: &crate::model::cluster::Cluster, workloads: &[Workload], goal: Goal, ties: Ties) -> Scheduling {
-    let every = (1..=workloads.len() as u64).try_fold(1u64, |a, k| a.checked_mul(k)).unwrap_or(u64::MAX);
-    let now_only = goal == Goal::Any { now_only: true };
+    let (every, now_only) = (permutations(workloads.len()), goal == Goal::Any { now_only: true });
     let mut result = Scheduling { orders: 0, every_order: false, now: None, at_maximum: None };
     let nodes: u32 = model.node_pools.iter().map(|p| p.max_nodes.unwrap_or(p.nodes).max(p.nodes)).sum();
     if nodes < 100 && workloads.len() <= 12 {
@@ -149,10 +152,8 @@ fn orders_with(model: &crate::model::cluster::Cluster, workloads: &[Workload], g
 /// has none): the first pool where several need as few (each later pool is tried only for
 /// fewer); `None` past 16.
 fn spread_cost(model: &crate::model::cluster::Cluster, workloads: &[Workload], now: bool) -> Option<(usize, u32)> {
-    let mut best: Option<(usize, u32)> = None;
-    for pool in 0..model.node_pools.len() {
-        let fewer = best.map_or(16, |(_, extra)| extra - 1);
-        let found = (1..=fewer).find(|&extra| {
+    pool_needing_fewest(model.node_pools.len(), 16, |pool, most| {
+        (1..=most).find(|&extra| {
             let mut grown = model.clone();
             let grown_pool = &mut grown.node_pools[pool];
             // Now, no autoscaler adds a node: the maximum does not matter (the fix raises it
@@ -164,8 +165,26 @@ fn spread_cost(model: &crate::model::cluster::Cluster, workloads: &[Workload], n
             }
             let found = orders(&grown, workloads, Goal::Any { now_only: now });
             if now { found.now.is_none() } else { found.now.is_none() && found.at_maximum.is_none() }
-        });
-        if let Some(extra) = found {
+        })
+    })
+}
+
+/// The pool that needs the fewest more nodes, and how many: `needed(pool, most)` gives the
+/// fewest more nodes of `pool`, at most `most`, with which every pod places. A later pool is
+/// asked only for fewer than the best so far, so the first wins among pools that need as few.
+pub fn pool_needing_fewest(
+    pools: usize,
+    most: u32,
+    mut needed: impl FnMut(usize, u32) -> Option<u32>,
+) -> Option<(usize, u32)> {
+    let mut best: Option<(usize, u32)> = None;
+    for pool in 0..pools {
+        let most = match best {
+            Some((_, 0)) => break,
+            Some((_, extra)) => extra - 1,
+            None => most,
+        };
+        if let Some(extra) = needed(pool, most) {
             best = Some((pool, extra));
         }
     }

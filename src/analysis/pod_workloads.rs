@@ -57,13 +57,18 @@ pub struct Spread {
 /// nodes broken one way): at every autoscaler's maximum (the cluster autoscaler adds a node only for a pod no
 /// node takes; Jobs up to their cap included where they fit), or now (every workload at its
 /// replicas, the pools at their nodes, no Jobs).
-pub fn spread(
+pub fn spread(model: &crate::model::cluster::Cluster, plan: &Plan, scale: Scale, way: (bool, Ties)) -> Spread {
+    spread_of(model, &link_affinity(plan, every_workload(plan)), scale, way)
+}
+
+/// [`spread`] of the workloads `every_workload` gives, linked: read once for every way tried.
+fn spread_of(
     model: &crate::model::cluster::Cluster,
-    plan: &Plan,
+    workloads: &[Workload],
     scale: Scale,
     (largest_first, ties): (bool, Ties),
 ) -> Spread {
-    let mut workloads = link_affinity(plan, every_workload(plan));
+    let mut workloads = workloads.to_vec();
     let mut model = model.clone();
     if scale == Scale::Now {
         for workload in &mut workloads {
@@ -137,12 +142,13 @@ fn every_workload(plan: &Plan) -> Vec<Workload> {
 pub fn fit(model: &crate::model::cluster::Cluster, plan: &Plan, scale: Scale) -> Placement {
     let mut placed = place(model, scale, &pods(plan, scale));
     let waiting = |spread: &Spread| spread.pending.iter().map(|p| p.pods).sum::<u32>();
-    let mut spread = spread(model, plan, scale, (true, Ties::First));
+    let workloads = link_affinity(plan, every_workload(plan));
+    let mut spread = spread_of(model, &workloads, scale, (true, Ties::First));
     for way in [Ties::First, Ties::Last].into_iter().flat_map(|ties| [(true, ties), (false, ties)]).skip(1) {
         if waiting(&spread) == 0 {
             break;
         }
-        let other = self::spread(model, plan, scale, way);
+        let other = spread_of(model, &workloads, scale, way);
         if waiting(&other) < waiting(&spread) {
             spread = other;
         }

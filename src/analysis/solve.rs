@@ -223,16 +223,14 @@ fn solve_cluster(plan: &Plan, workload: &Workload) -> Outcome {
     // In each pool, the fewest nodes that place everything, by binary search: more nodes of a
     // pool are taken not to strand a pod that fewer placed. The pool that needs the fewest
     // more is sized; the first where several need as few (a later one only for fewer).
-    let mut best: Option<(u32, ClusterSizing)> = None;
-    for (index, pool) in cluster.node_pools.iter().enumerate() {
-        let start = pool.nodes.max(1);
-        let most = best.as_ref().map_or(MAX_NODES, |(added, _)| (pool.nodes + added).saturating_sub(1)).min(MAX_NODES);
-        if let Some(nodes) = smallest(start, most, |nodes| cluster_places(&sizing(index, nodes).apply(plan))) {
-            best = Some((nodes.saturating_sub(pool.nodes), sizing(index, nodes)));
-        }
-    }
+    let pools = &cluster.node_pools;
+    let best = crate::analysis::orders::pool_needing_fewest(pools.len(), MAX_NODES, |index, most| {
+        let now = pools[index].nodes;
+        let ok = |nodes| cluster_places(&sizing(index, nodes).apply(plan));
+        smallest(now.max(1), now.saturating_add(most).min(MAX_NODES), ok).map(|nodes| nodes - now)
+    });
     match best {
-        Some((_, sizing)) => Outcome::Cluster(sizing),
+        Some((index, added)) => Outcome::Cluster(sizing(index, pools[index].nodes + added)),
         None => {
             let most_nodes = sizing(0, MAX_NODES).apply(plan);
             // What stays Pending on the most nodes: in the best packing, or in some order.
