@@ -110,10 +110,7 @@ fn the_fixes_make_the_autoscaler_run_the_pods_not_only_allow_them() {
     plan.cluster.as_mut().unwrap().node_pools[0].max_nodes = Some(12);
     let found = risky(&plan);
     assert_eq!(found.len(), 1);
-    let mut fixed = plan.clone();
-    for edit in &found[0].changes {
-        edit.apply(&mut fixed).unwrap();
-    }
+    let fixed = crate::common::with_fix(&plan, &found[0]);
     assert_eq!(fixed.runtime.autoscaling, sized.runtime.autoscaling, "{found:?}");
     assert!(risky(&fixed).is_empty());
     // Neither the runs' memory nor their CPU known: the pods are taken at the maximum, which
@@ -204,10 +201,7 @@ fn the_fixes_keep_the_maximum_the_replicas_and_the_request() {
         .collect();
     let fix = found[0].fix.as_deref().unwrap();
     assert!(fix.contains("with runtime.reservations.memory: 8 GiB (the request it has now"), "{fix}");
-    let mut fixed = unrequested.clone();
-    for edit in &found[0].changes {
-        edit.apply(&mut fixed).unwrap();
-    }
+    let fixed = crate::common::with_fix(&unrequested, &found[0]);
     assert_eq!(settled(&fixed).unwrap().replicas, settled(&unrequested).unwrap().replicas);
     let risky = |p: &Plan| evaluate(p, &analyze(p)).iter().any(|f| f.rule == RuleId::StreamingMemoryRisk);
     assert!(risky(&unrequested) && !risky(&fixed));

@@ -840,10 +840,7 @@ fn the_spread_fix_sets_the_nodes_every_order_needs_and_they_are_enough() {
         ),
         "{found:?}"
     );
-    let mut fixed = p.clone();
-    for edit in &found[0].changes {
-        edit.apply(&mut fixed).unwrap();
-    }
+    let fixed = crate::common::with_fix(&p, &found[0]);
     assert!(fired(&fixed, RuleId::PodsPendingInSomeOrder).is_empty());
     // One node fewer strands the runtime in some order still.
     let mut short = fixed.clone();

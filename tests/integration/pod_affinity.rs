@@ -468,10 +468,7 @@ fn the_zone_the_first_pod_draws_decides_and_both_draws_are_tried() {
         fix.contains("the spread costs 1 node(s) in every order; set cluster.node_pools.1.nodes to 2 (pool b),"),
         "{fix}"
     );
-    let mut fixed = p.clone();
-    for edit in &found[0].changes {
-        edit.apply(&mut fixed).unwrap();
-    }
+    let fixed = crate::common::with_fix(&p, &found[0]);
     assert!(fired(&fixed, RuleId::PodsPendingInSomeOrder).is_empty());
     // solve sizes the same pool, the same way: a plan with a workload to size for.
     let mut busy = p.clone();

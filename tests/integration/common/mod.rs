@@ -86,6 +86,18 @@ pub fn shared_fixtures() -> std::path::PathBuf {
     dir
 }
 
+/// `plan` with the typed edits of `finding`'s fix applied.
+pub fn with_fix(
+    plan: &flowcap::model::plan::Plan,
+    finding: &flowcap::analysis::rules::Finding,
+) -> flowcap::model::plan::Plan {
+    let mut fixed = plan.clone();
+    for edit in &finding.changes {
+        edit.apply(&mut fixed).unwrap_or_else(|e| panic!("{e:?}"));
+    }
+    fixed
+}
+
 /// One template of Flow-Like's chart as `helm template` renders it with the example secrets and
 /// `values` (files in `dir`, in order), held to `kubernetes-validate --strict`: the manifest.
 pub fn render_validated(dir: &std::path::Path, values: &[&str], template: &str) -> serde_json::Value {
