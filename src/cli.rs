@@ -46,8 +46,10 @@ pub enum Command {
     /// Find the smallest change to the runtimes that meets the plan's workload target.
     ///
     /// Searches more slots per runtime (within the policy's memory per slot), more runtimes, and
-    /// both, within the host. Exit 0 when a change is found or none is needed, 1 when nothing
-    /// within the host meets the target, 2 for bad input.
+    /// both, within the host; on Kubernetes, the executor pool's pods (or the Job cap) and the
+    /// nodes of the pool that needs the fewest more for every pod to place. Exit 0 when a change
+    /// is found or none is needed, 1 when nothing within the host or cluster meets the target,
+    /// 2 for bad input.
     Solve(SolveArgs),
     /// List every default a plan can rely on, where its figure comes from, and whether the plan
     /// changed it.

@@ -263,7 +263,7 @@ proptest! {
             reservations: flowcap::model::resources::Resources { cpus: Some(Cpus(millis)), memory: Some(Bytes::mib(256)) },
             ..Default::default()
         });
-        // A workload's fix on a cluster sizes the executors and the first pool's nodes.
+        // A workload's fix on a cluster sizes the executors and one pool's nodes.
         plan.workload = workload.map(|(arrivals, duration)| flowcap::model::plan::Workload::queued(f64::from(arrivals), flowcap::model::units::Seconds(f64::from(duration))));
         prop_assume!(plan.validate().is_ok());
         fixes_hold(&loaded)?;
