@@ -52,7 +52,7 @@ const SEARCH_BOUND: usize = 20_000;
 /// The workloads' pods placed in every order they may arrive in: the orders that leave the
 /// most pods Pending now and at the maximum, with the nodes the spread costs.
 pub fn every_order(model: &crate::model::cluster::Cluster, workloads: &[Workload]) -> Scheduling {
-    let mut result = orders(model, workloads, Goal::Worst);
+    let mut result = orders(model, workloads, Goal::Worst, SEARCH_BOUND);
     for (slot, now) in [(&mut result.now, true), (&mut result.at_maximum, false)] {
         if let Some(order) = slot {
             let cost = spread_cost(model, workloads, now);
@@ -65,7 +65,7 @@ pub fn every_order(model: &crate::model::cluster::Cluster, workloads: &[Workload
 /// Whether some order of arrival leaves pods Pending, now or at the maximum (the search stops
 /// at the first it finds).
 pub fn strands_in_some_order(model: &crate::model::cluster::Cluster, workloads: &[Workload]) -> bool {
-    let found = orders(model, workloads, Goal::Any { now_only: false });
+    let found = orders(model, workloads, Goal::Any { now_only: false }, SEARCH_BOUND);
     found.now.is_some() || found.at_maximum.is_some()
 }
 
@@ -78,18 +78,19 @@ enum Goal {
     Any { now_only: bool },
 }
 
-/// The orders `goal` asks for, over every order on a small cluster, else the few, with ties
-/// between nodes going to the first and to the last (which node, or pool, a pod's first node
-/// is may decide where the pods that follow it can go).
-fn orders(model: &crate::model::cluster::Cluster, workloads: &[Workload], goal: Goal) -> Scheduling {
+/// The orders `goal` asks for, over every order on a small cluster (while the search places at
+/// most `bound` workloads), else the few, with ties between nodes going to the first and to
+/// the last (which node, or pool, a pod's first node is may decide where the pods that follow
+/// it can go).
+fn orders(model: &crate::model::cluster::Cluster, workloads: &[Workload], goal: Goal, bound: usize) -> Scheduling {
     let (every, now_only) = (permutations(workloads.len()), goal == Goal::Any { now_only: true });
     if never_pending(model, workloads, false) && (now_only || never_pending(model, workloads, true)) {
         return Scheduling { orders: every, every_order: true, now: None, at_maximum: None };
     }
-    let mut result = orders_with(model, workloads, goal, Ties::First);
+    let mut result = orders_with(model, workloads, (goal, bound), Ties::First);
     let found = |r: &Scheduling| r.now.is_some() && (now_only || r.at_maximum.is_some());
     if goal == Goal::Worst || !found(&result) {
-        let last = orders_with(model, workloads, goal, Ties::Last);
+        let last = orders_with(model, workloads, (goal, bound), Ties::Last);
         result.every_order &= last.every_order;
         for (slot, other) in [(&mut result.now, last.now), (&mut result.at_maximum, last.at_maximum)] {
             if total(&other) > total(slot) {
@@ -106,7 +107,12 @@ fn permutations(n: usize) -> u64 {
 }
 
 /// [`orders`] with the ties between nodes broken one way.
-fn orders_with(model: &crate::model::cluster::Cluster, workloads: &[Workload], goal: Goal, ties: Ties) -> Scheduling {
+fn orders_with(
+    model: &crate::model::cluster::Cluster,
+    workloads: &[Workload],
+    (goal, bound): (Goal, usize),
+    ties: Ties,
+) -> Scheduling {
     let (every, now_only) = (permutations(workloads.len()), goal == Goal::Any { now_only: true });
     let mut result = Scheduling { orders: 0, every_order: false, now: None, at_maximum: None };
     let nodes: u32 = model.node_pools.iter().map(|p| p.max_nodes.unwrap_or(p.nodes).max(p.nodes)).sum();
@@ -115,6 +121,7 @@ fn orders_with(model: &crate::model::cluster::Cluster, workloads: &[Workload], g
             model,
             workloads,
             goal,
+            bound,
             ties,
             kept: scaling(workloads),
             seen: FxHashSet::default(),
@@ -124,7 +131,7 @@ fn orders_with(model: &crate::model::cluster::Cluster, workloads: &[Workload], g
         };
         let cluster = Cluster::new(model, workloads.len(), ties);
         search.from(cluster, &mut Vec::new(), &mut vec![0; workloads.len()]);
-        if search.placed <= SEARCH_BOUND {
+        if search.placed <= bound {
             return Scheduling { orders: every, ..search.result };
         }
         // Past its bound the search covered some orders, not all: what it found stands beside
@@ -163,7 +170,7 @@ fn spread_cost(model: &crate::model::cluster::Cluster, workloads: &[Workload], n
             } else {
                 grown_pool.max_nodes = Some(grown_pool.max_nodes.unwrap_or(grown_pool.nodes) + extra);
             }
-            let found = orders(&grown, workloads, Goal::Any { now_only: now });
+            let found = orders(&grown, workloads, Goal::Any { now_only: now }, SEARCH_BOUND);
             if now { found.now.is_none() } else { found.now.is_none() && found.at_maximum.is_none() }
         })
     })
@@ -235,6 +242,8 @@ struct Search<'a> {
     model: &'a crate::model::cluster::Cluster,
     workloads: &'a [Workload],
     goal: Goal,
+    /// Workloads the search may place before it stops ([`SEARCH_BOUND`]).
+    bound: usize,
     ties: Ties,
     kept: Vec<bool>,
     /// States reached after some workloads: (which, the nodes).
@@ -251,7 +260,7 @@ impl Search<'_> {
             Goal::Worst => false,
             Goal::Any { now_only } => self.result.now.is_some() && (now_only || self.result.at_maximum.is_some()),
         };
-        found || self.placed > SEARCH_BOUND
+        found || self.placed > self.bound
     }
 
     fn from(&mut self, cluster: Cluster, prefix: &mut Vec<usize>, pending: &mut Vec<u32>) {
@@ -336,4 +345,54 @@ fn few_orders(workloads: &[Workload]) -> Vec<Vec<usize>> {
         .collect();
     orders.push(largest.iter().rev().copied().collect());
     orders
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::cluster::{Cluster, NodePool};
+    use crate::model::resources::Resources;
+    use crate::model::units::{Bytes, Cpus};
+
+    fn pool(name: &str, nodes: u32, cpus: u64) -> NodePool {
+        NodePool {
+            allocatable: Some(Resources { cpus: Some(Cpus::whole(cpus)), memory: Some(Bytes::gib(32)) }),
+            ..NodePool::new(name, nodes, Cpus::whole(cpus), Bytes::gib(32))
+        }
+    }
+
+    fn workload(name: &str, pods: u32, millis: u64) -> Workload {
+        Workload {
+            name: name.into(),
+            now: pods,
+            at_maximum: pods,
+            cpu_request: millis,
+            memory_request: 1 << 30,
+            cpu_limit: millis,
+            memory_limit: 1 << 30,
+            admission: Default::default(),
+            apart: Vec::new(),
+            beside: None,
+            watched: false,
+        }
+    }
+
+    /// Two pools of two nodes of 8 CPUs, the runtime's pod admitted by the second only: the
+    /// ties to the first node and to the last reach different states, so their searches place
+    /// different numbers of workloads (49 and 54) before every order is covered. Between the
+    /// two, one search is past its bound: not every order was covered.
+    #[test]
+    fn a_search_past_its_bound_for_either_tie_covers_not_every_order() {
+        let model = Cluster { node_pools: vec![pool("a", 2, 8), pool("b", 2, 8)], ..Default::default() };
+        let mut runtime = workload("runtime", 1, 6_500);
+        runtime.admission.pools = vec![false, true];
+        let workloads = [workload("api", 3, 2_000), workload("web", 2, 3_000), runtime, workload("jobs", 2, 1_500)];
+        let covered = |bound, ties| orders_with(&model, &workloads, (Goal::Worst, bound), ties).every_order;
+        assert_eq!([covered(48, Ties::First), covered(49, Ties::First)], [false, true]);
+        assert_eq!([covered(53, Ties::Last), covered(54, Ties::Last)], [false, true]);
+        let every = |bound| orders(&model, &workloads, Goal::Worst, bound);
+        assert!(!every(49).every_order && !every(53).every_order);
+        assert!(every(54).every_order);
+        assert_eq!(every(54).orders, 24);
+    }
 }

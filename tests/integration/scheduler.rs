@@ -478,3 +478,20 @@ fn the_spread_score_weighs_against_the_fit_as_the_scheduler_adds_them() {
     let pending: Vec<(&str, u32)> = outcome.pending_now.iter().map(|p| (p.workload.as_str(), p.pods)).collect();
     assert_eq!(pending, [("worker", 1)]);
 }
+
+/// Where first fit and the scheduler's spread leave as many pods over, first fit's figures are
+/// reported. At the maximum with none over, first fit counts every node the pool may grow to
+/// (5); the spread, the nodes the cluster autoscaler adds for pods that wait (none here, so
+/// 2): the cluster's figures are over the 5.
+#[test]
+fn first_fit_is_reported_where_the_spread_leaves_as_many_pods_over() {
+    use flowcap::analysis::pod_workloads::{fit, spread};
+    let text = "platform: kubernetes\npostgres: { external: true, max_connections: 500 }\n\
+                api: { replicas: 1, requests: { cpus: 1500m, memory: 1Gi } }\n\
+                cluster:\n  node_pools:\n    - { name: general, nodes: 2, max_nodes: 5, cpus: 8, memory: 32Gi }\n";
+    let plan = flowcap::model::load::parse_plan("p.yaml", text).unwrap().plan;
+    let model = plan.cluster.clone().unwrap();
+    assert_eq!(spread(&model, &plan, Scale::Maximum, (true, Ties::First)).nodes, 2);
+    let at_maximum = fit(&model, &plan, Scale::Maximum);
+    assert_eq!((at_maximum.placed, at_maximum.nodes), (at_maximum.pods, 5));
+}

@@ -74,3 +74,19 @@ fn the_zone_weight_counts_the_zones_among_the_feasible_nodes() {
     cluster.counts[0] = vec![2, 0, 0];
     assert_eq!(cluster.spread_scores(0, &[0, 1, 2]), [50, 100, 100]);
 }
+
+/// A pod that requests no memory is scored as 200 MiB (the scheduler's DefaultMemoryRequest),
+/// which weighs more on a node of 1 GiB than on one of 32 GiB. A pod of 1 CPU on two nodes of 8
+/// CPUs: least-allocated CPU ⌊700 ÷ 8⌋ = 87 on both; memory ⌊100·824 ÷ 1024⌋ = 80 on the small
+/// node, ⌊100·32568 ÷ 32768⌋ = 99 on the big one; fit ⌊(87 + 80) ÷ 2⌋ = 83 against 93, the
+/// balance and the spread alike, so the big node (the second) wins. Scored as 0 MiB, both fit
+/// at 93 and the tie would go to the first.
+#[test]
+fn a_pod_without_a_memory_request_is_scored_as_200_mib() {
+    let mut small = pool("small", 1, None);
+    small.allocatable = Some(Resources { cpus: Some(Cpus::whole(8)), memory: Some(Bytes::gib(1)) });
+    let model = crate::model::cluster::Cluster { node_pools: vec![small, pool("big", 1, None)], ..Default::default() };
+    let mut cluster = Cluster::new(&model, 1, Ties::First);
+    let no_memory = Workload { memory_request: 0, memory_limit: 0, ..web() };
+    assert_eq!(cluster.schedule(0, &no_memory), Some(1));
+}
