@@ -284,6 +284,10 @@ fn what_is_not_a_prometheus_answer_is_exit_2_with_why() {
     let (code, _, stderr) = observe(&["--prometheus", &format!("http://127.0.0.1:{closed}")]);
     assert_eq!(code, Some(2));
     assert!(stderr.contains("cannot connect"), "{stderr}");
+    // Over https too: a port nobody listens on is no certificate refused.
+    let (code, _, stderr) = observe(&["--prometheus", &format!("https://127.0.0.1:{closed}")]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("cannot connect") && !stderr.contains("certificate"), "{stderr}");
 
     for (url, why) in [
         ("prometheus:9090", "is not a URL: expected http://HOST:PORT"),

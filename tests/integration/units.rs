@@ -163,3 +163,47 @@ fn a_runtimes_idle_memory_is_written_when_given_and_only_then() {
     let none = parse_plan("p.yaml", "runtime:\n  replicas: 2\n").unwrap().plan;
     assert!(!none.to_file_text("test.").unwrap().contains("base_memory"));
 }
+
+/// What every report prints, held here and not only through the reports' own tests: the
+/// constructors, the human and the exact forms at each unit, shares, rounding, and serde both
+/// ways (a YAML number reaches the same grammar as a string; anything else is named).
+#[test]
+fn sizes_cpus_and_shares_as_the_reports_print_them() {
+    use flowcap::model::units::{percent, round4, share_text, trim_decimal};
+    assert_eq!((Bytes::mib(3), Bytes::gib(5)), (Bytes(3 << 20), Bytes(5 << 30)));
+    assert_eq!((Bytes(3 << 20).as_f64(), Cpus::whole(3), Cpus(1500).as_f64()), (3_145_728.0, Cpus(3000), 1.5));
+    for (bytes, human, compose, binary) in [
+        (3u64 << 50, "3 PiB", "3P", "3Pi"),
+        (3 << 40, "3 TiB", "3T", "3Ti"),
+        ((3 << 40) + (1 << 39), "3.5 TiB", "3584G", "3584Gi"),
+        (1536, "1.5 KiB", "1536", "1536"),
+        (1024, "1 KiB", "1K", "1Ki"),
+        (1023, "1023 B", "1023", "1023"),
+        (0, "0 B", "0", "0"),
+    ] {
+        assert_eq!(
+            (Bytes(bytes).to_string().as_str(), Bytes(bytes).compose(), Bytes(bytes).binary()),
+            (human, compose.into(), binary.into()),
+            "{bytes}"
+        );
+    }
+    for (millis, human, kubernetes) in [(1500, "1.5", "1500m"), (2000, "2", "2"), (1, "0.001", "1m"), (0, "0", "0")] {
+        assert_eq!(
+            (Cpus(millis).to_string(), Cpus(millis).kubernetes()),
+            (human.into(), kubernetes.into()),
+            "{millis}"
+        );
+    }
+    assert_eq!([trim_decimal(2.50, 2), trim_decimal(3.0, 1), trim_decimal(0.125, 2)], ["2.5", "3", "0.12"]);
+    assert_eq!([percent(0.125), percent(0.5), percent(1.0), percent(0.00049)], ["12.5", "50", "100", "0"]);
+    assert_eq!([round4(0.123_456), round4(2.0), round4(0.000_05), round4(7.25)], [0.1235, 2.0, 0.0001, 7.25]);
+    assert_eq!([share_text(0.01), share_text(0.012_345), share_text(0.000_123_4)], ["1 %", "1.23 %", "0.012 %"]);
+    // serde: memory as Compose's exact text, CPUs as a number; YAML numbers read as text.
+    assert_eq!(serde_json::to_string(&(Bytes::gib(8), Cpus(500))).unwrap(), r#"["8G",0.5]"#);
+    let read: (Bytes, Bytes, Cpus, Cpus) = serde_yaml::from_str("[1024, 512Mi, 2, '250m']").unwrap();
+    assert_eq!(read, (Bytes(1024), Bytes::mib(512), Cpus(2000), Cpus(250)));
+    let error = serde_yaml::from_str::<Bytes>("true").unwrap_err().to_string();
+    assert!(error.contains("expected a memory size such as 512m or 8Gi"), "{error}");
+    let error = serde_yaml::from_str::<Cpus>("[1]").unwrap_err().to_string();
+    assert!(error.contains("expected a CPU amount such as 0.5 or 4"), "{error}");
+}
