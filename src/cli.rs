@@ -173,7 +173,8 @@ pub enum ObserveFormat {
 pub struct ExportArgs {
     #[command(flatten)]
     pub source: PlanArgs,
-    /// The override file to write, e.g. docker-compose.override.yml.
+    /// The override file to write, e.g. docker-compose.override.yml (with --helm, the values
+    /// file; `-` prints the values, for `helm ... -f -`).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: PathBuf,
     /// Replace files flowcap did not write (the old ones are kept as .bak).

@@ -15,7 +15,7 @@ use flowcap::model::observed::Observed;
 use flowcap::platform::compose::Environment;
 use flowcap::report::Report;
 use std::io::{self, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Bad input: the file, line and column are in the message.
@@ -302,6 +302,12 @@ fn write_export(args: &ExportArgs) -> Result<Vec<PathBuf>, InputError> {
     if args.helm {
         return write_helm_values(args, &loaded);
     }
+    if is_stdout(&args.output) {
+        return Err(InputError::conflict(
+            "--output",
+            "-: the override is a file Compose reads beside the others, with a load balancer's config beside it where it needs one: give its path, e.g. docker-compose.override.yml",
+        ));
+    }
     let export = inputs::export(&loaded.plan, &loaded.file, deployment.as_ref(), &args.output, args.pgtune)?;
     if args.pgtune && loaded.plan.postgres.external {
         tell(
@@ -324,11 +330,17 @@ fn write_export(args: &ExportArgs) -> Result<Vec<PathBuf>, InputError> {
     Ok(written)
 }
 
+/// `-o -`: standard output, as `helm -f -` reads standard input.
+fn is_stdout(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
 /// `export --helm`: the chart's values for a Kubernetes plan.
 fn write_helm_values(args: &ExportArgs, loaded: &LoadedPlan) -> Result<Vec<PathBuf>, InputError> {
     let read = &args.source.helm_values;
     let (text, apply) = inputs::export_values(&loaded.plan, &loaded.file, &args.output, read)?;
-    let mut files = vec![(args.output.clone(), text)];
+    let stdout = is_stdout(&args.output);
+    let mut files = if stdout { Vec::new() } else { vec![(args.output.clone(), text.clone())] };
     if let Some(path) = &args.save_plan {
         inputs::refuse_inputs(path, None, None, false, &inputs::operators_values(read))?;
         let plan = loaded.to_save(&loaded.plan);
@@ -338,7 +350,12 @@ fn write_helm_values(args: &ExportArgs, loaded: &LoadedPlan) -> Result<Vec<PathB
     for key in flowcap::platform::kubernetes::export::unrendered_placement(&loaded.plan) {
         tell(&format!("note: {key}: the chart has no values key for it: not written"));
     }
-    tell(&format!("apply with: {apply}"));
+    if stdout {
+        print(&text);
+        tell(&format!("pipe it into: {apply}"));
+    } else {
+        tell(&format!("apply with: {apply}"));
+    }
     // flowcap knows only the values files it read: a secrets file kept apart stays the
     // operator's to add.
     if !read.is_empty() {
@@ -478,7 +495,7 @@ range, inputs that contradict each other, a Prometheus that cannot be read, an o
 cannot be written.
 "#;
 
-pub fn man(dir: Option<&std::path::Path>) -> ExitCode {
+pub fn man(dir: Option<&Path>) -> ExitCode {
     let mut command = <Cli as clap::CommandFactory>::command().disable_help_subcommand(true);
     command.build();
     let mut pages: Vec<(String, String)> = Vec::new();

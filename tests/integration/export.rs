@@ -183,6 +183,15 @@ fn unwritable_places_are_clear_errors() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("cannot write"));
+    // `-` is standard output for Helm values only: an override is a file, not a file named `-`.
+    flowcap()
+        .current_dir(&dir)
+        .args(["export", "--preset", "medium", "-o", "-"])
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::contains("--output: -: the override is a file Compose reads beside the others"));
+    assert!(!dir.join("-").exists());
 }
 
 /// A full disk: a tiny tmpfs (root can mount one; elsewhere the test is ignored).

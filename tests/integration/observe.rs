@@ -346,6 +346,11 @@ fn what_is_not_a_prometheus_answer_is_exit_2_with_why() {
     assert_eq!(code, Some(2));
     assert!(stderr.contains("answered HTTP 503"), "{stderr}");
     assert!(!stderr.contains("SECRET-PASSWORD"), "credentials in the URL never show: {stderr}");
+    // JSON that is not Prometheus's, answered with 200: no HTTP status to blame.
+    let other = fake(Some("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}"));
+    let (code, _, stderr) = observe(&["--prometheus", &format!("http://127.0.0.1:{other}")]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("does not answer as Prometheus's HTTP API") && !stderr.contains("HTTP 200"), "{stderr}");
 }
 
 #[test]
