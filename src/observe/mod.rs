@@ -166,7 +166,7 @@ impl Prometheus {
         let mut values = Vec::new();
         let mut from = start;
         while from <= window.end {
-            let to = (from + (MAX_STEPS - 1) as f64 * window.step as f64).min(window.end);
+            let to = (from + MAX_STEPS as f64 * window.step as f64).min(window.end);
             let params = [
                 ("query", query.to_string()),
                 ("start", from.to_string()),
@@ -176,7 +176,7 @@ impl Prometheus {
             // Read straight into its shape: a month at minute steps is 43,200 pairs a query.
             let (status, text) = self.fetch("/api/v1/query_range", &params)?;
             match serde_json::from_str::<RangeAnswer>(&text) {
-                Ok(answer) if answer.status == "success" => {
+                Ok(answer) => {
                     let series = answer.data.result.into_iter().next().map(|s| s.values).unwrap_or_default();
                     values.extend(
                         series.iter().filter_map(|(_, value)| value.parse::<f64>().ok().filter(|v| v.is_finite())),
@@ -194,11 +194,19 @@ impl Prometheus {
     }
 }
 
-/// A range query's answer, as far as flowcap reads it.
+/// A range query's answer, as far as flowcap reads it: a success (an error's reason is read
+/// by [`Prometheus::answer`]).
 #[derive(serde::Deserialize)]
 struct RangeAnswer {
-    status: String,
+    #[serde(rename = "status")]
+    _status: Success,
     data: RangeData,
+}
+
+#[derive(serde::Deserialize)]
+enum Success {
+    #[serde(rename = "success")]
+    Success,
 }
 
 #[derive(serde::Deserialize)]
@@ -239,10 +247,11 @@ fn sample(pair: &Value) -> Option<f64> {
 /// messages.
 fn without_credentials(url: &str) -> String {
     let url = url.split(['?', '#']).next().unwrap_or_default();
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => format!("{}{}", &url[..scheme + 3], &url[at + 1..]),
-        _ => url.to_string(),
-    }
+    // Everything up to the last `@` may be a user and a password (which may hold `/` or `@`),
+    // with a scheme or without one (refused as no URL, and said).
+    let scheme = url.find("://").filter(|&end| !url[..end].contains('@')).map_or("", |end| &url[..end + 3]);
+    let rest = &url[scheme.len()..];
+    format!("{scheme}{}", rest.rsplit_once('@').map_or(rest, |(_, host)| host))
 }
 
 /// Parses a Prometheus duration: `90s`, `5m`, `6h`, `7d`, `2w`.
@@ -277,7 +286,8 @@ pub fn unix_seconds(text: &str) -> Result<f64, String> {
     }
 }
 
-/// The most steps Prometheus spans in one range query ((end − start) ÷ step; it refuses more).
+/// The most steps Prometheus spans in one range query ((end − start) ÷ step, 11,001 points;
+/// it refuses more).
 const MAX_STEPS: u64 = 11_000;
 
 /// Reads the window's figures; the slots of `plan` (read from `source`) are held against the
@@ -430,4 +440,53 @@ fn quantile(values: &[f64], q: f64) -> Option<f64> {
     sorted.sort_by(f64::total_cmp);
     let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len().max(1));
     sorted.get(rank - 1).copied()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whatever precedes the last `@` is never said, a scheme or not; the query and fragment go.
+    #[test]
+    fn addresses_are_said_without_credentials() {
+        for (url, shown) in [
+            ("http://user:pw@prom:9090", "http://prom:9090"),
+            ("https://u:pa/ss@w@prom:9090/sub", "https://prom:9090/sub"),
+            ("user:pw@prom:9090", "prom:9090"),
+            ("us@er://prom", "er://prom"),
+            ("http://prom:9090/api?token=t#x", "http://prom:9090/api"),
+            ("http://prom:9090", "http://prom:9090"),
+        ] {
+            assert_eq!(without_credentials(url), shown, "{url}");
+        }
+    }
+
+    #[test]
+    fn durations_in_every_unit_up_to_ten_years() {
+        let read: Vec<_> = ["90s", "5m", "6h", "7d", "2w", "3650d", " 1d "].map(duration).into();
+        assert_eq!(read, [Ok(90), Ok(300), Ok(21_600), Ok(604_800), Ok(1_209_600), Ok(315_360_000), Ok(86_400)]);
+        assert_eq!(duration("3651d").unwrap_err(), "invalid duration `3651d`: at most ten years (3650d)");
+        assert_eq!(duration("522w").unwrap_err(), "invalid duration `522w`: at most ten years (3650d)");
+        for zero in ["0m", "m", "99999999999999999999s"] {
+            assert!(duration(zero).unwrap_err().contains("expected a whole number greater than 0"), "{zero}");
+        }
+        assert!(duration("5y").unwrap_err().contains("expected a whole number with s, m, h, d or w"));
+        assert_eq!((unix_seconds("0"), unix_seconds(" 1.5e9 ")), (Ok(0.0), Ok(1.5e9)));
+        for bad in ["-1", "inf", "NaN", "yesterday"] {
+            assert!(unix_seconds(bad).is_err(), "{bad}");
+        }
+    }
+
+    /// The busy slots' figures: the mean of none is 0, the nearest-rank quantile.
+    #[test]
+    fn means_maxima_and_quantiles_of_samples() {
+        assert_eq!((mean_of(&[]), mean_of(&[1.0, 2.0, 6.0])), (0.0, 3.0));
+        assert_eq!((max(&[]), max(&[2.0, 7.0, 3.0])), (None, Some(7.0)));
+        let samples: Vec<f64> = (1..=20).map(f64::from).rev().collect();
+        assert_eq!(
+            [0.95, 0.5, 0.0, 1.0].map(|q| quantile(&samples, q)),
+            [Some(19.0), Some(10.0), Some(1.0), Some(20.0)]
+        );
+        assert_eq!(quantile(&[], 0.95), None);
+    }
 }

@@ -293,6 +293,7 @@ fn what_is_not_a_prometheus_answer_is_exit_2_with_why() {
         ("prometheus:9090", "is not a URL: expected http://HOST:PORT"),
         ("ftp://127.0.0.1:9091", "is not a URL: expected http://HOST:PORT or https://HOST:PORT"),
         ("http://127.0.0.1:9091/?token=canary-77", "takes no query or fragment"),
+        ("user:canary-77@127.0.0.1:9091", "is not a URL: expected http://HOST:PORT"),
     ] {
         let (code, _, stderr) = observe(&["--prometheus", url]);
         assert_eq!(code, Some(2));
