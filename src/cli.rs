@@ -95,7 +95,7 @@ pub enum Command {
 pub struct InitArgs {
     #[command(flatten)]
     pub source: PlanArgs,
-    /// The plan file to write.
+    /// The plan file to write (`-` prints it).
     #[arg(long, short = 'o', value_name = "FILE", default_value = "flowcap.yaml")]
     pub output: PathBuf,
     /// Replace FILE if flowcap did not write it (the old one is kept as .bak).

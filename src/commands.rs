@@ -234,6 +234,9 @@ pub fn explain(args: &PlanArgs) -> ExitCode {
 }
 
 pub fn solve(args: &SolveArgs) -> ExitCode {
+    if let Err(error) = refuse_stdout("--write", args.write.as_deref()) {
+        return bad_input(&error);
+    }
     let loaded = match start(&args.source) {
         Ok(start) => start.loaded,
         Err(error) => return bad_input(&error),
@@ -335,6 +338,17 @@ fn is_stdout(path: &Path) -> bool {
     path.as_os_str() == "-"
 }
 
+/// A plan to write beside a report that takes standard output goes to a file, not to `-`.
+fn refuse_stdout(flag: &str, path: Option<&Path>) -> Result<(), InputError> {
+    match path {
+        Some(path) if is_stdout(path) => Err(InputError::conflict(
+            flag,
+            "-: the report goes to standard output; give a file for the plan, e.g. -o plan.yaml",
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// `export --helm`: the chart's values for a Kubernetes plan.
 fn write_helm_values(args: &ExportArgs, loaded: &LoadedPlan) -> Result<Vec<PathBuf>, InputError> {
     let read = &args.source.helm_values;
@@ -365,6 +379,9 @@ fn write_helm_values(args: &ExportArgs, loaded: &LoadedPlan) -> Result<Vec<PathB
 }
 
 pub fn observe(args: &ObserveArgs) -> ExitCode {
+    if let Err(error) = refuse_stdout("--save-plan", args.save_plan.as_deref()) {
+        return bad_input(&error);
+    }
     let inputs = match start(&args.source) {
         Ok(inputs) => inputs,
         Err(error) => return bad_input(&error),
@@ -415,8 +432,12 @@ pub fn observe(args: &ObserveArgs) -> ExitCode {
 pub fn init(args: &InitArgs) -> ExitCode {
     match write_init(args) {
         Ok(next) => {
-            tell(&format!("wrote {}", args.output.display()));
-            tell(&format!("next: {next}"));
+            if is_stdout(&args.output) {
+                tell(&format!("next: save it as PLAN, then {next}"));
+            } else {
+                tell(&format!("wrote {}", args.output.display()));
+                tell(&format!("next: {next}"));
+            }
             ExitCode::SUCCESS
         }
         Err(error) => bad_input(&error),
@@ -429,15 +450,19 @@ fn write_init(args: &InitArgs) -> Result<String, InputError> {
     let read = &args.source.helm_values;
     inputs::refuse_inputs(&args.output, None, inputs.deployment.as_ref(), false, &inputs::operators_values(read))?;
     let loaded = &inputs.loaded;
+    // Printed (`-o -`), the plan is wherever the operator saves it.
+    let output = if is_stdout(&args.output) { "PLAN".to_string() } else { shell_word(&args.output.to_string_lossy()) };
     let note = format!(
-        "init from {}. Every key is optional; `flowcap explain {}` shows each default and where it comes from.",
+        "init from {}. Every key is optional; `flowcap explain {output}` shows each default and where it comes from.",
         inputs.context(None).read.unwrap_or_else(|| loaded.file.clone()),
-        args.output.display()
     );
     let plan = loaded.to_save(&loaded.plan).without_deployment_facts();
     let text = plan.to_file_text(&note)?;
-    write_file_safely(&args.output, &text, args.force)?;
-    let output = shell_word(&args.output.to_string_lossy());
+    if is_stdout(&args.output) {
+        print(&text);
+    } else {
+        write_file_safely(&args.output, &text, args.force)?;
+    }
     // What names the deployment on the next command line: its files, profiles and roles.
     let mut deployment_args = String::new();
     if let Some(deployment) = &inputs.deployment {

@@ -238,3 +238,31 @@ fn a_plan_that_runs_monitoring_is_checked_with_its_profile_and_every_written_pla
     assert!(solved.starts_with("# Written by flowcap solve from busy.yaml"), "{solved}");
     assert_every_key_commented(&solved);
 }
+
+/// `-o -` prints the plan (and writes no file named `-`); `solve -o -` and `observe -o -` are
+/// refused, since their reports take standard output.
+#[test]
+fn a_dash_prints_the_plan_and_solve_refuses_it() {
+    let dir = tempdir("init-stdout");
+    let printed = flowcap().current_dir(&dir).args(["init", "--preset", "medium", "-o", "-"]).output().unwrap();
+    assert!(printed.status.success(), "{}", String::from_utf8_lossy(&printed.stderr));
+    let text = String::from_utf8(printed.stdout).unwrap();
+    assert_every_key_commented(&text);
+    let plan = flowcap::model::load::parse_plan("PLAN", &text).unwrap().plan;
+    assert_eq!(plan.runtime.replicas, load_preset("medium").unwrap().plan.runtime.replicas);
+    assert_eq!(String::from_utf8_lossy(&printed.stderr), "next: save it as PLAN, then flowcap --check PLAN\n");
+    flowcap()
+        .current_dir(&dir)
+        .args(["solve", "--preset", "medium", "-o", "-"])
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicates::str::contains("--write: -: the report goes to standard output"));
+    flowcap()
+        .current_dir(&dir)
+        .args(["observe", "--preset", "medium", "--prometheus", "http://127.0.0.1:1", "-o", "-"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("--save-plan: -: the report goes to standard output"));
+    assert_eq!(std::fs::read_dir(&*dir).unwrap().count(), 0, "no file written");
+}
