@@ -312,7 +312,8 @@ pub fn observe(prometheus: &Prometheus, window: Window, plan: &Plan, source: &st
         let range = format!("{}s", window.seconds);
         let seen =
             prometheus.instant(&format!("count(count_over_time(flow_executions_total[{range}]))"), window.end)?;
-        if seen.first().is_some_and(|count| *count > 0.0) {
+        // A count of no series is no sample (never 0): any sample says the series is there.
+        if !seen.is_empty() {
             return Err(prometheus.fail(format!(
                 "has flow_executions_total in the window, but no --step {} step lands on its data: shorten --step (or end the window where the data are)",
                 span(window.step)
@@ -378,7 +379,9 @@ pub fn observe(prometheus: &Prometheus, window: Window, plan: &Plan, source: &st
         state_per_run_bytes: state_per_run.filter(|b| *b > 0.0).map(round4),
         blocking_mean_duration_seconds: blocking_mean.map(round4),
         p95_duration_seconds: p95.map(round4),
-        p95_bucket_seconds: p95.and_then(|p| bounds.windows(2).find(|b| p > b[0] && p <= b[1]).map(|b| (b[0], b[1]))),
+        // Each bucket holds what lies above the bound before it up to its own (Prometheus's
+        // `le`), the first from 0 on.
+        p95_bucket_seconds: p95.and_then(|p| bounds.windows(2).find(|b| p >= b[0] && p <= b[1]).map(|b| (b[0], b[1]))),
         busy_slots_peak: max(&busy),
         busy_slots_p95: quantile(&busy, 0.95),
         plan: source.to_string(),

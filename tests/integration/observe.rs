@@ -247,6 +247,11 @@ fn a_real_prometheus_gives_back_the_generated_truth() {
     let (code, _, stderr) = observe(&["--prometheus", &url, "--window", "5m", "--step", "5m", "--end", &first_minute]);
     assert_eq!(code, Some(2));
     assert!(stderr.contains("has 1 sample of executions in the window: too few"), "{stderr}");
+    // Two samples are enough for a peak.
+    let two = (end - 6 * 3_600 + 360).to_string();
+    let (code, human, stderr) = observe(&["--prometheus", &url, "--window", "5m", "--step", "5m", "--end", &two]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(human.lines().next().unwrap().contains("at 5m steps (2 samples"), "{human}");
     let (code, _, stderr) = observe(&["--prometheus", &format!("{url}/nothing-here"), "--end", &end_arg]);
     assert_eq!(code, Some(2));
     assert!(
@@ -352,6 +357,25 @@ fn what_is_not_a_prometheus_answer_is_exit_2_with_why() {
     let (code, _, stderr) = observe(&["--prometheus", &format!("http://127.0.0.1:{other}")]);
     assert_eq!(code, Some(2));
     assert!(stderr.contains("does not answer as Prometheus's HTTP API") && !stderr.contains("HTTP 200"), "{stderr}");
+}
+
+/// A deployment idle the whole window, from a Prometheus that answers every query with 0 (as
+/// a series at every step, and at the instant): the figures are 0, an idle Redis gives no state
+/// per run (0 bytes a run would be no estimate), and a p95 of 0 lies in the first bucket.
+#[test]
+fn an_idle_window_reads_as_zeros() {
+    let zeros = fake(Some(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n\
+         {\"status\":\"success\",\"data\":{\"resultType\":\"matrix\",\"result\":[{\"metric\":{\"le\":\"0.5\"},\
+         \"value\":[1,\"0\"],\"values\":[[1,\"0\"],[2,\"0\"]]}]}}",
+    ));
+    let (code, stdout, stderr) =
+        observe(&["--prometheus", &format!("http://127.0.0.1:{zeros}"), "--end", "1800000000", "--format", "json"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let o: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!((o["peak_runs_per_minute"].as_f64(), o["mean_duration_seconds"].as_f64()), (Some(0.0), Some(0.0)));
+    assert_eq!(o["state_per_run_bytes"], serde_json::Value::Null, "{o}");
+    assert_eq!(o["p95_bucket_seconds"], serde_json::json!([0.0, 0.5]), "{o}");
 }
 
 #[test]
