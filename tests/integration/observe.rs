@@ -722,3 +722,41 @@ fn http_only(end: u64) -> String {
     text.push_str("# EOF\n");
     text
 }
+
+/// The observed peak as the plan's workload, path by path (no Prometheus needed: the figures
+/// are given). Queued runs need a rate and a duration above 0; streaming runs a rate above 0,
+/// at the plan's duration, else the blocking `/execute` runs' measured one when above 0.
+#[test]
+fn the_observed_peak_becomes_the_plans_workload_path_by_path() {
+    use flowcap::model::observed::with_observed_workload;
+    use flowcap::model::plan::PathLoad;
+    use flowcap::model::units::Seconds;
+    let plan = flowcap::model::presets::load_preset("medium").unwrap().plan;
+    let seen = crate::common::medium_observed();
+    let queued = |o: &flowcap::model::observed::Observed, rate| o.workload(&plan, rate).map(|w| w.queued.unwrap());
+    let at = |rate, seconds| {
+        Some(PathLoad { arrivals_per_minute: rate, mean_duration: Seconds(seconds), ..Default::default() })
+    };
+    assert_eq!(queued(&seen, 90.0), at(90.0, 30.0));
+    assert_eq!(queued(&seen, 0.0), None, "no queued run at the peak");
+    let instant = flowcap::model::observed::Observed { queued_mean_duration_seconds: Some(0.0), ..seen.clone() };
+    assert_eq!(queued(&instant, 90.0), None, "runs of no duration");
+
+    let streaming = |http: f64, blocking: Option<f64>, planned: Option<PathLoad>| {
+        let mut plan = plan.clone();
+        plan.workload.get_or_insert_with(Default::default).streaming = planned;
+        let observed = flowcap::model::observed::Observed {
+            http_peak_runs_per_minute: http,
+            blocking_mean_duration_seconds: blocking,
+            ..seen.clone()
+        };
+        with_observed_workload(&plan, &observed).workload.and_then(|w| w.streaming)
+    };
+    let planned = at(5.0, 2.0);
+    assert_eq!(streaming(12.0, None, planned), at(12.0, 2.0), "the plan's duration, the observed rate");
+    assert_eq!(streaming(0.0, Some(4.0), planned), None, "no HTTP run recorded");
+    assert_eq!(streaming(12.0, Some(4.0), None), at(12.0, 4.0), "the blocking runs' duration");
+    assert_eq!(streaming(0.0, Some(4.0), None), None);
+    assert_eq!(streaming(12.0, Some(0.0), None), None);
+    assert_eq!(streaming(12.0, None, None), None, "no duration to take");
+}

@@ -1096,46 +1096,9 @@ fn the_planner_opens_helm_values_and_exports_after_them() {
     assert!(app.report.findings.iter().any(|f| f.finding.rule == RuleId::Drift), "the values are the deployment now");
 }
 
-/// What a Medium deployment's Prometheus saw: 120 runs a minute at its peak, 65 on average,
-/// 30 s each, all queued, all 40 slots busy in 6 of 72 steps, 31 connections.
-fn observed() -> flowcap::model::observed::Observed {
-    let mut busy = vec![20.0; 66];
-    busy.extend([40.0; 6]);
-    flowcap::model::observed::Observed {
-        prometheus: "http://127.0.0.1:9091".into(),
-        window: flowcap::model::observed::Window { end: 1.8e9, seconds: 6 * 3_600, step: 300 },
-        samples: 72,
-        peak_runs_per_minute: 120.0,
-        mean_runs_per_minute: 65.0,
-        covered_seconds: 6 * 3_600,
-        mean_duration_seconds: 30.0,
-        queued_peak_runs_per_minute: 120.0,
-        queued_mean_runs_per_minute: 65.0,
-        queued_mean_duration_seconds: Some(30.0),
-        http_peak_runs_per_minute: 0.0,
-        http_mean_runs_per_minute: 0.0,
-        blocking_mean_duration_seconds: None,
-        http_in_flight_peak: None,
-        queue_length_peak: None,
-        redis_memory_peak_bytes: None,
-        state_per_run_bytes: None,
-        p95_duration_seconds: Some(55.5),
-        p95_bucket_seconds: Some((30.0, 60.0)),
-        busy_slots_peak: Some(40.0),
-        busy_slots_p95: Some(40.0),
-        plan: "presets/medium.yaml".into(),
-        slots: 40,
-        saturated_share: Some(0.0833),
-        connections_peak: Some(31.0),
-        max_connections: Some(100.0),
-        max_connections_now: Some(100.0),
-        busy,
-    }
-}
-
 #[test]
 fn the_planner_holds_every_plan_against_what_prometheus_saw() {
-    let mut app = app("medium").with_observed(observed());
+    let mut app = app("medium").with_observed(crate::common::medium_observed());
     let rules = |app: &App| app.report.findings.iter().map(|f| f.finding.rule.as_str()).collect::<Vec<_>>();
     let shown = screen(&app, 120, 40);
     assert!(shown.contains("Observed       120/min peak · 30 s mean · busy 40/40 (8.3 % full) · DB 31"), "{shown}");

@@ -144,3 +144,40 @@ pub fn drift_findings(dir: &std::path::Path, plan: &str) -> Vec<serde_json::Valu
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     report["findings"].as_array().unwrap().iter().filter(|f| f["rule"] == "drift").cloned().collect()
 }
+
+/// What a Medium deployment's Prometheus saw: 120 runs a minute at its peak, 65 on average,
+/// 30 s each, all queued, all 40 slots busy in 6 of 72 steps, 31 connections.
+pub fn medium_observed() -> flowcap::model::observed::Observed {
+    let mut busy = vec![20.0; 66];
+    busy.extend([40.0; 6]);
+    flowcap::model::observed::Observed {
+        prometheus: "http://127.0.0.1:9091".into(),
+        window: flowcap::model::observed::Window { end: 1.8e9, seconds: 6 * 3_600, step: 300 },
+        samples: 72,
+        peak_runs_per_minute: 120.0,
+        mean_runs_per_minute: 65.0,
+        covered_seconds: 6 * 3_600,
+        mean_duration_seconds: 30.0,
+        queued_peak_runs_per_minute: 120.0,
+        queued_mean_runs_per_minute: 65.0,
+        queued_mean_duration_seconds: Some(30.0),
+        http_peak_runs_per_minute: 0.0,
+        http_mean_runs_per_minute: 0.0,
+        blocking_mean_duration_seconds: None,
+        http_in_flight_peak: None,
+        queue_length_peak: None,
+        redis_memory_peak_bytes: None,
+        state_per_run_bytes: None,
+        p95_duration_seconds: Some(55.5),
+        p95_bucket_seconds: Some((30.0, 60.0)),
+        busy_slots_peak: Some(40.0),
+        busy_slots_p95: Some(40.0),
+        plan: "presets/medium.yaml".into(),
+        slots: 40,
+        saturated_share: Some(0.0833),
+        connections_peak: Some(31.0),
+        max_connections: Some(100.0),
+        max_connections_now: Some(100.0),
+        busy,
+    }
+}
