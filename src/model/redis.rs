@@ -137,8 +137,14 @@ mod tests {
         assert_eq!(parse_size("4096"), Some(Bytes(4096)));
         assert_eq!(parse_size("12 parsecs"), None);
         assert_eq!(parse_size("-1"), None);
-        for bytes in [Bytes(1 << 30), Bytes(768 << 20), Bytes(1234567), Bytes(0)] {
-            assert_eq!(parse_size(&size_argument(bytes)), Some(bytes));
+        assert_eq!(parse_size("2KB"), Some(Bytes(2048)));
+        assert_eq!(parse_size("3m"), Some(Bytes(3_000_000)));
+        assert_eq!(parse_size("7b"), Some(Bytes(7)));
+        for (bytes, argument) in
+            [(Bytes(3 << 30), "3gb"), (Bytes(768 << 20), "768mb"), (Bytes(1234567), "1234567"), (Bytes(0), "0")]
+        {
+            assert_eq!(size_argument(bytes), argument);
+            assert_eq!(parse_size(argument), Some(bytes));
         }
     }
 

@@ -212,3 +212,47 @@ pub struct Target {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wait_probability_percent: Option<f64>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One workload whichever form the file wrote it in; another path or target is another.
+    #[test]
+    fn a_workload_is_its_paths_and_target_in_either_form() {
+        let by_path = Workload { queued: Some(PathLoad::new(10.0, Seconds(30.0))), ..Workload::default() };
+        let one_path = Workload { written_as: WrittenAs::OnePath, ..by_path.clone() };
+        assert_eq!(by_path, one_path);
+        assert_ne!(by_path, Workload { queued: Some(PathLoad::new(11.0, Seconds(30.0))), ..by_path.clone() });
+        assert_ne!(by_path, Workload { streaming: by_path.queued, ..by_path.clone() });
+        assert_eq!(by_path.key("queued", "mean_duration"), "workload.queued.mean_duration");
+        assert_eq!(one_path.key("queued", "mean_duration"), "workload.mean_duration");
+        let round_robin = Workload { written_as: WrittenAs::RoundRobin, ..by_path };
+        assert_eq!(round_robin.key("streaming", "arrivals_per_minute"), "workload.arrivals_per_minute");
+    }
+
+    /// Any one of the one-path form's keys makes it that form, and it then needs both numbers.
+    #[test]
+    fn the_one_path_form_is_known_by_any_of_its_keys() {
+        let error = |text: &str| serde_yaml::from_str::<Workload>(text).unwrap_err().to_string();
+        for text in ["mean_duration: 30s", "dispatch: queue", "dispatch: round-robin"] {
+            assert!(error(text).starts_with("missing field `arrivals_per_minute`"), "{text}: {}", error(text));
+        }
+        assert!(error("arrivals_per_minute: 5").starts_with("missing field `mean_duration`"));
+        assert!(error("{}").starts_with("give `queued:`, `streaming:` or both"));
+        assert!(
+            error("{ arrivals_per_minute: 5, streaming: { arrivals_per_minute: 1, mean_duration: 2s } }")
+                .starts_with("give `queued:` and `streaming:`, or the one-path form")
+        );
+    }
+
+    /// e^(z²/2) at z = Φ⁻¹(0.95), by mpmath at 30 digits: 3.868132092353787.
+    #[test]
+    fn a_lognormals_p95_is_at_most_3_87_times_its_mean() {
+        assert!((max_p95_ratio() - 3.868_132_092_353_787).abs() < 1e-14, "{}", max_p95_ratio());
+        let sigma = lognormal_sigma(1.0, max_p95_ratio()).unwrap();
+        assert!((sigma - Z95).abs() < 1e-6, "{sigma}");
+        assert_eq!((lognormal_sigma(1.0, 1.0), lognormal_sigma(1.0, 0.99)), (Some(0.0), None));
+        assert_eq!(lognormal_sigma(1.0, max_p95_ratio() * 1.000_001), None);
+    }
+}
