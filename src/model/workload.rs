@@ -234,15 +234,15 @@ mod tests {
     /// Any one of the one-path form's keys makes it that form, and it then needs both numbers.
     #[test]
     fn the_one_path_form_is_known_by_any_of_its_keys() {
-        let error = |text: &str| serde_yaml::from_str::<Workload>(text).unwrap_err().to_string();
+        let error = |text: &str| crate::io::yaml::from_str::<Workload>("w.yaml", text).unwrap_err().to_string();
         for text in ["mean_duration: 30s", "dispatch: queue", "dispatch: round-robin"] {
-            assert!(error(text).starts_with("missing field `arrivals_per_minute`"), "{text}: {}", error(text));
+            assert!(error(text).contains(": missing field `arrivals_per_minute`"), "{text}: {}", error(text));
         }
-        assert!(error("arrivals_per_minute: 5").starts_with("missing field `mean_duration`"));
-        assert!(error("{}").starts_with("give `queued:`, `streaming:` or both"));
+        assert!(error("arrivals_per_minute: 5").contains(": missing field `mean_duration`"));
+        assert!(error("{}").contains(": give `queued:`, `streaming:` or both"));
         assert!(
             error("{ arrivals_per_minute: 5, streaming: { arrivals_per_minute: 1, mean_duration: 2s } }")
-                .starts_with("give `queued:` and `streaming:`, or the one-path form")
+                .contains(": give `queued:` and `streaming:`, or the one-path form")
         );
     }
 
