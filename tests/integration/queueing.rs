@@ -446,3 +446,30 @@ fn queued_figures_name_their_model_and_hold_an_exact_saturation_unstable() {
     assert!(saturated.offered_load < 17.0 && !saturated.stable);
     assert_eq!((saturated.mean_wait_seconds, saturated.p95_wait_seconds), (None, None));
 }
+
+/// Waits as the reports and the planner show them; an unstable queue's are endless.
+#[test]
+fn waits_are_shown_in_their_unit_and_endless_when_unstable() {
+    use flowcap::analysis::workload::wait_text;
+    assert_eq!(
+        [wait_text(Some(1.5)), wait_text(Some(0.25)), wait_text(Some(0.0)), wait_text(None)],
+        ["1.5 s", "250 ms", "0 s", "∞"]
+    );
+}
+
+/// Without a target of its own, a queued workload is sized for a p95 wait of a tenth of its
+/// mean duration (3 s for 30 s); a target given stands, and streaming runs wait for nothing.
+#[test]
+fn solve_sizes_for_a_tenth_of_the_duration_without_a_target() {
+    use flowcap::analysis::workload::sized_workload;
+    use flowcap::model::plan::Target;
+    let queued = Workload::queued(60.0, Seconds(30.0));
+    let target = |w: &Workload| w.target.and_then(|t| t.p95_wait);
+    assert_eq!(target(&sized_workload(&queued)), Some(Seconds(3.0)));
+    let own =
+        Workload { target: Some(Target { p95_wait: Some(Seconds(9.0)), wait_probability_percent: None }), ..queued };
+    assert_eq!(target(&sized_workload(&own)), Some(Seconds(9.0)));
+    let streaming =
+        Workload { queued: None, streaming: Some(PathLoad::new(60.0, Seconds(30.0))), ..Workload::default() };
+    assert_eq!(sized_workload(&streaming).target, None);
+}
