@@ -234,7 +234,7 @@ pub fn explain(args: &PlanArgs) -> ExitCode {
 }
 
 pub fn solve(args: &SolveArgs) -> ExitCode {
-    if let Err(error) = refuse_stdout("--write", args.write.as_deref()) {
+    if let Err(error) = refuse_stdout("--write", args.write.as_deref(), "the report") {
         return bad_input(&error);
     }
     let loaded = match start(&args.source) {
@@ -301,17 +301,19 @@ pub fn export(args: &ExportArgs) -> ExitCode {
 }
 
 fn write_export(args: &ExportArgs) -> Result<Vec<PathBuf>, InputError> {
+    refuse_stdout("--save-plan", args.save_plan.as_deref(), "the export")?;
     let Inputs { loaded, deployment, .. } = start(&args.source)?;
     if args.helm {
         return write_helm_values(args, &loaded);
     }
+    let export = inputs::export(&loaded.plan, &loaded.file, deployment.as_ref(), &args.output, args.pgtune)?;
+    // Known to be a compose export only now (a Kubernetes plan is told to use --helm).
     if is_stdout(&args.output) {
         return Err(InputError::conflict(
             "--output",
             "-: the override is a file Compose reads beside the others, with a load balancer's config beside it where it needs one: give its path, e.g. docker-compose.override.yml",
         ));
     }
-    let export = inputs::export(&loaded.plan, &loaded.file, deployment.as_ref(), &args.output, args.pgtune)?;
     if args.pgtune && loaded.plan.postgres.external {
         tell(
             "note: --pgtune: the database is managed (postgres.external): its settings are its provider's, and none of PGTune's are written",
@@ -338,12 +340,12 @@ fn is_stdout(path: &Path) -> bool {
     path.as_os_str() == "-"
 }
 
-/// A plan to write beside a report that takes standard output goes to a file, not to `-`.
-fn refuse_stdout(flag: &str, path: Option<&Path>) -> Result<(), InputError> {
+/// A plan to write beside what takes standard output (`taken_by`) goes to a file, not to `-`.
+fn refuse_stdout(flag: &str, path: Option<&Path>, taken_by: &str) -> Result<(), InputError> {
     match path {
         Some(path) if is_stdout(path) => Err(InputError::conflict(
             flag,
-            "-: the report goes to standard output; give a file for the plan, e.g. -o plan.yaml",
+            format!("-: {taken_by} goes to standard output; give a file for the plan, e.g. {flag} plan.yaml"),
         )),
         _ => Ok(()),
     }
@@ -360,16 +362,15 @@ fn write_helm_values(args: &ExportArgs, loaded: &LoadedPlan) -> Result<Vec<PathB
         let plan = loaded.to_save(&loaded.plan);
         files.push((path.clone(), plan.to_file_text(&format!("export from {}.", loaded.file))?));
     }
+    // Printed first: where standard output fails, flowcap exits 2 before writing the plan.
+    if stdout {
+        print(&text);
+    }
     let written = write_all_safely(&files, args.force)?;
     for key in flowcap::platform::kubernetes::export::unrendered_placement(&loaded.plan) {
         tell(&format!("note: {key}: the chart has no values key for it: not written"));
     }
-    if stdout {
-        print(&text);
-        tell(&format!("pipe it into: {apply}"));
-    } else {
-        tell(&format!("apply with: {apply}"));
-    }
+    tell(&format!("{}: {apply}", if stdout { "pipe it into" } else { "apply with" }));
     // flowcap knows only the values files it read: a secrets file kept apart stays the
     // operator's to add.
     if !read.is_empty() {
@@ -379,7 +380,7 @@ fn write_helm_values(args: &ExportArgs, loaded: &LoadedPlan) -> Result<Vec<PathB
 }
 
 pub fn observe(args: &ObserveArgs) -> ExitCode {
-    if let Err(error) = refuse_stdout("--save-plan", args.save_plan.as_deref()) {
+    if let Err(error) = refuse_stdout("--save-plan", args.save_plan.as_deref(), "the report") {
         return bad_input(&error);
     }
     let inputs = match start(&args.source) {

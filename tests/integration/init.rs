@@ -239,10 +239,11 @@ fn a_plan_that_runs_monitoring_is_checked_with_its_profile_and_every_written_pla
     assert_every_key_commented(&solved);
 }
 
-/// `-o -` prints the plan (and writes no file named `-`); `solve -o -` and `observe -o -` are
-/// refused, since their reports take standard output.
+/// `-o -` prints the plan (and writes no file named `-`); `solve -o -`, `observe -o -` and
+/// `export --save-plan -` are refused, since standard output is their report's (or the
+/// values'). A Kubernetes plan exported to `-` without `--helm` is told to use it.
 #[test]
-fn a_dash_prints_the_plan_and_solve_refuses_it() {
+fn a_dash_prints_one_document_and_a_second_is_refused() {
     let dir = tempdir("init-stdout");
     let printed = flowcap().current_dir(&dir).args(["init", "--preset", "medium", "-o", "-"]).output().unwrap();
     assert!(printed.status.success(), "{}", String::from_utf8_lossy(&printed.stderr));
@@ -264,5 +265,29 @@ fn a_dash_prints_the_plan_and_solve_refuses_it() {
         .assert()
         .code(2)
         .stderr(predicates::str::contains("--save-plan: -: the report goes to standard output"));
+    flowcap()
+        .current_dir(&dir)
+        .args(["export", "--helm", "--preset", "kubernetes-large", "-o", "-", "--save-plan", "-"])
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicates::str::contains("--save-plan: -: the export goes to standard output"));
+    flowcap()
+        .current_dir(&dir)
+        .args(["export", "--preset", "kubernetes-large", "-o", "-"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("a Kubernetes plan is made real with Helm values"));
     assert_eq!(std::fs::read_dir(&*dir).unwrap().count(), 0, "no file written");
+    // Values that cannot be printed leave no plan behind either.
+    let full = std::fs::File::create("/dev/full").unwrap();
+    let failed = Command::new(env!("CARGO_BIN_EXE_flowcap"))
+        .current_dir(&dir)
+        .args(["export", "--helm", "--preset", "kubernetes-large", "-o", "-", "--save-plan", "saved.yaml"])
+        .stdout(full)
+        .output()
+        .unwrap();
+    assert_eq!(failed.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&failed.stderr).contains("cannot write the output"));
+    assert!(!dir.join("saved.yaml").exists());
 }
