@@ -380,16 +380,23 @@ fn write_helm_values(args: &ExportArgs, loaded: &LoadedPlan) -> Result<Vec<PathB
 }
 
 pub fn observe(args: &ObserveArgs) -> ExitCode {
+    // Tools that parse stdout get the reason too, as `--check --format json` gives it.
+    let fail = |error: &InputError| {
+        if matches!(args.format, ObserveFormat::Json) {
+            print(&json_error(error));
+        }
+        bad_input(error)
+    };
     if let Err(error) = refuse_stdout("--save-plan", args.save_plan.as_deref(), "the report") {
-        return bad_input(&error);
+        return fail(&error);
     }
     let inputs = match start(&args.source) {
         Ok(inputs) => inputs,
-        Err(error) => return bad_input(&error),
+        Err(error) => return fail(&error),
     };
     let url = match args.prometheus.prometheus.clone().map_or_else(|| inputs::prometheus_url(&inputs), Ok) {
         Ok(url) => url,
-        Err(error) => return bad_input(&error),
+        Err(error) => return fail(&error),
     };
     // Figures scraped from one replica of several are that replica's: say so.
     let scraped = inputs.deployment.as_ref().map_or(&[][..], |d| &d.scraped);
@@ -423,10 +430,11 @@ pub fn observe(args: &ObserveArgs) -> ExitCode {
                     tell(&format!("wrote {}", path.display()));
                     ExitCode::SUCCESS
                 }
+                // The report is out already: the reason goes to stderr alone.
                 Err(error) => bad_input(&error),
             }
         }
-        Err(error) => bad_input(&error),
+        Err(error) => fail(&error),
     }
 }
 

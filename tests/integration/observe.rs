@@ -289,6 +289,12 @@ fn what_is_not_a_prometheus_answer_is_exit_2_with_why() {
     let (code, _, stderr) = observe(&["--prometheus", &format!("http://127.0.0.1:{closed}")]);
     assert_eq!(code, Some(2));
     assert!(stderr.contains("cannot connect"), "{stderr}");
+    // With --format json, stdout carries the reason as --check gives it.
+    let (code, stdout, _) = observe(&["--prometheus", &format!("http://127.0.0.1:{closed}"), "--format", "json"]);
+    assert_eq!(code, Some(2));
+    let error: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(error["error"]["kind"], "unreadable", "{error}");
+    assert!(error["error"]["message"].as_str().unwrap().starts_with("cannot connect"), "{error}");
     // Over https too: a port nobody listens on is no certificate refused.
     let (code, _, stderr) = observe(&["--prometheus", &format!("https://127.0.0.1:{closed}")]);
     assert_eq!(code, Some(2));
