@@ -28,6 +28,14 @@ fn bad_input(error: &InputError) -> ExitCode {
     ExitCode::from(EXIT_BAD_INPUT)
 }
 
+/// [`bad_input`], and with `--format json` the reason on stdout too, for tools that parse it.
+fn bad_input_as(json: bool, error: &InputError) -> ExitCode {
+    if json {
+        print(&json_error(error));
+    }
+    bad_input(error)
+}
+
 /// Bad input as a JSON object: `{"error": {"kind", "file", "line", "column", "message"}}`.
 fn json_error(error: &InputError) -> String {
     let at = error.location();
@@ -126,13 +134,7 @@ pub fn check(args: &CheckArgs) -> ExitCode {
     });
     let (inputs, observed) = match read {
         Ok(read) => read,
-        Err(error) => {
-            // Tools that parse stdout get the reason too.
-            if matches!(args.format, Some(FormatArg::Json)) {
-                print(&json_error(&error));
-            }
-            return bad_input(&error);
-        }
+        Err(error) => return bad_input_as(matches!(args.format, Some(FormatArg::Json)), &error),
     };
     let interactive = !args.check && args.format.is_none() && io::stdin().is_terminal() && io::stdout().is_terminal();
     if interactive {
@@ -380,13 +382,7 @@ fn write_helm_values(args: &ExportArgs, loaded: &LoadedPlan) -> Result<Vec<PathB
 }
 
 pub fn observe(args: &ObserveArgs) -> ExitCode {
-    // Tools that parse stdout get the reason too, as `--check --format json` gives it.
-    let fail = |error: &InputError| {
-        if matches!(args.format, ObserveFormat::Json) {
-            print(&json_error(error));
-        }
-        bad_input(error)
-    };
+    let fail = |error: &InputError| bad_input_as(matches!(args.format, ObserveFormat::Json), error);
     if let Err(error) = refuse_stdout("--save-plan", args.save_plan.as_deref(), "the report") {
         return fail(&error);
     }

@@ -350,32 +350,8 @@ fn few_orders(workloads: &[Workload]) -> Vec<Vec<usize>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::cluster::{Cluster, NodePool};
-    use crate::model::resources::Resources;
-    use crate::model::units::{Bytes, Cpus};
-
-    fn pool(name: &str, nodes: u32, cpus: u64) -> NodePool {
-        NodePool {
-            allocatable: Some(Resources { cpus: Some(Cpus::whole(cpus)), memory: Some(Bytes::gib(32)) }),
-            ..NodePool::new(name, nodes, Cpus::whole(cpus), Bytes::gib(32))
-        }
-    }
-
-    fn workload(name: &str, pods: u32, millis: u64) -> Workload {
-        Workload {
-            name: name.into(),
-            now: pods,
-            at_maximum: pods,
-            cpu_request: millis,
-            memory_request: 1 << 30,
-            cpu_limit: millis,
-            memory_limit: 1 << 30,
-            admission: Default::default(),
-            apart: Vec::new(),
-            beside: None,
-            watched: false,
-        }
-    }
+    use crate::analysis::scheduler::fixtures::{pool, workload};
+    use crate::model::cluster::Cluster;
 
     /// Two pools of two nodes of 8 CPUs, the runtime's pod admitted by the second only: the
     /// ties to the first node and to the last reach different states, so their searches place
@@ -383,7 +359,7 @@ mod tests {
     /// two, one search is past its bound: not every order was covered.
     #[test]
     fn a_search_past_its_bound_for_either_tie_covers_not_every_order() {
-        let model = Cluster { node_pools: vec![pool("a", 2, 8), pool("b", 2, 8)], ..Default::default() };
+        let model = Cluster { node_pools: vec![pool("a", 2, 8, None), pool("b", 2, 8, None)], ..Default::default() };
         let mut runtime = workload("runtime", 1, 6_500);
         runtime.admission.pools = vec![false, true];
         let workloads = [workload("api", 3, 2_000), workload("web", 2, 3_000), runtime, workload("jobs", 2, 1_500)];

@@ -18,6 +18,7 @@
 use super::affinity::{Admission, Apart, Beside, Occupied};
 use super::node_model::{Offer, offer};
 
+pub(crate) mod fixtures;
 mod tests;
 mod why;
 

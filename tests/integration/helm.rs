@@ -483,7 +483,6 @@ fn helm_and_flowcap_agree_on_empty_values_files_and_a_component_that_is_not_a_ma
     ignore = "needs helm, kubernetes-validate and ../shared/fixtures"
 )]
 fn values_printed_with_a_dash_go_through_a_pipe_into_helm() {
-    let chart = chart();
     let dir = tempdir("helm-stdout");
     let exported = flowcap()
         .current_dir(&dir)
@@ -494,24 +493,7 @@ fn values_printed_with_a_dash_go_through_a_pipe_into_helm() {
     let told = String::from_utf8_lossy(&exported.stderr);
     assert!(told.contains("pipe it into: helm upgrade --install RELEASE CHART") && told.ends_with("-f -\n"), "{told}");
     assert_eq!(std::fs::read_dir(&*dir).unwrap().count(), 0, "no file written");
-    let mut helm = Command::new("helm")
-        .args(["template", "fl"])
-        .arg(&chart)
-        .arg("-f")
-        .arg(chart.join("values-secrets.yaml.example"))
-        .args(["-f", "-", "--show-only", "templates/api-deployment.yaml"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    helm.stdin.take().unwrap().write_all(&exported.stdout).unwrap();
-    let rendered = helm.wait_with_output().unwrap();
-    assert!(rendered.status.success());
-    let api: Value = serde_yaml::from_slice(&rendered.stdout).unwrap();
-    let plan = flowcap::model::presets::load_preset("kubernetes-large").unwrap().plan;
+    let api = crate::common::render_validated_piped(&dir, &["-"], &exported.stdout, "templates/api-deployment.yaml");
     // The chart's own default is 256Mi: the values came through the pipe.
-    let requested = quantity(container_resources(&api), "requests", "memory", Bytes::parse_kubernetes);
-    assert_eq!(requested, plan.api.reservations.memory);
-    assert_eq!(requested, Some(Bytes::mib(512)));
+    assert_eq!(api["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"]["memory"], "512Mi");
 }

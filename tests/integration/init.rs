@@ -252,32 +252,20 @@ fn a_dash_prints_one_document_and_a_second_is_refused() {
     let plan = flowcap::model::load::parse_plan("PLAN", &text).unwrap().plan;
     assert_eq!(plan.runtime.replicas, load_preset("medium").unwrap().plan.runtime.replicas);
     assert_eq!(String::from_utf8_lossy(&printed.stderr), "next: save it as PLAN, then flowcap --check PLAN\n");
-    flowcap()
-        .current_dir(&dir)
-        .args(["solve", "--preset", "medium", "-o", "-"])
-        .assert()
-        .code(2)
-        .stdout("")
-        .stderr(predicates::str::contains("--write: -: the report goes to standard output"));
-    flowcap()
-        .current_dir(&dir)
-        .args(["observe", "--preset", "medium", "--prometheus", "http://127.0.0.1:1", "-o", "-"])
-        .assert()
-        .code(2)
-        .stderr(predicates::str::contains("--save-plan: -: the report goes to standard output"));
-    flowcap()
-        .current_dir(&dir)
-        .args(["export", "--helm", "--preset", "kubernetes-large", "-o", "-", "--save-plan", "-"])
-        .assert()
-        .code(2)
-        .stdout("")
-        .stderr(predicates::str::contains("--save-plan: -: the export goes to standard output"));
-    flowcap()
-        .current_dir(&dir)
-        .args(["export", "--preset", "kubernetes-large", "-o", "-"])
-        .assert()
-        .code(2)
-        .stderr(predicates::str::contains("a Kubernetes plan is made real with Helm values"));
+    for (args, said) in [
+        (&["solve", "--preset", "medium", "-o", "-"][..], "--write: -: the report goes to standard output"),
+        (
+            &["observe", "--preset", "medium", "--prometheus", "http://127.0.0.1:1", "-o", "-"],
+            "--save-plan: -: the report goes to standard output",
+        ),
+        (
+            &["export", "--helm", "--preset", "kubernetes-large", "-o", "-", "--save-plan", "-"],
+            "--save-plan: -: the export goes to standard output",
+        ),
+        (&["export", "--preset", "kubernetes-large", "-o", "-"], "a Kubernetes plan is made real with Helm values"),
+    ] {
+        flowcap().current_dir(&dir).args(args).assert().code(2).stdout("").stderr(predicates::str::contains(said));
+    }
     assert_eq!(std::fs::read_dir(&*dir).unwrap().count(), 0, "no file written");
     // Values that cannot be printed leave no plan behind either.
     let full = std::fs::File::create("/dev/full").unwrap();

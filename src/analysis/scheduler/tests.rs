@@ -2,33 +2,13 @@
 //! which node won).
 #![cfg(test)]
 
+use super::fixtures::{pool, workload};
 use super::{Cluster, Ties, Workload};
-use crate::model::cluster::NodePool;
 use crate::model::resources::Resources;
 use crate::model::units::{Bytes, Cpus};
 
-fn pool(name: &str, nodes: u32, zone: Option<&str>) -> NodePool {
-    NodePool {
-        allocatable: Some(Resources { cpus: Some(Cpus::whole(8)), memory: Some(Bytes::gib(32)) }),
-        labels: zone.map(|z| [("topology.kubernetes.io/zone".to_string(), z.to_string())].into()).unwrap_or_default(),
-        ..NodePool::new(name, nodes, Cpus::whole(8), Bytes::gib(32))
-    }
-}
-
 fn web() -> Workload {
-    Workload {
-        name: "web".into(),
-        now: 1,
-        at_maximum: 1,
-        cpu_request: 1_000,
-        memory_request: 1 << 30,
-        cpu_limit: 1_000,
-        memory_limit: 1 << 30,
-        admission: Default::default(),
-        apart: Vec::new(),
-        beside: None,
-        watched: false,
-    }
+    workload("web", 1, 1_000)
 }
 
 /// One web pod on a-1 of zones a (a-1, a-2) and b (b-1). Raw: a-1 ⌊1·ln 5 + 2 + 1·ln 4 + 4⌉ =
@@ -38,7 +18,7 @@ fn web() -> Workload {
 fn the_spread_scores_by_host_and_by_zone() {
     for (zones, scores) in [((Some("a"), Some("b")), [66, 88, 100]), ((None, None), [50, 100, 100])] {
         let model = crate::model::cluster::Cluster {
-            node_pools: vec![pool("a", 2, zones.0), pool("b", 1, zones.1)],
+            node_pools: vec![pool("a", 2, 8, zones.0), pool("b", 1, 8, zones.1)],
             ..Default::default()
         };
         let mut cluster = Cluster::new(&model, 1, Ties::First);
@@ -53,7 +33,7 @@ fn the_spread_scores_by_host_and_by_zone() {
 fn the_spread_scores_of_two_pods_on_one_node() {
     for (zones, scores) in [((None, None), [40, 100, 100]), ((Some("a"), Some("b")), [50, 75, 100])] {
         let model = crate::model::cluster::Cluster {
-            node_pools: vec![pool("a", 2, zones.0), pool("b", 1, zones.1)],
+            node_pools: vec![pool("a", 2, 8, zones.0), pool("b", 1, 8, zones.1)],
             ..Default::default()
         };
         let mut cluster = Cluster::new(&model, 1, Ties::First);
@@ -67,7 +47,7 @@ fn the_spread_scores_of_two_pods_on_one_node() {
 #[test]
 fn the_zone_weight_counts_the_zones_among_the_feasible_nodes() {
     let model = crate::model::cluster::Cluster {
-        node_pools: vec![pool("a", 1, Some("a")), pool("b", 1, Some("b")), pool("c", 1, Some("c"))],
+        node_pools: vec![pool("a", 1, 8, Some("a")), pool("b", 1, 8, Some("b")), pool("c", 1, 8, Some("c"))],
         ..Default::default()
     };
     let mut cluster = Cluster::new(&model, 1, Ties::First);
@@ -83,9 +63,10 @@ fn the_zone_weight_counts_the_zones_among_the_feasible_nodes() {
 /// at 93 and the tie would go to the first.
 #[test]
 fn a_pod_without_a_memory_request_is_scored_as_200_mib() {
-    let mut small = pool("small", 1, None);
+    let mut small = pool("small", 1, 8, None);
     small.allocatable = Some(Resources { cpus: Some(Cpus::whole(8)), memory: Some(Bytes::gib(1)) });
-    let model = crate::model::cluster::Cluster { node_pools: vec![small, pool("big", 1, None)], ..Default::default() };
+    let model =
+        crate::model::cluster::Cluster { node_pools: vec![small, pool("big", 1, 8, None)], ..Default::default() };
     let mut cluster = Cluster::new(&model, 1, Ties::First);
     let no_memory = Workload { memory_request: 0, memory_limit: 0, ..web() };
     assert_eq!(cluster.schedule(0, &no_memory), Some(1));

@@ -101,6 +101,18 @@ pub fn with_fix(
 /// One template of Flow-Like's chart as `helm template` renders it with the example secrets and
 /// `values` (files in `dir`, in order), held to `kubernetes-validate --strict`: the manifest.
 pub fn render_validated(dir: &std::path::Path, values: &[&str], template: &str) -> serde_json::Value {
+    render_validated_piped(dir, values, b"", template)
+}
+
+/// [`render_validated`] with `stdin` on helm's standard input, for a values file given as `-`.
+pub fn render_validated_piped(
+    dir: &std::path::Path,
+    values: &[&str],
+    stdin: &[u8],
+    template: &str,
+) -> serde_json::Value {
+    use std::io::Write;
+    use std::process::Stdio;
     require("helm");
     require("kubernetes-validate");
     let chart = shared_fixtures().join("flow-like-helm");
@@ -109,7 +121,16 @@ pub fn render_validated(dir: &std::path::Path, values: &[&str], template: &str) 
     for file in values {
         helm.args(["-f", file]);
     }
-    let rendered = helm.args(["--show-only", template]).current_dir(dir).output().unwrap();
+    let mut running = helm
+        .args(["--show-only", template])
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    running.stdin.take().unwrap().write_all(stdin).unwrap();
+    let rendered = running.wait_with_output().unwrap();
     assert!(rendered.status.success(), "helm template: {}", String::from_utf8_lossy(&rendered.stderr));
     let file = dir.join("rendered.yaml");
     std::fs::write(&file, &rendered.stdout).unwrap();
